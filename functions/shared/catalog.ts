@@ -1,0 +1,74 @@
+/**
+ * The playbooks Cordon ships, their steps, and each step's default mode. This
+ * is the single source for infra (config validation, state machines) and for
+ * triage (deciding each step's mode), so the two can never disagree.
+ */
+
+export const MODES = ['auto', 'approve', 'dry-run', 'off'] as const;
+export type Mode = (typeof MODES)[number];
+
+/** Lambda-backed actions; each is a folder in `functions/` with its own role. */
+export const ACTIONS = [
+  'triage',
+  'disable-access-key',
+  'revoke-sessions',
+  'quarantine-user',
+  'update-finding',
+  'notify',
+  'record-failure',
+  'request-approval',
+] as const;
+export type ActionName = (typeof ACTIONS)[number];
+
+export interface StepSpec {
+  /** The function that performs the step. */
+  readonly action: ActionName;
+  /** Mode used when configuration does not set one. */
+  readonly defaultMode: Mode;
+  /** What the step does, for notifications, approval requests and docs. */
+  readonly summary: string;
+}
+
+export const PLAYBOOKS = {
+  'iam-credentials': {
+    summary: 'Contains compromised IAM credentials: access keys, users and assumed roles.',
+    steps: {
+      disableAccessKey: {
+        action: 'disable-access-key',
+        defaultMode: 'auto',
+        summary: 'Disable the access key named in the finding',
+      },
+      revokeUserSessions: {
+        action: 'revoke-sessions',
+        defaultMode: 'auto',
+        summary: "Deny the user's temporary credentials issued before now",
+      },
+      quarantineUser: {
+        action: 'quarantine-user',
+        defaultMode: 'approve',
+        summary: 'Attach a deny-all policy to the user and delete its console password',
+      },
+      revokeRoleSessions: {
+        action: 'revoke-sessions',
+        defaultMode: 'approve',
+        summary: 'Deny every session of the role issued before now (all of its users)',
+      },
+    },
+  },
+} as const satisfies Record<
+  string,
+  { readonly summary: string; readonly steps: Record<string, StepSpec> }
+>;
+
+export type PlaybookName = keyof typeof PLAYBOOKS;
+export const PLAYBOOK_NAMES = Object.keys(PLAYBOOKS) as PlaybookName[];
+export type StepId<P extends PlaybookName = PlaybookName> = keyof (typeof PLAYBOOKS)[P]['steps'] &
+  string;
+
+export function stepsOf(playbook: PlaybookName): Record<string, StepSpec> {
+  return PLAYBOOKS[playbook].steps;
+}
+
+export function allStepIds(): string[] {
+  return PLAYBOOK_NAMES.flatMap((p) => Object.keys(stepsOf(p)));
+}

@@ -1,0 +1,91 @@
+import { z } from 'zod';
+import { MODES, PLAYBOOK_NAMES } from './catalog.js';
+
+/**
+ * The Incident is triage's output and every later task's input: a finding
+ * that has been validated, normalised and claimed. Our own contract, so the
+ * schemas are strict: an unknown field here is a wiring bug.
+ */
+
+export const ModeSchema = z.enum(MODES);
+export const FindingSourceSchema = z.enum(['guardduty', 'securityhub']);
+export type FindingSource = z.infer<typeof FindingSourceSchema>;
+
+export const PrincipalKindSchema = z.enum(['IAMUser', 'AssumedRole', 'Root']);
+export type PrincipalKind = z.infer<typeof PrincipalKindSchema>;
+
+export const PrincipalSchema = z.strictObject({
+  kind: PrincipalKindSchema,
+  /** IAM user ARN, IAM role ARN (for an assumed role), or the account root ARN. */
+  arn: z.string().min(1),
+  /** User or role name; absent for root. */
+  name: z.string().min(1).optional(),
+  /** The access key named in the finding (long-term for users, temporary for roles). */
+  accessKeyId: z.string().min(1).optional(),
+});
+export type Principal = z.infer<typeof PrincipalSchema>;
+
+export const StepPlanSchema = z.strictObject({
+  mode: ModeSchema,
+  /** Why the mode differs from the configured one, when it does. */
+  reason: z.string().optional(),
+});
+export type StepPlan = z.infer<typeof StepPlanSchema>;
+
+export const IncidentSchema = z.strictObject({
+  incidentId: z.string().regex(/^inc-[0-9a-f]{20}$/),
+  playbook: z.enum(PLAYBOOK_NAMES as [string, ...string[]]),
+  source: FindingSourceSchema,
+  findingId: z.string().min(1),
+  /** Security Hub ProductArn; needed to update the finding. */
+  productArn: z.string().optional(),
+  findingType: z.string().min(1),
+  /** GuardDuty's 0-10 scale; Security Hub's Normalized/10. */
+  severity: z.number().min(0).max(10),
+  severityLabel: z.enum(['INFORMATIONAL', 'LOW', 'MEDIUM', 'HIGH', 'CRITICAL']),
+  account: z.string().regex(/^\d{12}$/),
+  region: z.string().min(1),
+  updatedAt: z.string().min(1),
+  principal: PrincipalSchema,
+  /** Each step of the playbook and the mode triage decided for it. */
+  plan: z.record(z.string(), StepPlanSchema),
+});
+export type Incident = z.infer<typeof IncidentSchema>;
+
+export const ApprovalSchema = z.strictObject({
+  decision: z.literal('APPROVED'),
+  approver: z.string().min(1),
+  reason: z.string().optional(),
+  decidedAt: z.string().min(1),
+});
+export type Approval = z.infer<typeof ApprovalSchema>;
+
+/** Input of every containment action task. */
+export const ActionInputSchema = z.strictObject({
+  incident: IncidentSchema,
+  step: z.string().min(1),
+  executionArn: z.string().min(1),
+  /** Present when the step was in `approve` mode and a responder approved it. */
+  approval: ApprovalSchema.optional(),
+});
+export type ActionInput = z.infer<typeof ActionInputSchema>;
+
+export const OUTCOMES = [
+  'CONTAINED',
+  'ALREADY_CONTAINED',
+  'DRY_RUN',
+  'TARGET_NOT_FOUND',
+  'FAILED',
+] as const;
+export type Outcome = (typeof OUTCOMES)[number];
+
+export const ActionResultSchema = z.strictObject({
+  step: z.string(),
+  action: z.string(),
+  outcome: z.enum(OUTCOMES),
+  mode: ModeSchema,
+  targetArn: z.string(),
+  /** One line a responder can read: what was done, or what would be done. */
+  summary: z.string(),
+});
+export type ActionResult = z.infer<typeof ActionResultSchema>;

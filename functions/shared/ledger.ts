@@ -1,0 +1,171 @@
+import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
+import { type DynamoDBDocumentClient, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import type { Mode } from './catalog.js';
+import { classifyAwsError, LedgerConflictError } from './errors.js';
+import { canonicalJson, sha256Hex } from './hash.js';
+
+/**
+ * The append-only audit ledger. Every write is a conditional put on a new key
+ * (incidentId, seq); nothing updates or deletes. Each entry carries the hash
+ * of the previous entry of its incident and its own hash over both, so an
+ * edited or removed entry breaks the chain (`cordon ledger verify`).
+ */
+
+export const LEDGER_PARTITION_KEY = 'incidentId';
+export const LEDGER_SORT_KEY = 'seq';
+export const LEDGER_TARGET_INDEX = 'byTarget';
+export const GENESIS_HASH = '0'.repeat(64);
+
+export interface LedgerEntryInput {
+  /** Playbook step id, or `triage`, `approval`, `playbook`. */
+  readonly step: string;
+  /** The function (action) that wrote the entry. */
+  readonly action: string;
+  /** Role ARN of the function, or the approver's ARN. */
+  readonly actor: string;
+  readonly outcome: string;
+  readonly targetArn?: string;
+  readonly mode?: Mode;
+  /** One line a responder can read. */
+  readonly summary?: string;
+  readonly before?: unknown;
+  readonly after?: unknown;
+  readonly executionArn?: string;
+  readonly findingId?: string;
+  readonly detail?: Record<string, unknown>;
+}
+
+export interface LedgerEntry extends LedgerEntryInput {
+  readonly incidentId: string;
+  readonly seq: number;
+  readonly at: string;
+  readonly prevHash: string;
+  readonly hash: string;
+}
+
+export interface LedgerDeps {
+  readonly client: DynamoDBDocumentClient;
+  readonly tableName: string;
+  readonly now?: () => Date;
+}
+
+const MAX_APPEND_ATTEMPTS = 5;
+
+export function entryHash(entry: Omit<LedgerEntry, 'hash'>): string {
+  return sha256Hex(canonicalJson(entry));
+}
+
+export class Ledger {
+  private readonly client: DynamoDBDocumentClient;
+  private readonly tableName: string;
+  private readonly now: () => Date;
+
+  constructor(deps: LedgerDeps) {
+    this.client = deps.client;
+    this.tableName = deps.tableName;
+    this.now = deps.now ?? (() => new Date());
+  }
+
+  /**
+   * Claims an incident: writes its first entry (seq 0) only if no entry
+   * exists. Returns false when the incident was already claimed, which makes
+   * a duplicate delivery a no-op.
+   */
+  async claim(incidentId: string, entry: LedgerEntryInput): Promise<boolean> {
+    const item = this.seal(incidentId, 0, GENESIS_HASH, entry);
+    try {
+      await this.put(item);
+      return true;
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) return false;
+      throw classifyAwsError(error, 'ledger claim');
+    }
+  }
+
+  /** Appends an entry after the incident's latest one. */
+  async append(incidentId: string, entry: LedgerEntryInput): Promise<LedgerEntry> {
+    for (let attempt = 0; attempt < MAX_APPEND_ATTEMPTS; attempt++) {
+      const last = await this.latest(incidentId);
+      const item = this.seal(
+        incidentId,
+        last ? last.seq + 1 : 0,
+        last ? last.hash : GENESIS_HASH,
+        entry,
+      );
+      try {
+        await this.put(item);
+        return item;
+      } catch (error) {
+        if (error instanceof ConditionalCheckFailedException) continue;
+        throw classifyAwsError(error, 'ledger append');
+      }
+    }
+    throw new LedgerConflictError(
+      `ledger append for ${incidentId} lost the race ${MAX_APPEND_ATTEMPTS} times`,
+    );
+  }
+
+  /** Every entry of an incident, in order. */
+  async entries(incidentId: string): Promise<LedgerEntry[]> {
+    const out: LedgerEntry[] = [];
+    let startKey: Record<string, unknown> | undefined;
+    do {
+      const page = await this.client.send(
+        new QueryCommand({
+          TableName: this.tableName,
+          KeyConditionExpression: '#pk = :pk',
+          ExpressionAttributeNames: { '#pk': LEDGER_PARTITION_KEY },
+          ExpressionAttributeValues: { ':pk': incidentId },
+          ConsistentRead: true,
+          ExclusiveStartKey: startKey,
+        }),
+      );
+      out.push(...((page.Items ?? []) as LedgerEntry[]));
+      startKey = page.LastEvaluatedKey;
+    } while (startKey);
+    return out;
+  }
+
+  private async latest(incidentId: string): Promise<LedgerEntry | undefined> {
+    try {
+      const page = await this.client.send(
+        new QueryCommand({
+          TableName: this.tableName,
+          KeyConditionExpression: '#pk = :pk',
+          ExpressionAttributeNames: { '#pk': LEDGER_PARTITION_KEY },
+          ExpressionAttributeValues: { ':pk': incidentId },
+          ConsistentRead: true,
+          ScanIndexForward: false,
+          Limit: 1,
+        }),
+      );
+      return page.Items?.[0] as LedgerEntry | undefined;
+    } catch (error) {
+      throw classifyAwsError(error, 'ledger read');
+    }
+  }
+
+  private seal(
+    incidentId: string,
+    seq: number,
+    prevHash: string,
+    entry: LedgerEntryInput,
+  ): LedgerEntry {
+    // Normalise through JSON so the hash covers exactly what DynamoDB stores.
+    const body = JSON.parse(
+      JSON.stringify({ ...entry, incidentId, seq, at: this.now().toISOString(), prevHash }),
+    ) as Omit<LedgerEntry, 'hash'>;
+    return { ...body, hash: entryHash(body) };
+  }
+
+  private async put(item: LedgerEntry): Promise<void> {
+    await this.client.send(
+      new PutCommand({
+        TableName: this.tableName,
+        Item: item,
+        ConditionExpression: 'attribute_not_exists(#pk)',
+        ExpressionAttributeNames: { '#pk': LEDGER_PARTITION_KEY },
+      }),
+    );
+  }
+}
