@@ -52,12 +52,22 @@ export const IncidentSchema = z.strictObject({
 });
 export type Incident = z.infer<typeof IncidentSchema>;
 
-export const ApprovalSchema = z.strictObject({
-  decision: z.literal('APPROVED'),
-  approver: z.string().min(1),
-  reason: z.string().optional(),
-  decidedAt: z.string().min(1),
-});
+/**
+ * What the state machine holds at `$.approval` when a step's action runs:
+ * either a responder's approval for exactly that step (the SendTaskSuccess
+ * output) or a marker that the step's mode needs none. An action in `approve`
+ * mode refuses to act unless it holds an APPROVED decision for its own step.
+ */
+export const ApprovalSchema = z.discriminatedUnion('decision', [
+  z.strictObject({
+    decision: z.literal('APPROVED'),
+    step: z.string().min(1),
+    approver: z.string().min(1),
+    reason: z.string().optional(),
+    decidedAt: z.string().min(1),
+  }),
+  z.strictObject({ decision: z.literal('NOT_REQUIRED'), step: z.string().min(1) }),
+]);
 export type Approval = z.infer<typeof ApprovalSchema>;
 
 /** Input of every containment action task. */
@@ -65,8 +75,7 @@ export const ActionInputSchema = z.strictObject({
   incident: IncidentSchema,
   step: z.string().min(1),
   executionArn: z.string().min(1),
-  /** Present when the step was in `approve` mode and a responder approved it. */
-  approval: ApprovalSchema.optional(),
+  approval: ApprovalSchema,
 });
 export type ActionInput = z.infer<typeof ActionInputSchema>;
 
@@ -76,6 +85,12 @@ export const OUTCOMES = [
   'DRY_RUN',
   'TARGET_NOT_FOUND',
   'FAILED',
+  /** Approval timed out: nothing was done. */
+  'NOT_ACTED_ON',
+  /** A responder rejected the step: nothing was done. */
+  'REJECTED',
+  /** The step's mode was `off` or the step does not apply: nothing was done. */
+  'OFF',
 ] as const;
 export type Outcome = (typeof OUTCOMES)[number];
 
@@ -84,8 +99,26 @@ export const ActionResultSchema = z.strictObject({
   action: z.string(),
   outcome: z.enum(OUTCOMES),
   mode: ModeSchema,
-  targetArn: z.string(),
+  targetArn: z.string().optional(),
   /** One line a responder can read: what was done, or what would be done. */
   summary: z.string(),
 });
 export type ActionResult = z.infer<typeof ActionResultSchema>;
+
+export const TRIAGE_DECISIONS = ['PROCEED', 'DUPLICATE', 'REFUSED'] as const;
+
+/**
+ * Triage's output, which replaces the event as the execution's state. An
+ * invalid event never gets here: triage throws InvalidFindingError instead.
+ */
+export const TriageResultSchema = z.strictObject({
+  decision: z.enum(TRIAGE_DECISIONS),
+  /** Why: the guard that refused, or "claimed", or "already claimed". */
+  reason: z.string(),
+  incident: IncidentSchema,
+});
+export type TriageResult = z.infer<typeof TriageResultSchema>;
+
+/** Error output Step Functions puts at a Catch's ResultPath. */
+export const TaskErrorSchema = z.object({ Error: z.string(), Cause: z.string().optional() });
+export type TaskError = z.infer<typeof TaskErrorSchema>;

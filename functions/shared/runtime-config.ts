@@ -1,0 +1,42 @@
+import { z } from 'zod';
+import { MODES } from './catalog.js';
+
+/**
+ * The guard settings triage needs at run time, rendered by infra from the
+ * validated `cdk.json` context into the CORDON_CONFIG environment variable.
+ * Every value is resolved: no defaults are applied here.
+ */
+export const SEVERITY_LABELS = ['INFORMATIONAL', 'LOW', 'MEDIUM', 'HIGH', 'CRITICAL'] as const;
+
+export const RuntimeConfigSchema = z.strictObject({
+  /** The only account whose resources Cordon acts on. */
+  homeAccount: z.string().regex(/^\d{12}$/),
+  /** Regions whose findings Cordon acts on. */
+  allowedRegions: z.array(z.string().min(1)).min(1),
+  /** GuardDuty severity (0-10) at or above which a finding is acted on. */
+  severityThreshold: z.number().min(0).max(10),
+  /** Security Hub severity labels that are acted on. */
+  securityHubSeverityLabels: z.array(z.enum(SEVERITY_LABELS)).min(1),
+  /**
+   * ARN patterns (`*` matches any run of characters, `?` one) of principals
+   * never acted on. Always includes Cordon's own roles (path `/cordon/`).
+   */
+  protectedPrincipalPatterns: z.array(z.string().min(1)),
+  /** Principals carrying this tag with this value are never acted on. */
+  exemptTag: z.strictObject({ key: z.string().min(1), value: z.string() }),
+  /** Configured mode of every step of every playbook. */
+  modes: z.record(z.string(), z.record(z.string(), z.enum(MODES))),
+});
+export type RuntimeConfig = z.infer<typeof RuntimeConfigSchema>;
+
+/** IAM path of every role Cordon creates; principals under it are protected. */
+export const CORDON_ROLE_PATH = '/cordon/';
+
+/** Environment variable names shared by infra, handlers and the rehearsal engine. */
+export const ENV = {
+  action: 'CORDON_ACTION',
+  actor: 'CORDON_ACTOR_ARN',
+  ledgerTable: 'LEDGER_TABLE_NAME',
+  topicArn: 'NOTIFICATION_TOPIC_ARN',
+  config: 'CORDON_CONFIG',
+} as const;
