@@ -56,7 +56,9 @@ export async function runContainment<TTarget, TState>(
       executionArn: input.executionArn,
       findingId: incident.findingId,
       ...extra,
-      ...(input.approval ? { detail: { ...extra.detail, approval: input.approval } } : {}),
+      ...(input.approval.decision === 'APPROVED'
+        ? { detail: { ...extra.detail, approval: input.approval } }
+        : {}),
     });
     return { step, action: containment.action, outcome, mode, targetArn, summary };
   };
@@ -68,7 +70,12 @@ export async function runContainment<TTarget, TState>(
       `step ${step} is off for ${incident.incidentId}; refusing to act`,
     );
   }
-  if (mode === 'approve' && !input.approval) {
+  if (input.approval.step !== step) {
+    throw new ApprovalMissingError(
+      `approval state is for step ${input.approval.step}, not ${step}; refusing to act`,
+    );
+  }
+  if (mode === 'approve' && input.approval.decision !== 'APPROVED') {
     throw new ApprovalMissingError(
       `step ${step} needs approval for ${incident.incidentId} and none was given`,
     );
