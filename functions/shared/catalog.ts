@@ -72,3 +72,10 @@ export function stepsOf(playbook: PlaybookName): Record<string, StepSpec> {
 export function allStepIds(): string[] {
   return PLAYBOOK_NAMES.flatMap((p) => Object.keys(stepsOf(p)));
 }
+
+/** Builds a record with one value per action, typed without casts. */
+export function byAction<T>(make: (action: ActionName) => T): Record<ActionName, T> {
+  const out = {} as Record<ActionName, T>;
+  for (const action of ACTIONS) out[action] = make(action);
+  return out;
+}

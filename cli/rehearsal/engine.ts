@@ -1,0 +1,411 @@
+import './polyfill.js';
+import { randomUUID } from 'node:crypto';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { StateMachine } from 'aws-local-stepfunctions';
+import { z } from 'zod';
+import { documentClient } from '../../functions/shared/aws.js';
+import { sha256Hex } from '../../functions/shared/hash.js';
+import { Ledger, type LedgerEntry } from '../../functions/shared/ledger.js';
+import { matchesEventPattern } from './event-pattern.js';
+import { callerAccount, ensureLedgerTable, ensureTopic } from './local-aws.js';
+import { REPO_ROOT, synthesizeTemplate } from './synth.js';
+import {
+  type LocalValues,
+  type RehearsalModel,
+  readTemplate,
+  type TemplateFunction,
+  type TemplateStateMachine,
+} from './template.js';
+
+/**
+ * The rehearsal engine: synthesizes the app exactly as `cdk synth` does,
+ * matches an event against the synthesized rule patterns, and executes the
+ * matching state machine definitions locally, running each Lambda task's
+ * real handler in-process against wherever the SDK points
+ * (`AWS_ENDPOINT_URL`). Approval waits are emulated by a decider.
+ */
+
+export type JSONValue =
+  | string
+  | number
+  | boolean
+  | null
+  | JSONValue[]
+  | { [key: string]: JSONValue };
+type EventLog =
+  ReturnType<StateMachine['run']>['eventLogs'] extends AsyncGenerator<infer E> ? E : never;
+
+export const DECISIONS = ['approve', 'reject', 'timeout'] as const;
+export type Decision = (typeof DECISIONS)[number];
+
+export interface ApprovalRequest {
+  readonly step: string;
+  readonly incidentId: string;
+  readonly executionArn: string;
+  readonly taskToken: string;
+}
+
+/**
+ * Emulates the responder: returns the SendTaskSuccess output, or throws an
+ * error whose `name` is what SendTaskFailure (or the timeout) would raise.
+ */
+export type ApprovalDecider = (request: ApprovalRequest) => Promise<JSONValue>;
+
+export interface RehearsalOptions {
+  /** Home account. @default from STS GetCallerIdentity */
+  readonly account?: string;
+  /** @default AWS_REGION, else us-east-1 */
+  readonly region?: string;
+  /** CDK context instead of cdk.json's. */
+  readonly context?: Record<string, unknown>;
+  /** @default 'cordon-ledger' */
+  readonly ledgerTableName?: string;
+  /** @default 'cordon-notifications' */
+  readonly topicName?: string;
+  /** How emulated responders decide. @default 'timeout' (nobody answers) */
+  readonly decision?: Decision;
+  /** A custom decider; overrides `decision`. */
+  readonly decide?: ApprovalDecider;
+}
+
+export interface ExecutionReport {
+  readonly playbook: string;
+  readonly executionArn: string;
+  readonly status: 'SUCCEEDED' | 'FAILED';
+  readonly output?: JSONValue;
+  readonly error?: { readonly Error: string; readonly Cause: string };
+  /** Every state entered, in order (retries enter a state once). */
+  readonly states: string[];
+  /** Ledger entries this execution wrote. */
+  readonly ledger: LedgerEntry[];
+}
+
+export interface EventReport {
+  readonly matched: string[];
+  readonly executions: ExecutionReport[];
+}
+
+class NamedError extends Error {
+  constructor(name: string, message: string) {
+    super(message);
+    this.name = name;
+  }
+}
+
+type Handler = (event: unknown, context: unknown) => Promise<unknown>;
+const HandlerModule = z.object({
+  handler: z.custom<Handler>((v) => typeof v === 'function', 'handler must be a function'),
+});
+
+export class RehearsalEngine {
+  private readonly handlers = new Map<string, Handler>();
+
+  private constructor(
+    readonly model: RehearsalModel,
+    readonly values: LocalValues,
+    private readonly ledger: Ledger,
+    private readonly decide: ApprovalDecider,
+  ) {}
+
+  static async create(options: RehearsalOptions = {}): Promise<RehearsalEngine> {
+    const account = options.account ?? (await callerAccount());
+    const region = options.region ?? process.env.AWS_REGION ?? 'us-east-1';
+    const partition = region.startsWith('cn-')
+      ? 'aws-cn'
+      : region.startsWith('us-gov-')
+        ? 'aws-us-gov'
+        : 'aws';
+    const tableName = options.ledgerTableName ?? 'cordon-ledger';
+    const topicArn = await ensureTopic(options.topicName ?? 'cordon-notifications');
+
+    const template = synthesizeTemplate({
+      account,
+      region,
+      ...(options.context ? { context: options.context } : {}),
+    });
+    const values: LocalValues = {
+      account,
+      region,
+      partition,
+      ref: (_id, type) => {
+        if (type === 'AWS::DynamoDB::GlobalTable' || type === 'AWS::DynamoDB::Table') {
+          return tableName;
+        }
+        if (type === 'AWS::SNS::Topic') return topicArn;
+        return undefined;
+      },
+      getAtt: (id, type, attr) => {
+        if (type === 'AWS::IAM::Role' && attr === 'Arn') {
+          return `arn:${partition}:iam::${account}:role/cordon/rehearsal-${id}`;
+        }
+        return undefined;
+      },
+    };
+    const model = readTemplate(template, values);
+
+    const tables = z
+      .record(z.string(), z.looseObject({ Type: z.string(), Properties: z.unknown() }))
+      .parse(z.looseObject({ Resources: z.unknown() }).parse(template).Resources);
+    const ledgerResource = Object.values(tables).find(
+      (r) => r.Type === 'AWS::DynamoDB::GlobalTable',
+    );
+    await ensureLedgerTable(tableName, ledgerResource?.Properties);
+
+    const ledger = new Ledger({ client: documentClient(), tableName });
+    const decide = options.decide ?? decider(options.decision ?? 'timeout', account, partition);
+    return new RehearsalEngine(model, values, ledger, decide);
+  }
+
+  /** The playbooks whose rules match `event`. */
+  match(event: unknown): TemplateStateMachine[] {
+    const ids = new Set<string>();
+    for (const rule of this.model.rules) {
+      if (matchesEventPattern(rule.eventPattern, event)) {
+        for (const id of rule.stateMachineLogicalIds) ids.add(id);
+      }
+    }
+    return [...ids].flatMap((id) => {
+      const sm = this.model.stateMachines.get(id);
+      return sm ? [sm] : [];
+    });
+  }
+
+  async rehearse(event: unknown): Promise<EventReport> {
+    const machines = this.match(event);
+    const executions: ExecutionReport[] = [];
+    for (const machine of machines) executions.push(await this.execute(machine, event));
+    return { matched: machines.map((m) => m.playbook), executions };
+  }
+
+  /** Runs one state machine definition on `input`, as Step Functions would. */
+  async execute(machine: TemplateStateMachine, input: unknown): Promise<ExecutionReport> {
+    const { account, region, partition } = this.values;
+    const name = `rehearsal-${randomUUID()}`;
+    const stateMachineName = `cordon-${machine.playbook}`;
+    const executionArn = `arn:${partition}:states:${region}:${account}:execution:${stateMachineName}:${name}`;
+    const startedAt = new Date();
+    const definition = machine.definition as ConstructorParameters<typeof StateMachine>[0];
+    const sm = new StateMachine(definition, { validationOptions: { checkArn: false } });
+    const taskToken = `rehearsal-token-${randomUUID()}`;
+    const eventInput = jsonValue(input);
+    const run = sm.run(eventInput, {
+      overrides: {
+        taskResourceLocalHandlers: this.taskOverrides(machine.definition, executionArn),
+        retryIntervalOverrides: retryOverrides(machine.definition),
+      },
+      context: {
+        Execution: {
+          Id: executionArn,
+          Name: name,
+          StartTime: startedAt.toISOString(),
+          Input: eventInput,
+          RoleArn: `arn:${partition}:iam::${account}:role/cordon/rehearsal`,
+        },
+        StateMachine: {
+          Id: `arn:${partition}:states:${region}:${account}:stateMachine:${stateMachineName}`,
+          Name: stateMachineName,
+        },
+        Task: { Token: taskToken },
+      },
+    });
+
+    const events: EventLog[] = [];
+    const collecting = (async () => {
+      for await (const e of run.eventLogs) events.push(e);
+    })();
+    let output: JSONValue | undefined;
+    let failed = false;
+    try {
+      output = await run.result;
+    } catch {
+      failed = true;
+    }
+    await collecting;
+
+    const states = events.flatMap((e) => (e.type === 'StateEntered' ? [e.state.name] : []));
+    const failure = events.find((e) => e.type === 'ExecutionFailed');
+    const error =
+      failure && failure.type === 'ExecutionFailed'
+        ? { Error: failure.Error, Cause: String(failure.Cause ?? '') }
+        : failed
+          ? { Error: 'States.Runtime', Cause: 'execution failed' }
+          : undefined;
+    const ledger = await this.entriesWritten(events, executionArn, startedAt);
+    return {
+      playbook: machine.playbook,
+      executionArn,
+      status: failed ? 'FAILED' : 'SUCCEEDED',
+      ...(output !== undefined ? { output } : {}),
+      ...(error ? { error } : {}),
+      states,
+      ledger,
+    };
+  }
+
+  private async entriesWritten(
+    events: EventLog[],
+    executionArn: string,
+    since: Date,
+  ): Promise<LedgerEntry[]> {
+    const ids = new Set<string>();
+    for (const e of events) {
+      if (e.type !== 'StateExited') continue;
+      const parsed = z
+        .object({ incident: z.object({ incidentId: z.string() }) })
+        .safeParse(e.state.output);
+      if (parsed.success) ids.add(parsed.data.incident.incidentId);
+    }
+    if (ids.size === 0) {
+      // Triage never produced an incident: failures are filed under the execution.
+      ids.add(`inc-${sha256Hex(executionArn).slice(0, 20)}`);
+    }
+    const all = (await Promise.all([...ids].map((id) => this.ledger.entries(id)))).flat();
+    return all.filter((entry) => entry.at >= since.toISOString());
+  }
+
+  private taskOverrides(definition: unknown, executionArn: string) {
+    const overrides: Record<string, (input: JSONValue) => Promise<JSONValue>> = {};
+    for (const [name, state] of taskStates(definition)) {
+      const resource = state.Resource;
+      const fn = this.model.functionsByArn.get(resource);
+      if (fn) {
+        overrides[name] = (input) => this.invoke(fn, input);
+        continue;
+      }
+      const integration = /^arn:[\w-]+:states:::lambda:invoke(\.waitForTaskToken)?$/.exec(resource);
+      if (!integration) {
+        throw new Error(`state ${name}: rehearsal cannot run resource ${resource}`);
+      }
+      const waits = integration[1] !== undefined;
+      overrides[name] = async (input) => {
+        const { FunctionName, Payload } = z
+          .object({ FunctionName: z.string(), Payload: z.unknown() })
+          .parse(input);
+        const target = this.model.functionsByArn.get(FunctionName);
+        if (!target) throw new Error(`state ${name}: unknown function ${FunctionName}`);
+        const result = await this.invoke(target, jsonValue(Payload));
+        if (!waits) return { ExecutedVersion: '$LATEST', Payload: result, StatusCode: 200 };
+        const request = z
+          .object({
+            step: z.string(),
+            incident: z.object({ incidentId: z.string() }),
+            taskToken: z.string(),
+          })
+          .parse(Payload);
+        return this.decide({
+          step: request.step,
+          incidentId: request.incident.incidentId,
+          taskToken: request.taskToken,
+          executionArn,
+        });
+      };
+    }
+    return overrides;
+  }
+
+  /** Invokes a handler as Lambda would: JSON in, JSON out, errors by name. */
+  private async invoke(fn: TemplateFunction, input: JSONValue): Promise<JSONValue> {
+    const handler = await this.handler(fn);
+    try {
+      const out = await handler(structuredClone(input), lambdaContext(fn));
+      return jsonValue(out ?? null);
+    } catch (error) {
+      const errorType = error instanceof Error ? error.name : 'Error';
+      const errorMessage = error instanceof Error ? error.message : String(error);
+      throw new NamedError(errorType, JSON.stringify({ errorType, errorMessage }));
+    }
+  }
+
+  private async handler(fn: TemplateFunction): Promise<Handler> {
+    const cached = this.handlers.get(fn.logicalId);
+    if (cached) return cached;
+    // Handlers read their configuration at import: give each its own.
+    const saved = { ...process.env };
+    Object.assign(process.env, fn.environment);
+    process.env.POWERTOOLS_LOG_LEVEL ??= 'SILENT';
+    try {
+      const url = pathToFileURL(join(REPO_ROOT, 'functions', fn.action, 'handler.ts')).href;
+      const { handler } = HandlerModule.parse(await import(url));
+      this.handlers.set(fn.logicalId, handler);
+      return handler;
+    } finally {
+      for (const key of Object.keys(process.env)) if (!(key in saved)) delete process.env[key];
+      Object.assign(process.env, saved);
+    }
+  }
+}
+
+/** The built-in responder for rehearsals. */
+export function decider(decision: Decision, account: string, partition: string): ApprovalDecider {
+  return async (request) => {
+    if (decision === 'approve') {
+      return {
+        decision: 'APPROVED',
+        step: request.step,
+        approver: `arn:${partition}:sts::${account}:assumed-role/cordon-rehearsal/responder`,
+        reason: 'approved in rehearsal',
+        decidedAt: new Date().toISOString(),
+      };
+    }
+    if (decision === 'reject') {
+      throw new NamedError('Cordon.ApprovalRejected', 'rejected in rehearsal');
+    }
+    throw new NamedError('States.Timeout', 'no decision before the approval timeout');
+  };
+}
+
+const StateSchema = z.looseObject({
+  Type: z.string(),
+  Resource: z.string().optional(),
+  Retry: z.array(z.unknown()).optional(),
+  Branches: z.array(z.unknown()).optional(),
+  ItemProcessor: z.unknown().optional(),
+  Iterator: z.unknown().optional(),
+});
+const DefinitionSchema = z.looseObject({ States: z.record(z.string(), StateSchema) });
+
+function* allStates(definition: unknown): Generator<[string, z.infer<typeof StateSchema>]> {
+  const parsed = DefinitionSchema.parse(definition);
+  for (const [name, state] of Object.entries(parsed.States)) {
+    yield [name, state];
+    for (const branch of state.Branches ?? []) yield* allStates(branch);
+    if (state.ItemProcessor) yield* allStates(state.ItemProcessor);
+    if (state.Iterator) yield* allStates(state.Iterator);
+  }
+}
+
+function* taskStates(definition: unknown): Generator<[string, { Resource: string }]> {
+  for (const [name, state] of allStates(definition)) {
+    if (state.Type === 'Task' && state.Resource) yield [name, { Resource: state.Resource }];
+  }
+}
+
+/** Retries happen, but without the real backoff delays. */
+function retryOverrides(definition: unknown): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const [name, state] of allStates(definition)) if (state.Retry) out[name] = 0;
+  return out;
+}
+
+function jsonValue(value: unknown): JSONValue {
+  const JsonSchema: z.ZodType<JSONValue> = z.json();
+  return JsonSchema.parse(JSON.parse(JSON.stringify(value ?? null)));
+}
+
+function lambdaContext(fn: TemplateFunction) {
+  return {
+    functionName: fn.logicalId,
+    functionVersion: '$LATEST',
+    invokedFunctionArn: fn.arn,
+    memoryLimitInMB: '256',
+    awsRequestId: randomUUID(),
+    logGroupName: `/aws/lambda/${fn.logicalId}`,
+    logStreamName: 'rehearsal',
+    callbackWaitsForEmptyEventLoop: true,
+    getRemainingTimeInMillis: () => 30_000,
+    done: () => undefined,
+    fail: () => undefined,
+    succeed: () => undefined,
+  };
+}

@@ -1,0 +1,49 @@
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { App } from 'aws-cdk-lib';
+import { z } from 'zod';
+import { buildApp } from '../../infra/build.js';
+
+export const REPO_ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+
+/** The `context` of cdk.json: what `cdk synth` and `cdk deploy` use. */
+export function cdkJsonContext(root = REPO_ROOT): Record<string, unknown> {
+  const raw: unknown = JSON.parse(readFileSync(join(root, 'cdk.json'), 'utf8'));
+  return z.object({ context: z.record(z.string(), z.unknown()).default({}) }).parse(raw).context;
+}
+
+export interface SynthOptions {
+  readonly account: string;
+  readonly region: string;
+  /** Context to use instead of cdk.json's (tests vary the configuration). */
+  readonly context?: Record<string, unknown>;
+  /** Bundle the functions with esbuild, as `cdk synth` does. @default false */
+  readonly bundle?: boolean;
+}
+
+/**
+ * Synthesizes the same app `cdk synth` does and returns the stack template.
+ * Bundling is skipped by default: the rehearsal engine runs each handler's
+ * source in-process, so the bundle would go unused.
+ */
+export function synthesizeTemplate(options: SynthOptions): unknown {
+  const base = options.context ?? cdkJsonContext();
+  const cordon = z.record(z.string(), z.unknown()).catch({}).parse(base.cordon ?? {});
+  const outdir = mkdtempSync(join(tmpdir(), 'cordon-synth-'));
+  try {
+    const app = new App({
+      outdir,
+      context: {
+        ...base,
+        cordon: { ...cordon, account: options.account, region: options.region },
+        ...(options.bundle ? {} : { 'aws:cdk:bundling-stacks': [] }),
+      },
+    });
+    const stack = buildApp(app);
+    return app.synth().getStackByName(stack.stackName).template;
+  } finally {
+    rmSync(outdir, { recursive: true, force: true });
+  }
+}

@@ -1,0 +1,118 @@
+import { z } from 'zod';
+import { MODES, type Mode, PLAYBOOKS, type PlaybookName } from '../functions/shared/catalog.js';
+import { SEVERITY_LABELS } from '../functions/shared/runtime-config.js';
+
+/**
+ * Cordon's settings, read from the `cordon` key of the CDK context
+ * (`cdk.json`, or `-c cordon='{...}'`). Validated strictly: a misspelled key
+ * or a bad value fails synth with a message naming the key and the values
+ * it accepts.
+ */
+
+const ModeSchema = z.enum(MODES);
+
+const ModesSchema = z
+  .record(z.string(), z.record(z.string(), ModeSchema))
+  .superRefine((modes, ctx) => {
+    for (const [playbook, steps] of Object.entries(modes)) {
+      const spec = (PLAYBOOKS as Record<string, { steps: Record<string, unknown> }>)[playbook];
+      if (!spec) {
+        ctx.addIssue({
+          code: 'custom',
+          path: [playbook],
+          message: `unknown playbook; allowed: ${Object.keys(PLAYBOOKS).join(', ')}`,
+        });
+        continue;
+      }
+      for (const step of Object.keys(steps)) {
+        if (!(step in spec.steps)) {
+          ctx.addIssue({
+            code: 'custom',
+            path: [playbook, step],
+            message: `unknown step; allowed: ${Object.keys(spec.steps).join(', ')}`,
+          });
+        }
+      }
+    }
+  });
+
+export const CordonConfigSchema = z.strictObject({
+  /** Account to deploy to and act in. Default: the CLI's account (CDK_DEFAULT_ACCOUNT). */
+  account: z
+    .string()
+    .regex(/^\d{12}$/, 'must be a 12-digit account id')
+    .optional(),
+  /** Region to deploy to. Default: the CLI's region (CDK_DEFAULT_REGION). */
+  region: z.string().min(1).optional(),
+  /** GuardDuty severity (0-10) at or above which a finding is acted on. */
+  severityThreshold: z.number().min(1).max(10).default(7),
+  /** Security Hub severity labels that are acted on. */
+  securityHubSeverityLabels: z
+    .array(z.enum(SEVERITY_LABELS))
+    .min(1)
+    .default(['HIGH', 'CRITICAL']),
+  /** Mode per playbook and step; unset steps keep their default. */
+  modes: ModesSchema.default({}),
+  /** ARN patterns (`*`, `?`) of principals never acted on, e.g. break-glass roles. */
+  protectedPrincipalPatterns: z.array(z.string().startsWith('arn:')).default([]),
+  /** Principals tagged `key` = `value` are never acted on. */
+  exemptTag: z
+    .strictObject({ key: z.string().min(1).max(128), value: z.string().max(256) })
+    .default({ key: 'cordon:exempt', value: 'true' }),
+  /** Regions whose findings are acted on. Default: the deployment region. */
+  allowedRegions: z.array(z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d$/)).min(1).optional(),
+  /** How long an approval waits before the step is recorded as not acted on. */
+  approvalTimeoutMinutes: z.number().int().min(1).max(7 * 24 * 60).default(60),
+  /** Email addresses subscribed to the notification topic (confirmation needed). */
+  notificationEmails: z.array(z.email()).default([]),
+});
+
+export type CordonConfig = z.infer<typeof CordonConfigSchema>;
+
+export class ConfigValidationError extends Error {
+  override readonly name = 'ConfigValidationError';
+}
+
+/** Validates raw context, or throws one message listing every bad key. */
+export function parseConfig(raw: unknown): CordonConfig {
+  // `cdk -c cordon='{...}'` passes context as a string.
+  let value = raw ?? {};
+  if (typeof value === 'string') {
+    try {
+      value = JSON.parse(value);
+    } catch {
+      throw new ConfigValidationError('invalid Cordon configuration: cordon: not valid JSON');
+    }
+  }
+  const result = CordonConfigSchema.safeParse(value);
+  if (result.success) return result.data;
+  const lines = result.error.issues.map((issue) => {
+    const key = ['cordon', ...issue.path.map(String)].join('.');
+    if (issue.code === 'unrecognized_keys') {
+      const allowed = allowedKeysAt(issue.path.map(String));
+      return `${key}: unknown key ${issue.keys.map((k) => `"${k}"`).join(', ')}; allowed: ${allowed}`;
+    }
+    if (issue.code === 'invalid_value') {
+      return `${key}: ${issue.message}; allowed: ${issue.values.map(String).join(', ')}`;
+    }
+    return `${key}: ${issue.message}`;
+  });
+  throw new ConfigValidationError(`invalid Cordon configuration:\n  ${lines.join('\n  ')}`);
+}
+
+function allowedKeysAt(path: string[]): string {
+  if (path.length === 0) return Object.keys(CordonConfigSchema.shape).join(', ');
+  if (path[0] === 'exemptTag') return 'key, value';
+  return '(see README)';
+}
+
+/** The effective mode of every step of a playbook: configured, else default. */
+export function modesFor(config: CordonConfig, playbook: PlaybookName): Record<string, Mode> {
+  const configured = config.modes[playbook] ?? {};
+  return Object.fromEntries(
+    Object.entries(PLAYBOOKS[playbook].steps).map(([step, spec]) => [
+      step,
+      configured[step] ?? spec.defaultMode,
+    ]),
+  );
+}

@@ -1,0 +1,147 @@
+import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
+import type { Construct } from 'constructs';
+import { catchInto, ERROR_PATH, invoke, type PlaybookFunctions } from './tasks.js';
+
+export interface FrameParts {
+  /** Continue here when the steps are done: resolve the finding, notify, succeed. */
+  readonly finish: sfn.IChainable;
+  /** Send errors here: record the failure, notify, fail. */
+  readonly failure: sfn.IChainable;
+}
+
+/**
+ * What every playbook shares around its own steps: triage (validate, guard,
+ * claim, plan), the Security Hub pickup and resolution updates, the summary
+ * notification, and one failure path that records and notifies before it
+ * ends. `body` builds the playbook's steps between pickup and finish.
+ */
+export function playbookFrame(
+  scope: Construct,
+  functions: PlaybookFunctions,
+  body: (parts: FrameParts) => sfn.IChainable,
+): sfn.IChainable {
+  const executionArn = sfn.JsonPath.executionId;
+  const incident = sfn.JsonPath.objectAt('$.incident');
+  const fromSecurityHub = sfn.Condition.stringEquals('$.incident.source', 'securityhub');
+
+  // Failure path. Each step's Catch notes the step at $.failedStep first.
+  const failed = new sfn.Fail(scope, 'Failed', {
+    error: 'Cordon.PlaybookFailed',
+    cause: 'A step failed; see the ledger and the failure notification.',
+  });
+  const notifyFailure = invoke(scope, 'Notify failure', functions.notify, {
+    payload: sfn.TaskInput.fromObject({
+      kind: 'FAILURE',
+      incident,
+      results: sfn.JsonPath.objectAt('$.results'),
+      error: sfn.JsonPath.objectAt(ERROR_PATH),
+      executionArn,
+    }),
+    resultPath: sfn.JsonPath.DISCARD,
+  });
+  notifyFailure.addCatch(failed, { errors: ['States.ALL'], resultPath: '$.notifyError' });
+  notifyFailure.next(failed);
+  const recordFailure = invoke(scope, 'Record failure', functions['record-failure'], {
+    payload: sfn.TaskInput.fromObject({
+      step: sfn.JsonPath.stringAt('$.failedStep.step'),
+      incident,
+      error: sfn.JsonPath.objectAt(ERROR_PATH),
+      executionArn,
+    }),
+    resultPath: '$.failureRecord',
+  });
+  recordFailure.addCatch(notifyFailure, { errors: ['States.ALL'], resultPath: '$.recordError' });
+  recordFailure.next(notifyFailure);
+  const failure = recordFailure;
+
+  // Finish: resolve (or annotate) the Security Hub finding, then notify.
+  const done = new sfn.Succeed(scope, 'Done');
+  const notifySummary = invoke(scope, 'Notify summary', functions.notify, {
+    payload: sfn.TaskInput.fromObject({
+      kind: 'SUMMARY',
+      incident,
+      results: sfn.JsonPath.objectAt('$.results'),
+      executionArn,
+    }),
+    resultPath: sfn.JsonPath.DISCARD,
+  });
+  catchInto(scope, notifySummary, 'notify', 'Notify summary', failure);
+  notifySummary.next(done);
+  const markResolved = invoke(scope, 'Update finding: finished', functions['update-finding'], {
+    payload: sfn.TaskInput.fromObject({
+      incident,
+      phase: 'FINISH',
+      results: sfn.JsonPath.objectAt('$.results'),
+      executionArn,
+    }),
+    resultPath: sfn.JsonPath.DISCARD,
+  });
+  catchInto(scope, markResolved, 'finding', 'Update finding: finished', failure);
+  markResolved.next(notifySummary);
+  const finish = new sfn.Choice(scope, 'Finished: from Security Hub?')
+    .when(fromSecurityHub, markResolved)
+    .otherwise(notifySummary);
+
+  const steps = body({ finish, failure });
+
+  // Pickup: mark a Security Hub finding NOTIFIED before acting.
+  const markNotified = invoke(scope, 'Update finding: picked up', functions['update-finding'], {
+    payload: sfn.TaskInput.fromObject({ incident, phase: 'PICKUP', executionArn }),
+    resultPath: sfn.JsonPath.DISCARD,
+  });
+  catchInto(scope, markNotified, 'finding', 'Update finding: picked up', failure);
+  markNotified.next(steps);
+  const pickup = new sfn.Choice(scope, 'Picked up: from Security Hub?')
+    .when(fromSecurityHub, markNotified)
+    .otherwise(steps);
+
+  // Refusals are recorded by triage and announced; duplicates end quietly.
+  const notifyRefusal = invoke(scope, 'Notify refusal', functions.notify, {
+    payload: sfn.TaskInput.fromObject({
+      kind: 'REFUSED',
+      incident,
+      reason: sfn.JsonPath.stringAt('$.reason'),
+      executionArn,
+    }),
+    resultPath: sfn.JsonPath.DISCARD,
+  });
+  catchInto(scope, notifyRefusal, 'notify', 'Notify refusal', failure);
+  notifyRefusal.next(new sfn.Succeed(scope, 'Not acted on'));
+  const decision = new sfn.Choice(scope, 'Triage decision?')
+    .when(sfn.Condition.stringEquals('$.decision', 'PROCEED'), pickup)
+    .when(sfn.Condition.stringEquals('$.decision', 'REFUSED'), notifyRefusal)
+    .otherwise(new sfn.Succeed(scope, 'Duplicate delivery'));
+
+  // Triage's result replaces the (possibly large) event: the state stays
+  // small, and the event itself remains in the execution history.
+  const triage = invoke(scope, 'Triage', functions.triage, {
+    resultSelector: {
+      'decision.$': '$.decision',
+      'reason.$': '$.reason',
+      'incident.$': '$.incident',
+      results: {},
+    },
+  });
+  const invalid = invoke(scope, 'Record invalid finding', functions['record-failure'], {
+    payload: sfn.TaskInput.fromObject({
+      step: 'triage',
+      error: sfn.JsonPath.objectAt(ERROR_PATH),
+      executionArn,
+    }),
+    resultPath: '$.failureRecord',
+  });
+  const notifyInvalid = invoke(scope, 'Notify invalid finding', functions.notify, {
+    payload: sfn.TaskInput.fromObject({
+      kind: 'FAILURE',
+      error: sfn.JsonPath.objectAt(ERROR_PATH),
+      executionArn,
+    }),
+    resultPath: sfn.JsonPath.DISCARD,
+  });
+  invalid.addCatch(notifyInvalid, { errors: ['States.ALL'], resultPath: '$.recordError' });
+  invalid.next(notifyInvalid);
+  notifyInvalid.addCatch(failed, { errors: ['States.ALL'], resultPath: '$.notifyError' });
+  notifyInvalid.next(failed);
+  triage.addCatch(invalid, { errors: ['States.ALL'], resultPath: ERROR_PATH });
+  return triage.next(decision);
+}

@@ -1,0 +1,117 @@
+import { Duration } from 'aws-cdk-lib';
+import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
+import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
+import type { Construct } from 'constructs';
+import type { ActionName } from '../functions/shared/catalog.js';
+import { TIMEOUT_ERROR_NAME } from '../functions/shared/errors.js';
+import { catchInto, invoke, type PlaybookFunctions, RETRYABLE_TASK_ERRORS } from './tasks.js';
+
+export interface GatedStepProps {
+  /** Step id from the catalog; also the key of its result under `$.results`. */
+  readonly step: string;
+  /** Human label; prefixes every state name of the step. */
+  readonly label: string;
+  readonly action: ActionName;
+  readonly functions: PlaybookFunctions;
+  readonly approvalTimeout: Duration;
+  /** Where every path of the step continues. */
+  readonly next: sfn.IChainable;
+  /** Where errors go (record failure, notify, fail). */
+  readonly failure: sfn.IChainable;
+}
+
+const APPROVAL_NOT_GRANTED = [TIMEOUT_ERROR_NAME, 'Cordon.ApprovalRejected'];
+
+/**
+ * One playbook step behind its mode gate, as triage decided it:
+ *
+ * - `approve`: request approval and wait on a task token (with a timeout);
+ *   approved → act; rejected or timed out → record "not acted on", go on.
+ * - `auto` / `dry-run`: act (the action itself turns dry-run into a plan).
+ * - anything else (`off`, or a step that does not apply): record OFF, go on.
+ *
+ * The action receives the approval decision at `$.approval` and refuses to
+ * act in `approve` mode without an APPROVED decision for its own step.
+ */
+export function gatedStep(scope: Construct, props: GatedStepProps): sfn.State {
+  const { step, label, functions, next, failure } = props;
+  const modePath = `$.incident.plan.${step}.mode`;
+  const resultPath = `$.results.${step}`;
+
+  const act = invoke(scope, label, functions[props.action], {
+    payload: sfn.TaskInput.fromObject({
+      incident: sfn.JsonPath.objectAt('$.incident'),
+      step,
+      executionArn: sfn.JsonPath.executionId,
+      approval: sfn.JsonPath.objectAt('$.approval'),
+    }),
+    resultPath: resultPath,
+  });
+  catchInto(scope, act, step, label, failure);
+  act.next(next);
+
+  const requestApproval = new tasks.LambdaInvoke(scope, `${label}: request approval`, {
+    lambdaFunction: functions['request-approval'],
+    integrationPattern: sfn.IntegrationPattern.WAIT_FOR_TASK_TOKEN,
+    payload: sfn.TaskInput.fromObject({
+      incident: sfn.JsonPath.objectAt('$.incident'),
+      step,
+      taskToken: sfn.JsonPath.taskToken,
+      executionArn: sfn.JsonPath.executionId,
+    }),
+    resultPath: '$.approval',
+    taskTimeout: sfn.Timeout.duration(props.approvalTimeout),
+  });
+  requestApproval.addRetry({
+    errors: RETRYABLE_TASK_ERRORS,
+    interval: Duration.seconds(2),
+    maxAttempts: 3,
+    backoffRate: 2,
+    jitterStrategy: sfn.JitterType.FULL,
+  });
+  const notActedOn = invoke(scope, `${label}: not acted on`, functions['record-failure'], {
+    payload: sfn.TaskInput.fromObject({
+      step,
+      incident: sfn.JsonPath.objectAt('$.incident'),
+      error: sfn.JsonPath.objectAt('$.approvalError'),
+      executionArn: sfn.JsonPath.executionId,
+    }),
+    resultPath: resultPath,
+  });
+  catchInto(scope, notActedOn, step, `${label}: not acted on`, failure);
+  notActedOn.next(next);
+  requestApproval.addCatch(notActedOn, {
+    errors: APPROVAL_NOT_GRANTED,
+    resultPath: '$.approvalError',
+  });
+  catchInto(scope, requestApproval, step, `${label}: request approval`, failure);
+  requestApproval.next(act);
+
+  const noApprovalNeeded = new sfn.Pass(scope, `${label}: no approval needed`, {
+    result: sfn.Result.fromObject({ decision: 'NOT_REQUIRED', step }),
+    resultPath: '$.approval',
+  });
+  noApprovalNeeded.next(act);
+
+  const off = new sfn.Pass(scope, `${label}: off`, {
+    result: sfn.Result.fromObject({
+      step,
+      action: props.action,
+      outcome: 'OFF',
+      mode: 'off',
+      summary: 'step is off or does not apply to this principal',
+    }),
+    resultPath,
+  });
+  off.next(next);
+
+  const modeIs = (mode: string) =>
+    sfn.Condition.and(
+      sfn.Condition.isPresent(modePath),
+      sfn.Condition.stringEquals(modePath, mode),
+    );
+  return new sfn.Choice(scope, `${label}?`)
+    .when(modeIs('approve'), requestApproval)
+    .when(sfn.Condition.or(modeIs('auto'), modeIs('dry-run')), noApprovalNeeded)
+    .otherwise(off);
+}
