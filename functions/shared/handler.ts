@@ -8,8 +8,8 @@ import { InvalidTaskInputError } from './errors.js';
 /**
  * Wraps a core function as a Lambda handler: parses the input with a strict
  * schema at the boundary (a mismatch is a wiring bug and fails the task),
- * and injects the Lambda context into the logger. The core never sees
- * Lambda types.
+ * and injects the Lambda context into the logger (never the event: it may
+ * hold a task token). The core never sees Lambda types.
  */
 export function taskHandler<S extends z.ZodType, R>(
   logger: Logger,
@@ -26,5 +26,5 @@ export function taskHandler<S extends z.ZodType, R>(
       );
     }
     return core(parsed.data);
-  }).use(injectLambdaContext(logger, { resetKeys: true }));
+  }).use(injectLambdaContext(logger, { resetKeys: true, logEvent: false }));
 }

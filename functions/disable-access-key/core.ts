@@ -1,0 +1,105 @@
+import {
+  type IAMClient,
+  ListAccessKeysCommand,
+  type ListAccessKeysCommandOutput,
+  UpdateAccessKeyCommand,
+} from '@aws-sdk/client-iam';
+import { type Containment, type ContainmentDeps, runContainment } from '../shared/action.js';
+import { InvalidTaskInputError, isNotFound } from '../shared/errors.js';
+import type { ActionInput, ActionResult, Incident } from '../shared/incident.js';
+
+/** What the ledger records before and after: enough to re-enable the key. */
+export interface AccessKeyState {
+  readonly accessKeyId: string;
+  readonly status: string;
+  readonly createDate?: string;
+}
+
+export interface AccessKeyTarget {
+  readonly userName: string;
+  readonly userArn: string;
+  readonly accessKeyId: string;
+}
+
+export interface DisableAccessKeyDeps extends ContainmentDeps {
+  readonly iam: IAMClient;
+}
+
+// arn:<partition>:iam::<account>:user/<optional/path/><name>; the name is the last segment.
+const IAM_USER_ARN = /^arn:aws[a-z-]*:iam::(\d{12}):user\/(?:[!-~]*\/)?([\w+=,.@-]{1,64})$/;
+// Long-term keys only: temporary (ASIA) keys cannot be disabled, only their sessions revoked.
+const LONG_TERM_KEY_ID = /^AKIA[A-Z0-9]{12,124}$/;
+
+export function accessKeyTarget(incident: Incident): AccessKeyTarget {
+  const { principal } = incident;
+  if (principal.kind !== 'IAMUser') {
+    throw new InvalidTaskInputError(
+      `disable-access-key needs an IAMUser principal, got ${principal.kind}`,
+    );
+  }
+  const [, account, userName] = IAM_USER_ARN.exec(principal.arn) ?? [];
+  if (userName === undefined || account !== incident.account || userName !== principal.name) {
+    throw new InvalidTaskInputError(
+      `principal ${JSON.stringify(principal.arn)} is not the IAM user ${JSON.stringify(principal.name)} of account ${incident.account}`,
+    );
+  }
+  const accessKeyId = principal.accessKeyId;
+  if (accessKeyId === undefined || !LONG_TERM_KEY_ID.test(accessKeyId)) {
+    throw new InvalidTaskInputError(
+      `disable-access-key needs a long-term access key id (AKIA...), got ${JSON.stringify(accessKeyId ?? null)}`,
+    );
+  }
+  return { userName, userArn: principal.arn, accessKeyId };
+}
+
+/** Disables the one access key named in the finding; the user's other keys are left alone. */
+export function accessKeyContainment(iam: IAMClient): Containment<AccessKeyTarget, AccessKeyState> {
+  return {
+    action: 'disable-access-key',
+    target: accessKeyTarget,
+    targetArn: (target) => target.userArn,
+    async read(target) {
+      let marker: string | undefined;
+      do {
+        let page: ListAccessKeysCommandOutput;
+        try {
+          page = await iam.send(
+            new ListAccessKeysCommand({ UserName: target.userName, Marker: marker }),
+          );
+        } catch (error) {
+          if (isNotFound(error)) return undefined;
+          throw error;
+        }
+        const key = page.AccessKeyMetadata?.find((k) => k.AccessKeyId === target.accessKeyId);
+        if (key) {
+          return {
+            accessKeyId: target.accessKeyId,
+            status: key.Status ?? 'Unknown',
+            ...(key.CreateDate ? { createDate: key.CreateDate.toISOString() } : {}),
+          };
+        }
+        marker = page.IsTruncated ? page.Marker : undefined;
+      } while (marker);
+      return undefined;
+    },
+    isContained: (state) => state.status === 'Inactive',
+    describe: (target) => `disable access key ${target.accessKeyId} of user ${target.userName}`,
+    async apply(target, state) {
+      await iam.send(
+        new UpdateAccessKeyCommand({
+          UserName: target.userName,
+          AccessKeyId: target.accessKeyId,
+          Status: 'Inactive',
+        }),
+      );
+      return { ...state, status: 'Inactive' };
+    },
+  };
+}
+
+export function disableAccessKey(
+  input: ActionInput,
+  deps: DisableAccessKeyDeps,
+): Promise<ActionResult> {
+  return runContainment(input, accessKeyContainment(deps.iam), deps);
+}

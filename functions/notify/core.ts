@@ -1,0 +1,144 @@
+import { PublishCommand, type SNSClient } from '@aws-sdk/client-sns';
+import { z } from 'zod';
+import { classifyAwsError } from '../shared/errors.js';
+import {
+  type ActionResult,
+  ActionResultSchema,
+  type Incident,
+  IncidentSchema,
+  TaskErrorSchema,
+} from '../shared/incident.js';
+import type { Ledger } from '../shared/ledger.js';
+import { asciiLine, boundedText, causeText, quoted } from '../shared/text.js';
+
+export const NOTIFY_KINDS = ['SUMMARY', 'REFUSED', 'DUPLICATE', 'FAILURE'] as const;
+export type NotifyKind = (typeof NOTIFY_KINDS)[number];
+
+/**
+ * Strict, and with no field for a task token: a token cannot reach a
+ * notification because the input that would carry it is refused.
+ */
+export const NotifyInputSchema = z.strictObject({
+  kind: z.enum(NOTIFY_KINDS),
+  incident: IncidentSchema.optional(),
+  reason: z.string().optional(),
+  results: z.record(z.string(), ActionResultSchema).optional(),
+  error: TaskErrorSchema.optional(),
+  executionArn: z.string().min(1),
+});
+export type NotifyInput = z.infer<typeof NotifyInputSchema>;
+
+export interface NotifyDeps {
+  readonly sns: SNSClient;
+  readonly topicArn: string;
+  readonly ledger: Ledger;
+  readonly actor: string;
+}
+
+export interface NotifyResult {
+  readonly messageId: string;
+}
+
+/** SNS subject limit. */
+export const SUBJECT_MAX = 100;
+const FIELD_MAX = 256;
+const SUMMARY_MAX = 300;
+const CAUSE_MAX = 1000;
+const MAX_STEPS_SHOWN = 50;
+
+const HEADINGS: Record<NotifyKind, string> = {
+  SUMMARY: 'Cordon summary',
+  REFUSED: 'Cordon refused to act',
+  DUPLICATE: 'Cordon ignored a duplicate',
+  FAILURE: 'Cordon FAILED',
+};
+
+export function notificationSubject(input: NotifyInput): string {
+  const { incident } = input;
+  const about = incident
+    ? `: ${incident.severityLabel} in ${incident.account}: ${incident.findingType}`
+    : '';
+  return asciiLine(`${HEADINGS[input.kind]}${about}`, SUBJECT_MAX);
+}
+
+function incidentLines(incident: Incident): string[] {
+  const { principal } = incident;
+  return [
+    `Incident: ${incident.incidentId}`,
+    `Playbook: ${incident.playbook}`,
+    `Finding type: ${quoted(incident.findingType, FIELD_MAX)}`,
+    `Finding id: ${quoted(incident.findingId, FIELD_MAX)} (${incident.source})`,
+    `Severity: ${incident.severityLabel} (${incident.severity})`,
+    `Account / region: ${incident.account} / ${quoted(incident.region, 64)}`,
+    `Principal: ${principal.kind} ${quoted(principal.arn, FIELD_MAX)}${
+      principal.accessKeyId ? ` key ${quoted(principal.accessKeyId, 140)}` : ''
+    }`,
+  ];
+}
+
+function resultLines(results: Record<string, ActionResult>): string[] {
+  const entries = Object.entries(results);
+  const lines = entries
+    .slice(0, MAX_STEPS_SHOWN)
+    .map(
+      ([step, r]) =>
+        `- ${boundedText(step, 64)}: ${r.outcome} [${r.mode}] ${boundedText(r.summary, SUMMARY_MAX)}`,
+    );
+  if (entries.length > MAX_STEPS_SHOWN) {
+    lines.push(`- ... and ${entries.length - MAX_STEPS_SHOWN} more steps`);
+  }
+  return lines.length > 0 ? lines : ['- (no steps ran)'];
+}
+
+/**
+ * Plain text a responder reads in an email or a chat. Every field that came
+ * from a finding or an error is bounded and escaped, so it cannot add lines
+ * or pose as Cordon's own text.
+ */
+export function notificationMessage(input: NotifyInput): string {
+  const lines = [HEADINGS[input.kind], ''];
+  if (input.incident) lines.push(...incidentLines(input.incident));
+  else lines.push('Incident: none (the finding did not become an incident)');
+  if (input.reason !== undefined) lines.push(`Reason: ${quoted(input.reason, FIELD_MAX * 2)}`);
+  if (input.results !== undefined) lines.push('', 'Steps:', ...resultLines(input.results));
+  if (input.error) {
+    lines.push(
+      '',
+      `Error: ${quoted(input.error.Error, FIELD_MAX)}`,
+      `Cause: ${quoted(causeText(input.error.Cause, CAUSE_MAX), CAUSE_MAX + 2)}`,
+    );
+  }
+  lines.push('', `Execution: ${boundedText(input.executionArn, 2048)}`);
+  return lines.join('\n');
+}
+
+/** Publishes one message to the responders' topic. */
+export async function notify(input: NotifyInput, deps: NotifyDeps): Promise<NotifyResult> {
+  const subject = notificationSubject(input);
+  let messageId: string;
+  try {
+    const out = await deps.sns.send(
+      new PublishCommand({
+        TopicArn: deps.topicArn,
+        Subject: subject,
+        Message: notificationMessage(input),
+      }),
+    );
+    messageId = out.MessageId ?? 'unknown';
+  } catch (error) {
+    throw classifyAwsError(error, 'notify publish');
+  }
+  if (input.incident) {
+    await deps.ledger.append(input.incident.incidentId, {
+      step: 'notify',
+      action: 'notify',
+      actor: deps.actor,
+      outcome: 'NOTIFIED',
+      summary: subject,
+      executionArn: input.executionArn,
+      findingId: input.incident.findingId,
+      detail: { kind: input.kind, messageId },
+    });
+  }
+  return { messageId };
+}

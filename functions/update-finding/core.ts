@@ -1,0 +1,139 @@
+import {
+  BatchUpdateFindingsCommand,
+  type BatchUpdateFindingsUnprocessedFinding,
+  type SecurityHubClient,
+} from '@aws-sdk/client-securityhub';
+import { z } from 'zod';
+import {
+  type CordonError,
+  classifyAwsError,
+  InvalidTaskInputError,
+  ServiceUnavailableError,
+  UnexpectedAwsError,
+} from '../shared/errors.js';
+import { ActionResultSchema, type Incident, IncidentSchema } from '../shared/incident.js';
+import type { Ledger } from '../shared/ledger.js';
+import { boundedText } from '../shared/text.js';
+
+export const UpdateFindingInputSchema = z.strictObject({
+  incident: IncidentSchema,
+  /** PICKUP when containment starts; FINISH with every step's result. */
+  phase: z.enum(['PICKUP', 'FINISH']),
+  results: z.record(z.string(), ActionResultSchema).optional(),
+  executionArn: z.string().min(1),
+});
+export type UpdateFindingInput = z.infer<typeof UpdateFindingInputSchema>;
+
+export type UpdateFindingResult =
+  | { readonly updated: true; readonly status: WorkflowStatus }
+  | { readonly updated: false; readonly reason: string };
+
+export type WorkflowStatus = 'NOTIFIED' | 'RESOLVED';
+
+export interface UpdateFindingDeps {
+  readonly securityHub: SecurityHubClient;
+  readonly ledger: Ledger;
+  readonly actor: string;
+}
+
+/** Security Hub's limit on `Note.Text`. */
+export const NOTE_MAX = 512;
+
+const CONTAINED_OUTCOMES: ReadonlySet<string> = new Set(['CONTAINED', 'ALREADY_CONTAINED']);
+// BatchUpdateFindings reports these per finding; a later attempt can succeed.
+const TRANSIENT_CODES: ReadonlySet<string> = new Set(['ConcurrentUpdateError', 'InternalFailure']);
+
+/** RESOLVED only when at least one step ran and every step contained its target. */
+export function workflowStatus(input: UpdateFindingInput): WorkflowStatus {
+  if (input.phase === 'PICKUP') return 'NOTIFIED';
+  const outcomes = Object.values(input.results ?? {}).map((r) => r.outcome);
+  return outcomes.length > 0 && outcomes.every((o) => CONTAINED_OUTCOMES.has(o))
+    ? 'RESOLVED'
+    : 'NOTIFIED';
+}
+
+export function findingNote(input: UpdateFindingInput, status: WorkflowStatus): string {
+  const { incident } = input;
+  const head = `Cordon ${incident.incidentId}:`;
+  if (input.phase === 'PICKUP') {
+    return boundedText(`${head} containment started (${incident.playbook})`, NOTE_MAX);
+  }
+  const steps = Object.entries(input.results ?? {}).map(
+    ([step, r]) => `${step}: ${r.outcome} (${r.summary})`,
+  );
+  const verdict =
+    status === 'RESOLVED'
+      ? 'contained'
+      : steps.length === 0
+        ? 'finished with no step results; needs a responder'
+        : 'not fully contained; needs a responder';
+  return boundedText(`${head} ${verdict} (${incident.playbook}). ${steps.join('; ')}`, NOTE_MAX);
+}
+
+function unprocessedError(finding: BatchUpdateFindingsUnprocessedFinding): CordonError {
+  const code = finding.ErrorCode ?? 'Unknown';
+  const message = `BatchUpdateFindings did not update the finding: ${code}: ${boundedText(finding.ErrorMessage ?? '', 200)}`;
+  if (TRANSIENT_CODES.has(code)) return new ServiceUnavailableError(message);
+  // Reuse the shared vocabulary for codes that look like API errors (throttling...).
+  const classified = classifyAwsError({ name: code }, 'BatchUpdateFindings');
+  return classified.retryable ? classified : new UnexpectedAwsError(message);
+}
+
+/**
+ * Marks the Security Hub finding NOTIFIED when containment starts and
+ * RESOLVED (or leaves a note saying what is left) when it finishes.
+ *
+ * This cannot re-trigger Cordon: its Security Hub rule matches only findings
+ * whose Workflow.Status is NEW, and this function only ever sets NOTIFIED or
+ * RESOLVED.
+ */
+export async function updateFinding(
+  input: UpdateFindingInput,
+  deps: UpdateFindingDeps,
+): Promise<UpdateFindingResult> {
+  const { incident } = input;
+  if (incident.source !== 'securityhub') {
+    return {
+      updated: false,
+      reason: `finding source is ${incident.source}; only Security Hub findings are updated`,
+    };
+  }
+  const productArn = requireProductArn(incident);
+  const status = workflowStatus(input);
+  const text = findingNote(input, status);
+  let unprocessed: BatchUpdateFindingsUnprocessedFinding[];
+  try {
+    const out = await deps.securityHub.send(
+      new BatchUpdateFindingsCommand({
+        FindingIdentifiers: [{ Id: incident.findingId, ProductArn: productArn }],
+        Workflow: { Status: status },
+        Note: { Text: text, UpdatedBy: 'cordon' },
+      }),
+    );
+    unprocessed = out.UnprocessedFindings ?? [];
+  } catch (error) {
+    throw classifyAwsError(error, `update finding ${incident.findingId}`);
+  }
+  const first = unprocessed[0];
+  if (first) throw unprocessedError(first);
+  await deps.ledger.append(incident.incidentId, {
+    step: 'finding',
+    action: 'update-finding',
+    actor: deps.actor,
+    outcome: 'FINDING_UPDATED',
+    summary: text,
+    executionArn: input.executionArn,
+    findingId: incident.findingId,
+    detail: { status, phase: input.phase },
+  });
+  return { updated: true, status };
+}
+
+function requireProductArn(incident: Incident): string {
+  if (incident.productArn === undefined || incident.productArn === '') {
+    throw new InvalidTaskInputError(
+      `Security Hub incident ${incident.incidentId} has no productArn; cannot update its finding`,
+    );
+  }
+  return incident.productArn;
+}

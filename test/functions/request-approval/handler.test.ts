@@ -1,0 +1,80 @@
+import type { Context } from 'aws-lambda';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { ENV } from '../../../functions/shared/runtime-config.js';
+
+const context: Context = {
+  callbackWaitsForEmptyEventLoop: false,
+  functionName: 'cordon-request-approval',
+  functionVersion: '$LATEST',
+  invokedFunctionArn: 'arn:aws:lambda:us-east-1:123456789012:function:cordon-request-approval',
+  memoryLimitInMB: '256',
+  awsRequestId: 'req-1',
+  logGroupName: '/aws/lambda/cordon-request-approval',
+  logStreamName: 'stream',
+  getRemainingTimeInMillis: () => 30_000,
+  done: () => undefined,
+  fail: () => undefined,
+  succeed: () => undefined,
+};
+
+function stubEnv(action = 'request-approval'): void {
+  vi.stubEnv(ENV.action, action);
+  vi.stubEnv(ENV.actor, 'arn:aws:iam::123456789012:role/cordon/cordon-request-approval');
+  vi.stubEnv(ENV.ledgerTable, 'cordon-ledger');
+  vi.stubEnv(ENV.topicArn, 'arn:aws:sns:us-east-1:123456789012:cordon');
+}
+
+const load = () => import('../../../functions/request-approval/handler.js');
+
+describe('request-approval handler', () => {
+  afterEach(() => {
+    vi.unstubAllEnvs();
+    vi.resetModules();
+  });
+
+  it('fails at cold start when the ledger table is not configured', async () => {
+    // Arrange
+    stubEnv();
+    vi.stubEnv(ENV.ledgerTable, '');
+    // Act
+    const attempt = load();
+    // Assert
+    await expect(attempt).rejects.toMatchObject({ name: 'Cordon.ConfigError' });
+  });
+
+  it('fails at cold start when deployed as another action', async () => {
+    // Arrange
+    stubEnv('triage');
+    // Act
+    const attempt = load();
+    // Assert
+    await expect(attempt).rejects.toMatchObject({ name: 'Cordon.ConfigError' });
+  });
+
+  it('fails with Cordon.InvalidTaskInput for input that breaks its contract', async () => {
+    // Arrange
+    stubEnv();
+    const { handler } = await load();
+    // Act
+    const attempt = handler({ unexpected: true }, context);
+    // Assert
+    await expect(attempt).rejects.toMatchObject({ name: 'Cordon.InvalidTaskInput' });
+  });
+});
+
+describe('request-approval handler and event logging', () => {
+  afterEach(() => {
+    vi.unstubAllEnvs();
+    vi.resetModules();
+  });
+
+  it('refuses to start when Powertools is told to log events, which would log the task token', async () => {
+    // Arrange
+    stubEnv();
+    vi.stubEnv('POWERTOOLS_LOGGER_LOG_EVENT', 'true');
+    // Act
+    const attempt = load();
+    // Assert
+    await expect(attempt).rejects.toMatchObject({ name: 'Cordon.ConfigError' });
+  });
+});

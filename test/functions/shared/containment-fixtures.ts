@@ -1,0 +1,136 @@
+import { ConditionalCheckFailedException, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { NoSuchEntityException } from '@aws-sdk/client-iam';
+import { DynamoDBDocumentClient, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { mockClient } from 'aws-sdk-client-mock';
+import type { Mode } from '../../../functions/shared/catalog.js';
+import {
+  type ActionInput,
+  type Approval,
+  type Incident,
+  IncidentSchema,
+} from '../../../functions/shared/incident.js';
+import { Ledger, type LedgerEntry } from '../../../functions/shared/ledger.js';
+
+/**
+ * Fixtures shared by the tests of the containment and reporting functions:
+ * a valid incident, action inputs, AWS-shaped errors and an in-memory ledger
+ * behind a mocked DynamoDB document client.
+ */
+
+export const ACCOUNT = '123456789012';
+export const USER_ARN = `arn:aws:iam::${ACCOUNT}:user/alice`;
+export const ROLE_ARN = `arn:aws:iam::${ACCOUNT}:role/service/app-role`;
+export const KEY_ID = 'AKIAIOSFODNN7EXAMPLE';
+export const OTHER_KEY_ID = 'AKIAI44QH8DHBEXAMPLE';
+export const ACTOR = `arn:aws:iam::${ACCOUNT}:role/cordon/cordon-action`;
+export const EXECUTION_ARN = `arn:aws:states:us-east-1:${ACCOUNT}:execution:cordon-iam-credentials:run-1`;
+export const FINDING_UPDATED_AT = '2026-03-01T10:00:00.000Z';
+
+export function incident(overrides: Partial<Incident> = {}): Incident {
+  return IncidentSchema.parse({
+    incidentId: 'inc-0123456789abcdef0123',
+    playbook: 'iam-credentials',
+    source: 'guardduty',
+    findingId: 'f-0001',
+    findingType: 'UnauthorizedAccess:IAMUser/InstanceCredentialExfiltration.OutsideAWS',
+    severity: 8,
+    severityLabel: 'HIGH',
+    account: ACCOUNT,
+    region: 'us-east-1',
+    updatedAt: FINDING_UPDATED_AT,
+    principal: { kind: 'IAMUser', arn: USER_ARN, name: 'alice', accessKeyId: KEY_ID },
+    plan: {
+      disableAccessKey: { mode: 'auto' },
+      revokeUserSessions: { mode: 'auto' },
+      quarantineUser: { mode: 'approve' },
+      revokeRoleSessions: { mode: 'approve' },
+    },
+    ...overrides,
+  });
+}
+
+export const roleIncident = (plan: Record<string, { mode: Mode }> = {}): Incident =>
+  incident({
+    principal: { kind: 'AssumedRole', arn: ROLE_ARN, name: 'app-role', accessKeyId: 'ASIAEXAMPLE' },
+    plan: { revokeRoleSessions: { mode: 'auto' }, ...plan },
+  });
+
+export const approved = (step: string): Approval => ({
+  decision: 'APPROVED',
+  step,
+  approver: `arn:aws:iam::${ACCOUNT}:user/responder`,
+  decidedAt: '2026-03-01T10:05:00.000Z',
+});
+
+export const notRequired = (step: string): Approval => ({ decision: 'NOT_REQUIRED', step });
+
+export function actionInput(
+  step: string,
+  options: { mode?: Mode; incident?: Incident; approval?: Approval } = {},
+): ActionInput {
+  const base = options.incident ?? incident();
+  const withMode =
+    options.mode === undefined
+      ? base
+      : { ...base, plan: { ...base.plan, [step]: { mode: options.mode } } };
+  return {
+    incident: withMode,
+    step,
+    executionArn: EXECUTION_ARN,
+    approval: options.approval ?? notRequired(step),
+  };
+}
+
+/** AWS-shaped errors, as the SDK throws them. */
+export const awsError = (name: string, httpStatusCode = 400): Error =>
+  Object.assign(new Error(`${name} from AWS`), { name, $metadata: { httpStatusCode } });
+
+export const noSuchEntity = (): Error =>
+  new NoSuchEntityException({
+    message: 'The user with name alice cannot be found.',
+    $metadata: {},
+  });
+
+interface LedgerQuery {
+  readonly ExpressionAttributeValues: { readonly ':pk': string };
+  readonly ScanIndexForward?: boolean;
+  readonly Limit?: number;
+}
+
+/**
+ * An in-memory, append-only ledger table behind a mocked document client:
+ * the real Ledger class runs unchanged against it. `failNextPut` simulates a
+ * crash between an AWS call and its ledger write.
+ */
+export function fakeLedger(now: () => Date = () => new Date('2026-03-01T10:10:00.000Z')) {
+  const client = DynamoDBDocumentClient.from(new DynamoDBClient({ region: 'us-east-1' }));
+  const ddb = mockClient(client);
+  const items: LedgerEntry[] = [];
+  let nextPutError: Error | undefined;
+  ddb.on(QueryCommand).callsFake((input: LedgerQuery) => {
+    const mine = items
+      .filter((i) => i.incidentId === input.ExpressionAttributeValues[':pk'])
+      .sort((a, b) => (input.ScanIndexForward === false ? b.seq - a.seq : a.seq - b.seq));
+    return { Items: input.Limit === undefined ? mine : mine.slice(0, input.Limit) };
+  });
+  ddb.on(PutCommand).callsFake((input: { Item: LedgerEntry }) => {
+    if (nextPutError) {
+      const error = nextPutError;
+      nextPutError = undefined;
+      throw error;
+    }
+    if (items.some((i) => i.incidentId === input.Item.incidentId && i.seq === input.Item.seq)) {
+      throw new ConditionalCheckFailedException({ message: 'exists', $metadata: {} });
+    }
+    items.push(input.Item);
+    return {};
+  });
+  return {
+    ddb,
+    ledger: new Ledger({ client, tableName: 'cordon-ledger', now }),
+    entries: (): LedgerEntry[] => [...items],
+    failNextPut(error: Error): void {
+      nextPutError = error;
+    },
+  };
+}

@@ -1,0 +1,228 @@
+import 'aws-sdk-client-mock-vitest/extend';
+import { BatchUpdateFindingsCommand, SecurityHubClient } from '@aws-sdk/client-securityhub';
+import { mockClient } from 'aws-sdk-client-mock';
+import { beforeEach, describe, expect, it } from 'vitest';
+import type { ActionResult } from '../../../functions/shared/incident.js';
+import {
+  NOTE_MAX,
+  type UpdateFindingInput,
+  UpdateFindingInputSchema,
+  updateFinding,
+} from '../../../functions/update-finding/core.js';
+import {
+  ACTOR,
+  awsError,
+  EXECUTION_ARN,
+  fakeLedger,
+  incident,
+} from '../shared/containment-fixtures.js';
+
+const PRODUCT_ARN = 'arn:aws:securityhub:us-east-1::product/aws/guardduty';
+const hubMock = mockClient(SecurityHubClient);
+const securityHub = new SecurityHubClient({ region: 'us-east-1' });
+const hubIncident = incident({
+  source: 'securityhub',
+  productArn: PRODUCT_ARN,
+  findingId: 'arn:aws:securityhub:finding/1',
+});
+
+const result = (
+  step: string,
+  outcome: ActionResult['outcome'],
+  summary = 'did it',
+): ActionResult => ({
+  step,
+  action: 'disable-access-key',
+  outcome,
+  mode: 'auto',
+  summary,
+});
+
+const input = (over: Partial<UpdateFindingInput> = {}): UpdateFindingInput =>
+  UpdateFindingInputSchema.parse({
+    incident: hubIncident,
+    phase: 'FINISH',
+    executionArn: EXECUTION_ARN,
+    ...over,
+  });
+
+describe('update-finding', () => {
+  let fake: ReturnType<typeof fakeLedger>;
+  beforeEach(() => {
+    hubMock.reset();
+    hubMock
+      .on(BatchUpdateFindingsCommand)
+      .resolves({ ProcessedFindings: [], UnprocessedFindings: [] });
+    fake = fakeLedger();
+  });
+  const deps = () => ({ securityHub, ledger: fake.ledger, actor: ACTOR });
+
+  it('marks the finding NOTIFIED with a pickup note when containment starts', async () => {
+    // Act
+    const out = await updateFinding(input({ phase: 'PICKUP' }), deps());
+    // Assert
+    expect(out).toEqual({ updated: true, status: 'NOTIFIED' });
+    expect(hubMock).toHaveReceivedCommandWith(BatchUpdateFindingsCommand, {
+      FindingIdentifiers: [{ Id: hubIncident.findingId, ProductArn: PRODUCT_ARN }],
+      Workflow: { Status: 'NOTIFIED' },
+      Note: {
+        Text: `Cordon ${hubIncident.incidentId}: containment started (iam-credentials)`,
+        UpdatedBy: 'cordon',
+      },
+    });
+    expect(fake.entries()).toEqual([
+      expect.objectContaining({
+        step: 'finding',
+        action: 'update-finding',
+        outcome: 'FINDING_UPDATED',
+        detail: { status: 'NOTIFIED', phase: 'PICKUP' },
+      }),
+    ]);
+  });
+
+  it('resolves the finding when every step contained or was already contained', async () => {
+    // Arrange
+    const results = {
+      disableAccessKey: result('disableAccessKey', 'CONTAINED'),
+      revokeUserSessions: result('revokeUserSessions', 'ALREADY_CONTAINED'),
+    };
+    // Act
+    const out = await updateFinding(input({ results }), deps());
+    // Assert
+    expect(out).toEqual({ updated: true, status: 'RESOLVED' });
+    expect(hubMock).toHaveReceivedCommandWith(BatchUpdateFindingsCommand, {
+      Workflow: { Status: 'RESOLVED' },
+    });
+  });
+
+  it('keeps the finding NOTIFIED and lists each step outcome when a step did not act', async () => {
+    // Arrange
+    const results = {
+      disableAccessKey: result('disableAccessKey', 'CONTAINED'),
+      quarantineUser: result('quarantineUser', 'NOT_ACTED_ON', 'approval timed out'),
+    };
+    // Act
+    const out = await updateFinding(input({ results }), deps());
+    // Assert
+    expect(out).toEqual({ updated: true, status: 'NOTIFIED' });
+    const text = hubMock.commandCalls(BatchUpdateFindingsCommand)[0]?.args[0].input.Note?.Text;
+    expect(text).toContain('disableAccessKey: CONTAINED (did it)');
+    expect(text).toContain('quarantineUser: NOT_ACTED_ON (approval timed out)');
+    expect(hubMock).toHaveReceivedCommandWith(BatchUpdateFindingsCommand, {
+      Workflow: { Status: 'NOTIFIED' },
+    });
+  });
+
+  it('does not resolve a finding when no step ran', async () => {
+    // Act
+    const out = await updateFinding(input({ results: {} }), deps());
+    // Assert
+    expect(out).toEqual({ updated: true, status: 'NOTIFIED' });
+  });
+
+  it('does not resolve a finding whose steps only dry-ran', async () => {
+    // Act
+    const out = await updateFinding(input({ results: { a: result('a', 'DRY_RUN') } }), deps());
+    // Assert
+    expect(out).toEqual({ updated: true, status: 'NOTIFIED' });
+  });
+
+  it(`bounds the note to ${NOTE_MAX} characters on one line`, async () => {
+    // Arrange
+    const results = Object.fromEntries(
+      Array.from({ length: 20 }, (_, i) => [
+        `step${i}`,
+        result(`step${i}`, 'FAILED', `failed: ${'x'.repeat(100)}\nInjected: line`),
+      ]),
+    );
+    // Act
+    await updateFinding(input({ results }), deps());
+    // Assert
+    const text =
+      hubMock.commandCalls(BatchUpdateFindingsCommand)[0]?.args[0].input.Note?.Text ?? '';
+    expect(text.length).toBeLessThanOrEqual(NOTE_MAX);
+    expect(text.length).toBeGreaterThan(NOTE_MAX - 10);
+    expect(text).not.toContain('\n');
+    expect(text.endsWith('...')).toBe(true);
+  });
+
+  it('does nothing for a GuardDuty finding', async () => {
+    // Act
+    const out = await updateFinding(input({ incident: incident() }), deps());
+    // Assert
+    expect(out).toEqual({ updated: false, reason: expect.stringContaining('guardduty') });
+    expect(hubMock).not.toHaveReceivedAnyCommand();
+    expect(fake.entries()).toEqual([]);
+  });
+
+  it('fails with Cordon.InvalidTaskInput for a Security Hub incident without a product ARN', async () => {
+    // Act
+    const attempt = updateFinding(input({ incident: incident({ source: 'securityhub' }) }), deps());
+    // Assert
+    await expect(attempt).rejects.toMatchObject({ name: 'Cordon.InvalidTaskInput' });
+    expect(hubMock).not.toHaveReceivedAnyCommand();
+  });
+
+  it('throws retryable Cordon.ServiceUnavailable for a finding left unprocessed by a concurrent update', async () => {
+    // Arrange
+    hubMock.on(BatchUpdateFindingsCommand).resolves({
+      ProcessedFindings: [],
+      UnprocessedFindings: [
+        {
+          FindingIdentifier: { Id: hubIncident.findingId, ProductArn: PRODUCT_ARN },
+          ErrorCode: 'ConcurrentUpdateError',
+          ErrorMessage: 'Concurrent finding updates detected',
+        },
+      ],
+    });
+    // Act
+    const attempt = updateFinding(input({ phase: 'PICKUP' }), deps());
+    // Assert
+    await expect(attempt).rejects.toMatchObject({
+      name: 'Cordon.ServiceUnavailable',
+      retryable: true,
+    });
+    expect(fake.entries()).toEqual([]);
+  });
+
+  it('throws a terminal error for a finding that does not exist', async () => {
+    // Arrange
+    hubMock.on(BatchUpdateFindingsCommand).resolves({
+      ProcessedFindings: [],
+      UnprocessedFindings: [
+        {
+          FindingIdentifier: { Id: hubIncident.findingId, ProductArn: PRODUCT_ARN },
+          ErrorCode: 'FindingNotFound',
+          ErrorMessage: 'Finding Not Found',
+        },
+      ],
+    });
+    // Act
+    const attempt = updateFinding(input({ phase: 'PICKUP' }), deps());
+    // Assert
+    await expect(attempt).rejects.toMatchObject({
+      name: 'Cordon.UnexpectedAwsError',
+      retryable: false,
+    });
+  });
+
+  it('surfaces throttling as retryable Cordon.Throttled, and a later attempt succeeds', async () => {
+    // Arrange
+    hubMock
+      .on(BatchUpdateFindingsCommand)
+      .rejectsOnce(awsError('TooManyRequestsException', 429))
+      .resolves({ UnprocessedFindings: [] });
+    // Act
+    await expect(updateFinding(input({ phase: 'PICKUP' }), deps())).rejects.toMatchObject({
+      name: 'Cordon.Throttled',
+    });
+    const out = await updateFinding(input({ phase: 'PICKUP' }), deps());
+    // Assert
+    expect(out).toEqual({ updated: true, status: 'NOTIFIED' });
+    expect(fake.entries()).toHaveLength(1);
+  });
+
+  it('rejects an input with an unknown field (strict contract)', () => {
+    expect(UpdateFindingInputSchema.safeParse({ ...input(), taskToken: 'x' }).success).toBe(false);
+  });
+});

@@ -1,0 +1,62 @@
+import type { Context } from 'aws-lambda';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { ENV } from '../../../functions/shared/runtime-config.js';
+
+const context: Context = {
+  callbackWaitsForEmptyEventLoop: false,
+  functionName: 'cordon-update-finding',
+  functionVersion: '$LATEST',
+  invokedFunctionArn: 'arn:aws:lambda:us-east-1:123456789012:function:cordon-update-finding',
+  memoryLimitInMB: '256',
+  awsRequestId: 'req-1',
+  logGroupName: '/aws/lambda/cordon-update-finding',
+  logStreamName: 'stream',
+  getRemainingTimeInMillis: () => 30_000,
+  done: () => undefined,
+  fail: () => undefined,
+  succeed: () => undefined,
+};
+
+function stubEnv(action = 'update-finding'): void {
+  vi.stubEnv(ENV.action, action);
+  vi.stubEnv(ENV.actor, 'arn:aws:iam::123456789012:role/cordon/cordon-update-finding');
+  vi.stubEnv(ENV.ledgerTable, 'cordon-ledger');
+}
+
+const load = () => import('../../../functions/update-finding/handler.js');
+
+describe('update-finding handler', () => {
+  afterEach(() => {
+    vi.unstubAllEnvs();
+    vi.resetModules();
+  });
+
+  it('fails at cold start when the ledger table is not configured', async () => {
+    // Arrange
+    stubEnv();
+    vi.stubEnv(ENV.ledgerTable, '');
+    // Act
+    const attempt = load();
+    // Assert
+    await expect(attempt).rejects.toMatchObject({ name: 'Cordon.ConfigError' });
+  });
+
+  it('fails at cold start when deployed as another action', async () => {
+    // Arrange
+    stubEnv('triage');
+    // Act
+    const attempt = load();
+    // Assert
+    await expect(attempt).rejects.toMatchObject({ name: 'Cordon.ConfigError' });
+  });
+
+  it('fails with Cordon.InvalidTaskInput for input that breaks its contract', async () => {
+    // Arrange
+    stubEnv();
+    const { handler } = await load();
+    // Act
+    const attempt = handler({ unexpected: true }, context);
+    // Assert
+    await expect(attempt).rejects.toMatchObject({ name: 'Cordon.InvalidTaskInput' });
+  });
+});
