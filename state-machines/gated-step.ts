@@ -74,6 +74,7 @@ export function gatedStep(scope: Construct, props: GatedStepProps): sfn.State {
       step,
       incident: sfn.JsonPath.objectAt('$.incident'),
       error: sfn.JsonPath.objectAt('$.approvalError'),
+      waited: 'approval',
       executionArn: sfn.JsonPath.executionId,
     }),
     resultPath: resultPath,

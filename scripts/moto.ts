@@ -1,0 +1,287 @@
+/**
+ * The moto emulator harness: find or install a Python that can run moto's
+ * server, start one server on a free loopback port, reset it, stop it.
+ *
+ * Used by the test global setup (`test/support/global-setup.ts`), by
+ * `scripts/ensure-moto.ts` (which `.ci/run` calls so the install time shows up
+ * on its own) and by anything else that needs a local AWS emulator.
+ */
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+/** The pinned moto release the project installs when no usable one is found. */
+export const MOTO_VERSION = '5.2.1';
+
+/** The repository root, resolved from this file's own location (scripts/..). */
+export const repoRoot = fileURLToPath(new URL('..', import.meta.url));
+
+const venvDir = join(repoRoot, '.venv');
+const venvPython = join(venvDir, 'bin', 'python');
+
+const IMPORT_CHECK = [
+  'import moto, flask, werkzeug',
+  'from moto.server import ThreadedMotoServer',
+  'assert moto.__version__.split(".")[0] == "5", "moto " + moto.__version__ + " is not 5.x"',
+  'import sys',
+  'print(moto.__version__)',
+  'print(sys.executable)',
+].join('; ');
+
+export interface EnsureMotoOptions {
+  log?: (line: string) => void;
+}
+
+interface Probe {
+  ok: boolean;
+  version?: string;
+  /** The interpreter's own path (sys.executable): skips shims such as pyenv's. */
+  executable?: string;
+  detail: string;
+}
+
+function probe(python: string): Probe {
+  const result = spawnSync(python, ['-c', IMPORT_CHECK], {
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'pipe'],
+    timeout: 60_000,
+  });
+  if (result.error) return { ok: false, detail: result.error.message };
+  if (result.status !== 0) return { ok: false, detail: lastLines(result.stderr, 3) };
+  const [version, executable] = result.stdout.trim().split('\n');
+  return { ok: true, version, executable: executable || python, detail: '' };
+}
+
+function lastLines(text: string, count: number): string {
+  return text.trim().split('\n').slice(-count).join('\n');
+}
+
+/** Run a command to completion; reject with the tail of its output on failure. */
+function run(command: string, args: string[], cwd: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(command, args, { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+    let output = '';
+    const collect = (chunk: Buffer): void => {
+      output = (output + chunk.toString('utf8')).slice(-8_000);
+    };
+    child.stdout.on('data', collect);
+    child.stderr.on('data', collect);
+    child.on('error', (error) => reject(new Error(`${command}: ${error.message}`)));
+    child.on('close', (code) => {
+      if (code === 0) resolve();
+      else {
+        reject(
+          new Error(`${command} ${args.join(' ')} exited with ${code}:\n${lastLines(output, 15)}`),
+        );
+      }
+    });
+  });
+}
+
+/**
+ * Create (or repair) the project-local `.venv` and install the pinned
+ * `moto[server]` into it. Returns the venv's python.
+ */
+export async function installMotoVenv(opts: EnsureMotoOptions = {}): Promise<string> {
+  const log = opts.log ?? (() => {});
+  if (!existsSync(venvPython)) {
+    log(`moto: creating ${venvDir} (python3 -m venv)`);
+    try {
+      await run('python3', ['-m', 'venv', venvDir], repoRoot);
+    } catch (error) {
+      throw new Error(
+        `cannot create a Python venv for moto (need python3 with the venv module, e.g. Debian's python3-venv), or set CORDON_MOTO_PYTHON to a python that has moto[server] ${MOTO_VERSION}.\n${(error as Error).message}`,
+      );
+    }
+  }
+  log(`moto: installing moto[server]==${MOTO_VERSION} into .venv (pip)`);
+  await run(
+    venvPython,
+    ['-m', 'pip', 'install', '--disable-pip-version-check', '-q', `moto[server]==${MOTO_VERSION}`],
+    repoRoot,
+  );
+  const check = probe(venvPython);
+  if (!check.ok) {
+    throw new Error(`moto installed into .venv but the import check still fails:\n${check.detail}`);
+  }
+  log(`moto: ${check.version} ready in .venv`);
+  return venvPython;
+}
+
+/**
+ * Return a python executable that can run moto's server (moto 5.x with its
+ * server extras). Looks at, in order: `CORDON_MOTO_PYTHON`, the project's
+ * `.venv/bin/python`, the system `python3`; if none works, installs the pinned
+ * `moto[server]` into `.venv` and returns that.
+ *
+ * An explicit `CORDON_MOTO_PYTHON` that cannot import moto is an error rather
+ * than something to silently route around.
+ */
+export async function ensureMoto(opts: EnsureMotoOptions = {}): Promise<string> {
+  const log = opts.log ?? (() => {});
+  const explicit = process.env.CORDON_MOTO_PYTHON;
+  if (explicit) {
+    const check = probe(explicit);
+    if (!check.ok) {
+      throw new Error(`CORDON_MOTO_PYTHON=${explicit} cannot run moto's server:\n${check.detail}`);
+    }
+    log(`moto: ${check.version} via CORDON_MOTO_PYTHON (${explicit})`);
+    return explicit;
+  }
+  for (const [python, label] of [
+    [venvPython, '.venv'],
+    ['python3', 'system python3'],
+  ] as const) {
+    if (python === venvPython && !existsSync(venvPython)) continue;
+    const check = probe(python);
+    if (check.ok) {
+      log(`moto: ${check.version} via ${label} (${check.executable})`);
+      return check.executable ?? python;
+    }
+    log(`moto: ${label} cannot run moto (${check.detail.split('\n').at(-1) ?? 'unknown'})`);
+  }
+  return installMotoVenv(opts);
+}
+
+/** Ask the OS for a free TCP port on the loopback interface (or check that `port` is free). */
+export function freePort(port = 0): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.unref();
+    server.on('error', (error) =>
+      reject(port ? new Error(`port ${port} on 127.0.0.1 is not free: ${error.message}`) : error),
+    );
+    server.listen(port, '127.0.0.1', () => {
+      const address = server.address();
+      if (address === null || typeof address === 'string') {
+        server.close();
+        reject(new Error('could not determine a free port'));
+        return;
+      }
+      const { port } = address;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+export interface MotoServer {
+  /** `http://127.0.0.1:PORT`, for `AWS_ENDPOINT_URL` or a client's `endpoint`. */
+  endpoint: string;
+  port: number;
+  /** SIGTERM, then SIGKILL after 3 s; resolves once the process has exited. */
+  stop(): Promise<void>;
+}
+
+export interface StartMotoOptions extends EnsureMotoOptions {
+  port?: number;
+  /** A python from ensureMoto(); looked up (and installed if needed) when omitted. */
+  python?: string;
+  /** How long to wait for the server to answer, in ms (default 30 s). */
+  readyTimeoutMs?: number;
+}
+
+/*
+ * `python -m moto.server -H HOST -p PORT`, plus a watchdog thread that exits
+ * the server when its stdin closes: stdin is a pipe from this process, so the
+ * server goes away however this process ends (even SIGKILL, which no 'exit'
+ * handler sees). moto.server.main is exactly what `-m moto.server` runs.
+ */
+const SERVER_BOOT = [
+  'import os, sys, threading',
+  'threading.Thread(target=lambda: (sys.stdin.read(), os._exit(0)), daemon=True).start()',
+  'from moto.server import main',
+  'main(sys.argv[1:])',
+].join('\n');
+
+/** Start one moto server on 127.0.0.1 and wait until it answers HTTP. */
+export async function startMoto(opts: StartMotoOptions = {}): Promise<MotoServer> {
+  const python = opts.python ?? (await ensureMoto(opts));
+  // An explicit port is checked too: otherwise another server already on it
+  // could answer the readiness probe for a moto that failed to bind.
+  const port = await freePort(opts.port ?? 0);
+  const endpoint = `http://127.0.0.1:${port}`;
+  const debug = process.env.CORDON_DEBUG_MOTO === '1';
+
+  const child = spawn(python, ['-c', SERVER_BOOT, '-H', '127.0.0.1', '-p', String(port)], {
+    cwd: repoRoot,
+    stdio: ['pipe', 'pipe', 'pipe'],
+    env: { ...process.env, PYTHONUNBUFFERED: '1' },
+  });
+  // Always drain the pipes (moto logs every request; a full pipe would stall it),
+  // keeping the tail of stderr for error messages.
+  let stderrTail = '';
+  child.stdout.on('data', (chunk: Buffer) => {
+    if (debug) process.stderr.write(`[moto] ${chunk.toString('utf8')}`);
+  });
+  child.stderr.on('data', (chunk: Buffer) => {
+    stderrTail = (stderrTail + chunk.toString('utf8')).slice(-4_000);
+    if (debug) process.stderr.write(`[moto] ${chunk.toString('utf8')}`);
+  });
+  child.stdin.on('error', () => {});
+
+  const exited = new Promise<void>((resolve) => {
+    if (child.exitCode !== null || child.signalCode !== null) resolve();
+    else child.once('exit', () => resolve());
+  });
+  const killOnExit = (): void => {
+    child.kill('SIGKILL');
+  };
+  process.on('exit', killOnExit);
+
+  const stop = async (): Promise<void> => {
+    process.off('exit', killOnExit);
+    if (child.exitCode !== null || child.signalCode !== null) return;
+    child.stdin.end();
+    child.kill('SIGTERM');
+    const timer = setTimeout(() => child.kill('SIGKILL'), 3_000);
+    await exited;
+    clearTimeout(timer);
+  };
+
+  try {
+    await waitUntilReady(endpoint, child, opts.readyTimeoutMs ?? 30_000);
+  } catch (error) {
+    await stop();
+    const tail = lastLines(stderrTail, 20);
+    throw new Error(
+      `moto server (${python}) on ${endpoint} did not start: ${(error as Error).message}${tail ? `\n--- moto stderr ---\n${tail}` : ''}`,
+    );
+  }
+  return { endpoint, port, stop };
+}
+
+async function waitUntilReady(
+  endpoint: string,
+  child: ChildProcess,
+  timeoutMs: number,
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let lastError = 'no answer yet';
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null || child.signalCode !== null) {
+      throw new Error(`it exited (${child.exitCode ?? child.signalCode}) before answering`);
+    }
+    try {
+      const response = await fetch(`${endpoint}/moto-api/`, {
+        signal: AbortSignal.timeout(2_000),
+      });
+      await response.arrayBuffer();
+      return;
+    } catch (error) {
+      lastError = (error as Error).message;
+    }
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  throw new Error(`no HTTP answer within ${timeoutMs} ms (last error: ${lastError})`);
+}
+
+/** Drop every resource in every account and region of the moto server. */
+export async function resetMoto(endpoint: string): Promise<void> {
+  const response = await fetch(`${endpoint}/moto-api/reset`, { method: 'POST' });
+  await response.arrayBuffer();
+  if (!response.ok) {
+    throw new Error(`moto reset at ${endpoint} failed: HTTP ${response.status}`);
+  }
+}
