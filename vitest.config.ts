@@ -14,6 +14,7 @@ const integration = ['test/integration/**/*.test.ts', 'test/**/*.integration.tes
 export default defineConfig({
   test: {
     pool: 'forks',
+    reporters: ['default', './test/support/summary-reporter.ts'],
     maxWorkers: 2,
     testTimeout: 30_000,
     hookTimeout: 120_000,

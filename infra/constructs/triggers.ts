@@ -20,14 +20,20 @@ export function iamCredentialsTriggers(config: Thresholds): PlaybookTrigger[] {
         source: ['aws.guardduty'],
         detailType: ['GuardDuty Finding'],
         detail: {
-          resource: { resourceType: ['AccessKey'] },
+          // Only principal types the playbook can contain; others (federated
+          // users, AWS services) would only fail in triage.
+          resource: {
+            resourceType: ['AccessKey'],
+            accessKeyDetails: { userType: ['IAMUser', 'AssumedRole', 'Root'] },
+          },
           severity: [{ numeric: ['>=', config.severityThreshold] }],
         },
       },
     },
     {
       id: 'SecurityHubRule',
-      description: 'New, active Security Hub findings on IAM resources, except those from GuardDuty',
+      description:
+        'New, active Security Hub findings on IAM resources, except those from GuardDuty',
       eventPattern: {
         source: ['aws.securityhub'],
         detailType: ['Security Hub Findings - Imported'],

@@ -1,0 +1,73 @@
+/**
+ * Partitions and IAM ARNs, parsed with anchored patterns rather than
+ * `split`, so a malformed ARN is rejected instead of half-read.
+ */
+
+const REGION_PARTITIONS: ReadonlyArray<readonly [string, string]> = [
+  ['us-gov-', 'aws-us-gov'],
+  ['cn-', 'aws-cn'],
+  ['us-isob-', 'aws-iso-b'],
+  ['us-isof-', 'aws-iso-f'],
+  ['eu-isoe-', 'aws-iso-e'],
+  ['us-iso-', 'aws-iso'],
+];
+
+export function partitionOfRegion(region: string): string {
+  for (const [prefix, partition] of REGION_PARTITIONS) {
+    if (region.startsWith(prefix)) return partition;
+  }
+  return 'aws';
+}
+
+const PARTITION_IN_ARN = /^arn:(aws(?:-[a-z]+)*):/;
+
+/** The partition named by an ARN (a Security Hub ProductArn), else the region's. */
+export function partitionOf(arn: string | undefined, region: string): string {
+  const match = arn === undefined ? null : PARTITION_IN_ARN.exec(arn);
+  return match?.[1] ?? partitionOfRegion(region);
+}
+
+/** IAM names: letters, digits and `+=,.@_-`. */
+export const IAM_NAME = /^[\w+=,.@-]{1,128}$/;
+
+const IAM_PRINCIPAL_ARN =
+  /^arn:(aws(?:-[a-z]+)*):iam::(\d{12}):(user|role)((?:\/[\x21-\x2e\x30-\x7e]+)*)\/([\w+=,.@-]{1,128})$/;
+
+export interface IamPrincipalArn {
+  readonly partition: string;
+  readonly account: string;
+  readonly resourceType: 'user' | 'role';
+  /** `/` or `/a/b/`. */
+  readonly path: string;
+  readonly name: string;
+}
+
+export function parseIamPrincipalArn(arn: string): IamPrincipalArn | undefined {
+  const match = IAM_PRINCIPAL_ARN.exec(arn);
+  if (!match) return undefined;
+  const [, partition, account, resourceType, path, name] = match;
+  if (partition === undefined || account === undefined || name === undefined) return undefined;
+  if (resourceType !== 'user' && resourceType !== 'role') return undefined;
+  return { partition, account, resourceType, path: `${path ?? ''}/`, name };
+}
+
+export function rootArn(partition: string, account: string): string {
+  return `arn:${partition}:iam::${account}:root`;
+}
+
+/** Best-effort ARN when IAM could not be asked: no path, so never trusted for guards alone. */
+export function unverifiedArn(
+  partition: string,
+  account: string,
+  resourceType: 'user' | 'role',
+  name: string,
+): string {
+  return `arn:${partition}:iam::${account}:${resourceType}/${name}`;
+}
+
+/** Access key ids: `AKIA...` (long-term) or `ASIA...` (temporary), at the end of a resource id. */
+const ACCESS_KEY_AT_END = /(?:^|[:/])((?:AKIA|ASIA)[A-Z0-9]{12,124})$/;
+
+export function accessKeyIdIn(resourceId: string): string | undefined {
+  return ACCESS_KEY_AT_END.exec(resourceId)?.[1];
+}

@@ -1,0 +1,128 @@
+import type { Tag } from '@aws-sdk/client-iam';
+import type { RuntimeConfig } from '../shared/runtime-config.js';
+import { parseIamPrincipalArn } from './arn.js';
+import type { Finding } from './finding.js';
+import { protectingPattern } from './patterns.js';
+
+/**
+ * Triage's guards, in order. Each returns the refusal reason, naming the
+ * guard, or undefined when the finding passes. The finding guards (1-6) need
+ * nothing but the event and config; the principal guards (7-8) need the
+ * principal as IAM reports it.
+ */
+
+type FindingGuard = (finding: Finding, config: RuntimeConfig) => string | undefined;
+
+const GUARDDUTY_PRODUCT_ARN = /\/aws\/guardduty$/;
+
+export const sampleGuard: FindingGuard = (finding) =>
+  finding.sample ? 'sample: the finding is a sample finding' : undefined;
+
+/** A responder or a suppression rule already dismissed the finding. */
+export const archivedGuard: FindingGuard = (finding) =>
+  finding.archived ? 'archived: the finding is archived (suppressed)' : undefined;
+
+/**
+ * Configuration checks (Security Hub controls, CSPM tools) say a setting is
+ * weak, not that a principal is compromised; containing on them would lock
+ * out healthy users. A finding acts only if one of its types is not a check.
+ */
+const POSTURE_TYPE = /^Software and Configuration Checks(\/|$)/;
+export const postureGuard: FindingGuard = (finding) => {
+  const types = finding.securityHub?.types;
+  if (types === undefined || types.length === 0) return undefined;
+  return types.every((t) => POSTURE_TYPE.test(t))
+    ? `posture: a configuration check (${types[0]}), not evidence of compromise`
+    : undefined;
+};
+
+/** GuardDuty findings reach Security Hub too; the GuardDuty rule handles them, once. */
+export const guardDutyProductGuard: FindingGuard = (finding) => {
+  if (finding.source !== 'securityhub') return undefined;
+  const fromGuardDuty =
+    (finding.productArn !== undefined && GUARDDUTY_PRODUCT_ARN.test(finding.productArn)) ||
+    finding.securityHub?.productName === 'GuardDuty';
+  return fromGuardDuty
+    ? 'product: Security Hub finding from GuardDuty; the GuardDuty rule handles it'
+    : undefined;
+};
+
+/** The rule filters these too, but EventBridge matches arrays per field, not per finding. */
+export const workflowGuard: FindingGuard = (finding) => {
+  const facts = finding.securityHub;
+  if (facts === undefined) return undefined;
+  if (facts.workflowStatus !== 'NEW') {
+    return `workflow: Security Hub workflow status is ${facts.workflowStatus}, not NEW`;
+  }
+  if (facts.recordState !== 'ACTIVE') {
+    return `workflow: Security Hub record state is ${facts.recordState}, not ACTIVE`;
+  }
+  return undefined;
+};
+
+export const accountGuard: FindingGuard = (finding, config) => {
+  const home = config.homeAccount;
+  if (finding.account !== home) {
+    return `account: the finding is for account ${finding.account}, not home account ${home}`;
+  }
+  if (finding.envelopeAccount !== home) {
+    return `account: the event came from account ${finding.envelopeAccount}, not home account ${home}`;
+  }
+  const claimed =
+    finding.principal.arn === undefined ? undefined : parseIamPrincipalArn(finding.principal.arn);
+  if (claimed !== undefined && claimed.account !== home) {
+    return `account: the principal ${finding.principal.arn} is in account ${claimed.account}, not home account ${home}`;
+  }
+  return undefined;
+};
+
+export const regionGuard: FindingGuard = (finding, config) =>
+  config.allowedRegions.includes(finding.region)
+    ? undefined
+    : `region: ${finding.region} is not an allowed region (${config.allowedRegions.join(', ')})`;
+
+export const severityGuard: FindingGuard = (finding, config) => {
+  if (finding.source === 'guardduty') {
+    return finding.severity < config.severityThreshold
+      ? `severity: ${finding.severity} is below the threshold ${config.severityThreshold}`
+      : undefined;
+  }
+  return config.securityHubSeverityLabels.includes(finding.severityLabel)
+    ? undefined
+    : `severity: ${finding.severityLabel} is not an acted-on label (${config.securityHubSeverityLabels.join(', ')})`;
+};
+
+export const FINDING_GUARDS: ReadonlyArray<FindingGuard> = [
+  sampleGuard,
+  archivedGuard,
+  guardDutyProductGuard,
+  postureGuard,
+  workflowGuard,
+  accountGuard,
+  regionGuard,
+  severityGuard,
+];
+
+export function findingRefusal(finding: Finding, config: RuntimeConfig): string | undefined {
+  for (const guard of FINDING_GUARDS) {
+    const reason = guard(finding, config);
+    if (reason !== undefined) return reason;
+  }
+  return undefined;
+}
+
+export function protectedGuard(arn: string, config: RuntimeConfig): string | undefined {
+  const pattern = protectingPattern(arn, config.protectedPrincipalPatterns);
+  return pattern === undefined ? undefined : `protected: ${arn} matches protected ${pattern}`;
+}
+
+/** Tag keys compare without case (IAM keeps one key per spelling); values exactly. */
+export function exemptTagGuard(
+  arn: string,
+  tags: ReadonlyArray<Tag>,
+  config: RuntimeConfig,
+): string | undefined {
+  const { key, value } = config.exemptTag;
+  const exempt = tags.some((t) => t.Key?.toLowerCase() === key.toLowerCase() && t.Value === value);
+  return exempt ? `exempt: ${arn} is tagged ${key}=${value}` : undefined;
+}

@@ -1,0 +1,45 @@
+import { IAMClient } from '@aws-sdk/client-iam';
+import { z } from 'zod';
+import { clientOptions, documentClient } from '../shared/aws.js';
+import { ConfigError } from '../shared/config-error.js';
+import { requireEnv, requireJsonEnv } from '../shared/env.js';
+import { taskHandler } from '../shared/handler.js';
+import { Ledger } from '../shared/ledger.js';
+import { createLogger } from '../shared/observability.js';
+import { ENV, type RuntimeConfig, RuntimeConfigSchema } from '../shared/runtime-config.js';
+import { type TriageDeps, triage } from './triage.js';
+
+const logger = createLogger('triage');
+
+function parseConfig(value: unknown): RuntimeConfig {
+  const parsed = RuntimeConfigSchema.safeParse(value);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    throw new ConfigError(
+      `environment variable ${ENV.config} is invalid at ${issue?.path.join('.') || '(root)'}: ${issue?.message ?? 'invalid'}`,
+    );
+  }
+  return parsed.data;
+}
+
+const deps: TriageDeps = {
+  iam: new IAMClient(clientOptions),
+  ledger: new Ledger({ client: documentClient(), tableName: requireEnv(ENV.ledgerTable) }),
+  config: requireJsonEnv(ENV.config, parseConfig),
+  actor: requireEnv(ENV.actor),
+};
+
+/**
+ * The input is a raw EventBridge event, not our own contract, so the wrapper
+ * passes it through (`z.unknown()`) and triage validates it leniently.
+ */
+export const handler = taskHandler(logger, z.unknown(), async (event) => {
+  const result = await triage(event, deps);
+  logger.info('triage decided', {
+    incidentId: result.incident.incidentId,
+    decision: result.decision,
+    reason: result.reason,
+    targetArn: result.incident.principal.arn,
+  });
+  return result;
+});

@@ -1,0 +1,102 @@
+import { GetRoleCommand, GetUserCommand, type IAMClient, type Tag } from '@aws-sdk/client-iam';
+import { classifyAwsError, isNotFound } from '../shared/errors.js';
+import { rootArn, unverifiedArn } from './arn.js';
+import type { ClaimedPrincipal, Finding } from './finding.js';
+
+/**
+ * Verifies the principal a finding names against IAM: it must exist, and
+ * its unique id (and ARN, when the finding gives one) must match the claim.
+ */
+export type Resolution =
+  | { readonly status: 'verified'; readonly arn: string; readonly tags: ReadonlyArray<Tag> }
+  /** The principal is gone or is not the one the finding named. */
+  | { readonly status: 'refused'; readonly arn: string; readonly reason: string }
+  /** IAM could not be read (terminally): guards cannot decide, so nothing runs unattended. */
+  | { readonly status: 'unverified'; readonly arn: string; readonly reason: string };
+
+interface IamEntity {
+  readonly arn: string;
+  readonly uniqueId: string | undefined;
+  readonly tags: ReadonlyArray<Tag>;
+}
+
+/** The ARN a finding implies before IAM is asked (no path for GuardDuty principals). */
+export function claimedArn(finding: Finding): string {
+  const { principal, partition, account } = finding;
+  if (principal.kind === 'Root' || principal.name === undefined) return rootArn(partition, account);
+  return (
+    principal.arn ??
+    unverifiedArn(
+      partition,
+      account,
+      principal.kind === 'IAMUser' ? 'user' : 'role',
+      principal.name,
+    )
+  );
+}
+
+export async function resolvePrincipal(finding: Finding, iam: IAMClient): Promise<Resolution> {
+  const { principal } = finding;
+  const fallbackArn = claimedArn(finding);
+  if (principal.kind === 'Root' || principal.name === undefined) {
+    return { status: 'verified', arn: fallbackArn, tags: [] };
+  }
+  const what = principal.kind === 'IAMUser' ? 'user' : 'role';
+  let entity: IamEntity | undefined;
+  try {
+    entity =
+      principal.kind === 'IAMUser'
+        ? await getUser(iam, principal.name)
+        : await getRole(iam, principal.name);
+  } catch (error) {
+    if (isNotFound(error)) {
+      return {
+        status: 'refused',
+        arn: fallbackArn,
+        reason: `principal: ${what} ${principal.name} no longer exists`,
+      };
+    }
+    const failure = classifyAwsError(error, `read ${what} ${principal.name}`);
+    if (failure.retryable) throw failure;
+    return { status: 'unverified', arn: fallbackArn, reason: failure.message };
+  }
+  if (entity === undefined) {
+    return {
+      status: 'unverified',
+      arn: fallbackArn,
+      reason: `read ${what} ${principal.name}: IAM returned no ${what}`,
+    };
+  }
+  const mismatch = mismatchOf(principal, entity);
+  if (mismatch !== undefined) return { status: 'refused', arn: entity.arn, reason: mismatch };
+  return { status: 'verified', arn: entity.arn, tags: entity.tags };
+}
+
+function mismatchOf(claim: ClaimedPrincipal, entity: IamEntity): string | undefined {
+  // An assumed role's principal id is `AROA...:session`; the role's id is the part before ':'.
+  const claimedId =
+    claim.principalId === undefined
+      ? undefined
+      : claim.kind === 'AssumedRole'
+        ? claim.principalId.split(':', 1)[0]
+        : claim.principalId;
+  if (claimedId !== undefined && claimedId !== entity.uniqueId) {
+    return `principal id mismatch: the finding names ${claimedId}, IAM has ${entity.uniqueId ?? 'none'} for ${entity.arn}`;
+  }
+  if (claim.arn !== undefined && claim.arn !== entity.arn) {
+    return `principal arn mismatch: the finding names ${claim.arn}, IAM has ${entity.arn}`;
+  }
+  return undefined;
+}
+
+async function getUser(iam: IAMClient, userName: string): Promise<IamEntity | undefined> {
+  const { User } = await iam.send(new GetUserCommand({ UserName: userName }));
+  if (User?.Arn === undefined) return undefined;
+  return { arn: User.Arn, uniqueId: User.UserId, tags: User.Tags ?? [] };
+}
+
+async function getRole(iam: IAMClient, roleName: string): Promise<IamEntity | undefined> {
+  const { Role } = await iam.send(new GetRoleCommand({ RoleName: roleName }));
+  if (Role?.Arn === undefined) return undefined;
+  return { arn: Role.Arn, uniqueId: Role.RoleId, tags: Role.Tags ?? [] };
+}

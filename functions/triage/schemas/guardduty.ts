@@ -1,0 +1,66 @@
+import { z } from 'zod';
+import {
+  AccountIdSchema,
+  bounded,
+  envelopeShape,
+  MAX_ID,
+  RegionSchema,
+  TimestampSchema,
+} from './fields.js';
+
+/**
+ * The parts of a GuardDuty finding event Cordon uses. Objects are not strict:
+ * GuardDuty adds fields over time and a real finding must never be refused
+ * for one. Fields that only some resource types carry (`accessKeyDetails`)
+ * are optional here and required by the normaliser for the types it handles.
+ */
+
+export const GUARDDUTY_SOURCE = 'aws.guardduty';
+export const GUARDDUTY_DETAIL_TYPE = 'GuardDuty Finding';
+
+export const AccessKeyDetailsSchema = z.object({
+  /** Absent on some findings; GuardDuty samples use a placeholder. */
+  accessKeyId: bounded(128).optional(),
+  /** `AIDA...` for users, `AROA...:session` for assumed roles, the account id for root. */
+  principalId: bounded(MAX_ID).optional(),
+  /** User name, role name (assumed roles), or `Root`. */
+  userName: bounded(MAX_ID),
+  /** `IAMUser`, `AssumedRole`, `Root`, or a type Cordon does not handle (`FederatedUser`, ...). */
+  userType: bounded(64),
+});
+export type AccessKeyDetails = z.infer<typeof AccessKeyDetailsSchema>;
+
+export const GuardDutyResourceSchema = z.object({
+  resourceType: bounded(64),
+  accessKeyDetails: AccessKeyDetailsSchema.optional(),
+});
+
+export const GuardDutyServiceSchema = z.object({
+  /** `sample` is a boolean on generated findings, and a string in some exports. */
+  additionalInfo: z
+    .object({ sample: z.union([z.boolean(), z.string().max(16)]).optional() })
+    .optional(),
+  archived: z.boolean().optional(),
+  count: z.number().int().nonnegative().optional(),
+});
+
+export const GuardDutyFindingSchema = z.object({
+  id: bounded(MAX_ID),
+  type: bounded(MAX_ID),
+  severity: z.number().min(0).max(10),
+  accountId: AccountIdSchema,
+  region: RegionSchema,
+  createdAt: TimestampSchema.optional(),
+  updatedAt: TimestampSchema,
+  resource: GuardDutyResourceSchema,
+  service: GuardDutyServiceSchema,
+});
+export type GuardDutyFinding = z.infer<typeof GuardDutyFindingSchema>;
+
+export const GuardDutyEventSchema = z.object({
+  ...envelopeShape,
+  source: z.literal(GUARDDUTY_SOURCE),
+  'detail-type': z.literal(GUARDDUTY_DETAIL_TYPE),
+  detail: GuardDutyFindingSchema,
+});
+export type GuardDutyEvent = z.infer<typeof GuardDutyEventSchema>;

@@ -1,0 +1,72 @@
+import 'aws-sdk-client-mock-vitest/extend';
+import type { Context } from 'aws-lambda';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { ACCOUNT, ACTOR, config, fixture, setup, userExists } from './helpers.js';
+
+const context: Context = {
+  callbackWaitsForEmptyEventLoop: false,
+  functionName: 'cordon-triage',
+  functionVersion: '$LATEST',
+  invokedFunctionArn: `arn:aws:lambda:us-east-1:${ACCOUNT}:function:cordon-triage`,
+  memoryLimitInMB: '256',
+  awsRequestId: 'c6af9ac6-7b61-11e6-9a41-93e812345678',
+  logGroupName: '/aws/lambda/cordon-triage',
+  logStreamName: '2024/05/14/[$LATEST]abc',
+  getRemainingTimeInMillis: () => 30_000,
+  done: () => undefined,
+  fail: () => undefined,
+  succeed: () => undefined,
+};
+
+function stubEnv(values: Record<string, string>): void {
+  for (const [name, value] of Object.entries(values)) vi.stubEnv(name, value);
+}
+
+const ENV_OK = {
+  LEDGER_TABLE_NAME: 'cordon-ledger',
+  CORDON_ACTOR_ARN: ACTOR,
+  CORDON_CONFIG: JSON.stringify(config()),
+  AWS_REGION: 'us-east-1',
+  POWERTOOLS_LOG_LEVEL: 'SILENT',
+};
+
+describe('triage handler', () => {
+  afterEach(() => {
+    vi.unstubAllEnvs();
+    vi.resetModules();
+  });
+
+  it('fails at cold start when the ledger table is not configured', async () => {
+    stubEnv({ ...ENV_OK, LEDGER_TABLE_NAME: '' });
+
+    await expect(import('../../../functions/triage/handler.js')).rejects.toMatchObject({
+      name: 'Cordon.ConfigError',
+      message: 'environment variable LEDGER_TABLE_NAME is required and is not set',
+    });
+  });
+
+  it('fails at cold start when the runtime config is invalid, naming the field', async () => {
+    stubEnv({ ...ENV_OK, CORDON_CONFIG: JSON.stringify({ ...config(), homeAccount: 'nope' }) });
+
+    await expect(import('../../../functions/triage/handler.js')).rejects.toMatchObject({
+      name: 'Cordon.ConfigError',
+      message: expect.stringMatching(
+        /^environment variable CORDON_CONFIG is invalid at homeAccount/,
+      ),
+    });
+  });
+
+  it('triages a raw EventBridge event end to end', async () => {
+    stubEnv(ENV_OK);
+    setup();
+    userExists();
+    const { handler } = await import('../../../functions/triage/handler.js');
+
+    const result = await handler(fixture('guardduty-iam-user'), context);
+
+    expect(result).toMatchObject({
+      decision: 'PROCEED',
+      incident: { principal: { kind: 'IAMUser' } },
+    });
+  });
+});
