@@ -6,6 +6,7 @@ import {
 } from '@aws-sdk/client-iam';
 import { type Containment, type ContainmentDeps, runContainment } from '../shared/action.js';
 import { InvalidTaskInputError, isNotFound } from '../shared/errors.js';
+import { principalArn } from '../shared/iam-arn.js';
 import type { ActionInput, ActionResult, Incident } from '../shared/incident.js';
 
 /** What the ledger records before and after: enough to re-enable the key. */
@@ -25,8 +26,6 @@ export interface DisableAccessKeyDeps extends ContainmentDeps {
   readonly iam: IAMClient;
 }
 
-// arn:<partition>:iam::<account>:user/<optional/path/><name>; the name is the last segment.
-const IAM_USER_ARN = /^arn:aws[a-z-]*:iam::(\d{12}):user\/(?:[!-~]*\/)?([\w+=,.@-]{1,64})$/;
 // Long-term keys only: temporary (ASIA) keys cannot be disabled, only their sessions revoked.
 const LONG_TERM_KEY_ID = /^AKIA[A-Z0-9]{12,124}$/;
 
@@ -37,12 +36,7 @@ export function accessKeyTarget(incident: Incident): AccessKeyTarget {
       `disable-access-key needs an IAMUser principal, got ${principal.kind}`,
     );
   }
-  const [, account, userName] = IAM_USER_ARN.exec(principal.arn) ?? [];
-  if (userName === undefined || account !== incident.account || userName !== principal.name) {
-    throw new InvalidTaskInputError(
-      `principal ${JSON.stringify(principal.arn)} is not the IAM user ${JSON.stringify(principal.name)} of account ${incident.account}`,
-    );
-  }
+  const userName = principalArn(incident, 'user', 'disable-access-key').name;
   const accessKeyId = principal.accessKeyId;
   if (accessKeyId === undefined || !LONG_TERM_KEY_ID.test(accessKeyId)) {
     throw new InvalidTaskInputError(

@@ -9,6 +9,7 @@ import {
 import { z } from 'zod';
 import { type Containment, type ContainmentDeps, runContainment } from '../shared/action.js';
 import { InvalidTaskInputError, isNotFound } from '../shared/errors.js';
+import { principalArn } from '../shared/iam-arn.js';
 import type { ActionInput, ActionResult, Incident } from '../shared/incident.js';
 
 export const QUARANTINE_POLICY_NAME = 'CordonQuarantine';
@@ -44,9 +45,6 @@ export interface QuarantineUserDeps extends ContainmentDeps {
   readonly iam: IAMClient;
 }
 
-// arn:<partition>:iam::<account>:user/<optional/path/><name>; the name is the last segment.
-const IAM_USER_ARN = /^arn:aws[a-z-]*:iam::(\d{12}):user\/(?:[!-~]*\/)?([\w+=,.@-]{1,64})$/;
-
 export function quarantineTarget(incident: Incident): QuarantineTarget {
   const { principal } = incident;
   if (principal.kind !== 'IAMUser') {
@@ -54,12 +52,7 @@ export function quarantineTarget(incident: Incident): QuarantineTarget {
       `quarantine-user needs an IAMUser principal, got ${principal.kind}`,
     );
   }
-  const [, account, userName] = IAM_USER_ARN.exec(principal.arn) ?? [];
-  if (userName === undefined || account !== incident.account || userName !== principal.name) {
-    throw new InvalidTaskInputError(
-      `principal ${JSON.stringify(principal.arn)} is not the IAM user ${JSON.stringify(principal.name)} of account ${incident.account}`,
-    );
-  }
+  const userName = principalArn(incident, 'user', 'quarantine-user').name;
   return { userName, userArn: principal.arn };
 }
 

@@ -10,8 +10,8 @@ import {
 import { z } from 'zod';
 import { type Containment, type ContainmentDeps, runContainment } from '../shared/action.js';
 import { InvalidTaskInputError, isNotFound } from '../shared/errors.js';
+import { principalArn } from '../shared/iam-arn.js';
 import type { ActionInput, ActionResult, Incident } from '../shared/incident.js';
-import { parseIamArn } from './iam-arn.js';
 
 export const REVOKE_POLICY_NAME = 'CordonRevokeOlderSessions';
 
@@ -97,19 +97,9 @@ export function revokeTarget(incident: Incident): RevokeTarget {
     throw new InvalidTaskInputError('revoke-sessions cannot act on the root user');
   }
   const kind = principal.kind === 'IAMUser' ? 'user' : 'role';
-  const arn = parseIamArn(principal.arn);
   // For an assumed role, triage sets `arn` to the role's ARN (not the session's)
   // and `name` to the role name; both must agree, or we would act on the wrong role.
-  if (
-    !arn ||
-    arn.resourceType !== kind ||
-    arn.account !== incident.account ||
-    (principal.name !== undefined && principal.name !== arn.name)
-  ) {
-    throw new InvalidTaskInputError(
-      `principal ${JSON.stringify(principal.arn)} is not an IAM ${kind} ARN of account ${incident.account} named ${JSON.stringify(principal.name ?? null)}`,
-    );
-  }
+  const arn = principalArn(incident, kind, 'revoke-sessions');
   return { kind, name: arn.name, arn: principal.arn };
 }
 

@@ -30,26 +30,11 @@ export function partitionOf(arn: string | undefined, region: string): string {
 /** IAM names: letters, digits and `+=,.@_-`. */
 export const IAM_NAME = /^[\w+=,.@-]{1,128}$/;
 
-const IAM_PRINCIPAL_ARN =
-  /^arn:(aws(?:-[a-z]+)*):iam::(\d{12}):(user|role)((?:\/[\x21-\x2e\x30-\x7e]+)*)\/([\w+=,.@-]{1,128})$/;
-
-export interface IamPrincipalArn {
-  readonly partition: string;
-  readonly account: string;
-  readonly resourceType: 'user' | 'role';
-  /** `/` or `/a/b/`. */
-  readonly path: string;
-  readonly name: string;
-}
-
-export function parseIamPrincipalArn(arn: string): IamPrincipalArn | undefined {
-  const match = IAM_PRINCIPAL_ARN.exec(arn);
-  if (!match) return undefined;
-  const [, partition, account, resourceType, path, name] = match;
-  if (partition === undefined || account === undefined || name === undefined) return undefined;
-  if (resourceType !== 'user' && resourceType !== 'role') return undefined;
-  return { partition, account, resourceType, path: `${path ?? ''}/`, name };
-}
+/** Parses IAM user and role ARNs (shared with the actions). */
+export {
+  type IamArn as IamPrincipalArn,
+  parseIamArn as parseIamPrincipalArn,
+} from '../shared/iam-arn.js';
 
 export function rootArn(partition: string, account: string): string {
   return `arn:${partition}:iam::${account}:root`;

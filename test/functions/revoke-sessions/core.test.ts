@@ -16,7 +16,7 @@ import {
   revokePolicyDocument,
   revokeSessions,
 } from '../../../functions/revoke-sessions/core.js';
-import { parseIamArn } from '../../../functions/revoke-sessions/iam-arn.js';
+import { parseIamArn } from '../../../functions/shared/iam-arn.js';
 import {
   ACTOR,
   actionInput,

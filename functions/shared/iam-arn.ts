@@ -1,0 +1,54 @@
+import { InvalidTaskInputError } from './errors.js';
+import type { Incident } from './incident.js';
+
+/**
+ * IAM user and role ARNs: `arn:<partition>:iam::<account>:<user|role>/<path/><name>`.
+ * The name is the last path segment; a path may hold any printable ASCII but `/`
+ * inside a segment. STS session ARNs and other services are not parsed.
+ */
+export interface IamArn {
+  readonly partition: string;
+  readonly account: string;
+  readonly resourceType: 'user' | 'role';
+  /** `/` or `/a/b/`. */
+  readonly path: string;
+  readonly name: string;
+}
+
+const IAM_PRINCIPAL_ARN =
+  /^arn:(aws(?:-[a-z]+)*):iam::(\d{12}):(user|role)((?:\/[\x21-\x2e\x30-\x7e]+)*)\/([\w+=,.@-]{1,128})$/;
+
+export function parseIamArn(arn: string): IamArn | undefined {
+  const match = IAM_PRINCIPAL_ARN.exec(arn);
+  if (!match) return undefined;
+  const [, partition, account, resourceType, path, name] = match;
+  if (partition === undefined || account === undefined || name === undefined) return undefined;
+  if (resourceType !== 'user' && resourceType !== 'role') return undefined;
+  return { partition, account, resourceType, path: `${path ?? ''}/`, name };
+}
+
+/**
+ * The incident's principal as the IAM user or role an action may touch. Its
+ * ARN must parse, be of the expected type, be in the incident's account and
+ * name the principal triage verified; otherwise the task input is refused
+ * (acting on a different principal than triage checked is never right).
+ */
+export function principalArn(
+  incident: Incident,
+  resourceType: IamArn['resourceType'],
+  action: string,
+): IamArn {
+  const { principal } = incident;
+  const arn = parseIamArn(principal.arn);
+  if (
+    !arn ||
+    arn.resourceType !== resourceType ||
+    arn.account !== incident.account ||
+    (principal.name !== undefined && principal.name !== arn.name)
+  ) {
+    throw new InvalidTaskInputError(
+      `${action}: principal ${JSON.stringify(principal.arn)} is not an IAM ${resourceType} of account ${incident.account} named ${JSON.stringify(principal.name ?? null)}`,
+    );
+  }
+  return arn;
+}
