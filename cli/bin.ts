@@ -35,12 +35,18 @@ main(process.argv.slice(2)).then(
       process.exitCode = error instanceof CliError ? error.exitCode : 2;
       return;
     }
-    if (error instanceof TypeError && 'code' in error && String(error.code).startsWith('ERR_PARSE_ARGS')) {
+    if (
+      error instanceof TypeError &&
+      'code' in error &&
+      String(error.code).startsWith('ERR_PARSE_ARGS')
+    ) {
       console.error(`cordon: ${error.message}`);
       process.exitCode = 2;
       return;
     }
-    console.error(`cordon: ${error instanceof Error ? `${error.name}: ${error.message}` : String(error)}`);
+    console.error(
+      `cordon: ${error instanceof Error ? `${error.name}: ${error.message}` : String(error)}`,
+    );
     process.exitCode = 1;
   },
 );

@@ -24,7 +24,9 @@ export async function loadEvents(files: readonly string[]): Promise<unknown[]> {
     try {
       text = await readFile(file, 'utf8');
     } catch (error) {
-      throw new CliError(`${file}: cannot read (${(error as NodeJS.ErrnoException).code ?? error})`);
+      throw new CliError(
+        `${file}: cannot read (${(error as NodeJS.ErrnoException).code ?? error})`,
+      );
     }
     let event: unknown;
     try {

@@ -33,9 +33,7 @@ const TableProps = z.looseObject({
   AttributeDefinitions: z.array(
     z.object({ AttributeName: z.string(), AttributeType: z.enum(['S', 'N', 'B']) }),
   ),
-  GlobalSecondaryIndexes: z
-    .array(z.looseObject({ IndexName: z.string(), KeySchema }))
-    .optional(),
+  GlobalSecondaryIndexes: z.array(z.looseObject({ IndexName: z.string(), KeySchema })).optional(),
 });
 
 /** Creates the ledger table if missing, from the template's table properties. */
@@ -71,7 +69,10 @@ export async function ensureLedgerTable(
   await waitUntilTableExists({ client: ddb, maxWaitTime: 60 }, { TableName: tableName });
 }
 
-export async function ensureTopic(name: string, sns = new SNSClient(clientOptions)): Promise<string> {
+export async function ensureTopic(
+  name: string,
+  sns = new SNSClient(clientOptions),
+): Promise<string> {
   const created = await sns.send(new CreateTopicCommand({ Name: name }));
   if (!created.TopicArn) throw new Error(`CreateTopic ${name} returned no ARN`);
   return created.TopicArn;

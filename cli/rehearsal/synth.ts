@@ -30,7 +30,10 @@ export interface SynthOptions {
  */
 export function synthesizeTemplate(options: SynthOptions): unknown {
   const base = options.context ?? cdkJsonContext();
-  const cordon = z.record(z.string(), z.unknown()).catch({}).parse(base.cordon ?? {});
+  const cordon = z
+    .record(z.string(), z.unknown())
+    .catch({})
+    .parse(base.cordon ?? {});
   const outdir = mkdtempSync(join(tmpdir(), 'cordon-synth-'));
   try {
     const app = new App({

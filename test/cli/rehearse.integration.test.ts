@@ -1,0 +1,233 @@
+/**
+ * `cordon rehearse`, spawned as a user runs it, against the run's moto server:
+ * the contract in DESIGN.md ("Contracts other parts rely on"). Each spawn that
+ * gets past validation synthesizes the app (seconds on 2 cores), so the cases
+ * are combined into few spawns.
+ */
+import { spawn } from 'node:child_process';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import {
+  DescribeTableCommand,
+  DynamoDBClient,
+  ResourceNotFoundException,
+} from '@aws-sdk/client-dynamodb';
+import { IAMClient, ListAccessKeysCommand } from '@aws-sdk/client-iam';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { z } from 'zod';
+import { seedCompromisedUser, userKeyFinding } from '../../demo/scenario.js';
+import { motoClientConfig, useMoto } from '../support/moto.js';
+
+const { endpoint } = useMoto();
+const root = fileURLToPath(new URL('../..', import.meta.url));
+const fixture = (name: string): string => join(root, 'test', 'fixtures', 'events', name);
+const SPAWN_TIMEOUT = 120_000;
+
+interface Run {
+  readonly code: number | null;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+/** `cordon <args>` as a user runs it, with the SDK pointed at the test moto server. */
+function cordon(...args: string[]): Promise<Run> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', 'cli/bin.ts', ...args], {
+      cwd: root,
+      env: { ...process.env, AWS_ENDPOINT_URL: endpoint, NO_COLOR: '1' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+      timeout: SPAWN_TIMEOUT,
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk: Buffer) => {
+      stdout += chunk.toString('utf8');
+    });
+    child.stderr.on('data', (chunk: Buffer) => {
+      stderr += chunk.toString('utf8');
+    });
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+/** Neither stream shows a stack trace or an approval task token. */
+function expectClean(run: Run): void {
+  for (const text of [run.stdout, run.stderr]) {
+    expect(text).not.toMatch(/^\s+at .+:\d+:\d+\)?$/m);
+    expect(text).not.toContain('rehearsal-token-');
+  }
+}
+
+/** An input error: exit 2, one line naming the problem, nothing on stdout. */
+function expectUsageError(run: Run, pattern: RegExp): void {
+  expect(run.code, run.stderr).toBe(2);
+  expect(run.stdout).toBe('');
+  const firstLine = run.stderr.trim().split('\n')[0] ?? '';
+  expect(firstLine).toMatch(/^cordon: /);
+  expect(firstLine).toMatch(pattern);
+  expectClean(run);
+}
+
+const iam = () => new IAMClient(motoClientConfig(endpoint));
+
+async function keyStatuses(userName: string): Promise<Record<string, string | undefined>> {
+  const keys = await iam().send(new ListAccessKeysCommand({ UserName: userName }));
+  return Object.fromEntries((keys.AccessKeyMetadata ?? []).map((k) => [k.AccessKeyId, k.Status]));
+}
+
+async function ledgerTableExists(): Promise<boolean> {
+  try {
+    await new DynamoDBClient(motoClientConfig(endpoint)).send(
+      new DescribeTableCommand({ TableName: 'cordon-ledger' }),
+    );
+    return true;
+  } catch (error) {
+    if (error instanceof ResourceNotFoundException) return false;
+    throw error;
+  }
+}
+
+const LedgerEntrySchema = z.looseObject({
+  incidentId: z.string(),
+  seq: z.number(),
+  step: z.string(),
+  outcome: z.string(),
+});
+const JsonOutput = z.object({
+  events: z.array(
+    z.object({
+      file: z.string(),
+      report: z.object({
+        matched: z.array(z.string()),
+        executions: z.array(
+          z.looseObject({
+            playbook: z.string(),
+            status: z.enum(['SUCCEEDED', 'FAILED']),
+            output: z.unknown(),
+            states: z.array(z.string()),
+            ledger: z.array(LedgerEntrySchema),
+          }),
+        ),
+      }),
+    }),
+  ),
+});
+
+let dir = '';
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'cordon-rehearse-'));
+});
+afterAll(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+async function seededUserEvent(name: string) {
+  const user = await seedCompromisedUser('ci-deployer', iam());
+  const file = join(dir, name);
+  await writeFile(file, JSON.stringify(userKeyFinding(user)));
+  return { user, file };
+}
+
+describe('cordon rehearse', () => {
+  it(
+    '--json: one document with the matched playbooks, statuses, outputs, states and ledger; the key ends Inactive; unmatched events are reported, not errors',
+    async () => {
+      const { user, file } = await seededUserEvent('user-key.json');
+      const unrelated = fixture('unrelated-event.json');
+      const low = fixture('guardduty-low-severity.json');
+
+      const run = await cordon('rehearse', file, unrelated, low, '--decision', 'approve', '--json');
+      expect(run.code, run.stderr).toBe(0);
+      expectClean(run);
+      const { events } = JsonOutput.parse(JSON.parse(run.stdout));
+      expect(events.map((e) => e.file)).toEqual([file, unrelated, low]);
+
+      const [userEvent, unrelatedEvent, lowEvent] = events;
+      expect(userEvent?.report.matched).toEqual(['iam-credentials']);
+      const [execution] = userEvent?.report.executions ?? [];
+      expect(execution?.status).toBe('SUCCEEDED');
+      expect(execution?.output).toMatchObject({
+        decision: 'PROCEED',
+        incident: { principal: { kind: 'IAMUser', name: user.userName } },
+        results: { disableAccessKey: { outcome: 'CONTAINED' } },
+      });
+      expect(execution?.states[0]).toBe('Triage');
+      expect(execution?.states).toEqual(
+        expect.arrayContaining(['Disable access key', 'Quarantine user']),
+      );
+      expect(execution?.ledger.map((e) => [e.step, e.outcome])).toEqual(
+        expect.arrayContaining([
+          ['triage', 'CLAIMED'],
+          ['disableAccessKey', 'CONTAINED'],
+          ['quarantineUser', 'APPROVAL_REQUESTED'],
+          ['quarantineUser', 'CONTAINED'],
+        ]),
+      );
+      expect(execution?.ledger.map((e) => e.seq)).toEqual(
+        execution?.ledger.map((_, index) => index),
+      );
+
+      for (const unmatched of [unrelatedEvent, lowEvent]) {
+        expect(unmatched?.report).toEqual({ matched: [], executions: [] });
+      }
+
+      expect(await keyStatuses(user.userName)).toEqual({
+        [user.leakedKeyId]: 'Inactive',
+        [user.healthyKeyId]: 'Active',
+      });
+    },
+    SPAWN_TIMEOUT,
+  );
+
+  it(
+    'without --json: says that no playbook matched a valid event, and exits 0',
+    async () => {
+      const run = await cordon(
+        'rehearse',
+        fixture('unrelated-event.json'),
+        fixture('guardduty-low-severity.json'),
+      );
+      expect(run.code, run.stderr).toBe(0);
+      expectClean(run);
+      expect(run.stdout.trim().split('\n')).toEqual([
+        'unrelated-event.json: no playbook matched; nothing to do',
+        'guardduty-low-severity.json: no playbook matched; nothing to do',
+      ]);
+    },
+    SPAWN_TIMEOUT,
+  );
+
+  it(
+    'invalid input: one line naming the problem, exit 2, nothing acted on, not even for the valid files',
+    async () => {
+      const { user, file } = await seededUserEvent('valid.json');
+      const notJson = join(dir, 'not-json.json');
+      await writeFile(notJson, '{"source": "aws.guardduty", ');
+      const missingResource = fixture('guardduty-missing-resource.json');
+
+      const [invalidSecond, invalidJson, badDecision, unknownCommand] = await Promise.all([
+        cordon('rehearse', file, missingResource, '--decision', 'approve'),
+        cordon('rehearse', notJson, '--json'),
+        cordon('rehearse', file, '--decision', 'bogus'),
+        cordon('contain', file),
+      ]);
+
+      expectUsageError(invalidSecond, /guardduty-missing-resource\.json: .*detail\.resource/);
+      expect(invalidSecond.stderr.trim().split('\n')).toHaveLength(1);
+      expectUsageError(invalidJson, /not-json\.json: not valid JSON/);
+      expect(invalidJson.stderr.trim().split('\n')).toHaveLength(1);
+      expectUsageError(badDecision, /--decision .*"bogus"/);
+      expectUsageError(unknownCommand, /unknown command "contain"/);
+
+      expect(await ledgerTableExists()).toBe(false);
+      expect(await keyStatuses(user.userName)).toEqual({
+        [user.leakedKeyId]: 'Active',
+        [user.healthyKeyId]: 'Active',
+      });
+    },
+    SPAWN_TIMEOUT,
+  );
+});

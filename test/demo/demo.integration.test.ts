@@ -1,0 +1,65 @@
+/**
+ * `npm run demo` end to end: it starts its own moto server (not the test
+ * run's), contains both seeded findings, prints the state it read back, stops
+ * its server and exits 0. One spawn: it costs a server start and a synth.
+ */
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { IAMClient, ListUsersCommand } from '@aws-sdk/client-iam';
+import { describe, expect, it } from 'vitest';
+import { motoClientConfig, useMoto } from '../support/moto.js';
+
+// The run's server is handed to the demo as AWS_ENDPOINT_URL on purpose: the
+// demo must ignore it and use the emulator it starts itself.
+const { endpoint } = useMoto();
+const root = fileURLToPath(new URL('../..', import.meta.url));
+const TIMEOUT = 180_000;
+
+function demo(): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', 'demo/run.ts'], {
+      cwd: root,
+      env: { ...process.env, AWS_ENDPOINT_URL: endpoint, NO_COLOR: '1' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+      timeout: TIMEOUT - 10_000,
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk: Buffer) => {
+      stdout += chunk.toString('utf8');
+    });
+    child.stderr.on('data', (chunk: Buffer) => {
+      stderr += chunk.toString('utf8');
+    });
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+describe('npm run demo', () => {
+  it(
+    'contains the leaked key (Inactive), leaves the healthy key Active, and stops its own emulator',
+    async () => {
+      const run = await demo();
+      expect(run.code, `${run.stdout}\n${run.stderr}`).toBe(0);
+      expect(run.stderr).toBe('');
+      expect(run.stdout).toMatch(/✓ leaked key {2}AKIA\w+ {2}Inactive/);
+      expect(run.stdout).toMatch(/✓ healthy key AKIA\w+ {2}Active/);
+      expect(run.stdout).toContain('auto-approved for this demo');
+      expect(run.stdout).toMatch(/approved by .+ → CONTAINED/);
+      expect(run.stdout).not.toContain('✗');
+      expect(run.stdout).not.toContain('rehearsal-token-');
+      expect(run.stdout).toMatch(/demo took \d+\.\d s/);
+      expect(run.stdout.split('\n').length).toBeLessThan(70);
+
+      // It used an emulator of its own, and stopped it.
+      const own = /moto on (http:\/\/127\.0\.0\.1:\d+)/.exec(run.stdout)?.[1];
+      expect(own).toBeDefined();
+      expect(own).not.toBe(endpoint);
+      await expect(fetch(`${own}/moto-api/`)).rejects.toThrow();
+      const users = await new IAMClient(motoClientConfig(endpoint)).send(new ListUsersCommand({}));
+      expect(users.Users).toEqual([]);
+    },
+    TIMEOUT,
+  );
+});
