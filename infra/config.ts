@@ -47,10 +47,7 @@ export const CordonConfigSchema = z.strictObject({
   /** GuardDuty severity (0-10) at or above which a finding is acted on. */
   severityThreshold: z.number().min(1).max(10).default(7),
   /** Security Hub severity labels that are acted on. */
-  securityHubSeverityLabels: z
-    .array(z.enum(SEVERITY_LABELS))
-    .min(1)
-    .default(['HIGH', 'CRITICAL']),
+  securityHubSeverityLabels: z.array(z.enum(SEVERITY_LABELS)).min(1).default(['HIGH', 'CRITICAL']),
   /** Mode per playbook and step; unset steps keep their default. */
   modes: ModesSchema.default({}),
   /** ARN patterns (`*`, `?`) of principals never acted on, e.g. break-glass roles. */
@@ -60,9 +57,17 @@ export const CordonConfigSchema = z.strictObject({
     .strictObject({ key: z.string().min(1).max(128), value: z.string().max(256) })
     .default({ key: 'cordon:exempt', value: 'true' }),
   /** Regions whose findings are acted on. Default: the deployment region. */
-  allowedRegions: z.array(z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d$/)).min(1).optional(),
+  allowedRegions: z
+    .array(z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d$/))
+    .min(1)
+    .optional(),
   /** How long an approval waits before the step is recorded as not acted on. */
-  approvalTimeoutMinutes: z.number().int().min(1).max(7 * 24 * 60).default(60),
+  approvalTimeoutMinutes: z
+    .number()
+    .int()
+    .min(1)
+    .max(7 * 24 * 60)
+    .default(60),
   /** Email addresses subscribed to the notification topic (confirmation needed). */
   notificationEmails: z.array(z.email()).default([]),
 });

@@ -1,5 +1,6 @@
-import { ArnFormat, Duration, Stack } from 'aws-cdk-lib';
+import { ArnFormat, Duration, Stack, Token, Validations } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { Construct } from 'constructs';
 import { type ActionName, byAction, PLAYBOOK_NAMES } from '../functions/shared/catalog.js';
 import { CORDON_ROLE_PATH, ENV, type RuntimeConfig } from '../functions/shared/runtime-config.js';
@@ -76,6 +77,9 @@ export class Cordon extends Construct {
         alarmTopic: this.notifications.topic,
       }),
     };
+    for (const playbook of Object.values(this.playbooks)) {
+      acknowledgeInvokeQualifiers(playbook, Object.values(functions));
+    }
   }
 
   /** Exactly the calls each function makes, scoped as narrowly as IAM allows. */
@@ -93,15 +97,36 @@ export class Cordon extends Construct {
     const roles = iamArn('role');
     const allow = (fn: ActionFunction, actions: string[], resources: string[]) =>
       fn.allow(new iam.PolicyStatement({ actions, resources }));
+    // cdk-nag renders the partition token as <AWS::Partition> (and an
+    // unresolved account as <AWS::AccountId>) in the finding id.
+    const account = Token.isUnresolved(stack.account) ? '<AWS::AccountId>' : stack.account;
+    const anyTarget = (fn: ActionFunction, resource: 'user' | 'role') =>
+      Validations.of(fn.role).acknowledge({
+        id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:iam::${account}:${resource}/*]`,
+        reason: `The containment target is only known at run time, from a validated finding; scoped to this account's IAM ${resource}s`,
+      });
 
     // Triage verifies the principal the finding names and reads its tags.
     allow(fns.triage, ['iam:GetUser'], [users]);
     allow(fns.triage, ['iam:GetRole'], [roles]);
+    anyTarget(fns.triage, 'user');
+    anyTarget(fns.triage, 'role');
 
     allow(fns['disable-access-key'], ['iam:ListAccessKeys', 'iam:UpdateAccessKey'], [users]);
+    anyTarget(fns['disable-access-key'], 'user');
 
-    allow(fns['revoke-sessions'], ['iam:GetUser', 'iam:GetUserPolicy', 'iam:PutUserPolicy'], [users]);
-    allow(fns['revoke-sessions'], ['iam:GetRole', 'iam:GetRolePolicy', 'iam:PutRolePolicy'], [roles]);
+    allow(
+      fns['revoke-sessions'],
+      ['iam:GetUser', 'iam:GetUserPolicy', 'iam:PutUserPolicy'],
+      [users],
+    );
+    allow(
+      fns['revoke-sessions'],
+      ['iam:GetRole', 'iam:GetRolePolicy', 'iam:PutRolePolicy'],
+      [roles],
+    );
+    anyTarget(fns['revoke-sessions'], 'user');
+    anyTarget(fns['revoke-sessions'], 'role');
     // Defence in depth: whatever triage decides, this role cannot lock out Cordon itself.
     fns['revoke-sessions'].allow(
       new iam.PolicyStatement({
@@ -130,6 +155,7 @@ export class Cordon extends Construct {
       ],
       [users],
     );
+    anyTarget(fns['quarantine-user'], 'user');
 
     allow(
       fns['update-finding'],
@@ -137,8 +163,24 @@ export class Cordon extends Construct {
       [stack.formatArn({ service: 'securityhub', resource: 'hub', resourceName: 'default' })],
     );
 
-    this.notifications.topic.grantPublish(fns.notify.role);
-    this.notifications.topic.grantPublish(fns['request-approval'].role);
+    this.notifications.grantPublish(fns.notify.role);
+    this.notifications.grantPublish(fns['request-approval'].role);
+  }
+}
+
+/**
+ * Step Functions' Lambda task grants InvokeFunction on each function's ARN
+ * and on `<arn>:*` (its versions and aliases); cdk-nag reports each `:*`.
+ */
+function acknowledgeInvokeQualifiers(playbook: Playbook, fns: readonly ActionFunction[]): void {
+  const stack = Stack.of(playbook);
+  for (const fn of fns) {
+    const cfn = fn.function.node.defaultChild;
+    if (!(cfn instanceof lambda.CfnFunction)) continue;
+    Validations.of(playbook).acknowledge({
+      id: `AwsSolutions-IAM5[Resource::<${stack.getLogicalId(cfn)}.Arn>:*]`,
+      reason: `Lambda tasks may invoke a version or alias of the ${fn.action} function; limited to that one function`,
+    });
   }
 }
 

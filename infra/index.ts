@@ -1,7 +1,7 @@
 export { type CordonConfig, CordonConfigSchema, parseConfig } from './config.js';
-export { Cordon, type CordonProps } from './cordon.js';
 export { ActionFunction, type ActionFunctionProps } from './constructs/action-function.js';
 export { LedgerTable } from './constructs/ledger-table.js';
 export { NotificationTopic, type NotificationTopicProps } from './constructs/notification-topic.js';
 export { Playbook, type PlaybookProps, type PlaybookTrigger } from './constructs/playbook.js';
+export { Cordon, type CordonProps } from './cordon.js';
 export { CordonStack, type CordonStackProps } from './stack.js';

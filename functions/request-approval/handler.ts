@@ -1,19 +1,13 @@
 import { SNSClient } from '@aws-sdk/client-sns';
-import { clientOptions, documentClient } from '../shared/aws.js';
+import { clientOptions } from '../shared/aws.js';
+import { bootAction } from '../shared/boot.js';
 import { ConfigError } from '../shared/config-error.js';
 import { requireEnv } from '../shared/env.js';
 import { taskHandler } from '../shared/handler.js';
-import { Ledger } from '../shared/ledger.js';
-import { createLogger } from '../shared/observability.js';
 import { ENV } from '../shared/runtime-config.js';
 import { RequestApprovalInputSchema, requestApproval } from './core.js';
 
-const ACTION = 'request-approval';
-if (requireEnv(ENV.action) !== ACTION) {
-  throw new ConfigError(`${ENV.action} must be ${ACTION} for this function`);
-}
-
-const logger = createLogger(ACTION);
+const { logger, ledger, actor } = bootAction('request-approval');
 // The event carries the task token: refuse to start if Powertools was told to
 // log events (POWERTOOLS_LOGGER_LOG_EVENT), rather than leak the token once.
 if (logger.getLogEvent()) {
@@ -22,8 +16,8 @@ if (logger.getLogEvent()) {
 const deps = {
   sns: new SNSClient(clientOptions),
   topicArn: requireEnv(ENV.topicArn),
-  ledger: new Ledger({ client: documentClient(), tableName: requireEnv(ENV.ledgerTable) }),
-  actor: requireEnv(ENV.actor),
+  ledger,
+  actor,
   logger,
 };
 

@@ -1,24 +1,11 @@
 import { SecurityHubClient } from '@aws-sdk/client-securityhub';
-import { clientOptions, documentClient } from '../shared/aws.js';
-import { ConfigError } from '../shared/config-error.js';
-import { requireEnv } from '../shared/env.js';
+import { clientOptions } from '../shared/aws.js';
+import { bootAction } from '../shared/boot.js';
 import { taskHandler } from '../shared/handler.js';
-import { Ledger } from '../shared/ledger.js';
-import { createLogger } from '../shared/observability.js';
-import { ENV } from '../shared/runtime-config.js';
 import { UpdateFindingInputSchema, updateFinding } from './core.js';
 
-const ACTION = 'update-finding';
-if (requireEnv(ENV.action) !== ACTION) {
-  throw new ConfigError(`${ENV.action} must be ${ACTION} for this function`);
-}
-
-const logger = createLogger(ACTION);
-const deps = {
-  securityHub: new SecurityHubClient(clientOptions),
-  ledger: new Ledger({ client: documentClient(), tableName: requireEnv(ENV.ledgerTable) }),
-  actor: requireEnv(ENV.actor),
-};
+const { logger, ledger, actor } = bootAction('update-finding');
+const deps = { securityHub: new SecurityHubClient(clientOptions), ledger, actor };
 
 export const handler = taskHandler(logger, UpdateFindingInputSchema, async (input) => {
   logger.appendKeys({ incidentId: input.incident.incidentId, phase: input.phase });

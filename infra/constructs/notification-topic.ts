@@ -24,7 +24,8 @@ export class NotificationTopic extends Construct {
       description: 'Encrypts Cordon notifications',
       enableKeyRotation: true,
     });
-    // CloudWatch alarms publish to the topic and need the key for that.
+    // CloudWatch alarms publish to the topic and need the key for that; the
+    // statement is the one AWS documents for alarms on an encrypted topic.
     this.key.addToResourcePolicy(
       new iam.PolicyStatement({
         principals: [new iam.ServicePrincipal('cloudwatch.amazonaws.com')],
@@ -40,5 +41,19 @@ export class NotificationTopic extends Construct {
     for (const email of props.emails ?? []) {
       this.topic.addSubscription(new subscriptions.EmailSubscription(email));
     }
+  }
+
+  /**
+   * Lets `grantee` publish: sns:Publish on the topic and the two key calls
+   * SNS makes for an encrypted publish (`Topic.grantPublish` would grant
+   * `kms:GenerateDataKey*`, which also covers the key-pair variants).
+   */
+  grantPublish(grantee: iam.IGrantable): iam.Grant {
+    this.key.grant(grantee, 'kms:Decrypt', 'kms:GenerateDataKey');
+    return iam.Grant.addToPrincipal({
+      grantee,
+      actions: ['sns:Publish'],
+      resourceArns: [this.topic.topicArn],
+    });
   }
 }

@@ -5,6 +5,8 @@
  * skip bundling (`aws:cdk:bundling-stacks: []`; CI runs `cdk synth` for the
  * bundles) and memoize the result: every call in one vitest file (one module
  * graph) returns the same template. Keep infra assertions in few files.
+ * CDK's built-in CloudFormation validation is off here (it alone takes ~5 s);
+ * the cdk-nag test and `cdk synth` in CI run it.
  */
 import { App } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
@@ -54,12 +56,29 @@ export function testContext(overrides: Record<string, unknown> = {}): Record<str
   };
 }
 
+export interface TestAppOptions {
+  /** Merged into the `cordon` context. @default none */
+  readonly overrides?: Record<string, unknown>;
+  /** Cloud assembly directory. @default a temporary directory */
+  readonly outdir?: string;
+  /**
+   * Run CDK's built-in CloudFormation validation (cfn-guard in WASM, ~5 s
+   * of a synthesis here). `cdk synth` in CI and the cdk-nag test keep it on.
+   * @default false
+   */
+  readonly builtinValidation?: boolean;
+}
+
 /** A fresh, unsynthesized app holding the default stack (bundling skipped). */
-export function buildTestApp(overrides: Record<string, unknown> = {}): {
+export function buildTestApp(options: TestAppOptions = {}): {
   app: App;
   stackName: string;
 } {
-  const app = new App({ context: testContext(overrides) });
+  const app = new App({
+    context: testContext(options.overrides),
+    builtinCloudFormationValidation: options.builtinValidation ?? false,
+    ...(options.outdir ? { outdir: options.outdir } : {}),
+  });
   const stack = buildApp(app);
   return { app, stackName: stack.stackName };
 }
@@ -84,4 +103,123 @@ export function defaultTemplate(): SynthesizedStack {
 /** The resources of one CloudFormation type, by logical id. */
 export function resourcesOfType(json: CfnTemplate, type: string): [string, CfnResource][] {
   return Object.entries(json.Resources).filter(([, r]) => r.Type === type);
+}
+
+/* ------------------------------------------------------------------ */
+/* Policies                                                            */
+/* ------------------------------------------------------------------ */
+
+const StatementSchema = z.looseObject({
+  Sid: z.string().optional(),
+  Effect: z.enum(['Allow', 'Deny']),
+  Action: z.union([z.string(), z.array(z.string())]).optional(),
+  NotAction: z.unknown().optional(),
+  Resource: z.unknown().optional(),
+  NotResource: z.unknown().optional(),
+  Principal: z.unknown().optional(),
+  Condition: z.unknown().optional(),
+});
+export type PolicyStatement = z.infer<typeof StatementSchema>;
+
+const DocumentSchema = z.looseObject({ Statement: z.array(StatementSchema) });
+const RefsSchema = z.array(z.object({ Ref: z.string() }));
+
+export interface PolicyDocumentSite {
+  /** Logical id of the resource holding the document. */
+  readonly resourceId: string;
+  readonly resourceType: string;
+  /** Logical ids of the roles an identity policy applies to (empty for resource policies). */
+  readonly roles: readonly string[];
+  readonly statements: readonly PolicyStatement[];
+}
+
+const documentsCache = new WeakMap<CfnTemplate, PolicyDocumentSite[]>();
+
+/** Every policy document in the template: identity, inline and resource policies. */
+export function policyDocuments(json: CfnTemplate): PolicyDocumentSite[] {
+  const cachedSites = documentsCache.get(json);
+  if (cachedSites) return cachedSites;
+  const sites: PolicyDocumentSite[] = [];
+  documentsCache.set(json, sites);
+  for (const [id, resource] of Object.entries(json.Resources)) {
+    const props = resource.Properties ?? {};
+    const add = (document: unknown, roles: readonly string[]) => {
+      sites.push({
+        resourceId: id,
+        resourceType: resource.Type,
+        roles,
+        statements: DocumentSchema.parse(document).Statement,
+      });
+    };
+    switch (resource.Type) {
+      case 'AWS::IAM::Policy':
+      case 'AWS::IAM::ManagedPolicy':
+        add(
+          props.PolicyDocument,
+          RefsSchema.catch([])
+            .parse(props.Roles ?? [])
+            .map((r) => r.Ref),
+        );
+        break;
+      case 'AWS::IAM::Role':
+        for (const inline of z
+          .array(z.looseObject({ PolicyDocument: z.unknown() }))
+          .parse(props.Policies ?? [])) {
+          add(inline.PolicyDocument, [id]);
+        }
+        break;
+      case 'AWS::KMS::Key':
+        add(props.KeyPolicy, []);
+        break;
+      case 'AWS::SNS::TopicPolicy':
+      case 'AWS::SQS::QueuePolicy':
+        add(props.PolicyDocument, []);
+        break;
+      default:
+        break;
+    }
+  }
+  return sites;
+}
+
+/** A statement's actions as a list. */
+export function actionsOf(statement: PolicyStatement): string[] {
+  if (statement.Action === undefined) return [];
+  return typeof statement.Action === 'string' ? [statement.Action] : [...statement.Action];
+}
+
+/** True when the IAM action pattern (`*`, `?` wildcards) matches `action`. */
+export function actionMatches(pattern: string, action: string): boolean {
+  const regex = pattern
+    .split('')
+    .map((c) => (c === '*' ? '.*' : c === '?' ? '.' : c.replace(/[.+^${}()|[\]\\]/g, '\\$&')))
+    .join('');
+  return new RegExp(`^${regex}$`, 'i').test(action);
+}
+
+/* ------------------------------------------------------------------ */
+/* State machine definitions                                           */
+/* ------------------------------------------------------------------ */
+
+/**
+ * A state machine's DefinitionString as JSON: the `Fn::Join` parts joined,
+ * each intrinsic replaced by a placeholder: `${GetAtt:<id>.<attr>}`,
+ * `${Ref:<id>}` or `<Intrinsic>` (ids are looked up, never asserted).
+ */
+export function renderDefinition(definitionString: unknown): unknown {
+  if (typeof definitionString === 'string') return JSON.parse(definitionString);
+  const join = z
+    .object({ 'Fn::Join': z.tuple([z.literal(''), z.array(z.unknown())]) })
+    .parse(definitionString);
+  const text = join['Fn::Join'][1].map(placeholder).join('');
+  return JSON.parse(text);
+}
+
+function placeholder(part: unknown): string {
+  if (typeof part === 'string') return part;
+  const getAtt = z.object({ 'Fn::GetAtt': z.tuple([z.string(), z.string()]) }).safeParse(part);
+  if (getAtt.success) return `\${GetAtt:${getAtt.data['Fn::GetAtt'].join('.')}}`;
+  const ref = z.object({ Ref: z.string() }).safeParse(part);
+  if (ref.success) return `\${Ref:${ref.data.Ref}}`;
+  return '<Intrinsic>';
 }

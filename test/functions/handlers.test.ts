@@ -1,0 +1,87 @@
+import type { Context } from 'aws-lambda';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import type { ActionName } from '../../functions/shared/catalog.js';
+import { ENV } from '../../functions/shared/runtime-config.js';
+
+/**
+ * The contract every task handler shares: it fails its cold start when it is
+ * deployed as another action or misses configuration (not halfway through a
+ * containment), and it refuses task input that breaks its strict schema.
+ * Triage takes raw events and has its own handler test.
+ */
+
+type Handler = (event: unknown, context: Context) => Promise<unknown>;
+
+const HANDLERS: Record<Exclude<ActionName, 'triage'>, () => Promise<{ handler: Handler }>> = {
+  'disable-access-key': () => import('../../functions/disable-access-key/handler.js'),
+  'revoke-sessions': () => import('../../functions/revoke-sessions/handler.js'),
+  'quarantine-user': () => import('../../functions/quarantine-user/handler.js'),
+  'update-finding': () => import('../../functions/update-finding/handler.js'),
+  notify: () => import('../../functions/notify/handler.js'),
+  'record-failure': () => import('../../functions/record-failure/handler.js'),
+  'request-approval': () => import('../../functions/request-approval/handler.js'),
+};
+
+function context(action: string): Context {
+  return {
+    callbackWaitsForEmptyEventLoop: false,
+    functionName: `cordon-${action}`,
+    functionVersion: '$LATEST',
+    invokedFunctionArn: `arn:aws:lambda:us-east-1:123456789012:function:cordon-${action}`,
+    memoryLimitInMB: '256',
+    awsRequestId: 'req-1',
+    logGroupName: `/aws/lambda/cordon-${action}`,
+    logStreamName: 'stream',
+    getRemainingTimeInMillis: () => 30_000,
+    done: () => undefined,
+    fail: () => undefined,
+    succeed: () => undefined,
+  };
+}
+
+function stubEnv(action: string): void {
+  vi.stubEnv(ENV.action, action);
+  vi.stubEnv(ENV.actor, `arn:aws:iam::123456789012:role/cordon/cordon-${action}`);
+  vi.stubEnv(ENV.ledgerTable, 'cordon-ledger');
+  vi.stubEnv(ENV.topicArn, 'arn:aws:sns:us-east-1:123456789012:cordon');
+}
+
+afterEach(() => {
+  vi.unstubAllEnvs();
+  vi.resetModules();
+});
+
+describe.each(Object.entries(HANDLERS))('%s handler', (action, load) => {
+  it('fails at cold start when the ledger table is not configured', async () => {
+    stubEnv(action);
+    vi.stubEnv(ENV.ledgerTable, '');
+
+    await expect(load()).rejects.toMatchObject({ name: 'Cordon.ConfigError' });
+  });
+
+  it('fails at cold start when deployed as another action', async () => {
+    stubEnv(action === 'notify' ? 'record-failure' : 'notify');
+
+    await expect(load()).rejects.toMatchObject({ name: 'Cordon.ConfigError' });
+  });
+
+  it('fails with Cordon.InvalidTaskInput for input that breaks its contract', async () => {
+    stubEnv(action);
+    const { handler } = await load();
+
+    const attempt = handler({ unexpected: true }, context(action));
+
+    await expect(attempt).rejects.toMatchObject({ name: 'Cordon.InvalidTaskInput' });
+  });
+});
+
+describe('request-approval handler', () => {
+  it('refuses to start when Powertools is told to log events, which would log the task token', async () => {
+    stubEnv('request-approval');
+    vi.stubEnv('POWERTOOLS_LOGGER_LOG_EVENT', 'true');
+
+    await expect(HANDLERS['request-approval']()).rejects.toMatchObject({
+      name: 'Cordon.ConfigError',
+    });
+  });
+});

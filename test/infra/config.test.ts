@@ -1,0 +1,142 @@
+/**
+ * Layer 2 (infra): the `cordon` context that configures the stack.
+ *
+ * Proves, with direct calls (no synthesis, so this file is fast), that
+ * `parseConfig` accepts what cdk.json and `-c cordon='{...}'` pass, fails
+ * loudly on anything misspelled or out of range with a message naming the
+ * key and the values it accepts, and that settings reach what they drive
+ * (the rule's severity threshold, each step's effective mode).
+ */
+import { describe, expect, it } from 'vitest';
+import { cdkJsonContext } from '../../cli/rehearsal/synth.js';
+import { ConfigValidationError, modesFor, parseConfig } from '../../infra/config.js';
+import { iamCredentialsTriggers } from '../../infra/constructs/triggers.js';
+
+function failureOf(raw: unknown): ConfigValidationError {
+  try {
+    parseConfig(raw);
+  } catch (error) {
+    if (error instanceof ConfigValidationError) return error;
+    throw error;
+  }
+  throw new Error(`expected ${JSON.stringify(raw)} to be refused`);
+}
+
+function guardDutySeverity(raw: unknown): unknown {
+  const [guardDuty] = iamCredentialsTriggers(parseConfig(raw));
+  return guardDuty?.eventPattern.detail?.severity;
+}
+
+describe('parseConfig', () => {
+  it("accepts cdk.json's cordon context as it is", () => {
+    const config = parseConfig(cdkJsonContext().cordon);
+
+    expect(config.severityThreshold).toBe(7);
+    expect(modesFor(config, 'iam-credentials')).toEqual({
+      disableAccessKey: 'auto',
+      revokeUserSessions: 'auto',
+      quarantineUser: 'approve',
+      revokeRoleSessions: 'approve',
+    });
+  });
+
+  it('applies defaults when no context is given', () => {
+    const config = parseConfig(undefined);
+
+    expect(config.severityThreshold).toBe(7);
+    expect(config.securityHubSeverityLabels).toEqual(['HIGH', 'CRITICAL']);
+    expect(config.exemptTag).toEqual({ key: 'cordon:exempt', value: 'true' });
+  });
+
+  it('puts severityThreshold into the GuardDuty rule pattern', () => {
+    expect(guardDutySeverity({})).toEqual([{ numeric: ['>=', 7] }]);
+    expect(guardDutySeverity({ severityThreshold: 4 })).toEqual([{ numeric: ['>=', 4] }]);
+  });
+
+  it('puts securityHubSeverityLabels into the Security Hub rule pattern', () => {
+    const [, securityHub] = iamCredentialsTriggers(
+      parseConfig({ securityHubSeverityLabels: ['CRITICAL'] }),
+    );
+
+    expect(securityHub?.eventPattern.detail?.findings).toMatchObject({
+      Severity: { Label: ['CRITICAL'] },
+    });
+  });
+
+  it('changes one step mode and keeps the other defaults', () => {
+    const config = parseConfig({ modes: { 'iam-credentials': { quarantineUser: 'dry-run' } } });
+
+    expect(modesFor(config, 'iam-credentials')).toMatchObject({
+      quarantineUser: 'dry-run',
+      disableAccessKey: 'auto',
+    });
+  });
+
+  it('accepts context given as a JSON string (cdk -c cordon=...)', () => {
+    const config = parseConfig(
+      '{"severityThreshold": 9, "modes": {"iam-credentials": {"disableAccessKey": "off"}}}',
+    );
+
+    expect(config.severityThreshold).toBe(9);
+    expect(modesFor(config, 'iam-credentials').disableAccessKey).toBe('off');
+  });
+
+  it('fails when the JSON string is not JSON', () => {
+    expect(failureOf('{severityThreshold: 9').message).toMatch(/cordon: not valid JSON/);
+  });
+
+  it('fails when a top-level key is misspelled, listing the allowed keys', () => {
+    const { message } = failureOf({ severityThresold: 5 });
+
+    expect(message).toContain('cordon: unknown key "severityThresold"');
+    expect(message).toContain('severityThreshold');
+    expect(message).toContain('approvalTimeoutMinutes');
+  });
+
+  it('fails when a mode is misspelled, naming the key and the modes', () => {
+    const { message } = failureOf({ modes: { 'iam-credentials': { quarantineUser: 'aprove' } } });
+
+    expect(message).toContain('cordon.modes.iam-credentials.quarantineUser');
+    expect(message).toContain('allowed: auto, approve, dry-run, off');
+  });
+
+  it('fails when a playbook is unknown, listing the playbooks', () => {
+    const { message } = failureOf({ modes: { 'iam-credential': { quarantineUser: 'approve' } } });
+
+    expect(message).toContain('cordon.modes.iam-credential: unknown playbook');
+    expect(message).toContain('allowed: iam-credentials');
+  });
+
+  it('fails when a step is unknown, listing the steps of that playbook', () => {
+    const { message } = failureOf({ modes: { 'iam-credentials': { quarantine: 'approve' } } });
+
+    expect(message).toContain('cordon.modes.iam-credentials.quarantine: unknown step');
+    expect(message).toContain('quarantineUser');
+  });
+
+  it('fails when a nested object has an unknown key', () => {
+    const { message } = failureOf({ exemptTag: { key: 'k', value: 'v', tag: 'x' } });
+
+    expect(message).toContain('cordon.exemptTag: unknown key "tag"; allowed: key, value');
+  });
+
+  it.each([
+    ['severityThreshold', { severityThreshold: 11 }],
+    ['account', { account: '1234' }],
+    ['approvalTimeoutMinutes', { approvalTimeoutMinutes: 0 }],
+    ['protectedPrincipalPatterns.0', { protectedPrincipalPatterns: ['role/breakglass'] }],
+    ['securityHubSeverityLabels.0', { securityHubSeverityLabels: ['SEVERE'] }],
+  ])('fails when %s is out of range, naming it', (key, raw) => {
+    expect(failureOf(raw).message).toContain(`cordon.${key}:`);
+  });
+
+  it('reports every bad key at once', () => {
+    const { message } = failureOf({
+      severityThreshold: 0,
+      modes: { 'iam-credentials': { quarantineUser: 'x' } },
+    });
+
+    expect(message).toContain('cordon.severityThreshold');
+    expect(message).toContain('cordon.modes.iam-credentials.quarantineUser');
+  });
+});
