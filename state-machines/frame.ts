@@ -115,6 +115,7 @@ export function playbookFrame(
   // Triage's result replaces the (possibly large) event: the state stays
   // small, and the event itself remains in the execution history.
   const triage = invoke(scope, 'Triage', functions.triage, {
+    payload: sfn.TaskInput.fromObject({ event: sfn.JsonPath.objectAt('$'), executionArn }),
     resultSelector: {
       'decision.$': '$.decision',
       'reason.$': '$.reason',

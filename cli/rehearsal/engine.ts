@@ -5,7 +5,7 @@ import { pathToFileURL } from 'node:url';
 import { StateMachine } from 'aws-local-stepfunctions';
 import { z } from 'zod';
 import { documentClient } from '../../functions/shared/aws.js';
-import { sha256Hex } from '../../functions/shared/hash.js';
+import { canonicalJson, sha256Hex } from '../../functions/shared/hash.js';
 import { Ledger, type LedgerEntry } from '../../functions/shared/ledger.js';
 import { matchesEventPattern } from './event-pattern.js';
 import { callerAccount, ensureLedgerTable, ensureTopic } from './local-aws.js';
@@ -231,7 +231,7 @@ export class RehearsalEngine {
         : failed
           ? { Error: 'States.Runtime', Cause: 'execution failed' }
           : undefined;
-    const ledger = await this.entriesWritten(events, executionArn, startedAt);
+    const ledger = await this.entriesWritten(events, executionArn);
     return {
       playbook: machine.playbook,
       executionArn,
@@ -243,11 +243,8 @@ export class RehearsalEngine {
     };
   }
 
-  private async entriesWritten(
-    events: EventLog[],
-    executionArn: string,
-    since: Date,
-  ): Promise<LedgerEntry[]> {
+  /** The entries this execution wrote: every entry carries its execution ARN. */
+  private async entriesWritten(events: EventLog[], executionArn: string): Promise<LedgerEntry[]> {
     const ids = new Set<string>();
     for (const e of events) {
       if (e.type !== 'StateExited') continue;
@@ -261,7 +258,7 @@ export class RehearsalEngine {
       ids.add(`inc-${sha256Hex(executionArn).slice(0, 20)}`);
     }
     const all = (await Promise.all([...ids].map((id) => this.ledger.entries(id)))).flat();
-    return all.filter((entry) => entry.at >= since.toISOString());
+    return all.filter((entry) => entry.executionArn === executionArn);
   }
 
   private taskOverrides(definition: unknown, executionArn: string) {
@@ -320,13 +317,18 @@ export class RehearsalEngine {
   private async handler(fn: TemplateFunction): Promise<Handler> {
     const cached = this.handlers.get(fn.logicalId);
     if (cached) return cached;
-    // Handlers read their configuration at import: give each its own.
+    // Handlers read their configuration at import. Import a separate instance
+    // of the handler module per configuration (the query makes it a distinct
+    // module), so a second engine in this process never runs with the first
+    // engine's settings.
     const saved = { ...process.env };
     Object.assign(process.env, fn.environment);
     process.env.POWERTOOLS_LOG_LEVEL ??= 'SILENT';
     try {
-      const url = pathToFileURL(join(REPO_ROOT, 'functions', fn.action, 'handler.ts')).href;
-      const { handler } = HandlerModule.parse(await import(url));
+      const configuration = sha256Hex(canonicalJson(fn.environment)).slice(0, 16);
+      const file = pathToFileURL(join(REPO_ROOT, 'functions', fn.action, 'handler.ts')).href;
+      const url = `${file}?configuration=${configuration}`;
+      const { handler } = HandlerModule.parse(await import(/* @vite-ignore */ url));
       this.handlers.set(fn.logicalId, handler);
       return handler;
     } finally {

@@ -33,8 +33,14 @@ const deps: TriageDeps = {
  * The input is a raw EventBridge event, not our own contract, so the wrapper
  * passes it through (`z.unknown()`) and triage validates it leniently.
  */
-export const handler = taskHandler(logger, z.unknown(), async (event) => {
-  const result = await triage(event, deps);
+/**
+ * The state machine passes the raw EventBridge event, not our own contract,
+ * so only the envelope is strict: triage validates the event leniently.
+ */
+const TriageInputSchema = z.strictObject({ event: z.unknown(), executionArn: z.string().min(1) });
+
+export const handler = taskHandler(logger, TriageInputSchema, async ({ event, executionArn }) => {
+  const result = await triage(event, deps, { executionArn });
   logger.info('triage decided', {
     incidentId: result.incident.incidentId,
     decision: result.decision,

@@ -43,7 +43,16 @@ interface Decision {
  * Throws InvalidFindingError for an event it cannot act on (nothing is
  * claimed), and Cordon's retryable errors when AWS throttles or fails.
  */
-export async function triage(event: unknown, deps: TriageDeps): Promise<TriageResult> {
+export interface TriageContext {
+  /** The execution that runs this triage; recorded on the claim. */
+  readonly executionArn?: string;
+}
+
+export async function triage(
+  event: unknown,
+  deps: TriageDeps,
+  context: TriageContext = {},
+): Promise<TriageResult> {
   const parsed = parseFindingEvent(event);
   if (parsed.status === 'unhandled') {
     throw new InvalidFindingError(`triage cannot act on this event: ${parsed.message}`);
@@ -59,6 +68,7 @@ export async function triage(event: unknown, deps: TriageDeps): Promise<TriageRe
     targetArn: decided.arn,
     findingId: finding.findingId,
     summary: decided.reason,
+    ...(context.executionArn === undefined ? {} : { executionArn: context.executionArn }),
     detail: {
       findingType: finding.findingType,
       source: finding.source,

@@ -1,7 +1,8 @@
 import 'aws-sdk-client-mock-vitest/extend';
+import { PutCommand } from '@aws-sdk/lib-dynamodb';
 import type { Context } from 'aws-lambda';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { ACCOUNT, ACTOR, config, fixture, setup, userExists } from './helpers.js';
+import { ACCOUNT, ACTOR, config, ddbMock, fixture, setup, userExists } from './helpers.js';
 
 const context: Context = {
   callbackWaitsForEmptyEventLoop: false,
@@ -56,17 +57,31 @@ describe('triage handler', () => {
     });
   });
 
-  it('triages a raw EventBridge event end to end', async () => {
+  it('triages a raw EventBridge event end to end, recording the execution on the claim', async () => {
     stubEnv(ENV_OK);
     setup();
     userExists();
     const { handler } = await import('../../../functions/triage/handler.js');
+    const executionArn = 'arn:aws:states:us-east-1:123456789012:execution:cordon:run-1';
 
-    const result = await handler(fixture('guardduty-iam-user'), context);
+    const result = await handler({ event: fixture('guardduty-iam-user'), executionArn }, context);
 
     expect(result).toMatchObject({
       decision: 'PROCEED',
       incident: { principal: { kind: 'IAMUser' } },
     });
+    expect(ddbMock).toHaveReceivedCommandWith(PutCommand, {
+      Item: expect.objectContaining({ outcome: 'CLAIMED', executionArn }),
+    });
+  });
+
+  it('refuses input that is not an event with its execution ARN', async () => {
+    stubEnv(ENV_OK);
+    setup();
+    const { handler } = await import('../../../functions/triage/handler.js');
+
+    const attempt = handler(fixture('guardduty-iam-user'), context);
+
+    await expect(attempt).rejects.toMatchObject({ name: 'Cordon.InvalidTaskInput' });
   });
 });

@@ -1,0 +1,112 @@
+/**
+ * Event builders for the playbook tests: fixtures from test/fixtures/events
+ * re-aimed at principals seeded in moto. Each parses the part it patches, so a
+ * fixture that changes shape fails here with a clear message, not in a guard.
+ */
+import { z } from 'zod';
+import type { CompromisedUser } from '../../demo/scenario.js';
+import { fixtureEvent } from './harness.js';
+
+const GuardDutyEvent = z.looseObject({
+  detail: z.looseObject({
+    resource: z.looseObject({ accessKeyDetails: z.looseObject({}) }),
+    service: z.looseObject({ additionalInfo: z.looseObject({}).optional() }),
+  }),
+});
+
+/** The GuardDuty event with its access key details naming `user`'s leaked key. */
+export function aimedAt(event: unknown, user: CompromisedUser): Record<string, unknown> {
+  const parsed = GuardDutyEvent.parse(event);
+  return {
+    ...parsed,
+    detail: {
+      ...parsed.detail,
+      resource: {
+        ...parsed.detail.resource,
+        accessKeyDetails: {
+          accessKeyId: user.leakedKeyId,
+          principalId: user.userId,
+          userName: user.userName,
+          userType: 'IAMUser',
+        },
+      },
+    },
+  };
+}
+
+/** The GuardDuty event marked as a sample finding, as CreateSampleFindings marks it. */
+export function asSample(event: unknown): Record<string, unknown> {
+  const parsed = GuardDutyEvent.parse(event);
+  const { service } = parsed.detail;
+  return {
+    ...parsed,
+    detail: {
+      ...parsed.detail,
+      service: { ...service, additionalInfo: { ...service.additionalInfo, sample: true } },
+    },
+  };
+}
+
+const AsffFinding = z.looseObject({
+  Id: z.string(),
+  ProductArn: z.string(),
+  Resources: z.array(
+    z.looseObject({ Details: z.looseObject({ AwsIamAccessKey: z.looseObject({}) }) }),
+  ),
+  Workflow: z.looseObject({ Status: z.string() }),
+});
+const SecurityHubEvent = z.looseObject({
+  detail: z.looseObject({ findings: z.array(AsffFinding).min(1) }),
+});
+
+/**
+ * The Security Hub "leaked access key" fixture (a third-party product, not
+ * GuardDuty) naming `user`: triage verifies PrincipalName and PrincipalId
+ * against IAM and acts on AccessKeyId, so all three come from the seeded user.
+ */
+export function securityHubKeyFinding(user: CompromisedUser): Record<string, unknown> {
+  const event = SecurityHubEvent.parse(fixtureEvent('securityhub-iam-access-key.json'));
+  const findings = event.detail.findings.map((finding) => ({
+    ...finding,
+    Resources: finding.Resources.map((resource) => ({
+      ...resource,
+      Id: `AWS::IAM::AccessKey:${user.leakedKeyId}`,
+      Details: {
+        ...resource.Details,
+        AwsIamAccessKey: {
+          ...resource.Details.AwsIamAccessKey,
+          PrincipalName: user.userName,
+          PrincipalId: user.userId,
+          AccessKeyId: user.leakedKeyId,
+        },
+      },
+    })),
+  }));
+  return { ...event, detail: { ...event.detail, findings } };
+}
+
+/** The same Security Hub event after a BatchUpdateFindings set its workflow status. */
+export function withWorkflowStatus(event: unknown, status: string): Record<string, unknown> {
+  const parsed = SecurityHubEvent.parse(event);
+  const findings = parsed.detail.findings.map((finding) => ({
+    ...finding,
+    Workflow: { ...finding.Workflow, Status: status },
+  }));
+  return { ...parsed, detail: { ...parsed.detail, findings } };
+}
+
+const FindingIdentifier = z.object({ Id: z.string(), ProductArn: z.string() });
+
+/** `{ Id, ProductArn }` of each finding a Security Hub event carries. */
+export function findingIdentifiersOf(event: unknown): Array<z.infer<typeof FindingIdentifier>> {
+  return SecurityHubEvent.parse(event).detail.findings.map((f) => ({
+    Id: f.Id,
+    ProductArn: f.ProductArn,
+  }));
+}
+
+/** The FindingIdentifiers of a BatchUpdateFindings request, as its response echoes them. */
+export function processedFindings(input: unknown): Array<z.infer<typeof FindingIdentifier>> {
+  return z.object({ FindingIdentifiers: z.array(FindingIdentifier) }).parse(input)
+    .FindingIdentifiers;
+}

@@ -1,0 +1,149 @@
+/**
+ * Shared setup for the files that run the synthesized iam-credentials
+ * playbook against moto (test/state-machines/*.integration.test.ts and
+ * test/integration/iam-credentials.test.ts).
+ *
+ * Synthesis is the slow part (seconds), so a file creates one engine in
+ * `beforeAll`, whose emulated responders decide as each test asks. But
+ * `useMoto()` wipes moto before every test, and the engine creates the ledger
+ * table and the notification topic only in `create()`. `rehearsalHarness` therefore snapshots the table the engine
+ * created from the template (DescribeTable) and re-creates the same table and
+ * topic after each reset, through the engine's own `ensureLedgerTable` /
+ * `ensureTopic`. The handlers keep working across resets: they read the table
+ * name and topic ARN at import, and both names are fixed (moto's topic ARN for
+ * a name is deterministic).
+ *
+ * Handler modules are imported once per test file (the module cache is per
+ * file), with the configuration of the first engine that ran them, so a
+ * different CDK context needs its own file (see the `it.fails` test in
+ * iam-credentials-config.integration.test.ts).
+ */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { DescribeTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { beforeAll, beforeEach } from 'vitest';
+import { z } from 'zod';
+import {
+  type Decision,
+  decider,
+  type EventReport,
+  type ExecutionReport,
+  RehearsalEngine,
+} from '../../cli/rehearsal/engine.js';
+import { ensureLedgerTable, ensureTopic } from '../../cli/rehearsal/local-aws.js';
+import { cdkJsonContext, REPO_ROOT } from '../../cli/rehearsal/synth.js';
+import type { TemplateStateMachine } from '../../cli/rehearsal/template.js';
+import { MOTO_ACCOUNT_ID, MOTO_REGION, motoClientConfig } from '../support/moto.js';
+
+const JsonObject = z.record(z.string(), z.unknown());
+
+export const LEDGER_TABLE = 'cordon-ledger';
+export const TOPIC_NAME = 'cordon-notifications';
+
+export interface HarnessOptions {
+  /** CDK context instead of cdk.json's (see `contextWith`). */
+  readonly context?: Record<string, unknown>;
+}
+
+/** The engine's API, with the emulated responders deciding one way. */
+export interface DecidingEngine {
+  rehearse(event: unknown): Promise<EventReport>;
+  execute(machine: TemplateStateMachine, input: unknown): Promise<ExecutionReport>;
+  match(event: unknown): TemplateStateMachine[];
+}
+
+export interface Harness {
+  /** The file's engine, its responders deciding `decision`. */
+  engine(decision: Decision): DecidingEngine;
+  /** The iam-credentials state machine of the synthesized template. */
+  playbook(): TemplateStateMachine;
+}
+
+/**
+ * Synthesizes once for the file (one engine: the decision is the decider's
+ * only input, so the modes share it) and restores the ledger table and topic
+ * after every moto reset. Call at the top level, after `useMoto()`.
+ */
+export function rehearsalHarness(endpoint: string, options: HarnessOptions = {}): Harness {
+  let engine: RehearsalEngine | undefined;
+  let tableProperties: unknown;
+  // Set by each call through `engine(decision)`; the tests of a file run one at a time.
+  let decision: Decision = 'timeout';
+
+  beforeAll(async () => {
+    engine = await RehearsalEngine.create({
+      account: MOTO_ACCOUNT_ID,
+      region: MOTO_REGION,
+      decide: (request) => decider(decision, MOTO_ACCOUNT_ID, 'aws')(request),
+      ...(options.context ? { context: options.context } : {}),
+    });
+    // The table as the engine created it from the template's properties.
+    const ddb = new DynamoDBClient(motoClientConfig(endpoint));
+    const described = await ddb.send(new DescribeTableCommand({ TableName: LEDGER_TABLE }));
+    tableProperties = described.Table;
+  });
+
+  // Registered after useMoto()'s reset, so it runs after it.
+  beforeEach(async () => {
+    await ensureLedgerTable(LEDGER_TABLE, tableProperties);
+    await ensureTopic(TOPIC_NAME);
+  });
+
+  const created = (): RehearsalEngine => {
+    if (!engine) throw new Error('the rehearsal engine is created in beforeAll; use it in tests');
+    return engine;
+  };
+  return {
+    engine(mode) {
+      const deciding = (): RehearsalEngine => {
+        decision = mode;
+        return created();
+      };
+      return {
+        rehearse: (event) => deciding().rehearse(event),
+        execute: (machine, input) => deciding().execute(machine, input),
+        match: (event) => created().match(event),
+      };
+    },
+    playbook() {
+      const machine = [...created().model.stateMachines.values()].find(
+        (m) => m.playbook === 'iam-credentials',
+      );
+      if (!machine) throw new Error('the template has no iam-credentials state machine');
+      return machine;
+    },
+  };
+}
+
+/** cdk.json's context with `cordon` settings overridden (shallow, per key). */
+export function contextWith(cordon: Record<string, unknown>): Record<string, unknown> {
+  const base = cdkJsonContext();
+  const existing = JsonObject.parse(base.cordon ?? {});
+  return { ...base, cordon: { ...existing, ...cordon } };
+}
+
+/** A fixture event from test/fixtures/events, parsed. */
+export function fixtureEvent(name: string): Record<string, unknown> {
+  const path = join(REPO_ROOT, 'test', 'fixtures', 'events', name);
+  return JsonObject.parse(JSON.parse(readFileSync(path, 'utf8')));
+}
+
+/** The execution of the iam-credentials playbook in a rehearsal, or a clear failure. */
+export function onlyExecution(report: { executions: ExecutionReport[] }): ExecutionReport {
+  const [execution, ...others] = report.executions;
+  if (!execution || others.length > 0) {
+    throw new Error(`expected exactly one execution, got ${report.executions.length}`);
+  }
+  return execution;
+}
+
+/** One line to show when an execution assertion fails: status, error and path. */
+export function explain(execution: ExecutionReport): string {
+  const error = execution.error ? ` ${execution.error.Error}: ${execution.error.Cause}` : '';
+  return `${execution.status}${error}; states: ${execution.states.join(' > ')}`;
+}
+
+/** Ledger outcomes of an execution as `step:outcome`, in order. */
+export function outcomes(execution: ExecutionReport): string[] {
+  return execution.ledger.map((e) => `${e.step}:${e.outcome}`);
+}

@@ -1,0 +1,717 @@
+/**
+ * Layer 3: the synthesized iam-credentials definition, executed locally by the
+ * rehearsal engine with the real handlers in-process against moto. Asserts the
+ * path (states entered, in order), the output and the ledger outcomes, and,
+ * where a guard is under test, that the target was really left alone.
+ *
+ * Everything goes to moto except one call: Security Hub BatchUpdateFindings,
+ * which moto does not implement (see DESIGN.md "Toolchain facts"). The
+ * Security Hub tests mock that one command with aws-sdk-client-mock (every
+ * finding processed) while IAM, DynamoDB and SNS still go to moto. The
+ * throttling test makes one UpdateAccessKey call fail as IAM throttling does,
+ * in place of the SDK's whole middleware stack (so the SDK does not retry
+ * it): only the state machine's Retry can recover.
+ *
+ * The configuration variants (protected principals, dry-run) need other CDK
+ * context, so they live in iam-credentials-config.integration.test.ts.
+ */
+import {
+  CreateAccessKeyCommand,
+  CreateLoginProfileCommand,
+  CreateRoleCommand,
+  CreateUserCommand,
+  DeleteAccessKeyCommand,
+  DeleteLoginProfileCommand,
+  DeleteUserCommand,
+  GetLoginProfileCommand,
+  GetUserCommand,
+  IAMClient,
+  IAMServiceException,
+  ListAccessKeysCommand,
+  ListRolePoliciesCommand,
+  ListUserPoliciesCommand,
+  TagUserCommand,
+  UpdateAccessKeyCommand,
+} from '@aws-sdk/client-iam';
+import { BatchUpdateFindingsCommand, SecurityHubClient } from '@aws-sdk/client-securityhub';
+import { mockClient } from 'aws-sdk-client-mock';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { z } from 'zod';
+import {
+  type CompromisedUser,
+  roleCredentialFinding,
+  seedCompromisedUser,
+  seedExfiltratedRole,
+  userKeyFinding,
+} from '../../demo/scenario.js';
+import { motoClientConfig, useMoto } from '../support/moto.js';
+import {
+  aimedAt,
+  asSample,
+  findingIdentifiersOf,
+  processedFindings,
+  securityHubKeyFinding,
+  withWorkflowStatus,
+} from './events.js';
+import { explain, fixtureEvent, onlyExecution, outcomes, rehearsalHarness } from './harness.js';
+
+const { endpoint } = useMoto();
+const harness = rehearsalHarness(endpoint);
+const iam = new IAMClient(motoClientConfig(endpoint));
+
+const START = ['Triage', 'Triage decision?', 'Picked up: from Security Hub?', 'Principal kind?'];
+const FINISH = ['Finished: from Security Hub?', 'Notify summary', 'Done'];
+const REFUSED = ['Triage', 'Triage decision?', 'Notify refusal', 'Not acted on'];
+const DISABLE_AND_REVOKE = [
+  'Disable access key?',
+  'Disable access key: no approval needed',
+  'Disable access key',
+  'Revoke user sessions?',
+  'Revoke user sessions: no approval needed',
+  'Revoke user sessions',
+];
+const ACTION_STATES = [
+  'Disable access key',
+  'Revoke user sessions',
+  'Quarantine user',
+  'Revoke role sessions',
+];
+
+const TRUST_EC2 = JSON.stringify({
+  Version: '2012-10-17',
+  Statement: [
+    { Effect: 'Allow', Principal: { Service: 'ec2.amazonaws.com' }, Action: 'sts:AssumeRole' },
+  ],
+});
+
+/** Two keys and a console password for an existing user, as seedCompromisedUser gives. */
+async function seedKeysFor(userName: string): Promise<CompromisedUser> {
+  const { User } = await iam.send(new GetUserCommand({ UserName: userName }));
+  const leaked = await iam.send(new CreateAccessKeyCommand({ UserName: userName }));
+  const healthy = await iam.send(new CreateAccessKeyCommand({ UserName: userName }));
+  await iam.send(new CreateLoginProfileCommand({ UserName: userName, Password: 'Test-Passw0rd!' }));
+  const leakedKeyId = leaked.AccessKey?.AccessKeyId;
+  const healthyKeyId = healthy.AccessKey?.AccessKeyId;
+  if (!User?.UserId || !User.Arn || !leakedKeyId || !healthyKeyId) {
+    throw new Error(`IAM did not return user ${userName} and the keys it created`);
+  }
+  return { userName, userId: User.UserId, arn: User.Arn, leakedKeyId, healthyKeyId };
+}
+
+async function keyStatus(user: CompromisedUser, keyId: string): Promise<string | undefined> {
+  const keys = await iam.send(new ListAccessKeysCommand({ UserName: user.userName }));
+  return keys.AccessKeyMetadata?.find((k) => k.AccessKeyId === keyId)?.Status;
+}
+
+async function userPolicies(userName: string): Promise<string[]> {
+  const out = await iam.send(new ListUserPoliciesCommand({ UserName: userName }));
+  return out.PolicyNames ?? [];
+}
+
+const securityHubMocks: Array<{ restore(): void }> = [];
+afterEach(() => {
+  for (const mock of securityHubMocks.splice(0)) mock.restore();
+  vi.restoreAllMocks();
+});
+
+/**
+ * Answers BatchUpdateFindings as Security Hub does (moto lacks it): every
+ * finding processed. Other Security Hub calls are not expected here.
+ */
+function mockBatchUpdateFindings() {
+  const hub = mockClient(SecurityHubClient);
+  securityHubMocks.push(hub);
+  hub.on(BatchUpdateFindingsCommand).callsFake((input: unknown) => ({
+    ProcessedFindings: processedFindings(input),
+    UnprocessedFindings: [],
+  }));
+  return hub;
+}
+
+function workflowUpdates(hub: ReturnType<typeof mockBatchUpdateFindings>) {
+  return hub.commandCalls(BatchUpdateFindingsCommand).map((call) => call.args[0].input);
+}
+
+const StepResults = z.object({
+  results: z.record(z.string(), z.object({ outcome: z.string() })),
+});
+
+/** Each step's outcome in the execution output's `results`. */
+function resultOutcomes(output: unknown): Record<string, string> {
+  const { results } = StepResults.parse(output);
+  return Object.fromEntries(Object.entries(results).map(([step, r]) => [step, r.outcome]));
+}
+
+describe('an IAM user whose key leaked (default modes)', () => {
+  it('disables the key and revokes sessions unattended, and quarantines once approved', async () => {
+    // Arrange
+    const user = await seedCompromisedUser();
+
+    // Act
+    const report = await harness.engine('approve').rehearse(userKeyFinding(user));
+
+    // Assert
+    expect(report.matched).toEqual(['iam-credentials']);
+    const execution = onlyExecution(report);
+    expect(execution.status, explain(execution)).toBe('SUCCEEDED');
+    expect(execution.states).toEqual([
+      ...START,
+      ...DISABLE_AND_REVOKE,
+      'Quarantine user?',
+      'Quarantine user: request approval',
+      'Quarantine user',
+      ...FINISH,
+    ]);
+    expect(resultOutcomes(execution.output)).toEqual({
+      disableAccessKey: 'CONTAINED',
+      revokeUserSessions: 'CONTAINED',
+      quarantineUser: 'CONTAINED',
+    });
+    expect(outcomes(execution)).toEqual([
+      'triage:CLAIMED',
+      'disableAccessKey:CONTAINED',
+      'revokeUserSessions:CONTAINED',
+      'quarantineUser:APPROVAL_REQUESTED',
+      'quarantineUser:CONTAINED',
+      'notify:NOTIFIED',
+    ]);
+  });
+
+  it('records the approver on the quarantine entry', async () => {
+    const user = await seedCompromisedUser();
+
+    const execution = onlyExecution(await harness.engine('approve').rehearse(userKeyFinding(user)));
+
+    const quarantine = execution.ledger.find(
+      (e) => e.step === 'quarantineUser' && e.outcome === 'CONTAINED',
+    );
+    expect(quarantine?.detail).toMatchObject({
+      approval: { decision: 'APPROVED', step: 'quarantineUser', approver: expect.any(String) },
+    });
+  });
+
+  it('records a rejected quarantine as REJECTED and still contains the key and sessions', async () => {
+    const user = await seedCompromisedUser();
+
+    const execution = onlyExecution(await harness.engine('reject').rehearse(userKeyFinding(user)));
+
+    expect(execution.status, explain(execution)).toBe('SUCCEEDED');
+    expect(execution.states).toEqual([
+      ...START,
+      ...DISABLE_AND_REVOKE,
+      'Quarantine user?',
+      'Quarantine user: request approval',
+      'Quarantine user: not acted on',
+      ...FINISH,
+    ]);
+    expect(resultOutcomes(execution.output)).toEqual({
+      disableAccessKey: 'CONTAINED',
+      revokeUserSessions: 'CONTAINED',
+      quarantineUser: 'REJECTED',
+    });
+    expect(outcomes(execution)).toContain('quarantineUser:REJECTED');
+    // Rejected means untouched: no deny-all policy, console login kept.
+    expect(await userPolicies(user.userName)).toEqual(['CordonRevokeOlderSessions']);
+    const profile = await iam.send(new GetLoginProfileCommand({ UserName: user.userName }));
+    expect(profile.LoginProfile?.UserName).toBe(user.userName);
+  });
+
+  it('records an unanswered quarantine as NOT_ACTED_ON', async () => {
+    const user = await seedCompromisedUser();
+
+    const execution = onlyExecution(await harness.engine('timeout').rehearse(userKeyFinding(user)));
+
+    expect(execution.status, explain(execution)).toBe('SUCCEEDED');
+    expect(execution.states).toContain('Quarantine user: not acted on');
+    expect(execution.states).not.toContain('Quarantine user');
+    expect(resultOutcomes(execution.output)).toMatchObject({ quarantineUser: 'NOT_ACTED_ON' });
+    expect(outcomes(execution)).toEqual([
+      'triage:CLAIMED',
+      'disableAccessKey:CONTAINED',
+      'revokeUserSessions:CONTAINED',
+      'quarantineUser:APPROVAL_REQUESTED',
+      'quarantineUser:NOT_ACTED_ON',
+      'notify:NOTIFIED',
+    ]);
+    expect(await userPolicies(user.userName)).not.toContain('CordonQuarantine');
+  });
+
+  it('reports TARGET_NOT_FOUND, not a failure, when the named key was deleted before the run', async () => {
+    const user = await seedCompromisedUser();
+    await iam.send(
+      new DeleteAccessKeyCommand({ UserName: user.userName, AccessKeyId: user.leakedKeyId }),
+    );
+
+    const execution = onlyExecution(await harness.engine('approve').rehearse(userKeyFinding(user)));
+
+    expect(execution.status, explain(execution)).toBe('SUCCEEDED');
+    expect(resultOutcomes(execution.output)).toEqual({
+      disableAccessKey: 'TARGET_NOT_FOUND',
+      revokeUserSessions: 'CONTAINED',
+      quarantineUser: 'CONTAINED',
+    });
+    expect(await keyStatus(user, user.healthyKeyId)).toBe('Active');
+  });
+
+  it('refuses a finding whose user no longer exists', async () => {
+    const user = await seedCompromisedUser();
+    for (const keyId of [user.leakedKeyId, user.healthyKeyId]) {
+      await iam.send(new DeleteAccessKeyCommand({ UserName: user.userName, AccessKeyId: keyId }));
+    }
+    await iam.send(new DeleteLoginProfileCommand({ UserName: user.userName }));
+    await iam.send(new DeleteUserCommand({ UserName: user.userName }));
+
+    const execution = onlyExecution(await harness.engine('approve').rehearse(userKeyFinding(user)));
+
+    expect(execution.states).toEqual(REFUSED);
+    expect(execution.ledger).toEqual([
+      expect.objectContaining({
+        step: 'triage',
+        outcome: 'REFUSED',
+        summary: expect.stringContaining('no longer exists'),
+      }),
+      expect.objectContaining({ step: 'notify', outcome: 'NOTIFIED' }),
+    ]);
+  });
+
+  it('retries a throttled disable and then contains the key', async () => {
+    const user = await seedCompromisedUser();
+    const throttling = new IAMServiceException({
+      name: 'Throttling',
+      $fault: 'client',
+      $metadata: { httpStatusCode: 400 },
+      message: 'Rate exceeded',
+    });
+    // The first UpdateAccessKey fails as IAM throttling does; later ones reach moto.
+    const resolve = vi
+      .spyOn(UpdateAccessKeyCommand.prototype, 'resolveMiddleware')
+      .mockImplementationOnce(() => async () => {
+        throw throttling;
+      });
+
+    const execution = onlyExecution(await harness.engine('approve').rehearse(userKeyFinding(user)));
+
+    expect(resolve).toHaveBeenCalledTimes(2);
+    expect(execution.status, explain(execution)).toBe('SUCCEEDED');
+    expect(execution.states.filter((s) => s === 'Disable access key')).toHaveLength(1);
+    expect(execution.states).not.toContain('Disable access key: failed');
+    expect(resultOutcomes(execution.output)).toMatchObject({ disableAccessKey: 'CONTAINED' });
+    // A retryable error is not a result: the ledger holds only the success.
+    expect(outcomes(execution).filter((o) => o.startsWith('disableAccessKey:'))).toEqual([
+      'disableAccessKey:CONTAINED',
+    ]);
+    expect(await keyStatus(user, user.leakedKeyId)).toBe('Inactive');
+  });
+});
+
+describe('a step that fails terminally', () => {
+  it('records and notifies the failure, stops, and fails the execution', async () => {
+    const user = await seedCompromisedUser();
+    const denied = new IAMServiceException({
+      name: 'AccessDenied',
+      $fault: 'client',
+      $metadata: { httpStatusCode: 403 },
+      message: 'not authorized to perform iam:UpdateAccessKey',
+    });
+    vi.spyOn(UpdateAccessKeyCommand.prototype, 'resolveMiddleware').mockImplementation(
+      () => async () => {
+        throw denied;
+      },
+    );
+
+    const execution = onlyExecution(await harness.engine('approve').rehearse(userKeyFinding(user)));
+
+    expect(execution.status).toBe('FAILED');
+    expect(execution.error?.Error).toBe('Cordon.PlaybookFailed');
+    expect(execution.states).toEqual([
+      ...START,
+      'Disable access key?',
+      'Disable access key: no approval needed',
+      'Disable access key',
+      'Disable access key: failed',
+      'Record failure',
+      'Notify failure',
+      'Failed',
+    ]);
+    // The action records its own FAILED (with the before-state), then the
+    // failure path records the error; the later steps never run.
+    expect(outcomes(execution)).toEqual([
+      'triage:CLAIMED',
+      'disableAccessKey:FAILED',
+      'disableAccessKey:FAILED',
+      'notify:NOTIFIED',
+    ]);
+    expect(execution.ledger[2]?.summary).toContain('Cordon.AccessDenied');
+    expect(await keyStatus(user, user.leakedKeyId)).toBe('Active');
+    expect(await userPolicies(user.userName)).toEqual([]);
+  });
+});
+
+describe('principals under an IAM path', () => {
+  it('contains a user whose ARN carries a path', async () => {
+    await iam.send(new CreateUserCommand({ UserName: 'ci-deployer', Path: '/team/ci/' }));
+    const user = await seedKeysFor('ci-deployer');
+
+    const execution = onlyExecution(await harness.engine('approve').rehearse(userKeyFinding(user)));
+
+    expect(execution.status, explain(execution)).toBe('SUCCEEDED');
+    expect(execution.ledger[0]?.targetArn).toBe(
+      'arn:aws:iam::123456789012:user/team/ci/ci-deployer',
+    );
+    expect(resultOutcomes(execution.output)).toEqual({
+      disableAccessKey: 'CONTAINED',
+      revokeUserSessions: 'CONTAINED',
+      quarantineUser: 'CONTAINED',
+    });
+    expect(await keyStatus(user, user.leakedKeyId)).toBe('Inactive');
+  });
+
+  it('contains a role whose ARN carries a path', async () => {
+    const created = await iam.send(
+      new CreateRoleCommand({
+        RoleName: 'web-app-instance',
+        Path: '/service-role/',
+        AssumeRolePolicyDocument: TRUST_EC2,
+      }),
+    );
+    const { RoleId, Arn } = created.Role ?? {};
+    if (!RoleId || !Arn) throw new Error('IAM did not return the role it created');
+    const role = { roleName: 'web-app-instance', roleId: RoleId, arn: Arn };
+
+    const execution = onlyExecution(
+      await harness.engine('approve').rehearse(roleCredentialFinding(role)),
+    );
+
+    expect(execution.status, explain(execution)).toBe('SUCCEEDED');
+    expect(execution.ledger[0]?.targetArn).toBe(
+      'arn:aws:iam::123456789012:role/service-role/web-app-instance',
+    );
+    expect(resultOutcomes(execution.output)).toEqual({ revokeRoleSessions: 'CONTAINED' });
+  });
+});
+
+describe('an assumed role whose credentials were exfiltrated', () => {
+  it('asks before revoking the role sessions and contains them once approved', async () => {
+    const role = await seedExfiltratedRole();
+
+    const execution = onlyExecution(
+      await harness.engine('approve').rehearse(roleCredentialFinding(role)),
+    );
+
+    expect(execution.status, explain(execution)).toBe('SUCCEEDED');
+    expect(execution.states).toEqual([
+      ...START,
+      'Revoke role sessions?',
+      'Revoke role sessions: request approval',
+      'Revoke role sessions',
+      ...FINISH,
+    ]);
+    expect(resultOutcomes(execution.output)).toEqual({ revokeRoleSessions: 'CONTAINED' });
+    expect(outcomes(execution)).toEqual([
+      'triage:CLAIMED',
+      'revokeRoleSessions:APPROVAL_REQUESTED',
+      'revokeRoleSessions:CONTAINED',
+      'notify:NOTIFIED',
+    ]);
+  });
+
+  it('leaves the role untouched when nobody approves in time', async () => {
+    const role = await seedExfiltratedRole();
+
+    const execution = onlyExecution(
+      await harness.engine('timeout').rehearse(roleCredentialFinding(role)),
+    );
+
+    expect(execution.status, explain(execution)).toBe('SUCCEEDED');
+    expect(execution.states).toContain('Revoke role sessions: not acted on');
+    expect(resultOutcomes(execution.output)).toEqual({ revokeRoleSessions: 'NOT_ACTED_ON' });
+    const policies = await iam.send(new ListRolePoliciesCommand({ RoleName: role.roleName }));
+    expect(policies.PolicyNames).toEqual([]);
+  });
+});
+
+describe('the root user', () => {
+  it('is only notified about: no action state runs', async () => {
+    const execution = onlyExecution(
+      await harness.engine('approve').rehearse(fixtureEvent('guardduty-root.json')),
+    );
+
+    expect(execution.status, explain(execution)).toBe('SUCCEEDED');
+    expect(execution.states).toEqual([...START, ...FINISH]);
+    expect(execution.states.filter((s) => ACTION_STATES.some((a) => s.startsWith(a)))).toEqual([]);
+    expect(outcomes(execution)).toEqual(['triage:CLAIMED', 'notify:NOTIFIED']);
+  });
+});
+
+describe('repeats', () => {
+  it('ends a second delivery of the same event as a duplicate that writes and changes nothing', async () => {
+    const user = await seedCompromisedUser();
+    const event = userKeyFinding(user);
+    const engine = harness.engine('approve');
+    await engine.rehearse(event);
+    // Re-enable the key: if the repeat acted again, it would disable it again.
+    await iam.send(
+      new UpdateAccessKeyCommand({
+        UserName: user.userName,
+        AccessKeyId: user.leakedKeyId,
+        Status: 'Active',
+      }),
+    );
+
+    const repeat = onlyExecution(await engine.rehearse(event));
+
+    expect(repeat.status, explain(repeat)).toBe('SUCCEEDED');
+    expect(repeat.states).toEqual(['Triage', 'Triage decision?', 'Duplicate delivery']);
+    expect(repeat.output).toMatchObject({ decision: 'DUPLICATE', reason: 'already claimed' });
+    expect(repeat.ledger).toEqual([]);
+    expect(await keyStatus(user, user.leakedKeyId)).toBe('Active');
+  });
+
+  it('lets only one of two simultaneous deliveries act', async () => {
+    const user = await seedCompromisedUser();
+    const event = userKeyFinding(user);
+    const engine = harness.engine('approve');
+
+    const runs = await Promise.all([engine.rehearse(event), engine.rehearse(event)]);
+
+    const ends = runs.map((r) => onlyExecution(r).states.at(-1)).sort();
+    expect(ends).toEqual(['Done', 'Duplicate delivery']);
+    // Both reports share the incident, and the engine attributes entries by
+    // incident and start time, so the duplicate's report may list the winner's
+    // entries: count distinct entries (incident, seq) instead.
+    const entries = new Map(
+      runs.flatMap((r) => onlyExecution(r).ledger).map((e) => [`${e.incidentId}#${e.seq}`, e]),
+    );
+    const written = [...entries.values()].map((e) => `${e.step}:${e.outcome}`);
+    expect(written.filter((o) => o.startsWith('triage:'))).toEqual(['triage:CLAIMED']);
+    expect(written.filter((o) => o.startsWith('disableAccessKey:'))).toEqual([
+      'disableAccessKey:CONTAINED',
+    ]);
+  });
+
+  it('treats a re-emission with a new updatedAt as a new incident whose steps are already contained', async () => {
+    const user = await seedCompromisedUser();
+    const engine = harness.engine('approve');
+    const first = onlyExecution(
+      await engine.rehearse(userKeyFinding(user, { updatedAt: '2024-05-14T09:31:27.405Z' })),
+    );
+
+    const again = onlyExecution(
+      await engine.rehearse(userKeyFinding(user, { updatedAt: '2024-05-14T10:45:00.000Z' })),
+    );
+
+    expect(again.status, explain(again)).toBe('SUCCEEDED');
+    expect(again.ledger[0]?.incidentId).not.toBe(first.ledger[0]?.incidentId);
+    expect(resultOutcomes(again.output)).toEqual({
+      disableAccessKey: 'ALREADY_CONTAINED',
+      revokeUserSessions: 'ALREADY_CONTAINED',
+      quarantineUser: 'ALREADY_CONTAINED',
+    });
+  });
+
+  it('revokes again when the re-emitted finding was updated after the earlier cutoff', async () => {
+    const user = await seedCompromisedUser();
+    const engine = harness.engine('approve');
+    await engine.rehearse(userKeyFinding(user));
+    // Activity seen after the first revocation: sessions issued since are suspect.
+    const later = new Date(Date.now() + 1000).toISOString();
+
+    const again = onlyExecution(await engine.rehearse(userKeyFinding(user, { updatedAt: later })));
+
+    expect(resultOutcomes(again.output)).toEqual({
+      disableAccessKey: 'ALREADY_CONTAINED',
+      revokeUserSessions: 'CONTAINED',
+      quarantineUser: 'ALREADY_CONTAINED',
+    });
+  });
+});
+
+describe('guards', () => {
+  it('refuses a sample finding, even one naming a real key, and leaves the key active', async () => {
+    const user = await seedCompromisedUser();
+    const sampleEvent = asSample(userKeyFinding(user));
+
+    const execution = onlyExecution(await harness.engine('approve').rehearse(sampleEvent));
+
+    expect(execution.status, explain(execution)).toBe('SUCCEEDED');
+    expect(execution.states).toEqual(REFUSED);
+    expect(execution.ledger[0]).toMatchObject({
+      step: 'triage',
+      outcome: 'REFUSED',
+      summary: expect.stringMatching(/^sample:/),
+    });
+    expect(await keyStatus(user, user.leakedKeyId)).toBe('Active');
+  });
+
+  it('refuses the sample fixture GuardDuty generates', async () => {
+    const execution = onlyExecution(
+      await harness.engine('approve').rehearse(fixtureEvent('guardduty-sample.json')),
+    );
+
+    expect(execution.states).toEqual(REFUSED);
+    expect(outcomes(execution)).toEqual(['triage:REFUSED', 'notify:NOTIFIED']);
+  });
+
+  it('refuses a user tagged cordon:exempt=true and leaves its key active', async () => {
+    const user = await seedCompromisedUser('payments-robot');
+    await iam.send(
+      new TagUserCommand({
+        UserName: user.userName,
+        Tags: [{ Key: 'cordon:exempt', Value: 'true' }],
+      }),
+    );
+
+    const execution = onlyExecution(await harness.engine('approve').rehearse(userKeyFinding(user)));
+
+    expect(execution.states).toEqual(REFUSED);
+    expect(execution.ledger[0]).toMatchObject({
+      outcome: 'REFUSED',
+      summary: expect.stringMatching(/^exempt:/),
+    });
+    expect(await keyStatus(user, user.leakedKeyId)).toBe('Active');
+    expect(await userPolicies(user.userName)).toEqual([]);
+  });
+
+  it('does not start the playbook for a low-severity finding', async () => {
+    const user = await seedCompromisedUser();
+    const low = aimedAt(fixtureEvent('guardduty-low-severity.json'), user);
+
+    expect(harness.engine('approve').match(low)).toEqual([]);
+    expect((await harness.engine('approve').rehearse(low)).executions).toEqual([]);
+  });
+
+  it('refuses a low-severity finding in triage even when a rule lets it through', async () => {
+    const user = await seedCompromisedUser();
+    const low = aimedAt(fixtureEvent('guardduty-low-severity.json'), user);
+
+    const execution = await harness.engine('approve').execute(harness.playbook(), low);
+
+    expect(execution.states).toEqual(REFUSED);
+    expect(execution.ledger[0]).toMatchObject({
+      outcome: 'REFUSED',
+      summary: 'severity: 2 is below the threshold 7',
+    });
+    expect(await keyStatus(user, user.leakedKeyId)).toBe('Active');
+  });
+});
+
+describe('an invalid event', () => {
+  it('records and notifies the failure, then fails the execution', async () => {
+    const event = fixtureEvent('guardduty-missing-resource.json');
+
+    const execution = await harness.engine('approve').execute(harness.playbook(), event);
+
+    expect(execution.status).toBe('FAILED');
+    expect(execution.error?.Error).toBe('Cordon.PlaybookFailed');
+    expect(execution.states).toEqual([
+      'Triage',
+      'Record invalid finding',
+      'Notify invalid finding',
+      'Failed',
+    ]);
+    expect(execution.ledger).toEqual([
+      expect.objectContaining({
+        step: 'triage',
+        outcome: 'FAILED',
+        summary: expect.stringContaining('Cordon.InvalidFinding'),
+        executionArn: execution.executionArn,
+      }),
+    ]);
+  });
+});
+
+describe('a Security Hub finding on an access key', () => {
+  it('marks the finding NOTIFIED on pickup and RESOLVED once every step is contained', async () => {
+    const user = await seedCompromisedUser();
+    const event = securityHubKeyFinding(user);
+    const hub = mockBatchUpdateFindings();
+
+    const execution = onlyExecution(await harness.engine('approve').rehearse(event));
+
+    expect(execution.status, explain(execution)).toBe('SUCCEEDED');
+    expect(execution.states).toEqual([
+      'Triage',
+      'Triage decision?',
+      'Picked up: from Security Hub?',
+      'Update finding: picked up',
+      'Principal kind?',
+      ...DISABLE_AND_REVOKE,
+      'Quarantine user?',
+      'Quarantine user: request approval',
+      'Quarantine user',
+      'Finished: from Security Hub?',
+      'Update finding: finished',
+      'Notify summary',
+      'Done',
+    ]);
+    const [identifier] = findingIdentifiersOf(event);
+    expect(workflowUpdates(hub)).toEqual([
+      expect.objectContaining({
+        FindingIdentifiers: [identifier],
+        Workflow: { Status: 'NOTIFIED' },
+      }),
+      expect.objectContaining({
+        FindingIdentifiers: [identifier],
+        Workflow: { Status: 'RESOLVED' },
+      }),
+    ]);
+    expect(outcomes(execution).filter((o) => o.startsWith('finding:'))).toEqual([
+      'finding:FINDING_UPDATED',
+      'finding:FINDING_UPDATED',
+    ]);
+    expect(await keyStatus(user, user.leakedKeyId)).toBe('Inactive');
+  });
+
+  it('leaves the finding NOTIFIED, with a note for a responder, when a step was not acted on', async () => {
+    const user = await seedCompromisedUser();
+    const hub = mockBatchUpdateFindings();
+
+    const execution = onlyExecution(
+      await harness.engine('timeout').rehearse(securityHubKeyFinding(user)),
+    );
+
+    expect(execution.status, explain(execution)).toBe('SUCCEEDED');
+    const [pickup, finish] = workflowUpdates(hub);
+    expect(pickup?.Workflow).toEqual({ Status: 'NOTIFIED' });
+    expect(finish?.Workflow).toEqual({ Status: 'NOTIFIED' });
+    expect(finish?.Note?.Text).toContain('not fully contained; needs a responder');
+    expect(finish?.Note?.Text).toContain('quarantineUser: NOT_ACTED_ON');
+  });
+
+  it('does not re-trigger itself: the finding it updated to NOTIFIED or RESOLVED matches no rule', () => {
+    const event = securityHubKeyFinding({
+      userName: 'ci-deployer',
+      userId: 'AIDAEXAMPLEUSERID0001',
+      arn: 'arn:aws:iam::123456789012:user/ci-deployer',
+      leakedKeyId: 'AKIAIOSFODNN7EXAMPLE',
+      healthyKeyId: 'AKIAIOSFODNN7EXAMPL2',
+    });
+    const engine = harness.engine('approve');
+
+    expect(engine.match(event).map((m) => m.playbook)).toEqual(['iam-credentials']);
+    expect(engine.match(withWorkflowStatus(event, 'NOTIFIED'))).toEqual([]);
+    expect(engine.match(withWorkflowStatus(event, 'RESOLVED'))).toEqual([]);
+  });
+
+  it('refuses its own updated finding in triage even when a rule lets it through', async () => {
+    const user = await seedCompromisedUser();
+    const notified = withWorkflowStatus(securityHubKeyFinding(user), 'NOTIFIED');
+    const hub = mockBatchUpdateFindings();
+
+    const execution = await harness.engine('approve').execute(harness.playbook(), notified);
+
+    expect(execution.states).toEqual(REFUSED);
+    expect(execution.ledger[0]).toMatchObject({
+      outcome: 'REFUSED',
+      summary: 'workflow: Security Hub workflow status is NOTIFIED, not NEW',
+    });
+    expect(workflowUpdates(hub)).toEqual([]);
+    expect(await keyStatus(user, user.leakedKeyId)).toBe('Active');
+  });
+
+  it('leaves a GuardDuty-produced Security Hub finding to the GuardDuty rule', () => {
+    expect(
+      harness.engine('approve').match(fixtureEvent('securityhub-from-guardduty.json')),
+    ).toEqual([]);
+  });
+});
