@@ -11,6 +11,7 @@ import { type Containment, type ContainmentDeps, runContainment } from '../share
 import { InvalidTaskInputError, isNotFound } from '../shared/errors.js';
 import { principalArn } from '../shared/iam-arn.js';
 import type { ActionInput, ActionResult, Incident } from '../shared/incident.js';
+import { policyStatements } from '../shared/policy-document.js';
 
 export const QUARANTINE_POLICY_NAME = 'CordonQuarantine';
 
@@ -63,7 +64,6 @@ const DenyAllStatementSchema = z.object({
   Resource: z.literal('*'),
   Condition: z.never().optional(),
 });
-const PolicyDocumentSchema = z.object({ Statement: z.array(z.unknown()) });
 
 /**
  * True when a stored document still denies everything unconditionally. A
@@ -71,23 +71,8 @@ const PolicyDocumentSchema = z.object({ Statement: z.array(z.unknown()) });
  * quarantine, and the next apply replaces it.
  */
 export function isDenyAll(document: string): boolean {
-  let text = document;
-  try {
-    // IAM returns policy documents URL-encoded; emulators sometimes do not.
-    text = decodeURIComponent(document);
-  } catch {
-    // Not URL-encoded: parse it as it is.
-  }
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch {
-    return false;
-  }
-  const policy = PolicyDocumentSchema.safeParse(json);
-  return (
-    policy.success && policy.data.Statement.some((s) => DenyAllStatementSchema.safeParse(s).success)
-  );
+  const statements = policyStatements(document) ?? [];
+  return statements.some((s) => DenyAllStatementSchema.safeParse(s).success);
 }
 
 async function orUndefined<T>(call: Promise<T>): Promise<T | undefined> {

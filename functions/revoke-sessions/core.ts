@@ -12,6 +12,7 @@ import { type Containment, type ContainmentDeps, runContainment } from '../share
 import { InvalidTaskInputError, isNotFound } from '../shared/errors.js';
 import { principalArn } from '../shared/iam-arn.js';
 import type { ActionInput, ActionResult, Incident } from '../shared/incident.js';
+import { policyStatements } from '../shared/policy-document.js';
 
 export const REVOKE_POLICY_NAME = 'CordonRevokeOlderSessions';
 
@@ -61,7 +62,6 @@ const RevokeStatementSchema = z.object({
   Resource: z.literal('*'),
   Condition: z.object({ DateLessThan: z.object({ 'aws:TokenIssueTime': z.iso.datetime() }) }),
 });
-const PolicyDocumentSchema = z.object({ Statement: z.array(z.unknown()) });
 
 /**
  * The cutoff of a stored policy document, or null when the document is not
@@ -69,22 +69,7 @@ const PolicyDocumentSchema = z.object({ Statement: z.array(z.unknown()) });
  * trusted to contain anything, and the next apply replaces it.
  */
 export function cutoffOf(document: string): string | null {
-  let text = document;
-  try {
-    // IAM returns policy documents URL-encoded; emulators sometimes do not.
-    text = decodeURIComponent(document);
-  } catch {
-    // Not URL-encoded: parse it as it is.
-  }
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch {
-    return null;
-  }
-  const policy = PolicyDocumentSchema.safeParse(json);
-  if (!policy.success) return null;
-  for (const statement of policy.data.Statement) {
+  for (const statement of policyStatements(document) ?? []) {
     const parsed = RevokeStatementSchema.safeParse(statement);
     if (parsed.success) return parsed.data.Condition.DateLessThan['aws:TokenIssueTime'];
   }

@@ -1,5 +1,10 @@
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
-import { type DynamoDBDocumentClient, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import {
+  type DynamoDBDocumentClient,
+  PutCommand,
+  QueryCommand,
+  type QueryCommandInput,
+} from '@aws-sdk/lib-dynamodb';
 import type { Mode } from './catalog.js';
 import { classifyAwsError, LedgerConflictError } from './errors.js';
 import { canonicalJson, sha256Hex } from './hash.js';
@@ -110,16 +115,7 @@ export class Ledger {
     const out: LedgerEntry[] = [];
     let startKey: Record<string, unknown> | undefined;
     do {
-      const page = await this.client.send(
-        new QueryCommand({
-          TableName: this.tableName,
-          KeyConditionExpression: '#pk = :pk',
-          ExpressionAttributeNames: { '#pk': LEDGER_PARTITION_KEY },
-          ExpressionAttributeValues: { ':pk': incidentId },
-          ConsistentRead: true,
-          ExclusiveStartKey: startKey,
-        }),
-      );
+      const page = await this.query(incidentId, { ExclusiveStartKey: startKey });
       out.push(...((page.Items ?? []) as LedgerEntry[]));
       startKey = page.LastEvaluatedKey;
     } while (startKey);
@@ -128,21 +124,28 @@ export class Ledger {
 
   private async latest(incidentId: string): Promise<LedgerEntry | undefined> {
     try {
-      const page = await this.client.send(
-        new QueryCommand({
-          TableName: this.tableName,
-          KeyConditionExpression: '#pk = :pk',
-          ExpressionAttributeNames: { '#pk': LEDGER_PARTITION_KEY },
-          ExpressionAttributeValues: { ':pk': incidentId },
-          ConsistentRead: true,
-          ScanIndexForward: false,
-          Limit: 1,
-        }),
-      );
+      const page = await this.query(incidentId, { ScanIndexForward: false, Limit: 1 });
       return page.Items?.[0] as LedgerEntry | undefined;
     } catch (error) {
       throw classifyAwsError(error, 'ledger read');
     }
+  }
+
+  /** A strongly consistent query of one incident's entries. */
+  private query(
+    incidentId: string,
+    options: Pick<QueryCommandInput, 'ExclusiveStartKey' | 'ScanIndexForward' | 'Limit'>,
+  ) {
+    return this.client.send(
+      new QueryCommand({
+        TableName: this.tableName,
+        KeyConditionExpression: '#pk = :pk',
+        ExpressionAttributeNames: { '#pk': LEDGER_PARTITION_KEY },
+        ExpressionAttributeValues: { ':pk': incidentId },
+        ConsistentRead: true,
+        ...options,
+      }),
+    );
   }
 
   private seal(
