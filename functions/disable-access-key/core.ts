@@ -8,6 +8,7 @@ import { type Containment, type ContainmentDeps, runContainment } from '../share
 import { InvalidTaskInputError, isNotFound } from '../shared/errors.js';
 import { principalArn } from '../shared/iam-arn.js';
 import type { ActionInput, ActionResult, Incident } from '../shared/incident.js';
+import { requirePrincipal } from '../shared/incident.js';
 
 /** What the ledger records before and after: enough to re-enable the key. */
 export interface AccessKeyState {
@@ -30,7 +31,7 @@ export interface DisableAccessKeyDeps extends ContainmentDeps {
 const LONG_TERM_KEY_ID = /^AKIA[A-Z0-9]{12,124}$/;
 
 export function accessKeyTarget(incident: Incident): AccessKeyTarget {
-  const { principal } = incident;
+  const principal = requirePrincipal(incident, 'disable-access-key');
   if (principal.kind !== 'IAMUser') {
     throw new InvalidTaskInputError(
       `disable-access-key needs an IAMUser principal, got ${principal.kind}`,

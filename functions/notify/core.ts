@@ -70,9 +70,14 @@ function incidentLines(incident: Incident): string[] {
     `Finding id: ${quoted(incident.findingId, FIELD_MAX)} (${incident.source})`,
     `Severity: ${incident.severityLabel} (${incident.severity})`,
     `Account / region: ${incident.account} / ${quoted(incident.region, 64)}`,
-    `Principal: ${principal.kind} ${quoted(principal.arn, FIELD_MAX)}${
-      principal.accessKeyId ? ` key ${quoted(principal.accessKeyId, 140)}` : ''
-    }`,
+    ...(incident.instance ? [`Instance: ${quoted(incident.instance.arn, FIELD_MAX)}`] : []),
+    ...(principal
+      ? [
+          `Principal: ${principal.kind} ${quoted(principal.arn, FIELD_MAX)}${
+            principal.accessKeyId ? ` key ${quoted(principal.accessKeyId, 140)}` : ''
+          }`,
+        ]
+      : []),
   ];
 }
 

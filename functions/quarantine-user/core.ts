@@ -11,6 +11,7 @@ import { type Containment, type ContainmentDeps, runContainment } from '../share
 import { InvalidTaskInputError, isNotFound } from '../shared/errors.js';
 import { principalArn } from '../shared/iam-arn.js';
 import type { ActionInput, ActionResult, Incident } from '../shared/incident.js';
+import { requirePrincipal } from '../shared/incident.js';
 import { policyStatements } from '../shared/policy-document.js';
 
 export const QUARANTINE_POLICY_NAME = 'CordonQuarantine';
@@ -47,7 +48,7 @@ export interface QuarantineUserDeps extends ContainmentDeps {
 }
 
 export function quarantineTarget(incident: Incident): QuarantineTarget {
-  const { principal } = incident;
+  const principal = requirePrincipal(incident, 'quarantine-user');
   if (principal.kind !== 'IAMUser') {
     throw new InvalidTaskInputError(
       `quarantine-user needs an IAMUser principal, got ${principal.kind}`,

@@ -6,6 +6,7 @@ import {
   type ActionResult,
   type Incident,
   IncidentSchema,
+  incidentTargetArn,
   type Outcome,
   TaskErrorSchema,
 } from '../shared/incident.js';
@@ -89,7 +90,7 @@ export async function recordFailure(
   const { outcome, summary } = mapFailure(input.error, input.waited);
   const action = actionOfStep(step, incident);
   const mode = incident?.plan[step]?.mode ?? 'off';
-  const targetArn = incident?.principal.arn;
+  const targetArn = incident ? incidentTargetArn(incident) : undefined;
   await deps.ledger.append(incident?.incidentId ?? orphanIncidentId(input.executionArn), {
     step,
     action,

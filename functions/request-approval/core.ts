@@ -3,7 +3,7 @@ import { PublishCommand, type SNSClient } from '@aws-sdk/client-sns';
 import { z } from 'zod';
 import { PLAYBOOK_NAMES, type StepSpec, stepsOf } from '../shared/catalog.js';
 import { classifyAwsError, InvalidTaskInputError } from '../shared/errors.js';
-import { type Incident, IncidentSchema } from '../shared/incident.js';
+import { type Incident, IncidentSchema, incidentTargetArn } from '../shared/incident.js';
 import type { Ledger } from '../shared/ledger.js';
 import { asciiLine, boundedText, quoted } from '../shared/text.js';
 
@@ -51,19 +51,38 @@ function stepSpec(incident: Incident, step: string): StepSpec {
 
 /** Who else the step hits besides the attacker, in one sentence. */
 export function blastRadius(spec: StepSpec, incident: Incident): string {
-  const { principal } = incident;
-  const who = quoted(principal.name ?? principal.arn, FIELD_MAX);
+  const { principal, instance } = incident;
+  const who = principal ? quoted(principal.name ?? principal.arn, FIELD_MAX) : '(no principal)';
+  const machine = instance ? quoted(instance.instanceId, 64) : '(no instance)';
   switch (spec.action) {
     case 'disable-access-key':
-      return `access key ${quoted(principal.accessKeyId ?? '(none named)', 140)} of user ${who} stops working for every application and person that uses it`;
+      return `access key ${quoted(principal?.accessKeyId ?? '(none named)', 140)} of user ${who} stops working for every application and person that uses it`;
     case 'revoke-sessions':
-      return principal.kind === 'AssumedRole'
+      if (instance) {
+        const others = instance.profileSharedWith ?? 0;
+        return `denies every session of role ${who} issued before now: on instance ${machine} and on ${others} other instance${others === 1 ? '' : 's'} using the same instance profile, whose running applications lose their credentials until they are refreshed`;
+      }
+      return principal?.kind === 'AssumedRole'
         ? `denies every session of role ${who} issued before now, including those of legitimate users of the role; they must assume the role again`
         : `denies every temporary credential of user ${who} issued before now; long-term keys are not affected`;
     case 'quarantine-user':
       return `user ${who} can make no AWS call at all and cannot sign in to the console; the console password is deleted and cannot be restored, only replaced`;
+    case 'preserve-evidence':
+      return `instance ${machine} keeps running; it can no longer be terminated by API, stops instead of terminating on shutdown, and its volumes are kept and snapshotted`;
+    case 'detach-from-asg': {
+      const group = instance?.autoScalingGroup;
+      return [
+        group
+          ? `instance ${machine} leaves Auto Scaling group ${quoted(group, 256)} (its desired capacity drops by one; no replacement is launched)`
+          : `instance ${machine} is in no Auto Scaling group`,
+        'every network interface is isolated: all connections drop, legitimate ones too',
+        instance?.instanceProfileArn
+          ? `instance profile ${quoted(instance.instanceProfileArn, FIELD_MAX)} is detached`
+          : 'it has no instance profile',
+      ].join('; ');
+    }
     default:
-      return `acts on ${who}`;
+      return `acts on ${principal ? who : machine}`;
   }
 }
 
@@ -87,7 +106,8 @@ export function approvalMessage(input: RequestApprovalInput, spec: StepSpec): st
     `Finding type: ${quoted(incident.findingType, FIELD_MAX)}`,
     `Severity: ${incident.severityLabel} (${incident.severity})`,
     `Account / region: ${incident.account} / ${quoted(incident.region, 64)}`,
-    `Target: ${principal.kind} ${quoted(principal.arn, FIELD_MAX)}`,
+    ...(incident.instance ? [`Instance: ${quoted(incident.instance.arn, FIELD_MAX)}`] : []),
+    ...(principal ? [`Principal: ${principal.kind} ${quoted(principal.arn, FIELD_MAX)}`] : []),
     '',
     'This step waits for a responder to approve or reject it. If no decision',
     'arrives before the timeout, it will not act, and that is recorded.',
@@ -113,7 +133,7 @@ export async function requestApproval(
     action: 'request-approval',
     actor: deps.actor,
     outcome: 'APPROVAL_REQUESTED',
-    targetArn: incident.principal.arn,
+    targetArn: incidentTargetArn(incident),
     mode: incident.plan[step]?.mode ?? 'approve',
     summary,
     executionArn: input.executionArn,

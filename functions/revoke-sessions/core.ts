@@ -12,6 +12,7 @@ import { type Containment, type ContainmentDeps, runContainment } from '../share
 import { InvalidTaskInputError, isNotFound } from '../shared/errors.js';
 import { principalArn } from '../shared/iam-arn.js';
 import type { ActionInput, ActionResult, Incident } from '../shared/incident.js';
+import { requirePrincipal } from '../shared/incident.js';
 import { policyStatements } from '../shared/policy-document.js';
 
 export const REVOKE_POLICY_NAME = 'CordonRevokeOlderSessions';
@@ -77,7 +78,7 @@ export function cutoffOf(document: string): string | null {
 }
 
 export function revokeTarget(incident: Incident): RevokeTarget {
-  const { principal } = incident;
+  const principal = requirePrincipal(incident, 'revoke-sessions');
   if (principal.kind === 'Root') {
     throw new InvalidTaskInputError('revoke-sessions cannot act on the root user');
   }

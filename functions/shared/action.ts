@@ -1,5 +1,5 @@
 import type { ActionName, Mode } from './catalog.js';
-import { ApprovalMissingError, classifyAwsError } from './errors.js';
+import { ApprovalMissingError, classifyAwsError, isNotFound } from './errors.js';
 import type { ActionInput, ActionResult, Incident, Outcome } from './incident.js';
 import type { Ledger } from './ledger.js';
 
@@ -103,6 +103,13 @@ export async function runContainment<TTarget, TState>(
     const after = await containment.apply(target, before, incident);
     return record('CONTAINED', description, { before, after });
   } catch (error) {
+    // The target can vanish mid-run (an instance terminated, a user deleted):
+    // that is a result, not a failure, once a fresh read confirms it.
+    if (isNotFound(error) && (await containment.read(target).catch(() => before)) === undefined) {
+      return record('TARGET_NOT_FOUND', `${targetArn} disappeared while being contained`, {
+        before,
+      });
+    }
     const failure = classifyAwsError(error, `${containment.action} ${targetArn}`);
     if (!failure.retryable) await record('FAILED', failure.message, { before });
     throw failure;

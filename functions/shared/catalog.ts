@@ -17,12 +17,27 @@ export const ACTIONS = [
   'notify',
   'record-failure',
   'request-approval',
+  'preserve-evidence',
+  'detach-from-asg',
+  'isolate-network',
+  'detach-instance-profile',
 ] as const;
 export type ActionName = (typeof ACTIONS)[number];
 
-export interface StepSpec {
-  /** The function that performs the step. */
+export interface FollowOnAction {
   readonly action: ActionName;
+  /** Key of its result under `$.results`. */
+  readonly key: string;
+}
+
+export interface StepSpec {
+  /** The function that performs the step; its result lands at `$.results.<step>`. */
+  readonly action: ActionName;
+  /**
+   * Actions that run after `action`, in order, under the same mode and the
+   * same approval: one decision for one containment stage.
+   */
+  readonly then?: readonly FollowOnAction[];
   /** Mode used when configuration does not set one. */
   readonly defaultMode: Mode;
   /** What the step does, for notifications, approval requests and docs. */
@@ -55,6 +70,32 @@ export const PLAYBOOKS = {
       },
     },
   },
+  'ec2-instance': {
+    summary: 'Keeps the evidence of a compromised EC2 instance, then isolates it.',
+    steps: {
+      preserveEvidence: {
+        action: 'preserve-evidence',
+        defaultMode: 'auto',
+        summary:
+          'Keep the evidence: termination protection on, stop on shutdown, keep every volume on termination, tag the instance, snapshot every volume',
+      },
+      isolate: {
+        action: 'detach-from-asg',
+        then: [
+          { action: 'isolate-network', key: 'isolateNetwork' },
+          { action: 'detach-instance-profile', key: 'detachInstanceProfile' },
+        ],
+        defaultMode: 'approve',
+        summary:
+          'Take the instance out of its Auto Scaling group, isolate every network interface, detach its instance profile',
+      },
+      revokeInstanceRoleSessions: {
+        action: 'revoke-sessions',
+        defaultMode: 'approve',
+        summary: "Deny every session of the instance's role issued before now (all of its users)",
+      },
+    },
+  },
 } as const satisfies Record<
   string,
   { readonly summary: string; readonly steps: Record<string, StepSpec> }
@@ -71,6 +112,11 @@ export function stepsOf(playbook: PlaybookName): Record<string, StepSpec> {
 
 export function allStepIds(): string[] {
   return PLAYBOOK_NAMES.flatMap((p) => Object.keys(stepsOf(p)));
+}
+
+/** Every action a step runs, in order: its own, then its follow-on actions. */
+export function actionsOfStep(spec: StepSpec): ActionName[] {
+  return [spec.action, ...(spec.then ?? []).map((f) => f.action)];
 }
 
 /** Builds a record with one value per action, typed without casts. */

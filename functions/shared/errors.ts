@@ -137,13 +137,19 @@ export function classifyAwsError(error: unknown, context: string): CordonError {
   return new UnexpectedAwsError(message, { cause: error });
 }
 
+const NOT_FOUND = new Set([
+  'NoSuchEntity',
+  'NoSuchEntityException',
+  'ResourceNotFoundException',
+  'InvalidInstanceID.NotFound',
+  'InvalidNetworkInterfaceID.NotFound',
+  'InvalidVolume.NotFound',
+  'InvalidAssociationID.NotFound',
+]);
+
 /** True when an AWS error says the named entity does not exist. */
 export function isNotFound(error: unknown): boolean {
   if (typeof error !== 'object' || error === null) return false;
   const name = (error as { name?: unknown }).name;
-  return (
-    name === 'NoSuchEntity' ||
-    name === 'NoSuchEntityException' ||
-    name === 'ResourceNotFoundException'
-  );
+  return typeof name === 'string' && NOT_FOUND.has(name);
 }

@@ -1,5 +1,5 @@
 import { InvalidTaskInputError } from './errors.js';
-import type { Incident } from './incident.js';
+import { type Incident, requirePrincipal } from './incident.js';
 
 /**
  * IAM user and role ARNs: `arn:<partition>:iam::<account>:<user|role>/<path/><name>`.
@@ -38,7 +38,7 @@ export function principalArn(
   resourceType: IamArn['resourceType'],
   action: string,
 ): IamArn {
-  const { principal } = incident;
+  const principal = requirePrincipal(incident, action);
   const arn = parseIamArn(principal.arn);
   if (
     !arn ||

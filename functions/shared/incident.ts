@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { MODES, PLAYBOOK_NAMES } from './catalog.js';
+import { InvalidTaskInputError } from './errors.js';
 
 /**
  * The Incident is triage's output and every later task's input: a finding
@@ -25,6 +26,19 @@ export const PrincipalSchema = z.strictObject({
 });
 export type Principal = z.infer<typeof PrincipalSchema>;
 
+export const InstanceSchema = z.strictObject({
+  instanceId: z.string().regex(/^i-[0-9a-f]{8,17}$/),
+  arn: z.string().min(1),
+  vpcId: z.string().optional(),
+  /** Instance profile associated when triage looked. */
+  instanceProfileArn: z.string().optional(),
+  /** Other instances (pending, running, stopping, stopped) using the same profile. */
+  profileSharedWith: z.number().int().min(0).optional(),
+  /** Auto Scaling group named by the instance's `aws:autoscaling:groupName` tag. */
+  autoScalingGroup: z.string().optional(),
+});
+export type Instance = z.infer<typeof InstanceSchema>;
+
 export const StepPlanSchema = z.strictObject({
   mode: ModeSchema,
   /** Why the mode differs from the configured one, when it does. */
@@ -46,7 +60,14 @@ export const IncidentSchema = z.strictObject({
   account: z.string().regex(/^\d{12}$/),
   region: z.string().min(1),
   updatedAt: z.string().min(1),
-  principal: PrincipalSchema,
+  /**
+   * The IAM principal acted on: the user or role of an iam-credentials
+   * finding, or an instance's role (as `AssumedRole`) for ec2-instance.
+   * Absent when there is none (an instance without a profile).
+   */
+  principal: PrincipalSchema.optional(),
+  /** The instance of an ec2-instance finding. */
+  instance: InstanceSchema.optional(),
   /** Each step of the playbook and the mode triage decided for it. */
   plan: z.record(z.string(), StepPlanSchema),
 });
@@ -58,6 +79,31 @@ export type Incident = z.infer<typeof IncidentSchema>;
  * output) or a marker that the step's mode needs none. An action in `approve`
  * mode refuses to act unless it holds an APPROVED decision for its own step.
  */
+/** The ARN an incident is about: its principal, else its instance. */
+export function incidentTargetArn(incident: Incident): string | undefined {
+  return incident.principal?.arn ?? incident.instance?.arn;
+}
+
+/** The incident's principal, or InvalidTaskInputError for an action that needs one. */
+export function requirePrincipal(incident: Incident, action: string): Principal {
+  if (incident.principal === undefined) {
+    throw new InvalidTaskInputError(
+      `${action} needs a principal; incident ${incident.incidentId} has none`,
+    );
+  }
+  return incident.principal;
+}
+
+/** The incident's instance, or InvalidTaskInputError for an action that needs one. */
+export function requireInstance(incident: Incident, action: string): Instance {
+  if (incident.instance === undefined) {
+    throw new InvalidTaskInputError(
+      `${action} needs an instance; incident ${incident.incidentId} has none`,
+    );
+  }
+  return incident.instance;
+}
+
 export const ApprovalSchema = z.discriminatedUnion('decision', [
   z.strictObject({
     decision: z.literal('APPROVED'),

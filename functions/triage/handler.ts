@@ -4,6 +4,7 @@ import { clientOptions, documentClient } from '../shared/aws.js';
 import { ConfigError } from '../shared/config-error.js';
 import { requireEnv, requireJsonEnv } from '../shared/env.js';
 import { taskHandler } from '../shared/handler.js';
+import { incidentTargetArn } from '../shared/incident.js';
 import { Ledger } from '../shared/ledger.js';
 import { createLogger } from '../shared/observability.js';
 import { ENV, type RuntimeConfig, RuntimeConfigSchema } from '../shared/runtime-config.js';
@@ -45,7 +46,7 @@ export const handler = taskHandler(logger, TriageInputSchema, async ({ event, ex
     incidentId: result.incident.incidentId,
     decision: result.decision,
     reason: result.reason,
-    targetArn: result.incident.principal.arn,
+    targetArn: incidentTargetArn(result.incident),
   });
   return result;
 });
