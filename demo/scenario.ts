@@ -2,7 +2,27 @@ import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
+  AutoScalingClient,
+  CreateAutoScalingGroupCommand,
+  DescribeAutoScalingGroupsCommand,
+} from '@aws-sdk/client-auto-scaling';
+import {
+  AssociateIamInstanceProfileCommand,
+  AttachNetworkInterfaceCommand,
+  CreateLaunchTemplateCommand,
+  CreateNetworkInterfaceCommand,
+  CreateSecurityGroupCommand,
+  CreateSubnetCommand,
+  CreateVpcCommand,
+  DescribeImagesCommand,
+  DescribeInstancesCommand,
+  EC2Client,
+  ModifyNetworkInterfaceAttributeCommand,
+} from '@aws-sdk/client-ec2';
+import {
+  AddRoleToInstanceProfileCommand,
   CreateAccessKeyCommand,
+  CreateInstanceProfileCommand,
   CreateLoginProfileCommand,
   CreateRoleCommand,
   CreateUserCommand,
@@ -81,7 +101,7 @@ const EventSchema = z.looseObject({
     accountId: z.string(),
     region: z.string(),
     updatedAt: z.string(),
-    resource: z.looseObject({ accessKeyDetails: z.looseObject({}) }),
+    resource: z.looseObject({}),
   }),
 });
 type GuardDutyEvent = z.infer<typeof EventSchema>;
@@ -152,6 +172,165 @@ export function roleCredentialFinding(
           principalId: `${role.roleId}:i-0a1b2c3d4e5f67890`,
           userName: role.roleName,
           userType: 'AssumedRole',
+        },
+      },
+    },
+  };
+}
+
+export interface CompromisedInstance {
+  readonly instanceId: string;
+  readonly vpcId: string;
+  readonly subnetId: string;
+  /** Interfaces of the instance (primary first) and the group each had. */
+  readonly interfaceIds: string[];
+  readonly appGroupId: string;
+  readonly autoScalingGroup: string;
+  /** The group's other instance, which must stay untouched. */
+  readonly healthyInstanceId: string;
+  readonly instanceProfileArn: string;
+  readonly roleName: string;
+  readonly volumeIds: string[];
+}
+
+/**
+ * A web worker in an Auto Scaling group of two, with an instance profile, a
+ * second network interface, and its root volume: the instance a GuardDuty
+ * crypto-mining finding names. Instances launch without groups and get their
+ * group per interface (see DESIGN.md on how moto reports groups).
+ */
+export async function seedCompromisedInstance(
+  names: { group?: string; role?: string } = {},
+  clients: { ec2?: EC2Client; autoscaling?: AutoScalingClient; iam?: IAMClient } = {},
+): Promise<CompromisedInstance> {
+  const ec2 = clients.ec2 ?? new EC2Client(clientOptions);
+  const autoscaling = clients.autoscaling ?? new AutoScalingClient(clientOptions);
+  const iam = clients.iam ?? new IAMClient(clientOptions);
+  const groupName = names.group ?? 'web-workers';
+  const roleName = names.role ?? 'web-worker';
+
+  const images = await ec2.send(new DescribeImagesCommand({ Owners: ['amazon'] }));
+  const imageId = images.Images?.[0]?.ImageId;
+  const vpcId = (await ec2.send(new CreateVpcCommand({ CidrBlock: '10.20.0.0/16' }))).Vpc?.VpcId;
+  const subnetId = (
+    await ec2.send(
+      new CreateSubnetCommand({
+        VpcId: vpcId,
+        CidrBlock: '10.20.1.0/24',
+        AvailabilityZone: 'us-east-1a',
+      }),
+    )
+  ).Subnet?.SubnetId;
+  const appGroupId = (
+    await ec2.send(
+      new CreateSecurityGroupCommand({ GroupName: 'web', Description: 'web tier', VpcId: vpcId }),
+    )
+  ).GroupId;
+  if (!imageId || !vpcId || !subnetId || !appGroupId)
+    throw new Error('EC2 did not create the network');
+
+  await iam.send(
+    new CreateRoleCommand({ RoleName: roleName, AssumeRolePolicyDocument: TRUST_EC2 }),
+  );
+  const profile = await iam.send(
+    new CreateInstanceProfileCommand({ InstanceProfileName: roleName }),
+  );
+  await iam.send(
+    new AddRoleToInstanceProfileCommand({ InstanceProfileName: roleName, RoleName: roleName }),
+  );
+  const instanceProfileArn = profile.InstanceProfile?.Arn;
+  if (!instanceProfileArn) throw new Error('IAM did not create the instance profile');
+
+  await ec2.send(
+    new CreateLaunchTemplateCommand({
+      LaunchTemplateName: groupName,
+      LaunchTemplateData: { ImageId: imageId, InstanceType: 't3.micro' },
+    }),
+  );
+  await autoscaling.send(
+    new CreateAutoScalingGroupCommand({
+      AutoScalingGroupName: groupName,
+      MinSize: 1,
+      MaxSize: 4,
+      DesiredCapacity: 2,
+      LaunchTemplate: { LaunchTemplateName: groupName },
+      VPCZoneIdentifier: subnetId,
+    }),
+  );
+  const group = await autoscaling.send(
+    new DescribeAutoScalingGroupsCommand({ AutoScalingGroupNames: [groupName] }),
+  );
+  const [instanceId, healthyInstanceId] = (group.AutoScalingGroups?.[0]?.Instances ?? []).map(
+    (i) => i.InstanceId,
+  );
+  if (!instanceId || !healthyInstanceId)
+    throw new Error('Auto Scaling did not launch two instances');
+
+  await ec2.send(
+    new AssociateIamInstanceProfileCommand({
+      InstanceId: instanceId,
+      IamInstanceProfile: { Arn: instanceProfileArn },
+    }),
+  );
+  const secondary = (
+    await ec2.send(new CreateNetworkInterfaceCommand({ SubnetId: subnetId, Groups: [appGroupId] }))
+  ).NetworkInterface?.NetworkInterfaceId;
+  if (!secondary) throw new Error('EC2 did not create the second interface');
+  await ec2.send(
+    new AttachNetworkInterfaceCommand({
+      NetworkInterfaceId: secondary,
+      InstanceId: instanceId,
+      DeviceIndex: 1,
+    }),
+  );
+  const described = await ec2.send(new DescribeInstancesCommand({ InstanceIds: [instanceId] }));
+  const instance = described.Reservations?.[0]?.Instances?.[0];
+  const interfaceIds = (instance?.NetworkInterfaces ?? [])
+    .sort((a, b) => (a.Attachment?.DeviceIndex ?? 0) - (b.Attachment?.DeviceIndex ?? 0))
+    .flatMap((n) => (n.NetworkInterfaceId ? [n.NetworkInterfaceId] : []));
+  for (const id of interfaceIds) {
+    await ec2.send(
+      new ModifyNetworkInterfaceAttributeCommand({ NetworkInterfaceId: id, Groups: [appGroupId] }),
+    );
+  }
+  const volumeIds = (instance?.BlockDeviceMappings ?? []).flatMap((m) =>
+    m.Ebs?.VolumeId ? [m.Ebs.VolumeId] : [],
+  );
+  return {
+    instanceId,
+    vpcId,
+    subnetId,
+    interfaceIds,
+    appGroupId,
+    autoScalingGroup: groupName,
+    healthyInstanceId,
+    instanceProfileArn,
+    roleName,
+    volumeIds,
+  };
+}
+
+const InstanceEventSchema = z.looseObject({
+  detail: z.looseObject({
+    resource: z.looseObject({ instanceDetails: z.looseObject({}) }),
+  }),
+});
+
+/** A GuardDuty crypto-mining finding on the instance, as EventBridge delivers it. */
+export function instanceFinding(instance: CompromisedInstance, opts: FindingOptions = {}) {
+  const event = retarget(fixture('guardduty-ec2-instance.json'), opts);
+  const { detail } = InstanceEventSchema.parse(event);
+  return {
+    ...event,
+    detail: {
+      ...event.detail,
+      resource: {
+        ...detail.resource,
+        instanceDetails: {
+          ...detail.resource.instanceDetails,
+          instanceId: instance.instanceId,
+          iamInstanceProfile: { arn: instance.instanceProfileArn, id: 'AIPAEXAMPLEPROFILE001' },
+          tags: [{ key: 'aws:autoscaling:groupName', value: instance.autoScalingGroup }],
         },
       },
     },

@@ -36,41 +36,63 @@ const ModesSchema = z
     }
   });
 
-export const CordonConfigSchema = z.strictObject({
-  /** Account to deploy to and act in. Default: the CLI's account (CDK_DEFAULT_ACCOUNT). */
-  account: z
-    .string()
-    .regex(/^\d{12}$/, 'must be a 12-digit account id')
-    .optional(),
-  /** Region to deploy to. Default: the CLI's region (CDK_DEFAULT_REGION). */
-  region: z.string().min(1).optional(),
-  /** GuardDuty severity (0-10) at or above which a finding is acted on. */
-  severityThreshold: z.number().min(1).max(10).default(7),
-  /** Security Hub severity labels that are acted on. */
-  securityHubSeverityLabels: z.array(z.enum(SEVERITY_LABELS)).min(1).default(['HIGH', 'CRITICAL']),
-  /** Mode per playbook and step; unset steps keep their default. */
-  modes: ModesSchema.default({}),
-  /** ARN patterns (`*`, `?`) of principals never acted on, e.g. break-glass roles. */
-  protectedPrincipalPatterns: z.array(z.string().startsWith('arn:')).default([]),
-  /** Principals tagged `key` = `value` are never acted on. */
-  exemptTag: z
-    .strictObject({ key: z.string().min(1).max(128), value: z.string().max(256) })
-    .default({ key: 'cordon:exempt', value: 'true' }),
-  /** Regions whose findings are acted on. Default: the deployment region. */
-  allowedRegions: z
-    .array(z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d$/))
-    .min(1)
-    .optional(),
-  /** How long an approval waits before the step is recorded as not acted on. */
-  approvalTimeoutMinutes: z
-    .number()
-    .int()
-    .min(1)
-    .max(7 * 24 * 60)
-    .default(60),
-  /** Email addresses subscribed to the notification topic (confirmation needed). */
-  notificationEmails: z.array(z.email()).default([]),
-});
+export const CordonConfigSchema = z
+  .strictObject({
+    /** Account to deploy to and act in. Default: the CLI's account (CDK_DEFAULT_ACCOUNT). */
+    account: z
+      .string()
+      .regex(/^\d{12}$/, 'must be a 12-digit account id')
+      .optional(),
+    /** Region to deploy to. Default: the CLI's region (CDK_DEFAULT_REGION). */
+    region: z.string().min(1).optional(),
+    /** GuardDuty severity (0-10) at or above which a finding is acted on. */
+    severityThreshold: z.number().min(1).max(10).default(7),
+    /** Security Hub severity labels that are acted on. */
+    securityHubSeverityLabels: z
+      .array(z.enum(SEVERITY_LABELS))
+      .min(1)
+      .default(['HIGH', 'CRITICAL']),
+    /** Mode per playbook and step; unset steps keep their default. */
+    modes: ModesSchema.default({}),
+    /** ARN patterns (`*`, `?`) of principals never acted on, e.g. break-glass roles. */
+    protectedPrincipalPatterns: z.array(z.string().startsWith('arn:')).default([]),
+    /** Principals tagged `key` = `value` are never acted on. */
+    exemptTag: z
+      .strictObject({ key: z.string().min(1).max(128), value: z.string().max(256) })
+      .default({ key: 'cordon:exempt', value: 'true' }),
+    /** Regions whose findings are acted on. Default: the deployment region. */
+    allowedRegions: z
+      .array(z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d$/))
+      .min(1)
+      .optional(),
+    /** How long an approval waits before the step is recorded as not acted on. */
+    approvalTimeoutMinutes: z
+      .number()
+      .int()
+      .min(1)
+      .max(7 * 24 * 60)
+      .default(60),
+    /** Email addresses subscribed to the notification topic (confirmation needed). */
+    notificationEmails: z.array(z.email()).default([]),
+  })
+  .superRefine((config, ctx) => {
+    // Isolation's IAM is conditioned on the incident tag that preserveEvidence
+    // sets: without that step acting, isolation could only fail.
+    const spec = PLAYBOOKS['ec2-instance'].steps;
+    const modes = config.modes['ec2-instance'] ?? {};
+    const isolate = modes.isolate ?? spec.isolate.defaultMode;
+    const evidence = modes.preserveEvidence ?? spec.preserveEvidence.defaultMode;
+    if (
+      (isolate === 'auto' || isolate === 'approve') &&
+      (evidence === 'off' || evidence === 'dry-run')
+    ) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['modes', 'ec2-instance', 'preserveEvidence'],
+        message: `must be auto or approve while isolate is ${isolate}: isolation may only touch resources preserveEvidence has tagged`,
+      });
+    }
+  });
 
 export type CordonConfig = z.infer<typeof CordonConfigSchema>;
 

@@ -1,9 +1,9 @@
-import { ArnFormat, Duration, Stack, Token, Validations } from 'aws-cdk-lib';
-import * as iam from 'aws-cdk-lib/aws-iam';
+import { Duration, Stack, Validations } from 'aws-cdk-lib';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { Construct } from 'constructs';
 import { type ActionName, byAction, PLAYBOOK_NAMES } from '../functions/shared/catalog.js';
-import { CORDON_ROLE_PATH, ENV, type RuntimeConfig } from '../functions/shared/runtime-config.js';
+import { ENV, type RuntimeConfig } from '../functions/shared/runtime-config.js';
+import { ec2InstanceDefinition } from '../state-machines/ec2-instance.js';
 import { iamCredentialsDefinition } from '../state-machines/iam-credentials.js';
 import type { PlaybookFunctions } from '../state-machines/tasks.js';
 import { type CordonConfig, modesFor } from './config.js';
@@ -11,7 +11,8 @@ import { ActionFunction } from './constructs/action-function.js';
 import { LedgerTable } from './constructs/ledger-table.js';
 import { NotificationTopic } from './constructs/notification-topic.js';
 import { Playbook } from './constructs/playbook.js';
-import { iamCredentialsTriggers } from './constructs/triggers.js';
+import { ec2InstanceTriggers, iamCredentialsTriggers } from './constructs/triggers.js';
+import { grantActions } from './grants.js';
 
 export interface CordonProps {
   /** Validated settings (`parseConfig`). */
@@ -64,7 +65,7 @@ export class Cordon extends Construct {
         }),
     );
     this.functions = functions;
-    this.grantActions(functions);
+    grantActions(functions, this.notifications);
 
     const lambdas: PlaybookFunctions = byAction((action) => functions[action].function);
     const approvalTimeout = Duration.minutes(config.approvalTimeoutMinutes);
@@ -76,95 +77,17 @@ export class Cordon extends Construct {
         triggers: iamCredentialsTriggers(config),
         alarmTopic: this.notifications.topic,
       }),
+      'ec2-instance': new Playbook(this, 'Ec2Instance', {
+        name: 'ec2-instance',
+        definition: (scope) =>
+          ec2InstanceDefinition(scope, { functions: lambdas, approvalTimeout }),
+        triggers: ec2InstanceTriggers(config),
+        alarmTopic: this.notifications.topic,
+      }),
     };
     for (const playbook of Object.values(this.playbooks)) {
       acknowledgeInvokeQualifiers(playbook, Object.values(functions));
     }
-  }
-
-  /** Exactly the calls each function makes, scoped as narrowly as IAM allows. */
-  private grantActions(fns: Record<ActionName, ActionFunction>): void {
-    const stack = Stack.of(this);
-    const iamArn = (resource: string) =>
-      stack.formatArn({
-        service: 'iam',
-        region: '',
-        resource,
-        resourceName: '*',
-        arnFormat: ArnFormat.SLASH_RESOURCE_NAME,
-      });
-    const users = iamArn('user');
-    const roles = iamArn('role');
-    const allow = (fn: ActionFunction, actions: string[], resources: string[]) =>
-      fn.allow(new iam.PolicyStatement({ actions, resources }));
-    // cdk-nag renders the partition token as <AWS::Partition> (and an
-    // unresolved account as <AWS::AccountId>) in the finding id.
-    const account = Token.isUnresolved(stack.account) ? '<AWS::AccountId>' : stack.account;
-    const anyTarget = (fn: ActionFunction, resource: 'user' | 'role') =>
-      Validations.of(fn.role).acknowledge({
-        id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:iam::${account}:${resource}/*]`,
-        reason: `The containment target is only known at run time, from a validated finding; scoped to this account's IAM ${resource}s`,
-      });
-
-    // Triage verifies the principal the finding names and reads its tags.
-    allow(fns.triage, ['iam:GetUser'], [users]);
-    allow(fns.triage, ['iam:GetRole'], [roles]);
-    anyTarget(fns.triage, 'user');
-    anyTarget(fns.triage, 'role');
-
-    allow(fns['disable-access-key'], ['iam:ListAccessKeys', 'iam:UpdateAccessKey'], [users]);
-    anyTarget(fns['disable-access-key'], 'user');
-
-    allow(
-      fns['revoke-sessions'],
-      ['iam:GetUser', 'iam:GetUserPolicy', 'iam:PutUserPolicy'],
-      [users],
-    );
-    allow(
-      fns['revoke-sessions'],
-      ['iam:GetRole', 'iam:GetRolePolicy', 'iam:PutRolePolicy'],
-      [roles],
-    );
-    anyTarget(fns['revoke-sessions'], 'user');
-    anyTarget(fns['revoke-sessions'], 'role');
-    // Defence in depth: whatever triage decides, this role cannot lock out Cordon itself.
-    fns['revoke-sessions'].allow(
-      new iam.PolicyStatement({
-        effect: iam.Effect.DENY,
-        actions: ['iam:PutRolePolicy'],
-        resources: [
-          stack.formatArn({
-            service: 'iam',
-            region: '',
-            resource: 'role',
-            resourceName: `${CORDON_ROLE_PATH.slice(1)}*`,
-            arnFormat: ArnFormat.SLASH_RESOURCE_NAME,
-          }),
-        ],
-      }),
-    );
-
-    allow(
-      fns['quarantine-user'],
-      [
-        'iam:GetUser',
-        'iam:GetUserPolicy',
-        'iam:PutUserPolicy',
-        'iam:GetLoginProfile',
-        'iam:DeleteLoginProfile',
-      ],
-      [users],
-    );
-    anyTarget(fns['quarantine-user'], 'user');
-
-    allow(
-      fns['update-finding'],
-      ['securityhub:BatchUpdateFindings'],
-      [stack.formatArn({ service: 'securityhub', resource: 'hub', resourceName: 'default' })],
-    );
-
-    this.notifications.grantPublish(fns.notify.role);
-    this.notifications.grantPublish(fns['request-approval'].role);
   }
 }
 

@@ -1,5 +1,6 @@
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import type { Construct } from 'constructs';
+import type { PlaybookName } from '../functions/shared/catalog.js';
 import { catchInto, ERROR_PATH, invoke, type PlaybookFunctions } from './tasks.js';
 
 export interface FrameParts {
@@ -17,6 +18,7 @@ export interface FrameParts {
  */
 export function playbookFrame(
   scope: Construct,
+  playbook: PlaybookName,
   functions: PlaybookFunctions,
   body: (parts: FrameParts) => sfn.IChainable,
 ): sfn.IChainable {
@@ -115,7 +117,11 @@ export function playbookFrame(
   // Triage's result replaces the (possibly large) event: the state stays
   // small, and the event itself remains in the execution history.
   const triage = invoke(scope, 'Triage', functions.triage, {
-    payload: sfn.TaskInput.fromObject({ event: sfn.JsonPath.objectAt('$'), executionArn }),
+    payload: sfn.TaskInput.fromObject({
+      event: sfn.JsonPath.objectAt('$'),
+      executionArn,
+      playbook,
+    }),
     resultSelector: {
       'decision.$': '$.decision',
       'reason.$': '$.reason',

@@ -12,6 +12,14 @@ export interface GatedStepProps {
   /** Human label; prefixes every state name of the step. */
   readonly label: string;
   readonly action: ActionName;
+  /** Name of the action's task state. @default `label` */
+  readonly actionLabel?: string;
+  /** Actions that run after `action` under the same mode and approval. */
+  readonly then?: readonly {
+    readonly action: ActionName;
+    readonly key: string;
+    readonly label: string;
+  }[];
   readonly functions: PlaybookFunctions;
   readonly approvalTimeout: Duration;
   /** Where every path of the step continues. */
@@ -38,17 +46,29 @@ export function gatedStep(scope: Construct, props: GatedStepProps): sfn.State {
   const modePath = `$.incident.plan.${step}.mode`;
   const resultPath = `$.results.${step}`;
 
-  const act = invoke(scope, label, functions[props.action], {
-    payload: sfn.TaskInput.fromObject({
-      incident: sfn.JsonPath.objectAt('$.incident'),
-      step,
-      executionArn: sfn.JsonPath.executionId,
-      approval: sfn.JsonPath.objectAt('$.approval'),
-    }),
-    resultPath: resultPath,
+  // The step's actions, in order, each behind the same approval.
+  const first = { action: props.action, key: step, label: props.actionLabel ?? label };
+  const actions = [first, ...(props.then ?? [])].map(({ action, key, label: actionLabel }) => {
+    const task = invoke(scope, actionLabel, functions[action], {
+      payload: sfn.TaskInput.fromObject({
+        incident: sfn.JsonPath.objectAt('$.incident'),
+        step,
+        executionArn: sfn.JsonPath.executionId,
+        approval: sfn.JsonPath.objectAt('$.approval'),
+      }),
+      resultPath: `$.results.${key}`,
+    });
+    catchInto(scope, task, step, actionLabel, failure);
+    return task;
   });
-  catchInto(scope, act, step, label, failure);
-  act.next(next);
+  const [act, ...followers] = actions;
+  if (!act) throw new Error(`step ${step} has no action`);
+  let last = act;
+  for (const task of followers) {
+    last.next(task);
+    last = task;
+  }
+  last.next(next);
 
   const requestApproval = new tasks.LambdaInvoke(scope, `${label}: request approval`, {
     lambdaFunction: functions['request-approval'],
@@ -77,7 +97,7 @@ export function gatedStep(scope: Construct, props: GatedStepProps): sfn.State {
       waited: 'approval',
       executionArn: sfn.JsonPath.executionId,
     }),
-    resultPath: resultPath,
+    resultPath,
   });
   catchInto(scope, notActedOn, step, `${label}: not acted on`, failure);
   notActedOn.next(next);

@@ -24,7 +24,7 @@ export function iamCredentialsDefinition(
   props: IamCredentialsProps,
 ): sfn.IChainable {
   const { functions, approvalTimeout } = props;
-  return playbookFrame(scope, functions, ({ finish, failure }) => {
+  return playbookFrame(scope, 'iam-credentials', functions, ({ finish, failure }) => {
     const step = (id: keyof typeof STEPS, label: string, next: sfn.IChainable) =>
       gatedStep(scope, {
         step: id,

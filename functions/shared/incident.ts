@@ -79,9 +79,9 @@ export type Incident = z.infer<typeof IncidentSchema>;
  * output) or a marker that the step's mode needs none. An action in `approve`
  * mode refuses to act unless it holds an APPROVED decision for its own step.
  */
-/** The ARN an incident is about: its principal, else its instance. */
+/** The ARN an incident is about: its instance, else its principal. */
 export function incidentTargetArn(incident: Incident): string | undefined {
-  return incident.principal?.arn ?? incident.instance?.arn;
+  return incident.instance?.arn ?? incident.principal?.arn;
 }
 
 /** The incident's principal, or InvalidTaskInputError for an action that needs one. */

@@ -1,9 +1,11 @@
+import type { PlaybookName } from '../shared/catalog.js';
 import type { FindingSource, PrincipalKind } from '../shared/incident.js';
 import type { SEVERITY_LABELS } from '../shared/runtime-config.js';
 
 /**
  * A finding as the event claims it, validated and normalised but not yet
- * verified: the principal named here has not been checked against IAM.
+ * verified: the principal or instance named here has not been checked
+ * against IAM or EC2.
  */
 
 export type SeverityLabel = (typeof SEVERITY_LABELS)[number];
@@ -19,6 +21,19 @@ export interface ClaimedPrincipal {
   readonly arn?: string;
 }
 
+export interface ClaimedInstance {
+  /** `i-` and 8 or 17 hex digits. */
+  readonly instanceId: string;
+  /** Instance ARN named by the finding (Security Hub `AwsEc2Instance` resources). */
+  readonly arn?: string;
+  /**
+   * GuardDuty's `service.resourceRole` as the finding gives it: `ACTOR` (the
+   * instance did the activity), `TARGET` (it suffered it), or a value Cordon
+   * does not know (triage then fails closed). Absent for Security Hub.
+   */
+  readonly resourceRole?: string;
+}
+
 export interface SecurityHubFacts {
   readonly productName?: string;
   readonly workflowStatus: string;
@@ -27,7 +42,7 @@ export interface SecurityHubFacts {
   readonly types: readonly string[];
 }
 
-export interface Finding {
+interface FindingFacts {
   readonly source: FindingSource;
   readonly findingId: string;
   readonly findingType: string;
@@ -48,14 +63,28 @@ export interface Finding {
   readonly archived: boolean;
   /** Present for Security Hub findings only. */
   readonly securityHub?: SecurityHubFacts;
+}
+
+/** A finding on IAM credentials: a user, an assumed role, or root. */
+export interface IamFinding extends FindingFacts {
+  readonly playbook: Extract<PlaybookName, 'iam-credentials'>;
   readonly principal: ClaimedPrincipal;
 }
+
+/** A finding on an EC2 instance. */
+export interface InstanceFinding extends FindingFacts {
+  readonly playbook: Extract<PlaybookName, 'ec2-instance'>;
+  readonly instance: ClaimedInstance;
+}
+
+/** A finding, and the playbook that acts on it; `playbook` discriminates what it claims. */
+export type Finding = IamFinding | InstanceFinding;
 
 export type UnhandledReason = 'unhandled-source' | 'unhandled-detail-type' | 'unhandled-resource';
 
 /**
- * What `parseFindingEvent` makes of an event. `finding`: one IAM finding,
- * ready for triage. `unhandled`: a well-formed event that no Cordon playbook
+ * What `parseFindingEvent` makes of an event. `finding`: one IAM or EC2
+ * instance finding, ready for triage. `unhandled`: a well-formed event that no Cordon playbook
  * acts on (another source, another detail type, a resource or principal type
  * Cordon does not contain). A malformed event from a handled source is
  * neither: it throws InvalidFindingError.

@@ -1,8 +1,14 @@
 import type { z } from 'zod';
 import { InvalidFindingError } from '../shared/errors.js';
 import type { PrincipalKind } from '../shared/incident.js';
-import { accessKeyIdIn, IAM_NAME, parseIamPrincipalArn, partitionOf } from './arn.js';
-import type { ClaimedPrincipal, ParsedFindingEvent } from './finding.js';
+import {
+  accessKeyIdIn,
+  IAM_NAME,
+  parseIamPrincipalArn,
+  parseInstanceArn,
+  partitionOf,
+} from './arn.js';
+import type { ClaimedInstance, ClaimedPrincipal, ParsedFindingEvent } from './finding.js';
 import { formatPath, invalidFinding } from './invalid.js';
 import {
   type AsffFinding,
@@ -10,6 +16,7 @@ import {
   AwsIamAccessKeyDetailsSchema,
   AwsIamRoleDetailsSchema,
   AwsIamUserDetailsSchema,
+  EC2_INSTANCE_RESOURCE_TYPE,
   IAM_RESOURCE_TYPES,
   type IamResourceType,
   SECURITYHUB_SOURCE,
@@ -21,10 +28,17 @@ const WHAT = 'Security Hub finding';
 
 type Path = ReadonlyArray<PropertyKey>;
 
+/** Resource types Cordon contains, each with the playbook that acts on it. */
+type EligibleType = IamResourceType | typeof EC2_INSTANCE_RESOURCE_TYPE;
+
+const ELIGIBLE_TYPES: ReadonlyArray<string> = [...IAM_RESOURCE_TYPES, EC2_INSTANCE_RESOURCE_TYPE];
+
 /**
- * Validates a Security Hub event and normalises its one IAM finding. An event
- * carrying several IAM findings (or one finding naming several IAM resources)
- * is refused as ambiguous: triage acts on exactly one principal per execution.
+ * Validates a Security Hub event and normalises its one IAM or EC2 instance
+ * finding; the resource type chooses the playbook. An event carrying several
+ * such findings (or one finding naming several such resources, an IAM role
+ * and an instance alike) is refused as ambiguous: triage acts on exactly one
+ * principal or instance per execution.
  */
 export function fromSecurityHub(event: unknown): ParsedFindingEvent {
   const parsed = SecurityHubEventSchema.safeParse(event);
@@ -33,7 +47,7 @@ export function fromSecurityHub(event: unknown): ParsedFindingEvent {
 
   const eligible = detail.findings.flatMap((finding, index) => {
     const resources = finding.Resources.flatMap((resource, r) =>
-      isIamType(resource.Type) ? [{ resource, type: resource.Type, index: r }] : [],
+      isEligibleType(resource.Type) ? [{ resource, type: resource.Type, index: r }] : [],
     );
     return resources.length > 0 ? [{ finding, index, resources }] : [];
   });
@@ -43,22 +57,50 @@ export function fromSecurityHub(event: unknown): ParsedFindingEvent {
       status: 'unhandled',
       reason: 'unhandled-resource',
       source: SECURITYHUB_SOURCE,
-      message: `no finding in the event names an IAM resource (${IAM_RESOURCE_TYPES.join(', ')})`,
+      message: `no finding in the event names a resource Cordon contains (${ELIGIBLE_TYPES.join(', ')})`,
     };
   }
   if (others.length > 0) {
+    const kinds = kindOf(eligible.flatMap((e) => e.resources.map((r) => r.type)));
     throw new InvalidFindingError(
-      `Security Hub event carries ${eligible.length} IAM findings; triage acts on exactly one per event`,
+      `Security Hub event carries ${eligible.length} ${kinds} findings; triage acts on exactly one per event`,
     );
   }
   const [named, ...moreNamed] = chosen.resources;
   if (named === undefined || moreNamed.length > 0) {
+    const kinds = kindOf(chosen.resources.map((r) => r.type));
     throw new InvalidFindingError(
-      `${WHAT} detail.findings[${chosen.index}] names ${chosen.resources.length} IAM resources; triage acts on exactly one`,
+      `${WHAT} detail.findings[${chosen.index}] names ${chosen.resources.length} ${kinds} resources; triage acts on exactly one`,
     );
   }
   const { finding } = chosen;
   const path: Path = ['detail', 'findings', chosen.index, 'Resources', named.index];
+  const facts = {
+    source: 'securityhub',
+    findingId: finding.Id,
+    findingType: finding.Types[0] ?? finding.GeneratorId,
+    productArn: finding.ProductArn,
+    updatedAt: finding.UpdatedAt,
+    severity: scoreForAsff(finding.Severity.Label, finding.Severity.Normalized),
+    severityLabel: finding.Severity.Label,
+    account: finding.AwsAccountId,
+    envelopeAccount,
+    region: finding.Region,
+    partition: partitionOf(finding.ProductArn, finding.Region),
+    sample: finding.Sample === true,
+    archived: false,
+    securityHub: securityHubFacts(finding),
+  } as const;
+  if (named.type === EC2_INSTANCE_RESOURCE_TYPE) {
+    return {
+      status: 'finding',
+      finding: {
+        ...facts,
+        playbook: 'ec2-instance',
+        instance: claimedInstance(named.resource, path),
+      },
+    };
+  }
   const principal = claimedPrincipal(named.type, named.resource, path);
   if ('unsupportedType' in principal) {
     return {
@@ -68,26 +110,26 @@ export function fromSecurityHub(event: unknown): ParsedFindingEvent {
       message: `Cordon does not contain Security Hub access key principal type ${principal.unsupportedType}`,
     };
   }
-  return {
-    status: 'finding',
-    finding: {
-      source: 'securityhub',
-      findingId: finding.Id,
-      findingType: finding.Types[0] ?? finding.GeneratorId,
-      productArn: finding.ProductArn,
-      updatedAt: finding.UpdatedAt,
-      severity: scoreForAsff(finding.Severity.Label, finding.Severity.Normalized),
-      severityLabel: finding.Severity.Label,
-      account: finding.AwsAccountId,
-      envelopeAccount,
-      region: finding.Region,
-      partition: partitionOf(finding.ProductArn, finding.Region),
-      sample: finding.Sample === true,
-      archived: false,
-      securityHub: securityHubFacts(finding),
-      principal,
-    },
-  };
+  return { status: 'finding', finding: { ...facts, playbook: 'iam-credentials', principal } };
+}
+
+/** "IAM", "EC2 instance", or both, for the ambiguity messages. */
+function kindOf(types: ReadonlyArray<EligibleType>): string {
+  const iam = types.some((t) => t !== EC2_INSTANCE_RESOURCE_TYPE);
+  const ec2 = types.some((t) => t === EC2_INSTANCE_RESOURCE_TYPE);
+  if (iam && ec2) return 'IAM and EC2 instance';
+  return ec2 ? 'EC2 instance' : 'IAM';
+}
+
+/** An `AwsEc2Instance` resource names its instance by ARN in `Id`. */
+function claimedInstance(resource: AsffResource, path: Path): ClaimedInstance {
+  const arn = parseInstanceArn(resource.Id);
+  if (arn === undefined) {
+    throw new InvalidFindingError(
+      `${WHAT} has an invalid ${formatPath([...path, 'Id'])}: not an EC2 instance ARN (arn:<partition>:ec2:<region>:<account>:instance/i-...)`,
+    );
+  }
+  return { instanceId: arn.instanceId, arn: resource.Id };
 }
 
 function securityHubFacts(finding: AsffFinding) {
@@ -99,8 +141,8 @@ function securityHubFacts(finding: AsffFinding) {
   };
 }
 
-function isIamType(type: string): type is IamResourceType {
-  return (IAM_RESOURCE_TYPES as ReadonlyArray<string>).includes(type);
+function isEligibleType(type: string): type is EligibleType {
+  return ELIGIBLE_TYPES.includes(type);
 }
 
 function claimedPrincipal(

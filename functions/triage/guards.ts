@@ -1,14 +1,13 @@
-import type { Tag } from '@aws-sdk/client-iam';
 import type { RuntimeConfig } from '../shared/runtime-config.js';
-import { parseIamPrincipalArn } from './arn.js';
-import type { Finding } from './finding.js';
+import { parseIamPrincipalArn, parseInstanceArn } from './arn.js';
+import type { Finding, InstanceFinding } from './finding.js';
 import { protectingPattern } from './patterns.js';
 
 /**
  * Triage's guards, in order. Each returns the refusal reason, naming the
  * guard, or undefined when the finding passes. The finding guards (1-6) need
  * nothing but the event and config; the principal guards (7-8) need the
- * principal as IAM reports it.
+ * principal as IAM reports it, or the instance as EC2 reports it.
  */
 
 type FindingGuard = (finding: Finding, config: RuntimeConfig) => string | undefined;
@@ -68,6 +67,12 @@ export const accountGuard: FindingGuard = (finding, config) => {
   if (finding.envelopeAccount !== home) {
     return `account: the event came from account ${finding.envelopeAccount}, not home account ${home}`;
   }
+  if (finding.playbook === 'ec2-instance') {
+    const claimed = claimedInstanceArn(finding);
+    return claimed !== undefined && claimed.account !== home
+      ? `account: the instance ${finding.instance.arn} is in account ${claimed.account}, not home account ${home}`
+      : undefined;
+  }
   const claimed =
     finding.principal.arn === undefined ? undefined : parseIamPrincipalArn(finding.principal.arn);
   if (claimed !== undefined && claimed.account !== home) {
@@ -76,10 +81,22 @@ export const accountGuard: FindingGuard = (finding, config) => {
   return undefined;
 };
 
-export const regionGuard: FindingGuard = (finding, config) =>
-  config.allowedRegions.includes(finding.region)
-    ? undefined
-    : `region: ${finding.region} is not an allowed region (${config.allowedRegions.join(', ')})`;
+export const regionGuard: FindingGuard = (finding, config) => {
+  const allowed = config.allowedRegions;
+  if (!allowed.includes(finding.region)) {
+    return `region: ${finding.region} is not an allowed region (${allowed.join(', ')})`;
+  }
+  // An instance ARN names its own region, which must agree with the finding's.
+  if (finding.playbook !== 'ec2-instance') return undefined;
+  const claimed = claimedInstanceArn(finding);
+  return claimed !== undefined && claimed.region !== finding.region
+    ? `region: the instance ${finding.instance.arn} is in ${claimed.region}, not the finding's region ${finding.region}`
+    : undefined;
+};
+
+function claimedInstanceArn(finding: InstanceFinding) {
+  return finding.instance.arn === undefined ? undefined : parseInstanceArn(finding.instance.arn);
+}
 
 export const severityGuard: FindingGuard = (finding, config) => {
   if (finding.source === 'guardduty') {
@@ -116,10 +133,19 @@ export function protectedGuard(arn: string, config: RuntimeConfig): string | und
   return pattern === undefined ? undefined : `protected: ${arn} matches protected ${pattern}`;
 }
 
-/** Tag keys compare without case (IAM keeps one key per spelling); values exactly. */
+/** An IAM or EC2 tag: both SDKs type `Key` and `Value` as optional strings. */
+export interface ResourceTag {
+  readonly Key?: string | undefined;
+  readonly Value?: string | undefined;
+}
+
+/**
+ * Tag keys compare without case (IAM keeps one key per spelling; on EC2 this
+ * errs towards protecting more); values exactly.
+ */
 export function exemptTagGuard(
   arn: string,
-  tags: ReadonlyArray<Tag>,
+  tags: ReadonlyArray<ResourceTag>,
   config: RuntimeConfig,
 ): string | undefined {
   const { key, value } = config.exemptTag;

@@ -1,6 +1,8 @@
+import { EC2Client } from '@aws-sdk/client-ec2';
 import { IAMClient } from '@aws-sdk/client-iam';
 import { z } from 'zod';
 import { clientOptions, documentClient } from '../shared/aws.js';
+import { PLAYBOOK_NAMES, type PlaybookName } from '../shared/catalog.js';
 import { ConfigError } from '../shared/config-error.js';
 import { requireEnv, requireJsonEnv } from '../shared/env.js';
 import { taskHandler } from '../shared/handler.js';
@@ -25,6 +27,7 @@ function parseConfig(value: unknown): RuntimeConfig {
 
 const deps: TriageDeps = {
   iam: new IAMClient(clientOptions),
+  ec2: new EC2Client(clientOptions),
   ledger: new Ledger({ client: documentClient(), tableName: requireEnv(ENV.ledgerTable) }),
   config: requireJsonEnv(ENV.config, parseConfig),
   actor: requireEnv(ENV.actor),
@@ -38,15 +41,21 @@ const deps: TriageDeps = {
  * The state machine passes the raw EventBridge event, not our own contract,
  * so only the envelope is strict: triage validates the event leniently.
  */
-const TriageInputSchema = z.strictObject({ event: z.unknown(), executionArn: z.string().min(1) });
+const TriageInputSchema = z.strictObject({
+  event: z.unknown(),
+  executionArn: z.string().min(1),
+  playbook: z.enum(PLAYBOOK_NAMES as [PlaybookName, ...PlaybookName[]]),
+});
 
-export const handler = taskHandler(logger, TriageInputSchema, async ({ event, executionArn }) => {
-  const result = await triage(event, deps, { executionArn });
+export const handler = taskHandler(logger, TriageInputSchema, async (input) => {
+  const { event, executionArn, playbook } = input;
+  const result = await triage(event, deps, { executionArn, playbook });
   logger.info('triage decided', {
     incidentId: result.incident.incidentId,
     decision: result.decision,
     reason: result.reason,
-    targetArn: incidentTargetArn(result.incident),
+    // An ec2-instance incident is about its instance, even when it names the instance's role.
+    targetArn: result.incident.instance?.arn ?? incidentTargetArn(result.incident),
   });
   return result;
 });

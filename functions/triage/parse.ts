@@ -14,8 +14,9 @@ const HANDLED: Readonly<Record<string, { detailType: string; parse: typeof fromG
 
 /**
  * Validates an EventBridge event up front (triage and `cordon rehearse` both
- * call it). Returns the normalised IAM finding, or `unhandled` for a
- * well-formed event no playbook acts on. Throws InvalidFindingError, naming
+ * call it). Returns the normalised IAM or EC2 instance finding, tagged with
+ * the playbook that acts on it, or `unhandled` for a well-formed event no
+ * playbook acts on. Throws InvalidFindingError, naming
  * the path, when the event is not an EventBridge event or comes from a
  * handled source and lacks or mangles a field Cordon needs.
  */

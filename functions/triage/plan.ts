@@ -1,9 +1,14 @@
-import { type Mode, PLAYBOOKS } from '../shared/catalog.js';
+import { type Mode, PLAYBOOKS, type PlaybookName, stepsOf } from '../shared/catalog.js';
 import type { PrincipalKind, StepPlan } from '../shared/incident.js';
 import type { RuntimeConfig } from '../shared/runtime-config.js';
 
+/** The playbook of IAM findings. */
 export const PLAYBOOK = 'iam-credentials';
 type StepId = keyof (typeof PLAYBOOKS)[typeof PLAYBOOK]['steps'];
+
+/** The playbook of EC2 instance findings. */
+export const INSTANCE_PLAYBOOK = 'ec2-instance';
+type InstanceStepId = keyof (typeof PLAYBOOKS)[typeof INSTANCE_PLAYBOOK]['steps'];
 
 const ROOT_ONLY_NOTIFY = 'IAM cannot restrict root credentials: notify only';
 
@@ -58,9 +63,57 @@ export function planSteps(input: PlanInput, config: RuntimeConfig): Record<strin
   return plan;
 }
 
-/** Every step off: the plan of a refused or duplicate incident, so nothing can act on it. */
-export function planNothing(reason: string): Record<string, StepPlan> {
+export interface InstancePlanInput {
+  /**
+   * Why the instance's role sessions cannot or must not be revoked (no
+   * profile, no role, a protected or exempt role, a role that could not be
+   * read), or undefined when that step applies.
+   */
+  readonly revokeSkipReason?: string;
+  /** Set when a guard could not decide: `auto` and `dry-run` become `approve`. */
+  readonly failClosedReason?: string;
+  /**
+   * Set when the finding is real but may not show a compromise (the instance
+   * was the target of the activity): `auto` becomes `approve`; a dry run,
+   * which acts on nothing, stays a dry run.
+   */
+  readonly humanReason?: string;
+}
+
+/**
+ * Decides each ec2-instance step's mode, by the same rules as `planSteps`:
+ * the configured mode (else the catalog default), `off` where the step does
+ * not apply, then the fail-closed and needs-a-human downgrades.
+ */
+export function planInstanceSteps(
+  input: InstancePlanInput,
+  config: RuntimeConfig,
+): Record<string, StepPlan> {
+  const steps = PLAYBOOKS[INSTANCE_PLAYBOOK].steps;
+  const configured = config.modes[INSTANCE_PLAYBOOK] ?? {};
   const plan: Record<string, StepPlan> = {};
-  for (const step of Object.keys(PLAYBOOKS[PLAYBOOK].steps)) plan[step] = { mode: 'off', reason };
+  for (const step of Object.keys(steps) as InstanceStepId[]) {
+    const mode: Mode = configured[step] ?? steps[step].defaultMode;
+    const skip = step === 'revokeInstanceRoleSessions' ? input.revokeSkipReason : undefined;
+    if (skip !== undefined) {
+      plan[step] = { mode: 'off', reason: skip };
+    } else if (input.failClosedReason !== undefined && (mode === 'auto' || mode === 'dry-run')) {
+      plan[step] = { mode: 'approve', reason: input.failClosedReason };
+    } else if (input.humanReason !== undefined && mode === 'auto') {
+      plan[step] = { mode: 'approve', reason: input.humanReason };
+    } else {
+      plan[step] = { mode };
+    }
+  }
+  return plan;
+}
+
+/** Every step off: the plan of a refused or duplicate incident, so nothing can act on it. */
+export function planNothing(
+  reason: string,
+  playbook: PlaybookName = PLAYBOOK,
+): Record<string, StepPlan> {
+  const plan: Record<string, StepPlan> = {};
+  for (const step of Object.keys(stepsOf(playbook))) plan[step] = { mode: 'off', reason };
   return plan;
 }

@@ -1,7 +1,7 @@
 import { GetRoleCommand, GetUserCommand, type IAMClient, type Tag } from '@aws-sdk/client-iam';
 import { classifyAwsError, isNotFound } from '../shared/errors.js';
 import { rootArn, unverifiedArn } from './arn.js';
-import type { ClaimedPrincipal, Finding } from './finding.js';
+import type { ClaimedPrincipal, IamFinding } from './finding.js';
 
 /**
  * Verifies the principal a finding names against IAM: it must exist, and
@@ -14,14 +14,14 @@ export type Resolution =
   /** IAM could not be read (terminally): guards cannot decide, so nothing runs unattended. */
   | { readonly status: 'unverified'; readonly arn: string; readonly reason: string };
 
-interface IamEntity {
+export interface IamEntity {
   readonly arn: string;
   readonly uniqueId: string | undefined;
   readonly tags: ReadonlyArray<Tag>;
 }
 
 /** The ARN a finding implies before IAM is asked (no path for GuardDuty principals). */
-export function claimedArn(finding: Finding): string {
+export function claimedArn(finding: IamFinding): string {
   const { principal, partition, account } = finding;
   if (principal.kind === 'Root' || principal.name === undefined) return rootArn(partition, account);
   return (
@@ -35,7 +35,7 @@ export function claimedArn(finding: Finding): string {
   );
 }
 
-export async function resolvePrincipal(finding: Finding, iam: IAMClient): Promise<Resolution> {
+export async function resolvePrincipal(finding: IamFinding, iam: IAMClient): Promise<Resolution> {
   const { principal } = finding;
   const fallbackArn = claimedArn(finding);
   if (principal.kind === 'Root' || principal.name === undefined) {
@@ -95,7 +95,7 @@ async function getUser(iam: IAMClient, userName: string): Promise<IamEntity | un
   return { arn: User.Arn, uniqueId: User.UserId, tags: User.Tags ?? [] };
 }
 
-async function getRole(iam: IAMClient, roleName: string): Promise<IamEntity | undefined> {
+export async function getRole(iam: IAMClient, roleName: string): Promise<IamEntity | undefined> {
   const { Role } = await iam.send(new GetRoleCommand({ RoleName: roleName }));
   if (Role?.Arn === undefined) return undefined;
   return { arn: Role.Arn, uniqueId: Role.RoleId, tags: Role.Tags ?? [] };

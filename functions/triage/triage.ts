@@ -1,23 +1,35 @@
+import type { EC2Client } from '@aws-sdk/client-ec2';
 import type { IAMClient } from '@aws-sdk/client-iam';
+import type { PlaybookName } from '../shared/catalog.js';
 import { InvalidFindingError } from '../shared/errors.js';
 import { sha256Hex } from '../shared/hash.js';
 import {
   type Incident,
   IncidentSchema,
+  type Instance,
+  type Principal,
   type StepPlan,
   type TriageResult,
 } from '../shared/incident.js';
 import type { Ledger } from '../shared/ledger.js';
 import type { RuntimeConfig } from '../shared/runtime-config.js';
-import type { Finding } from './finding.js';
+import type { Finding, IamFinding, InstanceFinding } from './finding.js';
 import { exemptTagGuard, findingRefusal, protectedGuard } from './guards.js';
+import {
+  claimedInstance,
+  countProfileSharing,
+  type InstanceRole,
+  resolveInstance,
+  resolveInstanceRole,
+} from './instance.js';
 import { formatPath } from './invalid.js';
 import { parseFindingEvent } from './parse.js';
-import { PLAYBOOK, planNothing, planSteps } from './plan.js';
+import { planInstanceSteps, planNothing, planSteps } from './plan.js';
 import { claimedArn, resolvePrincipal } from './principal.js';
 
 export interface TriageDeps {
   readonly iam: IAMClient;
+  readonly ec2: EC2Client;
   readonly ledger: Ledger;
   readonly config: RuntimeConfig;
   /** ARN of triage's own role: the ledger's actor. */
@@ -33,12 +45,17 @@ export function incidentIdOf(finding: Pick<Finding, 'source' | 'findingId' | 'up
 interface Decision {
   readonly decision: 'PROCEED' | 'REFUSED';
   readonly reason: string;
+  /** The ARN the incident is about: the principal's, or the instance's. */
   readonly arn: string;
   readonly plan: Record<string, StepPlan>;
+  /** ec2-instance: the instance, as EC2 reports it or (when refused or unread) as claimed. */
+  readonly instance?: Instance;
+  /** ec2-instance: the instance's role, when there is one and it was read. */
+  readonly principal?: Principal;
 }
 
 /**
- * Validates and normalises a finding event, verifies the principal it names,
+ * Validates and normalises a finding event, verifies the principal or instance it names,
  * applies the guards, claims the incident in the ledger and plans each step.
  * Throws InvalidFindingError for an event it cannot act on (nothing is
  * claimed), and Cordon's retryable errors when AWS throttles or fails.
@@ -46,6 +63,11 @@ interface Decision {
 export interface TriageContext {
   /** The execution that runs this triage; recorded on the claim. */
   readonly executionArn?: string;
+  /**
+   * The playbook whose state machine runs this triage. A finding for another
+   * playbook is refused as invalid: its steps would not be this playbook's.
+   */
+  readonly playbook?: PlaybookName;
 }
 
 export async function triage(
@@ -58,6 +80,11 @@ export async function triage(
     throw new InvalidFindingError(`triage cannot act on this event: ${parsed.message}`);
   }
   const { finding } = parsed;
+  if (context.playbook !== undefined && finding.playbook !== context.playbook) {
+    throw new InvalidFindingError(
+      `the ${context.playbook} playbook cannot act on a finding for ${finding.playbook}`,
+    );
+  }
   const decided = await decide(finding, deps);
   const incident = toIncident(finding, decided);
   const claimed = await deps.ledger.claim(incident.incidentId, {
@@ -79,24 +106,33 @@ export async function triage(
   });
   if (!claimed) {
     const reason = 'already claimed';
-    return { decision: 'DUPLICATE', reason, incident: { ...incident, plan: planNothing(reason) } };
+    const plan = planNothing(reason, finding.playbook);
+    return { decision: 'DUPLICATE', reason, incident: { ...incident, plan } };
   }
   return { decision: decided.decision, reason: decided.reason, incident };
 }
 
-async function decide(finding: Finding, deps: TriageDeps): Promise<Decision> {
+function decide(finding: Finding, deps: TriageDeps): Promise<Decision> {
+  return finding.playbook === 'ec2-instance'
+    ? decideInstance(finding, deps)
+    : decidePrincipal(finding, deps);
+}
+
+async function decidePrincipal(finding: IamFinding, deps: TriageDeps): Promise<Decision> {
   const { config } = deps;
   const early = findingRefusal(finding, config);
-  if (early !== undefined) return refuse(early, claimedArn(finding));
+  if (early !== undefined) return refuse(early, claimedArn(finding), finding.playbook);
 
   const resolution = await resolvePrincipal(finding, deps.iam);
-  if (resolution.status === 'refused') return refuse(resolution.reason, resolution.arn);
+  if (resolution.status === 'refused') {
+    return refuse(resolution.reason, resolution.arn, finding.playbook);
+  }
 
   const { arn } = resolution;
   const refusal =
     protectedGuard(arn, config) ??
     (resolution.status === 'verified' ? exemptTagGuard(arn, resolution.tags, config) : undefined);
-  if (refusal !== undefined) return refuse(refusal, arn);
+  if (refusal !== undefined) return refuse(refusal, arn, finding.playbook);
 
   // Guards fail closed: an unread exempt tag means no step runs unattended.
   const failClosedReason =
@@ -118,15 +154,112 @@ async function decide(finding: Finding, deps: TriageDeps): Promise<Decision> {
   return { decision: 'PROCEED', reason, arn, plan };
 }
 
-function refuse(reason: string, arn: string): Decision {
-  return { decision: 'REFUSED', reason, arn, plan: planNothing(`refused: ${reason}`) };
+/** GuardDuty says the instance suffered the activity (probed, brute-forced), not that it did it. */
+export const TARGET_REASON = 'the instance is the target of the activity, not its actor';
+
+/**
+ * The instance guards, after the finding guards: the instance must exist in
+ * the home account (EC2 says so), and neither its ARN nor its tags may
+ * protect it. Its role's protection only turns off revoking that role.
+ */
+async function decideInstance(finding: InstanceFinding, deps: TriageDeps): Promise<Decision> {
+  const { config } = deps;
+  const claimed = claimedInstance(finding);
+  const early = findingRefusal(finding, config);
+  if (early !== undefined) return refuse(early, claimed.arn, finding.playbook, claimed);
+
+  const resolution = await resolveInstance(finding, deps.ec2, config.homeAccount);
+  const { instance } = resolution;
+  if (resolution.status === 'refused') {
+    return refuse(resolution.reason, instance.arn, finding.playbook, instance);
+  }
+  const refusal =
+    protectedGuard(instance.arn, config) ??
+    (resolution.status === 'verified'
+      ? exemptTagGuard(instance.arn, resolution.tags, config)
+      : undefined);
+  if (refusal !== undefined) return refuse(refusal, instance.arn, finding.playbook, instance);
+
+  // Guards fail closed: whatever could not be read means no step runs unattended.
+  const unread: string[] = [];
+  let role: InstanceRole;
+  let verified = instance;
+  if (resolution.status === 'unverified') {
+    unread.push(`exempt tag could not be read: ${resolution.reason}`);
+    role = { status: 'unreadable', reason: resolution.reason };
+  } else if (instance.instanceProfileArn === undefined) {
+    role = { status: 'none', reason: 'the instance has no instance profile' };
+  } else {
+    const profileArn = instance.instanceProfileArn;
+    role = await resolveInstanceRole(profileArn, deps.iam, config);
+    const sharing = await countProfileSharing(deps.ec2, profileArn, instance.instanceId);
+    if ('count' in sharing) verified = { ...instance, profileSharedWith: sharing.count };
+    else
+      unread.push(`instances sharing the instance profile could not be counted: ${sharing.error}`);
+  }
+  if (role.status === 'unreadable' && resolution.status === 'verified') {
+    unread.push(`the instance role could not be read: ${role.reason}`);
+  } else if (role.status === 'found' && role.failClosedReason !== undefined) {
+    unread.push(role.failClosedReason);
+  }
+  const resourceRole = finding.instance.resourceRole;
+  if (resourceRole !== undefined && resourceRole !== 'ACTOR' && resourceRole !== 'TARGET') {
+    unread.push(`GuardDuty resource role ${resourceRole} is neither ACTOR nor TARGET`);
+  }
+
+  const failClosedReason = unread.length === 0 ? undefined : unread.join('; ');
+  const humanReason = resourceRole === 'TARGET' ? TARGET_REASON : undefined;
+  const plan = planInstanceSteps(
+    {
+      ...revokeSkip(role),
+      ...(failClosedReason === undefined ? {} : { failClosedReason }),
+      ...(humanReason === undefined ? {} : { humanReason }),
+    },
+    config,
+  );
+  const needsHuman = failClosedReason ?? humanReason;
+  const reason =
+    needsHuman === undefined ? 'claimed' : `claimed; automatic steps need approval: ${needsHuman}`;
+  return {
+    decision: 'PROCEED',
+    reason,
+    arn: instance.arn,
+    plan,
+    instance: verified,
+    ...(role.status === 'found' ? { principal: role.principal } : {}),
+  };
+}
+
+function revokeSkip(role: InstanceRole): { revokeSkipReason?: string } {
+  switch (role.status) {
+    case 'none':
+      return { revokeSkipReason: role.reason };
+    case 'unreadable':
+      return { revokeSkipReason: `the instance role could not be read: ${role.reason}` };
+    case 'found':
+      return role.skipReason === undefined ? {} : { revokeSkipReason: role.skipReason };
+  }
+}
+
+function refuse(
+  reason: string,
+  arn: string,
+  playbook: PlaybookName,
+  instance?: Instance,
+): Decision {
+  return {
+    decision: 'REFUSED',
+    reason,
+    arn,
+    plan: planNothing(`refused: ${reason}`, playbook),
+    ...(instance === undefined ? {} : { instance }),
+  };
 }
 
 function toIncident(finding: Finding, decided: Decision): Incident {
-  const { principal } = finding;
   const candidate = {
     incidentId: incidentIdOf(finding),
-    playbook: PLAYBOOK,
+    playbook: finding.playbook,
     source: finding.source,
     findingId: finding.findingId,
     ...(finding.productArn === undefined ? {} : { productArn: finding.productArn }),
@@ -136,14 +269,7 @@ function toIncident(finding: Finding, decided: Decision): Incident {
     account: finding.account,
     region: finding.region,
     updatedAt: finding.updatedAt,
-    principal: {
-      kind: principal.kind,
-      arn: decided.arn,
-      ...(principal.kind === 'Root' || principal.name === undefined
-        ? {}
-        : { name: principal.name }),
-      ...(principal.accessKeyId === undefined ? {} : { accessKeyId: principal.accessKeyId }),
-    },
+    ...subjectOf(finding, decided),
     plan: decided.plan,
   };
   // Our own contract: if the output does not fit it, act on nothing.
@@ -155,4 +281,28 @@ function toIncident(finding: Finding, decided: Decision): Incident {
     );
   }
   return checked.data;
+}
+
+/** What the incident is about: the principal (IAM), or the instance and its role (EC2). */
+function subjectOf(
+  finding: Finding,
+  decided: Decision,
+): { principal?: Principal; instance?: Instance } {
+  if (finding.playbook === 'ec2-instance') {
+    return {
+      ...(decided.instance === undefined ? {} : { instance: decided.instance }),
+      ...(decided.principal === undefined ? {} : { principal: decided.principal }),
+    };
+  }
+  const { principal } = finding;
+  return {
+    principal: {
+      kind: principal.kind,
+      arn: decided.arn,
+      ...(principal.kind === 'Root' || principal.name === undefined
+        ? {}
+        : { name: principal.name }),
+      ...(principal.accessKeyId === undefined ? {} : { accessKeyId: principal.accessKeyId }),
+    },
+  };
 }

@@ -51,3 +51,43 @@ export function iamCredentialsTriggers(config: Thresholds): PlaybookTrigger[] {
     },
   ];
 }
+
+/**
+ * The rules for ec2-instance: GuardDuty findings on instances (Backdoor,
+ * CryptoCurrency, Trojan, UnauthorizedAccess, Impact, Execution... :EC2/*)
+ * and Security Hub findings on AwsEc2Instance, at or above the threshold.
+ */
+export function ec2InstanceTriggers(config: Thresholds): PlaybookTrigger[] {
+  return [
+    {
+      id: 'GuardDutyRule',
+      description: 'GuardDuty findings on EC2 instances',
+      eventPattern: {
+        source: ['aws.guardduty'],
+        detailType: ['GuardDuty Finding'],
+        detail: {
+          resource: { resourceType: ['Instance'] },
+          severity: [{ numeric: ['>=', config.severityThreshold] }],
+        },
+      },
+    },
+    {
+      id: 'SecurityHubRule',
+      description:
+        'New, active Security Hub findings on EC2 instances, except those from GuardDuty',
+      eventPattern: {
+        source: ['aws.securityhub'],
+        detailType: ['Security Hub Findings - Imported'],
+        detail: {
+          findings: {
+            Workflow: { Status: ['NEW'] },
+            RecordState: ['ACTIVE'],
+            Severity: { Label: [...config.securityHubSeverityLabels] },
+            Resources: { Type: ['AwsEc2Instance'] },
+            ProductName: [{ 'anything-but': ['GuardDuty'] }],
+          },
+        },
+      },
+    },
+  ];
+}

@@ -20,6 +20,10 @@ const HANDLERS: Record<Exclude<ActionName, 'triage'>, () => Promise<{ handler: H
   notify: () => import('../../functions/notify/handler.js'),
   'record-failure': () => import('../../functions/record-failure/handler.js'),
   'request-approval': () => import('../../functions/request-approval/handler.js'),
+  'preserve-evidence': () => import('../../functions/preserve-evidence/handler.js'),
+  'detach-from-asg': () => import('../../functions/detach-from-asg/handler.js'),
+  'isolate-network': () => import('../../functions/isolate-network/handler.js'),
+  'detach-instance-profile': () => import('../../functions/detach-instance-profile/handler.js'),
 };
 
 function context(action: string): Context {

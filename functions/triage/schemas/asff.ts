@@ -14,7 +14,8 @@ import {
  * The parts of a Security Hub "Findings - Imported" event Cordon uses, in the
  * AWS Security Finding Format (ASFF). Objects are not strict: AWS adds fields
  * and a real finding must never be refused for one. `Details` of the IAM
- * resource types are parsed separately, once the resource type is known.
+ * resource types are parsed separately, once the resource type is known; an
+ * `AwsEc2Instance` resource needs only its `Id`.
  */
 
 export const SECURITYHUB_SOURCE = 'aws.securityhub';
@@ -22,6 +23,9 @@ export const SECURITYHUB_DETAIL_TYPE = 'Security Hub Findings - Imported';
 
 export const IAM_RESOURCE_TYPES = ['AwsIamAccessKey', 'AwsIamUser', 'AwsIamRole'] as const;
 export type IamResourceType = (typeof IAM_RESOURCE_TYPES)[number];
+
+/** The ec2-instance playbook's resource type; its `Id` is the instance ARN. */
+export const EC2_INSTANCE_RESOURCE_TYPE = 'AwsEc2Instance';
 
 export const AsffResourceSchema = z.object({
   Type: bounded(256),

@@ -30,9 +30,22 @@ export const AccessKeyDetailsSchema = z.object({
 });
 export type AccessKeyDetails = z.infer<typeof AccessKeyDetailsSchema>;
 
+/**
+ * `resource.instanceDetails`, parsed only for `Instance` findings: other
+ * resource types (an AccessKey finding on instance credentials) may carry it
+ * too, and must not be refused for its shape.
+ */
+export const InstanceDetailsSchema = z.object({
+  instanceId: z.string().regex(/^i-[0-9a-f]{8,17}$/, 'expected an EC2 instance id (i-...)'),
+});
+
+/** `service.resourceRole` of an Instance finding; an unknown value makes triage fail closed. */
+export const ResourceRoleSchema = bounded(64).nullish();
+
 export const GuardDutyResourceSchema = z.object({
   resourceType: bounded(64),
   accessKeyDetails: AccessKeyDetailsSchema.optional(),
+  instanceDetails: z.unknown().optional(),
 });
 
 export const GuardDutyServiceSchema = z.object({
@@ -41,6 +54,8 @@ export const GuardDutyServiceSchema = z.object({
     .object({ sample: z.union([z.boolean(), z.string().max(16)]).optional() })
     .optional(),
   archived: z.boolean().optional(),
+  /** `ACTOR` or `TARGET`; parsed for Instance findings only (ResourceRoleSchema). */
+  resourceRole: z.unknown().optional(),
   count: z.number().int().nonnegative().optional(),
 });
 

@@ -10,6 +10,7 @@ import {
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { disableAccessKey } from '../../../functions/disable-access-key/core.js';
+import { requirePrincipal } from '../../../functions/shared/incident.js';
 import {
   ACCOUNT,
   ACTOR,
@@ -256,7 +257,7 @@ describe('disable-access-key', () => {
     // Arrange
     const base = incident();
     const input = actionInput(STEP, {
-      incident: { ...base, principal: { ...base.principal, ...principal } },
+      incident: { ...base, principal: { ...requirePrincipal(base, 'test'), ...principal } },
     });
     // Act
     const attempt = disableAccessKey(input, deps());
@@ -271,7 +272,7 @@ describe('disable-access-key', () => {
     const base = incident();
     const arn = `arn:aws:iam::${ACCOUNT}:user/division/team/alice`;
     const input = actionInput(STEP, {
-      incident: { ...base, principal: { ...base.principal, arn } },
+      incident: { ...base, principal: { ...requirePrincipal(base, 'test'), arn } },
     });
     // Act
     const result = await disableAccessKey(input, deps());

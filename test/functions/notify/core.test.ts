@@ -8,6 +8,7 @@ import {
   notify,
   SUBJECT_MAX,
 } from '../../../functions/notify/core.js';
+import { requirePrincipal } from '../../../functions/shared/incident.js';
 import {
   ACTOR,
   awsError,
@@ -81,7 +82,10 @@ describe('notify', () => {
     const base = incident();
     const hostile = incident({
       findingType: 'Recon:IAMUser/X\nSeverity: LOW\r\n\u001b[2J\u001b[31mall clear\u0007',
-      principal: { ...base.principal, arn: 'arn:aws:iam::123456789012:user/alice"\nApproved: yes' },
+      principal: {
+        ...requirePrincipal(base, 'test'),
+        arn: 'arn:aws:iam::123456789012:user/alice"\nApproved: yes',
+      },
     });
     // Act
     await notify(

@@ -100,7 +100,7 @@ describe('request-approval', () => {
     expect(Message).toContain(
       'Blast radius: denies every session of role "app-role" issued before now, including those of legitimate users of the role',
     );
-    expect(Message).toContain(`Target: AssumedRole "${ROLE_ARN}"`);
+    expect(Message).toContain(`Principal: AssumedRole "${ROLE_ARN}"`);
     expect(Message).toContain('Severity: HIGH (8)');
     expect(Message).toContain('Account / region: 123456789012');
     expect(Message).toContain('If no decision');

@@ -17,6 +17,7 @@ import {
   revokeSessions,
 } from '../../../functions/revoke-sessions/core.js';
 import { parseIamArn } from '../../../functions/shared/iam-arn.js';
+import { requirePrincipal } from '../../../functions/shared/incident.js';
 import {
   ACTOR,
   actionInput,
@@ -248,7 +249,7 @@ describe('revoke-sessions', () => {
     // Arrange
     const base = roleIncident();
     const input = actionInput('revokeRoleSessions', {
-      incident: { ...base, principal: { ...base.principal, ...principal } },
+      incident: { ...base, principal: { ...requirePrincipal(base, 'test'), ...principal } },
     });
     // Act
     const attempt = revokeSessions(input, deps());

@@ -134,3 +134,34 @@ export function fakeLedger(now: () => Date = () => new Date('2026-03-01T10:10:00
     },
   };
 }
+
+export const INSTANCE_ID = 'i-0123456789abcdef0';
+export const INSTANCE_ARN = `arn:aws:ec2:us-east-1:${ACCOUNT}:instance/${INSTANCE_ID}`;
+export const INSTANCE_ROLE_ARN = `arn:aws:iam::${ACCOUNT}:role/web-instance-role`;
+export const INSTANCE_PROFILE_ARN = `arn:aws:iam::${ACCOUNT}:instance-profile/web-instance-profile`;
+export const VPC_ID = 'vpc-0a1b2c3d4e5f60789';
+
+/**
+ * An ec2-instance incident: the instance, its role as the principal, and the
+ * playbook's steps in their default modes (the isolate step's actions share
+ * the `isolate` step id and its approval).
+ */
+export function ec2Incident(plan: Record<string, { mode: Mode }> = {}): Incident {
+  return incident({
+    playbook: 'ec2-instance',
+    findingType: 'Backdoor:EC2/C&CActivity.B',
+    principal: { kind: 'AssumedRole', arn: INSTANCE_ROLE_ARN, name: 'web-instance-role' },
+    instance: {
+      instanceId: INSTANCE_ID,
+      arn: INSTANCE_ARN,
+      vpcId: VPC_ID,
+      instanceProfileArn: INSTANCE_PROFILE_ARN,
+    },
+    plan: {
+      preserveEvidence: { mode: 'auto' },
+      isolate: { mode: 'approve' },
+      revokeInstanceRoleSessions: { mode: 'approve' },
+      ...plan,
+    },
+  });
+}

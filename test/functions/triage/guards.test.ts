@@ -242,7 +242,7 @@ describe('guard 7: protected principals', () => {
     const result = await triage(fixture('guardduty-assumed-role'), deps);
 
     expect(result.decision).toBe('PROCEED');
-    expect(result.incident.principal.arn).toBe(ROLE_ARN);
+    expect(result.incident.principal?.arn).toBe(ROLE_ARN);
   });
 });
 

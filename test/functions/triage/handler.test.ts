@@ -2,7 +2,19 @@ import 'aws-sdk-client-mock-vitest/extend';
 import { PutCommand } from '@aws-sdk/lib-dynamodb';
 import type { Context } from 'aws-lambda';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { ACCOUNT, ACTOR, config, ddbMock, fixture, setup, userExists } from './helpers.js';
+import {
+  ACCOUNT,
+  ACTOR,
+  config,
+  ddbMock,
+  fixture,
+  INSTANCE_ARN,
+  instanceExists,
+  instanceRoleExists,
+  profileSharedBy,
+  setup,
+  userExists,
+} from './helpers.js';
 
 const context: Context = {
   callbackWaitsForEmptyEventLoop: false,
@@ -64,7 +76,10 @@ describe('triage handler', () => {
     const { handler } = await import('../../../functions/triage/handler.js');
     const executionArn = 'arn:aws:states:us-east-1:123456789012:execution:cordon:run-1';
 
-    const result = await handler({ event: fixture('guardduty-iam-user'), executionArn }, context);
+    const result = await handler(
+      { event: fixture('guardduty-iam-user'), executionArn, playbook: 'iam-credentials' },
+      context,
+    );
 
     expect(result).toMatchObject({
       decision: 'PROCEED',
@@ -73,6 +88,44 @@ describe('triage handler', () => {
     expect(ddbMock).toHaveReceivedCommandWith(PutCommand, {
       Item: expect.objectContaining({ outcome: 'CLAIMED', executionArn }),
     });
+  });
+
+  it('wires EC2, so an instance finding triages end to end', async () => {
+    stubEnv(ENV_OK);
+    setup();
+    instanceExists();
+    instanceRoleExists();
+    profileSharedBy([[]]);
+    const { handler } = await import('../../../functions/triage/handler.js');
+    const executionArn = 'arn:aws:states:us-east-1:123456789012:execution:cordon-ec2:run-1';
+
+    const result = await handler(
+      { event: fixture('guardduty-ec2-instance'), executionArn, playbook: 'ec2-instance' },
+      context,
+    );
+
+    expect(result).toMatchObject({
+      decision: 'PROCEED',
+      incident: { playbook: 'ec2-instance', instance: { arn: INSTANCE_ARN } },
+    });
+    expect(ddbMock).toHaveReceivedCommandWith(PutCommand, {
+      Item: expect.objectContaining({ outcome: 'CLAIMED', targetArn: INSTANCE_ARN, executionArn }),
+    });
+  });
+
+  it('fails with Cordon.InvalidFinding, claiming nothing, when the finding is for another playbook', async () => {
+    stubEnv(ENV_OK);
+    setup();
+    const { handler } = await import('../../../functions/triage/handler.js');
+    const executionArn = 'arn:aws:states:us-east-1:123456789012:execution:cordon:run-2';
+
+    const attempt = handler(
+      { event: fixture('guardduty-iam-user'), executionArn, playbook: 'ec2-instance' },
+      context,
+    );
+
+    await expect(attempt).rejects.toMatchObject({ name: 'Cordon.InvalidFinding' });
+    expect(ddbMock).not.toHaveReceivedCommand(PutCommand);
   });
 
   it('refuses input that is not an event with its execution ARN', async () => {

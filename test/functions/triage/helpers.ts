@@ -1,6 +1,20 @@
 import { readFileSync } from 'node:fs';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { GetRoleCommand, GetUserCommand, IAMClient, type Tag } from '@aws-sdk/client-iam';
+import {
+  DescribeIamInstanceProfileAssociationsCommand,
+  DescribeInstancesCommand,
+  EC2Client,
+  type Tag as Ec2Tag,
+  type Instance,
+  type InstanceStateName,
+} from '@aws-sdk/client-ec2';
+import {
+  GetInstanceProfileCommand,
+  GetRoleCommand,
+  GetUserCommand,
+  IAMClient,
+  type Tag,
+} from '@aws-sdk/client-iam';
 import { DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { documentClient } from '../../../functions/shared/aws.js';
@@ -11,6 +25,10 @@ import type { TriageDeps } from '../../../functions/triage/triage.js';
 export const ACCOUNT = '123456789012';
 export const USER_ARN = `arn:aws:iam::${ACCOUNT}:user/staff/compromised-user`;
 export const ROLE_ARN = `arn:aws:iam::${ACCOUNT}:role/app/exfiltrated-role`;
+export const INSTANCE_ID = 'i-0abc123def4567890';
+export const INSTANCE_ARN = `arn:aws:ec2:us-east-1:${ACCOUNT}:instance/${INSTANCE_ID}`;
+export const PROFILE_ARN = `arn:aws:iam::${ACCOUNT}:instance-profile/app/web-app-profile`;
+export const INSTANCE_ROLE_ARN = `arn:aws:iam::${ACCOUNT}:role/app/web-app-role`;
 
 export type Fixture =
   | 'guardduty-iam-user'
@@ -21,6 +39,9 @@ export type Fixture =
   | 'guardduty-missing-resource'
   | 'securityhub-iam-access-key'
   | 'securityhub-from-guardduty'
+  | 'guardduty-ec2-instance'
+  | 'guardduty-ec2-target'
+  | 'securityhub-ec2-instance'
   | 'unrelated-event';
 
 export function fixture(name: Fixture): unknown {
@@ -80,18 +101,21 @@ export function config(overrides: Partial<RuntimeConfig> = {}): RuntimeConfig {
 export const ACTOR = `arn:aws:iam::${ACCOUNT}:role/cordon/cordon-triage`;
 
 export const iamMock = mockClient(IAMClient);
+export const ec2Mock = mockClient(EC2Client);
 export const ddbMock = mockClient(DynamoDBDocumentClient);
 
 /**
- * Resets the client mocks and returns fresh deps: IAM answers nothing until a
- * test says what exists, and every ledger write succeeds.
+ * Resets the client mocks and returns fresh deps: IAM and EC2 answer nothing
+ * until a test says what exists, and every ledger write succeeds.
  */
 export function setup(configOverrides: Partial<RuntimeConfig> = {}) {
   iamMock.reset();
+  ec2Mock.reset();
   ddbMock.reset();
   ddbMock.on(PutCommand).resolves({});
   const deps: TriageDeps = {
     iam: new IAMClient({ region: 'us-east-1' }),
+    ec2: new EC2Client({ region: 'us-east-1' }),
     ledger: new Ledger({
       client: documentClient(new DynamoDBClient({ region: 'us-east-1' })),
       tableName: 'cordon-ledger',
@@ -127,5 +151,98 @@ export function roleExists(options: { arn?: string; roleId?: string; tags?: Tag[
       AssumeRolePolicyDocument: '{}',
       Tags: options.tags ?? [],
     },
+  });
+}
+
+export interface InstanceOptions {
+  readonly ownerId?: string;
+  readonly state?: InstanceStateName;
+  readonly tags?: Ec2Tag[];
+  /** `null` for an instance without a profile. */
+  readonly profileArn?: string | null;
+}
+
+/** The instance `i-0abc123def4567890` as DescribeInstances reports it. */
+export function instanceExists(options: InstanceOptions = {}): void {
+  const profileArn = options.profileArn === undefined ? PROFILE_ARN : options.profileArn;
+  const instance: Instance = {
+    InstanceId: INSTANCE_ID,
+    State: { Name: options.state ?? 'running', Code: 16 },
+    VpcId: 'vpc-0a1b2c3d4e5f67890',
+    SubnetId: 'subnet-0fedcba9876543210',
+    ...(profileArn === null
+      ? {}
+      : { IamInstanceProfile: { Arn: profileArn, Id: 'AIPAEXAMPLEPROFILE001' } }),
+    Tags: options.tags ?? [
+      { Key: 'Name', Value: 'web-app-1' },
+      { Key: 'aws:autoscaling:groupName', Value: 'web-app-asg' },
+    ],
+  };
+  ec2Mock.on(DescribeInstancesCommand, { InstanceIds: [INSTANCE_ID] }).resolves({
+    Reservations: [
+      {
+        ReservationId: 'r-0123456789abcdef0',
+        OwnerId: options.ownerId ?? ACCOUNT,
+        Instances: [instance],
+      },
+    ],
+  });
+}
+
+/** Other instances with the profile associated: DescribeIamInstanceProfileAssociations, in pages. */
+export function profileSharedBy(pages: ReadonlyArray<ReadonlyArray<string>>): void {
+  const associations = ec2Mock.on(DescribeIamInstanceProfileAssociationsCommand);
+  pages.forEach((ids, page) => {
+    associations.resolvesOnce({
+      IamInstanceProfileAssociations: [
+        // This instance and another profile's instance are not counted.
+        ...(page === 0
+          ? [
+              {
+                InstanceId: INSTANCE_ID,
+                IamInstanceProfile: { Arn: PROFILE_ARN },
+                State: 'associated' as const,
+              },
+              {
+                InstanceId: 'i-0fff000000000000f',
+                IamInstanceProfile: { Arn: `${PROFILE_ARN}-other` },
+                State: 'associated' as const,
+              },
+            ]
+          : []),
+        ...ids.map((id) => ({
+          InstanceId: id,
+          IamInstanceProfile: { Arn: PROFILE_ARN },
+          State: 'associated' as const,
+        })),
+      ],
+      ...(page < pages.length - 1 ? { NextToken: `page-${page + 1}` } : {}),
+    });
+  });
+}
+
+/** The profile `web-app-profile` holds the role `web-app-role`, tagged `tags`. */
+export function instanceRoleExists(options: { arn?: string; tags?: Tag[] } = {}): void {
+  const arn = options.arn ?? INSTANCE_ROLE_ARN;
+  const role = {
+    Path: '/app/',
+    RoleName: 'web-app-role',
+    RoleId: 'AROAEXAMPLEWEBAPP0001',
+    Arn: arn,
+    CreateDate: new Date('2023-11-02T08:14:55.000Z'),
+    AssumeRolePolicyDocument: '{}',
+  };
+  iamMock.on(GetInstanceProfileCommand, { InstanceProfileName: 'web-app-profile' }).resolves({
+    InstanceProfile: {
+      Path: '/app/',
+      InstanceProfileName: 'web-app-profile',
+      InstanceProfileId: 'AIPAEXAMPLEPROFILE001',
+      Arn: PROFILE_ARN,
+      CreateDate: new Date('2023-11-02T08:14:55.000Z'),
+      Roles: [role],
+    },
+  });
+  iamMock.on(GetRoleCommand, { RoleName: 'web-app-role' }).resolves({
+    Role: { ...role, Tags: options.tags ?? [{ Key: 'team', Value: 'web' }] },
   });
 }

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { InvalidFindingError } from '../../../functions/shared/errors.js';
+import type { IamFinding, InstanceFinding } from '../../../functions/triage/finding.js';
 import { type Finding, parseFindingEvent } from '../../../functions/triage/parse.js';
 import { ASFF_RESOURCE, fixture, valueAt, without, withValue } from './helpers.js';
 
@@ -7,6 +8,18 @@ function findingOf(event: unknown): Finding {
   const parsed = parseFindingEvent(event);
   if (parsed.status !== 'finding') throw new Error(`expected a finding, got ${parsed.message}`);
   return parsed.finding;
+}
+
+function iamFindingOf(event: unknown): IamFinding {
+  const finding = findingOf(event);
+  if (finding.playbook !== 'iam-credentials') throw new Error(`expected an IAM finding`);
+  return finding;
+}
+
+function instanceFindingOf(event: unknown): InstanceFinding {
+  const finding = findingOf(event);
+  if (finding.playbook !== 'ec2-instance') throw new Error(`expected an instance finding`);
+  return finding;
 }
 
 function rejection(event: unknown): string {
@@ -26,6 +39,7 @@ describe('parseFindingEvent: GuardDuty', () => {
 
     // Assert
     expect(finding).toEqual({
+      playbook: 'iam-credentials',
       source: 'guardduty',
       findingId: 'a2c6f1e3b8d94f0e9c7b5a4d3e2f1a01',
       findingType: 'UnauthorizedAccess:IAMUser/MaliciousIPCaller',
@@ -48,7 +62,7 @@ describe('parseFindingEvent: GuardDuty', () => {
   });
 
   it('normalises an assumed-role finding, naming the role', () => {
-    const finding = findingOf(fixture('guardduty-assumed-role'));
+    const finding = iamFindingOf(fixture('guardduty-assumed-role'));
 
     expect(finding.principal).toEqual({
       kind: 'AssumedRole',
@@ -59,7 +73,7 @@ describe('parseFindingEvent: GuardDuty', () => {
   });
 
   it('normalises a root finding without a name', () => {
-    const finding = findingOf(fixture('guardduty-root'));
+    const finding = iamFindingOf(fixture('guardduty-root'));
 
     expect(finding.principal.kind).toBe('Root');
     expect(finding.principal.name).toBeUndefined();
@@ -166,8 +180,8 @@ describe('parseFindingEvent: GuardDuty', () => {
 
   it('reports a resource type no playbook handles as unhandled, not invalid', () => {
     const event = withValue(fixture('guardduty-iam-user'), ['detail', 'resource'], {
-      resourceType: 'Instance',
-      instanceDetails: { instanceId: 'i-0abcd1234ef567890' },
+      resourceType: 'S3Bucket',
+      s3BucketDetails: [{ name: 'example-bucket' }],
     });
 
     expect(parseFindingEvent(event)).toMatchObject({
@@ -195,6 +209,7 @@ describe('parseFindingEvent: Security Hub', () => {
     const finding = findingOf(fixture('securityhub-iam-access-key'));
 
     expect(finding).toEqual({
+      playbook: 'iam-credentials',
       source: 'securityhub',
       findingId: 'us-east-1/123456789012/credential-scanner/leaked-key/AKIAIOSFODNN7EXAMPLE',
       findingType: 'TTPs/Credential Access/Leaked Access Key',
@@ -228,7 +243,7 @@ describe('parseFindingEvent: Security Hub', () => {
       AwsIamAccessKey: { UserName: 'compromised-user', Status: 'Active' },
     });
 
-    expect(findingOf(event).principal).toEqual({
+    expect(iamFindingOf(event).principal).toEqual({
       kind: 'IAMUser',
       name: 'compromised-user',
       accessKeyId: 'AKIAIOSFODNN7EXAMPLE',
@@ -250,7 +265,7 @@ describe('parseFindingEvent: Security Hub', () => {
       },
     });
 
-    expect(findingOf(event).principal).toEqual({
+    expect(iamFindingOf(event).principal).toEqual({
       kind: 'IAMUser',
       name: 'compromised-user',
       arn: 'arn:aws:iam::123456789012:user/staff/compromised-user',
@@ -265,7 +280,7 @@ describe('parseFindingEvent: Security Hub', () => {
       Details: { AwsIamRole: { RoleName: 'exfiltrated-role', RoleId: 'AROAEXAMPLEROLEID0001' } },
     });
 
-    expect(findingOf(event).principal).toEqual({
+    expect(iamFindingOf(event).principal).toEqual({
       kind: 'AssumedRole',
       name: 'exfiltrated-role',
       arn: 'arn:aws:iam::123456789012:role/app/exfiltrated-role',
@@ -316,17 +331,17 @@ describe('parseFindingEvent: Security Hub', () => {
     expect(findingOf(event).partition).toBe('aws-us-gov');
   });
 
-  it('picks the one IAM finding among findings on other resources', () => {
+  it('picks the one IAM finding among findings on resources Cordon does not contain', () => {
     const base = fixture('securityhub-iam-access-key');
-    const ec2Finding = withValue(
+    const s3Finding = withValue(
       withValue(base, [...ASFF_RESOURCE], {
-        Type: 'AwsEc2Instance',
-        Id: 'arn:aws:ec2:us-east-1:123456789012:instance/i-1',
+        Type: 'AwsS3Bucket',
+        Id: 'arn:aws:s3:::example-bucket',
       }),
       ['detail', 'findings', 0, 'Id'],
-      'ec2-finding',
+      's3-finding',
     );
-    const findings = [valueOfFinding(ec2Finding), valueOfFinding(base)];
+    const findings = [valueOfFinding(s3Finding), valueOfFinding(base)];
     const event = withValue(base, ['detail', 'findings'], findings);
 
     expect(findingOf(event).findingId).toBe(
@@ -448,7 +463,214 @@ describe('parseFindingEvent: Security Hub', () => {
       x: 1,
     });
 
-    expect(findingOf(event).principal.name).toBe('compromised-user');
+    expect(iamFindingOf(event).principal.name).toBe('compromised-user');
+  });
+});
+
+const GD_INSTANCE = ['detail', 'resource', 'instanceDetails'] as const;
+
+describe('parseFindingEvent: GuardDuty EC2 instance', () => {
+  it('normalises an Instance finding for the ec2-instance playbook', () => {
+    const finding = findingOf(fixture('guardduty-ec2-instance'));
+
+    expect(finding).toEqual({
+      playbook: 'ec2-instance',
+      source: 'guardduty',
+      findingId: 'c4e8b3a5d0f16b2a9e7d5c4b3f2a1c03',
+      findingType: 'CryptoCurrency:EC2/BitcoinTool.B!DNS',
+      updatedAt: '2024-05-14T11:12:08.117Z',
+      severity: 8,
+      severityLabel: 'HIGH',
+      account: '123456789012',
+      envelopeAccount: '123456789012',
+      region: 'us-east-1',
+      partition: 'aws',
+      sample: false,
+      archived: false,
+      instance: { instanceId: 'i-0abc123def4567890', resourceRole: 'ACTOR' },
+    });
+  });
+
+  it('reads the TARGET resource role', () => {
+    expect(instanceFindingOf(fixture('guardduty-ec2-target')).instance).toEqual({
+      instanceId: 'i-0abc123def4567890',
+      resourceRole: 'TARGET',
+    });
+  });
+
+  it('leaves the resource role out when the finding has none', () => {
+    const event = without(fixture('guardduty-ec2-instance'), ['detail', 'service', 'resourceRole']);
+
+    expect(instanceFindingOf(event).instance).toEqual({ instanceId: 'i-0abc123def4567890' });
+  });
+
+  it('accepts unknown fields at every level of an instance finding', () => {
+    let event = withValue(fixture('guardduty-ec2-instance'), ['newEnvelopeField'], 1);
+    event = withValue(event, ['detail', 'newDetailField'], { nested: [1, 2] });
+    event = withValue(event, ['detail', 'resource', 'newResourceField'], 'x');
+    event = withValue(event, [...GD_INSTANCE, 'newInstanceField'], { a: [true] });
+    event = withValue(event, [...GD_INSTANCE, 'iamInstanceProfile', 'newProfileField'], 2);
+    event = withValue(event, ['detail', 'service', 'newServiceField'], null);
+
+    expect(instanceFindingOf(event).instance.instanceId).toBe('i-0abc123def4567890');
+  });
+
+  it.each([
+    [[...GD_INSTANCE], 'GuardDuty finding is missing detail.resource.instanceDetails'],
+    [
+      [...GD_INSTANCE, 'instanceId'],
+      'GuardDuty finding is missing detail.resource.instanceDetails.instanceId',
+    ],
+  ])('fails when %j is missing, naming the path', (path, message) => {
+    const event = without(fixture('guardduty-ec2-instance'), path);
+
+    expect(rejection(event)).toBe(message);
+  });
+
+  it.each([
+    ['i-xyz', 'detail.resource.instanceDetails.instanceId'],
+    ['i-0abc123def4567890; rm', 'detail.resource.instanceDetails.instanceId'],
+    [42, 'detail.resource.instanceDetails.instanceId'],
+  ])('fails when the instance id is mangled (%j), naming the path', (value, where) => {
+    const event = withValue(
+      fixture('guardduty-ec2-instance'),
+      [...GD_INSTANCE, 'instanceId'],
+      value,
+    );
+
+    expect(rejection(event)).toMatch(
+      new RegExp(`^GuardDuty finding has an invalid ${where.replaceAll('.', '\\.')}`),
+    );
+  });
+
+  it('fails when the resource role is not text, naming the path', () => {
+    const event = withValue(
+      fixture('guardduty-ec2-instance'),
+      ['detail', 'service', 'resourceRole'],
+      { role: 'ACTOR' },
+    );
+
+    expect(rejection(event)).toMatch(
+      /^GuardDuty finding has an invalid detail\.service\.resourceRole/,
+    );
+  });
+
+  it('ignores instanceDetails and resourceRole on an AccessKey finding', () => {
+    let event = withValue(fixture('guardduty-assumed-role'), [...GD_INSTANCE], { instanceId: 7 });
+    event = withValue(event, ['detail', 'service', 'resourceRole'], 42);
+
+    expect(iamFindingOf(event).principal.name).toBe('exfiltrated-role');
+  });
+});
+
+describe('parseFindingEvent: Security Hub EC2 instance', () => {
+  it('normalises an AwsEc2Instance finding, taking the instance id from its ARN', () => {
+    const finding = findingOf(fixture('securityhub-ec2-instance'));
+
+    expect(finding).toEqual({
+      playbook: 'ec2-instance',
+      source: 'securityhub',
+      findingId: 'us-east-1/123456789012/edr/c2-beacon/i-0abc123def4567890',
+      findingType: 'TTPs/Command and Control/Beaconing to a known C2 server',
+      productArn: 'arn:aws:securityhub:us-east-1:123456789012:product/123456789012/default',
+      updatedAt: '2024-05-14T12:03:07.244Z',
+      severity: 8,
+      severityLabel: 'HIGH',
+      account: '123456789012',
+      envelopeAccount: '123456789012',
+      region: 'us-east-1',
+      partition: 'aws',
+      sample: false,
+      archived: false,
+      securityHub: {
+        productName: 'Default',
+        workflowStatus: 'NEW',
+        recordState: 'ACTIVE',
+        types: ['TTPs/Command and Control/Beaconing to a known C2 server'],
+      },
+      instance: {
+        instanceId: 'i-0abc123def4567890',
+        arn: 'arn:aws:ec2:us-east-1:123456789012:instance/i-0abc123def4567890',
+      },
+    });
+  });
+
+  it('accepts unknown fields on an AwsEc2Instance resource and its details', () => {
+    let event = withValue(fixture('securityhub-ec2-instance'), [...ASFF_RESOURCE, 'NewField'], 1);
+    event = withValue(event, [...ASFF_RESOURCE, 'Details', 'AwsEc2Instance', 'NewDetail'], [2]);
+    event = withValue(event, ['detail', 'findings', 0, 'NewFindingField'], { x: 3 });
+
+    expect(instanceFindingOf(event).instance.instanceId).toBe('i-0abc123def4567890');
+  });
+
+  it.each([
+    ['i-0abc123def4567890'],
+    ['arn:aws:ec2:us-east-1:123456789012:volume/vol-0abc123def4567890'],
+    ['arn:aws:ec2:us-east-1:123456789012:instance/i-nothex'],
+    ['arn:aws:ec2:us-east-1:12345:instance/i-0abc123def4567890'],
+    ['arn:aws:ec2:us-east-1:123456789012:instance/i-0abc123def4567890/extra'],
+  ])('fails when the instance ARN is mangled (%j), naming the path', (id) => {
+    const event = withValue(fixture('securityhub-ec2-instance'), [...ASFF_RESOURCE, 'Id'], id);
+
+    expect(rejection(event)).toBe(
+      'Security Hub finding has an invalid detail.findings[0].Resources[0].Id: not an EC2 instance ARN (arn:<partition>:ec2:<region>:<account>:instance/i-...)',
+    );
+  });
+
+  it('fails closed when one finding names an IAM role and an instance', () => {
+    const base = fixture('securityhub-ec2-instance');
+    const event = withValue(
+      base,
+      ['detail', 'findings', 0, 'Resources'],
+      [
+        valueOfResource(base),
+        { Type: 'AwsIamRole', Id: 'arn:aws:iam::123456789012:role/app/web-app-role' },
+      ],
+    );
+
+    expect(rejection(event)).toBe(
+      'Security Hub finding detail.findings[0] names 2 IAM and EC2 instance resources; triage acts on exactly one',
+    );
+  });
+
+  it('fails closed when an event carries an IAM finding and an instance finding', () => {
+    const event = withValue(
+      fixture('securityhub-iam-access-key'),
+      ['detail', 'findings'],
+      [
+        valueOfFinding(fixture('securityhub-iam-access-key')),
+        valueOfFinding(fixture('securityhub-ec2-instance')),
+      ],
+    );
+
+    expect(rejection(event)).toBe(
+      'Security Hub event carries 2 IAM and EC2 instance findings; triage acts on exactly one per event',
+    );
+  });
+
+  it('fails closed when an event carries two instance findings', () => {
+    const base = fixture('securityhub-ec2-instance');
+    const event = withValue(
+      base,
+      ['detail', 'findings'],
+      [valueOfFinding(base), valueOfFinding(base)],
+    );
+
+    expect(rejection(event)).toBe(
+      'Security Hub event carries 2 EC2 instance findings; triage acts on exactly one per event',
+    );
+  });
+
+  it('picks the instance finding among findings on resources Cordon does not contain', () => {
+    const base = fixture('securityhub-ec2-instance');
+    const s3 = withValue(base, [...ASFF_RESOURCE], { Type: 'AwsS3Bucket', Id: 'arn:aws:s3:::b' });
+    const event = withValue(
+      base,
+      ['detail', 'findings'],
+      [valueOfFinding(s3), valueOfFinding(base)],
+    );
+
+    expect(instanceFindingOf(event).instance.instanceId).toBe('i-0abc123def4567890');
   });
 });
 

@@ -8,6 +8,9 @@ import {
   ddbMock,
   type Fixture,
   fixture,
+  instanceExists,
+  instanceRoleExists,
+  profileSharedBy,
   roleExists,
   setup,
   userExists,
@@ -19,6 +22,9 @@ const FINDINGS: Fixture[] = [
   'guardduty-assumed-role',
   'guardduty-root',
   'securityhub-iam-access-key',
+  'guardduty-ec2-instance',
+  'guardduty-ec2-target',
+  'securityhub-ec2-instance',
 ];
 
 type Path = Array<string | number>;
@@ -36,6 +42,9 @@ async function triageIsSafe(event: unknown): Promise<void> {
   const deps = setup();
   userExists();
   roleExists();
+  instanceExists();
+  instanceRoleExists();
+  profileSharedBy([['i-0aaaaaaaaaaaaaaa1']]);
   try {
     const result = await triage(event, deps);
     expect(TriageResultSchema.parse(result)).toEqual(result);

@@ -74,7 +74,9 @@ describe('triage: GuardDuty IAM user', () => {
     const result = await triage(fixture('guardduty-iam-user'), deps);
 
     expect(iamMock).toHaveReceivedCommandWith(GetUserCommand, { UserName: 'compromised-user' });
-    expect(result.incident.principal.arn).toBe(`arn:aws:iam::${ACCOUNT}:user/a/b/compromised-user`);
+    expect(result.incident.principal?.arn).toBe(
+      `arn:aws:iam::${ACCOUNT}:user/a/b/compromised-user`,
+    );
   });
 
   it('writes the claim as the ledger first entry, conditional on a new incident', async () => {
@@ -219,7 +221,7 @@ describe('triage: root', () => {
 
     const result = await triage(event, deps);
 
-    expect(result.incident.principal.arn).toBe(`arn:aws-cn:iam::${ACCOUNT}:root`);
+    expect(result.incident.principal?.arn).toBe(`arn:aws-cn:iam::${ACCOUNT}:root`);
   });
 });
 

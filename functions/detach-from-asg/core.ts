@@ -1,0 +1,163 @@
+import {
+  type AutoScalingClient,
+  DescribeAutoScalingGroupsCommand,
+  DescribeAutoScalingInstancesCommand,
+  DetachInstancesCommand,
+} from '@aws-sdk/client-auto-scaling';
+import { DescribeInstancesCommand, type EC2Client } from '@aws-sdk/client-ec2';
+import { type Containment, type ContainmentDeps, runContainment } from '../shared/action.js';
+import { CordonError, isNotFound } from '../shared/errors.js';
+import {
+  type ActionInput,
+  type ActionResult,
+  type Instance,
+  requireInstance,
+} from '../shared/incident.js';
+
+/**
+ * What the ledger records: the group the instance belonged to and the group's
+ * capacities then, enough to attach it back (AttachInstances) and restore the
+ * desired capacity. `group: null` when the instance is in no group.
+ */
+export type AsgState =
+  | { readonly instanceId: string; readonly group: null }
+  | {
+      readonly instanceId: string;
+      readonly group: string;
+      readonly lifecycleState: string;
+      readonly desiredCapacity: number;
+      readonly minSize: number;
+      readonly maxSize: number;
+    };
+
+export interface DetachFromAsgDeps extends ContainmentDeps {
+  readonly ec2: EC2Client;
+  readonly autoScaling: AutoScalingClient;
+}
+
+/**
+ * Detaching with a decrement would put the group's desired capacity below its
+ * minimum, which Auto Scaling refuses. Terminal: Cordon does not lower a
+ * group's minimum on its own; a person decides.
+ */
+export class BelowMinimumCapacityError extends CordonError {
+  override readonly name = 'Cordon.BelowMinimumCapacity';
+  readonly retryable = false;
+}
+
+const ACTION = 'detach-from-asg';
+
+// Auto Scaling's message: "AutoScalingGroup x has min-size=1, max-size=4, and
+// desired-size=1. To detach 1 instance, please update the AutoScalingGroup sizes appropriately."
+const BELOW_MINIMUM = /min-?size|minimum/i;
+
+function belowMinimum(instanceId: string, group: string, desired: number, min: number) {
+  return `cannot detach ${instanceId} from Auto Scaling group ${group} without a replacement: its desired capacity (${desired}) would fall below its minimum size (${min}). Lower the group's minimum size to ${Math.max(0, desired - 1)} or less (aws autoscaling update-auto-scaling-group --auto-scaling-group-name ${group} --min-size ${Math.max(0, desired - 1)}), then retry this step`;
+}
+
+async function instanceExists(ec2: EC2Client, instanceId: string): Promise<boolean> {
+  try {
+    const out = await ec2.send(new DescribeInstancesCommand({ InstanceIds: [instanceId] }));
+    const found = out.Reservations?.flatMap((r) => r.Instances ?? []).find(
+      (i) => i.InstanceId === instanceId,
+    );
+    return found !== undefined && found.State?.Name !== 'terminated';
+  } catch (error) {
+    if (isNotFound(error)) return false;
+    throw error;
+  }
+}
+
+/**
+ * Takes the instance out of its Auto Scaling group with DetachInstances,
+ * decrementing the desired capacity.
+ *
+ * Why detach rather than standby: a detached instance leaves the group's
+ * lifecycle entirely. The group neither terminates it (scale-in, health-check
+ * replacement, instance refresh, rebalancing) nor, because the desired capacity
+ * is decremented, launches a replacement that would receive the same traffic
+ * and configuration. Standby keeps the instance under the group: anyone allowed
+ * to call ExitStandby puts it straight back in service, it stays registered
+ * for lifecycle hooks and group actions, and it still counts as a member.
+ * Detaching also deregisters it from the group's load balancer target groups.
+ */
+export function asgContainment(
+  ec2: EC2Client,
+  autoScaling: AutoScalingClient,
+): Containment<Instance, AsgState> {
+  const read = async (target: Instance): Promise<AsgState | undefined> => {
+    const { instanceId } = target;
+    if (!(await instanceExists(ec2, instanceId))) return undefined;
+    const membership = await autoScaling.send(
+      new DescribeAutoScalingInstancesCommand({ InstanceIds: [instanceId] }),
+    );
+    const member = membership.AutoScalingInstances?.find((i) => i.InstanceId === instanceId);
+    const group = member?.AutoScalingGroupName;
+    if (group === undefined) return { instanceId, group: null };
+    const groups = await autoScaling.send(
+      new DescribeAutoScalingGroupsCommand({ AutoScalingGroupNames: [group] }),
+    );
+    const found = groups.AutoScalingGroups?.find((g) => g.AutoScalingGroupName === group);
+    return {
+      instanceId,
+      group,
+      lifecycleState: member?.LifecycleState ?? 'Unknown',
+      desiredCapacity: found?.DesiredCapacity ?? 0,
+      minSize: found?.MinSize ?? 0,
+      maxSize: found?.MaxSize ?? 0,
+    };
+  };
+
+  return {
+    action: ACTION,
+    target: (incident) => requireInstance(incident, ACTION),
+    targetArn: (target) => target.arn,
+    read,
+    isContained: (state) => state.group === null,
+    describe: (target, state) =>
+      state.group === null
+        ? `take instance ${target.instanceId} out of its Auto Scaling group (it is in none)`
+        : `detach instance ${target.instanceId} from Auto Scaling group ${state.group}, desired capacity ${state.desiredCapacity} -> ${state.desiredCapacity - 1}, no replacement launched`,
+    async apply(target, state) {
+      if (state.group === null) return state;
+      const { instanceId, group, desiredCapacity, minSize } = state;
+      // Checked here as well as by Auto Scaling, so the refusal is the same
+      // everywhere (emulators do not enforce the minimum). A Standby instance
+      // is left to Auto Scaling to judge: it may already be outside the
+      // desired capacity.
+      if (state.lifecycleState !== 'Standby' && desiredCapacity - 1 < minSize) {
+        throw new BelowMinimumCapacityError(
+          belowMinimum(instanceId, group, desiredCapacity, minSize),
+        );
+      }
+      try {
+        await autoScaling.send(
+          new DetachInstancesCommand({
+            AutoScalingGroupName: group,
+            InstanceIds: [instanceId],
+            ShouldDecrementDesiredCapacity: true,
+          }),
+        );
+      } catch (error) {
+        if (!(error instanceof Error) || error.name !== 'ValidationError') throw error;
+        if (BELOW_MINIMUM.test(error.message)) {
+          throw new BelowMinimumCapacityError(
+            belowMinimum(instanceId, group, desiredCapacity, minSize),
+            { cause: error },
+          );
+        }
+        // "not part of Auto Scaling group": it left the group since the read
+        // (scale-in, someone else). Out of the group is the goal; anything else
+        // is reported as it is.
+        const now = await read(target);
+        if (now?.group === null) return now;
+        throw error;
+      }
+      return { instanceId, group: null };
+    },
+  };
+}
+
+export function detachFromAsg(input: ActionInput, deps: DetachFromAsgDeps): Promise<ActionResult> {
+  return runContainment(input, asgContainment(deps.ec2, deps.autoScaling), deps);
+}

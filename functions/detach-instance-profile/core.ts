@@ -1,0 +1,118 @@
+import {
+  DescribeIamInstanceProfileAssociationsCommand,
+  DescribeInstancesCommand,
+  DisassociateIamInstanceProfileCommand,
+  type EC2Client,
+} from '@aws-sdk/client-ec2';
+import { type Containment, type ContainmentDeps, runContainment } from '../shared/action.js';
+import { isNotFound } from '../shared/errors.js';
+import {
+  type ActionInput,
+  type ActionResult,
+  type Instance,
+  requireInstance,
+} from '../shared/incident.js';
+
+export interface ProfileAssociation {
+  readonly associationId: string;
+  readonly profileArn: string;
+  readonly state: string;
+}
+
+/**
+ * What the ledger records: the association before (enough to associate the
+ * same profile again with AssociateIamInstanceProfile), none after.
+ */
+export interface ProfileState {
+  readonly instanceId: string;
+  readonly association: ProfileAssociation | null;
+}
+
+export interface DetachInstanceProfileDeps extends ContainmentDeps {
+  readonly ec2: EC2Client;
+}
+
+const ACTION = 'detach-instance-profile';
+
+async function instanceExists(ec2: EC2Client, instanceId: string): Promise<boolean> {
+  try {
+    const out = await ec2.send(new DescribeInstancesCommand({ InstanceIds: [instanceId] }));
+    const found = out.Reservations?.flatMap((r) => r.Instances ?? []).find(
+      (i) => i.InstanceId === instanceId,
+    );
+    return found !== undefined && found.State?.Name !== 'terminated';
+  } catch (error) {
+    if (isNotFound(error)) return false;
+    throw error;
+  }
+}
+
+/**
+ * Disassociates the instance profile, so the instance metadata service stops
+ * handing out (and refreshing) the role's credentials. Credentials already
+ * issued stay valid until they expire: revoking the role's older sessions is
+ * the playbook's separate revoke-sessions step.
+ */
+export function profileContainment(ec2: EC2Client): Containment<Instance, ProfileState> {
+  const read = async ({ instanceId }: Instance): Promise<ProfileState | undefined> => {
+    if (!(await instanceExists(ec2, instanceId))) return undefined;
+    const out = await ec2.send(
+      new DescribeIamInstanceProfileAssociationsCommand({
+        Filters: [
+          { Name: 'instance-id', Values: [instanceId] },
+          { Name: 'state', Values: ['associating', 'associated'] },
+        ],
+      }),
+    );
+    const found = out.IamInstanceProfileAssociations?.find(
+      (a) => a.InstanceId === instanceId && a.AssociationId !== undefined,
+    );
+    if (found?.AssociationId === undefined) return { instanceId, association: null };
+    return {
+      instanceId,
+      association: {
+        associationId: found.AssociationId,
+        profileArn: found.IamInstanceProfile?.Arn ?? 'unknown',
+        state: found.State ?? 'unknown',
+      },
+    };
+  };
+
+  return {
+    action: ACTION,
+    target: (incident) => requireInstance(incident, ACTION),
+    targetArn: (target) => target.arn,
+    read,
+    isContained: (state) => state.association === null,
+    describe: (target, state) =>
+      state.association === null
+        ? `detach the instance profile from instance ${target.instanceId} (it has none)`
+        : `detach instance profile ${state.association.profileArn} from instance ${target.instanceId}; its role's credentials on the instance stop being refreshed (revoking the role's older sessions is a separate step)`,
+    async apply(target, state) {
+      if (state.association === null) return state;
+      try {
+        await ec2.send(
+          new DisassociateIamInstanceProfileCommand({
+            AssociationId: state.association.associationId,
+          }),
+        );
+      } catch (error) {
+        // The association went away since the read. If the instance is still
+        // there without a profile, the goal is met; if the instance is gone,
+        // the runner's own re-read records TARGET_NOT_FOUND.
+        if (!isNotFound(error)) throw error;
+        const now = await read(target);
+        if (now?.association === null) return now;
+        throw error;
+      }
+      return { instanceId: state.instanceId, association: null };
+    },
+  };
+}
+
+export function detachInstanceProfile(
+  input: ActionInput,
+  deps: DetachInstanceProfileDeps,
+): Promise<ActionResult> {
+  return runContainment(input, profileContainment(deps.ec2), deps);
+}

@@ -1,0 +1,446 @@
+import {
+  AuthorizeSecurityGroupEgressCommand,
+  AuthorizeSecurityGroupIngressCommand,
+  CreateSecurityGroupCommand,
+  CreateTagsCommand,
+  DescribeInstancesCommand,
+  DescribeNetworkInterfacesCommand,
+  type DescribeNetworkInterfacesCommandOutput,
+  DescribeSecurityGroupsCommand,
+  type DescribeSecurityGroupsCommandOutput,
+  type EC2Client,
+  type IpPermission,
+  ModifyNetworkInterfaceAttributeCommand,
+  RevokeSecurityGroupEgressCommand,
+  RevokeSecurityGroupIngressCommand,
+} from '@aws-sdk/client-ec2';
+import { type Containment, type ContainmentDeps, runContainment } from '../shared/action.js';
+import {
+  ISOLATION_KINDS,
+  ISOLATION_TAG,
+  type IsolationKind,
+  ORIGINAL_GROUPS_TAG,
+  tagValue,
+} from '../shared/ec2-tags.js';
+import { isNotFound, UnexpectedAwsError } from '../shared/errors.js';
+import {
+  type ActionInput,
+  type ActionResult,
+  type Instance,
+  requireInstance,
+} from '../shared/incident.js';
+
+/** One network interface of the instance. */
+export interface InterfaceState {
+  readonly networkInterfaceId: string;
+  readonly vpcId: string;
+  /** Its security groups now. */
+  readonly groups: readonly string[];
+  /**
+   * Its groups before Cordon isolated it: from the `cordon:original-groups` tag
+   * while it sits in an isolation group, else its current groups. Null when it
+   * sits in an isolation group without the tag (not Cordon's doing, or unknown).
+   */
+  readonly originalGroups: readonly string[] | null;
+  /** The tag holds `originalGroups`, so a re-run after a crash keeps them. */
+  readonly originalGroupsTagged: boolean;
+  readonly hasIpv6: boolean;
+}
+
+/** One of Cordon's isolation groups in a VPC, with its rules. */
+export interface IsolationGroup {
+  readonly vpcId: string;
+  readonly kind: IsolationKind;
+  readonly groupId: string;
+  readonly ingress: readonly IpPermission[];
+  readonly egress: readonly IpPermission[];
+}
+
+/**
+ * What the ledger records. Before: each interface's original groups (what a
+ * rollback restores with ModifyNetworkInterfaceAttribute). After: each
+ * interface in its VPC's no-traffic group.
+ */
+export interface IsolationState {
+  readonly instanceId: string;
+  readonly interfaces: readonly InterfaceState[];
+  readonly isolationGroups: readonly IsolationGroup[];
+}
+
+export interface IsolateNetworkDeps extends ContainmentDeps {
+  readonly ec2: EC2Client;
+}
+
+const ACTION = 'isolate-network';
+const ANY_IPV4 = '0.0.0.0/0';
+const ANY_IPV6 = '::/0';
+
+export const isolationGroupName = (kind: IsolationKind) => `cordon-isolation-${kind}`;
+
+const DESCRIPTIONS: Record<IsolationKind, string> = {
+  'allow-all':
+    'Cordon isolation, step 1: allows all traffic so tracked connections become untracked',
+  'no-traffic': 'Cordon isolation, step 2: no rules, no traffic in or out',
+};
+
+async function instanceExists(ec2: EC2Client, instanceId: string): Promise<boolean> {
+  try {
+    const out = await ec2.send(new DescribeInstancesCommand({ InstanceIds: [instanceId] }));
+    const found = out.Reservations?.flatMap((r) => r.Instances ?? []).find(
+      (i) => i.InstanceId === instanceId,
+    );
+    return found !== undefined && found.State?.Name !== 'terminated';
+  } catch (error) {
+    if (isNotFound(error)) return false;
+    throw error;
+  }
+}
+
+const isKind = (value: string | undefined): value is IsolationKind =>
+  ISOLATION_KINDS.some((k) => k === value);
+
+/**
+ * Cordon's isolation groups in these VPCs, found by tag. Should there be more
+ * than one of a kind, the one with Cordon's name wins, then the lowest id, so
+ * every run picks the same group.
+ */
+async function describeIsolationGroups(
+  ec2: EC2Client,
+  vpcIds: readonly string[],
+): Promise<IsolationGroup[]> {
+  if (vpcIds.length === 0) return [];
+  const candidates: (IsolationGroup & { named: boolean })[] = [];
+  let token: string | undefined;
+  do {
+    const page: DescribeSecurityGroupsCommandOutput = await ec2.send(
+      new DescribeSecurityGroupsCommand({
+        Filters: [
+          { Name: 'vpc-id', Values: [...vpcIds] },
+          { Name: 'tag-key', Values: [ISOLATION_TAG] },
+        ],
+        NextToken: token,
+      }),
+    );
+    for (const g of page.SecurityGroups ?? []) {
+      const kind = tagValue(g.Tags, ISOLATION_TAG);
+      if (!isKind(kind) || !g.GroupId || !g.VpcId) continue;
+      candidates.push({
+        vpcId: g.VpcId,
+        kind,
+        groupId: g.GroupId,
+        ingress: g.IpPermissions ?? [],
+        egress: g.IpPermissionsEgress ?? [],
+        named: g.GroupName === isolationGroupName(kind),
+      });
+    }
+    token = page.NextToken;
+  } while (token);
+  candidates.sort(
+    (a, b) => Number(b.named) - Number(a.named) || a.groupId.localeCompare(b.groupId),
+  );
+  const chosen = new Map<string, IsolationGroup>();
+  for (const { named: _, ...group } of candidates) {
+    const key = `${group.vpcId}/${group.kind}`;
+    if (!chosen.has(key)) chosen.set(key, group);
+  }
+  return [...chosen.values()];
+}
+
+const groupOf = (groups: readonly IsolationGroup[], vpcId: string, kind: IsolationKind) =>
+  groups.find((g) => g.vpcId === vpcId && g.kind === kind);
+
+const sameGroups = (groups: readonly string[], expected: readonly string[]) =>
+  groups.length === expected.length && groups.every((g, i) => g === expected[i]);
+
+const allowsAll = (rules: readonly IpPermission[], cidr: 'v4' | 'v6') =>
+  rules.some(
+    (r) =>
+      r.IpProtocol === '-1' &&
+      (cidr === 'v4'
+        ? (r.IpRanges ?? []).some((x) => x.CidrIp === ANY_IPV4)
+        : (r.Ipv6Ranges ?? []).some((x) => x.CidrIpv6 === ANY_IPV6)),
+  );
+
+/** The all-traffic rules (IPv4 and IPv6) that `rules` lacks, as one permission, or none. */
+function missingAllowAll(rules: readonly IpPermission[]): IpPermission[] {
+  const v4 = !allowsAll(rules, 'v4');
+  const v6 = !allowsAll(rules, 'v6');
+  if (!v4 && !v6) return [];
+  return [
+    {
+      IpProtocol: '-1',
+      ...(v4 ? { IpRanges: [{ CidrIp: ANY_IPV4, Description: 'Cordon isolation step 1' }] } : {}),
+      ...(v6
+        ? { Ipv6Ranges: [{ CidrIpv6: ANY_IPV6, Description: 'Cordon isolation step 1' }] }
+        : {}),
+    },
+  ];
+}
+
+const isClean = (group: IsolationGroup | undefined) =>
+  group !== undefined && group.ingress.length === 0 && group.egress.length === 0;
+
+const errorName = (error: unknown) => (error instanceof Error ? error.name : '');
+
+/**
+ * Isolates every network interface of the instance (not only the primary one)
+ * in two steps, which is what makes isolation effective on live connections.
+ *
+ * Security groups are stateful: a connection that a rule allowed is tracked,
+ * and a tracked connection keeps flowing after the rule that allowed it is
+ * removed or the interface changes groups. Moving straight to a group with no
+ * rules would leave an attacker's open session alive. A connection is not
+ * tracked when all traffic is allowed both in and out (0.0.0.0/0 and ::/0),
+ * so step 1 puts every interface in an allow-all group: its tracked flows
+ * become untracked. Step 2 then puts every interface in a group with no rules,
+ * and untracked flows stop at once. Every interface goes through step 1 before
+ * any goes to step 2. Both groups carry IPv4 and IPv6 rules (or none of
+ * either), so IPv6 traffic is isolated the same way. Connections AWS always
+ * tracks (through some load balancers, NAT and Transit Gateways) are outside
+ * what security groups can cut.
+ *
+ * Before touching an interface, its original groups are written to the
+ * interface's `cordon:original-groups` tag, so a re-run after a crash reads
+ * them from there rather than recording the allow-all group as "original".
+ */
+export function isolationContainment(ec2: EC2Client): Containment<Instance, IsolationState> {
+  /** Cordon's group of `kind` in the VPC: the existing one, or a new one tagged at creation. */
+  async function ensureGroup(
+    vpcId: string,
+    kind: IsolationKind,
+    existing: IsolationGroup | undefined,
+  ): Promise<IsolationGroup> {
+    if (existing) return existing;
+    const groupName = isolationGroupName(kind);
+    try {
+      const created = await ec2.send(
+        new CreateSecurityGroupCommand({
+          GroupName: groupName,
+          Description: DESCRIPTIONS[kind],
+          VpcId: vpcId,
+          TagSpecifications: [
+            {
+              ResourceType: 'security-group',
+              Tags: [
+                { Key: ISOLATION_TAG, Value: kind },
+                { Key: 'Name', Value: groupName },
+              ],
+            },
+          ],
+        }),
+      );
+      if (!created.GroupId) throw new UnexpectedAwsError(`CreateSecurityGroup returned no id`);
+      // A new VPC security group allows all IPv4 egress and nothing else.
+      return {
+        vpcId,
+        kind,
+        groupId: created.GroupId,
+        ingress: [],
+        egress: [{ IpProtocol: '-1', IpRanges: [{ CidrIp: ANY_IPV4 }] }],
+      };
+    } catch (error) {
+      if (errorName(error) !== 'InvalidGroup.Duplicate') throw error;
+      // Another run created it first: use that one, if it is Cordon's.
+      const raced = groupOf(await describeIsolationGroups(ec2, [vpcId]), vpcId, kind);
+      if (raced) return raced;
+      throw new UnexpectedAwsError(
+        `a security group named ${groupName} exists in ${vpcId} without the tag ${ISOLATION_TAG}=${kind}: delete it or tag it, then retry`,
+        { cause: error },
+      );
+    }
+  }
+
+  /** Sends a rule change; `tolerated` is the error a concurrent run's same change causes. */
+  async function changeRules(send: () => Promise<unknown>, tolerated: string): Promise<void> {
+    try {
+      await send();
+    } catch (error) {
+      if (errorName(error) !== tolerated) throw error;
+    }
+  }
+
+  /** The allow-all group with all traffic allowed in and out, IPv4 and IPv6. */
+  async function ensureAllowAll(group: IsolationGroup): Promise<IsolationGroup> {
+    const { groupId } = group;
+    const ingress = missingAllowAll(group.ingress);
+    const egress = missingAllowAll(group.egress);
+    if (ingress.length > 0) {
+      await changeRules(
+        () =>
+          ec2.send(
+            new AuthorizeSecurityGroupIngressCommand({ GroupId: groupId, IpPermissions: ingress }),
+          ),
+        'InvalidPermission.Duplicate',
+      );
+    }
+    if (egress.length > 0) {
+      await changeRules(
+        () =>
+          ec2.send(
+            new AuthorizeSecurityGroupEgressCommand({ GroupId: groupId, IpPermissions: egress }),
+          ),
+        'InvalidPermission.Duplicate',
+      );
+    }
+    return {
+      ...group,
+      ingress: [...group.ingress, ...ingress],
+      egress: [...group.egress, ...egress],
+    };
+  }
+
+  /** The no-traffic group with no rules at all (the default IPv4 egress rule revoked). */
+  async function ensureNoTraffic(group: IsolationGroup): Promise<IsolationGroup> {
+    const { groupId, ingress, egress } = group;
+    if (ingress.length > 0) {
+      await changeRules(
+        () =>
+          ec2.send(
+            new RevokeSecurityGroupIngressCommand({
+              GroupId: groupId,
+              IpPermissions: [...ingress],
+            }),
+          ),
+        'InvalidPermission.NotFound',
+      );
+    }
+    if (egress.length > 0) {
+      await changeRules(
+        () =>
+          ec2.send(
+            new RevokeSecurityGroupEgressCommand({ GroupId: groupId, IpPermissions: [...egress] }),
+          ),
+        'InvalidPermission.NotFound',
+      );
+    }
+    return { ...group, ingress: [], egress: [] };
+  }
+
+  const setGroups = (networkInterfaceId: string, groupId: string) =>
+    ec2.send(
+      new ModifyNetworkInterfaceAttributeCommand({
+        NetworkInterfaceId: networkInterfaceId,
+        Groups: [groupId],
+      }),
+    );
+
+  return {
+    action: ACTION,
+    target: (incident) => requireInstance(incident, ACTION),
+    targetArn: (target) => target.arn,
+    async read({ instanceId }) {
+      if (!(await instanceExists(ec2, instanceId))) return undefined;
+      const raw: NonNullable<DescribeNetworkInterfacesCommandOutput['NetworkInterfaces']> = [];
+      let token: string | undefined;
+      do {
+        const page: DescribeNetworkInterfacesCommandOutput = await ec2.send(
+          new DescribeNetworkInterfacesCommand({
+            Filters: [{ Name: 'attachment.instance-id', Values: [instanceId] }],
+            NextToken: token,
+          }),
+        );
+        raw.push(...(page.NetworkInterfaces ?? []));
+        token = page.NextToken;
+      } while (token);
+      const vpcIds = [...new Set(raw.flatMap((n) => (n.VpcId ? [n.VpcId] : [])))].sort();
+      const isolationGroups = await describeIsolationGroups(ec2, vpcIds);
+      const interfaces: InterfaceState[] = [];
+      for (const n of raw) {
+        if (!n.NetworkInterfaceId || !n.VpcId) continue;
+        const vpcId = n.VpcId;
+        const groups = (n.Groups ?? []).flatMap((g) => (g.GroupId ? [g.GroupId] : []));
+        const tag = tagValue(n.TagSet, ORIGINAL_GROUPS_TAG);
+        const isolationIds = isolationGroups.filter((g) => g.vpcId === vpcId).map((g) => g.groupId);
+        const inIsolation = groups.length > 0 && groups.every((g) => isolationIds.includes(g));
+        // Mid-isolation (a crash, a retry) the tag is the only record of the
+        // originals; otherwise the current groups are, and a tag left from an
+        // earlier, rolled-back isolation is stale.
+        const fromTag = tag === undefined ? null : tag.split(',').filter((g) => g !== '');
+        const originalGroups = inIsolation ? fromTag : groups;
+        interfaces.push({
+          networkInterfaceId: n.NetworkInterfaceId,
+          vpcId,
+          groups,
+          originalGroups,
+          originalGroupsTagged:
+            originalGroups !== null && tag !== undefined && tag === originalGroups.join(','),
+          hasIpv6: (n.Ipv6Addresses?.length ?? 0) > 0 || (n.Ipv6Prefixes?.length ?? 0) > 0,
+        });
+      }
+      interfaces.sort((a, b) => a.networkInterfaceId.localeCompare(b.networkInterfaceId));
+      return { instanceId, interfaces, isolationGroups };
+    },
+    isContained: (state) =>
+      state.interfaces.every((i) => {
+        const noTraffic = groupOf(state.isolationGroups, i.vpcId, 'no-traffic');
+        return (
+          noTraffic !== undefined && isClean(noTraffic) && sameGroups(i.groups, [noTraffic.groupId])
+        );
+      }),
+    describe(target, state) {
+      const n = state.interfaces.length;
+      return `isolate ${n} network interface${n === 1 ? '' : 's'} of instance ${target.instanceId}: the allow-all group first (tracked connections become untracked), then the no-traffic group (IPv4 and IPv6)`;
+    },
+    async apply(_target, state) {
+      // (a) The two groups of every VPC the instance has an interface in.
+      const groups: IsolationGroup[] = [];
+      for (const vpcId of [...new Set(state.interfaces.map((i) => i.vpcId))]) {
+        const allowAll = await ensureGroup(
+          vpcId,
+          'allow-all',
+          groupOf(state.isolationGroups, vpcId, 'allow-all'),
+        );
+        groups.push(await ensureAllowAll(allowAll));
+        const noTraffic = await ensureGroup(
+          vpcId,
+          'no-traffic',
+          groupOf(state.isolationGroups, vpcId, 'no-traffic'),
+        );
+        groups.push(isClean(noTraffic) ? noTraffic : await ensureNoTraffic(noTraffic));
+      }
+      const groupIdOf = (vpcId: string, kind: IsolationKind): string => {
+        const group = groupOf(groups, vpcId, kind);
+        if (!group) throw new UnexpectedAwsError(`no ${kind} isolation group for ${vpcId}`);
+        return group.groupId;
+      };
+      const pending = state.interfaces.filter(
+        (i) => !sameGroups(i.groups, [groupIdOf(i.vpcId, 'no-traffic')]),
+      );
+      // (b) Record each interface's original groups before changing them.
+      for (const i of pending) {
+        if (i.originalGroupsTagged || i.originalGroups === null) continue;
+        await ec2.send(
+          new CreateTagsCommand({
+            Resources: [i.networkInterfaceId],
+            Tags: [{ Key: ORIGINAL_GROUPS_TAG, Value: i.originalGroups.join(',') }],
+          }),
+        );
+      }
+      // (c) Step 1 on every interface: allow-all, so tracked flows become untracked.
+      for (const i of pending) {
+        const allowAll = groupIdOf(i.vpcId, 'allow-all');
+        if (!sameGroups(i.groups, [allowAll])) await setGroups(i.networkInterfaceId, allowAll);
+      }
+      // (d) Step 2 on every interface: no-traffic.
+      for (const i of pending) {
+        await setGroups(i.networkInterfaceId, groupIdOf(i.vpcId, 'no-traffic'));
+      }
+      return {
+        ...state,
+        isolationGroups: groups,
+        interfaces: state.interfaces.map((i) => ({
+          ...i,
+          groups: [groupIdOf(i.vpcId, 'no-traffic')],
+          originalGroupsTagged: i.originalGroups !== null,
+        })),
+      };
+    },
+  };
+}
+
+export function isolateNetwork(
+  input: ActionInput,
+  deps: IsolateNetworkDeps,
+): Promise<ActionResult> {
+  return runContainment(input, isolationContainment(deps.ec2), deps);
+}

@@ -1,0 +1,253 @@
+import {
+  CreateSnapshotCommand,
+  CreateTagsCommand,
+  DescribeInstanceAttributeCommand,
+  DescribeInstancesCommand,
+  DescribeSnapshotsCommand,
+  type DescribeSnapshotsCommandOutput,
+  type EC2Client,
+  type Instance as Ec2Instance,
+  ModifyInstanceAttributeCommand,
+} from '@aws-sdk/client-ec2';
+import { type Containment, type ContainmentDeps, runContainment } from '../shared/action.js';
+import { INCIDENT_TAG, INSTANCE_TAG, tagValue, VOLUME_TAG } from '../shared/ec2-tags.js';
+import { isNotFound } from '../shared/errors.js';
+import {
+  type ActionInput,
+  type ActionResult,
+  type Instance,
+  requireInstance,
+} from '../shared/incident.js';
+
+/** One EBS volume of the instance, as preserve-evidence sees and leaves it. */
+export interface EvidenceVolume {
+  readonly deviceName: string;
+  readonly volumeId: string;
+  readonly deleteOnTermination: boolean;
+  /** Cordon's snapshot of the volume for this incident, or null while there is none. */
+  readonly snapshotId: string | null;
+}
+
+/** What the ledger records before and after: enough to undo every setting. */
+export interface EvidenceState {
+  readonly instanceId: string;
+  /** `ebs` or `instance-store`: an instance-store root cannot stop on shutdown. */
+  readonly rootDeviceType: string;
+  /** The instance carries `cordon:incident` = this incident. */
+  readonly tagged: boolean;
+  readonly terminationProtection: boolean;
+  readonly shutdownBehavior: string;
+  readonly networkInterfaceIds: readonly string[];
+  readonly volumes: readonly EvidenceVolume[];
+}
+
+export interface EvidenceTarget {
+  readonly instance: Instance;
+  readonly incidentId: string;
+}
+
+export interface PreserveEvidenceDeps extends ContainmentDeps {
+  readonly ec2: EC2Client;
+}
+
+const ACTION = 'preserve-evidence';
+
+/** The instance as EC2 reports it, or undefined when it is gone or terminated. */
+async function describeLiveInstance(
+  ec2: EC2Client,
+  instanceId: string,
+): Promise<Ec2Instance | undefined> {
+  try {
+    const out = await ec2.send(new DescribeInstancesCommand({ InstanceIds: [instanceId] }));
+    const found = out.Reservations?.flatMap((r) => r.Instances ?? []).find(
+      (i) => i.InstanceId === instanceId,
+    );
+    return found?.State?.Name === 'terminated' ? undefined : found;
+  } catch (error) {
+    if (isNotFound(error)) return undefined;
+    throw error;
+  }
+}
+
+/** Cordon's snapshots for this incident, by volume id; failed snapshots do not count. */
+async function incidentSnapshots(ec2: EC2Client, incidentId: string): Promise<Map<string, string>> {
+  const byVolume = new Map<string, string>();
+  let token: string | undefined;
+  do {
+    const page: DescribeSnapshotsCommandOutput = await ec2.send(
+      new DescribeSnapshotsCommand({
+        OwnerIds: ['self'],
+        Filters: [{ Name: `tag:${INCIDENT_TAG}`, Values: [incidentId] }],
+        NextToken: token,
+      }),
+    );
+    for (const snapshot of page.Snapshots ?? []) {
+      const volumeId = tagValue(snapshot.Tags, VOLUME_TAG) ?? snapshot.VolumeId;
+      if (volumeId && snapshot.SnapshotId && snapshot.State !== 'error') {
+        byVolume.set(volumeId, snapshot.SnapshotId);
+      }
+    }
+    token = page.NextToken;
+  } while (token);
+  return byVolume;
+}
+
+const canStopOnShutdown = (state: EvidenceState) => state.rootDeviceType !== 'instance-store';
+const shutdownPreserved = (state: EvidenceState) =>
+  state.shutdownBehavior === 'stop' || !canStopOnShutdown(state);
+
+/**
+ * Keeps the evidence of an instance without changing what the workload does:
+ * tags it (and its interfaces and volumes) with the incident, turns on
+ * termination protection, makes an OS shutdown stop rather than terminate,
+ * keeps every EBS volume on termination, and snapshots every volume once per
+ * incident. Each change is made only when needed, so a retry repeats nothing.
+ */
+export function evidenceContainment(ec2: EC2Client): Containment<EvidenceTarget, EvidenceState> {
+  return {
+    action: ACTION,
+    target: (incident) => ({
+      instance: requireInstance(incident, ACTION),
+      incidentId: incident.incidentId,
+    }),
+    targetArn: (target) => target.instance.arn,
+    async read({ instance: { instanceId }, incidentId }) {
+      const instance = await describeLiveInstance(ec2, instanceId);
+      if (instance === undefined) return undefined;
+      const termination = await ec2.send(
+        new DescribeInstanceAttributeCommand({
+          InstanceId: instanceId,
+          Attribute: 'disableApiTermination',
+        }),
+      );
+      const shutdown = await ec2.send(
+        new DescribeInstanceAttributeCommand({
+          InstanceId: instanceId,
+          Attribute: 'instanceInitiatedShutdownBehavior',
+        }),
+      );
+      const snapshots = await incidentSnapshots(ec2, incidentId);
+      const volumes: EvidenceVolume[] = [];
+      for (const mapping of instance.BlockDeviceMappings ?? []) {
+        const volumeId = mapping.Ebs?.VolumeId;
+        if (!mapping.DeviceName || !volumeId) continue;
+        volumes.push({
+          deviceName: mapping.DeviceName,
+          volumeId,
+          deleteOnTermination: mapping.Ebs?.DeleteOnTermination ?? false,
+          snapshotId: snapshots.get(volumeId) ?? null,
+        });
+      }
+      return {
+        instanceId,
+        rootDeviceType: instance.RootDeviceType ?? 'ebs',
+        tagged: tagValue(instance.Tags, INCIDENT_TAG) === incidentId,
+        terminationProtection: termination.DisableApiTermination?.Value ?? false,
+        shutdownBehavior: shutdown.InstanceInitiatedShutdownBehavior?.Value ?? 'unknown',
+        networkInterfaceIds: (instance.NetworkInterfaces ?? []).flatMap((n) =>
+          n.NetworkInterfaceId ? [n.NetworkInterfaceId] : [],
+        ),
+        volumes,
+      };
+    },
+    isContained: (state) =>
+      state.tagged &&
+      state.terminationProtection &&
+      shutdownPreserved(state) &&
+      state.volumes.every((v) => !v.deleteOnTermination && v.snapshotId !== null),
+    describe(target, state) {
+      const n = state.volumes.length;
+      const shutdown = canStopOnShutdown(state)
+        ? 'stop on shutdown'
+        : 'no stop on shutdown (instance-store root)';
+      return `preserve evidence of instance ${target.instance.instanceId}: termination protection, ${shutdown}, keep ${n} volume${n === 1 ? '' : 's'}, snapshot them`;
+    },
+    async apply({ instance: { instanceId }, incidentId }, state) {
+      const toSnapshot = state.volumes.filter((v) => v.snapshotId === null);
+      // (a) The incident tag first: the calls after it are authorised by it. It
+      // is written again when a volume still needs its snapshot, because a
+      // volume attached after the first run does not carry it yet.
+      if (!state.tagged || toSnapshot.length > 0) {
+        await ec2.send(
+          new CreateTagsCommand({
+            Resources: [
+              instanceId,
+              ...state.networkInterfaceIds,
+              ...state.volumes.map((v) => v.volumeId),
+            ],
+            Tags: [{ Key: INCIDENT_TAG, Value: incidentId }],
+          }),
+        );
+      }
+      // (b), (c), (d): one attribute per ModifyInstanceAttribute call, as EC2 requires.
+      if (!state.terminationProtection) {
+        await ec2.send(
+          new ModifyInstanceAttributeCommand({
+            InstanceId: instanceId,
+            DisableApiTermination: { Value: true },
+          }),
+        );
+      }
+      if (!shutdownPreserved(state)) {
+        await ec2.send(
+          new ModifyInstanceAttributeCommand({
+            InstanceId: instanceId,
+            InstanceInitiatedShutdownBehavior: { Value: 'stop' },
+          }),
+        );
+      }
+      const toKeep = state.volumes.filter((v) => v.deleteOnTermination);
+      if (toKeep.length > 0) {
+        await ec2.send(
+          new ModifyInstanceAttributeCommand({
+            InstanceId: instanceId,
+            BlockDeviceMappings: toKeep.map((v) => ({
+              DeviceName: v.deviceName,
+              Ebs: { DeleteOnTermination: false },
+            })),
+          }),
+        );
+      }
+      // (e) Snapshots last, one per volume still without one for this incident.
+      // Each is tagged at creation, so a retry after a partial run finds it.
+      const snapshotIds = new Map<string, string>();
+      for (const volume of toSnapshot) {
+        const created = await ec2.send(
+          new CreateSnapshotCommand({
+            VolumeId: volume.volumeId,
+            Description: `Cordon evidence for incident ${incidentId}: ${volume.volumeId} (${volume.deviceName}) of ${instanceId}`,
+            TagSpecifications: [
+              {
+                ResourceType: 'snapshot',
+                Tags: [
+                  { Key: INCIDENT_TAG, Value: incidentId },
+                  { Key: INSTANCE_TAG, Value: instanceId },
+                  { Key: VOLUME_TAG, Value: volume.volumeId },
+                ],
+              },
+            ],
+          }),
+        );
+        if (created.SnapshotId) snapshotIds.set(volume.volumeId, created.SnapshotId);
+      }
+      return {
+        ...state,
+        tagged: true,
+        terminationProtection: true,
+        shutdownBehavior: canStopOnShutdown(state) ? 'stop' : state.shutdownBehavior,
+        volumes: state.volumes.map((v) => ({
+          ...v,
+          deleteOnTermination: false,
+          snapshotId: v.snapshotId ?? snapshotIds.get(v.volumeId) ?? null,
+        })),
+      };
+    },
+  };
+}
+
+export function preserveEvidence(
+  input: ActionInput,
+  deps: PreserveEvidenceDeps,
+): Promise<ActionResult> {
+  return runContainment(input, evidenceContainment(deps.ec2), deps);
+}

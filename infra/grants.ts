@@ -1,0 +1,249 @@
+import { ArnFormat, Stack, Validations } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import type { ActionName } from '../functions/shared/catalog.js';
+import { INCIDENT_TAG, ISOLATION_TAG, ORIGINAL_GROUPS_TAG } from '../functions/shared/ec2-tags.js';
+import { CORDON_ROLE_PATH } from '../functions/shared/runtime-config.js';
+import type { ActionFunction } from './constructs/action-function.js';
+
+type Functions = Readonly<Record<ActionName, ActionFunction>>;
+
+/**
+ * Exactly the calls each function makes, scoped as narrowly as IAM allows:
+ * to this account's resources, and for EC2 to resources carrying Cordon's
+ * tags. Every `*` that IAM forces on us is acknowledged with its reason.
+ */
+export function grantActions(
+  fns: Functions,
+  notifications: { grantPublish(g: iam.IGrantable): unknown },
+): void {
+  const scope = new Scoper(Stack.of(fns.triage));
+  grantIamCredentials(fns, scope);
+  grantEc2Instance(fns, scope);
+  scope.allow(fns['update-finding'], ['securityhub:BatchUpdateFindings'], [scope.securityHubHub()]);
+  notifications.grantPublish(fns.notify.role);
+  notifications.grantPublish(fns['request-approval'].role);
+}
+
+function grantIamCredentials(fns: Functions, s: Scoper): void {
+  const users = s.iam('user');
+  const roles = s.iam('role');
+  // Triage verifies the principal the finding names and reads its tags.
+  s.allow(fns.triage, ['iam:GetUser'], [users]);
+  s.allow(fns.triage, ['iam:GetRole'], [roles]);
+  s.allow(fns.triage, ['iam:GetInstanceProfile'], [s.iam('instance-profile')]);
+
+  s.allow(fns['disable-access-key'], ['iam:ListAccessKeys', 'iam:UpdateAccessKey'], [users]);
+  s.allow(
+    fns['revoke-sessions'],
+    ['iam:GetUser', 'iam:GetUserPolicy', 'iam:PutUserPolicy'],
+    [users],
+  );
+  s.allow(
+    fns['revoke-sessions'],
+    ['iam:GetRole', 'iam:GetRolePolicy', 'iam:PutRolePolicy'],
+    [roles],
+  );
+  // Defence in depth: whatever triage decides, this role cannot lock out Cordon itself.
+  fns['revoke-sessions'].allow(
+    new iam.PolicyStatement({
+      effect: iam.Effect.DENY,
+      actions: ['iam:PutRolePolicy'],
+      resources: [s.iam('role', `${CORDON_ROLE_PATH.slice(1)}*`)],
+    }),
+  );
+  s.allow(
+    fns['quarantine-user'],
+    [
+      'iam:GetUser',
+      'iam:GetUserPolicy',
+      'iam:PutUserPolicy',
+      'iam:GetLoginProfile',
+      'iam:DeleteLoginProfile',
+    ],
+    [users],
+  );
+}
+
+const TAGGED_BY_INCIDENT = { StringLike: { [`aws:ResourceTag/${INCIDENT_TAG}`]: 'inc-*' } };
+const ISOLATION_GROUP = {
+  StringEquals: { [`aws:ResourceTag/${ISOLATION_TAG}`]: ['allow-all', 'no-traffic'] },
+};
+const onlyTagKeys = (...keys: string[]) => ({
+  'ForAllValues:StringEquals': { 'aws:TagKeys': keys },
+});
+
+function grantEc2Instance(fns: Functions, s: Scoper): void {
+  const instances = s.ec2('instance');
+  const interfaces = s.ec2('network-interface');
+  const volumes = s.ec2('volume');
+  const groups = s.ec2('security-group');
+
+  // Reads: EC2 and Auto Scaling Describe calls support no resource-level permissions.
+  s.describe(fns.triage, ['ec2:DescribeInstances', 'ec2:DescribeIamInstanceProfileAssociations']);
+  for (const fn of [
+    fns['preserve-evidence'],
+    fns['isolate-network'],
+    fns['detach-instance-profile'],
+    fns['detach-from-asg'],
+  ]) {
+    s.describe(fn, ['ec2:DescribeInstances']);
+  }
+
+  // preserve-evidence: tag first (only Cordon's incident tag), then every
+  // change is authorised by that tag.
+  const evidence = fns['preserve-evidence'];
+  s.describe(evidence, ['ec2:DescribeSnapshots']);
+  s.allow(evidence, ['ec2:DescribeInstanceAttribute'], [instances]);
+  s.allow(
+    evidence,
+    ['ec2:CreateTags'],
+    [instances, interfaces, volumes],
+    onlyTagKeys(INCIDENT_TAG),
+  );
+  s.allow(evidence, ['ec2:ModifyInstanceAttribute'], [instances, volumes], TAGGED_BY_INCIDENT);
+  s.allow(evidence, ['ec2:CreateSnapshot'], [volumes], TAGGED_BY_INCIDENT);
+  s.allow(evidence, ['ec2:CreateSnapshot'], [s.ec2('snapshot', '*', '')], {
+    StringLike: { [`aws:RequestTag/${INCIDENT_TAG}`]: 'inc-*' },
+  });
+  s.allow(evidence, ['ec2:CreateTags'], [s.ec2('snapshot', '*', '')], {
+    StringEquals: { 'ec2:CreateAction': 'CreateSnapshot' },
+  });
+
+  // isolate-network: may create and edit only Cordon's isolation groups, and
+  // attach only those groups, only to interfaces tagged with an incident.
+  const isolate = fns['isolate-network'];
+  s.describe(isolate, ['ec2:DescribeNetworkInterfaces', 'ec2:DescribeSecurityGroups']);
+  s.allow(isolate, ['ec2:CreateSecurityGroup'], [groups], {
+    StringEquals: { [`aws:RequestTag/${ISOLATION_TAG}`]: ['allow-all', 'no-traffic'] },
+  });
+  s.allow(isolate, ['ec2:CreateSecurityGroup'], [s.ec2('vpc')]);
+  s.allow(isolate, ['ec2:CreateTags'], [groups], {
+    StringEquals: { 'ec2:CreateAction': 'CreateSecurityGroup' },
+  });
+  s.allow(isolate, ['ec2:CreateTags'], [interfaces, instances], {
+    ...TAGGED_BY_INCIDENT,
+    ...onlyTagKeys(ORIGINAL_GROUPS_TAG),
+  });
+  s.allow(
+    isolate,
+    [
+      'ec2:AuthorizeSecurityGroupIngress',
+      'ec2:AuthorizeSecurityGroupEgress',
+      'ec2:RevokeSecurityGroupEgress',
+    ],
+    [groups],
+    ISOLATION_GROUP,
+  );
+  s.allow(
+    isolate,
+    ['ec2:AuthorizeSecurityGroupIngress', 'ec2:AuthorizeSecurityGroupEgress'],
+    [s.ec2('security-group-rule')],
+  );
+  s.allow(
+    isolate,
+    ['ec2:ModifyNetworkInterfaceAttribute'],
+    [interfaces, instances],
+    TAGGED_BY_INCIDENT,
+  );
+  s.allow(isolate, ['ec2:ModifyNetworkInterfaceAttribute'], [groups], ISOLATION_GROUP);
+  // Subnets cannot carry Cordon's tag; the interface statement above still gates the call.
+  s.allow(isolate, ['ec2:ModifyNetworkInterfaceAttribute'], [s.ec2('subnet')]);
+
+  const profile = fns['detach-instance-profile'];
+  s.describe(profile, ['ec2:DescribeIamInstanceProfileAssociations']);
+  s.allow(profile, ['ec2:DisassociateIamInstanceProfile'], [instances], TAGGED_BY_INCIDENT);
+
+  const asg = fns['detach-from-asg'];
+  s.describe(asg, [
+    'autoscaling:DescribeAutoScalingInstances',
+    'autoscaling:DescribeAutoScalingGroups',
+  ]);
+  s.allow(asg, ['autoscaling:DetachInstances'], [s.autoScalingGroups()]);
+}
+
+/** Builds this account's ARNs and acknowledges the `*` in each for cdk-nag. */
+class Scoper {
+  constructor(private readonly stack: Stack) {}
+
+  allow(
+    fn: ActionFunction,
+    actions: string[],
+    resources: string[],
+    conditions?: Record<string, unknown>,
+  ) {
+    fn.allow(
+      new iam.PolicyStatement({ actions, resources, ...(conditions ? { conditions } : {}) }),
+    );
+    for (const resource of resources) {
+      if (!resource.endsWith('*')) continue;
+      Validations.of(fn.role).acknowledge({
+        id: `AwsSolutions-IAM5[Resource::${this.nagForm(resource)}]`,
+        reason: conditions
+          ? 'The target is only known at run time, from a validated finding; scoped to this account and gated by the conditions on Cordon tags'
+          : 'The target is only known at run time, from a validated finding; scoped to this account',
+      });
+    }
+  }
+
+  /** Calls that support no resource-level permissions. */
+  describe(fn: ActionFunction, actions: string[]) {
+    fn.allow(new iam.PolicyStatement({ actions, resources: ['*'] }));
+    Validations.of(fn.role).acknowledge({
+      id: 'AwsSolutions-IAM5[Resource::*]',
+      reason: 'Describe calls and X-Ray support no resource-level permissions (read only)',
+    });
+  }
+
+  iam(resource: string, name = '*'): string {
+    return this.stack.formatArn({
+      service: 'iam',
+      region: '',
+      resource,
+      resourceName: name,
+      arnFormat: ArnFormat.SLASH_RESOURCE_NAME,
+    });
+  }
+
+  ec2(resource: string, name = '*', account?: string): string {
+    return this.stack.formatArn({
+      service: 'ec2',
+      resource,
+      resourceName: name,
+      arnFormat: ArnFormat.SLASH_RESOURCE_NAME,
+      ...(account !== undefined ? { account } : {}),
+    });
+  }
+
+  autoScalingGroups(): string {
+    return this.stack.formatArn({
+      service: 'autoscaling',
+      resource: 'autoScalingGroup',
+      resourceName: '*:autoScalingGroupName/*',
+      arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+    });
+  }
+
+  securityHubHub(): string {
+    return this.stack.formatArn({
+      service: 'securityhub',
+      resource: 'hub',
+      resourceName: 'default',
+    });
+  }
+
+  /** The resource as cdk-nag names it in a finding id: intrinsics as `<Ref>`. */
+  private nagForm(arn: string): string {
+    const render = (value: unknown): string => {
+      if (typeof value === 'string') return value;
+      if (value && typeof value === 'object') {
+        const [key, arg] = Object.entries(value)[0] ?? [];
+        if (key === 'Ref' && typeof arg === 'string') return `<${arg}>`;
+        if (key === 'Fn::Join' && Array.isArray(arg) && Array.isArray(arg[1])) {
+          return arg[1].map(render).join(String(arg[0]));
+        }
+      }
+      return JSON.stringify(value);
+    };
+    return render(this.stack.resolve(arn));
+  }
+}
