@@ -6,6 +6,7 @@ import {
 } from '@aws-sdk/client-auto-scaling';
 import { DescribeInstancesCommand, type EC2Client } from '@aws-sdk/client-ec2';
 import { type Containment, type ContainmentDeps, runContainment } from '../shared/action.js';
+import { instanceExists } from '../shared/ec2.js';
 import { CordonError, isNotFound } from '../shared/errors.js';
 import {
   type ActionInput,
@@ -53,19 +54,6 @@ const BELOW_MINIMUM = /min-?size|minimum/i;
 
 function belowMinimum(instanceId: string, group: string, desired: number, min: number) {
   return `cannot detach ${instanceId} from Auto Scaling group ${group} without a replacement: its desired capacity (${desired}) would fall below its minimum size (${min}). Lower the group's minimum size to ${Math.max(0, desired - 1)} or less (aws autoscaling update-auto-scaling-group --auto-scaling-group-name ${group} --min-size ${Math.max(0, desired - 1)}), then retry this step`;
-}
-
-async function instanceExists(ec2: EC2Client, instanceId: string): Promise<boolean> {
-  try {
-    const out = await ec2.send(new DescribeInstancesCommand({ InstanceIds: [instanceId] }));
-    const found = out.Reservations?.flatMap((r) => r.Instances ?? []).find(
-      (i) => i.InstanceId === instanceId,
-    );
-    return found !== undefined && found.State?.Name !== 'terminated';
-  } catch (error) {
-    if (isNotFound(error)) return false;
-    throw error;
-  }
 }
 
 /**

@@ -5,6 +5,7 @@ import {
   type EC2Client,
 } from '@aws-sdk/client-ec2';
 import { type Containment, type ContainmentDeps, runContainment } from '../shared/action.js';
+import { instanceExists } from '../shared/ec2.js';
 import { isNotFound } from '../shared/errors.js';
 import {
   type ActionInput,
@@ -33,19 +34,6 @@ export interface DetachInstanceProfileDeps extends ContainmentDeps {
 }
 
 const ACTION = 'detach-instance-profile';
-
-async function instanceExists(ec2: EC2Client, instanceId: string): Promise<boolean> {
-  try {
-    const out = await ec2.send(new DescribeInstancesCommand({ InstanceIds: [instanceId] }));
-    const found = out.Reservations?.flatMap((r) => r.Instances ?? []).find(
-      (i) => i.InstanceId === instanceId,
-    );
-    return found !== undefined && found.State?.Name !== 'terminated';
-  } catch (error) {
-    if (isNotFound(error)) return false;
-    throw error;
-  }
-}
 
 /**
  * Disassociates the instance profile, so the instance metadata service stops

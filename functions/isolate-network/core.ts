@@ -15,6 +15,7 @@ import {
   RevokeSecurityGroupIngressCommand,
 } from '@aws-sdk/client-ec2';
 import { type Containment, type ContainmentDeps, runContainment } from '../shared/action.js';
+import { instanceExists } from '../shared/ec2.js';
 import {
   ISOLATION_KINDS,
   ISOLATION_TAG,
@@ -82,19 +83,6 @@ const DESCRIPTIONS: Record<IsolationKind, string> = {
     'Cordon isolation, step 1: allows all traffic so tracked connections become untracked',
   'no-traffic': 'Cordon isolation, step 2: no rules, no traffic in or out',
 };
-
-async function instanceExists(ec2: EC2Client, instanceId: string): Promise<boolean> {
-  try {
-    const out = await ec2.send(new DescribeInstancesCommand({ InstanceIds: [instanceId] }));
-    const found = out.Reservations?.flatMap((r) => r.Instances ?? []).find(
-      (i) => i.InstanceId === instanceId,
-    );
-    return found !== undefined && found.State?.Name !== 'terminated';
-  } catch (error) {
-    if (isNotFound(error)) return false;
-    throw error;
-  }
-}
 
 const isKind = (value: string | undefined): value is IsolationKind =>
   ISOLATION_KINDS.some((k) => k === value);

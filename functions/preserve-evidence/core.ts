@@ -10,6 +10,7 @@ import {
   ModifyInstanceAttributeCommand,
 } from '@aws-sdk/client-ec2';
 import { type Containment, type ContainmentDeps, runContainment } from '../shared/action.js';
+import { describeLiveInstance } from '../shared/ec2.js';
 import { INCIDENT_TAG, INSTANCE_TAG, tagValue, VOLUME_TAG } from '../shared/ec2-tags.js';
 import { isNotFound } from '../shared/errors.js';
 import {
@@ -51,23 +52,6 @@ export interface PreserveEvidenceDeps extends ContainmentDeps {
 }
 
 const ACTION = 'preserve-evidence';
-
-/** The instance as EC2 reports it, or undefined when it is gone or terminated. */
-async function describeLiveInstance(
-  ec2: EC2Client,
-  instanceId: string,
-): Promise<Ec2Instance | undefined> {
-  try {
-    const out = await ec2.send(new DescribeInstancesCommand({ InstanceIds: [instanceId] }));
-    const found = out.Reservations?.flatMap((r) => r.Instances ?? []).find(
-      (i) => i.InstanceId === instanceId,
-    );
-    return found?.State?.Name === 'terminated' ? undefined : found;
-  } catch (error) {
-    if (isNotFound(error)) return undefined;
-    throw error;
-  }
-}
 
 /** Cordon's snapshots for this incident, by volume id; failed snapshots do not count. */
 async function incidentSnapshots(ec2: EC2Client, incidentId: string): Promise<Map<string, string>> {
