@@ -1,3 +1,4 @@
+import type * as events from 'aws-cdk-lib/aws-events';
 import type { RuntimeConfig } from '../../functions/shared/runtime-config.js';
 import type { PlaybookTrigger } from './playbook.js';
 
@@ -7,87 +8,82 @@ export const IAM_SECURITY_HUB_TYPES = ['AwsIamAccessKey', 'AwsIamUser', 'AwsIamR
 type Thresholds = Pick<RuntimeConfig, 'severityThreshold' | 'securityHubSeverityLabels'>;
 
 /**
- * The rules for iam-credentials. Severity is filtered here, in the pattern,
- * so a finding below the threshold costs nothing; triage checks it again
- * (EventBridge matches array fields element by element, not per finding).
+ * Severity is filtered in the patterns, so a finding below the threshold
+ * costs nothing; triage checks everything again (EventBridge matches array
+ * fields element by element, not per finding).
  */
+function guardDutyTrigger(
+  config: Thresholds,
+  description: string,
+  resource: Record<string, unknown>,
+): PlaybookTrigger {
+  return {
+    id: 'GuardDutyRule',
+    description,
+    eventPattern: {
+      source: ['aws.guardduty'],
+      detailType: ['GuardDuty Finding'],
+      detail: { resource, severity: [{ numeric: ['>=', config.severityThreshold] }] },
+    },
+  };
+}
+
+/**
+ * New, active findings on `types`, except those GuardDuty imported: they come
+ * through the GuardDuty rule, so one finding never runs twice. Cordon's own
+ * workflow updates (NOTIFIED, RESOLVED) do not match, so they never loop.
+ */
+function securityHubTrigger(
+  config: Thresholds,
+  description: string,
+  types: readonly string[],
+): PlaybookTrigger {
+  const eventPattern: events.EventPattern = {
+    source: ['aws.securityhub'],
+    detailType: ['Security Hub Findings - Imported'],
+    detail: {
+      findings: {
+        Workflow: { Status: ['NEW'] },
+        RecordState: ['ACTIVE'],
+        Severity: { Label: [...config.securityHubSeverityLabels] },
+        Resources: { Type: [...types] },
+        ProductName: [{ 'anything-but': ['GuardDuty'] }],
+      },
+    },
+  };
+  return { id: 'SecurityHubRule', description, eventPattern };
+}
+
 export function iamCredentialsTriggers(config: Thresholds): PlaybookTrigger[] {
   return [
-    {
-      id: 'GuardDutyRule',
-      description: 'GuardDuty findings on access keys (IAM users, assumed roles, root)',
-      eventPattern: {
-        source: ['aws.guardduty'],
-        detailType: ['GuardDuty Finding'],
-        detail: {
-          // Only principal types the playbook can contain; others (federated
-          // users, AWS services) would only fail in triage.
-          resource: {
-            resourceType: ['AccessKey'],
-            accessKeyDetails: { userType: ['IAMUser', 'AssumedRole', 'Root'] },
-          },
-          severity: [{ numeric: ['>=', config.severityThreshold] }],
-        },
-      },
-    },
-    {
-      id: 'SecurityHubRule',
-      description:
-        'New, active Security Hub findings on IAM resources, except those from GuardDuty',
-      eventPattern: {
-        source: ['aws.securityhub'],
-        detailType: ['Security Hub Findings - Imported'],
-        detail: {
-          findings: {
-            Workflow: { Status: ['NEW'] },
-            RecordState: ['ACTIVE'],
-            Severity: { Label: [...config.securityHubSeverityLabels] },
-            Resources: { Type: IAM_SECURITY_HUB_TYPES },
-            // GuardDuty findings arrive through the GuardDuty rule; one finding never runs twice.
-            ProductName: [{ 'anything-but': ['GuardDuty'] }],
-          },
-        },
-      },
-    },
+    guardDutyTrigger(config, 'GuardDuty findings on access keys (IAM users, assumed roles, root)', {
+      resourceType: ['AccessKey'],
+      // Only principal types the playbook can contain; others (federated
+      // users, AWS services) would only fail in triage.
+      accessKeyDetails: { userType: ['IAMUser', 'AssumedRole', 'Root'] },
+    }),
+    securityHubTrigger(
+      config,
+      'New, active Security Hub findings on IAM resources, except those from GuardDuty',
+      IAM_SECURITY_HUB_TYPES,
+    ),
   ];
 }
 
 /**
- * The rules for ec2-instance: GuardDuty findings on instances (Backdoor,
- * CryptoCurrency, Trojan, UnauthorizedAccess, Impact, Execution... :EC2/*)
- * and Security Hub findings on AwsEc2Instance, at or above the threshold.
+ * GuardDuty findings on instances (Backdoor, CryptoCurrency, Trojan,
+ * UnauthorizedAccess, Impact, Execution... :EC2/*) and Security Hub findings
+ * on AwsEc2Instance.
  */
 export function ec2InstanceTriggers(config: Thresholds): PlaybookTrigger[] {
   return [
-    {
-      id: 'GuardDutyRule',
-      description: 'GuardDuty findings on EC2 instances',
-      eventPattern: {
-        source: ['aws.guardduty'],
-        detailType: ['GuardDuty Finding'],
-        detail: {
-          resource: { resourceType: ['Instance'] },
-          severity: [{ numeric: ['>=', config.severityThreshold] }],
-        },
-      },
-    },
-    {
-      id: 'SecurityHubRule',
-      description:
-        'New, active Security Hub findings on EC2 instances, except those from GuardDuty',
-      eventPattern: {
-        source: ['aws.securityhub'],
-        detailType: ['Security Hub Findings - Imported'],
-        detail: {
-          findings: {
-            Workflow: { Status: ['NEW'] },
-            RecordState: ['ACTIVE'],
-            Severity: { Label: [...config.securityHubSeverityLabels] },
-            Resources: { Type: ['AwsEc2Instance'] },
-            ProductName: [{ 'anything-but': ['GuardDuty'] }],
-          },
-        },
-      },
-    },
+    guardDutyTrigger(config, 'GuardDuty findings on EC2 instances', {
+      resourceType: ['Instance'],
+    }),
+    securityHubTrigger(
+      config,
+      'New, active Security Hub findings on EC2 instances, except those from GuardDuty',
+      ['AwsEc2Instance'],
+    ),
   ];
 }
