@@ -7,11 +7,14 @@ import {
   type RequestApprovalInput,
   requestApproval,
 } from '../../../functions/request-approval/core.js';
+import { requireInstance } from '../../../functions/shared/incident.js';
 import {
   ACTOR,
   awsError,
   EXECUTION_ARN,
+  ec2Incident,
   fakeLedger,
+  INSTANCE_PROFILE_ARN,
   incident,
   ROLE_ARN,
   roleIncident,
@@ -150,5 +153,31 @@ describe('request-approval', () => {
     // Assert
     expect(error).toMatchObject({ name: 'Cordon.Throttled', retryable: true });
     expect(String(error instanceof Error ? error.message : error)).not.toContain(TOKEN);
+  });
+
+  it('tells responders that isolation hits the Auto Scaling group, the network and the profile', async () => {
+    const base = ec2Incident();
+    const ec2 = {
+      ...base,
+      instance: { ...requireInstance(base, 'test'), autoScalingGroup: 'web-workers' },
+    };
+
+    await requestApproval(input({ incident: ec2, step: 'isolate' }), deps());
+
+    const { Message } = published();
+    expect(Message).toContain('leaves Auto Scaling group "web-workers"');
+    expect(Message).toContain('every network interface is isolated');
+    expect(Message).toContain(`instance profile "${INSTANCE_PROFILE_ARN}" is detached`);
+  });
+
+  it("says how many other instances lose their credentials when the instance role's sessions are revoked", async () => {
+    const base = ec2Incident();
+    const ec2 = { ...base, instance: { ...requireInstance(base, 'test'), profileSharedWith: 14 } };
+
+    await requestApproval(input({ incident: ec2, step: 'revokeInstanceRoleSessions' }), deps());
+
+    expect(published().Message).toContain(
+      'and on 14 other instances using the same instance profile',
+    );
   });
 });
