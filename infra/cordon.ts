@@ -1,7 +1,13 @@
 import { Duration, Stack, Validations } from 'aws-cdk-lib';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { Construct } from 'constructs';
-import { type ActionName, byAction, PLAYBOOK_NAMES } from '../functions/shared/catalog.js';
+import {
+  type ActionName,
+  actionsOfPlaybook,
+  byAction,
+  PLAYBOOK_NAMES,
+  type PlaybookName,
+} from '../functions/shared/catalog.js';
 import { ENV, type RuntimeConfig } from '../functions/shared/runtime-config.js';
 import { ec2InstanceDefinition } from '../state-machines/ec2-instance.js';
 import { iamCredentialsDefinition } from '../state-machines/iam-credentials.js';
@@ -85,8 +91,9 @@ export class Cordon extends Construct {
         alarmTopic: this.notifications.topic,
       }),
     };
-    for (const playbook of Object.values(this.playbooks)) {
-      acknowledgeInvokeQualifiers(playbook, Object.values(functions));
+    for (const [name, playbook] of Object.entries(this.playbooks)) {
+      const used = actionsOfPlaybook(name as PlaybookName).map((action) => functions[action]);
+      acknowledgeInvokeQualifiers(playbook, used);
     }
   }
 }

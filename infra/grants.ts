@@ -129,6 +129,7 @@ function grantEc2Instance(fns: Functions, s: Scoper): void {
     [
       'ec2:AuthorizeSecurityGroupIngress',
       'ec2:AuthorizeSecurityGroupEgress',
+      'ec2:RevokeSecurityGroupIngress',
       'ec2:RevokeSecurityGroupEgress',
     ],
     [groups],

