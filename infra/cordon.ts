@@ -71,6 +71,8 @@ export class Cordon extends Construct {
           action,
           ledger: this.ledger,
           environment: environment[action] ?? {},
+          // Rotation polls for the new version for up to ~21 s.
+          ...(action === 'rotate-secret' ? { timeout: Duration.seconds(60) } : {}),
         }),
     );
     this.functions = functions;

@@ -205,7 +205,8 @@ function grantIntegrationQuarantine(fns: Functions, s: Scoper): void {
   s.allow(fns.triage, ['lambda:GetFunction'], [functions]);
   s.allow(
     fns['quarantine-function'],
-    ['lambda:GetFunction', 'lambda:GetFunctionConcurrency', 'lambda:PutFunctionConcurrency'],
+    // Not GetFunction: its answer carries environment variables and a code URL.
+    ['lambda:GetFunctionConcurrency', 'lambda:PutFunctionConcurrency'],
     [functions],
   );
 }
