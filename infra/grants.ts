@@ -202,7 +202,9 @@ function grantSecretExposure(
 
 function grantIntegrationQuarantine(fns: Functions, s: Scoper): void {
   const functions = s.lambdaFunctions();
-  s.allow(fns.triage, ['lambda:GetFunction'], [functions]);
+  // ListTags, not GetFunction's Tags: GetFunction silently omits tags the
+  // caller may not list, and the exempt check must never miss one.
+  s.allow(fns.triage, ['lambda:GetFunction', 'lambda:ListTags'], [functions]);
   s.allow(
     fns['quarantine-function'],
     // Not GetFunction: its answer carries environment variables and a code URL.
