@@ -31,7 +31,7 @@ export default defineConfig({
       AWS_EC2_METADATA_DISABLED: 'true',
       POWERTOOLS_LOG_LEVEL: 'SILENT',
       CDK_DISABLE_VERSION_CHECK: 'true',
-      // Node 20 is this project's toolchain on purpose (see DESIGN.md); the SDK's
+      // Node 20 is this project's toolchain on purpose (engines: >=20.19); the SDK's
       // "will require Node 22 from 2027" warning would only add noise to every run.
       AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
     },

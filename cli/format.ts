@@ -58,7 +58,8 @@ function approvalOf(entry: LedgerEntry): string | undefined {
 /**
  * Ledger entries as an aligned table, one line each: sequence, step, outcome
  * and what was done; a step that waited for a responder gets a second line
- * saying who decided.
+ * saying who decided, once after the last of the actions that decision
+ * covered.
  */
 export function formatLedger(entries: readonly LedgerEntry[], options: FormatOptions = {}): string {
   const { indent = '  ', width = defaultWidth() } = options;
@@ -66,14 +67,17 @@ export function formatLedger(entries: readonly LedgerEntry[], options: FormatOpt
   const stepWidth = Math.max(...entries.map((e) => e.step.length));
   const outcomeWidth = Math.max(...entries.map((e) => e.outcome.length));
   return entries
-    .map((e) => {
+    .map((e, i) => {
       const color = OUTCOME_COLOR[e.outcome] ?? ((s: string) => s);
       const head = `${indent}#${String(e.seq).padStart(2)} ${e.step.padEnd(stepWidth)}  `;
       const what = e.summary ?? (e.targetArn ? shortArn(e.targetArn) : '');
       const room = width === undefined ? undefined : width - head.length - outcomeWidth - 2;
       const line = `${head}${color(e.outcome.padEnd(outcomeWidth))}  ${clip(what, room)}`;
       const approval = approvalOf(e);
-      if (!approval) return line;
+      const next = entries[i + 1];
+      const sameDecisionNext =
+        next !== undefined && next.step === e.step && approvalOf(next) === approval;
+      if (!approval || sameDecisionNext) return line;
       return `${line}\n${' '.repeat(head.length + outcomeWidth + 2)}${dim(`↳ ${approval}`)}`;
     })
     .join('\n');

@@ -2,13 +2,15 @@
  * `npm run demo`: Cordon end to end on this machine, no AWS account needed.
  *
  * Starts a local AWS emulator (moto, installed into the project's `.venv` if
- * missing), seeds a small compromised account, sends two GuardDuty findings
- * through the same playbook definitions that deploy (the rehearsal engine,
- * every Lambda handler run in-process), then reads the real resulting state
- * back from the emulator. Exits non-zero when anything was not contained as
- * expected.
+ * missing), seeds a small compromised account (a user with a leaked key, a
+ * role whose credentials left AWS, an instance in an Auto Scaling group),
+ * sends three GuardDuty findings through the same playbook definitions that
+ * deploy (the rehearsal engine, every Lambda handler run in-process), then
+ * reads the real resulting state back from the emulator. Exits non-zero when
+ * anything was not contained as expected.
  */
 import { ensureMoto, type MotoServer, startMoto } from '../scripts/moto.js';
+import type { CompromisedInstance } from './scenario.js';
 
 const started = performance.now();
 const seconds = (from: number): string => `${((performance.now() - from) / 1000).toFixed(1)} s`;
@@ -52,7 +54,7 @@ function useEmulator(endpoint: string): void {
 const WIDTH = process.stdout.isTTY === true ? Math.max(process.stdout.columns, 80) : 120;
 
 async function main(): Promise<boolean> {
-  console.log('Cordon demo: two GuardDuty findings, contained in a local AWS emulator\n');
+  console.log('Cordon demo: three GuardDuty findings, contained in a local AWS emulator\n');
 
   const python = await ensureMoto({
     log: (line) => {
@@ -67,23 +69,83 @@ async function main(): Promise<boolean> {
 
   // Imported only now: handlers and clients read the environment at import.
   const iamSdk = await import('@aws-sdk/client-iam');
+  const ec2Sdk = await import('@aws-sdk/client-ec2');
+  const asgSdk = await import('@aws-sdk/client-auto-scaling');
   const { clientOptions } = await import('../functions/shared/aws.js');
-  const { PLAYBOOKS } = await import('../functions/shared/catalog.js');
   const scenario = await import('./scenario.js');
   const { RehearsalEngine } = await import('../cli/rehearsal/engine.js');
   const { bold, dim, formatEventReport, green, red, shortArn, yellow } = await import(
     '../cli/format.js'
   );
   const iam = new iamSdk.IAMClient(clientOptions);
+  const ec2 = new ec2Sdk.EC2Client(clientOptions);
+  const autoscaling = new asgSdk.AutoScalingClient(clientOptions);
+
+  /** The instance as the ec2-instance playbook may leave it, read from the emulator. */
+  async function readInstance(instance: CompromisedInstance) {
+    const interfaces = await ec2.send(
+      new ec2Sdk.DescribeNetworkInterfacesCommand({ NetworkInterfaceIds: instance.interfaceIds }),
+    );
+    const groupsOf = (id: string) =>
+      (interfaces.NetworkInterfaces?.find((n) => n.NetworkInterfaceId === id)?.Groups ?? []).map(
+        (g) => g.GroupName ?? g.GroupId ?? '?',
+      );
+    const protection = await ec2.send(
+      new ec2Sdk.DescribeInstanceAttributeCommand({
+        InstanceId: instance.instanceId,
+        Attribute: 'disableApiTermination',
+      }),
+    );
+    const snapshots = await ec2.send(
+      new ec2Sdk.DescribeSnapshotsCommand({
+        OwnerIds: ['self'],
+        Filters: [{ Name: 'volume-id', Values: instance.volumeIds }],
+      }),
+    );
+    const groups = await autoscaling.send(
+      new asgSdk.DescribeAutoScalingGroupsCommand({
+        AutoScalingGroupNames: [instance.autoScalingGroup],
+      }),
+    );
+    const associations = await ec2.send(
+      new ec2Sdk.DescribeIamInstanceProfileAssociationsCommand({
+        Filters: [
+          { Name: 'instance-id', Values: [instance.instanceId] },
+          { Name: 'state', Values: ['associating', 'associated'] },
+        ],
+      }),
+    );
+    return {
+      interfaces: instance.interfaceIds.map((id) => ({ id, groups: groupsOf(id) })),
+      terminationProtection: protection.DisableApiTermination?.Value === true,
+      snapshots: (snapshots.Snapshots ?? []).map((x) => ({
+        id: x.SnapshotId ?? '?',
+        tagged: x.Tags?.some((t) => t.Key === 'cordon:incident') === true,
+      })),
+      members: (groups.AutoScalingGroups?.[0]?.Instances ?? []).flatMap((i) =>
+        i.InstanceId ? [i.InstanceId] : [],
+      ),
+      desired: groups.AutoScalingGroups?.[0]?.DesiredCapacity,
+      profiles: (associations.IamInstanceProfileAssociations ?? []).flatMap((a) =>
+        a.IamInstanceProfile?.Arn ? [shortArn(a.IamInstanceProfile.Arn)] : [],
+      ),
+    };
+  }
 
   const user = await scenario.seedCompromisedUser(undefined, iam);
   const role = await scenario.seedExfiltratedRole(undefined, iam);
+  const instance = await scenario.seedCompromisedInstance({}, { ec2, autoscaling, iam });
+  const instanceBefore = await readInstance(instance);
   console.log(
     `${'seeded'.padEnd(10)} user ${user.userName}: leaked key ${user.leakedKeyId}, ` +
       `healthy key ${user.healthyKeyId}, console password`,
   );
   console.log(
     `${''.padEnd(10)} role ${role.roleName}: EC2 instance role, credentials used outside AWS`,
+  );
+  console.log(
+    `${''.padEnd(10)} instance ${instance.instanceId}: in Auto Scaling group ${instance.autoScalingGroup} ` +
+      `with ${instance.healthyInstanceId}, profile ${instance.roleName}, ${instance.interfaceIds.length} interfaces`,
   );
   console.log(
     `${'approvals'.padEnd(10)} ${yellow('auto-approved for this demo')} ` +
@@ -104,6 +166,10 @@ async function main(): Promise<boolean> {
     {
       label: `2. credentials of role ${role.roleName} used outside AWS`,
       event: scenario.roleCredentialFinding(role),
+    },
+    {
+      label: `3. instance ${instance.instanceId} querying a crypto-mining domain`,
+      event: scenario.instanceFinding(instance),
     },
   ];
   const reports = [];
@@ -164,26 +230,64 @@ async function main(): Promise<boolean> {
       ),
     ].join('\n'),
   );
+  const after = await readInstance(instance);
+  const instanceRolePolicies = await iam.send(
+    new iamSdk.ListRolePoliciesCommand({ RoleName: instance.roleName }),
+  );
+  const isolated = (groups: string[]) =>
+    groups.length === 1 && groups[0] === 'cordon-isolation-no-traffic';
+  const membership = (state: typeof after) =>
+    `${state.members.join(', ') || 'none'} (desired ${state.desired ?? '?'})`;
+  const { instanceId } = instance;
+  console.log(
+    [
+      check(
+        after.interfaces.every(({ groups }) => isolated(groups)),
+        `interfaces: ${after.interfaces
+          .map(
+            ({ id, groups }) =>
+              `${id} ${instanceBefore.interfaces.find((i) => i.id === id)?.groups.join('+') || 'none'} → ${groups.join('+') || 'none'}`,
+          )
+          .join('; ')}`,
+      ),
+      check(
+        after.terminationProtection &&
+          after.snapshots.length === instance.volumeIds.length &&
+          after.snapshots.every((x) => x.tagged),
+        `instance ${instanceId}: termination protection ${after.terminationProtection ? 'on' : 'off'}, ` +
+          `snapshots ${after.snapshots.map((x) => x.id).join(', ') || 'none'}`,
+      ),
+      check(
+        !after.members.includes(instanceId) &&
+          after.members.includes(instance.healthyInstanceId) &&
+          after.desired === (instanceBefore.desired ?? 0) - 1,
+        `group ${instance.autoScalingGroup}: ${membership(instanceBefore)} → ${membership(after)}`,
+      ),
+      check(
+        after.profiles.length === 0 &&
+          (instanceRolePolicies.PolicyNames ?? []).includes('CordonRevokeOlderSessions'),
+        `instance profile: ${instanceBefore.profiles.join(', ') || 'none'} → ${after.profiles.join(', ') || 'none'}; ` +
+          `role ${instance.roleName}: ${(instanceRolePolicies.PolicyNames ?? []).join(', ') || 'no policies'}`,
+      ),
+    ].join('\n'),
+  );
 
   console.log(`\n${bold('What waited for approval')}`);
-  const entries = reports.flatMap((r) => r.executions.flatMap((x) => x.ledger));
-  const requests = entries.filter((e) => e.outcome === 'APPROVAL_REQUESTED');
+  const executionsRun = reports.flatMap((r) => r.executions);
+  const requests = executionsRun.flatMap((x) =>
+    x.ledger.filter((e) => e.outcome === 'APPROVAL_REQUESTED').map((e) => ({ x, request: e })),
+  );
   if (requests.length === 0) console.log(`  ${dim('(nothing)')}`);
-  for (const request of requests) {
-    const after = entries.find(
-      (e) => e.incidentId === request.incidentId && e.step === request.step && e.seq > request.seq,
-    );
+  for (const { x, request } of requests) {
+    const after = x.ledger.find((e) => e.step === request.step && e.seq > request.seq);
     const approval = after?.detail?.approval;
     const approver =
       typeof approval === 'object' && approval !== null && 'approver' in approval
         ? `approved by ${shortArn(String(approval.approver))}`
         : 'no approval recorded';
-    const asked = Object.entries(PLAYBOOKS['iam-credentials'].steps).find(
-      ([id]) => id === request.step,
-    )?.[1].summary;
     const target = request.targetArn ? shortArn(request.targetArn) : request.incidentId;
-    console.log(`  ${bold(request.step)} on ${target}: ${asked ?? request.summary ?? ''}`);
-    console.log(`    ${after ? `${approver} → ${after.outcome}` : red('no decision followed')}`);
+    const decided = after ? `${approver} → ${after.outcome}` : red('no decision followed');
+    console.log(`  ${bold(request.step)} on ${target}: ${decided}`);
   }
 
   const executions = reports.flatMap((r) => r.executions);

@@ -194,10 +194,30 @@ export interface CompromisedInstance {
 }
 
 /**
+ * moto's stock Amazon Linux AMI (the one moto's own examples use). Found by
+ * id it costs one small call; listing Amazon's images returns over a thousand
+ * (seconds per seed), so that is only the fallback for other emulators.
+ */
+const MOTO_AMI_ID = 'ami-12c6146b';
+
+async function anImage(ec2: EC2Client): Promise<string | undefined> {
+  try {
+    const known = await ec2.send(new DescribeImagesCommand({ ImageIds: [MOTO_AMI_ID] }));
+    const id = known.Images?.[0]?.ImageId;
+    if (id) return id;
+  } catch (error) {
+    if (!(error instanceof Error) || !error.name.startsWith('InvalidAMIID')) throw error;
+  }
+  const images = await ec2.send(new DescribeImagesCommand({ Owners: ['amazon'] }));
+  return images.Images?.[0]?.ImageId;
+}
+
+/**
  * A web worker in an Auto Scaling group of two, with an instance profile, a
  * second network interface, and its root volume: the instance a GuardDuty
  * crypto-mining finding names. Instances launch without groups and get their
- * group per interface (see DESIGN.md on how moto reports groups).
+ * group per interface (moto reports an interface's groups as its own plus the
+ * instance's launch groups).
  */
 export async function seedCompromisedInstance(
   names: { group?: string; role?: string } = {},
@@ -209,8 +229,7 @@ export async function seedCompromisedInstance(
   const groupName = names.group ?? 'web-workers';
   const roleName = names.role ?? 'web-worker';
 
-  const images = await ec2.send(new DescribeImagesCommand({ Owners: ['amazon'] }));
-  const imageId = images.Images?.[0]?.ImageId;
+  const imageId = await anImage(ec2);
   const vpcId = (await ec2.send(new CreateVpcCommand({ CidrBlock: '10.20.0.0/16' }))).Vpc?.VpcId;
   const subnetId = (
     await ec2.send(

@@ -11,11 +11,19 @@ import {
 } from '@aws-sdk/client-ec2';
 import { type Containment, type ContainmentDeps, runContainment } from '../shared/action.js';
 import { describeLiveInstance } from '../shared/ec2.js';
-import { INCIDENT_TAG, INSTANCE_TAG, tagValue, VOLUME_TAG } from '../shared/ec2-tags.js';
+import {
+  FINDING_TAG,
+  INCIDENT_TAG,
+  INSTANCE_TAG,
+  tagValue,
+  VOLUME_TAG,
+} from '../shared/ec2-tags.js';
 import { isNotFound } from '../shared/errors.js';
+import { sha256Hex } from '../shared/hash.js';
 import {
   type ActionInput,
   type ActionResult,
+  type Incident,
   type Instance,
   requireInstance,
 } from '../shared/incident.js';
@@ -45,6 +53,13 @@ export interface EvidenceState {
 export interface EvidenceTarget {
   readonly instance: Instance;
   readonly incidentId: string;
+  /** Same for every incident of one finding, so re-emissions reuse the snapshots. */
+  readonly findingKey: string;
+}
+
+/** A finding's key: stable across its re-emissions, short enough for a tag value. */
+export function findingKey(incident: Incident): string {
+  return sha256Hex(`${incident.source}|${incident.findingId}`).slice(0, 32);
 }
 
 export interface PreserveEvidenceDeps extends ContainmentDeps {
@@ -53,15 +68,15 @@ export interface PreserveEvidenceDeps extends ContainmentDeps {
 
 const ACTION = 'preserve-evidence';
 
-/** Cordon's snapshots for this incident, by volume id; failed snapshots do not count. */
-async function incidentSnapshots(ec2: EC2Client, incidentId: string): Promise<Map<string, string>> {
+/** Cordon's snapshots for this finding, by volume id; failed snapshots do not count. */
+async function findingSnapshots(ec2: EC2Client, key: string): Promise<Map<string, string>> {
   const byVolume = new Map<string, string>();
   let token: string | undefined;
   do {
     const page: DescribeSnapshotsCommandOutput = await ec2.send(
       new DescribeSnapshotsCommand({
         OwnerIds: ['self'],
-        Filters: [{ Name: `tag:${INCIDENT_TAG}`, Values: [incidentId] }],
+        Filters: [{ Name: `tag:${FINDING_TAG}`, Values: [key] }],
         NextToken: token,
       }),
     );
@@ -93,9 +108,10 @@ export function evidenceContainment(ec2: EC2Client): Containment<EvidenceTarget,
     target: (incident) => ({
       instance: requireInstance(incident, ACTION),
       incidentId: incident.incidentId,
+      findingKey: findingKey(incident),
     }),
     targetArn: (target) => target.instance.arn,
-    async read({ instance: { instanceId }, incidentId }) {
+    async read({ instance: { instanceId }, findingKey: key }) {
       const instance = await describeLiveInstance(ec2, instanceId);
       if (instance === undefined) return undefined;
       const termination = await ec2.send(
@@ -110,7 +126,7 @@ export function evidenceContainment(ec2: EC2Client): Containment<EvidenceTarget,
           Attribute: 'instanceInitiatedShutdownBehavior',
         }),
       );
-      const snapshots = await incidentSnapshots(ec2, incidentId);
+      const snapshots = await findingSnapshots(ec2, key);
       const volumes: EvidenceVolume[] = [];
       for (const mapping of instance.BlockDeviceMappings ?? []) {
         const volumeId = mapping.Ebs?.VolumeId;
@@ -125,7 +141,9 @@ export function evidenceContainment(ec2: EC2Client): Containment<EvidenceTarget,
       return {
         instanceId,
         rootDeviceType: instance.RootDeviceType ?? 'ebs',
-        tagged: tagValue(instance.Tags, INCIDENT_TAG) === incidentId,
+        // Any incident's tag will do: it authorises the later changes, and a
+        // re-emitted finding must not re-tag what an earlier incident tagged.
+        tagged: tagValue(instance.Tags, INCIDENT_TAG) !== undefined,
         terminationProtection: termination.DisableApiTermination?.Value ?? false,
         shutdownBehavior: shutdown.InstanceInitiatedShutdownBehavior?.Value ?? 'unknown',
         networkInterfaceIds: (instance.NetworkInterfaces ?? []).flatMap((n) =>
@@ -146,7 +164,7 @@ export function evidenceContainment(ec2: EC2Client): Containment<EvidenceTarget,
         : 'no stop on shutdown (instance-store root)';
       return `preserve evidence of instance ${target.instance.instanceId}: termination protection, ${shutdown}, keep ${n} volume${n === 1 ? '' : 's'}, snapshot them`;
     },
-    async apply({ instance: { instanceId }, incidentId }, state) {
+    async apply({ instance: { instanceId }, incidentId, findingKey: key }, state) {
       const toSnapshot = state.volumes.filter((v) => v.snapshotId === null);
       // (a) The incident tag first: the calls after it are authorised by it. It
       // is written again when a volume still needs its snapshot, because a
@@ -192,7 +210,7 @@ export function evidenceContainment(ec2: EC2Client): Containment<EvidenceTarget,
           }),
         );
       }
-      // (e) Snapshots last, one per volume still without one for this incident.
+      // (e) Snapshots last, one per volume still without one for this finding.
       // Each is tagged at creation, so a retry after a partial run finds it.
       const snapshotIds = new Map<string, string>();
       for (const volume of toSnapshot) {
@@ -205,6 +223,7 @@ export function evidenceContainment(ec2: EC2Client): Containment<EvidenceTarget,
                 ResourceType: 'snapshot',
                 Tags: [
                   { Key: INCIDENT_TAG, Value: incidentId },
+                  { Key: FINDING_TAG, Value: key },
                   { Key: INSTANCE_TAG, Value: instanceId },
                   { Key: VOLUME_TAG, Value: volume.volumeId },
                 ],

@@ -4,9 +4,9 @@ import { type ApprovalRejectedError, TIMEOUT_ERROR_NAME } from '../shared/errors
 import { sha256Hex } from '../shared/hash.js';
 import {
   type ActionResult,
+  actionTargetArn,
   type Incident,
   IncidentSchema,
-  incidentTargetArn,
   type Outcome,
   TaskErrorSchema,
 } from '../shared/incident.js';
@@ -90,7 +90,7 @@ export async function recordFailure(
   const { outcome, summary } = mapFailure(input.error, input.waited);
   const action = actionOfStep(step, incident);
   const mode = incident?.plan[step]?.mode ?? 'off';
-  const targetArn = incident ? incidentTargetArn(incident) : undefined;
+  const targetArn = incident ? actionTargetArn(incident, action) : undefined;
   await deps.ledger.append(incident?.incidentId ?? orphanIncidentId(input.executionArn), {
     step,
     action,

@@ -3,7 +3,7 @@ import { PublishCommand, type SNSClient } from '@aws-sdk/client-sns';
 import { z } from 'zod';
 import { PLAYBOOK_NAMES, type StepSpec, stepsOf } from '../shared/catalog.js';
 import { classifyAwsError, InvalidTaskInputError } from '../shared/errors.js';
-import { type Incident, IncidentSchema, incidentTargetArn } from '../shared/incident.js';
+import { actionTargetArn, type Incident, IncidentSchema } from '../shared/incident.js';
 import type { Ledger } from '../shared/ledger.js';
 import { asciiLine, boundedText, quoted } from '../shared/text.js';
 
@@ -133,7 +133,7 @@ export async function requestApproval(
     action: 'request-approval',
     actor: deps.actor,
     outcome: 'APPROVAL_REQUESTED',
-    targetArn: incidentTargetArn(incident),
+    targetArn: actionTargetArn(incident, spec.action),
     mode: incident.plan[step]?.mode ?? 'approve',
     summary,
     executionArn: input.executionArn,

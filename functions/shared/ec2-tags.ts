@@ -11,6 +11,11 @@ import type { Tag } from '@aws-sdk/client-ec2';
 export const INCIDENT_TAG = 'cordon:incident';
 /** On Cordon's snapshots: the instance whose volume was snapshotted. */
 export const INSTANCE_TAG = 'cordon:instance';
+/**
+ * On snapshots: the finding they keep evidence for (`findingKey`). A finding
+ * re-emitted with a new updatedAt is a new incident but the same evidence.
+ */
+export const FINDING_TAG = 'cordon:finding';
 /** On Cordon's snapshots: the volume snapshotted. */
 export const VOLUME_TAG = 'cordon:volume';
 /** On Cordon's isolation security groups; value is one of ISOLATION_KINDS. */

@@ -135,6 +135,23 @@ export function requireResource<K extends keyof Resources>(
   return resource;
 }
 
+/** Actions whose target is the incident's IAM principal, whatever else the incident is about. */
+const PRINCIPAL_ACTIONS: ReadonlySet<string> = new Set([
+  'disable-access-key',
+  'revoke-sessions',
+  'quarantine-user',
+]);
+
+/**
+ * The ARN a step's action works on, for ledger entries written around it
+ * (approval requested, not acted on): revoking an instance role's sessions
+ * targets the role, not the instance, so "everything done to role X" finds it.
+ */
+export function actionTargetArn(incident: Incident, action: string): string | undefined {
+  if (PRINCIPAL_ACTIONS.has(action) && incident.principal) return incident.principal.arn;
+  return incidentTargetArn(incident);
+}
+
 /** The incident's principal, or InvalidTaskInputError for an action that needs one. */
 export function requirePrincipal(incident: Incident, action: string): Principal {
   if (incident.principal === undefined) {

@@ -1,6 +1,6 @@
 /**
  * `cordon rehearse`, spawned as a user runs it, against the run's moto server:
- * the contract in DESIGN.md ("Contracts other parts rely on"). Each spawn that
+ * the contract in the README ("Rehearse before you deploy"). Each spawn that
  * gets past validation synthesizes the app (seconds on 2 cores), so the cases
  * are combined into few spawns.
  */

@@ -1,7 +1,9 @@
 /**
  * `npm run demo` end to end: it starts its own moto server (not the test
- * run's), contains both seeded findings, prints the state it read back, stops
- * its server and exits 0. One spawn: it costs a server start and a synth.
+ * run's), contains the three seeded findings (a leaked key, a role's
+ * credentials, an instance in an Auto Scaling group), prints the state it read
+ * back, stops its server and exits 0. One spawn: it costs a server start and a
+ * synth.
  */
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
@@ -38,13 +40,32 @@ function demo(): Promise<{ code: number | null; stdout: string; stderr: string }
 
 describe('npm run demo', () => {
   it(
-    'contains the leaked key (Inactive), leaves the healthy key Active, and stops its own emulator',
+    'contains the leaked key (Inactive) and isolates the instance, leaves the healthy key and instance alone, and stops its own emulator',
     async () => {
       const run = await demo();
       expect(run.code, `${run.stdout}\n${run.stderr}`).toBe(0);
       expect(run.stderr).toBe('');
       expect(run.stdout).toMatch(/✓ leaked key {2}AKIA\w+ {2}Inactive/);
       expect(run.stdout).toMatch(/✓ healthy key AKIA\w+ {2}Active/);
+      // The instance: each interface isolated, evidence kept, out of its group, profile gone.
+      expect(run.stdout).toContain('playbook ec2-instance: SUCCEEDED');
+      expect(run.stdout).toMatch(
+        /✓ interfaces: (eni-\w+ web → cordon-isolation-no-traffic(; |\n)){2}/,
+      );
+      expect(run.stdout).toMatch(
+        /✓ instance i-\w+: termination protection on, snapshots snap-\w+\n/,
+      );
+      const group =
+        /✓ group web-workers: (i-\w+), (i-\w+) \(desired 2\) → (i-\w+) \(desired 1\)/.exec(
+          run.stdout,
+        );
+      expect(group).not.toBeNull();
+      const [, contained, healthy, remaining] = group ?? [];
+      expect(run.stdout).toContain(`instance ${contained}: termination protection on`);
+      expect(remaining).toBe(healthy);
+      expect(run.stdout).toMatch(
+        /✓ instance profile: instance-profile\/web-worker → none; role web-worker: CordonRevokeOlderSessions/,
+      );
       expect(run.stdout).toContain('auto-approved for this demo');
       expect(run.stdout).toMatch(/approved by .+ → CONTAINED/);
       expect(run.stdout).not.toContain('✗');

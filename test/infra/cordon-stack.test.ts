@@ -13,7 +13,7 @@
  * - EC2 changes are gated by Cordon's tags (incident, isolation group, tag keys);
  * - per playbook: the state machine, what its role may invoke, its
  *   definition's safety properties, its rules, dead-letter queue and alarms;
- * - the ledger, topic and functions have the safety properties DESIGN.md promises.
+ * - the ledger, topic and functions have the safety properties the README promises.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';

@@ -8,7 +8,7 @@
  * - CreateLoginProfile ignores PasswordResetRequired (GetLoginProfile reports
  *   false); only UpdateLoginProfile sets it. Not asserted here.
  * - Security Hub BatchUpdateFindings is not implemented (cover it with client
- *   mocks; see DESIGN.md "Toolchain facts").
+ *   mocks).
  */
 
 import {

@@ -4,7 +4,7 @@
  * fixture that changes shape fails here with a clear message, not in a guard.
  */
 import { z } from 'zod';
-import type { CompromisedUser } from '../../demo/scenario.js';
+import type { CompromisedInstance, CompromisedUser } from '../../demo/scenario.js';
 import { fixtureEvent } from './harness.js';
 
 const GuardDutyEvent = z.looseObject({
@@ -109,4 +109,68 @@ export function findingIdentifiersOf(event: unknown): Array<z.infer<typeof Findi
 export function processedFindings(input: unknown): Array<z.infer<typeof FindingIdentifier>> {
   return z.object({ FindingIdentifiers: z.array(FindingIdentifier) }).parse(input)
     .FindingIdentifiers;
+}
+
+const AnyGuardDutyEvent = z.looseObject({
+  detail: z.looseObject({
+    service: z.looseObject({ additionalInfo: z.looseObject({}).optional() }),
+  }),
+});
+
+/**
+ * Any GuardDuty event (an instance finding too, which `asSample` does not
+ * take: it has no access key details) marked as a sample finding.
+ */
+export function asSampleFinding(event: unknown): Record<string, unknown> {
+  const parsed = AnyGuardDutyEvent.parse(event);
+  const { service } = parsed.detail;
+  return {
+    ...parsed,
+    detail: {
+      ...parsed.detail,
+      service: { ...service, additionalInfo: { ...service.additionalInfo, sample: true } },
+    },
+  };
+}
+
+const AsffInstanceFinding = z.looseObject({
+  Resources: z.array(
+    z.looseObject({ Details: z.looseObject({ AwsEc2Instance: z.looseObject({}) }) }),
+  ),
+});
+const SecurityHubInstanceEvent = z.looseObject({
+  resources: z.array(z.string()),
+  detail: z.looseObject({ findings: z.array(AsffInstanceFinding).min(1) }),
+});
+
+/**
+ * The Security Hub "C2 beacon" fixture (a third-party EDR product, not
+ * GuardDuty) naming the seeded instance: triage reads the instance ARN from
+ * the resource `Id` and verifies it against EC2; the details are aimed at the
+ * same instance so the finding tells one story.
+ */
+export function securityHubInstanceFinding(
+  instance: CompromisedInstance,
+  account: string,
+  region: string,
+): Record<string, unknown> {
+  const event = SecurityHubInstanceEvent.parse(fixtureEvent('securityhub-ec2-instance.json'));
+  const arn = `arn:aws:ec2:${region}:${account}:instance/${instance.instanceId}`;
+  const findings = event.detail.findings.map((finding) => ({
+    ...finding,
+    Resources: finding.Resources.map((resource) => ({
+      ...resource,
+      Id: arn,
+      Details: {
+        ...resource.Details,
+        AwsEc2Instance: {
+          ...resource.Details.AwsEc2Instance,
+          IamInstanceProfileArn: instance.instanceProfileArn,
+          VpcId: instance.vpcId,
+          SubnetId: instance.subnetId,
+        },
+      },
+    })),
+  }));
+  return { ...event, detail: { ...event.detail, findings } };
 }

@@ -33,6 +33,7 @@ import {
 import { ensureLedgerTable, ensureTopic } from '../../cli/rehearsal/local-aws.js';
 import { cdkJsonContext, REPO_ROOT } from '../../cli/rehearsal/synth.js';
 import type { TemplateStateMachine } from '../../cli/rehearsal/template.js';
+import type { PlaybookName } from '../../functions/shared/catalog.js';
 import { MOTO_ACCOUNT_ID, MOTO_REGION, motoClientConfig } from '../support/moto.js';
 
 const JsonObject = z.record(z.string(), z.unknown());
@@ -55,8 +56,8 @@ export interface DecidingEngine {
 export interface Harness {
   /** The file's engine, its responders deciding `decision`. */
   engine(decision: Decision): DecidingEngine;
-  /** The iam-credentials state machine of the synthesized template. */
-  playbook(): TemplateStateMachine;
+  /** A state machine of the synthesized template. @default the iam-credentials one */
+  playbook(name?: PlaybookName): TemplateStateMachine;
 }
 
 /**
@@ -105,11 +106,9 @@ export function rehearsalHarness(endpoint: string, options: HarnessOptions = {})
         match: (event) => created().match(event),
       };
     },
-    playbook() {
-      const machine = [...created().model.stateMachines.values()].find(
-        (m) => m.playbook === 'iam-credentials',
-      );
-      if (!machine) throw new Error('the template has no iam-credentials state machine');
+    playbook(name = 'iam-credentials') {
+      const machine = [...created().model.stateMachines.values()].find((m) => m.playbook === name);
+      if (!machine) throw new Error(`the template has no ${name} state machine`);
       return machine;
     },
   };
@@ -128,7 +127,7 @@ export function fixtureEvent(name: string): Record<string, unknown> {
   return JsonObject.parse(JSON.parse(readFileSync(path, 'utf8')));
 }
 
-/** The execution of the iam-credentials playbook in a rehearsal, or a clear failure. */
+/** The one execution of a rehearsal (one playbook matched), or a clear failure. */
 export function onlyExecution(report: { executions: ExecutionReport[] }): ExecutionReport {
   const [execution, ...others] = report.executions;
   if (!execution || others.length > 0) {

@@ -5,7 +5,7 @@
  * where a guard is under test, that the target was really left alone.
  *
  * Everything goes to moto except one call: Security Hub BatchUpdateFindings,
- * which moto does not implement (see DESIGN.md "Toolchain facts"). The
+ * which moto 5.2 does not implement. The
  * Security Hub tests mock that one command with aws-sdk-client-mock (every
  * finding processed) while IAM, DynamoDB and SNS still go to moto. The
  * throttling test makes one UpdateAccessKey call fail as IAM throttling does,

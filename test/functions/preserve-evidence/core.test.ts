@@ -16,8 +16,9 @@ import {
 } from '@aws-sdk/client-ec2';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { preserveEvidence } from '../../../functions/preserve-evidence/core.js';
+import { findingKey, preserveEvidence } from '../../../functions/preserve-evidence/core.js';
 import {
+  FINDING_TAG,
   INCIDENT_TAG,
   INSTANCE_TAG,
   tagValue,
@@ -36,6 +37,7 @@ import {
 const STEP = 'preserveEvidence';
 const INCIDENT = ec2Incident();
 const INCIDENT_ID = INCIDENT.incidentId;
+const FINDING_KEY = findingKey(INCIDENT);
 const ec2Mock = mockClient(EC2Client);
 const ec2 = new EC2Client({ region: 'us-east-1' });
 
@@ -106,9 +108,9 @@ function ec2With(instance: FakeInstance | undefined, snapshots: Snapshot[] = [])
         : { InstanceInitiatedShutdownBehavior: { Value: instance?.shutdownBehavior } },
     );
   ec2Mock.on(DescribeSnapshotsCommand).callsFake((input: DescribeSnapshotsCommandInput) => {
-    const wanted = input.Filters?.find((f) => f.Name === `tag:${INCIDENT_TAG}`)?.Values ?? [];
+    const wanted = input.Filters?.find((f) => f.Name === `tag:${FINDING_TAG}`)?.Values ?? [];
     return {
-      Snapshots: snapshots.filter((s) => wanted.includes(tagValue(s.Tags, INCIDENT_TAG) ?? '')),
+      Snapshots: snapshots.filter((s) => wanted.includes(tagValue(s.Tags, FINDING_TAG) ?? '')),
     };
   });
   ec2Mock.on(CreateTagsCommand).callsFake((input: CreateTagsCommandInput) => {
@@ -165,6 +167,7 @@ function incidentSnapshot(volumeId: string, snapshotId: string, state = 'complet
     State: state as Snapshot['State'],
     Tags: [
       { Key: INCIDENT_TAG, Value: INCIDENT_ID },
+      { Key: FINDING_TAG, Value: FINDING_KEY },
       { Key: INSTANCE_TAG, Value: INSTANCE_ID },
       { Key: VOLUME_TAG, Value: volumeId },
     ],
@@ -255,6 +258,7 @@ describe('preserve-evidence', () => {
           ResourceType: 'snapshot',
           Tags: [
             { Key: INCIDENT_TAG, Value: INCIDENT_ID },
+            { Key: FINDING_TAG, Value: FINDING_KEY },
             { Key: INSTANCE_TAG, Value: INSTANCE_ID },
             { Key: VOLUME_TAG, Value: 'vol-0000000000000000a' },
           ],
@@ -392,10 +396,43 @@ describe('preserve-evidence', () => {
     expect(fake.entries()[0]).toMatchObject({ outcome: 'ALREADY_CONTAINED' });
   });
 
-  it('snapshots again when the only snapshots are from another incident', async () => {
+  it('keeps one set of snapshots per finding: a re-emission (a new incident) takes none', async () => {
+    // Arrange
+    const earlier = incidentSnapshot('vol-0000000000000000a', 'snap-0000000000000000e');
+    earlier.Tags = [
+      { Key: INCIDENT_TAG, Value: 'inc-eeeeeeeeeeeeeeeeeeee' },
+      { Key: FINDING_TAG, Value: FINDING_KEY },
+    ];
+    ec2With(
+      {
+        ...freshInstance(),
+        tags: { [INCIDENT_TAG]: 'inc-eeeeeeeeeeeeeeeeeeee' },
+        terminationProtection: true,
+        shutdownBehavior: 'stop',
+        volumes: [
+          {
+            deviceName: '/dev/xvda',
+            volumeId: 'vol-0000000000000000a',
+            deleteOnTermination: false,
+          },
+        ],
+      },
+      [earlier],
+    );
+    // Act
+    const result = await preserveEvidence(input(), deps());
+    // Assert
+    expect(result.outcome).toBe('ALREADY_CONTAINED');
+    expect(mutatingCalls()).toEqual([]);
+  });
+
+  it('snapshots again when the only snapshots are for another finding', async () => {
     // Arrange
     const other = incidentSnapshot('vol-0000000000000000a', 'snap-0000000000000000f');
-    other.Tags = [{ Key: INCIDENT_TAG, Value: 'inc-ffffffffffffffffffff' }];
+    other.Tags = [
+      { Key: INCIDENT_TAG, Value: 'inc-ffffffffffffffffffff' },
+      { Key: FINDING_TAG, Value: 'f'.repeat(32) },
+    ];
     ec2With(
       {
         ...freshInstance(),
