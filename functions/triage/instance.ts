@@ -35,7 +35,7 @@ export type InstanceResolution =
 
 const GONE_STATES: ReadonlySet<string> = new Set(['terminated', 'shutting-down']);
 /** Every state but the two above: instances that still hold their profile. */
-const LIVE_STATES = ['pending', 'running', 'stopping', 'stopped'];
+const _LIVE_STATES = ['pending', 'running', 'stopping', 'stopped'];
 const ASG_TAG = 'aws:autoscaling:groupName';
 
 /** The instance as the finding claims it, before EC2 is asked. */
