@@ -37,9 +37,9 @@ export function ec2InstanceDefinition(scope: Construct, props: Ec2InstanceProps)
       label: 'Isolate instance',
       action: STEPS.isolate.action,
       actionLabel: 'Leave Auto Scaling group',
-      then: [
-        { ...STEPS.isolate.then[0], label: 'Isolate network interfaces' },
-        { ...STEPS.isolate.then[1], label: 'Detach instance profile' },
+      followedBy: [
+        { ...STEPS.isolate.followedBy[0], label: 'Isolate network interfaces' },
+        { ...STEPS.isolate.followedBy[1], label: 'Detach instance profile' },
       ],
       next: revoke,
     });

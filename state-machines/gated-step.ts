@@ -15,7 +15,7 @@ export interface GatedStepProps {
   /** Name of the action's task state. @default `label` */
   readonly actionLabel?: string;
   /** Actions that run after `action` under the same mode and approval. */
-  readonly then?: readonly {
+  readonly followedBy?: readonly {
     readonly action: ActionName;
     readonly key: string;
     readonly label: string;
@@ -48,19 +48,21 @@ export function gatedStep(scope: Construct, props: GatedStepProps): sfn.State {
 
   // The step's actions, in order, each behind the same approval.
   const first = { action: props.action, key: step, label: props.actionLabel ?? label };
-  const actions = [first, ...(props.then ?? [])].map(({ action, key, label: actionLabel }) => {
-    const task = invoke(scope, actionLabel, functions[action], {
-      payload: sfn.TaskInput.fromObject({
-        incident: sfn.JsonPath.objectAt('$.incident'),
-        step,
-        executionArn: sfn.JsonPath.executionId,
-        approval: sfn.JsonPath.objectAt('$.approval'),
-      }),
-      resultPath: `$.results.${key}`,
-    });
-    catchInto(scope, task, step, actionLabel, failure);
-    return task;
-  });
+  const actions = [first, ...(props.followedBy ?? [])].map(
+    ({ action, key, label: actionLabel }) => {
+      const task = invoke(scope, actionLabel, functions[action], {
+        payload: sfn.TaskInput.fromObject({
+          incident: sfn.JsonPath.objectAt('$.incident'),
+          step,
+          executionArn: sfn.JsonPath.executionId,
+          approval: sfn.JsonPath.objectAt('$.approval'),
+        }),
+        resultPath: `$.results.${key}`,
+      });
+      catchInto(scope, task, step, actionLabel, failure);
+      return task;
+    },
+  );
   const [act, ...followers] = actions;
   if (!act) throw new Error(`step ${step} has no action`);
   let last = act;

@@ -40,7 +40,9 @@ export function linearPlaybookDefinition(
           approvalTimeout,
           next,
           failure,
-          ...(spec.then ? { then: spec.then.map((f) => ({ ...f, label: label(f.key) })) } : {}),
+          ...(spec.followedBy
+            ? { followedBy: spec.followedBy.map((f) => ({ ...f, label: label(f.key) })) }
+            : {}),
         }),
       finish,
     );

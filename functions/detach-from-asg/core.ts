@@ -4,10 +4,10 @@ import {
   DescribeAutoScalingInstancesCommand,
   DetachInstancesCommand,
 } from '@aws-sdk/client-auto-scaling';
-import { DescribeInstancesCommand, type EC2Client } from '@aws-sdk/client-ec2';
+import type { EC2Client } from '@aws-sdk/client-ec2';
 import { type Containment, type ContainmentDeps, runContainment } from '../shared/action.js';
 import { instanceExists } from '../shared/ec2.js';
-import { CordonError, isNotFound } from '../shared/errors.js';
+import { CordonError } from '../shared/errors.js';
 import {
   type ActionInput,
   type ActionResult,

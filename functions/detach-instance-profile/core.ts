@@ -1,6 +1,5 @@
 import {
   DescribeIamInstanceProfileAssociationsCommand,
-  DescribeInstancesCommand,
   DisassociateIamInstanceProfileCommand,
   type EC2Client,
 } from '@aws-sdk/client-ec2';

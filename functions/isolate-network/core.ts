@@ -3,7 +3,6 @@ import {
   AuthorizeSecurityGroupIngressCommand,
   CreateSecurityGroupCommand,
   CreateTagsCommand,
-  DescribeInstancesCommand,
   DescribeNetworkInterfacesCommand,
   type DescribeNetworkInterfacesCommandOutput,
   DescribeSecurityGroupsCommand,
@@ -23,7 +22,7 @@ import {
   ORIGINAL_GROUPS_TAG,
   tagValue,
 } from '../shared/ec2-tags.js';
-import { isNotFound, UnexpectedAwsError } from '../shared/errors.js';
+import { UnexpectedAwsError } from '../shared/errors.js';
 import {
   type ActionInput,
   type ActionResult,

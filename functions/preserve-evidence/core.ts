@@ -2,11 +2,9 @@ import {
   CreateSnapshotCommand,
   CreateTagsCommand,
   DescribeInstanceAttributeCommand,
-  DescribeInstancesCommand,
   DescribeSnapshotsCommand,
   type DescribeSnapshotsCommandOutput,
   type EC2Client,
-  type Instance as Ec2Instance,
   ModifyInstanceAttributeCommand,
 } from '@aws-sdk/client-ec2';
 import { type Containment, type ContainmentDeps, runContainment } from '../shared/action.js';
@@ -18,7 +16,6 @@ import {
   tagValue,
   VOLUME_TAG,
 } from '../shared/ec2-tags.js';
-import { isNotFound } from '../shared/errors.js';
 import { sha256Hex } from '../shared/hash.js';
 import {
   type ActionInput,

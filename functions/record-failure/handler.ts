@@ -1,4 +1,3 @@
-import { documentClient } from '../shared/aws.js';
 import { bootAction } from '../shared/boot.js';
 import { taskHandler } from '../shared/handler.js';
 import { RecordFailureInputSchema, recordFailure } from './core.js';

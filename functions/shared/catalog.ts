@@ -41,7 +41,7 @@ export interface StepSpec {
    * Actions that run after `action`, in order, under the same mode and the
    * same approval: one decision for one containment stage.
    */
-  readonly then?: readonly FollowOnAction[];
+  readonly followedBy?: readonly FollowOnAction[];
   /** Mode used when configuration does not set one. */
   readonly defaultMode: Mode;
   /** What the step does, for notifications, approval requests and docs. */
@@ -85,7 +85,7 @@ export const PLAYBOOKS = {
       },
       isolate: {
         action: 'detach-from-asg',
-        then: [
+        followedBy: [
           { action: 'isolate-network', key: 'isolateNetwork' },
           { action: 'detach-instance-profile', key: 'detachInstanceProfile' },
         ],
@@ -162,7 +162,7 @@ export function allStepIds(): string[] {
 
 /** Every action a step runs, in order: its own, then its follow-on actions. */
 export function actionsOfStep(spec: StepSpec): ActionName[] {
-  return [spec.action, ...(spec.then ?? []).map((f) => f.action)];
+  return [spec.action, ...(spec.followedBy ?? []).map((f) => f.action)];
 }
 
 /** Builds a record with one value per action, typed without casts. */
