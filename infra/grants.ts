@@ -175,7 +175,11 @@ function grantSecretExposure(
   s.allow(fns.triage, ['secretsmanager:DescribeSecret'], [secrets]);
   s.allow(
     fns['rotate-secret'],
-    ['secretsmanager:DescribeSecret', 'secretsmanager:RotateSecret'],
+    [
+      'secretsmanager:DescribeSecret',
+      'secretsmanager:ListSecretVersionIds',
+      'secretsmanager:RotateSecret',
+    ],
     [secrets],
   );
   s.allow(
