@@ -2,13 +2,18 @@
  * `npm run demo`: Cordon end to end on this machine, no AWS account needed.
  *
  * Starts a local AWS emulator (moto, installed into the project's `.venv` if
- * missing), seeds a small compromised account (a user with a leaked key, a
- * role whose credentials left AWS, an instance in an Auto Scaling group),
- * sends three GuardDuty findings through the same playbook definitions that
- * deploy (the rehearsal engine, every Lambda handler run in-process), then
- * reads the real resulting state back from the emulator. Exits non-zero when
- * anything was not contained as expected.
+ * missing), seeds a small compromised account (a user with a leaked key that
+ * read a secret, a role whose credentials left AWS, an instance in an Auto
+ * Scaling group, a Lambda function talking to a mining pool, a public
+ * bucket), sends five GuardDuty findings through the same playbook
+ * definitions that deploy (the rehearsal engine, every Lambda handler run
+ * in-process), then reads the real resulting state back from the emulator.
+ * Exits non-zero when anything was not contained as expected.
  */
+
+import { z } from 'zod';
+import type { EventReport } from '../cli/rehearsal/engine.js';
+import type { LedgerEntry } from '../functions/shared/ledger.js';
 import { ensureMoto, type MotoServer, startMoto } from '../scripts/moto.js';
 import type { CompromisedInstance } from './scenario.js';
 
@@ -53,8 +58,16 @@ function useEmulator(endpoint: string): void {
 /** Ledger lines are cut to the terminal's width (120 when not a terminal). */
 const WIDTH = process.stdout.isTTY === true ? Math.max(process.stdout.columns, 80) : 120;
 
+/**
+ * The ledger entries shown per execution: what was done. Claims, approval
+ * requests and notifications are left out to keep the output short ("What
+ * waited for approval" lists the requests; `cordon rehearse` shows them all).
+ */
+const shown = (e: LedgerEntry): boolean =>
+  !['CLAIMED', 'APPROVAL_REQUESTED', 'NOTIFIED'].includes(e.outcome);
+
 async function main(): Promise<boolean> {
-  console.log('Cordon demo: three GuardDuty findings, contained in a local AWS emulator\n');
+  console.log('Cordon demo: five GuardDuty findings, contained in a local AWS emulator\n');
 
   const python = await ensureMoto({
     log: (line) => {
@@ -71,8 +84,12 @@ async function main(): Promise<boolean> {
   const iamSdk = await import('@aws-sdk/client-iam');
   const ec2Sdk = await import('@aws-sdk/client-ec2');
   const asgSdk = await import('@aws-sdk/client-auto-scaling');
+  const smSdk = await import('@aws-sdk/client-secrets-manager');
+  const lambdaSdk = await import('@aws-sdk/client-lambda');
+  const s3Sdk = await import('@aws-sdk/client-s3');
   const { clientOptions } = await import('../functions/shared/aws.js');
   const scenario = await import('./scenario.js');
+  const exposure = await import('./exposure.js');
   const { RehearsalEngine } = await import('../cli/rehearsal/engine.js');
   const { bold, dim, formatEventReport, green, red, shortArn, yellow } = await import(
     '../cli/format.js'
@@ -80,6 +97,33 @@ async function main(): Promise<boolean> {
   const iam = new iamSdk.IAMClient(clientOptions);
   const ec2 = new ec2Sdk.EC2Client(clientOptions);
   const autoscaling = new asgSdk.AutoScalingClient(clientOptions);
+  const secrets = new smSdk.SecretsManagerClient(clientOptions);
+  const lambda = new lambdaSdk.LambdaClient(clientOptions);
+  const s3 = new s3Sdk.S3Client({ ...clientOptions, forcePathStyle: true });
+
+  /** The function's reserved concurrency, 'unreserved' when it has none. */
+  async function reservedConcurrency(name: string): Promise<number | 'unreserved'> {
+    const out = await lambda.send(
+      new lambdaSdk.GetFunctionConcurrencyCommand({ FunctionName: name }),
+    );
+    return out.ReservedConcurrentExecutions ?? 'unreserved';
+  }
+
+  /** The bucket's public access block settings that are on (none without a block). */
+  async function publicAccessBlock(name: string): Promise<string[]> {
+    try {
+      const out = await s3.send(new s3Sdk.GetPublicAccessBlockCommand({ Bucket: name }));
+      return Object.entries(out.PublicAccessBlockConfiguration ?? {}).flatMap(([setting, on]) =>
+        on === true ? [setting] : [],
+      );
+    } catch (error) {
+      if (error instanceof Error && error.name === 'NoSuchPublicAccessBlockConfiguration')
+        return [];
+      throw error;
+    }
+  }
+  const onSettings = (on: string[]): string =>
+    on.length === 4 ? 'all four on' : on.length === 0 ? 'none' : on.join(', ');
 
   /** The instance as the ec2-instance playbook may leave it, read from the emulator. */
   async function readInstance(instance: CompromisedInstance) {
@@ -136,6 +180,11 @@ async function main(): Promise<boolean> {
   const role = await scenario.seedExfiltratedRole(undefined, iam);
   const instance = await scenario.seedCompromisedInstance({}, { ec2, autoscaling, iam });
   const instanceBefore = await readInstance(instance);
+  const secret = await exposure.seedExposedSecret(undefined, secrets);
+  const fn = await exposure.seedCompromisedFunction(undefined, { lambda, iam });
+  const bucket = await exposure.seedPublicBucket(undefined, s3);
+  const reservedBefore = await reservedConcurrency(fn.name);
+  const blockBefore = await publicAccessBlock(bucket.name);
   console.log(
     `${'seeded'.padEnd(10)} user ${user.userName}: leaked key ${user.leakedKeyId}, ` +
       `healthy key ${user.healthyKeyId}, console password`,
@@ -146,6 +195,10 @@ async function main(): Promise<boolean> {
   console.log(
     `${''.padEnd(10)} instance ${instance.instanceId}: in Auto Scaling group ${instance.autoScalingGroup} ` +
       `with ${instance.healthyInstanceId}, profile ${instance.roleName}, ${instance.interfaceIds.length} interfaces`,
+  );
+  console.log(
+    `${''.padEnd(10)} secret ${secret.name} (no rotation), function ${fn.name}, ` +
+      `public bucket ${bucket.name}`,
   );
   console.log(
     `${'approvals'.padEnd(10)} ${yellow('auto-approved for this demo')} ` +
@@ -160,23 +213,39 @@ async function main(): Promise<boolean> {
 
   const findings = [
     {
-      label: `1. leaked access key of user ${user.userName}`,
-      event: scenario.userKeyFinding(user),
+      label: `1. leaked access key of user ${user.userName}, used to read secret ${secret.name}`,
+      event: exposure.secretAccessFinding(user, secret),
+      playbooks: 2,
     },
     {
       label: `2. credentials of role ${role.roleName} used outside AWS`,
       event: scenario.roleCredentialFinding(role),
+      playbooks: 1,
     },
     {
       label: `3. instance ${instance.instanceId} querying a crypto-mining domain`,
       event: scenario.instanceFinding(instance),
+      playbooks: 1,
+    },
+    {
+      label: `4. function ${fn.name} talking to a Bitcoin-related IP address`,
+      event: exposure.functionFinding(fn),
+      playbooks: 1,
+    },
+    {
+      label: `5. bucket ${bucket.name} granted anonymous access`,
+      event: exposure.bucketFinding(bucket),
+      playbooks: 1,
     },
   ];
   const reports = [];
   for (const { label, event } of findings) {
     const report = await engine.rehearse(event);
     reports.push(report);
-    console.log(formatEventReport(bold(label), report, { width: WIDTH }));
+    const actions = report.executions.map((x) => ({ ...x, ledger: x.ledger.filter(shown) }));
+    console.log(
+      formatEventReport(bold(label), { ...report, executions: actions }, { width: WIDTH }),
+    );
   }
 
   // The real state, read back from the emulator.
@@ -272,6 +341,37 @@ async function main(): Promise<boolean> {
     ].join('\n'),
   );
 
+  // The exposures: the secret's resource policy, the function's concurrency, the bucket's block.
+  const policy = await secrets.send(new smSdk.GetResourcePolicyCommand({ SecretId: secret.arn }));
+  const lock = lockDenies(policy.ResourcePolicy);
+  const lockEntry = executionsOf(reports, 'secret-exposure')
+    .flatMap((x) => x.ledger)
+    .find((e) => e.action === 'lock-secret' && e.outcome === 'CONTAINED');
+  const manual = lockEntry?.summary?.includes('manual rotation required') === true;
+  const reserved = await reservedConcurrency(fn.name);
+  const fnRolePolicies = await iam.send(
+    new iamSdk.ListRolePoliciesCommand({ RoleName: fn.roleName }),
+  );
+  const blocked = await publicAccessBlock(bucket.name);
+  console.log(
+    [
+      check(
+        lock && manual,
+        `secret ${secret.name}: ${lock ? 'CordonLockSecret denies GetSecretValue' : 'no lock'}; ` +
+          `${manual ? 'manual rotation required' : 'manual rotation not flagged'} (no rotation configured)`,
+      ),
+      check(
+        reserved === 0 && (fnRolePolicies.PolicyNames ?? []).includes('CordonRevokeOlderSessions'),
+        `function ${fn.name}: reserved concurrency ${reservedBefore} → ${reserved}; ` +
+          `role ${fn.roleName}: ${(fnRolePolicies.PolicyNames ?? []).join(', ') || 'no policies'}`,
+      ),
+      check(
+        blocked.length === 4,
+        `bucket ${bucket.name}: public access block ${onSettings(blockBefore)} → ${onSettings(blocked)}`,
+      ),
+    ].join('\n'),
+  );
+
   console.log(`\n${bold('What waited for approval')}`);
   const executionsRun = reports.flatMap((r) => r.executions);
   const requests = executionsRun.flatMap((x) =>
@@ -292,15 +392,43 @@ async function main(): Promise<boolean> {
 
   const executions = reports.flatMap((r) => r.executions);
   const failed = executions.filter((x) => x.status !== 'SUCCEEDED');
-  if (failed.length > 0 || executions.length !== findings.length) {
+  const expected = findings.reduce((n, f) => n + f.playbooks, 0);
+  if (failed.length > 0 || executions.length !== expected) {
     ok = false;
     console.log(
-      red(
-        `\n${failed.length} of ${executions.length} executions failed (${findings.length} expected)`,
-      ),
+      red(`\n${failed.length} of ${executions.length} executions failed (${expected} expected)`),
     );
   }
   return ok;
+}
+
+const PolicyDocument = z.object({
+  Statement: z.array(
+    z.looseObject({
+      Sid: z.string().optional(),
+      Effect: z.string(),
+      Action: z.union([z.string(), z.array(z.string())]),
+    }),
+  ),
+});
+
+/** The resource policy holds Cordon's lock: a Deny of GetSecretValue. */
+function lockDenies(policy: string | undefined): boolean {
+  if (policy === undefined) return false;
+  const parsed = PolicyDocument.safeParse(JSON.parse(policy));
+  return (
+    parsed.success &&
+    parsed.data.Statement.some(
+      (st) =>
+        st.Sid === 'CordonLockSecret' &&
+        st.Effect === 'Deny' &&
+        [st.Action].flat().includes('secretsmanager:GetSecretValue'),
+    )
+  );
+}
+
+function executionsOf(reports: ReadonlyArray<EventReport>, playbook: string) {
+  return reports.flatMap((r) => r.executions).filter((x) => x.playbook === playbook);
 }
 
 main()

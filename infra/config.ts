@@ -56,6 +56,11 @@ export const CordonConfigSchema = z
     modes: ModesSchema.default({}),
     /** ARN patterns (`*`, `?`) of principals never acted on, e.g. break-glass roles. */
     protectedPrincipalPatterns: z.array(z.string().startsWith('arn:')).default([]),
+    /**
+     * Principals (ARN patterns) that keep reading a secret Cordon locks, and
+     * that Cordon never contains: your break-glass roles.
+     */
+    breakGlassPrincipalArns: z.array(z.string().startsWith('arn:')).default([]),
     /** Principals tagged `key` = `value` are never acted on. */
     exemptTag: z
       .strictObject({ key: z.string().min(1).max(128), value: z.string().max(256) })

@@ -9,16 +9,14 @@ import {
   type PlaybookName,
 } from '../functions/shared/catalog.js';
 import { ENV, type RuntimeConfig } from '../functions/shared/runtime-config.js';
-import { ec2InstanceDefinition } from '../state-machines/ec2-instance.js';
-import { iamCredentialsDefinition } from '../state-machines/iam-credentials.js';
 import type { PlaybookFunctions } from '../state-machines/tasks.js';
 import { type CordonConfig, modesFor } from './config.js';
 import { ActionFunction } from './constructs/action-function.js';
 import { LedgerTable } from './constructs/ledger-table.js';
 import { NotificationTopic } from './constructs/notification-topic.js';
 import { Playbook } from './constructs/playbook.js';
-import { ec2InstanceTriggers, iamCredentialsTriggers } from './constructs/triggers.js';
 import { grantActions } from './grants.js';
+import { PLAYBOOK_SPECS } from './playbooks.js';
 
 export interface CordonProps {
   /** Validated settings (`parseConfig`). */
@@ -51,13 +49,18 @@ export class Cordon extends Construct {
       allowedRegions: config.allowedRegions ?? [stack.region],
       severityThreshold: config.severityThreshold,
       securityHubSeverityLabels: config.securityHubSeverityLabels,
-      protectedPrincipalPatterns: config.protectedPrincipalPatterns,
+      // Break-glass principals are never contained either.
+      protectedPrincipalPatterns: [
+        ...config.protectedPrincipalPatterns,
+        ...config.breakGlassPrincipalArns,
+      ],
       exemptTag: config.exemptTag,
       modes: Object.fromEntries(PLAYBOOK_NAMES.map((p) => [p, modesFor(config, p)])),
     };
     const topicEnv = { [ENV.topicArn]: this.notifications.topic.topicArn };
     const environment: Partial<Record<ActionName, Record<string, string>>> = {
       triage: { [ENV.config]: stack.toJsonString(runtime) },
+      'lock-secret': { [ENV.breakGlass]: JSON.stringify(config.breakGlassPrincipalArns) },
       notify: topicEnv,
       'request-approval': topicEnv,
     };
@@ -68,29 +71,27 @@ export class Cordon extends Construct {
           action,
           ledger: this.ledger,
           environment: environment[action] ?? {},
+          // Rotation polls for the new version for up to ~21 s.
+          ...(action === 'rotate-secret' ? { timeout: Duration.seconds(60) } : {}),
         }),
     );
     this.functions = functions;
-    grantActions(functions, this.notifications);
+    grantActions(functions, this.notifications, config.exemptTag);
 
     const lambdas: PlaybookFunctions = byAction((action) => functions[action].function);
     const approvalTimeout = Duration.minutes(config.approvalTimeoutMinutes);
-    this.playbooks = {
-      'iam-credentials': new Playbook(this, 'IamCredentials', {
-        name: 'iam-credentials',
-        definition: (scope) =>
-          iamCredentialsDefinition(scope, { functions: lambdas, approvalTimeout }),
-        triggers: iamCredentialsTriggers(config),
-        alarmTopic: this.notifications.topic,
+    this.playbooks = Object.fromEntries(
+      PLAYBOOK_NAMES.map((name) => {
+        const spec = PLAYBOOK_SPECS[name];
+        const playbook = new Playbook(this, spec.id, {
+          name,
+          definition: (scope) => spec.definition(scope, { functions: lambdas, approvalTimeout }),
+          triggers: spec.triggers(config),
+          alarmTopic: this.notifications.topic,
+        });
+        return [name, playbook];
       }),
-      'ec2-instance': new Playbook(this, 'Ec2Instance', {
-        name: 'ec2-instance',
-        definition: (scope) =>
-          ec2InstanceDefinition(scope, { functions: lambdas, approvalTimeout }),
-        triggers: ec2InstanceTriggers(config),
-        alarmTopic: this.notifications.topic,
-      }),
-    };
+    );
     for (const [name, playbook] of Object.entries(this.playbooks)) {
       const used = actionsOfPlaybook(name as PlaybookName).map((action) => functions[action]);
       acknowledgeInvokeQualifiers(playbook, used);

@@ -15,10 +15,14 @@ type Functions = Readonly<Record<ActionName, ActionFunction>>;
 export function grantActions(
   fns: Functions,
   notifications: { grantPublish(g: iam.IGrantable): unknown },
+  exemptTag: { readonly key: string; readonly value: string },
 ): void {
   const scope = new Scoper(Stack.of(fns.triage));
   grantIamCredentials(fns, scope);
   grantEc2Instance(fns, scope);
+  grantSecretExposure(fns, scope, exemptTag);
+  grantIntegrationQuarantine(fns, scope);
+  grantS3Exposure(fns, scope);
   scope.allow(fns['update-finding'], ['securityhub:BatchUpdateFindings'], [scope.securityHubHub()]);
   notifications.grantPublish(fns.notify.role);
   notifications.grantPublish(fns['request-approval'].role);
@@ -162,6 +166,69 @@ function grantEc2Instance(fns: Functions, s: Scoper): void {
   s.allow(asg, ['autoscaling:DetachInstances'], [s.autoScalingGroups()]);
 }
 
+function grantSecretExposure(
+  fns: Functions,
+  s: Scoper,
+  exemptTag: { readonly key: string; readonly value: string },
+): void {
+  const secrets = s.secrets();
+  s.allow(fns.triage, ['secretsmanager:DescribeSecret'], [secrets]);
+  s.allow(
+    fns['rotate-secret'],
+    [
+      'secretsmanager:DescribeSecret',
+      'secretsmanager:ListSecretVersionIds',
+      'secretsmanager:RotateSecret',
+    ],
+    [secrets],
+  );
+  s.allow(
+    fns['lock-secret'],
+    [
+      'secretsmanager:DescribeSecret',
+      'secretsmanager:GetResourcePolicy',
+      'secretsmanager:PutResourcePolicy',
+    ],
+    [secrets],
+  );
+  // Defence in depth: an exempt-tagged secret is never changed, whatever triage decides.
+  for (const fn of [fns['rotate-secret'], fns['lock-secret']]) {
+    fn.allow(
+      new iam.PolicyStatement({
+        effect: iam.Effect.DENY,
+        actions: ['secretsmanager:RotateSecret', 'secretsmanager:PutResourcePolicy'],
+        resources: [secrets],
+        conditions: { StringEquals: { [`aws:ResourceTag/${exemptTag.key}`]: exemptTag.value } },
+      }),
+    );
+  }
+}
+
+function grantIntegrationQuarantine(fns: Functions, s: Scoper): void {
+  const functions = s.lambdaFunctions();
+  // ListTags, not GetFunction's Tags: GetFunction silently omits tags the
+  // caller may not list, and the exempt check must never miss one.
+  s.allow(fns.triage, ['lambda:GetFunction', 'lambda:ListTags'], [functions]);
+  s.allow(
+    fns['quarantine-function'],
+    // Not GetFunction: its answer carries environment variables and a code URL.
+    ['lambda:GetFunctionConcurrency', 'lambda:PutFunctionConcurrency'],
+    [functions],
+  );
+}
+
+/** S3 bucket ARNs carry no account: the condition keeps every call in this one. */
+function grantS3Exposure(fns: Functions, s: Scoper): void {
+  const inThisAccount = { StringEquals: { 's3:ResourceAccount': Stack.of(fns.triage).account } };
+  s.allow(fns.triage, ['s3:GetBucketTagging'], [s.buckets()], inThisAccount);
+  s.allow(
+    fns['block-public-access'],
+    ['s3:GetBucketPublicAccessBlock', 's3:PutBucketPublicAccessBlock'],
+    [s.buckets()],
+    inThisAccount,
+  );
+}
+
 /** Builds this account's ARNs and acknowledges the `*` in each for cdk-nag. */
 class Scoper {
   constructor(private readonly stack: Stack) {}
@@ -222,6 +289,28 @@ class Scoper {
       resourceName: '*:autoScalingGroupName/*',
       arnFormat: ArnFormat.COLON_RESOURCE_NAME,
     });
+  }
+
+  secrets(): string {
+    return this.stack.formatArn({
+      service: 'secretsmanager',
+      resource: 'secret',
+      resourceName: '*',
+      arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+    });
+  }
+
+  lambdaFunctions(): string {
+    return this.stack.formatArn({
+      service: 'lambda',
+      resource: 'function',
+      resourceName: '*',
+      arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+    });
+  }
+
+  buckets(): string {
+    return this.stack.formatArn({ service: 's3', region: '', account: '', resource: '*' });
   }
 
   securityHubHub(): string {

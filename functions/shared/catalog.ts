@@ -21,6 +21,10 @@ export const ACTIONS = [
   'detach-from-asg',
   'isolate-network',
   'detach-instance-profile',
+  'rotate-secret',
+  'lock-secret',
+  'quarantine-function',
+  'block-public-access',
 ] as const;
 export type ActionName = (typeof ACTIONS)[number];
 
@@ -93,6 +97,48 @@ export const PLAYBOOKS = {
         action: 'revoke-sessions',
         defaultMode: 'approve',
         summary: "Deny every session of the instance's role issued before now (all of its users)",
+      },
+    },
+  },
+  'secret-exposure': {
+    summary: 'Rotates an exposed secret, or locks it when it has no rotation.',
+    steps: {
+      rotateSecret: {
+        action: 'rotate-secret',
+        defaultMode: 'approve',
+        summary:
+          'Rotate the secret now with its configured rotation, and check that a new version became AWSCURRENT',
+      },
+      lockSecret: {
+        action: 'lock-secret',
+        defaultMode: 'approve',
+        summary:
+          'Deny reading the secret to everyone but the break-glass principals; rotation is not configured, so it must be rotated by hand',
+      },
+    },
+  },
+  'integration-quarantine': {
+    summary: 'Stops a compromised Lambda function and revokes its role.',
+    steps: {
+      stopInvocations: {
+        action: 'quarantine-function',
+        defaultMode: 'approve',
+        summary: "Set the function's reserved concurrency to 0, so no invocation runs",
+      },
+      revokeFunctionRoleSessions: {
+        action: 'revoke-sessions',
+        defaultMode: 'approve',
+        summary: "Deny every session of the function's execution role issued before now",
+      },
+    },
+  },
+  's3-exposure': {
+    summary: 'Blocks public access to an exposed S3 bucket.',
+    steps: {
+      blockPublicAccess: {
+        action: 'block-public-access',
+        defaultMode: 'approve',
+        summary: 'Turn on all four bucket-level public access block settings',
       },
     },
   },

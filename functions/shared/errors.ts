@@ -67,6 +67,8 @@ export const RETRYABLE_ERROR_NAMES = [
   'Cordon.Throttled',
   'Cordon.ServiceUnavailable',
   'Cordon.LedgerConflict',
+  /** A secret rotation started but its new version is not current yet. */
+  'Cordon.RotationPending',
 ] as const;
 
 /** Error name Step Functions uses when a task (or a task token wait) times out. */
@@ -145,6 +147,7 @@ const NOT_FOUND = new Set([
   'InvalidNetworkInterfaceID.NotFound',
   'InvalidVolume.NotFound',
   'InvalidAssociationID.NotFound',
+  'NoSuchBucket',
 ]);
 
 /** True when an AWS error says the named entity does not exist. */

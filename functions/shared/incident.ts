@@ -39,6 +39,28 @@ export const InstanceSchema = z.strictObject({
 });
 export type Instance = z.infer<typeof InstanceSchema>;
 
+export const SecretSchema = z.strictObject({
+  arn: z.string().min(1),
+  name: z.string().min(1),
+  /** Rotation is configured (a rotation function and schedule). */
+  rotationEnabled: z.boolean(),
+});
+export type Secret = z.infer<typeof SecretSchema>;
+
+export const LambdaFunctionSchema = z.strictObject({
+  arn: z.string().min(1),
+  name: z.string().min(1),
+  /** The execution role; also the incident's principal. */
+  roleArn: z.string().optional(),
+});
+export type LambdaFunction = z.infer<typeof LambdaFunctionSchema>;
+
+export const BucketSchema = z.strictObject({
+  name: z.string().min(3).max(63),
+  arn: z.string().min(1),
+});
+export type Bucket = z.infer<typeof BucketSchema>;
+
 export const StepPlanSchema = z.strictObject({
   mode: ModeSchema,
   /** Why the mode differs from the configured one, when it does. */
@@ -68,6 +90,12 @@ export const IncidentSchema = z.strictObject({
   principal: PrincipalSchema.optional(),
   /** The instance of an ec2-instance finding. */
   instance: InstanceSchema.optional(),
+  /** The secret of a secret-exposure finding. */
+  secret: SecretSchema.optional(),
+  /** The function of an integration-quarantine finding. */
+  lambdaFunction: LambdaFunctionSchema.optional(),
+  /** The bucket of an s3-exposure finding. */
+  bucket: BucketSchema.optional(),
   /** Each step of the playbook and the mode triage decided for it. */
   plan: z.record(z.string(), StepPlanSchema),
 });
@@ -79,9 +107,32 @@ export type Incident = z.infer<typeof IncidentSchema>;
  * output) or a marker that the step's mode needs none. An action in `approve`
  * mode refuses to act unless it holds an APPROVED decision for its own step.
  */
-/** The ARN an incident is about: its instance, else its principal. */
+/** The ARN an incident is about: its resource, else its principal. */
 export function incidentTargetArn(incident: Incident): string | undefined {
-  return incident.instance?.arn ?? incident.principal?.arn;
+  return (
+    incident.instance?.arn ??
+    incident.secret?.arn ??
+    incident.lambdaFunction?.arn ??
+    incident.bucket?.arn ??
+    incident.principal?.arn
+  );
+}
+
+type Resources = Pick<Incident, 'instance' | 'secret' | 'lambdaFunction' | 'bucket'>;
+
+/** The incident's resource of one kind, or InvalidTaskInputError for an action that needs it. */
+export function requireResource<K extends keyof Resources>(
+  incident: Incident,
+  kind: K,
+  action: string,
+): NonNullable<Incident[K]> {
+  const resource = incident[kind];
+  if (resource === undefined) {
+    throw new InvalidTaskInputError(
+      `${action} needs a ${kind}; incident ${incident.incidentId} has none`,
+    );
+  }
+  return resource;
 }
 
 /** Actions whose target is the incident's IAM principal, whatever else the incident is about. */

@@ -39,4 +39,6 @@ export const ENV = {
   ledgerTable: 'LEDGER_TABLE_NAME',
   topicArn: 'NOTIFICATION_TOPIC_ARN',
   config: 'CORDON_CONFIG',
+  /** JSON array of principal ARN patterns lock-secret leaves able to read a locked secret. */
+  breakGlass: 'CORDON_BREAK_GLASS_PRINCIPALS',
 } as const;

@@ -102,3 +102,88 @@ const INSTANCE_PROFILE_ARN =
 export function instanceProfileName(arn: string): string | undefined {
   return INSTANCE_PROFILE_ARN.exec(arn)?.[1];
 }
+
+const REGION = '[a-z]{2}(?:-[a-z]+)+-\\d{1,2}';
+
+/** Where an ARN says its resource lives. */
+export interface ResourceLocation {
+  readonly partition: string;
+  readonly region: string;
+  readonly account: string;
+}
+
+export interface SecretArn extends ResourceLocation {
+  /** The name as the ARN spells it: everything before the `-` and six random characters. */
+  readonly name: string;
+}
+
+/** Secrets Manager secret names: letters, digits and `/_+=.@-`, up to 512 characters. */
+export const SECRET_NAME = /^[\w/+=.@-]{1,512}$/;
+
+const SECRET_ARN = new RegExp(
+  `^arn:(aws(?:-[a-z]+)*):secretsmanager:(${REGION}):(\\d{12}):secret:([\\w/+=.@-]{1,512})-[A-Za-z0-9]{6}$`,
+);
+
+/**
+ * Parses `arn:<partition>:secretsmanager:<region>:<account>:secret:<name>-<6 chars>`.
+ * A partial ARN (no suffix) may parse with a wrong name; triage compares the
+ * whole ARN with the one Secrets Manager returns, so it is refused there.
+ */
+export function parseSecretArn(arn: string): SecretArn | undefined {
+  const match = SECRET_ARN.exec(arn);
+  if (!match) return undefined;
+  const [, partition, region, account, name] = match;
+  if (partition === undefined || region === undefined || account === undefined || !name) {
+    return undefined;
+  }
+  return { partition, region, account, name };
+}
+
+export interface FunctionArn extends ResourceLocation {
+  readonly name: string;
+  /** The function ARN without a version or alias: reserved concurrency is per function. */
+  readonly unqualified: string;
+  /** `$LATEST`, a version number or an alias, when the ARN names one. */
+  readonly qualifier?: string;
+}
+
+const FUNCTION_ARN = new RegExp(
+  `^arn:(aws(?:-[a-z]+)*):lambda:(${REGION}):(\\d{12}):function:([A-Za-z0-9_-]{1,64})(?::(\\$LATEST|[A-Za-z0-9_-]{1,128}))?$`,
+);
+
+/** Parses a Lambda function ARN, qualified (`:alias`, `:3`, `:$LATEST`) or not. */
+export function parseFunctionArn(arn: string): FunctionArn | undefined {
+  const match = FUNCTION_ARN.exec(arn);
+  if (!match) return undefined;
+  const [, partition, region, account, name, qualifier] = match;
+  if (partition === undefined || region === undefined || account === undefined || !name) {
+    return undefined;
+  }
+  return {
+    partition,
+    region,
+    account,
+    name,
+    unqualified: `arn:${partition}:lambda:${region}:${account}:function:${name}`,
+    ...(qualifier === undefined ? {} : { qualifier }),
+  };
+}
+
+/** S3 general purpose bucket names (3-63 lowercase letters, digits, dots and hyphens). */
+export const BUCKET_NAME = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
+
+const BUCKET_ARN = /^arn:(aws(?:-[a-z]+)*):s3:::([a-z0-9][a-z0-9.-]{1,61}[a-z0-9])$/;
+
+/** Parses `arn:<partition>:s3:::<bucket>`; S3 ARNs carry no account or region. */
+export function parseBucketArn(
+  arn: string,
+): { readonly partition: string; readonly name: string } | undefined {
+  const match = BUCKET_ARN.exec(arn);
+  if (!match) return undefined;
+  const [, partition, name] = match;
+  return partition === undefined || name === undefined ? undefined : { partition, name };
+}
+
+export function bucketArn(partition: string, name: string): string {
+  return `arn:${partition}:s3:::${name}`;
+}

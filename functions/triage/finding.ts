@@ -1,11 +1,12 @@
 import type { PlaybookName } from '../shared/catalog.js';
 import type { FindingSource, PrincipalKind } from '../shared/incident.js';
 import type { SEVERITY_LABELS } from '../shared/runtime-config.js';
+import type { FunctionArn, SecretArn } from './arn.js';
 
 /**
  * A finding as the event claims it, validated and normalised but not yet
- * verified: the principal or instance named here has not been checked
- * against IAM or EC2.
+ * verified: the principal, instance, secret, function or bucket named here
+ * has not been checked against AWS.
  */
 
 export type SeverityLabel = (typeof SEVERITY_LABELS)[number];
@@ -42,7 +43,8 @@ export interface SecurityHubFacts {
   readonly types: readonly string[];
 }
 
-interface FindingFacts {
+/** What every finding says, whatever its resource. */
+export interface FindingFacts {
   readonly source: FindingSource;
   readonly findingId: string;
   readonly findingType: string;
@@ -77,14 +79,50 @@ export interface InstanceFinding extends FindingFacts {
   readonly instance: ClaimedInstance;
 }
 
-/** A finding, and the playbook that acts on it; `playbook` discriminates what it claims. */
-export type Finding = IamFinding | InstanceFinding;
+export interface ClaimedSecret {
+  /** The secret as the finding names it: an ARN, or (GuardDuty) possibly a name. */
+  readonly secretId: string;
+  /** `secretId` parsed, when it is a secret ARN. */
+  readonly arn?: SecretArn;
+}
 
-export type UnhandledReason = 'unhandled-source' | 'unhandled-detail-type' | 'unhandled-resource';
+/** A finding on a Secrets Manager secret, or a GuardDuty finding whose API call touched one. */
+export interface SecretFinding extends FindingFacts {
+  readonly playbook: Extract<PlaybookName, 'secret-exposure'>;
+  readonly secret: ClaimedSecret;
+}
+
+/** A finding on a Lambda function; the ARN is reduced to the unqualified function. */
+export interface FunctionFinding extends FindingFacts {
+  readonly playbook: Extract<PlaybookName, 'integration-quarantine'>;
+  readonly lambdaFunction: FunctionArn;
+}
+
+/** A finding on an S3 bucket's exposure (a policy or public-access finding). */
+export interface BucketFinding extends FindingFacts {
+  readonly playbook: Extract<PlaybookName, 's3-exposure'>;
+  readonly bucket: { readonly name: string };
+}
+
+/** A finding, and the playbook that acts on it; `playbook` discriminates what it claims. */
+export type Finding =
+  | IamFinding
+  | InstanceFinding
+  | SecretFinding
+  | FunctionFinding
+  | BucketFinding;
+
+export type UnhandledReason =
+  | 'unhandled-source'
+  | 'unhandled-detail-type'
+  | 'unhandled-resource'
+  /** Parsed for one playbook: the event says nothing that playbook acts on. */
+  | 'other-playbook';
 
 /**
- * What `parseFindingEvent` makes of an event. `finding`: one IAM or EC2
- * instance finding, ready for triage. `unhandled`: a well-formed event that no Cordon playbook
+ * What `parseFindingEvent` makes of an event. `finding`: one finding, as the
+ * playbook it was parsed for sees it (or, parsed for no playbook, as its
+ * resource type chooses), ready for triage. `unhandled`: a well-formed event that no Cordon playbook
  * acts on (another source, another detail type, a resource or principal type
  * Cordon does not contain). A malformed event from a handled source is
  * neither: it throws InvalidFindingError.

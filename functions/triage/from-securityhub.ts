@@ -1,14 +1,24 @@
 import type { z } from 'zod';
+import type { PlaybookName } from '../shared/catalog.js';
 import { InvalidFindingError } from '../shared/errors.js';
 import type { PrincipalKind } from '../shared/incident.js';
 import {
   accessKeyIdIn,
   IAM_NAME,
+  parseBucketArn,
+  parseFunctionArn,
   parseIamPrincipalArn,
   parseInstanceArn,
+  parseSecretArn,
   partitionOf,
 } from './arn.js';
-import type { ClaimedInstance, ClaimedPrincipal, ParsedFindingEvent } from './finding.js';
+import type {
+  ClaimedInstance,
+  ClaimedPrincipal,
+  Finding,
+  FindingFacts,
+  ParsedFindingEvent,
+} from './finding.js';
 import { formatPath, invalidFinding } from './invalid.js';
 import {
   type AsffFinding,
@@ -16,9 +26,13 @@ import {
   AwsIamAccessKeyDetailsSchema,
   AwsIamRoleDetailsSchema,
   AwsIamUserDetailsSchema,
+  DATA_EXPOSURE_TYPE,
   EC2_INSTANCE_RESOURCE_TYPE,
   IAM_RESOURCE_TYPES,
   type IamResourceType,
+  LAMBDA_FUNCTION_RESOURCE_TYPE,
+  S3_BUCKET_RESOURCE_TYPE,
+  SECRET_RESOURCE_TYPE,
   SECURITYHUB_SOURCE,
   SecurityHubEventSchema,
 } from './schemas/asff.js';
@@ -28,26 +42,35 @@ const WHAT = 'Security Hub finding';
 
 type Path = ReadonlyArray<PropertyKey>;
 
-/** Resource types Cordon contains, each with the playbook that acts on it. */
-type EligibleType = IamResourceType | typeof EC2_INSTANCE_RESOURCE_TYPE;
-
-const ELIGIBLE_TYPES: ReadonlyArray<string> = [...IAM_RESOURCE_TYPES, EC2_INSTANCE_RESOURCE_TYPE];
+/** Resource types Cordon contains, each with the playbook that acts on it and a word for messages. */
+const ELIGIBLE: Readonly<Record<string, { playbook: PlaybookName; kind: string }>> = {
+  AwsIamAccessKey: { playbook: 'iam-credentials', kind: 'IAM' },
+  AwsIamUser: { playbook: 'iam-credentials', kind: 'IAM' },
+  AwsIamRole: { playbook: 'iam-credentials', kind: 'IAM' },
+  [EC2_INSTANCE_RESOURCE_TYPE]: { playbook: 'ec2-instance', kind: 'EC2 instance' },
+  [SECRET_RESOURCE_TYPE]: { playbook: 'secret-exposure', kind: 'secret' },
+  [LAMBDA_FUNCTION_RESOURCE_TYPE]: { playbook: 'integration-quarantine', kind: 'Lambda function' },
+  [S3_BUCKET_RESOURCE_TYPE]: { playbook: 's3-exposure', kind: 'S3 bucket' },
+};
+const KIND_ORDER = ['IAM', 'EC2 instance', 'secret', 'Lambda function', 'S3 bucket'];
 
 /**
- * Validates a Security Hub event and normalises its one IAM or EC2 instance
- * finding; the resource type chooses the playbook. An event carrying several
- * such findings (or one finding naming several such resources, an IAM role
- * and an instance alike) is refused as ambiguous: triage acts on exactly one
- * principal or instance per execution.
+ * Validates a Security Hub event and normalises its one finding on a
+ * resource Cordon contains; the resource type chooses the playbook. An event
+ * carrying several such findings (or one finding naming several such
+ * resources, an IAM role and an instance alike) is refused as ambiguous, for
+ * every playbook: triage acts on exactly one resource per execution. Parsed
+ * for a playbook, a finding on another playbook's resource holds nothing
+ * for it (`other-playbook`).
  */
-export function fromSecurityHub(event: unknown): ParsedFindingEvent {
+export function fromSecurityHub(event: unknown, playbook?: PlaybookName): ParsedFindingEvent {
   const parsed = SecurityHubEventSchema.safeParse(event);
   if (!parsed.success) throw invalidFinding(WHAT, event, parsed.error);
   const { detail, account: envelopeAccount } = parsed.data;
 
   const eligible = detail.findings.flatMap((finding, index) => {
     const resources = finding.Resources.flatMap((resource, r) =>
-      isEligibleType(resource.Type) ? [{ resource, type: resource.Type, index: r }] : [],
+      isEligible(finding, resource.Type) ? [{ resource, type: resource.Type, index: r }] : [],
     );
     return resources.length > 0 ? [{ finding, index, resources }] : [];
   });
@@ -57,7 +80,7 @@ export function fromSecurityHub(event: unknown): ParsedFindingEvent {
       status: 'unhandled',
       reason: 'unhandled-resource',
       source: SECURITYHUB_SOURCE,
-      message: `no finding in the event names a resource Cordon contains (${ELIGIBLE_TYPES.join(', ')})`,
+      message: `no finding in the event names a resource Cordon contains (${Object.keys(ELIGIBLE).join(', ')}; AwsS3Bucket only on Effects/Data Exposure findings)`,
     };
   }
   if (others.length > 0) {
@@ -72,6 +95,15 @@ export function fromSecurityHub(event: unknown): ParsedFindingEvent {
     throw new InvalidFindingError(
       `${WHAT} detail.findings[${chosen.index}] names ${chosen.resources.length} ${kinds} resources; triage acts on exactly one`,
     );
+  }
+  const owner = ELIGIBLE[named.type]?.playbook;
+  if (playbook !== undefined && owner !== playbook) {
+    return {
+      status: 'unhandled',
+      reason: 'other-playbook',
+      source: SECURITYHUB_SOURCE,
+      message: `the ${playbook} playbook does not act on a Security Hub finding on ${named.type}`,
+    };
   }
   const { finding } = chosen;
   const path: Path = ['detail', 'findings', chosen.index, 'Resources', named.index];
@@ -91,15 +123,11 @@ export function fromSecurityHub(event: unknown): ParsedFindingEvent {
     archived: false,
     securityHub: securityHubFacts(finding),
   } as const;
-  if (named.type === EC2_INSTANCE_RESOURCE_TYPE) {
-    return {
-      status: 'finding',
-      finding: {
-        ...facts,
-        playbook: 'ec2-instance',
-        instance: claimedInstance(named.resource, path),
-      },
-    };
+  const resourceFinding = claimedResource(named.type, named.resource, path, facts);
+  if (resourceFinding !== undefined) return { status: 'finding', finding: resourceFinding };
+  if (!isIamType(named.type)) {
+    // Unreachable: every eligible type is an IAM type or a resource handled above.
+    throw new InvalidFindingError(`${WHAT} names a resource type triage has no parser for`);
   }
   const principal = claimedPrincipal(named.type, named.resource, path);
   if ('unsupportedType' in principal) {
@@ -113,12 +141,52 @@ export function fromSecurityHub(event: unknown): ParsedFindingEvent {
   return { status: 'finding', finding: { ...facts, playbook: 'iam-credentials', principal } };
 }
 
-/** "IAM", "EC2 instance", or both, for the ambiguity messages. */
-function kindOf(types: ReadonlyArray<EligibleType>): string {
-  const iam = types.some((t) => t !== EC2_INSTANCE_RESOURCE_TYPE);
-  const ec2 = types.some((t) => t === EC2_INSTANCE_RESOURCE_TYPE);
-  if (iam && ec2) return 'IAM and EC2 instance';
-  return ec2 ? 'EC2 instance' : 'IAM';
+/** The finding on a non-IAM resource, named by its ARN in `Id`; undefined for IAM types. */
+function claimedResource(
+  type: string,
+  resource: AsffResource,
+  path: Path,
+  facts: FindingFacts,
+): Finding | undefined {
+  const invalidId = (expected: string) =>
+    new InvalidFindingError(
+      `${WHAT} has an invalid ${formatPath([...path, 'Id'])}: not ${expected}`,
+    );
+  switch (type) {
+    case EC2_INSTANCE_RESOURCE_TYPE:
+      return { ...facts, playbook: 'ec2-instance', instance: claimedInstance(resource, path) };
+    case SECRET_RESOURCE_TYPE: {
+      const arn = parseSecretArn(resource.Id);
+      if (arn === undefined) {
+        throw invalidId(
+          'a Secrets Manager secret ARN (arn:<partition>:secretsmanager:<region>:<account>:secret:<name>-<6 characters>)',
+        );
+      }
+      return { ...facts, playbook: 'secret-exposure', secret: { secretId: resource.Id, arn } };
+    }
+    case LAMBDA_FUNCTION_RESOURCE_TYPE: {
+      const arn = parseFunctionArn(resource.Id);
+      if (arn === undefined) {
+        throw invalidId(
+          'a Lambda function ARN (arn:<partition>:lambda:<region>:<account>:function:<name>)',
+        );
+      }
+      return { ...facts, playbook: 'integration-quarantine', lambdaFunction: arn };
+    }
+    case S3_BUCKET_RESOURCE_TYPE: {
+      const arn = parseBucketArn(resource.Id);
+      if (arn === undefined) throw invalidId('an S3 bucket ARN (arn:<partition>:s3:::<bucket>)');
+      return { ...facts, playbook: 's3-exposure', bucket: { name: arn.name } };
+    }
+    default:
+      return undefined;
+  }
+}
+
+/** "IAM", "EC2 instance", "IAM and EC2 instance", ... for the ambiguity messages. */
+function kindOf(types: ReadonlyArray<string>): string {
+  const kinds = new Set(types.map((t) => ELIGIBLE[t]?.kind));
+  return KIND_ORDER.filter((k) => kinds.has(k)).join(' and ');
 }
 
 /** An `AwsEc2Instance` resource names its instance by ARN in `Id`. */
@@ -141,8 +209,16 @@ function securityHubFacts(finding: AsffFinding) {
   };
 }
 
-function isEligibleType(type: string): type is EligibleType {
-  return ELIGIBLE_TYPES.includes(type);
+/** A bucket is exposed only on a data-exposure finding; the s3-exposure rule filters the same way. */
+function isEligible(finding: AsffFinding, type: string): boolean {
+  if (!Object.hasOwn(ELIGIBLE, type)) return false;
+  return type !== S3_BUCKET_RESOURCE_TYPE || finding.Types.some((t) => DATA_EXPOSURE_TYPE.test(t));
+}
+
+const IAM_TYPES: ReadonlyArray<string> = IAM_RESOURCE_TYPES;
+
+function isIamType(type: string): type is IamResourceType {
+  return IAM_TYPES.includes(type);
 }
 
 function claimedPrincipal(

@@ -1,13 +1,15 @@
+import type { PlaybookName } from '../shared/catalog.js';
 import type { RuntimeConfig } from '../shared/runtime-config.js';
 import { parseIamPrincipalArn, parseInstanceArn } from './arn.js';
-import type { Finding, InstanceFinding } from './finding.js';
+import type { Finding } from './finding.js';
 import { protectingPattern } from './patterns.js';
 
 /**
  * Triage's guards, in order. Each returns the refusal reason, naming the
  * guard, or undefined when the finding passes. The finding guards (1-6) need
- * nothing but the event and config; the principal guards (7-8) need the
- * principal as IAM reports it, or the instance as EC2 reports it.
+ * nothing but the event and config; the protected and exempt guards (7-8)
+ * need the principal or resource as AWS reports it (IAM, EC2, Secrets
+ * Manager, Lambda, S3).
  */
 
 type FindingGuard = (finding: Finding, config: RuntimeConfig) => string | undefined;
@@ -25,9 +27,15 @@ export const archivedGuard: FindingGuard = (finding) =>
  * Configuration checks (Security Hub controls, CSPM tools) say a setting is
  * weak, not that a principal is compromised; containing on them would lock
  * out healthy users. A finding acts only if one of its types is not a check.
+ * Applies to iam-credentials and ec2-instance only: for s3-exposure a
+ * configuration finding (a public bucket) is the exposure itself, and secret
+ * scanners and Lambda findings may file a real exposure under a check type;
+ * those playbooks' steps all wait for approval by default.
  */
 const POSTURE_TYPE = /^Software and Configuration Checks(\/|$)/;
+const POSTURE_PLAYBOOKS: ReadonlyArray<PlaybookName> = ['iam-credentials', 'ec2-instance'];
 export const postureGuard: FindingGuard = (finding) => {
+  if (!POSTURE_PLAYBOOKS.includes(finding.playbook)) return undefined;
   const types = finding.securityHub?.types;
   if (types === undefined || types.length === 0) return undefined;
   return types.every((t) => POSTURE_TYPE.test(t))
@@ -67,18 +75,10 @@ export const accountGuard: FindingGuard = (finding, config) => {
   if (finding.envelopeAccount !== home) {
     return `account: the event came from account ${finding.envelopeAccount}, not home account ${home}`;
   }
-  if (finding.playbook === 'ec2-instance') {
-    const claimed = claimedInstanceArn(finding);
-    return claimed !== undefined && claimed.account !== home
-      ? `account: the instance ${finding.instance.arn} is in account ${claimed.account}, not home account ${home}`
-      : undefined;
-  }
-  const claimed =
-    finding.principal.arn === undefined ? undefined : parseIamPrincipalArn(finding.principal.arn);
-  if (claimed !== undefined && claimed.account !== home) {
-    return `account: the principal ${finding.principal.arn} is in account ${claimed.account}, not home account ${home}`;
-  }
-  return undefined;
+  const claimed = claimedLocation(finding);
+  return claimed?.account !== undefined && claimed.account !== home
+    ? `account: the ${claimed.what} ${claimed.arn} is in account ${claimed.account}, not home account ${home}`
+    : undefined;
 };
 
 export const regionGuard: FindingGuard = (finding, config) => {
@@ -86,16 +86,59 @@ export const regionGuard: FindingGuard = (finding, config) => {
   if (!allowed.includes(finding.region)) {
     return `region: ${finding.region} is not an allowed region (${allowed.join(', ')})`;
   }
-  // An instance ARN names its own region, which must agree with the finding's.
-  if (finding.playbook !== 'ec2-instance') return undefined;
-  const claimed = claimedInstanceArn(finding);
-  return claimed !== undefined && claimed.region !== finding.region
-    ? `region: the instance ${finding.instance.arn} is in ${claimed.region}, not the finding's region ${finding.region}`
+  // An instance, secret or function ARN names its own region, which must agree with the finding's.
+  const claimed = claimedLocation(finding);
+  return claimed?.region !== undefined && claimed.region !== finding.region
+    ? `region: the ${claimed.what} ${claimed.arn} is in ${claimed.region}, not the finding's region ${finding.region}`
     : undefined;
 };
 
-function claimedInstanceArn(finding: InstanceFinding) {
-  return finding.instance.arn === undefined ? undefined : parseInstanceArn(finding.instance.arn);
+interface ClaimedLocation {
+  readonly what: string;
+  readonly arn: string;
+  readonly account?: string;
+  readonly region?: string;
+}
+
+/**
+ * Where the ARN the finding names says its resource is. S3 ARNs carry no
+ * account or region (triage passes ExpectedBucketOwner instead), and
+ * GuardDuty principals and secrets named without an ARN carry neither.
+ */
+function claimedLocation(finding: Finding): ClaimedLocation | undefined {
+  switch (finding.playbook) {
+    case 'iam-credentials': {
+      const { arn } = finding.principal;
+      const parsed = arn === undefined ? undefined : parseIamPrincipalArn(arn);
+      return arn === undefined || parsed === undefined
+        ? undefined
+        : { what: 'principal', arn, account: parsed.account };
+    }
+    case 'ec2-instance': {
+      const { arn } = finding.instance;
+      const parsed = arn === undefined ? undefined : parseInstanceArn(arn);
+      return arn === undefined || parsed === undefined
+        ? undefined
+        : { what: 'instance', arn, ...parsed };
+    }
+    case 'secret-exposure': {
+      const { arn } = finding.secret;
+      return arn === undefined
+        ? undefined
+        : {
+            what: 'secret',
+            arn: finding.secret.secretId,
+            account: arn.account,
+            region: arn.region,
+          };
+    }
+    case 'integration-quarantine': {
+      const fn = finding.lambdaFunction;
+      return { what: 'function', arn: fn.unqualified, account: fn.account, region: fn.region };
+    }
+    case 's3-exposure':
+      return undefined;
+  }
 }
 
 export const severityGuard: FindingGuard = (finding, config) => {

@@ -1,5 +1,8 @@
 import { EC2Client } from '@aws-sdk/client-ec2';
 import { IAMClient } from '@aws-sdk/client-iam';
+import { LambdaClient } from '@aws-sdk/client-lambda';
+import { S3Client } from '@aws-sdk/client-s3';
+import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { z } from 'zod';
 import { clientOptions, documentClient } from '../shared/aws.js';
 import { PLAYBOOK_NAMES, type PlaybookName } from '../shared/catalog.js';
@@ -25,9 +28,21 @@ function parseConfig(value: unknown): RuntimeConfig {
   return parsed.data;
 }
 
+/**
+ * Path-style S3 addressing only against an emulator: a local endpoint
+ * (`http://localhost:PORT`) has no `<bucket>.localhost` DNS name for
+ * virtual-hosted requests to reach. Deployed, neither variable is set and
+ * the SDK's default (virtual-hosted) applies.
+ */
+const s3Emulated =
+  process.env.AWS_ENDPOINT_URL_S3 !== undefined || process.env.AWS_ENDPOINT_URL !== undefined;
+
 const deps: TriageDeps = {
   iam: new IAMClient(clientOptions),
   ec2: new EC2Client(clientOptions),
+  secretsManager: new SecretsManagerClient(clientOptions),
+  lambda: new LambdaClient(clientOptions),
+  s3: new S3Client({ ...clientOptions, forcePathStyle: s3Emulated }),
   ledger: new Ledger({ client: documentClient(), tableName: requireEnv(ENV.ledgerTable) }),
   config: requireJsonEnv(ENV.config, parseConfig),
   actor: requireEnv(ENV.actor),
@@ -54,8 +69,8 @@ export const handler = taskHandler(logger, TriageInputSchema, async (input) => {
     incidentId: result.incident.incidentId,
     decision: result.decision,
     reason: result.reason,
-    // An ec2-instance incident is about its instance, even when it names the instance's role.
-    targetArn: result.incident.instance?.arn ?? incidentTargetArn(result.incident),
+    // An instance or function incident is about its resource, even when it names its role.
+    targetArn: incidentTargetArn(result.incident),
   });
   return result;
 });

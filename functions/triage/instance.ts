@@ -10,6 +10,7 @@ import { classifyAwsError, isNotFound } from '../shared/errors.js';
 import type { Instance, Principal } from '../shared/incident.js';
 import type { RuntimeConfig } from '../shared/runtime-config.js';
 import { instanceArn, instanceProfileName } from './arn.js';
+import { clientRegion } from './decision.js';
 import type { InstanceFinding } from './finding.js';
 import { exemptTagGuard, type ResourceTag } from './guards.js';
 import { protectingPattern } from './patterns.js';
@@ -34,8 +35,6 @@ export type InstanceResolution =
   | { readonly status: 'unverified'; readonly instance: Instance; readonly reason: string };
 
 const GONE_STATES: ReadonlySet<string> = new Set(['terminated', 'shutting-down']);
-/** Every state but the two above: instances that still hold their profile. */
-const _LIVE_STATES = ['pending', 'running', 'stopping', 'stopped'];
 const ASG_TAG = 'aws:autoscaling:groupName';
 
 /** The instance as the finding claims it, before EC2 is asked. */
@@ -111,15 +110,6 @@ export async function resolveInstance(
   };
 }
 
-async function clientRegion(ec2: EC2Client): Promise<string | undefined> {
-  try {
-    return await ec2.config.region();
-  } catch {
-    // No region configured: DescribeInstances will fail and say so.
-    return undefined;
-  }
-}
-
 function findInstance(output: DescribeInstancesCommandOutput, instanceId: string) {
   for (const reservation of output.Reservations ?? []) {
     const instance = reservation.Instances?.find((i) => i.InstanceId === instanceId);
@@ -172,14 +162,27 @@ export async function resolveInstanceRole(
   if (role === undefined) {
     return { status: 'none', reason: `instance profile ${profileName} has no role` };
   }
-  const principal: Principal = { kind: 'AssumedRole', arn: role.arn, name: role.name };
+  return assessRole({ kind: 'AssumedRole', arn: role.arn, name: role.name }, iam, config);
+}
 
+/**
+ * Whether a workload's role (an instance's or a function's) may have its
+ * sessions revoked: not when a pattern protects it or its tags exempt it,
+ * and only with approval when its tags cannot be read.
+ */
+export async function assessRole(
+  principal: Principal & { readonly name: string },
+  iam: IAMClient,
+  config: RuntimeConfig,
+  label = 'the instance role',
+): Promise<InstanceRole> {
+  const role = principal;
   const pattern = protectingPattern(role.arn, config.protectedPrincipalPatterns);
   if (pattern !== undefined) {
     return {
       status: 'found',
       principal,
-      skipReason: `the instance role is protected: ${role.arn} matches protected ${pattern}`,
+      skipReason: `${label} is protected: ${role.arn} matches protected ${pattern}`,
     };
   }
   try {
@@ -194,7 +197,7 @@ export async function resolveInstanceRole(
     const exempt = exemptTagGuard(role.arn, entity.tags, config);
     return exempt === undefined
       ? { status: 'found', principal }
-      : { status: 'found', principal, skipReason: `the instance role is ${exempt}` };
+      : { status: 'found', principal, skipReason: `${label} is ${exempt}` };
   } catch (error) {
     if (isNotFound(error)) return { status: 'none', reason: `role ${role.name} no longer exists` };
     const failure = classifyAwsError(error, `read role ${role.name}`);

@@ -1,3 +1,4 @@
+import type { PlaybookName } from '../shared/catalog.js';
 import { InvalidFindingError } from '../shared/errors.js';
 import type { ParsedFindingEvent } from './finding.js';
 import { fromGuardDuty } from './from-guardduty.js';
@@ -13,14 +14,17 @@ const HANDLED: Readonly<Record<string, { detailType: string; parse: typeof fromG
 };
 
 /**
- * Validates an EventBridge event up front (triage and `cordon rehearse` both
- * call it). Returns the normalised IAM or EC2 instance finding, tagged with
- * the playbook that acts on it, or `unhandled` for a well-formed event no
- * playbook acts on. Throws InvalidFindingError, naming
- * the path, when the event is not an EventBridge event or comes from a
- * handled source and lacks or mangles a field Cordon needs.
+ * Validates an EventBridge event (triage and `cordon rehearse` both call it).
+ * With a playbook (triage: the playbook whose rule matched), returns the
+ * finding as that playbook sees it, or `unhandled` (`other-playbook`) when
+ * the event holds nothing for it: one GuardDuty finding can start two
+ * playbooks. Without one (the CLI's up-front check), the resource type
+ * chooses the playbook. `unhandled` also covers a well-formed event no
+ * playbook acts on. Throws InvalidFindingError, naming the path, when the
+ * event is not an EventBridge event or comes from a handled source and
+ * lacks or mangles a field Cordon needs.
  */
-export function parseFindingEvent(event: unknown): ParsedFindingEvent {
+export function parseFindingEvent(event: unknown, playbook?: PlaybookName): ParsedFindingEvent {
   if (typeof event !== 'object' || event === null || Array.isArray(event)) {
     throw new InvalidFindingError('event is not an EventBridge event: expected a JSON object');
   }
@@ -49,5 +53,5 @@ export function parseFindingEvent(event: unknown): ParsedFindingEvent {
       message: `unhandled detail-type for ${source}: Cordon acts on "${handled.detailType}" events`,
     };
   }
-  return handled.parse(event);
+  return handled.parse(event, playbook);
 }

@@ -1,4 +1,10 @@
-import { type Mode, PLAYBOOKS, type PlaybookName, stepsOf } from '../shared/catalog.js';
+import {
+  type Mode,
+  PLAYBOOKS,
+  type PlaybookName,
+  type StepId as PlaybookStepId,
+  stepsOf,
+} from '../shared/catalog.js';
 import type { PrincipalKind, StepPlan } from '../shared/incident.js';
 import type { RuntimeConfig } from '../shared/runtime-config.js';
 
@@ -8,7 +14,6 @@ type StepId = keyof (typeof PLAYBOOKS)[typeof PLAYBOOK]['steps'];
 
 /** The playbook of EC2 instance findings. */
 export const INSTANCE_PLAYBOOK = 'ec2-instance';
-type InstanceStepId = keyof (typeof PLAYBOOKS)[typeof INSTANCE_PLAYBOOK]['steps'];
 
 const ROOT_ONLY_NOTIFY = 'IAM cannot restrict root credentials: notify only';
 
@@ -89,12 +94,45 @@ export function planInstanceSteps(
   input: InstancePlanInput,
   config: RuntimeConfig,
 ): Record<string, StepPlan> {
-  const steps = PLAYBOOKS[INSTANCE_PLAYBOOK].steps;
-  const configured = config.modes[INSTANCE_PLAYBOOK] ?? {};
+  return planPlaybook(
+    INSTANCE_PLAYBOOK,
+    {
+      ...(input.revokeSkipReason === undefined
+        ? {}
+        : { skip: { revokeInstanceRoleSessions: input.revokeSkipReason } }),
+      ...(input.failClosedReason === undefined ? {} : { failClosedReason: input.failClosedReason }),
+      ...(input.humanReason === undefined ? {} : { humanReason: input.humanReason }),
+    },
+    config,
+  );
+}
+
+export interface PlaybookPlanInput<P extends PlaybookName> {
+  /** Steps that do not apply (or must not run), each with its reason: they are `off`. */
+  readonly skip?: Partial<Record<PlaybookStepId<P>, string>>;
+  /** Set when a guard could not decide: `auto` and `dry-run` become `approve`. */
+  readonly failClosedReason?: string;
+  /** Set when the finding may not show a compromise: `auto` becomes `approve`. */
+  readonly humanReason?: string;
+}
+
+/**
+ * Decides each step of `playbook`: the configured mode (else the catalog
+ * default), `off` where the step is skipped, then the fail-closed and
+ * needs-a-human downgrades.
+ */
+export function planPlaybook<P extends PlaybookName>(
+  playbook: P,
+  input: PlaybookPlanInput<P>,
+  config: RuntimeConfig,
+): Record<string, StepPlan> {
+  const steps = stepsOf(playbook);
+  const configured = config.modes[playbook] ?? {};
+  const skips: Partial<Record<string, string>> = input.skip ?? {};
   const plan: Record<string, StepPlan> = {};
-  for (const step of Object.keys(steps) as InstanceStepId[]) {
-    const mode: Mode = configured[step] ?? steps[step].defaultMode;
-    const skip = step === 'revokeInstanceRoleSessions' ? input.revokeSkipReason : undefined;
+  for (const [step, spec] of Object.entries(steps)) {
+    const mode: Mode = configured[step] ?? spec.defaultMode;
+    const skip = skips[step];
     if (skip !== undefined) {
       plan[step] = { mode: 'off', reason: skip };
     } else if (input.failClosedReason !== undefined && (mode === 'auto' || mode === 'dry-run')) {
@@ -106,6 +144,41 @@ export function planInstanceSteps(
     }
   }
   return plan;
+}
+
+export const ROTATION_CONFIGURED = 'rotation is configured: rotating replaces the exposed value';
+export const ROTATION_NOT_CONFIGURED = 'rotation is not configured';
+export const ROTATION_UNKNOWN =
+  'rotation could not be read: only locking is offered; rotate the secret by hand';
+
+/**
+ * secret-exposure does one of its two steps: rotate when rotation is
+ * configured (the exposed value stops working), else lock the secret (and
+ * someone rotates it by hand). Locking a secret that rotation could fix
+ * would break its readers for nothing.
+ */
+export function planSecretSteps(
+  input: {
+    /** Undefined when the secret could not be read. */
+    readonly rotationEnabled: boolean | undefined;
+    readonly failClosedReason?: string;
+  },
+  config: RuntimeConfig,
+): Record<string, StepPlan> {
+  const skip =
+    input.rotationEnabled === undefined
+      ? { rotateSecret: ROTATION_UNKNOWN }
+      : input.rotationEnabled
+        ? { lockSecret: ROTATION_CONFIGURED }
+        : { rotateSecret: ROTATION_NOT_CONFIGURED };
+  return planPlaybook(
+    'secret-exposure',
+    {
+      skip,
+      ...(input.failClosedReason === undefined ? {} : { failClosedReason: input.failClosedReason }),
+    },
+    config,
+  );
 }
 
 /** Every step off: the plan of a refused or duplicate incident, so nothing can act on it. */

@@ -1,18 +1,16 @@
 import type { EC2Client } from '@aws-sdk/client-ec2';
 import type { IAMClient } from '@aws-sdk/client-iam';
+import type { LambdaClient } from '@aws-sdk/client-lambda';
+import type { S3Client } from '@aws-sdk/client-s3';
+import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type { PlaybookName } from '../shared/catalog.js';
 import { InvalidFindingError } from '../shared/errors.js';
 import { sha256Hex } from '../shared/hash.js';
-import {
-  type Incident,
-  IncidentSchema,
-  type Instance,
-  type Principal,
-  type StepPlan,
-  type TriageResult,
-} from '../shared/incident.js';
+import { type Incident, IncidentSchema, type TriageResult } from '../shared/incident.js';
 import type { Ledger } from '../shared/ledger.js';
 import type { RuntimeConfig } from '../shared/runtime-config.js';
+import { decideBucket } from './bucket.js';
+import { type Decision, proceedReason, refuse, type Subject } from './decision.js';
 import type { Finding, IamFinding, InstanceFinding } from './finding.js';
 import { exemptTagGuard, findingRefusal, protectedGuard } from './guards.js';
 import {
@@ -23,68 +21,67 @@ import {
   resolveInstanceRole,
 } from './instance.js';
 import { formatPath } from './invalid.js';
+import { decideFunction } from './lambda-function.js';
 import { parseFindingEvent } from './parse.js';
 import { planInstanceSteps, planNothing, planSteps } from './plan.js';
 import { claimedArn, resolvePrincipal } from './principal.js';
+import { decideSecret } from './secret.js';
 
 export interface TriageDeps {
   readonly iam: IAMClient;
   readonly ec2: EC2Client;
+  readonly secretsManager: SecretsManagerClient;
+  readonly lambda: LambdaClient;
+  readonly s3: S3Client;
   readonly ledger: Ledger;
   readonly config: RuntimeConfig;
   /** ARN of triage's own role: the ledger's actor. */
   readonly actor: string;
 }
 
-/** The ledger key: the same delivery twice is one incident; a re-emission with a new updatedAt is another. */
-export function incidentIdOf(finding: Pick<Finding, 'source' | 'findingId' | 'updatedAt'>): string {
-  const digest = sha256Hex(`${finding.source}|${finding.findingId}|${finding.updatedAt}`);
+/**
+ * The incident id, which is the ledger claim key: the same delivery twice is
+ * one incident; a re-emission with a new updatedAt is another; and the
+ * playbook is part of it, because one finding can start two playbooks (an
+ * access key that read a secret) whose incidents must not collide.
+ */
+export function incidentIdOf(
+  finding: Pick<Finding, 'source' | 'findingId' | 'updatedAt' | 'playbook'>,
+): string {
+  const digest = sha256Hex(
+    `${finding.source}|${finding.findingId}|${finding.updatedAt}|${finding.playbook}`,
+  );
   return `inc-${digest.slice(0, 20)}`;
 }
 
-interface Decision {
-  readonly decision: 'PROCEED' | 'REFUSED';
-  readonly reason: string;
-  /** The ARN the incident is about: the principal's, or the instance's. */
-  readonly arn: string;
-  readonly plan: Record<string, StepPlan>;
-  /** ec2-instance: the instance, as EC2 reports it or (when refused or unread) as claimed. */
-  readonly instance?: Instance;
-  /** ec2-instance: the instance's role, when there is one and it was read. */
-  readonly principal?: Principal;
-}
-
-/**
- * Validates and normalises a finding event, verifies the principal or instance it names,
- * applies the guards, claims the incident in the ledger and plans each step.
- * Throws InvalidFindingError for an event it cannot act on (nothing is
- * claimed), and Cordon's retryable errors when AWS throttles or fails.
- */
 export interface TriageContext {
   /** The execution that runs this triage; recorded on the claim. */
   readonly executionArn?: string;
   /**
-   * The playbook whose state machine runs this triage. A finding for another
-   * playbook is refused as invalid: its steps would not be this playbook's.
+   * The playbook whose state machine runs this triage: the event is read as
+   * that playbook sees it. An event holding nothing for it is refused as
+   * invalid: its steps would not be this playbook's.
    */
   readonly playbook?: PlaybookName;
 }
 
+/**
+ * Validates and normalises a finding event, verifies the principal or
+ * resource it names, applies the guards, claims the incident in the ledger
+ * and plans each step. Throws InvalidFindingError for an event it cannot act
+ * on (nothing is claimed), and Cordon's retryable errors when AWS throttles
+ * or fails.
+ */
 export async function triage(
   event: unknown,
   deps: TriageDeps,
   context: TriageContext = {},
 ): Promise<TriageResult> {
-  const parsed = parseFindingEvent(event);
+  const parsed = parseFindingEvent(event, context.playbook);
   if (parsed.status === 'unhandled') {
     throw new InvalidFindingError(`triage cannot act on this event: ${parsed.message}`);
   }
   const { finding } = parsed;
-  if (context.playbook !== undefined && finding.playbook !== context.playbook) {
-    throw new InvalidFindingError(
-      `the ${context.playbook} playbook cannot act on a finding for ${finding.playbook}`,
-    );
-  }
   const decided = await decide(finding, deps);
   const incident = toIncident(finding, decided);
   const claimed = await deps.ledger.claim(incident.incidentId, {
@@ -113,9 +110,18 @@ export async function triage(
 }
 
 function decide(finding: Finding, deps: TriageDeps): Promise<Decision> {
-  return finding.playbook === 'ec2-instance'
-    ? decideInstance(finding, deps)
-    : decidePrincipal(finding, deps);
+  switch (finding.playbook) {
+    case 'iam-credentials':
+      return decidePrincipal(finding, deps);
+    case 'ec2-instance':
+      return decideInstance(finding, deps);
+    case 'secret-exposure':
+      return decideSecret(finding, deps);
+    case 'integration-quarantine':
+      return decideFunction(finding, deps);
+    case 's3-exposure':
+      return decideBucket(finding, deps);
+  }
 }
 
 async function decidePrincipal(finding: IamFinding, deps: TriageDeps): Promise<Decision> {
@@ -147,11 +153,7 @@ async function decidePrincipal(finding: IamFinding, deps: TriageDeps): Promise<D
     },
     config,
   );
-  const reason =
-    failClosedReason === undefined
-      ? 'claimed'
-      : `claimed; automatic steps need approval: ${failClosedReason}`;
-  return { decision: 'PROCEED', reason, arn, plan };
+  return { decision: 'PROCEED', reason: proceedReason(failClosedReason), arn, plan };
 }
 
 /** GuardDuty says the instance suffered the activity (probed, brute-forced), not that it did it. */
@@ -166,19 +168,20 @@ async function decideInstance(finding: InstanceFinding, deps: TriageDeps): Promi
   const { config } = deps;
   const claimed = claimedInstance(finding);
   const early = findingRefusal(finding, config);
-  if (early !== undefined) return refuse(early, claimed.arn, finding.playbook, claimed);
+  if (early !== undefined)
+    return refuse(early, claimed.arn, finding.playbook, { instance: claimed });
 
   const resolution = await resolveInstance(finding, deps.ec2, config.homeAccount);
   const { instance } = resolution;
   if (resolution.status === 'refused') {
-    return refuse(resolution.reason, instance.arn, finding.playbook, instance);
+    return refuse(resolution.reason, instance.arn, finding.playbook, { instance });
   }
   const refusal =
     protectedGuard(instance.arn, config) ??
     (resolution.status === 'verified'
       ? exemptTagGuard(instance.arn, resolution.tags, config)
       : undefined);
-  if (refusal !== undefined) return refuse(refusal, instance.arn, finding.playbook, instance);
+  if (refusal !== undefined) return refuse(refusal, instance.arn, finding.playbook, { instance });
 
   // Guards fail closed: whatever could not be read means no step runs unattended.
   const unread: string[] = [];
@@ -217,12 +220,9 @@ async function decideInstance(finding: InstanceFinding, deps: TriageDeps): Promi
     },
     config,
   );
-  const needsHuman = failClosedReason ?? humanReason;
-  const reason =
-    needsHuman === undefined ? 'claimed' : `claimed; automatic steps need approval: ${needsHuman}`;
   return {
     decision: 'PROCEED',
-    reason,
+    reason: proceedReason(failClosedReason ?? humanReason),
     arn: instance.arn,
     plan,
     instance: verified,
@@ -239,21 +239,6 @@ function revokeSkip(role: InstanceRole): { revokeSkipReason?: string } {
     case 'found':
       return role.skipReason === undefined ? {} : { revokeSkipReason: role.skipReason };
   }
-}
-
-function refuse(
-  reason: string,
-  arn: string,
-  playbook: PlaybookName,
-  instance?: Instance,
-): Decision {
-  return {
-    decision: 'REFUSED',
-    reason,
-    arn,
-    plan: planNothing(`refused: ${reason}`, playbook),
-    ...(instance === undefined ? {} : { instance }),
-  };
 }
 
 function toIncident(finding: Finding, decided: Decision): Incident {
@@ -283,15 +268,19 @@ function toIncident(finding: Finding, decided: Decision): Incident {
   return checked.data;
 }
 
-/** What the incident is about: the principal (IAM), or the instance and its role (EC2). */
-function subjectOf(
-  finding: Finding,
-  decided: Decision,
-): { principal?: Principal; instance?: Instance } {
-  if (finding.playbook === 'ec2-instance') {
+/**
+ * What the incident is about: the principal (IAM), or the resource as the
+ * decision holds it (with its role, for instances and functions).
+ */
+function subjectOf(finding: Finding, decided: Decision): Subject {
+  if (finding.playbook !== 'iam-credentials') {
+    const { principal, instance, secret, lambdaFunction, bucket } = decided;
     return {
-      ...(decided.instance === undefined ? {} : { instance: decided.instance }),
-      ...(decided.principal === undefined ? {} : { principal: decided.principal }),
+      ...(principal === undefined ? {} : { principal }),
+      ...(instance === undefined ? {} : { instance }),
+      ...(secret === undefined ? {} : { secret }),
+      ...(lambdaFunction === undefined ? {} : { lambdaFunction }),
+      ...(bucket === undefined ? {} : { bucket }),
     };
   }
   const { principal } = finding;

@@ -15,7 +15,7 @@ type Thresholds = Pick<RuntimeConfig, 'severityThreshold' | 'securityHubSeverity
 function guardDutyTrigger(
   config: Thresholds,
   description: string,
-  resource: Record<string, unknown>,
+  detail: Record<string, unknown>,
 ): PlaybookTrigger {
   return {
     id: 'GuardDutyRule',
@@ -23,7 +23,7 @@ function guardDutyTrigger(
     eventPattern: {
       source: ['aws.guardduty'],
       detailType: ['GuardDuty Finding'],
-      detail: { resource, severity: [{ numeric: ['>=', config.severityThreshold] }] },
+      detail: { ...detail, severity: [{ numeric: ['>=', config.severityThreshold] }] },
     },
   };
 }
@@ -37,6 +37,7 @@ function securityHubTrigger(
   config: Thresholds,
   description: string,
   types: readonly string[],
+  finding: Record<string, unknown> = {},
 ): PlaybookTrigger {
   const eventPattern: events.EventPattern = {
     source: ['aws.securityhub'],
@@ -48,6 +49,7 @@ function securityHubTrigger(
         Severity: { Label: [...config.securityHubSeverityLabels] },
         Resources: { Type: [...types] },
         ProductName: [{ 'anything-but': ['GuardDuty'] }],
+        ...finding,
       },
     },
   };
@@ -57,10 +59,12 @@ function securityHubTrigger(
 export function iamCredentialsTriggers(config: Thresholds): PlaybookTrigger[] {
   return [
     guardDutyTrigger(config, 'GuardDuty findings on access keys (IAM users, assumed roles, root)', {
-      resourceType: ['AccessKey'],
-      // Only principal types the playbook can contain; others (federated
-      // users, AWS services) would only fail in triage.
-      accessKeyDetails: { userType: ['IAMUser', 'AssumedRole', 'Root'] },
+      resource: {
+        resourceType: ['AccessKey'],
+        // Only principal types the playbook can contain; others (federated
+        // users, AWS services) would only fail in triage.
+        accessKeyDetails: { userType: ['IAMUser', 'AssumedRole', 'Root'] },
+      },
     }),
     securityHubTrigger(
       config,
@@ -78,12 +82,67 @@ export function iamCredentialsTriggers(config: Thresholds): PlaybookTrigger[] {
 export function ec2InstanceTriggers(config: Thresholds): PlaybookTrigger[] {
   return [
     guardDutyTrigger(config, 'GuardDuty findings on EC2 instances', {
-      resourceType: ['Instance'],
+      resource: { resourceType: ['Instance'] },
     }),
     securityHubTrigger(
       config,
       'New, active Security Hub findings on EC2 instances, except those from GuardDuty',
       ['AwsEc2Instance'],
+    ),
+  ];
+}
+
+/**
+ * Security Hub findings on a secret (secret scanners import them), and
+ * GuardDuty access-key findings whose API call touched a secret: the key is
+ * contained by iam-credentials, the secret by this playbook.
+ */
+export function secretExposureTriggers(config: Thresholds): PlaybookTrigger[] {
+  return [
+    guardDutyTrigger(config, 'GuardDuty findings whose API call touched a Secrets Manager secret', {
+      resource: { resourceType: ['AccessKey'] },
+      service: {
+        action: {
+          awsApiCallAction: {
+            affectedResources: { 'AWS::SecretsManager::Secret': [{ exists: true }] },
+          },
+        },
+      },
+    }),
+    securityHubTrigger(
+      config,
+      'New, active Security Hub findings on Secrets Manager secrets, except those from GuardDuty',
+      ['AwsSecretsManagerSecret'],
+    ),
+  ];
+}
+
+/** GuardDuty Lambda protection findings and Security Hub findings on functions. */
+export function integrationQuarantineTriggers(config: Thresholds): PlaybookTrigger[] {
+  return [
+    guardDutyTrigger(config, 'GuardDuty findings on Lambda functions', {
+      resource: { resourceType: ['Lambda'] },
+    }),
+    securityHubTrigger(
+      config,
+      'New, active Security Hub findings on Lambda functions, except those from GuardDuty',
+      ['AwsLambdaFunction'],
+    ),
+  ];
+}
+
+/** GuardDuty Policy:S3/* findings and Security Hub data-exposure findings on buckets. */
+export function s3ExposureTriggers(config: Thresholds): PlaybookTrigger[] {
+  return [
+    guardDutyTrigger(config, 'GuardDuty Policy:S3 findings on buckets', {
+      type: [{ prefix: 'Policy:S3/' }],
+      resource: { resourceType: ['S3Bucket'] },
+    }),
+    securityHubTrigger(
+      config,
+      'New, active Security Hub data-exposure findings on S3 buckets, except those from GuardDuty',
+      ['AwsS3Bucket'],
+      { Types: [{ prefix: 'Effects/Data Exposure' }] },
     ),
   ];
 }

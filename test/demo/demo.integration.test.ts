@@ -1,9 +1,9 @@
 /**
  * `npm run demo` end to end: it starts its own moto server (not the test
- * run's), contains the three seeded findings (a leaked key, a role's
- * credentials, an instance in an Auto Scaling group), prints the state it read
- * back, stops its server and exits 0. One spawn: it costs a server start and a
- * synth.
+ * run's), contains the five seeded findings (a leaked key that read a secret,
+ * a role's credentials, an instance in an Auto Scaling group, a Lambda
+ * function, a public bucket), prints the state it read back, stops its server
+ * and exits 0. One spawn: it costs a server start and a synth.
  */
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
@@ -40,7 +40,7 @@ function demo(): Promise<{ code: number | null; stdout: string; stderr: string }
 
 describe('npm run demo', () => {
   it(
-    'contains the leaked key (Inactive) and isolates the instance, leaves the healthy key and instance alone, and stops its own emulator',
+    'contains the leaked key, the instance, the secret, the function and the bucket, leaves the healthy key and instance alone, and stops its own emulator',
     async () => {
       const run = await demo();
       expect(run.code, `${run.stdout}\n${run.stderr}`).toBe(0);
@@ -66,12 +66,25 @@ describe('npm run demo', () => {
       expect(run.stdout).toMatch(
         /✓ instance profile: instance-profile\/web-worker → none; role web-worker: CordonRevokeOlderSessions/,
       );
+      // The exposures: the secret locked (by hand rotation), the function stopped, the bucket blocked.
+      for (const playbook of ['secret-exposure', 'integration-quarantine', 's3-exposure']) {
+        expect(run.stdout).toContain(`playbook ${playbook}: SUCCEEDED`);
+      }
+      expect(run.stdout).toMatch(
+        /✓ secret payments-db-password: CordonLockSecret denies GetSecretValue; manual rotation required/,
+      );
+      expect(run.stdout).toMatch(
+        /✓ function image-resizer: reserved concurrency unreserved → 0; role image-resizer-role: CordonRevokeOlderSessions/,
+      );
+      expect(run.stdout).toMatch(
+        /✓ bucket marketing-assets-public: public access block none → all four on/,
+      );
       expect(run.stdout).toContain('auto-approved for this demo');
       expect(run.stdout).toMatch(/approved by .+ → CONTAINED/);
       expect(run.stdout).not.toContain('✗');
       expect(run.stdout).not.toContain('rehearsal-token-');
       expect(run.stdout).toMatch(/demo took \d+\.\d s/);
-      expect(run.stdout.split('\n').length).toBeLessThan(70);
+      expect(run.stdout.split('\n').length).toBeLessThanOrEqual(95);
 
       // It used an emulator of its own, and stopped it.
       const own = /moto on (http:\/\/127\.0\.0\.1:\d+)/.exec(run.stdout)?.[1];

@@ -24,6 +24,10 @@ const HANDLERS: Record<Exclude<ActionName, 'triage'>, () => Promise<{ handler: H
   'detach-from-asg': () => import('../../functions/detach-from-asg/handler.js'),
   'isolate-network': () => import('../../functions/isolate-network/handler.js'),
   'detach-instance-profile': () => import('../../functions/detach-instance-profile/handler.js'),
+  'rotate-secret': () => import('../../functions/rotate-secret/handler.js'),
+  'lock-secret': () => import('../../functions/lock-secret/handler.js'),
+  'quarantine-function': () => import('../../functions/quarantine-function/handler.js'),
+  'block-public-access': () => import('../../functions/block-public-access/handler.js'),
 };
 
 function context(action: string): Context {
@@ -48,6 +52,7 @@ function stubEnv(action: string): void {
   vi.stubEnv(ENV.actor, `arn:aws:iam::123456789012:role/cordon/cordon-${action}`);
   vi.stubEnv(ENV.ledgerTable, 'cordon-ledger');
   vi.stubEnv(ENV.topicArn, 'arn:aws:sns:us-east-1:123456789012:cordon');
+  vi.stubEnv(ENV.breakGlass, '[]');
 }
 
 afterEach(() => {

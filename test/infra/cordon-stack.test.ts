@@ -307,6 +307,10 @@ const EXPECTED_ACTIONS: Record<ActionName, readonly string[]> = {
     'iam:GetInstanceProfile',
     'ec2:DescribeInstances',
     'ec2:DescribeIamInstanceProfileAssociations',
+    'secretsmanager:DescribeSecret',
+    'lambda:GetFunction',
+    'lambda:ListTags',
+    's3:GetBucketTagging',
   ],
   'disable-access-key': ['iam:ListAccessKeys', 'iam:UpdateAccessKey'],
   'revoke-sessions': [
@@ -359,6 +363,18 @@ const EXPECTED_ACTIONS: Record<ActionName, readonly string[]> = {
     'ec2:DescribeIamInstanceProfileAssociations',
     'ec2:DisassociateIamInstanceProfile',
   ],
+  'rotate-secret': [
+    'secretsmanager:DescribeSecret',
+    'secretsmanager:ListSecretVersionIds',
+    'secretsmanager:RotateSecret',
+  ],
+  'lock-secret': [
+    'secretsmanager:DescribeSecret',
+    'secretsmanager:GetResourcePolicy',
+    'secretsmanager:PutResourcePolicy',
+  ],
+  'quarantine-function': ['lambda:GetFunctionConcurrency', 'lambda:PutFunctionConcurrency'],
+  'block-public-access': ['s3:GetBucketPublicAccessBlock', 's3:PutBucketPublicAccessBlock'],
 };
 
 /** Permissions a call needs besides its own name. */
@@ -366,10 +382,19 @@ const IMPLIED: Record<string, readonly string[]> = {
   'sns:Publish': ['kms:Decrypt', 'kms:GenerateDataKey'],
 };
 
+/** SDK commands whose IAM action has another name. */
+const IAM_NAME: Record<string, string> = {
+  's3:GetPublicAccessBlock': 's3:GetBucketPublicAccessBlock',
+  's3:PutPublicAccessBlock': 's3:PutBucketPublicAccessBlock',
+};
+
 const SDK_SERVICE: Record<string, string> = {
   '@aws-sdk/client-iam': 'iam',
   '@aws-sdk/client-ec2': 'ec2',
   '@aws-sdk/client-auto-scaling': 'autoscaling',
+  '@aws-sdk/client-secrets-manager': 'secretsmanager',
+  '@aws-sdk/client-lambda': 'lambda',
+  '@aws-sdk/client-s3': 's3',
   '@aws-sdk/client-sns': 'sns',
   '@aws-sdk/client-securityhub': 'securityhub',
   '@aws-sdk/client-sfn': 'states',
@@ -411,7 +436,8 @@ function commandsInSource(action: ActionName): string[] {
         const name = raw.trim();
         if (name.startsWith('type ') || !name.endsWith('Command')) continue;
         expect(service, `IAM prefix for ${pkg}`).toBeDefined();
-        calls.add(`${service}:${name.slice(0, -'Command'.length)}`);
+        const call = `${service}:${name.slice(0, -'Command'.length)}`;
+        calls.add(IAM_NAME[call] ?? call);
       }
     }
   }
@@ -1139,7 +1165,7 @@ function rulesOf(machineId: string): [string, CfnResource][] {
   );
 }
 
-const securityHub = (types: string[]) => ({
+const securityHub = (types: string[], extra: Record<string, unknown> = {}) => ({
   source: ['aws.securityhub'],
   'detail-type': ['Security Hub Findings - Imported'],
   detail: {
@@ -1150,8 +1176,15 @@ const securityHub = (types: string[]) => ({
       Resources: { Type: types },
       // GuardDuty findings arrive through the GuardDuty rule, once.
       ProductName: [{ 'anything-but': ['GuardDuty'] }],
+      ...extra,
     },
   },
+});
+
+const guardDuty = (detail: Record<string, unknown>) => ({
+  source: ['aws.guardduty'],
+  'detail-type': ['GuardDuty Finding'],
+  detail: { ...detail, severity: [{ numeric: ['>=', 7] }] },
 });
 
 const EXPECTED_PATTERNS: Record<PlaybookName, readonly unknown[]> = {
@@ -1180,6 +1213,27 @@ const EXPECTED_PATTERNS: Record<PlaybookName, readonly unknown[]> = {
       },
     },
     securityHub(['AwsEc2Instance']),
+  ],
+  'secret-exposure': [
+    guardDuty({
+      resource: { resourceType: ['AccessKey'] },
+      service: {
+        action: {
+          awsApiCallAction: {
+            affectedResources: { 'AWS::SecretsManager::Secret': [{ exists: true }] },
+          },
+        },
+      },
+    }),
+    securityHub(['AwsSecretsManagerSecret']),
+  ],
+  'integration-quarantine': [
+    guardDuty({ resource: { resourceType: ['Lambda'] } }),
+    securityHub(['AwsLambdaFunction']),
+  ],
+  's3-exposure': [
+    guardDuty({ type: [{ prefix: 'Policy:S3/' }], resource: { resourceType: ['S3Bucket'] } }),
+    securityHub(['AwsS3Bucket'], { Types: [{ prefix: 'Effects/Data Exposure' }] }),
   ],
 };
 

@@ -14,8 +14,8 @@ import {
  * The parts of a Security Hub "Findings - Imported" event Cordon uses, in the
  * AWS Security Finding Format (ASFF). Objects are not strict: AWS adds fields
  * and a real finding must never be refused for one. `Details` of the IAM
- * resource types are parsed separately, once the resource type is known; an
- * `AwsEc2Instance` resource needs only its `Id`.
+ * resource types are parsed separately, once the resource type is known; the
+ * instance, secret, function and bucket resources need only their `Id`.
  */
 
 export const SECURITYHUB_SOURCE = 'aws.securityhub';
@@ -26,6 +26,21 @@ export type IamResourceType = (typeof IAM_RESOURCE_TYPES)[number];
 
 /** The ec2-instance playbook's resource type; its `Id` is the instance ARN. */
 export const EC2_INSTANCE_RESOURCE_TYPE = 'AwsEc2Instance';
+
+/** The secret-exposure playbook's resource type; its `Id` is the secret ARN. */
+export const SECRET_RESOURCE_TYPE = 'AwsSecretsManagerSecret';
+
+/** The integration-quarantine playbook's resource type; its `Id` is the function ARN. */
+export const LAMBDA_FUNCTION_RESOURCE_TYPE = 'AwsLambdaFunction';
+
+/** The s3-exposure playbook's resource type; its `Id` is `arn:<partition>:s3:::<bucket>`. */
+export const S3_BUCKET_RESOURCE_TYPE = 'AwsS3Bucket';
+
+/**
+ * The ASFF type a bucket finding needs for s3-exposure (the rule filters on
+ * it too): a bucket finding of any other kind is not an exposure to block.
+ */
+export const DATA_EXPOSURE_TYPE = /^Effects\/Data Exposure(\/|$)/;
 
 export const AsffResourceSchema = z.object({
   Type: bounded(256),

@@ -3,6 +3,7 @@ import {
   AccountIdSchema,
   bounded,
   envelopeShape,
+  MAX_ARN,
   MAX_ID,
   RegionSchema,
   TimestampSchema,
@@ -42,11 +43,45 @@ export const InstanceDetailsSchema = z.object({
 /** `service.resourceRole` of an Instance finding; an unknown value makes triage fail closed. */
 export const ResourceRoleSchema = bounded(64).nullish();
 
+/** `resource.lambdaDetails`, parsed only for `Lambda` findings. */
+export const LambdaDetailsSchema = z.object({
+  /** May be qualified (`:alias`, `:version`); triage acts on the function. */
+  functionArn: bounded(MAX_ARN),
+  functionName: bounded(MAX_ID).optional(),
+});
+
+/** `resource.s3BucketDetails`, parsed only for `S3Bucket` policy findings. */
+export const S3BucketDetailsSchema = z
+  .array(z.object({ name: bounded(MAX_ID), arn: bounded(MAX_ARN).optional() }))
+  .min(1)
+  .max(100);
+
 export const GuardDutyResourceSchema = z.object({
   resourceType: bounded(64),
   accessKeyDetails: AccessKeyDetailsSchema.optional(),
   instanceDetails: z.unknown().optional(),
+  lambdaDetails: z.unknown().optional(),
+  s3BucketDetails: z.unknown().optional(),
 });
+
+/** The key GuardDuty uses for a secret in `awsApiCallAction.affectedResources`. */
+export const SECRET_AFFECTED_RESOURCE = 'AWS::SecretsManager::Secret';
+
+/**
+ * `service.action`, parsed only for the secret an API call touched; a finding
+ * whose action names no secret parses to an absent one.
+ */
+export const AffectedSecretSchema = z
+  .object({
+    awsApiCallAction: z
+      .object({
+        affectedResources: z
+          .object({ [SECRET_AFFECTED_RESOURCE]: bounded(MAX_ARN).optional() })
+          .nullish(),
+      })
+      .nullish(),
+  })
+  .nullish();
 
 export const GuardDutyServiceSchema = z.object({
   /** `sample` is a boolean on generated findings, and a string in some exports. */
@@ -56,6 +91,8 @@ export const GuardDutyServiceSchema = z.object({
   archived: z.boolean().optional(),
   /** `ACTOR` or `TARGET`; parsed for Instance findings only (ResourceRoleSchema). */
   resourceRole: z.unknown().optional(),
+  /** What the actor did; parsed for the secret an API call touched (AffectedSecretSchema). */
+  action: z.unknown().optional(),
   count: z.number().int().nonnegative().optional(),
 });
 

@@ -165,3 +165,57 @@ export function ec2Incident(plan: Record<string, { mode: Mode }> = {}): Incident
     },
   });
 }
+
+export const SECRET_NAME = 'prod/payments/db';
+export const SECRET_ARN = `arn:aws:secretsmanager:us-east-1:${ACCOUNT}:secret:${SECRET_NAME}-AbCdEf`;
+
+/** A secret-exposure incident about one secret, both steps in their default mode. */
+export function secretIncident(
+  plan: Record<string, { mode: Mode }> = {},
+  secret: Partial<NonNullable<Incident['secret']>> = {},
+): Incident {
+  return incident({
+    playbook: 'secret-exposure',
+    source: 'securityhub',
+    findingType: 'Software and Configuration Checks/Secret exposed',
+    principal: undefined,
+    secret: { arn: SECRET_ARN, name: SECRET_NAME, rotationEnabled: true, ...secret },
+    plan: { rotateSecret: { mode: 'approve' }, lockSecret: { mode: 'approve' }, ...plan },
+  });
+}
+
+export const FUNCTION_NAME = 'orders-webhook';
+export const FUNCTION_ARN = `arn:aws:lambda:us-east-1:${ACCOUNT}:function:${FUNCTION_NAME}`;
+export const FUNCTION_ROLE_ARN = `arn:aws:iam::${ACCOUNT}:role/orders-webhook-role`;
+
+/** An integration-quarantine incident: the function, its execution role as the principal. */
+export function lambdaIncident(
+  plan: Record<string, { mode: Mode }> = {},
+  fn: Partial<NonNullable<Incident['lambdaFunction']>> = {},
+): Incident {
+  return incident({
+    playbook: 'integration-quarantine',
+    findingType: 'Execution:Lambda/MaliciousFile',
+    principal: { kind: 'AssumedRole', arn: FUNCTION_ROLE_ARN, name: 'orders-webhook-role' },
+    lambdaFunction: { arn: FUNCTION_ARN, name: FUNCTION_NAME, roleArn: FUNCTION_ROLE_ARN, ...fn },
+    plan: {
+      stopInvocations: { mode: 'approve' },
+      revokeFunctionRoleSessions: { mode: 'approve' },
+      ...plan,
+    },
+  });
+}
+
+export const BUCKET_NAME = 'acme-exports';
+export const BUCKET_ARN = `arn:aws:s3:::${BUCKET_NAME}`;
+
+/** An s3-exposure incident about one bucket of the home account. */
+export function bucketIncident(plan: Record<string, { mode: Mode }> = {}): Incident {
+  return incident({
+    playbook: 's3-exposure',
+    findingType: 'Policy:S3/BucketAnonymousAccessGranted',
+    principal: undefined,
+    bucket: { name: BUCKET_NAME, arn: BUCKET_ARN },
+    plan: { blockPublicAccess: { mode: 'approve' }, ...plan },
+  });
+}

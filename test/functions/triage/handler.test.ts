@@ -5,13 +5,20 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import {
   ACCOUNT,
   ACTOR,
+  BUCKET_ARN,
+  bucketTagged,
   config,
   ddbMock,
+  FUNCTION_ARN,
   fixture,
+  functionExists,
+  functionRoleExists,
   INSTANCE_ARN,
   instanceExists,
   instanceRoleExists,
   profileSharedBy,
+  SECRET_ARN,
+  secretExists,
   setup,
   userExists,
 } from './helpers.js';
@@ -110,6 +117,52 @@ describe('triage handler', () => {
     });
     expect(ddbMock).toHaveReceivedCommandWith(PutCommand, {
       Item: expect.objectContaining({ outcome: 'CLAIMED', targetArn: INSTANCE_ARN, executionArn }),
+    });
+  });
+
+  it('wires Secrets Manager, so a secret finding triages end to end', async () => {
+    stubEnv(ENV_OK);
+    setup();
+    secretExists({ rotationEnabled: true });
+    const { handler } = await import('../../../functions/triage/handler.js');
+    const executionArn = 'arn:aws:states:us-east-1:123456789012:execution:cordon-secret:run-1';
+
+    const result = await handler(
+      { event: fixture('guardduty-secret-access'), executionArn, playbook: 'secret-exposure' },
+      context,
+    );
+
+    expect(result).toMatchObject({
+      decision: 'PROCEED',
+      incident: { playbook: 'secret-exposure', secret: { arn: SECRET_ARN, rotationEnabled: true } },
+    });
+  });
+
+  it('wires Lambda and S3, so function and bucket findings triage end to end', async () => {
+    stubEnv(ENV_OK);
+    setup();
+    functionExists();
+    functionRoleExists();
+    bucketTagged([]);
+    const { handler } = await import('../../../functions/triage/handler.js');
+    const executionArn = 'arn:aws:states:us-east-1:123456789012:execution:cordon-x:run-1';
+
+    const fn = await handler(
+      { event: fixture('guardduty-lambda'), executionArn, playbook: 'integration-quarantine' },
+      context,
+    );
+    const bucket = await handler(
+      { event: fixture('securityhub-s3-public'), executionArn, playbook: 's3-exposure' },
+      context,
+    );
+
+    expect(fn).toMatchObject({
+      decision: 'PROCEED',
+      incident: { lambdaFunction: { arn: FUNCTION_ARN } },
+    });
+    expect(bucket).toMatchObject({
+      decision: 'PROCEED',
+      incident: { bucket: { arn: BUCKET_ARN } },
     });
   });
 

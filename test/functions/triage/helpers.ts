@@ -15,6 +15,9 @@ import {
   IAMClient,
   type Tag,
 } from '@aws-sdk/client-iam';
+import { GetFunctionCommand, LambdaClient, ListTagsCommand } from '@aws-sdk/client-lambda';
+import { GetBucketTaggingCommand, S3Client } from '@aws-sdk/client-s3';
+import { DescribeSecretCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { documentClient } from '../../../functions/shared/aws.js';
@@ -42,6 +45,12 @@ export type Fixture =
   | 'guardduty-ec2-instance'
   | 'guardduty-ec2-target'
   | 'securityhub-ec2-instance'
+  | 'securityhub-secret'
+  | 'guardduty-secret-access'
+  | 'guardduty-lambda'
+  | 'securityhub-lambda'
+  | 'guardduty-s3-public'
+  | 'securityhub-s3-public'
   | 'unrelated-event';
 
 export function fixture(name: Fixture): unknown {
@@ -103,19 +112,28 @@ export const ACTOR = `arn:aws:iam::${ACCOUNT}:role/cordon/cordon-triage`;
 export const iamMock = mockClient(IAMClient);
 export const ec2Mock = mockClient(EC2Client);
 export const ddbMock = mockClient(DynamoDBDocumentClient);
+export const secretsMock = mockClient(SecretsManagerClient);
+export const lambdaMock = mockClient(LambdaClient);
+export const s3Mock = mockClient(S3Client);
 
 /**
- * Resets the client mocks and returns fresh deps: IAM and EC2 answer nothing
+ * Resets the client mocks and returns fresh deps: AWS answers nothing
  * until a test says what exists, and every ledger write succeeds.
  */
 export function setup(configOverrides: Partial<RuntimeConfig> = {}) {
   iamMock.reset();
   ec2Mock.reset();
   ddbMock.reset();
+  secretsMock.reset();
+  lambdaMock.reset();
+  s3Mock.reset();
   ddbMock.on(PutCommand).resolves({});
   const deps: TriageDeps = {
     iam: new IAMClient({ region: 'us-east-1' }),
     ec2: new EC2Client({ region: 'us-east-1' }),
+    secretsManager: new SecretsManagerClient({ region: 'us-east-1' }),
+    lambda: new LambdaClient({ region: 'us-east-1' }),
+    s3: new S3Client({ region: 'us-east-1' }),
     ledger: new Ledger({
       client: documentClient(new DynamoDBClient({ region: 'us-east-1' })),
       tableName: 'cordon-ledger',
@@ -244,5 +262,91 @@ export function instanceRoleExists(options: { arn?: string; tags?: Tag[] } = {})
   });
   iamMock.on(GetRoleCommand, { RoleName: 'web-app-role' }).resolves({
     Role: { ...role, Tags: options.tags ?? [{ Key: 'team', Value: 'web' }] },
+  });
+}
+
+export const SECRET_NAME = 'prod/payments/db-password';
+export const SECRET_ARN = `arn:aws:secretsmanager:us-east-1:${ACCOUNT}:secret:${SECRET_NAME}-AbCdEf`;
+export const FUNCTION_NAME = 'payments-webhook';
+export const FUNCTION_ARN = `arn:aws:lambda:us-east-1:${ACCOUNT}:function:${FUNCTION_NAME}`;
+export const FUNCTION_ROLE_ARN = `arn:aws:iam::${ACCOUNT}:role/service-role/payments-webhook-role`;
+export const BUCKET = 'example-reports-bucket';
+export const BUCKET_ARN = `arn:aws:s3:::${BUCKET}`;
+
+export interface SecretOptions {
+  readonly arn?: string;
+  readonly rotationEnabled?: boolean;
+  readonly deletedDate?: Date;
+  readonly tags?: Array<{ Key: string; Value: string }>;
+}
+
+/** The secret `prod/payments/db-password` as DescribeSecret reports it, by ARN and by name. */
+export function secretExists(options: SecretOptions = {}): void {
+  const output = {
+    ARN: options.arn ?? SECRET_ARN,
+    Name: SECRET_NAME,
+    RotationEnabled: options.rotationEnabled ?? false,
+    ...(options.deletedDate === undefined ? {} : { DeletedDate: options.deletedDate }),
+    Tags: options.tags ?? [{ Key: 'team', Value: 'payments' }],
+  };
+  secretsMock.on(DescribeSecretCommand, { SecretId: SECRET_ARN }).resolves(output);
+  secretsMock.on(DescribeSecretCommand, { SecretId: SECRET_NAME }).resolves(output);
+}
+
+export interface FunctionOptions {
+  readonly arn?: string;
+  readonly roleArn?: string;
+  readonly tags?: Record<string, string>;
+  /** ListTags is denied. */
+  readonly tagsDenied?: boolean;
+}
+
+/**
+ * The function `payments-webhook` as GetFunction and ListTags report it, with
+ * its role `payments-webhook-role`. GetFunction carries no tags (as for a
+ * caller Lambda does not show them to): triage must ask ListTags.
+ */
+export function functionExists(options: FunctionOptions = {}): void {
+  lambdaMock.on(GetFunctionCommand, { FunctionName: FUNCTION_ARN }).resolves({
+    Configuration: {
+      FunctionName: FUNCTION_NAME,
+      FunctionArn: options.arn ?? FUNCTION_ARN,
+      Role: options.roleArn ?? FUNCTION_ROLE_ARN,
+      Runtime: 'nodejs20.x',
+    },
+  });
+  const tags = lambdaMock.on(ListTagsCommand, { Resource: FUNCTION_ARN });
+  if (options.tagsDenied === true) tags.rejects(awsError('AccessDeniedException', 403));
+  else tags.resolves({ Tags: options.tags ?? { team: 'payments' } });
+}
+
+/** The function's role, tagged `tags`, as GetRole reports it. */
+export function functionRoleExists(options: { tags?: Tag[] } = {}): void {
+  iamMock.on(GetRoleCommand, { RoleName: 'payments-webhook-role' }).resolves({
+    Role: {
+      Path: '/service-role/',
+      RoleName: 'payments-webhook-role',
+      RoleId: 'AROAEXAMPLEFUNCTION01',
+      Arn: FUNCTION_ROLE_ARN,
+      CreateDate: new Date('2023-11-02T08:14:55.000Z'),
+      AssumeRolePolicyDocument: '{}',
+      Tags: options.tags ?? [],
+    },
+  });
+}
+
+/** The bucket's tags, as GetBucketTagging reports them to its owner. */
+export function bucketTagged(tags: Array<{ Key: string; Value: string }>): void {
+  s3Mock
+    .on(GetBucketTaggingCommand, { Bucket: BUCKET, ExpectedBucketOwner: ACCOUNT })
+    .resolves({ TagSet: tags });
+}
+
+/** An AWS SDK error by name and status, as every client throws them. */
+export function awsError(name: string, status: number): Error {
+  return Object.assign(new Error(name), {
+    name,
+    $fault: status >= 500 ? 'server' : 'client',
+    $metadata: { httpStatusCode: status },
   });
 }

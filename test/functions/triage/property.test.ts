@@ -5,13 +5,17 @@ import { InvalidFindingError } from '../../../functions/shared/errors.js';
 import { TriageResultSchema } from '../../../functions/shared/incident.js';
 import { triage } from '../../../functions/triage/triage.js';
 import {
+  bucketTagged,
   ddbMock,
   type Fixture,
   fixture,
+  functionExists,
+  functionRoleExists,
   instanceExists,
   instanceRoleExists,
   profileSharedBy,
   roleExists,
+  secretExists,
   setup,
   userExists,
   withValue,
@@ -25,6 +29,12 @@ const FINDINGS: Fixture[] = [
   'guardduty-ec2-instance',
   'guardduty-ec2-target',
   'securityhub-ec2-instance',
+  'guardduty-secret-access',
+  'securityhub-secret',
+  'guardduty-lambda',
+  'securityhub-lambda',
+  'guardduty-s3-public',
+  'securityhub-s3-public',
 ];
 
 type Path = Array<string | number>;
@@ -45,6 +55,10 @@ async function triageIsSafe(event: unknown): Promise<void> {
   instanceExists();
   instanceRoleExists();
   profileSharedBy([['i-0aaaaaaaaaaaaaaa1']]);
+  secretExists();
+  functionExists();
+  functionRoleExists();
+  bucketTagged([]);
   try {
     const result = await triage(event, deps);
     expect(TriageResultSchema.parse(result)).toEqual(result);

@@ -416,14 +416,14 @@ describe('triage: ledger claim', () => {
 });
 
 describe('triage: incident id', () => {
-  it('is inc- and the first 20 hex characters of sha256(source|findingId|updatedAt)', async () => {
+  it('is inc- and the first 20 hex characters of sha256(source|findingId|updatedAt|playbook)', async () => {
     const deps = setup();
     userExists();
 
     const result = await triage(fixture('guardduty-iam-user'), deps);
 
     const expected = sha256Hex(
-      'guardduty|a2c6f1e3b8d94f0e9c7b5a4d3e2f1a01|2024-05-14T09:31:27.405Z',
+      'guardduty|a2c6f1e3b8d94f0e9c7b5a4d3e2f1a01|2024-05-14T09:31:27.405Z|iam-credentials',
     ).slice(0, 20);
     expect(result.incident.incidentId).toBe(`inc-${expected}`);
   });

@@ -1,0 +1,574 @@
+/**
+ * Layer 3: the synthesized secret-exposure, integration-quarantine and
+ * s3-exposure definitions, executed locally by the rehearsal engine with the
+ * real handlers in-process against moto. Asserts the path (states entered,
+ * in order), the step results and the ledger, and reads the resource back
+ * from moto wherever a test claims something was done, or left alone.
+ *
+ * Everything goes to moto except:
+ * - Security Hub BatchUpdateFindings (moto 5.2 lacks it): mocked with
+ *   aws-sdk-client-mock on SecurityHubClient only (every finding processed),
+ *   as the other Security Hub tests do;
+ * - the rotation path of secret-exposure: moto rotates a secret only by
+ *   invoking its rotation Lambda, which needs Docker. That one test mocks
+ *   SecretsManagerClient (DescribeSecret says RotationEnabled and, once
+ *   RotateSecret was called, a new AWSCURRENT version; ListSecretVersionIds
+ *   and RotateSecret answered by the mock) while IAM, DynamoDB and SNS still
+ *   go to moto. rotate-secret polls after RotateSecret with its real 1 s
+ *   first delay, so that test takes a second longer.
+ * Tests that read what responders were told spy on SNSClient.send without
+ * replacing it (the messages still reach moto), and the secret tests spy on
+ * SecretsManagerClient.send the same way to show the value is never read.
+ */
+import { CreateRoleCommand, IAMClient, ListRolePoliciesCommand } from '@aws-sdk/client-iam';
+import {
+  GetFunctionConcurrencyCommand,
+  LambdaClient,
+  TagResourceCommand as TagFunctionCommand,
+  UpdateFunctionConfigurationCommand,
+} from '@aws-sdk/client-lambda';
+import { GetPublicAccessBlockCommand, PutBucketTaggingCommand, S3Client } from '@aws-sdk/client-s3';
+import {
+  BatchGetSecretValueCommand,
+  DescribeSecretCommand,
+  GetResourcePolicyCommand,
+  GetSecretValueCommand,
+  ListSecretVersionIdsCommand,
+  RotateSecretCommand,
+  SecretsManagerClient,
+  TagResourceCommand as TagSecretCommand,
+} from '@aws-sdk/client-secrets-manager';
+import { BatchUpdateFindingsCommand, SecurityHubClient } from '@aws-sdk/client-securityhub';
+import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
+import { mockClient } from 'aws-sdk-client-mock';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { z } from 'zod';
+import {
+  bucketFinding,
+  type CompromisedFunction,
+  type ExposedSecret,
+  functionFinding,
+  type PublicBucket,
+  secretAccessFinding,
+  secretFinding,
+  securityHubBucketFinding,
+  seedCompromisedFunction,
+  seedExposedSecret,
+  seedPublicBucket,
+} from '../../demo/exposure.js';
+import { seedCompromisedUser } from '../../demo/scenario.js';
+import { MOTO_ACCOUNT_ID, motoClientConfig, useMoto } from '../support/moto.js';
+import { processedFindings } from './events.js';
+import { explain, onlyExecution, outcomes, rehearsalHarness } from './harness.js';
+
+const { endpoint } = useMoto();
+const harness = rehearsalHarness(endpoint);
+const iam = new IAMClient(motoClientConfig(endpoint));
+const lambda = new LambdaClient(motoClientConfig(endpoint));
+const s3 = new S3Client({ ...motoClientConfig(endpoint), forcePathStyle: true });
+const secrets = new SecretsManagerClient(motoClientConfig(endpoint));
+
+const START = ['Triage', 'Triage decision?', 'Picked up: from Security Hub?'];
+const SH_START = [...START, 'Update finding: picked up'];
+const FINISH = ['Finished: from Security Hub?', 'Notify summary', 'Done'];
+const SH_FINISH = [
+  'Finished: from Security Hub?',
+  'Update finding: finished',
+  'Notify summary',
+  'Done',
+];
+const REFUSED = ['Triage', 'Triage decision?', 'Notify refusal', 'Not acted on'];
+const DUPLICATE = ['Triage', 'Triage decision?', 'Duplicate delivery'];
+
+/** The states of one approval-gated step, as the decision leaves them. */
+function gated(label: string, decision: 'approve' | 'reject' | 'timeout' | 'off'): string[] {
+  if (decision === 'off') return [`${label}?`, `${label}: off`];
+  const asked = [`${label}?`, `${label}: request approval`];
+  return decision === 'approve' ? [...asked, label] : [...asked, `${label}: not acted on`];
+}
+
+// ---------------------------------------------------------------------------
+// Reading the resources back from moto
+// ---------------------------------------------------------------------------
+
+async function secretPolicy(secret: ExposedSecret): Promise<string | null> {
+  const out = await secrets.send(new GetResourcePolicyCommand({ SecretId: secret.arn }));
+  return out.ResourcePolicy ?? null;
+}
+
+async function functionState(fn: CompromisedFunction) {
+  const concurrency = await lambda.send(
+    new GetFunctionConcurrencyCommand({ FunctionName: fn.name }),
+  );
+  const policies = await iam.send(new ListRolePoliciesCommand({ RoleName: fn.roleName }));
+  return {
+    reservedConcurrency: concurrency.ReservedConcurrentExecutions ?? 'unreserved',
+    rolePolicies: policies.PolicyNames ?? [],
+  };
+}
+
+async function publicAccessBlock(bucket: PublicBucket) {
+  try {
+    const out = await s3.send(new GetPublicAccessBlockCommand({ Bucket: bucket.name }));
+    return out.PublicAccessBlockConfiguration ?? null;
+  } catch (error) {
+    if (error instanceof Error && error.name === 'NoSuchPublicAccessBlockConfiguration') {
+      return null;
+    }
+    throw error;
+  }
+}
+
+const StepResults = z.object({
+  results: z.record(z.string(), z.object({ outcome: z.string() })),
+});
+
+/** Each result's outcome in the execution output's `results`. */
+function resultOutcomes(output: unknown): Record<string, string> {
+  const { results } = StepResults.parse(output);
+  return Object.fromEntries(Object.entries(results).map(([step, r]) => [step, r.outcome]));
+}
+
+/** The one entry of an execution's ledger with this step and outcome. */
+function entry<E extends { step: string; outcome: string }>(
+  execution: { ledger: readonly E[] },
+  key: string,
+): E | undefined {
+  const [step, outcome] = key.split(':');
+  const found = execution.ledger.filter((e) => e.step === step && e.outcome === outcome);
+  expect(found, `one ${key} entry`).toHaveLength(1);
+  return found[0];
+}
+
+// ---------------------------------------------------------------------------
+// Mocks and spies, undone after each test
+// ---------------------------------------------------------------------------
+
+const clientMocks: Array<{ restore(): void }> = [];
+afterEach(() => {
+  for (const mock of clientMocks.splice(0)) mock.restore();
+  vi.restoreAllMocks();
+});
+
+/** Answers BatchUpdateFindings as Security Hub does (moto lacks it): every finding processed. */
+function mockBatchUpdateFindings() {
+  const hub = mockClient(SecurityHubClient);
+  clientMocks.push(hub);
+  hub.on(BatchUpdateFindingsCommand).callsFake((input: unknown) => ({
+    ProcessedFindings: processedFindings(input),
+    UnprocessedFindings: [],
+  }));
+  return hub;
+}
+
+/** Records what is published to SNS; the calls still go to moto. */
+function spyOnPublished(): () => Array<{ subject: string; message: string }> {
+  const send = vi.spyOn(SNSClient.prototype, 'send');
+  return () =>
+    send.mock.calls.flatMap(([command]) =>
+      command instanceof PublishCommand
+        ? [{ subject: command.input.Subject ?? '', message: command.input.Message ?? '' }]
+        : [],
+    );
+}
+
+/** Names of the Secrets Manager commands sent by anyone; the calls still go where they went. */
+function spyOnSecretsManager(): () => string[] {
+  const send = vi.spyOn(SecretsManagerClient.prototype, 'send');
+  return () => send.mock.calls.map(([command]) => command.constructor.name);
+}
+
+// ---------------------------------------------------------------------------
+
+describe('a secret without rotation (secret-exposure)', () => {
+  it('locks it with approval, says manual rotation is required, and never reads the value', async () => {
+    const secret = await seedExposedSecret();
+    mockBatchUpdateFindings();
+    const published = spyOnPublished();
+    const commands = spyOnSecretsManager();
+
+    const report = await harness.engine('approve').rehearse(secretFinding(secret));
+
+    expect(report.matched).toEqual(['secret-exposure']);
+    const execution = onlyExecution(report);
+    expect(execution.status, explain(execution)).toBe('SUCCEEDED');
+    expect(execution.states).toEqual([
+      ...SH_START,
+      ...gated('Rotate secret', 'off'),
+      ...gated('Lock secret', 'approve'),
+      ...SH_FINISH,
+    ]);
+    expect(execution.output).toMatchObject({
+      incident: { secret: { arn: secret.arn, rotationEnabled: false } },
+    });
+    expect(resultOutcomes(execution.output)).toEqual({
+      rotateSecret: 'OFF',
+      lockSecret: 'CONTAINED',
+    });
+    expect(outcomes(execution)).toEqual([
+      'triage:CLAIMED',
+      'finding:FINDING_UPDATED',
+      'lockSecret:APPROVAL_REQUESTED',
+      'lockSecret:CONTAINED',
+      'finding:FINDING_UPDATED',
+      'notify:NOTIFIED',
+    ]);
+    expect(entry(execution, 'lockSecret:CONTAINED')).toMatchObject({
+      action: 'lock-secret',
+      targetArn: secret.arn,
+      summary: expect.stringContaining('manual rotation required'),
+      before: { policy: null, locked: false },
+      after: { locked: true },
+    });
+    const summary = published().find((m) => m.subject.startsWith('Cordon summary'));
+    expect(summary?.message).toContain('manual rotation required');
+    expect(JSON.parse((await secretPolicy(secret)) ?? '{}')).toMatchObject({
+      Statement: [
+        { Sid: 'CordonLockSecret', Effect: 'Deny', Action: 'secretsmanager:GetSecretValue' },
+      ],
+    });
+    const sent = commands();
+    expect(sent).toContain(DescribeSecretCommand.name);
+    expect(sent).not.toContain(GetSecretValueCommand.name);
+    expect(sent).not.toContain(BatchGetSecretValueCommand.name);
+  });
+
+  it.each(['reject', 'timeout'] as const)(
+    'leaves the secret without a policy when the responders %s',
+    async (decision) => {
+      const secret = await seedExposedSecret();
+      mockBatchUpdateFindings();
+      const commands = spyOnSecretsManager();
+
+      const execution = onlyExecution(
+        await harness.engine(decision).rehearse(secretFinding(secret)),
+      );
+
+      expect(execution.status, explain(execution)).toBe('SUCCEEDED');
+      expect(execution.states).toEqual([
+        ...SH_START,
+        ...gated('Rotate secret', 'off'),
+        ...gated('Lock secret', decision),
+        ...SH_FINISH,
+      ]);
+      expect(resultOutcomes(execution.output)).toEqual({
+        rotateSecret: 'OFF',
+        lockSecret: decision === 'reject' ? 'REJECTED' : 'NOT_ACTED_ON',
+      });
+      expect(await secretPolicy(secret)).toBeNull();
+      expect(commands()).not.toContain(GetSecretValueCommand.name);
+    },
+  );
+});
+
+describe('a secret with rotation (secret-exposure; Secrets Manager mocked, see header)', () => {
+  const ARN = `arn:aws:secretsmanager:us-east-1:${MOTO_ACCOUNT_ID}:secret:payments/api-key-AbCdEf`;
+  const OLD = 'a1a1a1a1-0000-4000-8000-000000000001';
+  const NEW = 'b2b2b2b2-0000-4000-8000-000000000002';
+
+  /** Secrets Manager as it answers for a secret whose rotation makes NEW current. */
+  function mockRotatingSecret() {
+    const sm = mockClient(SecretsManagerClient);
+    clientMocks.push(sm);
+    let rotated = false;
+    const oldCreated = new Date('2024-01-02T03:04:05.000Z');
+    const newCreated = new Date();
+    sm.on(DescribeSecretCommand).callsFake(() => ({
+      ARN,
+      Name: 'payments/api-key',
+      RotationEnabled: true,
+      RotationLambdaARN: `arn:aws:lambda:us-east-1:${MOTO_ACCOUNT_ID}:function:rotate-api-key`,
+      Tags: [],
+      VersionIdsToStages: rotated
+        ? { [OLD]: ['AWSPREVIOUS'], [NEW]: ['AWSCURRENT', 'AWSPENDING'] }
+        : { [OLD]: ['AWSCURRENT'] },
+      ...(rotated ? { LastRotatedDate: newCreated } : {}),
+    }));
+    sm.on(ListSecretVersionIdsCommand).callsFake(() => ({
+      ARN,
+      Versions: [
+        { VersionId: OLD, CreatedDate: oldCreated },
+        ...(rotated ? [{ VersionId: NEW, CreatedDate: newCreated }] : []),
+      ],
+    }));
+    sm.on(RotateSecretCommand).callsFake(() => {
+      rotated = true;
+      return { ARN, VersionId: NEW };
+    });
+    return sm;
+  }
+
+  it('rotates it with approval, records the version ids, and does not lock it', async () => {
+    const sm = mockRotatingSecret();
+    mockBatchUpdateFindings();
+
+    // The finding's own Details say RotationEnabled false: triage must trust
+    // DescribeSecret, not the finding.
+    const execution = onlyExecution(
+      await harness
+        .engine('approve')
+        .rehearse(secretFinding({ arn: ARN, name: 'payments/api-key' })),
+    );
+
+    expect(execution.status, explain(execution)).toBe('SUCCEEDED');
+    expect(execution.states).toEqual([
+      ...SH_START,
+      ...gated('Rotate secret', 'approve'),
+      ...gated('Lock secret', 'off'),
+      ...SH_FINISH,
+    ]);
+    expect(resultOutcomes(execution.output)).toEqual({
+      rotateSecret: 'CONTAINED',
+      lockSecret: 'OFF',
+    });
+    expect(entry(execution, 'rotateSecret:CONTAINED')).toMatchObject({
+      action: 'rotate-secret',
+      targetArn: ARN,
+      before: { rotationEnabled: true, currentVersionId: OLD, pendingVersionId: null },
+      after: { rotationEnabled: true, currentVersionId: NEW, pendingVersionId: null },
+    });
+    expect(sm.commandCalls(RotateSecretCommand).map((c) => c.args[0].input)).toEqual([
+      { SecretId: ARN, RotateImmediately: true },
+    ]);
+    expect(sm.commandCalls(GetSecretValueCommand)).toEqual([]);
+    expect(execution.ledger.map((e) => e.action)).not.toContain('lock-secret');
+  });
+});
+
+describe('an access key that read a secret (GuardDuty)', () => {
+  it('starts iam-credentials and secret-exposure: two executions, two incidents, both succeed', async () => {
+    const user = await seedCompromisedUser(undefined, iam);
+    const secret = await seedExposedSecret();
+    const event = secretAccessFinding(user, secret);
+
+    const report = await harness.engine('approve').rehearse(event);
+
+    expect([...report.matched].sort()).toEqual(['iam-credentials', 'secret-exposure']);
+    expect(report.executions).toHaveLength(2);
+    for (const execution of report.executions) {
+      expect(execution.status, explain(execution)).toBe('SUCCEEDED');
+    }
+    const incidents = report.executions.map((x) => x.ledger[0]?.incidentId);
+    expect(new Set(incidents).size).toBe(2);
+    const byPlaybook = Object.fromEntries(
+      report.executions.map((x) => [x.playbook, resultOutcomes(x.output)]),
+    );
+    expect(byPlaybook['iam-credentials']).toMatchObject({ disableAccessKey: 'CONTAINED' });
+    expect(byPlaybook['secret-exposure']).toEqual({ rotateSecret: 'OFF', lockSecret: 'CONTAINED' });
+    expect(await secretPolicy(secret)).toContain('CordonLockSecret');
+  });
+});
+
+describe('a compromised Lambda function (integration-quarantine)', () => {
+  it('stops its invocations and revokes its role sessions, each with approval', async () => {
+    const fn = await seedCompromisedFunction(undefined, { lambda, iam });
+    expect(await functionState(fn)).toEqual({
+      reservedConcurrency: 'unreserved',
+      rolePolicies: [],
+    });
+
+    const report = await harness.engine('approve').rehearse(functionFinding(fn));
+
+    expect(report.matched).toEqual(['integration-quarantine']);
+    const execution = onlyExecution(report);
+    expect(execution.status, explain(execution)).toBe('SUCCEEDED');
+    expect(execution.states).toEqual([
+      ...START,
+      ...gated('Stop invocations', 'approve'),
+      ...gated('Revoke function role sessions', 'approve'),
+      ...FINISH,
+    ]);
+    expect(resultOutcomes(execution.output)).toEqual({
+      stopInvocations: 'CONTAINED',
+      revokeFunctionRoleSessions: 'CONTAINED',
+    });
+    expect(entry(execution, 'stopInvocations:CONTAINED')).toMatchObject({
+      action: 'quarantine-function',
+      before: { reservedConcurrency: 'unreserved' },
+      after: { reservedConcurrency: 0 },
+    });
+    expect(entry(execution, 'revokeFunctionRoleSessions:CONTAINED')).toMatchObject({
+      action: 'revoke-sessions',
+      targetArn: fn.roleArn,
+    });
+    expect(await functionState(fn)).toEqual({
+      reservedConcurrency: 0,
+      rolePolicies: ['CordonRevokeOlderSessions'],
+    });
+  });
+
+  it("refuses a function that runs as one of Cordon's own roles (path /cordon/)", async () => {
+    const fn = await seedCompromisedFunction(undefined, { lambda, iam });
+    // The same function, now running as a role under /cordon/.
+    const role = await iam.send(
+      new CreateRoleCommand({
+        RoleName: 'cordon-triage',
+        Path: '/cordon/',
+        AssumeRolePolicyDocument: JSON.stringify({
+          Version: '2012-10-17',
+          Statement: [
+            {
+              Effect: 'Allow',
+              Principal: { Service: 'lambda.amazonaws.com' },
+              Action: 'sts:AssumeRole',
+            },
+          ],
+        }),
+      }),
+    );
+    await lambda.send(
+      new UpdateFunctionConfigurationCommand({ FunctionName: fn.name, Role: role.Role?.Arn }),
+    );
+    const before = await functionState(fn);
+
+    const execution = onlyExecution(await harness.engine('approve').rehearse(functionFinding(fn)));
+
+    expect(execution.states).toEqual(REFUSED);
+    expect(execution.ledger[0]).toMatchObject({
+      step: 'triage',
+      outcome: 'REFUSED',
+      summary: expect.stringMatching(/^protected: .*\/cordon\//),
+    });
+    expect(await functionState(fn)).toEqual(before);
+  });
+});
+
+describe('a public bucket (s3-exposure)', () => {
+  it('blocks public access with approval on a GuardDuty Policy:S3 finding', async () => {
+    const bucket = await seedPublicBucket();
+
+    const report = await harness.engine('approve').rehearse(bucketFinding(bucket));
+
+    expect(report.matched).toEqual(['s3-exposure']);
+    const execution = onlyExecution(report);
+    expect(execution.status, explain(execution)).toBe('SUCCEEDED');
+    expect(execution.states).toEqual([
+      ...START,
+      ...gated('Block public access', 'approve'),
+      ...FINISH,
+    ]);
+    expect(resultOutcomes(execution.output)).toEqual({ blockPublicAccess: 'CONTAINED' });
+    expect(entry(execution, 'blockPublicAccess:CONTAINED')).toMatchObject({
+      action: 'block-public-access',
+      targetArn: bucket.arn,
+      before: { configuration: null },
+    });
+    expect(await publicAccessBlock(bucket)).toEqual({
+      BlockPublicAcls: true,
+      IgnorePublicAcls: true,
+      BlockPublicPolicy: true,
+      RestrictPublicBuckets: true,
+    });
+  });
+
+  it('does the same on a Security Hub data-exposure finding, and resolves the finding', async () => {
+    const bucket = await seedPublicBucket();
+    const hub = mockBatchUpdateFindings();
+
+    const execution = onlyExecution(
+      await harness.engine('approve').rehearse(securityHubBucketFinding(bucket, MOTO_ACCOUNT_ID)),
+    );
+
+    expect(execution.status, explain(execution)).toBe('SUCCEEDED');
+    expect(execution.states).toEqual([
+      ...SH_START,
+      ...gated('Block public access', 'approve'),
+      ...SH_FINISH,
+    ]);
+    expect(entry(execution, 'blockPublicAccess:CONTAINED')).toMatchObject({
+      before: { configuration: null },
+    });
+    expect(
+      hub.commandCalls(BatchUpdateFindingsCommand).map((c) => c.args[0].input.Workflow),
+    ).toEqual([{ Status: 'NOTIFIED' }, { Status: 'RESOLVED' }]);
+    expect(await publicAccessBlock(bucket)).toMatchObject({ BlockPublicAcls: true });
+  });
+});
+
+// ---------------------------------------------------------------------------
+// Repeats and guards, for each resource
+// ---------------------------------------------------------------------------
+
+interface Scenario {
+  /** Seeds the resource; returns its finding, how to tag it exempt, and how to read it back. */
+  seed(): Promise<{
+    event: unknown;
+    exempt(): Promise<unknown>;
+    read(): Promise<unknown>;
+  }>;
+}
+
+const EXEMPT = { Key: 'cordon:exempt', Value: 'true' };
+
+const SCENARIOS: Record<string, Scenario> = {
+  secret: {
+    async seed() {
+      const secret = await seedExposedSecret();
+      return {
+        event: secretFinding(secret),
+        exempt: () => secrets.send(new TagSecretCommand({ SecretId: secret.arn, Tags: [EXEMPT] })),
+        read: () => secretPolicy(secret),
+      };
+    },
+  },
+  function: {
+    async seed() {
+      const fn = await seedCompromisedFunction(undefined, { lambda, iam });
+      return {
+        event: functionFinding(fn),
+        exempt: () =>
+          lambda.send(
+            new TagFunctionCommand({ Resource: fn.arn, Tags: { [EXEMPT.Key]: EXEMPT.Value } }),
+          ),
+        read: () => functionState(fn),
+      };
+    },
+  },
+  bucket: {
+    async seed() {
+      const bucket = await seedPublicBucket();
+      return {
+        event: bucketFinding(bucket),
+        exempt: () =>
+          s3.send(
+            new PutBucketTaggingCommand({ Bucket: bucket.name, Tagging: { TagSet: [EXEMPT] } }),
+          ),
+        read: () => publicAccessBlock(bucket),
+      };
+    },
+  },
+};
+
+describe.each(Object.entries(SCENARIOS))('repeats and guards: a %s', (_name, scenario) => {
+  it('ends a second delivery of the same event as a duplicate that writes and changes nothing', async () => {
+    mockBatchUpdateFindings();
+    const { event, read } = await scenario.seed();
+    // The first delivery times out, so an acting repeat would contain it now.
+    await harness.engine('timeout').rehearse(event);
+    const before = await read();
+
+    const repeat = onlyExecution(await harness.engine('approve').rehearse(event));
+
+    expect(repeat.status, explain(repeat)).toBe('SUCCEEDED');
+    expect(repeat.states).toEqual(DUPLICATE);
+    expect(repeat.output).toMatchObject({ decision: 'DUPLICATE', reason: 'already claimed' });
+    expect(repeat.ledger).toEqual([]);
+    expect(await read()).toEqual(before);
+  });
+
+  it('refuses a resource tagged cordon:exempt=true and changes nothing', async () => {
+    mockBatchUpdateFindings();
+    const { event, exempt, read } = await scenario.seed();
+    await exempt();
+    const before = await read();
+
+    const execution = onlyExecution(await harness.engine('approve').rehearse(event));
+
+    expect(execution.status, explain(execution)).toBe('SUCCEEDED');
+    expect(execution.states.slice(0, 2)).toEqual(REFUSED.slice(0, 2));
+    expect(execution.states.slice(-2)).toEqual(REFUSED.slice(-2));
+    expect(outcomes(execution)).toEqual(['triage:REFUSED', 'notify:NOTIFIED']);
+    expect(execution.ledger[0]?.summary).toMatch(/^exempt:/);
+    expect(await read()).toEqual(before);
+  });
+});
