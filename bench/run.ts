@@ -1,0 +1,336 @@
+/**
+ * `npm run bench`: what each function costs to load, what each playbook path
+ * costs to run, and how a burst of repeated deliveries is absorbed.
+ *
+ *   npm run bench                       # full: 7 init samples, 3 path rounds, 1,000 deliveries
+ *   npm run bench -- --quick            # 3 init samples, 1 path round (burst unchanged)
+ *   npm run bench -- --burst 200        # fewer burst deliveries (distinct = 30 %)
+ *   npm run bench -- --update-doc       # also rewrite the results block of docs/BENCHMARKS.md
+ *
+ * Exits non-zero when the burst shows a duplicate side effect or any finding
+ * not contained exactly once. Speed is reported, never asserted.
+ */
+
+import { readFileSync, writeFileSync } from 'node:fs';
+import { cpus, totalmem } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { ensureMoto, type MotoServer, startMoto } from '../scripts/moto.js';
+import { type BundleFigures, measureBundles } from './bundles.js';
+import { type BurstFigures, runBurst } from './burst.js';
+import { type CountingProxy, startCountingProxy, tapExecutions } from './observe.js';
+import { ASSUMED_AWS_INVOCATION_MS, measurePaths, type PathFigures } from './paths.js';
+import { REPO_ROOT, table } from './stats.js';
+
+const { values: args } = parseArgs({
+  options: {
+    quick: { type: 'boolean', default: false },
+    burst: { type: 'string', default: '1000' },
+    concurrency: { type: 'string', default: '8' },
+    'update-doc': { type: 'boolean', default: false },
+  },
+});
+const burstTotal = Number.parseInt(args.burst, 10);
+const concurrency = Number.parseInt(args.concurrency, 10);
+if (!Number.isInteger(burstTotal) || burstTotal < 10) {
+  throw new Error(`--burst must be an integer of at least 10, got ${args.burst}`);
+}
+if (!Number.isInteger(concurrency) || concurrency < 1) {
+  throw new Error(`--concurrency must be a positive integer, got ${args.concurrency}`);
+}
+const initRuns = args.quick ? 3 : 7;
+const pathRounds = args.quick ? 1 : 3;
+const burstDistinct = Math.round(burstTotal * 0.3);
+
+const started = performance.now();
+const elapsed = () => `${((performance.now() - started) / 1000).toFixed(0)} s`;
+const progress = (line: string) => console.error(`[${elapsed()}] ${line}`);
+
+let server: MotoServer | undefined;
+let proxy: CountingProxy | undefined;
+async function stopAll(): Promise<void> {
+  await proxy?.stop();
+  proxy = undefined;
+  await server?.stop();
+  server = undefined;
+}
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(signal, () => {
+    void stopAll().finally(() => process.exit(130));
+  });
+}
+
+/** Points every AWS SDK client of this process at `endpoint` (as demo/run.ts does). */
+function useEmulator(endpoint: string): void {
+  for (const name of Object.keys(process.env)) {
+    if (name.startsWith('AWS_ENDPOINT_URL')) delete process.env[name];
+  }
+  for (const name of ['AWS_PROFILE', 'AWS_DEFAULT_PROFILE', 'AWS_SESSION_TOKEN']) {
+    delete process.env[name];
+  }
+  Object.assign(process.env, {
+    AWS_ENDPOINT_URL: endpoint,
+    AWS_REGION: 'us-east-1',
+    AWS_DEFAULT_REGION: 'us-east-1',
+    AWS_ACCESS_KEY_ID: 'bench',
+    AWS_SECRET_ACCESS_KEY: 'bench',
+    AWS_EC2_METADATA_DISABLED: 'true',
+    POWERTOOLS_LOG_LEVEL: 'SILENT',
+    CDK_DISABLE_VERSION_CHECK: 'true',
+    AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+  });
+}
+
+const kb = (bytes: number) => `${(bytes / 1024).toFixed(0)} KiB`;
+const ms = (n: number) => `${n.toFixed(1)} ms`;
+const ratio = (a: number, b: number) => `${(a / b).toFixed(2)}x`;
+const usd = (n: number) => `$${n.toFixed(4)}`;
+
+function bundleTable(rows: readonly BundleFigures[]): string {
+  const body = rows.map((r) => [
+    r.action,
+    String(r.bytes),
+    ms(r.initMs),
+    String(r.floorBytes),
+    ms(r.floorInitMs),
+    ratio(r.bytes, r.floorBytes),
+    ratio(r.initMs, r.floorInitMs),
+    kb(r.bytes - r.floorBytes),
+    ms(r.initMs - r.floorInitMs),
+    r.sdkPackages.map((p) => p.replace('@aws-sdk/', '')).join(' '),
+  ]);
+  return table(
+    [
+      'function',
+      'bytes',
+      'init (median)',
+      'floor bytes',
+      'floor init',
+      'size ratio',
+      'init ratio',
+      'Cordon size',
+      'Cordon init',
+      'SDK packages (floor)',
+    ],
+    body,
+  );
+}
+
+function pathTables(rows: readonly PathFigures[]): string {
+  const counts = table(
+    [
+      'path',
+      'status',
+      'ends at',
+      'transitions',
+      'retries',
+      'Lambda invocations',
+      'ms / invocation',
+      'ledger entries',
+      'DynamoDB writes (WRU)',
+      'SNS publishes',
+      'IAM/EC2/ASG calls',
+    ],
+    rows.map((r) => [
+      r.name,
+      r.status,
+      r.endState,
+      String(r.transitions),
+      String(r.retries),
+      String(r.invocations),
+      ms(r.msPerInvocation),
+      String(r.ledgerEntries),
+      `${r.dynamoWrites} (${r.dynamoWriteUnits})`,
+      String(r.snsPublishes),
+      String(r.targetApiCalls),
+    ]),
+  );
+  const costs = table(
+    [
+      'path',
+      'Step Functions',
+      'Lambda requests',
+      'Lambda duration (measured)',
+      'DynamoDB',
+      'SNS',
+      'total',
+      `Lambda duration @ ${ASSUMED_AWS_INVOCATION_MS} ms`,
+      `total @ ${ASSUMED_AWS_INVOCATION_MS} ms`,
+    ],
+    rows.map((r) => [
+      r.name,
+      usd(r.cost.stepFunctions),
+      usd(r.cost.lambdaRequests),
+      usd(r.cost.lambdaDuration),
+      usd(r.cost.dynamo),
+      usd(r.cost.sns),
+      usd(r.cost.total),
+      usd(r.cost.lambdaDurationAssumed),
+      usd(r.cost.totalAssumed),
+    ]),
+  );
+  return `${counts}\n\nEstimated USD per 1,000 containments on this path:\n\n${costs}`;
+}
+
+function burstTable(b: BurstFigures): string {
+  const rows: [string, string][] = [
+    [
+      'deliveries (distinct findings + repeats)',
+      `${b.total} (${b.distinct} + ${b.total - b.distinct})`,
+    ],
+    ['concurrency', String(b.concurrency)],
+    ['seeding the users (not in wall time)', `${b.seedSeconds.toFixed(1)} s`],
+    ['wall time', `${b.wallSeconds.toFixed(1)} s`],
+    ['deliveries per second', b.deliveriesPerSecond.toFixed(2)],
+    ['distinct findings contained per second', b.findingsPerSecond.toFixed(2)],
+    ['execution time, median / p95', `${ms(b.medianExecutionMs)} / ${ms(b.p95ExecutionMs)}`],
+    ['RSS before / peak during burst', `${b.rssBeforeMb} MB / ${b.rssPeakMb} MB`],
+    ['max RSS of the process (incl. synth)', `${b.maxRssMb} MB`],
+    ['executions acted / ended DUPLICATE', `${b.proceeded} / ${b.duplicates}`],
+    ['findings not claimed exactly once', String(b.findingsWithWrongClaims)],
+    ['failed executions / retries', `${b.failedExecutions} / ${b.retries}`],
+    ['users without a CONTAINED disableAccessKey entry', String(b.uncontainedUsers)],
+    [
+      'leaked keys still Active / healthy keys changed',
+      `${b.leakedKeysActive} / ${b.healthyKeysTouched}`,
+    ],
+    [
+      'IAM UpdateAccessKey / PutUserPolicy requests',
+      `${b.updateAccessKeyCalls} / ${b.putUserPolicyCalls}`,
+    ],
+    ['duplicate side effects', String(b.duplicateSideEffects)],
+  ];
+  return table(['measure', 'value'], rows);
+}
+
+function burstProblems(b: BurstFigures): string[] {
+  const problems: string[] = [];
+  if (b.duplicateSideEffects > 0) problems.push(`${b.duplicateSideEffects} duplicate side effects`);
+  if (b.uncontainedUsers > 0) problems.push(`${b.uncontainedUsers} users not contained`);
+  if (b.leakedKeysActive > 0) problems.push(`${b.leakedKeysActive} leaked keys still active`);
+  if (b.healthyKeysTouched > 0) problems.push(`${b.healthyKeysTouched} healthy keys changed`);
+  if (b.findingsWithWrongClaims > 0) {
+    problems.push(`${b.findingsWithWrongClaims} findings not claimed exactly once`);
+  }
+  if (b.failedExecutions > 0) problems.push(`${b.failedExecutions} failed executions`);
+  return problems;
+}
+
+async function main(): Promise<boolean> {
+  const cpu = cpus();
+  const machine = [
+    `node ${process.version}`,
+    `${process.platform}/${process.arch}`,
+    `${cpu.length} cores (${cpu[0]?.model.trim() ?? 'unknown CPU'})`,
+    `${(totalmem() / 1024 ** 3).toFixed(1)} GiB RAM`,
+  ].join(', ');
+  const command = `npm run bench${process.argv.slice(2).length > 0 ? ` -- ${process.argv.slice(2).join(' ')}` : ''}`;
+  const header = [
+    `date: ${new Date().toISOString()}`,
+    `machine: ${machine}`,
+    `command: ${command}`,
+    `settings: ${initRuns} init samples per bundle, ${pathRounds} path rounds after 1 warm-up, burst ${burstTotal} deliveries of ${burstDistinct} findings, ${concurrency} at a time`,
+  ].join('\n');
+  console.log(`${header}\n`);
+
+  progress('bundling every action and its floor (esbuild, the options of action-function.ts)');
+  const bundles = await measureBundles({ runs: initRuns, log: progress });
+  const bundlesText = bundleTable(bundles);
+  console.log(`## 1. Per function: bundle size and cold module init\n\n${bundlesText}\n`);
+
+  const python = await ensureMoto({ log: progress });
+  server = await startMoto({ python });
+  proxy = await startCountingProxy(server.endpoint);
+  useEmulator(proxy.endpoint);
+  tapExecutions();
+  progress(`moto on ${server.endpoint}, counted through ${proxy.endpoint}`);
+
+  // Imported only now: clients and handlers read the environment when created.
+  const { clientOptions } = await import('../functions/shared/aws.js');
+  const scenario = await import('../demo/scenario.js');
+  const { RehearsalEngine, decider } = await import('../cli/rehearsal/engine.js');
+  const { callerAccount } = await import('../cli/rehearsal/local-aws.js');
+
+  const account = await callerAccount();
+  let decision: 'approve' | 'reject' | 'timeout' = 'approve';
+  const synthStarted = performance.now();
+  const engine = await RehearsalEngine.create({
+    account,
+    decide: (request) => decider(decision, account, 'aws')(request),
+  });
+  progress(
+    `engine ready (synthesized in ${((performance.now() - synthStarted) / 1000).toFixed(1)} s)`,
+  );
+
+  const paths = await measurePaths(
+    { engine, scenario, proxy, setDecision: (d) => (decision = d) },
+    { rounds: pathRounds, log: progress },
+  );
+  const pathsText = pathTables(paths);
+  console.log(`## 2. Per playbook path\n\n${pathsText}\n`);
+
+  decision = 'timeout';
+  progress(`burst: ${burstTotal} deliveries, ${concurrency} at a time, approvals unanswered`);
+  const burst = await runBurst({
+    engine,
+    scenario,
+    proxy,
+    clientOptions,
+    ledgerTable: 'cordon-ledger',
+    total: burstTotal,
+    distinct: burstDistinct,
+    concurrency,
+    log: progress,
+  });
+  const burstText = burstTable(burst);
+  console.log(`## 3. Burst\n\n${burstText}\n`);
+  console.log(`duplicate side effects: ${burst.duplicateSideEffects}`);
+
+  const problems = burstProblems(burst);
+  for (const p of problems) console.log(`PROBLEM: ${p}`);
+  const runtime = `bench took ${elapsed()}`;
+  console.log(runtime);
+
+  if (args['update-doc']) {
+    updateDoc([header, runtime].join('\n'), bundlesText, pathsText, burstText);
+    progress('docs/BENCHMARKS.md results updated');
+  }
+  return problems.length === 0;
+}
+
+/** Rewrites the generated blocks of docs/BENCHMARKS.md; the prose around them is kept. */
+function updateDoc(header: string, bundles: string, paths: string, burst: string): void {
+  const file = join(REPO_ROOT, 'docs', 'BENCHMARKS.md');
+  let text = readFileSync(file, 'utf8');
+  const blocks: Record<string, string> = {
+    run: `\`\`\`text\n${header}\n\`\`\``,
+    bundles,
+    paths,
+    burst,
+  };
+  for (const [name, content] of Object.entries(blocks)) {
+    const start = `<!-- bench:${name}:start -->`;
+    const end = `<!-- bench:${name}:end -->`;
+    const from = text.indexOf(start);
+    const to = text.indexOf(end);
+    if (from < 0 || to < from)
+      throw new Error(`docs/BENCHMARKS.md has no ${start} ... ${end} block`);
+    text = `${text.slice(0, from + start.length)}\n${content}\n${text.slice(to)}`;
+  }
+  writeFileSync(file, text);
+}
+
+main()
+  .then(
+    (ok) => ok,
+    (error: unknown) => {
+      console.error(
+        `bench failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`,
+      );
+      return false;
+    },
+  )
+  .then(async (ok) => {
+    await stopAll();
+    process.exitCode = ok ? 0 : 1;
+  });
