@@ -7,7 +7,7 @@ import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
 import { CreateSecretCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { z } from 'zod';
 import { clientOptions } from '../functions/shared/aws.js';
-import type { CompromisedUser, FindingOptions } from './scenario.js';
+import { type CompromisedUser, type FindingOptions, withLeakedKey } from './scenario.js';
 
 /**
  * The exposure scenarios: a database password a secret scanner found in a
@@ -209,21 +209,7 @@ export function secretAccessFinding(
   const event = affecting(guardDuty('guardduty-secret-access.json', opts), {
     'AWS::SecretsManager::Secret': secret.arn,
   });
-  return {
-    ...event,
-    detail: {
-      ...event.detail,
-      resource: {
-        ...event.detail.resource,
-        accessKeyDetails: {
-          accessKeyId: user.leakedKeyId,
-          principalId: user.userId,
-          userName: user.userName,
-          userType: 'IAMUser',
-        },
-      },
-    },
-  };
+  return withLeakedKey(event, user);
 }
 
 /** GuardDuty: the function talks to a Bitcoin-related IP address. */

@@ -135,9 +135,11 @@ function retarget(event: GuardDutyEvent, opts: FindingOptions): GuardDutyEvent {
   };
 }
 
-/** A GuardDuty finding naming the user's leaked key, as EventBridge delivers it. */
-export function userKeyFinding(user: CompromisedUser, opts: FindingOptions = {}): GuardDutyEvent {
-  const event = retarget(fixture('guardduty-iam-user.json'), opts);
+/** The event with the user's leaked key as the finding's access key. */
+export function withLeakedKey<E extends { detail: { resource: Record<string, unknown> } }>(
+  event: E,
+  user: CompromisedUser,
+) {
   return {
     ...event,
     detail: {
@@ -153,6 +155,11 @@ export function userKeyFinding(user: CompromisedUser, opts: FindingOptions = {})
       },
     },
   };
+}
+
+/** A GuardDuty finding naming the user's leaked key, as EventBridge delivers it. */
+export function userKeyFinding(user: CompromisedUser, opts: FindingOptions = {}): GuardDutyEvent {
+  return withLeakedKey(retarget(fixture('guardduty-iam-user.json'), opts), user);
 }
 
 /** A GuardDuty finding on an assumed role's credentials used outside AWS. */
