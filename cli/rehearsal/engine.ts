@@ -390,8 +390,9 @@ function retryOverrides(definition: unknown): Record<string, number> {
   return out;
 }
 
+const JsonSchema: z.ZodType<JSONValue> = z.json();
+
 function jsonValue(value: unknown): JSONValue {
-  const JsonSchema: z.ZodType<JSONValue> = z.json();
   return JsonSchema.parse(JSON.parse(JSON.stringify(value ?? null)));
 }
 

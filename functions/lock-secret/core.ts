@@ -7,14 +7,9 @@ import {
 } from '@aws-sdk/client-secrets-manager';
 import { z } from 'zod';
 import { type Containment, type ContainmentDeps, runContainment } from '../shared/action.js';
-import { CordonError, InvalidTaskInputError, isNotFound } from '../shared/errors.js';
-import {
-  type ActionInput,
-  type ActionResult,
-  type Incident,
-  requireResource,
-  type Secret,
-} from '../shared/incident.js';
+import { CordonError, isNotFound } from '../shared/errors.js';
+import type { ActionInput, ActionResult, Secret } from '../shared/incident.js';
+import { secretOfIncident } from '../shared/secret-arn.js';
 
 /** The secret's resource policy is not a JSON policy document, so it cannot be merged. */
 export class UnreadablePolicyError extends CordonError {
@@ -50,18 +45,6 @@ export const BreakGlassSchema = z.array(
       message: 'must be an IAM user or role ARN pattern (arn:aws:iam::<account>:role/<name>)',
     }),
 );
-
-const SECRET_ARN = /^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:(\d{12}):secret:[\w/+=.@-]+$/;
-
-function secretTarget(incident: Incident): Secret {
-  const secret = requireResource(incident, 'secret', ACTION);
-  if (SECRET_ARN.exec(secret.arn)?.[1] !== incident.account) {
-    throw new InvalidTaskInputError(
-      `${ACTION}: ${JSON.stringify(secret.arn)} is not a secret ARN of account ${incident.account}`,
-    );
-  }
-  return secret;
-}
 
 /**
  * Cordon's statement: deny reading the value to everyone but break-glass.
@@ -164,7 +147,7 @@ export function lockContainment(
 ): Containment<Secret, LockState> {
   return {
     action: ACTION,
-    target: secretTarget,
+    target: (incident) => secretOfIncident(incident, ACTION),
     targetArn: (target) => target.arn,
     async read(target) {
       try {

@@ -6,14 +6,9 @@ import {
   type SecretsManagerClient,
 } from '@aws-sdk/client-secrets-manager';
 import { type Containment, type ContainmentDeps, runContainment } from '../shared/action.js';
-import { CordonError, InvalidTaskInputError, isNotFound } from '../shared/errors.js';
-import {
-  type ActionInput,
-  type ActionResult,
-  type Incident,
-  requireResource,
-  type Secret,
-} from '../shared/incident.js';
+import { CordonError, isNotFound } from '../shared/errors.js';
+import type { ActionInput, ActionResult, Secret } from '../shared/incident.js';
+import { secretOfIncident } from '../shared/secret-arn.js';
 
 /**
  * The rotation started (or was already running) but no new version became
@@ -65,19 +60,6 @@ const ACTION = 'rotate-secret';
 export const POLL_DELAYS_MS: readonly number[] = Array.from({ length: 8 }, (_, i) =>
   Math.min(1000 * 2 ** i, 3000),
 );
-
-const SECRET_ARN = /^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:(\d{12}):secret:[\w/+=.@-]+$/;
-
-/** The incident's secret, refused unless its ARN is a secret of the incident's account. */
-function secretTarget(incident: Incident, action: string): Secret {
-  const secret = requireResource(incident, 'secret', action);
-  if (SECRET_ARN.exec(secret.arn)?.[1] !== incident.account) {
-    throw new InvalidTaskInputError(
-      `${action}: ${JSON.stringify(secret.arn)} is not a secret ARN of account ${incident.account}`,
-    );
-  }
-  return secret;
-}
 
 type Versions = Omit<RotationState, 'currentVersionCreatedDate'>;
 
@@ -164,7 +146,7 @@ export function rotationContainment(
 
   return {
     action: ACTION,
-    target: (incident) => secretTarget(incident, ACTION),
+    target: (incident) => secretOfIncident(incident, ACTION),
     targetArn: (target) => target.arn,
     read,
     /**

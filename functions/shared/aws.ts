@@ -16,3 +16,15 @@ export function documentClient(client = new DynamoDBClient(clientOptions)): Dyna
     marshallOptions: { removeUndefinedValues: true, convertClassInstanceToMap: false },
   });
 }
+
+/**
+ * Options for S3 clients: path-style addressing only against an emulator
+ * (`AWS_ENDPOINT_URL` or `AWS_ENDPOINT_URL_S3`), whose single local host has
+ * no `<bucket>.localhost` name for virtual-hosted requests. Deployed, neither
+ * variable is set and the SDK's default (virtual-hosted) applies.
+ */
+export function s3ClientOptions() {
+  const emulated =
+    process.env.AWS_ENDPOINT_URL_S3 !== undefined || process.env.AWS_ENDPOINT_URL !== undefined;
+  return { ...clientOptions, forcePathStyle: emulated };
+}

@@ -43,6 +43,7 @@ function stubEnv(values: Record<string, string>): void {
 }
 
 const ENV_OK = {
+  CORDON_ACTION: 'triage',
   LEDGER_TABLE_NAME: 'cordon-ledger',
   CORDON_ACTOR_ARN: ACTOR,
   CORDON_CONFIG: JSON.stringify(config()),
