@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { MODES, type Mode, PLAYBOOKS, type PlaybookName } from '../functions/shared/catalog.js';
+import { parseIamArn } from '../functions/shared/iam-arn.js';
 import { SEVERITY_LABELS } from '../functions/shared/runtime-config.js';
 
 /**
@@ -77,10 +78,46 @@ export const CordonConfigSchema = z
       .min(1)
       .max(7 * 24 * 60)
       .default(60),
+    /**
+     * IAM users and roles (exact ARNs) allowed to approve and reject steps
+     * through the approval endpoint. Empty: nobody can decide, so every
+     * approval times out and is not acted on.
+     */
+    responderPrincipalArns: z
+      .array(
+        z
+          .string()
+          .refine(
+            (arn) => parseIamArn(arn) !== undefined,
+            'must be an IAM user or role ARN (arn:aws:iam::<account>:user/<name> or :role/<name>), without wildcards',
+          ),
+      )
+      .default([]),
+    /** Steps that need two different responders to approve, by playbook: `{ "ec2-instance": ["isolate"] }`. */
+    twoPersonRule: z.record(z.string(), z.array(z.string())).default({}),
     /** Email addresses subscribed to the notification topic (confirmation needed). */
     notificationEmails: z.array(z.email()).default([]),
   })
   .superRefine((config, ctx) => {
+    for (const [playbook, steps] of Object.entries(config.twoPersonRule)) {
+      const spec = (PLAYBOOKS as Record<string, { steps: Record<string, unknown> }>)[playbook];
+      const path = ['twoPersonRule', playbook];
+      if (!spec) {
+        ctx.addIssue({
+          code: 'custom',
+          path,
+          message: `unknown playbook; allowed: ${Object.keys(PLAYBOOKS).join(', ')}`,
+        });
+        continue;
+      }
+      for (const step of steps.filter((s) => !(s in spec.steps))) {
+        ctx.addIssue({
+          code: 'custom',
+          path,
+          message: `unknown step "${step}"; allowed: ${Object.keys(spec.steps).join(', ')}`,
+        });
+      }
+    }
     // Isolation's IAM is conditioned on the incident tag that preserveEvidence
     // sets: without that step acting, isolation could only fail.
     const spec = PLAYBOOKS['ec2-instance'].steps;

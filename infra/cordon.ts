@@ -1,6 +1,9 @@
-import { Duration, Stack, Validations } from 'aws-cdk-lib';
+import { Annotations, CfnOutput, Duration, Stack, Validations } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { Construct } from 'constructs';
+import { APPROVAL_URL_OUTPUT } from '../functions/approval/contract.js';
+import type { ApprovalSettings } from '../functions/request-approval/core.js';
 import {
   type ActionName,
   actionsOfPlaybook,
@@ -12,6 +15,7 @@ import { ENV, type RuntimeConfig } from '../functions/shared/runtime-config.js';
 import type { PlaybookFunctions } from '../state-machines/tasks.js';
 import { type CordonConfig, modesFor } from './config.js';
 import { ActionFunction } from './constructs/action-function.js';
+import { ApprovalsTable } from './constructs/approvals-table.js';
 import { LedgerTable } from './constructs/ledger-table.js';
 import { NotificationTopic } from './constructs/notification-topic.js';
 import { Playbook } from './constructs/playbook.js';
@@ -30,6 +34,9 @@ export interface CordonProps {
  */
 export class Cordon extends Construct {
   readonly ledger: LedgerTable;
+  readonly approvals: ApprovalsTable;
+  /** The approval endpoint: a function URL with AWS_IAM auth. */
+  readonly approvalUrl: lambda.FunctionUrl;
   readonly notifications: NotificationTopic;
   readonly functions: Readonly<Record<ActionName, ActionFunction>>;
   readonly playbooks: Readonly<Record<string, Playbook>>;
@@ -78,8 +85,44 @@ export class Cordon extends Construct {
     this.functions = functions;
     grantActions(functions, this.notifications, config.exemptTag);
 
-    const lambdas: PlaybookFunctions = byAction((action) => functions[action].function);
     const approvalTimeout = Duration.minutes(config.approvalTimeoutMinutes);
+    const approvalFunction = functions.approval;
+    this.approvals = new ApprovalsTable(this, 'Approvals', { reader: approvalFunction.role });
+    this.approvals.grantRequest(functions['request-approval'].role);
+    this.approvals.grantDecide(approvalFunction.role);
+    this.approvalUrl = approvalFunction.function.addFunctionUrl({
+      authType: lambda.FunctionUrlAuthType.AWS_IAM,
+    });
+    for (const responder of config.responderPrincipalArns) {
+      approvalFunction.function.grantInvokeUrl(new iam.ArnPrincipal(responder));
+    }
+    if (config.responderPrincipalArns.length === 0) {
+      Annotations.of(this).addWarningV2(
+        'cordon:noResponders',
+        'cordon.responderPrincipalArns is empty: nobody can approve a step, so every approval times out and is not acted on',
+      );
+    }
+    const tableEnv = { [ENV.approvalsTable]: this.approvals.table.tableName };
+    approvalFunction.addEnvironment({
+      ...tableEnv,
+      [ENV.responders]: JSON.stringify(config.responderPrincipalArns),
+    });
+    const settings: ApprovalSettings = {
+      timeoutSeconds: approvalTimeout.toSeconds(),
+      twoPersonSteps: config.twoPersonRule,
+      endpointUrl: this.approvalUrl.url,
+    };
+    functions['request-approval'].addEnvironment({
+      ...tableEnv,
+      [ENV.approvalSettings]: stack.toJsonString(settings),
+    });
+    new CfnOutput(this, APPROVAL_URL_OUTPUT, {
+      key: APPROVAL_URL_OUTPUT,
+      value: this.approvalUrl.url,
+      description: 'Cordon approval endpoint (AWS_IAM): cordon pending | approve | reject | show',
+    });
+
+    const lambdas: PlaybookFunctions = byAction((action) => functions[action].function);
     this.playbooks = Object.fromEntries(
       PLAYBOOK_NAMES.map((name) => {
         const spec = PLAYBOOK_SPECS[name];

@@ -26,6 +26,12 @@ export function grantActions(
   scope.allow(fns['update-finding'], ['securityhub:BatchUpdateFindings'], [scope.securityHubHub()]);
   notifications.grantPublish(fns.notify.role);
   notifications.grantPublish(fns['request-approval'].role);
+  // Only the approval function can answer a waiting step.
+  scope.unscoped(
+    fns.approval,
+    ['states:SendTaskSuccess', 'states:SendTaskFailure'],
+    'SendTaskSuccess, SendTaskFailure and X-Ray support no resource-level permissions; a call names one task token, which only this function can read',
+  );
 }
 
 function grantIamCredentials(fns: Functions, s: Scoper): void {
@@ -253,13 +259,19 @@ class Scoper {
     }
   }
 
-  /** Calls that support no resource-level permissions. */
+  /** Describe calls: they support no resource-level permissions. */
   describe(fn: ActionFunction, actions: string[]) {
+    this.unscoped(
+      fn,
+      actions,
+      'Describe calls and X-Ray support no resource-level permissions (read only)',
+    );
+  }
+
+  /** Calls that support no resource-level permissions, with the reason that is acceptable. */
+  unscoped(fn: ActionFunction, actions: string[], reason: string) {
     fn.allow(new iam.PolicyStatement({ actions, resources: ['*'] }));
-    Validations.of(fn.role).acknowledge({
-      id: 'AwsSolutions-IAM5[Resource::*]',
-      reason: 'Describe calls and X-Ray support no resource-level permissions (read only)',
-    });
+    Validations.of(fn.role).acknowledge({ id: 'AwsSolutions-IAM5[Resource::*]', reason });
   }
 
   iam(resource: string, name = '*'): string {

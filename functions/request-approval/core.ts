@@ -1,6 +1,7 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
 import { PublishCommand, type SNSClient } from '@aws-sdk/client-sns';
 import { z } from 'zod';
+import type { ApprovalStore } from '../shared/approval-store.js';
 import { PLAYBOOK_NAMES, type StepSpec, stepsOf } from '../shared/catalog.js';
 import { classifyAwsError, InvalidTaskInputError } from '../shared/errors.js';
 import { actionTargetArn, type Incident, IncidentSchema } from '../shared/incident.js';
@@ -20,12 +21,26 @@ export const RequestApprovalInputSchema = z.strictObject({
 });
 export type RequestApprovalInput = z.infer<typeof RequestApprovalInputSchema>;
 
+/** Deployment settings of the approval service, from the function's environment. */
+export const ApprovalSettingsSchema = z.strictObject({
+  /** How long a step waits: the state machine's task timeout, in seconds. */
+  timeoutSeconds: z.number().int().positive(),
+  /** Steps that need two different approvers, by playbook. */
+  twoPersonSteps: z.record(z.string(), z.array(z.string())),
+  /** The approval endpoint (a function URL), for the message's instructions. */
+  endpointUrl: z.string().min(1),
+});
+export type ApprovalSettings = z.infer<typeof ApprovalSettingsSchema>;
+
 export interface RequestApprovalDeps {
   readonly sns: SNSClient;
   readonly topicArn: string;
   readonly ledger: Ledger;
+  readonly approvals: Pick<ApprovalStore, 'put'>;
+  readonly settings: ApprovalSettings;
   readonly actor: string;
   readonly logger: Pick<Logger, 'info'>;
+  readonly now?: () => Date;
 }
 
 export interface RequestApprovalResult {
@@ -81,9 +96,23 @@ export function blastRadius(spec: StepSpec, incident: Incident): string {
           : 'it has no instance profile',
       ].join('; ');
     }
+    case 'rotate-secret':
+      return `secret ${secretName(incident)} gets a new value now; every application that reads it must pick up the new version, and any that cached the old value fail until they do`;
+    case 'lock-secret':
+      return `only the break-glass principals can read secret ${secretName(incident)} until the lock is removed: every application that reads it fails`;
+    case 'quarantine-function': {
+      const fn = incident.lambdaFunction;
+      return `function ${quoted(fn?.name ?? '(none named)', 140)} stops running: every invocation (events, API calls, schedules) is throttled until its concurrency is restored`;
+    }
+    case 'block-public-access':
+      return `bucket ${quoted(incident.bucket?.name ?? '(none named)', 80)} can no longer be reached through public ACLs or policies; legitimate public uses (a website, public downloads) stop too`;
     default:
       return `acts on ${principal ? who : machine}`;
   }
+}
+
+function secretName(incident: Incident): string {
+  return quoted(incident.secret?.name ?? '(none named)', 140);
 }
 
 /** What is proposed, for the ledger and the message: the catalog summary and its reach. */
@@ -91,35 +120,100 @@ export function proposal(spec: StepSpec, incident: Incident): string {
   return `${spec.summary}: ${blastRadius(spec, incident)}`;
 }
 
-export function approvalMessage(input: RequestApprovalInput, spec: StepSpec): string {
+/** What triage found when it verified the target: the state the step would change. */
+export function currentState(incident: Incident): string[] {
+  const { principal, instance, secret, lambdaFunction, bucket } = incident;
+  const lines: string[] = [];
+  if (principal) {
+    const key = principal.accessKeyId ? `, access key ${quoted(principal.accessKeyId, 40)}` : '';
+    lines.push(`${principal.kind} ${quoted(principal.arn, FIELD_MAX)}${key}`);
+  }
+  if (instance) {
+    const others = instance.profileSharedWith ?? 0;
+    lines.push(
+      [
+        `instance ${quoted(instance.arn, FIELD_MAX)}`,
+        instance.vpcId ? `in VPC ${quoted(instance.vpcId, 64)}` : 'in no VPC',
+        instance.autoScalingGroup
+          ? `in Auto Scaling group ${quoted(instance.autoScalingGroup, FIELD_MAX)}`
+          : 'in no Auto Scaling group',
+        instance.instanceProfileArn
+          ? `instance profile ${quoted(instance.instanceProfileArn, FIELD_MAX)} (shared with ${others} other instance${others === 1 ? '' : 's'})`
+          : 'no instance profile',
+      ].join(', '),
+    );
+  }
+  if (secret) {
+    lines.push(
+      `secret ${quoted(secret.arn, FIELD_MAX)}, rotation ${secret.rotationEnabled ? 'configured' : 'not configured'}`,
+    );
+  }
+  if (lambdaFunction) {
+    const role = lambdaFunction.roleArn ? quoted(lambdaFunction.roleArn, FIELD_MAX) : '(unknown)';
+    lines.push(`function ${quoted(lambdaFunction.arn, FIELD_MAX)}, execution role ${role}`);
+  }
+  if (bucket) lines.push(`bucket ${quoted(bucket.arn, FIELD_MAX)}`);
+  return lines.length > 0 ? lines : ['(triage recorded no target)'];
+}
+
+/** How many approvers a step needs: two for steps configured for the two-person rule. */
+export function approvalsRequired(
+  settings: ApprovalSettings,
+  incident: Incident,
+  step: string,
+): 1 | 2 {
+  return settings.twoPersonSteps[incident.playbook]?.includes(step) ? 2 : 1;
+}
+
+export interface MessageContext {
+  readonly required: 1 | 2;
+  readonly expiresAt: Date;
+  readonly endpointUrl: string;
+}
+
+export function approvalMessage(
+  input: RequestApprovalInput,
+  spec: StepSpec,
+  context: MessageContext,
+): string {
   const { incident, step } = input;
-  const { principal } = incident;
+  const id = incident.incidentId;
+  const stepId = boundedText(step, 64);
   return [
     'Cordon asks for a decision before it acts.',
     '',
-    `Incident: ${incident.incidentId}`,
+    `Incident: ${id}`,
     `Playbook: ${incident.playbook}`,
-    `Step: ${boundedText(step, 64)} (${spec.action})`,
+    `Step: ${stepId} (${spec.action})`,
     `Proposed: ${spec.summary}`,
     `Blast radius: ${blastRadius(spec, incident)}`,
     '',
     `Finding type: ${quoted(incident.findingType, FIELD_MAX)}`,
     `Severity: ${incident.severityLabel} (${incident.severity})`,
     `Account / region: ${incident.account} / ${quoted(incident.region, 64)}`,
-    ...(incident.instance ? [`Instance: ${quoted(incident.instance.arn, FIELD_MAX)}`] : []),
-    ...(principal ? [`Principal: ${principal.kind} ${quoted(principal.arn, FIELD_MAX)}`] : []),
     '',
-    'This step waits for a responder to approve or reject it. If no decision',
-    'arrives before the timeout, it will not act, and that is recorded.',
+    'Current state (verified by triage):',
+    ...currentState(incident).map((line) => `  - ${line}`),
+    '',
+    'To decide, as a Cordon responder, with your own AWS credentials:',
+    `  npx cordon approve ${id} --step ${stepId} --reason "..."`,
+    `  npx cordon reject ${id} --step ${stepId} --reason "..."`,
+    `  npx cordon show ${id}      (the timeline so far)`,
+    `Endpoint: ${boundedText(context.endpointUrl, 256)} (AWS_IAM; POST /decisions)`,
+    context.required === 2
+      ? 'Two-person rule: two different responders must approve before it runs; one rejection stops it.'
+      : 'One responder decides.',
+    `If no decision arrives by ${context.expiresAt.toISOString()}, Cordon does not act, records that, and tells you.`,
     '',
     `Execution: ${boundedText(input.executionArn, 2048)}`,
   ].join('\n');
 }
 
 /**
- * Tells responders that a high-impact step is waiting for them, and records
- * that it asked. The task token is deliberately not used here: the approval
- * service that will hold it is not built yet.
+ * Stores the step's task token where only the approval function can read it,
+ * records that approval was requested, and tells responders what is
+ * proposed and how to decide. The token goes to the approvals table and
+ * nowhere else: not the ledger, the message or a log line.
  */
 export async function requestApproval(
   input: RequestApprovalInput,
@@ -127,18 +221,44 @@ export async function requestApproval(
 ): Promise<RequestApprovalResult> {
   const { incident, step } = input;
   const spec = stepSpec(incident, step);
-  const summary = boundedText(`approval requested to ${proposal(spec, incident)}`, 1000);
+  const now = (deps.now ?? (() => new Date()))();
+  const expiresAt = new Date(now.getTime() + deps.settings.timeoutSeconds * 1000);
+  const required = approvalsRequired(deps.settings, incident, step);
+  const targetArn = actionTargetArn(incident, spec.action);
+  const proposed = boundedText(proposal(spec, incident), 1000);
+
+  await deps.approvals.put({
+    incidentId: incident.incidentId,
+    step,
+    taskToken: input.taskToken,
+    executionArn: input.executionArn,
+    findingId: incident.findingId,
+    playbook: incident.playbook,
+    action: spec.action,
+    proposal: proposed,
+    findingType: boundedText(incident.findingType, FIELD_MAX),
+    severityLabel: incident.severityLabel,
+    account: incident.account,
+    ...(targetArn === undefined ? {} : { targetArn }),
+    requestedAt: now.toISOString(),
+    expiresAt: Math.ceil(expiresAt.getTime() / 1000),
+    approvalsRequired: required,
+  });
   await deps.ledger.append(incident.incidentId, {
     step,
     action: 'request-approval',
     actor: deps.actor,
     outcome: 'APPROVAL_REQUESTED',
-    targetArn: actionTargetArn(incident, spec.action),
+    ...(targetArn === undefined ? {} : { targetArn }),
     mode: incident.plan[step]?.mode ?? 'approve',
-    summary,
+    summary: boundedText(`approval requested to ${proposed}`, 1000),
     executionArn: input.executionArn,
     findingId: incident.findingId,
-    detail: { proposedAction: spec.action },
+    detail: {
+      proposedAction: spec.action,
+      approvalsRequired: required,
+      expiresAt: expiresAt.toISOString(),
+    },
   });
   let messageId: string | undefined;
   try {
@@ -149,7 +269,11 @@ export async function requestApproval(
           `Cordon approval needed: ${step} in ${incident.account}: ${incident.severityLabel} ${incident.findingType}`,
           SUBJECT_MAX,
         ),
-        Message: approvalMessage(input, spec),
+        Message: approvalMessage(input, spec, {
+          required,
+          expiresAt,
+          endpointUrl: deps.settings.endpointUrl,
+        }),
       }),
     );
     messageId = out.MessageId;

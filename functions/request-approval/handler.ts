@@ -1,11 +1,12 @@
 import { SNSClient } from '@aws-sdk/client-sns';
-import { clientOptions } from '../shared/aws.js';
+import { ApprovalStore } from '../shared/approval-store.js';
+import { clientOptions, documentClient } from '../shared/aws.js';
 import { bootAction } from '../shared/boot.js';
 import { ConfigError } from '../shared/config-error.js';
-import { requireEnv } from '../shared/env.js';
+import { requireEnv, requireJsonEnv } from '../shared/env.js';
 import { taskHandler } from '../shared/handler.js';
 import { ENV } from '../shared/runtime-config.js';
-import { RequestApprovalInputSchema, requestApproval } from './core.js';
+import { ApprovalSettingsSchema, RequestApprovalInputSchema, requestApproval } from './core.js';
 
 const { logger, ledger, actor } = bootAction('request-approval');
 // The event carries the task token: refuse to start if Powertools was told to
@@ -17,6 +18,11 @@ const deps = {
   sns: new SNSClient(clientOptions),
   topicArn: requireEnv(ENV.topicArn),
   ledger,
+  approvals: new ApprovalStore({
+    client: documentClient(),
+    tableName: requireEnv(ENV.approvalsTable),
+  }),
+  settings: requireJsonEnv(ENV.approvalSettings, (v) => ApprovalSettingsSchema.parse(v)),
   actor,
   logger,
 };

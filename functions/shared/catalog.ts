@@ -25,6 +25,8 @@ export const ACTIONS = [
   'lock-secret',
   'quarantine-function',
   'block-public-access',
+  /** The approval endpoint: records responders' decisions and sends them to Step Functions. */
+  'approval',
 ] as const;
 export type ActionName = (typeof ACTIONS)[number];
 

@@ -176,9 +176,12 @@ export const ApprovalSchema = z.discriminatedUnion('decision', [
   z.strictObject({
     decision: z.literal('APPROVED'),
     step: z.string().min(1),
+    /** The responder whose approval settled the step (the second, under the two-person rule). */
     approver: z.string().min(1),
     reason: z.string().optional(),
     decidedAt: z.string().min(1),
+    /** Every approver, in order, when the step needed more than one. */
+    approvers: z.array(z.string().min(1)).optional(),
   }),
   z.strictObject({ decision: z.literal('NOT_REQUIRED'), step: z.string().min(1) }),
 ]);

@@ -41,4 +41,10 @@ export const ENV = {
   config: 'CORDON_CONFIG',
   /** JSON array of principal ARN patterns lock-secret leaves able to read a locked secret. */
   breakGlass: 'CORDON_BREAK_GLASS_PRINCIPALS',
+  /** The approvals table (task tokens): request-approval writes, approval reads. */
+  approvalsTable: 'APPROVALS_TABLE_NAME',
+  /** JSON ApprovalSettings of request-approval: timeout, two-person steps, endpoint. */
+  approvalSettings: 'CORDON_APPROVAL_SETTINGS',
+  /** JSON array of the IAM user and role ARNs that may decide approvals. */
+  responders: 'CORDON_RESPONDERS',
 } as const;

@@ -100,6 +100,11 @@ export class ActionFunction extends Construct {
     });
   }
 
+  /** Adds environment variables that name resources created after the function. */
+  addEnvironment(variables: Readonly<Record<string, string>>): void {
+    for (const [key, value] of Object.entries(variables)) this.function.addEnvironment(key, value);
+  }
+
   /** Adds a statement for a call the action makes that no L2 grant covers. */
   allow(statement: iam.PolicyStatement): void {
     this.role.addToPrincipalPolicy(statement);

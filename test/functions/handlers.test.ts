@@ -7,12 +7,16 @@ import { ENV } from '../../functions/shared/runtime-config.js';
  * The contract every task handler shares: it fails its cold start when it is
  * deployed as another action or misses configuration (not halfway through a
  * containment), and it refuses task input that breaks its strict schema.
- * Triage takes raw events and has its own handler test.
+ * Triage takes raw events and has its own handler test; the approval
+ * function serves HTTP requests and is tested at the end.
  */
 
 type Handler = (event: unknown, context: Context) => Promise<unknown>;
 
-const HANDLERS: Record<Exclude<ActionName, 'triage'>, () => Promise<{ handler: Handler }>> = {
+const HANDLERS: Record<
+  Exclude<ActionName, 'triage' | 'approval'>,
+  () => Promise<{ handler: Handler }>
+> = {
   'disable-access-key': () => import('../../functions/disable-access-key/handler.js'),
   'revoke-sessions': () => import('../../functions/revoke-sessions/handler.js'),
   'quarantine-user': () => import('../../functions/quarantine-user/handler.js'),
@@ -53,6 +57,12 @@ function stubEnv(action: string): void {
   vi.stubEnv(ENV.ledgerTable, 'cordon-ledger');
   vi.stubEnv(ENV.topicArn, 'arn:aws:sns:us-east-1:123456789012:cordon');
   vi.stubEnv(ENV.breakGlass, '[]');
+  vi.stubEnv(ENV.approvalsTable, 'cordon-approvals');
+  vi.stubEnv(
+    ENV.approvalSettings,
+    JSON.stringify({ timeoutSeconds: 3600, twoPersonSteps: {}, endpointUrl: 'https://x.on.aws/' }),
+  );
+  vi.stubEnv(ENV.responders, '["arn:aws:iam::123456789012:role/Responder"]');
 }
 
 afterEach(() => {
@@ -92,5 +102,58 @@ describe('request-approval handler', () => {
     await expect(HANDLERS['request-approval']()).rejects.toMatchObject({
       name: 'Cordon.ConfigError',
     });
+  });
+});
+
+describe('request-approval handler settings', () => {
+  it('fails at cold start without the approvals table', async () => {
+    stubEnv('request-approval');
+    vi.stubEnv(ENV.approvalsTable, '');
+
+    await expect(HANDLERS['request-approval']()).rejects.toMatchObject({
+      name: 'Cordon.ConfigError',
+    });
+  });
+
+  it('fails at cold start when its approval settings are malformed', async () => {
+    stubEnv('request-approval');
+    vi.stubEnv(ENV.approvalSettings, '{"timeoutSeconds": -1}');
+
+    await expect(HANDLERS['request-approval']()).rejects.toThrow();
+  });
+});
+
+describe('approval handler', () => {
+  const load = () => import('../../functions/approval/handler.js');
+
+  it('fails at cold start without its responder list', async () => {
+    stubEnv('approval');
+    vi.stubEnv(ENV.responders, '');
+
+    await expect(load()).rejects.toMatchObject({ name: 'Cordon.ConfigError' });
+  });
+
+  it('fails at cold start when deployed as another action', async () => {
+    stubEnv('notify');
+
+    await expect(load()).rejects.toMatchObject({ name: 'Cordon.ConfigError' });
+  });
+
+  it('answers 403 to a request that carries no signed caller, before reading anything', async () => {
+    stubEnv('approval');
+    const { handler } = await load();
+    const event = {
+      version: '2.0',
+      rawPath: '/pending',
+      rawQueryString: '',
+      headers: {},
+      requestContext: { http: { method: 'GET', path: '/pending' } },
+      isBase64Encoded: false,
+    };
+
+    const result = await handler(event as never, context('approval'));
+
+    expect(result.statusCode).toBe(403);
+    expect(JSON.parse(String(result.body))).toMatchObject({ error: 'forbidden' });
   });
 });

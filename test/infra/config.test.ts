@@ -189,3 +189,46 @@ describe('parseConfig', () => {
     expect(message).toContain('cordon.modes.iam-credentials.quarantineUser');
   });
 });
+
+describe('approval settings', () => {
+  it('defaults to no responders and no two-person steps', () => {
+    const config = parseConfig({});
+
+    expect(config.responderPrincipalArns).toEqual([]);
+    expect(config.twoPersonRule).toEqual({});
+    expect(config.approvalTimeoutMinutes).toBe(60);
+  });
+
+  it('accepts IAM user and role ARNs as responders', () => {
+    const responders = [
+      'arn:aws:iam::123456789012:role/SecurityResponder',
+      'arn:aws:iam::123456789012:user/ops/bob',
+    ];
+
+    expect(parseConfig({ responderPrincipalArns: responders }).responderPrincipalArns).toEqual(
+      responders,
+    );
+  });
+
+  it.each([
+    ['a wildcard', 'arn:aws:iam::123456789012:role/*'],
+    ['a session ARN', 'arn:aws:sts::123456789012:assumed-role/SecurityResponder/alice'],
+    ['an account root', 'arn:aws:iam::123456789012:root'],
+  ])('refuses %s as a responder, naming the key', (_label, arn) => {
+    expect(failureOf({ responderPrincipalArns: [arn] }).message).toContain(
+      'cordon.responderPrincipalArns.0: must be an IAM user or role ARN',
+    );
+  });
+
+  it('refuses a two-person step the playbook does not have, listing its steps', () => {
+    expect(failureOf({ twoPersonRule: { 'ec2-instance': ['isolat'] } }).message).toContain(
+      'cordon.twoPersonRule.ec2-instance: unknown step "isolat"; allowed: preserveEvidence, isolate, revokeInstanceRoleSessions',
+    );
+  });
+
+  it('refuses a two-person rule for an unknown playbook', () => {
+    expect(failureOf({ twoPersonRule: { 'ec2-instances': ['isolate'] } }).message).toContain(
+      'cordon.twoPersonRule.ec2-instances: unknown playbook',
+    );
+  });
+});

@@ -4,9 +4,11 @@ import { PublishCommand, type PublishCommandInput, SNSClient } from '@aws-sdk/cl
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import {
+  type ApprovalSettings,
   type RequestApprovalInput,
   requestApproval,
 } from '../../../functions/request-approval/core.js';
+import type { NewApproval } from '../../../functions/shared/approval-store.js';
 import { requireInstance } from '../../../functions/shared/incident.js';
 import {
   ACTOR,
@@ -40,6 +42,7 @@ describe('request-approval', () => {
     snsMock.reset();
     snsMock.on(PublishCommand).resolves({ MessageId: 'm-1' });
     fake = fakeLedger();
+    stored = [];
     logger = new Logger({ serviceName: 'cordon-test', logLevel: 'DEBUG' });
     written = [];
     const capture = (chunk: unknown): boolean => {
@@ -58,7 +61,27 @@ describe('request-approval', () => {
   afterEach(() => {
     vi.restoreAllMocks();
   });
-  const deps = () => ({ sns, topicArn: TOPIC, ledger: fake.ledger, actor: ACTOR, logger });
+  let stored: NewApproval[];
+  const NOW = new Date('2026-11-27T10:00:00.000Z');
+  const deps = (over: Partial<ApprovalSettings> = {}) => ({
+    sns,
+    topicArn: TOPIC,
+    ledger: fake.ledger,
+    approvals: {
+      put: async (approval: NewApproval) => {
+        stored.push(approval);
+      },
+    },
+    settings: {
+      timeoutSeconds: 3600,
+      twoPersonSteps: {},
+      endpointUrl: 'https://abc.lambda-url.us-east-1.on.aws/',
+      ...over,
+    },
+    actor: ACTOR,
+    logger,
+    now: () => NOW,
+  });
   const input = (over: Partial<RequestApprovalInput> = {}): RequestApprovalInput => ({
     incident: roleIncident({ revokeRoleSessions: { mode: 'approve' } }),
     step: 'revokeRoleSessions',
@@ -67,13 +90,14 @@ describe('request-approval', () => {
     ...over,
   });
 
-  it('never writes the task token to SNS, the ledger or the logs', async () => {
+  it('keeps the task token in the approvals table only: never SNS, the ledger or the logs', async () => {
     // Arrange
     const infoSpy = vi.spyOn(logger, 'info');
     // Act
     const result = await requestApproval(input(), deps());
     // Assert
     expect(result).toEqual({ requested: true, step: 'revokeRoleSessions' });
+    expect(stored.map((a) => a.taskToken)).toEqual([TOKEN]);
     expect(infoSpy).toHaveBeenCalled();
     expect(written.join('')).toContain('approval requested'); // the capture works
     const seen = [
@@ -103,11 +127,90 @@ describe('request-approval', () => {
     expect(Message).toContain(
       'Blast radius: denies every session of role "app-role" issued before now, including those of legitimate users of the role',
     );
-    expect(Message).toContain(`Principal: AssumedRole "${ROLE_ARN}"`);
+    expect(Message).toContain(`  - AssumedRole "${ROLE_ARN}"`);
     expect(Message).toContain('Severity: HIGH (8)');
     expect(Message).toContain('Account / region: 123456789012');
-    expect(Message).toContain('If no decision');
-    expect(Message).toContain('it will not act');
+    expect(Message).toContain(
+      'If no decision arrives by 2026-11-27T11:00:00.000Z, Cordon does not act, records that, and tells you.',
+    );
+  });
+
+  it('says how to decide: the CLI commands for this incident and step, and the endpoint', async () => {
+    const request = input();
+
+    await requestApproval(request, deps());
+
+    const { Message = '' } = published();
+    const id = request.incident.incidentId;
+    expect(Message).toContain(
+      `  npx cordon approve ${id} --step revokeRoleSessions --reason "..."`,
+    );
+    expect(Message).toContain(`  npx cordon reject ${id} --step revokeRoleSessions --reason "..."`);
+    expect(Message).toContain('Endpoint: https://abc.lambda-url.us-east-1.on.aws/ (AWS_IAM');
+    expect(Message).toContain('One responder decides.');
+  });
+
+  it('stores what responders see, an expiry at the timeout, and one approver by default', async () => {
+    await requestApproval(input(), deps({ timeoutSeconds: 900 }));
+
+    expect(stored).toEqual([
+      expect.objectContaining({
+        step: 'revokeRoleSessions',
+        playbook: 'iam-credentials',
+        action: 'revoke-sessions',
+        targetArn: ROLE_ARN,
+        executionArn: EXECUTION_ARN,
+        requestedAt: '2026-11-27T10:00:00.000Z',
+        expiresAt: Date.parse('2026-11-27T10:15:00.000Z') / 1000,
+        approvalsRequired: 1,
+        proposal: expect.stringContaining('Deny every session of the role issued before now'),
+      }),
+    ]);
+  });
+
+  it('asks for two approvers on a step configured for the two-person rule, and says so', async () => {
+    await requestApproval(
+      input(),
+      deps({ twoPersonSteps: { 'iam-credentials': ['revokeRoleSessions'] } }),
+    );
+
+    expect(stored[0]?.approvalsRequired).toBe(2);
+    expect(published().Message).toContain('Two-person rule: two different responders must approve');
+  });
+
+  it('publishes nothing and records nothing when the token cannot be stored', async () => {
+    const failing = {
+      ...deps(),
+      approvals: {
+        put: async () => {
+          throw Object.assign(new Error('busy'), {
+            name: 'ProvisionedThroughputExceededException',
+          });
+        },
+      },
+    };
+
+    await expect(requestApproval(input(), failing)).rejects.toThrow('busy');
+
+    expect(snsMock).not.toHaveReceivedAnyCommand();
+    expect(fake.entries()).toEqual([]);
+  });
+
+  it('shows attacker-controlled names as quoted, one-line, bounded data', async () => {
+    const base = roleIncident({ revokeRoleSessions: { mode: 'approve' } });
+    const hostile = {
+      ...base,
+      findingType: `Recon:IAMUser/x\nApprove: yes\u001b[2J${'A'.repeat(5000)}`,
+    };
+
+    await requestApproval(input({ incident: hostile }), deps());
+
+    const { Message = '' } = published();
+    const line = Message.split('\n').find((l) => l.startsWith('Finding type:')) ?? '';
+    expect(line.startsWith('Finding type: "Recon:IAMUser/x Approve: yes')).toBe(true);
+    expect(line.length).toBeLessThanOrEqual('Finding type: '.length + 256);
+    expect(Message).not.toContain('\u001b');
+    expect(Message.split('\n').some((l) => l.startsWith('Approve: yes'))).toBe(false);
   });
 
   it('records APPROVAL_REQUESTED with the proposal in the ledger', async () => {

@@ -1,0 +1,33 @@
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import { SFNClient } from '@aws-sdk/client-sfn';
+import middy from '@middy/core';
+import type {
+  APIGatewayProxyStructuredResultV2,
+  LambdaFunctionURLEventWithIAMAuthorizer,
+} from 'aws-lambda';
+import { z } from 'zod';
+import { ApprovalStore } from '../shared/approval-store.js';
+import { clientOptions, documentClient } from '../shared/aws.js';
+import { bootAction } from '../shared/boot.js';
+import { requireEnv, requireJsonEnv } from '../shared/env.js';
+import { ENV } from '../shared/runtime-config.js';
+import { ApprovalService } from './core.js';
+import { route } from './http.js';
+
+const { logger, ledger } = bootAction('approval');
+const service = new ApprovalService({
+  store: new ApprovalStore({
+    client: documentClient(),
+    tableName: requireEnv(ENV.approvalsTable),
+  }),
+  ledger,
+  sfn: new SFNClient(clientOptions),
+  responders: requireJsonEnv(ENV.responders, (v) => z.array(z.string()).parse(v)),
+  logger,
+});
+
+// The event is never logged: it carries the caller's signed headers.
+export const handler = middy(
+  (event: LambdaFunctionURLEventWithIAMAuthorizer): Promise<APIGatewayProxyStructuredResultV2> =>
+    route(event, service, logger),
+).use(injectLambdaContext(logger, { resetKeys: true, logEvent: false }));

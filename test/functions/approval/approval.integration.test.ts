@@ -1,0 +1,551 @@
+/**
+ * The approval service end to end below HTTP: request-approval stores a
+ * token, the approval endpoint handler decides, against moto's DynamoDB
+ * (the approvals and ledger tables as the synthesized template declares
+ * them, so conditional writes and the token-free index are the real ones).
+ * Step Functions is a client mock: moto knows no token of ours; the state
+ * machine tests run the same path against the local engine.
+ */
+import 'aws-sdk-client-mock-vitest/extend';
+import { Logger } from '@aws-lambda-powertools/logger';
+import {
+  SendTaskFailureCommand,
+  SendTaskSuccessCommand,
+  SFNClient,
+  TaskTimedOut,
+} from '@aws-sdk/client-sfn';
+import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
+import type { LambdaFunctionURLEventWithIAMAuthorizer } from 'aws-lambda';
+import { mockClient } from 'aws-sdk-client-mock';
+import { beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import { ensureTable } from '../../../cli/rehearsal/local-aws.js';
+import { functionUrlEvent } from '../../../cli/rehearsal/responder.js';
+import { ApprovalService } from '../../../functions/approval/core.js';
+import { route } from '../../../functions/approval/http.js';
+import { requestApproval } from '../../../functions/request-approval/core.js';
+import { ApprovalStore } from '../../../functions/shared/approval-store.js';
+import { documentClient } from '../../../functions/shared/aws.js';
+import { Ledger } from '../../../functions/shared/ledger.js';
+import { useMoto } from '../../support/moto.js';
+import { defaultTemplate } from '../../support/template.js';
+import {
+  ACCOUNT,
+  ACTOR,
+  EXECUTION_ARN,
+  ec2Incident,
+  ROLE_ARN,
+  roleIncident,
+} from '../shared/containment-fixtures.js';
+
+useMoto();
+
+const RESPONDER_ROLE = `arn:aws:iam::${ACCOUNT}:role/SecurityResponder`;
+const ALICE = `arn:aws:sts::${ACCOUNT}:assumed-role/SecurityResponder/alice`;
+const BOB = `arn:aws:sts::${ACCOUNT}:assumed-role/SecurityResponder/bob`;
+const MALLORY = `arn:aws:sts::${ACCOUNT}:assumed-role/Developer/mallory`;
+const TOKEN = `AQCEAAAAKgAAAAMAAAAAAAAAA${'tokenSecretPart'.repeat(20)}==`;
+
+const sfnMock = mockClient(SFNClient);
+const snsMock = mockClient(SNSClient);
+
+let tableProps: { ledger: unknown; approvals: unknown };
+let clock: Date;
+let logged: string[];
+
+beforeAll(() => {
+  const resources = Object.values(defaultTemplate().json.Resources);
+  const tables = resources.filter((r) => r.Type === 'AWS::DynamoDB::GlobalTable');
+  const withSortKey = (key: string) =>
+    tables.find((t) => JSON.stringify(t.Properties?.KeySchema).includes(`"${key}"`))?.Properties;
+  tableProps = { ledger: withSortKey('seq'), approvals: withSortKey('step') };
+});
+
+beforeEach(async () => {
+  sfnMock.reset();
+  snsMock.reset();
+  sfnMock.on(SendTaskSuccessCommand).resolves({});
+  sfnMock.on(SendTaskFailureCommand).resolves({});
+  snsMock.on(PublishCommand).resolves({ MessageId: 'm-1' });
+  await ensureTable('cordon-ledger', tableProps.ledger);
+  await ensureTable('cordon-approvals', tableProps.approvals);
+  clock = new Date('2026-11-27T10:00:00.000Z');
+  logged = [];
+});
+
+function system(options: { twoPerson?: string[] } = {}) {
+  const now = () => clock;
+  const client = documentClient();
+  const ledger = new Ledger({ client, tableName: 'cordon-ledger', now });
+  const store = new ApprovalStore({ client, tableName: 'cordon-approvals' });
+  const logger = new Logger({ serviceName: 'cordon-test', logLevel: 'SILENT' });
+  for (const level of ['info', 'warn', 'error'] as const) {
+    vi.spyOn(logger, level).mockImplementation((...args: unknown[]) => {
+      logged.push(JSON.stringify(args));
+    });
+  }
+  const service = new ApprovalService({
+    store,
+    ledger,
+    sfn: new SFNClient({}),
+    responders: [RESPONDER_ROLE],
+    logger,
+    now,
+  });
+  const request = (incident = roleIncident({ revokeRoleSessions: { mode: 'approve' } })) =>
+    requestApproval(
+      {
+        incident,
+        step: incident.playbook === 'ec2-instance' ? 'isolate' : 'revokeRoleSessions',
+        taskToken: TOKEN,
+        executionArn: EXECUTION_ARN,
+      },
+      {
+        sns: new SNSClient({}),
+        topicArn: `arn:aws:sns:us-east-1:${ACCOUNT}:cordon`,
+        ledger,
+        approvals: store,
+        settings: {
+          timeoutSeconds: 3600,
+          twoPersonSteps: options.twoPerson ? { 'iam-credentials': options.twoPerson } : {},
+          endpointUrl: 'https://abc.lambda-url.us-east-1.on.aws/',
+        },
+        actor: ACTOR,
+        logger,
+        now,
+      },
+    );
+  const call = async (
+    callerArn: string | undefined,
+    method: 'GET' | 'POST',
+    path: string,
+    body?: unknown,
+  ) => {
+    const event: LambdaFunctionURLEventWithIAMAuthorizer = functionUrlEvent({
+      callerArn: callerArn ?? '',
+      account: ACCOUNT,
+      method,
+      path,
+      ...(body === undefined ? {} : { body }),
+    });
+    if (callerArn === undefined) {
+      Object.assign(event.requestContext, { authorizer: undefined });
+    }
+    const result = await route(event, service, logger);
+    return { status: result.statusCode, body: JSON.parse(String(result.body)) };
+  };
+  const decide = (callerArn: string | undefined, body: Record<string, unknown>) =>
+    call(callerArn, 'POST', '/decisions', body);
+  return { ledger, store, request, call, decide };
+}
+
+const incidentId = roleIncident().incidentId;
+const approve = (reason = 'confirmed with the app owner') => ({
+  incidentId,
+  step: 'revokeRoleSessions',
+  decision: 'approve',
+  reason,
+});
+const reject = {
+  incidentId,
+  step: 'revokeRoleSessions',
+  decision: 'reject',
+  reason: 'false positive',
+};
+
+describe('approve', () => {
+  it('records the signed caller and sends SendTaskSuccess with the approval for that step', async () => {
+    const { request, decide, ledger } = system();
+    await request();
+
+    const res = await decide(ALICE, approve());
+
+    expect(res.status).toBe(200);
+    expect(res.body).toMatchObject({
+      status: 'APPROVED',
+      approver: ALICE,
+      step: 'revokeRoleSessions',
+    });
+    expect(sfnMock).toHaveReceivedCommandTimes(SendTaskSuccessCommand, 1);
+    const sent = sfnMock.commandCalls(SendTaskSuccessCommand)[0]?.args[0].input;
+    expect(sent?.taskToken).toBe(TOKEN);
+    expect(JSON.parse(sent?.output ?? '')).toEqual({
+      decision: 'APPROVED',
+      step: 'revokeRoleSessions',
+      approver: ALICE,
+      reason: 'confirmed with the app owner',
+      decidedAt: '2026-11-27T10:00:00.000Z',
+    });
+    const entries = await ledger.entries(incidentId);
+    expect(entries.map((e) => [e.outcome, e.actor])).toEqual([
+      ['APPROVAL_REQUESTED', ACTOR],
+      ['APPROVAL_GRANTED', ALICE],
+    ]);
+    expect(entries[1]?.targetArn).toBe(ROLE_ARN);
+  });
+
+  it('takes the approver from the signed request context, never from the body', async () => {
+    const { request, decide } = system();
+    await request();
+
+    const res = await decide(ALICE, { ...approve(), approver: BOB });
+
+    expect(res.status).toBe(400);
+    expect(res.body.error).toBe('invalid_request');
+    expect(sfnMock).not.toHaveReceivedAnyCommand();
+  });
+
+  it('finds the only waiting step when none is named', async () => {
+    const { request, decide } = system();
+    await request();
+
+    const res = await decide(ALICE, { incidentId, decision: 'approve', reason: 'ok' });
+
+    expect(res.body).toMatchObject({ status: 'APPROVED', step: 'revokeRoleSessions' });
+  });
+});
+
+describe('reject', () => {
+  it('records the rejection and fails the task with Cordon.ApprovalRejected', async () => {
+    const { request, decide, ledger } = system();
+    await request();
+
+    const res = await decide(BOB, reject);
+
+    expect(res.body).toMatchObject({ status: 'REJECTED', approver: BOB });
+    expect(sfnMock).toHaveReceivedCommandWith(SendTaskFailureCommand, {
+      taskToken: TOKEN,
+      error: 'Cordon.ApprovalRejected',
+      cause: `rejected by ${BOB}: false positive`,
+    });
+    expect(sfnMock).not.toHaveReceivedCommand(SendTaskSuccessCommand);
+    expect((await ledger.entries(incidentId)).at(-1)).toMatchObject({
+      outcome: 'APPROVAL_DENIED',
+      actor: BOB,
+      summary: `rejected by ${BOB}: false positive`,
+    });
+  });
+});
+
+describe('a decision is single-use', () => {
+  it('refuses a second decision with who decided and when, and sends nothing more', async () => {
+    const { request, decide } = system();
+    await request();
+    await decide(ALICE, approve());
+    clock = new Date('2026-11-27T10:05:00.000Z');
+
+    const second = await decide(BOB, reject);
+
+    expect(second.status).toBe(409);
+    expect(second.body).toEqual({
+      error: 'already_decided',
+      message: `step revokeRoleSessions of ${incidentId} was already approved by ${ALICE} at 2026-11-27T10:00:00.000Z; a decision is final`,
+    });
+    expect(sfnMock).toHaveReceivedCommandTimes(SendTaskSuccessCommand, 1);
+    expect(sfnMock).not.toHaveReceivedCommand(SendTaskFailureCommand);
+  });
+
+  it('lets exactly one of two racing decisions through: the loser sees the conditional write fail', async () => {
+    // Deterministic interleaving (moto does not serialise concurrent
+    // requests the way DynamoDB does): Alice reads the waiting step, then Bob
+    // decides completely, then Alice's conditional write runs.
+    const { request, decide, ledger, store } = system();
+    await request();
+    const realDecide = store.decide.bind(store);
+    let bobResult: Awaited<ReturnType<typeof decide>> | undefined;
+    vi.spyOn(store, 'decide').mockImplementationOnce(async (...args) => {
+      bobResult = await decide(BOB, reject);
+      return realDecide(...args);
+    });
+
+    const alice = await decide(ALICE, approve());
+
+    expect(bobResult?.status).toBe(200);
+    expect(alice.status).toBe(409);
+    expect(alice.body.message).toContain(`already rejected by ${BOB}`);
+    expect(sfnMock).toHaveReceivedCommandTimes(SendTaskFailureCommand, 1);
+    expect(sfnMock).not.toHaveReceivedCommand(SendTaskSuccessCommand);
+    const decisions = (await ledger.entries(incidentId)).filter((e) =>
+      ['APPROVAL_GRANTED', 'APPROVAL_DENIED'].includes(e.outcome),
+    );
+    expect(decisions.map((e) => e.actor)).toEqual([BOB]);
+  });
+
+  it('still refuses once the decided item has expired from the table, from the ledger', async () => {
+    const { request, decide, store } = system();
+    await request();
+    await decide(ALICE, approve());
+    // What DynamoDB TTL does to a decided item: it is gone.
+    const { DeleteCommand } = await import('@aws-sdk/lib-dynamodb');
+    await documentClient().send(
+      new DeleteCommand({
+        TableName: 'cordon-approvals',
+        Key: { incidentId, step: 'revokeRoleSessions' },
+      }),
+    );
+    expect(await store.get(incidentId, 'revokeRoleSessions')).toBeUndefined();
+
+    const again = await decide(BOB, approve());
+
+    expect(again.status).toBe(409);
+    expect(again.body.message).toContain(`already approved by ${ALICE}`);
+  });
+
+  it('resumes a delivery that failed after the decision was stored, for the same responder only', async () => {
+    const { request, decide, ledger } = system();
+    await request();
+    sfnMock
+      .on(SendTaskSuccessCommand)
+      .rejectsOnce(
+        Object.assign(new Error('slow down'), { name: 'ThrottlingException', $metadata: {} }),
+      );
+
+    const first = await decide(ALICE, approve());
+    const other = await decide(BOB, approve());
+    const retry = await decide(ALICE, approve());
+
+    expect(first.status).toBe(500);
+    expect(first.body.message).toContain('run the same command again');
+    expect(other.status).toBe(409);
+    expect(retry.status).toBe(200);
+    expect(sfnMock).toHaveReceivedCommandTimes(SendTaskSuccessCommand, 2);
+    const granted = (await ledger.entries(incidentId)).filter(
+      (e) => e.outcome === 'APPROVAL_GRANTED',
+    );
+    expect(granted).toHaveLength(1);
+  });
+});
+
+describe('who may decide', () => {
+  it('refuses a principal that is not a configured responder, and records nothing', async () => {
+    const { request, decide, ledger } = system();
+    await request();
+
+    const res = await decide(MALLORY, approve());
+
+    expect(res.status).toBe(403);
+    expect(res.body).toEqual({
+      error: 'forbidden',
+      message: `${MALLORY} is not a Cordon responder (responderPrincipalArns)`,
+    });
+    expect(sfnMock).not.toHaveReceivedAnyCommand();
+    expect((await ledger.entries(incidentId)).map((e) => e.outcome)).toEqual([
+      'APPROVAL_REQUESTED',
+    ]);
+  });
+
+  it('refuses a request with no signed caller', async () => {
+    const { request, call } = system();
+    await request();
+
+    const res = await call(undefined, 'GET', '/pending');
+
+    expect(res.status).toBe(403);
+  });
+
+  it('does not take a role of the same name in another account for a responder', async () => {
+    const { request, decide } = system();
+    await request();
+
+    const res = await decide(
+      'arn:aws:sts::210987654321:assumed-role/SecurityResponder/eve',
+      approve(),
+    );
+
+    expect(res.status).toBe(403);
+  });
+});
+
+describe('a tampered or unknown step', () => {
+  it('refuses a step name that is not a step id, before reading anything', async () => {
+    const { request, decide } = system();
+    await request();
+
+    const res = await decide(ALICE, { ...approve(), step: 'revokeRoleSessions" OR 1=1' });
+
+    expect(res.status).toBe(400);
+    expect(res.body.message).toContain('step');
+    expect(sfnMock).not.toHaveReceivedAnyCommand();
+  });
+
+  it('refuses a real step that is not waiting, naming the incident', async () => {
+    const { request, decide } = system();
+    await request();
+
+    const res = await decide(ALICE, { ...approve(), step: 'quarantineUser' });
+
+    expect(res.status).toBe(404);
+    expect(res.body).toEqual({
+      error: 'unknown_step',
+      message: `${incidentId} has no step "quarantineUser" waiting for a decision`,
+    });
+  });
+
+  it('refuses an unknown incident', async () => {
+    const { decide } = system();
+
+    const res = await decide(ALICE, { ...approve(), incidentId: 'inc-00000000000000000000' });
+
+    expect(res.status).toBe(404);
+    expect(res.body.error).toBe('unknown_incident');
+  });
+});
+
+describe('timeouts', () => {
+  it('refuses a decision after the timeout, and sends nothing', async () => {
+    const { request, decide } = system();
+    await request();
+    clock = new Date('2026-11-27T11:00:00.000Z');
+
+    const res = await decide(ALICE, approve());
+
+    expect(res.status).toBe(410);
+    expect(res.body.message).toContain('timed out at 2026-11-27T11:00:00.000Z: Cordon did not act');
+    expect(sfnMock).not.toHaveReceivedAnyCommand();
+  });
+
+  it('records a decision Step Functions no longer waits for, and says nothing was done', async () => {
+    const { request, decide, ledger } = system();
+    await request();
+    sfnMock
+      .on(SendTaskSuccessCommand)
+      .rejects(new TaskTimedOut({ message: 'Task Timed Out', $metadata: {} }));
+
+    const res = await decide(ALICE, approve());
+
+    expect(res.status).toBe(410);
+    expect(res.body.message).toContain('your decision is recorded, but Cordon did not act');
+    expect((await ledger.entries(incidentId)).map((e) => e.outcome)).toEqual([
+      'APPROVAL_REQUESTED',
+      'APPROVAL_GRANTED',
+      'DECISION_UNDELIVERED',
+    ]);
+  });
+});
+
+describe('two-person rule', () => {
+  it('runs the step only after two different responders approve', async () => {
+    const { request, decide, ledger } = system({ twoPerson: ['revokeRoleSessions'] });
+    await request();
+
+    const first = await decide(ALICE, approve('seen in CloudTrail'));
+    const same = await decide(ALICE, approve('me again'));
+    expect(sfnMock).not.toHaveReceivedAnyCommand();
+    const second = await decide(BOB, approve('agreed'));
+
+    expect(first.body).toMatchObject({ status: 'AWAITING_SECOND_APPROVER', approvalsRequired: 2 });
+    expect(same.status).toBe(409);
+    expect(same.body.error).toBe('same_approver');
+    expect(second.body).toMatchObject({ status: 'APPROVED', approver: BOB });
+    const output = JSON.parse(
+      sfnMock.commandCalls(SendTaskSuccessCommand)[0]?.args[0].input.output ?? '',
+    );
+    expect(output.approvers).toEqual([ALICE, BOB]);
+    expect((await ledger.entries(incidentId)).map((e) => [e.outcome, e.actor])).toEqual([
+      ['APPROVAL_REQUESTED', ACTOR],
+      ['FIRST_APPROVAL', ALICE],
+      ['APPROVAL_GRANTED', BOB],
+    ]);
+  });
+
+  it('lets one rejection stop a two-person step', async () => {
+    const { request, decide } = system({ twoPerson: ['revokeRoleSessions'] });
+    await request();
+    await decide(ALICE, approve());
+
+    const res = await decide(BOB, reject);
+
+    expect(res.body.status).toBe('REJECTED');
+    expect(sfnMock).toHaveReceivedCommandTimes(SendTaskFailureCommand, 1);
+  });
+});
+
+describe('pending and show', () => {
+  it('lists waiting steps with what they would do, from an index that holds no token', async () => {
+    const { request, call, decide } = system();
+    await request();
+    clock = new Date('2026-11-27T10:01:00.000Z');
+    await request(ec2Incident({ isolate: { mode: 'approve' } }));
+
+    const before = await call(ALICE, 'GET', '/pending');
+    await decide(ALICE, approve());
+    const after = await call(ALICE, 'GET', '/pending');
+
+    expect(before.status).toBe(200);
+    expect(before.body.pending.map((p: { step: string }) => p.step)).toEqual([
+      'revokeRoleSessions',
+      'isolate',
+    ]);
+    expect(before.body.pending[0]).toMatchObject({
+      incidentId,
+      playbook: 'iam-credentials',
+      action: 'revoke-sessions',
+      targetArn: ROLE_ARN,
+      expiresAt: '2026-11-27T11:00:00.000Z',
+      approvalsRequired: 1,
+      proposal: expect.stringContaining('Deny every session of the role'),
+    });
+    expect(JSON.stringify(before.body)).not.toContain('tokenSecretPart');
+    expect(after.body.pending.map((p: { step: string }) => p.step)).toEqual(['isolate']);
+  });
+
+  it('leaves expired steps out of the pending list', async () => {
+    const { request, call } = system();
+    await request();
+    clock = new Date('2026-11-27T11:00:01.000Z');
+
+    const res = await call(ALICE, 'GET', '/pending');
+
+    expect(res.body).toEqual({ pending: [] });
+  });
+
+  it('shows the timeline of an incident, and 404 for one that does not exist', async () => {
+    const { request, call, decide } = system();
+    await request();
+    await decide(ALICE, approve());
+
+    const shown = await call(ALICE, 'GET', `/incidents/${incidentId}`);
+    const missing = await call(ALICE, 'GET', '/incidents/inc-00000000000000000000');
+
+    expect(shown.body.entries.map((e: { outcome: string }) => e.outcome)).toEqual([
+      'APPROVAL_REQUESTED',
+      'APPROVAL_GRANTED',
+    ]);
+    expect(missing.status).toBe(404);
+  });
+});
+
+describe('the task token', () => {
+  it('appears in no notification, ledger entry, response or log line', async () => {
+    const { request, call, decide, ledger } = system({ twoPerson: ['revokeRoleSessions'] });
+    await request();
+    const responses = [
+      await call(ALICE, 'GET', '/pending'),
+      await decide(ALICE, approve()),
+      await decide(ALICE, approve()),
+      await decide(BOB, approve()),
+      await decide(BOB, reject),
+      await call(ALICE, 'GET', `/incidents/${incidentId}`),
+    ];
+
+    const seen = [
+      JSON.stringify(snsMock.calls().map((c) => c.args[0].input)),
+      JSON.stringify(await ledger.entries(incidentId)),
+      JSON.stringify(responses),
+      logged.join('\n'),
+    ];
+    expect(logged.length).toBeGreaterThan(0);
+    for (const text of seen) expect(text).not.toContain('tokenSecretPart');
+  });
+
+  it('is removed from the table once the decision is delivered', async () => {
+    const { request, decide, store } = system();
+    await request();
+    expect((await store.get(incidentId, 'revokeRoleSessions'))?.taskToken).toBe(TOKEN);
+
+    await decide(ALICE, approve());
+
+    const item = await store.get(incidentId, 'revokeRoleSessions');
+    expect(item?.taskToken).toBeUndefined();
+    expect(item).toMatchObject({ status: 'APPROVED', delivered: true, decidedBy: ALICE });
+  });
+});

@@ -1,0 +1,196 @@
+/**
+ * The approval service as synthesized: the approvals table (who may read a
+ * task token), the endpoint (a function URL only configured responders may
+ * call), and how the two functions are wired. One synthesis with responders
+ * and a two-person step configured.
+ */
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { z } from 'zod';
+import { ENV } from '../../functions/shared/runtime-config.js';
+import { buildTestApp, TEST_ACCOUNT } from '../support/template.js';
+
+const ALICE_ROLE = `arn:aws:iam::${TEST_ACCOUNT}:role/SecurityResponder`;
+const BOB_USER = `arn:aws:iam::${TEST_ACCOUNT}:user/bob`;
+
+type Resources = Record<string, { Type: string; Properties?: Record<string, unknown> }>;
+let template: Template;
+let resources: Resources;
+
+beforeAll(() => {
+  const { app, stackName } = buildTestApp({
+    overrides: {
+      responderPrincipalArns: [ALICE_ROLE, BOB_USER],
+      twoPersonRule: { 'ec2-instance': ['isolate'] },
+      approvalTimeoutMinutes: 30,
+    },
+  });
+  const raw = app.synth().getStackByName(stackName).template as { Resources: Resources };
+  template = Template.fromJSON(raw);
+  resources = raw.Resources;
+});
+
+const idsOfType = (type: string) =>
+  Object.entries(resources)
+    .filter(([, r]) => r.Type === type)
+    .map(([id]) => id);
+
+function approvalsTableId(): string {
+  const [id, ...more] = idsOfType('AWS::DynamoDB::GlobalTable').filter((id) =>
+    JSON.stringify(resources[id]?.Properties?.KeySchema).includes('"step"'),
+  );
+  expect(more).toEqual([]);
+  if (!id) throw new Error('no approvals table');
+  return id;
+}
+
+function functionOf(action: string): { id: string; roleId: string; env: Record<string, unknown> } {
+  for (const id of idsOfType('AWS::Lambda::Function')) {
+    const props = resources[id]?.Properties ?? {};
+    const env = z
+      .object({ Variables: z.record(z.string(), z.unknown()) })
+      .parse(props.Environment).Variables;
+    if (env[ENV.action] === action) {
+      const role = z.object({ 'Fn::GetAtt': z.tuple([z.string(), z.string()]) }).parse(props.Role);
+      return { id, roleId: role['Fn::GetAtt'][0], env };
+    }
+  }
+  throw new Error(`no function for ${action}`);
+}
+
+/** Every identity-policy statement that names the approvals table, with its roles. */
+function statementsOnApprovals() {
+  const tableId = approvalsTableId();
+  return idsOfType('AWS::IAM::Policy').flatMap((id) => {
+    const props = resources[id]?.Properties ?? {};
+    const roles = z.array(z.object({ Ref: z.string() })).parse(props.Roles);
+    const statements = z
+      .object({ Statement: z.array(z.looseObject({ Action: z.unknown(), Resource: z.unknown() })) })
+      .parse(props.PolicyDocument).Statement;
+    return statements
+      .filter((s) => JSON.stringify(s.Resource).includes(tableId))
+      .map((s) => ({
+        roles: roles.map((r) => r.Ref),
+        actions: ([] as unknown[]).concat(s.Action).map(String).sort(),
+        resource: JSON.stringify(s.Resource),
+      }));
+  });
+}
+
+describe('approvals table', () => {
+  it('expires items on expiresAt and keeps the token out of the waiting index', () => {
+    template.hasResourceProperties('AWS::DynamoDB::GlobalTable', {
+      KeySchema: [
+        { AttributeName: 'incidentId', KeyType: 'HASH' },
+        { AttributeName: 'step', KeyType: 'RANGE' },
+      ],
+      TimeToLiveSpecification: { AttributeName: 'expiresAt', Enabled: true },
+      GlobalSecondaryIndexes: [
+        Match.objectLike({
+          IndexName: 'byWaiting',
+          Projection: {
+            ProjectionType: 'INCLUDE',
+            NonKeyAttributes: Match.not(Match.arrayWith(['taskToken'])),
+          },
+        }),
+      ],
+    });
+  });
+
+  it('denies every read to any principal but the approval function, in its own policy', () => {
+    const policy = resources[approvalsTableId()]?.Properties;
+    const text = JSON.stringify(policy);
+    const approval = functionOf('approval');
+    expect(text).toContain('"Effect":"Deny"');
+    expect(text).toContain('"Principal":{"AWS":"*"}');
+    for (const read of ['GetItem', 'BatchGetItem', 'Query', 'Scan', 'PartiQLSelect']) {
+      expect(text).toContain(`"dynamodb:${read}"`);
+    }
+    expect(text).toContain(
+      `"ArnNotEquals":{"aws:PrincipalArn":{"Fn::GetAtt":["${approval.roleId}","Arn"]}}`,
+    );
+  });
+
+  it('is written by request-approval (PutItem only) and read and settled by the approval function only', () => {
+    const request = functionOf('request-approval').roleId;
+    const approval = functionOf('approval').roleId;
+    const grants = statementsOnApprovals();
+
+    expect(new Set(grants.flatMap((g) => g.roles))).toEqual(new Set([request, approval]));
+    expect(grants.filter((g) => g.roles.includes(request)).map((g) => g.actions)).toEqual([
+      ['dynamodb:PutItem'],
+    ]);
+    const decide = grants.filter((g) => g.roles.includes(approval));
+    expect(decide.map((g) => g.actions)).toEqual([
+      ['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:UpdateItem'],
+      ['dynamodb:Query'],
+    ]);
+    expect(decide[1]?.resource).toContain('/index/byWaiting');
+  });
+});
+
+describe('approval endpoint', () => {
+  it('is a function URL with AWS_IAM auth on the approval function', () => {
+    const approval = functionOf('approval');
+    template.hasResourceProperties('AWS::Lambda::Url', {
+      AuthType: 'AWS_IAM',
+      TargetFunctionArn: { 'Fn::GetAtt': [approval.id, 'Arn'] },
+    });
+    expect(idsOfType('AWS::Lambda::Url')).toHaveLength(1);
+  });
+
+  it('may be invoked only by the configured responders, through the URL', () => {
+    const permissions = idsOfType('AWS::Lambda::Permission')
+      .map((id) => resources[id]?.Properties ?? {})
+      .filter((p) => JSON.stringify(p.FunctionName).includes(functionOf('approval').id));
+
+    expect(
+      permissions.map((p) => [
+        p.Principal,
+        p.Action,
+        p.FunctionUrlAuthType ?? p.InvokedViaFunctionUrl,
+      ]),
+    ).toEqual(
+      expect.arrayContaining([
+        [ALICE_ROLE, 'lambda:InvokeFunctionUrl', 'AWS_IAM'],
+        [ALICE_ROLE, 'lambda:InvokeFunction', true],
+        [BOB_USER, 'lambda:InvokeFunctionUrl', 'AWS_IAM'],
+        [BOB_USER, 'lambda:InvokeFunction', true],
+      ]),
+    );
+    expect(permissions).toHaveLength(4);
+  });
+
+  it('tells the approval function who the responders are', () => {
+    expect(JSON.parse(String(functionOf('approval').env[ENV.responders]))).toEqual([
+      ALICE_ROLE,
+      BOB_USER,
+    ]);
+  });
+
+  it('gives request-approval the timeout, the two-person steps and the URL for its message', () => {
+    const settings = JSON.stringify(functionOf('request-approval').env[ENV.approvalSettings]);
+    expect(settings).toContain('\\"timeoutSeconds\\":1800');
+    expect(settings).toContain('\\"twoPersonSteps\\":{\\"ec2-instance\\":[\\"isolate\\"]}');
+    expect(settings).toContain('FunctionUrl');
+  });
+
+  it('is the only function that may answer a waiting step', () => {
+    const holders = idsOfType('AWS::IAM::Policy').filter((id) =>
+      JSON.stringify(resources[id]?.Properties).includes('states:SendTask'),
+    );
+    const roles = holders.flatMap((id) =>
+      z
+        .array(z.object({ Ref: z.string() }))
+        .parse(resources[id]?.Properties?.Roles)
+        .map((r) => r.Ref),
+    );
+    expect(roles).toEqual([functionOf('approval').roleId]);
+  });
+
+  it('outputs the endpoint URL for the CLI', () => {
+    template.hasOutput('ApprovalUrl', {
+      Value: { 'Fn::GetAtt': [Match.anyValue(), 'FunctionUrl'] },
+    });
+  });
+});
