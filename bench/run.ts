@@ -248,7 +248,7 @@ async function main(): Promise<boolean> {
   // Imported only now: clients and handlers read the environment when created.
   const { clientOptions } = await import('../functions/shared/aws.js');
   const scenario = await import('../demo/scenario.js');
-  const { RehearsalEngine, decider } = await import('../cli/rehearsal/engine.js');
+  const { RehearsalEngine } = await import('../cli/rehearsal/engine.js');
   const { callerAccount } = await import('../cli/rehearsal/local-aws.js');
 
   const account = await callerAccount();
@@ -256,7 +256,7 @@ async function main(): Promise<boolean> {
   const synthStarted = performance.now();
   const engine = await RehearsalEngine.create({
     account,
-    decide: (request) => decider(decision, account, 'aws')(request),
+    decision: () => decision,
   });
   progress(
     `engine ready (synthesized in ${((performance.now() - synthStarted) / 1000).toFixed(1)} s)`,

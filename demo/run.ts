@@ -379,12 +379,13 @@ async function main(): Promise<boolean> {
   );
   if (requests.length === 0) console.log(`  ${dim('(nothing)')}`);
   for (const { x, request } of requests) {
-    const after = x.ledger.find((e) => e.step === request.step && e.seq > request.seq);
-    const approval = after?.detail?.approval;
-    const approver =
-      typeof approval === 'object' && approval !== null && 'approver' in approval
-        ? `approved by ${shortArn(String(approval.approver))}`
-        : 'no approval recorded';
+    const later = x.ledger.filter((e) => e.step === request.step && e.seq > request.seq);
+    // The responder's decision, then what the step did with it.
+    const decision = later.find((e) => e.action === 'approval');
+    const after = later.find((e) => e.action !== 'approval');
+    const approver = decision
+      ? `${decision.outcome === 'APPROVAL_GRANTED' ? 'approved' : 'rejected'} by ${shortArn(decision.actor)}`
+      : 'no approval recorded';
     const target = request.targetArn ? shortArn(request.targetArn) : request.incidentId;
     const decided = after ? `${approver} → ${after.outcome}` : red('no decision followed');
     console.log(`  ${bold(request.step)} on ${target}: ${decided}`);

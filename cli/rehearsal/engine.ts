@@ -4,11 +4,15 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { StateMachine } from 'aws-local-stepfunctions';
 import { z } from 'zod';
+import { DecisionResponseSchema } from '../../functions/approval/contract.js';
+import { APPROVALS_SORT_KEY } from '../../functions/shared/approval-store.js';
 import { documentClient } from '../../functions/shared/aws.js';
 import { canonicalJson, sha256Hex } from '../../functions/shared/hash.js';
-import { Ledger, type LedgerEntry } from '../../functions/shared/ledger.js';
+import { LEDGER_SORT_KEY, Ledger, type LedgerEntry } from '../../functions/shared/ledger.js';
+import { ENV } from '../../functions/shared/runtime-config.js';
 import { matchesEventPattern } from './event-pattern.js';
-import { callerAccount, ensureLedgerTable, ensureTopic } from './local-aws.js';
+import { callerAccount, ensureTable, ensureTopic } from './local-aws.js';
+import { functionUrlEvent, rehearsalResponders, taskTokens } from './responder.js';
 import { REPO_ROOT, synthesizeTemplate } from './synth.js';
 import {
   type LocalValues,
@@ -23,7 +27,10 @@ import {
  * matches an event against the synthesized rule patterns, and executes the
  * matching state machine definitions locally, running each Lambda task's
  * real handler in-process against wherever the SDK points
- * (`AWS_ENDPOINT_URL`). Approval waits are emulated by a decider.
+ * (`AWS_ENDPOINT_URL`). An approval wait runs the real request-approval
+ * handler (which stores the token), then emulated responders decide through
+ * the real approval endpoint handler, whose SendTaskSuccess/Failure reaches
+ * a local stand-in for Step Functions' task-token API.
  */
 
 export type JSONValue =
@@ -61,11 +68,16 @@ export interface RehearsalOptions {
   readonly context?: Record<string, unknown>;
   /** @default 'cordon-ledger' */
   readonly ledgerTableName?: string;
+  /** @default 'cordon-approvals' */
+  readonly approvalsTableName?: string;
   /** @default 'cordon-notifications' */
   readonly topicName?: string;
-  /** How emulated responders decide. @default 'timeout' (nobody answers) */
-  readonly decision?: Decision;
-  /** A custom decider; overrides `decision`. */
+  /**
+   * How emulated responders decide, through the approval endpoint; a
+   * function is asked at each approval. @default 'timeout' (nobody answers)
+   */
+  readonly decision?: Decision | (() => Decision);
+  /** A custom decider that bypasses the endpoint; overrides `decision`. */
   readonly decide?: ApprovalDecider;
 }
 
@@ -94,19 +106,35 @@ class NamedError extends Error {
 }
 
 type Handler = (event: unknown, context: unknown) => Promise<unknown>;
+
+/** A table the rehearsal creates, as the template declares it. */
+interface LocalTable {
+  readonly name: string;
+  readonly properties: unknown;
+}
+
+/** How long an emulated responder's decision may take to reach the waiting task. */
+const DELIVERY_TIMEOUT_MS = 30_000;
 const HandlerModule = z.object({
   handler: z.custom<Handler>((v) => typeof v === 'function', 'handler must be a function'),
 });
 
 export class RehearsalEngine {
   private readonly handlers = new Map<string, Handler>();
+  private readonly decide: ApprovalDecider;
 
   private constructor(
     readonly model: RehearsalModel,
     readonly values: LocalValues,
     private readonly ledger: Ledger,
-    private readonly decide: ApprovalDecider,
-  ) {}
+    private readonly resources: { readonly tables: LocalTable[]; readonly topicName: string },
+    options: Pick<RehearsalOptions, 'decide' | 'decision'>,
+  ) {
+    const decision = options.decision ?? 'timeout';
+    this.decide =
+      options.decide ??
+      ((request) => this.respond(typeof decision === 'function' ? decision() : decision, request));
+  }
 
   static async create(options: RehearsalOptions = {}): Promise<RehearsalEngine> {
     const account = options.account ?? (await callerAccount());
@@ -116,21 +144,26 @@ export class RehearsalEngine {
       : region.startsWith('us-gov-')
         ? 'aws-us-gov'
         : 'aws';
-    const tableName = options.ledgerTableName ?? 'cordon-ledger';
-    const topicArn = await ensureTopic(options.topicName ?? 'cordon-notifications');
+    const tableNames = {
+      [LEDGER_SORT_KEY]: options.ledgerTableName ?? 'cordon-ledger',
+      [APPROVALS_SORT_KEY]: options.approvalsTableName ?? 'cordon-approvals',
+    };
+    const topicName = options.topicName ?? 'cordon-notifications';
+    const topicArn = await ensureTopic(topicName);
 
     const template = synthesizeTemplate({
       account,
       region,
       ...(options.context ? { context: options.context } : {}),
     });
+    const tables = templateTables(template, tableNames);
     const values: LocalValues = {
       account,
       region,
       partition,
-      ref: (_id, type) => {
+      ref: (id, type) => {
         if (type === 'AWS::DynamoDB::GlobalTable' || type === 'AWS::DynamoDB::Table') {
-          return tableName;
+          return tables.get(id)?.name;
         }
         if (type === 'AWS::SNS::Topic') return topicArn;
         return undefined;
@@ -139,22 +172,28 @@ export class RehearsalEngine {
         if (type === 'AWS::IAM::Role' && attr === 'Arn') {
           return `arn:${partition}:iam::${account}:role/cordon/rehearsal-${id}`;
         }
+        if (type === 'AWS::Lambda::Url' && attr === 'FunctionUrl') {
+          return `https://rehearsal-${id.toLowerCase()}.lambda-url.${region}.on.aws/`;
+        }
         return undefined;
       },
     };
     const model = readTemplate(template, values);
+    const resources = { tables: [...tables.values()], topicName };
+    for (const table of resources.tables) await ensureTable(table.name, table.properties);
+    await taskTokens.start();
 
-    const tables = z
-      .record(z.string(), z.looseObject({ Type: z.string(), Properties: z.unknown() }))
-      .parse(z.looseObject({ Resources: z.unknown() }).parse(template).Resources);
-    const ledgerResource = Object.values(tables).find(
-      (r) => r.Type === 'AWS::DynamoDB::GlobalTable',
-    );
-    await ensureLedgerTable(tableName, ledgerResource?.Properties);
+    const ledger = new Ledger({ client: documentClient(), tableName: tableNames[LEDGER_SORT_KEY] });
+    return new RehearsalEngine(model, values, ledger, resources, options);
+  }
 
-    const ledger = new Ledger({ client: documentClient(), tableName });
-    const decide = options.decide ?? decider(options.decision ?? 'timeout', account, partition);
-    return new RehearsalEngine(model, values, ledger, decide);
+  /**
+   * Creates the tables and topic again if they are gone (an emulator reset
+   * between tests); handlers keep their names, so they keep working.
+   */
+  async ensureResources(): Promise<void> {
+    for (const table of this.resources.tables) await ensureTable(table.name, table.properties);
+    await ensureTopic(this.resources.topicName);
   }
 
   /** The playbooks whose rules match `event`. */
@@ -281,8 +320,12 @@ export class RehearsalEngine {
           .parse(input);
         const target = this.model.functionsByArn.get(FunctionName);
         if (!target) throw new Error(`state ${name}: unknown function ${FunctionName}`);
-        const result = await this.invoke(target, jsonValue(Payload));
-        if (!waits) return { ExecutedVersion: '$LATEST', Payload: result, StatusCode: 200 };
+        if (!waits) {
+          const result = await this.invoke(target, jsonValue(Payload));
+          return { ExecutedVersion: '$LATEST', Payload: result, StatusCode: 200 };
+        }
+        // The local engine has one context token per execution: give each
+        // wait its own, as Step Functions does.
         const request = z
           .object({
             step: z.string(),
@@ -290,15 +333,95 @@ export class RehearsalEngine {
             taskToken: z.string(),
           })
           .parse(Payload);
+        const taskToken = `rehearsal-token-${randomUUID()}`;
+        const payload = z.record(z.string(), z.unknown()).parse(Payload);
+        await this.invoke(target, jsonValue({ ...payload, taskToken }));
         return this.decide({
           step: request.step,
           incidentId: request.incident.incidentId,
-          taskToken: request.taskToken,
+          taskToken,
           executionArn,
         });
       };
     }
     return overrides;
+  }
+
+  /**
+   * The emulated responders decide `decision` on a waiting step through the
+   * real approval endpoint handler (a second responder approves too when the
+   * step needs two), and the task resumes with whatever that handler sent
+   * to Step Functions. A timeout is nobody answering.
+   */
+  async respond(decision: Decision, request: ApprovalRequest): Promise<JSONValue> {
+    if (decision === 'timeout') {
+      throw new NamedError('States.Timeout', 'no decision before the approval timeout');
+    }
+    const delivery = taskTokens.expect(request.taskToken);
+    try {
+      const [first, second] = rehearsalResponders(
+        this.values.partition,
+        this.values.account,
+      ).sessions;
+      const verb = decision === 'approve' ? 'approved' : 'rejected';
+      let response = await this.callEndpoint(first, {
+        incidentId: request.incidentId,
+        step: request.step,
+        decision,
+        reason: `${verb} in rehearsal`,
+      });
+      if (response.status === 'AWAITING_SECOND_APPROVER') {
+        response = await this.callEndpoint(second, {
+          incidentId: request.incidentId,
+          step: request.step,
+          decision,
+          reason: `${verb} in rehearsal (second responder)`,
+        });
+      }
+      const outcome = await Promise.race([
+        delivery.outcome,
+        new Promise<never>((_, reject) =>
+          setTimeout(
+            () => reject(new Error(`step ${request.step}: the decision never reached the task`)),
+            DELIVERY_TIMEOUT_MS,
+          ).unref(),
+        ),
+      ]);
+      if (outcome.kind === 'failure') throw new NamedError(outcome.error, outcome.cause);
+      return jsonValue(JSON.parse(outcome.output));
+    } finally {
+      delivery.cancel();
+    }
+  }
+
+  /** A signed decision as the approval function URL would receive it. */
+  private async callEndpoint(callerArn: string, body: Record<string, string>) {
+    const fn = [...this.model.functions.values()].find((f) => f.action === 'approval');
+    if (!fn) throw new Error('the template has no approval function');
+    const { role } = rehearsalResponders(this.values.partition, this.values.account);
+    const configured = z
+      .array(z.string())
+      .parse(JSON.parse(fn.environment[ENV.responders] ?? '[]'));
+    const handler = await this.handler({
+      ...fn,
+      environment: { ...fn.environment, [ENV.responders]: JSON.stringify([...configured, role]) },
+    });
+    const result = z.object({ statusCode: z.number(), body: z.string() }).parse(
+      await handler(
+        functionUrlEvent({
+          callerArn,
+          account: this.values.account,
+          method: 'POST',
+          path: '/decisions',
+          body,
+        }),
+        lambdaContext(fn),
+      ),
+    );
+    if (result.statusCode !== 200) {
+      throw new Error(`approval endpoint answered ${result.statusCode}: ${result.body}`);
+    }
+    return DecisionResponseSchema.parse(JSON.parse(result.body));
   }
 
   /** Invokes a handler as Lambda would: JSON in, JSON out, errors by name. */
@@ -336,25 +459,6 @@ export class RehearsalEngine {
       Object.assign(process.env, saved);
     }
   }
-}
-
-/** The built-in responder for rehearsals. */
-export function decider(decision: Decision, account: string, partition: string): ApprovalDecider {
-  return async (request) => {
-    if (decision === 'approve') {
-      return {
-        decision: 'APPROVED',
-        step: request.step,
-        approver: `arn:${partition}:sts::${account}:assumed-role/cordon-rehearsal/responder`,
-        reason: 'approved in rehearsal',
-        decidedAt: new Date().toISOString(),
-      };
-    }
-    if (decision === 'reject') {
-      throw new NamedError('Cordon.ApprovalRejected', 'rejected in rehearsal');
-    }
-    throw new NamedError('States.Timeout', 'no decision before the approval timeout');
-  };
 }
 
 const StateSchema = z.looseObject({
@@ -411,4 +515,33 @@ function lambdaContext(fn: TemplateFunction) {
     fail: () => undefined,
     succeed: () => undefined,
   };
+}
+
+const TableProperties = z.looseObject({
+  KeySchema: z.array(z.object({ AttributeName: z.string(), KeyType: z.string() })),
+});
+
+/** Cordon's tables in the template, named locally by their sort key (ledger `seq`, approvals `step`). */
+function templateTables(
+  template: unknown,
+  names: Readonly<Record<string, string>>,
+): Map<string, LocalTable> {
+  const resources = z
+    .record(z.string(), z.looseObject({ Type: z.string(), Properties: z.unknown() }))
+    .parse(z.looseObject({ Resources: z.unknown() }).parse(template).Resources);
+  const tables = new Map<string, LocalTable>();
+  for (const [id, resource] of Object.entries(resources)) {
+    if (
+      resource.Type !== 'AWS::DynamoDB::GlobalTable' &&
+      resource.Type !== 'AWS::DynamoDB::Table'
+    ) {
+      continue;
+    }
+    const properties = TableProperties.parse(resource.Properties);
+    const sortKey = properties.KeySchema.find((k) => k.KeyType === 'RANGE');
+    const name = sortKey ? names[sortKey.AttributeName] : undefined;
+    if (!name) throw new Error(`rehearsal does not know table ${id}`);
+    tables.set(id, { name, properties });
+  }
+  return tables;
 }

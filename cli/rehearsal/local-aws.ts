@@ -14,9 +14,9 @@ import { z } from 'zod';
 import { clientOptions } from '../../functions/shared/aws.js';
 
 /**
- * The few resources a rehearsal needs wherever the SDK points: the ledger
- * table (created with the key schema the template declares) and the
- * notification topic. Both are idempotent.
+ * The few resources a rehearsal needs wherever the SDK points: Cordon's
+ * tables (the ledger and the approvals, created with the keys and indexes
+ * the template declares) and the notification topic. All are idempotent.
  */
 
 export async function callerAccount(sts = new STSClient(clientOptions)): Promise<string> {
@@ -33,11 +33,24 @@ const TableProps = z.looseObject({
   AttributeDefinitions: z.array(
     z.object({ AttributeName: z.string(), AttributeType: z.enum(['S', 'N', 'B']) }),
   ),
-  GlobalSecondaryIndexes: z.array(z.looseObject({ IndexName: z.string(), KeySchema })).optional(),
+  GlobalSecondaryIndexes: z
+    .array(
+      z.looseObject({
+        IndexName: z.string(),
+        KeySchema,
+        Projection: z
+          .object({
+            ProjectionType: z.enum(['ALL', 'KEYS_ONLY', 'INCLUDE']).optional(),
+            NonKeyAttributes: z.array(z.string()).optional(),
+          })
+          .optional(),
+      }),
+    )
+    .optional(),
 });
 
-/** Creates the ledger table if missing, from the template's table properties. */
-export async function ensureLedgerTable(
+/** Creates a table if missing, from the template's table properties. */
+export async function ensureTable(
   tableName: string,
   templateProperties: unknown,
   ddb = new DynamoDBClient(clientOptions),
@@ -54,7 +67,14 @@ export async function ensureLedgerTable(
   const indexes: GlobalSecondaryIndex[] = (props.GlobalSecondaryIndexes ?? []).map((gsi) => ({
     IndexName: gsi.IndexName,
     KeySchema: keys(gsi.KeySchema),
-    Projection: { ProjectionType: 'ALL' },
+    Projection: gsi.Projection?.ProjectionType
+      ? {
+          ProjectionType: gsi.Projection.ProjectionType,
+          ...(gsi.Projection.NonKeyAttributes
+            ? { NonKeyAttributes: gsi.Projection.NonKeyAttributes }
+            : {}),
+        }
+      : { ProjectionType: 'ALL' },
   }));
   const attributes: AttributeDefinition[] = props.AttributeDefinitions;
   await ddb.send(

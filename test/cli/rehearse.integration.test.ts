@@ -163,6 +163,7 @@ describe('cordon rehearse', () => {
           ['triage', 'CLAIMED'],
           ['disableAccessKey', 'CONTAINED'],
           ['quarantineUser', 'APPROVAL_REQUESTED'],
+          ['quarantineUser', 'APPROVAL_GRANTED'],
           ['quarantineUser', 'CONTAINED'],
         ]),
       );

@@ -59,7 +59,7 @@ import {
 import { motoClientConfig, useMoto } from '../support/moto.js';
 
 const { endpoint } = useMoto();
-const harness = rehearsalHarness(endpoint);
+const harness = rehearsalHarness();
 const ec2 = new EC2Client(motoClientConfig(endpoint));
 const autoScaling = new AutoScalingClient(motoClientConfig(endpoint));
 const iam = new IAMClient(motoClientConfig(endpoint));
@@ -319,10 +319,12 @@ describe('the ledger of an instance contained with approval', () => {
       'triage:triage:CLAIMED',
       'preserveEvidence:preserve-evidence:CONTAINED',
       'isolate:request-approval:APPROVAL_REQUESTED',
+      'isolate:approval:APPROVAL_GRANTED',
       'isolate:detach-from-asg:CONTAINED',
       'isolate:isolate-network:CONTAINED',
       'isolate:detach-instance-profile:CONTAINED',
       'revokeInstanceRoleSessions:request-approval:APPROVAL_REQUESTED',
+      'revokeInstanceRoleSessions:approval:APPROVAL_GRANTED',
       'revokeInstanceRoleSessions:revoke-sessions:CONTAINED',
       'notify:notify:NOTIFIED',
     ]);

@@ -46,7 +46,7 @@ import {
 import { MOTO_ACCOUNT_ID, motoClientConfig, useMoto } from '../support/moto.js';
 
 const { endpoint } = useMoto();
-const harness = rehearsalHarness(endpoint);
+const harness = rehearsalHarness();
 const iam = new IAMClient(motoClientConfig(endpoint));
 const lambda = new LambdaClient(motoClientConfig(endpoint));
 const s3 = new S3Client({ ...motoClientConfig(endpoint), forcePathStyle: true });

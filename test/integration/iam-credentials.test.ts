@@ -34,7 +34,7 @@ import {
 import { motoClientConfig, useMoto } from '../support/moto.js';
 
 const { endpoint } = useMoto();
-const harness = rehearsalHarness(endpoint);
+const harness = rehearsalHarness();
 const iam = new IAMClient(motoClientConfig(endpoint));
 const ledgerTable = DynamoDBDocumentClient.from(new DynamoDBClient(motoClientConfig(endpoint)));
 
@@ -202,6 +202,7 @@ describe('the ledger table', () => {
       'disableAccessKey:CONTAINED',
       'revokeUserSessions:CONTAINED',
       'quarantineUser:APPROVAL_REQUESTED',
+      'quarantineUser:APPROVAL_GRANTED',
       'quarantineUser:CONTAINED',
       'notify:NOTIFIED',
     ]);

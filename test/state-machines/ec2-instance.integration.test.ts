@@ -70,7 +70,7 @@ import { asSampleFinding, processedFindings, securityHubInstanceFinding } from '
 import { explain, fixtureEvent, onlyExecution, outcomes, rehearsalHarness } from './harness.js';
 
 const { endpoint } = useMoto();
-const harness = rehearsalHarness(endpoint);
+const harness = rehearsalHarness();
 const ec2 = new EC2Client(motoClientConfig(endpoint));
 const autoScaling = new AutoScalingClient(motoClientConfig(endpoint));
 const iam = new IAMClient(motoClientConfig(endpoint));
@@ -393,10 +393,12 @@ describe('a compromised instance in an Auto Scaling group (default modes)', () =
       'triage:CLAIMED',
       'preserveEvidence:CONTAINED',
       'isolate:APPROVAL_REQUESTED',
+      'isolate:APPROVAL_GRANTED',
       'isolate:CONTAINED',
       'isolate:CONTAINED',
       'isolate:CONTAINED',
       'revokeInstanceRoleSessions:APPROVAL_REQUESTED',
+      'revokeInstanceRoleSessions:APPROVAL_GRANTED',
       'revokeInstanceRoleSessions:CONTAINED',
       'notify:NOTIFIED',
     ]);
@@ -619,7 +621,7 @@ describe('the instance role', () => {
       expect.stringMatching(/^Cordon summary: /),
     ]);
     for (const { message } of messages) {
-      expect(message).toContain(`Instance: "${execution.ledger[0]?.targetArn}"`);
+      expect(message).toContain(`"${execution.ledger[0]?.targetArn}"`);
       expect(message).not.toMatch(/Principal:|\brole\b/i);
       expect(message).not.toContain(`:role/${instance.roleName}`);
     }

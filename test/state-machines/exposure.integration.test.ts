@@ -62,7 +62,7 @@ import { processedFindings } from './events.js';
 import { explain, onlyExecution, outcomes, rehearsalHarness } from './harness.js';
 
 const { endpoint } = useMoto();
-const harness = rehearsalHarness(endpoint);
+const harness = rehearsalHarness();
 const iam = new IAMClient(motoClientConfig(endpoint));
 const lambda = new LambdaClient(motoClientConfig(endpoint));
 const s3 = new S3Client({ ...motoClientConfig(endpoint), forcePathStyle: true });
@@ -209,6 +209,7 @@ describe('a secret without rotation (secret-exposure)', () => {
       'triage:CLAIMED',
       'finding:FINDING_UPDATED',
       'lockSecret:APPROVAL_REQUESTED',
+      'lockSecret:APPROVAL_GRANTED',
       'lockSecret:CONTAINED',
       'finding:FINDING_UPDATED',
       'notify:NOTIFIED',

@@ -4,14 +4,13 @@
  * test/integration/iam-credentials.test.ts).
  *
  * Synthesis is the slow part (seconds), so a file creates one engine in
- * `beforeAll`, whose emulated responders decide as each test asks. But
- * `useMoto()` wipes moto before every test, and the engine creates the ledger
- * table and the notification topic only in `create()`. `rehearsalHarness` therefore snapshots the table the engine
- * created from the template (DescribeTable) and re-creates the same table and
- * topic after each reset, through the engine's own `ensureLedgerTable` /
- * `ensureTopic`. The handlers keep working across resets: they read the table
- * name and topic ARN at import, and both names are fixed (moto's topic ARN for
- * a name is deterministic).
+ * `beforeAll`, whose emulated responders decide (through the real approval
+ * endpoint handler) as each test asks. But `useMoto()` wipes moto before
+ * every test, and the engine creates its tables and topic only in
+ * `create()`, so the harness asks the engine to create them again after each
+ * reset (`ensureResources`). The handlers keep working across resets: they
+ * read the table names and topic ARN at import, and all are fixed (moto's
+ * topic ARN for a name is deterministic).
  *
  * Handler modules are imported once per test file (the module cache is per
  * file), with the configuration of the first engine that ran them, so a
@@ -20,21 +19,18 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { DescribeTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { beforeAll, beforeEach } from 'vitest';
 import { z } from 'zod';
 import {
   type Decision,
-  decider,
   type EventReport,
   type ExecutionReport,
   RehearsalEngine,
 } from '../../cli/rehearsal/engine.js';
-import { ensureLedgerTable, ensureTopic } from '../../cli/rehearsal/local-aws.js';
 import { cdkJsonContext, REPO_ROOT } from '../../cli/rehearsal/synth.js';
 import type { TemplateStateMachine } from '../../cli/rehearsal/template.js';
 import type { PlaybookName } from '../../functions/shared/catalog.js';
-import { MOTO_ACCOUNT_ID, MOTO_REGION, motoClientConfig } from '../support/moto.js';
+import { MOTO_ACCOUNT_ID, MOTO_REGION } from '../support/moto.js';
 
 const JsonObject = z.record(z.string(), z.unknown());
 
@@ -62,12 +58,11 @@ export interface Harness {
 
 /**
  * Synthesizes once for the file (one engine: the decision is the decider's
- * only input, so the modes share it) and restores the ledger table and topic
+ * only input, so the modes share it) and restores the tables and topic
  * after every moto reset. Call at the top level, after `useMoto()`.
  */
-export function rehearsalHarness(endpoint: string, options: HarnessOptions = {}): Harness {
+export function rehearsalHarness(options: HarnessOptions = {}): Harness {
   let engine: RehearsalEngine | undefined;
-  let tableProperties: unknown;
   // Set by each call through `engine(decision)`; the tests of a file run one at a time.
   let decision: Decision = 'timeout';
 
@@ -75,19 +70,14 @@ export function rehearsalHarness(endpoint: string, options: HarnessOptions = {})
     engine = await RehearsalEngine.create({
       account: MOTO_ACCOUNT_ID,
       region: MOTO_REGION,
-      decide: (request) => decider(decision, MOTO_ACCOUNT_ID, 'aws')(request),
+      decision: () => decision,
       ...(options.context ? { context: options.context } : {}),
     });
-    // The table as the engine created it from the template's properties.
-    const ddb = new DynamoDBClient(motoClientConfig(endpoint));
-    const described = await ddb.send(new DescribeTableCommand({ TableName: LEDGER_TABLE }));
-    tableProperties = described.Table;
   });
 
   // Registered after useMoto()'s reset, so it runs after it.
   beforeEach(async () => {
-    await ensureLedgerTable(LEDGER_TABLE, tableProperties);
-    await ensureTopic(TOPIC_NAME);
+    await engine?.ensureResources();
   });
 
   const created = (): RehearsalEngine => {
@@ -136,10 +126,14 @@ export function onlyExecution(report: { executions: ExecutionReport[] }): Execut
   return execution;
 }
 
-/** One line to show when an execution assertion fails: status, error and path. */
+/** One line to show when an execution assertion fails: status, error, path and failed steps. */
 export function explain(execution: ExecutionReport): string {
   const error = execution.error ? ` ${execution.error.Error}: ${execution.error.Cause}` : '';
-  return `${execution.status}${error}; states: ${execution.states.join(' > ')}`;
+  const failed = execution.ledger
+    .filter((e) => e.outcome === 'FAILED')
+    .map((e) => `${e.step}: ${e.summary ?? ''}`);
+  const failures = failed.length > 0 ? `; failed: ${failed.join(' | ')}` : '';
+  return `${execution.status}${error}; states: ${execution.states.join(' > ')}${failures}`;
 }
 
 /** Ledger outcomes of an execution as `step:outcome`, in order. */

@@ -13,7 +13,7 @@ import { contextWith, explain, onlyExecution, outcomes, rehearsalHarness } from 
 
 const { endpoint } = useMoto();
 const BREAK_GLASS = `arn:aws:iam::${MOTO_ACCOUNT_ID}:user/break-glass*`;
-const harness = rehearsalHarness(endpoint, {
+const harness = rehearsalHarness({
   context: contextWith({
     protectedPrincipalPatterns: [BREAK_GLASS],
     modes: {

@@ -56,7 +56,7 @@ import {
 import { explain, fixtureEvent, onlyExecution, outcomes, rehearsalHarness } from './harness.js';
 
 const { endpoint } = useMoto();
-const harness = rehearsalHarness(endpoint);
+const harness = rehearsalHarness();
 const iam = new IAMClient(motoClientConfig(endpoint));
 
 const START = ['Triage', 'Triage decision?', 'Picked up: from Security Hub?', 'Principal kind?'];
@@ -172,6 +172,7 @@ describe('an IAM user whose key leaked (default modes)', () => {
       'disableAccessKey:CONTAINED',
       'revokeUserSessions:CONTAINED',
       'quarantineUser:APPROVAL_REQUESTED',
+      'quarantineUser:APPROVAL_GRANTED',
       'quarantineUser:CONTAINED',
       'notify:NOTIFIED',
     ]);
@@ -410,6 +411,7 @@ describe('an assumed role whose credentials were exfiltrated', () => {
     expect(outcomes(execution)).toEqual([
       'triage:CLAIMED',
       'revokeRoleSessions:APPROVAL_REQUESTED',
+      'revokeRoleSessions:APPROVAL_GRANTED',
       'revokeRoleSessions:CONTAINED',
       'notify:NOTIFIED',
     ]);
