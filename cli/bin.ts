@@ -1,17 +1,57 @@
 #!/usr/bin/env -S npx tsx
 import { ConfigValidationError } from '../infra/config.js';
+import {
+  APPROVE_USAGE,
+  approveCommand,
+  CONNECTION_USAGE,
+  PENDING_USAGE,
+  pendingCommand,
+  REJECT_USAGE,
+  rejectCommand,
+  SHOW_USAGE,
+  showCommand,
+} from './approvals.js';
 import { CliError } from './errors.js';
 import { REHEARSE_USAGE, rehearseCommand } from './rehearse.js';
+
+/** A command's usage line without "usage: " and the connection options. */
+const command = (usage: string) => usage.replace('usage: ', '').replace(` ${CONNECTION_USAGE}`, '');
 
 const USAGE = `cordon: containment for AWS, scoped, overseen and auditable
 
 commands:
   ${REHEARSE_USAGE.replace('usage: ', '')}
       run events through the deployed playbook definitions, locally, against
-      wherever the AWS SDK points (AWS_ENDPOINT_URL for an emulator)`;
+      wherever the AWS SDK points (AWS_ENDPOINT_URL for an emulator)
+
+responder commands (the approval endpoint, signed with your own AWS credentials):
+  ${command(PENDING_USAGE)}
+      the steps waiting for a decision: what each would do, to what, and how long is left
+  ${command(SHOW_USAGE)}
+      an incident's timeline, from its audit ledger
+  ${command(APPROVE_USAGE)}
+  ${command(REJECT_USAGE)}
+      decide a waiting step (--step when more than one of the incident's steps waits);
+      you are the approver, as AWS authenticates you; a two-person step needs two responders
+  each takes ${CONNECTION_USAGE}; the endpoint is
+  --endpoint, else $CORDON_APPROVAL_URL, else the stack's ApprovalUrl output
+  (--stack, default Cordon); --json prints the endpoint's answer, for scripts
+
+exit status:
+  0 done
+  1 failure: network, or an answer the contract does not allow
+  2 usage or invalid input, or no approval endpoint
+  3 no AWS credentials
+  4 not permitted: not a Cordon responder
+  5 unknown incident or step
+  6 decision refused (already decided, same approver, ambiguous step, expired)`;
 
 const COMMANDS: Record<string, (argv: string[]) => Promise<number>> = {
   rehearse: rehearseCommand,
+  pending: pendingCommand,
+  show: showCommand,
+  approve: approveCommand,
+  reject: rejectCommand,
 };
 
 async function main(argv: string[]): Promise<number> {

@@ -1,0 +1,302 @@
+import { parseArgs } from 'node:util';
+import {
+  DecisionRequestSchema,
+  type DecisionResponse,
+  type DecisionVerb,
+  INCIDENT_ID,
+  type PendingApproval,
+  type PendingResponse,
+  REASON_MAX,
+  STEP_ID,
+  type TimelineResponse,
+} from '../functions/approval/contract.js';
+import {
+  type ApprovalClient,
+  connect,
+  type EndpointDeps,
+  type EndpointOptions,
+  EXIT,
+} from './endpoint.js';
+import { CliError } from './errors.js';
+import { bold, dim, green, red, shortArn, yellow } from './format.js';
+
+/**
+ * The responder commands: `cordon pending`, `cordon show`, `cordon approve`
+ * and `cordon reject`, over the approval endpoint (cli/endpoint.ts).
+ */
+
+/** Options every responder command takes: where the endpoint is. */
+export const CONNECTION_USAGE = '[--endpoint URL] [--stack NAME] [--region REGION]';
+export const PENDING_USAGE = `usage: cordon pending [--json] ${CONNECTION_USAGE}`;
+export const SHOW_USAGE = `usage: cordon show <incident> [--json] ${CONNECTION_USAGE}`;
+export const APPROVE_USAGE = `usage: cordon approve <incident> [--step STEP] --reason TEXT [--json] ${CONNECTION_USAGE}`;
+export const REJECT_USAGE = `usage: cordon reject <incident> [--step STEP] --reason TEXT [--json] ${CONNECTION_USAGE}`;
+
+/** Where a command writes, what time it is, and what it connects with; tests replace these. */
+export interface CommandIO {
+  /** Writes one block of output. @default console.log */
+  readonly print?: (text: string) => void;
+  /** @default () => new Date() */
+  readonly now?: () => Date;
+  /** Longest output line; longer summaries are cut. @default the terminal's width */
+  readonly width?: number;
+  readonly deps?: Partial<EndpointDeps>;
+}
+
+const OPTIONS = {
+  endpoint: { type: 'string' },
+  stack: { type: 'string' },
+  region: { type: 'string' },
+  json: { type: 'boolean', default: false },
+} as const;
+
+const DECIDE_OPTIONS = {
+  ...OPTIONS,
+  step: { type: 'string' },
+  reason: { type: 'string' },
+} as const;
+
+const client = (options: EndpointOptions, io: CommandIO): Promise<ApprovalClient> =>
+  connect(options, io.deps);
+
+function incidentArg(positionals: string[], usage: string): string {
+  const [incident, ...extra] = positionals;
+  if (incident === undefined) throw new CliError(`no incident given\n${usage}`, EXIT.usage);
+  if (extra.length > 0) throw new CliError(`one incident at a time\n${usage}`, EXIT.usage);
+  if (!INCIDENT_ID.test(incident)) {
+    throw new CliError(
+      `"${incident}" is not an incident id (inc- and 20 hex digits, as cordon pending shows)`,
+      EXIT.usage,
+    );
+  }
+  return incident;
+}
+
+const printer = (io: CommandIO) => io.print ?? ((text: string) => console.log(text));
+const widthOf = (io: CommandIO) =>
+  io.width ?? (process.stdout.isTTY === true ? process.stdout.columns : undefined);
+const asJson = (value: unknown) => JSON.stringify(value, null, 2);
+
+/** `cordon pending`: the steps waiting for a responder. */
+export async function pendingCommand(argv: string[], io: CommandIO = {}): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    strict: true,
+    options: OPTIONS,
+  });
+  if (positionals.length > 0) {
+    throw new CliError(`pending takes no arguments\n${PENDING_USAGE}`, EXIT.usage);
+  }
+  const response = await (await client(values, io)).pending();
+  const now = (io.now ?? (() => new Date()))();
+  printer(io)(values.json ? asJson(response) : formatPending(response, now));
+  return 0;
+}
+
+/** `cordon show <incident>`: the incident's timeline. */
+export async function showCommand(argv: string[], io: CommandIO = {}): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    strict: true,
+    options: OPTIONS,
+  });
+  const incident = incidentArg(positionals, SHOW_USAGE);
+  const timeline = await (await client(values, io)).timeline(incident);
+  const width = widthOf(io);
+  printer(io)(
+    values.json ? asJson(timeline) : formatTimeline(timeline, width === undefined ? {} : { width }),
+  );
+  return 0;
+}
+
+/**
+ * `cordon approve|reject <incident>`: records the caller's decision. The
+ * approver is whoever signs the request; the body carries no identity.
+ */
+export async function decideCommand(
+  decision: DecisionVerb,
+  argv: string[],
+  io: CommandIO = {},
+): Promise<number> {
+  const usage = decision === 'approve' ? APPROVE_USAGE : REJECT_USAGE;
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    strict: true,
+    options: DECIDE_OPTIONS,
+  });
+  const incidentId = incidentArg(positionals, usage);
+  const reason = values.reason?.trim();
+  if (!reason) {
+    throw new CliError(`--reason is required: say why, for the audit ledger\n${usage}`, EXIT.usage);
+  }
+  if (reason.length > REASON_MAX) {
+    throw new CliError(`--reason: at most ${REASON_MAX} characters`, EXIT.usage);
+  }
+  if (values.step !== undefined && !STEP_ID.test(values.step)) {
+    throw new CliError(
+      `--step: "${values.step}" is not a step id (letters and digits, as cordon pending shows)`,
+      EXIT.usage,
+    );
+  }
+  const request = DecisionRequestSchema.safeParse({
+    incidentId,
+    ...(values.step !== undefined ? { step: values.step } : {}),
+    decision,
+    reason,
+  });
+  if (!request.success) {
+    const issue = request.error.issues[0];
+    throw new CliError(`invalid decision: ${issue?.path.join('.')}: ${issue?.message}`, EXIT.usage);
+  }
+  const response = await (await client(values, io)).decide(request.data);
+  printer(io)(values.json ? asJson(response) : formatDecision(response));
+  return 0;
+}
+
+/** `cordon approve <incident>`. */
+export const approveCommand = (argv: string[]) => decideCommand('approve', argv);
+/** `cordon reject <incident>`. */
+export const rejectCommand = (argv: string[]) => decideCommand('reject', argv);
+
+/** 90 000 → "1 min"; 3 900 000 → "1 h 5 min"; 93 600 000 → "1 d 2 h". */
+export function formatDuration(ms: number): string {
+  const minutes = Math.floor(ms / 60_000);
+  if (minutes < 60) return `${minutes} min`;
+  const hours = Math.floor(minutes / 60);
+  if (hours < 24) return minutes % 60 === 0 ? `${hours} h` : `${hours} h ${minutes % 60} min`;
+  const days = Math.floor(hours / 24);
+  return hours % 24 === 0 ? `${days} d` : `${days} d ${hours % 24} h`;
+}
+
+function age(at: string, now: Date): string {
+  const ms = now.getTime() - Date.parse(at);
+  if (Number.isNaN(ms)) return `at ${at}`;
+  return ms < 60_000 ? 'just now' : `${formatDuration(ms)} ago`;
+}
+
+function timeLeft(expiresAt: string, now: Date): string {
+  const ms = Date.parse(expiresAt) - now.getTime();
+  if (Number.isNaN(ms)) return `expires ${expiresAt}`;
+  if (ms <= 0) return red(`expired ${age(expiresAt, now)}`);
+  return ms < 60_000 ? red('less than a minute left') : `${formatDuration(ms)} left`;
+}
+
+const SEVERITY_COLOR: Record<string, (s: string) => string> = {
+  CRITICAL: red,
+  HIGH: red,
+  MEDIUM: yellow,
+};
+
+function approvalsLine(step: PendingApproval): string {
+  const count = `${step.approvals.length} of ${step.approvalsRequired} approvals`;
+  if (step.approvals.length === 0) return count;
+  return `${count} (by ${step.approvals.map((a) => shortArn(a.approver)).join(', ')})`;
+}
+
+function formatStep(step: PendingApproval, now: Date): string {
+  const severity = (SEVERITY_COLOR[step.severityLabel] ?? ((s: string) => s))(step.severityLabel);
+  const proposal = step.proposal.split('\n').join('\n            ');
+  const lines = [
+    `${bold(step.incidentId)} · step ${bold(step.step)} · playbook ${step.playbook}`,
+    `  requested ${age(step.requestedAt, now)} · ${timeLeft(step.expiresAt, now)}`,
+    `  ${severity} ${step.findingType} in account ${step.account}`,
+  ];
+  if (step.targetArn) lines.push(`  target:   ${shortArn(step.targetArn)}`);
+  lines.push(`  proposal: ${proposal}`);
+  if (step.approvalsRequired > 1) lines.push(`  ${approvalsLine(step)}`);
+  lines.push(dim(`  cordon approve|reject ${step.incidentId} --step ${step.step} --reason "…"`));
+  return lines.join('\n');
+}
+
+/** The waiting steps, one block each, for people. */
+export function formatPending(response: PendingResponse, now: Date): string {
+  const { pending } = response;
+  if (pending.length === 0) return 'No approvals are waiting.';
+  const head = pending.length === 1 ? '1 step is waiting' : `${pending.length} steps are waiting`;
+  return [`${head} for a decision:`, ...pending.map((step) => formatStep(step, now))].join('\n\n');
+}
+
+const OUTCOME_COLOR: Record<string, (s: string) => string> = {
+  CONTAINED: green,
+  ALREADY_CONTAINED: green,
+  APPROVED: green,
+  CLAIMED: dim,
+  DRY_RUN: yellow,
+  APPROVAL_REQUESTED: yellow,
+  AWAITING_SECOND_APPROVER: yellow,
+  NOT_ACTED_ON: yellow,
+  REJECTED: yellow,
+  REFUSED: yellow,
+  FAILED: red,
+};
+
+/** `2024-05-01T12:00:03.123Z` → `2024-05-01 12:00:03Z`; anything else as is. */
+function clock(at: string): string {
+  const m = /^(\d{4}-\d{2}-\d{2})T(\d{2}:\d{2}:\d{2})(?:\.\d+)?Z$/.exec(at);
+  return m ? `${m[1]} ${m[2]}Z` : at;
+}
+
+function clip(text: string, room: number | undefined): string {
+  if (room === undefined || text.length <= room) return text;
+  return `${text.slice(0, Math.max(room - 1, 10))}…`;
+}
+
+/**
+ * An incident's ledger as a table, one line per entry: time, sequence, step,
+ * outcome, who acted and what happened. Summaries longer than `width` are cut.
+ */
+export function formatTimeline(
+  timeline: TimelineResponse,
+  options: { readonly width?: number } = {},
+): string {
+  const { entries } = timeline;
+  const count = entries.length === 1 ? '1 ledger entry' : `${entries.length} ledger entries`;
+  const head = `${bold(timeline.incidentId)}: ${count}`;
+  if (entries.length === 0) return head;
+  const rows = entries.map((e) => ({
+    at: clock(e.at),
+    seq: `#${e.seq}`,
+    step: e.step,
+    outcome: e.outcome,
+    actor: shortArn(e.actor),
+    what: e.summary ?? (e.targetArn ? shortArn(e.targetArn) : ''),
+  }));
+  const widest = (key: keyof (typeof rows)[number]) => Math.max(...rows.map((r) => r[key].length));
+  const w = {
+    at: widest('at'),
+    seq: widest('seq'),
+    step: widest('step'),
+    outcome: widest('outcome'),
+    actor: widest('actor'),
+  };
+  const lines = rows.map((r) => {
+    const color = OUTCOME_COLOR[r.outcome] ?? ((s: string) => s);
+    const lead = `  ${dim(r.at.padEnd(w.at))}  ${r.seq.padStart(w.seq)}  ${r.step.padEnd(w.step)}  `;
+    const tail = `  ${r.actor.padEnd(w.actor)}  `;
+    const used = 2 + w.at + 2 + w.seq + 2 + w.step + 2 + w.outcome + tail.length;
+    const room = options.width === undefined ? undefined : options.width - used;
+    return `${lead}${color(r.outcome.padEnd(w.outcome))}${tail}${clip(r.what, room)}`.trimEnd();
+  });
+  return [head, ...lines].join('\n');
+}
+
+/** One line saying what the decision did. */
+export function formatDecision(response: DecisionResponse): string {
+  const { step, incidentId, approvals, approvalsRequired } = response;
+  switch (response.status) {
+    case 'APPROVED': {
+      const who =
+        approvalsRequired > 1
+          ? ` ${approvals.length} of ${approvalsRequired} approvals (${approvals.map((a) => shortArn(a.approver)).join(', ')});`
+          : '';
+      return `${green('Approved')} step ${step} of ${incidentId}:${who} the step runs now.`;
+    }
+    case 'AWAITING_SECOND_APPROVER':
+      return `${yellow('Recorded')} your approval of step ${step} of ${incidentId}: ${approvals.length} of ${approvalsRequired}; a different responder must approve too.`;
+    case 'REJECTED':
+      return `${yellow('Rejected')} step ${step} of ${incidentId}: the step will not run.`;
+  }
+}
