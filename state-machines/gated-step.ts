@@ -34,7 +34,8 @@ const APPROVAL_NOT_GRANTED = [TIMEOUT_ERROR_NAME, 'Cordon.ApprovalRejected'];
  * One playbook step behind its mode gate, as triage decided it:
  *
  * - `approve`: request approval and wait on a task token (with a timeout);
- *   approved → act; rejected or timed out → record "not acted on", go on.
+ *   approved → act; rejected or timed out → record "not acted on" (and tell
+ *   responders about a timeout, which nobody saw happen), go on.
  * - `auto` / `dry-run`: act (the action itself turns dry-run into a plan).
  * - anything else (`off`, or a step that does not apply): record OFF, go on.
  *
@@ -102,7 +103,23 @@ export function gatedStep(scope: Construct, props: GatedStepProps): sfn.State {
     resultPath,
   });
   catchInto(scope, notActedOn, step, `${label}: not acted on`, failure);
-  notActedOn.next(next);
+  // A rejection was a responder's own act; a timeout nobody saw is news.
+  const notifyTimeout = invoke(scope, `${label}: notify timeout`, functions.notify, {
+    payload: sfn.TaskInput.fromObject({
+      kind: 'APPROVAL_TIMEOUT',
+      incident: sfn.JsonPath.objectAt('$.incident'),
+      results: { [step]: sfn.JsonPath.objectAt(resultPath) },
+      executionArn: sfn.JsonPath.executionId,
+    }),
+    resultPath: sfn.JsonPath.DISCARD,
+  });
+  catchInto(scope, notifyTimeout, step, `${label}: notify timeout`, failure);
+  notifyTimeout.next(next);
+  notActedOn.next(
+    new sfn.Choice(scope, `${label}: timed out?`)
+      .when(sfn.Condition.stringEquals(`${resultPath}.outcome`, 'NOT_ACTED_ON'), notifyTimeout)
+      .otherwise(next),
+  );
   requestApproval.addCatch(notActedOn, {
     errors: APPROVAL_NOT_GRANTED,
     resultPath: '$.approvalError',

@@ -51,6 +51,13 @@ export interface ApprovalRequest {
   readonly incidentId: string;
   readonly executionArn: string;
   readonly taskToken: string;
+  /**
+   * What the approval endpoint sends Step Functions for this wait: the
+   * SendTaskSuccess output, or a rejection with SendTaskFailure's error name.
+   * A decider that lets real responders decide (through the endpoint)
+   * returns this.
+   */
+  readonly delivery: Promise<JSONValue>;
 }
 
 /**
@@ -335,13 +342,24 @@ export class RehearsalEngine {
           .parse(Payload);
         const taskToken = `rehearsal-token-${randomUUID()}`;
         const payload = z.record(z.string(), z.unknown()).parse(Payload);
-        await this.invoke(target, jsonValue({ ...payload, taskToken }));
-        return this.decide({
-          step: request.step,
-          incidentId: request.incident.incidentId,
-          taskToken,
-          executionArn,
+        const waiting = taskTokens.expect(taskToken);
+        const delivery = waiting.outcome.then((outcome) => {
+          if (outcome.kind === 'failure') throw new NamedError(outcome.error, outcome.cause);
+          return jsonValue(JSON.parse(outcome.output));
         });
+        delivery.catch(() => undefined); // a decider that never delivers leaves it unobserved
+        try {
+          await this.invoke(target, jsonValue({ ...payload, taskToken }));
+          return await this.decide({
+            step: request.step,
+            incidentId: request.incident.incidentId,
+            taskToken,
+            executionArn,
+            delivery,
+          });
+        } finally {
+          waiting.cancel();
+        }
       };
     }
     return overrides;
@@ -357,41 +375,34 @@ export class RehearsalEngine {
     if (decision === 'timeout') {
       throw new NamedError('States.Timeout', 'no decision before the approval timeout');
     }
-    const delivery = taskTokens.expect(request.taskToken);
-    try {
-      const [first, second] = rehearsalResponders(
-        this.values.partition,
-        this.values.account,
-      ).sessions;
-      const verb = decision === 'approve' ? 'approved' : 'rejected';
-      let response = await this.callEndpoint(first, {
+    const [first, second] = rehearsalResponders(
+      this.values.partition,
+      this.values.account,
+    ).sessions;
+    const verb = decision === 'approve' ? 'approved' : 'rejected';
+    let response = await this.callEndpoint(first, {
+      incidentId: request.incidentId,
+      step: request.step,
+      decision,
+      reason: `${verb} in rehearsal`,
+    });
+    if (response.status === 'AWAITING_SECOND_APPROVER') {
+      response = await this.callEndpoint(second, {
         incidentId: request.incidentId,
         step: request.step,
         decision,
-        reason: `${verb} in rehearsal`,
+        reason: `${verb} in rehearsal (second responder)`,
       });
-      if (response.status === 'AWAITING_SECOND_APPROVER') {
-        response = await this.callEndpoint(second, {
-          incidentId: request.incidentId,
-          step: request.step,
-          decision,
-          reason: `${verb} in rehearsal (second responder)`,
-        });
-      }
-      const outcome = await Promise.race([
-        delivery.outcome,
-        new Promise<never>((_, reject) =>
-          setTimeout(
-            () => reject(new Error(`step ${request.step}: the decision never reached the task`)),
-            DELIVERY_TIMEOUT_MS,
-          ).unref(),
-        ),
-      ]);
-      if (outcome.kind === 'failure') throw new NamedError(outcome.error, outcome.cause);
-      return jsonValue(JSON.parse(outcome.output));
-    } finally {
-      delivery.cancel();
     }
+    return Promise.race([
+      request.delivery,
+      new Promise<never>((_, reject) =>
+        setTimeout(
+          () => reject(new Error(`step ${request.step}: the decision never reached the task`)),
+          DELIVERY_TIMEOUT_MS,
+        ).unref(),
+      ),
+    ]);
   }
 
   /** A signed decision as the approval function URL would receive it. */

@@ -11,7 +11,14 @@ import {
 import type { Ledger } from '../shared/ledger.js';
 import { asciiLine, boundedText, causeText, quoted } from '../shared/text.js';
 
-export const NOTIFY_KINDS = ['SUMMARY', 'REFUSED', 'DUPLICATE', 'FAILURE'] as const;
+export const NOTIFY_KINDS = [
+  'SUMMARY',
+  'REFUSED',
+  'DUPLICATE',
+  'FAILURE',
+  /** An approval timed out: the step was not acted on, and the playbook goes on. */
+  'APPROVAL_TIMEOUT',
+] as const;
 export type NotifyKind = (typeof NOTIFY_KINDS)[number];
 
 /**
@@ -51,6 +58,7 @@ const HEADINGS: Record<NotifyKind, string> = {
   REFUSED: 'Cordon refused to act',
   DUPLICATE: 'Cordon ignored a duplicate',
   FAILURE: 'Cordon FAILED',
+  APPROVAL_TIMEOUT: 'Cordon did not act (approval timed out)',
 };
 
 export function notificationSubject(input: NotifyInput): string {

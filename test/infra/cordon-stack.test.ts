@@ -1160,7 +1160,19 @@ describe('ec2-instance definition', () => {
     );
     expect(notGranted?.ErrorEquals).toContain('States.Timeout');
     expect(notGranted?.Next).toBe('Isolate instance: not acted on');
-    expect(next('Isolate instance: not acted on')).toBe('Revoke instance role sessions?');
+    expect(next('Isolate instance: not acted on')).toBe('Isolate instance: timed out?');
+    const timedOut = states['Isolate instance: timed out?'];
+    // A timeout is notified, then the playbook goes on; a rejection goes straight on.
+    expect(timedOut?.Choices).toEqual([
+      {
+        Variable: '$.results.isolate.outcome',
+        StringEquals: 'NOT_ACTED_ON',
+        Next: 'Isolate instance: notify timeout',
+      },
+    ]);
+    expect(timedOut?.Default).toBe('Revoke instance role sessions?');
+    expect(invokedAction(states['Isolate instance: notify timeout'])).toBe('notify');
+    expect(next('Isolate instance: notify timeout')).toBe('Revoke instance role sessions?');
   });
 
   it('revokes the instance role sessions only after their own approval', () => {

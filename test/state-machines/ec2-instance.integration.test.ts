@@ -302,9 +302,13 @@ describe('a compromised instance in an Auto Scaling group (default modes)', () =
       'Isolate instance?',
       'Isolate instance: request approval',
       'Isolate instance: not acted on',
+      'Isolate instance: timed out?',
+      'Isolate instance: notify timeout',
       'Revoke instance role sessions?',
       'Revoke instance role sessions: request approval',
       'Revoke instance role sessions: not acted on',
+      'Revoke instance role sessions: timed out?',
+      'Revoke instance role sessions: notify timeout',
       ...FINISH,
     ]);
     expect(resultOutcomes(execution.output)).toEqual({
@@ -312,13 +316,16 @@ describe('a compromised instance in an Auto Scaling group (default modes)', () =
       isolate: 'NOT_ACTED_ON',
       revokeInstanceRoleSessions: 'NOT_ACTED_ON',
     });
+    // Each timeout is told to responders when it happens, then the summary.
     expect(outcomes(execution)).toEqual([
       'triage:CLAIMED',
       'preserveEvidence:CONTAINED',
       'isolate:APPROVAL_REQUESTED',
       'isolate:NOT_ACTED_ON',
+      'notify:NOTIFIED',
       'revokeInstanceRoleSessions:APPROVAL_REQUESTED',
       'revokeInstanceRoleSessions:NOT_ACTED_ON',
+      'notify:NOTIFIED',
       'notify:NOTIFIED',
     ]);
 
@@ -444,9 +451,11 @@ describe('a compromised instance in an Auto Scaling group (default modes)', () =
       'Isolate instance?',
       'Isolate instance: request approval',
       'Isolate instance: not acted on',
+      'Isolate instance: timed out?',
       'Revoke instance role sessions?',
       'Revoke instance role sessions: request approval',
       'Revoke instance role sessions: not acted on',
+      'Revoke instance role sessions: timed out?',
       ...FINISH,
     ]);
     expect(resultOutcomes(execution.output)).toEqual({

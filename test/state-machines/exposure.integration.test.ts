@@ -84,7 +84,9 @@ const DUPLICATE = ['Triage', 'Triage decision?', 'Duplicate delivery'];
 function gated(label: string, decision: 'approve' | 'reject' | 'timeout' | 'off'): string[] {
   if (decision === 'off') return [`${label}?`, `${label}: off`];
   const asked = [`${label}?`, `${label}: request approval`];
-  return decision === 'approve' ? [...asked, label] : [...asked, `${label}: not acted on`];
+  if (decision === 'approve') return [...asked, label];
+  const notActedOn = [...asked, `${label}: not acted on`, `${label}: timed out?`];
+  return decision === 'timeout' ? [...notActedOn, `${label}: notify timeout`] : notActedOn;
 }
 
 // ---------------------------------------------------------------------------

@@ -71,6 +71,7 @@ describe('disableAccessKey in dry-run', () => {
       'quarantineUser:APPROVAL_REQUESTED',
       'quarantineUser:NOT_ACTED_ON',
       'notify:NOTIFIED',
+      'notify:NOTIFIED',
     ]);
     expect(execution.ledger[1]).toMatchObject({
       mode: 'dry-run',

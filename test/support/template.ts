@@ -264,6 +264,9 @@ export interface State {
   readonly Branches?: Definition[] | undefined;
   readonly ItemProcessor?: Definition | undefined;
   readonly Iterator?: Definition | undefined;
+  /** Choice states: their rules and where anything else goes. */
+  readonly Choices?: Record<string, unknown>[] | undefined;
+  readonly Default?: string | undefined;
 }
 
 export interface Definition {
@@ -289,6 +292,8 @@ const DefinitionSchema: z.ZodType<Definition> = z.lazy(() =>
         Branches: z.array(DefinitionSchema).optional(),
         ItemProcessor: DefinitionSchema.optional(),
         Iterator: DefinitionSchema.optional(),
+        Choices: z.array(z.record(z.string(), z.unknown())).optional(),
+        Default: z.string().optional(),
       }),
     ),
   }),

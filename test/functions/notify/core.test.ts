@@ -147,6 +147,34 @@ describe('notify', () => {
     expect(Message).not.toContain('secretFrame');
   });
 
+  it('tells responders that an approval timed out and the step was not acted on', async () => {
+    await notify(
+      input({
+        kind: 'APPROVAL_TIMEOUT',
+        incident: incident(),
+        results: {
+          quarantineUser: {
+            step: 'quarantineUser',
+            action: 'quarantine-user',
+            outcome: 'NOT_ACTED_ON',
+            mode: 'approve',
+            summary: 'approval timed out: not acted on',
+          },
+        },
+      }),
+      deps(),
+    );
+
+    const { Subject, Message = '' } = published();
+    expect(
+      Subject?.startsWith('Cordon did not act (approval timed out): HIGH in 123456789012: '),
+    ).toBe(true);
+    expect(Subject?.length).toBeLessThanOrEqual(100);
+    expect(Message).toContain(
+      '- quarantineUser: NOT_ACTED_ON [approve] approval timed out: not acted on',
+    );
+  });
+
   it('publishes without an incident and writes no ledger entry', async () => {
     // Act
     await notify(
