@@ -1,7 +1,7 @@
 /**
  * Layer 3, configured: the iam-credentials playbook synthesized with a CDK
- * context that protects break-glass users and puts disableAccessKey in
- * dry-run. A separate file from iam-credentials.integration.test.ts because
+ * context that protects break-glass users, puts disableAccessKey in dry-run
+ * and puts quarantineUser under the two-person rule. A separate file from iam-credentials.integration.test.ts because
  * the handlers read their configuration once per file (see harness.ts).
  */
 import { GetUserPolicyCommand, IAMClient, ListAccessKeysCommand } from '@aws-sdk/client-iam';
@@ -24,6 +24,7 @@ const harness = rehearsalHarness({
         revokeRoleSessions: 'approve',
       },
     },
+    twoPersonRule: { 'iam-credentials': ['quarantineUser'] },
   }),
 });
 const iam = new IAMClient(motoClientConfig(endpoint));
@@ -88,6 +89,35 @@ describe('disableAccessKey in dry-run', () => {
       }),
     );
     expect(revoke.PolicyDocument).toBeDefined();
+  });
+});
+
+describe('a step under the two-person rule', () => {
+  it('runs only after two different responders approved it through the endpoint, both recorded', async () => {
+    const user = await seedCompromisedUser('ci-deployer');
+
+    const execution = onlyExecution(await harness.engine('approve').rehearse(userKeyFinding(user)));
+
+    expect(execution.status, explain(execution)).toBe('SUCCEEDED');
+    const quarantine = execution.ledger.filter((e) => e.step === 'quarantineUser');
+    expect(quarantine.map((e) => e.outcome)).toEqual([
+      'APPROVAL_REQUESTED',
+      'FIRST_APPROVAL',
+      'APPROVAL_GRANTED',
+      'CONTAINED',
+    ]);
+    const [, first, second, contained] = quarantine;
+    expect(first?.actor).toMatch(/assumed-role\/cordon-rehearsal-responder\/first-responder$/);
+    expect(second?.actor).toMatch(/assumed-role\/cordon-rehearsal-responder\/second-responder$/);
+    expect(contained?.detail?.approval).toMatchObject({
+      decision: 'APPROVED',
+      approver: second?.actor,
+      approvers: [first?.actor, second?.actor],
+    });
+    const policy = await iam.send(
+      new GetUserPolicyCommand({ UserName: user.userName, PolicyName: 'CordonQuarantine' }),
+    );
+    expect(policy.PolicyDocument).toBeDefined();
   });
 });
 
