@@ -11,6 +11,7 @@ import {
   SHOW_USAGE,
   showCommand,
 } from './approvals.js';
+import { BREAKER_USAGE, breakerCommand } from './breaker.js';
 import { CliError } from './errors.js';
 import { REHEARSE_USAGE, rehearseCommand } from './rehearse.js';
 
@@ -33,6 +34,8 @@ responder commands (the approval endpoint, signed with your own AWS credentials)
   ${command(REJECT_USAGE)}
       decide a waiting step (--step when more than one of the incident's steps waits);
       you are the approver, as AWS authenticates you; a two-person step needs two responders
+  ${command(BREAKER_USAGE)}
+      the circuit breaker: status, or reset it once a flood of containments is understood
   each takes ${CONNECTION_USAGE}; the endpoint is
   --endpoint, else $CORDON_APPROVAL_URL, else the stack's ApprovalUrl output
   (--stack, default Cordon); --json prints the endpoint's answer, for scripts
@@ -44,7 +47,7 @@ exit status:
   3 no AWS credentials
   4 not permitted: not a Cordon responder
   5 unknown incident or step
-  6 decision refused (already decided, same approver, ambiguous step, expired)`;
+  6 refused (already decided, same approver, ambiguous step, expired, breaker not tripped)`;
 
 const COMMANDS: Record<string, (argv: string[]) => Promise<number>> = {
   rehearse: rehearseCommand,
@@ -52,6 +55,7 @@ const COMMANDS: Record<string, (argv: string[]) => Promise<number>> = {
   show: showCommand,
   approve: approveCommand,
   reject: rejectCommand,
+  breaker: (argv) => breakerCommand(argv),
 };
 
 async function main(argv: string[]): Promise<number> {

@@ -14,6 +14,9 @@ import type { z } from 'zod';
 import {
   APPROVAL_URL_ENV,
   APPROVAL_URL_OUTPUT,
+  type BreakerResetRequest,
+  type BreakerStatus,
+  BreakerStatusSchema,
   type DecisionRequest,
   type DecisionResponse,
   DecisionResponseSchema,
@@ -57,6 +60,7 @@ const EXIT_BY_ERROR: Record<ErrorCode, number> = {
   same_approver: EXIT.refused,
   ambiguous_step: EXIT.refused,
   expired: EXIT.refused,
+  not_tripped: EXIT.refused,
   internal: EXIT.failure,
 };
 
@@ -346,6 +350,16 @@ export class ApprovalClient {
       undefined,
       TimelineResponseSchema,
     );
+  }
+
+  /** GET /breaker: the circuit breaker's state. */
+  breaker(): Promise<BreakerStatus> {
+    return this.call('GET', 'breaker', undefined, BreakerStatusSchema);
+  }
+
+  /** POST /breaker/reset. The responder who resets is whoever signed the request. */
+  resetBreaker(request: BreakerResetRequest): Promise<BreakerStatus> {
+    return this.call('POST', 'breaker/reset', JSON.stringify(request), BreakerStatusSchema);
   }
 
   /** POST /decisions. The approver is whoever signed the request, never a body field. */

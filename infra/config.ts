@@ -95,6 +95,26 @@ export const CordonConfigSchema = z
       .default([]),
     /** Steps that need two different responders to approve, by playbook: `{ "ec2-instance": ["isolate"] }`. */
     twoPersonRule: z.record(z.string(), z.array(z.string())).default({}),
+    /**
+     * SSM parameter holding the runtime mode (auto, approve-all, dry-run,
+     * off): operators stop or slow Cordon without a deploy. Cordon creates it.
+     */
+    runtimeModeParameterName: z
+      .string()
+      .regex(/^\/[\w.\-/]{1,1010}$/, 'must be an SSM parameter name starting with /')
+      .default('/cordon/mode'),
+    /** More than `maxContainments` automatic containments within `windowMinutes` trip the breaker. */
+    circuitBreaker: z
+      .strictObject({
+        maxContainments: z.number().int().min(1).max(100_000).default(20),
+        windowMinutes: z
+          .number()
+          .int()
+          .min(1)
+          .max(7 * 24 * 60)
+          .default(60),
+      })
+      .default({ maxContainments: 20, windowMinutes: 60 }),
     /** Email addresses subscribed to the notification topic (confirmation needed). */
     notificationEmails: z.array(z.email()).default([]),
   })
@@ -172,6 +192,7 @@ export function parseConfig(raw: unknown): CordonConfig {
 function allowedKeysAt(path: string[]): string {
   if (path.length === 0) return Object.keys(CordonConfigSchema.shape).join(', ');
   if (path[0] === 'exemptTag') return 'key, value';
+  if (path[0] === 'circuitBreaker') return 'maxContainments, windowMinutes';
   return '(see README)';
 }
 

@@ -16,6 +16,7 @@ import type { PlaybookFunctions } from '../state-machines/tasks.js';
 import { type CordonConfig, modesFor } from './config.js';
 import { ActionFunction } from './constructs/action-function.js';
 import { ApprovalsTable } from './constructs/approvals-table.js';
+import { Guardrails } from './constructs/guardrails.js';
 import { LedgerTable } from './constructs/ledger-table.js';
 import { NotificationTopic } from './constructs/notification-topic.js';
 import { Playbook } from './constructs/playbook.js';
@@ -35,6 +36,8 @@ export interface CordonProps {
 export class Cordon extends Construct {
   readonly ledger: LedgerTable;
   readonly approvals: ApprovalsTable;
+  /** The runtime mode parameter and the circuit breaker's table. */
+  readonly guardrails: Guardrails;
   /** The approval endpoint: a function URL with AWS_IAM auth. */
   readonly approvalUrl: lambda.FunctionUrl;
   readonly notifications: NotificationTopic;
@@ -63,10 +66,15 @@ export class Cordon extends Construct {
       ],
       exemptTag: config.exemptTag,
       modes: Object.fromEntries(PLAYBOOK_NAMES.map((p) => [p, modesFor(config, p)])),
+      runtimeModeParameter: config.runtimeModeParameterName,
+      circuitBreaker: {
+        maxContainments: config.circuitBreaker.maxContainments,
+        windowSeconds: config.circuitBreaker.windowMinutes * 60,
+      },
     };
     const topicEnv = { [ENV.topicArn]: this.notifications.topic.topicArn };
     const environment: Partial<Record<ActionName, Record<string, string>>> = {
-      triage: { [ENV.config]: stack.toJsonString(runtime) },
+      triage: { [ENV.config]: stack.toJsonString(runtime), ...topicEnv },
       'lock-secret': { [ENV.breakGlass]: JSON.stringify(config.breakGlassPrincipalArns) },
       notify: topicEnv,
       'request-approval': topicEnv,
@@ -84,6 +92,15 @@ export class Cordon extends Construct {
     );
     this.functions = functions;
     grantActions(functions, this.notifications, config.exemptTag);
+
+    this.guardrails = new Guardrails(this, 'Guardrails', {
+      runtimeModeParameterName: config.runtimeModeParameterName,
+    });
+    this.guardrails.grantTriage(functions.triage.role);
+    this.guardrails.grantReset(functions.approval.role);
+    const guardrailsEnv = { [ENV.guardrailsTable]: this.guardrails.table.tableName };
+    functions.triage.addEnvironment(guardrailsEnv);
+    functions.approval.addEnvironment(guardrailsEnv);
 
     const approvalTimeout = Duration.minutes(config.approvalTimeoutMinutes);
     const approvalFunction = functions.approval;

@@ -26,6 +26,8 @@ export function grantActions(
   scope.allow(fns['update-finding'], ['securityhub:BatchUpdateFindings'], [scope.securityHubHub()]);
   notifications.grantPublish(fns.notify.role);
   notifications.grantPublish(fns['request-approval'].role);
+  // Triage announces a tripped circuit breaker.
+  notifications.grantPublish(fns.triage.role);
   // Only the approval function can answer a waiting step.
   scope.unscoped(
     fns.approval,

@@ -5,13 +5,22 @@ import { pathToFileURL } from 'node:url';
 import { StateMachine } from 'aws-local-stepfunctions';
 import { z } from 'zod';
 import { DecisionResponseSchema } from '../../functions/approval/contract.js';
-import { APPROVALS_SORT_KEY } from '../../functions/shared/approval-store.js';
+import {
+  APPROVALS_PARTITION_KEY,
+  APPROVALS_SORT_KEY,
+} from '../../functions/shared/approval-store.js';
 import { documentClient } from '../../functions/shared/aws.js';
+import { GUARDRAILS_PARTITION_KEY } from '../../functions/shared/breaker.js';
 import { canonicalJson, sha256Hex } from '../../functions/shared/hash.js';
-import { LEDGER_SORT_KEY, Ledger, type LedgerEntry } from '../../functions/shared/ledger.js';
+import {
+  LEDGER_PARTITION_KEY,
+  LEDGER_SORT_KEY,
+  Ledger,
+  type LedgerEntry,
+} from '../../functions/shared/ledger.js';
 import { ENV } from '../../functions/shared/runtime-config.js';
 import { matchesEventPattern } from './event-pattern.js';
-import { callerAccount, ensureTable, ensureTopic } from './local-aws.js';
+import { callerAccount, ensureParameter, ensureTable, ensureTopic } from './local-aws.js';
 import { functionUrlEvent, rehearsalResponders, taskTokens } from './responder.js';
 import { REPO_ROOT, synthesizeTemplate } from './synth.js';
 import {
@@ -77,6 +86,8 @@ export interface RehearsalOptions {
   readonly ledgerTableName?: string;
   /** @default 'cordon-approvals' */
   readonly approvalsTableName?: string;
+  /** @default 'cordon-guardrails' */
+  readonly guardrailsTableName?: string;
   /** @default 'cordon-notifications' */
   readonly topicName?: string;
   /**
@@ -120,6 +131,14 @@ interface LocalTable {
   readonly properties: unknown;
 }
 
+/** What a rehearsal creates where the SDK points, if missing. */
+interface LocalResources {
+  readonly tables: readonly LocalTable[];
+  readonly topicName: string;
+  /** SSM parameters (the runtime mode) with their template values. */
+  readonly parameters: readonly { readonly name: string; readonly value: string }[];
+}
+
 /** How long an emulated responder's decision may take to reach the waiting task. */
 const DELIVERY_TIMEOUT_MS = 30_000;
 const HandlerModule = z.object({
@@ -134,7 +153,7 @@ export class RehearsalEngine {
     readonly model: RehearsalModel,
     readonly values: LocalValues,
     private readonly ledger: Ledger,
-    private readonly resources: { readonly tables: LocalTable[]; readonly topicName: string },
+    private readonly resources: LocalResources,
     options: Pick<RehearsalOptions, 'decide' | 'decision'>,
   ) {
     const decision = options.decision ?? 'timeout';
@@ -151,9 +170,12 @@ export class RehearsalEngine {
       : region.startsWith('us-gov-')
         ? 'aws-us-gov'
         : 'aws';
+    // Cordon's tables, told apart by their keys.
     const tableNames = {
-      [LEDGER_SORT_KEY]: options.ledgerTableName ?? 'cordon-ledger',
-      [APPROVALS_SORT_KEY]: options.approvalsTableName ?? 'cordon-approvals',
+      [`${LEDGER_PARTITION_KEY}:${LEDGER_SORT_KEY}`]: options.ledgerTableName ?? 'cordon-ledger',
+      [`${APPROVALS_PARTITION_KEY}:${APPROVALS_SORT_KEY}`]:
+        options.approvalsTableName ?? 'cordon-approvals',
+      [`${GUARDRAILS_PARTITION_KEY}:`]: options.guardrailsTableName ?? 'cordon-guardrails',
     };
     const topicName = options.topicName ?? 'cordon-notifications';
     const topicArn = await ensureTopic(topicName);
@@ -186,20 +208,29 @@ export class RehearsalEngine {
       },
     };
     const model = readTemplate(template, values);
-    const resources = { tables: [...tables.values()], topicName };
+    const resources: LocalResources = {
+      tables: [...tables.values()],
+      topicName,
+      parameters: templateParameters(template),
+    };
     for (const table of resources.tables) await ensureTable(table.name, table.properties);
+    for (const p of resources.parameters) await ensureParameter(p.name, p.value);
     await taskTokens.start();
 
-    const ledger = new Ledger({ client: documentClient(), tableName: tableNames[LEDGER_SORT_KEY] });
+    const ledger = new Ledger({
+      client: documentClient(),
+      tableName: options.ledgerTableName ?? 'cordon-ledger',
+    });
     return new RehearsalEngine(model, values, ledger, resources, options);
   }
 
   /**
-   * Creates the tables and topic again if they are gone (an emulator reset
+   * Creates the tables, parameters and topic again if they are gone (an emulator reset
    * between tests); handlers keep their names, so they keep working.
    */
   async ensureResources(): Promise<void> {
     for (const table of this.resources.tables) await ensureTable(table.name, table.properties);
+    for (const p of this.resources.parameters) await ensureParameter(p.name, p.value);
     await ensureTopic(this.resources.topicName);
   }
 
@@ -532,7 +563,7 @@ const TableProperties = z.looseObject({
   KeySchema: z.array(z.object({ AttributeName: z.string(), KeyType: z.string() })),
 });
 
-/** Cordon's tables in the template, named locally by their sort key (ledger `seq`, approvals `step`). */
+/** Cordon's tables in the template, named locally by their keys (`<hash>:<range>`). */
 function templateTables(
   template: unknown,
   names: Readonly<Record<string, string>>,
@@ -549,10 +580,24 @@ function templateTables(
       continue;
     }
     const properties = TableProperties.parse(resource.Properties);
-    const sortKey = properties.KeySchema.find((k) => k.KeyType === 'RANGE');
-    const name = sortKey ? names[sortKey.AttributeName] : undefined;
+    const key = (type: string) =>
+      properties.KeySchema.find((k) => k.KeyType === type)?.AttributeName ?? '';
+    const name = names[`${key('HASH')}:${key('RANGE')}`];
     if (!name) throw new Error(`rehearsal does not know table ${id}`);
     tables.set(id, { name, properties });
   }
   return tables;
+}
+
+/** The template's SSM parameters (literal names and values only). */
+function templateParameters(template: unknown): { name: string; value: string }[] {
+  const resources = z
+    .record(z.string(), z.looseObject({ Type: z.string(), Properties: z.unknown() }))
+    .parse(z.looseObject({ Resources: z.unknown() }).parse(template).Resources);
+  return Object.values(resources)
+    .filter((r) => r.Type === 'AWS::SSM::Parameter')
+    .map((r) => {
+      const { Name, Value } = z.object({ Name: z.string(), Value: z.string() }).parse(r.Properties);
+      return { name: Name, value: Value };
+    });
 }

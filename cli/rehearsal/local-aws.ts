@@ -9,6 +9,12 @@ import {
   waitUntilTableExists,
 } from '@aws-sdk/client-dynamodb';
 import { CreateTopicCommand, SNSClient } from '@aws-sdk/client-sns';
+import {
+  GetParameterCommand,
+  ParameterNotFound,
+  PutParameterCommand,
+  SSMClient,
+} from '@aws-sdk/client-ssm';
 import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { z } from 'zod';
 import { clientOptions } from '../../functions/shared/aws.js';
@@ -96,4 +102,19 @@ export async function ensureTopic(
   const created = await sns.send(new CreateTopicCommand({ Name: name }));
   if (!created.TopicArn) throw new Error(`CreateTopic ${name} returned no ARN`);
   return created.TopicArn;
+}
+
+/** Creates a String parameter with its template value if it does not exist; an existing value is kept. */
+export async function ensureParameter(
+  name: string,
+  value: string,
+  ssm = new SSMClient(clientOptions),
+): Promise<void> {
+  try {
+    await ssm.send(new GetParameterCommand({ Name: name }));
+    return;
+  } catch (error) {
+    if (!(error instanceof ParameterNotFound)) throw error;
+  }
+  await ssm.send(new PutParameterCommand({ Name: name, Value: value, Type: 'String' }));
 }

@@ -9,6 +9,8 @@ import { z } from 'zod';
  * - `GET  /pending`           → 200 PendingResponse
  * - `GET  /incidents/{id}`    → 200 TimelineResponse
  * - `POST /decisions`         → 200 DecisionResponse (body: DecisionRequest)
+ * - `GET  /breaker`           → 200 BreakerStatus
+ * - `POST /breaker/reset`     → 200 BreakerStatus (body: BreakerResetRequest)
  *
  * Every error is `{ error: <code>, message }` with the status in ERROR_STATUS.
  */
@@ -106,6 +108,31 @@ export const TimelineResponseSchema = z.strictObject({
 });
 export type TimelineResponse = z.infer<typeof TimelineResponseSchema>;
 
+/** The circuit breaker, as `cordon breaker status` shows it. */
+export const BreakerStatusSchema = z.strictObject({
+  state: z.enum(['CLOSED', 'TRIPPED']),
+  generation: z.number().int(),
+  trippedAt: z.string().optional(),
+  trippedBy: z.string().optional(),
+  count: z.number().int().optional(),
+  resetAt: z.string().optional(),
+  resetBy: z.string().optional(),
+  resetReason: z.string().optional(),
+});
+export type BreakerStatus = z.infer<typeof BreakerStatusSchema>;
+
+export const BreakerResetRequestSchema = z.strictObject({
+  reason: z
+    .string()
+    .trim()
+    .min(1, 'a reason is required')
+    .max(REASON_MAX, `at most ${REASON_MAX} characters`),
+});
+export type BreakerResetRequest = z.infer<typeof BreakerResetRequestSchema>;
+
+/** Ledger key of the circuit breaker's trips and resets (not an incident). */
+export const BREAKER_LEDGER_ID = 'guardrail-breaker';
+
 export const ERROR_STATUS = {
   invalid_request: 400,
   forbidden: 403,
@@ -117,6 +144,7 @@ export const ERROR_STATUS = {
   same_approver: 409,
   ambiguous_step: 409,
   expired: 410,
+  not_tripped: 409,
   internal: 500,
 } as const;
 export type ErrorCode = keyof typeof ERROR_STATUS;

@@ -5,12 +5,15 @@ import {
   type SFNClient,
 } from '@aws-sdk/client-sfn';
 import type { ApprovalItem, ApprovalStore, RecordedApproval } from '../shared/approval-store.js';
+import type { CircuitBreaker } from '../shared/breaker.js';
 import { classifyAwsError } from '../shared/errors.js';
 import { parseIamArn } from '../shared/iam-arn.js';
 import type { Approval } from '../shared/incident.js';
 import type { Ledger, LedgerEntry } from '../shared/ledger.js';
 import { boundedText } from '../shared/text.js';
 import {
+  BREAKER_LEDGER_ID,
+  type BreakerStatus,
   type DecisionRequest,
   type DecisionResponse,
   type ErrorCode,
@@ -71,6 +74,7 @@ export interface ApprovalDeps {
   >;
   readonly ledger: Pick<Ledger, 'append' | 'entries'>;
   readonly sfn: Pick<SFNClient, 'send'>;
+  readonly breaker: Pick<CircuitBreaker, 'state' | 'reset'>;
   /** IAM user and role ARNs allowed to decide. */
   readonly responders: readonly string[];
   readonly logger: Pick<Logger, 'info' | 'warn'>;
@@ -155,6 +159,36 @@ export class ApprovalService {
       throw new EndpointError('unknown_incident', `no incident ${incidentId} in the ledger`);
     }
     return { incidentId, entries };
+  }
+
+  async breakerStatus(): Promise<BreakerStatus> {
+    return this.deps.breaker.state();
+  }
+
+  /**
+   * Closes a tripped circuit breaker: automatic steps run again. Recorded in
+   * the ledger under BREAKER_LEDGER_ID with the responder and the reason.
+   */
+  async resetBreaker(callerArn: string, reason: string): Promise<BreakerStatus> {
+    const before = await this.deps.breaker.state();
+    if (!(await this.deps.breaker.reset(callerArn, boundedText(reason, 1000)))) {
+      throw new EndpointError(
+        'not_tripped',
+        'the circuit breaker is not tripped; nothing to reset',
+      );
+    }
+    const after = await this.deps.breaker.state();
+    await this.deps.ledger.append(BREAKER_LEDGER_ID, {
+      step: 'breaker',
+      action: 'approval',
+      actor: callerArn,
+      outcome: 'BREAKER_RESET',
+      summary: boundedText(`circuit breaker reset by ${callerArn}: ${reason}`, 1000),
+      before,
+      after,
+    });
+    this.deps.logger.info('circuit breaker reset', { by: callerArn });
+    return after;
   }
 
   /** Records a responder's decision and delivers it to the waiting execution. */

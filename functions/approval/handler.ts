@@ -9,6 +9,7 @@ import { z } from 'zod';
 import { ApprovalStore } from '../shared/approval-store.js';
 import { clientOptions, documentClient } from '../shared/aws.js';
 import { bootAction } from '../shared/boot.js';
+import { CircuitBreaker } from '../shared/breaker.js';
 import { requireEnv, requireJsonEnv } from '../shared/env.js';
 import { ENV } from '../shared/runtime-config.js';
 import { ApprovalService } from './core.js';
@@ -22,6 +23,10 @@ const service = new ApprovalService({
   }),
   ledger,
   sfn: new SFNClient(clientOptions),
+  breaker: new CircuitBreaker({
+    client: documentClient(),
+    tableName: requireEnv(ENV.guardrailsTable),
+  }),
   responders: requireJsonEnv(ENV.responders, (v) => z.array(z.string()).parse(v)),
   logger,
 });

@@ -26,6 +26,13 @@ export const RuntimeConfigSchema = z.strictObject({
   exemptTag: z.strictObject({ key: z.string().min(1), value: z.string() }),
   /** Configured mode of every step of every playbook. */
   modes: z.record(z.string(), z.record(z.string(), z.enum(MODES))),
+  /** SSM parameter holding the runtime mode: auto, approve-all, dry-run or off. */
+  runtimeModeParameter: z.string().startsWith('/'),
+  /** More than `maxContainments` automatic containments within the window trip the breaker. */
+  circuitBreaker: z.strictObject({
+    maxContainments: z.number().int().min(1),
+    windowSeconds: z.number().int().min(60),
+  }),
 });
 export type RuntimeConfig = z.infer<typeof RuntimeConfigSchema>;
 
@@ -47,4 +54,8 @@ export const ENV = {
   approvalSettings: 'CORDON_APPROVAL_SETTINGS',
   /** JSON array of the IAM user and role ARNs that may decide approvals. */
   responders: 'CORDON_RESPONDERS',
+  /** The guardrails table: the circuit breaker's state and counters. */
+  guardrailsTable: 'GUARDRAILS_TABLE_NAME',
+  /** Seconds triage trusts the runtime mode it read (default 30; 0 reads it for every finding). */
+  runtimeModeCacheSeconds: 'CORDON_RUNTIME_MODE_CACHE_SECONDS',
 } as const;

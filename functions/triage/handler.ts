@@ -3,15 +3,20 @@ import { IAMClient } from '@aws-sdk/client-iam';
 import { LambdaClient } from '@aws-sdk/client-lambda';
 import { S3Client } from '@aws-sdk/client-s3';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { SNSClient } from '@aws-sdk/client-sns';
+import { SSMClient } from '@aws-sdk/client-ssm';
 import { z } from 'zod';
-import { clientOptions, s3ClientOptions } from '../shared/aws.js';
+import { clientOptions, documentClient, s3ClientOptions } from '../shared/aws.js';
 import { bootAction } from '../shared/boot.js';
+import { CircuitBreaker } from '../shared/breaker.js';
 import { PLAYBOOK_NAMES, type PlaybookName } from '../shared/catalog.js';
 import { ConfigError } from '../shared/config-error.js';
-import { requireJsonEnv } from '../shared/env.js';
+import { requireEnv, requireJsonEnv } from '../shared/env.js';
 import { taskHandler } from '../shared/handler.js';
 import { incidentTargetArn } from '../shared/incident.js';
 import { ENV, type RuntimeConfig, RuntimeConfigSchema } from '../shared/runtime-config.js';
+import { announceTrip } from './announce.js';
+import { RUNTIME_MODE_TTL_MS, RuntimeModeSwitch } from './guardrails.js';
 import { type TriageDeps, triage } from './triage.js';
 
 function parseConfig(value: unknown): RuntimeConfig {
@@ -25,7 +30,22 @@ function parseConfig(value: unknown): RuntimeConfig {
   return parsed.data;
 }
 
+/** The runtime mode cache, in seconds: RUNTIME_MODE_TTL_MS unless configured. */
+function cacheSeconds(value: string | undefined): number {
+  if (value === undefined || value === '') return RUNTIME_MODE_TTL_MS / 1000;
+  const seconds = Number(value);
+  if (!Number.isInteger(seconds) || seconds < 0 || seconds > 300) {
+    throw new ConfigError(
+      `${ENV.runtimeModeCacheSeconds} must be a whole number of seconds, 0 to 300`,
+    );
+  }
+  return seconds;
+}
+
 const { logger, ledger, actor } = bootAction('triage');
+const config = requireJsonEnv(ENV.config, parseConfig);
+const sns = new SNSClient(clientOptions);
+const topicArn = requireEnv(ENV.topicArn);
 const deps: TriageDeps = {
   iam: new IAMClient(clientOptions),
   ec2: new EC2Client(clientOptions),
@@ -33,8 +53,22 @@ const deps: TriageDeps = {
   lambda: new LambdaClient(clientOptions),
   s3: new S3Client(s3ClientOptions()),
   ledger,
-  config: requireJsonEnv(ENV.config, parseConfig),
+  config,
   actor,
+  guardrails: {
+    runtimeMode: new RuntimeModeSwitch(
+      new SSMClient(clientOptions),
+      config.runtimeModeParameter,
+      Date.now,
+      cacheSeconds(process.env[ENV.runtimeModeCacheSeconds]) * 1000,
+    ),
+    breaker: new CircuitBreaker({
+      client: documentClient(),
+      tableName: requireEnv(ENV.guardrailsTable),
+    }),
+    limits: config.circuitBreaker,
+    announceTrip: (incident, reason) => announceTrip({ sns, topicArn }, incident, reason),
+  },
 };
 
 /**

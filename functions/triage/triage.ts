@@ -3,6 +3,7 @@ import type { IAMClient } from '@aws-sdk/client-iam';
 import type { LambdaClient } from '@aws-sdk/client-lambda';
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import type { BreakerLimits, CircuitBreaker } from '../shared/breaker.js';
 import type { PlaybookName } from '../shared/catalog.js';
 import { InvalidFindingError } from '../shared/errors.js';
 import { sha256Hex } from '../shared/hash.js';
@@ -12,6 +13,14 @@ import type { RuntimeConfig } from '../shared/runtime-config.js';
 import { decideBucket } from './bucket.js';
 import { type Decision, proceedReason, refuse, type Subject } from './decision.js';
 import type { Finding, IamFinding, InstanceFinding } from './finding.js';
+import {
+  actsUnattended,
+  applyRuntimeMode,
+  checkBreaker,
+  type RuntimeModeReading,
+  type RuntimeModeSwitch,
+  requireApproval,
+} from './guardrails.js';
 import { exemptTagGuard, findingRefusal, protectedGuard } from './guards.js';
 import {
   claimedInstance,
@@ -37,6 +46,19 @@ export interface TriageDeps {
   readonly config: RuntimeConfig;
   /** ARN of triage's own role: the ledger's actor. */
   readonly actor: string;
+  /**
+   * The runtime mode switch and the circuit breaker. The handler always
+   * wires them; only tests of the guards before them leave them out.
+   */
+  readonly guardrails?: Guardrails;
+}
+
+export interface Guardrails {
+  readonly runtimeMode: Pick<RuntimeModeSwitch, 'read' | 'parameterName'>;
+  readonly breaker: Pick<CircuitBreaker, 'count'>;
+  readonly limits: BreakerLimits;
+  /** Tells responders the breaker tripped (once, by the containment that tripped it). */
+  readonly announceTrip: (incident: Incident, reason: string) => Promise<void>;
 }
 
 /**
@@ -82,7 +104,8 @@ export async function triage(
     throw new InvalidFindingError(`triage cannot act on this event: ${parsed.message}`);
   }
   const { finding } = parsed;
-  const decided = await decide(finding, deps);
+  const guarded = await underRuntimeMode(await decide(finding, deps), deps.guardrails);
+  const { decided, runtime } = guarded;
   const incident = toIncident(finding, decided);
   const claimed = await deps.ledger.claim(incident.incidentId, {
     step: 'triage',
@@ -99,14 +122,93 @@ export async function triage(
       severity: finding.severity,
       updatedAt: finding.updatedAt,
       ...(finding.productArn === undefined ? {} : { productArn: finding.productArn }),
+      ...(runtime === undefined ? {} : { runtimeMode: runtime.mode }),
     },
   });
-  if (!claimed) {
+  if (!claimed && !(await claimedByThisExecution(incident.incidentId, deps, context))) {
     const reason = 'already claimed';
     const plan = planNothing(reason, finding.playbook);
     return { decision: 'DUPLICATE', reason, incident: { ...incident, plan } };
   }
+  if (decided.decision === 'PROCEED' && deps.guardrails && actsUnattended(incident.plan)) {
+    const held = await throughBreaker(incident, deps.guardrails, deps, context);
+    return { decision: 'PROCEED', reason: held.reason ?? decided.reason, incident: held.incident };
+  }
   return { decision: decided.decision, reason: decided.reason, incident };
+}
+
+/**
+ * True when the claim is this execution's own, from an attempt that failed
+ * after claiming (Step Functions retries the task): that is a resumption,
+ * not a duplicate, or the incident would be dropped.
+ */
+async function claimedByThisExecution(
+  incidentId: string,
+  deps: TriageDeps,
+  context: TriageContext,
+): Promise<boolean> {
+  if (context.executionArn === undefined) return false;
+  const [claim] = await deps.ledger.entries(incidentId);
+  return claim?.executionArn === context.executionArn;
+}
+
+/** The decision under the runtime mode switch (nothing changes for a refusal). */
+async function underRuntimeMode(
+  decided: Decision,
+  guardrails: Guardrails | undefined,
+): Promise<{ decided: Decision; runtime?: RuntimeModeReading }> {
+  if (decided.decision !== 'PROCEED' || guardrails === undefined) return { decided };
+  const runtime = await guardrails.runtimeMode.read();
+  if (runtime.mode === 'auto') return { decided, runtime };
+  const plan = applyRuntimeMode(decided.plan, runtime, guardrails.runtimeMode.parameterName);
+  const note = runtime.failClosedReason ?? `runtime mode is ${runtime.mode}`;
+  return { decided: { ...decided, plan, reason: `${decided.reason}; ${note}` }, runtime };
+}
+
+/**
+ * Counts an incident that would act unattended. Past the limit (or when the
+ * breaker cannot be read) its auto steps wait for approval instead; that is
+ * recorded, and the containment that trips the breaker tells responders.
+ */
+async function throughBreaker(
+  incident: Incident,
+  guardrails: Guardrails,
+  deps: TriageDeps,
+  context: TriageContext,
+): Promise<{ incident: Incident; reason?: string }> {
+  const verdict = await checkBreaker(guardrails.breaker, incident.incidentId, guardrails.limits);
+  if (verdict.status === 'counted') return { incident };
+  const held = { ...incident, plan: requireApproval(incident.plan, verdict.reason) };
+  await deps.ledger.append(incident.incidentId, {
+    step: 'triage',
+    action: 'triage',
+    actor: deps.actor,
+    outcome: verdict.trippedNow ? 'BREAKER_TRIPPED' : 'BREAKER_HOLDING',
+    findingId: incident.findingId,
+    summary: verdict.reason,
+    ...(context.executionArn === undefined ? {} : { executionArn: context.executionArn }),
+  });
+  if (verdict.trippedNow) {
+    // The incident is claimed: a failed announcement must not fail triage
+    // (a retry would find the claim and the breaker already tripped).
+    try {
+      await guardrails.announceTrip(held, verdict.reason);
+    } catch (error) {
+      await deps.ledger.append(incident.incidentId, {
+        step: 'triage',
+        action: 'triage',
+        actor: deps.actor,
+        outcome: 'FAILED',
+        findingId: incident.findingId,
+        summary:
+          `announcing the tripped circuit breaker failed: ${error instanceof Error ? error.message : String(error)}`.slice(
+            0,
+            500,
+          ),
+      });
+    }
+  }
+  return { incident: held, reason: `claimed; automatic steps need approval: ${verdict.reason}` };
 }
 
 function decide(finding: Finding, deps: TriageDeps): Promise<Decision> {

@@ -194,3 +194,25 @@ describe('approval endpoint', () => {
     });
   });
 });
+
+describe('guardrails', () => {
+  it('creates the runtime mode parameter as auto, accepting only the four modes', () => {
+    template.hasResourceProperties('AWS::SSM::Parameter', {
+      Name: '/cordon/mode',
+      Type: 'String',
+      Value: 'auto',
+      AllowedPattern: '^(auto|approve-all|dry-run|off)$',
+    });
+  });
+
+  it('lets triage read only that parameter, and count and trip the breaker', () => {
+    const text = JSON.stringify(
+      idsOfType('AWS::IAM::Policy')
+        .map((id) => resources[id]?.Properties ?? {})
+        .filter((p) => JSON.stringify(p.Roles).includes(functionOf('triage').roleId)),
+    );
+    expect(text).toContain('"Action":"ssm:GetParameter"');
+    expect(text).not.toContain('ssm:GetParameters');
+    expect(text).toContain('"dynamodb:GetItem","dynamodb:UpdateItem"');
+  });
+});

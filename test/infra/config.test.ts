@@ -232,3 +232,24 @@ describe('approval settings', () => {
     );
   });
 });
+
+describe('guardrail settings', () => {
+  it('defaults to the /cordon/mode parameter and 20 automatic containments an hour', () => {
+    const config = parseConfig({});
+
+    expect(config.runtimeModeParameterName).toBe('/cordon/mode');
+    expect(config.circuitBreaker).toEqual({ maxContainments: 20, windowMinutes: 60 });
+  });
+
+  it('refuses a parameter name without a leading slash, and an unknown breaker key', () => {
+    const message = failureOf({
+      runtimeModeParameterName: 'cordon-mode',
+      circuitBreaker: { maxContainment: 5 },
+    }).message;
+
+    expect(message).toContain('cordon.runtimeModeParameterName: must be an SSM parameter name');
+    expect(message).toContain(
+      'cordon.circuitBreaker: unknown key "maxContainment"; allowed: maxContainments, windowMinutes',
+    );
+  });
+});

@@ -326,6 +326,11 @@ const EXPECTED_ACTIONS: Record<ActionName, readonly string[]> = {
     'lambda:GetFunction',
     'lambda:ListTags',
     's3:GetBucketTagging',
+    // The guardrails: the runtime mode, the circuit breaker, and announcing a trip.
+    'ssm:GetParameter',
+    'dynamodb:GetItem',
+    'dynamodb:UpdateItem',
+    ...PUBLISH,
   ],
   'disable-access-key': ['iam:ListAccessKeys', 'iam:UpdateAccessKey'],
   'revoke-sessions': [
@@ -423,6 +428,7 @@ const SDK_SERVICE: Record<string, string> = {
   '@aws-sdk/client-securityhub': 'securityhub',
   '@aws-sdk/client-sfn': 'states',
   '@aws-sdk/client-sts': 'sts',
+  '@aws-sdk/client-ssm': 'ssm',
 };
 
 /**

@@ -25,6 +25,7 @@ import { route } from '../../../functions/approval/http.js';
 import { requestApproval } from '../../../functions/request-approval/core.js';
 import { ApprovalStore } from '../../../functions/shared/approval-store.js';
 import { documentClient } from '../../../functions/shared/aws.js';
+import { CircuitBreaker } from '../../../functions/shared/breaker.js';
 import { Ledger } from '../../../functions/shared/ledger.js';
 import { useMoto } from '../../support/moto.js';
 import { defaultTemplate } from '../../support/template.js';
@@ -48,7 +49,7 @@ const TOKEN = `AQCEAAAAKgAAAAMAAAAAAAAAA${'tokenSecretPart'.repeat(20)}==`;
 const sfnMock = mockClient(SFNClient);
 const snsMock = mockClient(SNSClient);
 
-let tableProps: { ledger: unknown; approvals: unknown };
+let tableProps: { ledger: unknown; approvals: unknown; guardrails: unknown };
 let clock: Date;
 let logged: string[];
 
@@ -57,7 +58,12 @@ beforeAll(() => {
   const tables = resources.filter((r) => r.Type === 'AWS::DynamoDB::GlobalTable');
   const withSortKey = (key: string) =>
     tables.find((t) => JSON.stringify(t.Properties?.KeySchema).includes(`"${key}"`))?.Properties;
-  tableProps = { ledger: withSortKey('seq'), approvals: withSortKey('step') };
+  tableProps = {
+    ledger: withSortKey('seq'),
+    approvals: withSortKey('step'),
+    guardrails: tables.find((t) => JSON.stringify(t.Properties?.KeySchema).includes('"id"'))
+      ?.Properties,
+  };
 });
 
 beforeEach(async () => {
@@ -68,6 +74,7 @@ beforeEach(async () => {
   snsMock.on(PublishCommand).resolves({ MessageId: 'm-1' });
   await ensureTable('cordon-ledger', tableProps.ledger);
   await ensureTable('cordon-approvals', tableProps.approvals);
+  await ensureTable('cordon-guardrails', tableProps.guardrails);
   clock = new Date('2026-11-27T10:00:00.000Z');
   logged = [];
 });
@@ -77,6 +84,7 @@ function system(options: { twoPerson?: string[] } = {}) {
   const client = documentClient();
   const ledger = new Ledger({ client, tableName: 'cordon-ledger', now });
   const store = new ApprovalStore({ client, tableName: 'cordon-approvals' });
+  const breaker = new CircuitBreaker({ client, tableName: 'cordon-guardrails', now });
   const logger = new Logger({ serviceName: 'cordon-test', logLevel: 'SILENT' });
   for (const level of ['info', 'warn', 'error'] as const) {
     vi.spyOn(logger, level).mockImplementation((...args: unknown[]) => {
@@ -87,6 +95,7 @@ function system(options: { twoPerson?: string[] } = {}) {
     store,
     ledger,
     sfn: new SFNClient({}),
+    breaker,
     responders: [RESPONDER_ROLE],
     logger,
     now,
@@ -135,7 +144,7 @@ function system(options: { twoPerson?: string[] } = {}) {
   };
   const decide = (callerArn: string | undefined, body: Record<string, unknown>) =>
     call(callerArn, 'POST', '/decisions', body);
-  return { ledger, store, request, call, decide };
+  return { ledger, store, breaker, request, call, decide };
 }
 
 const incidentId = roleIncident().incidentId;
@@ -547,5 +556,43 @@ describe('the task token', () => {
     const item = await store.get(incidentId, 'revokeRoleSessions');
     expect(item?.taskToken).toBeUndefined();
     expect(item).toMatchObject({ status: 'APPROVED', delivered: true, decidedBy: ALICE });
+  });
+});
+
+describe('the circuit breaker, through the endpoint', () => {
+  const limits = { maxContainments: 2, windowSeconds: 3600 };
+
+  it('shows a tripped breaker and lets a responder reset it, recorded with who and why', async () => {
+    const { breaker, call, ledger } = system();
+    for (const id of ['inc-a', 'inc-b', 'inc-c']) await breaker.count(id, limits);
+
+    const status = await call(ALICE, 'GET', '/breaker');
+    const reset = await call(BOB, 'POST', '/breaker/reset', { reason: 'flood was a scanner' });
+    const again = await call(BOB, 'POST', '/breaker/reset', { reason: 'twice' });
+
+    expect(status.body).toMatchObject({ state: 'TRIPPED', trippedBy: 'inc-c', count: 3 });
+    expect(reset.status).toBe(200);
+    expect(reset.body).toMatchObject({ state: 'CLOSED', generation: 1, resetBy: BOB });
+    expect(again.status).toBe(409);
+    expect(again.body.error).toBe('not_tripped');
+    const [entry] = await ledger.entries('guardrail-breaker');
+    expect(entry).toMatchObject({
+      outcome: 'BREAKER_RESET',
+      actor: BOB,
+      summary: `circuit breaker reset by ${BOB}: flood was a scanner`,
+      before: expect.objectContaining({ state: 'TRIPPED' }),
+    });
+    // A new generation counts from zero.
+    expect(await breaker.count('inc-d', limits)).toEqual({ status: 'counted', count: 1 });
+  });
+
+  it('does not let anyone but a responder reset it', async () => {
+    const { breaker, call } = system();
+    for (const id of ['inc-a', 'inc-b', 'inc-c']) await breaker.count(id, limits);
+
+    const res = await call(MALLORY, 'POST', '/breaker/reset', { reason: 'let me' });
+
+    expect(res.status).toBe(403);
+    expect((await breaker.state()).state).toBe('TRIPPED');
   });
 });

@@ -60,6 +60,7 @@ function harness(fail?: Error) {
     store,
     ledger,
     sfn: { send: vi.fn() },
+    breaker: { state: vi.fn(), reset: vi.fn() },
     responders: [ROLE],
     logger,
   });

@@ -1,6 +1,8 @@
 import 'aws-sdk-client-mock-vitest/extend';
+import { GetParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { PutCommand } from '@aws-sdk/lib-dynamodb';
 import type { Context } from 'aws-lambda';
+import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import {
   ACCOUNT,
@@ -38,7 +40,11 @@ const context: Context = {
   succeed: () => undefined,
 };
 
+const ssmMock = mockClient(SSMClient);
+
 function stubEnv(values: Record<string, string>): void {
+  ssmMock.reset();
+  ssmMock.on(GetParameterCommand).resolves({ Parameter: { Value: 'auto' } });
   for (const [name, value] of Object.entries(values)) vi.stubEnv(name, value);
 }
 
@@ -49,6 +55,8 @@ const ENV_OK = {
   CORDON_CONFIG: JSON.stringify(config()),
   AWS_REGION: 'us-east-1',
   POWERTOOLS_LOG_LEVEL: 'SILENT',
+  NOTIFICATION_TOPIC_ARN: `arn:aws:sns:us-east-1:${ACCOUNT}:cordon`,
+  GUARDRAILS_TABLE_NAME: 'cordon-guardrails',
 };
 
 describe('triage handler', () => {
@@ -95,6 +103,17 @@ describe('triage handler', () => {
     });
     expect(ddbMock).toHaveReceivedCommandWith(PutCommand, {
       Item: expect.objectContaining({ outcome: 'CLAIMED', executionArn }),
+    });
+    // The guardrails are wired: the runtime mode is read from the configured parameter.
+    expect(ssmMock).toHaveReceivedCommandWith(GetParameterCommand, { Name: '/cordon/mode' });
+  });
+
+  it('fails at cold start without the guardrails table', async () => {
+    stubEnv({ ...ENV_OK, GUARDRAILS_TABLE_NAME: '' });
+
+    await expect(import('../../../functions/triage/handler.js')).rejects.toMatchObject({
+      name: 'Cordon.ConfigError',
+      message: 'environment variable GUARDRAILS_TABLE_NAME is required and is not set',
     });
   });
 

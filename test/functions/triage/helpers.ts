@@ -18,7 +18,12 @@ import {
 import { GetFunctionCommand, LambdaClient, ListTagsCommand } from '@aws-sdk/client-lambda';
 import { GetBucketTaggingCommand, S3Client } from '@aws-sdk/client-s3';
 import { DescribeSecretCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
+import {
+  DynamoDBDocumentClient,
+  GetCommand,
+  PutCommand,
+  UpdateCommand,
+} from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { documentClient } from '../../../functions/shared/aws.js';
 import { Ledger } from '../../../functions/shared/ledger.js';
@@ -103,6 +108,8 @@ export function config(overrides: Partial<RuntimeConfig> = {}): RuntimeConfig {
     protectedPrincipalPatterns: [`arn:aws:iam::${ACCOUNT}:role/break-glass-*`],
     exemptTag: { key: 'cordon:exempt', value: 'true' },
     modes: { 'iam-credentials': {} },
+    runtimeModeParameter: '/cordon/mode',
+    circuitBreaker: { maxContainments: 20, windowSeconds: 3600 },
     ...overrides,
   };
 }
@@ -128,6 +135,9 @@ export function setup(configOverrides: Partial<RuntimeConfig> = {}) {
   lambdaMock.reset();
   s3Mock.reset();
   ddbMock.on(PutCommand).resolves({});
+  // The circuit breaker's window counter (the handler wires the breaker).
+  ddbMock.on(GetCommand).resolves({});
+  ddbMock.on(UpdateCommand).resolves({ Attributes: { count: 1 } });
   const deps: TriageDeps = {
     iam: new IAMClient({ region: 'us-east-1' }),
     ec2: new EC2Client({ region: 'us-east-1' }),
