@@ -95,6 +95,40 @@ export function withWorkflowStatus(event: unknown, status: string): Record<strin
   return { ...parsed, detail: { ...parsed.detail, findings } };
 }
 
+const BatchUpdate = z.looseObject({
+  FindingIdentifiers: z.array(z.object({ Id: z.string(), ProductArn: z.string() })),
+  Workflow: z.object({ Status: z.string() }).optional(),
+  Note: z.object({ Text: z.string(), UpdatedBy: z.string() }).optional(),
+});
+
+/**
+ * The "Security Hub Findings - Imported" event Security Hub emits after a
+ * BatchUpdateFindings call: the same findings with the update applied (the
+ * workflow status, the note) and a new UpdatedAt.
+ */
+export function afterBatchUpdate(
+  event: unknown,
+  update: unknown,
+  updatedAt: string,
+): Record<string, unknown> {
+  const parsed = SecurityHubEvent.parse(event);
+  const { FindingIdentifiers, Workflow, Note } = BatchUpdate.parse(update);
+  const findings = parsed.detail.findings.map((finding) => {
+    const id = z.object({ Id: z.string(), ProductArn: z.string() }).parse(finding);
+    const touched = FindingIdentifiers.some(
+      (f) => f.Id === id.Id && f.ProductArn === id.ProductArn,
+    );
+    if (!touched) return finding;
+    return {
+      ...finding,
+      UpdatedAt: updatedAt,
+      ...(Workflow ? { Workflow: { ...finding.Workflow, Status: Workflow.Status } } : {}),
+      ...(Note ? { Note: { ...Note, UpdatedAt: updatedAt } } : {}),
+    };
+  });
+  return { ...parsed, time: updatedAt, detail: { ...parsed.detail, findings } };
+}
+
 const FindingIdentifier = z.object({ Id: z.string(), ProductArn: z.string() });
 
 /** `{ Id, ProductArn }` of each finding a Security Hub event carries. */

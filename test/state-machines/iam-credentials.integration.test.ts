@@ -46,6 +46,7 @@ import {
 } from '../../demo/scenario.js';
 import { motoClientConfig, useMoto } from '../support/moto.js';
 import {
+  afterBatchUpdate,
   aimedAt,
   asSample,
   findingIdentifiersOf,
@@ -713,6 +714,33 @@ describe('a Security Hub finding on an access key', () => {
     });
     expect(workflowUpdates(hub)).toEqual([]);
     expect(await keyStatus(user, user.leakedKeyId)).toBe('Active');
+  });
+
+  it('loop safety: the events its own finding updates produce start nothing, through the rules and triage', async () => {
+    const user = await seedCompromisedUser();
+    const event = securityHubKeyFinding(user);
+    const hub = mockBatchUpdateFindings();
+    const first = onlyExecution(await harness.engine('approve').rehearse(event));
+    expect(first.status, explain(first)).toBe('SUCCEEDED');
+    const updates = workflowUpdates(hub);
+    expect(updates.map((u) => u.Workflow?.Status)).toEqual(['NOTIFIED', 'RESOLVED']);
+    const claims = first.ledger.filter((e) => e.outcome === 'CLAIMED');
+
+    for (const [index, update] of updates.entries()) {
+      const echoed = afterBatchUpdate(event, update, `2030-01-01T00:00:0${index}.000Z`);
+      // EventBridge: no rule matches the echo ...
+      expect(harness.engine('approve').match(echoed)).toEqual([]);
+      // ... and triage refuses it even if a rule did, acting on nothing.
+      const forced = await harness.engine('approve').execute(harness.playbook(), echoed);
+      expect(forced.states).toEqual(REFUSED);
+      // Recorded and announced as a refusal; no step ran.
+      expect(forced.ledger.map((e) => e.outcome)).toEqual(['REFUSED', 'NOTIFIED']);
+      expect(forced.ledger[0]?.summary).toBe(
+        `workflow: Security Hub workflow status is ${update.Workflow?.Status}, not NEW`,
+      );
+    }
+    expect(workflowUpdates(hub)).toHaveLength(2);
+    expect(claims).toHaveLength(1);
   });
 
   it('leaves a GuardDuty-produced Security Hub finding to the GuardDuty rule', () => {
