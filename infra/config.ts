@@ -96,6 +96,15 @@ export const CordonConfigSchema = z
     /** Steps that need two different responders to approve, by playbook: `{ "ec2-instance": ["isolate"] }`. */
     twoPersonRule: z.record(z.string(), z.array(z.string())).default({}),
     /**
+     * Security Hub product ARN patterns (`*`, `?`) whose findings may act
+     * unattended; findings of any other product (a custom import into your
+     * account's default product, say) wait for approval. GuardDuty findings
+     * are handled by the GuardDuty rule, not through Security Hub.
+     */
+    securityHubProductAllowList: z
+      .array(z.string().startsWith('arn:'))
+      .default(['arn:aws:securityhub:*::product/aws/*']),
+    /**
      * SSM parameter holding the runtime mode (auto, approve-all, dry-run,
      * off): operators stop or slow Cordon without a deploy. Cordon creates it.
      */

@@ -66,6 +66,7 @@ export class Cordon extends Construct {
       ],
       exemptTag: config.exemptTag,
       modes: Object.fromEntries(PLAYBOOK_NAMES.map((p) => [p, modesFor(config, p)])),
+      securityHubProductAllowList: config.securityHubProductAllowList,
       runtimeModeParameter: config.runtimeModeParameterName,
       circuitBreaker: {
         maxContainments: config.circuitBreaker.maxContainments,

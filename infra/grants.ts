@@ -28,6 +28,13 @@ export function grantActions(
   notifications.grantPublish(fns['request-approval'].role);
   // Triage announces a tripped circuit breaker.
   notifications.grantPublish(fns.triage.role);
+  // Triage re-reads a finding from its source before anything runs unattended.
+  scope.allow(fns.triage, ['securityhub:GetFindings'], [scope.securityHubHub()]);
+  scope.unscoped(
+    fns.triage,
+    ['guardduty:GetFindings'],
+    'Describe calls, GuardDuty GetFindings and X-Ray support no resource-level permissions (read only)',
+  );
   // Only the approval function can answer a waiting step.
   scope.unscoped(
     fns.approval,

@@ -20,6 +20,7 @@ import {
 } from '../../functions/shared/ledger.js';
 import { ENV } from '../../functions/shared/runtime-config.js';
 import { matchesEventPattern } from './event-pattern.js';
+import { findingSource } from './finding-source.js';
 import { callerAccount, ensureParameter, ensureTable, ensureTopic } from './local-aws.js';
 import { functionUrlEvent, rehearsalResponders, taskTokens } from './responder.js';
 import { REPO_ROOT, synthesizeTemplate } from './synth.js';
@@ -39,7 +40,9 @@ import {
  * (`AWS_ENDPOINT_URL`). An approval wait runs the real request-approval
  * handler (which stores the token), then emulated responders decide through
  * the real approval endpoint handler, whose SendTaskSuccess/Failure reaches
- * a local stand-in for Step Functions' task-token API.
+ * a local stand-in for Step Functions' task-token API. Triage's re-reads of
+ * a finding from GuardDuty or Security Hub are answered by a local stand-in
+ * holding the rehearsed events' findings (finding-source.ts).
  */
 
 export type JSONValue =
@@ -109,6 +112,15 @@ export interface ExecutionReport {
   readonly states: string[];
   /** Ledger entries this execution wrote. */
   readonly ledger: LedgerEntry[];
+}
+
+export interface ReplayOptions {
+  /**
+   * Whether the event's findings are held at their source (GuardDuty,
+   * Security Hub) for triage to re-read. False replays an event its source
+   * never emitted: a forged one. @default true
+   */
+  readonly atSource?: boolean;
 }
 
 export interface EventReport {
@@ -216,6 +228,7 @@ export class RehearsalEngine {
     for (const table of resources.tables) await ensureTable(table.name, table.properties);
     for (const p of resources.parameters) await ensureParameter(p.name, p.value);
     await taskTokens.start();
+    await findingSource.start();
 
     const ledger = new Ledger({
       client: documentClient(),
@@ -248,15 +261,21 @@ export class RehearsalEngine {
     });
   }
 
-  async rehearse(event: unknown): Promise<EventReport> {
+  async rehearse(event: unknown, options: ReplayOptions = {}): Promise<EventReport> {
     const machines = this.match(event);
     const executions: ExecutionReport[] = [];
-    for (const machine of machines) executions.push(await this.execute(machine, event));
+    for (const machine of machines) executions.push(await this.execute(machine, event, options));
     return { matched: machines.map((m) => m.playbook), executions };
   }
 
   /** Runs one state machine definition on `input`, as Step Functions would. */
-  async execute(machine: TemplateStateMachine, input: unknown): Promise<ExecutionReport> {
+  async execute(
+    machine: TemplateStateMachine,
+    input: unknown,
+    options: ReplayOptions = {},
+  ): Promise<ExecutionReport> {
+    // The event's source holds its finding, as it would after emitting it.
+    if (options.atSource !== false) findingSource.publish(input);
     const { account, region, partition } = this.values;
     const name = `rehearsal-${randomUUID()}`;
     const stateMachineName = `cordon-${machine.playbook}`;

@@ -26,6 +26,8 @@ export const RuntimeConfigSchema = z.strictObject({
   exemptTag: z.strictObject({ key: z.string().min(1), value: z.string() }),
   /** Configured mode of every step of every playbook. */
   modes: z.record(z.string(), z.record(z.string(), z.enum(MODES))),
+  /** Security Hub product ARN patterns whose findings may act unattended. */
+  securityHubProductAllowList: z.array(z.string().min(1)),
   /** SSM parameter holding the runtime mode: auto, approve-all, dry-run or off. */
   runtimeModeParameter: z.string().startsWith('/'),
   /** More than `maxContainments` automatic containments within the window trip the breaker. */

@@ -63,6 +63,8 @@ export interface FindingFacts {
   readonly sample: boolean;
   /** GuardDuty: archived (suppressed) by a responder or a suppression rule. */
   readonly archived: boolean;
+  /** GuardDuty: the detector that produced the finding (where triage re-reads it). */
+  readonly detectorId?: string;
   /** Present for Security Hub findings only. */
   readonly securityHub?: SecurityHubFacts;
 }

@@ -248,6 +248,7 @@ function facts({ detail, account: envelopeAccount }: GuardDutyEvent) {
     partition: partitionOfRegion(detail.region),
     sample: sample === true || (typeof sample === 'string' && sample.toLowerCase() === 'true'),
     archived: detail.service.archived === true,
+    ...(detail.service.detectorId === undefined ? {} : { detectorId: detail.service.detectorId }),
   } as const;
 }
 

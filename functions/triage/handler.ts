@@ -1,8 +1,10 @@
 import { EC2Client } from '@aws-sdk/client-ec2';
+import { GuardDutyClient } from '@aws-sdk/client-guardduty';
 import { IAMClient } from '@aws-sdk/client-iam';
 import { LambdaClient } from '@aws-sdk/client-lambda';
 import { S3Client } from '@aws-sdk/client-s3';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { SecurityHubClient } from '@aws-sdk/client-securityhub';
 import { SNSClient } from '@aws-sdk/client-sns';
 import { SSMClient } from '@aws-sdk/client-ssm';
 import { z } from 'zod';
@@ -17,6 +19,7 @@ import { incidentTargetArn } from '../shared/incident.js';
 import { ENV, type RuntimeConfig, RuntimeConfigSchema } from '../shared/runtime-config.js';
 import { announceTrip } from './announce.js';
 import { RUNTIME_MODE_TTL_MS, RuntimeModeSwitch } from './guardrails.js';
+import { verifyAtSource } from './source.js';
 import { type TriageDeps, triage } from './triage.js';
 
 function parseConfig(value: unknown): RuntimeConfig {
@@ -45,6 +48,10 @@ function cacheSeconds(value: string | undefined): number {
 const { logger, ledger, actor } = bootAction('triage');
 const config = requireJsonEnv(ENV.config, parseConfig);
 const sns = new SNSClient(clientOptions);
+const sources = {
+  guardDuty: new GuardDutyClient(clientOptions),
+  securityHub: new SecurityHubClient(clientOptions),
+};
 const topicArn = requireEnv(ENV.topicArn);
 const deps: TriageDeps = {
   iam: new IAMClient(clientOptions),
@@ -68,6 +75,7 @@ const deps: TriageDeps = {
     }),
     limits: config.circuitBreaker,
     announceTrip: (incident, reason) => announceTrip({ sns, topicArn }, incident, reason),
+    verifySource: (finding) => verifyAtSource(finding, sources, config.securityHubProductAllowList),
   },
 };
 

@@ -35,6 +35,7 @@ import { parseFindingEvent } from './parse.js';
 import { planInstanceSteps, planNothing, planSteps } from './plan.js';
 import { claimedArn, resolvePrincipal } from './principal.js';
 import { decideSecret } from './secret.js';
+import type { SourceCheck } from './source.js';
 
 export interface TriageDeps {
   readonly iam: IAMClient;
@@ -59,6 +60,8 @@ export interface Guardrails {
   readonly limits: BreakerLimits;
   /** Tells responders the breaker tripped (once, by the containment that tripped it). */
   readonly announceTrip: (incident: Incident, reason: string) => Promise<void>;
+  /** Re-reads the finding from its source (source.ts). */
+  readonly verifySource: (finding: Finding) => Promise<SourceCheck>;
 }
 
 /**
@@ -104,8 +107,8 @@ export async function triage(
     throw new InvalidFindingError(`triage cannot act on this event: ${parsed.message}`);
   }
   const { finding } = parsed;
-  const guarded = await underRuntimeMode(await decide(finding, deps), deps.guardrails);
-  const { decided, runtime } = guarded;
+  const guarded = await underGuardrails(finding, await decide(finding, deps), deps.guardrails);
+  const { decided, runtime, source } = guarded;
   const incident = toIncident(finding, decided);
   const claimed = await deps.ledger.claim(incident.incidentId, {
     step: 'triage',
@@ -123,6 +126,7 @@ export async function triage(
       updatedAt: finding.updatedAt,
       ...(finding.productArn === undefined ? {} : { productArn: finding.productArn }),
       ...(runtime === undefined ? {} : { runtimeMode: runtime.mode }),
+      ...(source === undefined ? {} : { sourceCheck: source }),
     },
   });
   if (!claimed && !(await claimedByThisExecution(incident.incidentId, deps, context))) {
@@ -152,17 +156,34 @@ async function claimedByThisExecution(
   return claim?.executionArn === context.executionArn;
 }
 
-/** The decision under the runtime mode switch (nothing changes for a refusal). */
-async function underRuntimeMode(
+/**
+ * The decision under the guardrails that come before the claim (nothing
+ * changes for a refusal): the runtime mode switch, then, for a plan that
+ * would still act unattended, the re-read of the finding from its source.
+ */
+async function underGuardrails(
+  finding: Finding,
   decided: Decision,
   guardrails: Guardrails | undefined,
-): Promise<{ decided: Decision; runtime?: RuntimeModeReading }> {
+): Promise<{ decided: Decision; runtime?: RuntimeModeReading; source?: SourceCheck }> {
   if (decided.decision !== 'PROCEED' || guardrails === undefined) return { decided };
   const runtime = await guardrails.runtimeMode.read();
-  if (runtime.mode === 'auto') return { decided, runtime };
-  const plan = applyRuntimeMode(decided.plan, runtime, guardrails.runtimeMode.parameterName);
-  const note = runtime.failClosedReason ?? `runtime mode is ${runtime.mode}`;
-  return { decided: { ...decided, plan, reason: `${decided.reason}; ${note}` }, runtime };
+  let current = decided;
+  if (runtime.mode !== 'auto') {
+    const plan = applyRuntimeMode(decided.plan, runtime, guardrails.runtimeMode.parameterName);
+    const note = runtime.failClosedReason ?? `runtime mode is ${runtime.mode}`;
+    current = { ...decided, plan, reason: `${decided.reason}; ${note}` };
+  }
+  if (!actsUnattended(current.plan)) return { decided: current, runtime };
+  const source = await guardrails.verifySource(finding);
+  if (source.status === 'verified') return { decided: current, runtime, source };
+  const why = `source not verified: ${source.reason}`;
+  const plan = requireApproval(current.plan, why);
+  return {
+    decided: { ...current, plan, reason: `claimed; automatic steps need approval: ${why}` },
+    runtime,
+    source,
+  };
 }
 
 /**

@@ -63,6 +63,7 @@ function stubEnv(action: string): void {
     JSON.stringify({ timeoutSeconds: 3600, twoPersonSteps: {}, endpointUrl: 'https://x.on.aws/' }),
   );
   vi.stubEnv(ENV.responders, '["arn:aws:iam::123456789012:role/Responder"]');
+  vi.stubEnv(ENV.guardrailsTable, 'cordon-guardrails');
 }
 
 afterEach(() => {

@@ -191,6 +191,7 @@ const RESOURCE_STAR_ALLOWED: Record<string, string> = {
     'Task-token callbacks have no resource types; the approval function alone holds them',
   'states:SendTaskFailure':
     'Task-token callbacks have no resource types; the approval function alone holds them',
+  'guardduty:GetFindings': 'GuardDuty GetFindings has no resource types (read only)',
   'xray:PutTraceSegments': 'X-Ray has no resource-level permissions for this call',
   'xray:PutTelemetryRecords': 'X-Ray has no resource-level permissions for this call',
   'xray:GetSamplingRules': 'X-Ray has no resource-level permissions for this call',
@@ -326,8 +327,10 @@ const EXPECTED_ACTIONS: Record<ActionName, readonly string[]> = {
     'lambda:GetFunction',
     'lambda:ListTags',
     's3:GetBucketTagging',
-    // The guardrails: the runtime mode, the circuit breaker, and announcing a trip.
+    // The guardrails: the runtime mode, the source re-read, the breaker, announcing a trip.
     'ssm:GetParameter',
+    'guardduty:GetFindings',
+    'securityhub:GetFindings',
     'dynamodb:GetItem',
     'dynamodb:UpdateItem',
     ...PUBLISH,
@@ -429,6 +432,7 @@ const SDK_SERVICE: Record<string, string> = {
   '@aws-sdk/client-sfn': 'states',
   '@aws-sdk/client-sts': 'sts',
   '@aws-sdk/client-ssm': 'ssm',
+  '@aws-sdk/client-guardduty': 'guardduty',
 };
 
 /**
@@ -463,7 +467,8 @@ function commandsInSource(action: ActionName): string[] {
       const [, names = '', pkg = ''] = match;
       const service = SDK_SERVICE[pkg];
       for (const raw of names.split(',')) {
-        const name = raw.trim();
+        // `GetFindingsCommand as GetGuardDutyFindings`: the command is the imported name.
+        const name = (raw.trim().split(/\s+as\s+/)[0] ?? '').trim();
         if (name.startsWith('type ') || !name.endsWith('Command')) continue;
         expect(service, `IAM prefix for ${pkg}`).toBeDefined();
         const call = `${service}:${name.slice(0, -'Command'.length)}`;

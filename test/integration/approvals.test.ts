@@ -68,6 +68,7 @@ beforeAll(async () => {
     [ENV.ledgerTable]: 'cordon-ledger',
     [ENV.approvalsTable]: 'cordon-approvals',
     [ENV.responders]: JSON.stringify([RESPONDER_ROLE]),
+    [ENV.guardrailsTable]: 'cordon-guardrails',
     POWERTOOLS_LOG_LEVEL: 'INFO',
   });
   const { handler } = await import('../../functions/approval/handler.js');

@@ -5,15 +5,19 @@
  * change nothing in the account, and a flood of 200 distinct findings trips
  * the breaker exactly once, after which automatic steps wait for approval.
  */
+
+import { GuardDutyClient } from '@aws-sdk/client-guardduty';
 import {
   GetLoginProfileCommand,
   IAMClient,
   ListAccessKeysCommand,
   ListUserPoliciesCommand,
 } from '@aws-sdk/client-iam';
+import { SecurityHubClient } from '@aws-sdk/client-securityhub';
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import { PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { findingSource } from '../../cli/rehearsal/finding-source.js';
 import { type CompromisedUser, seedCompromisedUser, userKeyFinding } from '../../demo/scenario.js';
 import { clientOptions, documentClient } from '../../functions/shared/aws.js';
 import { CircuitBreaker } from '../../functions/shared/breaker.js';
@@ -21,7 +25,9 @@ import { Ledger } from '../../functions/shared/ledger.js';
 import { ENV, type RuntimeConfig } from '../../functions/shared/runtime-config.js';
 import { announceTrip } from '../../functions/triage/announce.js';
 import { RuntimeModeSwitch } from '../../functions/triage/guardrails.js';
+import { verifyAtSource } from '../../functions/triage/source.js';
 import { type TriageDeps, triage } from '../../functions/triage/triage.js';
+import { securityHubKeyFinding } from '../state-machines/events.js';
 import { explain, onlyExecution, outcomes, rehearsalHarness } from '../state-machines/harness.js';
 import { MOTO_ACCOUNT_ID, motoClientConfig, useMoto } from '../support/moto.js';
 
@@ -131,6 +137,7 @@ describe('circuit breaker', () => {
       protectedPrincipalPatterns: [],
       exemptTag: { key: 'cordon:exempt', value: 'true' },
       modes: {},
+      securityHubProductAllowList: ['arn:aws:securityhub:*::product/aws/*'],
       runtimeModeParameter: '/cordon/mode',
       circuitBreaker: { maxContainments: 10, windowSeconds: 3600 },
     };
@@ -153,6 +160,16 @@ describe('circuit breaker', () => {
             incident,
             reason,
           ),
+        // GuardDuty is the rehearsal's finding source stand-in, holding each finding below.
+        verifySource: (finding) =>
+          verifyAtSource(
+            finding,
+            {
+              guardDuty: new GuardDutyClient(clientOptions),
+              securityHub: new SecurityHubClient(clientOptions),
+            },
+            runtime.securityHubProductAllowList,
+          ),
       },
     };
 
@@ -160,9 +177,9 @@ describe('circuit breaker', () => {
     const results = [];
     for (let i = 0; i < 200; i++) {
       const findingId = i.toString(16).padStart(32, '0');
-      results.push(
-        await triage(userKeyFinding(user, { findingId }), deps, { playbook: 'iam-credentials' }),
-      );
+      const event = userKeyFinding(user, { findingId });
+      findingSource.publish(event);
+      results.push(await triage(event, deps, { playbook: 'iam-credentials' }));
     }
 
     // Assert
@@ -188,5 +205,74 @@ describe('circuit breaker', () => {
     expect(announcements).toHaveLength(1);
     expect(results[10]?.incident.plan.disableAccessKey?.mode).toBe('approve');
     expect((await userState(user)).keys[user.leakedKeyId]).toBe('Active');
+  });
+});
+
+describe('source verification', () => {
+  it('does not act unattended on a Security Hub finding from a product not on the allow-list (a forged import)', async () => {
+    await setMode('auto');
+    const user = await seedCompromisedUser();
+    // Imported into the account's own default product, as anyone with
+    // securityhub:BatchImportFindings can; cdk.json allows only AWS's products.
+    const forged = securityHubKeyFinding(user);
+
+    const execution = onlyExecution(await harness.engine('timeout').rehearse(forged));
+
+    expect(execution.status, explain(execution)).toBe('SUCCEEDED');
+    expect(execution.ledger[0]?.summary).toMatch(
+      /^claimed; automatic steps need approval: source not verified: product "arn:aws:securityhub:us-east-1:123456789012:product\/123456789012\/default" is not on the Security Hub product allow-list/,
+    );
+    expect(outcomes(execution)).not.toContain('disableAccessKey:CONTAINED');
+    expect((await userState(user)).keys[user.leakedKeyId]).toBe('Active');
+  });
+
+  it('does not act unattended on a GuardDuty event whose finding GuardDuty does not have', async () => {
+    await setMode('auto');
+    const user = await seedCompromisedUser();
+
+    const execution = onlyExecution(
+      await harness.engine('timeout').rehearse(userKeyFinding(user), { atSource: false }),
+    );
+
+    expect(execution.ledger[0]?.detail).toMatchObject({
+      sourceCheck: {
+        status: 'unverified',
+        reason: 'GuardDuty detector 12abc34d567e8fa901bc2d34e56789f0 has no such finding',
+      },
+    });
+    expect(outcomes(execution)).toContain('disableAccessKey:NOT_ACTED_ON');
+    expect((await userState(user)).keys[user.leakedKeyId]).toBe('Active');
+  });
+
+  it('does not act unattended when GuardDuty says the finding is about another key', async () => {
+    await setMode('auto');
+    const user = await seedCompromisedUser();
+    const event = userKeyFinding(user);
+    // GuardDuty holds the finding with the healthy key: the event was altered on its way.
+    findingSource.publish(
+      JSON.parse(JSON.stringify(event).replaceAll(user.leakedKeyId, user.healthyKeyId)),
+    );
+
+    const execution = onlyExecution(
+      await harness.engine('timeout').rehearse(event, { atSource: false }),
+    );
+
+    expect(execution.ledger[0]?.summary).toContain(
+      `source not verified: the source's finding differs from the event: no resource "${user.leakedKeyId}"`,
+    );
+    expect((await userState(user)).keys).toEqual({
+      [user.leakedKeyId]: 'Active',
+      [user.healthyKeyId]: 'Active',
+    });
+  });
+
+  it('acts unattended on a GuardDuty finding its source confirms', async () => {
+    await setMode('auto');
+    const user = await seedCompromisedUser();
+
+    const execution = onlyExecution(await harness.engine('timeout').rehearse(userKeyFinding(user)));
+
+    expect(execution.ledger[0]?.detail).toMatchObject({ sourceCheck: { status: 'verified' } });
+    expect((await userState(user)).keys[user.leakedKeyId]).toBe('Inactive');
   });
 });

@@ -751,7 +751,11 @@ describe('a Security Hub finding on an EC2 instance', () => {
       'Triage decision?',
       'Picked up: from Security Hub?',
       'Update finding: picked up',
-      ...EVIDENCE,
+      // A finding imported into the account's default product is not on the
+      // product allow-list: even the automatic step waits for a responder.
+      'Preserve evidence?',
+      'Preserve evidence: request approval',
+      'Preserve evidence',
       ...ISOLATE_APPROVED,
       ...REVOKE_APPROVED,
       'Finished: from Security Hub?',

@@ -26,7 +26,9 @@ import {
   type EventReport,
   type ExecutionReport,
   RehearsalEngine,
+  type ReplayOptions,
 } from '../../cli/rehearsal/engine.js';
+import { findingSource } from '../../cli/rehearsal/finding-source.js';
 import { cdkJsonContext, REPO_ROOT } from '../../cli/rehearsal/synth.js';
 import type { TemplateStateMachine } from '../../cli/rehearsal/template.js';
 import type { PlaybookName } from '../../functions/shared/catalog.js';
@@ -44,8 +46,12 @@ export interface HarnessOptions {
 
 /** The engine's API, with the emulated responders deciding one way. */
 export interface DecidingEngine {
-  rehearse(event: unknown): Promise<EventReport>;
-  execute(machine: TemplateStateMachine, input: unknown): Promise<ExecutionReport>;
+  rehearse(event: unknown, options?: ReplayOptions): Promise<EventReport>;
+  execute(
+    machine: TemplateStateMachine,
+    input: unknown,
+    options?: ReplayOptions,
+  ): Promise<ExecutionReport>;
   match(event: unknown): TemplateStateMachine[];
 }
 
@@ -78,6 +84,8 @@ export function rehearsalHarness(options: HarnessOptions = {}): Harness {
   // Registered after useMoto()'s reset, so it runs after it.
   beforeEach(async () => {
     await engine?.ensureResources();
+    // The finding sources start empty too, like the account.
+    findingSource.clear();
   });
 
   const created = (): RehearsalEngine => {
@@ -91,8 +99,8 @@ export function rehearsalHarness(options: HarnessOptions = {}): Harness {
         return created();
       };
       return {
-        rehearse: (event) => deciding().rehearse(event),
-        execute: (machine, input) => deciding().execute(machine, input),
+        rehearse: (event, options) => deciding().rehearse(event, options),
+        execute: (machine, input, options) => deciding().execute(machine, input, options),
         match: (event) => created().match(event),
       };
     },

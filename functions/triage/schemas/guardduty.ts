@@ -89,6 +89,11 @@ export const GuardDutyServiceSchema = z.object({
     .object({ sample: z.union([z.boolean(), z.string().max(16)]).optional() })
     .optional(),
   archived: z.boolean().optional(),
+  /** The detector that produced the finding: triage re-reads the finding from it. */
+  detectorId: z
+    .string()
+    .regex(/^[a-z0-9]{1,300}$/)
+    .optional(),
   /** `ACTOR` or `TARGET`; parsed for Instance findings only (ResourceRoleSchema). */
   resourceRole: z.unknown().optional(),
   /** What the actor did; parsed for the secret an API call touched (AffectedSecretSchema). */

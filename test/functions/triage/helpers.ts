@@ -108,6 +108,7 @@ export function config(overrides: Partial<RuntimeConfig> = {}): RuntimeConfig {
     protectedPrincipalPatterns: [`arn:aws:iam::${ACCOUNT}:role/break-glass-*`],
     exemptTag: { key: 'cordon:exempt', value: 'true' },
     modes: { 'iam-credentials': {} },
+    securityHubProductAllowList: ['arn:aws:securityhub:*::product/aws/*'],
     runtimeModeParameter: '/cordon/mode',
     circuitBreaker: { maxContainments: 20, windowSeconds: 3600 },
     ...overrides,

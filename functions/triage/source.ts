@@ -1,0 +1,179 @@
+import {
+  GetFindingsCommand as GetGuardDutyFindings,
+  type GuardDutyClient,
+  type Finding as GuardDutyFinding,
+} from '@aws-sdk/client-guardduty';
+import {
+  GetFindingsCommand as GetSecurityHubFindings,
+  type SecurityHubClient,
+} from '@aws-sdk/client-securityhub';
+import type { Finding } from './finding.js';
+import { protectingPattern } from './patterns.js';
+
+/**
+ * Source verification: an event on the bus is a claim anyone with
+ * events:PutEvents (or securityhub:BatchImportFindings) can make. Before
+ * anything runs unattended, triage re-reads the finding from its source
+ * (GuardDuty GetFindings with the detector id; Security Hub GetFindings) and
+ * checks that the source says the same: its type, its account, and the
+ * resource triage is about to act on. Any difference, or no finding, and
+ * the automatic steps wait for a responder instead. Security Hub findings
+ * from a product not on the allow-list (custom imports, by default) never
+ * act unattended.
+ */
+
+export interface SourceClients {
+  readonly guardDuty: Pick<GuardDutyClient, 'send'>;
+  readonly securityHub: Pick<SecurityHubClient, 'send'>;
+}
+
+export type SourceCheck =
+  | { readonly status: 'verified' }
+  | { readonly status: 'unverified'; readonly reason: string };
+
+const unverified = (reason: string): SourceCheck => ({ status: 'unverified', reason });
+
+/**
+ * The identifier of what triage will act on, as the source must name it in
+ * the finding's resource: the access key (or user), the instance, the
+ * secret, the function, the bucket. Undefined when the event's own resource
+ * is not what is acted on (a secret GuardDuty saw an access key touch).
+ */
+export function resourceIdentifier(finding: Finding): string | undefined {
+  switch (finding.playbook) {
+    case 'iam-credentials':
+      return finding.principal.accessKeyId ?? finding.principal.name ?? finding.principal.arn;
+    case 'ec2-instance':
+      return finding.instance.instanceId;
+    case 'secret-exposure':
+      return finding.source === 'guardduty' ? undefined : finding.secret.secretId;
+    case 'integration-quarantine':
+      return finding.lambdaFunction.name;
+    case 's3-exposure':
+      return finding.bucket.name;
+  }
+}
+
+/** Every string value in a JSON-like tree. */
+function strings(value: unknown, out: string[] = []): string[] {
+  if (typeof value === 'string') out.push(value);
+  else if (Array.isArray(value)) for (const v of value) strings(v, out);
+  else if (value !== null && typeof value === 'object') {
+    for (const v of Object.values(value)) strings(v, out);
+  }
+  return out;
+}
+
+/** True when the source names `id`: as a value, or as the last part of an ARN or path. */
+function names(source: unknown, id: string): boolean {
+  return strings(source).some((v) => v === id || v.endsWith(`/${id}`) || v.endsWith(`:${id}`));
+}
+
+/** True when the Security Hub product may start automatic containment. */
+export function productAllowed(productArn: string, allowList: readonly string[]): boolean {
+  return protectingPattern(productArn, allowList) !== undefined;
+}
+
+/** Re-reads the finding from its source and compares what triage relies on. */
+export async function verifyAtSource(
+  finding: Finding,
+  clients: SourceClients,
+  productAllowList: readonly string[],
+): Promise<SourceCheck> {
+  if (finding.source === 'securityhub') {
+    if (finding.productArn === undefined || !productAllowed(finding.productArn, productAllowList)) {
+      return unverified(
+        `product ${JSON.stringify(finding.productArn ?? null).slice(0, 200)} is not on the Security Hub product allow-list`,
+      );
+    }
+    return verifySecurityHub(finding, clients.securityHub);
+  }
+  return verifyGuardDuty(finding, clients.guardDuty);
+}
+
+async function verifyGuardDuty(
+  finding: Finding,
+  guardDuty: SourceClients['guardDuty'],
+): Promise<SourceCheck> {
+  if (finding.detectorId === undefined) {
+    return unverified('the GuardDuty event names no detector, so the finding cannot be re-read');
+  }
+  let found: GuardDutyFinding | undefined;
+  try {
+    const out = await guardDuty.send(
+      new GetGuardDutyFindings({ DetectorId: finding.detectorId, FindingIds: [finding.findingId] }),
+    );
+    found = out.Findings?.[0];
+  } catch (error) {
+    return unverified(`GuardDuty GetFindings failed (${errorName(error)})`);
+  }
+  if (!found) return unverified(`GuardDuty detector ${finding.detectorId} has no such finding`);
+  return compare(finding, {
+    type: found.Type,
+    account: found.AccountId,
+    resource: found.Resource,
+    extra: found.Service?.Action,
+  });
+}
+
+async function verifySecurityHub(
+  finding: Finding,
+  securityHub: SourceClients['securityHub'],
+): Promise<SourceCheck> {
+  let findings: { Types?: string[]; AwsAccountId?: string; Resources?: unknown }[];
+  try {
+    const out = await securityHub.send(
+      new GetSecurityHubFindings({
+        Filters: {
+          Id: [{ Value: finding.findingId, Comparison: 'EQUALS' }],
+          ProductArn: [{ Value: finding.productArn ?? '', Comparison: 'EQUALS' }],
+        },
+        MaxResults: 1,
+      }),
+    );
+    findings = out.Findings ?? [];
+  } catch (error) {
+    return unverified(`Security Hub GetFindings failed (${errorName(error)})`);
+  }
+  const [found] = findings;
+  if (!found) return unverified('Security Hub has no such finding');
+  return compare(finding, {
+    types: found.Types ?? [],
+    account: found.AwsAccountId,
+    resource: found.Resources,
+  });
+}
+
+interface SourceSays {
+  readonly type?: string | undefined;
+  readonly types?: readonly string[];
+  readonly account?: string | undefined;
+  readonly resource?: unknown;
+  /** Where a GuardDuty finding names a secret its API call touched. */
+  readonly extra?: unknown;
+}
+
+function compare(finding: Finding, source: SourceSays): SourceCheck {
+  const differences: string[] = [];
+  const typeMatches =
+    source.types !== undefined
+      ? source.types.includes(finding.findingType)
+      : source.type === finding.findingType;
+  if (!typeMatches) {
+    differences.push(`type ${JSON.stringify(source.type ?? source.types ?? null).slice(0, 200)}`);
+  }
+  if (source.account !== finding.account) {
+    differences.push(`account ${JSON.stringify(source.account ?? null)}`);
+  }
+  const identifier = resourceIdentifier(finding);
+  if (identifier !== undefined && !names([source.resource, source.extra], identifier)) {
+    differences.push(`no resource ${JSON.stringify(identifier).slice(0, 200)}`);
+  }
+  return differences.length === 0
+    ? { status: 'verified' }
+    : unverified(`the source's finding differs from the event: ${differences.join(', ')}`);
+}
+
+function errorName(error: unknown): string {
+  return error instanceof Error ? error.name : 'error';
+}
