@@ -52,6 +52,7 @@ describe('parseFindingEvent: GuardDuty', () => {
       partition: 'aws',
       sample: false,
       archived: false,
+      detectorId: '12abc34d567e8fa901bc2d34e56789f0',
       principal: {
         kind: 'IAMUser',
         name: 'compromised-user',
@@ -487,6 +488,7 @@ describe('parseFindingEvent: GuardDuty EC2 instance', () => {
       partition: 'aws',
       sample: false,
       archived: false,
+      detectorId: '12abc34d567e8fa901bc2d34e56789f0',
       instance: { instanceId: 'i-0abc123def4567890', resourceRole: 'ACTOR' },
     });
   });
