@@ -47,4 +47,6 @@ export const ENV = {
   approvalSettings: 'CORDON_APPROVAL_SETTINGS',
   /** JSON array of the IAM user and role ARNs that may decide approvals. */
   responders: 'CORDON_RESPONDERS',
+  /** The rollback state machine the approval endpoint starts (POST /rollbacks). */
+  rollbackStateMachine: 'CORDON_ROLLBACK_STATE_MACHINE_ARN',
 } as const;
