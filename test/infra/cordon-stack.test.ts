@@ -28,6 +28,9 @@ import {
   actionsOfStep,
   PLAYBOOK_NAMES,
   type PlaybookName,
+  ROLLBACK_ACTIONS,
+  ROLLBACK_MACHINE,
+  ROLLBACK_MACHINE_ACTIONS,
   stepsOf,
 } from '../../functions/shared/catalog.js';
 import { CORDON_ROLE_PATH, ENV } from '../../functions/shared/runtime-config.js';
@@ -393,9 +396,59 @@ const EXPECTED_ACTIONS: Record<ActionName, readonly string[]> = {
   approval: [
     'states:SendTaskSuccess',
     'states:SendTaskFailure',
+    'states:StartExecution',
     'dynamodb:GetItem',
     'dynamodb:UpdateItem',
   ],
+  'rollback-plan': [],
+  'rollback-access-key': ['iam:ListAccessKeys', 'iam:UpdateAccessKey'],
+  'rollback-session-revocation': [
+    'iam:GetUser',
+    'iam:GetUserPolicy',
+    'iam:PutUserPolicy',
+    'iam:DeleteUserPolicy',
+    'iam:GetRole',
+    'iam:GetRolePolicy',
+    'iam:PutRolePolicy',
+    'iam:DeleteRolePolicy',
+  ],
+  'rollback-user-quarantine': [
+    'iam:GetUser',
+    'iam:GetUserPolicy',
+    'iam:GetLoginProfile',
+    'iam:DeleteUserPolicy',
+  ],
+  'rollback-network-isolation': [
+    'ec2:DescribeInstances',
+    'ec2:DescribeNetworkInterfaces',
+    'ec2:DescribeSecurityGroups',
+    'ec2:ModifyNetworkInterfaceAttribute',
+  ],
+  'rollback-instance-profile': [
+    'ec2:DescribeInstances',
+    'ec2:DescribeIamInstanceProfileAssociations',
+    'ec2:AssociateIamInstanceProfile',
+    'ec2:ReplaceIamInstanceProfileAssociation',
+    'iam:PassRole',
+  ],
+  'rollback-asg-detach': [
+    'ec2:DescribeInstances',
+    'autoscaling:DescribeAutoScalingInstances',
+    'autoscaling:DescribeAutoScalingGroups',
+    'autoscaling:AttachInstances',
+  ],
+  'rollback-secret-lock': [
+    'secretsmanager:DescribeSecret',
+    'secretsmanager:GetResourcePolicy',
+    'secretsmanager:PutResourcePolicy',
+    'secretsmanager:DeleteResourcePolicy',
+  ],
+  'rollback-function-quarantine': [
+    'lambda:GetFunctionConcurrency',
+    'lambda:PutFunctionConcurrency',
+    'lambda:DeleteFunctionConcurrency',
+  ],
+  'rollback-public-access': ['s3:GetBucketPublicAccessBlock', 's3:PutBucketPublicAccessBlock'],
 };
 
 /** DynamoDB calls go through lib-dynamodb; the table grant tests pin them per resource. */
@@ -404,12 +457,16 @@ const viaDocumentClient = (action: string) => action.startsWith('dynamodb:');
 /** Permissions a call needs besides its own name. */
 const IMPLIED: Record<string, readonly string[]> = {
   'sns:Publish': ['kms:Decrypt', 'kms:GenerateDataKey'],
+  // Associating a profile passes its role to EC2.
+  'ec2:AssociateIamInstanceProfile': ['iam:PassRole'],
+  'ec2:ReplaceIamInstanceProfileAssociation': ['iam:PassRole'],
 };
 
 /** SDK commands whose IAM action has another name. */
 const IAM_NAME: Record<string, string> = {
   's3:GetPublicAccessBlock': 's3:GetBucketPublicAccessBlock',
   's3:PutPublicAccessBlock': 's3:PutBucketPublicAccessBlock',
+  's3:DeletePublicAccessBlock': 's3:PutBucketPublicAccessBlock',
 };
 
 const SDK_SERVICE: Record<string, string> = {
@@ -600,6 +657,8 @@ describe('EC2 conditions', () => {
       'ec2:ModifyInstanceAttribute',
       'ec2:ModifyNetworkInterfaceAttribute',
       'ec2:DisassociateIamInstanceProfile',
+      'ec2:AssociateIamInstanceProfile',
+      'ec2:ReplaceIamInstanceProfileAssociation',
       'ec2:CreateSnapshot',
     ];
     const grants = writes.filter(
@@ -614,6 +673,8 @@ describe('EC2 conditions', () => {
         'ec2:ModifyNetworkInterfaceAttribute on network-interface',
         'ec2:ModifyNetworkInterfaceAttribute on instance',
         'ec2:DisassociateIamInstanceProfile on instance',
+        'ec2:AssociateIamInstanceProfile on instance',
+        'ec2:ReplaceIamInstanceProfileAssociation on instance',
         'ec2:CreateSnapshot on volume',
       ]),
     );
@@ -640,8 +701,12 @@ describe('EC2 conditions', () => {
       'ec2:RevokeSecurityGroupIngress',
       'ec2:RevokeSecurityGroupEgress',
     ];
+    // The network rollback attaches the recorded original groups: see its own test.
     const onGroups = writes.filter(
-      (g) => g.resourceType === 'security-group' && calls.includes(g.call),
+      (g) =>
+        g.resourceType === 'security-group' &&
+        calls.includes(g.call) &&
+        g.action !== 'rollback-network-isolation',
     );
     expect([...new Set(onGroups.map((g) => g.call))].sort()).toEqual([...calls].sort());
     for (const g of onGroups) expect(g.condition, label(g)).toEqual(ISOLATION_GROUP);
@@ -655,6 +720,18 @@ describe('EC2 conditions', () => {
       'ec2:AuthorizeSecurityGroupEgress on security-group-rule',
       'ec2:AuthorizeSecurityGroupIngress on security-group-rule',
     ]);
+  });
+
+  it('lets the network rollback attach any of this account’s groups, only to incident-tagged interfaces', () => {
+    const rollback = writes.filter((g) => g.action === 'rollback-network-isolation');
+    expect(rollback.map((g) => [g.call, g.resourceType, g.condition ?? null]).sort()).toEqual(
+      [
+        ['ec2:ModifyNetworkInterfaceAttribute', 'instance', INCIDENT_TAGGED],
+        ['ec2:ModifyNetworkInterfaceAttribute', 'network-interface', INCIDENT_TAGGED],
+        ['ec2:ModifyNetworkInterfaceAttribute', 'security-group', null],
+        ['ec2:ModifyNetworkInterfaceAttribute', 'subnet', null],
+      ].sort(),
+    );
   });
 
   it('creates security groups only tagged as isolation groups', () => {
@@ -891,19 +968,42 @@ interface PlaybookInfo {
 
 const PlaybookTags = z.array(z.object({ Key: z.string(), Value: z.string() }));
 
+interface MachineInfo {
+  readonly name: string;
+  readonly machineId: string;
+  readonly roleId: string;
+  readonly definition: Definition;
+}
+
 /** Every state machine, by the `cordon:playbook` tag the rehearsal engine reads. */
-function playbooks(): PlaybookInfo[] {
+function machines(): MachineInfo[] {
   return resourcesOfType(json, 'AWS::StepFunctions::StateMachine').map(([id, resource]) => {
     const properties = resource.Properties ?? {};
     const tag = PlaybookTags.parse(properties.Tags).find((t) => t.Key === 'cordon:playbook');
-    const name = z.enum(PLAYBOOK_NAMES).parse(tag?.Value);
     return {
-      name,
+      name: z.string().parse(tag?.Value),
       machineId: id,
       roleId: GetAttArn.parse(properties.RoleArn)['Fn::GetAtt'][0],
       definition: parseDefinition(properties.DefinitionString),
     };
   });
+}
+
+/** The playbooks findings start: every state machine but rollback. */
+function playbooks(): PlaybookInfo[] {
+  return machines().flatMap((m) => {
+    const name = z.enum(PLAYBOOK_NAMES).safeParse(m.name);
+    return name.success ? [{ ...m, name: name.data }] : [];
+  });
+}
+
+/** The rollback state machine (tagged `cordon:playbook=rollback`). */
+function rollbackMachine(): MachineInfo {
+  const found = machines().filter((m) => m.name === ROLLBACK_MACHINE);
+  expect(found, 'exactly one state machine tagged cordon:playbook=rollback').toHaveLength(1);
+  const [machine] = found;
+  if (!machine) throw new Error('no rollback state machine');
+  return machine;
 }
 
 function playbookFor(name: PlaybookName): PlaybookInfo {
@@ -946,17 +1046,27 @@ function invokedAction(state: State | undefined): string | undefined {
 const isCallback = (state: State): boolean => (state.Resource ?? '').endsWith('.waitForTaskToken');
 
 describe('playbooks', () => {
-  it('are one state machine per playbook, tagged with its name', () => {
+  it('are one state machine per playbook, tagged with its name, plus the rollback machine', () => {
     expect(
       playbooks()
         .map((p) => p.name)
         .sort(),
     ).toEqual([...PLAYBOOK_NAMES].sort());
+    expect(
+      machines()
+        .map((m) => m.name)
+        .sort(),
+    ).toEqual([...PLAYBOOK_NAMES, ROLLBACK_MACHINE].sort());
   });
 
-  it('use every function between them but the approval endpoint, which responders call', () => {
-    const used = new Set(PLAYBOOK_NAMES.flatMap(actionsOfPlaybook));
+  it('use every function between them and the rollback machine but the approval endpoint, which responders call', () => {
+    const used = new Set([
+      ...PLAYBOOK_NAMES.flatMap(actionsOfPlaybook),
+      ...ROLLBACK_MACHINE_ACTIONS,
+    ]);
     expect([...used].sort()).toEqual(ACTIONS.filter((a) => a !== 'approval').sort());
+    const playbookUsed = new Set(PLAYBOOK_NAMES.flatMap(actionsOfPlaybook));
+    for (const action of ROLLBACK_ACTIONS) expect(playbookUsed.has(action), action).toBe(false);
   });
 
   it.each([...PLAYBOOK_NAMES])(
@@ -1018,12 +1128,12 @@ describe('playbooks', () => {
     },
   );
 
-  it('lets only the playbook roles invoke functions', () => {
-    const playbookRoles = new Set(playbooks().map((p) => p.roleId));
+  it('lets only the state machine roles invoke functions', () => {
+    const playbookRoles = new Set(machines().map((p) => p.roleId));
     const invokers = policyDocuments(json).filter((site) =>
       site.statements.some((s) => actionsOf(s).includes('lambda:InvokeFunction')),
     );
-    expect(invokers.length).toBe(PLAYBOOK_NAMES.length);
+    expect(invokers.length).toBe(PLAYBOOK_NAMES.length + 1);
     for (const site of invokers) {
       expect(site.roles.length).toBe(1);
       expect(site.roles.every((r) => playbookRoles.has(r))).toBe(true);
