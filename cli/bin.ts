@@ -7,7 +7,9 @@ import {
   PENDING_USAGE,
   pendingCommand,
   REJECT_USAGE,
+  ROLLBACK_USAGE,
   rejectCommand,
+  rollbackCommand,
   SHOW_USAGE,
   showCommand,
 } from './approvals.js';
@@ -33,6 +35,9 @@ responder commands (the approval endpoint, signed with your own AWS credentials)
   ${command(REJECT_USAGE)}
       decide a waiting step (--step when more than one of the incident's steps waits);
       you are the approver, as AWS authenticates you; a two-person step needs two responders
+  ${command(ROLLBACK_USAGE)}
+      restore what the incident's containment changed, from the ledger's before-states, after
+      a responder approves; a target changed since containment is refused unless --force
   each takes ${CONNECTION_USAGE}; the endpoint is
   --endpoint, else $CORDON_APPROVAL_URL, else the stack's ApprovalUrl output
   (--stack, default Cordon); --json prints the endpoint's answer, for scripts
@@ -52,6 +57,7 @@ const COMMANDS: Record<string, (argv: string[]) => Promise<number>> = {
   show: showCommand,
   approve: approveCommand,
   reject: rejectCommand,
+  rollback: (argv) => rollbackCommand(argv),
 };
 
 async function main(argv: string[]): Promise<number> {

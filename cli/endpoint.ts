@@ -21,6 +21,9 @@ import {
   ErrorResponseSchema,
   type PendingResponse,
   PendingResponseSchema,
+  type RollbackRequestBody,
+  type RollbackResponse,
+  RollbackResponseSchema,
   type TimelineResponse,
   TimelineResponseSchema,
 } from '../functions/approval/contract.js';
@@ -346,6 +349,11 @@ export class ApprovalClient {
       undefined,
       TimelineResponseSchema,
     );
+  }
+
+  /** POST /rollbacks. The requester is whoever signed the request, never a body field. */
+  rollback(request: RollbackRequestBody): Promise<RollbackResponse> {
+    return this.call('POST', 'rollbacks', JSON.stringify(request), RollbackResponseSchema);
   }
 
   /** POST /decisions. The approver is whoever signed the request, never a body field. */

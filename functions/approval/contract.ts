@@ -9,6 +9,7 @@ import { z } from 'zod';
  * - `GET  /pending`           → 200 PendingResponse
  * - `GET  /incidents/{id}`    → 200 TimelineResponse
  * - `POST /decisions`         → 200 DecisionResponse (body: DecisionRequest)
+ * - `POST /rollbacks`         → 200 RollbackResponse (body: RollbackRequestBody)
  *
  * Every error is `{ error: <code>, message }` with the status in ERROR_STATUS.
  */
@@ -105,6 +106,37 @@ export const TimelineResponseSchema = z.strictObject({
   entries: z.array(TimelineEntrySchema),
 });
 export type TimelineResponse = z.infer<typeof TimelineResponseSchema>;
+
+/**
+ * A responder asks to roll back an incident's containment (or one step's).
+ * The requester is the signed caller, never a body field.
+ */
+export const RollbackRequestBodySchema = z.strictObject({
+  incidentId: z.string().regex(INCIDENT_ID, 'must look like inc-<20 hex digits>'),
+  /** Only this step's actions; all of the incident's when absent. */
+  step: z.string().regex(STEP_ID, 'must be a step id (letters and digits)').optional(),
+  /** Restore targets that changed since containment too. */
+  force: z.boolean().optional(),
+  reason: z
+    .string()
+    .trim()
+    .min(1, 'a reason is required')
+    .max(REASON_MAX, `at most ${REASON_MAX} characters`),
+});
+export type RollbackRequestBody = z.infer<typeof RollbackRequestBodySchema>;
+
+export const RollbackResponseSchema = z.strictObject({
+  incidentId: z.string(),
+  step: z.string().optional(),
+  force: z.boolean(),
+  /** The signed caller, as Lambda authenticated it. */
+  requestedBy: z.string(),
+  /** The rollback state machine's execution; it waits for an approval before it restores. */
+  executionArn: z.string(),
+  startedAt: z.string(),
+  message: z.string(),
+});
+export type RollbackResponse = z.infer<typeof RollbackResponseSchema>;
 
 export const ERROR_STATUS = {
   invalid_request: 400,

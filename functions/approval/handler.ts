@@ -23,6 +23,7 @@ const service = new ApprovalService({
   ledger,
   sfn: new SFNClient(clientOptions),
   responders: requireJsonEnv(ENV.responders, (v) => z.array(z.string()).parse(v)),
+  rollbackStateMachineArn: requireEnv(ENV.rollbackStateMachine),
   logger,
 });
 

@@ -3,8 +3,14 @@ import type {
   APIGatewayProxyStructuredResultV2,
   LambdaFunctionURLEventWithIAMAuthorizer,
 } from 'aws-lambda';
+import type { z } from 'zod';
 import { CordonError } from '../shared/errors.js';
-import { DecisionRequestSchema, ERROR_STATUS, type ErrorResponse } from './contract.js';
+import {
+  DecisionRequestSchema,
+  ERROR_STATUS,
+  type ErrorResponse,
+  RollbackRequestBodySchema,
+} from './contract.js';
 import { type ApprovalService, EndpointError } from './core.js';
 
 /**
@@ -40,7 +46,14 @@ export async function route(
     }
     if (path === '/decisions') {
       allow(method, 'POST');
-      return json(200, await service.decide(caller, parseDecision(event)));
+      return json(200, await service.decide(caller, parseBody(event, DecisionRequestSchema)));
+    }
+    if (path === '/rollbacks') {
+      allow(method, 'POST');
+      return json(
+        200,
+        await service.startRollback(caller, parseBody(event, RollbackRequestBodySchema)),
+      );
     }
     throw new EndpointError('not_found', `no route ${method} ${path.slice(0, 100)}`);
   } catch (error) {
@@ -66,7 +79,7 @@ function allow(method: string, expected: string): void {
   }
 }
 
-function parseDecision(event: LambdaFunctionURLEventWithIAMAuthorizer) {
+function parseBody<T>(event: LambdaFunctionURLEventWithIAMAuthorizer, schema: z.ZodType<T>): T {
   const raw = event.body ?? '';
   const text = event.isBase64Encoded ? Buffer.from(raw, 'base64').toString('utf8') : raw;
   if (Buffer.byteLength(text) > MAX_BODY_BYTES) {
@@ -78,7 +91,7 @@ function parseDecision(event: LambdaFunctionURLEventWithIAMAuthorizer) {
   } catch {
     throw new EndpointError('invalid_request', 'body is not JSON');
   }
-  const parsed = DecisionRequestSchema.safeParse(body);
+  const parsed = schema.safeParse(body);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
     const where = issue?.path.join('.') || '(body)';
