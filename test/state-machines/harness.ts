@@ -47,6 +47,8 @@ export interface DecidingEngine {
   rehearse(event: unknown): Promise<EventReport>;
   execute(machine: TemplateStateMachine, input: unknown): Promise<ExecutionReport>;
   match(event: unknown): TemplateStateMachine[];
+  /** Runs the rollback state machine on `input`, as POST /rollbacks starts it. */
+  rollback(input: unknown): Promise<ExecutionReport>;
 }
 
 export interface Harness {
@@ -94,6 +96,7 @@ export function rehearsalHarness(options: HarnessOptions = {}): Harness {
         rehearse: (event) => deciding().rehearse(event),
         execute: (machine, input) => deciding().execute(machine, input),
         match: (event) => created().match(event),
+        rollback: (input) => deciding().rollback(input),
       };
     },
     playbook(name = 'iam-credentials') {
