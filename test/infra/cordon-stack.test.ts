@@ -1340,6 +1340,157 @@ const guardDuty = (detail: Record<string, unknown>) => ({
   detail: { ...detail, severity: [{ numeric: ['>=', 7] }] },
 });
 
+/* ------------------------------------------------------------------ */
+/* Rollback                                                            */
+/* ------------------------------------------------------------------ */
+
+/** The rollback state machine's ARN as the stack builds it from the machine's fixed name. */
+const ROLLBACK_ARN = {
+  'Fn::Join': [
+    '',
+    [
+      'arn:',
+      { Ref: 'AWS::Partition' },
+      ':states:us-east-1:123456789012:stateMachine:Cordon-rollback',
+    ],
+  ],
+};
+
+describe('rollback state machine', () => {
+  let machine: MachineInfo;
+  let states: Record<string, State>;
+
+  beforeAll(() => {
+    machine = rollbackMachine();
+    states = Object.fromEntries(allStates(machine.definition));
+  });
+
+  it('is STANDARD, traced, logs ALL without execution data, has a fixed name and no rule', () => {
+    expect(json.Resources[machine.machineId]?.Properties).toMatchObject({
+      StateMachineName: 'Cordon-rollback',
+      StateMachineType: 'STANDARD',
+      TracingConfiguration: { Enabled: true },
+      LoggingConfiguration: { Level: 'ALL', IncludeExecutionData: false },
+    });
+    expect(rulesOf(machine.machineId)).toEqual([]);
+  });
+
+  it('has one function and one role per rollback action, and its role invokes exactly the rollback functions', () => {
+    const ids = ROLLBACK_MACHINE_ACTIONS.map((action) => functionFor(action).id);
+    expect(new Set(ROLLBACK_ACTIONS.map((a) => functionFor(a).roleId)).size).toBe(
+      ROLLBACK_ACTIONS.length,
+    );
+    const invokes = statementsOfRole(machine.roleId).filter((st) =>
+      actionsOf(st).includes('lambda:InvokeFunction'),
+    );
+    expect(invokes).toHaveLength(1);
+    expect(invokes.flatMap((st) => resourcesOf(st).map(renderArn)).sort()).toEqual(
+      ids.flatMap((id) => [`<${id}.Arn>`, `<${id}.Arn>:*`]).sort(),
+    );
+    const invoked = Object.values(states)
+      .map((st) => invokedAction(st))
+      .filter((a) => a !== undefined);
+    expect([...new Set(invoked)].sort()).toEqual([...ROLLBACK_MACHINE_ACTIONS].sort());
+  });
+
+  it('plans, then asks for one approval with the configured timeout, then rolls back each item one at a time', () => {
+    expect(machine.definition.StartAt).toBe('Plan rollback');
+    expect(invokedAction(states['Plan rollback'])).toBe('rollback-plan');
+    expect(states['Plan rollback']?.Next).toBe('Request approval');
+    const approval = states['Request approval'];
+    expect(approval?.Resource).toMatch(/waitForTaskToken$/);
+    expect(approval?.TimeoutSeconds).toBe(3600);
+    expect(approval?.Next).toBe('Roll back each');
+    expect(approval?.Catch?.[0]).toEqual({
+      ErrorEquals: ['States.Timeout', 'Cordon.ApprovalRejected'],
+      ResultPath: '$.approvalError',
+      Next: 'Not acted on',
+    });
+    expect(invokedAction(states['Not acted on'])).toBe('record-failure');
+    const each = states['Roll back each'] as State & {
+      MaxConcurrency?: number;
+      ItemsPath?: string;
+    };
+    expect(each).toMatchObject({ Type: 'Map', MaxConcurrency: 1, ItemsPath: '$.plan.items' });
+    expect(each.Catch?.map((c) => c.ErrorEquals)).toEqual([['States.ALL']]);
+    expect(each.Next).toBe('Notify summary');
+  });
+
+  it('routes each rollback action to its own function, and anything else to a failure', () => {
+    const route = states['Rollback action?'];
+    const routed = (route?.Choices ?? []).map((c) => [
+      c.StringEquals,
+      invokedAction(states[String(c.Next)]),
+    ]);
+    expect(routed).toEqual(ROLLBACK_ACTIONS.map((a) => [a, a]));
+    expect(states[String(route?.Default)]?.Type).toBe('Fail');
+  });
+
+  it('times out and retries like the playbooks: every task has a timeout, no retry of States.ALL', () => {
+    const tasks = Object.entries(states).filter(([, st]) => st.Type === 'Task');
+    expect(tasks.length).toBe(ROLLBACK_ACTIONS.length + 7);
+    for (const [name, st] of tasks) expect(st.TimeoutSeconds, name).toBeGreaterThan(0);
+    for (const [name, st] of tasks) {
+      for (const r of st.Retry ?? []) {
+        expect(r.ErrorEquals, name).not.toContain('States.ALL');
+        expect(r.ErrorEquals, name).not.toContain('States.TaskFailed');
+      }
+    }
+    // Tasks in the Map are caught by the Map; every other task catches its own errors.
+    const inMap = new Set(Object.keys(states['Roll back each']?.ItemProcessor?.States ?? {}));
+    const uncaught = tasks
+      .filter(([name, st]) => !inMap.has(name) && (st.Catch ?? []).length === 0)
+      .map(([name]) => name);
+    expect(uncaught).toEqual([]);
+  });
+
+  it('lets only the approval function start it, on that one state machine ARN, which it is told by environment', () => {
+    const starters = functions().filter((fn) =>
+      allowedActionsOfRole(fn.roleId).includes('states:StartExecution'),
+    );
+    expect(starters.map((fn) => fn.action)).toEqual(['approval']);
+    const approval = functionFor('approval');
+    const grants = statementsOfRole(approval.roleId).filter((st) =>
+      actionsOf(st).includes('states:StartExecution'),
+    );
+    expect(grants).toEqual([
+      { Action: 'states:StartExecution', Effect: 'Allow', Resource: ROLLBACK_ARN },
+    ]);
+    expect(approval.env[ENV.rollbackStateMachine]).toEqual(ROLLBACK_ARN);
+  });
+
+  it("denies the rollback roles Cordon's own roles and exempt secrets", () => {
+    const denies = (action: ActionName) =>
+      statementsOfRole(functionFor(action).roleId).filter((st) => st.Effect === 'Deny');
+    const cordonRoles = {
+      'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':iam::123456789012:role/cordon/*']],
+    };
+    expect(denies('rollback-session-revocation')).toEqual([
+      expect.objectContaining({
+        Action: ['iam:DeleteRolePolicy', 'iam:PutRolePolicy'],
+        Resource: cordonRoles,
+      }),
+    ]);
+    expect(denies('rollback-instance-profile')).toEqual([
+      expect.objectContaining({ Action: 'iam:PassRole', Resource: cordonRoles }),
+    ]);
+    expect(denies('rollback-secret-lock')).toEqual([
+      expect.objectContaining({
+        Action: ['secretsmanager:DeleteResourcePolicy', 'secretsmanager:PutResourcePolicy'],
+        Condition: { StringEquals: { 'aws:ResourceTag/cordon:exempt': 'true' } },
+      }),
+    ]);
+    const passRole = statementsOfRole(functionFor('rollback-instance-profile').roleId).filter(
+      (st) => st.Effect === 'Allow' && actionsOf(st).includes('iam:PassRole'),
+    );
+    expect(passRole).toEqual([
+      expect.objectContaining({
+        Condition: { StringEquals: { 'iam:PassedToService': 'ec2.amazonaws.com' } },
+      }),
+    ]);
+  });
+});
+
 const EXPECTED_PATTERNS: Record<PlaybookName, readonly unknown[]> = {
   'iam-credentials': [
     {
