@@ -7,6 +7,8 @@ import {
   type PendingApproval,
   type PendingResponse,
   REASON_MAX,
+  RollbackRequestBodySchema,
+  type RollbackResponse,
   STEP_ID,
   type TimelineResponse,
 } from '../functions/approval/contract.js';
@@ -31,6 +33,7 @@ export const PENDING_USAGE = `usage: cordon pending [--json] ${CONNECTION_USAGE}
 export const SHOW_USAGE = `usage: cordon show <incident> [--json] ${CONNECTION_USAGE}`;
 export const APPROVE_USAGE = `usage: cordon approve <incident> [--step STEP] --reason TEXT [--json] ${CONNECTION_USAGE}`;
 export const REJECT_USAGE = `usage: cordon reject <incident> [--step STEP] --reason TEXT [--json] ${CONNECTION_USAGE}`;
+export const ROLLBACK_USAGE = `usage: cordon rollback <incident> [--step STEP] [--force] --reason TEXT [--json] ${CONNECTION_USAGE}`;
 
 /** Where a command writes, what time it is, and what it connects with; tests replace these. */
 export interface CommandIO {
@@ -161,6 +164,64 @@ export const approveCommand = (argv: string[]) => decideCommand('approve', argv)
 /** `cordon reject <incident>`. */
 export const rejectCommand = (argv: string[]) => decideCommand('reject', argv);
 
+const ROLLBACK_OPTIONS = { ...DECIDE_OPTIONS, force: { type: 'boolean', default: false } } as const;
+
+/**
+ * `cordon rollback <incident>`: asks Cordon to restore what the incident's
+ * containment changed (one step's, with --step). It starts the rollback
+ * playbook, which restores nothing until a responder approves exactly what
+ * it would restore; targets changed since containment are refused unless
+ * --force. The requester is whoever signs the request.
+ */
+export async function rollbackCommand(argv: string[], io: CommandIO = {}): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    strict: true,
+    options: ROLLBACK_OPTIONS,
+  });
+  const incidentId = incidentArg(positionals, ROLLBACK_USAGE);
+  const reason = values.reason?.trim();
+  if (!reason) {
+    throw new CliError(
+      `--reason is required: say why, for the audit ledger\n${ROLLBACK_USAGE}`,
+      EXIT.usage,
+    );
+  }
+  if (values.step !== undefined && !STEP_ID.test(values.step)) {
+    throw new CliError(
+      `--step: "${values.step}" is not a step id (letters and digits, as cordon show lists them)`,
+      EXIT.usage,
+    );
+  }
+  const request = RollbackRequestBodySchema.safeParse({
+    incidentId,
+    ...(values.step !== undefined ? { step: values.step } : {}),
+    force: values.force,
+    reason,
+  });
+  if (!request.success) {
+    const issue = request.error.issues[0];
+    throw new CliError(`invalid rollback: ${issue?.path.join('.')}: ${issue?.message}`, EXIT.usage);
+  }
+  const response = await (await client(values, io)).rollback(request.data);
+  printer(io)(values.json ? asJson(response) : formatRollback(response));
+  return 0;
+}
+
+/** What the rollback request did, and what happens next. */
+export function formatRollback(response: RollbackResponse): string {
+  const what =
+    response.step === undefined
+      ? response.incidentId
+      : `step ${response.step} of ${response.incidentId}`;
+  return [
+    `${yellow('Requested')} rollback of ${what}${response.force ? ' (--force: changed targets are restored too)' : ''}.`,
+    `  It waits for a responder's approval before it restores anything: cordon pending`,
+    dim(`  execution ${response.executionArn}`),
+  ].join('\n');
+}
+
 /** 90 000 → "1 min"; 3 900 000 → "1 h 5 min"; 93 600 000 → "1 d 2 h". */
 export function formatDuration(ms: number): string {
   const minutes = Math.floor(ms / 60_000);
@@ -231,6 +292,11 @@ const OUTCOME_COLOR: Record<string, (s: string) => string> = {
   REJECTED: yellow,
   REFUSED: yellow,
   FAILED: red,
+  ROLLED_BACK: green,
+  ALREADY_ROLLED_BACK: green,
+  ROLLBACK_REQUESTED: yellow,
+  ROLLBACK_REFUSED: yellow,
+  ROLLBACK_SKIPPED: yellow,
 };
 
 /** `2024-05-01T12:00:03.123Z` → `2024-05-01 12:00:03Z`; anything else as is. */

@@ -7,7 +7,9 @@ import {
   PENDING_USAGE,
   pendingCommand,
   REJECT_USAGE,
+  ROLLBACK_USAGE,
   rejectCommand,
+  rollbackCommand,
   SHOW_USAGE,
   showCommand,
 } from './approvals.js';
@@ -36,6 +38,9 @@ responder commands (the approval endpoint, signed with your own AWS credentials)
       you are the approver, as AWS authenticates you; a two-person step needs two responders
   ${command(BREAKER_USAGE)}
       the circuit breaker: status, or reset it once a flood of containments is understood
+  ${command(ROLLBACK_USAGE)}
+      restore what the incident's containment changed, from the ledger's before-states, after
+      a responder approves; a target changed since containment is refused unless --force
   each takes ${CONNECTION_USAGE}; the endpoint is
   --endpoint, else $CORDON_APPROVAL_URL, else the stack's ApprovalUrl output
   (--stack, default Cordon); --json prints the endpoint's answer, for scripts
@@ -56,6 +61,7 @@ const COMMANDS: Record<string, (argv: string[]) => Promise<number>> = {
   approve: approveCommand,
   reject: rejectCommand,
   breaker: (argv) => breakerCommand(argv),
+  rollback: (argv) => rollbackCommand(argv),
 };
 
 async function main(argv: string[]): Promise<number> {

@@ -24,6 +24,9 @@ import {
   ErrorResponseSchema,
   type PendingResponse,
   PendingResponseSchema,
+  type RollbackRequestBody,
+  type RollbackResponse,
+  RollbackResponseSchema,
   type TimelineResponse,
   TimelineResponseSchema,
 } from '../functions/approval/contract.js';
@@ -360,6 +363,11 @@ export class ApprovalClient {
   /** POST /breaker/reset. The responder who resets is whoever signed the request. */
   resetBreaker(request: BreakerResetRequest): Promise<BreakerStatus> {
     return this.call('POST', 'breaker/reset', JSON.stringify(request), BreakerStatusSchema);
+  }
+
+  /** POST /rollbacks. The requester is whoever signed the request, never a body field. */
+  rollback(request: RollbackRequestBody): Promise<RollbackResponse> {
+    return this.call('POST', 'rollbacks', JSON.stringify(request), RollbackResponseSchema);
   }
 
   /** POST /decisions. The approver is whoever signed the request, never a body field. */

@@ -1,4 +1,4 @@
-import { Annotations, CfnOutput, Duration, Stack, Validations } from 'aws-cdk-lib';
+import { Annotations, ArnFormat, CfnOutput, Duration, Stack, Validations } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { Construct } from 'constructs';
@@ -10,8 +10,11 @@ import {
   byAction,
   PLAYBOOK_NAMES,
   type PlaybookName,
+  ROLLBACK_MACHINE,
+  ROLLBACK_MACHINE_ACTIONS,
 } from '../functions/shared/catalog.js';
 import { ENV, type RuntimeConfig } from '../functions/shared/runtime-config.js';
+import { rollbackDefinition } from '../state-machines/rollback.js';
 import type { PlaybookFunctions } from '../state-machines/tasks.js';
 import { type CordonConfig, modesFor } from './config.js';
 import { ActionFunction } from './constructs/action-function.js';
@@ -43,6 +46,8 @@ export class Cordon extends Construct {
   readonly notifications: NotificationTopic;
   readonly functions: Readonly<Record<ActionName, ActionFunction>>;
   readonly playbooks: Readonly<Record<string, Playbook>>;
+  /** The rollback state machine: started through the approval endpoint only. */
+  readonly rollback: Playbook;
 
   constructor(scope: Construct, id: string, props: CordonProps) {
     super(scope, id);
@@ -157,6 +162,32 @@ export class Cordon extends Construct {
       const used = actionsOfPlaybook(name as PlaybookName).map((action) => functions[action]);
       acknowledgeInvokeQualifiers(playbook, used);
     }
+
+    // Rollback: no rule starts it; the approval endpoint does, for a responder.
+    // Named, and granted by ARN: the machine invokes request-approval, whose
+    // message names the endpoint, so a reference back would be a cycle.
+    const rollbackName = `${stack.stackName}-rollback`;
+    const rollbackArn = stack.formatArn({
+      service: 'states',
+      resource: 'stateMachine',
+      resourceName: rollbackName,
+      arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+    });
+    this.rollback = new Playbook(this, 'Rollback', {
+      name: ROLLBACK_MACHINE,
+      stateMachineName: rollbackName,
+      definition: (scope) => rollbackDefinition(scope, { functions: lambdas, approvalTimeout }),
+      triggers: [],
+      alarmTopic: this.notifications.topic,
+    });
+    acknowledgeInvokeQualifiers(
+      this.rollback,
+      ROLLBACK_MACHINE_ACTIONS.map((action) => functions[action]),
+    );
+    approvalFunction.allow(
+      new iam.PolicyStatement({ actions: ['states:StartExecution'], resources: [rollbackArn] }),
+    );
+    approvalFunction.addEnvironment({ [ENV.rollbackStateMachine]: rollbackArn });
   }
 }
 

@@ -23,6 +23,7 @@ export function grantActions(
   grantSecretExposure(fns, scope, exemptTag);
   grantIntegrationQuarantine(fns, scope);
   grantS3Exposure(fns, scope);
+  grantRollback(fns, scope, exemptTag);
   scope.allow(fns['update-finding'], ['securityhub:BatchUpdateFindings'], [scope.securityHubHub()]);
   notifications.grantPublish(fns.notify.role);
   notifications.grantPublish(fns['request-approval'].role);
@@ -241,6 +242,140 @@ function grantS3Exposure(fns: Functions, s: Scoper): void {
     ['s3:GetBucketPublicAccessBlock', 's3:PutBucketPublicAccessBlock'],
     [s.buckets()],
     inThisAccount,
+  );
+}
+
+/**
+ * Rollback: each action holds the reads its containment holds and the calls
+ * that put the recorded before-state back, scoped the same way (this
+ * account; EC2 changes only on incident-tagged resources; never Cordon's own
+ * roles; never exempt-tagged secrets). rollback-plan only reads the ledger.
+ */
+function grantRollback(
+  fns: Functions,
+  s: Scoper,
+  exemptTag: { readonly key: string; readonly value: string },
+): void {
+  const users = s.iam('user');
+  const roles = s.iam('role');
+  const cordonRoles = s.iam('role', `${CORDON_ROLE_PATH.slice(1)}*`);
+  const instances = s.ec2('instance');
+  const interfaces = s.ec2('network-interface');
+
+  s.allow(fns['rollback-access-key'], ['iam:ListAccessKeys', 'iam:UpdateAccessKey'], [users]);
+
+  const revocation = fns['rollback-session-revocation'];
+  s.allow(
+    revocation,
+    ['iam:GetUser', 'iam:GetUserPolicy', 'iam:PutUserPolicy', 'iam:DeleteUserPolicy'],
+    [users],
+  );
+  s.allow(
+    revocation,
+    ['iam:GetRole', 'iam:GetRolePolicy', 'iam:PutRolePolicy', 'iam:DeleteRolePolicy'],
+    [roles],
+  );
+  revocation.allow(
+    new iam.PolicyStatement({
+      effect: iam.Effect.DENY,
+      actions: ['iam:PutRolePolicy', 'iam:DeleteRolePolicy'],
+      resources: [cordonRoles],
+    }),
+  );
+
+  s.allow(
+    fns['rollback-user-quarantine'],
+    ['iam:GetUser', 'iam:GetUserPolicy', 'iam:GetLoginProfile', 'iam:DeleteUserPolicy'],
+    [users],
+  );
+
+  // Network: the recorded original groups carry no Cordon tag, so the group
+  // side is this account's groups; the interface (and instance) side must
+  // carry the incident tag, so only an incident's interfaces change.
+  const network = fns['rollback-network-isolation'];
+  s.describe(network, [
+    'ec2:DescribeInstances',
+    'ec2:DescribeNetworkInterfaces',
+    'ec2:DescribeSecurityGroups',
+  ]);
+  s.allow(
+    network,
+    ['ec2:ModifyNetworkInterfaceAttribute'],
+    [interfaces, instances],
+    TAGGED_BY_INCIDENT,
+  );
+  s.allow(
+    network,
+    ['ec2:ModifyNetworkInterfaceAttribute'],
+    [s.ec2('security-group'), s.ec2('subnet')],
+  );
+
+  // Instance profile: only incident-tagged instances; passing a role only to
+  // EC2 and never one of Cordon's own.
+  const profile = fns['rollback-instance-profile'];
+  s.describe(profile, ['ec2:DescribeInstances', 'ec2:DescribeIamInstanceProfileAssociations']);
+  s.allow(
+    profile,
+    ['ec2:AssociateIamInstanceProfile', 'ec2:ReplaceIamInstanceProfileAssociation'],
+    [instances],
+    TAGGED_BY_INCIDENT,
+  );
+  s.allow(profile, ['iam:PassRole'], [roles], {
+    StringEquals: { 'iam:PassedToService': 'ec2.amazonaws.com' },
+  });
+  profile.allow(
+    new iam.PolicyStatement({
+      effect: iam.Effect.DENY,
+      actions: ['iam:PassRole'],
+      resources: [cordonRoles],
+    }),
+  );
+
+  const asg = fns['rollback-asg-detach'];
+  s.describe(asg, [
+    'ec2:DescribeInstances',
+    'autoscaling:DescribeAutoScalingInstances',
+    'autoscaling:DescribeAutoScalingGroups',
+  ]);
+  s.allow(asg, ['autoscaling:AttachInstances'], [s.autoScalingGroups()]);
+
+  const secrets = s.secrets();
+  const lock = fns['rollback-secret-lock'];
+  s.allow(
+    lock,
+    [
+      'secretsmanager:DescribeSecret',
+      'secretsmanager:GetResourcePolicy',
+      'secretsmanager:PutResourcePolicy',
+      'secretsmanager:DeleteResourcePolicy',
+    ],
+    [secrets],
+  );
+  lock.allow(
+    new iam.PolicyStatement({
+      effect: iam.Effect.DENY,
+      actions: ['secretsmanager:PutResourcePolicy', 'secretsmanager:DeleteResourcePolicy'],
+      resources: [secrets],
+      conditions: { StringEquals: { [`aws:ResourceTag/${exemptTag.key}`]: exemptTag.value } },
+    }),
+  );
+
+  s.allow(
+    fns['rollback-function-quarantine'],
+    [
+      'lambda:GetFunctionConcurrency',
+      'lambda:PutFunctionConcurrency',
+      'lambda:DeleteFunctionConcurrency',
+    ],
+    [s.lambdaFunctions()],
+  );
+
+  // DeletePublicAccessBlock is authorised as s3:PutBucketPublicAccessBlock.
+  s.allow(
+    fns['rollback-public-access'],
+    ['s3:GetBucketPublicAccessBlock', 's3:PutBucketPublicAccessBlock'],
+    [s.buckets()],
+    { StringEquals: { 's3:ResourceAccount': Stack.of(fns.triage).account } },
   );
 }
 

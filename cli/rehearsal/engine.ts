@@ -11,6 +11,7 @@ import {
 } from '../../functions/shared/approval-store.js';
 import { documentClient } from '../../functions/shared/aws.js';
 import { GUARDRAILS_PARTITION_KEY } from '../../functions/shared/breaker.js';
+import { ROLLBACK_MACHINE } from '../../functions/shared/catalog.js';
 import { canonicalJson, sha256Hex } from '../../functions/shared/hash.js';
 import {
   LEDGER_PARTITION_KEY,
@@ -207,6 +208,9 @@ export class RehearsalEngine {
           return tables.get(id)?.name;
         }
         if (type === 'AWS::SNS::Topic') return topicArn;
+        if (type === 'AWS::StepFunctions::StateMachine') {
+          return `arn:${partition}:states:${region}:${account}:stateMachine:${id}`;
+        }
         return undefined;
       },
       getAtt: (id, type, attr) => {
@@ -266,6 +270,18 @@ export class RehearsalEngine {
     const executions: ExecutionReport[] = [];
     for (const machine of machines) executions.push(await this.execute(machine, event, options));
     return { matched: machines.map((m) => m.playbook), executions };
+  }
+
+  /**
+   * Runs the rollback state machine on `input` (`{ incidentId, step?, force,
+   * requestedBy, reason }`), as the approval endpoint's StartExecution would.
+   */
+  async rollback(input: unknown): Promise<ExecutionReport> {
+    const machine = [...this.model.stateMachines.values()].find(
+      (m) => m.playbook === ROLLBACK_MACHINE,
+    );
+    if (!machine) throw new Error('the template has no rollback state machine');
+    return this.execute(machine, input);
   }
 
   /** Runs one state machine definition on `input`, as Step Functions would. */
@@ -345,9 +361,16 @@ export class RehearsalEngine {
     for (const e of events) {
       if (e.type !== 'StateExited') continue;
       const parsed = z
-        .object({ incident: z.object({ incidentId: z.string() }) })
+        .union([
+          z.object({ incident: z.object({ incidentId: z.string() }) }),
+          z.object({ incidentId: z.string() }),
+        ])
         .safeParse(e.state.output);
-      if (parsed.success) ids.add(parsed.data.incident.incidentId);
+      if (parsed.success) {
+        ids.add(
+          'incident' in parsed.data ? parsed.data.incident.incidentId : parsed.data.incidentId,
+        );
+      }
     }
     if (ids.size === 0) {
       // Triage never produced an incident: failures are filed under the execution.
@@ -383,12 +406,23 @@ export class RehearsalEngine {
         }
         // The local engine has one context token per execution: give each
         // wait its own, as Step Functions does.
+        // A playbook step's approval, or a rollback's (its plan names the step).
         const request = z
-          .object({
-            step: z.string(),
-            incident: z.object({ incidentId: z.string() }),
-            taskToken: z.string(),
-          })
+          .union([
+            z
+              .object({ step: z.string(), incident: z.object({ incidentId: z.string() }) })
+              .transform((p) => ({ step: p.step, incidentId: p.incident.incidentId })),
+            z
+              .object({
+                rollback: z.object({
+                  plan: z.object({ approvalStep: z.string(), incidentId: z.string() }),
+                }),
+              })
+              .transform((p) => ({
+                step: p.rollback.plan.approvalStep,
+                incidentId: p.rollback.plan.incidentId,
+              })),
+          ])
           .parse(Payload);
         const taskToken = `rehearsal-token-${randomUUID()}`;
         const payload = z.record(z.string(), z.unknown()).parse(Payload);
@@ -402,7 +436,7 @@ export class RehearsalEngine {
           await this.invoke(target, jsonValue({ ...payload, taskToken }));
           return await this.decide({
             step: request.step,
-            incidentId: request.incident.incidentId,
+            incidentId: request.incidentId,
             taskToken,
             executionArn,
             delivery,

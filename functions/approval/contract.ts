@@ -11,6 +11,7 @@ import { z } from 'zod';
  * - `POST /decisions`         → 200 DecisionResponse (body: DecisionRequest)
  * - `GET  /breaker`           → 200 BreakerStatus
  * - `POST /breaker/reset`     → 200 BreakerStatus (body: BreakerResetRequest)
+ * - `POST /rollbacks`         → 200 RollbackResponse (body: RollbackRequestBody)
  *
  * Every error is `{ error: <code>, message }` with the status in ERROR_STATUS.
  */
@@ -132,6 +133,37 @@ export type BreakerResetRequest = z.infer<typeof BreakerResetRequestSchema>;
 
 /** Ledger key of the circuit breaker's trips and resets (not an incident). */
 export const BREAKER_LEDGER_ID = 'guardrail-breaker';
+
+/**
+ * A responder asks to roll back an incident's containment (or one step's).
+ * The requester is the signed caller, never a body field.
+ */
+export const RollbackRequestBodySchema = z.strictObject({
+  incidentId: z.string().regex(INCIDENT_ID, 'must look like inc-<20 hex digits>'),
+  /** Only this step's actions; all of the incident's when absent. */
+  step: z.string().regex(STEP_ID, 'must be a step id (letters and digits)').optional(),
+  /** Restore targets that changed since containment too. */
+  force: z.boolean().optional(),
+  reason: z
+    .string()
+    .trim()
+    .min(1, 'a reason is required')
+    .max(REASON_MAX, `at most ${REASON_MAX} characters`),
+});
+export type RollbackRequestBody = z.infer<typeof RollbackRequestBodySchema>;
+
+export const RollbackResponseSchema = z.strictObject({
+  incidentId: z.string(),
+  step: z.string().optional(),
+  force: z.boolean(),
+  /** The signed caller, as Lambda authenticated it. */
+  requestedBy: z.string(),
+  /** The rollback state machine's execution; it waits for an approval before it restores. */
+  executionArn: z.string(),
+  startedAt: z.string(),
+  message: z.string(),
+});
+export type RollbackResponse = z.infer<typeof RollbackResponseSchema>;
 
 export const ERROR_STATUS = {
   invalid_request: 400,

@@ -1,8 +1,10 @@
+import { createHash } from 'node:crypto';
 import type { Logger } from '@aws-lambda-powertools/logger';
 import {
   SendTaskFailureCommand,
   SendTaskSuccessCommand,
   type SFNClient,
+  StartExecutionCommand,
 } from '@aws-sdk/client-sfn';
 import type { ApprovalItem, ApprovalStore, RecordedApproval } from '../shared/approval-store.js';
 import type { CircuitBreaker } from '../shared/breaker.js';
@@ -19,6 +21,8 @@ import {
   type ErrorCode,
   INCIDENT_ID,
   type PendingResponse,
+  type RollbackRequestBody,
+  type RollbackResponse,
 } from './contract.js';
 
 /** An incident's ledger entries, oldest first (validated by the CLI as TimelineResponse). */
@@ -78,6 +82,8 @@ export interface ApprovalDeps {
   /** IAM user and role ARNs allowed to decide. */
   readonly responders: readonly string[];
   readonly logger: Pick<Logger, 'info' | 'warn'>;
+  /** The rollback state machine `POST /rollbacks` starts. */
+  readonly rollbackStateMachineArn?: string;
   readonly now?: () => Date;
 }
 
@@ -189,6 +195,56 @@ export class ApprovalService {
     });
     this.deps.logger.info('circuit breaker reset', { by: callerArn });
     return after;
+  }
+
+  /**
+   * Starts the rollback state machine for a responder. It restores nothing
+   * by itself: its first act is to ask for an approval of exactly what it
+   * would restore. The requester is the signed caller.
+   */
+  async startRollback(callerArn: string, request: RollbackRequestBody): Promise<RollbackResponse> {
+    const { incidentId, step } = request;
+    const stateMachineArn = this.deps.rollbackStateMachineArn;
+    if (!stateMachineArn) throw new EndpointError('internal', 'rollback is not configured here');
+    const entries = await this.deps.ledger.entries(incidentId);
+    if (entries.length === 0) {
+      throw new EndpointError('unknown_incident', `no incident ${incidentId} in the ledger`);
+    }
+    if (step !== undefined && !entries.some((e) => e.step === step)) {
+      throw new EndpointError('unknown_step', `${incidentId} has no step ${JSON.stringify(step)}`);
+    }
+    const at = this.now();
+    const force = request.force ?? false;
+    const input = {
+      incidentId,
+      ...(step === undefined ? {} : { step }),
+      force,
+      requestedBy: callerArn,
+      reason: boundedText(request.reason, 1000),
+    };
+    // Unique per request, readable in the console: incident, time, and a digest of the rest.
+    const digest = createHash('sha256').update(`${callerArn}\n${step ?? ''}\n${at.getTime()}`);
+    const name = `${incidentId}-${at.getTime()}-${digest.digest('hex').slice(0, 8)}`;
+    let executionArn: string | undefined;
+    try {
+      const out = await this.deps.sfn.send(
+        new StartExecutionCommand({ stateMachineArn, name, input: JSON.stringify(input) }),
+      );
+      executionArn = out.executionArn;
+    } catch (error) {
+      throw classifyAwsError(error, 'start rollback');
+    }
+    if (!executionArn) throw new EndpointError('internal', 'Step Functions returned no execution');
+    this.deps.logger.info('rollback started', { incidentId, step, force, caller: callerArn });
+    return {
+      incidentId,
+      ...(step === undefined ? {} : { step }),
+      force,
+      requestedBy: callerArn,
+      executionArn,
+      startedAt: at.toISOString(),
+      message: `rollback of ${step === undefined ? incidentId : `step ${step} of ${incidentId}`} started: it waits for a responder to approve exactly what it would restore (cordon pending)`,
+    };
   }
 
   /** Records a responder's decision and delivers it to the waiting execution. */

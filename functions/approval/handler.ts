@@ -28,6 +28,7 @@ const service = new ApprovalService({
     tableName: requireEnv(ENV.guardrailsTable),
   }),
   responders: requireJsonEnv(ENV.responders, (v) => z.array(z.string()).parse(v)),
+  rollbackStateMachineArn: requireEnv(ENV.rollbackStateMachine),
   logger,
 });
 

@@ -10,6 +10,7 @@ import {
   DecisionRequestSchema,
   ERROR_STATUS,
   type ErrorResponse,
+  RollbackRequestBodySchema,
 } from './contract.js';
 import { type ApprovalService, EndpointError } from './core.js';
 
@@ -56,6 +57,13 @@ export async function route(
       allow(method, 'POST');
       const { reason } = parseBody(event, BreakerResetRequestSchema);
       return json(200, await service.resetBreaker(caller, reason));
+    }
+    if (path === '/rollbacks') {
+      allow(method, 'POST');
+      return json(
+        200,
+        await service.startRollback(caller, parseBody(event, RollbackRequestBodySchema)),
+      );
     }
     throw new EndpointError('not_found', `no route ${method} ${path.slice(0, 100)}`);
   } catch (error) {

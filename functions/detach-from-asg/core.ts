@@ -1,12 +1,6 @@
-import {
-  type AutoScalingClient,
-  DescribeAutoScalingGroupsCommand,
-  DescribeAutoScalingInstancesCommand,
-  DetachInstancesCommand,
-} from '@aws-sdk/client-auto-scaling';
+import { type AutoScalingClient, DetachInstancesCommand } from '@aws-sdk/client-auto-scaling';
 import type { EC2Client } from '@aws-sdk/client-ec2';
 import { type Containment, type ContainmentDeps, runContainment } from '../shared/action.js';
-import { instanceExists } from '../shared/ec2.js';
 import { CordonError } from '../shared/errors.js';
 import {
   type ActionInput,
@@ -14,22 +8,9 @@ import {
   type Instance,
   requireInstance,
 } from '../shared/incident.js';
+import { type AsgState, readAsg } from './read.js';
 
-/**
- * What the ledger records: the group the instance belonged to and the group's
- * capacities then, enough to attach it back (AttachInstances) and restore the
- * desired capacity. `group: null` when the instance is in no group.
- */
-export type AsgState =
-  | { readonly instanceId: string; readonly group: null }
-  | {
-      readonly instanceId: string;
-      readonly group: string;
-      readonly lifecycleState: string;
-      readonly desiredCapacity: number;
-      readonly minSize: number;
-      readonly maxSize: number;
-    };
+export type { AsgState } from './read.js';
 
 export interface DetachFromAsgDeps extends ContainmentDeps {
   readonly ec2: EC2Client;
@@ -73,28 +54,7 @@ export function asgContainment(
   ec2: EC2Client,
   autoScaling: AutoScalingClient,
 ): Containment<Instance, AsgState> {
-  const read = async (target: Instance): Promise<AsgState | undefined> => {
-    const { instanceId } = target;
-    if (!(await instanceExists(ec2, instanceId))) return undefined;
-    const membership = await autoScaling.send(
-      new DescribeAutoScalingInstancesCommand({ InstanceIds: [instanceId] }),
-    );
-    const member = membership.AutoScalingInstances?.find((i) => i.InstanceId === instanceId);
-    const group = member?.AutoScalingGroupName;
-    if (group === undefined) return { instanceId, group: null };
-    const groups = await autoScaling.send(
-      new DescribeAutoScalingGroupsCommand({ AutoScalingGroupNames: [group] }),
-    );
-    const found = groups.AutoScalingGroups?.find((g) => g.AutoScalingGroupName === group);
-    return {
-      instanceId,
-      group,
-      lifecycleState: member?.LifecycleState ?? 'Unknown',
-      desiredCapacity: found?.DesiredCapacity ?? 0,
-      minSize: found?.MinSize ?? 0,
-      maxSize: found?.MaxSize ?? 0,
-    };
-  };
+  const read = (target: Instance) => readAsg(ec2, autoScaling, target.instanceId);
 
   return {
     action: ACTION,

@@ -1,10 +1,5 @@
-import {
-  DescribeIamInstanceProfileAssociationsCommand,
-  DisassociateIamInstanceProfileCommand,
-  type EC2Client,
-} from '@aws-sdk/client-ec2';
+import { DisassociateIamInstanceProfileCommand, type EC2Client } from '@aws-sdk/client-ec2';
 import { type Containment, type ContainmentDeps, runContainment } from '../shared/action.js';
-import { instanceExists } from '../shared/ec2.js';
 import { isNotFound } from '../shared/errors.js';
 import {
   type ActionInput,
@@ -12,21 +7,9 @@ import {
   type Instance,
   requireInstance,
 } from '../shared/incident.js';
+import { type ProfileState, readProfile } from './read.js';
 
-export interface ProfileAssociation {
-  readonly associationId: string;
-  readonly profileArn: string;
-  readonly state: string;
-}
-
-/**
- * What the ledger records: the association before (enough to associate the
- * same profile again with AssociateIamInstanceProfile), none after.
- */
-export interface ProfileState {
-  readonly instanceId: string;
-  readonly association: ProfileAssociation | null;
-}
+export type { ProfileAssociation, ProfileState } from './read.js';
 
 export interface DetachInstanceProfileDeps extends ContainmentDeps {
   readonly ec2: EC2Client;
@@ -41,29 +24,7 @@ const ACTION = 'detach-instance-profile';
  * the playbook's separate revoke-sessions step.
  */
 export function profileContainment(ec2: EC2Client): Containment<Instance, ProfileState> {
-  const read = async ({ instanceId }: Instance): Promise<ProfileState | undefined> => {
-    if (!(await instanceExists(ec2, instanceId))) return undefined;
-    const out = await ec2.send(
-      new DescribeIamInstanceProfileAssociationsCommand({
-        Filters: [
-          { Name: 'instance-id', Values: [instanceId] },
-          { Name: 'state', Values: ['associating', 'associated'] },
-        ],
-      }),
-    );
-    const found = out.IamInstanceProfileAssociations?.find(
-      (a) => a.InstanceId === instanceId && a.AssociationId !== undefined,
-    );
-    if (found?.AssociationId === undefined) return { instanceId, association: null };
-    return {
-      instanceId,
-      association: {
-        associationId: found.AssociationId,
-        profileArn: found.IamInstanceProfile?.Arn ?? 'unknown',
-        state: found.State ?? 'unknown',
-      },
-    };
-  };
+  const read = ({ instanceId }: Instance) => readProfile(ec2, instanceId);
 
   return {
     action: ACTION,

@@ -9,6 +9,7 @@ import {
   TaskErrorSchema,
 } from '../shared/incident.js';
 import type { Ledger } from '../shared/ledger.js';
+import { RollbackResultSchema, SkippedItemSchema } from '../shared/rollback.js';
 import { asciiLine, boundedText, causeText, quoted } from '../shared/text.js';
 
 export const NOTIFY_KINDS = [
@@ -18,6 +19,8 @@ export const NOTIFY_KINDS = [
   'FAILURE',
   /** An approval timed out: the step was not acted on, and the playbook goes on. */
   'APPROVAL_TIMEOUT',
+  /** A rollback finished: what was restored, refused or skipped, or why nothing was. */
+  'ROLLBACK',
 ] as const;
 export type NotifyKind = (typeof NOTIFY_KINDS)[number];
 
@@ -31,6 +34,19 @@ export const NotifyInputSchema = z.strictObject({
   reason: z.string().optional(),
   results: z.record(z.string(), ActionResultSchema).optional(),
   error: TaskErrorSchema.optional(),
+  /** The ROLLBACK kind's report. */
+  rollback: z
+    .strictObject({
+      incidentId: z.string().min(1),
+      requestedBy: z.string().min(1),
+      reason: z.string(),
+      force: z.boolean(),
+      results: z.array(RollbackResultSchema),
+      skipped: z.array(SkippedItemSchema),
+      /** Why nothing was rolled back: the rejection or timeout, as record-failure recorded it. */
+      decision: ActionResultSchema.optional(),
+    })
+    .optional(),
   executionArn: z.string().min(1),
 });
 export type NotifyInput = z.infer<typeof NotifyInputSchema>;
@@ -59,10 +75,18 @@ const HEADINGS: Record<NotifyKind, string> = {
   DUPLICATE: 'Cordon ignored a duplicate',
   FAILURE: 'Cordon FAILED',
   APPROVAL_TIMEOUT: 'Cordon did not act (approval timed out)',
+  ROLLBACK: 'Cordon rollback',
 };
 
 export function notificationSubject(input: NotifyInput): string {
-  const { incident } = input;
+  const { incident, rollback } = input;
+  if (rollback) {
+    const count = (outcome: string) => rollback.results.filter((r) => r.outcome === outcome).length;
+    const what = rollback.decision
+      ? `not rolled back (${rollback.decision.outcome})`
+      : `${count('ROLLED_BACK')} restored, ${count('ROLLBACK_REFUSED')} refused`;
+    return asciiLine(`${HEADINGS[input.kind]}: ${rollback.incidentId}: ${what}`, SUBJECT_MAX);
+  }
   const about = incident
     ? `: ${incident.severityLabel} in ${incident.account}: ${incident.findingType}`
     : '';
@@ -108,9 +132,40 @@ function resultLines(results: Record<string, ActionResult>): string[] {
  * from a finding or an error is bounded and escaped, so it cannot add lines
  * or pose as Cordon's own text.
  */
+/** A rollback's report: who asked and why, then each item's outcome, then what is left in place. */
+function rollbackLines(rollback: NonNullable<NotifyInput['rollback']>): string[] {
+  const results = rollback.results
+    .slice(0, MAX_STEPS_SHOWN)
+    .map(
+      (r) =>
+        `- ${boundedText(r.step, 64)} #${r.seq} ${r.action}: ${r.outcome} ${boundedText(r.summary, SUMMARY_MAX)}`,
+    );
+  return [
+    `Incident: ${rollback.incidentId}`,
+    `Requested by: ${boundedText(rollback.requestedBy, 2048)}${rollback.force ? ' (with --force)' : ''}`,
+    `Reason: ${quoted(rollback.reason, FIELD_MAX * 2)}`,
+    ...(rollback.decision
+      ? [
+          '',
+          `Not rolled back: ${rollback.decision.outcome}: ${boundedText(rollback.decision.summary, SUMMARY_MAX)}`,
+        ]
+      : ['', 'Restored:', ...(results.length > 0 ? results : ['- (nothing ran)'])]),
+    ...(rollback.skipped.length > 0
+      ? [
+          '',
+          'Left in place:',
+          ...rollback.skipped.map(
+            (s) => `- ${boundedText(s.step, 64)} #${s.seq} ${s.action}: ${s.reason}`,
+          ),
+        ]
+      : []),
+  ];
+}
+
 export function notificationMessage(input: NotifyInput): string {
   const lines = [HEADINGS[input.kind], ''];
-  if (input.incident) lines.push(...incidentLines(input.incident));
+  if (input.rollback) lines.push(...rollbackLines(input.rollback));
+  else if (input.incident) lines.push(...incidentLines(input.incident));
   else lines.push('Incident: none (the finding did not become an incident)');
   if (input.reason !== undefined) lines.push(`Reason: ${quoted(input.reason, FIELD_MAX * 2)}`);
   if (input.results !== undefined) lines.push('', 'Steps:', ...resultLines(input.results));
@@ -141,15 +196,16 @@ export async function notify(input: NotifyInput, deps: NotifyDeps): Promise<Noti
   } catch (error) {
     throw classifyAwsError(error, 'notify publish');
   }
-  if (input.incident) {
-    await deps.ledger.append(input.incident.incidentId, {
+  const incidentId = input.incident?.incidentId ?? input.rollback?.incidentId;
+  if (incidentId !== undefined) {
+    await deps.ledger.append(incidentId, {
       step: 'notify',
       action: 'notify',
       actor: deps.actor,
       outcome: 'NOTIFIED',
       summary: subject,
       executionArn: input.executionArn,
-      findingId: input.incident.findingId,
+      ...(input.incident ? { findingId: input.incident.findingId } : {}),
       detail: { kind: input.kind, messageId },
     });
   }

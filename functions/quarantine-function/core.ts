@@ -39,11 +39,19 @@ const ACTION = 'quarantine-function';
 const FUNCTION_ARN =
   /^(arn:aws[a-z-]*:lambda:[a-z0-9-]+:(\d{12}):function:([\w-]{1,64}))(?::[\w$-]{1,128})?$/;
 
+/** A function ARN (maybe qualified) as its unqualified ARN, account and name, or undefined. */
+export function parseFunctionArn(
+  arn: string,
+): { readonly functionArn: string; readonly account: string; readonly name: string } | undefined {
+  const [, functionArn, account, name] = FUNCTION_ARN.exec(arn) ?? [];
+  if (functionArn === undefined || account === undefined || name === undefined) return undefined;
+  return { functionArn, account, name };
+}
+
 /** The incident's function, refused unless its ARN is a function of the incident's account. */
 function functionTarget(incident: Incident): FunctionTarget {
   const fn = requireResource(incident, 'lambdaFunction', ACTION);
-  const match = FUNCTION_ARN.exec(fn.arn);
-  const [, functionArn, account, name] = match ?? [];
+  const { functionArn, account, name } = parseFunctionArn(fn.arn) ?? {};
   if (functionArn === undefined || account !== incident.account || name !== fn.name) {
     throw new InvalidTaskInputError(
       `${ACTION}: ${JSON.stringify(fn.arn)} is not the ARN of function ${JSON.stringify(fn.name)} in account ${incident.account}`,

@@ -18,6 +18,11 @@ export const RecordFailureInputSchema = z.strictObject({
   step: z.string().min(1),
   /** Absent when the failure came before an incident existed (an invalid finding). */
   incident: IncidentSchema.optional(),
+  /** The incident, when there is no Incident object (a rollback): its entry goes there. */
+  incidentId: z
+    .string()
+    .regex(/^inc-[0-9a-f]{20}$/)
+    .optional(),
   error: TaskErrorSchema,
   /**
    * What failed: an approval wait (a timeout or rejection means nothing was
@@ -89,24 +94,27 @@ export async function recordFailure(
   const { step, incident } = input;
   const { outcome, summary } = mapFailure(input.error, input.waited);
   const action = actionOfStep(step, incident);
-  const mode = incident?.plan[step]?.mode ?? 'off';
+  const mode = incident?.plan[step]?.mode ?? (input.waited === 'approval' ? 'approve' : 'off');
   const targetArn = incident ? actionTargetArn(incident, action) : undefined;
-  await deps.ledger.append(incident?.incidentId ?? orphanIncidentId(input.executionArn), {
-    step,
-    action,
-    actor: deps.actor,
-    outcome,
-    mode,
-    summary,
-    executionArn: input.executionArn,
-    ...(targetArn === undefined ? {} : { targetArn }),
-    ...(incident ? { findingId: incident.findingId } : {}),
-    detail: {
-      recordedBy: 'record-failure',
-      error: boundedText(input.error.Error, ERROR_NAME_MAX),
-      cause: causeText(input.error.Cause, CAUSE_MAX),
+  await deps.ledger.append(
+    incident?.incidentId ?? input.incidentId ?? orphanIncidentId(input.executionArn),
+    {
+      step,
+      action,
+      actor: deps.actor,
+      outcome,
+      mode,
+      summary,
+      executionArn: input.executionArn,
+      ...(targetArn === undefined ? {} : { targetArn }),
+      ...(incident ? { findingId: incident.findingId } : {}),
+      detail: {
+        recordedBy: 'record-failure',
+        error: boundedText(input.error.Error, ERROR_NAME_MAX),
+        cause: causeText(input.error.Cause, CAUSE_MAX),
+      },
     },
-  });
+  );
   return {
     step,
     action,

@@ -2,10 +2,17 @@ import type { Logger } from '@aws-lambda-powertools/logger';
 import { PublishCommand, type SNSClient } from '@aws-sdk/client-sns';
 import { z } from 'zod';
 import type { ApprovalStore } from '../shared/approval-store.js';
-import { PLAYBOOK_NAMES, type StepSpec, stepsOf } from '../shared/catalog.js';
+import {
+  PLAYBOOK_NAMES,
+  playbookOfStep,
+  ROLLBACK_MACHINE,
+  type StepSpec,
+  stepsOf,
+} from '../shared/catalog.js';
 import { classifyAwsError, InvalidTaskInputError } from '../shared/errors.js';
 import { actionTargetArn, type Incident, IncidentSchema } from '../shared/incident.js';
 import type { Ledger } from '../shared/ledger.js';
+import { accountOf, RollbackPlanSchema } from '../shared/rollback.js';
 import { asciiLine, boundedText, quoted } from '../shared/text.js';
 
 /**
@@ -13,13 +20,32 @@ import { asciiLine, boundedText, quoted } from '../shared/text.js';
  * must never be written anywhere: not the ledger, not a log, not SNS (whoever
  * holds it can approve the step).
  */
-export const RequestApprovalInputSchema = z.strictObject({
+export const StepApprovalInputSchema = z.strictObject({
   incident: IncidentSchema,
   step: z.string().min(1),
   taskToken: z.string().min(1),
   executionArn: z.string().min(1),
 });
-export type RequestApprovalInput = z.infer<typeof RequestApprovalInputSchema>;
+export type RequestApprovalInput = z.infer<typeof StepApprovalInputSchema>;
+
+/** The rollback variant: approve restoring what a rollback plan lists. */
+export const RollbackApprovalInputSchema = z.strictObject({
+  rollback: z.strictObject({
+    plan: RollbackPlanSchema,
+    force: z.boolean(),
+    requestedBy: z.string().min(1),
+    reason: z.string().min(1),
+  }),
+  taskToken: z.string().min(1),
+  executionArn: z.string().min(1),
+});
+export type RollbackApprovalInput = z.infer<typeof RollbackApprovalInputSchema>;
+
+/** A playbook step's approval, or a rollback's. */
+export const RequestApprovalInputSchema = z.union([
+  StepApprovalInputSchema,
+  RollbackApprovalInputSchema,
+]);
 
 /** Deployment settings of the approval service, from the function's environment. */
 export const ApprovalSettingsSchema = z.strictObject({
@@ -216,9 +242,10 @@ export function approvalMessage(
  * nowhere else: not the ledger, the message or a log line.
  */
 export async function requestApproval(
-  input: RequestApprovalInput,
+  input: RequestApprovalInput | RollbackApprovalInput,
   deps: RequestApprovalDeps,
 ): Promise<RequestApprovalResult> {
+  if ('rollback' in input) return requestRollbackApproval(input, deps);
   const { incident, step } = input;
   const spec = stepSpec(incident, step);
   const now = (deps.now ?? (() => new Date()))();
@@ -281,5 +308,136 @@ export async function requestApproval(
     throw classifyAwsError(error, 'request-approval publish');
   }
   deps.logger.info('approval requested', { incidentId: incident.incidentId, step, messageId });
+  return { requested: true, step };
+}
+
+/**
+ * Approvers a rollback needs: two when any step it undoes needs two
+ * under the two-person rule (re-opening must not be easier than closing).
+ */
+export function rollbackApprovalsRequired(
+  settings: ApprovalSettings,
+  input: RollbackApprovalInput,
+): 1 | 2 {
+  const steps = input.rollback.plan.items.map((i) => i.step);
+  return steps.some((step) => {
+    const playbook = playbookOfStep(step);
+    return playbook !== undefined && settings.twoPersonSteps[playbook]?.includes(step);
+  })
+    ? 2
+    : 1;
+}
+
+/** The rollback request's message: exactly what would be restored, to what, and by whom asked. */
+export function rollbackApprovalMessage(
+  input: RollbackApprovalInput,
+  context: MessageContext,
+): string {
+  const { plan, force, requestedBy, reason } = input.rollback;
+  const id = plan.incidentId;
+  const step = plan.approvalStep;
+  return [
+    'Cordon asks for a decision before it rolls back a containment.',
+    'Approving RE-OPENS access that Cordon closed.',
+    '',
+    `Incident: ${id}`,
+    `Step: ${step} (rollback)`,
+    `Requested by: ${boundedText(requestedBy, 2048)} (the signed caller)`,
+    `Reason: ${quoted(reason, 1002)}`,
+    `Finding type: ${quoted(plan.findingType, FIELD_MAX)}`,
+    force
+      ? 'Force: YES: targets changed since containment are restored to the recorded state anyway'
+      : 'Force: no: a target changed since containment is refused, and nothing after it is attempted',
+    '',
+    'It would restore, in this order (newest containment first):',
+    ...plan.items.map(
+      (item, i) => `  ${i + 1}. [${boundedText(item.step, 64)} #${item.seq}] ${item.restores}`,
+    ),
+    ...(plan.skipped.length > 0
+      ? [
+          'Not rolled back:',
+          ...plan.skipped.map(
+            (s) => `  - [${boundedText(s.step, 64)} #${s.seq}] ${s.action}: ${s.reason}`,
+          ),
+        ]
+      : []),
+    '',
+    'To decide, as a Cordon responder, with your own AWS credentials:',
+    `  npx cordon approve ${id} --step ${step} --reason "..."`,
+    `  npx cordon reject ${id} --step ${step} --reason "..."`,
+    `  npx cordon show ${id}      (the timeline so far)`,
+    `Endpoint: ${boundedText(context.endpointUrl, 256)} (AWS_IAM; POST /decisions)`,
+    context.required === 2
+      ? 'Two-person rule: two different responders must approve before it runs; one rejection stops it.'
+      : 'One responder decides.',
+    `If no decision arrives by ${context.expiresAt.toISOString()}, Cordon does not roll back, records that, and tells you.`,
+    '',
+    `Execution: ${boundedText(input.executionArn, 2048)}`,
+  ].join('\n');
+}
+
+async function requestRollbackApproval(
+  input: RollbackApprovalInput,
+  deps: RequestApprovalDeps,
+): Promise<RequestApprovalResult> {
+  const { plan, requestedBy, force } = input.rollback;
+  const step = plan.approvalStep;
+  const now = (deps.now ?? (() => new Date()))();
+  const expiresAt = new Date(now.getTime() + deps.settings.timeoutSeconds * 1000);
+  const required = rollbackApprovalsRequired(deps.settings, input);
+  const proposed = boundedText(
+    `roll back ${plan.items.length} action(s)${force ? ' with --force' : ''}, re-opening access: ${plan.items.map((i) => i.restores).join(' | ')}`,
+    1000,
+  );
+  await deps.approvals.put({
+    incidentId: plan.incidentId,
+    step,
+    taskToken: input.taskToken,
+    executionArn: input.executionArn,
+    findingId: plan.findingId,
+    playbook: ROLLBACK_MACHINE,
+    action: ROLLBACK_MACHINE,
+    proposal: proposed,
+    findingType: boundedText(plan.findingType, FIELD_MAX),
+    severityLabel: 'ROLLBACK',
+    account: accountOf(deps.actor),
+    requestedAt: now.toISOString(),
+    expiresAt: Math.ceil(expiresAt.getTime() / 1000),
+    approvalsRequired: required,
+  });
+  await deps.ledger.append(plan.incidentId, {
+    step,
+    action: 'request-approval',
+    actor: deps.actor,
+    outcome: 'APPROVAL_REQUESTED',
+    mode: 'approve',
+    summary: boundedText(`approval requested to ${proposed}`, 1000),
+    executionArn: input.executionArn,
+    findingId: plan.findingId,
+    detail: {
+      proposedAction: ROLLBACK_MACHINE,
+      requestedBy,
+      approvalsRequired: required,
+      expiresAt: expiresAt.toISOString(),
+    },
+  });
+  let messageId: string | undefined;
+  try {
+    const out = await deps.sns.send(
+      new PublishCommand({
+        TopicArn: deps.topicArn,
+        Subject: asciiLine(`Cordon rollback approval needed: ${plan.incidentId}`, SUBJECT_MAX),
+        Message: rollbackApprovalMessage(input, {
+          required,
+          expiresAt,
+          endpointUrl: deps.settings.endpointUrl,
+        }),
+      }),
+    );
+    messageId = out.MessageId;
+  } catch (error) {
+    throw classifyAwsError(error, 'request-approval publish');
+  }
+  deps.logger.info('approval requested', { incidentId: plan.incidentId, step, messageId });
   return { requested: true, step };
 }

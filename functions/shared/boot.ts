@@ -7,6 +7,7 @@ import { taskHandler } from './handler.js';
 import { type ActionInput, ActionInputSchema, type ActionResult } from './incident.js';
 import { Ledger } from './ledger.js';
 import { createLogger } from './observability.js';
+import { type RollbackInput, RollbackInputSchema, type RollbackResult } from './rollback.js';
 import { ENV } from './runtime-config.js';
 
 /** What every function wires first: its logger, the ledger, and its own role ARN. */
@@ -42,6 +43,19 @@ export function containmentHandler(
     logger.appendKeys({ incidentId: input.incident.incidentId, step: input.step });
     const result = await run(input);
     logger.info('step finished', { outcome: result.outcome, targetArn: result.targetArn });
+    return result;
+  });
+}
+
+/** The Lambda handler of a rollback action: parse, log keys, run, log the outcome. */
+export function rollbackHandler(
+  logger: Logger,
+  run: (input: RollbackInput) => Promise<RollbackResult>,
+) {
+  return taskHandler(logger, RollbackInputSchema, async (input) => {
+    logger.appendKeys({ incidentId: input.incidentId, step: input.item.step, seq: input.item.seq });
+    const result = await run(input);
+    logger.info('rollback finished', { outcome: result.outcome, targetArn: result.targetArn });
     return result;
   });
 }

@@ -27,6 +27,17 @@ export const ACTIONS = [
   'block-public-access',
   /** The approval endpoint: records responders' decisions and sends them to Step Functions. */
   'approval',
+  /** Rollback: reads the ledger and lists what a rollback of an incident would restore. */
+  'rollback-plan',
+  'rollback-access-key',
+  'rollback-session-revocation',
+  'rollback-user-quarantine',
+  'rollback-network-isolation',
+  'rollback-instance-profile',
+  'rollback-asg-detach',
+  'rollback-secret-lock',
+  'rollback-function-quarantine',
+  'rollback-public-access',
 ] as const;
 export type ActionName = (typeof ACTIONS)[number];
 
@@ -187,4 +198,47 @@ export function actionsOfPlaybook(playbook: PlaybookName): ActionName[] {
   const steps = Object.values(stepsOf(playbook));
   const needsApproval = steps.length > 0 ? (['request-approval'] as const) : [];
   return [...new Set([...FRAME_ACTIONS, ...needsApproval, ...steps.flatMap(actionsOfStep)])];
+}
+
+/**
+ * The action that undoes each containment action, from the before-state the
+ * ledger recorded. Each is a function of its own, with its own role.
+ */
+export const ROLLBACK_OF = {
+  'disable-access-key': 'rollback-access-key',
+  'revoke-sessions': 'rollback-session-revocation',
+  'quarantine-user': 'rollback-user-quarantine',
+  'isolate-network': 'rollback-network-isolation',
+  'detach-instance-profile': 'rollback-instance-profile',
+  'detach-from-asg': 'rollback-asg-detach',
+  'lock-secret': 'rollback-secret-lock',
+  'quarantine-function': 'rollback-function-quarantine',
+  'block-public-access': 'rollback-public-access',
+} as const satisfies Partial<Record<ActionName, ActionName>>;
+export type RollbackAction = (typeof ROLLBACK_OF)[keyof typeof ROLLBACK_OF];
+export const ROLLBACK_ACTIONS: readonly RollbackAction[] = Object.values(ROLLBACK_OF);
+
+/** Containment actions a rollback leaves in place, and why (the plan lists them as skipped). */
+export const NOT_ROLLED_BACK = {
+  'preserve-evidence':
+    'evidence is kept on purpose: the incident tag, termination protection, kept volumes and snapshots stay',
+  'rotate-secret':
+    'a rotation cannot be undone: the previous value is retired at its back end; nothing is restored',
+} as const satisfies Partial<Record<ActionName, string>>;
+
+/** Every action the rollback state machine invokes. */
+export const ROLLBACK_MACHINE_ACTIONS: readonly ActionName[] = [
+  'rollback-plan',
+  'request-approval',
+  'notify',
+  'record-failure',
+  ...ROLLBACK_ACTIONS,
+];
+
+/** The rollback state machine's name, as its `cordon:playbook` tag and approval items say. */
+export const ROLLBACK_MACHINE = 'rollback';
+
+/** The playbook a step id belongs to (step ids are unique across playbooks). */
+export function playbookOfStep(step: string): PlaybookName | undefined {
+  return PLAYBOOK_NAMES.find((p) => Object.hasOwn(stepsOf(p), step));
 }

@@ -60,4 +60,6 @@ export const ENV = {
   guardrailsTable: 'GUARDRAILS_TABLE_NAME',
   /** Seconds triage trusts the runtime mode it read (default 30; 0 reads it for every finding). */
   runtimeModeCacheSeconds: 'CORDON_RUNTIME_MODE_CACHE_SECONDS',
+  /** The rollback state machine the approval endpoint starts (POST /rollbacks). */
+  rollbackStateMachine: 'CORDON_ROLLBACK_STATE_MACHINE_ARN',
 } as const;

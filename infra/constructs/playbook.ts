@@ -9,7 +9,7 @@ import type * as sns from 'aws-cdk-lib/aws-sns';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
-import type { PlaybookName } from '../../functions/shared/catalog.js';
+import type { PlaybookName, ROLLBACK_MACHINE } from '../../functions/shared/catalog.js';
 import { CORDON_ROLE_PATH } from '../../functions/shared/runtime-config.js';
 
 export interface PlaybookTrigger {
@@ -20,12 +20,20 @@ export interface PlaybookTrigger {
 }
 
 export interface PlaybookProps {
-  readonly name: PlaybookName;
+  /** A playbook, or `rollback` (started by the approval endpoint, never by a finding). */
+  readonly name: PlaybookName | typeof ROLLBACK_MACHINE;
   /** Builds the states, inside the playbook's own scope. */
   readonly definition: (scope: Construct) => sfn.IChainable;
+  /** Rules that start it; none means no rules, dead-letter queue or events role. */
   readonly triggers: readonly PlaybookTrigger[];
   /** Alarms publish here. */
   readonly alarmTopic: sns.ITopic;
+  /**
+   * A fixed name, so others can refer to the state machine by an ARN built
+   * from it rather than by reference (which would close a dependency cycle).
+   * @default generated
+   */
+  readonly stateMachineName?: string;
   /** Upper bound of one execution. @default 24 hours */
   readonly timeout?: Duration;
 }
@@ -38,7 +46,8 @@ export interface PlaybookProps {
  */
 export class Playbook extends Construct {
   readonly stateMachine: sfn.StateMachine;
-  readonly deadLetterQueue: sqs.Queue;
+  /** The rules' dead-letter queue; absent when nothing but an API call starts it. */
+  readonly deadLetterQueue?: sqs.Queue;
   readonly rules: events.Rule[] = [];
 
   constructor(scope: Construct, id: string, props: PlaybookProps) {
@@ -53,6 +62,7 @@ export class Playbook extends Construct {
     });
     this.stateMachine = new sfn.StateMachine(this, 'StateMachine', {
       stateMachineType: sfn.StateMachineType.STANDARD,
+      ...(props.stateMachineName ? { stateMachineName: props.stateMachineName } : {}),
       definitionBody: sfn.DefinitionBody.fromChainable(props.definition(this)),
       comment: `Cordon ${props.name} playbook`,
       role,
@@ -76,12 +86,43 @@ export class Playbook extends Construct {
     // The rehearsal engine finds each playbook's definition by this tag.
     Tags.of(this.stateMachine).add('cordon:playbook', props.name);
 
-    this.deadLetterQueue = new sqs.Queue(this, 'DeadLetterQueue', {
+    const alarm = (alarmId: string, metric: cloudwatch.IMetric, description: string) => {
+      const a = new cloudwatch.Alarm(this, alarmId, {
+        metric,
+        threshold: 1,
+        evaluationPeriods: 1,
+        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+        alarmDescription: description,
+      });
+      a.addAlarmAction(new actions.SnsAction(props.alarmTopic));
+    };
+    const period = Duration.minutes(5);
+    alarm(
+      'FailedAlarm',
+      this.stateMachine.metricFailed({ period, statistic: 'Sum' }),
+      `Cordon ${props.name}: an execution failed`,
+    );
+    alarm(
+      'TimedOutAlarm',
+      this.stateMachine.metricTimedOut({ period, statistic: 'Sum' }),
+      `Cordon ${props.name}: an execution timed out`,
+    );
+    if (props.triggers.length > 0) this.deadLetterQueue = this.startFromRules(props, alarm, period);
+  }
+
+  /** The rules, each target retrying into a dead-letter queue, and the queue's alarm. */
+  private startFromRules(
+    props: PlaybookProps,
+    alarm: (alarmId: string, metric: cloudwatch.IMetric, description: string) => void,
+    period: Duration,
+  ): sqs.Queue {
+    const deadLetterQueue = new sqs.Queue(this, 'DeadLetterQueue', {
       encryption: sqs.QueueEncryption.SQS_MANAGED,
       enforceSSL: true,
       retentionPeriod: Duration.days(14),
     });
-    Validations.of(this.deadLetterQueue).acknowledge(
+    Validations.of(deadLetterQueue).acknowledge(
       {
         id: 'AwsSolutions-SQS3',
         reason: 'This queue is the dead-letter queue of the rule targets',
@@ -105,7 +146,7 @@ export class Playbook extends Construct {
       rule.addTarget(
         new targets.SfnStateMachine(this.stateMachine, {
           role: eventsRole,
-          deadLetterQueue: this.deadLetterQueue,
+          deadLetterQueue,
           retryAttempts: 8,
           maxEventAge: Duration.hours(6),
         }),
@@ -113,32 +154,11 @@ export class Playbook extends Construct {
       this.rules.push(rule);
     }
 
-    const alarm = (alarmId: string, metric: cloudwatch.IMetric, description: string) => {
-      const a = new cloudwatch.Alarm(this, alarmId, {
-        metric,
-        threshold: 1,
-        evaluationPeriods: 1,
-        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-        alarmDescription: description,
-      });
-      a.addAlarmAction(new actions.SnsAction(props.alarmTopic));
-    };
-    const period = Duration.minutes(5);
-    alarm(
-      'FailedAlarm',
-      this.stateMachine.metricFailed({ period, statistic: 'Sum' }),
-      `Cordon ${props.name}: an execution failed`,
-    );
-    alarm(
-      'TimedOutAlarm',
-      this.stateMachine.metricTimedOut({ period, statistic: 'Sum' }),
-      `Cordon ${props.name}: an execution timed out`,
-    );
     alarm(
       'DeadLetterAlarm',
-      this.deadLetterQueue.metricApproximateNumberOfMessagesVisible({ period, statistic: 'Max' }),
+      deadLetterQueue.metricApproximateNumberOfMessagesVisible({ period, statistic: 'Max' }),
       `Cordon ${props.name}: a finding could not start the playbook (dead-letter queue)`,
     );
+    return deadLetterQueue;
   }
 }

@@ -32,6 +32,19 @@ const HANDLERS: Record<
   'lock-secret': () => import('../../functions/lock-secret/handler.js'),
   'quarantine-function': () => import('../../functions/quarantine-function/handler.js'),
   'block-public-access': () => import('../../functions/block-public-access/handler.js'),
+  'rollback-plan': () => import('../../functions/rollback-plan/handler.js'),
+  'rollback-access-key': () => import('../../functions/rollback-access-key/handler.js'),
+  'rollback-session-revocation': () =>
+    import('../../functions/rollback-session-revocation/handler.js'),
+  'rollback-user-quarantine': () => import('../../functions/rollback-user-quarantine/handler.js'),
+  'rollback-network-isolation': () =>
+    import('../../functions/rollback-network-isolation/handler.js'),
+  'rollback-instance-profile': () => import('../../functions/rollback-instance-profile/handler.js'),
+  'rollback-asg-detach': () => import('../../functions/rollback-asg-detach/handler.js'),
+  'rollback-secret-lock': () => import('../../functions/rollback-secret-lock/handler.js'),
+  'rollback-function-quarantine': () =>
+    import('../../functions/rollback-function-quarantine/handler.js'),
+  'rollback-public-access': () => import('../../functions/rollback-public-access/handler.js'),
 };
 
 function context(action: string): Context {
@@ -64,6 +77,10 @@ function stubEnv(action: string): void {
   );
   vi.stubEnv(ENV.responders, '["arn:aws:iam::123456789012:role/Responder"]');
   vi.stubEnv(ENV.guardrailsTable, 'cordon-guardrails');
+  vi.stubEnv(
+    ENV.rollbackStateMachine,
+    'arn:aws:states:us-east-1:123456789012:stateMachine:cordon-rollback',
+  );
 }
 
 afterEach(() => {
@@ -136,6 +153,13 @@ describe('approval handler', () => {
 
   it('fails at cold start when deployed as another action', async () => {
     stubEnv('notify');
+
+    await expect(load()).rejects.toMatchObject({ name: 'Cordon.ConfigError' });
+  });
+
+  it('fails at cold start without the rollback state machine it starts', async () => {
+    stubEnv('approval');
+    vi.stubEnv(ENV.rollbackStateMachine, '');
 
     await expect(load()).rejects.toMatchObject({ name: 'Cordon.ConfigError' });
   });

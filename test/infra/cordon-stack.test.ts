@@ -28,6 +28,9 @@ import {
   actionsOfStep,
   PLAYBOOK_NAMES,
   type PlaybookName,
+  ROLLBACK_ACTIONS,
+  ROLLBACK_MACHINE,
+  ROLLBACK_MACHINE_ACTIONS,
   stepsOf,
 } from '../../functions/shared/catalog.js';
 import { CORDON_ROLE_PATH, ENV } from '../../functions/shared/runtime-config.js';
@@ -401,9 +404,59 @@ const EXPECTED_ACTIONS: Record<ActionName, readonly string[]> = {
   approval: [
     'states:SendTaskSuccess',
     'states:SendTaskFailure',
+    'states:StartExecution',
     'dynamodb:GetItem',
     'dynamodb:UpdateItem',
   ],
+  'rollback-plan': [],
+  'rollback-access-key': ['iam:ListAccessKeys', 'iam:UpdateAccessKey'],
+  'rollback-session-revocation': [
+    'iam:GetUser',
+    'iam:GetUserPolicy',
+    'iam:PutUserPolicy',
+    'iam:DeleteUserPolicy',
+    'iam:GetRole',
+    'iam:GetRolePolicy',
+    'iam:PutRolePolicy',
+    'iam:DeleteRolePolicy',
+  ],
+  'rollback-user-quarantine': [
+    'iam:GetUser',
+    'iam:GetUserPolicy',
+    'iam:GetLoginProfile',
+    'iam:DeleteUserPolicy',
+  ],
+  'rollback-network-isolation': [
+    'ec2:DescribeInstances',
+    'ec2:DescribeNetworkInterfaces',
+    'ec2:DescribeSecurityGroups',
+    'ec2:ModifyNetworkInterfaceAttribute',
+  ],
+  'rollback-instance-profile': [
+    'ec2:DescribeInstances',
+    'ec2:DescribeIamInstanceProfileAssociations',
+    'ec2:AssociateIamInstanceProfile',
+    'ec2:ReplaceIamInstanceProfileAssociation',
+    'iam:PassRole',
+  ],
+  'rollback-asg-detach': [
+    'ec2:DescribeInstances',
+    'autoscaling:DescribeAutoScalingInstances',
+    'autoscaling:DescribeAutoScalingGroups',
+    'autoscaling:AttachInstances',
+  ],
+  'rollback-secret-lock': [
+    'secretsmanager:DescribeSecret',
+    'secretsmanager:GetResourcePolicy',
+    'secretsmanager:PutResourcePolicy',
+    'secretsmanager:DeleteResourcePolicy',
+  ],
+  'rollback-function-quarantine': [
+    'lambda:GetFunctionConcurrency',
+    'lambda:PutFunctionConcurrency',
+    'lambda:DeleteFunctionConcurrency',
+  ],
+  'rollback-public-access': ['s3:GetBucketPublicAccessBlock', 's3:PutBucketPublicAccessBlock'],
 };
 
 /** DynamoDB calls go through lib-dynamodb; the table grant tests pin them per resource. */
@@ -412,12 +465,16 @@ const viaDocumentClient = (action: string) => action.startsWith('dynamodb:');
 /** Permissions a call needs besides its own name. */
 const IMPLIED: Record<string, readonly string[]> = {
   'sns:Publish': ['kms:Decrypt', 'kms:GenerateDataKey'],
+  // Associating a profile passes its role to EC2.
+  'ec2:AssociateIamInstanceProfile': ['iam:PassRole'],
+  'ec2:ReplaceIamInstanceProfileAssociation': ['iam:PassRole'],
 };
 
 /** SDK commands whose IAM action has another name. */
 const IAM_NAME: Record<string, string> = {
   's3:GetPublicAccessBlock': 's3:GetBucketPublicAccessBlock',
   's3:PutPublicAccessBlock': 's3:PutBucketPublicAccessBlock',
+  's3:DeletePublicAccessBlock': 's3:PutBucketPublicAccessBlock',
 };
 
 const SDK_SERVICE: Record<string, string> = {
@@ -611,6 +668,8 @@ describe('EC2 conditions', () => {
       'ec2:ModifyInstanceAttribute',
       'ec2:ModifyNetworkInterfaceAttribute',
       'ec2:DisassociateIamInstanceProfile',
+      'ec2:AssociateIamInstanceProfile',
+      'ec2:ReplaceIamInstanceProfileAssociation',
       'ec2:CreateSnapshot',
     ];
     const grants = writes.filter(
@@ -625,6 +684,8 @@ describe('EC2 conditions', () => {
         'ec2:ModifyNetworkInterfaceAttribute on network-interface',
         'ec2:ModifyNetworkInterfaceAttribute on instance',
         'ec2:DisassociateIamInstanceProfile on instance',
+        'ec2:AssociateIamInstanceProfile on instance',
+        'ec2:ReplaceIamInstanceProfileAssociation on instance',
         'ec2:CreateSnapshot on volume',
       ]),
     );
@@ -651,8 +712,12 @@ describe('EC2 conditions', () => {
       'ec2:RevokeSecurityGroupIngress',
       'ec2:RevokeSecurityGroupEgress',
     ];
+    // The network rollback attaches the recorded original groups: see its own test.
     const onGroups = writes.filter(
-      (g) => g.resourceType === 'security-group' && calls.includes(g.call),
+      (g) =>
+        g.resourceType === 'security-group' &&
+        calls.includes(g.call) &&
+        g.action !== 'rollback-network-isolation',
     );
     expect([...new Set(onGroups.map((g) => g.call))].sort()).toEqual([...calls].sort());
     for (const g of onGroups) expect(g.condition, label(g)).toEqual(ISOLATION_GROUP);
@@ -666,6 +731,18 @@ describe('EC2 conditions', () => {
       'ec2:AuthorizeSecurityGroupEgress on security-group-rule',
       'ec2:AuthorizeSecurityGroupIngress on security-group-rule',
     ]);
+  });
+
+  it('lets the network rollback attach any of this account’s groups, only to incident-tagged interfaces', () => {
+    const rollback = writes.filter((g) => g.action === 'rollback-network-isolation');
+    expect(rollback.map((g) => [g.call, g.resourceType, g.condition ?? null]).sort()).toEqual(
+      [
+        ['ec2:ModifyNetworkInterfaceAttribute', 'instance', INCIDENT_TAGGED],
+        ['ec2:ModifyNetworkInterfaceAttribute', 'network-interface', INCIDENT_TAGGED],
+        ['ec2:ModifyNetworkInterfaceAttribute', 'security-group', null],
+        ['ec2:ModifyNetworkInterfaceAttribute', 'subnet', null],
+      ].sort(),
+    );
   });
 
   it('creates security groups only tagged as isolation groups', () => {
@@ -902,19 +979,42 @@ interface PlaybookInfo {
 
 const PlaybookTags = z.array(z.object({ Key: z.string(), Value: z.string() }));
 
+interface MachineInfo {
+  readonly name: string;
+  readonly machineId: string;
+  readonly roleId: string;
+  readonly definition: Definition;
+}
+
 /** Every state machine, by the `cordon:playbook` tag the rehearsal engine reads. */
-function playbooks(): PlaybookInfo[] {
+function machines(): MachineInfo[] {
   return resourcesOfType(json, 'AWS::StepFunctions::StateMachine').map(([id, resource]) => {
     const properties = resource.Properties ?? {};
     const tag = PlaybookTags.parse(properties.Tags).find((t) => t.Key === 'cordon:playbook');
-    const name = z.enum(PLAYBOOK_NAMES).parse(tag?.Value);
     return {
-      name,
+      name: z.string().parse(tag?.Value),
       machineId: id,
       roleId: GetAttArn.parse(properties.RoleArn)['Fn::GetAtt'][0],
       definition: parseDefinition(properties.DefinitionString),
     };
   });
+}
+
+/** The playbooks findings start: every state machine but rollback. */
+function playbooks(): PlaybookInfo[] {
+  return machines().flatMap((m) => {
+    const name = z.enum(PLAYBOOK_NAMES).safeParse(m.name);
+    return name.success ? [{ ...m, name: name.data }] : [];
+  });
+}
+
+/** The rollback state machine (tagged `cordon:playbook=rollback`). */
+function rollbackMachine(): MachineInfo {
+  const found = machines().filter((m) => m.name === ROLLBACK_MACHINE);
+  expect(found, 'exactly one state machine tagged cordon:playbook=rollback').toHaveLength(1);
+  const [machine] = found;
+  if (!machine) throw new Error('no rollback state machine');
+  return machine;
 }
 
 function playbookFor(name: PlaybookName): PlaybookInfo {
@@ -957,17 +1057,27 @@ function invokedAction(state: State | undefined): string | undefined {
 const isCallback = (state: State): boolean => (state.Resource ?? '').endsWith('.waitForTaskToken');
 
 describe('playbooks', () => {
-  it('are one state machine per playbook, tagged with its name', () => {
+  it('are one state machine per playbook, tagged with its name, plus the rollback machine', () => {
     expect(
       playbooks()
         .map((p) => p.name)
         .sort(),
     ).toEqual([...PLAYBOOK_NAMES].sort());
+    expect(
+      machines()
+        .map((m) => m.name)
+        .sort(),
+    ).toEqual([...PLAYBOOK_NAMES, ROLLBACK_MACHINE].sort());
   });
 
-  it('use every function between them but the approval endpoint, which responders call', () => {
-    const used = new Set(PLAYBOOK_NAMES.flatMap(actionsOfPlaybook));
+  it('use every function between them and the rollback machine but the approval endpoint, which responders call', () => {
+    const used = new Set([
+      ...PLAYBOOK_NAMES.flatMap(actionsOfPlaybook),
+      ...ROLLBACK_MACHINE_ACTIONS,
+    ]);
     expect([...used].sort()).toEqual(ACTIONS.filter((a) => a !== 'approval').sort());
+    const playbookUsed = new Set(PLAYBOOK_NAMES.flatMap(actionsOfPlaybook));
+    for (const action of ROLLBACK_ACTIONS) expect(playbookUsed.has(action), action).toBe(false);
   });
 
   it.each([...PLAYBOOK_NAMES])(
@@ -1029,12 +1139,12 @@ describe('playbooks', () => {
     },
   );
 
-  it('lets only the playbook roles invoke functions', () => {
-    const playbookRoles = new Set(playbooks().map((p) => p.roleId));
+  it('lets only the state machine roles invoke functions', () => {
+    const playbookRoles = new Set(machines().map((p) => p.roleId));
     const invokers = policyDocuments(json).filter((site) =>
       site.statements.some((s) => actionsOf(s).includes('lambda:InvokeFunction')),
     );
-    expect(invokers.length).toBe(PLAYBOOK_NAMES.length);
+    expect(invokers.length).toBe(PLAYBOOK_NAMES.length + 1);
     for (const site of invokers) {
       expect(site.roles.length).toBe(1);
       expect(site.roles.every((r) => playbookRoles.has(r))).toBe(true);
@@ -1239,6 +1349,157 @@ const guardDuty = (detail: Record<string, unknown>) => ({
   source: ['aws.guardduty'],
   'detail-type': ['GuardDuty Finding'],
   detail: { ...detail, severity: [{ numeric: ['>=', 7] }] },
+});
+
+/* ------------------------------------------------------------------ */
+/* Rollback                                                            */
+/* ------------------------------------------------------------------ */
+
+/** The rollback state machine's ARN as the stack builds it from the machine's fixed name. */
+const ROLLBACK_ARN = {
+  'Fn::Join': [
+    '',
+    [
+      'arn:',
+      { Ref: 'AWS::Partition' },
+      ':states:us-east-1:123456789012:stateMachine:Cordon-rollback',
+    ],
+  ],
+};
+
+describe('rollback state machine', () => {
+  let machine: MachineInfo;
+  let states: Record<string, State>;
+
+  beforeAll(() => {
+    machine = rollbackMachine();
+    states = Object.fromEntries(allStates(machine.definition));
+  });
+
+  it('is STANDARD, traced, logs ALL without execution data, has a fixed name and no rule', () => {
+    expect(json.Resources[machine.machineId]?.Properties).toMatchObject({
+      StateMachineName: 'Cordon-rollback',
+      StateMachineType: 'STANDARD',
+      TracingConfiguration: { Enabled: true },
+      LoggingConfiguration: { Level: 'ALL', IncludeExecutionData: false },
+    });
+    expect(rulesOf(machine.machineId)).toEqual([]);
+  });
+
+  it('has one function and one role per rollback action, and its role invokes exactly the rollback functions', () => {
+    const ids = ROLLBACK_MACHINE_ACTIONS.map((action) => functionFor(action).id);
+    expect(new Set(ROLLBACK_ACTIONS.map((a) => functionFor(a).roleId)).size).toBe(
+      ROLLBACK_ACTIONS.length,
+    );
+    const invokes = statementsOfRole(machine.roleId).filter((st) =>
+      actionsOf(st).includes('lambda:InvokeFunction'),
+    );
+    expect(invokes).toHaveLength(1);
+    expect(invokes.flatMap((st) => resourcesOf(st).map(renderArn)).sort()).toEqual(
+      ids.flatMap((id) => [`<${id}.Arn>`, `<${id}.Arn>:*`]).sort(),
+    );
+    const invoked = Object.values(states)
+      .map((st) => invokedAction(st))
+      .filter((a) => a !== undefined);
+    expect([...new Set(invoked)].sort()).toEqual([...ROLLBACK_MACHINE_ACTIONS].sort());
+  });
+
+  it('plans, then asks for one approval with the configured timeout, then rolls back each item one at a time', () => {
+    expect(machine.definition.StartAt).toBe('Plan rollback');
+    expect(invokedAction(states['Plan rollback'])).toBe('rollback-plan');
+    expect(states['Plan rollback']?.Next).toBe('Request approval');
+    const approval = states['Request approval'];
+    expect(approval?.Resource).toMatch(/waitForTaskToken$/);
+    expect(approval?.TimeoutSeconds).toBe(3600);
+    expect(approval?.Next).toBe('Roll back each');
+    expect(approval?.Catch?.[0]).toEqual({
+      ErrorEquals: ['States.Timeout', 'Cordon.ApprovalRejected'],
+      ResultPath: '$.approvalError',
+      Next: 'Not acted on',
+    });
+    expect(invokedAction(states['Not acted on'])).toBe('record-failure');
+    const each = states['Roll back each'] as State & {
+      MaxConcurrency?: number;
+      ItemsPath?: string;
+    };
+    expect(each).toMatchObject({ Type: 'Map', MaxConcurrency: 1, ItemsPath: '$.plan.items' });
+    expect(each.Catch?.map((c) => c.ErrorEquals)).toEqual([['States.ALL']]);
+    expect(each.Next).toBe('Notify summary');
+  });
+
+  it('routes each rollback action to its own function, and anything else to a failure', () => {
+    const route = states['Rollback action?'];
+    const routed = (route?.Choices ?? []).map((c) => [
+      c.StringEquals,
+      invokedAction(states[String(c.Next)]),
+    ]);
+    expect(routed).toEqual(ROLLBACK_ACTIONS.map((a) => [a, a]));
+    expect(states[String(route?.Default)]?.Type).toBe('Fail');
+  });
+
+  it('times out and retries like the playbooks: every task has a timeout, no retry of States.ALL', () => {
+    const tasks = Object.entries(states).filter(([, st]) => st.Type === 'Task');
+    expect(tasks.length).toBe(ROLLBACK_ACTIONS.length + 7);
+    for (const [name, st] of tasks) expect(st.TimeoutSeconds, name).toBeGreaterThan(0);
+    for (const [name, st] of tasks) {
+      for (const r of st.Retry ?? []) {
+        expect(r.ErrorEquals, name).not.toContain('States.ALL');
+        expect(r.ErrorEquals, name).not.toContain('States.TaskFailed');
+      }
+    }
+    // Tasks in the Map are caught by the Map; every other task catches its own errors.
+    const inMap = new Set(Object.keys(states['Roll back each']?.ItemProcessor?.States ?? {}));
+    const uncaught = tasks
+      .filter(([name, st]) => !inMap.has(name) && (st.Catch ?? []).length === 0)
+      .map(([name]) => name);
+    expect(uncaught).toEqual([]);
+  });
+
+  it('lets only the approval function start it, on that one state machine ARN, which it is told by environment', () => {
+    const starters = functions().filter((fn) =>
+      allowedActionsOfRole(fn.roleId).includes('states:StartExecution'),
+    );
+    expect(starters.map((fn) => fn.action)).toEqual(['approval']);
+    const approval = functionFor('approval');
+    const grants = statementsOfRole(approval.roleId).filter((st) =>
+      actionsOf(st).includes('states:StartExecution'),
+    );
+    expect(grants).toEqual([
+      { Action: 'states:StartExecution', Effect: 'Allow', Resource: ROLLBACK_ARN },
+    ]);
+    expect(approval.env[ENV.rollbackStateMachine]).toEqual(ROLLBACK_ARN);
+  });
+
+  it("denies the rollback roles Cordon's own roles and exempt secrets", () => {
+    const denies = (action: ActionName) =>
+      statementsOfRole(functionFor(action).roleId).filter((st) => st.Effect === 'Deny');
+    const cordonRoles = {
+      'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':iam::123456789012:role/cordon/*']],
+    };
+    expect(denies('rollback-session-revocation')).toEqual([
+      expect.objectContaining({
+        Action: ['iam:DeleteRolePolicy', 'iam:PutRolePolicy'],
+        Resource: cordonRoles,
+      }),
+    ]);
+    expect(denies('rollback-instance-profile')).toEqual([
+      expect.objectContaining({ Action: 'iam:PassRole', Resource: cordonRoles }),
+    ]);
+    expect(denies('rollback-secret-lock')).toEqual([
+      expect.objectContaining({
+        Action: ['secretsmanager:DeleteResourcePolicy', 'secretsmanager:PutResourcePolicy'],
+        Condition: { StringEquals: { 'aws:ResourceTag/cordon:exempt': 'true' } },
+      }),
+    ]);
+    const passRole = statementsOfRole(functionFor('rollback-instance-profile').roleId).filter(
+      (st) => st.Effect === 'Allow' && actionsOf(st).includes('iam:PassRole'),
+    );
+    expect(passRole).toEqual([
+      expect.objectContaining({
+        Condition: { StringEquals: { 'iam:PassedToService': 'ec2.amazonaws.com' } },
+      }),
+    ]);
+  });
 });
 
 const EXPECTED_PATTERNS: Record<PlaybookName, readonly unknown[]> = {

@@ -69,6 +69,7 @@ beforeAll(async () => {
     [ENV.approvalsTable]: 'cordon-approvals',
     [ENV.responders]: JSON.stringify([RESPONDER_ROLE]),
     [ENV.guardrailsTable]: 'cordon-guardrails',
+    [ENV.rollbackStateMachine]: `arn:aws:states:${MOTO_REGION}:${MOTO_ACCOUNT_ID}:stateMachine:cordon-rollback`,
     POWERTOOLS_LOG_LEVEL: 'INFO',
   });
   const { handler } = await import('../../functions/approval/handler.js');

@@ -53,6 +53,8 @@ export interface DecidingEngine {
     options?: ReplayOptions,
   ): Promise<ExecutionReport>;
   match(event: unknown): TemplateStateMachine[];
+  /** Runs the rollback state machine on `input`, as POST /rollbacks starts it. */
+  rollback(input: unknown): Promise<ExecutionReport>;
 }
 
 export interface Harness {
@@ -102,6 +104,7 @@ export function rehearsalHarness(options: HarnessOptions = {}): Harness {
         rehearse: (event, options) => deciding().rehearse(event, options),
         execute: (machine, input, options) => deciding().execute(machine, input, options),
         match: (event) => created().match(event),
+        rollback: (input) => deciding().rollback(input),
       };
     },
     playbook(name = 'iam-credentials') {

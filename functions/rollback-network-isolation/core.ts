@@ -1,0 +1,139 @@
+import { type EC2Client, ModifyNetworkInterfaceAttributeCommand } from '@aws-sdk/client-ec2';
+import { z } from 'zod';
+import { readIsolation } from '../isolate-network/read.js';
+import { InvalidTaskInputError } from '../shared/errors.js';
+import {
+  NotRestorableError,
+  type Rollback,
+  type RollbackDeps,
+  type RollbackInput,
+  type RollbackResult,
+  runRollback,
+} from '../shared/rollback.js';
+
+export interface RollbackNetworkIsolationDeps extends RollbackDeps {
+  readonly ec2: EC2Client;
+}
+
+export interface InstanceTarget {
+  readonly instanceId: string;
+  readonly arn: string;
+}
+
+/** Each interface's groups, and the groups it had before Cordon isolated it. */
+export interface NetworkState {
+  readonly instanceId: string;
+  readonly interfaces: readonly {
+    readonly networkInterfaceId: string;
+    readonly groups: readonly string[];
+    readonly originalGroups: readonly string[] | null;
+  }[];
+}
+
+const NetworkStateSchema = z.object({
+  instanceId: z.string().regex(/^i-[0-9a-f]{8,17}$/),
+  interfaces: z.array(
+    z.object({
+      networkInterfaceId: z.string().regex(/^eni-[0-9a-f]+$/),
+      groups: z.array(z.string().regex(/^sg-[0-9a-f]+$/)),
+      originalGroups: z.array(z.string().regex(/^sg-[0-9a-f]+$/)).nullable(),
+    }),
+  ),
+});
+
+const sorted = (groups: readonly string[]) => [...groups].sort().join(',');
+const groupsOf = (state: NetworkState) =>
+  new Map(state.interfaces.map((i) => [i.networkInterfaceId, sorted(i.groups)]));
+
+/**
+ * Puts every network interface of the instance back in the security groups
+ * it had before isolation, as the ledger recorded them per interface.
+ * Cordon's isolation groups stay (other instances may sit in them).
+ */
+export function networkIsolationRollback(ec2: EC2Client): Rollback<InstanceTarget, NetworkState> {
+  const original = (i: NetworkState['interfaces'][number]) => {
+    if (i.originalGroups === null || i.originalGroups.length === 0) {
+      throw new NotRestorableError(
+        `interface ${i.networkInterfaceId} has no recorded original groups; set its groups by hand`,
+      );
+    }
+    return i.originalGroups;
+  };
+  return {
+    action: 'rollback-network-isolation',
+    undoes: 'isolate-network',
+    state: NetworkStateSchema,
+    target(entry, before) {
+      if (!entry.targetArn?.endsWith(`:instance/${before.instanceId}`)) {
+        throw new InvalidTaskInputError(
+          `rollback-network-isolation: ${JSON.stringify(entry.targetArn ?? null)} is not instance ${before.instanceId}`,
+        );
+      }
+      return { instanceId: before.instanceId, arn: entry.targetArn };
+    },
+    async read({ instanceId }) {
+      const state = await readIsolation(ec2, instanceId);
+      return state && { instanceId, interfaces: state.interfaces };
+    },
+    drift(current, after) {
+      const now = groupsOf(current);
+      const left = groupsOf(after);
+      const lines: string[] = [];
+      for (const [id, groups] of left) {
+        const found = now.get(id);
+        if (found === undefined) lines.push(`interface ${id} is no longer attached`);
+        else if (found !== groups) {
+          lines.push(`interface ${id} is in ${found || 'no group'} now, Cordon left ${groups}`);
+        }
+      }
+      for (const id of now.keys()) {
+        if (!left.has(id)) lines.push(`interface ${id} was attached since`);
+      }
+      return lines;
+    },
+    isRestored(current, before) {
+      const now = groupsOf(current);
+      return (
+        now.size === before.interfaces.length &&
+        before.interfaces.every(
+          (i) =>
+            i.originalGroups !== null && now.get(i.networkInterfaceId) === sorted(i.originalGroups),
+        )
+      );
+    },
+    describe: ({ instanceId }, before) =>
+      `put the ${before.interfaces.length} network interface(s) of instance ${instanceId} back in their groups (${before.interfaces
+        .map((i) => `${i.networkInterfaceId}: ${(i.originalGroups ?? ['unknown']).join(', ')}`)
+        .join('; ')}): its network access re-opens`,
+    async restore({ instanceId }, before, current) {
+      const now = groupsOf(current);
+      for (const i of before.interfaces) {
+        const groups = original(i);
+        const found = now.get(i.networkInterfaceId);
+        if (found === undefined) {
+          throw new NotRestorableError(
+            `interface ${i.networkInterfaceId} is no longer attached to ${instanceId}; nothing restored for it`,
+          );
+        }
+        if (found === sorted(groups)) continue;
+        await ec2.send(
+          new ModifyNetworkInterfaceAttributeCommand({
+            NetworkInterfaceId: i.networkInterfaceId,
+            Groups: [...groups],
+          }),
+        );
+      }
+      return {
+        instanceId,
+        interfaces: before.interfaces.map((i) => ({ ...i, groups: original(i) })),
+      };
+    },
+  };
+}
+
+export function rollbackNetworkIsolation(
+  input: RollbackInput,
+  deps: RollbackNetworkIsolationDeps,
+): Promise<RollbackResult> {
+  return runRollback(input, networkIsolationRollback(deps.ec2), deps);
+}

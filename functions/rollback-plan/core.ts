@@ -1,0 +1,207 @@
+import { z } from 'zod';
+import {
+  type ActionName,
+  NOT_ROLLED_BACK,
+  ROLLBACK_OF,
+  type RollbackAction,
+} from '../shared/catalog.js';
+import { sha256Hex } from '../shared/hash.js';
+import type { Ledger, LedgerEntry } from '../shared/ledger.js';
+import {
+  NothingToRollBackError,
+  type RollbackItem,
+  type RollbackPlan,
+  RollbackRequestSchema,
+  type SkippedItem,
+  UnknownIncidentError,
+  verifiedEntries,
+} from '../shared/rollback.js';
+import { boundedText } from '../shared/text.js';
+
+export const RollbackPlanInputSchema = z.strictObject({
+  request: RollbackRequestSchema,
+  executionArn: z.string().min(1),
+});
+export type RollbackPlanInput = z.infer<typeof RollbackPlanInputSchema>;
+
+export interface RollbackPlanDeps {
+  readonly ledger: Pick<Ledger, 'append' | 'entries'>;
+  readonly actor: string;
+}
+
+/** Outcomes of entries that already undid a CONTAINED entry (`detail.entrySeq`). */
+const UNDONE: ReadonlySet<string> = new Set(['ROLLED_BACK', 'ALREADY_ROLLED_BACK']);
+const LINE_MAX = 400;
+
+/** The approval step of one rollback execution: unique per execution, stable across retries. */
+export function approvalStepOf(executionArn: string): string {
+  return `rollback${sha256Hex(executionArn).slice(0, 12)}`;
+}
+
+const rollbackOf = (action: string): RollbackAction | undefined =>
+  Object.entries(ROLLBACK_OF).find(([a]) => a === action)?.[1];
+
+const skipReason = (action: string): string =>
+  Object.entries(NOT_ROLLED_BACK).find(([a]) => a === action)?.[1] ??
+  `Cordon has no rollback for ${action}`;
+
+const Loose = z.record(z.string(), z.unknown());
+const field = (state: unknown, key: string): unknown => Loose.safeParse(state).data?.[key];
+const text = (value: unknown): string =>
+  value === null || value === undefined
+    ? 'none'
+    : typeof value === 'string'
+      ? value
+      : JSON.stringify(value);
+
+/**
+ * What restoring one CONTAINED entry puts back, to what, in one line, from
+ * the before-state the ledger recorded. Said before anything is approved.
+ */
+export function restoreLine(entry: LedgerEntry): string {
+  const { before, after } = entry;
+  const target = entry.targetArn ?? '(unknown target)';
+  const line = (() => {
+    switch (entry.action as ActionName) {
+      case 'disable-access-key':
+        return `access key ${text(field(before, 'accessKeyId'))} of ${target}: ${text(field(after, 'status'))} -> ${text(field(before, 'status'))}`;
+      case 'revoke-sessions': {
+        const cutoff = field(before, 'revokedBefore');
+        return cutoff === null || cutoff === undefined
+          ? `${target}: remove inline deny policy CordonRevokeOlderSessions (sessions issued before ${text(field(after, 'revokedBefore'))} work again)`
+          : `${target}: CordonRevokeOlderSessions cutoff ${text(field(after, 'revokedBefore'))} -> ${text(cutoff)}`;
+      }
+      case 'quarantine-user':
+        return `${target}: remove deny-all policy CordonQuarantine (the deleted console password is not restored)`;
+      case 'isolate-network': {
+        const interfaces = z
+          .array(
+            z.object({
+              networkInterfaceId: z.string(),
+              originalGroups: z.array(z.string()).nullable(),
+            }),
+          )
+          .catch([])
+          .parse(field(before, 'interfaces'));
+        return `${target}: security groups per interface -> ${interfaces
+          .map((i) => `${i.networkInterfaceId}: ${(i.originalGroups ?? ['unknown']).join(',')}`)
+          .join('; ')}`;
+      }
+      case 'detach-instance-profile':
+        return `${target}: associate instance profile ${text(field(field(before, 'association'), 'profileArn'))}`;
+      case 'detach-from-asg':
+        return `${target}: back into Auto Scaling group ${text(field(before, 'group'))} (desired capacity +1)`;
+      case 'lock-secret':
+        return field(before, 'policy') === null
+          ? `${target}: delete the lock's resource policy (it had none before)`
+          : `${target}: put back its resource policy from before the lock`;
+      case 'quarantine-function':
+        return `${target}: reserved concurrency ${text(field(after, 'reservedConcurrency'))} -> ${text(field(before, 'reservedConcurrency'))}`;
+      case 'block-public-access':
+        return field(before, 'configuration') === null
+          ? `${target}: delete the public access block (it had none before)`
+          : `${target}: public access block -> ${text(field(before, 'configuration'))}`;
+      default:
+        return `${target}: ${entry.action}`;
+    }
+  })();
+  return boundedText(line, LINE_MAX);
+}
+
+/**
+ * Reads the incident's verified ledger and lists, newest first, the CONTAINED
+ * entries a rollback would restore (of one step when asked), leaving out
+ * those an earlier rollback already undid, and the ones no rollback exists
+ * for, with why. Records the request in the ledger.
+ */
+export async function planRollback(
+  input: RollbackPlanInput,
+  deps: RollbackPlanDeps,
+): Promise<RollbackPlan> {
+  const { request, executionArn } = input;
+  const { incidentId, step } = request;
+  const entries = await verifiedEntries(deps.ledger, incidentId);
+  if (entries.length === 0) {
+    throw new UnknownIncidentError(`no incident ${incidentId} in the ledger`);
+  }
+  const claim = entries[0];
+  const findingId = claim?.findingId ?? 'unknown';
+  const findingType = z.string().catch('unknown').parse(field(claim?.detail, 'findingType'));
+  const undone = new Set(
+    entries.flatMap((e) => {
+      const seq = field(e.detail, 'entrySeq');
+      return UNDONE.has(e.outcome) && typeof seq === 'number' ? [seq] : [];
+    }),
+  );
+  const contained = entries
+    .filter((e) => e.outcome === 'CONTAINED' && (step === undefined || e.step === step))
+    .filter((e) => !undone.has(e.seq))
+    .sort((a, b) => b.seq - a.seq);
+
+  const items: RollbackItem[] = [];
+  const skipped: SkippedItem[] = [];
+  for (const e of contained) {
+    const rollbackAction = rollbackOf(e.action);
+    if (rollbackAction && e.targetArn !== undefined) {
+      items.push({
+        seq: e.seq,
+        step: e.step,
+        action: e.action,
+        rollbackAction,
+        targetArn: e.targetArn,
+        restores: restoreLine(e),
+      });
+    } else {
+      skipped.push({
+        seq: e.seq,
+        step: e.step,
+        action: e.action,
+        ...(e.targetArn === undefined ? {} : { targetArn: e.targetArn }),
+        reason: skipReason(e.action),
+      });
+    }
+  }
+
+  const scope = step === undefined ? incidentId : `step ${step} of ${incidentId}`;
+  const base = {
+    action: 'rollback-plan',
+    actor: deps.actor,
+    executionArn,
+    findingId,
+  };
+  const detail = {
+    requestedBy: request.requestedBy,
+    reason: boundedText(request.reason, 1000),
+    force: request.force,
+    ...(step === undefined ? {} : { step }),
+  };
+  if (items.length === 0) {
+    const why =
+      skipped.length > 0
+        ? `only actions that are not rolled back (${skipped.map((s) => `${s.action}: ${s.reason}`).join('; ')})`
+        : entries.some((e) => step === undefined || e.step === step)
+          ? 'no contained action that is not rolled back already'
+          : 'no such step';
+    const message = `nothing to roll back for ${scope}: ${why}`;
+    await deps.ledger.append(incidentId, {
+      ...base,
+      step: step ?? 'rollback',
+      outcome: 'NOTHING_TO_ROLL_BACK',
+      summary: boundedText(message, 1000),
+      detail,
+    });
+    throw new NothingToRollBackError(boundedText(message, 1000));
+  }
+  const approvalStep = approvalStepOf(executionArn);
+  await deps.ledger.append(incidentId, {
+    ...base,
+    step: approvalStep,
+    outcome: 'ROLLBACK_REQUESTED',
+    summary: boundedText(
+      `rollback of ${items.length} action(s) of ${scope} requested by ${request.requestedBy}${request.force ? ' with --force' : ''}: ${request.reason}`,
+      1000,
+    ),
+    detail: { ...detail, items: items.map((i) => i.seq), skipped: skipped.map((s) => s.seq) },
+  });
+  return { incidentId, approvalStep, findingId, findingType, items, skipped };
+}

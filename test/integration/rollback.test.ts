@@ -1,0 +1,491 @@
+/**
+ * Layer 4: rollback against moto. Each test contains a target with the real
+ * playbook (every approval granted, through the real approval endpoint
+ * handler), then runs the rollback state machine as POST /rollbacks starts
+ * it, and reads the resulting AWS state back with this file's own clients:
+ * the exact before-state, or, after drift, nothing changed until `force`.
+ *
+ * moto 5.2 does not implement Security Hub BatchUpdateFindings, so the
+ * secret's Security Hub finding has that one command mocked (as in
+ * exposure.test.ts). moto cannot restore a deleted console password either;
+ * neither can AWS, which is the point of the quarantine caveat.
+ */
+import {
+  AutoScalingClient,
+  DescribeAutoScalingGroupsCommand,
+  DescribeAutoScalingInstancesCommand,
+} from '@aws-sdk/client-auto-scaling';
+import {
+  CreateSecurityGroupCommand,
+  DescribeIamInstanceProfileAssociationsCommand,
+  DescribeNetworkInterfacesCommand,
+  EC2Client,
+  ModifyNetworkInterfaceAttributeCommand,
+} from '@aws-sdk/client-ec2';
+import {
+  GetLoginProfileCommand,
+  IAMClient,
+  ListAccessKeysCommand,
+  ListRolePoliciesCommand,
+  ListUserPoliciesCommand,
+  PutUserPolicyCommand,
+} from '@aws-sdk/client-iam';
+import { GetFunctionConcurrencyCommand, LambdaClient } from '@aws-sdk/client-lambda';
+import { GetPublicAccessBlockCommand, S3Client } from '@aws-sdk/client-s3';
+import {
+  GetResourcePolicyCommand,
+  PutResourcePolicyCommand,
+  SecretsManagerClient,
+} from '@aws-sdk/client-secrets-manager';
+import { BatchUpdateFindingsCommand, SecurityHubClient } from '@aws-sdk/client-securityhub';
+import { mockClient } from 'aws-sdk-client-mock';
+import { afterEach, describe, expect, it } from 'vitest';
+import type { ExecutionReport } from '../../cli/rehearsal/engine.js';
+import {
+  bucketFinding,
+  functionFinding,
+  secretFinding,
+  seedCompromisedFunction,
+  seedExposedSecret,
+  seedPublicBucket,
+} from '../../demo/exposure.js';
+import {
+  type CompromisedInstance,
+  instanceFinding,
+  seedCompromisedInstance,
+  seedCompromisedUser,
+  userKeyFinding,
+} from '../../demo/scenario.js';
+import { QUARANTINE_POLICY_NAME } from '../../functions/quarantine-user/core.js';
+import { processedFindings } from '../state-machines/events.js';
+import { explain, onlyExecution, outcomes, rehearsalHarness } from '../state-machines/harness.js';
+import { MOTO_ACCOUNT_ID, motoClientConfig, useMoto } from '../support/moto.js';
+
+const { endpoint } = useMoto();
+const harness = rehearsalHarness();
+const iam = new IAMClient(motoClientConfig(endpoint));
+const ec2 = new EC2Client(motoClientConfig(endpoint));
+const autoScaling = new AutoScalingClient(motoClientConfig(endpoint));
+const lambda = new LambdaClient(motoClientConfig(endpoint));
+const s3 = new S3Client({ ...motoClientConfig(endpoint), forcePathStyle: true });
+const secrets = new SecretsManagerClient(motoClientConfig(endpoint));
+
+const RESPONDER = `arn:aws:sts::${MOTO_ACCOUNT_ID}:assumed-role/SecurityResponder/alice`;
+
+const hubMocks: Array<{ restore(): void }> = [];
+afterEach(() => {
+  for (const mock of hubMocks.splice(0)) mock.restore();
+});
+
+/** Contains `event` with every approval granted; the incident id. */
+async function contained(event: unknown): Promise<string> {
+  const execution = onlyExecution(await harness.engine('approve').rehearse(event));
+  expect(execution.status, explain(execution)).toBe('SUCCEEDED');
+  const incidentId = execution.ledger[0]?.incidentId;
+  if (!incidentId) throw new Error('the execution wrote no ledger entry');
+  return incidentId;
+}
+
+/** Runs the rollback state machine, responders deciding `decision`. */
+async function rollBack(
+  incidentId: string,
+  options: { force?: boolean; step?: string; decision?: 'approve' | 'reject' } = {},
+): Promise<ExecutionReport> {
+  return harness.engine(options.decision ?? 'approve').rollback({
+    incidentId,
+    ...(options.step === undefined ? {} : { step: options.step }),
+    force: options.force ?? false,
+    requestedBy: RESPONDER,
+    reason: 'false positive: the owner confirmed the activity',
+  });
+}
+
+/** `step:action:outcome` of the rollback actions' entries, in order. */
+const rollbackOutcomes = (execution: ExecutionReport) =>
+  execution.ledger
+    .filter((e) => e.action.startsWith('rollback-') && e.action !== 'rollback-plan')
+    .map((e) => `${e.step}:${e.action}:${e.outcome}`);
+
+async function keyStatuses(userName: string) {
+  const out = await iam.send(new ListAccessKeysCommand({ UserName: userName }));
+  return Object.fromEntries((out.AccessKeyMetadata ?? []).map((k) => [k.AccessKeyId, k.Status]));
+}
+
+async function userPolicies(userName: string) {
+  const out = await iam.send(new ListUserPoliciesCommand({ UserName: userName }));
+  return out.PolicyNames ?? [];
+}
+
+describe('rolling back a contained IAM user', () => {
+  it('re-enables the key and removes both Cordon policies, newest first, and says the password is gone', async () => {
+    const user = await seedCompromisedUser();
+    const incidentId = await contained(userKeyFinding(user));
+    expect(await keyStatuses(user.userName)).toEqual({
+      [user.leakedKeyId]: 'Inactive',
+      [user.healthyKeyId]: 'Active',
+    });
+    expect((await userPolicies(user.userName)).sort()).toEqual([
+      'CordonQuarantine',
+      'CordonRevokeOlderSessions',
+    ]);
+
+    const execution = await rollBack(incidentId);
+
+    expect(execution.status, explain(execution)).toBe('SUCCEEDED');
+    expect(await keyStatuses(user.userName)).toEqual({
+      [user.leakedKeyId]: 'Active',
+      [user.healthyKeyId]: 'Active',
+    });
+    expect(await userPolicies(user.userName)).toEqual([]);
+    expect(outcomes(execution)).toEqual([
+      expect.stringMatching(/^rollback[0-9a-f]{12}:ROLLBACK_REQUESTED$/),
+      expect.stringMatching(/^rollback[0-9a-f]{12}:APPROVAL_REQUESTED$/),
+      expect.stringMatching(/^rollback[0-9a-f]{12}:APPROVAL_GRANTED$/),
+      'quarantineUser:ROLLED_BACK',
+      'revokeUserSessions:ROLLED_BACK',
+      'disableAccessKey:ROLLED_BACK',
+      'notify:NOTIFIED',
+    ]);
+    const quarantine = execution.ledger.find((e) => e.action === 'rollback-user-quarantine');
+    expect(quarantine).toMatchObject({
+      actor: expect.stringMatching(/^arn:aws:iam::123456789012:role\/cordon\/rehearsal-/),
+      targetArn: user.arn,
+      before: { quarantinePolicy: true, policyPresent: true, consolePassword: false },
+      after: { quarantinePolicy: false, policyPresent: false, consolePassword: false },
+      detail: expect.objectContaining({
+        requestedBy: RESPONDER,
+        reason: 'false positive: the owner confirmed the activity',
+        force: false,
+      }),
+    });
+    expect(quarantine?.summary).toContain('the console password Cordon deleted is NOT restored');
+    await expect(
+      iam.send(new GetLoginProfileCommand({ UserName: user.userName })),
+    ).rejects.toMatchObject({ name: 'NoSuchEntityException' });
+  });
+
+  it('rolls back one step only when asked', async () => {
+    const user = await seedCompromisedUser();
+    const incidentId = await contained(userKeyFinding(user));
+
+    const execution = await rollBack(incidentId, { step: 'disableAccessKey' });
+
+    expect(execution.status, explain(execution)).toBe('SUCCEEDED');
+    expect(rollbackOutcomes(execution)).toEqual([
+      'disableAccessKey:rollback-access-key:ROLLED_BACK',
+    ]);
+    expect(await keyStatuses(user.userName)).toEqual({
+      [user.leakedKeyId]: 'Active',
+      [user.healthyKeyId]: 'Active',
+    });
+    expect((await userPolicies(user.userName)).sort()).toEqual([
+      'CordonQuarantine',
+      'CordonRevokeOlderSessions',
+    ]);
+  });
+
+  it('changes nothing when a responder rejects the rollback, and records it', async () => {
+    const user = await seedCompromisedUser();
+    const incidentId = await contained(userKeyFinding(user));
+
+    const execution = await rollBack(incidentId, { decision: 'reject' });
+
+    expect(execution.status, explain(execution)).toBe('SUCCEEDED');
+    expect(outcomes(execution)).toEqual([
+      expect.stringMatching(/:ROLLBACK_REQUESTED$/),
+      expect.stringMatching(/:APPROVAL_REQUESTED$/),
+      expect.stringMatching(/:APPROVAL_DENIED$/),
+      expect.stringMatching(/^rollback[0-9a-f]{12}:REJECTED$/),
+      'notify:NOTIFIED',
+    ]);
+    expect(await keyStatuses(user.userName)).toEqual({
+      [user.leakedKeyId]: 'Inactive',
+      [user.healthyKeyId]: 'Active',
+    });
+    expect((await userPolicies(user.userName)).sort()).toEqual([
+      'CordonQuarantine',
+      'CordonRevokeOlderSessions',
+    ]);
+  });
+
+  it('refuses after drift (the quarantine policy edited by hand) and changes nothing; --force restores', async () => {
+    const user = await seedCompromisedUser();
+    const incidentId = await contained(userKeyFinding(user));
+    const edited = JSON.stringify({
+      Version: '2012-10-17',
+      Statement: [{ Effect: 'Deny', Action: 's3:*', Resource: '*' }],
+    });
+    await iam.send(
+      new PutUserPolicyCommand({
+        UserName: user.userName,
+        PolicyName: QUARANTINE_POLICY_NAME,
+        PolicyDocument: edited,
+      }),
+    );
+
+    const refused = await rollBack(incidentId);
+
+    expect(refused.status, explain(refused)).toBe('SUCCEEDED');
+    expect(rollbackOutcomes(refused)).toEqual([
+      'quarantineUser:rollback-user-quarantine:ROLLBACK_REFUSED',
+      'revokeUserSessions:rollback-session-revocation:ROLLBACK_SKIPPED',
+      'disableAccessKey:rollback-access-key:ROLLBACK_SKIPPED',
+    ]);
+    const refusal = refused.ledger.find((e) => e.outcome === 'ROLLBACK_REFUSED');
+    expect(refusal?.summary).toContain(
+      'deny-all policy CordonQuarantine is false now, Cordon left true',
+    );
+    expect(await keyStatuses(user.userName)).toEqual({
+      [user.leakedKeyId]: 'Inactive',
+      [user.healthyKeyId]: 'Active',
+    });
+    expect((await userPolicies(user.userName)).sort()).toEqual([
+      'CordonQuarantine',
+      'CordonRevokeOlderSessions',
+    ]);
+
+    const forced = await rollBack(incidentId, { force: true });
+
+    expect(forced.status, explain(forced)).toBe('SUCCEEDED');
+    expect(rollbackOutcomes(forced)).toEqual([
+      'quarantineUser:rollback-user-quarantine:ROLLED_BACK',
+      'revokeUserSessions:rollback-session-revocation:ROLLED_BACK',
+      'disableAccessKey:rollback-access-key:ROLLED_BACK',
+    ]);
+    expect(forced.ledger.find((e) => e.action === 'rollback-user-quarantine')).toMatchObject({
+      detail: expect.objectContaining({ force: true, forced: true }),
+    });
+    expect(await userPolicies(user.userName)).toEqual([]);
+    expect(await keyStatuses(user.userName)).toEqual({
+      [user.leakedKeyId]: 'Active',
+      [user.healthyKeyId]: 'Active',
+    });
+  });
+
+  it('fails clearly, changing nothing, when everything is rolled back already', async () => {
+    const user = await seedCompromisedUser();
+    const incidentId = await contained(userKeyFinding(user));
+    expect((await rollBack(incidentId)).status).toBe('SUCCEEDED');
+
+    const again = await rollBack(incidentId);
+
+    expect(again.status).toBe('FAILED');
+    expect(again.error?.Error).toBe('Cordon.RollbackFailed');
+    expect(outcomes(again)).toEqual(['rollback:NOTHING_TO_ROLL_BACK']);
+    expect(again.ledger[0]?.summary).toBe(
+      `nothing to roll back for ${incidentId}: no contained action that is not rolled back already`,
+    );
+  });
+});
+
+async function groupsByInterface(instance: CompromisedInstance) {
+  const out = await ec2.send(
+    new DescribeNetworkInterfacesCommand({
+      Filters: [{ Name: 'attachment.instance-id', Values: [instance.instanceId] }],
+    }),
+  );
+  return Object.fromEntries(
+    (out.NetworkInterfaces ?? []).map((n) => [
+      n.NetworkInterfaceId,
+      (n.Groups ?? []).map((g) => g.GroupId),
+    ]),
+  );
+}
+
+async function asgOf(instance: CompromisedInstance) {
+  const membership = await autoScaling.send(
+    new DescribeAutoScalingInstancesCommand({ InstanceIds: [instance.instanceId] }),
+  );
+  const group = await autoScaling.send(
+    new DescribeAutoScalingGroupsCommand({ AutoScalingGroupNames: [instance.autoScalingGroup] }),
+  );
+  return {
+    member: (membership.AutoScalingInstances ?? []).map((i) => i.AutoScalingGroupName),
+    desired: group.AutoScalingGroups?.[0]?.DesiredCapacity,
+    instances: (group.AutoScalingGroups?.[0]?.Instances ?? []).map((i) => i.InstanceId).sort(),
+  };
+}
+
+async function profileOf(instance: CompromisedInstance) {
+  const out = await ec2.send(
+    new DescribeIamInstanceProfileAssociationsCommand({
+      Filters: [{ Name: 'instance-id', Values: [instance.instanceId] }],
+    }),
+  );
+  return (out.IamInstanceProfileAssociations ?? [])
+    .filter((a) => a.State === 'associated' || a.State === 'associating')
+    .map((a) => a.IamInstanceProfile?.Arn);
+}
+
+describe('rolling back a contained instance', () => {
+  it('restores every interface’s groups, the instance profile and the Auto Scaling group exactly; evidence stays', async () => {
+    const instance = await seedCompromisedInstance();
+    const before = await groupsByInterface(instance);
+    const incidentId = await contained(instanceFinding(instance));
+    expect(await profileOf(instance)).toEqual([]);
+    expect((await asgOf(instance)).member).toEqual([]);
+
+    const execution = await rollBack(incidentId);
+
+    expect(execution.status, explain(execution)).toBe('SUCCEEDED');
+    expect(rollbackOutcomes(execution)).toEqual([
+      'revokeInstanceRoleSessions:rollback-session-revocation:ROLLED_BACK',
+      'isolate:rollback-instance-profile:ROLLED_BACK',
+      'isolate:rollback-network-isolation:ROLLED_BACK',
+      'isolate:rollback-asg-detach:ROLLED_BACK',
+    ]);
+    expect(before).toEqual(
+      Object.fromEntries(instance.interfaceIds.map((id) => [id, [instance.appGroupId]])),
+    );
+    expect(await groupsByInterface(instance)).toEqual(before);
+    expect(await profileOf(instance)).toEqual([instance.instanceProfileArn]);
+    expect(await asgOf(instance)).toEqual({
+      member: [instance.autoScalingGroup],
+      desired: 2,
+      instances: [instance.instanceId, instance.healthyInstanceId].sort(),
+    });
+    const roles = await iam.send(new ListRolePoliciesCommand({ RoleName: instance.roleName }));
+    expect(roles.PolicyNames ?? []).toEqual([]);
+    const plan = execution.ledger.find((e) => e.outcome === 'ROLLBACK_REQUESTED');
+    expect(plan?.detail).toMatchObject({ skipped: [1] });
+  });
+
+  it('refuses after drift (another group attached by hand), leaves it and the group membership alone; --force restores', async () => {
+    const instance = await seedCompromisedInstance();
+    const incidentId = await contained(instanceFinding(instance));
+    const other = await ec2.send(
+      new CreateSecurityGroupCommand({
+        GroupName: 'debug',
+        Description: 'attached by hand',
+        VpcId: instance.vpcId,
+      }),
+    );
+    const [primary, secondary] = instance.interfaceIds;
+    if (!primary || !secondary || !other.GroupId) throw new Error('seed incomplete');
+    await ec2.send(
+      new ModifyNetworkInterfaceAttributeCommand({
+        NetworkInterfaceId: primary,
+        Groups: [other.GroupId],
+      }),
+    );
+    const drifted = await groupsByInterface(instance);
+
+    const refused = await rollBack(incidentId);
+
+    expect(refused.status, explain(refused)).toBe('SUCCEEDED');
+    expect(rollbackOutcomes(refused)).toEqual([
+      'revokeInstanceRoleSessions:rollback-session-revocation:ROLLED_BACK',
+      'isolate:rollback-instance-profile:ROLLED_BACK',
+      'isolate:rollback-network-isolation:ROLLBACK_REFUSED',
+      'isolate:rollback-asg-detach:ROLLBACK_SKIPPED',
+    ]);
+    const refusal = refused.ledger.find((e) => e.outcome === 'ROLLBACK_REFUSED');
+    expect(refusal?.summary).toContain(`interface ${primary} is in ${other.GroupId} now`);
+    expect(await groupsByInterface(instance)).toEqual(drifted);
+    expect((await asgOf(instance)).member).toEqual([]);
+
+    const forced = await rollBack(incidentId, { force: true });
+
+    expect(forced.status, explain(forced)).toBe('SUCCEEDED');
+    expect(rollbackOutcomes(forced)).toEqual([
+      'isolate:rollback-network-isolation:ROLLED_BACK',
+      'isolate:rollback-asg-detach:ROLLED_BACK',
+    ]);
+    expect(await groupsByInterface(instance)).toEqual({
+      [primary]: [instance.appGroupId],
+      [secondary]: [instance.appGroupId],
+    });
+    expect((await asgOf(instance)).member).toEqual([instance.autoScalingGroup]);
+  });
+});
+
+describe('rolling back exposure containments', () => {
+  const OWNER_STATEMENT = {
+    Sid: 'AppReads',
+    Effect: 'Allow',
+    Principal: { AWS: `arn:aws:iam::${MOTO_ACCOUNT_ID}:role/payments-app` },
+    Action: 'secretsmanager:GetSecretValue',
+    Resource: '*',
+  };
+
+  function mockHub() {
+    const hub = mockClient(SecurityHubClient);
+    hubMocks.push(hub);
+    hub.on(BatchUpdateFindingsCommand).callsFake((input: unknown) => ({
+      ProcessedFindings: processedFindings(input),
+      UnprocessedFindings: [],
+    }));
+  }
+
+  it("puts back the secret's exact resource policy", async () => {
+    const secret = await seedExposedSecret();
+    await secrets.send(
+      new PutResourcePolicyCommand({
+        SecretId: secret.arn,
+        ResourcePolicy: JSON.stringify({ Version: '2012-10-17', Statement: [OWNER_STATEMENT] }),
+      }),
+    );
+    const before = await secrets.send(new GetResourcePolicyCommand({ SecretId: secret.arn }));
+    mockHub();
+    const incidentId = await contained(secretFinding(secret));
+
+    const execution = await rollBack(incidentId);
+
+    expect(execution.status, explain(execution)).toBe('SUCCEEDED');
+    expect(rollbackOutcomes(execution)).toEqual(['lockSecret:rollback-secret-lock:ROLLED_BACK']);
+    const after = await secrets.send(new GetResourcePolicyCommand({ SecretId: secret.arn }));
+    expect(JSON.parse(after.ResourcePolicy ?? 'null')).toEqual(
+      JSON.parse(before.ResourcePolicy ?? 'null'),
+    );
+    expect(JSON.parse(after.ResourcePolicy ?? 'null')).toEqual({
+      Version: '2012-10-17',
+      Statement: [OWNER_STATEMENT],
+    });
+  });
+
+  it('deletes the lock policy of a secret that had none', async () => {
+    const secret = await seedExposedSecret();
+    mockHub();
+    const incidentId = await contained(secretFinding(secret));
+
+    const execution = await rollBack(incidentId);
+
+    expect(execution.status, explain(execution)).toBe('SUCCEEDED');
+    const after = await secrets.send(new GetResourcePolicyCommand({ SecretId: secret.arn }));
+    expect(after.ResourcePolicy).toBeUndefined();
+  });
+
+  it("removes the function's reserved concurrency (it was unreserved) and its role's revocation", async () => {
+    const fn = await seedCompromisedFunction(undefined, { lambda, iam });
+    const incidentId = await contained(functionFinding(fn));
+
+    const execution = await rollBack(incidentId);
+
+    expect(execution.status, explain(execution)).toBe('SUCCEEDED');
+    expect(rollbackOutcomes(execution)).toEqual([
+      'revokeFunctionRoleSessions:rollback-session-revocation:ROLLED_BACK',
+      'stopInvocations:rollback-function-quarantine:ROLLED_BACK',
+    ]);
+    const concurrency = await lambda.send(
+      new GetFunctionConcurrencyCommand({ FunctionName: fn.name }),
+    );
+    expect(concurrency.ReservedConcurrentExecutions).toBeUndefined();
+    const roles = await iam.send(new ListRolePoliciesCommand({ RoleName: fn.roleName }));
+    expect(roles.PolicyNames ?? []).toEqual([]);
+  });
+
+  it("deletes the bucket's public access block (it had none)", async () => {
+    const bucket = await seedPublicBucket();
+    const incidentId = await contained(bucketFinding(bucket));
+
+    const execution = await rollBack(incidentId);
+
+    expect(execution.status, explain(execution)).toBe('SUCCEEDED');
+    expect(rollbackOutcomes(execution)).toEqual([
+      'blockPublicAccess:rollback-public-access:ROLLED_BACK',
+    ]);
+    await expect(
+      s3.send(new GetPublicAccessBlockCommand({ Bucket: bucket.name })),
+    ).rejects.toMatchObject({ name: 'NoSuchPublicAccessBlockConfiguration' });
+  });
+});
