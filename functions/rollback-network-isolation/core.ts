@@ -78,11 +78,20 @@ export function networkIsolationRollback(ec2: EC2Client): Rollback<InstanceTarge
     drift(current, after) {
       const now = groupsOf(current);
       const left = groupsOf(after);
+      // An interface already back in its original groups is an earlier attempt
+      // of this rollback that got part of the way (throttled on the next
+      // interface, say), not a change since containment: its retry goes on.
+      const originals = new Map(
+        after.interfaces.map((i) => [
+          i.networkInterfaceId,
+          i.originalGroups === null ? undefined : sorted(i.originalGroups),
+        ]),
+      );
       const lines: string[] = [];
       for (const [id, groups] of left) {
         const found = now.get(id);
         if (found === undefined) lines.push(`interface ${id} is no longer attached`);
-        else if (found !== groups) {
+        else if (found !== groups && found !== originals.get(id)) {
           lines.push(`interface ${id} is in ${found || 'no group'} now, Cordon left ${groups}`);
         }
       }

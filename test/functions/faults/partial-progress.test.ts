@@ -1,0 +1,111 @@
+import { describe, expect, it } from 'vitest';
+import { fakeLedger } from '../shared/containment-fixtures.js';
+import { containedThenApproved, rollbackEntries } from '../shared/rollback-fixtures.js';
+import { Faults, UNAVAILABLE } from './faults.js';
+import { ISOLATE_NETWORK, QUARANTINE_USER, ROLLBACK_ROWS } from './rows.js';
+import type { ContainmentRow } from './suite.js';
+import { type IamWorld, resetMocks } from './worlds.js';
+
+/**
+ * Containment, then its rollback, when the first attempt of a multi-call
+ * action got part of the way before a retryable fault: the retry's before-
+ * state must still be what the target was before Cordon touched it, or the
+ * rollback restores the wrong thing.
+ */
+
+const rollbackOf = (name: string) => {
+  const row = ROLLBACK_ROWS.find((r) => r.name === name);
+  if (!row) throw new Error(`no rollback row ${name}`);
+  return row;
+};
+
+/**
+ * Contains with a retryable fault at `command`, retries, and returns the
+ * world, the retry's CONTAINED entry and a ledger ready for its rollback.
+ */
+async function containedAfterPartialAttempt(
+  row: ContainmentRow,
+  rollback: string,
+  command: string,
+) {
+  const faults = new Faults();
+  resetMocks();
+  const world = row.setup(faults);
+  const scratch = fakeLedger();
+  faults.inject({ command, error: UNAVAILABLE.error, when: 'before' });
+  await expect(row.run(scratch.ledger)).rejects.toMatchObject({
+    name: 'Cordon.ServiceUnavailable',
+  });
+  const retried = await row.run(scratch.ledger);
+  expect(retried.outcome).toBe('CONTAINED');
+  const entry = scratch.entries().find((e) => e.outcome === 'CONTAINED');
+  if (!entry?.targetArn) throw new Error('no CONTAINED entry');
+  const fake = fakeLedger();
+  const input = await containedThenApproved(fake, rollbackOf(rollback).name, {
+    step: entry.step,
+    action: entry.action,
+    targetArn: entry.targetArn,
+    before: entry.before,
+    after: entry.after,
+  });
+  return { world, entry, fake, input };
+}
+
+describe('partial progress, then rollback', () => {
+  it('rollback-network-isolation finishes a restore that was throttled after its first interface', async () => {
+    const faults = new Faults();
+    resetMocks();
+    ISOLATE_NETWORK.setup(faults);
+    const scratch = fakeLedger();
+    await ISOLATE_NETWORK.run(scratch.ledger);
+    const entry = scratch.entries().find((e) => e.outcome === 'CONTAINED');
+    if (!entry?.targetArn) throw new Error('no CONTAINED entry');
+    const rollback = rollbackOf('rollback-network-isolation');
+    const fake = fakeLedger();
+    const input = await containedThenApproved(fake, rollback.name, {
+      step: entry.step,
+      action: entry.action,
+      targetArn: entry.targetArn,
+      before: entry.before,
+      after: entry.after,
+    });
+    faults.resetCounts();
+    faults.inject({
+      command: 'ModifyNetworkInterfaceAttribute',
+      occurrence: 2,
+      error: () => Object.assign(new Error('Rate exceeded'), { name: 'RequestLimitExceeded' }),
+      when: 'before',
+    });
+
+    await expect(rollback.run(input, fake.ledger)).rejects.toMatchObject({
+      name: 'Cordon.Throttled',
+    });
+    const retried = await rollback.run(input, fake.ledger);
+
+    expect(retried.outcome).toBe('ROLLED_BACK');
+    expect(faults.writes()).toEqual({ ModifyNetworkInterfaceAttribute: 2 });
+    expect(rollbackEntries(fake).map((e) => e.outcome)).toEqual(['ROLLED_BACK']);
+  });
+
+  // Known issue, not fixed here: quarantine-user puts the deny-all policy, then
+  // deletes the login profile. When the delete is throttled, the retry reads
+  // the policy Cordon just put and records it as the before-state, so the
+  // rollback finds "nothing to remove" and leaves the user denied everything
+  // while saying ALREADY_ROLLED_BACK. It fails closed, but the record is wrong.
+  // A fix needs the before-state of the first attempt (an intent entry in the
+  // ledger before the first write, or a per-incident marker on the policy).
+  // When it is fixed, this test starts passing and `it.fails` must go.
+  it.fails('rollback-user-quarantine removes the deny-all policy after a quarantine whose login-profile delete was throttled', async () => {
+    const { world, entry, fake, input } = await containedAfterPartialAttempt(
+      QUARANTINE_USER,
+      'rollback-user-quarantine',
+      'DeleteLoginProfile',
+    );
+    expect(entry.before).toMatchObject({ quarantinePolicy: false });
+
+    const result = await rollbackOf('rollback-user-quarantine').run(input, fake.ledger);
+
+    expect(result.outcome).toBe('ROLLED_BACK');
+    expect((world as IamWorld).users.alice?.policies).toEqual({});
+  });
+});
