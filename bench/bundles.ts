@@ -60,6 +60,9 @@ export function benchRuntimeConfig(): RuntimeConfig {
     securityHubSeverityLabels: ['HIGH', 'CRITICAL'],
     protectedPrincipalPatterns: ['arn:aws:iam::*:role/cordon/*'],
     exemptTag: { key: 'cordon:exempt', value: 'true' },
+    securityHubProductAllowList: ['arn:aws:securityhub:*::product/aws/*'],
+    runtimeModeParameter: '/cordon/mode',
+    circuitBreaker: { maxContainments: 20, windowSeconds: 3600 },
     modes: Object.fromEntries(
       PLAYBOOK_NAMES.map((p) => [
         p,
@@ -85,6 +88,16 @@ function lambdaEnv(action: ActionName): Record<string, string> {
     [ENV.topicArn]: 'arn:aws:sns:us-east-1:123456789012:cordon-notifications',
     [ENV.config]: JSON.stringify(benchRuntimeConfig()),
     [ENV.breakGlass]: '[]',
+    [ENV.approvalsTable]: 'cordon-approvals',
+    [ENV.approvalSettings]: JSON.stringify({
+      timeoutSeconds: 3600,
+      twoPersonSteps: {},
+      endpointUrl: 'https://bench.lambda-url.us-east-1.on.aws/',
+    }),
+    [ENV.responders]: '[]',
+    [ENV.guardrailsTable]: 'cordon-guardrails',
+    [ENV.rollbackStateMachine]:
+      'arn:aws:states:us-east-1:123456789012:stateMachine:Cordon-rollback',
   };
 }
 
