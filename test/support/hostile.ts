@@ -94,3 +94,31 @@ export function defanged<T>(value: T): T {
     ),
   ) as T;
 }
+
+/** A string made of `chars` only, `min` to `max` long. */
+function stringOf(chars: string, min: number, max: number): fc.Arbitrary<string> {
+  return fc
+    .array(fc.constantFrom(...chars.split('')), { minLength: min, maxLength: max })
+    .map((c) => c.join(''));
+}
+
+const WORD = 'abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_';
+
+/** An IAM user or role name as IAM allows it: `[\w+=,.@-]{1,128}`. */
+export const iamName: fc.Arbitrary<string> = stringOf(`${WORD}+=,.@-`, 1, 128);
+
+/**
+ * An IAM path segment: any printable ASCII but `/`, so quotes, braces and
+ * policy fragments pass the ARN check and must still never reach a policy.
+ */
+export const iamPathSegment: fc.Arbitrary<string> = fc.oneof(
+  stringOf(`${WORD}"{}[]:,*#$'<>\\`, 1, 20),
+  fc.constant('"},{"Effect":"Allow","Action":"*","Resource":"*"},{"Sid":"'),
+);
+
+/** An IAM user or role ARN that parses, with a hostile path. */
+export function iamArn(account: string, type: 'user' | 'role'): fc.Arbitrary<string> {
+  return fc
+    .tuple(fc.array(iamPathSegment, { maxLength: 3 }), iamName)
+    .map(([path, name]) => `arn:aws:iam::${account}:${type}/${[...path, name].join('/')}`);
+}
