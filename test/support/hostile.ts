@@ -6,6 +6,8 @@
  * fragments, DynamoDB expression syntax, lone surrogates.
  */
 import fc from 'fast-check';
+import { PLAYBOOK_NAMES, stepsOf } from '../../functions/shared/catalog.js';
+import { type Incident, IncidentSchema } from '../../functions/shared/incident.js';
 
 export const PAYLOADS: readonly string[] = [
   '\n',
@@ -122,3 +124,81 @@ export function iamArn(account: string, type: 'user' | 'role'): fc.Arbitrary<str
     .tuple(fc.array(iamPathSegment, { maxLength: 3 }), iamName)
     .map(([path, name]) => `arn:aws:iam::${account}:${type}/${[...path, name].join('/')}`);
 }
+
+const optional = <T>(arb: fc.Arbitrary<T>) => fc.option(arb, { nil: undefined });
+
+/** Drops `undefined` fields, as JSON (and Step Functions) would. */
+const plain = <T>(value: T): T => JSON.parse(JSON.stringify(value)) as T;
+
+/**
+ * A valid incident of any playbook whose every free-text field is hostile:
+ * finding id and type, region, timestamps, and the names and ARNs of its
+ * principal, instance, secret, function and bucket, and the plan's reasons.
+ */
+export const hostileIncident: fc.Arbitrary<Incident> = fc
+  .record({
+    incidentId: fc.stringMatching(/^inc-[0-9a-f]{20}$/),
+    playbook: fc.constantFrom(...PLAYBOOK_NAMES),
+    source: fc.constantFrom('guardduty' as const, 'securityhub' as const),
+    findingId: hostileString,
+    productArn: optional(hostileString),
+    findingType: hostileString,
+    severity: fc.double({ min: 0, max: 10, noNaN: true }),
+    severityLabel: fc.constantFrom(
+      'INFORMATIONAL' as const,
+      'LOW' as const,
+      'MEDIUM' as const,
+      'HIGH' as const,
+      'CRITICAL' as const,
+    ),
+    account: fc.stringMatching(/^\d{12}$/),
+    region: hostileString,
+    updatedAt: hostileString,
+    principal: optional(
+      fc.record({
+        kind: fc.constantFrom('IAMUser' as const, 'AssumedRole' as const, 'Root' as const),
+        arn: hostileString,
+        name: optional(hostileString),
+        accessKeyId: optional(hostileString),
+      }),
+    ),
+    instance: optional(
+      fc.record({
+        instanceId: fc.stringMatching(/^i-[0-9a-f]{8,17}$/),
+        arn: hostileString,
+        vpcId: optional(hostileString),
+        instanceProfileArn: optional(hostileString),
+        profileSharedWith: optional(fc.nat(1000)),
+        autoScalingGroup: optional(hostileString),
+      }),
+    ),
+    secret: optional(
+      fc.record({ arn: hostileString, name: hostileString, rotationEnabled: fc.boolean() }),
+    ),
+    lambdaFunction: optional(
+      fc.record({ arn: hostileString, name: hostileString, roleArn: optional(hostileString) }),
+    ),
+    bucket: optional(
+      fc.record({
+        name: hostileString.map((s) => `b${s}xx`.slice(0, 63)),
+        arn: hostileString,
+      }),
+    ),
+    modes: fc.array(
+      fc.record({
+        mode: fc.constantFrom(
+          'auto' as const,
+          'approve' as const,
+          'dry-run' as const,
+          'off' as const,
+        ),
+        reason: optional(hostileString),
+      }),
+      { minLength: 4, maxLength: 4 },
+    ),
+  })
+  .map(({ modes, ...rest }) => {
+    const steps = Object.keys(stepsOf(rest.playbook));
+    const plan = Object.fromEntries(steps.map((step, i) => [step, modes[i % modes.length]]));
+    return IncidentSchema.parse(plain({ ...rest, plan }));
+  });
