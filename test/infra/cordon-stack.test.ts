@@ -628,6 +628,10 @@ describe('ledger table', () => {
     for (const replica of replicas) expect(replica.ResourcePolicy).toBeUndefined();
   });
 
+  it('names itself in the LedgerTableName output, for cordon ledger verify', () => {
+    template.hasOutput('LedgerTableName', { Value: { Ref: ledgerLogicalId() } });
+  });
+
   it('grants ledger access on the base table only, to function roles', () => {
     const ledgerId = ledgerLogicalId();
     const roleIds = new Set(functions().map((f) => f.roleId));
