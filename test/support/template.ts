@@ -12,6 +12,7 @@ import { App } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { z } from 'zod';
 import { cdkJsonContext } from '../../cli/rehearsal/synth.js';
+import { ENV } from '../../functions/shared/runtime-config.js';
 import { buildApp } from '../../infra/build.js';
 
 export const TEST_ACCOUNT = '123456789012';
@@ -103,6 +104,43 @@ export function defaultTemplate(): SynthesizedStack {
 /** The resources of one CloudFormation type, by logical id. */
 export function resourcesOfType(json: CfnTemplate, type: string): [string, CfnResource][] {
   return Object.entries(json.Resources).filter(([, r]) => r.Type === type);
+}
+
+/** One Cordon function in the template: its action (from its environment) and role. */
+export interface FunctionInfo {
+  /** Logical id of the AWS::Lambda::Function. */
+  readonly id: string;
+  /** The action it performs (`CORDON_ACTION`). */
+  readonly action: string;
+  /** Logical id of its execution role. */
+  readonly roleId: string;
+  /** Logical id of its log group, when it names one. */
+  readonly logGroupId: string | undefined;
+  readonly properties: Record<string, unknown>;
+  readonly env: Record<string, unknown>;
+}
+
+const GetAttArnSchema = z.object({ 'Fn::GetAtt': z.tuple([z.string(), z.literal('Arn')]) });
+
+/** Every Lambda function of the template, with the action its environment names. */
+export function actionFunctions(json: CfnTemplate): FunctionInfo[] {
+  return resourcesOfType(json, 'AWS::Lambda::Function').map(([id, resource]) => {
+    const properties = resource.Properties ?? {};
+    const env = z
+      .object({ Variables: z.record(z.string(), z.unknown()) })
+      .parse(properties.Environment).Variables;
+    const logGroup = z
+      .object({ LogGroup: z.object({ Ref: z.string() }) })
+      .safeParse(properties.LoggingConfig);
+    return {
+      id,
+      action: z.string().parse(env[ENV.action]),
+      roleId: GetAttArnSchema.parse(properties.Role)['Fn::GetAtt'][0],
+      logGroupId: logGroup.success ? logGroup.data.LogGroup.Ref : undefined,
+      properties,
+      env,
+    };
+  });
 }
 
 /* ------------------------------------------------------------------ */

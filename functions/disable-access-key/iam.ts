@@ -1,0 +1,11 @@
+import type { IamAction } from '../shared/iam-baseline.js';
+
+/**
+ * The IAM actions disable-access-key's code calls, beyond the baseline every function
+ * holds (functions/shared/iam-baseline.ts). The infra tests hold its role in
+ * the synthesized template to exactly these.
+ */
+export const IAM_ACTIONS = [
+  'iam:ListAccessKeys',
+  'iam:UpdateAccessKey',
+] as const satisfies readonly IamAction[];

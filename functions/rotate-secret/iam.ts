@@ -1,0 +1,12 @@
+import type { IamAction } from '../shared/iam-baseline.js';
+
+/**
+ * The IAM actions rotate-secret's code calls, beyond the baseline every function
+ * holds (functions/shared/iam-baseline.ts). The infra tests hold its role in
+ * the synthesized template to exactly these.
+ */
+export const IAM_ACTIONS = [
+  'secretsmanager:DescribeSecret',
+  'secretsmanager:ListSecretVersionIds',
+  'secretsmanager:RotateSecret',
+] as const satisfies readonly IamAction[];

