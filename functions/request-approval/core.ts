@@ -287,27 +287,37 @@ export async function requestApproval(
       expiresAt: expiresAt.toISOString(),
     },
   });
+  return announce(deps, incident.incidentId, step, {
+    subject: `Cordon approval needed: ${step} in ${incident.account}: ${incident.severityLabel} ${incident.findingType}`,
+    message: approvalMessage(input, spec, {
+      required,
+      expiresAt,
+      endpointUrl: deps.settings.endpointUrl,
+    }),
+  });
+}
+
+/** Publishes the request to responders and logs it; the token is in neither. */
+async function announce(
+  deps: Pick<RequestApprovalDeps, 'sns' | 'topicArn' | 'logger'>,
+  incidentId: string,
+  step: string,
+  text: { readonly subject: string; readonly message: string },
+): Promise<RequestApprovalResult> {
   let messageId: string | undefined;
   try {
     const out = await deps.sns.send(
       new PublishCommand({
         TopicArn: deps.topicArn,
-        Subject: asciiLine(
-          `Cordon approval needed: ${step} in ${incident.account}: ${incident.severityLabel} ${incident.findingType}`,
-          SUBJECT_MAX,
-        ),
-        Message: approvalMessage(input, spec, {
-          required,
-          expiresAt,
-          endpointUrl: deps.settings.endpointUrl,
-        }),
+        Subject: asciiLine(text.subject, SUBJECT_MAX),
+        Message: text.message,
       }),
     );
     messageId = out.MessageId;
   } catch (error) {
     throw classifyAwsError(error, 'request-approval publish');
   }
-  deps.logger.info('approval requested', { incidentId: incident.incidentId, step, messageId });
+  deps.logger.info('approval requested', { incidentId, step, messageId });
   return { requested: true, step };
 }
 
@@ -421,23 +431,12 @@ async function requestRollbackApproval(
       expiresAt: expiresAt.toISOString(),
     },
   });
-  let messageId: string | undefined;
-  try {
-    const out = await deps.sns.send(
-      new PublishCommand({
-        TopicArn: deps.topicArn,
-        Subject: asciiLine(`Cordon rollback approval needed: ${plan.incidentId}`, SUBJECT_MAX),
-        Message: rollbackApprovalMessage(input, {
-          required,
-          expiresAt,
-          endpointUrl: deps.settings.endpointUrl,
-        }),
-      }),
-    );
-    messageId = out.MessageId;
-  } catch (error) {
-    throw classifyAwsError(error, 'request-approval publish');
-  }
-  deps.logger.info('approval requested', { incidentId: plan.incidentId, step, messageId });
-  return { requested: true, step };
+  return announce(deps, plan.incidentId, step, {
+    subject: `Cordon rollback approval needed: ${plan.incidentId}`,
+    message: rollbackApprovalMessage(input, {
+      required,
+      expiresAt,
+      endpointUrl: deps.settings.endpointUrl,
+    }),
+  });
 }
