@@ -1,4 +1,3 @@
-import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import {
   type DynamoDBDocumentClient,
   GetCommand,
@@ -7,6 +6,7 @@ import {
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
 import { z } from 'zod';
+import { conditionalUpdate, dynamoCall } from './dynamo-calls.js';
 import { classifyAwsError } from './errors.js';
 
 /**
@@ -126,7 +126,7 @@ export class ApprovalStore {
   }
 
   async get(incidentId: string, step: string): Promise<ApprovalItem | undefined> {
-    const out = await this.call('approvals get', () =>
+    const out = await dynamoCall('approvals get', () =>
       this.client.send(
         new GetCommand({
           TableName: this.tableName,
@@ -140,7 +140,7 @@ export class ApprovalStore {
 
   /** Every approval item of one incident (decided ones too, until they expire). */
   async ofIncident(incidentId: string): Promise<ApprovalItem[]> {
-    const out = await this.call('approvals query', () =>
+    const out = await dynamoCall('approvals query', () =>
       this.client.send(
         new QueryCommand({
           TableName: this.tableName,
@@ -159,7 +159,7 @@ export class ApprovalStore {
     const items: PendingItem[] = [];
     let startKey: Record<string, unknown> | undefined;
     do {
-      const page = await this.call('approvals waiting', () =>
+      const page = await dynamoCall('approvals waiting', () =>
         this.client.send(
           new QueryCommand({
             TableName: this.tableName,
@@ -181,7 +181,7 @@ export class ApprovalStore {
    * none. False when another decision got there first.
    */
   async addFirstApproval(item: ApprovalItem, approval: RecordedApproval): Promise<boolean> {
-    return this.conditional('approvals first approval', {
+    return conditionalUpdate(this.client, this.tableName, 'approvals first approval', {
       Key: keyOf(item),
       UpdateExpression: 'SET approvals = :approvals',
       ConditionExpression: '#status = :waiting AND size(approvals) = :zero',
@@ -202,7 +202,7 @@ export class ApprovalStore {
     approvals: readonly RecordedApproval[],
     now: Date,
   ): Promise<boolean> {
-    return this.conditional('approvals decide', {
+    return conditionalUpdate(this.client, this.tableName, 'approvals decide', {
       Key: keyOf(item),
       UpdateExpression:
         'SET #status = :decision, decidedBy = :by, decidedAt = :at, reason = :reason, approvals = :approvals, expiresAt = :expires REMOVE waiting',
@@ -223,7 +223,7 @@ export class ApprovalStore {
 
   /** The decision reached Step Functions: the token is no longer needed, so it goes. */
   async delivered(item: ApprovalItem): Promise<void> {
-    await this.call('approvals delivered', () =>
+    await dynamoCall('approvals delivered', () =>
       this.client.send(
         new UpdateCommand({
           TableName: this.tableName,
@@ -233,27 +233,6 @@ export class ApprovalStore {
         }),
       ),
     );
-  }
-
-  private async conditional(
-    context: string,
-    update: Omit<ConstructorParameters<typeof UpdateCommand>[0], 'TableName'>,
-  ): Promise<boolean> {
-    try {
-      await this.client.send(new UpdateCommand({ TableName: this.tableName, ...update }));
-      return true;
-    } catch (error) {
-      if (error instanceof ConditionalCheckFailedException) return false;
-      throw classifyAwsError(error, context);
-    }
-  }
-
-  private async call<T>(context: string, send: () => Promise<T>): Promise<T> {
-    try {
-      return await send();
-    } catch (error) {
-      throw classifyAwsError(error, context);
-    }
   }
 }
 

@@ -1,7 +1,6 @@
-import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { type DynamoDBDocumentClient, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { z } from 'zod';
-import { classifyAwsError } from './errors.js';
+import { conditionalUpdate, dynamoCall } from './dynamo-calls.js';
 
 /**
  * The circuit breaker: when more than `limit` incidents are contained
@@ -60,7 +59,7 @@ export class CircuitBreaker {
   }
 
   async state(): Promise<BreakerState> {
-    const out = await this.call('breaker read', () =>
+    const out = await dynamoCall('breaker read', () =>
       this.deps.client.send(
         new GetCommand({
           TableName: this.deps.tableName,
@@ -80,7 +79,7 @@ export class CircuitBreaker {
     const now = this.now();
     const seconds = Math.floor(now.getTime() / 1000);
     const windowStart = seconds - (seconds % limits.windowSeconds);
-    const out = await this.call('breaker count', () =>
+    const out = await dynamoCall('breaker count', () =>
       this.deps.client.send(
         new UpdateCommand({
           TableName: this.deps.tableName,
@@ -105,23 +104,28 @@ export class CircuitBreaker {
       trippedBy: incidentId,
       count,
     };
-    const trippedNow = await this.conditional('breaker trip', {
-      Key: { [GUARDRAILS_PARTITION_KEY]: STATE_ID },
-      UpdateExpression:
-        'SET #state = :tripped, generation = :generation, trippedAt = :at, trippedBy = :by, #count = :count',
-      // Only the first past the limit, in this generation, trips it.
-      ConditionExpression:
-        '(attribute_not_exists(#state) OR #state = :closed) AND (attribute_not_exists(generation) OR generation = :generation)',
-      ExpressionAttributeNames: { '#state': 'state', '#count': 'count' },
-      ExpressionAttributeValues: {
-        ':tripped': 'TRIPPED',
-        ':closed': 'CLOSED',
-        ':generation': current.generation,
-        ':at': tripped.trippedAt,
-        ':by': incidentId,
-        ':count': count,
+    const trippedNow = await conditionalUpdate(
+      this.deps.client,
+      this.deps.tableName,
+      'breaker trip',
+      {
+        Key: { [GUARDRAILS_PARTITION_KEY]: STATE_ID },
+        UpdateExpression:
+          'SET #state = :tripped, generation = :generation, trippedAt = :at, trippedBy = :by, #count = :count',
+        // Only the first past the limit, in this generation, trips it.
+        ConditionExpression:
+          '(attribute_not_exists(#state) OR #state = :closed) AND (attribute_not_exists(generation) OR generation = :generation)',
+        ExpressionAttributeNames: { '#state': 'state', '#count': 'count' },
+        ExpressionAttributeValues: {
+          ':tripped': 'TRIPPED',
+          ':closed': 'CLOSED',
+          ':generation': current.generation,
+          ':at': tripped.trippedAt,
+          ':by': incidentId,
+          ':count': count,
+        },
       },
-    });
+    );
     return { status: 'tripped', trippedNow, state: trippedNow ? tripped : await this.state() };
   }
 
@@ -130,7 +134,7 @@ export class CircuitBreaker {
    * tripped it do not trip it again. False when it was not tripped.
    */
   async reset(by: string, reason: string): Promise<boolean> {
-    return this.conditional('breaker reset', {
+    return conditionalUpdate(this.deps.client, this.deps.tableName, 'breaker reset', {
       Key: { [GUARDRAILS_PARTITION_KEY]: STATE_ID },
       UpdateExpression:
         'SET #state = :closed, generation = generation + :one, resetAt = :at, resetBy = :by, resetReason = :reason',
@@ -145,26 +149,5 @@ export class CircuitBreaker {
         ':reason': reason,
       },
     });
-  }
-
-  private async conditional(
-    context: string,
-    update: Omit<ConstructorParameters<typeof UpdateCommand>[0], 'TableName'>,
-  ): Promise<boolean> {
-    try {
-      await this.deps.client.send(new UpdateCommand({ TableName: this.deps.tableName, ...update }));
-      return true;
-    } catch (error) {
-      if (error instanceof ConditionalCheckFailedException) return false;
-      throw classifyAwsError(error, context);
-    }
-  }
-
-  private async call<T>(context: string, send: () => Promise<T>): Promise<T> {
-    try {
-      return await send();
-    } catch (error) {
-      throw classifyAwsError(error, context);
-    }
   }
 }
