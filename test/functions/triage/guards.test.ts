@@ -72,6 +72,7 @@ describe('archived and posture findings', () => {
   });
 
   it('acts on a finding that is both a check and a threat type', async () => {
+    const deps = setup();
     userExists();
     const event = withValue(
       fixture('securityhub-iam-access-key'),
@@ -82,7 +83,7 @@ describe('archived and posture findings', () => {
       ],
     );
 
-    const result = await triage(event, setup());
+    const result = await triage(event, deps);
 
     expect(result.decision).toBe('PROCEED');
   });

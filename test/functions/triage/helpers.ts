@@ -125,8 +125,9 @@ export const lambdaMock = mockClient(LambdaClient);
 export const s3Mock = mockClient(S3Client);
 
 /**
- * Resets the client mocks and returns fresh deps: AWS answers nothing
- * until a test says what exists, and every ledger write succeeds.
+ * Resets the client mocks and returns fresh deps: nothing exists until a
+ * test says so (each lookup fails as AWS fails it for an unknown name), and
+ * every ledger write succeeds.
  */
 export function setup(configOverrides: Partial<RuntimeConfig> = {}) {
   iamMock.reset();
@@ -135,6 +136,7 @@ export function setup(configOverrides: Partial<RuntimeConfig> = {}) {
   secretsMock.reset();
   lambdaMock.reset();
   s3Mock.reset();
+  nothingExists();
   ddbMock.on(PutCommand).resolves({});
   // The circuit breaker's window counter (the handler wires the breaker).
   ddbMock.on(GetCommand).resolves({});
@@ -351,6 +353,26 @@ export function bucketTagged(tags: Array<{ Key: string; Value: string }>): void 
   s3Mock
     .on(GetBucketTaggingCommand, { Bucket: BUCKET, ExpectedBucketOwner: ACCOUNT })
     .resolves({ TagSet: tags });
+}
+
+/**
+ * What AWS answers for a name it does not know. A client mock with no
+ * matching behaviour resolves `undefined`, which no real client returns,
+ * so a lookup a test did not set up would crash triage instead of being
+ * refused the way a deployed triage refuses it.
+ */
+function nothingExists(): void {
+  iamMock.on(GetUserCommand).rejects(awsError('NoSuchEntity', 404));
+  iamMock.on(GetRoleCommand).rejects(awsError('NoSuchEntity', 404));
+  iamMock.on(GetInstanceProfileCommand).rejects(awsError('NoSuchEntity', 404));
+  ec2Mock.on(DescribeInstancesCommand).rejects(awsError('InvalidInstanceID.NotFound', 400));
+  ec2Mock
+    .on(DescribeIamInstanceProfileAssociationsCommand)
+    .resolves({ IamInstanceProfileAssociations: [] });
+  secretsMock.on(DescribeSecretCommand).rejects(awsError('ResourceNotFoundException', 400));
+  lambdaMock.on(GetFunctionCommand).rejects(awsError('ResourceNotFoundException', 404));
+  lambdaMock.on(ListTagsCommand).rejects(awsError('ResourceNotFoundException', 404));
+  s3Mock.on(GetBucketTaggingCommand).rejects(awsError('NoSuchBucket', 404));
 }
 
 /** An AWS SDK error by name and status, as every client throws them. */

@@ -162,6 +162,15 @@ async function triageEnds(event: unknown): Promise<Outcome> {
 }
 
 const FIXTURES = new Map(FINDINGS.map((name) => [name, fixture(name)]));
+const SECRET_NAME_PATH = [
+  'detail',
+  'service',
+  'action',
+  'awsApiCallAction',
+  'affectedResources',
+  'AWS::SecretsManager::Secret',
+];
+
 const eventOf = (name: Fixture): unknown => structuredClone(FIXTURES.get(name));
 
 describe('triage on hostile strings in real findings', () => {
@@ -196,7 +205,26 @@ describe('triage on hostile strings in real findings', () => {
         }
         seen.add(await triageEnds(event));
       }),
-      { numRuns: 120 },
+      {
+        numRuns: 120,
+        examples: [
+          // Found by a random run: a principal type Cordon does not contain,
+          // and a secret Secrets Manager does not know. Refused, not a crash.
+          [
+            {
+              name: 'guardduty-secret-access',
+              edits: [
+                { path: SECRET_NAME_PATH, payload: 'x'.repeat(300), how: 'replace' },
+                {
+                  path: ['detail', 'resource', 'accessKeyDetails', 'userType'],
+                  payload: '\u0000',
+                  how: 'replace',
+                },
+              ],
+            },
+          ],
+        ],
+      },
     );
     // The property is not vacuous: payloads in harmless fields still reach a decision.
     expect(seen).toContain('PROCEED');
