@@ -4,13 +4,15 @@ import type { ActionName } from '../functions/shared/catalog.js';
 import { INCIDENT_TAG, ISOLATION_TAG, ORIGINAL_GROUPS_TAG } from '../functions/shared/ec2-tags.js';
 import { CORDON_ROLE_PATH } from '../functions/shared/runtime-config.js';
 import type { ActionFunction } from './constructs/action-function.js';
+import { declaredUnscoped } from './unscoped.js';
 
 type Functions = Readonly<Record<ActionName, ActionFunction>>;
 
 /**
  * Exactly the calls each function makes, scoped as narrowly as IAM allows:
  * to this account's resources, and for EC2 to resources carrying Cordon's
- * tags. Every `*` that IAM forces on us is acknowledged with its reason.
+ * tags. Every `*` that IAM forces on us is declared, with its reason, in the
+ * function's manifest (functions/<action>/iam.ts), and acknowledged from there.
  */
 export function grantActions(
   fns: Functions,
@@ -31,17 +33,9 @@ export function grantActions(
   notifications.grantPublish(fns.triage.role);
   // Triage re-reads a finding from its source before anything runs unattended.
   scope.allow(fns.triage, ['securityhub:GetFindings'], [scope.securityHubHub()]);
-  scope.unscoped(
-    fns.triage,
-    ['guardduty:GetFindings'],
-    'Describe calls, GuardDuty GetFindings and X-Ray support no resource-level permissions (read only)',
-  );
+  scope.unscoped(fns.triage, ['guardduty:GetFindings']);
   // Only the approval function can answer a waiting step.
-  scope.unscoped(
-    fns.approval,
-    ['states:SendTaskSuccess', 'states:SendTaskFailure'],
-    'SendTaskSuccess, SendTaskFailure and X-Ray support no resource-level permissions; a call names one task token, which only this function can read',
-  );
+  scope.unscoped(fns.approval, ['states:SendTaskSuccess', 'states:SendTaskFailure']);
 }
 
 function grantIamCredentials(fns: Functions, s: Scoper): void {
@@ -99,20 +93,20 @@ function grantEc2Instance(fns: Functions, s: Scoper): void {
   const groups = s.ec2('security-group');
 
   // Reads: EC2 and Auto Scaling Describe calls support no resource-level permissions.
-  s.describe(fns.triage, ['ec2:DescribeInstances', 'ec2:DescribeIamInstanceProfileAssociations']);
+  s.unscoped(fns.triage, ['ec2:DescribeInstances', 'ec2:DescribeIamInstanceProfileAssociations']);
   for (const fn of [
     fns['preserve-evidence'],
     fns['isolate-network'],
     fns['detach-instance-profile'],
     fns['detach-from-asg'],
   ]) {
-    s.describe(fn, ['ec2:DescribeInstances']);
+    s.unscoped(fn, ['ec2:DescribeInstances']);
   }
 
   // preserve-evidence: tag first (only Cordon's incident tag), then every
   // change is authorised by that tag.
   const evidence = fns['preserve-evidence'];
-  s.describe(evidence, ['ec2:DescribeSnapshots']);
+  s.unscoped(evidence, ['ec2:DescribeSnapshots']);
   s.allow(evidence, ['ec2:DescribeInstanceAttribute'], [instances]);
   s.allow(
     evidence,
@@ -132,7 +126,7 @@ function grantEc2Instance(fns: Functions, s: Scoper): void {
   // isolate-network: may create and edit only Cordon's isolation groups, and
   // attach only those groups, only to interfaces tagged with an incident.
   const isolate = fns['isolate-network'];
-  s.describe(isolate, ['ec2:DescribeNetworkInterfaces', 'ec2:DescribeSecurityGroups']);
+  s.unscoped(isolate, ['ec2:DescribeNetworkInterfaces', 'ec2:DescribeSecurityGroups']);
   s.allow(isolate, ['ec2:CreateSecurityGroup'], [groups], {
     StringEquals: { [`aws:RequestTag/${ISOLATION_TAG}`]: ['allow-all', 'no-traffic'] },
   });
@@ -171,11 +165,11 @@ function grantEc2Instance(fns: Functions, s: Scoper): void {
   s.allow(isolate, ['ec2:ModifyNetworkInterfaceAttribute'], [s.ec2('subnet')]);
 
   const profile = fns['detach-instance-profile'];
-  s.describe(profile, ['ec2:DescribeIamInstanceProfileAssociations']);
+  s.unscoped(profile, ['ec2:DescribeIamInstanceProfileAssociations']);
   s.allow(profile, ['ec2:DisassociateIamInstanceProfile'], [instances], TAGGED_BY_INCIDENT);
 
   const asg = fns['detach-from-asg'];
-  s.describe(asg, [
+  s.unscoped(asg, [
     'autoscaling:DescribeAutoScalingInstances',
     'autoscaling:DescribeAutoScalingGroups',
   ]);
@@ -293,7 +287,7 @@ function grantRollback(
   // side is this account's groups; the interface (and instance) side must
   // carry the incident tag, so only an incident's interfaces change.
   const network = fns['rollback-network-isolation'];
-  s.describe(network, [
+  s.unscoped(network, [
     'ec2:DescribeInstances',
     'ec2:DescribeNetworkInterfaces',
     'ec2:DescribeSecurityGroups',
@@ -313,7 +307,7 @@ function grantRollback(
   // Instance profile: only incident-tagged instances; passing a role only to
   // EC2 and never one of Cordon's own.
   const profile = fns['rollback-instance-profile'];
-  s.describe(profile, ['ec2:DescribeInstances', 'ec2:DescribeIamInstanceProfileAssociations']);
+  s.unscoped(profile, ['ec2:DescribeInstances', 'ec2:DescribeIamInstanceProfileAssociations']);
   s.allow(
     profile,
     ['ec2:AssociateIamInstanceProfile', 'ec2:ReplaceIamInstanceProfileAssociation'],
@@ -332,7 +326,7 @@ function grantRollback(
   );
 
   const asg = fns['rollback-asg-detach'];
-  s.describe(asg, [
+  s.unscoped(asg, [
     'ec2:DescribeInstances',
     'autoscaling:DescribeAutoScalingInstances',
     'autoscaling:DescribeAutoScalingGroups',
@@ -403,19 +397,20 @@ class Scoper {
     }
   }
 
-  /** Describe calls: they support no resource-level permissions. */
-  describe(fn: ActionFunction, actions: string[]) {
-    this.unscoped(
-      fn,
-      actions,
-      'Describe calls and X-Ray support no resource-level permissions (read only)',
-    );
-  }
-
-  /** Calls that support no resource-level permissions, with the reason that is acceptable. */
-  unscoped(fn: ActionFunction, actions: string[], reason: string) {
+  /**
+   * Calls that support no resource-level permissions. Each must be declared,
+   * with its reason, in the function's manifest (`UNSCOPED`), which is what
+   * the role's cdk-nag acknowledgement quotes (ActionFunction).
+   */
+  unscoped(fn: ActionFunction, actions: string[]) {
+    const declared = declaredUnscoped(fn.action);
+    const undeclared = actions.filter((a) => !Object.hasOwn(declared, a));
+    if (undeclared.length > 0) {
+      throw new Error(
+        `${fn.action}: ${undeclared.join(', ')} granted on Resource "*" but not declared in UNSCOPED of functions/${fn.action}/iam.ts`,
+      );
+    }
     fn.allow(new iam.PolicyStatement({ actions, resources: ['*'] }));
-    Validations.of(fn.role).acknowledge({ id: 'AwsSolutions-IAM5[Resource::*]', reason });
   }
 
   iam(resource: string, name = '*'): string {

@@ -8,6 +8,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import type { ActionName } from '../../functions/shared/catalog.js';
 import { CORDON_ROLE_PATH, ENV } from '../../functions/shared/runtime-config.js';
+import { unscopedReason } from '../unscoped.js';
 import type { LedgerTable } from './ledger-table.js';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -90,8 +91,7 @@ export class ActionFunction extends Construct {
     logGroup.grantWrite(this.role);
     Validations.of(this.role).acknowledge({
       id: 'AwsSolutions-IAM5[Resource::*]',
-      reason:
-        'Only X-Ray PutTraceSegments and PutTelemetryRecords (active tracing) use Resource "*": they have no resource-level permissions',
+      reason: unscopedReason(props.action),
     });
     Validations.of(this.function).acknowledge({
       id: 'Serverless-LambdaDLQ',

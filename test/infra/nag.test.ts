@@ -19,7 +19,10 @@ import { AwsSolutionsChecks, ServerlessChecks } from 'cdk-nag';
 import type { IConstruct } from 'constructs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { ACTIONS } from '../../functions/shared/catalog.js';
+import { ACTIONS, type ActionName } from '../../functions/shared/catalog.js';
+import { BASELINE_UNSCOPED } from '../../functions/shared/iam-baseline.js';
+import { declaredUnscoped, unscopedReason } from '../../infra/unscoped.js';
+import { loadManifests } from '../support/manifests.js';
 import {
   actionFunctions,
   buildTestApp,
@@ -201,6 +204,33 @@ describe('cdk-nag', () => {
     expect(onFunctionRoles.length).toBeGreaterThanOrEqual(ACTIONS.length);
     for (const ack of onFunctionRoles)
       expect(ack.id, ack.path).toMatch(/^(Annotation::)?AwsSolutions-IAM5\[/);
+  });
+
+  it('acknowledges each role\'s Resource "*" with the reasons its manifest declares, and only those', async () => {
+    const manifests = await loadManifests();
+    const roleOf = new Map(
+      actionFunctions(template).map((f) => [f.roleId, f.action as ActionName]),
+    );
+    const stars = acknowledgements.filter(
+      (a) => a.construct instanceof iam.Role && /IAM5\[Resource::\*\]$/.test(a.id),
+    );
+    const seen = new Set<string>();
+    for (const ack of stars) {
+      const cfn = ack.construct.node.defaultChild as CfnElement | undefined;
+      const action = cfn && roleOf.get(Stack.of(ack.construct).getLogicalId(cfn));
+      if (action === undefined) continue;
+      seen.add(action);
+      expect(declaredUnscoped(action), action).toEqual(manifests[action].unscoped);
+      expect(ack.reason, action).toBe(unscopedReason(action));
+      for (const [call, why] of Object.entries({
+        ...manifests[action].unscoped,
+        ...BASELINE_UNSCOPED,
+      })) {
+        expect(ack.reason, `${action} ${call}`).toContain(call);
+        expect(ack.reason, `${action} ${call}`).toContain(why);
+      }
+    }
+    expect([...seen].sort()).toEqual([...ACTIONS].sort());
   });
 
   it('acknowledges on each role only wildcard resources that role is granted', () => {
