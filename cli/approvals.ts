@@ -285,6 +285,7 @@ const OUTCOME_COLOR: Record<string, (s: string) => string> = {
   ALREADY_CONTAINED: green,
   APPROVED: green,
   CLAIMED: dim,
+  INTENT: dim,
   DRY_RUN: yellow,
   APPROVAL_REQUESTED: yellow,
   AWAITING_SECOND_APPROVER: yellow,

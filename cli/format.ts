@@ -14,6 +14,7 @@ const OUTCOME_COLOR: Record<string, (s: string) => string> = {
   CONTAINED: green,
   ALREADY_CONTAINED: green,
   CLAIMED: dim,
+  INTENT: dim,
   DRY_RUN: yellow,
   APPROVAL_REQUESTED: yellow,
   FIRST_APPROVAL: yellow,

@@ -13,6 +13,7 @@
 
 import { z } from 'zod';
 import type { EventReport } from '../cli/rehearsal/engine.js';
+import { INTENT } from '../functions/shared/action.js';
 import type { LedgerEntry } from '../functions/shared/ledger.js';
 import { ensureMoto, type MotoServer, startMoto } from '../scripts/moto.js';
 import type { CompromisedInstance } from './scenario.js';
@@ -59,12 +60,13 @@ function useEmulator(endpoint: string): void {
 const WIDTH = process.stdout.isTTY === true ? Math.max(process.stdout.columns, 80) : 120;
 
 /**
- * The ledger entries shown per execution: what was done. Claims, approval
- * requests and notifications are left out to keep the output short ("What
- * waited for approval" lists the requests; `cordon rehearse` shows them all).
+ * The ledger entries shown per execution: what was done. Claims, intents,
+ * approval requests and notifications are left out to keep the output short
+ * ("What waited for approval" lists the requests; `cordon rehearse` shows
+ * them all).
  */
 const shown = (e: LedgerEntry): boolean =>
-  !['CLAIMED', 'APPROVAL_REQUESTED', 'NOTIFIED'].includes(e.outcome);
+  !['CLAIMED', INTENT, 'APPROVAL_REQUESTED', 'NOTIFIED'].includes(e.outcome);
 
 async function main(): Promise<boolean> {
   console.log('Cordon demo: five GuardDuty findings, contained in a local AWS emulator\n');
@@ -382,7 +384,7 @@ async function main(): Promise<boolean> {
     const later = x.ledger.filter((e) => e.step === request.step && e.seq > request.seq);
     // The responder's decision, then what the step did with it.
     const decision = later.find((e) => e.action === 'approval');
-    const after = later.find((e) => e.action !== 'approval');
+    const after = later.find((e) => e.action !== 'approval' && e.outcome !== INTENT);
     const approver = decision
       ? `${decision.outcome === 'APPROVAL_GRANTED' ? 'approved' : 'rejected'} by ${shortArn(decision.actor)}`
       : 'no approval recorded';

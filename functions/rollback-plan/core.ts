@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { unfinishedIntents } from '../shared/action.js';
 import {
   type ActionName,
   NOT_ROLLED_BACK,
@@ -112,7 +113,8 @@ export function restoreLine(entry: LedgerEntry): string {
  * Reads the incident's verified ledger and lists, newest first, the CONTAINED
  * entries a rollback would restore (of one step when asked), leaving out
  * those an earlier rollback already undid, and the ones no rollback exists
- * for, with why. Records the request in the ledger.
+ * for or that stopped part of the way, with why. Records the request in the
+ * ledger.
  */
 export async function planRollback(
   input: RollbackPlanInput,
@@ -160,6 +162,19 @@ export async function planRollback(
         reason: skipReason(e.action),
       });
     }
+  }
+
+  // A step that stopped part of the way has no CONTAINED entry to restore
+  // from: say so, with the entry that holds its before-state.
+  for (const e of unfinishedIntents(entries)) {
+    if (step !== undefined && e.step !== step) continue;
+    skipped.push({
+      seq: e.seq,
+      step: e.step,
+      action: e.action,
+      ...(e.targetArn === undefined ? {} : { targetArn: e.targetArn }),
+      reason: `it stopped part of the way, with no outcome after its INTENT entry #${e.seq}; compare the target with that entry's before-state and restore by hand`,
+    });
   }
 
   const scope = step === undefined ? incidentId : `step ${step} of ${incidentId}`;

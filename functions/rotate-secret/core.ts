@@ -13,8 +13,8 @@ import { secretOfIncident } from '../shared/secret-arn.js';
 /**
  * The rotation started (or was already running) but no new version became
  * AWSCURRENT within the polling bound. Retryable: a retry re-reads the secret,
- * finds the new version (ALREADY_CONTAINED) or the rotation still pending (it
- * polls again without starting another one).
+ * finds the new version (CONTAINED, "finished by an earlier attempt") or the
+ * rotation still pending (it polls again without starting another one).
  */
 export class RotationPendingError extends CordonError {
   override readonly name = 'Cordon.RotationPending';

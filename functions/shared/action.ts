@@ -1,7 +1,7 @@
 import type { ActionName, Mode } from './catalog.js';
 import { ApprovalMissingError, classifyAwsError, isNotFound } from './errors.js';
 import type { ActionInput, ActionResult, Incident, Outcome } from './incident.js';
-import type { Ledger } from './ledger.js';
+import type { Ledger, LedgerEntry } from './ledger.js';
 
 /**
  * The shape every containment action shares: read the target's current state,
@@ -9,6 +9,23 @@ import type { Ledger } from './ledger.js';
  * AWS calls; `runContainment` supplies the rules (approval check, dry-run,
  * idempotency, ledger, error classification) so no action can skip them.
  */
+
+/**
+ * The ledger outcome an action writes, with the target's state, before its
+ * first change. An attempt can stop between a change and its record (a crash,
+ * a timeout, a throttled second call); the next attempt then finds this entry
+ * and records the state from before Cordon touched the target, which is what
+ * a rollback restores, instead of a state that includes its own changes.
+ */
+export const INTENT = 'INTENT';
+
+/** Outcomes that end a step's attempts; FAILED does not (a redrive can retry it). */
+const CONCLUSIVE: ReadonlySet<string> = new Set([
+  'CONTAINED',
+  'ALREADY_CONTAINED',
+  'TARGET_NOT_FOUND',
+  'DRY_RUN',
+]);
 export interface Containment<TTarget, TState> {
   readonly action: ActionName;
   /** Resolves the target from the incident, or throws InvalidTaskInputError. */
@@ -40,11 +57,11 @@ export async function runContainment<TTarget, TState>(
   const target = containment.target(incident);
   const targetArn = containment.targetArn(target);
 
-  const record = async (
-    outcome: Outcome,
+  const write = async (
+    outcome: Outcome | typeof INTENT,
     summary: string,
     extra: { before?: TState; after?: TState; detail?: Record<string, unknown> } = {},
-  ): Promise<ActionResult> => {
+  ): Promise<void> => {
     await deps.ledger.append(incident.incidentId, {
       step,
       action: containment.action,
@@ -60,6 +77,13 @@ export async function runContainment<TTarget, TState>(
         ? { detail: { ...extra.detail, approval: input.approval } }
         : {}),
     });
+  };
+  const record = async (
+    outcome: Outcome,
+    summary: string,
+    extra: Parameters<typeof write>[2] = {},
+  ): Promise<ActionResult> => {
+    await write(outcome, summary, extra);
     return { step, action: containment.action, outcome, mode, targetArn, summary };
   };
 
@@ -89,29 +113,86 @@ export async function runContainment<TTarget, TState>(
     if (!failure.retryable) await record('FAILED', failure.message);
     throw failure;
   }
+  // The state from before Cordon's first change: an unfinished earlier
+  // attempt's intent, else what was just read. A dry run changes nothing.
+  const earlier =
+    mode === 'dry-run'
+      ? undefined
+      : await unfinishedAttempt(deps.ledger, incident.incidentId, step, containment.action);
   if (before === undefined) {
-    return record('TARGET_NOT_FOUND', `${targetArn} no longer exists; nothing to do`);
+    return record(
+      'TARGET_NOT_FOUND',
+      `${targetArn} no longer exists; nothing to do`,
+      earlier === undefined ? {} : { before: earlier.before as TState },
+    );
   }
-  const description = containment.describe(target, before);
+  const original = earlier === undefined ? before : (earlier.before as TState);
   if (containment.isContained(before, incident)) {
-    return record('ALREADY_CONTAINED', `already done: ${description}`, { before, after: before });
+    return earlier === undefined
+      ? record('ALREADY_CONTAINED', `already done: ${containment.describe(target, before)}`, {
+          before,
+          after: before,
+        })
+      : record(
+          'CONTAINED',
+          `${containment.describe(target, original)} (finished by an earlier attempt)`,
+          { before: original, after: before },
+        );
   }
+  // What this attempt does, from the state it found; the record's before is
+  // still the state from before the first attempt.
+  const description = containment.describe(target, before);
   if (mode === 'dry-run') {
     return record('DRY_RUN', `would ${description}`, { before });
   }
+  if (earlier === undefined) await write(INTENT, `about to ${description}`, { before });
   try {
     const after = await containment.apply(target, before, incident);
-    return record('CONTAINED', description, { before, after });
+    return record('CONTAINED', description, { before: original, after });
   } catch (error) {
     // The target can vanish mid-run (an instance terminated, a user deleted):
     // that is a result, not a failure, once a fresh read confirms it.
     if (isNotFound(error) && (await containment.read(target).catch(() => before)) === undefined) {
       return record('TARGET_NOT_FOUND', `${targetArn} disappeared while being contained`, {
-        before,
+        before: original,
       });
     }
     const failure = classifyAwsError(error, `${containment.action} ${targetArn}`);
-    if (!failure.retryable) await record('FAILED', failure.message, { before });
+    if (!failure.retryable) await record('FAILED', failure.message, { before: original });
     throw failure;
   }
+}
+
+/**
+ * The intent entries no conclusive outcome followed, one per step and
+ * action: the first since that step last concluded, whose before-state
+ * predates every change its attempts made.
+ */
+export function unfinishedIntents(entries: readonly LedgerEntry[]): LedgerEntry[] {
+  const pending = new Map<string, LedgerEntry>();
+  for (const entry of [...entries].sort((a, b) => a.seq - b.seq)) {
+    const key = JSON.stringify([entry.step, entry.action]);
+    if (entry.outcome === INTENT) {
+      if (!pending.has(key)) pending.set(key, entry);
+    } else if (CONCLUSIVE.has(entry.outcome)) {
+      pending.delete(key);
+    }
+  }
+  return [...pending.values()];
+}
+
+/** This step's unfinished intent, if an earlier attempt stopped part of the way. */
+async function unfinishedAttempt(
+  ledger: Ledger,
+  incidentId: string,
+  step: string,
+  action: ActionName,
+): Promise<LedgerEntry | undefined> {
+  let entries: LedgerEntry[];
+  try {
+    entries = await ledger.entries(incidentId);
+  } catch (error) {
+    throw classifyAwsError(error, 'ledger read');
+  }
+  return unfinishedIntents(entries).find((e) => e.step === step && e.action === action);
 }

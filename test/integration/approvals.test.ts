@@ -183,10 +183,13 @@ describe('a responder decides with the CLI while the playbook waits', () => {
     ]);
     expect(outcomes(execution)).toEqual([
       'triage:CLAIMED',
+      'disableAccessKey:INTENT',
       'disableAccessKey:CONTAINED',
+      'revokeUserSessions:INTENT',
       'revokeUserSessions:CONTAINED',
       'quarantineUser:APPROVAL_REQUESTED',
       'quarantineUser:APPROVAL_GRANTED',
+      'quarantineUser:INTENT',
       'quarantineUser:CONTAINED',
       'notify:NOTIFIED',
     ]);
@@ -270,7 +273,9 @@ describe('a responder decides with the CLI while the playbook waits', () => {
     expect(execution.status, explain(execution)).toBe('SUCCEEDED');
     expect(outcomes(execution)).toEqual([
       'triage:CLAIMED',
+      'disableAccessKey:INTENT',
       'disableAccessKey:CONTAINED',
+      'revokeUserSessions:INTENT',
       'revokeUserSessions:CONTAINED',
       'quarantineUser:APPROVAL_REQUESTED',
       'quarantineUser:NOT_ACTED_ON',

@@ -317,14 +317,19 @@ describe('the ledger of an instance contained with approval', () => {
 
     expect(stored.map((e) => `${e.step}:${e.action}:${e.outcome}`)).toEqual([
       'triage:triage:CLAIMED',
+      'preserveEvidence:preserve-evidence:INTENT',
       'preserveEvidence:preserve-evidence:CONTAINED',
       'isolate:request-approval:APPROVAL_REQUESTED',
       'isolate:approval:APPROVAL_GRANTED',
+      'isolate:detach-from-asg:INTENT',
       'isolate:detach-from-asg:CONTAINED',
+      'isolate:isolate-network:INTENT',
       'isolate:isolate-network:CONTAINED',
+      'isolate:detach-instance-profile:INTENT',
       'isolate:detach-instance-profile:CONTAINED',
       'revokeInstanceRoleSessions:request-approval:APPROVAL_REQUESTED',
       'revokeInstanceRoleSessions:approval:APPROVAL_GRANTED',
+      'revokeInstanceRoleSessions:revoke-sessions:INTENT',
       'revokeInstanceRoleSessions:revoke-sessions:CONTAINED',
       'notify:notify:NOTIFIED',
     ]);

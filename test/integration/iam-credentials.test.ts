@@ -199,10 +199,13 @@ describe('the ledger table', () => {
     const stored = await storedEntries(incidentId);
     expect(stored.map((e) => `${e.step}:${e.outcome}`)).toEqual([
       'triage:CLAIMED',
+      'disableAccessKey:INTENT',
       'disableAccessKey:CONTAINED',
+      'revokeUserSessions:INTENT',
       'revokeUserSessions:CONTAINED',
       'quarantineUser:APPROVAL_REQUESTED',
       'quarantineUser:APPROVAL_GRANTED',
+      'quarantineUser:INTENT',
       'quarantineUser:CONTAINED',
       'notify:NOTIFIED',
     ]);

@@ -347,7 +347,8 @@ describe('rolling back a contained instance', () => {
     const roles = await iam.send(new ListRolePoliciesCommand({ RoleName: instance.roleName }));
     expect(roles.PolicyNames ?? []).toEqual([]);
     const plan = execution.ledger.find((e) => e.outcome === 'ROLLBACK_REQUESTED');
-    expect(plan?.detail).toMatchObject({ skipped: [1] });
+    // The evidence step's CONTAINED entry (#1 is its INTENT, #0 the claim).
+    expect(plan?.detail).toMatchObject({ skipped: [2] });
   });
 
   it('refuses after drift (another group attached by hand), leaves it and the group membership alone; --force restores', async () => {

@@ -319,6 +319,7 @@ describe('a compromised instance in an Auto Scaling group (default modes)', () =
     // Each timeout is told to responders when it happens, then the summary.
     expect(outcomes(execution)).toEqual([
       'triage:CLAIMED',
+      'preserveEvidence:INTENT',
       'preserveEvidence:CONTAINED',
       'isolate:APPROVAL_REQUESTED',
       'isolate:NOT_ACTED_ON',
@@ -398,14 +399,19 @@ describe('a compromised instance in an Auto Scaling group (default modes)', () =
     expect(resultOutcomes(execution.output)).toEqual(CONTAINED_RESULTS);
     expect(outcomes(execution)).toEqual([
       'triage:CLAIMED',
+      'preserveEvidence:INTENT',
       'preserveEvidence:CONTAINED',
       'isolate:APPROVAL_REQUESTED',
       'isolate:APPROVAL_GRANTED',
+      'isolate:INTENT',
       'isolate:CONTAINED',
+      'isolate:INTENT',
       'isolate:CONTAINED',
+      'isolate:INTENT',
       'isolate:CONTAINED',
       'revokeInstanceRoleSessions:APPROVAL_REQUESTED',
       'revokeInstanceRoleSessions:APPROVAL_GRANTED',
+      'revokeInstanceRoleSessions:INTENT',
       'revokeInstanceRoleSessions:CONTAINED',
       'notify:NOTIFIED',
     ]);

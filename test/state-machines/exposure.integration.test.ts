@@ -212,6 +212,7 @@ describe('a secret without rotation (secret-exposure)', () => {
       'finding:FINDING_UPDATED',
       'lockSecret:APPROVAL_REQUESTED',
       'lockSecret:APPROVAL_GRANTED',
+      'lockSecret:INTENT',
       'lockSecret:CONTAINED',
       'finding:FINDING_UPDATED',
       'notify:NOTIFIED',

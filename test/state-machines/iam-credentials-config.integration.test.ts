@@ -68,6 +68,7 @@ describe('disableAccessKey in dry-run', () => {
     expect(outcomes(execution)).toEqual([
       'triage:CLAIMED',
       'disableAccessKey:DRY_RUN',
+      'revokeUserSessions:INTENT',
       'revokeUserSessions:CONTAINED',
       'quarantineUser:APPROVAL_REQUESTED',
       'quarantineUser:NOT_ACTED_ON',
@@ -104,9 +105,10 @@ describe('a step under the two-person rule', () => {
       'APPROVAL_REQUESTED',
       'FIRST_APPROVAL',
       'APPROVAL_GRANTED',
+      'INTENT',
       'CONTAINED',
     ]);
-    const [, first, second, contained] = quarantine;
+    const [, first, second, , contained] = quarantine;
     expect(first?.actor).toMatch(/assumed-role\/cordon-rehearsal-responder\/first-responder$/);
     expect(second?.actor).toMatch(/assumed-role\/cordon-rehearsal-responder\/second-responder$/);
     expect(contained?.detail?.approval).toMatchObject({

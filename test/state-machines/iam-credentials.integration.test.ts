@@ -170,10 +170,13 @@ describe('an IAM user whose key leaked (default modes)', () => {
     });
     expect(outcomes(execution)).toEqual([
       'triage:CLAIMED',
+      'disableAccessKey:INTENT',
       'disableAccessKey:CONTAINED',
+      'revokeUserSessions:INTENT',
       'revokeUserSessions:CONTAINED',
       'quarantineUser:APPROVAL_REQUESTED',
       'quarantineUser:APPROVAL_GRANTED',
+      'quarantineUser:INTENT',
       'quarantineUser:CONTAINED',
       'notify:NOTIFIED',
     ]);
@@ -232,7 +235,9 @@ describe('an IAM user whose key leaked (default modes)', () => {
     expect(resultOutcomes(execution.output)).toMatchObject({ quarantineUser: 'NOT_ACTED_ON' });
     expect(outcomes(execution)).toEqual([
       'triage:CLAIMED',
+      'disableAccessKey:INTENT',
       'disableAccessKey:CONTAINED',
+      'revokeUserSessions:INTENT',
       'revokeUserSessions:CONTAINED',
       'quarantineUser:APPROVAL_REQUESTED',
       'quarantineUser:NOT_ACTED_ON',
@@ -302,8 +307,10 @@ describe('an IAM user whose key leaked (default modes)', () => {
     expect(execution.states.filter((s) => s === 'Disable access key')).toHaveLength(1);
     expect(execution.states).not.toContain('Disable access key: failed');
     expect(resultOutcomes(execution.output)).toMatchObject({ disableAccessKey: 'CONTAINED' });
-    // A retryable error is not a result: the ledger holds only the success.
+    // A retryable error is not a result: the ledger holds only the intent
+    // (written once, before the first attempt) and the success.
     expect(outcomes(execution).filter((o) => o.startsWith('disableAccessKey:'))).toEqual([
+      'disableAccessKey:INTENT',
       'disableAccessKey:CONTAINED',
     ]);
     expect(await keyStatus(user, user.leakedKeyId)).toBe('Inactive');
@@ -339,15 +346,17 @@ describe('a step that fails terminally', () => {
       'Notify failure',
       'Failed',
     ]);
-    // The action records its own FAILED (with the before-state), then the
-    // failure path records the error; the later steps never run.
+    // The action records its intent and its own FAILED (with the
+    // before-state), then the failure path records the error; the later
+    // steps never run.
     expect(outcomes(execution)).toEqual([
       'triage:CLAIMED',
+      'disableAccessKey:INTENT',
       'disableAccessKey:FAILED',
       'disableAccessKey:FAILED',
       'notify:NOTIFIED',
     ]);
-    expect(execution.ledger[2]?.summary).toContain('Cordon.AccessDenied');
+    expect(execution.ledger[3]?.summary).toContain('Cordon.AccessDenied');
     expect(await keyStatus(user, user.leakedKeyId)).toBe('Active');
     expect(await userPolicies(user.userName)).toEqual([]);
   });
@@ -417,6 +426,7 @@ describe('an assumed role whose credentials were exfiltrated', () => {
       'triage:CLAIMED',
       'revokeRoleSessions:APPROVAL_REQUESTED',
       'revokeRoleSessions:APPROVAL_GRANTED',
+      'revokeRoleSessions:INTENT',
       'revokeRoleSessions:CONTAINED',
       'notify:NOTIFIED',
     ]);
@@ -492,6 +502,7 @@ describe('repeats', () => {
     const written = [...entries.values()].map((e) => `${e.step}:${e.outcome}`);
     expect(written.filter((o) => o.startsWith('triage:'))).toEqual(['triage:CLAIMED']);
     expect(written.filter((o) => o.startsWith('disableAccessKey:'))).toEqual([
+      'disableAccessKey:INTENT',
       'disableAccessKey:CONTAINED',
     ]);
   });

@@ -10,6 +10,7 @@ import {
   blockPublicAccess,
   type PublicAccessBlock,
 } from '../../../functions/block-public-access/core.js';
+import { INTENT } from '../../../functions/shared/action.js';
 import {
   ACCOUNT,
   ACTOR,
@@ -117,12 +118,19 @@ describe('block-public-access', () => {
     // Assert
     expect(fake.entries()).toEqual([
       expect.objectContaining({
+        outcome: INTENT,
+        actor: ACTOR,
+        summary: expect.stringMatching(/^about to turn on all four public access block settings/),
+        before: { configuration: PARTIAL },
+      }),
+      expect.objectContaining({
         outcome: 'CONTAINED',
         actor: ACTOR,
         before: { configuration: PARTIAL },
         after: { configuration: ALL_ON },
       }),
     ]);
+    expect(fake.entries()[0]).not.toHaveProperty('after');
   });
 
   it('records a null before-configuration when the bucket had none', async () => {
@@ -132,10 +140,13 @@ describe('block-public-access', () => {
     const result = await blockPublicAccess(input(), deps());
     // Assert
     expect(result.summary).toContain('(none is set)');
-    expect(fake.entries()[0]).toMatchObject({
+    expect(fake.entries().map((e) => e.outcome)).toEqual([INTENT, 'CONTAINED']);
+    const [intent, entry] = fake.entries();
+    expect(entry).toMatchObject({
       before: { configuration: null },
       after: { configuration: ALL_ON },
     });
+    expect(intent?.before).toEqual(entry?.before);
   });
 
   it('returns ALREADY_CONTAINED and makes no Put call when all four settings are on', async () => {
@@ -146,6 +157,7 @@ describe('block-public-access', () => {
     // Assert
     expect(result.outcome).toBe('ALREADY_CONTAINED');
     expect(s3Mock).not.toHaveReceivedCommand(PutPublicAccessBlockCommand);
+    expect(fake.entries().map((e) => e.outcome)).toEqual(['ALREADY_CONTAINED']);
   });
 
   it('records DRY_RUN and makes no Put call in dry-run mode', async () => {
@@ -156,6 +168,7 @@ describe('block-public-access', () => {
     // Assert
     expect(result.outcome).toBe('DRY_RUN');
     expect(s3Mock).not.toHaveReceivedCommand(PutPublicAccessBlockCommand);
+    expect(fake.entries().map((e) => e.outcome)).toEqual(['DRY_RUN']);
   });
 
   it('fails with Cordon.ApprovalMissing and makes no AWS call in approve mode without an approval', async () => {
@@ -211,6 +224,11 @@ describe('block-public-access', () => {
     // Assert
     await expect(attempt).rejects.toMatchObject({ name: 'Cordon.AccessDenied', retryable: false });
     expect(fake.entries()).toEqual([
+      expect.objectContaining({
+        outcome: INTENT,
+        targetArn: BUCKET_ARN,
+        before: { configuration: PARTIAL },
+      }),
       expect.objectContaining({
         outcome: 'FAILED',
         targetArn: BUCKET_ARN,

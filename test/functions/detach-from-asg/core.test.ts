@@ -10,6 +10,7 @@ import { DescribeInstancesCommand, EC2Client } from '@aws-sdk/client-ec2';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { detachFromAsg } from '../../../functions/detach-from-asg/core.js';
+import { INTENT } from '../../../functions/shared/action.js';
 import {
   ACTOR,
   actionInput,
@@ -127,22 +128,31 @@ describe('detach-from-asg', () => {
     // Act
     await detachFromAsg(input(), deps());
     // Assert
+    const before = {
+      instanceId: INSTANCE_ID,
+      group: GROUP,
+      lifecycleState: 'InService',
+      desiredCapacity: 3,
+      minSize: 1,
+      maxSize: 6,
+    };
     expect(fake.entries()).toEqual([
+      expect.objectContaining({
+        outcome: INTENT,
+        actor: ACTOR,
+        targetArn: INSTANCE_ARN,
+        summary: `about to detach instance ${INSTANCE_ID} from Auto Scaling group ${GROUP}, desired capacity 3 -> 2, no replacement launched`,
+        before,
+      }),
       expect.objectContaining({
         outcome: 'CONTAINED',
         actor: ACTOR,
         targetArn: INSTANCE_ARN,
-        before: {
-          instanceId: INSTANCE_ID,
-          group: GROUP,
-          lifecycleState: 'InService',
-          desiredCapacity: 3,
-          minSize: 1,
-          maxSize: 6,
-        },
+        before,
         after: { instanceId: INSTANCE_ID, group: null },
       }),
     ]);
+    expect(fake.entries()[0]).not.toHaveProperty('after');
   });
 
   it('returns ALREADY_CONTAINED and makes no DetachInstances call when the instance is in no group', async () => {
@@ -177,11 +187,17 @@ describe('detach-from-asg', () => {
     expect(asgMock).not.toHaveReceivedCommand(DetachInstancesCommand);
     expect(fake.entries()).toEqual([
       expect.objectContaining({
+        outcome: INTENT,
+        before: expect.objectContaining({ desiredCapacity: 2, minSize: 2 }),
+      }),
+      expect.objectContaining({
         outcome: 'FAILED',
         summary: expect.stringContaining('minimum size'),
         before: expect.objectContaining({ desiredCapacity: 2, minSize: 2 }),
       }),
     ]);
+    const [intent, failed] = fake.entries();
+    expect(intent?.before).toEqual(failed?.before);
   });
 
   it('turns Auto Scaling refusing to go below the minimum into the same terminal error', async () => {
@@ -203,7 +219,7 @@ describe('detach-from-asg', () => {
       name: 'Cordon.BelowMinimumCapacity',
       retryable: false,
     });
-    expect(fake.entries().map((e) => e.outcome)).toEqual(['FAILED']);
+    expect(fake.entries().map((e) => e.outcome)).toEqual([INTENT, 'FAILED']);
   });
 
   it('records CONTAINED when the instance left the group between the read and the detach', async () => {
@@ -219,7 +235,8 @@ describe('detach-from-asg', () => {
     const result = await detachFromAsg(input(), deps());
     // Assert
     expect(result.outcome).toBe('CONTAINED');
-    expect(fake.entries()[0]?.after).toEqual({ instanceId: INSTANCE_ID, group: null });
+    expect(fake.entries().map((e) => e.outcome)).toEqual([INTENT, 'CONTAINED']);
+    expect(fake.entries()[1]?.after).toEqual({ instanceId: INSTANCE_ID, group: null });
   });
 
   it('returns TARGET_NOT_FOUND and asks Auto Scaling nothing when the instance is terminated', async () => {
@@ -230,6 +247,7 @@ describe('detach-from-asg', () => {
     // Assert
     expect(result.outcome).toBe('TARGET_NOT_FOUND');
     expect(asgMock).not.toHaveReceivedAnyCommand();
+    expect(fake.entries().map((e) => e.outcome)).toEqual(['TARGET_NOT_FOUND']);
   });
 
   it('records DRY_RUN and makes no DetachInstances call in dry-run mode', async () => {
@@ -268,7 +286,7 @@ describe('detach-from-asg', () => {
     expect(result).toMatchObject({ outcome: 'CONTAINED', mode: 'approve' });
   });
 
-  it('surfaces throttling as retryable Cordon.Throttled without a ledger entry', async () => {
+  it('surfaces throttling as retryable Cordon.Throttled with only its intent in the ledger', async () => {
     // Arrange
     awsWith(member());
     asgMock.on(DetachInstancesCommand).rejects(awsError('Throttling'));
@@ -276,7 +294,7 @@ describe('detach-from-asg', () => {
     const attempt = detachFromAsg(input(), deps());
     // Assert
     await expect(attempt).rejects.toMatchObject({ name: 'Cordon.Throttled', retryable: true });
-    expect(fake.entries()).toEqual([]);
+    expect(fake.entries().map((e) => e.outcome)).toEqual([INTENT]);
   });
 
   it('records AccessDenied as a FAILED ledger entry and throws Cordon.AccessDenied', async () => {
@@ -288,6 +306,7 @@ describe('detach-from-asg', () => {
     // Assert
     await expect(attempt).rejects.toMatchObject({ name: 'Cordon.AccessDenied', retryable: false });
     expect(fake.entries()).toEqual([
+      expect.objectContaining({ outcome: INTENT, targetArn: INSTANCE_ARN }),
       expect.objectContaining({ outcome: 'FAILED', targetArn: INSTANCE_ARN }),
     ]);
   });

@@ -8,6 +8,7 @@ import {
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { detachInstanceProfile } from '../../../functions/detach-instance-profile/core.js';
+import { INTENT } from '../../../functions/shared/action.js';
 import {
   ACTOR,
   actionInput,
@@ -115,21 +116,24 @@ describe('detach-instance-profile', () => {
     // Act
     await detachInstanceProfile(input(), deps());
     // Assert
+    const before = {
+      instanceId: INSTANCE_ID,
+      association: {
+        associationId: ASSOCIATION_ID,
+        profileArn: INSTANCE_PROFILE_ARN,
+        state: 'associated',
+      },
+    };
     expect(fake.entries()).toEqual([
+      expect.objectContaining({ outcome: INTENT, actor: ACTOR, before }),
       expect.objectContaining({
         outcome: 'CONTAINED',
         actor: ACTOR,
-        before: {
-          instanceId: INSTANCE_ID,
-          association: {
-            associationId: ASSOCIATION_ID,
-            profileArn: INSTANCE_PROFILE_ARN,
-            state: 'associated',
-          },
-        },
+        before,
         after: { instanceId: INSTANCE_ID, association: null },
       }),
     ]);
+    expect(fake.entries()[0]).not.toHaveProperty('after');
   });
 
   it('returns ALREADY_CONTAINED and makes no Disassociate call when the instance has no profile', async () => {
@@ -140,6 +144,7 @@ describe('detach-instance-profile', () => {
     // Assert
     expect(result.outcome).toBe('ALREADY_CONTAINED');
     expect(ec2Mock).not.toHaveReceivedCommand(DisassociateIamInstanceProfileCommand);
+    expect(fake.entries().map((e) => e.outcome)).toEqual(['ALREADY_CONTAINED']);
   });
 
   it('returns TARGET_NOT_FOUND when the instance is terminated mid-run', async () => {
@@ -154,7 +159,12 @@ describe('detach-instance-profile', () => {
     const result = await detachInstanceProfile(input(), deps());
     // Assert
     expect(result.outcome).toBe('TARGET_NOT_FOUND');
-    expect(fake.entries().map((e) => e.outcome)).toEqual(['TARGET_NOT_FOUND']);
+    expect(fake.entries().map((e) => e.outcome)).toEqual([INTENT, 'TARGET_NOT_FOUND']);
+    const [intent, notFound] = fake.entries();
+    expect(notFound?.before).toMatchObject({
+      association: { associationId: ASSOCIATION_ID, profileArn: INSTANCE_PROFILE_ARN },
+    });
+    expect(intent?.before).toEqual(notFound?.before);
   });
 
   it('records CONTAINED when someone else removed the association between the read and the call', async () => {
@@ -168,7 +178,8 @@ describe('detach-instance-profile', () => {
     const result = await detachInstanceProfile(input(), deps());
     // Assert
     expect(result.outcome).toBe('CONTAINED');
-    expect(fake.entries()[0]?.after).toEqual({ instanceId: INSTANCE_ID, association: null });
+    expect(fake.entries().map((e) => e.outcome)).toEqual([INTENT, 'CONTAINED']);
+    expect(fake.entries()[1]?.after).toEqual({ instanceId: INSTANCE_ID, association: null });
   });
 
   it('returns TARGET_NOT_FOUND when EC2 no longer knows the instance', async () => {
@@ -189,6 +200,7 @@ describe('detach-instance-profile', () => {
     // Assert
     expect(result.outcome).toBe('DRY_RUN');
     expect(ec2Mock).not.toHaveReceivedCommand(DisassociateIamInstanceProfileCommand);
+    expect(fake.entries().map((e) => e.outcome)).toEqual(['DRY_RUN']);
   });
 
   it('fails with Cordon.ApprovalMissing and makes no AWS call in approve mode without an approval', async () => {
@@ -238,6 +250,13 @@ describe('detach-instance-profile', () => {
     await expect(attempt).rejects.toMatchObject({ name: 'Cordon.AccessDenied', retryable: false });
     expect(fake.entries()).toEqual([
       expect.objectContaining({
+        outcome: INTENT,
+        targetArn: INSTANCE_ARN,
+        before: expect.objectContaining({
+          association: expect.objectContaining({ associationId: ASSOCIATION_ID }),
+        }),
+      }),
+      expect.objectContaining({
         outcome: 'FAILED',
         targetArn: INSTANCE_ARN,
         before: expect.objectContaining({
@@ -245,5 +264,7 @@ describe('detach-instance-profile', () => {
         }),
       }),
     ]);
+    const [intent, failed] = fake.entries();
+    expect(intent?.before).toEqual(failed?.before);
   });
 });

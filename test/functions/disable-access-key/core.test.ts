@@ -10,6 +10,7 @@ import {
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { disableAccessKey } from '../../../functions/disable-access-key/core.js';
+import { INTENT } from '../../../functions/shared/action.js';
 import { requirePrincipal } from '../../../functions/shared/incident.js';
 import {
   ACCOUNT,
@@ -76,7 +77,8 @@ describe('disable-access-key', () => {
       Status: 'Inactive',
     });
     expect(keys).toEqual({ [OTHER_KEY_ID]: 'Active', [KEY_ID]: 'Inactive' });
-    const [entry] = fake.entries();
+    const [intent, entry] = fake.entries();
+    expect(fake.entries().map((e) => e.outcome)).toEqual([INTENT, 'CONTAINED']);
     expect(entry).toMatchObject({
       outcome: 'CONTAINED',
       actor: ACTOR,
@@ -84,6 +86,13 @@ describe('disable-access-key', () => {
       before: { accessKeyId: KEY_ID, status: 'Active', createDate: '2025-01-01T00:00:00.000Z' },
       after: { accessKeyId: KEY_ID, status: 'Inactive' },
     });
+    expect(intent).toMatchObject({
+      actor: ACTOR,
+      targetArn: USER_ARN,
+      summary: `about to disable access key ${KEY_ID} of user alice`,
+    });
+    expect(intent).not.toHaveProperty('after');
+    expect(intent?.before).toEqual(entry?.before);
   });
 
   it('finds the key on a later page of ListAccessKeys', async () => {
@@ -113,7 +122,7 @@ describe('disable-access-key', () => {
     // Assert
     expect(result.outcome).toBe('ALREADY_CONTAINED');
     expect(iamMock).not.toHaveReceivedCommand(UpdateAccessKeyCommand);
-    expect(fake.entries()[0]).toMatchObject({ outcome: 'ALREADY_CONTAINED' });
+    expect(fake.entries().map((e) => e.outcome)).toEqual(['ALREADY_CONTAINED']);
   });
 
   it('records DRY_RUN and makes no mutating call in dry-run mode', async () => {
@@ -125,6 +134,7 @@ describe('disable-access-key', () => {
     expect(result.outcome).toBe('DRY_RUN');
     expect(result.summary).toBe(`would disable access key ${KEY_ID} of user alice`);
     expect(iamMock).not.toHaveReceivedCommand(UpdateAccessKeyCommand);
+    expect(fake.entries().map((e) => e.outcome)).toEqual(['DRY_RUN']);
     expect(fake.entries()[0]).toMatchObject({ outcome: 'DRY_RUN', mode: 'dry-run' });
   });
 
@@ -159,9 +169,10 @@ describe('disable-access-key', () => {
     const result = await disableAccessKey(input, deps());
     // Assert
     expect(result.outcome).toBe('CONTAINED');
-    expect(fake.entries()[0]?.detail).toMatchObject({
-      approval: { decision: 'APPROVED', step: STEP },
-    });
+    expect(fake.entries().map((e) => e.outcome)).toEqual([INTENT, 'CONTAINED']);
+    for (const entry of fake.entries()) {
+      expect(entry.detail).toMatchObject({ approval: { decision: 'APPROVED', step: STEP } });
+    }
   });
 
   it('refuses to act when the step is off', async () => {
@@ -182,7 +193,7 @@ describe('disable-access-key', () => {
     // Assert
     expect(result.outcome).toBe('TARGET_NOT_FOUND');
     expect(iamMock).not.toHaveReceivedCommand(UpdateAccessKeyCommand);
-    expect(fake.entries()[0]).toMatchObject({ outcome: 'TARGET_NOT_FOUND' });
+    expect(fake.entries().map((e) => e.outcome)).toEqual(['TARGET_NOT_FOUND']);
   });
 
   it('returns TARGET_NOT_FOUND when the key was deleted but the user remains', async () => {
@@ -212,8 +223,12 @@ describe('disable-access-key', () => {
     // Assert
     expect(second.outcome).toBe('CONTAINED');
     expect(keys[KEY_ID]).toBe('Inactive');
-    // A retryable failure is not recorded: only the attempt that succeeded is.
-    expect(fake.entries().map((e) => e.outcome)).toEqual(['CONTAINED']);
+    // A retryable failure is not recorded: the first attempt's intent stands
+    // and the retry, writing no second intent, records the CONTAINED entry.
+    expect(fake.entries().map((e) => e.outcome)).toEqual([INTENT, 'CONTAINED']);
+    const [intent, entry] = fake.entries();
+    expect(entry?.before).toMatchObject({ accessKeyId: KEY_ID, status: 'Active' });
+    expect(intent?.before).toEqual(entry?.before);
   });
 
   it('records AccessDenied as a FAILED ledger entry and throws Cordon.AccessDenied', async () => {
@@ -226,26 +241,44 @@ describe('disable-access-key', () => {
     await expect(attempt).rejects.toMatchObject({ name: 'Cordon.AccessDenied', retryable: false });
     expect(fake.entries()).toEqual([
       expect.objectContaining({
+        outcome: INTENT,
+        targetArn: USER_ARN,
+        before: expect.objectContaining({ status: 'Active' }),
+      }),
+      expect.objectContaining({
         outcome: 'FAILED',
         targetArn: USER_ARN,
         before: expect.objectContaining({ status: 'Active' }),
       }),
     ]);
+    const [intent, failed] = fake.entries();
+    expect(intent?.before).toEqual(failed?.before);
   });
 
-  it('converges to ALREADY_CONTAINED without a second UpdateAccessKey after a crash before the ledger write', async () => {
+  it('converges to CONTAINED with the original before-state and no second UpdateAccessKey after a crash before the ledger write', async () => {
     // Arrange
     const keys = iamWithKeys({ [KEY_ID]: 'Active' });
-    fake.failNextPut(awsError('InternalServerError', 500));
+    fake.failNextPut(awsError('InternalServerError', 500), (e) => e.outcome !== INTENT);
     // Act
     const crashed = disableAccessKey(actionInput(STEP), deps());
     await expect(crashed).rejects.toMatchObject({ name: 'Cordon.ServiceUnavailable' });
+    expect(keys[KEY_ID]).toBe('Inactive');
+    expect(fake.entries().map((e) => e.outcome)).toEqual([INTENT]);
     const retried = await disableAccessKey(actionInput(STEP), deps());
     // Assert
     expect(keys[KEY_ID]).toBe('Inactive');
-    expect(retried.outcome).toBe('ALREADY_CONTAINED');
+    expect(retried.outcome).toBe('CONTAINED');
+    expect(retried.summary).toBe(
+      `disable access key ${KEY_ID} of user alice (finished by an earlier attempt)`,
+    );
     expect(iamMock).toHaveReceivedCommandTimes(UpdateAccessKeyCommand, 1);
-    expect(fake.entries().map((e) => e.outcome)).toEqual(['ALREADY_CONTAINED']);
+    expect(fake.entries().map((e) => e.outcome)).toEqual([INTENT, 'CONTAINED']);
+    const [intent, entry] = fake.entries();
+    expect(entry).toMatchObject({
+      before: { accessKeyId: KEY_ID, status: 'Active' },
+      after: { accessKeyId: KEY_ID, status: 'Inactive' },
+    });
+    expect(entry?.before).toEqual(intent?.before);
   });
 
   it.each([

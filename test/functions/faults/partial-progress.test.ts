@@ -87,15 +87,9 @@ describe('partial progress, then rollback', () => {
     expect(rollbackEntries(fake).map((e) => e.outcome)).toEqual(['ROLLED_BACK']);
   });
 
-  // Known issue, not fixed here: quarantine-user puts the deny-all policy, then
-  // deletes the login profile. When the delete is throttled, the retry reads
-  // the policy Cordon just put and records it as the before-state, so the
-  // rollback finds "nothing to remove" and leaves the user denied everything
-  // while saying ALREADY_ROLLED_BACK. It fails closed, but the record is wrong.
-  // A fix needs the before-state of the first attempt (an intent entry in the
-  // ledger before the first write, or a per-incident marker on the policy).
-  // When it is fixed, this test starts passing and `it.fails` must go.
-  it.fails('rollback-user-quarantine removes the deny-all policy after a quarantine whose login-profile delete was throttled', async () => {
+  // The retry reads Cordon's own deny-all policy on the user; the intent
+  // entry of the first attempt says it was not there before Cordon.
+  it('rollback-user-quarantine removes the deny-all policy after a quarantine whose login-profile delete was throttled', async () => {
     const { world, entry, fake, input } = await containedAfterPartialAttempt(
       QUARANTINE_USER,
       'rollback-user-quarantine',

@@ -189,8 +189,6 @@ export const QUARANTINE_USER: ContainmentRow = {
     quarantineUser(input('quarantineUser', incident()), { iam: clients.iam, ledger, actor: ACTOR }),
   reads: ['GetUser', 'GetUserPolicy', 'GetLoginProfile'],
   writes: ['PutUserPolicy', 'DeleteLoginProfile'],
-  // No `restorable`: after a partial first attempt the retry records Cordon's own
-  // deny-all policy as before-state (see quarantine-user-partial.test.ts).
 };
 
 export const PRESERVE_EVIDENCE: ContainmentRow = {
@@ -236,10 +234,6 @@ export const ISOLATE_NETWORK: ContainmentRow = {
     'RevokeSecurityGroupEgress',
     'CreateTags',
   ],
-  restorable: (before) =>
-    (
-      before as { interfaces: { networkInterfaceId: string; originalGroups: unknown }[] }
-    ).interfaces.map((i) => [i.networkInterfaceId, i.originalGroups]),
 };
 
 export const DETACH_INSTANCE_PROFILE: ContainmentRow = {

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { INTENT } from '../../../functions/shared/action.js';
 import type { RollbackAction } from '../../../functions/shared/catalog.js';
 import type { ActionResult } from '../../../functions/shared/incident.js';
 import type { Ledger, LedgerEntry } from '../../../functions/shared/ledger.js';
@@ -35,12 +36,6 @@ export interface ContainmentRow {
   readonly writes: readonly string[];
   /** Writes that set what is already set (a tag) and may repeat on a retry by design. */
   readonly idempotentWrites?: readonly string[];
-  /**
-   * What a rollback needs from the recorded before-state: it must not change
-   * when an earlier attempt got part of the way (the change's own traces are
-   * not "before").
-   */
-  readonly restorable?: (before: unknown) => unknown;
 }
 
 export interface RollbackRow {
@@ -80,19 +75,47 @@ function containmentWorld(row: ContainmentRow): { faults: Faults; fake: Fake } {
   return { faults, fake: fakeLedger() };
 }
 
-/** One clean run: the writes it makes and its CONTAINED entry, what every faulted run must end with. */
+/**
+ * One clean run: the writes it makes and its CONTAINED entry, what every
+ * faulted run must end with. Its intent entry, written before the first
+ * change, holds the same before-state.
+ */
 async function cleanContainment(row: ContainmentRow) {
   const { faults, fake } = containmentWorld(row);
   const result = await row.run(fake.ledger);
   expect(result.outcome).toBe('CONTAINED');
-  const [entry, ...rest] = fake.entries();
-  expect(rest).toEqual([]);
-  if (!entry) throw new Error('no ledger entry');
+  expect(outcomes(fake.entries())).toEqual([INTENT, 'CONTAINED']);
+  const [intent, entry] = fake.entries();
+  if (!entry) throw new Error('no CONTAINED entry');
+  expect(intent?.before).toEqual(entry.before);
   return { writes: faults.writes(row.idempotentWrites), entry };
 }
 
 const stepEntries = (fake: Fake, row: ContainmentRow) =>
   fake.entries().filter((e) => e.step === row.step);
+
+/**
+ * What every retry after an interrupted attempt must leave: the change made
+ * once, an intent and one CONTAINED entry whose before-state is the clean
+ * run's (what the target was before Cordon touched it, which a rollback
+ * restores) and whose after-state is the clean run's.
+ */
+function expectConverged(
+  row: ContainmentRow,
+  clean: Awaited<ReturnType<typeof cleanContainment>>,
+  faults: Faults,
+  fake: Fake,
+  expected: readonly string[],
+  label?: string,
+): void {
+  expect(faults.writes(row.idempotentWrites), label).toEqual(clean.writes);
+  expectChainIntact(fake.entries());
+  const entries = stepEntries(fake, row);
+  expect(outcomes(entries), label).toEqual(expected);
+  const done = entries.at(-1);
+  expect(done?.before, label).toEqual(clean.entry.before);
+  expect(done?.after, label).toEqual(clean.entry.after);
+}
 
 export function containmentFaults(row: ContainmentRow): void {
   const [read] = row.reads;
@@ -113,10 +136,11 @@ export function containmentFaults(row: ContainmentRow): void {
       const again = await row.run(fake.ledger);
       expect([first.outcome, again.outcome]).toEqual(['CONTAINED', 'ALREADY_CONTAINED']);
       expect(faults.writes()).toEqual(writes);
-      const [contained, already] = fake.entries();
+      const entries = fake.entries();
+      expect(outcomes(entries)).toEqual([INTENT, 'CONTAINED', 'ALREADY_CONTAINED']);
       // What the action recorded as its after-state is what a fresh read sees.
-      expect(already?.before).toEqual(contained?.after);
-      expectChainIntact(fake.entries());
+      expect(entries[2]?.before).toEqual(entries[1]?.after);
+      expectChainIntact(entries);
     });
 
     it.each(points)(
@@ -130,24 +154,20 @@ export function containmentFaults(row: ContainmentRow): void {
 
         expect(faults.fired).toBe(command);
         expect(error).toMatchObject({ name: fault.expected, retryable: fault.retryable });
-        const failed = stepEntries(fake, row);
-        expect(outcomes(failed)).toEqual(fault.retryable ? [] : ['FAILED']);
-        for (const entry of failed) expect(entry).not.toHaveProperty('after');
-        const partial = Object.keys(faults.writes()).length > 0;
+        // The intent is written after the read and before the first change.
+        const failed = [
+          ...(row.writes.includes(command) ? [INTENT] : []),
+          ...(fault.retryable ? [] : ['FAILED']),
+        ];
+        const entries = stepEntries(fake, row);
+        expect(outcomes(entries)).toEqual(failed);
+        for (const entry of entries) expect(entry).not.toHaveProperty('after');
 
         const retried = await row.run(fake.ledger);
 
         expect(retried.outcome).toBe('CONTAINED');
-        expect(faults.writes(row.idempotentWrites)).toEqual(clean.writes);
-        expectChainIntact(fake.entries());
-        const entries = stepEntries(fake, row);
-        expect(outcomes(entries)).toEqual([...(fault.retryable ? [] : ['FAILED']), 'CONTAINED']);
-        const done = entries.at(-1);
-        expect(done?.after).toEqual(clean.entry.after);
-        if (!partial) expect(done?.before).toEqual(clean.entry.before);
-        if (row.restorable) {
-          expect(row.restorable(done?.before)).toEqual(row.restorable(clean.entry.before));
-        }
+        const retry = failed.includes(INTENT) ? ['CONTAINED'] : [INTENT, 'CONTAINED'];
+        expectConverged(row, clean, faults, fake, [...failed, ...retry]);
       },
     );
 
@@ -162,20 +182,12 @@ export function containmentFaults(row: ContainmentRow): void {
 
         expect(faults.fired).toBe(command);
         expect(error).toMatchObject({ name: 'Cordon.ServiceUnavailable', retryable: true });
-        expect(stepEntries(fake, row)).toEqual([]);
+        expect(outcomes(stepEntries(fake, row))).toEqual([INTENT]);
 
         const retried = await row.run(fake.ledger);
 
-        expect(['CONTAINED', 'ALREADY_CONTAINED']).toContain(retried.outcome);
-        expect(faults.writes(row.idempotentWrites)).toEqual(clean.writes);
-        expectChainIntact(fake.entries());
-        const entries = stepEntries(fake, row);
-        expect(outcomes(entries)).toEqual([retried.outcome]);
-        expect(entries[0]?.after).toEqual(clean.entry.after);
-        // An ALREADY_CONTAINED entry is never rolled back: only a CONTAINED one's before counts.
-        if (row.restorable && retried.outcome === 'CONTAINED') {
-          expect(row.restorable(entries[0]?.before)).toEqual(row.restorable(clean.entry.before));
-        }
+        expect(retried.outcome).toBe('CONTAINED');
+        expectConverged(row, clean, faults, fake, [INTENT, 'CONTAINED']);
       },
     );
 
@@ -184,50 +196,38 @@ export function containmentFaults(row: ContainmentRow): void {
       const repeated = Object.entries(clean.writes).filter(([, n]) => n > 1);
       for (const [command, occurrence] of repeated) {
         for (const when of ['before', 'after'] as const) {
+          const label = `${command} #${occurrence} ${when}`;
           const { faults, fake } = containmentWorld(row);
           faults.inject({ command, error: UNAVAILABLE.error, when, occurrence });
           const error = await failure(row.run(fake.ledger));
-          expect(faults.fired, `${command} #${occurrence} ${when}`).toBe(command);
+          expect(faults.fired, label).toBe(command);
           expect(error).toMatchObject({ name: 'Cordon.ServiceUnavailable', retryable: true });
-          expect(stepEntries(fake, row)).toEqual([]);
+          expect(outcomes(stepEntries(fake, row)), label).toEqual([INTENT]);
 
           const retried = await row.run(fake.ledger);
 
-          expect(['CONTAINED', 'ALREADY_CONTAINED']).toContain(retried.outcome);
-          expect(faults.writes(row.idempotentWrites), `${command} #${occurrence} ${when}`).toEqual(
-            clean.writes,
-          );
-          expectChainIntact(fake.entries());
-          const entries = stepEntries(fake, row);
-          expect(outcomes(entries)).toEqual([retried.outcome]);
-          expect(entries[0]?.after).toEqual(clean.entry.after);
-          if (row.restorable && retried.outcome === 'CONTAINED') {
-            expect(row.restorable(entries[0]?.before)).toEqual(row.restorable(clean.entry.before));
-          }
+          expect(retried.outcome, label).toBe('CONTAINED');
+          expectConverged(row, clean, faults, fake, [INTENT, 'CONTAINED'], label);
         }
       }
     });
 
-    it('a crash after the AWS calls, before the ledger write: the retry sees the change and records ALREADY_CONTAINED', async () => {
+    it('a crash after the AWS calls, before the ledger write: the retry records CONTAINED with the state from before the first attempt', async () => {
       const clean = await cleanContainment(row);
       const { faults, fake } = containmentWorld(row);
-      fake.failNextPut(LEDGER_CRASH());
+      fake.failNextPut(LEDGER_CRASH(), (entry) => entry.outcome !== INTENT);
 
       const error = await failure(row.run(fake.ledger));
 
       expect(error).toMatchObject({ name: 'Cordon.ServiceUnavailable', retryable: true });
-      expect(fake.entries()).toEqual([]);
+      expect(outcomes(fake.entries())).toEqual([INTENT]);
       expect(faults.writes(row.idempotentWrites)).toEqual(clean.writes);
 
       const retried = await row.run(fake.ledger);
 
-      expect(retried.outcome).toBe('ALREADY_CONTAINED');
-      expect(faults.writes(row.idempotentWrites)).toEqual(clean.writes);
-      expectChainIntact(fake.entries());
-      const entries = stepEntries(fake, row);
-      expect(outcomes(entries)).toEqual(['ALREADY_CONTAINED']);
-      expect(entries[0]?.before).toEqual(clean.entry.after);
-      expect(entries[0]?.after).toEqual(clean.entry.after);
+      expect(retried.outcome).toBe('CONTAINED');
+      expect(retried.summary).toMatch(/\(finished by an earlier attempt\)$/);
+      expectConverged(row, clean, faults, fake, [INTENT, 'CONTAINED']);
     });
   });
 }

@@ -23,6 +23,7 @@ import {
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { isolateNetwork } from '../../../functions/isolate-network/core.js';
+import { INTENT } from '../../../functions/shared/action.js';
 import { ISOLATION_TAG, ORIGINAL_GROUPS_TAG } from '../../../functions/shared/ec2-tags.js';
 import {
   ACTOR,
@@ -306,7 +307,8 @@ describe('isolate-network', () => {
     await isolateNetwork(input(), deps());
     // Assert
     const noTraffic = groupNamed(world, 'cordon-isolation-no-traffic').id;
-    const [entry] = fake.entries();
+    expect(fake.entries().map((e) => e.outcome)).toEqual([INTENT, 'CONTAINED']);
+    const [intent, entry] = fake.entries();
     expect(entry).toMatchObject({
       outcome: 'CONTAINED',
       actor: ACTOR,
@@ -344,6 +346,9 @@ describe('isolate-network', () => {
         ],
       },
     });
+    expect(intent).toMatchObject({ outcome: INTENT, actor: ACTOR });
+    expect(intent).not.toHaveProperty('after');
+    expect(intent?.before).toEqual(entry?.before);
   });
 
   it('creates both groups tagged as Cordon’s, allow-all with IPv4 and IPv6 rules both ways, no-traffic with none', async () => {
@@ -481,6 +486,7 @@ describe('isolate-network', () => {
     // Assert
     expect(result.outcome).toBe('ALREADY_CONTAINED');
     expect(mutatingCalls()).toEqual([]);
+    expect(fake.entries().map((e) => e.outcome)).toEqual(['ALREADY_CONTAINED']);
     expect(fake.entries()[0]).toMatchObject({
       outcome: 'ALREADY_CONTAINED',
       before: {
@@ -537,7 +543,9 @@ describe('isolate-network', () => {
     expect(world.enis[0]?.tags[ORIGINAL_GROUPS_TAG]).toBe(
       'sg-0000000000000web1,sg-0000000000000mgmt',
     );
-    expect(fake.entries()[0]?.before).toMatchObject({
+    expect(fake.entries().map((e) => e.outcome)).toEqual([INTENT, 'CONTAINED']);
+    const [intent, entry] = fake.entries();
+    expect(entry?.before).toMatchObject({
       interfaces: [
         {
           groups: ['sg-0000000000000a11a'],
@@ -546,6 +554,7 @@ describe('isolate-network', () => {
         },
       ],
     });
+    expect(intent?.before).toEqual(entry?.before);
   });
 
   it('replaces a tag left by an earlier, rolled-back isolation with the current groups', async () => {
@@ -563,9 +572,12 @@ describe('isolate-network', () => {
     await isolateNetwork(input(), deps());
     // Assert
     expect(world.enis[0]?.tags[ORIGINAL_GROUPS_TAG]).toBe('sg-0000000000000new1');
-    expect(fake.entries()[0]?.before).toMatchObject({
+    expect(fake.entries().map((e) => e.outcome)).toEqual([INTENT, 'CONTAINED']);
+    const [intent, entry] = fake.entries();
+    expect(entry?.before).toMatchObject({
       interfaces: [{ originalGroups: ['sg-0000000000000new1'] }],
     });
+    expect(intent?.before).toEqual(entry?.before);
   });
 
   it('returns TARGET_NOT_FOUND when the instance is terminated mid-run', async () => {
@@ -583,7 +595,15 @@ describe('isolate-network', () => {
     const result = await isolateNetwork(input(), deps());
     // Assert
     expect(result.outcome).toBe('TARGET_NOT_FOUND');
-    expect(fake.entries().map((e) => e.outcome)).toEqual(['TARGET_NOT_FOUND']);
+    expect(fake.entries().map((e) => e.outcome)).toEqual([INTENT, 'TARGET_NOT_FOUND']);
+    const [intent, notFound] = fake.entries();
+    expect(notFound?.before).toMatchObject({
+      interfaces: [
+        { networkInterfaceId: ENI_A, originalGroups: ['sg-0000000000000web1'] },
+        { networkInterfaceId: ENI_B, originalGroups: ['sg-0000000000000db01'] },
+      ],
+    });
+    expect(intent?.before).toEqual(notFound?.before);
   });
 
   it('records DRY_RUN and makes no mutating call in dry-run mode', async () => {
@@ -599,6 +619,7 @@ describe('isolate-network', () => {
     expect(result.outcome).toBe('DRY_RUN');
     expect(result.summary).toMatch(/^would isolate 1 network interface of instance/);
     expect(mutatingCalls()).toEqual([]);
+    expect(fake.entries().map((e) => e.outcome)).toEqual(['DRY_RUN']);
   });
 
   it('fails with Cordon.ApprovalMissing and makes no AWS call in approve mode without an approval', async () => {
@@ -620,12 +641,13 @@ describe('isolate-network', () => {
     const result = await isolateNetwork(approvedInput, deps());
     // Assert
     expect(result).toMatchObject({ outcome: 'CONTAINED', mode: 'approve' });
-    expect(fake.entries()[0]?.detail).toMatchObject({
-      approval: { decision: 'APPROVED', step: STEP },
-    });
+    expect(fake.entries().map((e) => e.outcome)).toEqual([INTENT, 'CONTAINED']);
+    for (const entry of fake.entries()) {
+      expect(entry.detail).toMatchObject({ approval: { decision: 'APPROVED', step: STEP } });
+    }
   });
 
-  it('surfaces throttling as retryable Cordon.Throttled without a ledger entry', async () => {
+  it('surfaces throttling as retryable Cordon.Throttled with only its intent in the ledger', async () => {
     // Arrange
     ec2With({ instanceState: 'running', enis: [eni(ENI_A, ['sg-0000000000000web1'])], groups: [] });
     ec2Mock.on(CreateSecurityGroupCommand).rejects(awsError('RequestLimitExceeded', 503));
@@ -633,7 +655,7 @@ describe('isolate-network', () => {
     const attempt = isolateNetwork(input(), deps());
     // Assert
     await expect(attempt).rejects.toMatchObject({ name: 'Cordon.Throttled', retryable: true });
-    expect(fake.entries()).toEqual([]);
+    expect(fake.entries().map((e) => e.outcome)).toEqual([INTENT]);
   });
 
   it('records UnauthorizedOperation as a FAILED ledger entry and throws Cordon.AccessDenied', async () => {
@@ -652,10 +674,17 @@ describe('isolate-network', () => {
     await expect(attempt).rejects.toMatchObject({ name: 'Cordon.AccessDenied', retryable: false });
     expect(fake.entries()).toEqual([
       expect.objectContaining({
+        outcome: INTENT,
+        targetArn: INSTANCE_ARN,
+        before: expect.objectContaining({ instanceId: INSTANCE_ID }),
+      }),
+      expect.objectContaining({
         outcome: 'FAILED',
         targetArn: INSTANCE_ARN,
         before: expect.objectContaining({ instanceId: INSTANCE_ID }),
       }),
     ]);
+    const [intent, failed] = fake.entries();
+    expect(intent?.before).toEqual(failed?.before);
   });
 });

@@ -9,6 +9,7 @@ import {
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { BreakGlassSchema, LOCK_SID, lockSecret } from '../../../functions/lock-secret/core.js';
+import { INTENT } from '../../../functions/shared/action.js';
 import {
   ACCOUNT,
   ACTOR,
@@ -124,6 +125,7 @@ describe('lock-secret', () => {
     // Assert
     expect(putStatements()).toEqual([OWNER_STATEMENT, cordonStatement(BREAK_GLASS)]);
     expect(fake.entries()).toEqual([
+      expect.objectContaining({ outcome: INTENT, before: { policy: before, locked: false } }),
       expect.objectContaining({
         outcome: 'CONTAINED',
         before: { policy: before, locked: false },
@@ -322,6 +324,11 @@ describe('lock-secret', () => {
     // Assert
     await expect(attempt).rejects.toMatchObject({ name: 'Cordon.AccessDenied', retryable: false });
     expect(fake.entries()).toEqual([
+      expect.objectContaining({
+        outcome: INTENT,
+        targetArn: SECRET_ARN,
+        before: { policy: before, locked: false },
+      }),
       expect.objectContaining({
         outcome: 'FAILED',
         targetArn: SECRET_ARN,

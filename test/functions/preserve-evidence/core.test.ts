@@ -17,6 +17,7 @@ import {
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { findingKey, preserveEvidence } from '../../../functions/preserve-evidence/core.js';
+import { INTENT } from '../../../functions/shared/action.js';
 import {
   FINDING_TAG,
   INCIDENT_TAG,
@@ -72,6 +73,30 @@ function freshInstance(): FakeInstance {
     ],
   };
 }
+
+/** The state the ledger records for `freshInstance()` before any change. */
+const FRESH_STATE = {
+  instanceId: INSTANCE_ID,
+  rootDeviceType: 'ebs',
+  tagged: false,
+  terminationProtection: false,
+  shutdownBehavior: 'terminate',
+  networkInterfaceIds: ['eni-0000000000000000a', 'eni-0000000000000000b'],
+  volumes: [
+    {
+      deviceName: '/dev/xvda',
+      volumeId: 'vol-0000000000000000a',
+      deleteOnTermination: true,
+      snapshotId: null,
+    },
+    {
+      deviceName: '/dev/xvdb',
+      volumeId: 'vol-0000000000000000b',
+      deleteOnTermination: false,
+      snapshotId: null,
+    },
+  ],
+};
 
 /** EC2 as the action sees it: Describe* read the instance and snapshots, the rest change them. */
 function ec2With(instance: FakeInstance | undefined, snapshots: Snapshot[] = []) {
@@ -275,31 +300,16 @@ describe('preserve-evidence', () => {
     // Assert
     expect(fake.entries()).toEqual([
       expect.objectContaining({
+        outcome: INTENT,
+        actor: ACTOR,
+        targetArn: INSTANCE_ARN,
+        before: FRESH_STATE,
+      }),
+      expect.objectContaining({
         outcome: 'CONTAINED',
         actor: ACTOR,
         targetArn: INSTANCE_ARN,
-        before: {
-          instanceId: INSTANCE_ID,
-          rootDeviceType: 'ebs',
-          tagged: false,
-          terminationProtection: false,
-          shutdownBehavior: 'terminate',
-          networkInterfaceIds: ['eni-0000000000000000a', 'eni-0000000000000000b'],
-          volumes: [
-            {
-              deviceName: '/dev/xvda',
-              volumeId: 'vol-0000000000000000a',
-              deleteOnTermination: true,
-              snapshotId: null,
-            },
-            {
-              deviceName: '/dev/xvdb',
-              volumeId: 'vol-0000000000000000b',
-              deleteOnTermination: false,
-              snapshotId: null,
-            },
-          ],
-        },
+        before: FRESH_STATE,
         after: expect.objectContaining({
           tagged: true,
           terminationProtection: true,
@@ -348,9 +358,13 @@ describe('preserve-evidence', () => {
       'vol-0000000000000000a',
       'vol-0000000000000000b',
     ]);
-    expect(fake.entries().map((e) => e.outcome)).toEqual(['CONTAINED']);
-    expect(fake.entries()[0]?.before).toMatchObject({
-      volumes: [{ snapshotId: 'snap-00000000000000001' }, { snapshotId: null }],
+    // One intent, from the first attempt; the record's before-state is the
+    // instance before that attempt's changes, not after its first snapshot.
+    expect(fake.entries().map((e) => e.outcome)).toEqual([INTENT, 'CONTAINED']);
+    expect(fake.entries()[0]?.before).toEqual(FRESH_STATE);
+    expect(fake.entries()[1]?.before).toEqual(FRESH_STATE);
+    expect(fake.entries()[1]?.after).toMatchObject({
+      volumes: [{ snapshotId: 'snap-00000000000000001' }, { snapshotId: 'snap-00000000000000002' }],
     });
   });
 
@@ -528,7 +542,9 @@ describe('preserve-evidence', () => {
       summary: `${INSTANCE_ARN} disappeared while being contained`,
     });
     expect(ec2Mock).not.toHaveReceivedCommand(CreateSnapshotCommand);
-    expect(fake.entries().map((e) => e.outcome)).toEqual(['TARGET_NOT_FOUND']);
+    expect(fake.entries().map((e) => e.outcome)).toEqual([INTENT, 'TARGET_NOT_FOUND']);
+    expect(fake.entries()[0]?.before).toEqual(FRESH_STATE);
+    expect(fake.entries()[1]?.before).toEqual(FRESH_STATE);
   });
 
   it('records DRY_RUN and makes no mutating call in dry-run mode', async () => {
@@ -564,6 +580,7 @@ describe('preserve-evidence', () => {
     // Assert
     await expect(attempt).rejects.toMatchObject({ name: 'Cordon.AccessDenied', retryable: false });
     expect(fake.entries()).toEqual([
+      expect.objectContaining({ outcome: INTENT, targetArn: INSTANCE_ARN, before: FRESH_STATE }),
       expect.objectContaining({
         outcome: 'FAILED',
         targetArn: INSTANCE_ARN,

@@ -8,6 +8,7 @@ import {
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { quarantineFunction } from '../../../functions/quarantine-function/core.js';
+import { INTENT } from '../../../functions/shared/action.js';
 import {
   ACTOR,
   actionInput,
@@ -83,12 +84,19 @@ describe('quarantine-function', () => {
     // Assert
     expect(fake.entries()).toEqual([
       expect.objectContaining({
+        outcome: INTENT,
+        actor: ACTOR,
+        summary: `about to set the reserved concurrency of function ${FUNCTION_NAME} to 0 (was unreserved): no new invocation starts, running ones finish`,
+        before: { reservedConcurrency: 'unreserved' },
+      }),
+      expect.objectContaining({
         outcome: 'CONTAINED',
         actor: ACTOR,
         before: { reservedConcurrency: 'unreserved' },
         after: { reservedConcurrency: 0 },
       }),
     ]);
+    expect(fake.entries()[0]).not.toHaveProperty('after');
   });
 
   it('acts on the unqualified function when the finding names a version or alias', async () => {
@@ -120,6 +128,7 @@ describe('quarantine-function', () => {
     // Assert
     expect(result.outcome).toBe('ALREADY_CONTAINED');
     expect(lambdaMock).not.toHaveReceivedCommand(PutFunctionConcurrencyCommand);
+    expect(fake.entries().map((e) => e.outcome)).toEqual(['ALREADY_CONTAINED']);
   });
 
   it('records DRY_RUN and makes no Put call in dry-run mode', async () => {
@@ -129,6 +138,7 @@ describe('quarantine-function', () => {
     const result = await quarantineFunction(input('dry-run'), deps());
     // Assert
     expect(result.outcome).toBe('DRY_RUN');
+    expect(fake.entries().map((e) => e.outcome)).toEqual(['DRY_RUN']);
     expect(fake.entries()[0]?.before).toEqual({ reservedConcurrency: 10 });
     expect(lambdaMock).not.toHaveReceivedCommand(PutFunctionConcurrencyCommand);
   });
@@ -163,6 +173,7 @@ describe('quarantine-function', () => {
     // Assert
     expect(result.outcome).toBe('TARGET_NOT_FOUND');
     expect(lambdaMock).not.toHaveReceivedCommand(PutFunctionConcurrencyCommand);
+    expect(fake.entries().map((e) => e.outcome)).toEqual(['TARGET_NOT_FOUND']);
   });
 
   it('returns TARGET_NOT_FOUND when the function is deleted mid-run', async () => {
@@ -176,6 +187,10 @@ describe('quarantine-function', () => {
     const result = await quarantineFunction(input(), deps());
     // Assert
     expect(result.outcome).toBe('TARGET_NOT_FOUND');
+    expect(fake.entries().map((e) => e.outcome)).toEqual([INTENT, 'TARGET_NOT_FOUND']);
+    const [intent, notFound] = fake.entries();
+    expect(notFound?.before).toEqual({ reservedConcurrency: 10 });
+    expect(intent?.before).toEqual(notFound?.before);
   });
 
   it('refuses a function of another account with Cordon.InvalidTaskInput and makes no AWS call', async () => {
@@ -212,6 +227,11 @@ describe('quarantine-function', () => {
     // Assert
     await expect(attempt).rejects.toMatchObject({ name: 'Cordon.AccessDenied', retryable: false });
     expect(fake.entries()).toEqual([
+      expect.objectContaining({
+        outcome: INTENT,
+        targetArn: FUNCTION_ARN,
+        before: { reservedConcurrency: 10 },
+      }),
       expect.objectContaining({
         outcome: 'FAILED',
         targetArn: FUNCTION_ARN,

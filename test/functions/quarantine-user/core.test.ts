@@ -15,6 +15,7 @@ import {
   QUARANTINE_POLICY_NAME,
   quarantineUser,
 } from '../../../functions/quarantine-user/core.js';
+import { INTENT } from '../../../functions/shared/action.js';
 import {
   ACTOR,
   actionInput,
@@ -63,15 +64,18 @@ describe('quarantine-user', () => {
         '{"Version":"2012-10-17","Statement":[{"Sid":"CordonQuarantine","Effect":"Deny","Action":"*","Resource":"*"}]}',
     });
     expect(iamMock).toHaveReceivedCommandWith(DeleteLoginProfileCommand, { UserName: 'alice' });
-    expect(fake.entries()[0]).toMatchObject({
-      before: {
-        quarantinePolicy: false,
-        loginProfile: {
-          createDate: '2025-06-01T00:00:00.000Z',
-          passwordResetRequired: true,
-          note: PASSWORD_NOT_RESTORABLE,
-        },
+    const before = {
+      quarantinePolicy: false,
+      loginProfile: {
+        createDate: '2025-06-01T00:00:00.000Z',
+        passwordResetRequired: true,
+        note: PASSWORD_NOT_RESTORABLE,
       },
+    };
+    expect(fake.entries().map((e) => e.outcome)).toEqual([INTENT, 'CONTAINED']);
+    expect(fake.entries()[0]).toMatchObject({ outcome: INTENT, before });
+    expect(fake.entries()[1]).toMatchObject({
+      before,
       after: { quarantinePolicy: true, loginProfile: null },
     });
   });
@@ -190,7 +194,7 @@ describe('quarantine-user', () => {
     expect(iamMock).not.toHaveReceivedCommand(DeleteLoginProfileCommand);
   });
 
-  it('converges to ALREADY_CONTAINED without a second put after a crash before the ledger write', async () => {
+  it('converges to CONTAINED with the original before-state and no second put after a crash before the ledger write', async () => {
     // Arrange
     let attached = false;
     let login = true;
@@ -210,16 +214,36 @@ describe('quarantine-user', () => {
       login = false;
       return {};
     });
-    fake.failNextPut(awsError('ProvisionedThroughputExceededException'));
+    // The crash comes after both IAM calls, on the final ledger write.
+    fake.failNextPut(
+      awsError('ProvisionedThroughputExceededException'),
+      (e) => e.outcome !== INTENT,
+    );
     // Act
     await expect(quarantineUser(approvedInput(), deps())).rejects.toMatchObject({
       name: 'Cordon.Throttled',
     });
     const retried = await quarantineUser(approvedInput(), deps());
     // Assert
-    expect(retried.outcome).toBe('ALREADY_CONTAINED');
+    expect(retried.outcome).toBe('CONTAINED');
+    expect(retried.summary).toMatch(/\(finished by an earlier attempt\)$/);
     expect(iamMock).toHaveReceivedCommandTimes(PutUserPolicyCommand, 1);
     expect(iamMock).toHaveReceivedCommandTimes(DeleteLoginProfileCommand, 1);
+    const original = {
+      quarantinePolicy: false,
+      loginProfile: {
+        createDate: new Date(0).toISOString(),
+        passwordResetRequired: false,
+        note: PASSWORD_NOT_RESTORABLE,
+      },
+    };
+    expect(fake.entries().map((e) => e.outcome)).toEqual([INTENT, 'CONTAINED']);
+    expect(fake.entries()[0]).toMatchObject({ outcome: INTENT, before: original });
+    expect(fake.entries()[1]).toMatchObject({
+      outcome: 'CONTAINED',
+      before: original,
+      after: { quarantinePolicy: true, loginProfile: null },
+    });
   });
 
   it('records AccessDenied on delete as FAILED and throws Cordon.AccessDenied', async () => {
@@ -234,6 +258,6 @@ describe('quarantine-user', () => {
     const attempt = quarantineUser(approvedInput(), deps());
     // Assert
     await expect(attempt).rejects.toMatchObject({ name: 'Cordon.AccessDenied' });
-    expect(fake.entries().map((e) => e.outcome)).toEqual(['FAILED']);
+    expect(fake.entries().map((e) => e.outcome)).toEqual([INTENT, 'FAILED']);
   });
 });

@@ -16,6 +16,7 @@ import {
   revokePolicyDocument,
   revokeSessions,
 } from '../../../functions/revoke-sessions/core.js';
+import { INTENT } from '../../../functions/shared/action.js';
 import { parseIamArn } from '../../../functions/shared/iam-arn.js';
 import { requirePrincipal } from '../../../functions/shared/incident.js';
 import {
@@ -71,8 +72,11 @@ describe('revoke-sessions', () => {
       }),
     });
     expect(iamMock).not.toHaveReceivedCommand(PutRolePolicyCommand);
-    expect(fake.entries()[0]).toMatchObject({
-      before: { policyName: REVOKE_POLICY_NAME, revokedBefore: null },
+    const before = { policyName: REVOKE_POLICY_NAME, revokedBefore: null };
+    expect(fake.entries().map((e) => e.outcome)).toEqual([INTENT, 'CONTAINED']);
+    expect(fake.entries()[0]).toMatchObject({ outcome: INTENT, before });
+    expect(fake.entries()[1]).toMatchObject({
+      before,
       after: { policyName: REVOKE_POLICY_NAME, revokedBefore: NOW.toISOString() },
     });
   });
@@ -136,8 +140,11 @@ describe('revoke-sessions', () => {
     const result = await revokeSessions(actionInput('revokeUserSessions'), deps());
     // Assert
     expect(result.outcome).toBe('CONTAINED');
-    expect(fake.entries()[0]).toMatchObject({
-      before: { revokedBefore: '2026-02-01T00:00:00.000Z' },
+    const before = { revokedBefore: '2026-02-01T00:00:00.000Z' };
+    expect(fake.entries().map((e) => e.outcome)).toEqual([INTENT, 'CONTAINED']);
+    expect(fake.entries()[0]).toMatchObject({ outcome: INTENT, before });
+    expect(fake.entries()[1]).toMatchObject({
+      before,
       after: { revokedBefore: NOW.toISOString() },
     });
   });
@@ -232,7 +239,7 @@ describe('revoke-sessions', () => {
     const attempt = revokeSessions(actionInput('revokeUserSessions'), deps());
     // Assert
     await expect(attempt).rejects.toMatchObject({ name: 'Cordon.AccessDenied' });
-    expect(fake.entries().map((e) => e.outcome)).toEqual(['FAILED']);
+    expect(fake.entries().map((e) => e.outcome)).toEqual([INTENT, 'FAILED']);
   });
 
   it.each([

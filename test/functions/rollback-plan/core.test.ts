@@ -1,5 +1,6 @@
 import { beforeEach, describe, expect, it } from 'vitest';
 import { approvalStepOf, planRollback } from '../../../functions/rollback-plan/core.js';
+import { INTENT } from '../../../functions/shared/action.js';
 import {
   fakeLedger,
   INSTANCE_ARN,
@@ -194,6 +195,46 @@ describe('rollback-plan', () => {
     const plan = await planRollback(request(), deps());
 
     expect(plan.items.map((i) => i.seq)).toEqual([4, 3]);
+  });
+
+  it('names a step that stopped part of the way as skipped, with the entry holding its before-state', async () => {
+    await containedInstance();
+    const quarantine = {
+      step: 'quarantineUser',
+      action: 'quarantine-user',
+      actor: 'a',
+      targetArn: USER_ARN,
+      before: { quarantinePolicy: false, loginProfile: true },
+    };
+    // Concluded: an intent followed by CONTAINED is an item, not a skip.
+    await append({
+      ...quarantine,
+      step: 'disableAccessKey',
+      action: 'disable-access-key',
+      outcome: INTENT,
+    });
+    await append({
+      ...quarantine,
+      step: 'disableAccessKey',
+      action: 'disable-access-key',
+      outcome: 'CONTAINED',
+    });
+    // Unfinished: an intent, then a FAILED attempt, then nothing.
+    await append({ ...quarantine, outcome: INTENT });
+    await append({ ...quarantine, outcome: 'FAILED' });
+
+    const plan = await planRollback(request(), deps());
+
+    expect(plan.items.map((i) => i.seq)).toEqual([7, 5, 4, 3]);
+    expect(plan.skipped).toContainEqual({
+      seq: 8,
+      step: 'quarantineUser',
+      action: 'quarantine-user',
+      targetArn: USER_ARN,
+      reason:
+        "it stopped part of the way, with no outcome after its INTENT entry #8; compare the target with that entry's before-state and restore by hand",
+    });
+    expect(plan.skipped.map((s) => s.seq)).toEqual([1, 8]);
   });
 
   it('says a rotation is not rolled back, and fails clearly when nothing else is left', async () => {

@@ -9,6 +9,7 @@ import {
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { POLL_DELAYS_MS, rotateSecret } from '../../../functions/rotate-secret/core.js';
+import { INTENT } from '../../../functions/shared/action.js';
 import {
   ACTOR,
   actionInput,
@@ -88,6 +89,15 @@ const exposed = (overrides: Partial<World> = {}): World => ({
   ...overrides,
 });
 
+/** What the ledger records for `exposed()` before any change. */
+const EXPOSED_STATE = {
+  rotationEnabled: true,
+  currentVersionId: 'v1',
+  currentVersionCreatedDate: BEFORE_FINDING.toISOString(),
+  pendingVersionId: null,
+  lastRotatedDate: null,
+};
+
 const invalidRequest = (message: string): Error =>
   Object.assign(new Error(message), {
     name: 'InvalidRequestException',
@@ -152,14 +162,13 @@ describe('rotate-secret', () => {
     // Assert
     expect(fake.entries()).toEqual([
       expect.objectContaining({
+        outcome: INTENT,
+        summary: `about to rotate secret ${SECRET_NAME} now with its rotation function and check that a new version replaced AWSCURRENT v1`,
+        before: EXPOSED_STATE,
+      }),
+      expect.objectContaining({
         outcome: 'CONTAINED',
-        before: {
-          rotationEnabled: true,
-          currentVersionId: 'v1',
-          currentVersionCreatedDate: BEFORE_FINDING.toISOString(),
-          pendingVersionId: null,
-          lastRotatedDate: null,
-        },
+        before: EXPOSED_STATE,
         after: expect.objectContaining({
           currentVersionId: 'v2',
           currentVersionCreatedDate: AFTER_FINDING.toISOString(),
@@ -197,7 +206,10 @@ describe('rotate-secret', () => {
     });
     expect(slept).toEqual([...POLL_DELAYS_MS]);
     expect(slept.reduce((a, b) => a + b, 0)).toBeLessThanOrEqual(25_000);
-    expect(fake.entries()).toEqual([]);
+    // Only the intent: a retryable failure leaves the step open for the retry.
+    expect(fake.entries()).toEqual([
+      expect.objectContaining({ outcome: INTENT, before: EXPOSED_STATE }),
+    ]);
   });
 
   it('converges on retry after Cordon.RotationPending without starting a second rotation', async () => {
@@ -248,7 +260,8 @@ describe('rotate-secret', () => {
     const result = await rotateSecret(input(), deps());
     // Assert
     expect(result.outcome).toBe('CONTAINED');
-    expect(fake.entries()[0]?.after).toMatchObject({ currentVersionId: 'v3' });
+    expect(fake.entries().map((e) => e.outcome)).toEqual([INTENT, 'CONTAINED']);
+    expect(fake.entries()[1]?.after).toMatchObject({ currentVersionId: 'v3' });
   });
 
   it('treats another InvalidRequestException as a failure', async () => {
@@ -261,7 +274,7 @@ describe('rotate-secret', () => {
     const attempt = rotateSecret(input(), deps());
     // Assert
     await expect(attempt).rejects.toMatchObject({ name: 'Cordon.UnexpectedAwsError' });
-    expect(fake.entries().map((e) => e.outcome)).toEqual(['FAILED']);
+    expect(fake.entries().map((e) => e.outcome)).toEqual([INTENT, 'FAILED']);
     expect(slept).toEqual([]);
   });
 
@@ -277,7 +290,32 @@ describe('rotate-secret', () => {
       message: expect.stringContaining('rotation is not configured'),
     });
     expect(secretsMock).not.toHaveReceivedCommand(RotateSecretCommand);
-    expect(fake.entries()).toEqual([expect.objectContaining({ outcome: 'FAILED' })]);
+    expect(fake.entries()).toEqual([
+      expect.objectContaining({ outcome: INTENT }),
+      expect.objectContaining({ outcome: 'FAILED' }),
+    ]);
+  });
+
+  it('rotates on a re-run once the owner configured rotation, saying what this run did', async () => {
+    // Arrange: the first run refused (no rotation configured); the owner then set it up.
+    const world = secretsWith(exposed({ rotationEnabled: false }));
+    await expect(rotateSecret(input(), deps())).rejects.toMatchObject({
+      name: 'Cordon.RotationNotConfigured',
+    });
+    world.rotationEnabled = true;
+    // Act
+    const result = await rotateSecret(input(), deps());
+    // Assert
+    expect(result.outcome).toBe('CONTAINED');
+    expect(result.summary).toMatch(
+      /^rotate secret prod\/payments\/db now with its rotation function/,
+    );
+    expect(secretsMock).toHaveReceivedCommandTimes(RotateSecretCommand, 1);
+    const entries = fake.entries();
+    expect(entries.map((e) => e.outcome)).toEqual([INTENT, 'FAILED', 'CONTAINED']);
+    // One step, one first attempt: its before-state is the state that attempt found.
+    expect(entries[2]?.before).toEqual({ ...EXPOSED_STATE, rotationEnabled: false });
+    expect(entries[2]?.after).toMatchObject({ currentVersionId: 'v2' });
   });
 
   it('returns ALREADY_CONTAINED when the AWSCURRENT version was created after the finding', async () => {
@@ -394,6 +432,7 @@ describe('rotate-secret', () => {
     // Assert
     await expect(attempt).rejects.toMatchObject({ name: 'Cordon.AccessDenied', retryable: false });
     expect(fake.entries()).toEqual([
+      expect.objectContaining({ outcome: INTENT, targetArn: SECRET_ARN, before: EXPOSED_STATE }),
       expect.objectContaining({
         outcome: 'FAILED',
         targetArn: SECRET_ARN,

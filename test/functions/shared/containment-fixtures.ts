@@ -106,7 +106,7 @@ export function fakeLedger(now: () => Date = () => new Date('2026-03-01T10:10:00
   const client = DynamoDBDocumentClient.from(new DynamoDBClient({ region: 'us-east-1' }));
   const ddb = mockClient(client);
   const items: LedgerEntry[] = [];
-  let nextPutError: Error | undefined;
+  let nextPutError: { error: Error; when: (entry: LedgerEntry) => boolean } | undefined;
   ddb.on(QueryCommand).callsFake((input: LedgerQuery) => {
     const mine = items
       .filter((i) => i.incidentId === input.ExpressionAttributeValues[':pk'])
@@ -114,8 +114,8 @@ export function fakeLedger(now: () => Date = () => new Date('2026-03-01T10:10:00
     return { Items: input.Limit === undefined ? mine : mine.slice(0, input.Limit) };
   });
   ddb.on(PutCommand).callsFake((input: { Item: LedgerEntry }) => {
-    if (nextPutError) {
-      const error = nextPutError;
+    if (nextPutError?.when(input.Item)) {
+      const { error } = nextPutError;
       nextPutError = undefined;
       throw error;
     }
@@ -129,8 +129,9 @@ export function fakeLedger(now: () => Date = () => new Date('2026-03-01T10:10:00
     ddb,
     ledger: new Ledger({ client, tableName: 'cordon-ledger', now }),
     entries: (): LedgerEntry[] => [...items],
-    failNextPut(error: Error): void {
-      nextPutError = error;
+    /** Fails the next put, or the next one of an entry `when` picks. */
+    failNextPut(error: Error, when: (entry: LedgerEntry) => boolean = () => true): void {
+      nextPutError = { error, when };
     },
   };
 }
