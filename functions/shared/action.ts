@@ -4,13 +4,6 @@ import type { ActionInput, ActionResult, Incident, Outcome } from './incident.js
 import type { Ledger, LedgerEntry } from './ledger.js';
 
 /**
- * The shape every containment action shares: read the target's current state,
- * act only if needed, record before and after. A concrete action supplies the
- * AWS calls; `runContainment` supplies the rules (approval check, dry-run,
- * idempotency, ledger, error classification) so no action can skip them.
- */
-
-/**
  * The ledger outcome an action writes, with the target's state, before its
  * first change. An attempt can stop between a change and its record (a crash,
  * a timeout, a throttled second call); the next attempt then finds this entry
@@ -26,6 +19,14 @@ const CONCLUSIVE: ReadonlySet<string> = new Set([
   'TARGET_NOT_FOUND',
   'DRY_RUN',
 ]);
+
+/**
+ * The shape every containment action shares: read the target's current state,
+ * act only if needed, record before and after. A concrete action supplies the
+ * AWS calls; `runContainment` supplies the rules (approval check, dry-run,
+ * idempotency, intent and outcome in the ledger, error classification) so no
+ * action can skip them.
+ */
 export interface Containment<TTarget, TState> {
   readonly action: ActionName;
   /** Resolves the target from the incident, or throws InvalidTaskInputError. */
