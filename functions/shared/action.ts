@@ -58,26 +58,33 @@ export async function runContainment<TTarget, TState>(
   const target = containment.target(incident);
   const targetArn = containment.targetArn(target);
 
+  // The incident's latest ledger entry once this attempt has read or written
+  // one (null: none yet), so each append chains on without another query.
+  let head: LedgerEntry | null | undefined;
   const write = async (
     outcome: Outcome | typeof INTENT,
     summary: string,
     extra: { before?: TState; after?: TState; detail?: Record<string, unknown> } = {},
   ): Promise<void> => {
-    await deps.ledger.append(incident.incidentId, {
-      step,
-      action: containment.action,
-      actor: deps.actor,
-      outcome,
-      targetArn,
-      mode,
-      summary,
-      executionArn: input.executionArn,
-      findingId: incident.findingId,
-      ...extra,
-      ...(input.approval.decision === 'APPROVED'
-        ? { detail: { ...extra.detail, approval: input.approval } }
-        : {}),
-    });
+    head = await deps.ledger.append(
+      incident.incidentId,
+      {
+        step,
+        action: containment.action,
+        actor: deps.actor,
+        outcome,
+        targetArn,
+        mode,
+        summary,
+        executionArn: input.executionArn,
+        findingId: incident.findingId,
+        ...extra,
+        ...(input.approval.decision === 'APPROVED'
+          ? { detail: { ...extra.detail, approval: input.approval } }
+          : {}),
+      },
+      head,
+    );
   };
   const record = async (
     outcome: Outcome,
@@ -116,10 +123,17 @@ export async function runContainment<TTarget, TState>(
   }
   // The state from before Cordon's first change: an unfinished earlier
   // attempt's intent, else what was just read. A dry run changes nothing.
-  const earlier =
-    mode === 'dry-run'
-      ? undefined
-      : await unfinishedAttempt(deps.ledger, incident.incidentId, step, containment.action);
+  let earlier: LedgerEntry | undefined;
+  if (mode !== 'dry-run') {
+    const entries = await incidentEntries(deps.ledger, incident.incidentId);
+    head = entries.reduce<LedgerEntry | null>(
+      (a, e) => (a === null || e.seq > a.seq ? e : a),
+      null,
+    );
+    earlier = unfinishedIntents(entries).find(
+      (e) => e.step === step && e.action === containment.action,
+    );
+  }
   if (before === undefined) {
     return record(
       'TARGET_NOT_FOUND',
@@ -182,18 +196,11 @@ export function unfinishedIntents(entries: readonly LedgerEntry[]): LedgerEntry[
   return [...pending.values()];
 }
 
-/** This step's unfinished intent, if an earlier attempt stopped part of the way. */
-async function unfinishedAttempt(
-  ledger: Ledger,
-  incidentId: string,
-  step: string,
-  action: ActionName,
-): Promise<LedgerEntry | undefined> {
-  let entries: LedgerEntry[];
+/** Every entry of the incident, for finding an unfinished attempt and the chain's head. */
+async function incidentEntries(ledger: Ledger, incidentId: string): Promise<LedgerEntry[]> {
   try {
-    entries = await ledger.entries(incidentId);
+    return await ledger.entries(incidentId);
   } catch (error) {
     throw classifyAwsError(error, 'ledger read');
   }
-  return unfinishedIntents(entries).find((e) => e.step === step && e.action === action);
 }

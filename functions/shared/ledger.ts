@@ -161,10 +161,20 @@ export class Ledger {
     }
   }
 
-  /** Appends an entry after the incident's latest one. */
-  async append(incidentId: string, entry: LedgerEntryInput): Promise<LedgerEntry> {
+  /**
+   * Appends an entry after the incident's latest one. A caller that has just
+   * read or written the incident's entries passes the latest as `head`
+   * (`null` for none) to save the query; when another entry got there first,
+   * the conditional put fails and the append reads the latest instead.
+   */
+  async append(
+    incidentId: string,
+    entry: LedgerEntryInput,
+    head?: LedgerEntry | null,
+  ): Promise<LedgerEntry> {
     for (let attempt = 0; attempt < MAX_APPEND_ATTEMPTS; attempt++) {
-      const last = await this.latest(incidentId);
+      const last =
+        attempt === 0 && head !== undefined ? (head ?? undefined) : await this.latest(incidentId);
       const item = this.seal(
         incidentId,
         last ? last.seq + 1 : 0,

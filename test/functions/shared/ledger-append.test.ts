@@ -1,0 +1,57 @@
+/**
+ * Ledger.append with a chain head the caller already knows: no query when it
+ * is right, and a correct chain when it is stale (another writer got there
+ * first), because the put is conditional on a new key.
+ */
+import { QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { describe, expect, it } from 'vitest';
+import { verifyChain } from '../../../functions/shared/ledger.js';
+import { fakeLedger } from './containment-fixtures.js';
+
+const INCIDENT = 'inc-0123456789abcdef0123';
+const entry = (outcome: string) => ({
+  step: 'disableAccessKey',
+  action: 'disable-access-key',
+  actor: 'arn:aws:iam::123456789012:role/cordon/DisableAccessKey',
+  outcome,
+});
+
+describe('Ledger.append with a known head', () => {
+  it('chains onto the head it is given without querying', async () => {
+    const fake = fakeLedger();
+    const first = await fake.ledger.append(INCIDENT, entry('CLAIMED'), null);
+    const second = await fake.ledger.append(INCIDENT, entry('INTENT'), first);
+
+    expect(fake.ddb.commandCalls(QueryCommand)).toHaveLength(0);
+    expect([first.seq, second.seq]).toEqual([0, 1]);
+    expect(second.prevHash).toBe(first.hash);
+    expect(verifyChain(fake.entries())).toBeUndefined();
+  });
+
+  it('reads the latest entry and chains onto it when the head is stale', async () => {
+    const fake = fakeLedger();
+    const first = await fake.ledger.append(INCIDENT, entry('CLAIMED'));
+    // Another writer appends after the head this caller holds.
+    await fake.ledger.append(INCIDENT, entry('APPROVAL_REQUESTED'));
+
+    const appended = await fake.ledger.append(INCIDENT, entry('INTENT'), first);
+
+    expect(appended.seq).toBe(2);
+    expect(fake.entries().map((e) => e.outcome)).toEqual([
+      'CLAIMED',
+      'APPROVAL_REQUESTED',
+      'INTENT',
+    ]);
+    expect(verifyChain(fake.entries())).toBeUndefined();
+  });
+
+  it('recovers from a head of "no entries" when the incident has some', async () => {
+    const fake = fakeLedger();
+    await fake.ledger.append(INCIDENT, entry('CLAIMED'));
+
+    const appended = await fake.ledger.append(INCIDENT, entry('INTENT'), null);
+
+    expect(appended.seq).toBe(1);
+    expect(verifyChain(fake.entries())).toBeUndefined();
+  });
+});
