@@ -154,15 +154,22 @@ function hostilePrincipalIncident(kind: 'IAMUser' | 'AssumedRole') {
   const type = kind === 'IAMUser' ? 'user' : 'role';
   return fc
     .record({
-      arn: fc.oneof(iamArn(ACCOUNT, type), hostileString, iamArn('999999999999', type)),
-      name: fc.option(fc.oneof(iamName, hostileString), { nil: undefined }),
+      // Weighted towards incidents that get as far as a write (an ARN of the
+      // account, and no separate name): with even odds, quarantine-user's 60
+      // runs had no write at all in 3 of 10 runs of this file.
+      arn: fc.oneof(
+        { arbitrary: iamArn(ACCOUNT, type), weight: 2 },
+        { arbitrary: hostileString, weight: 1 },
+        { arbitrary: iamArn('999999999999', type), weight: 1 },
+      ),
+      name: fc.option(fc.oneof(iamName, hostileString), { nil: undefined, freq: 2 }),
       findingType: hostileString,
       findingId: hostileString,
       region: hostileString,
       accessKeyId: fc.option(hostileString, { nil: undefined }),
     })
     .map(({ arn, name, findingType, findingId, region, accessKeyId }): Incident => {
-      // Half the time the name agrees with the ARN, so the action gets as far as writing.
+      // Without a separate name, the name agrees with the ARN.
       const last = arn.split('/').at(-1) ?? '';
       const principal = {
         kind,
