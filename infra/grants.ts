@@ -383,6 +383,9 @@ class Scoper {
     resources: string[],
     conditions?: Record<string, unknown>,
   ) {
+    if (resources.includes('*')) {
+      throw new Error(`${fn.action}: Resource "*" is granted with unscoped(), from the manifest`);
+    }
     fn.allow(
       new iam.PolicyStatement({ actions, resources, ...(conditions ? { conditions } : {}) }),
     );

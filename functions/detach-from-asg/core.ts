@@ -66,18 +66,21 @@ export function asgContainment(
       state.group === null
         ? `take instance ${target.instanceId} out of its Auto Scaling group (it is in none)`
         : `detach instance ${target.instanceId} from Auto Scaling group ${state.group}, desired capacity ${state.desiredCapacity} -> ${state.desiredCapacity - 1}, no replacement launched`,
+    // Checked here as well as by Auto Scaling, so the refusal is the same
+    // everywhere (emulators do not enforce the minimum). A Standby instance
+    // is left to Auto Scaling to judge: it may already be outside the
+    // desired capacity.
+    refusal: (target, state) =>
+      state.group !== null &&
+      state.lifecycleState !== 'Standby' &&
+      state.desiredCapacity - 1 < state.minSize
+        ? new BelowMinimumCapacityError(
+            belowMinimum(target.instanceId, state.group, state.desiredCapacity, state.minSize),
+          )
+        : undefined,
     async apply(target, state) {
       if (state.group === null) return state;
       const { instanceId, group, desiredCapacity, minSize } = state;
-      // Checked here as well as by Auto Scaling, so the refusal is the same
-      // everywhere (emulators do not enforce the minimum). A Standby instance
-      // is left to Auto Scaling to judge: it may already be outside the
-      // desired capacity.
-      if (state.lifecycleState !== 'Standby' && desiredCapacity - 1 < minSize) {
-        throw new BelowMinimumCapacityError(
-          belowMinimum(instanceId, group, desiredCapacity, minSize),
-        );
-      }
       try {
         await autoScaling.send(
           new DetachInstancesCommand({

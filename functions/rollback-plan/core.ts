@@ -164,18 +164,24 @@ export async function planRollback(
     }
   }
 
-  // A step that stopped part of the way has no CONTAINED entry to restore
-  // from: say so, with the entry that holds its before-state.
-  for (const e of unfinishedIntents(entries)) {
-    if (step !== undefined && e.step !== step) continue;
+  // A step that stopped part of the way (or is still running) has no
+  // CONTAINED entry to restore from: say so, with the entry that holds its
+  // before-state.
+  for (const { intent, failed } of unfinishedIntents(entries)) {
+    if (step !== undefined && intent.step !== step) continue;
+    const how =
+      failed === undefined
+        ? `has no outcome after its INTENT entry #${intent.seq} (it stopped part of the way, or is still running)`
+        : `failed (entry #${failed.seq}) after its INTENT entry #${intent.seq}, possibly part of the way`;
     skipped.push({
-      seq: e.seq,
-      step: e.step,
-      action: e.action,
-      ...(e.targetArn === undefined ? {} : { targetArn: e.targetArn }),
-      reason: `it stopped part of the way, with no outcome after its INTENT entry #${e.seq}; compare the target with that entry's before-state and restore by hand`,
+      seq: intent.seq,
+      step: intent.step,
+      action: intent.action,
+      ...(intent.targetArn === undefined ? {} : { targetArn: intent.targetArn }),
+      reason: `it ${how}; compare the target with the before-state in #${intent.seq} and restore by hand`,
     });
   }
+  skipped.sort((a, b) => b.seq - a.seq);
 
   const scope = step === undefined ? incidentId : `step ${step} of ${incidentId}`;
   const base = {

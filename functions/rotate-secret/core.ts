@@ -171,12 +171,13 @@ export function rotationContainment(
         ? `rotate secret ${target.name} now with its rotation function and check that a new version replaced AWSCURRENT ${current}`
         : `finish the rotation of secret ${target.name} already in progress (pending version ${state.pendingVersionId}) and check that it replaced AWSCURRENT ${current}`;
     },
+    refusal: (target, state) =>
+      state.rotationEnabled
+        ? undefined
+        : new RotationNotConfiguredError(
+            `rotate-secret ${target.arn}: rotation is not configured; lock the secret and rotate it by hand`,
+          ),
     async apply(target, state) {
-      if (!state.rotationEnabled) {
-        throw new RotationNotConfiguredError(
-          `rotate-secret ${target.arn}: rotation is not configured; lock the secret and rotate it by hand`,
-        );
-      }
       // With a version already AWSPENDING, Secrets Manager refuses a new
       // rotation: a retry after Cordon.RotationPending only polls again.
       if (state.pendingVersionId === null) {

@@ -1,18 +1,22 @@
 import type { ActionName, Mode } from './catalog.js';
-import { ApprovalMissingError, classifyAwsError, isNotFound } from './errors.js';
+import { ApprovalMissingError, type CordonError, classifyAwsError, isNotFound } from './errors.js';
 import type { ActionInput, ActionResult, Incident, Outcome } from './incident.js';
 import type { Ledger, LedgerEntry } from './ledger.js';
 
 /**
  * The ledger outcome an action writes, with the target's state, before its
- * first change. An attempt can stop between a change and its record (a crash,
- * a timeout, a throttled second call); the next attempt then finds this entry
- * and records the state from before Cordon touched the target, which is what
- * a rollback restores, instead of a state that includes its own changes.
+ * first change. An attempt can stop between a change and its record (a
+ * throttled second call, a lost answer); the next attempt then finds this
+ * entry and records the state from before Cordon touched the target, which
+ * is what a rollback restores, instead of a state that includes its own
+ * changes. An intent no attempt finished is listed by the rollback plan.
  */
 export const INTENT = 'INTENT';
 
-/** Outcomes that end a step's attempts; FAILED does not (a redrive can retry it). */
+/**
+ * Outcomes that end a step's attempts. FAILED does not: an attempt can fail
+ * after part of its change, and the intent still holds the state before it.
+ */
 const CONCLUSIVE: ReadonlySet<string> = new Set([
   'CONTAINED',
   'ALREADY_CONTAINED',
@@ -37,6 +41,12 @@ export interface Containment<TTarget, TState> {
   isContained(state: TState, incident: Incident): boolean;
   /** What `apply` would do, in one line ("disable access key AKIA... of user x"). */
   describe(target: TTarget, state: TState): string;
+  /**
+   * Why this action cannot act on this state at all (rotation not configured,
+   * a group at its minimum), checked before the intent is written, so a
+   * refusal leaves no unfinished intent behind. Recorded and thrown as is.
+   */
+  refusal?(target: TTarget, state: TState): CordonError | undefined;
   /** Makes the change and returns the state after it. */
   apply(target: TTarget, state: TState, incident: Incident): Promise<TState>;
 }
@@ -123,7 +133,7 @@ export async function runContainment<TTarget, TState>(
   }
   // The state from before Cordon's first change: an unfinished earlier
   // attempt's intent, else what was just read. A dry run changes nothing.
-  let earlier: LedgerEntry | undefined;
+  let earlier: UnfinishedIntent | undefined;
   if (mode !== 'dry-run') {
     const entries = await incidentEntries(deps.ledger, incident.incidentId);
     head = entries.reduce<LedgerEntry | null>(
@@ -131,27 +141,34 @@ export async function runContainment<TTarget, TState>(
       null,
     );
     earlier = unfinishedIntents(entries).find(
-      (e) => e.step === step && e.action === containment.action,
+      ({ intent }) =>
+        intent.step === step &&
+        intent.action === containment.action &&
+        intent.targetArn === targetArn,
     );
   }
+  const original = earlier === undefined ? before : (earlier.intent.before as TState);
+  const fromIntent = earlier === undefined ? {} : { detail: { intentSeq: earlier.intent.seq } };
   if (before === undefined) {
-    return record(
-      'TARGET_NOT_FOUND',
-      `${targetArn} no longer exists; nothing to do`,
-      earlier === undefined ? {} : { before: earlier.before as TState },
-    );
+    return record('TARGET_NOT_FOUND', `${targetArn} no longer exists; nothing to do`, {
+      ...(original === undefined ? {} : { before: original }),
+      ...fromIntent,
+    });
   }
-  const original = earlier === undefined ? before : (earlier.before as TState);
   if (containment.isContained(before, incident)) {
-    return earlier === undefined
+    // Finished by an earlier attempt only when none failed since its intent:
+    // after a FAILED, someone else may have contained the target, and a
+    // rollback must not undo what Cordon did not do.
+    return earlier === undefined || earlier.failed !== undefined
       ? record('ALREADY_CONTAINED', `already done: ${containment.describe(target, before)}`, {
           before,
           after: before,
+          ...fromIntent,
         })
       : record(
           'CONTAINED',
-          `${containment.describe(target, original)} (finished by an earlier attempt)`,
-          { before: original, after: before },
+          `${containment.describe(target, original ?? before)} (finished by an earlier attempt)`,
+          { before: original, after: before, ...fromIntent },
         );
   }
   // What this attempt does, from the state it found; the record's before is
@@ -160,37 +177,56 @@ export async function runContainment<TTarget, TState>(
   if (mode === 'dry-run') {
     return record('DRY_RUN', `would ${description}`, { before });
   }
+  const refusal = containment.refusal?.(target, before);
+  if (refusal !== undefined) {
+    if (!refusal.retryable)
+      await record('FAILED', refusal.message, { before: original, ...fromIntent });
+    throw refusal;
+  }
   if (earlier === undefined) await write(INTENT, `about to ${description}`, { before });
+  let after: TState;
   try {
-    const after = await containment.apply(target, before, incident);
-    return record('CONTAINED', description, { before: original, after });
+    after = await containment.apply(target, before, incident);
   } catch (error) {
     // The target can vanish mid-run (an instance terminated, a user deleted):
     // that is a result, not a failure, once a fresh read confirms it.
     if (isNotFound(error) && (await containment.read(target).catch(() => before)) === undefined) {
       return record('TARGET_NOT_FOUND', `${targetArn} disappeared while being contained`, {
         before: original,
+        ...fromIntent,
       });
     }
     const failure = classifyAwsError(error, `${containment.action} ${targetArn}`);
-    if (!failure.retryable) await record('FAILED', failure.message, { before: original });
+    if (!failure.retryable)
+      await record('FAILED', failure.message, { before: original, ...fromIntent });
     throw failure;
   }
+  // Outside the try: a failing ledger write is not the action's failure.
+  return record('CONTAINED', description, { before: original, after, ...fromIntent });
+}
+
+/** An intent no conclusive outcome followed, and the FAILED entry after it, if any. */
+export interface UnfinishedIntent {
+  readonly intent: LedgerEntry;
+  readonly failed?: LedgerEntry;
 }
 
 /**
- * The intent entries no conclusive outcome followed, one per step and
- * action: the first since that step last concluded, whose before-state
+ * The intents no conclusive outcome followed, one per step, action and
+ * target: the first since that step last concluded, whose before-state
  * predates every change its attempts made.
  */
-export function unfinishedIntents(entries: readonly LedgerEntry[]): LedgerEntry[] {
-  const pending = new Map<string, LedgerEntry>();
+export function unfinishedIntents(entries: readonly LedgerEntry[]): UnfinishedIntent[] {
+  const pending = new Map<string, UnfinishedIntent>();
   for (const entry of [...entries].sort((a, b) => a.seq - b.seq)) {
-    const key = JSON.stringify([entry.step, entry.action]);
+    const key = JSON.stringify([entry.step, entry.action, entry.targetArn]);
+    const open = pending.get(key);
     if (entry.outcome === INTENT) {
-      if (!pending.has(key)) pending.set(key, entry);
+      if (open === undefined) pending.set(key, { intent: entry });
     } else if (CONCLUSIVE.has(entry.outcome)) {
       pending.delete(key);
+    } else if (entry.outcome === 'FAILED' && open !== undefined) {
+      pending.set(key, { ...open, failed: entry });
     }
   }
   return [...pending.values()];

@@ -197,7 +197,7 @@ describe('rollback-plan', () => {
     expect(plan.items.map((i) => i.seq)).toEqual([4, 3]);
   });
 
-  it('names a step that stopped part of the way as skipped, with the entry holding its before-state', async () => {
+  it('names steps that stopped or failed part of the way as skipped, with the entry holding their before-state', async () => {
     await containedInstance();
     const quarantine = {
       step: 'quarantineUser',
@@ -222,6 +222,13 @@ describe('rollback-plan', () => {
     // Unfinished: an intent, then a FAILED attempt, then nothing.
     await append({ ...quarantine, outcome: INTENT });
     await append({ ...quarantine, outcome: 'FAILED' });
+    // Unfinished: an intent and nothing after it (stopped, or still running).
+    await append({
+      ...quarantine,
+      step: 'revokeUserSessions',
+      action: 'revoke-sessions',
+      outcome: INTENT,
+    });
 
     const plan = await planRollback(request(), deps());
 
@@ -232,9 +239,17 @@ describe('rollback-plan', () => {
       action: 'quarantine-user',
       targetArn: USER_ARN,
       reason:
-        "it stopped part of the way, with no outcome after its INTENT entry #8; compare the target with that entry's before-state and restore by hand",
+        'it failed (entry #9) after its INTENT entry #8, possibly part of the way; compare the target with the before-state in #8 and restore by hand',
     });
-    expect(plan.skipped.map((s) => s.seq)).toEqual([1, 8]);
+    expect(plan.skipped).toContainEqual({
+      seq: 10,
+      step: 'revokeUserSessions',
+      action: 'revoke-sessions',
+      targetArn: USER_ARN,
+      reason:
+        'it has no outcome after its INTENT entry #10 (it stopped part of the way, or is still running); compare the target with the before-state in #10 and restore by hand',
+    });
+    expect(plan.skipped.map((s) => s.seq)).toEqual([10, 8, 1]);
   });
 
   it('says a rotation is not rolled back, and fails clearly when nothing else is left', async () => {

@@ -290,10 +290,8 @@ describe('rotate-secret', () => {
       message: expect.stringContaining('rotation is not configured'),
     });
     expect(secretsMock).not.toHaveReceivedCommand(RotateSecretCommand);
-    expect(fake.entries()).toEqual([
-      expect.objectContaining({ outcome: INTENT }),
-      expect.objectContaining({ outcome: 'FAILED' }),
-    ]);
+    // Refused before any change: no intent is left open for a rollback to list.
+    expect(fake.entries()).toEqual([expect.objectContaining({ outcome: 'FAILED' })]);
   });
 
   it('rotates on a re-run once the owner configured rotation, saying what this run did', async () => {
@@ -312,9 +310,10 @@ describe('rotate-secret', () => {
     );
     expect(secretsMock).toHaveReceivedCommandTimes(RotateSecretCommand, 1);
     const entries = fake.entries();
-    expect(entries.map((e) => e.outcome)).toEqual([INTENT, 'FAILED', 'CONTAINED']);
-    // One step, one first attempt: its before-state is the state that attempt found.
-    expect(entries[2]?.before).toEqual({ ...EXPOSED_STATE, rotationEnabled: false });
+    // The refusal changed nothing and left no intent: this run's is the first.
+    expect(entries.map((e) => e.outcome)).toEqual(['FAILED', INTENT, 'CONTAINED']);
+    expect(entries[1]?.before).toEqual(EXPOSED_STATE);
+    expect(entries[2]?.before).toEqual(EXPOSED_STATE);
     expect(entries[2]?.after).toMatchObject({ currentVersionId: 'v2' });
   });
 
