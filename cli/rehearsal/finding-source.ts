@@ -1,6 +1,5 @@
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { z } from 'zod';
+import { type StandInReply, type StandInRequest, startStandIn } from './stand-in.js';
 
 /**
  * The finding sources as a rehearsal sees them. Triage re-reads every
@@ -39,21 +38,20 @@ const BatchUpdate = z.looseObject({
 });
 
 class FindingSourceStandIn {
-  private server: Server | undefined;
+  private started: Promise<void> | undefined;
   private readonly guardDuty = new Map<string, unknown>();
   private readonly securityHub = new Map<string, unknown>();
   /** Every BatchUpdateFindings call received, in order. */
   readonly updates: unknown[] = [];
 
-  async start(): Promise<void> {
-    if (this.server) return;
-    const server = createServer((req, res) => void this.handle(req, res));
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    server.unref();
-    this.server = server;
-    const { port } = server.address() as AddressInfo;
-    process.env.AWS_ENDPOINT_URL_GUARDDUTY = `http://127.0.0.1:${port}`;
-    process.env.AWS_ENDPOINT_URL_SECURITYHUB = `http://127.0.0.1:${port}`;
+  start(): Promise<void> {
+    this.started ??= startStandIn((request) => this.handle(request), 'application/json').then(
+      (url) => {
+        process.env.AWS_ENDPOINT_URL_GUARDDUTY = url;
+        process.env.AWS_ENDPOINT_URL_SECURITYHUB = url;
+      },
+    );
+    return this.started;
   }
 
   /** Holds the event's findings at their source, as the source would after emitting it. */
@@ -87,18 +85,10 @@ class FindingSourceStandIn {
     });
   }
 
-  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const chunks: Buffer[] = [];
-    for await (const chunk of req) chunks.push(chunk as Buffer);
-    const text = Buffer.concat(chunks).toString('utf8');
-    const body: unknown = text === '' ? {} : JSON.parse(text);
-    const reply = (status: number, value: unknown) => {
-      res.writeHead(status, { 'content-type': 'application/json' });
-      res.end(JSON.stringify(value));
-    };
-    const path = (req.url ?? '').split('?')[0] ?? '';
+  private handle({ method, path, body }: StandInRequest): StandInReply {
+    const reply = (status: number, value: unknown) => ({ status, body: value });
     const detector = /^\/detector\/([^/]+)\/findings\/get$/.exec(path);
-    if (req.method === 'POST' && detector?.[1] !== undefined) {
+    if (method === 'POST' && detector?.[1] !== undefined) {
       const { findingIds } = GetGuardDutyFindings.parse(body);
       const id = decodeURIComponent(detector[1]);
       const findings = findingIds.flatMap((f) => {
@@ -107,16 +97,16 @@ class FindingSourceStandIn {
       });
       return reply(200, { findings });
     }
-    if (req.method === 'POST' && path === '/findings') {
+    if (method === 'POST' && path === '/findings') {
       return reply(200, { Findings: this.securityHubFindings(body) });
     }
-    if (req.method === 'PATCH' && path === '/findings/batchupdate') {
+    if (method === 'PATCH' && path === '/findings/batchupdate') {
       this.updates.push(body);
       const { FindingIdentifiers } = BatchUpdate.parse(body);
       return reply(200, { ProcessedFindings: FindingIdentifiers, UnprocessedFindings: [] });
     }
     return reply(404, {
-      message: `the rehearsal finding source does not serve ${req.method} ${path}`,
+      message: `the rehearsal finding source does not serve ${method} ${path}`,
     });
   }
 }

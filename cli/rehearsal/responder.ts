@@ -1,8 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import type { LambdaFunctionURLEventWithIAMAuthorizer } from 'aws-lambda';
 import { z } from 'zod';
+import { type StandInReply, type StandInRequest, startStandIn } from './stand-in.js';
 
 /**
  * What a rehearsal needs to put the real approval path in the loop: a local
@@ -30,18 +29,18 @@ const SendSchema = z.object({
  * tokens are unique, so engines in the same process share it safely.
  */
 class TaskTokenService {
-  private server: Server | undefined;
+  private started: Promise<void> | undefined;
   private readonly waiting = new Map<string, (outcome: TokenOutcome) => void>();
 
   /** Starts the service (once) and points Step Functions clients at it. */
-  async start(): Promise<void> {
-    if (this.server) return;
-    const server = createServer((req, res) => void this.handle(req, res));
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    server.unref();
-    this.server = server;
-    const { port } = server.address() as AddressInfo;
-    process.env.AWS_ENDPOINT_URL_SFN = `http://127.0.0.1:${port}`;
+  start(): Promise<void> {
+    this.started ??= startStandIn(
+      (request) => this.handle(request),
+      'application/x-amz-json-1.0',
+    ).then((url) => {
+      process.env.AWS_ENDPOINT_URL_SFN = url;
+    });
+    return this.started;
   }
 
   /** A promise for the decision on `token`, and a function to stop waiting. */
@@ -50,15 +49,9 @@ class TaskTokenService {
     return { outcome, cancel: () => this.waiting.delete(token) };
   }
 
-  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const chunks: Buffer[] = [];
-    for await (const chunk of req) chunks.push(chunk as Buffer);
-    const target = String(req.headers['x-amz-target'] ?? '');
-    const reply = (status: number, body: unknown) => {
-      res.writeHead(status, { 'content-type': 'application/x-amz-json-1.0' });
-      res.end(JSON.stringify(body));
-    };
-    const parsed = SendSchema.safeParse(JSON.parse(Buffer.concat(chunks).toString('utf8') || '{}'));
+  private handle({ target, body }: StandInRequest): StandInReply {
+    const reply = (status: number, value: unknown) => ({ status, body: value });
+    const parsed = SendSchema.safeParse(body);
     if (!parsed.success) return reply(400, { __type: 'InvalidToken', message: 'no task token' });
     const resolve = this.waiting.get(parsed.data.taskToken);
     if (!resolve) {

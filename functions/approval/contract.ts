@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { BreakerStateSchema } from '../shared/breaker.js';
 
 /**
  * The approval endpoint's HTTP contract, shared by the approval function and
@@ -109,17 +110,8 @@ export const TimelineResponseSchema = z.strictObject({
 });
 export type TimelineResponse = z.infer<typeof TimelineResponseSchema>;
 
-/** The circuit breaker, as `cordon breaker status` shows it. */
-export const BreakerStatusSchema = z.strictObject({
-  state: z.enum(['CLOSED', 'TRIPPED']),
-  generation: z.number().int(),
-  trippedAt: z.string().optional(),
-  trippedBy: z.string().optional(),
-  count: z.number().int().optional(),
-  resetAt: z.string().optional(),
-  resetBy: z.string().optional(),
-  resetReason: z.string().optional(),
-});
+/** The circuit breaker, as `cordon breaker status` shows it: its stored state, nothing more. */
+export const BreakerStatusSchema = z.strictObject(BreakerStateSchema.shape);
 export type BreakerStatus = z.infer<typeof BreakerStatusSchema>;
 
 export const BreakerResetRequestSchema = z.strictObject({

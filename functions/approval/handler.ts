@@ -7,7 +7,7 @@ import type {
 } from 'aws-lambda';
 import { z } from 'zod';
 import { ApprovalStore } from '../shared/approval-store.js';
-import { clientOptions, documentClient } from '../shared/aws.js';
+import { clientOptions } from '../shared/aws.js';
 import { bootAction } from '../shared/boot.js';
 import { CircuitBreaker } from '../shared/breaker.js';
 import { requireEnv, requireJsonEnv } from '../shared/env.js';
@@ -15,16 +15,16 @@ import { ENV } from '../shared/runtime-config.js';
 import { ApprovalService } from './core.js';
 import { route } from './http.js';
 
-const { logger, ledger } = bootAction('approval');
+const { logger, ledger, dynamo } = bootAction('approval');
 const service = new ApprovalService({
   store: new ApprovalStore({
-    client: documentClient(),
+    client: dynamo,
     tableName: requireEnv(ENV.approvalsTable),
   }),
   ledger,
   sfn: new SFNClient(clientOptions),
   breaker: new CircuitBreaker({
-    client: documentClient(),
+    client: dynamo,
     tableName: requireEnv(ENV.guardrailsTable),
   }),
   responders: requireJsonEnv(ENV.responders, (v) => z.array(z.string()).parse(v)),

@@ -1,4 +1,5 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { documentClient } from './aws.js';
 import type { ActionName } from './catalog.js';
 import { ConfigError } from './config-error.js';
@@ -16,6 +17,8 @@ export interface ActionBoot {
   readonly ledger: Ledger;
   /** The function's role ARN: the actor of every ledger entry it writes. */
   readonly actor: string;
+  /** The DynamoDB client the ledger uses, for the function's other tables. */
+  readonly dynamo: DynamoDBDocumentClient;
 }
 
 /**
@@ -27,10 +30,12 @@ export function bootAction(action: ActionName): ActionBoot {
   if (requireEnv(ENV.action) !== action) {
     throw new ConfigError(`${ENV.action} must be ${action} for this function`);
   }
+  const dynamo = documentClient();
   return {
     logger: createLogger(action),
-    ledger: new Ledger({ client: documentClient(), tableName: requireEnv(ENV.ledgerTable) }),
+    ledger: new Ledger({ client: dynamo, tableName: requireEnv(ENV.ledgerTable) }),
     actor: requireEnv(ENV.actor),
+    dynamo,
   };
 }
 

@@ -206,9 +206,18 @@ export class Ledger {
     return out;
   }
 
-  private async latest(incidentId: string): Promise<LedgerEntry | undefined> {
+  /** The incident's first entry: its claim. */
+  first(incidentId: string): Promise<LedgerEntry | undefined> {
+    return this.edge(incidentId, true);
+  }
+
+  private latest(incidentId: string): Promise<LedgerEntry | undefined> {
+    return this.edge(incidentId, false);
+  }
+
+  private async edge(incidentId: string, first: boolean): Promise<LedgerEntry | undefined> {
     try {
-      const page = await this.query(incidentId, { ScanIndexForward: false, Limit: 1 });
+      const page = await this.query(incidentId, { ScanIndexForward: first, Limit: 1 });
       return page.Items?.[0] as LedgerEntry | undefined;
     } catch (error) {
       throw classifyAwsError(error, 'ledger read');

@@ -1,6 +1,7 @@
 import { GetParameterCommand, type SSMClient } from '@aws-sdk/client-ssm';
 import type { BreakerLimits, CircuitBreaker, CountResult } from '../shared/breaker.js';
 import type { StepPlan } from '../shared/incident.js';
+import { boundedText } from '../shared/text.js';
 
 /**
  * The guardrails triage applies after its guards, to every incident it
@@ -60,7 +61,7 @@ export class RuntimeModeSwitch {
     if (mode) return { mode };
     return {
       mode: 'approve-all',
-      failClosedReason: `runtime mode ${this.parameterName} holds ${JSON.stringify(value ?? null).slice(0, 40)}, not one of ${RUNTIME_MODES.join(', ')}: every step needs approval`,
+      failClosedReason: `runtime mode ${this.parameterName} holds ${boundedText(JSON.stringify(value ?? null), 40)}, not one of ${RUNTIME_MODES.join(', ')}: every step needs approval`,
     };
   }
 }
@@ -76,16 +77,13 @@ export function applyRuntimeMode(
   reading: RuntimeModeReading,
   parameterName: string,
 ): Record<string, StepPlan> {
-  const why = reading.failClosedReason ?? `runtime mode ${parameterName} is ${reading.mode}`;
-  const out: Record<string, StepPlan> = {};
-  for (const [step, stepPlan] of Object.entries(plan)) {
-    const { mode } = stepPlan;
-    if (mode === 'off' || reading.mode === 'auto') out[step] = stepPlan;
-    else if (reading.mode === 'off') out[step] = { mode: 'off', reason: why };
-    else if (reading.mode === 'dry-run') out[step] = { mode: 'dry-run', reason: why };
-    else out[step] = mode === 'auto' ? { mode: 'approve', reason: why } : stepPlan;
-  }
-  return out;
+  const { mode } = reading;
+  if (mode === 'auto') return plan;
+  const why = reading.failClosedReason ?? `runtime mode ${parameterName} is ${mode}`;
+  if (mode === 'approve-all') return requireApproval(plan, why);
+  return Object.fromEntries(
+    Object.entries(plan).map(([step, p]) => [step, p.mode === 'off' ? p : { mode, reason: why }]),
+  );
 }
 
 /** True when the plan would act on something without a responder. */

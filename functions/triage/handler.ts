@@ -8,7 +8,7 @@ import { SecurityHubClient } from '@aws-sdk/client-securityhub';
 import { SNSClient } from '@aws-sdk/client-sns';
 import { SSMClient } from '@aws-sdk/client-ssm';
 import { z } from 'zod';
-import { clientOptions, documentClient, s3ClientOptions } from '../shared/aws.js';
+import { clientOptions, s3ClientOptions } from '../shared/aws.js';
 import { bootAction } from '../shared/boot.js';
 import { CircuitBreaker } from '../shared/breaker.js';
 import { PLAYBOOK_NAMES, type PlaybookName } from '../shared/catalog.js';
@@ -45,7 +45,7 @@ function cacheSeconds(value: string | undefined): number {
   return seconds;
 }
 
-const { logger, ledger, actor } = bootAction('triage');
+const { logger, ledger, actor, dynamo } = bootAction('triage');
 const config = requireJsonEnv(ENV.config, parseConfig);
 const sns = new SNSClient(clientOptions);
 const sources = {
@@ -70,7 +70,7 @@ const deps: TriageDeps = {
       cacheSeconds(process.env[ENV.runtimeModeCacheSeconds]) * 1000,
     ),
     breaker: new CircuitBreaker({
-      client: documentClient(),
+      client: dynamo,
       tableName: requireEnv(ENV.guardrailsTable),
     }),
     limits: config.circuitBreaker,

@@ -7,6 +7,7 @@ import {
   GetFindingsCommand as GetSecurityHubFindings,
   type SecurityHubClient,
 } from '@aws-sdk/client-securityhub';
+import { boundedText } from '../shared/text.js';
 import type { Finding } from './finding.js';
 import { protectingPattern } from './patterns.js';
 
@@ -83,7 +84,7 @@ export async function verifyAtSource(
   if (finding.source === 'securityhub') {
     if (finding.productArn === undefined || !productAllowed(finding.productArn, productAllowList)) {
       return unverified(
-        `product ${JSON.stringify(finding.productArn ?? null).slice(0, 200)} is not on the Security Hub product allow-list`,
+        `product ${boundedText(JSON.stringify(finding.productArn ?? null), 200)} is not on the Security Hub product allow-list`,
       );
     }
     return verifySecurityHub(finding, clients.securityHub);
@@ -160,14 +161,16 @@ function compare(finding: Finding, source: SourceSays): SourceCheck {
       ? source.types.includes(finding.findingType)
       : source.type === finding.findingType;
   if (!typeMatches) {
-    differences.push(`type ${JSON.stringify(source.type ?? source.types ?? null).slice(0, 200)}`);
+    differences.push(
+      `type ${boundedText(JSON.stringify(source.type ?? source.types ?? null), 200)}`,
+    );
   }
   if (source.account !== finding.account) {
     differences.push(`account ${JSON.stringify(source.account ?? null)}`);
   }
   const identifier = resourceIdentifier(finding);
   if (identifier !== undefined && !names([source.resource, source.extra], identifier)) {
-    differences.push(`no resource ${JSON.stringify(identifier).slice(0, 200)}`);
+    differences.push(`no resource ${boundedText(JSON.stringify(identifier), 200)}`);
   }
   return differences.length === 0
     ? { status: 'verified' }

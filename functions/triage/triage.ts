@@ -10,6 +10,7 @@ import { sha256Hex } from '../shared/hash.js';
 import { type Incident, IncidentSchema, type TriageResult } from '../shared/incident.js';
 import type { Ledger } from '../shared/ledger.js';
 import type { RuntimeConfig } from '../shared/runtime-config.js';
+import { boundedText } from '../shared/text.js';
 import { decideBucket } from './bucket.js';
 import { type Decision, proceedReason, refuse, type Subject } from './decision.js';
 import type { Finding, IamFinding, InstanceFinding } from './finding.js';
@@ -152,7 +153,7 @@ async function claimedByThisExecution(
   context: TriageContext,
 ): Promise<boolean> {
   if (context.executionArn === undefined) return false;
-  const [claim] = await deps.ledger.entries(incidentId);
+  const claim = await deps.ledger.first(incidentId);
   return claim?.executionArn === context.executionArn;
 }
 
@@ -221,11 +222,10 @@ async function throughBreaker(
         actor: deps.actor,
         outcome: 'FAILED',
         findingId: incident.findingId,
-        summary:
-          `announcing the tripped circuit breaker failed: ${error instanceof Error ? error.message : String(error)}`.slice(
-            0,
-            500,
-          ),
+        summary: boundedText(
+          `announcing the tripped circuit breaker failed: ${error instanceof Error ? error.message : String(error)}`,
+          500,
+        ),
       });
     }
   }

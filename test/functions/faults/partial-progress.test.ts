@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { fakeLedger } from '../shared/containment-fixtures.js';
-import { containedThenApproved, rollbackEntries } from '../shared/rollback-fixtures.js';
+import { rollbackEntries } from '../shared/rollback-fixtures.js';
 import { Faults, UNAVAILABLE } from './faults.js';
-import { ISOLATE_NETWORK, QUARANTINE_USER, ROLLBACK_ROWS } from './rows.js';
-import type { ContainmentRow } from './suite.js';
+import { QUARANTINE_USER, ROLLBACK_ROWS } from './rows.js';
+import { type ContainmentRow, containedWorld, readyToRollBack } from './suite.js';
 import { type IamWorld, resetMocks } from './worlds.js';
 
 /**
@@ -38,38 +38,13 @@ async function containedAfterPartialAttempt(
   });
   const retried = await row.run(scratch.ledger);
   expect(retried.outcome).toBe('CONTAINED');
-  const entry = scratch.entries().find((e) => e.outcome === 'CONTAINED');
-  if (!entry?.targetArn) throw new Error('no CONTAINED entry');
-  const fake = fakeLedger();
-  const input = await containedThenApproved(fake, rollbackOf(rollback).name, {
-    step: entry.step,
-    action: entry.action,
-    targetArn: entry.targetArn,
-    before: entry.before,
-    after: entry.after,
-  });
-  return { world, entry, fake, input };
+  return { world, ...(await readyToRollBack(rollbackOf(rollback).name, scratch.entries())) };
 }
 
 describe('partial progress, then rollback', () => {
   it('rollback-network-isolation finishes a restore that was throttled after its first interface', async () => {
-    const faults = new Faults();
-    resetMocks();
-    ISOLATE_NETWORK.setup(faults);
-    const scratch = fakeLedger();
-    await ISOLATE_NETWORK.run(scratch.ledger);
-    const entry = scratch.entries().find((e) => e.outcome === 'CONTAINED');
-    if (!entry?.targetArn) throw new Error('no CONTAINED entry');
     const rollback = rollbackOf('rollback-network-isolation');
-    const fake = fakeLedger();
-    const input = await containedThenApproved(fake, rollback.name, {
-      step: entry.step,
-      action: entry.action,
-      targetArn: entry.targetArn,
-      before: entry.before,
-      after: entry.after,
-    });
-    faults.resetCounts();
+    const { faults, fake, input } = await containedWorld(rollback);
     faults.inject({
       command: 'ModifyNetworkInterfaceAttribute',
       occurrence: 2,

@@ -66,6 +66,26 @@ async function failure(attempt: Promise<unknown>): Promise<unknown> {
 
 const outcomes = (entries: readonly LedgerEntry[]) => entries.map((e) => e.outcome);
 
+/**
+ * Where a row's faults go: every kind at its first read and its first write,
+ * and an unavailable service at each of its other reads and writes.
+ */
+function faultPoints(row: {
+  readonly name: string;
+  readonly reads: readonly string[];
+  readonly writes: readonly string[];
+}): { command: string; fault: FaultCase }[] {
+  const [read] = row.reads;
+  const [write] = row.writes;
+  if (read === undefined || write === undefined) throw new Error(`${row.name}: no read or write`);
+  return [
+    ...FAULT_CASES.map((c) => ({ command: read, fault: c })),
+    ...FAULT_CASES.map((c) => ({ command: write, fault: c })),
+    ...row.reads.slice(1).map((command) => ({ command, fault: UNAVAILABLE })),
+    ...row.writes.slice(1).map((command) => ({ command, fault: UNAVAILABLE })),
+  ];
+}
+
 // ------------------------------------------------------------------ containment
 
 function containmentWorld(row: ContainmentRow): { faults: Faults; fake: Fake } {
@@ -118,15 +138,7 @@ function expectConverged(
 }
 
 export function containmentFaults(row: ContainmentRow): void {
-  const [read] = row.reads;
-  const [write] = row.writes;
-  if (read === undefined || write === undefined) throw new Error(`${row.name}: no read or write`);
-  const points = [
-    ...FAULT_CASES.map((c) => ({ command: read, fault: c })),
-    ...FAULT_CASES.map((c) => ({ command: write, fault: c })),
-    ...row.reads.slice(1).map((command) => ({ command, fault: UNAVAILABLE })),
-    ...row.writes.slice(1).map((command) => ({ command, fault: UNAVAILABLE })),
-  ];
+  const points = faultPoints(row);
 
   describe(`${row.name}: faults`, () => {
     it('a clean run contains, and a second run finds it contained as recorded', async () => {
@@ -238,25 +250,34 @@ export function containmentFaults(row: ContainmentRow): void {
  * A world where the containment ran cleanly, and a ledger holding its
  * CONTAINED entry and a granted rollback approval; write counts start at zero.
  */
-async function containedWorld(row: RollbackRow) {
+export async function containedWorld(row: RollbackRow) {
   const faults = new Faults();
   resetMocks();
   row.contained.setup(faults);
   const scratch = fakeLedger();
   const result = await row.contained.run(scratch.ledger);
   expect(result.outcome).toBe('CONTAINED');
-  const entry = scratch.entries().find((e) => e.outcome === 'CONTAINED');
+  const { fake, input } = await readyToRollBack(row.name, scratch.entries());
+  faults.resetCounts();
+  return { faults, fake, input };
+}
+
+/**
+ * A fresh ledger holding the CONTAINED entry among `entries` and a granted
+ * approval to roll it back with `rollback`.
+ */
+export async function readyToRollBack(rollback: RollbackAction, entries: readonly LedgerEntry[]) {
+  const entry = entries.find((e) => e.outcome === 'CONTAINED');
   if (!entry?.targetArn) throw new Error('no CONTAINED entry');
   const fake = fakeLedger();
-  const input = await containedThenApproved(fake, row.name, {
+  const input = await containedThenApproved(fake, rollback, {
     step: entry.step,
     action: entry.action,
     targetArn: entry.targetArn,
     before: entry.before,
     after: entry.after,
   });
-  faults.resetCounts();
-  return { faults, fake, input };
+  return { entry, fake, input };
 }
 
 async function cleanRollback(row: RollbackRow) {
@@ -269,15 +290,7 @@ async function cleanRollback(row: RollbackRow) {
 }
 
 export function rollbackFaults(row: RollbackRow): void {
-  const [read] = row.reads;
-  const [write] = row.writes;
-  if (read === undefined || write === undefined) throw new Error(`${row.name}: no read or write`);
-  const points = [
-    ...FAULT_CASES.map((c) => ({ command: read, fault: c })),
-    ...FAULT_CASES.map((c) => ({ command: write, fault: c })),
-    ...row.reads.slice(1).map((command) => ({ command, fault: UNAVAILABLE })),
-    ...row.writes.slice(1).map((command) => ({ command, fault: UNAVAILABLE })),
-  ];
+  const points = faultPoints(row);
 
   describe(`${row.name}: faults`, () => {
     it('a clean rollback restores, and a second run finds it restored as recorded', async () => {
