@@ -12,6 +12,7 @@ import {
   STEP_ID,
   type TimelineResponse,
 } from '../functions/approval/contract.js';
+import { firstIssue } from '../functions/shared/validation.js';
 import {
   type ApprovalClient,
   connect,
@@ -151,8 +152,8 @@ export async function decideCommand(
     reason,
   });
   if (!request.success) {
-    const issue = request.error.issues[0];
-    throw new CliError(`invalid decision: ${issue?.path.join('.')}: ${issue?.message}`, EXIT.usage);
+    const { where, message } = firstIssue(request.error);
+    throw new CliError(`invalid decision: ${where}: ${message}`, EXIT.usage);
   }
   const response = await (await client(values, io)).decide(request.data);
   printer(io)(values.json ? asJson(response) : formatDecision(response));
@@ -201,8 +202,8 @@ export async function rollbackCommand(argv: string[], io: CommandIO = {}): Promi
     reason,
   });
   if (!request.success) {
-    const issue = request.error.issues[0];
-    throw new CliError(`invalid rollback: ${issue?.path.join('.')}: ${issue?.message}`, EXIT.usage);
+    const { where, message } = firstIssue(request.error);
+    throw new CliError(`invalid rollback: ${where}: ${message}`, EXIT.usage);
   }
   const response = await (await client(values, io)).rollback(request.data);
   printer(io)(values.json ? asJson(response) : formatRollback(response));

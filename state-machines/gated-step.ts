@@ -3,7 +3,7 @@ import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import type { Construct } from 'constructs';
 import type { ActionName } from '../functions/shared/catalog.js';
-import { TIMEOUT_ERROR_NAME } from '../functions/shared/errors.js';
+import { APPROVAL_NOT_GRANTED } from '../functions/shared/errors.js';
 import { catchInto, invoke, type PlaybookFunctions, RETRYABLE_TASK_ERRORS } from './tasks.js';
 
 export interface GatedStepProps {
@@ -27,8 +27,6 @@ export interface GatedStepProps {
   /** Where errors go (record failure, notify, fail). */
   readonly failure: sfn.IChainable;
 }
-
-const APPROVAL_NOT_GRANTED = [TIMEOUT_ERROR_NAME, 'Cordon.ApprovalRejected'];
 
 /**
  * One playbook step behind its mode gate, as triage decided it:
@@ -121,7 +119,7 @@ export function gatedStep(scope: Construct, props: GatedStepProps): sfn.State {
       .otherwise(next),
   );
   requestApproval.addCatch(notActedOn, {
-    errors: APPROVAL_NOT_GRANTED,
+    errors: [...APPROVAL_NOT_GRANTED],
     resultPath: '$.approvalError',
   });
   catchInto(scope, requestApproval, step, `${label}: request approval`, failure);

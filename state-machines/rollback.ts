@@ -3,7 +3,7 @@ import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import type { Construct } from 'constructs';
 import { ROLLBACK_ACTIONS, type RollbackAction } from '../functions/shared/catalog.js';
-import { TIMEOUT_ERROR_NAME } from '../functions/shared/errors.js';
+import { APPROVAL_NOT_GRANTED } from '../functions/shared/errors.js';
 import {
   catchInto,
   ERROR_PATH,
@@ -29,8 +29,6 @@ export const ROLLBACK_LABELS: Readonly<Record<RollbackAction, string>> = {
   'rollback-function-quarantine': 'Restore function concurrency',
   'rollback-public-access': 'Restore public access block',
 };
-
-const APPROVAL_NOT_GRANTED = [TIMEOUT_ERROR_NAME, 'Cordon.ApprovalRejected'];
 
 /**
  * rollback: started by the approval endpoint with `{ incidentId, step?,
@@ -177,7 +175,7 @@ export function rollbackDefinition(scope: Construct, props: RollbackProps): sfn.
   notActedOn.next(notifyNotActedOn);
   notifyNotActedOn.next(new sfn.Succeed(scope, 'Not rolled back'));
   requestApproval.addCatch(notActedOn, {
-    errors: APPROVAL_NOT_GRANTED,
+    errors: [...APPROVAL_NOT_GRANTED],
     resultPath: '$.approvalError',
   });
   catchInto(scope, requestApproval, 'rollback', 'Request approval', recordFailure);

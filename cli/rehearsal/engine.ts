@@ -13,6 +13,7 @@ import { documentClient } from '../../functions/shared/aws.js';
 import { GUARDRAILS_PARTITION_KEY } from '../../functions/shared/breaker.js';
 import { ROLLBACK_MACHINE } from '../../functions/shared/catalog.js';
 import { canonicalJson, sha256Hex } from '../../functions/shared/hash.js';
+import { orphanIncidentId } from '../../functions/shared/incident.js';
 import {
   LEDGER_PARTITION_KEY,
   LEDGER_SORT_KEY,
@@ -374,7 +375,7 @@ export class RehearsalEngine {
     }
     if (ids.size === 0) {
       // Triage never produced an incident: failures are filed under the execution.
-      ids.add(`inc-${sha256Hex(executionArn).slice(0, 20)}`);
+      ids.add(orphanIncidentId(executionArn));
     }
     const all = (await Promise.all([...ids].map((id) => this.ledger.entries(id)))).flat();
     return all.filter((entry) => entry.executionArn === executionArn);

@@ -1,5 +1,8 @@
 import { z } from 'zod';
 import { BreakerStateSchema } from '../shared/breaker.js';
+import { INCIDENT_ID } from '../shared/incident.js';
+
+export { INCIDENT_ID };
 
 /**
  * The approval endpoint's HTTP contract, shared by the approval function and
@@ -17,7 +20,6 @@ import { BreakerStateSchema } from '../shared/breaker.js';
  * Every error is `{ error: <code>, message }` with the status in ERROR_STATUS.
  */
 
-export const INCIDENT_ID = /^inc-[0-9a-f]{20}$/;
 /** Step ids are catalog keys: letters and digits, starting with a letter. */
 export const STEP_ID = /^[A-Za-z][A-Za-z0-9]{0,63}$/;
 export const REASON_MAX = 1000;

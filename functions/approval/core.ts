@@ -8,7 +8,7 @@ import {
 } from '@aws-sdk/client-sfn';
 import type { ApprovalItem, ApprovalStore, RecordedApproval } from '../shared/approval-store.js';
 import type { CircuitBreaker } from '../shared/breaker.js';
-import { classifyAwsError } from '../shared/errors.js';
+import { APPROVAL_REJECTED, classifyAwsError } from '../shared/errors.js';
 import { parseIamArn } from '../shared/iam-arn.js';
 import type { Approval } from '../shared/incident.js';
 import type { Ledger, LedgerEntry } from '../shared/ledger.js';
@@ -63,8 +63,6 @@ const DECIDED_OUTCOMES: ReadonlySet<string> = new Set([
   DECISION_OUTCOMES.denied,
 ]);
 
-/** The error name a rejection raises in the state machine (caught there: not acted on). */
-export const REJECTED_ERROR = 'Cordon.ApprovalRejected';
 /** SendTaskFailure rejects a longer error name; the cause is bounded well below its limit. */
 const CAUSE_MAX = 1000;
 
@@ -465,7 +463,7 @@ export class ApprovalService {
         await this.deps.sfn.send(
           new SendTaskFailureCommand({
             taskToken: token,
-            error: REJECTED_ERROR,
+            error: APPROVAL_REJECTED,
             cause: boundedText(`rejected by ${approver}: ${item.reason ?? ''}`, CAUSE_MAX),
           }),
         );

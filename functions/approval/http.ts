@@ -5,6 +5,7 @@ import type {
 } from 'aws-lambda';
 import type { z } from 'zod';
 import { CordonError } from '../shared/errors.js';
+import { firstIssue } from '../shared/validation.js';
 import {
   BreakerResetRequestSchema,
   DecisionRequestSchema,
@@ -103,9 +104,8 @@ function parseBody<T>(event: LambdaFunctionURLEventWithIAMAuthorizer, schema: z.
   }
   const parsed = schema.safeParse(body);
   if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    const where = issue?.path.join('.') || '(body)';
-    throw new EndpointError('invalid_request', `${where}: ${issue?.message ?? 'invalid'}`);
+    const { path, where, message } = firstIssue(parsed.error);
+    throw new EndpointError('invalid_request', `${path.length > 0 ? where : '(body)'}: ${message}`);
   }
   return parsed.data;
 }

@@ -6,7 +6,7 @@ import {
 } from '@aws-sdk/client-iam';
 import { type Containment, type ContainmentDeps, runContainment } from '../shared/action.js';
 import { InvalidTaskInputError, isNotFound } from '../shared/errors.js';
-import { principalArn } from '../shared/iam-arn.js';
+import { isLongTermAccessKeyId, principalArn } from '../shared/iam-arn.js';
 import type { ActionInput, ActionResult, Incident } from '../shared/incident.js';
 import { requirePrincipal } from '../shared/incident.js';
 
@@ -27,9 +27,6 @@ export interface DisableAccessKeyDeps extends ContainmentDeps {
   readonly iam: IAMClient;
 }
 
-// Long-term keys only: temporary (ASIA) keys cannot be disabled, only their sessions revoked.
-const LONG_TERM_KEY_ID = /^AKIA[A-Z0-9]{12,124}$/;
-
 export function accessKeyTarget(incident: Incident): AccessKeyTarget {
   const principal = requirePrincipal(incident, 'disable-access-key');
   if (principal.kind !== 'IAMUser') {
@@ -39,7 +36,7 @@ export function accessKeyTarget(incident: Incident): AccessKeyTarget {
   }
   const userName = principalArn(incident, 'user', 'disable-access-key').name;
   const accessKeyId = principal.accessKeyId;
-  if (accessKeyId === undefined || !LONG_TERM_KEY_ID.test(accessKeyId)) {
+  if (!isLongTermAccessKeyId(accessKeyId)) {
     throw new InvalidTaskInputError(
       `disable-access-key needs a long-term access key id (AKIA...), got ${JSON.stringify(accessKeyId ?? null)}`,
     );

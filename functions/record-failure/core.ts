@@ -1,13 +1,14 @@
 import { z } from 'zod';
 import { type ActionName, PLAYBOOK_NAMES, stepsOf } from '../shared/catalog.js';
-import { type ApprovalRejectedError, TIMEOUT_ERROR_NAME } from '../shared/errors.js';
-import { sha256Hex } from '../shared/hash.js';
+import { APPROVAL_REJECTED, TIMEOUT_ERROR_NAME } from '../shared/errors.js';
 import {
   type ActionResult,
   actionTargetArn,
+  INCIDENT_ID,
   type Incident,
   IncidentSchema,
   type Outcome,
+  orphanIncidentId,
   TaskErrorSchema,
 } from '../shared/incident.js';
 import type { Ledger } from '../shared/ledger.js';
@@ -19,10 +20,7 @@ export const RecordFailureInputSchema = z.strictObject({
   /** Absent when the failure came before an incident existed (an invalid finding). */
   incident: IncidentSchema.optional(),
   /** The incident, when there is no Incident object (a rollback): its entry goes there. */
-  incidentId: z
-    .string()
-    .regex(/^inc-[0-9a-f]{20}$/)
-    .optional(),
+  incidentId: z.string().regex(INCIDENT_ID).optional(),
   error: TaskErrorSchema,
   /**
    * What failed: an approval wait (a timeout or rejection means nothing was
@@ -39,8 +37,6 @@ export interface RecordFailureDeps {
   readonly actor: string;
 }
 
-// Typed against the class, so a rename of the error name fails to compile here.
-const REJECTED_ERROR_NAME: ApprovalRejectedError['name'] = 'Cordon.ApprovalRejected';
 const ERROR_NAME_MAX = 128;
 const CAUSE_MAX = 400;
 
@@ -56,7 +52,7 @@ export function mapFailure(
   if (waited === 'approval' && error.Error === TIMEOUT_ERROR_NAME) {
     return { outcome: 'NOT_ACTED_ON', summary: 'approval timed out: not acted on' };
   }
-  if (waited === 'approval' && error.Error === REJECTED_ERROR_NAME) {
+  if (waited === 'approval' && error.Error === APPROVAL_REJECTED) {
     return { outcome: 'REJECTED', summary: 'rejected by a responder: not acted on' };
   }
   return {
@@ -76,11 +72,6 @@ export function actionOfStep(step: string, incident?: Incident): ActionName | 'p
     if (spec) return spec.action;
   }
   return 'playbook';
-}
-
-/** The ledger key for a failure that has no incident: stable per execution. */
-export function orphanIncidentId(executionArn: string): string {
-  return `inc-${sha256Hex(executionArn).slice(0, 20)}`;
 }
 
 /**

@@ -6,7 +6,7 @@ import {
   accessKeyContainment,
 } from '../disable-access-key/core.js';
 import { InvalidTaskInputError } from '../shared/errors.js';
-import { parseIamArn } from '../shared/iam-arn.js';
+import { LONG_TERM_ACCESS_KEY_ID, parseIamArn } from '../shared/iam-arn.js';
 import {
   differs,
   type Rollback,
@@ -21,7 +21,7 @@ export interface RollbackAccessKeyDeps extends RollbackDeps {
 }
 
 const AccessKeyStateSchema = z.object({
-  accessKeyId: z.string().regex(/^AKIA[A-Z0-9]{12,124}$/),
+  accessKeyId: z.string().regex(LONG_TERM_ACCESS_KEY_ID),
   status: z.enum(['Active', 'Inactive']),
   createDate: z.string().optional(),
 });

@@ -50,9 +50,12 @@ export class ApprovalMissingError extends CordonError {
   readonly retryable = false;
 }
 
+/** The error name a responder's rejection raises in the waiting task (SendTaskFailure's `error`). */
+export const APPROVAL_REJECTED = 'Cordon.ApprovalRejected';
+
 /** A responder rejected the step (sent as SendTaskFailure's error name). */
 export class ApprovalRejectedError extends CordonError {
-  override readonly name = 'Cordon.ApprovalRejected';
+  override readonly name = APPROVAL_REJECTED;
   readonly retryable = false;
 }
 
@@ -73,6 +76,9 @@ export const RETRYABLE_ERROR_NAMES = [
 
 /** Error name Step Functions uses when a task (or a task token wait) times out. */
 export const TIMEOUT_ERROR_NAME = 'States.Timeout';
+
+/** The errors an approval wait ends with when nothing may be done: timed out, or rejected. */
+export const APPROVAL_NOT_GRANTED = [TIMEOUT_ERROR_NAME, APPROVAL_REJECTED] as const;
 
 const THROTTLING = new Set([
   'Throttling',

@@ -4,6 +4,7 @@ import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
 import type { z } from 'zod';
 import { InvalidTaskInputError } from './errors.js';
+import { firstIssue } from './validation.js';
 
 /**
  * Wraps a core function as a Lambda handler: parses the input with a strict
@@ -19,11 +20,8 @@ export function taskHandler<S extends z.ZodType, R>(
   return middy(async (event: unknown, _context: Context): Promise<R> => {
     const parsed = schema.safeParse(event);
     if (!parsed.success) {
-      const issue = parsed.error.issues[0];
-      const where = issue ? issue.path.join('.') || '(root)' : '(root)';
-      throw new InvalidTaskInputError(
-        `task input rejected at ${where}: ${issue?.message ?? 'invalid'}`,
-      );
+      const { where, message } = firstIssue(parsed.error);
+      throw new InvalidTaskInputError(`task input rejected at ${where}: ${message}`);
     }
     return core(parsed.data);
   }).use(injectLambdaContext(logger, { resetKeys: true, logEvent: false }));

@@ -15,6 +15,16 @@ export interface IamArn {
   readonly name: string;
 }
 
+/**
+ * A long-term access key id (`AKIA...`): the only kind that can be disabled.
+ * Temporary ones (`ASIA...`) end with their session, which is revoked instead.
+ */
+export const LONG_TERM_ACCESS_KEY_ID = /^AKIA[A-Z0-9]{12,124}$/;
+
+export function isLongTermAccessKeyId(id: string | undefined): id is string {
+  return id !== undefined && LONG_TERM_ACCESS_KEY_ID.test(id);
+}
+
 const IAM_PRINCIPAL_ARN =
   /^arn:(aws(?:-[a-z]+)*):iam::(\d{12}):(user|role)((?:\/[\x21-\x2e\x30-\x7e]+)*)\/([\w+=,.@-]{1,128})$/;
 

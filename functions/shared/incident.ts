@@ -1,12 +1,30 @@
 import { z } from 'zod';
 import { MODES, PLAYBOOK_NAMES } from './catalog.js';
 import { InvalidTaskInputError } from './errors.js';
+import { sha256Hex } from './hash.js';
+import { SEVERITY_LABELS } from './runtime-config.js';
 
 /**
  * The Incident is triage's output and every later task's input: a finding
  * that has been validated, normalised and claimed. Our own contract, so the
  * schemas are strict: an unknown field here is a wiring bug.
  */
+
+/** An incident id: `inc-` and the first 20 hex digits of a digest of what makes it one. */
+export const INCIDENT_ID = /^inc-[0-9a-f]{20}$/;
+
+/** The incident id of `identity` (the ledger's claim key). */
+export function incidentIdFrom(identity: string): string {
+  return `inc-${sha256Hex(identity).slice(0, 20)}`;
+}
+
+/**
+ * Where a failure that has no incident is recorded (an invalid finding,
+ * refused before triage made one): one ledger key per execution.
+ */
+export function orphanIncidentId(executionArn: string): string {
+  return incidentIdFrom(executionArn);
+}
 
 export const ModeSchema = z.enum(MODES);
 export const FindingSourceSchema = z.enum(['guardduty', 'securityhub']);
@@ -69,7 +87,7 @@ export const StepPlanSchema = z.strictObject({
 export type StepPlan = z.infer<typeof StepPlanSchema>;
 
 export const IncidentSchema = z.strictObject({
-  incidentId: z.string().regex(/^inc-[0-9a-f]{20}$/),
+  incidentId: z.string().regex(INCIDENT_ID),
   playbook: z.enum(PLAYBOOK_NAMES as [string, ...string[]]),
   source: FindingSourceSchema,
   findingId: z.string().min(1),
@@ -78,7 +96,7 @@ export const IncidentSchema = z.strictObject({
   findingType: z.string().min(1),
   /** GuardDuty's 0-10 scale; Security Hub's Normalized/10. */
   severity: z.number().min(0).max(10),
-  severityLabel: z.enum(['INFORMATIONAL', 'LOW', 'MEDIUM', 'HIGH', 'CRITICAL']),
+  severityLabel: z.enum(SEVERITY_LABELS),
   account: z.string().regex(/^\d{12}$/),
   region: z.string().min(1),
   updatedAt: z.string().min(1),

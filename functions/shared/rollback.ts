@@ -8,7 +8,7 @@ import {
   isNotFound,
 } from './errors.js';
 import { parseIamArn } from './iam-arn.js';
-import { ApprovalSchema } from './incident.js';
+import { ApprovalSchema, INCIDENT_ID } from './incident.js';
 import { verifyChain as findChainBreak, type Ledger, type LedgerEntry } from './ledger.js';
 import { boundedText } from './text.js';
 
@@ -19,8 +19,6 @@ import { boundedText } from './text.js';
  * containment. Nothing here imports an AWS client command: the plan function
  * uses it too, and holds no AWS permission.
  */
-
-export const INCIDENT_ID = /^inc-[0-9a-f]{20}$/;
 
 /** Ledger outcomes of rollback actions. */
 export const ROLLBACK_OUTCOMES = [

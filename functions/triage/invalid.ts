@@ -1,5 +1,8 @@
 import type { z } from 'zod';
 import { InvalidFindingError } from '../shared/errors.js';
+import { firstIssue } from '../shared/validation.js';
+
+export { formatPath } from '../shared/validation.js';
 
 /**
  * Turns the first Zod issue into a one-line InvalidFindingError naming the
@@ -13,20 +16,10 @@ export function invalidFinding(
   /** Where `root` sits in the event, when it is a part of it. */
   prefix: ReadonlyArray<PropertyKey> = [],
 ): InvalidFindingError {
-  const issue = error.issues[0];
-  if (issue === undefined) return new InvalidFindingError(`${what} is invalid`);
-  const path = formatPath([...prefix, ...issue.path]);
-  if (!isPresent(root, issue.path)) {
-    return new InvalidFindingError(`${what} is missing ${path}`);
-  }
-  return new InvalidFindingError(`${what} has an invalid ${path}: ${issue.message}`);
-}
-
-export function formatPath(path: ReadonlyArray<PropertyKey>): string {
-  if (path.length === 0) return '(root)';
-  return path
-    .map((key, i) => (typeof key === 'number' ? `[${key}]` : `${i === 0 ? '' : '.'}${String(key)}`))
-    .join('');
+  if (error.issues.length === 0) return new InvalidFindingError(`${what} is invalid`);
+  const { path, where, message } = firstIssue(error, prefix);
+  if (!isPresent(root, path)) return new InvalidFindingError(`${what} is missing ${where}`);
+  return new InvalidFindingError(`${what} has an invalid ${where}: ${message}`);
 }
 
 function isPresent(root: unknown, path: ReadonlyArray<PropertyKey>): boolean {

@@ -5,6 +5,7 @@ import {
   type StepId as PlaybookStepId,
   stepsOf,
 } from '../shared/catalog.js';
+import { isLongTermAccessKeyId } from '../shared/iam-arn.js';
 import type { PrincipalKind, StepPlan } from '../shared/incident.js';
 import type { RuntimeConfig } from '../shared/runtime-config.js';
 
@@ -27,7 +28,7 @@ function inapplicable(
   switch (step) {
     case 'disableAccessKey':
       if (kind !== 'IAMUser') return 'applies to IAM users only';
-      return accessKeyId?.startsWith('AKIA')
+      return isLongTermAccessKeyId(accessKeyId)
         ? undefined
         : 'the finding names no long-term access key (AKIA...)';
     case 'revokeUserSessions':

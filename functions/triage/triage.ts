@@ -6,11 +6,16 @@ import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type { BreakerLimits, CircuitBreaker } from '../shared/breaker.js';
 import type { PlaybookName } from '../shared/catalog.js';
 import { InvalidFindingError } from '../shared/errors.js';
-import { sha256Hex } from '../shared/hash.js';
-import { type Incident, IncidentSchema, type TriageResult } from '../shared/incident.js';
+import {
+  type Incident,
+  IncidentSchema,
+  incidentIdFrom,
+  type TriageResult,
+} from '../shared/incident.js';
 import type { Ledger } from '../shared/ledger.js';
 import type { RuntimeConfig } from '../shared/runtime-config.js';
 import { boundedText } from '../shared/text.js';
+import { firstIssue } from '../shared/validation.js';
 import { decideBucket } from './bucket.js';
 import { type Decision, proceedReason, refuse, type Subject } from './decision.js';
 import type { Finding, IamFinding, InstanceFinding } from './finding.js';
@@ -30,7 +35,6 @@ import {
   resolveInstance,
   resolveInstanceRole,
 } from './instance.js';
-import { formatPath } from './invalid.js';
 import { decideFunction } from './lambda-function.js';
 import { parseFindingEvent } from './parse.js';
 import { planInstanceSteps, planNothing, planSteps } from './plan.js';
@@ -74,10 +78,9 @@ export interface Guardrails {
 export function incidentIdOf(
   finding: Pick<Finding, 'source' | 'findingId' | 'updatedAt' | 'playbook'>,
 ): string {
-  const digest = sha256Hex(
+  return incidentIdFrom(
     `${finding.source}|${finding.findingId}|${finding.updatedAt}|${finding.playbook}`,
   );
-  return `inc-${digest.slice(0, 20)}`;
 }
 
 export interface TriageContext {
@@ -383,9 +386,9 @@ function toIncident(finding: Finding, decided: Decision): Incident {
   // Our own contract: if the output does not fit it, act on nothing.
   const checked = IncidentSchema.safeParse(candidate);
   if (!checked.success) {
-    const issue = checked.error.issues[0];
+    const { where, message } = firstIssue(checked.error);
     throw new InvalidFindingError(
-      `finding does not normalise to an incident at ${formatPath(issue?.path ?? [])}: ${issue?.message ?? 'invalid'}`,
+      `finding does not normalise to an incident at ${where}: ${message}`,
     );
   }
   return checked.data;

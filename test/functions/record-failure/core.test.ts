@@ -1,11 +1,11 @@
 import { beforeEach, describe, expect, it } from 'vitest';
 import {
   mapFailure,
-  orphanIncidentId,
   RecordFailureInputSchema,
   recordFailure,
 } from '../../../functions/record-failure/core.js';
 import { sha256Hex } from '../../../functions/shared/hash.js';
+import { orphanIncidentId } from '../../../functions/shared/incident.js';
 import {
   ACTOR,
   EXECUTION_ARN,
