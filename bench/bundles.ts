@@ -11,7 +11,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type BuildOptions, build, type Metafile } from 'esbuild';
 import { z } from 'zod';
-import { ACTIONS, type ActionName, PLAYBOOK_NAMES, stepsOf } from '../functions/shared/catalog.js';
+import { FUNCTIONS } from '../functions/registry.js';
+import { type FunctionName, PLAYBOOK_NAMES, stepsOf } from '../functions/shared/catalog.js';
 import {
   ENV,
   type RuntimeConfig,
@@ -37,7 +38,7 @@ export const LAMBDA_BUNDLE_OPTIONS = {
 } as const satisfies BuildOptions;
 
 export interface BundleFigures {
-  readonly action: ActionName;
+  readonly action: FunctionName;
   /** The SDK packages the action's own source imports (what the floor imports). */
   readonly sdkPackages: readonly string[];
   readonly bytes: number;
@@ -76,7 +77,7 @@ export function benchRuntimeConfig(): RuntimeConfig {
  * The environment a deployed function starts with, as far as its module scope
  * reads it; nothing inherited (no NODE_OPTIONS from tsx, no AWS profile).
  */
-function lambdaEnv(action: ActionName): Record<string, string> {
+function lambdaEnv(action: FunctionName): Record<string, string> {
   return {
     PATH: process.env.PATH ?? '/usr/bin:/bin',
     AWS_REGION: 'us-east-1',
@@ -185,11 +186,11 @@ export async function measureBundles(options: BundleOptions): Promise<BundleFigu
     const probe = join(dir, 'probe.mjs');
     writeFileSync(probe, PROBE);
     const built = [];
-    for (const action of ACTIONS) {
+    for (const { name: action, dir: folder, entry } of FUNCTIONS) {
       const outfile = join(dir, `${action}.mjs`);
       const result = await build({
         ...LAMBDA_BUNDLE_OPTIONS,
-        entryPoints: [join(REPO_ROOT, 'functions', action, 'handler.ts')],
+        entryPoints: [join(REPO_ROOT, 'functions', folder, entry)],
         absWorkingDir: REPO_ROOT,
         outfile,
       });
@@ -211,7 +212,7 @@ export async function measureBundles(options: BundleOptions): Promise<BundleFigu
     log(`bundled ${built.length} actions and their floors`);
 
     // Interleave function and floor, round by round, so machine noise lands on both.
-    const samples = new Map<ActionName, { own: number[]; floor: number[] }>();
+    const samples = new Map<FunctionName, { own: number[]; floor: number[] }>();
     for (const b of built) samples.set(b.action, { own: [], floor: [] });
     for (let run = 0; run < options.runs; run++) {
       for (const b of built) {

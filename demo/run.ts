@@ -13,7 +13,7 @@
 
 import { z } from 'zod';
 import type { EventReport } from '../cli/rehearsal/engine.js';
-import { INTENT } from '../functions/shared/action.js';
+import { INTENT } from '../functions/shared/intents.js';
 import type { LedgerEntry } from '../functions/shared/ledger.js';
 import { ensureMoto, type MotoServer, startMoto } from '../scripts/moto.js';
 import type { CompromisedInstance } from './scenario.js';

@@ -3,20 +3,22 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { Construct } from 'constructs';
 import { APPROVAL_URL_OUTPUT } from '../functions/approval/contract.js';
+import { byFunction, ROLLBACK_MACHINE_FUNCTIONS } from '../functions/registry.js';
 import type { ApprovalSettings } from '../functions/request-approval/core.js';
 import {
-  type ActionName,
-  actionsOfPlaybook,
-  byAction,
+  type FunctionName,
+  functionsOfPlaybook,
   PLAYBOOK_NAMES,
-  type PlaybookName,
   ROLLBACK_MACHINE,
-  ROLLBACK_MACHINE_ACTIONS,
 } from '../functions/shared/catalog.js';
+import type { IamContext } from '../functions/shared/iam.js';
 import { LEDGER_TABLE_OUTPUT } from '../functions/shared/ledger.js';
 import { ENV, type RuntimeConfig } from '../functions/shared/runtime-config.js';
+import { iamCredentialsDefinition } from '../state-machines/iam-credentials.js';
+import { playbookDefinition } from '../state-machines/playbook.js';
 import { rollbackDefinition } from '../state-machines/rollback.js';
 import type { PlaybookFunctions } from '../state-machines/tasks.js';
+import { StackArns } from './arns.js';
 import { type CordonConfig, modesFor } from './config.js';
 import { ActionFunction } from './constructs/action-function.js';
 import { ApprovalsTable } from './constructs/approvals-table.js';
@@ -24,7 +26,6 @@ import { Guardrails } from './constructs/guardrails.js';
 import { LedgerTable } from './constructs/ledger-table.js';
 import { NotificationTopic } from './constructs/notification-topic.js';
 import { Playbook } from './constructs/playbook.js';
-import { grantActions } from './grants.js';
 import { PLAYBOOK_SPECS } from './playbooks.js';
 
 export interface CordonProps {
@@ -45,7 +46,7 @@ export class Cordon extends Construct {
   /** The approval endpoint: a function URL with AWS_IAM auth. */
   readonly approvalUrl: lambda.FunctionUrl;
   readonly notifications: NotificationTopic;
-  readonly functions: Readonly<Record<ActionName, ActionFunction>>;
+  readonly functions: Readonly<Record<FunctionName, ActionFunction>>;
   readonly playbooks: Readonly<Record<string, Playbook>>;
   /** The rollback state machine: started through the approval endpoint only. */
   readonly rollback: Playbook;
@@ -54,6 +55,16 @@ export class Cordon extends Construct {
     super(scope, id);
     const { config } = props;
     const stack = Stack.of(this);
+    // Rollback: no rule starts it; the approval endpoint does, for a responder.
+    // Named, and granted by ARN: the machine invokes request-approval, whose
+    // message names the endpoint, so a reference back would be a cycle.
+    const rollbackName = `${stack.stackName}-rollback`;
+    const rollbackArn = stack.formatArn({
+      service: 'states',
+      resource: 'stateMachine',
+      resourceName: rollbackName,
+      arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+    });
 
     this.ledger = new LedgerTable(this, 'Ledger');
     this.notifications = new NotificationTopic(this, 'Notifications', {
@@ -80,31 +91,26 @@ export class Cordon extends Construct {
       },
     };
     const topicEnv = { [ENV.topicArn]: this.notifications.topic.topicArn };
-    const environment: Partial<Record<ActionName, Record<string, string>>> = {
+    const environment: Partial<Record<FunctionName, Record<string, string>>> = {
       triage: { [ENV.config]: stack.toJsonString(runtime), ...topicEnv },
-      'lock-secret': { [ENV.breakGlass]: JSON.stringify(config.breakGlassPrincipalArns) },
       notify: topicEnv,
       'request-approval': topicEnv,
     };
+    const breakGlass = { [ENV.breakGlass]: JSON.stringify(config.breakGlassPrincipalArns) };
 
-    const functions = byAction(
-      (action) =>
-        new ActionFunction(this, pascal(action), {
-          action,
+    const functions = byFunction(
+      (spec) =>
+        new ActionFunction(this, pascal(spec.name), {
+          spec,
           ledger: this.ledger,
-          environment: environment[action] ?? {},
-          // Rotation polls for the new version for up to ~21 s.
-          ...(action === 'rotate-secret' ? { timeout: Duration.seconds(60) } : {}),
+          environment: { ...environment[spec.name], ...(spec.breakGlass ? breakGlass : {}) },
         }),
     );
     this.functions = functions;
-    grantActions(functions, this.notifications, config.exemptTag);
 
     this.guardrails = new Guardrails(this, 'Guardrails', {
       runtimeModeParameterName: config.runtimeModeParameterName,
     });
-    this.guardrails.grantTriage(functions.triage.role);
-    this.guardrails.grantReset(functions.approval.role);
     const guardrailsEnv = { [ENV.guardrailsTable]: this.guardrails.table.tableName };
     functions.triage.addEnvironment(guardrailsEnv);
     functions.approval.addEnvironment(guardrailsEnv);
@@ -112,8 +118,6 @@ export class Cordon extends Construct {
     const approvalTimeout = Duration.minutes(config.approvalTimeoutMinutes);
     const approvalFunction = functions.approval;
     this.approvals = new ApprovalsTable(this, 'Approvals', { reader: approvalFunction.role });
-    this.approvals.grantRequest(functions['request-approval'].role);
-    this.approvals.grantDecide(approvalFunction.role);
     this.approvalUrl = approvalFunction.function.addFunctionUrl({
       authType: lambda.FunctionUrlAuthType.AWS_IAM,
     });
@@ -152,34 +156,28 @@ export class Cordon extends Construct {
       description: 'Cordon audit ledger (append-only, hash-chained): cordon ledger verify',
     });
 
-    const lambdas: PlaybookFunctions = byAction((action) => functions[action].function);
+    const lambdas: PlaybookFunctions = byFunction(({ name }) => functions[name].function);
     this.playbooks = Object.fromEntries(
       PLAYBOOK_NAMES.map((name) => {
         const spec = PLAYBOOK_SPECS[name];
         const playbook = new Playbook(this, spec.id, {
           name,
-          definition: (scope) => spec.definition(scope, { functions: lambdas, approvalTimeout }),
+          definition: (scope) =>
+            name === 'iam-credentials'
+              ? iamCredentialsDefinition(scope, { functions: lambdas, approvalTimeout })
+              : playbookDefinition(scope, name, { functions: lambdas, approvalTimeout }),
           triggers: spec.triggers(config),
           alarmTopic: this.notifications.topic,
         });
         return [name, playbook];
       }),
     );
-    for (const [name, playbook] of Object.entries(this.playbooks)) {
-      const used = actionsOfPlaybook(name as PlaybookName).map((action) => functions[action]);
-      acknowledgeInvokeQualifiers(playbook, used);
+    for (const name of PLAYBOOK_NAMES) {
+      const used = functionsOfPlaybook(name).map((fn) => functions[fn]);
+      const playbook = this.playbooks[name];
+      if (playbook) acknowledgeInvokeQualifiers(playbook, used);
     }
 
-    // Rollback: no rule starts it; the approval endpoint does, for a responder.
-    // Named, and granted by ARN: the machine invokes request-approval, whose
-    // message names the endpoint, so a reference back would be a cycle.
-    const rollbackName = `${stack.stackName}-rollback`;
-    const rollbackArn = stack.formatArn({
-      service: 'states',
-      resource: 'stateMachine',
-      resourceName: rollbackName,
-      arnFormat: ArnFormat.COLON_RESOURCE_NAME,
-    });
     this.rollback = new Playbook(this, 'Rollback', {
       name: ROLLBACK_MACHINE,
       stateMachineName: rollbackName,
@@ -189,12 +187,25 @@ export class Cordon extends Construct {
     });
     acknowledgeInvokeQualifiers(
       this.rollback,
-      ROLLBACK_MACHINE_ACTIONS.map((action) => functions[action]),
-    );
-    approvalFunction.allow(
-      new iam.PolicyStatement({ actions: ['states:StartExecution'], resources: [rollbackArn] }),
+      ROLLBACK_MACHINE_FUNCTIONS.map((name) => functions[name]),
     );
     approvalFunction.addEnvironment({ [ENV.rollbackStateMachine]: rollbackArn });
+
+    // Every role, from its function's declaration, now that every resource it names exists.
+    const context: IamContext = {
+      account: stack.account,
+      arn: new StackArns(stack),
+      exemptTag: config.exemptTag,
+      cordon: {
+        approvalsTable: this.approvals.table.tableArn,
+        guardrailsTable: this.guardrails.table.tableArn,
+        notificationTopic: this.notifications.topic.topicArn,
+        notificationKey: this.notifications.key.keyArn,
+        runtimeModeParameter: this.guardrails.runtimeMode.parameterArn,
+        rollbackStateMachine: rollbackArn,
+      },
+    };
+    for (const fn of Object.values(functions)) fn.grantDeclared(context);
   }
 }
 
@@ -209,7 +220,7 @@ function acknowledgeInvokeQualifiers(playbook: Playbook, fns: readonly ActionFun
     if (!(cfn instanceof lambda.CfnFunction)) continue;
     Validations.of(playbook).acknowledge({
       id: `AwsSolutions-IAM5[Resource::<${stack.getLogicalId(cfn)}.Arn>:*]`,
-      reason: `Lambda tasks may invoke a version or alias of the ${fn.action} function; limited to that one function`,
+      reason: `Lambda tasks may invoke a version or alias of the ${fn.name} function; limited to that one function`,
     });
   }
 }

@@ -1,7 +1,7 @@
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import type { Construct } from 'constructs';
 import type { PlaybookName } from '../functions/shared/catalog.js';
-import { catchInto, ERROR_PATH, invoke, type PlaybookFunctions } from './tasks.js';
+import { catchInto, ERROR_PATH, failurePath, invoke, type PlaybookFunctions } from './tasks.js';
 
 export interface FrameParts {
   /** Continue here when the steps are done: resolve the finding, notify, succeed. */
@@ -27,34 +27,12 @@ export function playbookFrame(
   const fromSecurityHub = sfn.Condition.stringEquals('$.incident.source', 'securityhub');
 
   // Failure path. Each step's Catch notes the step at $.failedStep first.
-  const failed = new sfn.Fail(scope, 'Failed', {
+  const { record: failure, failed } = failurePath(scope, functions, {
     error: 'Cordon.PlaybookFailed',
     cause: 'A step failed; see the ledger and the failure notification.',
+    about: { incident },
+    notice: { results: sfn.JsonPath.objectAt('$.results') },
   });
-  const notifyFailure = invoke(scope, 'Notify failure', functions.notify, {
-    payload: sfn.TaskInput.fromObject({
-      kind: 'FAILURE',
-      incident,
-      results: sfn.JsonPath.objectAt('$.results'),
-      error: sfn.JsonPath.objectAt(ERROR_PATH),
-      executionArn,
-    }),
-    resultPath: sfn.JsonPath.DISCARD,
-  });
-  notifyFailure.addCatch(failed, { errors: ['States.ALL'], resultPath: '$.notifyError' });
-  notifyFailure.next(failed);
-  const recordFailure = invoke(scope, 'Record failure', functions['record-failure'], {
-    payload: sfn.TaskInput.fromObject({
-      step: sfn.JsonPath.stringAt('$.failedStep.step'),
-      incident,
-      error: sfn.JsonPath.objectAt(ERROR_PATH),
-      executionArn,
-    }),
-    resultPath: '$.failureRecord',
-  });
-  recordFailure.addCatch(notifyFailure, { errors: ['States.ALL'], resultPath: '$.recordError' });
-  recordFailure.next(notifyFailure);
-  const failure = recordFailure;
 
   // Finish: resolve (or annotate) the Security Hub finding, then notify.
   const done = new sfn.Succeed(scope, 'Done');

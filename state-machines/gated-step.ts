@@ -1,25 +1,15 @@
-import { Duration } from 'aws-cdk-lib';
+import type { Duration } from 'aws-cdk-lib';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
-import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import type { Construct } from 'constructs';
-import type { ActionName } from '../functions/shared/catalog.js';
+import type { StepSpec } from '../functions/shared/catalog.js';
 import { APPROVAL_NOT_GRANTED } from '../functions/shared/errors.js';
-import { catchInto, invoke, type PlaybookFunctions, RETRYABLE_TASK_ERRORS } from './tasks.js';
+import { approvalTask, catchInto, invoke, type PlaybookFunctions } from './tasks.js';
 
 export interface GatedStepProps {
   /** Step id from the catalog; also the key of its result under `$.results`. */
   readonly step: string;
-  /** Human label; prefixes every state name of the step. */
-  readonly label: string;
-  readonly action: ActionName;
-  /** Name of the action's task state. @default `label` */
-  readonly actionLabel?: string;
-  /** Actions that run after `action` under the same mode and approval. */
-  readonly followedBy?: readonly {
-    readonly action: ActionName;
-    readonly key: string;
-    readonly label: string;
-  }[];
+  /** The step as the catalog declares it: its action(s) and state names. */
+  readonly spec: StepSpec;
   readonly functions: PlaybookFunctions;
   readonly approvalTimeout: Duration;
   /** Where every path of the step continues. */
@@ -41,27 +31,26 @@ export interface GatedStepProps {
  * act in `approve` mode without an APPROVED decision for its own step.
  */
 export function gatedStep(scope: Construct, props: GatedStepProps): sfn.State {
-  const { step, label, functions, next, failure } = props;
+  const { step, spec, functions, next, failure } = props;
+  const { label } = spec;
   const modePath = `$.incident.plan.${step}.mode`;
   const resultPath = `$.results.${step}`;
 
   // The step's actions, in order, each behind the same approval.
-  const first = { action: props.action, key: step, label: props.actionLabel ?? label };
-  const actions = [first, ...(props.followedBy ?? [])].map(
-    ({ action, key, label: actionLabel }) => {
-      const task = invoke(scope, actionLabel, functions[action], {
-        payload: sfn.TaskInput.fromObject({
-          incident: sfn.JsonPath.objectAt('$.incident'),
-          step,
-          executionArn: sfn.JsonPath.executionId,
-          approval: sfn.JsonPath.objectAt('$.approval'),
-        }),
-        resultPath: `$.results.${key}`,
-      });
-      catchInto(scope, task, step, actionLabel, failure);
-      return task;
-    },
-  );
+  const first = { action: spec.action, key: step, label: spec.actionLabel ?? label };
+  const actions = [first, ...(spec.followedBy ?? [])].map(({ action, key, label: actionLabel }) => {
+    const task = invoke(scope, actionLabel, functions[action], {
+      payload: sfn.TaskInput.fromObject({
+        incident: sfn.JsonPath.objectAt('$.incident'),
+        step,
+        executionArn: sfn.JsonPath.executionId,
+        approval: sfn.JsonPath.objectAt('$.approval'),
+      }),
+      resultPath: `$.results.${key}`,
+    });
+    catchInto(scope, task, step, actionLabel, failure);
+    return task;
+  });
   const [act, ...followers] = actions;
   if (!act) throw new Error(`step ${step} has no action`);
   let last = act;
@@ -71,25 +60,13 @@ export function gatedStep(scope: Construct, props: GatedStepProps): sfn.State {
   }
   last.next(next);
 
-  const requestApproval = new tasks.LambdaInvoke(scope, `${label}: request approval`, {
-    lambdaFunction: functions['request-approval'],
-    integrationPattern: sfn.IntegrationPattern.WAIT_FOR_TASK_TOKEN,
-    payload: sfn.TaskInput.fromObject({
-      incident: sfn.JsonPath.objectAt('$.incident'),
-      step,
-      taskToken: sfn.JsonPath.taskToken,
-      executionArn: sfn.JsonPath.executionId,
-    }),
-    resultPath: '$.approval',
-    taskTimeout: sfn.Timeout.duration(props.approvalTimeout),
-  });
-  requestApproval.addRetry({
-    errors: RETRYABLE_TASK_ERRORS,
-    interval: Duration.seconds(2),
-    maxAttempts: 3,
-    backoffRate: 2,
-    jitterStrategy: sfn.JitterType.FULL,
-  });
+  const requestApproval = approvalTask(
+    scope,
+    `${label}: request approval`,
+    functions,
+    { incident: sfn.JsonPath.objectAt('$.incident'), step },
+    props.approvalTimeout,
+  );
   const notActedOn = invoke(scope, `${label}: not acted on`, functions['record-failure'], {
     payload: sfn.TaskInput.fromObject({
       step,
@@ -134,7 +111,7 @@ export function gatedStep(scope: Construct, props: GatedStepProps): sfn.State {
   const off = new sfn.Pass(scope, `${label}: off`, {
     result: sfn.Result.fromObject({
       step,
-      action: props.action,
+      action: spec.action,
       outcome: 'OFF',
       mode: 'off',
       summary: 'step is off or does not apply to this principal',

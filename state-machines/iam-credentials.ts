@@ -25,21 +25,13 @@ export function iamCredentialsDefinition(
 ): sfn.IChainable {
   const { functions, approvalTimeout } = props;
   return playbookFrame(scope, 'iam-credentials', functions, ({ finish, failure }) => {
-    const step = (id: keyof typeof STEPS, label: string, next: sfn.IChainable) =>
-      gatedStep(scope, {
-        step: id,
-        label,
-        action: STEPS[id].action,
-        functions,
-        approvalTimeout,
-        next,
-        failure,
-      });
+    const step = (id: keyof typeof STEPS, next: sfn.IChainable) =>
+      gatedStep(scope, { step: id, spec: STEPS[id], functions, approvalTimeout, next, failure });
 
-    const quarantine = step('quarantineUser', 'Quarantine user', finish);
-    const revokeUser = step('revokeUserSessions', 'Revoke user sessions', quarantine);
-    const disableKey = step('disableAccessKey', 'Disable access key', revokeUser);
-    const revokeRole = step('revokeRoleSessions', 'Revoke role sessions', finish);
+    const quarantine = step('quarantineUser', finish);
+    const revokeUser = step('revokeUserSessions', quarantine);
+    const disableKey = step('disableAccessKey', revokeUser);
+    const revokeRole = step('revokeRoleSessions', finish);
 
     return new sfn.Choice(scope, 'Principal kind?')
       .when(sfn.Condition.stringEquals('$.incident.principal.kind', 'IAMUser'), disableKey)

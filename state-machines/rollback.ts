@@ -1,34 +1,21 @@
-import { Duration } from 'aws-cdk-lib';
+import type { Duration } from 'aws-cdk-lib';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
-import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import type { Construct } from 'constructs';
-import { ROLLBACK_ACTIONS, type RollbackAction } from '../functions/shared/catalog.js';
+import { ACTIONS, undoOf } from '../functions/actions/registry.js';
 import { APPROVAL_NOT_GRANTED } from '../functions/shared/errors.js';
 import {
+  approvalTask,
   catchInto,
   ERROR_PATH,
+  failurePath,
   invoke,
   type PlaybookFunctions,
-  RETRYABLE_TASK_ERRORS,
 } from './tasks.js';
 
 export interface RollbackProps {
   readonly functions: PlaybookFunctions;
   readonly approvalTimeout: Duration;
 }
-
-/** State names of the rollback actions. */
-export const ROLLBACK_LABELS: Readonly<Record<RollbackAction, string>> = {
-  'rollback-access-key': 'Re-enable access key',
-  'rollback-session-revocation': 'Remove session revocation',
-  'rollback-user-quarantine': 'Lift user quarantine',
-  'rollback-network-isolation': 'Restore network interfaces',
-  'rollback-instance-profile': 'Re-associate instance profile',
-  'rollback-asg-detach': 'Return to Auto Scaling group',
-  'rollback-secret-lock': 'Remove secret lock',
-  'rollback-function-quarantine': 'Restore function concurrency',
-  'rollback-public-access': 'Restore public access block',
-};
 
 /**
  * rollback: started by the approval endpoint with `{ incidentId, step?,
@@ -43,31 +30,11 @@ export function rollbackDefinition(scope: Construct, props: RollbackProps): sfn.
   const executionArn = sfn.JsonPath.executionId;
 
   // Failure path: record in the incident's ledger, notify, fail.
-  const failed = new sfn.Fail(scope, 'Failed', {
+  const { record: recordFailure, notify: notifyFailure } = failurePath(scope, functions, {
     error: 'Cordon.RollbackFailed',
     cause: 'A rollback step failed; see the ledger and the failure notification.',
+    about: { incidentId: sfn.JsonPath.stringAt('$.incidentId') },
   });
-  const notifyFailure = invoke(scope, 'Notify failure', functions.notify, {
-    payload: sfn.TaskInput.fromObject({
-      kind: 'FAILURE',
-      error: sfn.JsonPath.objectAt(ERROR_PATH),
-      executionArn,
-    }),
-    resultPath: sfn.JsonPath.DISCARD,
-  });
-  notifyFailure.addCatch(failed, { errors: ['States.ALL'], resultPath: '$.notifyError' });
-  notifyFailure.next(failed);
-  const recordFailure = invoke(scope, 'Record failure', functions['record-failure'], {
-    payload: sfn.TaskInput.fromObject({
-      step: sfn.JsonPath.stringAt('$.failedStep.step'),
-      incidentId: sfn.JsonPath.stringAt('$.incidentId'),
-      error: sfn.JsonPath.objectAt(ERROR_PATH),
-      executionArn,
-    }),
-    resultPath: '$.failureRecord',
-  });
-  recordFailure.addCatch(notifyFailure, { errors: ['States.ALL'], resultPath: '$.recordError' });
-  recordFailure.next(notifyFailure);
 
   const report = (results: unknown, extra: Record<string, unknown> = {}) =>
     sfn.TaskInput.fromObject({
@@ -94,10 +61,12 @@ export function rollbackDefinition(scope: Construct, props: RollbackProps): sfn.
 
   // Each item, in order, through its own function (one at a time: order matters).
   const route = new sfn.Choice(scope, 'Rollback action?');
-  for (const action of ROLLBACK_ACTIONS) {
+  for (const action of ACTIONS) {
+    const undo = undoOf(action.name);
+    if (undo === undefined) continue;
     route.when(
-      sfn.Condition.stringEquals('$.item.rollbackAction', action),
-      invoke(scope, ROLLBACK_LABELS[action], functions[action], {}),
+      sfn.Condition.stringEquals('$.item.rollbackAction', undo.name),
+      invoke(scope, undo.label, functions[undo.name], {}),
     );
   }
   route.otherwise(
@@ -133,29 +102,20 @@ export function rollbackDefinition(scope: Construct, props: RollbackProps): sfn.
   each.next(notifySummary);
 
   // One approval for the whole plan.
-  const requestApproval = new tasks.LambdaInvoke(scope, 'Request approval', {
-    lambdaFunction: functions['request-approval'],
-    integrationPattern: sfn.IntegrationPattern.WAIT_FOR_TASK_TOKEN,
-    payload: sfn.TaskInput.fromObject({
+  const requestApproval = approvalTask(
+    scope,
+    'Request approval',
+    functions,
+    {
       rollback: {
         plan: sfn.JsonPath.objectAt('$.plan'),
         force: sfn.JsonPath.objectAt('$.force'),
         requestedBy: sfn.JsonPath.stringAt('$.requestedBy'),
         reason: sfn.JsonPath.stringAt('$.reason'),
       },
-      taskToken: sfn.JsonPath.taskToken,
-      executionArn,
-    }),
-    resultPath: '$.approval',
-    taskTimeout: sfn.Timeout.duration(props.approvalTimeout),
-  });
-  requestApproval.addRetry({
-    errors: RETRYABLE_TASK_ERRORS,
-    interval: Duration.seconds(2),
-    maxAttempts: 3,
-    backoffRate: 2,
-    jitterStrategy: sfn.JitterType.FULL,
-  });
+    },
+    props.approvalTimeout,
+  );
   const notActedOn = invoke(scope, 'Not acted on', functions['record-failure'], {
     payload: sfn.TaskInput.fromObject({
       step: sfn.JsonPath.stringAt('$.plan.approvalStep'),

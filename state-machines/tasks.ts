@@ -3,11 +3,11 @@ import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import type { Construct } from 'constructs';
-import type { ActionName } from '../functions/shared/catalog.js';
+import type { FunctionName } from '../functions/shared/catalog.js';
 import { RETRYABLE_ERROR_NAMES } from '../functions/shared/errors.js';
 
-/** The functions a playbook's states invoke, by action name. */
-export type PlaybookFunctions = Readonly<Record<ActionName, IFunction>>;
+/** The functions a playbook's states invoke, by name. */
+export type PlaybookFunctions = Readonly<Record<FunctionName, IFunction>>;
 
 /** Lambda service errors worth retrying, plus Cordon's retryable names. */
 export const RETRYABLE_TASK_ERRORS = [
@@ -83,4 +83,90 @@ export function catchInto(
     resultPath: '$.failedStep',
   });
   task.addCatch(note.next(failure), { errors: ['States.ALL'], resultPath: ERROR_PATH });
+}
+
+/**
+ * A wait for a responder: request-approval stores the task token and asks,
+ * and the state waits (`.waitForTaskToken`) until the responder API sends
+ * the decision, or `timeout` passes. The decision lands at `$.approval`.
+ */
+export function approvalTask(
+  scope: Construct,
+  id: string,
+  functions: PlaybookFunctions,
+  payload: Record<string, unknown>,
+  timeout: Duration,
+): tasks.LambdaInvoke {
+  const task = new tasks.LambdaInvoke(scope, id, {
+    lambdaFunction: functions['request-approval'],
+    integrationPattern: sfn.IntegrationPattern.WAIT_FOR_TASK_TOKEN,
+    payload: sfn.TaskInput.fromObject({
+      ...payload,
+      taskToken: sfn.JsonPath.taskToken,
+      executionArn: sfn.JsonPath.executionId,
+    }),
+    resultPath: '$.approval',
+    taskTimeout: sfn.Timeout.duration(timeout),
+  });
+  task.addRetry({
+    errors: RETRYABLE_TASK_ERRORS,
+    interval: Duration.seconds(2),
+    maxAttempts: 3,
+    backoffRate: 2,
+    jitterStrategy: sfn.JitterType.FULL,
+  });
+  return task;
+}
+
+export interface FailurePathProps {
+  /** The Fail state's error and cause. */
+  readonly error: string;
+  readonly cause: string;
+  /** What the failure is recorded and notified about: `{ incident }`, or `{ incidentId }`. */
+  readonly about: Readonly<Record<string, unknown>>;
+  /** Extra fields of the failure notice (the results so far). @default none */
+  readonly notice?: Readonly<Record<string, unknown>>;
+}
+
+/**
+ * The one way an execution fails: record the failure in the ledger (under
+ * the step each Catch noted at `$.failedStep`), notify, then fail. A failing
+ * record still notifies; a failing notice still fails.
+ */
+export function failurePath(
+  scope: Construct,
+  functions: PlaybookFunctions,
+  props: FailurePathProps,
+): {
+  readonly record: tasks.LambdaInvoke;
+  readonly notify: tasks.LambdaInvoke;
+  readonly failed: sfn.Fail;
+} {
+  const executionArn = sfn.JsonPath.executionId;
+  const error = sfn.JsonPath.objectAt(ERROR_PATH);
+  const failed = new sfn.Fail(scope, 'Failed', { error: props.error, cause: props.cause });
+  const notify = invoke(scope, 'Notify failure', functions.notify, {
+    payload: sfn.TaskInput.fromObject({
+      kind: 'FAILURE',
+      ...props.about,
+      ...props.notice,
+      error,
+      executionArn,
+    }),
+    resultPath: sfn.JsonPath.DISCARD,
+  });
+  notify.addCatch(failed, { errors: ['States.ALL'], resultPath: '$.notifyError' });
+  notify.next(failed);
+  const record = invoke(scope, 'Record failure', functions['record-failure'], {
+    payload: sfn.TaskInput.fromObject({
+      step: sfn.JsonPath.stringAt('$.failedStep.step'),
+      ...props.about,
+      error,
+      executionArn,
+    }),
+    resultPath: '$.failureRecord',
+  });
+  record.addCatch(notify, { errors: ['States.ALL'], resultPath: '$.recordError' });
+  record.next(notify);
+  return { record, notify, failed };
 }

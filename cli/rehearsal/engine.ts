@@ -5,6 +5,7 @@ import { pathToFileURL } from 'node:url';
 import { StateMachine } from 'aws-local-stepfunctions';
 import { z } from 'zod';
 import { DecisionResponseSchema } from '../../functions/approval/contract.js';
+import { functionNamed } from '../../functions/registry.js';
 import {
   APPROVALS_PARTITION_KEY,
   APPROVALS_SORT_KEY,
@@ -12,7 +13,6 @@ import {
 import { documentClient } from '../../functions/shared/aws.js';
 import { GUARDRAILS_PARTITION_KEY } from '../../functions/shared/breaker.js';
 import { ROLLBACK_MACHINE } from '../../functions/shared/catalog.js';
-import { canonicalJson, sha256Hex } from '../../functions/shared/hash.js';
 import { orphanIncidentId } from '../../functions/shared/incident.js';
 import {
   LEDGER_PARTITION_KEY,
@@ -102,6 +102,11 @@ export interface RehearsalOptions {
   readonly decision?: Decision | (() => Decision);
   /** A custom decider that bypasses the endpoint; overrides `decision`. */
   readonly decide?: ApprovalDecider;
+  /**
+   * Variables added to every function's environment, over the template's
+   * (`CORDON_RUNTIME_MODE_CACHE_SECONDS`, say). @default none
+   */
+  readonly environment?: Readonly<Record<string, string>>;
 }
 
 export interface ExecutionReport {
@@ -155,9 +160,10 @@ interface LocalResources {
 
 /** How long an emulated responder's decision may take to reach the waiting task. */
 const DELIVERY_TIMEOUT_MS = 30_000;
-const HandlerModule = z.object({
-  handler: z.custom<Handler>((v) => typeof v === 'function', 'handler must be a function'),
-});
+const HandlerFactory = z.custom<(env: Record<string, string>) => Handler>(
+  (v) => typeof v === 'function',
+  'a handler factory must be a function',
+);
 
 export class RehearsalEngine {
   private readonly handlers = new Map<string, Handler>();
@@ -168,7 +174,7 @@ export class RehearsalEngine {
     readonly values: LocalValues,
     private readonly ledger: Ledger,
     private readonly resources: LocalResources,
-    options: Pick<RehearsalOptions, 'decide' | 'decision'>,
+    private readonly options: Pick<RehearsalOptions, 'decide' | 'decision' | 'environment'>,
   ) {
     const decision = options.decision ?? 'timeout';
     this.decide =
@@ -536,24 +542,19 @@ export class RehearsalEngine {
   private async handler(fn: TemplateFunction): Promise<Handler> {
     const cached = this.handlers.get(fn.logicalId);
     if (cached) return cached;
-    // Handlers read their configuration at import. Import a separate instance
-    // of the handler module per configuration (the query makes it a distinct
-    // module), so a second engine in this process never runs with the first
-    // engine's settings.
-    const saved = { ...process.env };
-    Object.assign(process.env, fn.environment);
-    process.env.POWERTOOLS_LOG_LEVEL ??= 'SILENT';
-    try {
-      const configuration = sha256Hex(canonicalJson(fn.environment)).slice(0, 16);
-      const file = pathToFileURL(join(REPO_ROOT, 'functions', fn.action, 'handler.ts')).href;
-      const url = `${file}?configuration=${configuration}`;
-      const { handler } = HandlerModule.parse(await import(/* @vite-ignore */ url));
-      this.handlers.set(fn.logicalId, handler);
-      return handler;
-    } finally {
-      for (const key of Object.keys(process.env)) if (!(key in saved)) delete process.env[key];
-      Object.assign(process.env, saved);
-    }
+    // The function's own factory, given the environment the template gives it:
+    // what Lambda would build at cold start, without touching process.env.
+    const spec = functionNamed(fn.action);
+    const file = pathToFileURL(join(REPO_ROOT, 'functions', spec.dir, spec.factory.module)).href;
+    const module = z.record(z.string(), z.unknown()).parse(await import(/* @vite-ignore */ file));
+    const factory = HandlerFactory.parse(module[spec.factory.name]);
+    const handler = factory({
+      POWERTOOLS_LOG_LEVEL: process.env.POWERTOOLS_LOG_LEVEL ?? 'SILENT',
+      ...fn.environment,
+      ...this.options.environment,
+    });
+    this.handlers.set(fn.logicalId, handler);
+    return handler;
   }
 }
 

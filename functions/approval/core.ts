@@ -1,17 +1,32 @@
 import { createHash } from 'node:crypto';
 import type { Logger } from '@aws-lambda-powertools/logger';
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import {
   SendTaskFailureCommand,
   SendTaskSuccessCommand,
-  type SFNClient,
+  SFNClient,
   StartExecutionCommand,
 } from '@aws-sdk/client-sfn';
-import type { ApprovalItem, ApprovalStore, RecordedApproval } from '../shared/approval-store.js';
-import type { CircuitBreaker } from '../shared/breaker.js';
+import middy from '@middy/core';
+import type {
+  APIGatewayProxyStructuredResultV2,
+  LambdaFunctionURLEventWithIAMAuthorizer,
+} from 'aws-lambda';
+import { z } from 'zod';
+import {
+  type ApprovalItem,
+  ApprovalStore,
+  type RecordedApproval,
+} from '../shared/approval-store.js';
+import { clientOptions } from '../shared/aws.js';
+import { boot } from '../shared/boot.js';
+import { CircuitBreaker } from '../shared/breaker.js';
+import { type Environment, requireEnv, requireJsonEnv } from '../shared/env.js';
 import { APPROVAL_REJECTED, classifyAwsError } from '../shared/errors.js';
 import { parseIamArn } from '../shared/iam-arn.js';
 import type { Approval } from '../shared/incident.js';
 import type { Ledger, LedgerEntry } from '../shared/ledger.js';
+import { ENV } from '../shared/runtime-config.js';
 import { boundedText } from '../shared/text.js';
 import {
   BREAKER_LEDGER_ID,
@@ -24,6 +39,7 @@ import {
   type RollbackRequestBody,
   type RollbackResponse,
 } from './contract.js';
+import { route } from './http.js';
 
 /** An incident's ledger entries, oldest first (validated by the CLI as TimelineResponse). */
 export interface Timeline {
@@ -540,4 +556,27 @@ function alreadyDecided(item: ApprovalItem): EndpointError {
     'already_decided',
     `step ${item.step} of ${item.incidentId} was already ${verb} by ${item.decidedBy ?? 'a responder'} at ${item.decidedAt ?? 'an earlier time'}; a decision is final`,
   );
+}
+
+export function makeHandler(env: Environment, clients = { sfn: new SFNClient(clientOptions) }) {
+  const { logger, ledger, dynamo, now } = boot(env, 'approval');
+  const service = new ApprovalService({
+    store: new ApprovalStore({ client: dynamo, tableName: requireEnv(env, ENV.approvalsTable) }),
+    ledger,
+    sfn: clients.sfn,
+    breaker: new CircuitBreaker({
+      client: dynamo,
+      tableName: requireEnv(env, ENV.guardrailsTable),
+      now,
+    }),
+    responders: requireJsonEnv(env, ENV.responders, z.array(z.string())),
+    rollbackStateMachineArn: requireEnv(env, ENV.rollbackStateMachine),
+    logger,
+    now,
+  });
+  // The event is never logged: it carries the caller's signed headers.
+  return middy(
+    (event: LambdaFunctionURLEventWithIAMAuthorizer): Promise<APIGatewayProxyStructuredResultV2> =>
+      route(event, service, logger),
+  ).use(injectLambdaContext(logger, { resetKeys: true, logEvent: false }));
 }

@@ -1,26 +1,27 @@
-import type { IamAction } from '../shared/iam-baseline.js';
+import { APPROVALS_WAITING_INDEX } from '../shared/approval-store.js';
+import { allow, anywhere, type RoleSpec } from '../shared/iam.js';
 
 /**
- * The IAM actions approval's code calls, beyond the baseline every function
- * holds (functions/shared/iam-baseline.ts). The infra tests hold its role in
- * the synthesized template to exactly these.
+ * The responder API: read and settle waiting steps (the only principal the
+ * approvals table lets read), deliver each decision to its waiting task,
+ * show and reset the circuit breaker, start the rollback state machine.
  */
-export const IAM_ACTIONS = [
-  // Deliver a decision to the waiting step.
-  'states:SendTaskSuccess',
-  'states:SendTaskFailure',
-  // Start the rollback state machine for a responder.
-  'states:StartExecution',
-  // Read and settle waiting steps (approvals table) and the circuit breaker (guardrails table).
-  'dynamodb:GetItem',
-  'dynamodb:Query',
-  'dynamodb:UpdateItem',
-] as const satisfies readonly IamAction[];
-
-/** Calls granted on `Resource: "*"`, each with why IAM allows nothing narrower. */
-export const UNSCOPED = {
-  'states:SendTaskSuccess':
-    'Task-token callbacks have no resource types: IAM takes only "*"; a call names one task token, which only this function can read',
-  'states:SendTaskFailure':
-    'Task-token callbacks have no resource types: IAM takes only "*"; a call names one task token, which only this function can read',
-} as const satisfies Partial<Record<(typeof IAM_ACTIONS)[number], string>>;
+export const iam: RoleSpec = {
+  statements: (ctx) => [
+    allow(
+      ['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:UpdateItem'],
+      [ctx.cordon.approvalsTable],
+    ),
+    allow(['dynamodb:Query'], [`${ctx.cordon.approvalsTable}/index/${APPROVALS_WAITING_INDEX}`]),
+    allow(['dynamodb:GetItem', 'dynamodb:UpdateItem'], [ctx.cordon.guardrailsTable]),
+    // Only this function can answer a waiting step.
+    anywhere(['states:SendTaskSuccess', 'states:SendTaskFailure']),
+    allow(['states:StartExecution'], [ctx.cordon.rollbackStateMachine]),
+  ],
+  unscoped: {
+    'states:SendTaskSuccess':
+      'Task-token callbacks have no resource types: IAM takes only "*"; a call names one task token, which only this function can read',
+    'states:SendTaskFailure':
+      'Task-token callbacks have no resource types: IAM takes only "*"; a call names one task token, which only this function can read',
+  },
+};

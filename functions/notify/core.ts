@@ -1,6 +1,10 @@
-import { PublishCommand, type SNSClient } from '@aws-sdk/client-sns';
+import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import { z } from 'zod';
+import { clientOptions } from '../shared/aws.js';
+import { boot } from '../shared/boot.js';
+import { type Environment, requireEnv } from '../shared/env.js';
 import { classifyAwsError } from '../shared/errors.js';
+import { taskHandler } from '../shared/handler.js';
 import {
   type ActionResult,
   ActionResultSchema,
@@ -10,6 +14,7 @@ import {
 } from '../shared/incident.js';
 import type { Ledger } from '../shared/ledger.js';
 import { RollbackResultSchema, SkippedItemSchema } from '../shared/rollback.js';
+import { ENV } from '../shared/runtime-config.js';
 import { asciiLine, boundedText, causeText, quoted } from '../shared/text.js';
 
 export const NOTIFY_KINDS = [
@@ -210,4 +215,20 @@ export async function notify(input: NotifyInput, deps: NotifyDeps): Promise<Noti
     });
   }
   return { messageId };
+}
+
+export function makeHandler(env: Environment, clients = { sns: new SNSClient(clientOptions) }) {
+  const { logger, ledger, actor } = boot(env, 'notify');
+  const deps: NotifyDeps = {
+    sns: clients.sns,
+    topicArn: requireEnv(env, ENV.topicArn),
+    ledger,
+    actor,
+  };
+  return taskHandler(logger, NotifyInputSchema, async (input) => {
+    if (input.incident) logger.appendKeys({ incidentId: input.incident.incidentId });
+    const result = await notify(input, deps);
+    logger.info('notification published', { kind: input.kind, messageId: result.messageId });
+    return result;
+  });
 }

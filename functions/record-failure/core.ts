@@ -1,9 +1,12 @@
 import { z } from 'zod';
-import { type ActionName, PLAYBOOK_NAMES, stepsOf } from '../shared/catalog.js';
+import { targetArnOf } from '../actions/registry.js';
+import { boot } from '../shared/boot.js';
+import { type ContainmentActionName, PLAYBOOK_NAMES, stepsOf } from '../shared/catalog.js';
+import type { Environment } from '../shared/env.js';
 import { APPROVAL_REJECTED, TIMEOUT_ERROR_NAME } from '../shared/errors.js';
+import { taskHandler } from '../shared/handler.js';
 import {
   type ActionResult,
-  actionTargetArn,
   INCIDENT_ID,
   type Incident,
   IncidentSchema,
@@ -62,7 +65,10 @@ export function mapFailure(
 }
 
 /** The catalog's action for a step: the incident's playbook first, then any playbook. */
-export function actionOfStep(step: string, incident?: Incident): ActionName | 'playbook' {
+export function actionOfStep(
+  step: string,
+  incident?: Incident,
+): ContainmentActionName | 'playbook' {
   const playbooks = [
     ...PLAYBOOK_NAMES.filter((p) => p === incident?.playbook),
     ...PLAYBOOK_NAMES.filter((p) => p !== incident?.playbook),
@@ -86,7 +92,7 @@ export async function recordFailure(
   const { outcome, summary } = mapFailure(input.error, input.waited);
   const action = actionOfStep(step, incident);
   const mode = incident?.plan[step]?.mode ?? (input.waited === 'approval' ? 'approve' : 'off');
-  const targetArn = incident ? actionTargetArn(incident, action) : undefined;
+  const targetArn = incident ? targetArnOf(incident, action) : undefined;
   await deps.ledger.append(
     incident?.incidentId ?? input.incidentId ?? orphanIncidentId(input.executionArn),
     {
@@ -114,4 +120,14 @@ export async function recordFailure(
     ...(targetArn === undefined ? {} : { targetArn }),
     summary,
   };
+}
+
+export function makeHandler(env: Environment) {
+  const { logger, ledger, actor } = boot(env, 'record-failure');
+  return taskHandler(logger, RecordFailureInputSchema, async (input) => {
+    if (input.incident) logger.appendKeys({ incidentId: input.incident.incidentId });
+    const result = await recordFailure(input, { ledger, actor });
+    logger.info('failure recorded', { step: result.step, outcome: result.outcome });
+    return result;
+  });
 }

@@ -1,13 +1,12 @@
 import { z } from 'zod';
-import { unfinishedIntents } from '../shared/action.js';
-import {
-  type ActionName,
-  NOT_ROLLED_BACK,
-  ROLLBACK_OF,
-  type RollbackAction,
-} from '../shared/catalog.js';
+import { recorded } from '../actions/definition.js';
+import { actionNamed, undoOf } from '../actions/registry.js';
+import { boot } from '../shared/boot.js';
+import type { Environment } from '../shared/env.js';
+import { taskHandler } from '../shared/handler.js';
 import { sha256Hex } from '../shared/hash.js';
-import type { Ledger, LedgerEntry } from '../shared/ledger.js';
+import { unfinishedIntents } from '../shared/intents.js';
+import type { Ledger } from '../shared/ledger.js';
 import {
   NothingToRollBackError,
   type RollbackItem,
@@ -39,74 +38,12 @@ export function approvalStepOf(executionArn: string): string {
   return `rollback${sha256Hex(executionArn).slice(0, 12)}`;
 }
 
-const rollbackOf = (action: string): RollbackAction | undefined =>
-  Object.entries(ROLLBACK_OF).find(([a]) => a === action)?.[1];
-
-const skipReason = (action: string): string =>
-  Object.entries(NOT_ROLLED_BACK).find(([a]) => a === action)?.[1] ??
-  `Cordon has no rollback for ${action}`;
-
-const Loose = z.record(z.string(), z.unknown());
-const field = (state: unknown, key: string): unknown => Loose.safeParse(state).data?.[key];
-const text = (value: unknown): string =>
-  value === null || value === undefined
-    ? 'none'
-    : typeof value === 'string'
-      ? value
-      : JSON.stringify(value);
-
-/**
- * What restoring one CONTAINED entry puts back, to what, in one line, from
- * the before-state the ledger recorded. Said before anything is approved.
- */
-export function restoreLine(entry: LedgerEntry): string {
-  const { before, after } = entry;
-  const target = entry.targetArn ?? '(unknown target)';
-  const line = (() => {
-    switch (entry.action as ActionName) {
-      case 'disable-access-key':
-        return `access key ${text(field(before, 'accessKeyId'))} of ${target}: ${text(field(after, 'status'))} -> ${text(field(before, 'status'))}`;
-      case 'revoke-sessions': {
-        const cutoff = field(before, 'revokedBefore');
-        return cutoff === null || cutoff === undefined
-          ? `${target}: remove inline deny policy CordonRevokeOlderSessions (sessions issued before ${text(field(after, 'revokedBefore'))} work again)`
-          : `${target}: CordonRevokeOlderSessions cutoff ${text(field(after, 'revokedBefore'))} -> ${text(cutoff)}`;
-      }
-      case 'quarantine-user':
-        return `${target}: remove deny-all policy CordonQuarantine (the deleted console password is not restored)`;
-      case 'isolate-network': {
-        const interfaces = z
-          .array(
-            z.object({
-              networkInterfaceId: z.string(),
-              originalGroups: z.array(z.string()).nullable(),
-            }),
-          )
-          .catch([])
-          .parse(field(before, 'interfaces'));
-        return `${target}: security groups per interface -> ${interfaces
-          .map((i) => `${i.networkInterfaceId}: ${(i.originalGroups ?? ['unknown']).join(',')}`)
-          .join('; ')}`;
-      }
-      case 'detach-instance-profile':
-        return `${target}: associate instance profile ${text(field(field(before, 'association'), 'profileArn'))}`;
-      case 'detach-from-asg':
-        return `${target}: back into Auto Scaling group ${text(field(before, 'group'))} (desired capacity +1)`;
-      case 'lock-secret':
-        return field(before, 'policy') === null
-          ? `${target}: delete the lock's resource policy (it had none before)`
-          : `${target}: put back its resource policy from before the lock`;
-      case 'quarantine-function':
-        return `${target}: reserved concurrency ${text(field(after, 'reservedConcurrency'))} -> ${text(field(before, 'reservedConcurrency'))}`;
-      case 'block-public-access':
-        return field(before, 'configuration') === null
-          ? `${target}: delete the public access block (it had none before)`
-          : `${target}: public access block -> ${text(field(before, 'configuration'))}`;
-      default:
-        return `${target}: ${entry.action}`;
-    }
-  })();
-  return boundedText(line, LINE_MAX);
+/** Why a CONTAINED entry of `action` is left in place by every rollback. */
+function skipReason(action: string): string {
+  const rollback = actionNamed(action)?.rollback;
+  return rollback !== undefined && 'notRolledBack' in rollback
+    ? rollback.notRolledBack
+    : `Cordon has no rollback for ${action}`;
 }
 
 /**
@@ -128,10 +65,10 @@ export async function planRollback(
   }
   const claim = entries[0];
   const findingId = claim?.findingId ?? 'unknown';
-  const findingType = z.string().catch('unknown').parse(field(claim?.detail, 'findingType'));
+  const findingType = z.string().catch('unknown').parse(recorded(claim?.detail, 'findingType'));
   const undone = new Set(
     entries.flatMap((e) => {
-      const seq = field(e.detail, 'entrySeq');
+      const seq = recorded(e.detail, 'entrySeq');
       return UNDONE.has(e.outcome) && typeof seq === 'number' ? [seq] : [];
     }),
   );
@@ -143,15 +80,15 @@ export async function planRollback(
   const items: RollbackItem[] = [];
   const skipped: SkippedItem[] = [];
   for (const e of contained) {
-    const rollbackAction = rollbackOf(e.action);
-    if (rollbackAction && e.targetArn !== undefined) {
+    const undo = undoOf(e.action);
+    if (undo && e.targetArn !== undefined) {
       items.push({
         seq: e.seq,
         step: e.step,
         action: e.action,
-        rollbackAction,
+        rollbackAction: undo.name,
         targetArn: e.targetArn,
-        restores: restoreLine(e),
+        restores: boundedText(undo.restores(e), LINE_MAX),
       });
     } else {
       skipped.push({
@@ -225,4 +162,14 @@ export async function planRollback(
     detail: { ...detail, items: items.map((i) => i.seq), skipped: skipped.map((s) => s.seq) },
   });
   return { incidentId, approvalStep, findingId, findingType, items, skipped };
+}
+
+export function makeHandler(env: Environment) {
+  const { logger, ledger, actor } = boot(env, 'rollback-plan');
+  return taskHandler(logger, RollbackPlanInputSchema, async (input) => {
+    logger.appendKeys({ incidentId: input.request.incidentId });
+    const plan = await planRollback(input, { ledger, actor });
+    logger.info('rollback planned', { items: plan.items.length, skipped: plan.skipped.length });
+    return plan;
+  });
 }

@@ -30,3 +30,13 @@ export type IsolationKind = (typeof ISOLATION_KINDS)[number];
 export function tagValue(tags: readonly Tag[] | undefined, key: string): string | undefined {
   return tags?.find((t) => t.Key === key)?.Value;
 }
+
+/** IAM condition: the resource carries an incident's tag (preserve-evidence wrote it). */
+export const TAGGED_BY_INCIDENT = {
+  StringLike: { [`aws:ResourceTag/${INCIDENT_TAG}`]: 'inc-*' },
+};
+
+/** IAM condition: a CreateTags call writes no tag key but these. */
+export const onlyTagKeys = (...keys: string[]) => ({
+  'ForAllValues:StringEquals': { 'aws:TagKeys': keys },
+});

@@ -1,5 +1,6 @@
 import { DescribeInstancesCommand, type EC2Client, type Instance } from '@aws-sdk/client-ec2';
-import { isNotFound } from './errors.js';
+import { InvalidTaskInputError, isNotFound } from './errors.js';
+import type { LedgerEntry } from './ledger.js';
 
 /**
  * The instance as EC2 reports it, or undefined when it is gone or terminated:
@@ -24,4 +25,28 @@ export async function describeLiveInstance(
 /** True when the instance exists and is not terminated. */
 export async function instanceExists(ec2: EC2Client, instanceId: string): Promise<boolean> {
   return (await describeLiveInstance(ec2, instanceId)) !== undefined;
+}
+
+/** An instance a rollback restores: its recorded id, and the entry's target ARN naming it. */
+export interface RecordedInstance {
+  readonly instanceId: string;
+  readonly arn: string;
+}
+
+/**
+ * The instance of a CONTAINED entry: the instance id its before-state
+ * recorded, which its target ARN must name, or the rollback refuses the
+ * entry (acting on another instance than the one contained is never right).
+ */
+export function recordedInstance(
+  entry: Pick<LedgerEntry, 'targetArn'>,
+  instanceId: string,
+  action: string,
+): RecordedInstance {
+  if (!entry.targetArn?.endsWith(`:instance/${instanceId}`)) {
+    throw new InvalidTaskInputError(
+      `${action}: ${JSON.stringify(entry.targetArn ?? null)} is not instance ${instanceId}`,
+    );
+  }
+  return { instanceId, arn: entry.targetArn };
 }

@@ -1,5 +1,6 @@
 import { InvalidTaskInputError } from './errors.js';
 import { type Incident, requirePrincipal } from './incident.js';
+import type { LedgerEntry } from './ledger.js';
 
 /**
  * IAM user and role ARNs: `arn:<partition>:iam::<account>:<user|role>/<path/><name>`.
@@ -61,4 +62,22 @@ export function principalArn(
     );
   }
   return arn;
+}
+
+/**
+ * The IAM user or role a CONTAINED ledger entry names as its target, of one
+ * of `types`, or the rollback refuses the entry.
+ */
+export function recordedPrincipal(
+  entry: Pick<LedgerEntry, 'targetArn'>,
+  types: readonly IamArn['resourceType'][],
+  action: string,
+): IamArn & { readonly arn: string } {
+  const arn = entry.targetArn === undefined ? undefined : parseIamArn(entry.targetArn);
+  if (entry.targetArn === undefined || arn === undefined || !types.includes(arn.resourceType)) {
+    throw new InvalidTaskInputError(
+      `${action}: ${JSON.stringify(entry.targetArn ?? null)} is not an IAM ${types.join(' or ')} ARN`,
+    );
+  }
+  return { ...arn, arn: entry.targetArn };
 }

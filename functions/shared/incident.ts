@@ -79,6 +79,19 @@ export const BucketSchema = z.strictObject({
 });
 export type Bucket = z.infer<typeof BucketSchema>;
 
+/**
+ * What an incident is about: its principal and its resource, as triage
+ * verified them. Declared apart from the Incident so the action definitions,
+ * which describe what a step does to them, do not depend on the catalog.
+ */
+export interface IncidentSubject {
+  readonly principal?: Principal;
+  readonly instance?: Instance;
+  readonly secret?: Secret;
+  readonly lambdaFunction?: LambdaFunction;
+  readonly bucket?: Bucket;
+}
+
 export const StepPlanSchema = z.strictObject({
   mode: ModeSchema,
   /** Why the mode differs from the configured one, when it does. */
@@ -151,23 +164,6 @@ export function requireResource<K extends keyof Resources>(
     );
   }
   return resource;
-}
-
-/** Actions whose target is the incident's IAM principal, whatever else the incident is about. */
-const PRINCIPAL_ACTIONS: ReadonlySet<string> = new Set([
-  'disable-access-key',
-  'revoke-sessions',
-  'quarantine-user',
-]);
-
-/**
- * The ARN a step's action works on, for ledger entries written around it
- * (approval requested, not acted on): revoking an instance role's sessions
- * targets the role, not the instance, so "everything done to role X" finds it.
- */
-export function actionTargetArn(incident: Incident, action: string): string | undefined {
-  if (PRINCIPAL_ACTIONS.has(action) && incident.principal) return incident.principal.arn;
-  return incidentTargetArn(incident);
 }
 
 /** The incident's principal, or InvalidTaskInputError for an action that needs one. */

@@ -1,41 +1,47 @@
-import { DESCRIBE_REASON, ENCRYPTED_PUBLISH, type IamAction } from '../shared/iam-baseline.js';
+import {
+  allow,
+  anywhere,
+  DESCRIBE_REASON,
+  publishNotifications,
+  type RoleSpec,
+} from '../shared/iam.js';
 
 /**
- * The IAM actions triage's code calls, beyond the baseline every function
- * holds (functions/shared/iam-baseline.ts). The infra tests hold its role in
- * the synthesized template to exactly these.
+ * Triage reads, and never changes, what a finding names: the principal (and
+ * its tags), the instance and its profile, the secret, the function and its
+ * role, the bucket's tags; it re-reads the finding at its source; it reads
+ * the runtime mode, counts containments for the circuit breaker (and trips
+ * it), and announces a trip on the notification topic.
  */
-export const IAM_ACTIONS = [
-  // Verify the principal the finding names, and read its tags.
-  'iam:GetUser',
-  'iam:GetRole',
-  'iam:GetInstanceProfile',
-  // The instance, its tags and its instance profile.
-  'ec2:DescribeInstances',
-  'ec2:DescribeIamInstanceProfileAssociations',
-  // The secret's tags.
-  'secretsmanager:DescribeSecret',
-  // The function and its execution role; ListTags for its tags (GetFunction omits tags the caller may not list).
-  'lambda:GetFunction',
-  'lambda:ListTags',
-  // The bucket's tags.
-  's3:GetBucketTagging',
-  // The runtime mode.
-  'ssm:GetParameter',
-  // Source verification: re-read the finding from where it came.
-  'guardduty:GetFindings',
-  'securityhub:GetFindings',
-  // The circuit breaker: read its state, count containments, trip it.
-  'dynamodb:GetItem',
-  'dynamodb:UpdateItem',
-  // Announce a tripped breaker on the encrypted topic.
-  ...ENCRYPTED_PUBLISH,
-] as const satisfies readonly IamAction[];
-
-/** Calls granted on `Resource: "*"`, each with why IAM allows nothing narrower. */
-export const UNSCOPED = {
-  'ec2:DescribeInstances': DESCRIBE_REASON,
-  'ec2:DescribeIamInstanceProfileAssociations': DESCRIBE_REASON,
-  'guardduty:GetFindings':
-    'GuardDuty GetFindings has no resource types: IAM takes only "*" (read only)',
-} as const satisfies Partial<Record<(typeof IAM_ACTIONS)[number], string>>;
+export const iam: RoleSpec = {
+  statements: (ctx) => [
+    allow(['iam:GetUser'], [ctx.arn.iam('user')]),
+    allow(['iam:GetRole'], [ctx.arn.iam('role')]),
+    allow(['iam:GetInstanceProfile'], [ctx.arn.iam('instance-profile')]),
+    // EC2 Describe calls support no resource-level permissions.
+    anywhere(['ec2:DescribeInstances', 'ec2:DescribeIamInstanceProfileAssociations']),
+    allow(['secretsmanager:DescribeSecret'], [ctx.arn.secrets()]),
+    // ListTags, not GetFunction's Tags: GetFunction silently omits tags the
+    // caller may not list, and the exempt check must never miss one.
+    allow(['lambda:GetFunction', 'lambda:ListTags'], [ctx.arn.lambdaFunctions()]),
+    // S3 bucket ARNs carry no account: the condition keeps the call in this one.
+    allow(['s3:GetBucketTagging'], [ctx.arn.buckets()], {
+      StringEquals: { 's3:ResourceAccount': ctx.account },
+    }),
+    // GetParameter only: not DescribeParameters or the parameter's history.
+    allow(['ssm:GetParameter'], [ctx.cordon.runtimeModeParameter]),
+    // Source verification: re-read the finding from where it came.
+    allow(['securityhub:GetFindings'], [ctx.arn.securityHubHub()]),
+    anywhere(['guardduty:GetFindings']),
+    // The circuit breaker: read its state, count containments, trip it.
+    allow(['dynamodb:GetItem', 'dynamodb:UpdateItem'], [ctx.cordon.guardrailsTable]),
+    // Announce a tripped breaker.
+    ...publishNotifications(ctx),
+  ],
+  unscoped: {
+    'ec2:DescribeInstances': DESCRIBE_REASON,
+    'ec2:DescribeIamInstanceProfileAssociations': DESCRIBE_REASON,
+    'guardduty:GetFindings':
+      'GuardDuty GetFindings has no resource types: IAM takes only "*" (read only)',
+  },
+};

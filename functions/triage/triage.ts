@@ -1,21 +1,33 @@
-import type { EC2Client } from '@aws-sdk/client-ec2';
-import type { IAMClient } from '@aws-sdk/client-iam';
-import type { LambdaClient } from '@aws-sdk/client-lambda';
-import type { S3Client } from '@aws-sdk/client-s3';
-import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import type { BreakerLimits, CircuitBreaker } from '../shared/breaker.js';
-import type { PlaybookName } from '../shared/catalog.js';
+import { EC2Client } from '@aws-sdk/client-ec2';
+import { GuardDutyClient } from '@aws-sdk/client-guardduty';
+import { IAMClient } from '@aws-sdk/client-iam';
+import { LambdaClient } from '@aws-sdk/client-lambda';
+import { S3Client } from '@aws-sdk/client-s3';
+import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { SecurityHubClient } from '@aws-sdk/client-securityhub';
+import { SNSClient } from '@aws-sdk/client-sns';
+import { SSMClient } from '@aws-sdk/client-ssm';
+import { z } from 'zod';
+import { clientOptions, s3ClientOptions } from '../shared/aws.js';
+import { boot } from '../shared/boot.js';
+import { type BreakerLimits, CircuitBreaker } from '../shared/breaker.js';
+import { PLAYBOOK_NAMES, type PlaybookName } from '../shared/catalog.js';
+import { ConfigError } from '../shared/config-error.js';
+import { type Environment, requireEnv, requireJsonEnv } from '../shared/env.js';
 import { InvalidFindingError } from '../shared/errors.js';
+import { taskHandler } from '../shared/handler.js';
 import {
   type Incident,
   IncidentSchema,
   incidentIdFrom,
+  incidentTargetArn,
   type TriageResult,
 } from '../shared/incident.js';
 import type { Ledger } from '../shared/ledger.js';
-import type { RuntimeConfig } from '../shared/runtime-config.js';
+import { ENV, type RuntimeConfig, RuntimeConfigSchema } from '../shared/runtime-config.js';
 import { boundedText } from '../shared/text.js';
 import { firstIssue } from '../shared/validation.js';
+import { announceTrip } from './announce.js';
 import { decideBucket } from './bucket.js';
 import { type Decision, proceedReason, refuse, type Subject } from './decision.js';
 import type { Finding, IamFinding, InstanceFinding } from './finding.js';
@@ -23,8 +35,9 @@ import {
   actsUnattended,
   applyRuntimeMode,
   checkBreaker,
+  RUNTIME_MODE_TTL_MS,
   type RuntimeModeReading,
-  type RuntimeModeSwitch,
+  RuntimeModeSwitch,
   requireApproval,
 } from './guardrails.js';
 import { exemptTagGuard, findingRefusal, protectedGuard } from './guards.js';
@@ -40,7 +53,7 @@ import { parseFindingEvent } from './parse.js';
 import { planInstanceSteps, planNothing, planSteps } from './plan.js';
 import { claimedArn, resolvePrincipal } from './principal.js';
 import { decideSecret } from './secret.js';
-import type { SourceCheck } from './source.js';
+import { type SourceCheck, verifyAtSource } from './source.js';
 
 export interface TriageDeps {
   readonly iam: IAMClient;
@@ -420,4 +433,80 @@ function subjectOf(finding: Finding, decided: Decision): Subject {
       ...(principal.accessKeyId === undefined ? {} : { accessKeyId: principal.accessKeyId }),
     },
   };
+}
+
+/** The runtime mode cache, in seconds: RUNTIME_MODE_TTL_MS unless configured. */
+function cacheSeconds(value: string | undefined): number {
+  if (value === undefined || value === '') return RUNTIME_MODE_TTL_MS / 1000;
+  const seconds = Number(value);
+  if (!Number.isInteger(seconds) || seconds < 0 || seconds > 300) {
+    throw new ConfigError(
+      `${ENV.runtimeModeCacheSeconds} must be a whole number of seconds, 0 to 300`,
+    );
+  }
+  return seconds;
+}
+
+/**
+ * The state machine passes the raw EventBridge event, not our own contract,
+ * so only the envelope is strict: triage validates the event leniently.
+ */
+const TriageInputSchema = z.strictObject({
+  event: z.unknown(),
+  executionArn: z.string().min(1),
+  playbook: z.enum(PLAYBOOK_NAMES as [PlaybookName, ...PlaybookName[]]),
+});
+
+export function makeHandler(
+  env: Environment,
+  clients = {
+    iam: new IAMClient(clientOptions),
+    ec2: new EC2Client(clientOptions),
+    secretsManager: new SecretsManagerClient(clientOptions),
+    lambda: new LambdaClient(clientOptions),
+    s3: new S3Client(s3ClientOptions()),
+    ssm: new SSMClient(clientOptions),
+    sns: new SNSClient(clientOptions),
+    guardDuty: new GuardDutyClient(clientOptions),
+    securityHub: new SecurityHubClient(clientOptions),
+  },
+) {
+  const { logger, ledger, actor, dynamo } = boot(env, 'triage');
+  const config = requireJsonEnv(env, ENV.config, RuntimeConfigSchema);
+  const topicArn = requireEnv(env, ENV.topicArn);
+  const { sns, guardDuty, securityHub } = clients;
+  const deps: TriageDeps = {
+    ...clients,
+    ledger,
+    config,
+    actor,
+    guardrails: {
+      runtimeMode: new RuntimeModeSwitch(
+        clients.ssm,
+        config.runtimeModeParameter,
+        Date.now,
+        cacheSeconds(env[ENV.runtimeModeCacheSeconds]) * 1000,
+      ),
+      breaker: new CircuitBreaker({
+        client: dynamo,
+        tableName: requireEnv(env, ENV.guardrailsTable),
+      }),
+      limits: config.circuitBreaker,
+      announceTrip: (incident, reason) => announceTrip({ sns, topicArn }, incident, reason),
+      verifySource: (finding) =>
+        verifyAtSource(finding, { guardDuty, securityHub }, config.securityHubProductAllowList),
+    },
+  };
+  return taskHandler(logger, TriageInputSchema, async (input) => {
+    const { event, executionArn, playbook } = input;
+    const result = await triage(event, deps, { executionArn, playbook });
+    logger.info('triage decided', {
+      incidentId: result.incident.incidentId,
+      decision: result.decision,
+      reason: result.reason,
+      // An instance or function incident is about its resource, even when it names its role.
+      targetArn: incidentTargetArn(result.incident),
+    });
+    return result;
+  });
 }

@@ -1,9 +1,12 @@
 import {
   BatchUpdateFindingsCommand,
   type BatchUpdateFindingsUnprocessedFinding,
-  type SecurityHubClient,
+  SecurityHubClient,
 } from '@aws-sdk/client-securityhub';
 import { z } from 'zod';
+import { clientOptions } from '../shared/aws.js';
+import { boot } from '../shared/boot.js';
+import type { Environment } from '../shared/env.js';
 import {
   type CordonError,
   classifyAwsError,
@@ -11,6 +14,7 @@ import {
   ServiceUnavailableError,
   UnexpectedAwsError,
 } from '../shared/errors.js';
+import { taskHandler } from '../shared/handler.js';
 import { ActionResultSchema, type Incident, IncidentSchema } from '../shared/incident.js';
 import type { Ledger } from '../shared/ledger.js';
 import { boundedText } from '../shared/text.js';
@@ -136,4 +140,18 @@ function requireProductArn(incident: Incident): string {
     );
   }
   return incident.productArn;
+}
+
+export function makeHandler(
+  env: Environment,
+  clients = { securityHub: new SecurityHubClient(clientOptions) },
+) {
+  const { logger, ledger, actor } = boot(env, 'update-finding');
+  const deps: UpdateFindingDeps = { securityHub: clients.securityHub, ledger, actor };
+  return taskHandler(logger, UpdateFindingInputSchema, async (input) => {
+    logger.appendKeys({ incidentId: input.incident.incidentId, phase: input.phase });
+    const result = await updateFinding(input, deps);
+    logger.info('finding update finished', { ...result });
+    return result;
+  });
 }

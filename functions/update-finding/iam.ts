@@ -1,10 +1,6 @@
-import type { IamAction } from '../shared/iam-baseline.js';
+import { allow, type RoleSpec } from '../shared/iam.js';
 
-/**
- * The IAM actions update-finding's code calls, beyond the baseline every function
- * holds (functions/shared/iam-baseline.ts). The infra tests hold its role in
- * the synthesized template to exactly these.
- */
-export const IAM_ACTIONS = [
-  'securityhub:BatchUpdateFindings',
-] as const satisfies readonly IamAction[];
+/** Mark this account's Security Hub findings NOTIFIED or RESOLVED, with a note. */
+export const iam: RoleSpec = {
+  statements: (ctx) => [allow(['securityhub:BatchUpdateFindings'], [ctx.arn.securityHubHub()])],
+};

@@ -1,26 +1,26 @@
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Duration, Validations } from 'aws-cdk-lib';
+import { Duration, Stack, Validations } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
-import type { ActionName } from '../../functions/shared/catalog.js';
+import type { FunctionSpec } from '../../functions/registry.js';
+import type { FunctionName } from '../../functions/shared/catalog.js';
+import { BASELINE_UNSCOPED, type IamContext } from '../../functions/shared/iam.js';
 import { CORDON_ROLE_PATH, ENV } from '../../functions/shared/runtime-config.js';
-import { unscopedReason } from '../unscoped.js';
 import type { LedgerTable } from './ledger-table.js';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
 export interface ActionFunctionProps {
-  readonly action: ActionName;
+  /** The function, as functions/registry.ts declares it: its entry, its role, its settings. */
+  readonly spec: FunctionSpec;
   /** Every function appends to the ledger. */
   readonly ledger: LedgerTable;
   /** Extra environment variables. @default none */
   readonly environment?: Readonly<Record<string, string>>;
-  /** @default 30 seconds */
-  readonly timeout?: Duration;
   /** @default 256 MiB */
   readonly memorySize?: number;
   /** @default one year */
@@ -28,44 +28,47 @@ export interface ActionFunctionProps {
 }
 
 /**
- * One containment action: its own role (path `/cordon/`, so triage always
+ * One Cordon function: its own role (path `/cordon/`, so triage always
  * protects it), its own log group, Node.js 24 on arm64, X-Ray tracing,
  * bundled with local esbuild (AWS SDK included, so behaviour does not
- * change with the runtime's SDK). The role starts empty except for logging
- * and the ledger; callers add exactly the calls the function makes.
+ * change with the runtime's SDK). The role starts with only logging and the
+ * ledger; `grantDeclared` adds exactly what the function's `iam.ts` declares.
  */
 export class ActionFunction extends Construct {
   readonly function: NodejsFunction;
   readonly role: iam.Role;
-  readonly action: ActionName;
+  readonly name: FunctionName;
+  private readonly spec: FunctionSpec;
 
   constructor(scope: Construct, id: string, props: ActionFunctionProps) {
     super(scope, id);
-    this.action = props.action;
+    const { spec } = props;
+    this.spec = spec;
+    this.name = spec.name;
     this.role = new iam.Role(this, 'Role', {
       assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
       path: CORDON_ROLE_PATH,
-      description: `Cordon ${props.action}: only the calls this action makes`,
+      description: `Cordon ${spec.name}: only the calls this function makes`,
     });
     const logGroup = new logs.LogGroup(this, 'Logs', {
       retention: props.logRetention ?? logs.RetentionDays.ONE_YEAR,
     });
     this.function = new NodejsFunction(this, 'Function', {
-      entry: join(ROOT, 'functions', props.action, 'handler.ts'),
+      entry: join(ROOT, 'functions', spec.dir, spec.entry),
       handler: 'handler',
       projectRoot: ROOT,
       depsLockFilePath: join(ROOT, 'package-lock.json'),
       runtime: lambda.Runtime.NODEJS_24_X,
       architecture: lambda.Architecture.ARM_64,
       memorySize: props.memorySize ?? 256,
-      timeout: props.timeout ?? Duration.seconds(30),
+      timeout: Duration.seconds(spec.timeoutSeconds ?? 30),
       tracing: lambda.Tracing.ACTIVE,
       role: this.role,
       logGroup,
       loggingFormat: lambda.LoggingFormat.JSON,
-      description: `Cordon ${props.action}`,
+      description: `Cordon ${spec.name}`,
       environment: {
-        [ENV.action]: props.action,
+        [ENV.action]: spec.name,
         [ENV.actor]: this.role.roleArn,
         [ENV.ledgerTable]: props.ledger.table.tableName,
         POWERTOOLS_SERVICE_NAME: 'cordon',
@@ -89,10 +92,6 @@ export class ActionFunction extends Construct {
     // The role is ours (no AWSLambdaBasicExecutionRole), so logging is granted
     // here: CreateLogStream and PutLogEvents on this function's log group only.
     logGroup.grantWrite(this.role);
-    Validations.of(this.role).acknowledge({
-      id: 'AwsSolutions-IAM5[Resource::*]',
-      reason: unscopedReason(props.action),
-    });
     Validations.of(this.function).acknowledge({
       id: 'Serverless-LambdaDLQ',
       reason:
@@ -100,13 +99,81 @@ export class ActionFunction extends Construct {
     });
   }
 
+  /**
+   * Adds the statements the function's `iam.ts` declares, rendered against
+   * this deployment. A grant on `Resource: "*"` the declaration does not list
+   * in `unscoped` fails the synthesis; the ones it lists, and every resource
+   * ending in a wildcard, are acknowledged for cdk-nag with their reasons.
+   */
+  grantDeclared(context: IamContext): void {
+    const { spec } = this;
+    const unscoped = spec.iam.unscoped ?? {};
+    for (const statement of spec.iam.statements(context)) {
+      const everywhere = statement.resources.includes('*');
+      if (everywhere && statement.effect === 'Allow') {
+        const undeclared = statement.actions.filter((a) => !Object.hasOwn(unscoped, a));
+        if (undeclared.length > 0 || statement.resources.length > 1) {
+          throw new Error(
+            `${spec.name}: ${undeclared.join(', ') || 'a call'} granted on Resource "*" but not declared, alone, in the unscoped calls of functions/${spec.dir}/iam.ts`,
+          );
+        }
+      }
+      this.role.addToPrincipalPolicy(
+        new iam.PolicyStatement({
+          effect: statement.effect === 'Deny' ? iam.Effect.DENY : iam.Effect.ALLOW,
+          actions: [...statement.actions],
+          resources: [...statement.resources],
+          ...(statement.conditions ? { conditions: { ...statement.conditions } } : {}),
+        }),
+      );
+      if (statement.effect === 'Deny') continue;
+      for (const resource of statement.resources) {
+        if (resource === '*' || !resource.endsWith('*')) continue;
+        Validations.of(this.role).acknowledge({
+          id: `AwsSolutions-IAM5[Resource::${nagForm(Stack.of(this), resource)}]`,
+          reason: statement.conditions
+            ? 'The target is only known at run time, from a validated finding; scoped to this account and gated by the conditions on Cordon tags'
+            : 'The target is only known at run time, from a validated finding; scoped to this account',
+        });
+      }
+    }
+    Validations.of(this.role).acknowledge({
+      id: 'AwsSolutions-IAM5[Resource::*]',
+      reason: unscopedReason(spec, unscoped),
+    });
+  }
+
   /** Adds environment variables that name resources created after the function. */
   addEnvironment(variables: Readonly<Record<string, string>>): void {
     for (const [key, value] of Object.entries(variables)) this.function.addEnvironment(key, value);
   }
+}
 
-  /** Adds a statement for a call the action makes that no L2 grant covers. */
-  allow(statement: iam.PolicyStatement): void {
-    this.role.addToPrincipalPolicy(statement);
+/**
+ * The cdk-nag acknowledgement of a role's `Resource: "*"`: every call it
+ * holds there (its declaration's and the baseline's tracing), grouped by reason.
+ */
+function unscopedReason(spec: FunctionSpec, unscoped: Readonly<Record<string, string>>): string {
+  const byReason = new Map<string, string[]>();
+  for (const [call, why] of Object.entries({ ...unscoped, ...BASELINE_UNSCOPED })) {
+    byReason.set(why, [...(byReason.get(why) ?? []), call]);
   }
+  const calls = [...byReason].map(([why, names]) => `${names.join(', ')}: ${why}`);
+  return `Resource "*" only for calls IAM scopes to nothing narrower (functions/${spec.dir}/iam.ts): ${calls.join('; ')}`;
+}
+
+/** A resource as cdk-nag names it in a finding id: intrinsics as `<Ref>`. */
+function nagForm(stack: Stack, arn: string): string {
+  const render = (value: unknown): string => {
+    if (typeof value === 'string') return value;
+    if (value && typeof value === 'object') {
+      const [key, arg] = Object.entries(value)[0] ?? [];
+      if (key === 'Ref' && typeof arg === 'string') return `<${arg}>`;
+      if (key === 'Fn::Join' && Array.isArray(arg) && Array.isArray(arg[1])) {
+        return arg[1].map(render).join(String(arg[0]));
+      }
+    }
+    return JSON.stringify(value);
+  };
+  return render(stack.resolve(arn));
 }

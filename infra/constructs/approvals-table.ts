@@ -73,27 +73,4 @@ export class ApprovalsTable extends Construct {
         'Holds only task tokens that expire within the approval timeout; the retained, point-in-time-recovered ledger is the record of every request and decision',
     });
   }
-
-  /** Lets request-approval store a token: PutItem only, never a read. */
-  grantRequest(grantee: iam.IGrantable): iam.Grant {
-    return iam.Grant.addToPrincipal({
-      grantee,
-      actions: ['dynamodb:PutItem'],
-      resourceArns: [this.table.tableArn],
-    });
-  }
-
-  /** Lets the approval function read waiting steps and settle them. */
-  grantDecide(grantee: iam.IGrantable): void {
-    iam.Grant.addToPrincipal({
-      grantee,
-      actions: ['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:UpdateItem'],
-      resourceArns: [this.table.tableArn],
-    });
-    iam.Grant.addToPrincipal({
-      grantee,
-      actions: ['dynamodb:Query'],
-      resourceArns: [`${this.table.tableArn}/index/${APPROVALS_WAITING_INDEX}`],
-    });
-  }
 }

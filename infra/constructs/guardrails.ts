@@ -1,6 +1,5 @@
 import { RemovalPolicy, Validations } from 'aws-cdk-lib';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
-import * as iam from 'aws-cdk-lib/aws-iam';
 import * as ssm from 'aws-cdk-lib/aws-ssm';
 import { Construct } from 'constructs';
 import {
@@ -41,30 +40,6 @@ export class Guardrails extends Construct {
       id: 'AwsSolutions-DDB3',
       reason:
         'Holds the circuit breaker state and expiring counters only; trips and resets are recorded in the ledger, which has point-in-time recovery',
-    });
-  }
-
-  /** Triage reads the mode, counts containments and trips the breaker. */
-  grantTriage(grantee: iam.IGrantable): void {
-    // GetParameter only (grantRead would add DescribeParameters and history).
-    iam.Grant.addToPrincipal({
-      grantee,
-      actions: ['ssm:GetParameter'],
-      resourceArns: [this.runtimeMode.parameterArn],
-    });
-    iam.Grant.addToPrincipal({
-      grantee,
-      actions: ['dynamodb:GetItem', 'dynamodb:UpdateItem'],
-      resourceArns: [this.table.tableArn],
-    });
-  }
-
-  /** The approval endpoint shows the breaker and resets it for a responder. */
-  grantReset(grantee: iam.IGrantable): void {
-    iam.Grant.addToPrincipal({
-      grantee,
-      actions: ['dynamodb:GetItem', 'dynamodb:UpdateItem'],
-      resourceArns: [this.table.tableArn],
     });
   }
 }

@@ -42,18 +42,4 @@ export class NotificationTopic extends Construct {
       this.topic.addSubscription(new subscriptions.EmailSubscription(email));
     }
   }
-
-  /**
-   * Lets `grantee` publish: sns:Publish on the topic and the two key calls
-   * SNS makes for an encrypted publish (`Topic.grantPublish` would grant
-   * `kms:GenerateDataKey*`, which also covers the key-pair variants).
-   */
-  grantPublish(grantee: iam.IGrantable): iam.Grant {
-    this.key.grant(grantee, 'kms:Decrypt', 'kms:GenerateDataKey');
-    return iam.Grant.addToPrincipal({
-      grantee,
-      actions: ['sns:Publish'],
-      resourceArns: [this.topic.topicArn],
-    });
-  }
 }

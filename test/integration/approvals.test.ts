@@ -24,8 +24,8 @@ import {
   RehearsalEngine,
 } from '../../cli/rehearsal/engine.js';
 import { seedCompromisedUser, userKeyFinding } from '../../demo/scenario.js';
+import { QUARANTINE_POLICY_NAME } from '../../functions/actions/quarantine-user/state.js';
 import { PendingResponseSchema } from '../../functions/approval/contract.js';
-import { QUARANTINE_POLICY_NAME } from '../../functions/quarantine-user/core.js';
 import { ENV } from '../../functions/shared/runtime-config.js';
 import { explain, onlyExecution, outcomes } from '../state-machines/harness.js';
 import { type FunctionUrl, type Principal, startFunctionUrl } from '../support/function-url.js';

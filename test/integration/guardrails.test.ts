@@ -16,7 +16,7 @@ import {
 import { SecurityHubClient } from '@aws-sdk/client-securityhub';
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import { PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { findingSource } from '../../cli/rehearsal/finding-source.js';
 import { type CompromisedUser, seedCompromisedUser, userKeyFinding } from '../../demo/scenario.js';
 import { clientOptions, documentClient } from '../../functions/shared/aws.js';
@@ -36,13 +36,7 @@ const iam = new IAMClient(motoClientConfig(endpoint));
 const ssm = new SSMClient(motoClientConfig(endpoint));
 
 // Triage reads the mode for every finding here, so a test can switch it.
-beforeAll(() => {
-  process.env[ENV.runtimeModeCacheSeconds] = '0';
-});
-afterAll(() => {
-  delete process.env[ENV.runtimeModeCacheSeconds];
-});
-const harness = rehearsalHarness();
+const harness = rehearsalHarness({ environment: { [ENV.runtimeModeCacheSeconds]: '0' } });
 
 async function setMode(mode: string): Promise<void> {
   await ssm.send(

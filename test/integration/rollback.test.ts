@@ -56,7 +56,7 @@ import {
   seedCompromisedUser,
   userKeyFinding,
 } from '../../demo/scenario.js';
-import { QUARANTINE_POLICY_NAME } from '../../functions/quarantine-user/core.js';
+import { QUARANTINE_POLICY_NAME } from '../../functions/actions/quarantine-user/state.js';
 import { processedFindings } from '../state-machines/events.js';
 import { explain, onlyExecution, outcomes, rehearsalHarness } from '../state-machines/harness.js';
 import { MOTO_ACCOUNT_ID, motoClientConfig, useMoto } from '../support/moto.js';
@@ -146,7 +146,7 @@ describe('rolling back a contained IAM user', () => {
       'disableAccessKey:ROLLED_BACK',
       'notify:NOTIFIED',
     ]);
-    const quarantine = execution.ledger.find((e) => e.action === 'rollback-user-quarantine');
+    const quarantine = execution.ledger.find((e) => e.action === 'rollback-quarantine-user');
     expect(quarantine).toMatchObject({
       actor: expect.stringMatching(/^arn:aws:iam::123456789012:role\/cordon\/rehearsal-/),
       targetArn: user.arn,
@@ -172,7 +172,7 @@ describe('rolling back a contained IAM user', () => {
 
     expect(execution.status, explain(execution)).toBe('SUCCEEDED');
     expect(rollbackOutcomes(execution)).toEqual([
-      'disableAccessKey:rollback-access-key:ROLLED_BACK',
+      'disableAccessKey:rollback-disable-access-key:ROLLED_BACK',
     ]);
     expect(await keyStatuses(user.userName)).toEqual({
       [user.leakedKeyId]: 'Active',
@@ -227,9 +227,9 @@ describe('rolling back a contained IAM user', () => {
 
     expect(refused.status, explain(refused)).toBe('SUCCEEDED');
     expect(rollbackOutcomes(refused)).toEqual([
-      'quarantineUser:rollback-user-quarantine:ROLLBACK_REFUSED',
-      'revokeUserSessions:rollback-session-revocation:ROLLBACK_SKIPPED',
-      'disableAccessKey:rollback-access-key:ROLLBACK_SKIPPED',
+      'quarantineUser:rollback-quarantine-user:ROLLBACK_REFUSED',
+      'revokeUserSessions:rollback-revoke-sessions:ROLLBACK_SKIPPED',
+      'disableAccessKey:rollback-disable-access-key:ROLLBACK_SKIPPED',
     ]);
     const refusal = refused.ledger.find((e) => e.outcome === 'ROLLBACK_REFUSED');
     expect(refusal?.summary).toContain(
@@ -248,11 +248,11 @@ describe('rolling back a contained IAM user', () => {
 
     expect(forced.status, explain(forced)).toBe('SUCCEEDED');
     expect(rollbackOutcomes(forced)).toEqual([
-      'quarantineUser:rollback-user-quarantine:ROLLED_BACK',
-      'revokeUserSessions:rollback-session-revocation:ROLLED_BACK',
-      'disableAccessKey:rollback-access-key:ROLLED_BACK',
+      'quarantineUser:rollback-quarantine-user:ROLLED_BACK',
+      'revokeUserSessions:rollback-revoke-sessions:ROLLED_BACK',
+      'disableAccessKey:rollback-disable-access-key:ROLLED_BACK',
     ]);
-    expect(forced.ledger.find((e) => e.action === 'rollback-user-quarantine')).toMatchObject({
+    expect(forced.ledger.find((e) => e.action === 'rollback-quarantine-user')).toMatchObject({
       detail: expect.objectContaining({ force: true, forced: true }),
     });
     expect(await userPolicies(user.userName)).toEqual([]);
@@ -329,10 +329,10 @@ describe('rolling back a contained instance', () => {
 
     expect(execution.status, explain(execution)).toBe('SUCCEEDED');
     expect(rollbackOutcomes(execution)).toEqual([
-      'revokeInstanceRoleSessions:rollback-session-revocation:ROLLED_BACK',
-      'isolate:rollback-instance-profile:ROLLED_BACK',
-      'isolate:rollback-network-isolation:ROLLED_BACK',
-      'isolate:rollback-asg-detach:ROLLED_BACK',
+      'revokeInstanceRoleSessions:rollback-revoke-sessions:ROLLED_BACK',
+      'isolate:rollback-detach-instance-profile:ROLLED_BACK',
+      'isolate:rollback-isolate-network:ROLLED_BACK',
+      'isolate:rollback-detach-from-asg:ROLLED_BACK',
     ]);
     expect(before).toEqual(
       Object.fromEntries(instance.interfaceIds.map((id) => [id, [instance.appGroupId]])),
@@ -375,10 +375,10 @@ describe('rolling back a contained instance', () => {
 
     expect(refused.status, explain(refused)).toBe('SUCCEEDED');
     expect(rollbackOutcomes(refused)).toEqual([
-      'revokeInstanceRoleSessions:rollback-session-revocation:ROLLED_BACK',
-      'isolate:rollback-instance-profile:ROLLED_BACK',
-      'isolate:rollback-network-isolation:ROLLBACK_REFUSED',
-      'isolate:rollback-asg-detach:ROLLBACK_SKIPPED',
+      'revokeInstanceRoleSessions:rollback-revoke-sessions:ROLLED_BACK',
+      'isolate:rollback-detach-instance-profile:ROLLED_BACK',
+      'isolate:rollback-isolate-network:ROLLBACK_REFUSED',
+      'isolate:rollback-detach-from-asg:ROLLBACK_SKIPPED',
     ]);
     const refusal = refused.ledger.find((e) => e.outcome === 'ROLLBACK_REFUSED');
     expect(refusal?.summary).toContain(`interface ${primary} is in ${other.GroupId} now`);
@@ -389,8 +389,8 @@ describe('rolling back a contained instance', () => {
 
     expect(forced.status, explain(forced)).toBe('SUCCEEDED');
     expect(rollbackOutcomes(forced)).toEqual([
-      'isolate:rollback-network-isolation:ROLLED_BACK',
-      'isolate:rollback-asg-detach:ROLLED_BACK',
+      'isolate:rollback-isolate-network:ROLLED_BACK',
+      'isolate:rollback-detach-from-asg:ROLLED_BACK',
     ]);
     expect(await groupsByInterface(instance)).toEqual({
       [primary]: [instance.appGroupId],
@@ -433,7 +433,7 @@ describe('rolling back exposure containments', () => {
     const execution = await rollBack(incidentId);
 
     expect(execution.status, explain(execution)).toBe('SUCCEEDED');
-    expect(rollbackOutcomes(execution)).toEqual(['lockSecret:rollback-secret-lock:ROLLED_BACK']);
+    expect(rollbackOutcomes(execution)).toEqual(['lockSecret:rollback-lock-secret:ROLLED_BACK']);
     const after = await secrets.send(new GetResourcePolicyCommand({ SecretId: secret.arn }));
     expect(JSON.parse(after.ResourcePolicy ?? 'null')).toEqual(
       JSON.parse(before.ResourcePolicy ?? 'null'),
@@ -464,8 +464,8 @@ describe('rolling back exposure containments', () => {
 
     expect(execution.status, explain(execution)).toBe('SUCCEEDED');
     expect(rollbackOutcomes(execution)).toEqual([
-      'revokeFunctionRoleSessions:rollback-session-revocation:ROLLED_BACK',
-      'stopInvocations:rollback-function-quarantine:ROLLED_BACK',
+      'revokeFunctionRoleSessions:rollback-revoke-sessions:ROLLED_BACK',
+      'stopInvocations:rollback-quarantine-function:ROLLED_BACK',
     ]);
     const concurrency = await lambda.send(
       new GetFunctionConcurrencyCommand({ FunctionName: fn.name }),
@@ -483,7 +483,7 @@ describe('rolling back exposure containments', () => {
 
     expect(execution.status, explain(execution)).toBe('SUCCEEDED');
     expect(rollbackOutcomes(execution)).toEqual([
-      'blockPublicAccess:rollback-public-access:ROLLED_BACK',
+      'blockPublicAccess:rollback-block-public-access:ROLLED_BACK',
     ]);
     await expect(
       s3.send(new GetPublicAccessBlockCommand({ Bucket: bucket.name })),

@@ -8,14 +8,10 @@
  * endpoint handler) as each test asks. But `useMoto()` wipes moto before
  * every test, and the engine creates its tables and topic only in
  * `create()`, so the harness asks the engine to create them again after each
- * reset (`ensureResources`). The handlers keep working across resets: they
- * read the table names and topic ARN at import, and all are fixed (moto's
- * topic ARN for a name is deterministic).
- *
- * Handler modules are imported once per test file (the module cache is per
- * file), with the configuration of the first engine that ran them, so a
- * different CDK context needs its own file (see the `it.fails` test in
- * iam-credentials-config.integration.test.ts).
+ * reset (`ensureResources`). The handlers keep working across resets: each
+ * engine builds them once from the template's environment, whose table
+ * names and topic ARN are fixed (moto's topic ARN for a name is
+ * deterministic).
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -42,6 +38,8 @@ export const TOPIC_NAME = 'cordon-notifications';
 export interface HarnessOptions {
   /** CDK context instead of cdk.json's (see `contextWith`). */
   readonly context?: Record<string, unknown>;
+  /** Variables added to every function's environment. */
+  readonly environment?: Readonly<Record<string, string>>;
 }
 
 /** The engine's API, with the emulated responders deciding one way. */
@@ -80,6 +78,7 @@ export function rehearsalHarness(options: HarnessOptions = {}): Harness {
       region: MOTO_REGION,
       decision: () => decision,
       ...(options.context ? { context: options.context } : {}),
+      ...(options.environment ? { environment: options.environment } : {}),
     });
   });
 

@@ -1,8 +1,8 @@
 /**
  * Layer 3, configured: the iam-credentials playbook synthesized with a CDK
  * context that protects break-glass users, puts disableAccessKey in dry-run
- * and puts quarantineUser under the two-person rule. A separate file from iam-credentials.integration.test.ts because
- * the handlers read their configuration once per file (see harness.ts).
+ * and puts quarantineUser under the two-person rule: one engine per
+ * configuration, so a file of its own.
  */
 import { GetUserPolicyCommand, IAMClient, ListAccessKeysCommand } from '@aws-sdk/client-iam';
 import { describe, expect, it } from 'vitest';

@@ -1,55 +1,35 @@
 /**
- * The IAM manifests (`functions/<action>/iam.ts`, see
- * functions/shared/iam-baseline.ts), loaded by action and validated, so a
- * test reads every function's declaration the same way.
+ * The role declarations (`iam.ts` next to each function's code, see
+ * functions/shared/iam.ts), read through the function registry, so a test
+ * reads every function's declaration the same way: the actions it allows,
+ * the calls it grants on `Resource: "*"`, and the imported commands it
+ * never sends.
  */
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
-import { z } from 'zod';
-import { REPO_ROOT } from '../../cli/rehearsal/synth.js';
-import { ACTIONS, type ActionName } from '../../functions/shared/catalog.js';
+import { FUNCTIONS, type FunctionSpec } from '../../functions/registry.js';
+import type { FunctionName } from '../../functions/shared/catalog.js';
+import { allowedActions } from '../../functions/shared/iam.js';
 
-const ManifestSchema = z.object({
-  IAM_ACTIONS: z.array(z.string()).readonly(),
-  UNSCOPED: z.record(z.string(), z.string()).default({}),
-  NOT_CALLED: z.record(z.string(), z.string()).default({}),
-});
-
-/** One function's manifest: its calls, its `Resource: "*"` exceptions, its imported-but-unsent calls. */
+/** One function's declaration, as the tests compare it. */
 export interface Manifest {
-  readonly action: ActionName;
+  readonly name: FunctionName;
+  /** Its `iam.ts`, relative to the repository. */
   readonly file: string;
   readonly actions: readonly string[];
   readonly unscoped: Readonly<Record<string, string>>;
   readonly notCalled: Readonly<Record<string, string>>;
 }
 
-/** The manifest file of a function. */
-export function manifestPath(action: ActionName): string {
-  return join(REPO_ROOT, 'functions', action, 'iam.ts');
-}
-
-/** Loads and validates one function's manifest; a missing file is an error naming it. */
-export async function loadManifest(action: ActionName): Promise<Manifest> {
-  const file = manifestPath(action);
-  if (!existsSync(file))
-    throw new Error(`${action} has no IAM manifest: functions/${action}/iam.ts`);
-  const module: unknown = await import(pathToFileURL(file).href);
-  const parsed = ManifestSchema.parse(module);
+export function manifestOf(spec: FunctionSpec): Manifest {
   return {
-    action,
-    file,
-    actions: parsed.IAM_ACTIONS,
-    unscoped: parsed.UNSCOPED,
-    notCalled: parsed.NOT_CALLED,
+    name: spec.name,
+    file: `functions/${spec.dir}/iam.ts`,
+    actions: allowedActions(spec.iam),
+    unscoped: spec.iam.unscoped ?? {},
+    notCalled: spec.iam.notCalled ?? {},
   };
 }
 
-/** Every function's manifest, by action. */
-export async function loadManifests(): Promise<Record<ActionName, Manifest>> {
-  const entries = await Promise.all(
-    ACTIONS.map(async (action) => [action, await loadManifest(action)] as const),
-  );
-  return Object.fromEntries(entries) as Record<ActionName, Manifest>;
+/** Every function's declaration, by name. */
+export function loadManifests(): Map<FunctionName, Manifest> {
+  return new Map(FUNCTIONS.map((spec) => [spec.name, manifestOf(spec)]));
 }

@@ -8,7 +8,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { REPO_ROOT } from '../../cli/rehearsal/synth.js';
-import type { ActionName } from '../../functions/shared/catalog.js';
+import { functionNamed } from '../../functions/registry.js';
 
 /** IAM prefix of each SDK client package the functions use. */
 const SDK_SERVICE: Record<string, string> = {
@@ -61,7 +61,7 @@ export class SourceScanError extends Error {
 }
 
 /** The source files a function runs: its handler and every file it reaches by value imports. */
-export function reachableSources(action: ActionName, root = REPO_ROOT): string[] {
+export function reachableSources(name: string, root = REPO_ROOT): string[] {
   const seen = new Set<string>();
   const visit = (file: string) => {
     if (seen.has(file)) return;
@@ -77,7 +77,8 @@ export function reachableSources(action: ActionName, root = REPO_ROOT): string[]
       visit(target);
     }
   };
-  visit(join(root, 'functions', action, 'handler.ts'));
+  const spec = functionNamed(name);
+  visit(join(root, 'functions', spec.dir, spec.entry));
   return [...seen];
 }
 
@@ -100,11 +101,11 @@ function actionOfImport(pkg: string, name: string): string | undefined {
  * commands as the DynamoDB actions they send), with the permissions each
  * implies, sorted and without duplicates.
  */
-export function commandsInSource(action: ActionName, root = REPO_ROOT): string[] {
+export function commandsInSource(name: string, root = REPO_ROOT): string[] {
   const calls = new Set<string>();
   const importRe =
     /import\s*(?:type\s*)?\{([^}]*)\}\s*from\s*'(@aws-sdk\/(?:client-[a-z0-9-]+|lib-dynamodb))'/g;
-  for (const file of reachableSources(action, root)) {
+  for (const file of reachableSources(name, root)) {
     const source = readFileSync(file, 'utf8');
     for (const match of source.matchAll(importRe)) {
       // `import type { ... }` brings no command along.

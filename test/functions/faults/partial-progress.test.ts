@@ -42,8 +42,8 @@ async function containedAfterPartialAttempt(
 }
 
 describe('partial progress, then rollback', () => {
-  it('rollback-network-isolation finishes a restore that was throttled after its first interface', async () => {
-    const rollback = rollbackOf('rollback-network-isolation');
+  it('rollback-isolate-network finishes a restore that was throttled after its first interface', async () => {
+    const rollback = rollbackOf('rollback-isolate-network');
     const { faults, fake, input } = await containedWorld(rollback);
     faults.inject({
       command: 'ModifyNetworkInterfaceAttribute',
@@ -64,15 +64,15 @@ describe('partial progress, then rollback', () => {
 
   // The retry reads Cordon's own deny-all policy on the user; the intent
   // entry of the first attempt says it was not there before Cordon.
-  it('rollback-user-quarantine removes the deny-all policy after a quarantine whose login-profile delete was throttled', async () => {
+  it('rollback-quarantine-user removes the deny-all policy after a quarantine whose login-profile delete was throttled', async () => {
     const { world, entry, fake, input } = await containedAfterPartialAttempt(
       QUARANTINE_USER,
-      'rollback-user-quarantine',
+      'rollback-quarantine-user',
       'DeleteLoginProfile',
     );
     expect(entry.before).toMatchObject({ quarantinePolicy: false });
 
-    const result = await rollbackOf('rollback-user-quarantine').run(input, fake.ledger);
+    const result = await rollbackOf('rollback-quarantine-user').run(input, fake.ledger);
 
     expect(result.outcome).toBe('ROLLED_BACK');
     expect((world as IamWorld).users.alice?.policies).toEqual({});

@@ -1,23 +1,23 @@
-import { blockPublicAccess } from '../../../functions/block-public-access/core.js';
-import { detachFromAsg } from '../../../functions/detach-from-asg/core.js';
-import { detachInstanceProfile } from '../../../functions/detach-instance-profile/core.js';
-import { disableAccessKey } from '../../../functions/disable-access-key/core.js';
-import { isolateNetwork } from '../../../functions/isolate-network/core.js';
-import { lockSecret } from '../../../functions/lock-secret/core.js';
-import { preserveEvidence } from '../../../functions/preserve-evidence/core.js';
-import { quarantineFunction } from '../../../functions/quarantine-function/core.js';
-import { quarantineUser } from '../../../functions/quarantine-user/core.js';
-import { revokeSessions } from '../../../functions/revoke-sessions/core.js';
-import { rollbackAccessKey } from '../../../functions/rollback-access-key/core.js';
-import { rollbackAsgDetach } from '../../../functions/rollback-asg-detach/core.js';
-import { rollbackFunctionQuarantine } from '../../../functions/rollback-function-quarantine/core.js';
-import { rollbackInstanceProfile } from '../../../functions/rollback-instance-profile/core.js';
-import { rollbackNetworkIsolation } from '../../../functions/rollback-network-isolation/core.js';
-import { rollbackPublicAccess } from '../../../functions/rollback-public-access/core.js';
-import { rollbackSecretLock } from '../../../functions/rollback-secret-lock/core.js';
-import { rollbackSessionRevocation } from '../../../functions/rollback-session-revocation/core.js';
-import { rollbackUserQuarantine } from '../../../functions/rollback-user-quarantine/core.js';
-import { rotateSecret } from '../../../functions/rotate-secret/core.js';
+import { blockPublicAccess } from '../../../functions/actions/block-public-access/containment.js';
+import { rollbackPublicAccess } from '../../../functions/actions/block-public-access/rollback.js';
+import { detachFromAsg } from '../../../functions/actions/detach-from-asg/containment.js';
+import { rollbackAsgDetach } from '../../../functions/actions/detach-from-asg/rollback.js';
+import { detachInstanceProfile } from '../../../functions/actions/detach-instance-profile/containment.js';
+import { rollbackInstanceProfile } from '../../../functions/actions/detach-instance-profile/rollback.js';
+import { disableAccessKey } from '../../../functions/actions/disable-access-key/containment.js';
+import { rollbackAccessKey } from '../../../functions/actions/disable-access-key/rollback.js';
+import { isolateNetwork } from '../../../functions/actions/isolate-network/containment.js';
+import { rollbackNetworkIsolation } from '../../../functions/actions/isolate-network/rollback.js';
+import { lockSecret } from '../../../functions/actions/lock-secret/containment.js';
+import { rollbackSecretLock } from '../../../functions/actions/lock-secret/rollback.js';
+import { preserveEvidence } from '../../../functions/actions/preserve-evidence/containment.js';
+import { quarantineFunction } from '../../../functions/actions/quarantine-function/containment.js';
+import { rollbackFunctionQuarantine } from '../../../functions/actions/quarantine-function/rollback.js';
+import { quarantineUser } from '../../../functions/actions/quarantine-user/containment.js';
+import { rollbackUserQuarantine } from '../../../functions/actions/quarantine-user/rollback.js';
+import { revokeSessions } from '../../../functions/actions/revoke-sessions/containment.js';
+import { rollbackSessionRevocation } from '../../../functions/actions/revoke-sessions/rollback.js';
+import { rotateSecret } from '../../../functions/actions/rotate-secret/containment.js';
 import type { Incident } from '../../../functions/shared/incident.js';
 import {
   ACCOUNT,
@@ -328,28 +328,28 @@ type RollbackLedger = Parameters<RollbackRow['run']>[1];
 
 export const ROLLBACK_ROWS: readonly RollbackRow[] = [
   {
-    name: 'rollback-access-key',
+    name: 'rollback-disable-access-key',
     contained: DISABLE_ACCESS_KEY,
     run: (i, ledger) => rollbackAccessKey(i, rollbackDeps({ iam: clients.iam }, ledger)),
     reads: ['ListAccessKeys'],
     writes: ['UpdateAccessKey'],
   },
   {
-    name: 'rollback-session-revocation',
+    name: 'rollback-revoke-sessions',
     contained: REVOKE_USER_SESSIONS,
     run: (i, ledger) => rollbackSessionRevocation(i, rollbackDeps({ iam: clients.iam }, ledger)),
     reads: ['GetUser', 'GetUserPolicy'],
     writes: ['DeleteUserPolicy'],
   },
   {
-    name: 'rollback-user-quarantine',
+    name: 'rollback-quarantine-user',
     contained: QUARANTINE_USER,
     run: (i, ledger) => rollbackUserQuarantine(i, rollbackDeps({ iam: clients.iam }, ledger)),
     reads: ['GetUser', 'GetUserPolicy', 'GetLoginProfile'],
     writes: ['DeleteUserPolicy'],
   },
   {
-    name: 'rollback-asg-detach',
+    name: 'rollback-detach-from-asg',
     contained: DETACH_FROM_ASG,
     run: (i, ledger) =>
       rollbackAsgDetach(
@@ -360,28 +360,28 @@ export const ROLLBACK_ROWS: readonly RollbackRow[] = [
     writes: ['AttachInstances'],
   },
   {
-    name: 'rollback-network-isolation',
+    name: 'rollback-isolate-network',
     contained: ISOLATE_NETWORK,
     run: (i, ledger) => rollbackNetworkIsolation(i, rollbackDeps({ ec2: clients.ec2 }, ledger)),
     reads: ['DescribeNetworkInterfaces', 'DescribeInstances', 'DescribeSecurityGroups'],
     writes: ['ModifyNetworkInterfaceAttribute'],
   },
   {
-    name: 'rollback-instance-profile',
+    name: 'rollback-detach-instance-profile',
     contained: DETACH_INSTANCE_PROFILE,
     run: (i, ledger) => rollbackInstanceProfile(i, rollbackDeps({ ec2: clients.ec2 }, ledger)),
     reads: ['DescribeIamInstanceProfileAssociations', 'DescribeInstances'],
     writes: ['AssociateIamInstanceProfile'],
   },
   {
-    name: 'rollback-secret-lock',
+    name: 'rollback-lock-secret',
     contained: LOCK_SECRET,
     run: (i, ledger) => rollbackSecretLock(i, rollbackDeps({ secrets: clients.secrets }, ledger)),
     reads: ['GetResourcePolicy', 'DescribeSecret'],
     writes: ['PutResourcePolicy'],
   },
   {
-    name: 'rollback-function-quarantine',
+    name: 'rollback-quarantine-function',
     contained: QUARANTINE_FUNCTION,
     run: (i, ledger) =>
       rollbackFunctionQuarantine(i, rollbackDeps({ lambda: clients.lambda }, ledger)),
@@ -389,7 +389,7 @@ export const ROLLBACK_ROWS: readonly RollbackRow[] = [
     writes: ['PutFunctionConcurrency'],
   },
   {
-    name: 'rollback-public-access',
+    name: 'rollback-block-public-access',
     contained: BLOCK_PUBLIC_ACCESS,
     run: (i, ledger) => rollbackPublicAccess(i, rollbackDeps({ s3: clients.s3 }, ledger)),
     reads: ['GetPublicAccessBlock'],

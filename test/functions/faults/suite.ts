@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { INTENT } from '../../../functions/shared/action.js';
-import type { RollbackAction } from '../../../functions/shared/catalog.js';
+import type { RollbackFunctionName } from '../../../functions/actions/registry.js';
 import type { ActionResult } from '../../../functions/shared/incident.js';
+import { INTENT } from '../../../functions/shared/intents.js';
 import type { Ledger, LedgerEntry } from '../../../functions/shared/ledger.js';
 import type { RollbackInput, RollbackResult } from '../../../functions/shared/rollback.js';
 import { fakeLedger } from '../shared/containment-fixtures.js';
@@ -39,7 +39,7 @@ export interface ContainmentRow {
 }
 
 export interface RollbackRow {
-  readonly name: RollbackAction;
+  readonly name: RollbackFunctionName;
   /** The containment whose CONTAINED entry this rolls back, run first in a clean world. */
   readonly contained: ContainmentRow;
   run(
@@ -266,7 +266,10 @@ export async function containedWorld(row: RollbackRow) {
  * A fresh ledger holding the CONTAINED entry among `entries` and a granted
  * approval to roll it back with `rollback`.
  */
-export async function readyToRollBack(rollback: RollbackAction, entries: readonly LedgerEntry[]) {
+export async function readyToRollBack(
+  rollback: RollbackFunctionName,
+  entries: readonly LedgerEntry[],
+) {
   const entry = entries.find((e) => e.outcome === 'CONTAINED');
   if (!entry?.targetArn) throw new Error('no CONTAINED entry');
   const fake = fakeLedger();

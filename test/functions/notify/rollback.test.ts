@@ -23,7 +23,7 @@ const rollback = (over: Record<string, unknown> = {}) =>
         {
           seq: 3,
           step: 'quarantineUser',
-          action: 'rollback-user-quarantine',
+          action: 'rollback-quarantine-user',
           outcome: 'ROLLBACK_REFUSED',
           targetArn: USER_ARN,
           summary: 'refused: changed',
@@ -31,7 +31,7 @@ const rollback = (over: Record<string, unknown> = {}) =>
         {
           seq: 1,
           step: 'disableAccessKey',
-          action: 'rollback-access-key',
+          action: 'rollback-disable-access-key',
           outcome: 'ROLLBACK_SKIPPED',
           targetArn: USER_ARN,
           summary: 'not attempted',
@@ -73,8 +73,8 @@ describe('notify ROLLBACK', () => {
       'Reason: "owner confirmed"',
       '',
       'Restored:',
-      '- quarantineUser #3 rollback-user-quarantine: ROLLBACK_REFUSED refused: changed',
-      '- disableAccessKey #1 rollback-access-key: ROLLBACK_SKIPPED not attempted',
+      '- quarantineUser #3 rollback-quarantine-user: ROLLBACK_REFUSED refused: changed',
+      '- disableAccessKey #1 rollback-disable-access-key: ROLLBACK_SKIPPED not attempted',
       '',
       `Execution: ${ROLLBACK_EXECUTION}`,
     ]);

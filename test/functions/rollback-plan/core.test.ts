@@ -1,6 +1,6 @@
 import { beforeEach, describe, expect, it } from 'vitest';
 import { approvalStepOf, planRollback } from '../../../functions/rollback-plan/core.js';
-import { INTENT } from '../../../functions/shared/action.js';
+import { INTENT } from '../../../functions/shared/intents.js';
 import {
   fakeLedger,
   INSTANCE_ARN,
@@ -102,7 +102,7 @@ describe('rollback-plan', () => {
           seq: 5,
           step: 'isolate',
           action: 'detach-instance-profile',
-          rollbackAction: 'rollback-instance-profile',
+          rollbackAction: 'rollback-detach-instance-profile',
           targetArn: INSTANCE_ARN,
           restores: `${INSTANCE_ARN}: associate instance profile ${INSTANCE_PROFILE_ARN}`,
         },
@@ -110,7 +110,7 @@ describe('rollback-plan', () => {
           seq: 4,
           step: 'isolate',
           action: 'isolate-network',
-          rollbackAction: 'rollback-network-isolation',
+          rollbackAction: 'rollback-isolate-network',
           targetArn: INSTANCE_ARN,
           restores: `${INSTANCE_ARN}: security groups per interface -> eni-1: sg-1,sg-2`,
         },
@@ -118,7 +118,7 @@ describe('rollback-plan', () => {
           seq: 3,
           step: 'isolate',
           action: 'detach-from-asg',
-          rollbackAction: 'rollback-asg-detach',
+          rollbackAction: 'rollback-detach-from-asg',
           targetArn: INSTANCE_ARN,
           restores: `${INSTANCE_ARN}: back into Auto Scaling group web-workers (desired capacity +1)`,
         },
@@ -168,7 +168,7 @@ describe('rollback-plan', () => {
     expect(plan.items.map((i) => [i.seq, i.rollbackAction, i.restores])).toEqual([
       [
         6,
-        'rollback-session-revocation',
+        'rollback-revoke-sessions',
         'arn:aws:iam::123456789012:role/web: remove inline deny policy CordonRevokeOlderSessions (sessions issued before 2026-03-01T10:00:00.000Z work again)',
       ],
     ]);
@@ -179,14 +179,14 @@ describe('rollback-plan', () => {
     await containedInstance();
     await append({
       step: 'isolate',
-      action: 'rollback-instance-profile',
+      action: 'rollback-detach-instance-profile',
       actor: 'r',
       outcome: 'ROLLED_BACK',
       detail: { entrySeq: 5 },
     });
     await append({
       step: 'isolate',
-      action: 'rollback-network-isolation',
+      action: 'rollback-isolate-network',
       actor: 'r',
       outcome: 'ROLLBACK_REFUSED',
       detail: { entrySeq: 4 },

@@ -19,19 +19,17 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
   BreakGlassSchema,
-  LOCK_SID,
   lockSecret,
   lockStatement,
-} from '../../../functions/lock-secret/core.js';
-import {
-  QUARANTINE_POLICY_DOCUMENT,
-  quarantineUser,
-} from '../../../functions/quarantine-user/core.js';
+} from '../../../functions/actions/lock-secret/containment.js';
+import { LOCK_SID } from '../../../functions/actions/lock-secret/state.js';
+import { quarantineUser } from '../../../functions/actions/quarantine-user/containment.js';
+import { QUARANTINE_POLICY_DOCUMENT } from '../../../functions/actions/quarantine-user/state.js';
+import { revokeSessions } from '../../../functions/actions/revoke-sessions/containment.js';
 import {
   REVOKE_POLICY_NAME,
   revokePolicyDocument,
-  revokeSessions,
-} from '../../../functions/revoke-sessions/core.js';
+} from '../../../functions/actions/revoke-sessions/state.js';
 import { InvalidTaskInputError } from '../../../functions/shared/errors.js';
 import type { Incident } from '../../../functions/shared/incident.js';
 import { policyStatements } from '../../../functions/shared/policy-document.js';

@@ -4,13 +4,9 @@
  * records from one.
  */
 import { describe, expect, it } from 'vitest';
-import {
-  type Containment,
-  INTENT,
-  runContainment,
-  unfinishedIntents,
-} from '../../../functions/shared/action.js';
+import { type Containment, runContainment } from '../../../functions/actions/containment.js';
 import { CordonError } from '../../../functions/shared/errors.js';
+import { INTENT, unfinishedIntents } from '../../../functions/shared/intents.js';
 import type { LedgerEntry } from '../../../functions/shared/ledger.js';
 import { ACTOR, actionInput, fakeLedger, USER_ARN } from './containment-fixtures.js';
 

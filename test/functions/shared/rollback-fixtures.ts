@@ -1,4 +1,4 @@
-import type { RollbackAction } from '../../../functions/shared/catalog.js';
+import type { RollbackFunctionName } from '../../../functions/actions/registry.js';
 import type { Approval } from '../../../functions/shared/incident.js';
 import type { RollbackInput } from '../../../functions/shared/rollback.js';
 import { ACCOUNT, type fakeLedger } from './containment-fixtures.js';
@@ -36,7 +36,7 @@ export interface Contained {
  */
 export async function containedThenApproved(
   fake: ReturnType<typeof fakeLedger>,
-  rollbackAction: RollbackAction,
+  rollbackAction: RollbackFunctionName,
   contained: Contained,
   options: { force?: boolean; granted?: boolean; approval?: Approval } = {},
 ): Promise<RollbackInput> {

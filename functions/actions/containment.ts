@@ -1,0 +1,200 @@
+import type { Mode } from '../shared/catalog.js';
+import {
+  ApprovalMissingError,
+  type CordonError,
+  classifyAwsError,
+  isNotFound,
+} from '../shared/errors.js';
+import type { ActionInput, ActionResult, Incident, Outcome } from '../shared/incident.js';
+import { INTENT, type UnfinishedIntent, unfinishedIntents } from '../shared/intents.js';
+import type { Ledger, LedgerEntry } from '../shared/ledger.js';
+
+/**
+ * The shape every containment action shares: read the target's current state,
+ * act only if needed, record before and after. A concrete action supplies the
+ * AWS calls; `runContainment` supplies the rules (approval check, dry-run,
+ * idempotency, intent and outcome in the ledger, error classification) so no
+ * action can skip them.
+ */
+export interface Containment<TTarget, TState> {
+  readonly action: string;
+  /** Resolves the target from the incident, or throws InvalidTaskInputError. */
+  target(incident: Incident): TTarget;
+  targetArn(target: TTarget): string;
+  /** Current state; `undefined` when the target no longer exists. */
+  read(target: TTarget): Promise<TState | undefined>;
+  isContained(state: TState, incident: Incident): boolean;
+  /** What `apply` would do, in one line ("disable access key AKIA... of user x"). */
+  describe(target: TTarget, state: TState): string;
+  /**
+   * Why this action cannot act on this state at all (rotation not configured,
+   * a group at its minimum), checked before the intent is written, so a
+   * refusal leaves no unfinished intent behind. Recorded and thrown as is.
+   */
+  refusal?(target: TTarget, state: TState): CordonError | undefined;
+  /** Makes the change and returns the state after it. */
+  apply(target: TTarget, state: TState, incident: Incident): Promise<TState>;
+}
+
+export interface ContainmentDeps {
+  readonly ledger: Ledger;
+  /** ARN of the function's own role: the ledger's actor. */
+  readonly actor: string;
+}
+
+export async function runContainment<TTarget, TState>(
+  input: ActionInput,
+  containment: Containment<TTarget, TState>,
+  deps: ContainmentDeps,
+): Promise<ActionResult> {
+  const { incident, step } = input;
+  const plan = incident.plan[step];
+  const mode: Mode = plan?.mode ?? 'off';
+  const target = containment.target(incident);
+  const targetArn = containment.targetArn(target);
+
+  // The incident's latest ledger entry once this attempt has read or written
+  // one (null: none yet), so each append chains on without another query.
+  let head: LedgerEntry | null | undefined;
+  const write = async (
+    outcome: Outcome | typeof INTENT,
+    summary: string,
+    extra: { before?: TState; after?: TState; detail?: Record<string, unknown> } = {},
+  ): Promise<void> => {
+    head = await deps.ledger.append(
+      incident.incidentId,
+      {
+        step,
+        action: containment.action,
+        actor: deps.actor,
+        outcome,
+        targetArn,
+        mode,
+        summary,
+        executionArn: input.executionArn,
+        findingId: incident.findingId,
+        ...extra,
+        ...(input.approval.decision === 'APPROVED'
+          ? { detail: { ...extra.detail, approval: input.approval } }
+          : {}),
+      },
+      head,
+    );
+  };
+  const record = async (
+    outcome: Outcome,
+    summary: string,
+    extra: Parameters<typeof write>[2] = {},
+  ): Promise<ActionResult> => {
+    await write(outcome, summary, extra);
+    return { step, action: containment.action, outcome, mode, targetArn, summary };
+  };
+
+  // Guards fail closed: a step that is off never acts, and a step that needs
+  // approval never acts without one, whatever the state machine sent.
+  if (mode === 'off') {
+    throw new ApprovalMissingError(
+      `step ${step} is off for ${incident.incidentId}; refusing to act`,
+    );
+  }
+  if (input.approval.step !== step) {
+    throw new ApprovalMissingError(
+      `approval state is for step ${input.approval.step}, not ${step}; refusing to act`,
+    );
+  }
+  if (mode === 'approve' && input.approval.decision !== 'APPROVED') {
+    throw new ApprovalMissingError(
+      `step ${step} needs approval for ${incident.incidentId} and none was given`,
+    );
+  }
+
+  let before: TState | undefined;
+  try {
+    before = await containment.read(target);
+  } catch (error) {
+    const failure = classifyAwsError(error, `${containment.action} read ${targetArn}`);
+    if (!failure.retryable) await record('FAILED', failure.message);
+    throw failure;
+  }
+  // The state from before Cordon's first change: an unfinished earlier
+  // attempt's intent, else what was just read. A dry run changes nothing.
+  let earlier: UnfinishedIntent | undefined;
+  if (mode !== 'dry-run') {
+    const entries = await incidentEntries(deps.ledger, incident.incidentId);
+    head = entries.reduce<LedgerEntry | null>(
+      (a, e) => (a === null || e.seq > a.seq ? e : a),
+      null,
+    );
+    earlier = unfinishedIntents(entries).find(
+      ({ intent }) =>
+        intent.step === step &&
+        intent.action === containment.action &&
+        intent.targetArn === targetArn,
+    );
+  }
+  const original = earlier === undefined ? before : (earlier.intent.before as TState);
+  const fromIntent = earlier === undefined ? {} : { detail: { intentSeq: earlier.intent.seq } };
+  if (before === undefined) {
+    return record('TARGET_NOT_FOUND', `${targetArn} no longer exists; nothing to do`, {
+      ...(original === undefined ? {} : { before: original }),
+      ...fromIntent,
+    });
+  }
+  if (containment.isContained(before, incident)) {
+    // Finished by an earlier attempt only when none failed since its intent:
+    // after a FAILED, someone else may have contained the target, and a
+    // rollback must not undo what Cordon did not do.
+    return earlier === undefined || earlier.failed !== undefined
+      ? record('ALREADY_CONTAINED', `already done: ${containment.describe(target, before)}`, {
+          before,
+          after: before,
+          ...fromIntent,
+        })
+      : record(
+          'CONTAINED',
+          `${containment.describe(target, original ?? before)} (finished by an earlier attempt)`,
+          { before: original, after: before, ...fromIntent },
+        );
+  }
+  // What this attempt does, from the state it found; the record's before is
+  // still the state from before the first attempt.
+  const description = containment.describe(target, before);
+  if (mode === 'dry-run') {
+    return record('DRY_RUN', `would ${description}`, { before });
+  }
+  const refusal = containment.refusal?.(target, before);
+  if (refusal !== undefined) {
+    if (!refusal.retryable)
+      await record('FAILED', refusal.message, { before: original, ...fromIntent });
+    throw refusal;
+  }
+  if (earlier === undefined) await write(INTENT, `about to ${description}`, { before });
+  let after: TState;
+  try {
+    after = await containment.apply(target, before, incident);
+  } catch (error) {
+    // The target can vanish mid-run (an instance terminated, a user deleted):
+    // that is a result, not a failure, once a fresh read confirms it.
+    if (isNotFound(error) && (await containment.read(target).catch(() => before)) === undefined) {
+      return record('TARGET_NOT_FOUND', `${targetArn} disappeared while being contained`, {
+        before: original,
+        ...fromIntent,
+      });
+    }
+    const failure = classifyAwsError(error, `${containment.action} ${targetArn}`);
+    if (!failure.retryable)
+      await record('FAILED', failure.message, { before: original, ...fromIntent });
+    throw failure;
+  }
+  // Outside the try: a failing ledger write is not the action's failure.
+  return record('CONTAINED', description, { before: original, after, ...fromIntent });
+}
+
+/** Every entry of the incident, for finding an unfinished attempt and the chain's head. */
+async function incidentEntries(ledger: Ledger, incidentId: string): Promise<LedgerEntry[]> {
+  try {
+    return await ledger.entries(incidentId);
+  } catch (error) {
+    throw classifyAwsError(error, 'ledger read');
+  }
+}

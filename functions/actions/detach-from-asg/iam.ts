@@ -1,0 +1,36 @@
+import { type ActionIam, allow, anywhere, DESCRIBE_REASON } from '../../shared/iam.js';
+
+/** Detach from, and attach back to, this account's Auto Scaling groups. */
+export const iam = {
+  containment: {
+    statements: (ctx) => [
+      // Reads: EC2 and Auto Scaling Describe calls support no resource-level permissions.
+      anywhere(['ec2:DescribeInstances']),
+      anywhere([
+        'autoscaling:DescribeAutoScalingInstances',
+        'autoscaling:DescribeAutoScalingGroups',
+      ]),
+      allow(['autoscaling:DetachInstances'], [ctx.arn.autoScalingGroups()]),
+    ],
+    unscoped: {
+      'ec2:DescribeInstances': DESCRIBE_REASON,
+      'autoscaling:DescribeAutoScalingInstances': DESCRIBE_REASON,
+      'autoscaling:DescribeAutoScalingGroups': DESCRIBE_REASON,
+    },
+  },
+  rollback: {
+    statements: (ctx) => [
+      anywhere([
+        'ec2:DescribeInstances',
+        'autoscaling:DescribeAutoScalingInstances',
+        'autoscaling:DescribeAutoScalingGroups',
+      ]),
+      allow(['autoscaling:AttachInstances'], [ctx.arn.autoScalingGroups()]),
+    ],
+    unscoped: {
+      'ec2:DescribeInstances': DESCRIBE_REASON,
+      'autoscaling:DescribeAutoScalingInstances': DESCRIBE_REASON,
+      'autoscaling:DescribeAutoScalingGroups': DESCRIBE_REASON,
+    },
+  },
+} satisfies ActionIam;

@@ -1,0 +1,48 @@
+import { TAGGED_BY_INCIDENT } from '../../shared/ec2-tags.js';
+import {
+  type ActionIam,
+  allow,
+  anywhere,
+  cordonRoles,
+  DESCRIBE_REASON,
+  deny,
+} from '../../shared/iam.js';
+
+/**
+ * Disassociate, and associate again, only on incident-tagged instances; the
+ * rollback passes a role only to EC2, and never one of Cordon's own.
+ */
+export const iam = {
+  containment: {
+    statements: (ctx) => [
+      // Reads: EC2 Describe calls support no resource-level permissions.
+      anywhere(['ec2:DescribeInstances']),
+      anywhere(['ec2:DescribeIamInstanceProfileAssociations']),
+      allow(['ec2:DisassociateIamInstanceProfile'], [ctx.arn.ec2('instance')], TAGGED_BY_INCIDENT),
+    ],
+    unscoped: {
+      'ec2:DescribeInstances': DESCRIBE_REASON,
+      'ec2:DescribeIamInstanceProfileAssociations': DESCRIBE_REASON,
+    },
+  },
+  rollback: {
+    // Only incident-tagged instances; passing a role only to EC2 and never one of Cordon's own.
+    statements: (ctx) => [
+      anywhere(['ec2:DescribeInstances', 'ec2:DescribeIamInstanceProfileAssociations']),
+      allow(
+        ['ec2:AssociateIamInstanceProfile', 'ec2:ReplaceIamInstanceProfileAssociation'],
+        [ctx.arn.ec2('instance')],
+        TAGGED_BY_INCIDENT,
+      ),
+      // Associating a profile passes its role to EC2 (no SDK command of its own).
+      allow(['iam:PassRole'], [ctx.arn.iam('role')], {
+        StringEquals: { 'iam:PassedToService': 'ec2.amazonaws.com' },
+      }),
+      deny(['iam:PassRole'], [cordonRoles(ctx)]),
+    ],
+    unscoped: {
+      'ec2:DescribeInstances': DESCRIBE_REASON,
+      'ec2:DescribeIamInstanceProfileAssociations': DESCRIBE_REASON,
+    },
+  },
+} satisfies ActionIam;

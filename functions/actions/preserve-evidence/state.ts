@@ -1,0 +1,122 @@
+import {
+  DescribeInstanceAttributeCommand,
+  DescribeSnapshotsCommand,
+  type DescribeSnapshotsCommandOutput,
+  type EC2Client,
+} from '@aws-sdk/client-ec2';
+import { describeLiveInstance } from '../../shared/ec2.js';
+import { FINDING_TAG, INCIDENT_TAG, tagValue, VOLUME_TAG } from '../../shared/ec2-tags.js';
+import type { Instance } from '../../shared/incident.js';
+
+/** One EBS volume of the instance, as preserve-evidence sees and leaves it. */
+export interface EvidenceVolume {
+  readonly deviceName: string;
+  readonly volumeId: string;
+  readonly deleteOnTermination: boolean;
+  /** Cordon's snapshot of the volume for this incident, or null while there is none. */
+  readonly snapshotId: string | null;
+}
+
+/** What the ledger records before and after: enough to undo every setting. */
+export interface EvidenceState {
+  readonly instanceId: string;
+  /** `ebs` or `instance-store`: an instance-store root cannot stop on shutdown. */
+  readonly rootDeviceType: string;
+  /** The instance carries `cordon:incident` = this incident. */
+  readonly tagged: boolean;
+  readonly terminationProtection: boolean;
+  readonly shutdownBehavior: string;
+  readonly networkInterfaceIds: readonly string[];
+  readonly volumes: readonly EvidenceVolume[];
+}
+
+export interface EvidenceTarget {
+  readonly instance: Instance;
+  readonly incidentId: string;
+  /** Same for every incident of one finding, so re-emissions reuse the snapshots. */
+  readonly findingKey: string;
+}
+
+/** Cordon's snapshots for this finding, by volume id; failed snapshots do not count. */
+async function findingSnapshots(ec2: EC2Client, key: string): Promise<Map<string, string>> {
+  const byVolume = new Map<string, string>();
+  let token: string | undefined;
+  do {
+    const page: DescribeSnapshotsCommandOutput = await ec2.send(
+      new DescribeSnapshotsCommand({
+        OwnerIds: ['self'],
+        Filters: [{ Name: `tag:${FINDING_TAG}`, Values: [key] }],
+        NextToken: token,
+      }),
+    );
+    for (const snapshot of page.Snapshots ?? []) {
+      const volumeId = tagValue(snapshot.Tags, VOLUME_TAG) ?? snapshot.VolumeId;
+      if (volumeId && snapshot.SnapshotId && snapshot.State !== 'error') {
+        byVolume.set(volumeId, snapshot.SnapshotId);
+      }
+    }
+    token = page.NextToken;
+  } while (token);
+  return byVolume;
+}
+
+export const canStopOnShutdown = (state: EvidenceState) =>
+  state.rootDeviceType !== 'instance-store';
+export const shutdownPreserved = (state: EvidenceState) =>
+  state.shutdownBehavior === 'stop' || !canStopOnShutdown(state);
+
+/** Every setting is in place and every volume kept and snapshotted. */
+export const isPreserved = (state: EvidenceState) =>
+  state.tagged &&
+  state.terminationProtection &&
+  shutdownPreserved(state) &&
+  state.volumes.every((v) => !v.deleteOnTermination && v.snapshotId !== null);
+
+/**
+ * The instance's evidence settings, its volumes and Cordon's snapshots of
+ * them for this finding; undefined when the instance is gone.
+ */
+export async function readEvidence(
+  ec2: EC2Client,
+  { instance: { instanceId }, findingKey: key }: EvidenceTarget,
+): Promise<EvidenceState | undefined> {
+  const instance = await describeLiveInstance(ec2, instanceId);
+  if (instance === undefined) return undefined;
+  const termination = await ec2.send(
+    new DescribeInstanceAttributeCommand({
+      InstanceId: instanceId,
+      Attribute: 'disableApiTermination',
+    }),
+  );
+  const shutdown = await ec2.send(
+    new DescribeInstanceAttributeCommand({
+      InstanceId: instanceId,
+      Attribute: 'instanceInitiatedShutdownBehavior',
+    }),
+  );
+  const snapshots = await findingSnapshots(ec2, key);
+  const volumes: EvidenceVolume[] = [];
+  for (const mapping of instance.BlockDeviceMappings ?? []) {
+    const volumeId = mapping.Ebs?.VolumeId;
+    if (!mapping.DeviceName || !volumeId) continue;
+    volumes.push({
+      deviceName: mapping.DeviceName,
+      volumeId,
+      deleteOnTermination: mapping.Ebs?.DeleteOnTermination ?? false,
+      snapshotId: snapshots.get(volumeId) ?? null,
+    });
+  }
+  return {
+    instanceId,
+    rootDeviceType: instance.RootDeviceType ?? 'ebs',
+    // Any incident's tag will do: it authorises the later changes, and a
+    // re-emitted finding must not re-tag what an earlier incident tagged.
+    tagged: tagValue(instance.Tags, INCIDENT_TAG) !== undefined,
+    terminationProtection: termination.DisableApiTermination?.Value ?? false,
+    shutdownBehavior: shutdown.InstanceInitiatedShutdownBehavior?.Value ?? 'unknown',
+    networkInterfaceIds: (instance.NetworkInterfaces ?? []).flatMap((n) =>
+      n.NetworkInterfaceId ? [n.NetworkInterfaceId] : [],
+    ),
+    volumes,
+  };
+}

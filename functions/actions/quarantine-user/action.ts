@@ -1,0 +1,20 @@
+import { defineAction, principalShown } from '../definition.js';
+import { iam } from './iam.js';
+
+/**
+ * Attaches a deny-all inline policy to the user and deletes its console
+ * login profile; its rollback removes the policy (the password stays deleted).
+ */
+export const action = defineAction({
+  name: 'quarantine-user',
+  target: 'principal',
+  blastRadius: (incident): string =>
+    `user ${principalShown(incident)} can make no AWS call at all and cannot sign in to the console; the console password is deleted and cannot be restored, only replaced`,
+  iam: iam.containment,
+  rollback: {
+    label: 'Lift user quarantine',
+    restores: ({ targetArn }): string =>
+      `${targetArn ?? '(unknown target)'}: remove deny-all policy CordonQuarantine (the deleted console password is not restored)`,
+    iam: iam.rollback,
+  },
+});

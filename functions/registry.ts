@@ -1,0 +1,120 @@
+import type { ActionDefinition } from './actions/definition.js';
+import { ACTIONS, ROLLBACK_FUNCTIONS, undoOf } from './actions/registry.js';
+import { iam as approval } from './approval/iam.js';
+import { iam as notify } from './notify/iam.js';
+import { iam as recordFailure } from './record-failure/iam.js';
+import { iam as requestApproval } from './request-approval/iam.js';
+import { iam as rollbackPlan } from './rollback-plan/iam.js';
+import { FRAME_FUNCTIONS, type FrameFunctionName, type FunctionName } from './shared/catalog.js';
+import type { RoleSpec } from './shared/iam.js';
+import { iam as triage } from './triage/iam.js';
+import { iam as updateFinding } from './update-finding/iam.js';
+
+/**
+ * Every function Cordon deploys, for infra, the rehearsal and the tests (no
+ * function imports this: it would reach every other function's code). Each
+ * has a folder, a Lambda entry that exports `handler`, a factory the
+ * rehearsal and tests call with an environment of their own, and its role.
+ */
+export interface FunctionSpec {
+  readonly name: FunctionName;
+  /** Its folder, relative to `functions/`. */
+  readonly dir: string;
+  /** The Lambda entry in that folder: `handler = <factory>(process.env)`. */
+  readonly entry: 'handler.ts' | 'rollback-handler.ts';
+  /** The module in that folder exporting the factory, and the factory's name. */
+  readonly factory: {
+    readonly module: string;
+    readonly name: 'makeHandler' | 'makeRollbackHandler';
+  };
+  readonly iam: RoleSpec;
+  /** @default 30 */
+  readonly timeoutSeconds?: number;
+  /** It receives the configured break-glass principals. */
+  readonly breakGlass?: boolean;
+}
+
+const FRAME_ROLES: Readonly<Record<FrameFunctionName, RoleSpec>> = {
+  triage,
+  'update-finding': updateFinding,
+  notify,
+  'record-failure': recordFailure,
+  'request-approval': requestApproval,
+  approval,
+  'rollback-plan': rollbackPlan,
+};
+
+/** The module of each frame function that holds its logic and its factory. */
+const FRAME_MODULES: Readonly<Record<FrameFunctionName, string>> = {
+  triage: 'triage.ts',
+  'update-finding': 'core.ts',
+  notify: 'core.ts',
+  'record-failure': 'core.ts',
+  'request-approval': 'core.ts',
+  approval: 'core.ts',
+  'rollback-plan': 'core.ts',
+};
+
+const frame: FunctionSpec[] = FRAME_FUNCTIONS.map((name) => ({
+  name,
+  dir: name,
+  entry: 'handler.ts',
+  factory: { module: FRAME_MODULES[name], name: 'makeHandler' },
+  iam: FRAME_ROLES[name],
+}));
+
+const actions: FunctionSpec[] = ACTIONS.flatMap((definition): FunctionSpec[] => {
+  const { name } = definition;
+  const action: ActionDefinition = definition;
+  const dir = `actions/${name}`;
+  const containment: FunctionSpec = {
+    name,
+    dir,
+    entry: 'handler.ts',
+    factory: { module: 'containment.ts', name: 'makeHandler' },
+    iam: action.iam,
+    ...(action.timeoutSeconds === undefined ? {} : { timeoutSeconds: action.timeoutSeconds }),
+    ...(action.breakGlass ? { breakGlass: true } : {}),
+  };
+  const undo = undoOf(name);
+  if (undo === undefined) return [containment];
+  const rollback: FunctionSpec = {
+    name: undo.name,
+    dir,
+    entry: 'rollback-handler.ts',
+    factory: { module: 'rollback.ts', name: 'makeRollbackHandler' },
+    iam: undo.iam,
+  };
+  return [containment, rollback];
+});
+
+/** Every function, the frame's first, then each action and its rollback. */
+export const FUNCTIONS: readonly FunctionSpec[] = [...frame, ...actions];
+
+export const FUNCTION_NAMES: readonly FunctionName[] = FUNCTIONS.map((f) => f.name);
+
+/** A function by name, or an error naming the ones there are. */
+export function functionNamed(name: string): FunctionSpec {
+  const found = FUNCTIONS.find((f) => f.name === name);
+  if (!found) {
+    throw new Error(
+      `no Cordon function ${JSON.stringify(name)}; there are ${FUNCTION_NAMES.join(', ')}`,
+    );
+  }
+  return found;
+}
+
+/** The functions the rollback state machine invokes. */
+export const ROLLBACK_MACHINE_FUNCTIONS: readonly FunctionName[] = [
+  'rollback-plan',
+  'request-approval',
+  'notify',
+  'record-failure',
+  ...ROLLBACK_FUNCTIONS,
+];
+
+/** One value per function, by name. */
+export function byFunction<T>(make: (spec: FunctionSpec) => T): Record<FunctionName, T> {
+  const entries = FUNCTIONS.map((spec) => [spec.name, make(spec)] as const);
+  return Object.fromEntries(entries) as Record<FunctionName, T>;
+}

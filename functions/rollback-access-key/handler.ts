@@ -1,9 +1,0 @@
-import { IAMClient } from '@aws-sdk/client-iam';
-import { clientOptions } from '../shared/aws.js';
-import { bootAction, rollbackHandler } from '../shared/boot.js';
-import { rollbackAccessKey } from './core.js';
-
-const { logger, ledger, actor } = bootAction('rollback-access-key');
-const deps = { iam: new IAMClient(clientOptions), ledger, actor };
-
-export const handler = rollbackHandler(logger, (input) => rollbackAccessKey(input, deps));

@@ -1,0 +1,177 @@
+/**
+ * Roles as data. Each function declares its role next to its code, in its
+ * `iam.ts`: the statements it needs beyond the baseline every function holds,
+ * the calls IAM lets it scope to nothing narrower than `Resource: "*"` (with
+ * why), and the SDK commands its shared modules import that it never sends
+ * (with why). Infra builds the role from that declaration and nothing else;
+ * the infra tests hold the synthesized role to it, and it to the commands the
+ * code imports. Nothing here imports the CDK: the declarations are plain
+ * statements over ARNs that infra renders.
+ */
+
+/** An IAM action, `service:Action`, never a wildcard. */
+export type IamAction = `${string}:${string}`;
+
+/** IAM condition operators to keys to values, as in a policy document. */
+export type Conditions = Readonly<Record<string, Readonly<Record<string, unknown>>>>;
+
+export interface Statement {
+  readonly effect: 'Allow' | 'Deny';
+  readonly actions: readonly IamAction[];
+  readonly resources: readonly string[];
+  readonly conditions?: Conditions;
+}
+
+/** ARNs of this deployment's account (and region, for regional services); `*` where no name is given. */
+export interface Arns {
+  iam(resource: 'user' | 'role' | 'instance-profile', name?: string): string;
+  /** An EC2 resource; `account: ''` for resource types whose ARNs carry none (snapshots). */
+  ec2(resource: string, options?: { readonly account?: string }): string;
+  autoScalingGroups(): string;
+  secrets(): string;
+  lambdaFunctions(): string;
+  buckets(): string;
+  securityHubHub(): string;
+}
+
+/** Cordon's own resources a role may name. */
+export interface CordonResources {
+  readonly approvalsTable: string;
+  readonly guardrailsTable: string;
+  readonly notificationTopic: string;
+  /** The key that encrypts the notification topic. */
+  readonly notificationKey: string;
+  readonly runtimeModeParameter: string;
+  readonly rollbackStateMachine: string;
+}
+
+/** What a role declaration is rendered against. */
+export interface IamContext {
+  /** The account Cordon is deployed in, and acts in. */
+  readonly account: string;
+  readonly arn: Arns;
+  /** Resources carrying this tag are never changed by the actions that check it. */
+  readonly exemptTag: { readonly key: string; readonly value: string };
+  readonly cordon: CordonResources;
+}
+
+/** One function's role, beyond the baseline. */
+export interface RoleSpec {
+  /** Every statement the role holds beyond the baseline: exactly the calls its code makes. */
+  statements(ctx: IamContext): readonly Statement[];
+  /** The calls granted on `Resource: "*"`, each with why IAM allows nothing narrower. */
+  readonly unscoped?: Readonly<Record<IamAction, string>>;
+  /** SDK commands its shared modules import that it never sends, each with why. */
+  readonly notCalled?: Readonly<Record<IamAction, string>>;
+}
+
+/** An action folder's roles: its containment function's, and its rollback function's when it has one. */
+export interface ActionIam {
+  readonly containment: RoleSpec;
+  readonly rollback?: RoleSpec;
+}
+
+export function allow(
+  actions: readonly IamAction[],
+  resources: readonly string[],
+  conditions?: Conditions,
+): Statement {
+  return { effect: 'Allow', actions, resources, ...(conditions ? { conditions } : {}) };
+}
+
+export function deny(
+  actions: readonly IamAction[],
+  resources: readonly string[],
+  conditions?: Conditions,
+): Statement {
+  return { effect: 'Deny', actions, resources, ...(conditions ? { conditions } : {}) };
+}
+
+/**
+ * Calls that support no resource-level permissions: granted on `"*"`. Each
+ * must be listed in the role's `unscoped`, with why, or synthesis fails.
+ */
+export function anywhere(actions: readonly IamAction[]): Statement {
+  return { effect: 'Allow', actions, resources: ['*'] };
+}
+
+/** What every function's role holds besides its declaration, each on one resource. */
+export const BASELINE = {
+  /**
+   * Appending to the ledger (functions/shared/ledger.ts): a conditional
+   * PutItem, and Query for the latest entry to chain onto. On the ledger
+   * table only; never UpdateItem, DeleteItem or BatchWriteItem.
+   */
+  ledger: ['dynamodb:PutItem', 'dynamodb:Query'],
+  /** Writing to the function's own log group. */
+  logs: ['logs:CreateLogStream', 'logs:PutLogEvents'],
+  /** Active tracing (X-Ray), on `Resource: "*"`. */
+  tracing: ['xray:PutTraceSegments', 'xray:PutTelemetryRecords'],
+} as const satisfies Record<string, readonly IamAction[]>;
+
+/** Every baseline action. */
+export const BASELINE_ACTIONS: readonly IamAction[] = [
+  ...BASELINE.ledger,
+  ...BASELINE.logs,
+  ...BASELINE.tracing,
+];
+
+/** Why the baseline's tracing calls use `Resource: "*"`. */
+export const BASELINE_UNSCOPED: Readonly<Record<(typeof BASELINE.tracing)[number], string>> = {
+  'xray:PutTraceSegments': 'X-Ray trace uploads have no resource types: IAM takes only "*"',
+  'xray:PutTelemetryRecords': 'X-Ray telemetry uploads have no resource types: IAM takes only "*"',
+};
+
+/** Why EC2 and Auto Scaling Describe calls use `Resource: "*"`. */
+export const DESCRIBE_REASON =
+  'a Describe call: it has no resource types, so IAM takes only "*" (read only)';
+
+/**
+ * Publishing to the KMS-encrypted notification topic: SNS calls the key on
+ * the publisher's behalf, with the publisher's permissions.
+ */
+export function publishNotifications(ctx: IamContext): Statement[] {
+  return [
+    allow(['sns:Publish'], [ctx.cordon.notificationTopic]),
+    allow(['kms:Decrypt', 'kms:GenerateDataKey'], [ctx.cordon.notificationKey]),
+  ];
+}
+
+/** Cordon's own roles: every role it creates has the path `/cordon/`. */
+export function cordonRoles(ctx: IamContext): string {
+  return ctx.arn.iam('role', 'cordon/*');
+}
+
+/** A context of example ARNs, for reading a declaration outside a synthesis. */
+export const EXAMPLE_CONTEXT: IamContext = {
+  account: '111111111111',
+  arn: {
+    iam: (resource, name = '*') => `arn:aws:iam::111111111111:${resource}/${name}`,
+    ec2: (resource, options = {}) =>
+      `arn:aws:ec2:us-east-1:${options.account ?? '111111111111'}:${resource}/*`,
+    autoScalingGroups: () =>
+      'arn:aws:autoscaling:us-east-1:111111111111:autoScalingGroup:*:autoScalingGroupName/*',
+    secrets: () => 'arn:aws:secretsmanager:us-east-1:111111111111:secret:*',
+    lambdaFunctions: () => 'arn:aws:lambda:us-east-1:111111111111:function:*',
+    buckets: () => 'arn:aws:s3:::*',
+    securityHubHub: () => 'arn:aws:securityhub:us-east-1:111111111111:hub/default',
+  },
+  exemptTag: { key: 'cordon:exempt', value: 'true' },
+  cordon: {
+    approvalsTable: 'arn:aws:dynamodb:us-east-1:111111111111:table/approvals',
+    guardrailsTable: 'arn:aws:dynamodb:us-east-1:111111111111:table/guardrails',
+    notificationTopic: 'arn:aws:sns:us-east-1:111111111111:notifications',
+    notificationKey: 'arn:aws:kms:us-east-1:111111111111:key/example',
+    runtimeModeParameter: 'arn:aws:ssm:us-east-1:111111111111:parameter/cordon/mode',
+    rollbackStateMachine: 'arn:aws:states:us-east-1:111111111111:stateMachine:rollback',
+  },
+};
+
+/** Every action a role declaration allows, sorted, each once. */
+export function allowedActions(spec: RoleSpec): IamAction[] {
+  const actions = spec
+    .statements(EXAMPLE_CONTEXT)
+    .filter((s) => s.effect === 'Allow')
+    .flatMap((s) => s.actions);
+  return [...new Set(actions)].sort();
+}

@@ -1,0 +1,70 @@
+import { ArnFormat, type Stack } from 'aws-cdk-lib';
+import type { Arns } from '../functions/shared/iam.js';
+
+/**
+ * The ARNs role declarations name (functions/shared/iam.ts), in the stack's
+ * account and region: `*` wherever a declaration gives no name, since
+ * containment targets are known only at run time.
+ */
+export class StackArns implements Arns {
+  constructor(private readonly stack: Stack) {}
+
+  iam(resource: 'user' | 'role' | 'instance-profile', name = '*'): string {
+    return this.stack.formatArn({
+      service: 'iam',
+      region: '',
+      resource,
+      resourceName: name,
+      arnFormat: ArnFormat.SLASH_RESOURCE_NAME,
+    });
+  }
+
+  ec2(resource: string, options: { readonly account?: string } = {}): string {
+    return this.stack.formatArn({
+      service: 'ec2',
+      resource,
+      resourceName: '*',
+      arnFormat: ArnFormat.SLASH_RESOURCE_NAME,
+      ...(options.account !== undefined ? { account: options.account } : {}),
+    });
+  }
+
+  autoScalingGroups(): string {
+    return this.stack.formatArn({
+      service: 'autoscaling',
+      resource: 'autoScalingGroup',
+      resourceName: '*:autoScalingGroupName/*',
+      arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+    });
+  }
+
+  secrets(): string {
+    return this.stack.formatArn({
+      service: 'secretsmanager',
+      resource: 'secret',
+      resourceName: '*',
+      arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+    });
+  }
+
+  lambdaFunctions(): string {
+    return this.stack.formatArn({
+      service: 'lambda',
+      resource: 'function',
+      resourceName: '*',
+      arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+    });
+  }
+
+  buckets(): string {
+    return this.stack.formatArn({ service: 's3', region: '', account: '', resource: '*' });
+  }
+
+  securityHubHub(): string {
+    return this.stack.formatArn({
+      service: 'securityhub',
+      resource: 'hub',
+      resourceName: 'default',
+    });
+  }
+}

@@ -1,0 +1,101 @@
+import 'aws-sdk-client-mock-vitest/extend';
+import {
+  AttachInstancesCommand,
+  AutoScalingClient,
+  DescribeAutoScalingGroupsCommand,
+  DescribeAutoScalingInstancesCommand,
+} from '@aws-sdk/client-auto-scaling';
+import { DescribeInstancesCommand, EC2Client } from '@aws-sdk/client-ec2';
+import { mockClient } from 'aws-sdk-client-mock';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { rollbackAsgDetach } from '../../../../functions/actions/detach-from-asg/rollback.js';
+import { fakeLedger, INSTANCE_ARN, INSTANCE_ID } from '../../shared/containment-fixtures.js';
+import { containedThenApproved, ROLLBACK_ACTOR } from '../../shared/rollback-fixtures.js';
+
+const ec2Mock = mockClient(EC2Client);
+const asgMock = mockClient(AutoScalingClient);
+const ec2 = new EC2Client({ region: 'us-east-1' });
+const autoScaling = new AutoScalingClient({ region: 'us-east-1' });
+
+const DETACHED = {
+  step: 'isolate',
+  action: 'detach-from-asg',
+  targetArn: INSTANCE_ARN,
+  before: {
+    instanceId: INSTANCE_ID,
+    group: 'web-workers',
+    lifecycleState: 'InService',
+    desiredCapacity: 2,
+    minSize: 1,
+    maxSize: 4,
+  },
+  after: { instanceId: INSTANCE_ID, group: null },
+};
+
+/** The instance in `group` (none when undefined); AttachInstances moves it there. */
+function inGroup(initial: string | undefined) {
+  let group = initial;
+  ec2Mock.on(DescribeInstancesCommand).resolves({
+    Reservations: [{ Instances: [{ InstanceId: INSTANCE_ID, State: { Name: 'running' } }] }],
+  });
+  asgMock.on(DescribeAutoScalingInstancesCommand).callsFake(() => ({
+    AutoScalingInstances:
+      group === undefined
+        ? []
+        : [{ InstanceId: INSTANCE_ID, AutoScalingGroupName: group, LifecycleState: 'InService' }],
+  }));
+  asgMock.on(DescribeAutoScalingGroupsCommand).callsFake(() => ({
+    AutoScalingGroups: [
+      { AutoScalingGroupName: group, DesiredCapacity: 2, MinSize: 1, MaxSize: 4 },
+    ],
+  }));
+  asgMock.on(AttachInstancesCommand).callsFake((input: { AutoScalingGroupName: string }) => {
+    group = input.AutoScalingGroupName;
+    return {};
+  });
+}
+
+describe('rollback-detach-from-asg', () => {
+  let fake: ReturnType<typeof fakeLedger>;
+  beforeEach(() => {
+    ec2Mock.reset();
+    asgMock.reset();
+    fake = fakeLedger();
+  });
+  const deps = () => ({ ec2, autoScaling, ledger: fake.ledger, actor: ROLLBACK_ACTOR });
+
+  it('attaches the instance to its recorded group and records the group as read back', async () => {
+    inGroup(undefined);
+    const input = await containedThenApproved(fake, 'rollback-detach-from-asg', DETACHED);
+
+    const result = await rollbackAsgDetach(input, deps());
+
+    expect(result.outcome).toBe('ROLLED_BACK');
+    expect(asgMock).toHaveReceivedCommandWith(AttachInstancesCommand, {
+      AutoScalingGroupName: 'web-workers',
+      InstanceIds: [INSTANCE_ID],
+    });
+    expect(fake.entries().at(-1)?.after).toEqual(DETACHED.before);
+  });
+
+  it('refuses when the instance joined another group since, and changes nothing', async () => {
+    inGroup('debug-pool');
+    const input = await containedThenApproved(fake, 'rollback-detach-from-asg', DETACHED);
+
+    const result = await rollbackAsgDetach(input, deps());
+
+    expect(result.outcome).toBe('ROLLBACK_REFUSED');
+    expect(result.summary).toContain(
+      'its Auto Scaling group is "debug-pool" now, Cordon left none',
+    );
+    expect(asgMock).not.toHaveReceivedCommand(AttachInstancesCommand);
+  });
+
+  it('is already rolled back when the instance is in its group', async () => {
+    inGroup('web-workers');
+    const input = await containedThenApproved(fake, 'rollback-detach-from-asg', DETACHED);
+
+    expect((await rollbackAsgDetach(input, deps())).outcome).toBe('ALREADY_ROLLED_BACK');
+    expect(asgMock).not.toHaveReceivedCommand(AttachInstancesCommand);
+  });
+});
