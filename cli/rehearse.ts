@@ -3,7 +3,7 @@ import { basename } from 'node:path';
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
 import { InvalidFindingError } from '../functions/shared/errors.js';
-import { parseFindingEvent } from '../functions/triage/parse.js';
+import { parseFindingEvent } from '../functions/triage/parse/index.js';
 import { CliError } from './errors.js';
 import { formatEventReport } from './format.js';
 import { DECISIONS, type Decision, type EventReport, RehearsalEngine } from './rehearsal/engine.js';

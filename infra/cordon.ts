@@ -14,7 +14,6 @@ import {
 import type { IamContext } from '../functions/shared/iam.js';
 import { LEDGER_TABLE_OUTPUT } from '../functions/shared/ledger.js';
 import { ENV, type RuntimeConfig } from '../functions/shared/runtime-config.js';
-import { iamCredentialsDefinition } from '../state-machines/iam-credentials.js';
 import { playbookDefinition } from '../state-machines/playbook.js';
 import { rollbackDefinition } from '../state-machines/rollback.js';
 import type { PlaybookFunctions } from '../state-machines/tasks.js';
@@ -163,9 +162,7 @@ export class Cordon extends Construct {
         const playbook = new Playbook(this, spec.id, {
           name,
           definition: (scope) =>
-            name === 'iam-credentials'
-              ? iamCredentialsDefinition(scope, { functions: lambdas, approvalTimeout })
-              : playbookDefinition(scope, name, { functions: lambdas, approvalTimeout }),
+            playbookDefinition(scope, name, { functions: lambdas, approvalTimeout }),
           triggers: spec.triggers(config),
           alarmTopic: this.notifications.topic,
         });

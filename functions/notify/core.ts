@@ -118,8 +118,11 @@ function incidentLines(incident: Incident): string[] {
   ];
 }
 
-function resultLines(results: Record<string, ActionResult>): string[] {
-  const entries = Object.entries(results);
+/** One line per step, but for steps that do not apply to what the finding names. */
+function resultLines(results: Record<string, ActionResult>, incident?: Incident): string[] {
+  const entries = Object.entries(results).filter(
+    ([step]) => incident?.plan[step]?.applies !== false,
+  );
   const lines = entries
     .slice(0, MAX_STEPS_SHOWN)
     .map(
@@ -173,7 +176,9 @@ export function notificationMessage(input: NotifyInput): string {
   else if (input.incident) lines.push(...incidentLines(input.incident));
   else lines.push('Incident: none (the finding did not become an incident)');
   if (input.reason !== undefined) lines.push(`Reason: ${quoted(input.reason, FIELD_MAX * 2)}`);
-  if (input.results !== undefined) lines.push('', 'Steps:', ...resultLines(input.results));
+  if (input.results !== undefined) {
+    lines.push('', 'Steps:', ...resultLines(input.results, input.incident));
+  }
   if (input.error) {
     lines.push(
       '',

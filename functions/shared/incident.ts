@@ -96,6 +96,12 @@ export const StepPlanSchema = z.strictObject({
   mode: ModeSchema,
   /** Why the mode differs from the configured one, when it does. */
   reason: z.string().optional(),
+  /**
+   * The step does not apply to what the finding names (a role has no access
+   * key to disable; a secret with rotation needs no lock): it is off, and it
+   * does not count when the finding's containment is judged complete.
+   */
+  applies: z.literal(false).optional(),
 });
 export type StepPlan = z.infer<typeof StepPlanSchema>;
 

@@ -27,10 +27,15 @@ import type { Ledger } from '../shared/ledger.js';
 import { ENV, type RuntimeConfig, RuntimeConfigSchema } from '../shared/runtime-config.js';
 import { boundedText } from '../shared/text.js';
 import { firstIssue } from '../shared/validation.js';
-import { announceTrip } from './announce.js';
-import { decideBucket } from './bucket.js';
-import { type Decision, proceedReason, refuse, type Subject } from './decision.js';
-import type { Finding, IamFinding, InstanceFinding } from './finding.js';
+import {
+  type BoundDecider,
+  type DeciderDeps,
+  type Decision,
+  refuse,
+  type Subject,
+} from './deciders/decision.js';
+import { deciderFor } from './deciders/index.js';
+import { announceTrip } from './guardrails/announce.js';
 import {
   actsUnattended,
   applyRuntimeMode,
@@ -39,37 +44,18 @@ import {
   type RuntimeModeReading,
   RuntimeModeSwitch,
   requireApproval,
-} from './guardrails.js';
-import { exemptTagGuard, findingRefusal, protectedGuard } from './guards.js';
-import {
-  claimedInstance,
-  countProfileSharing,
-  type InstanceRole,
-  resolveInstance,
-  resolveInstanceRole,
-} from './instance.js';
-import { decideFunction } from './lambda-function.js';
-import { parseFindingEvent } from './parse.js';
-import { planInstanceSteps, planNothing, planSteps } from './plan.js';
-import { claimedArn, resolvePrincipal } from './principal.js';
-import { decideSecret } from './secret.js';
-import { type SourceCheck, verifyAtSource } from './source.js';
+} from './guardrails/runtime-mode.js';
+import { type SourceCheck, verifyAtSource } from './guardrails/source.js';
+import { findingRefusal } from './guards/finding.js';
+import type { Finding } from './parse/finding.js';
+import { parseFindingEvent } from './parse/index.js';
+import { planNothing } from './plan.js';
 
-export interface TriageDeps {
-  readonly iam: IAMClient;
-  readonly ec2: EC2Client;
-  readonly secretsManager: SecretsManagerClient;
-  readonly lambda: LambdaClient;
-  readonly s3: S3Client;
+export interface TriageDeps extends DeciderDeps {
   readonly ledger: Ledger;
-  readonly config: RuntimeConfig;
   /** ARN of triage's own role: the ledger's actor. */
   readonly actor: string;
-  /**
-   * The runtime mode switch and the circuit breaker. The handler always
-   * wires them; only tests of the guards before them leave them out.
-   */
-  readonly guardrails?: Guardrails;
+  readonly guardrails: Guardrails;
 }
 
 export interface Guardrails {
@@ -78,8 +64,8 @@ export interface Guardrails {
   readonly limits: BreakerLimits;
   /** Tells responders the breaker tripped (once, by the containment that tripped it). */
   readonly announceTrip: (incident: Incident, reason: string) => Promise<void>;
-  /** Re-reads the finding from its source (source.ts). */
-  readonly verifySource: (finding: Finding) => Promise<SourceCheck>;
+  /** Re-reads the finding from its source, which must name `identifier` (source.ts). */
+  readonly verifySource: (finding: Finding, identifier: string | undefined) => Promise<SourceCheck>;
 }
 
 /**
@@ -124,7 +110,11 @@ export async function triage(
     throw new InvalidFindingError(`triage cannot act on this event: ${parsed.message}`);
   }
   const { finding } = parsed;
-  const guarded = await underGuardrails(finding, await decide(finding, deps), deps.guardrails);
+  const kind = deciderFor(finding);
+  const early = findingRefusal(finding, deps.config, kind);
+  const verdict =
+    early === undefined ? await kind.decide(deps) : refuse(early, kind.claimed(), finding.playbook);
+  const guarded = await underGuardrails(finding, verdict, kind, deps.guardrails);
   const { decided, runtime, source } = guarded;
   const incident = toIncident(finding, decided);
   const claimed = await deps.ledger.claim(incident.incidentId, {
@@ -151,7 +141,7 @@ export async function triage(
     const plan = planNothing(reason, finding.playbook);
     return { decision: 'DUPLICATE', reason, incident: { ...incident, plan } };
   }
-  if (decided.decision === 'PROCEED' && deps.guardrails && actsUnattended(incident.plan)) {
+  if (decided.decision === 'PROCEED' && actsUnattended(incident.plan)) {
     const held = await throughBreaker(incident, deps.guardrails, deps, context);
     return { decision: 'PROCEED', reason: held.reason ?? decided.reason, incident: held.incident };
   }
@@ -181,9 +171,10 @@ async function claimedByThisExecution(
 async function underGuardrails(
   finding: Finding,
   decided: Decision,
-  guardrails: Guardrails | undefined,
+  kind: BoundDecider,
+  guardrails: Guardrails,
 ): Promise<{ decided: Decision; runtime?: RuntimeModeReading; source?: SourceCheck }> {
-  if (decided.decision !== 'PROCEED' || guardrails === undefined) return { decided };
+  if (decided.decision !== 'PROCEED') return { decided };
   const runtime = await guardrails.runtimeMode.read();
   let current = decided;
   if (runtime.mode !== 'auto') {
@@ -192,7 +183,7 @@ async function underGuardrails(
     current = { ...decided, plan, reason: `${decided.reason}; ${note}` };
   }
   if (!actsUnattended(current.plan)) return { decided: current, runtime };
-  const source = await guardrails.verifySource(finding);
+  const source = await guardrails.verifySource(finding, kind.sourceIdentifier());
   if (source.status === 'verified') return { decided: current, runtime, source };
   const why = `source not verified: ${source.reason}`;
   const plan = requireApproval(current.plan, why);
@@ -248,138 +239,6 @@ async function throughBreaker(
   return { incident: held, reason: `claimed; automatic steps need approval: ${verdict.reason}` };
 }
 
-function decide(finding: Finding, deps: TriageDeps): Promise<Decision> {
-  switch (finding.playbook) {
-    case 'iam-credentials':
-      return decidePrincipal(finding, deps);
-    case 'ec2-instance':
-      return decideInstance(finding, deps);
-    case 'secret-exposure':
-      return decideSecret(finding, deps);
-    case 'integration-quarantine':
-      return decideFunction(finding, deps);
-    case 's3-exposure':
-      return decideBucket(finding, deps);
-  }
-}
-
-async function decidePrincipal(finding: IamFinding, deps: TriageDeps): Promise<Decision> {
-  const { config } = deps;
-  const early = findingRefusal(finding, config);
-  if (early !== undefined) return refuse(early, claimedArn(finding), finding.playbook);
-
-  const resolution = await resolvePrincipal(finding, deps.iam);
-  if (resolution.status === 'refused') {
-    return refuse(resolution.reason, resolution.arn, finding.playbook);
-  }
-
-  const { arn } = resolution;
-  const refusal =
-    protectedGuard(arn, config) ??
-    (resolution.status === 'verified' ? exemptTagGuard(arn, resolution.tags, config) : undefined);
-  if (refusal !== undefined) return refuse(refusal, arn, finding.playbook);
-
-  // Guards fail closed: an unread exempt tag means no step runs unattended.
-  const failClosedReason =
-    resolution.status === 'unverified'
-      ? `exempt tag could not be read: ${resolution.reason}`
-      : undefined;
-  const plan = planSteps(
-    {
-      kind: finding.principal.kind,
-      accessKeyId: finding.principal.accessKeyId,
-      ...(failClosedReason === undefined ? {} : { failClosedReason }),
-    },
-    config,
-  );
-  return { decision: 'PROCEED', reason: proceedReason(failClosedReason), arn, plan };
-}
-
-/** GuardDuty says the instance suffered the activity (probed, brute-forced), not that it did it. */
-export const TARGET_REASON = 'the instance is the target of the activity, not its actor';
-
-/**
- * The instance guards, after the finding guards: the instance must exist in
- * the home account (EC2 says so), and neither its ARN nor its tags may
- * protect it. Its role's protection only turns off revoking that role.
- */
-async function decideInstance(finding: InstanceFinding, deps: TriageDeps): Promise<Decision> {
-  const { config } = deps;
-  const claimed = claimedInstance(finding);
-  const early = findingRefusal(finding, config);
-  if (early !== undefined)
-    return refuse(early, claimed.arn, finding.playbook, { instance: claimed });
-
-  const resolution = await resolveInstance(finding, deps.ec2, config.homeAccount);
-  const { instance } = resolution;
-  if (resolution.status === 'refused') {
-    return refuse(resolution.reason, instance.arn, finding.playbook, { instance });
-  }
-  const refusal =
-    protectedGuard(instance.arn, config) ??
-    (resolution.status === 'verified'
-      ? exemptTagGuard(instance.arn, resolution.tags, config)
-      : undefined);
-  if (refusal !== undefined) return refuse(refusal, instance.arn, finding.playbook, { instance });
-
-  // Guards fail closed: whatever could not be read means no step runs unattended.
-  const unread: string[] = [];
-  let role: InstanceRole;
-  let verified = instance;
-  if (resolution.status === 'unverified') {
-    unread.push(`exempt tag could not be read: ${resolution.reason}`);
-    role = { status: 'unreadable', reason: resolution.reason };
-  } else if (instance.instanceProfileArn === undefined) {
-    role = { status: 'none', reason: 'the instance has no instance profile' };
-  } else {
-    const profileArn = instance.instanceProfileArn;
-    role = await resolveInstanceRole(profileArn, deps.iam, config);
-    const sharing = await countProfileSharing(deps.ec2, profileArn, instance.instanceId);
-    if ('count' in sharing) verified = { ...instance, profileSharedWith: sharing.count };
-    else
-      unread.push(`instances sharing the instance profile could not be counted: ${sharing.error}`);
-  }
-  if (role.status === 'unreadable' && resolution.status === 'verified') {
-    unread.push(`the instance role could not be read: ${role.reason}`);
-  } else if (role.status === 'found' && role.failClosedReason !== undefined) {
-    unread.push(role.failClosedReason);
-  }
-  const resourceRole = finding.instance.resourceRole;
-  if (resourceRole !== undefined && resourceRole !== 'ACTOR' && resourceRole !== 'TARGET') {
-    unread.push(`GuardDuty resource role ${resourceRole} is neither ACTOR nor TARGET`);
-  }
-
-  const failClosedReason = unread.length === 0 ? undefined : unread.join('; ');
-  const humanReason = resourceRole === 'TARGET' ? TARGET_REASON : undefined;
-  const plan = planInstanceSteps(
-    {
-      ...revokeSkip(role),
-      ...(failClosedReason === undefined ? {} : { failClosedReason }),
-      ...(humanReason === undefined ? {} : { humanReason }),
-    },
-    config,
-  );
-  return {
-    decision: 'PROCEED',
-    reason: proceedReason(failClosedReason ?? humanReason),
-    arn: instance.arn,
-    plan,
-    instance: verified,
-    ...(role.status === 'found' ? { principal: role.principal } : {}),
-  };
-}
-
-function revokeSkip(role: InstanceRole): { revokeSkipReason?: string } {
-  switch (role.status) {
-    case 'none':
-      return { revokeSkipReason: role.reason };
-    case 'unreadable':
-      return { revokeSkipReason: `the instance role could not be read: ${role.reason}` };
-    case 'found':
-      return role.skipReason === undefined ? {} : { revokeSkipReason: role.skipReason };
-  }
-}
-
 function toIncident(finding: Finding, decided: Decision): Incident {
   const candidate = {
     incidentId: incidentIdOf(finding),
@@ -393,7 +252,7 @@ function toIncident(finding: Finding, decided: Decision): Incident {
     account: finding.account,
     region: finding.region,
     updatedAt: finding.updatedAt,
-    ...subjectOf(finding, decided),
+    ...subjectOf(decided),
     plan: decided.plan,
   };
   // Our own contract: if the output does not fit it, act on nothing.
@@ -407,31 +266,15 @@ function toIncident(finding: Finding, decided: Decision): Incident {
   return checked.data;
 }
 
-/**
- * What the incident is about: the principal (IAM), or the resource as the
- * decision holds it (with its role, for instances and functions).
- */
-function subjectOf(finding: Finding, decided: Decision): Subject {
-  if (finding.playbook !== 'iam-credentials') {
-    const { principal, instance, secret, lambdaFunction, bucket } = decided;
-    return {
-      ...(principal === undefined ? {} : { principal }),
-      ...(instance === undefined ? {} : { instance }),
-      ...(secret === undefined ? {} : { secret }),
-      ...(lambdaFunction === undefined ? {} : { lambdaFunction }),
-      ...(bucket === undefined ? {} : { bucket }),
-    };
-  }
-  const { principal } = finding;
+/** What the incident is about, as the decision holds it (with its role, for instances and functions). */
+function subjectOf(decided: Decision): Subject {
+  const { principal, instance, secret, lambdaFunction, bucket } = decided;
   return {
-    principal: {
-      kind: principal.kind,
-      arn: decided.arn,
-      ...(principal.kind === 'Root' || principal.name === undefined
-        ? {}
-        : { name: principal.name }),
-      ...(principal.accessKeyId === undefined ? {} : { accessKeyId: principal.accessKeyId }),
-    },
+    ...(principal === undefined ? {} : { principal }),
+    ...(instance === undefined ? {} : { instance }),
+    ...(secret === undefined ? {} : { secret }),
+    ...(lambdaFunction === undefined ? {} : { lambdaFunction }),
+    ...(bucket === undefined ? {} : { bucket }),
   };
 }
 
@@ -493,8 +336,13 @@ export function makeHandler(
       }),
       limits: config.circuitBreaker,
       announceTrip: (incident, reason) => announceTrip({ sns, topicArn }, incident, reason),
-      verifySource: (finding) =>
-        verifyAtSource(finding, { guardDuty, securityHub }, config.securityHubProductAllowList),
+      verifySource: (finding, identifier) =>
+        verifyAtSource(
+          finding,
+          identifier,
+          { guardDuty, securityHub },
+          config.securityHubProductAllowList,
+        ),
     },
   };
   return taskHandler(logger, TriageInputSchema, async (input) => {

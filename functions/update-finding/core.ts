@@ -15,7 +15,12 @@ import {
   UnexpectedAwsError,
 } from '../shared/errors.js';
 import { taskHandler } from '../shared/handler.js';
-import { ActionResultSchema, type Incident, IncidentSchema } from '../shared/incident.js';
+import {
+  type ActionResult,
+  ActionResultSchema,
+  type Incident,
+  IncidentSchema,
+} from '../shared/incident.js';
 import type { Ledger } from '../shared/ledger.js';
 import { boundedText } from '../shared/text.js';
 
@@ -47,10 +52,20 @@ const CONTAINED_OUTCOMES: ReadonlySet<string> = new Set(['CONTAINED', 'ALREADY_C
 // BatchUpdateFindings reports these per finding; a later attempt can succeed.
 const TRANSIENT_CODES: ReadonlySet<string> = new Set(['ConcurrentUpdateError', 'InternalFailure']);
 
-/** RESOLVED only when at least one step ran and every step contained its target. */
+/**
+ * The results of the steps that apply to what the finding names: a step
+ * that does not (a role has no access key to disable) is no part of
+ * containing it.
+ */
+export function applicableResults(input: UpdateFindingInput): [string, ActionResult][] {
+  const { plan } = input.incident;
+  return Object.entries(input.results ?? {}).filter(([step]) => plan[step]?.applies !== false);
+}
+
+/** RESOLVED only when at least one step ran and every step that applies contained its target. */
 export function workflowStatus(input: UpdateFindingInput): WorkflowStatus {
   if (input.phase === 'PICKUP') return 'NOTIFIED';
-  const outcomes = Object.values(input.results ?? {}).map((r) => r.outcome);
+  const outcomes = applicableResults(input).map(([, r]) => r.outcome);
   return outcomes.length > 0 && outcomes.every((o) => CONTAINED_OUTCOMES.has(o))
     ? 'RESOLVED'
     : 'NOTIFIED';
@@ -62,9 +77,7 @@ export function findingNote(input: UpdateFindingInput, status: WorkflowStatus): 
   if (input.phase === 'PICKUP') {
     return boundedText(`${head} containment started (${incident.playbook})`, NOTE_MAX);
   }
-  const steps = Object.entries(input.results ?? {}).map(
-    ([step, r]) => `${step}: ${r.outcome} (${r.summary})`,
-  );
+  const steps = applicableResults(input).map(([step, r]) => `${step}: ${r.outcome} (${r.summary})`);
   const verdict =
     status === 'RESOLVED'
       ? 'contained'

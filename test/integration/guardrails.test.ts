@@ -23,9 +23,9 @@ import { clientOptions, documentClient } from '../../functions/shared/aws.js';
 import { CircuitBreaker } from '../../functions/shared/breaker.js';
 import { Ledger } from '../../functions/shared/ledger.js';
 import { ENV, type RuntimeConfig } from '../../functions/shared/runtime-config.js';
-import { announceTrip } from '../../functions/triage/announce.js';
-import { RuntimeModeSwitch } from '../../functions/triage/guardrails.js';
-import { verifyAtSource } from '../../functions/triage/source.js';
+import { announceTrip } from '../../functions/triage/guardrails/announce.js';
+import { RuntimeModeSwitch } from '../../functions/triage/guardrails/runtime-mode.js';
+import { verifyAtSource } from '../../functions/triage/guardrails/source.js';
 import { type TriageDeps, triage } from '../../functions/triage/triage.js';
 import { securityHubKeyFinding } from '../state-machines/events.js';
 import { explain, onlyExecution, outcomes, rehearsalHarness } from '../state-machines/harness.js';
@@ -155,9 +155,10 @@ describe('circuit breaker', () => {
             reason,
           ),
         // GuardDuty is the rehearsal's finding source stand-in, holding each finding below.
-        verifySource: (finding) =>
+        verifySource: (finding, identifier) =>
           verifyAtSource(
             finding,
+            identifier,
             {
               guardDuty: new GuardDutyClient(clientOptions),
               securityHub: new SecurityHubClient(clientOptions),

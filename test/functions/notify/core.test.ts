@@ -77,6 +77,32 @@ describe('notify', () => {
     ]);
   });
 
+  it('leaves out the steps that do not apply to what the finding names', async () => {
+    // Arrange: a user's finding; revoking role sessions does not apply to it.
+    const base = incident();
+    const userIncident = {
+      ...base,
+      plan: {
+        ...base.plan,
+        revokeRoleSessions: {
+          mode: 'off' as const,
+          reason: 'applies to assumed roles only',
+          applies: false as const,
+        },
+      },
+    };
+    const off = { outcome: 'OFF' as const, mode: 'off' as const, summary: 'step is off' };
+    const results = {
+      quarantineUser: { step: 'quarantineUser', action: 'quarantine-user', ...off },
+      revokeRoleSessions: { step: 'revokeRoleSessions', action: 'revoke-sessions', ...off },
+    };
+    // Act
+    await notify(input({ incident: userIncident, results }), deps());
+    // Assert: a step configured off is told; one that does not apply is not.
+    expect(published().Message).toContain('- quarantineUser: OFF [off] step is off');
+    expect(published().Message).not.toContain('revokeRoleSessions');
+  });
+
   it('escapes newlines, ANSI sequences and control characters in attacker text', async () => {
     // Arrange
     const base = incident();

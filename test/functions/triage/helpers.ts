@@ -28,7 +28,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { documentClient } from '../../../functions/shared/aws.js';
 import { Ledger } from '../../../functions/shared/ledger.js';
 import type { RuntimeConfig } from '../../../functions/shared/runtime-config.js';
-import type { TriageDeps } from '../../../functions/triage/triage.js';
+import type { Guardrails, TriageDeps } from '../../../functions/triage/triage.js';
 
 export const ACCOUNT = '123456789012';
 export const USER_ARN = `arn:aws:iam::${ACCOUNT}:user/staff/compromised-user`;
@@ -138,9 +138,10 @@ export function setup(configOverrides: Partial<RuntimeConfig> = {}) {
   s3Mock.reset();
   nothingExists();
   ddbMock.on(PutCommand).resolves({});
-  // The circuit breaker's window counter (the handler wires the breaker).
+  // The circuit breaker's window counter, for tests that wire the real breaker.
   ddbMock.on(GetCommand).resolves({});
   ddbMock.on(UpdateCommand).resolves({ Attributes: { count: 1 } });
+  const runtime = config(configOverrides);
   const deps: TriageDeps = {
     iam: new IAMClient({ region: 'us-east-1' }),
     ec2: new EC2Client({ region: 'us-east-1' }),
@@ -152,10 +153,29 @@ export function setup(configOverrides: Partial<RuntimeConfig> = {}) {
       tableName: 'cordon-ledger',
       now: () => new Date('2024-05-14T09:32:00.000Z'),
     }),
-    config: config(configOverrides),
+    config: runtime,
     actor: ACTOR,
+    guardrails: openGuardrails(runtime),
   };
   return deps;
+}
+
+/**
+ * Guardrails that let every finding through: runtime mode auto, the breaker
+ * never holding, every source confirming. Tests of the guards and deciders
+ * use them; guardrails.test.ts and the integration tests test the real ones.
+ */
+export function openGuardrails(runtime: RuntimeConfig): Guardrails {
+  return {
+    runtimeMode: {
+      read: async () => ({ mode: 'auto' }),
+      parameterName: runtime.runtimeModeParameter,
+    },
+    breaker: { count: async () => ({ status: 'counted', count: 1 }) },
+    limits: runtime.circuitBreaker,
+    announceTrip: async () => undefined,
+    verifySource: async () => ({ status: 'verified' }),
+  };
 }
 
 export function userExists(options: { arn?: string; userId?: string; tags?: Tag[] } = {}): void {

@@ -113,6 +113,44 @@ describe('update-finding', () => {
     });
   });
 
+  it('resolves the finding when every step that applies contained it, leaving out the steps that do not apply', async () => {
+    // Arrange: a role's finding; the user steps do not apply to it.
+    const roleIncident = {
+      ...hubIncident,
+      plan: {
+        disableAccessKey: {
+          mode: 'off' as const,
+          reason: 'applies to IAM users only',
+          applies: false as const,
+        },
+        revokeRoleSessions: { mode: 'approve' as const },
+      },
+    };
+    const results = {
+      disableAccessKey: result('disableAccessKey', 'OFF', 'step is off or does not apply'),
+      revokeRoleSessions: result('revokeRoleSessions', 'CONTAINED'),
+    };
+    // Act
+    const out = await updateFinding(input({ incident: roleIncident, results }), deps());
+    // Assert
+    expect(out).toEqual({ updated: true, status: 'RESOLVED' });
+    const text = hubMock.commandCalls(BatchUpdateFindingsCommand)[0]?.args[0].input.Note?.Text;
+    expect(text).toContain('revokeRoleSessions: CONTAINED');
+    expect(text).not.toContain('disableAccessKey');
+  });
+
+  it('keeps the finding NOTIFIED when a step that applies was turned off', async () => {
+    // Arrange: the same step off by configuration (no `applies: false`): not contained.
+    const results = {
+      disableAccessKey: result('disableAccessKey', 'OFF', 'step is off or does not apply'),
+      revokeUserSessions: result('revokeUserSessions', 'CONTAINED'),
+    };
+    // Act
+    const out = await updateFinding(input({ results }), deps());
+    // Assert
+    expect(out).toEqual({ updated: true, status: 'NOTIFIED' });
+  });
+
   it('does not resolve a finding when no step ran', async () => {
     // Act
     const out = await updateFinding(input({ results: {} }), deps());

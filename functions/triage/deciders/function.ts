@@ -1,0 +1,229 @@
+import type { IAMClient } from '@aws-sdk/client-iam';
+import { GetFunctionCommand, type LambdaClient, ListTagsCommand } from '@aws-sdk/client-lambda';
+import { classifyAwsError, isNotFound } from '../../shared/errors.js';
+import type { LambdaFunction } from '../../shared/incident.js';
+import { CORDON_ROLE_PATH, type RuntimeConfig } from '../../shared/runtime-config.js';
+import { exemptTagGuard, protectedGuard, type ResourceTag } from '../guards/protection.js';
+import { parseFunctionArn, parseIamPrincipalArn } from '../parse/arn.js';
+import type { FunctionFinding } from '../parse/finding.js';
+import { planPlaybook } from '../plan.js';
+import {
+  type Decider,
+  type Decision,
+  otherRegionRefusal,
+  proceedReason,
+  refuse,
+} from './decision.js';
+import { assessRole, revokeStepOf, type WorkloadRole } from './role.js';
+
+/**
+ * Verifies the function a finding names against Lambda (GetFunction on the
+ * unqualified ARN: reserved concurrency is per function, not per version or
+ * alias): it must exist and be the home account's. The answer names its
+ * execution role, the incident's principal.
+ */
+export type FunctionResolution =
+  | {
+      readonly status: 'verified';
+      readonly lambdaFunction: LambdaFunction;
+      /** The function's tags, or why Lambda would not list them. */
+      readonly tags: ReadonlyArray<ResourceTag> | { readonly error: string };
+    }
+  | { readonly status: 'refused'; readonly lambdaFunction: LambdaFunction; readonly reason: string }
+  /** Lambda could not be read (terminally): guards cannot decide. */
+  | {
+      readonly status: 'unverified';
+      readonly lambdaFunction: LambdaFunction;
+      readonly reason: string;
+    };
+
+export function claimedFunction(finding: FunctionFinding): LambdaFunction {
+  const { unqualified, name } = finding.lambdaFunction;
+  return { arn: unqualified, name };
+}
+
+export async function resolveFunction(
+  finding: FunctionFinding,
+  lambda: LambdaClient,
+  homeAccount: string,
+): Promise<FunctionResolution> {
+  const claimed = claimedFunction(finding);
+  const refused = (reason: string) =>
+    ({ status: 'refused', lambdaFunction: claimed, reason }) as const;
+
+  const elsewhere = await otherRegionRefusal(
+    lambda,
+    finding.region,
+    `function ${claimed.name}`,
+    'Lambda',
+  );
+  if (elsewhere !== undefined) return refused(elsewhere);
+
+  let output: Awaited<ReturnType<typeof getFunction>>;
+  try {
+    output = await getFunction(lambda, claimed.arn);
+  } catch (error) {
+    if (isNotFound(error)) return refused(`function: function ${claimed.name} does not exist`);
+    const failure = classifyAwsError(error, `get function ${claimed.name}`);
+    if (failure.retryable) throw failure;
+    return { status: 'unverified', lambdaFunction: claimed, reason: failure.message };
+  }
+  const reported = output.Configuration?.FunctionArn;
+  const parsed = reported === undefined ? undefined : parseFunctionArn(reported);
+  if (parsed === undefined) {
+    return {
+      status: 'unverified',
+      lambdaFunction: claimed,
+      reason: `get function ${claimed.name}: Lambda returned no function ARN`,
+    };
+  }
+  if (parsed.unqualified !== claimed.arn) {
+    return refused(
+      `function arn mismatch: the finding names ${claimed.arn}, Lambda has ${parsed.unqualified}`,
+    );
+  }
+  if (parsed.account !== homeAccount) {
+    return refused(
+      `account: function ${claimed.arn} is in account ${parsed.account}, not home account ${homeAccount}`,
+    );
+  }
+  const role = output.Configuration?.Role;
+  const lambdaFunction: LambdaFunction = {
+    ...claimed,
+    ...(role === undefined ? {} : { roleArn: role }),
+  };
+  const tags = await functionTags(lambda, lambdaFunction);
+  if ('gone' in tags) return refused(`function: function ${claimed.name} does not exist`);
+  return { status: 'verified', lambdaFunction, tags };
+}
+
+/**
+ * The function's tags, asked of ListTags rather than read from GetFunction:
+ * GetFunction leaves tags out for a caller without lambda:ListTags, and an
+ * absent answer must never read as "not exempt". A denial is returned as an
+ * error (the exempt guard then fails closed); throttling is thrown.
+ */
+async function functionTags(
+  lambda: LambdaClient,
+  fn: LambdaFunction,
+): Promise<ReadonlyArray<ResourceTag> | { readonly error: string } | { readonly gone: true }> {
+  try {
+    const { Tags = {} } = await lambda.send(new ListTagsCommand({ Resource: fn.arn }));
+    return Object.entries(Tags).map(([Key, Value]) => ({ Key, Value }));
+  } catch (error) {
+    if (isNotFound(error)) return { gone: true };
+    const failure = classifyAwsError(error, `list tags of function ${fn.name}`);
+    if (failure.retryable) throw failure;
+    return { error: failure.message };
+  }
+}
+
+function getFunction(lambda: LambdaClient, functionArn: string) {
+  return lambda.send(new GetFunctionCommand({ FunctionName: functionArn }));
+}
+
+/**
+ * integration-quarantine: the function must exist in the home account, and
+ * neither its ARN nor its tags may protect it. A function running as one of
+ * Cordon's own roles (path /cordon/) is Cordon: refused outright, since
+ * stopping it would stop containment. Another protected or exempt role only
+ * turns off revoking that role.
+ */
+export const functionDecider: Decider<FunctionFinding> = {
+  configurationChecksAct: true,
+  claimed: (finding) => {
+    const lambdaFunction = claimedFunction(finding);
+    return { arn: lambdaFunction.arn, subject: { lambdaFunction } };
+  },
+  location: ({ lambdaFunction: fn }) => ({
+    what: 'function',
+    arn: fn.unqualified,
+    account: fn.account,
+    region: fn.region,
+  }),
+  sourceIdentifier: (finding) => finding.lambdaFunction.name,
+  async decide(finding, deps): Promise<Decision> {
+    const { config } = deps;
+    const resolution = await resolveFunction(finding, deps.lambda, config.homeAccount);
+    const { lambdaFunction } = resolution;
+    const claimed = { arn: lambdaFunction.arn, subject: { lambdaFunction } };
+    if (resolution.status === 'refused') {
+      return refuse(resolution.reason, claimed, finding.playbook);
+    }
+    const { roleArn } = lambdaFunction;
+    const tags = resolution.status === 'verified' ? resolution.tags : undefined;
+    const refusal =
+      protectedGuard(lambdaFunction.arn, config) ??
+      cordonRoleGuard(lambdaFunction.arn, roleArn) ??
+      (tags !== undefined && !('error' in tags)
+        ? exemptTagGuard(lambdaFunction.arn, tags, config)
+        : undefined);
+    if (refusal !== undefined) return refuse(refusal, claimed, finding.playbook);
+
+    // Guards fail closed: whatever could not be read means no step runs unattended.
+    const unread: string[] = [];
+    let role: WorkloadRole;
+    if (resolution.status === 'unverified') {
+      unread.push(`the function could not be read: ${resolution.reason}`);
+      role = { status: 'unreadable', reason: resolution.reason };
+    } else {
+      if (tags !== undefined && 'error' in tags) {
+        unread.push(
+          `exempt tag of function ${lambdaFunction.name} could not be read: ${tags.error}`,
+        );
+      }
+      role = await functionRole(roleArn, deps.iam, config);
+      if (role.status === 'found' && role.failClosedReason !== undefined) {
+        unread.push(role.failClosedReason);
+      } else if (role.status === 'unreadable') {
+        unread.push(`the function's role could not be read: ${role.reason}`);
+      }
+    }
+    const revoke = revokeStepOf(role, "the function's role");
+    const failClosedReason = unread.length === 0 ? undefined : unread.join('; ');
+    const plan = planPlaybook(
+      finding.playbook,
+      {
+        ...(revoke.inapplicable === undefined
+          ? {}
+          : { inapplicable: { revokeFunctionRoleSessions: revoke.inapplicable } }),
+        ...(revoke.skip === undefined ? {} : { skip: { revokeFunctionRoleSessions: revoke.skip } }),
+        ...(failClosedReason === undefined ? {} : { failClosedReason }),
+      },
+      config,
+    );
+    return {
+      decision: 'PROCEED',
+      reason: proceedReason(failClosedReason),
+      arn: lambdaFunction.arn,
+      plan,
+      lambdaFunction,
+      ...(role.status === 'found' ? { principal: role.principal } : {}),
+    };
+  },
+};
+
+/** Cordon's own functions run as roles under /cordon/: a finding on one is never acted on. */
+function cordonRoleGuard(functionArn: string, roleArn: string | undefined): string | undefined {
+  return roleArn?.toLowerCase().includes(CORDON_ROLE_PATH)
+    ? `protected: ${functionArn} runs as ${roleArn}, one of Cordon's own roles (path ${CORDON_ROLE_PATH})`
+    : undefined;
+}
+
+async function functionRole(
+  roleArn: string | undefined,
+  iam: IAMClient,
+  config: RuntimeConfig,
+): Promise<WorkloadRole> {
+  if (roleArn === undefined) return { status: 'none', reason: 'Lambda reported no execution role' };
+  const parsed = parseIamPrincipalArn(roleArn);
+  if (parsed === undefined || parsed.resourceType !== 'role') {
+    return { status: 'unreadable', reason: `execution role ARN ${roleArn} does not parse` };
+  }
+  return assessRole(
+    { kind: 'AssumedRole', arn: roleArn, name: parsed.name },
+    iam,
+    config,
+    "the function's role",
+  );
+}

@@ -1,0 +1,172 @@
+import {
+  GetFindingsCommand as GetGuardDutyFindings,
+  type GuardDutyClient,
+  type Finding as GuardDutyFinding,
+} from '@aws-sdk/client-guardduty';
+import {
+  GetFindingsCommand as GetSecurityHubFindings,
+  type SecurityHubClient,
+} from '@aws-sdk/client-securityhub';
+import { boundedText } from '../../shared/text.js';
+import { protectingPattern } from '../guards/patterns.js';
+import type { Finding } from '../parse/finding.js';
+
+/**
+ * Source verification: an event on the bus is a claim anyone with
+ * events:PutEvents (or securityhub:BatchImportFindings) can make. Before
+ * anything runs unattended, triage re-reads the finding from its source
+ * (GuardDuty GetFindings with the detector id; Security Hub GetFindings) and
+ * checks that the source says the same: its type, its account, and the
+ * resource triage is about to act on. Any difference, or no finding, and
+ * the automatic steps wait for a responder instead. Security Hub findings
+ * from a product not on the allow-list (custom imports, by default) never
+ * act unattended.
+ */
+
+export interface SourceClients {
+  readonly guardDuty: Pick<GuardDutyClient, 'send'>;
+  readonly securityHub: Pick<SecurityHubClient, 'send'>;
+}
+
+export type SourceCheck =
+  | { readonly status: 'verified' }
+  | { readonly status: 'unverified'; readonly reason: string };
+
+const unverified = (reason: string): SourceCheck => ({ status: 'unverified', reason });
+
+/** Every string value in a JSON-like tree. */
+function strings(value: unknown, out: string[] = []): string[] {
+  if (typeof value === 'string') out.push(value);
+  else if (Array.isArray(value)) for (const v of value) strings(v, out);
+  else if (value !== null && typeof value === 'object') {
+    for (const v of Object.values(value)) strings(v, out);
+  }
+  return out;
+}
+
+/** True when the source names `id`: as a value, or as the last part of an ARN or path. */
+function names(source: unknown, id: string): boolean {
+  return strings(source).some((v) => v === id || v.endsWith(`/${id}`) || v.endsWith(`:${id}`));
+}
+
+/** True when the Security Hub product may start automatic containment. */
+export function productAllowed(productArn: string, allowList: readonly string[]): boolean {
+  return protectingPattern(productArn, allowList) !== undefined;
+}
+
+/**
+ * Re-reads the finding from its source and compares what triage relies on:
+ * its type, its account, and `identifier`, what triage will act on (the
+ * finding's decider says what: the access key, the instance, the secret...;
+ * undefined when the event's own resource is not what is acted on).
+ */
+export async function verifyAtSource(
+  finding: Finding,
+  identifier: string | undefined,
+  clients: SourceClients,
+  productAllowList: readonly string[],
+): Promise<SourceCheck> {
+  if (finding.source === 'securityhub') {
+    if (finding.productArn === undefined || !productAllowed(finding.productArn, productAllowList)) {
+      return unverified(
+        `product ${boundedText(JSON.stringify(finding.productArn ?? null), 200)} is not on the Security Hub product allow-list`,
+      );
+    }
+    return verifySecurityHub(finding, identifier, clients.securityHub);
+  }
+  return verifyGuardDuty(finding, identifier, clients.guardDuty);
+}
+
+async function verifyGuardDuty(
+  finding: Finding,
+  identifier: string | undefined,
+  guardDuty: SourceClients['guardDuty'],
+): Promise<SourceCheck> {
+  if (finding.detectorId === undefined) {
+    return unverified('the GuardDuty event names no detector, so the finding cannot be re-read');
+  }
+  let found: GuardDutyFinding | undefined;
+  try {
+    const out = await guardDuty.send(
+      new GetGuardDutyFindings({ DetectorId: finding.detectorId, FindingIds: [finding.findingId] }),
+    );
+    found = out.Findings?.[0];
+  } catch (error) {
+    return unverified(`GuardDuty GetFindings failed (${errorName(error)})`);
+  }
+  if (!found) return unverified(`GuardDuty detector ${finding.detectorId} has no such finding`);
+  return compare(finding, identifier, {
+    type: found.Type,
+    account: found.AccountId,
+    resource: found.Resource,
+    extra: found.Service?.Action,
+  });
+}
+
+async function verifySecurityHub(
+  finding: Finding,
+  identifier: string | undefined,
+  securityHub: SourceClients['securityHub'],
+): Promise<SourceCheck> {
+  let findings: { Types?: string[]; AwsAccountId?: string; Resources?: unknown }[];
+  try {
+    const out = await securityHub.send(
+      new GetSecurityHubFindings({
+        Filters: {
+          Id: [{ Value: finding.findingId, Comparison: 'EQUALS' }],
+          ProductArn: [{ Value: finding.productArn ?? '', Comparison: 'EQUALS' }],
+        },
+        MaxResults: 1,
+      }),
+    );
+    findings = out.Findings ?? [];
+  } catch (error) {
+    return unverified(`Security Hub GetFindings failed (${errorName(error)})`);
+  }
+  const [found] = findings;
+  if (!found) return unverified('Security Hub has no such finding');
+  return compare(finding, identifier, {
+    types: found.Types ?? [],
+    account: found.AwsAccountId,
+    resource: found.Resources,
+  });
+}
+
+interface SourceSays {
+  readonly type?: string | undefined;
+  readonly types?: readonly string[];
+  readonly account?: string | undefined;
+  readonly resource?: unknown;
+  /** Where a GuardDuty finding names a secret its API call touched. */
+  readonly extra?: unknown;
+}
+
+function compare(
+  finding: Finding,
+  identifier: string | undefined,
+  source: SourceSays,
+): SourceCheck {
+  const differences: string[] = [];
+  const typeMatches =
+    source.types !== undefined
+      ? source.types.includes(finding.findingType)
+      : source.type === finding.findingType;
+  if (!typeMatches) {
+    differences.push(
+      `type ${boundedText(JSON.stringify(source.type ?? source.types ?? null), 200)}`,
+    );
+  }
+  if (source.account !== finding.account) {
+    differences.push(`account ${JSON.stringify(source.account ?? null)}`);
+  }
+  if (identifier !== undefined && !names([source.resource, source.extra], identifier)) {
+    differences.push(`no resource ${boundedText(JSON.stringify(identifier), 200)}`);
+  }
+  return differences.length === 0
+    ? { status: 'verified' }
+    : unverified(`the source's finding differs from the event: ${differences.join(', ')}`);
+}
+
+function errorName(error: unknown): string {
+  return error instanceof Error ? error.name : 'error';
+}

@@ -1,0 +1,334 @@
+import type { z } from 'zod';
+import type { PlaybookName } from '../../shared/catalog.js';
+import { InvalidFindingError } from '../../shared/errors.js';
+import type { PrincipalKind } from '../../shared/incident.js';
+import {
+  accessKeyIdIn,
+  IAM_NAME,
+  parseBucketArn,
+  parseFunctionArn,
+  parseIamPrincipalArn,
+  parseInstanceArn,
+  parseSecretArn,
+  partitionOf,
+} from './arn.js';
+import type {
+  ClaimedInstance,
+  ClaimedPrincipal,
+  Finding,
+  FindingFacts,
+  ParsedFindingEvent,
+} from './finding.js';
+import { formatPath, invalidFinding } from './invalid.js';
+import {
+  type AsffFinding,
+  type AsffResource,
+  AwsIamAccessKeyDetailsSchema,
+  AwsIamRoleDetailsSchema,
+  AwsIamUserDetailsSchema,
+  DATA_EXPOSURE_TYPE,
+  EC2_INSTANCE_RESOURCE_TYPE,
+  IAM_RESOURCE_TYPES,
+  type IamResourceType,
+  LAMBDA_FUNCTION_RESOURCE_TYPE,
+  S3_BUCKET_RESOURCE_TYPE,
+  SECRET_RESOURCE_TYPE,
+  SECURITYHUB_SOURCE,
+  SecurityHubEventSchema,
+} from './schemas/asff.js';
+import { scoreForAsff } from './severity.js';
+
+const WHAT = 'Security Hub finding';
+
+type Path = ReadonlyArray<PropertyKey>;
+
+/** Resource types Cordon contains, each with the playbook that acts on it and a word for messages. */
+const ELIGIBLE: Readonly<Record<string, { playbook: PlaybookName; kind: string }>> = {
+  AwsIamAccessKey: { playbook: 'iam-credentials', kind: 'IAM' },
+  AwsIamUser: { playbook: 'iam-credentials', kind: 'IAM' },
+  AwsIamRole: { playbook: 'iam-credentials', kind: 'IAM' },
+  [EC2_INSTANCE_RESOURCE_TYPE]: { playbook: 'ec2-instance', kind: 'EC2 instance' },
+  [SECRET_RESOURCE_TYPE]: { playbook: 'secret-exposure', kind: 'secret' },
+  [LAMBDA_FUNCTION_RESOURCE_TYPE]: { playbook: 'integration-quarantine', kind: 'Lambda function' },
+  [S3_BUCKET_RESOURCE_TYPE]: { playbook: 's3-exposure', kind: 'S3 bucket' },
+};
+const KIND_ORDER = ['IAM', 'EC2 instance', 'secret', 'Lambda function', 'S3 bucket'];
+
+/**
+ * Validates a Security Hub event and normalises its one finding on a
+ * resource Cordon contains; the resource type chooses the playbook. An event
+ * carrying several such findings (or one finding naming several such
+ * resources, an IAM role and an instance alike) is refused as ambiguous, for
+ * every playbook: triage acts on exactly one resource per execution. Parsed
+ * for a playbook, a finding on another playbook's resource holds nothing
+ * for it (`other-playbook`).
+ */
+export function fromSecurityHub(event: unknown, playbook?: PlaybookName): ParsedFindingEvent {
+  const parsed = SecurityHubEventSchema.safeParse(event);
+  if (!parsed.success) throw invalidFinding(WHAT, event, parsed.error);
+  const { detail, account: envelopeAccount } = parsed.data;
+
+  const eligible = detail.findings.flatMap((finding, index) => {
+    const resources = finding.Resources.flatMap((resource, r) =>
+      isEligible(finding, resource.Type) ? [{ resource, type: resource.Type, index: r }] : [],
+    );
+    return resources.length > 0 ? [{ finding, index, resources }] : [];
+  });
+  const [chosen, ...others] = eligible;
+  if (chosen === undefined) {
+    return {
+      status: 'unhandled',
+      reason: 'unhandled-resource',
+      source: SECURITYHUB_SOURCE,
+      message: `no finding in the event names a resource Cordon contains (${Object.keys(ELIGIBLE).join(', ')}; AwsS3Bucket only on Effects/Data Exposure findings)`,
+    };
+  }
+  if (others.length > 0) {
+    const kinds = kindOf(eligible.flatMap((e) => e.resources.map((r) => r.type)));
+    throw new InvalidFindingError(
+      `Security Hub event carries ${eligible.length} ${kinds} findings; triage acts on exactly one per event`,
+    );
+  }
+  const [named, ...moreNamed] = chosen.resources;
+  if (named === undefined || moreNamed.length > 0) {
+    const kinds = kindOf(chosen.resources.map((r) => r.type));
+    throw new InvalidFindingError(
+      `${WHAT} detail.findings[${chosen.index}] names ${chosen.resources.length} ${kinds} resources; triage acts on exactly one`,
+    );
+  }
+  const owner = ELIGIBLE[named.type]?.playbook;
+  if (playbook !== undefined && owner !== playbook) {
+    return {
+      status: 'unhandled',
+      reason: 'other-playbook',
+      source: SECURITYHUB_SOURCE,
+      message: `the ${playbook} playbook does not act on a Security Hub finding on ${named.type}`,
+    };
+  }
+  const { finding } = chosen;
+  const path: Path = ['detail', 'findings', chosen.index, 'Resources', named.index];
+  const facts = {
+    source: 'securityhub',
+    findingId: finding.Id,
+    findingType: finding.Types[0] ?? finding.GeneratorId,
+    productArn: finding.ProductArn,
+    updatedAt: finding.UpdatedAt,
+    severity: scoreForAsff(finding.Severity.Label, finding.Severity.Normalized),
+    severityLabel: finding.Severity.Label,
+    account: finding.AwsAccountId,
+    envelopeAccount,
+    region: finding.Region,
+    partition: partitionOf(finding.ProductArn, finding.Region),
+    sample: finding.Sample === true,
+    archived: false,
+    securityHub: securityHubFacts(finding),
+  } as const;
+  const resourceFinding = claimedResource(named.type, named.resource, path, facts);
+  if (resourceFinding !== undefined) return { status: 'finding', finding: resourceFinding };
+  if (!isIamType(named.type)) {
+    // Unreachable: every eligible type is an IAM type or a resource handled above.
+    throw new InvalidFindingError(`${WHAT} names a resource type triage has no parser for`);
+  }
+  const principal = claimedPrincipal(named.type, named.resource, path);
+  if ('unsupportedType' in principal) {
+    return {
+      status: 'unhandled',
+      reason: 'unhandled-resource',
+      source: SECURITYHUB_SOURCE,
+      message: `Cordon does not contain Security Hub access key principal type ${principal.unsupportedType}`,
+    };
+  }
+  return { status: 'finding', finding: { ...facts, playbook: 'iam-credentials', principal } };
+}
+
+/** The finding on a non-IAM resource, named by its ARN in `Id`; undefined for IAM types. */
+function claimedResource(
+  type: string,
+  resource: AsffResource,
+  path: Path,
+  facts: FindingFacts,
+): Finding | undefined {
+  const invalidId = (expected: string) =>
+    new InvalidFindingError(
+      `${WHAT} has an invalid ${formatPath([...path, 'Id'])}: not ${expected}`,
+    );
+  switch (type) {
+    case EC2_INSTANCE_RESOURCE_TYPE:
+      return { ...facts, playbook: 'ec2-instance', instance: claimedInstance(resource, path) };
+    case SECRET_RESOURCE_TYPE: {
+      const arn = parseSecretArn(resource.Id);
+      if (arn === undefined) {
+        throw invalidId(
+          'a Secrets Manager secret ARN (arn:<partition>:secretsmanager:<region>:<account>:secret:<name>-<6 characters>)',
+        );
+      }
+      return { ...facts, playbook: 'secret-exposure', secret: { secretId: resource.Id, arn } };
+    }
+    case LAMBDA_FUNCTION_RESOURCE_TYPE: {
+      const arn = parseFunctionArn(resource.Id);
+      if (arn === undefined) {
+        throw invalidId(
+          'a Lambda function ARN (arn:<partition>:lambda:<region>:<account>:function:<name>)',
+        );
+      }
+      return { ...facts, playbook: 'integration-quarantine', lambdaFunction: arn };
+    }
+    case S3_BUCKET_RESOURCE_TYPE: {
+      const arn = parseBucketArn(resource.Id);
+      if (arn === undefined) throw invalidId('an S3 bucket ARN (arn:<partition>:s3:::<bucket>)');
+      return { ...facts, playbook: 's3-exposure', bucket: { name: arn.name } };
+    }
+    default:
+      return undefined;
+  }
+}
+
+/** "IAM", "EC2 instance", "IAM and EC2 instance", ... for the ambiguity messages. */
+function kindOf(types: ReadonlyArray<string>): string {
+  const kinds = new Set(types.map((t) => ELIGIBLE[t]?.kind));
+  return KIND_ORDER.filter((k) => kinds.has(k)).join(' and ');
+}
+
+/** An `AwsEc2Instance` resource names its instance by ARN in `Id`. */
+function claimedInstance(resource: AsffResource, path: Path): ClaimedInstance {
+  const arn = parseInstanceArn(resource.Id);
+  if (arn === undefined) {
+    throw new InvalidFindingError(
+      `${WHAT} has an invalid ${formatPath([...path, 'Id'])}: not an EC2 instance ARN (arn:<partition>:ec2:<region>:<account>:instance/i-...)`,
+    );
+  }
+  return { instanceId: arn.instanceId, arn: resource.Id };
+}
+
+function securityHubFacts(finding: AsffFinding) {
+  return {
+    ...(finding.ProductName === undefined ? {} : { productName: finding.ProductName }),
+    workflowStatus: finding.Workflow.Status,
+    recordState: finding.RecordState,
+    types: finding.Types,
+  };
+}
+
+/** A bucket is exposed only on a data-exposure finding; the s3-exposure rule filters the same way. */
+function isEligible(finding: AsffFinding, type: string): boolean {
+  if (!Object.hasOwn(ELIGIBLE, type)) return false;
+  return type !== S3_BUCKET_RESOURCE_TYPE || finding.Types.some((t) => DATA_EXPOSURE_TYPE.test(t));
+}
+
+const IAM_TYPES: ReadonlyArray<string> = IAM_RESOURCE_TYPES;
+
+function isIamType(type: string): type is IamResourceType {
+  return IAM_TYPES.includes(type);
+}
+
+function claimedPrincipal(
+  type: IamResourceType,
+  resource: AsffResource,
+  path: Path,
+): ClaimedPrincipal | Unsupported {
+  switch (type) {
+    case 'AwsIamAccessKey':
+      return fromAccessKey(resource, path);
+    case 'AwsIamUser': {
+      const details = parseDetails(resource, 'AwsIamUser', AwsIamUserDetailsSchema, path);
+      return fromArn(resource, path, 'user', 'AwsIamUser', details?.UserName, details?.UserId);
+    }
+    case 'AwsIamRole': {
+      const details = parseDetails(resource, 'AwsIamRole', AwsIamRoleDetailsSchema, path);
+      return fromArn(resource, path, 'role', 'AwsIamRole', details?.RoleName, details?.RoleId);
+    }
+  }
+}
+
+const KINDS: Readonly<Record<string, PrincipalKind>> = {
+  IAMUser: 'IAMUser',
+  AssumedRole: 'AssumedRole',
+  Root: 'Root',
+};
+
+/** A principal type (`FederatedUser`, ...) Cordon has no containment for. */
+interface Unsupported {
+  readonly unsupportedType: string;
+}
+
+function fromAccessKey(resource: AsffResource, path: Path): ClaimedPrincipal | Unsupported {
+  const detailsPath = [...path, 'Details', 'AwsIamAccessKey'];
+  const details = parseDetails(resource, 'AwsIamAccessKey', AwsIamAccessKeyDetailsSchema, path);
+  if (details === undefined) {
+    throw new InvalidFindingError(`${WHAT} is missing ${formatPath(detailsPath)}`);
+  }
+  const name = details.PrincipalName ?? details.UserName;
+  // Findings from before PrincipalType existed name only a user, in UserName.
+  const type =
+    details.PrincipalType ?? (details.PrincipalName === undefined ? 'IAMUser' : undefined);
+  if (name === undefined) {
+    throw new InvalidFindingError(
+      `${WHAT} is missing ${formatPath([...detailsPath, 'PrincipalName'])}`,
+    );
+  }
+  if (type === undefined) {
+    throw new InvalidFindingError(
+      `${WHAT} is missing ${formatPath([...detailsPath, 'PrincipalType'])}`,
+    );
+  }
+  const kind = Object.hasOwn(KINDS, type) ? KINDS[type] : undefined;
+  if (kind === undefined) return { unsupportedType: type };
+  const accessKeyId = details.AccessKeyId ?? accessKeyIdIn(resource.Id);
+  const common = {
+    kind,
+    ...(details.PrincipalId === undefined ? {} : { principalId: details.PrincipalId }),
+    ...(accessKeyId === undefined ? {} : { accessKeyId }),
+  };
+  if (kind === 'Root') return common;
+  if (!IAM_NAME.test(name)) {
+    const field = details.PrincipalName === undefined ? 'UserName' : 'PrincipalName';
+    throw new InvalidFindingError(
+      `${WHAT} has an invalid ${formatPath([...detailsPath, field])}: not an IAM name`,
+    );
+  }
+  return { ...common, name };
+}
+
+/** User and role resources name the principal by ARN; `Details`, when present, must agree. */
+function fromArn(
+  resource: AsffResource,
+  path: Path,
+  resourceType: 'user' | 'role',
+  detailsKey: 'AwsIamUser' | 'AwsIamRole',
+  detailsName: string | undefined,
+  detailsId: string | undefined,
+): ClaimedPrincipal {
+  const arn = parseIamPrincipalArn(resource.Id);
+  if (arn === undefined || arn.resourceType !== resourceType) {
+    throw new InvalidFindingError(
+      `${WHAT} has an invalid ${formatPath([...path, 'Id'])}: not an IAM ${resourceType} ARN`,
+    );
+  }
+  if (detailsName !== undefined && detailsName !== arn.name) {
+    throw new InvalidFindingError(
+      `${WHAT} ${formatPath([...path, 'Details', detailsKey])} names a different ${resourceType} than ${formatPath([...path, 'Id'])}`,
+    );
+  }
+  return {
+    kind: resourceType === 'user' ? 'IAMUser' : 'AssumedRole',
+    name: arn.name,
+    arn: resource.Id,
+    ...(detailsId === undefined ? {} : { principalId: detailsId }),
+  };
+}
+
+/** `Details[key]` parsed with its schema; undefined when the finding has none. */
+function parseDetails<T>(
+  resource: AsffResource,
+  key: string,
+  schema: z.ZodType<T>,
+  path: Path,
+): T | undefined {
+  const raw = resource.Details?.[key];
+  if (raw === undefined) return undefined;
+  const parsed = schema.safeParse(raw);
+  if (!parsed.success) {
+    throw invalidFinding(WHAT, raw, parsed.error, [...path, 'Details', key]);
+  }
+  return parsed.data;
+}

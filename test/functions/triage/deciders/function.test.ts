@@ -1,0 +1,209 @@
+import 'aws-sdk-client-mock-vitest/extend';
+import { GetRoleCommand } from '@aws-sdk/client-iam';
+import { GetFunctionCommand, ListTagsCommand } from '@aws-sdk/client-lambda';
+import { PutCommand } from '@aws-sdk/lib-dynamodb';
+import { describe, expect, it } from 'vitest';
+import { TriageResultSchema } from '../../../../functions/shared/incident.js';
+import { triage } from '../../../../functions/triage/triage.js';
+import {
+  ACCOUNT,
+  ASFF_RESOURCE,
+  awsError,
+  ddbMock,
+  FUNCTION_ARN,
+  FUNCTION_ROLE_ARN,
+  fixture,
+  functionExists,
+  functionRoleExists,
+  iamMock,
+  lambdaMock,
+  setup,
+  withValue,
+} from '../helpers.js';
+
+const PLAYBOOK = { playbook: 'integration-quarantine' } as const;
+
+describe('triage: integration-quarantine', () => {
+  it('verifies the function, takes its role as the principal and plans both steps', async () => {
+    const deps = setup();
+    functionExists();
+    functionRoleExists();
+
+    const result = await triage(fixture('guardduty-lambda'), deps, PLAYBOOK);
+
+    expect(TriageResultSchema.parse(result)).toEqual(result);
+    expect(result).toMatchObject({ decision: 'PROCEED', reason: 'claimed' });
+    expect(result.incident.lambdaFunction).toEqual({
+      arn: FUNCTION_ARN,
+      name: 'payments-webhook',
+      roleArn: FUNCTION_ROLE_ARN,
+    });
+    expect(result.incident.principal).toEqual({
+      kind: 'AssumedRole',
+      arn: FUNCTION_ROLE_ARN,
+      name: 'payments-webhook-role',
+    });
+    expect(result.incident.plan).toEqual({
+      stopInvocations: { mode: 'approve' },
+      revokeFunctionRoleSessions: { mode: 'approve' },
+    });
+    expect(iamMock).toHaveReceivedCommandWith(GetRoleCommand, {
+      RoleName: 'payments-webhook-role',
+    });
+  });
+
+  it('acts on the unqualified function when the finding names an alias', async () => {
+    const deps = setup();
+    functionExists();
+    functionRoleExists();
+    const event = withValue(
+      fixture('guardduty-lambda'),
+      ['detail', 'resource', 'lambdaDetails', 'functionArn'],
+      `${FUNCTION_ARN}:live`,
+    );
+
+    const result = await triage(event, deps, PLAYBOOK);
+
+    expect(lambdaMock).toHaveReceivedCommandWith(GetFunctionCommand, {
+      FunctionName: FUNCTION_ARN,
+    });
+    expect(result.incident.lambdaFunction?.arn).toBe(FUNCTION_ARN);
+  });
+
+  it('triages a Security Hub AwsLambdaFunction finding the same way', async () => {
+    const deps = setup();
+    functionExists();
+    functionRoleExists();
+
+    const result = await triage(fixture('securityhub-lambda'), deps, PLAYBOOK);
+
+    expect(result).toMatchObject({
+      decision: 'PROCEED',
+      incident: { source: 'securityhub', lambdaFunction: { arn: FUNCTION_ARN } },
+    });
+  });
+});
+
+describe('triage: function verification', () => {
+  it('refuses a function that does not exist', async () => {
+    const deps = setup();
+    lambdaMock.on(GetFunctionCommand).rejects(awsError('ResourceNotFoundException', 404));
+
+    const result = await triage(fixture('guardduty-lambda'), deps, PLAYBOOK);
+
+    expect(result).toMatchObject({
+      decision: 'REFUSED',
+      reason: 'function: function payments-webhook does not exist',
+    });
+  });
+
+  it('refuses a function ARN in another account without asking Lambda', async () => {
+    const deps = setup();
+    const other = 'arn:aws:lambda:us-east-1:210987654321:function:payments-webhook';
+    const event = withValue(fixture('securityhub-lambda'), [...ASFF_RESOURCE, 'Id'], other);
+
+    const result = await triage(event, deps, PLAYBOOK);
+
+    expect(result.reason).toBe(
+      `account: the function ${other} is in account 210987654321, not home account ${ACCOUNT}`,
+    );
+    expect(lambdaMock).not.toHaveReceivedAnyCommand();
+  });
+
+  it('refuses a function carrying the exempt tag', async () => {
+    const deps = setup();
+    functionExists({ tags: { 'cordon:exempt': 'true' } });
+
+    const result = await triage(fixture('guardduty-lambda'), deps, PLAYBOOK);
+
+    expect(result.reason).toBe(`exempt: ${FUNCTION_ARN} is tagged cordon:exempt=true`);
+    expect(lambdaMock).toHaveReceivedCommandWith(ListTagsCommand, { Resource: FUNCTION_ARN });
+  });
+
+  it('refuses a function whose ARN matches a protected pattern', async () => {
+    const deps = setup({ protectedPrincipalPatterns: ['arn:aws:lambda:*:function:payments-*'] });
+    functionExists();
+
+    const result = await triage(fixture('guardduty-lambda'), deps, PLAYBOOK);
+
+    expect(result.decision).toBe('REFUSED');
+    expect(result.reason).toMatch(/^protected: /);
+  });
+
+  it("refuses Cordon's own function outright, not just its role step", async () => {
+    const deps = setup();
+    const cordonRole = `arn:aws:iam::${ACCOUNT}:role/cordon/cordon-triage`;
+    functionExists({ roleArn: cordonRole });
+
+    const result = await triage(fixture('guardduty-lambda'), deps, PLAYBOOK);
+
+    expect(result.decision).toBe('REFUSED');
+    expect(result.reason).toContain(`runs as ${cordonRole}, one of Cordon's own roles`);
+    expect(result.incident.plan.stopInvocations?.mode).toBe('off');
+    expect(iamMock).not.toHaveReceivedAnyCommand();
+  });
+
+  it('turns off revoking a role that a pattern protects, still stopping the function', async () => {
+    const deps = setup({ protectedPrincipalPatterns: ['*:role/service-role/payments-*'] });
+    functionExists();
+
+    const result = await triage(fixture('guardduty-lambda'), deps, PLAYBOOK);
+
+    expect(result.decision).toBe('PROCEED');
+    expect(result.incident.plan).toEqual({
+      stopInvocations: { mode: 'approve' },
+      revokeFunctionRoleSessions: {
+        mode: 'off',
+        reason: expect.stringMatching(/^the function's role is protected: /),
+      },
+    });
+  });
+
+  it('turns off revoking a role tagged exempt', async () => {
+    const deps = setup();
+    functionExists();
+    functionRoleExists({ tags: [{ Key: 'cordon:exempt', Value: 'true' }] });
+
+    const result = await triage(fixture('guardduty-lambda'), deps, PLAYBOOK);
+
+    expect(result.incident.plan.revokeFunctionRoleSessions).toEqual({
+      mode: 'off',
+      reason: `the function's role is exempt: ${FUNCTION_ROLE_ARN} is tagged cordon:exempt=true`,
+    });
+  });
+
+  it('fails closed when Lambda will not list the tags (no lambda:ListTags)', async () => {
+    const deps = setup({ modes: { 'integration-quarantine': { stopInvocations: 'auto' } } });
+    functionExists({ tagsDenied: true });
+    functionRoleExists();
+
+    const result = await triage(fixture('guardduty-lambda'), deps, PLAYBOOK);
+
+    expect(result.incident.plan.stopInvocations).toEqual({
+      mode: 'approve',
+      reason: expect.stringMatching(/^exempt tag of function payments-webhook could not be read/),
+    });
+  });
+
+  it('fails closed, and cannot revoke an unknown role, when GetFunction is denied', async () => {
+    const deps = setup({ modes: { 'integration-quarantine': { stopInvocations: 'auto' } } });
+    lambdaMock.on(GetFunctionCommand).rejects(awsError('AccessDeniedException', 403));
+
+    const result = await triage(fixture('guardduty-lambda'), deps, PLAYBOOK);
+
+    expect(result.decision).toBe('PROCEED');
+    expect(result.incident.plan.stopInvocations?.mode).toBe('approve');
+    expect(result.incident.plan.revokeFunctionRoleSessions?.mode).toBe('off');
+    expect(result.incident.principal).toBeUndefined();
+  });
+
+  it('throws Cordon.Throttled, claiming nothing, when Lambda throttles', async () => {
+    const deps = setup();
+    lambdaMock.on(GetFunctionCommand).rejects(awsError('TooManyRequestsException', 429));
+
+    await expect(triage(fixture('guardduty-lambda'), deps, PLAYBOOK)).rejects.toMatchObject({
+      name: 'Cordon.Throttled',
+    });
+    expect(ddbMock).not.toHaveReceivedCommand(PutCommand);
+  });
+});

@@ -1,0 +1,169 @@
+import {
+  GetFindingsCommand as GetGuardDutyFindings,
+  GuardDutyClient,
+  type Finding as GuardDutyFinding,
+} from '@aws-sdk/client-guardduty';
+import {
+  GetFindingsCommand as GetSecurityHubFindings,
+  SecurityHubClient,
+} from '@aws-sdk/client-securityhub';
+import { mockClient } from 'aws-sdk-client-mock';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { deciderFor } from '../../../../functions/triage/deciders/index.js';
+import { productAllowed, verifyAtSource } from '../../../../functions/triage/guardrails/source.js';
+import type { Finding } from '../../../../functions/triage/parse/finding.js';
+import { parseFindingEvent } from '../../../../functions/triage/parse/index.js';
+import { fixture } from '../helpers.js';
+
+const gdMock = mockClient(GuardDutyClient);
+const shMock = mockClient(SecurityHubClient);
+const clients = {
+  guardDuty: new GuardDutyClient({ region: 'us-east-1' }),
+  securityHub: new SecurityHubClient({ region: 'us-east-1' }),
+};
+const AWS_PRODUCTS = ['arn:aws:securityhub:*::product/aws/*'];
+
+function findingOf(name: Parameters<typeof fixture>[0]) {
+  const parsed = parseFindingEvent(fixture(name));
+  if (parsed.status !== 'finding') throw new Error(`${name} is not a finding`);
+  return parsed.finding;
+}
+
+/** The GuardDuty fixture's finding as GetFindings returns it (the SDK's shape). */
+function guardDutySays(overrides: Record<string, unknown> = {}): GuardDutyFinding {
+  return {
+    Arn: 'arn:aws:guardduty:us-east-1:123456789012:detector/d/finding/f',
+    CreatedAt: '2026-01-01T00:00:00Z',
+    UpdatedAt: '2026-01-01T00:00:00Z',
+    Region: 'us-east-1',
+    SchemaVersion: '2.0',
+    Severity: 8,
+    Id: 'f',
+    Type: 'UnauthorizedAccess:IAMUser/InstanceCredentialExfiltration.OutsideAWS',
+    AccountId: '123456789012',
+    Resource: {
+      ResourceType: 'AccessKey',
+      AccessKeyDetails: { AccessKeyId: 'AKIAIOSFODNN7EXAMPLE', UserName: 'alice' },
+    },
+    ...overrides,
+  } as GuardDutyFinding;
+}
+
+/** What triage asks the source to name: the finding's decider says. */
+const identifierOf = (finding: Finding) => deciderFor(finding).sourceIdentifier();
+
+beforeEach(() => {
+  gdMock.reset();
+  shMock.reset();
+});
+
+describe('GuardDuty findings', () => {
+  it('are verified when GuardDuty holds the same type, account and key', async () => {
+    const finding = findingOf('guardduty-iam-user');
+    gdMock.on(GetGuardDutyFindings).resolves({
+      Findings: [guardDutySays({ Type: finding.findingType, AccountId: finding.account })],
+    });
+
+    expect(await verifyAtSource(finding, identifierOf(finding), clients, AWS_PRODUCTS)).toEqual({
+      status: 'verified',
+    });
+    expect(gdMock.commandCalls(GetGuardDutyFindings)[0]?.args[0].input).toEqual({
+      DetectorId: finding.detectorId,
+      FindingIds: [finding.findingId],
+    });
+  });
+
+  it('are not verified when GuardDuty names another type, account or key', async () => {
+    const finding = findingOf('guardduty-iam-user');
+    gdMock.on(GetGuardDutyFindings).resolves({
+      Findings: [
+        guardDutySays({
+          Type: 'Recon:IAMUser/UserPermissions',
+          AccountId: '210987654321',
+          Resource: { AccessKeyDetails: { AccessKeyId: 'AKIAOTHERKEY00000000' } },
+        }),
+      ],
+    });
+
+    const check = await verifyAtSource(finding, identifierOf(finding), clients, AWS_PRODUCTS);
+
+    expect(check.status).toBe('unverified');
+    expect(check.status === 'unverified' ? check.reason : '').toBe(
+      `the source's finding differs from the event: type "Recon:IAMUser/UserPermissions", account "210987654321", no resource "${'principal' in finding ? finding.principal.accessKeyId : ''}"`,
+    );
+  });
+
+  it('are not verified when GuardDuty has no such finding, or cannot be asked', async () => {
+    const finding = findingOf('guardduty-iam-user');
+    gdMock
+      .on(GetGuardDutyFindings)
+      .resolvesOnce({ Findings: [] })
+      .rejects(Object.assign(new Error('denied'), { name: 'AccessDeniedException' }));
+
+    const missing = await verifyAtSource(finding, identifierOf(finding), clients, AWS_PRODUCTS);
+    const failed = await verifyAtSource(finding, identifierOf(finding), clients, AWS_PRODUCTS);
+
+    expect(missing).toEqual({
+      status: 'unverified',
+      reason: `GuardDuty detector ${finding.detectorId} has no such finding`,
+    });
+    expect(failed).toEqual({
+      status: 'unverified',
+      reason: 'GuardDuty GetFindings failed (AccessDeniedException)',
+    });
+  });
+
+  it('are not verified when the event names no detector', async () => {
+    const finding = { ...findingOf('guardduty-iam-user'), detectorId: undefined };
+
+    const check = await verifyAtSource(finding, identifierOf(finding), clients, AWS_PRODUCTS);
+
+    expect(check).toEqual({
+      status: 'unverified',
+      reason: 'the GuardDuty event names no detector, so the finding cannot be re-read',
+    });
+    expect(gdMock.commandCalls(GetGuardDutyFindings)).toHaveLength(0);
+  });
+});
+
+describe('Security Hub findings', () => {
+  it('from a product not on the allow-list are not verified, and Security Hub is not asked', async () => {
+    const finding = findingOf('securityhub-iam-access-key');
+
+    const check = await verifyAtSource(finding, identifierOf(finding), clients, AWS_PRODUCTS);
+
+    expect(check.status).toBe('unverified');
+    expect(check.status === 'unverified' ? check.reason : '').toContain(
+      'is not on the Security Hub product allow-list',
+    );
+    expect(shMock.commandCalls(GetSecurityHubFindings)).toHaveLength(0);
+  });
+
+  it('from an allowed product are re-read by Id and ProductArn and compared', async () => {
+    const finding = findingOf('securityhub-iam-access-key');
+    const event = fixture('securityhub-iam-access-key') as {
+      detail: { findings: Record<string, unknown>[] };
+    };
+    shMock.on(GetSecurityHubFindings).resolves({ Findings: event.detail.findings as never });
+
+    const check = await verifyAtSource(finding, identifierOf(finding), clients, [
+      finding.productArn ?? '',
+    ]);
+
+    expect(check).toEqual({ status: 'verified' });
+    expect(shMock.commandCalls(GetSecurityHubFindings)[0]?.args[0].input.Filters).toEqual({
+      Id: [{ Value: finding.findingId, Comparison: 'EQUALS' }],
+      ProductArn: [{ Value: finding.productArn, Comparison: 'EQUALS' }],
+    });
+  });
+});
+
+describe('productAllowed', () => {
+  it.each([
+    ['arn:aws:securityhub:us-east-1::product/aws/inspector', true],
+    ['arn:aws:securityhub:us-east-1:123456789012:product/123456789012/default', false],
+    ['arn:aws:securityhub:us-east-1::product/crowdstrike/crowdstrike-falcon', false],
+  ])('%s: %s by default', (arn, allowed) => {
+    expect(productAllowed(arn, AWS_PRODUCTS)).toBe(allowed);
+  });
+});

@@ -1,0 +1,278 @@
+import 'aws-sdk-client-mock-vitest/extend';
+import { PutCommand } from '@aws-sdk/lib-dynamodb';
+import { describe, expect, it } from 'vitest';
+import { triage } from '../../../../functions/triage/triage.js';
+import {
+  ACCOUNT,
+  ASFF_RESOURCE,
+  ddbMock,
+  fixture,
+  iamMock,
+  ROLE_ARN,
+  roleExists,
+  setup,
+  USER_ARN,
+  userExists,
+  withValue,
+} from '../helpers.js';
+
+const SH = ['detail', 'findings', 0] as const;
+
+/** Each guard refuses, claims the refusal (so a repeat is a no-op), and leaves every step off. */
+async function expectRefused(event: unknown, reason: string | RegExp, deps = setup()) {
+  const result = await triage(event, deps);
+  expect(result.decision).toBe('REFUSED');
+  if (typeof reason === 'string') expect(result.reason).toBe(reason);
+  else expect(result.reason).toMatch(reason);
+  expect(Object.values(result.incident.plan).every((step) => step.mode === 'off')).toBe(true);
+  expect(ddbMock).toHaveReceivedCommandWith(PutCommand, {
+    Item: expect.objectContaining({ outcome: 'REFUSED', summary: result.reason }),
+  });
+  return result;
+}
+
+describe('guard 1: sample findings', () => {
+  it('refuses a GuardDuty sample finding without asking IAM', async () => {
+    const deps = setup();
+
+    await expectRefused(
+      fixture('guardduty-sample'),
+      'sample: the finding is a sample finding',
+      deps,
+    );
+    expect(iamMock).not.toHaveReceivedAnyCommand();
+  });
+
+  it('refuses a Security Hub finding marked Sample', async () => {
+    const event = withValue(fixture('securityhub-iam-access-key'), [...SH, 'Sample'], true);
+
+    await expectRefused(event, 'sample: the finding is a sample finding');
+  });
+});
+
+describe('archived and posture findings', () => {
+  it('refuses an archived GuardDuty finding without asking IAM', async () => {
+    const deps = setup();
+    const event = withValue(fixture('guardduty-iam-user'), ['detail', 'service', 'archived'], true);
+
+    await expectRefused(event, 'archived: the finding is archived (suppressed)', deps);
+    expect(iamMock).not.toHaveReceivedAnyCommand();
+  });
+
+  it('refuses a Security Hub configuration check on an IAM user', async () => {
+    const event = withValue(
+      fixture('securityhub-iam-access-key'),
+      [...SH, 'Types'],
+      [
+        'Software and Configuration Checks/Industry and Regulatory Standards/AWS-Foundational-Security-Best-Practices',
+      ],
+    );
+
+    await expectRefused(event, /^posture: a configuration check/);
+  });
+
+  it('acts on a finding that is both a check and a threat type', async () => {
+    const deps = setup();
+    userExists();
+    const event = withValue(
+      fixture('securityhub-iam-access-key'),
+      [...SH, 'Types'],
+      [
+        'Software and Configuration Checks/Vulnerabilities',
+        'TTPs/Credential Access/Leaked Access Key',
+      ],
+    );
+
+    const result = await triage(event, deps);
+
+    expect(result.decision).toBe('PROCEED');
+  });
+});
+
+describe('guard 2: GuardDuty findings through Security Hub', () => {
+  it('refuses a Security Hub finding whose product is GuardDuty', async () => {
+    await expectRefused(
+      fixture('securityhub-from-guardduty'),
+      'product: Security Hub finding from GuardDuty; the GuardDuty rule handles it',
+    );
+  });
+
+  it('refuses by product name alone', async () => {
+    const event = withValue(
+      fixture('securityhub-iam-access-key'),
+      [...SH, 'ProductName'],
+      'GuardDuty',
+    );
+
+    await expectRefused(event, /^product: /);
+  });
+});
+
+describe('guard 3: Security Hub workflow and record state', () => {
+  it('refuses a finding whose workflow status is not NEW', async () => {
+    const event = withValue(
+      fixture('securityhub-iam-access-key'),
+      [...SH, 'Workflow', 'Status'],
+      'NOTIFIED',
+    );
+
+    await expectRefused(event, 'workflow: Security Hub workflow status is NOTIFIED, not NEW');
+  });
+
+  it('refuses an archived finding', async () => {
+    const event = withValue(
+      fixture('securityhub-iam-access-key'),
+      [...SH, 'RecordState'],
+      'ARCHIVED',
+    );
+
+    await expectRefused(event, 'workflow: Security Hub record state is ARCHIVED, not ACTIVE');
+  });
+});
+
+describe('guard 4: account', () => {
+  it('refuses a GuardDuty finding for another account', async () => {
+    const event = withValue(fixture('guardduty-iam-user'), ['detail', 'accountId'], '210987654321');
+
+    await expectRefused(
+      event,
+      `account: the finding is for account 210987654321, not home account ${ACCOUNT}`,
+    );
+  });
+
+  it('refuses when the event envelope came from another account', async () => {
+    const event = withValue(fixture('guardduty-iam-user'), ['account'], '210987654321');
+
+    await expectRefused(
+      event,
+      `account: the event came from account 210987654321, not home account ${ACCOUNT}`,
+    );
+  });
+
+  it('refuses a Security Hub finding for another account', async () => {
+    const event = withValue(
+      fixture('securityhub-iam-access-key'),
+      [...SH, 'AwsAccountId'],
+      '210987654321',
+    );
+
+    await expectRefused(event, /^account: the finding is for account 210987654321/);
+  });
+
+  it('refuses a Security Hub user resource whose ARN is in another account', async () => {
+    const event = withValue(fixture('securityhub-iam-access-key'), [...ASFF_RESOURCE], {
+      Type: 'AwsIamUser',
+      Id: 'arn:aws:iam::210987654321:user/compromised-user',
+    });
+
+    await expectRefused(
+      event,
+      /^account: the principal arn:aws:iam::210987654321:user\/compromised-user is in account 210987654321/,
+    );
+  });
+});
+
+describe('guard 5: region', () => {
+  it('refuses a finding from a region outside the allowed ones', async () => {
+    const event = withValue(fixture('guardduty-iam-user'), ['detail', 'region'], 'ap-southeast-2');
+
+    await expectRefused(
+      event,
+      'region: ap-southeast-2 is not an allowed region (us-east-1, eu-west-1)',
+    );
+  });
+
+  it('refuses a Security Hub finding from a region outside the allowed ones', async () => {
+    const event = withValue(fixture('securityhub-iam-access-key'), [...SH, 'Region'], 'sa-east-1');
+
+    await expectRefused(event, /^region: sa-east-1 /);
+  });
+});
+
+describe('guard 6: severity', () => {
+  it('refuses a GuardDuty finding below the threshold', async () => {
+    await expectRefused(fixture('guardduty-low-severity'), 'severity: 2 is below the threshold 7');
+  });
+
+  it('acts on a GuardDuty finding exactly at the threshold', async () => {
+    const deps = setup({ severityThreshold: 8 });
+    userExists();
+
+    const result = await triage(fixture('guardduty-iam-user'), deps);
+
+    expect(result.decision).toBe('PROCEED');
+  });
+
+  it('refuses a Security Hub finding whose label is not acted on', async () => {
+    const event = withValue(fixture('securityhub-iam-access-key'), [...SH, 'Severity'], {
+      Label: 'MEDIUM',
+      Normalized: 40,
+    });
+
+    await expectRefused(event, 'severity: MEDIUM is not an acted-on label (HIGH, CRITICAL)');
+  });
+});
+
+describe('guard 7: protected principals', () => {
+  it('refuses a principal matching a configured pattern', async () => {
+    const deps = setup({ protectedPrincipalPatterns: ['arn:aws:iam::*:user/staff/*'] });
+    userExists();
+
+    await expectRefused(
+      fixture('guardduty-iam-user'),
+      `protected: ${USER_ARN} matches protected arn:aws:iam::*:user/staff/*`,
+      deps,
+    );
+  });
+
+  it('always protects Cordon roles under /cordon/, even when config omits them', async () => {
+    const deps = setup({ protectedPrincipalPatterns: [] });
+    roleExists({ arn: `arn:aws:iam::${ACCOUNT}:role/cordon/exfiltrated-role` });
+
+    await expectRefused(
+      fixture('guardduty-assumed-role'),
+      `protected: arn:aws:iam::${ACCOUNT}:role/cordon/exfiltrated-role matches protected path /cordon/`,
+      deps,
+    );
+  });
+
+  it('does not protect a principal no pattern matches', async () => {
+    const deps = setup({ protectedPrincipalPatterns: ['arn:aws:iam::*:role/break-glass-*'] });
+    roleExists();
+
+    const result = await triage(fixture('guardduty-assumed-role'), deps);
+
+    expect(result.decision).toBe('PROCEED');
+    expect(result.incident.principal?.arn).toBe(ROLE_ARN);
+  });
+});
+
+describe('guard 8: exempt tag', () => {
+  it('refuses a principal carrying the exempt tag', async () => {
+    const deps = setup();
+    userExists({ tags: [{ Key: 'cordon:exempt', Value: 'true' }] });
+
+    await expectRefused(
+      fixture('guardduty-iam-user'),
+      `exempt: ${USER_ARN} is tagged cordon:exempt=true`,
+      deps,
+    );
+  });
+
+  it('acts when the exempt tag has another value', async () => {
+    const deps = setup();
+    userExists({ tags: [{ Key: 'cordon:exempt', Value: 'false' }] });
+
+    const result = await triage(fixture('guardduty-iam-user'), deps);
+
+    expect(result.decision).toBe('PROCEED');
+  });
+});
+
+describe('guard order', () => {
+  it('reports the first guard that refuses', async () => {
+    const event = withValue(fixture('guardduty-sample'), ['detail', 'accountId'], '210987654321');
+
+    await expectRefused(event, /^sample: /);
+  });
+});
