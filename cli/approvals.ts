@@ -11,7 +11,7 @@ import {
   type RollbackResponse,
   STEP_ID,
   type TimelineResponse,
-} from '../functions/approval/contract.js';
+} from '../functions/responder-api/contract.js';
 import { firstIssue } from '../functions/shared/validation.js';
 import {
   type ApprovalClient,

@@ -1,5 +1,5 @@
 import { parseArgs } from 'node:util';
-import { type BreakerStatus, REASON_MAX } from '../functions/approval/contract.js';
+import { type BreakerStatus, REASON_MAX } from '../functions/responder-api/contract.js';
 import { CONNECTION_USAGE, type CommandIO } from './approvals.js';
 import { connect, EXIT } from './endpoint.js';
 import { CliError } from './errors.js';

@@ -29,7 +29,7 @@ import {
   RollbackResponseSchema,
   type TimelineResponse,
   TimelineResponseSchema,
-} from '../functions/approval/contract.js';
+} from '../functions/responder-api/contract.js';
 import { CliError } from './errors.js';
 
 /**

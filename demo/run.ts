@@ -383,8 +383,8 @@ async function main(): Promise<boolean> {
   for (const { x, request } of requests) {
     const later = x.ledger.filter((e) => e.step === request.step && e.seq > request.seq);
     // The responder's decision, then what the step did with it.
-    const decision = later.find((e) => e.action === 'approval');
-    const after = later.find((e) => e.action !== 'approval' && e.outcome !== INTENT);
+    const decision = later.find((e) => e.action === 'responder-api');
+    const after = later.find((e) => e.action !== 'responder-api' && e.outcome !== INTENT);
     const approver = decision
       ? `${decision.outcome === 'APPROVAL_GRANTED' ? 'approved' : 'rejected'} by ${shortArn(decision.actor)}`
       : 'no approval recorded';

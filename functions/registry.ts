@@ -1,9 +1,9 @@
 import type { ActionDefinition } from './actions/definition.js';
 import { ACTIONS, ROLLBACK_FUNCTIONS, undoOf } from './actions/registry.js';
-import { iam as approval } from './approval/iam.js';
 import { iam as notify } from './notify/iam.js';
 import { iam as recordFailure } from './record-failure/iam.js';
 import { iam as requestApproval } from './request-approval/iam.js';
+import { iam as responderApi } from './responder-api/iam.js';
 import { iam as rollbackPlan } from './rollback-plan/iam.js';
 import { FRAME_FUNCTIONS, type FrameFunctionName, type FunctionName } from './shared/catalog.js';
 import type { RoleSpec } from './shared/iam.js';
@@ -40,7 +40,7 @@ const FRAME_ROLES: Readonly<Record<FrameFunctionName, RoleSpec>> = {
   notify,
   'record-failure': recordFailure,
   'request-approval': requestApproval,
-  approval,
+  'responder-api': responderApi,
   'rollback-plan': rollbackPlan,
 };
 
@@ -51,7 +51,7 @@ const FRAME_MODULES: Readonly<Record<FrameFunctionName, string>> = {
   notify: 'core.ts',
   'record-failure': 'core.ts',
   'request-approval': 'core.ts',
-  approval: 'core.ts',
+  'responder-api': 'http.ts',
   'rollback-plan': 'core.ts',
 };
 

@@ -2,9 +2,9 @@ import { Annotations, ArnFormat, CfnOutput, Duration, Stack, Validations } from 
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { Construct } from 'constructs';
-import { APPROVAL_URL_OUTPUT } from '../functions/approval/contract.js';
 import { byFunction, ROLLBACK_MACHINE_FUNCTIONS } from '../functions/registry.js';
 import type { ApprovalSettings } from '../functions/request-approval/core.js';
+import { APPROVAL_URL_OUTPUT } from '../functions/responder-api/contract.js';
 import {
   type FunctionName,
   functionsOfPlaybook,
@@ -112,10 +112,10 @@ export class Cordon extends Construct {
     });
     const guardrailsEnv = { [ENV.guardrailsTable]: this.guardrails.table.tableName };
     functions.triage.addEnvironment(guardrailsEnv);
-    functions.approval.addEnvironment(guardrailsEnv);
+    functions['responder-api'].addEnvironment(guardrailsEnv);
 
     const approvalTimeout = Duration.minutes(config.approvalTimeoutMinutes);
-    const approvalFunction = functions.approval;
+    const approvalFunction = functions['responder-api'];
     this.approvals = new ApprovalsTable(this, 'Approvals', { reader: approvalFunction.role });
     this.approvalUrl = approvalFunction.function.addFunctionUrl({
       authType: lambda.FunctionUrlAuthType.AWS_IAM,

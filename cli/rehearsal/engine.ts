@@ -4,12 +4,12 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { StateMachine } from 'aws-local-stepfunctions';
 import { z } from 'zod';
-import { DecisionResponseSchema } from '../../functions/approval/contract.js';
 import { functionNamed } from '../../functions/registry.js';
+import { DecisionResponseSchema } from '../../functions/responder-api/contract.js';
 import {
   APPROVALS_PARTITION_KEY,
   APPROVALS_SORT_KEY,
-} from '../../functions/shared/approval-store.js';
+} from '../../functions/responder-api/store.js';
 import { documentClient } from '../../functions/shared/aws.js';
 import { GUARDRAILS_PARTITION_KEY } from '../../functions/shared/breaker.js';
 import { ROLLBACK_MACHINE } from '../../functions/shared/catalog.js';
@@ -498,7 +498,7 @@ export class RehearsalEngine {
 
   /** A signed decision as the approval function URL would receive it. */
   private async callEndpoint(callerArn: string, body: Record<string, string>) {
-    const fn = [...this.model.functions.values()].find((f) => f.action === 'approval');
+    const fn = [...this.model.functions.values()].find((f) => f.action === 'responder-api');
     if (!fn) throw new Error('the template has no approval function');
     const { role } = rehearsalResponders(this.values.partition, this.values.account);
     const configured = z

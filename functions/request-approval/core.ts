@@ -2,7 +2,7 @@ import type { Logger } from '@aws-lambda-powertools/logger';
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import { z } from 'zod';
 import { targetArnOf } from '../actions/registry.js';
-import { ApprovalStore, type NewApproval } from '../shared/approval-store.js';
+import { ApprovalStore, type NewApproval } from '../responder-api/store.js';
 import { clientOptions } from '../shared/aws.js';
 import { boot } from '../shared/boot.js';
 import {

@@ -23,7 +23,7 @@ export const FRAME_FUNCTIONS = [
   'record-failure',
   'request-approval',
   /** The approval endpoint: records responders' decisions and sends them to Step Functions. */
-  'approval',
+  'responder-api',
   /** Rollback: reads the ledger and lists what a rollback of an incident would restore. */
   'rollback-plan',
 ] as const;

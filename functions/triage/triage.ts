@@ -24,7 +24,7 @@ import {
   type TriageResult,
 } from '../shared/incident.js';
 import type { Ledger } from '../shared/ledger.js';
-import { ENV, type RuntimeConfig, RuntimeConfigSchema } from '../shared/runtime-config.js';
+import { ENV, RuntimeConfigSchema } from '../shared/runtime-config.js';
 import { boundedText } from '../shared/text.js';
 import { firstIssue } from '../shared/validation.js';
 import {

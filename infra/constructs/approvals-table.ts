@@ -8,7 +8,7 @@ import {
   APPROVALS_TTL_ATTRIBUTE,
   APPROVALS_WAITING_INDEX,
   WAITING_INDEX_ATTRIBUTES,
-} from '../../functions/shared/approval-store.js';
+} from '../../functions/responder-api/store.js';
 
 /**
  * Every IAM action that returns item data from a table or its indexes
@@ -55,7 +55,7 @@ export class ApprovalsTable extends Construct {
       resourcePolicy: new iam.PolicyDocument({
         statements: [
           new iam.PolicyStatement({
-            sid: 'OnlyTheApprovalFunctionReadsTokens',
+            sid: 'OnlyTheResponderApiReadsTokens',
             effect: iam.Effect.DENY,
             principals: [new iam.AnyPrincipal()],
             actions: READ_ACTIONS,

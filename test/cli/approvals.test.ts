@@ -28,7 +28,7 @@ import {
   type ErrorCode,
   type PendingApproval,
   type TimelineResponse,
-} from '../../functions/approval/contract.js';
+} from '../../functions/responder-api/contract.js';
 import { type FunctionUrl, type Principal, startFunctionUrl } from '../support/function-url.js';
 
 const NOW = new Date('2026-03-01T12:00:00.000Z');
@@ -192,7 +192,7 @@ class FakeApprovals {
       entry(incidentId, entries.length, {
         at,
         step: step.step,
-        action: 'approval',
+        action: 'responder-api',
         actor: approver,
         outcome: status,
         summary: `${decision}: ${reason}`,

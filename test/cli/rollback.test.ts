@@ -3,8 +3,7 @@ import { StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { type CommandIO, rollbackCommand } from '../../cli/approvals.js';
 import { CliError } from '../../cli/errors.js';
-import { ApprovalService } from '../../functions/approval/core.js';
-import { route } from '../../functions/approval/http.js';
+import { responderApi, route } from '../../functions/responder-api/http.js';
 import type { LedgerEntry } from '../../functions/shared/ledger.js';
 import { type FunctionUrl, type Principal, startFunctionUrl } from '../support/function-url.js';
 
@@ -38,7 +37,7 @@ beforeEach(async () => {
       (id === INCIDENT ? [{ step: 'triage' }, { step: 'isolate' }] : []) as LedgerEntry[],
   );
   const logger = new Logger({ logLevel: 'SILENT' });
-  const service = new ApprovalService({
+  const service = responderApi({
     store: {
       get: vi.fn(),
       ofIncident: vi.fn(),
@@ -53,6 +52,7 @@ beforeEach(async () => {
     responders: ['arn:aws:iam::123456789012:role/Responder'],
     logger,
     rollbackStateMachineArn: MACHINE,
+    now: () => new Date(),
   });
   server = await startFunctionUrl({
     principals: PRINCIPALS,

@@ -70,7 +70,7 @@ function envFor(name: string, overrides: Record<string, string> = {}): Record<st
   };
 }
 
-const TASK_FUNCTIONS = FUNCTIONS.filter((f) => f.name !== 'triage' && f.name !== 'approval');
+const TASK_FUNCTIONS = FUNCTIONS.filter((f) => f.name !== 'triage' && f.name !== 'responder-api');
 
 afterEach(() => {
   vi.unstubAllEnvs();
@@ -153,12 +153,12 @@ describe('request-approval handler', () => {
 });
 
 describe('approval handler', () => {
-  const factory = () => factoryOf(functionNamed('approval'));
+  const factory = () => factoryOf(functionNamed('responder-api'));
 
   it('fails at cold start without its responder list', async () => {
     const make = await factory();
 
-    expect(() => make(envFor('approval', { [ENV.responders]: '' }))).toThrow(
+    expect(() => make(envFor('responder-api', { [ENV.responders]: '' }))).toThrow(
       expect.objectContaining({ name: 'Cordon.ConfigError' }),
     );
   });
@@ -174,13 +174,13 @@ describe('approval handler', () => {
   it('fails at cold start without the rollback state machine it starts', async () => {
     const make = await factory();
 
-    expect(() => make(envFor('approval', { [ENV.rollbackStateMachine]: '' }))).toThrow(
+    expect(() => make(envFor('responder-api', { [ENV.rollbackStateMachine]: '' }))).toThrow(
       expect.objectContaining({ name: 'Cordon.ConfigError' }),
     );
   });
 
   it('answers 403 to a request that carries no signed caller, before reading anything', async () => {
-    const handler = (await factory())(envFor('approval'));
+    const handler = (await factory())(envFor('responder-api'));
     const event = {
       version: '2.0',
       rawPath: '/pending',
@@ -192,7 +192,7 @@ describe('approval handler', () => {
 
     const result = z
       .object({ statusCode: z.number(), body: z.string() })
-      .parse(await handler(event, context('approval')));
+      .parse(await handler(event, context('responder-api')));
 
     expect(result.statusCode).toBe(403);
     expect(JSON.parse(result.body)).toMatchObject({ error: 'forbidden' });

@@ -100,7 +100,7 @@ describe('approvals table', () => {
   it('denies every read to any principal but the approval function, in its own policy', () => {
     const policy = resources[approvalsTableId()]?.Properties;
     const text = JSON.stringify(policy);
-    const approval = functionOf('approval');
+    const approval = functionOf('responder-api');
     expect(text).toContain('"Effect":"Deny"');
     expect(text).toContain('"Principal":{"AWS":"*"}');
     for (const read of ['GetItem', 'BatchGetItem', 'Query', 'Scan', 'PartiQLSelect']) {
@@ -113,7 +113,7 @@ describe('approvals table', () => {
 
   it('is written by request-approval (PutItem only) and read and settled by the approval function only', () => {
     const request = functionOf('request-approval').roleId;
-    const approval = functionOf('approval').roleId;
+    const approval = functionOf('responder-api').roleId;
     const grants = statementsOnApprovals();
 
     expect(new Set(grants.flatMap((g) => g.roles))).toEqual(new Set([request, approval]));
@@ -131,7 +131,7 @@ describe('approvals table', () => {
 
 describe('approval endpoint', () => {
   it('is a function URL with AWS_IAM auth on the approval function', () => {
-    const approval = functionOf('approval');
+    const approval = functionOf('responder-api');
     template.hasResourceProperties('AWS::Lambda::Url', {
       AuthType: 'AWS_IAM',
       TargetFunctionArn: { 'Fn::GetAtt': [approval.id, 'Arn'] },
@@ -142,7 +142,7 @@ describe('approval endpoint', () => {
   it('may be invoked only by the configured responders, through the URL', () => {
     const permissions = idsOfType('AWS::Lambda::Permission')
       .map((id) => resources[id]?.Properties ?? {})
-      .filter((p) => JSON.stringify(p.FunctionName).includes(functionOf('approval').id));
+      .filter((p) => JSON.stringify(p.FunctionName).includes(functionOf('responder-api').id));
 
     expect(
       permissions.map((p) => [
@@ -162,7 +162,7 @@ describe('approval endpoint', () => {
   });
 
   it('tells the approval function who the responders are', () => {
-    expect(JSON.parse(String(functionOf('approval').env[ENV.responders]))).toEqual([
+    expect(JSON.parse(String(functionOf('responder-api').env[ENV.responders]))).toEqual([
       ALICE_ROLE,
       BOB_USER,
     ]);
@@ -185,7 +185,7 @@ describe('approval endpoint', () => {
         .parse(resources[id]?.Properties?.Roles)
         .map((r) => r.Ref),
     );
-    expect(roles).toEqual([functionOf('approval').roleId]);
+    expect(roles).toEqual([functionOf('responder-api').roleId]);
   });
 
   it('outputs the endpoint URL for the CLI', () => {

@@ -821,7 +821,7 @@ describe('playbooks', () => {
       ...PLAYBOOK_NAMES.flatMap(actionsOfPlaybook),
       ...ROLLBACK_MACHINE_FUNCTIONS,
     ]);
-    expect([...used].sort()).toEqual(FUNCTION_NAMES.filter((a) => a !== 'approval').sort());
+    expect([...used].sort()).toEqual(FUNCTION_NAMES.filter((a) => a !== 'responder-api').sort());
     const playbookUsed = new Set(PLAYBOOK_NAMES.flatMap(actionsOfPlaybook));
     for (const action of ROLLBACK_FUNCTIONS) expect(playbookUsed.has(action), action).toBe(false);
   });
@@ -1205,8 +1205,8 @@ describe('rollback state machine', () => {
     const starters = functions().filter((fn) =>
       allowedActionsOfRole(fn.roleId).includes('states:StartExecution'),
     );
-    expect(starters.map((fn) => fn.action)).toEqual(['approval']);
-    const approval = functionFor('approval');
+    expect(starters.map((fn) => fn.action)).toEqual(['responder-api']);
+    const approval = functionFor('responder-api');
     const grants = statementsOfRole(approval.roleId).filter((st) =>
       actionsOf(st).includes('states:StartExecution'),
     );

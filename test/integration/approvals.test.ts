@@ -25,7 +25,7 @@ import {
 } from '../../cli/rehearsal/engine.js';
 import { seedCompromisedUser, userKeyFinding } from '../../demo/scenario.js';
 import { QUARANTINE_POLICY_NAME } from '../../functions/actions/quarantine-user/state.js';
-import { PendingResponseSchema } from '../../functions/approval/contract.js';
+import { PendingResponseSchema } from '../../functions/responder-api/contract.js';
 import { ENV } from '../../functions/shared/runtime-config.js';
 import { explain, onlyExecution, outcomes } from '../state-machines/harness.js';
 import { type FunctionUrl, type Principal, startFunctionUrl } from '../support/function-url.js';
@@ -63,7 +63,7 @@ beforeAll(async () => {
   // The approval handler module reads its configuration at import, as in Lambda.
   const saved = { ...process.env };
   Object.assign(process.env, {
-    [ENV.action]: 'approval',
+    [ENV.action]: 'responder-api',
     [ENV.actor]: `arn:aws:iam::${MOTO_ACCOUNT_ID}:role/cordon/approval`,
     [ENV.ledgerTable]: 'cordon-ledger',
     [ENV.approvalsTable]: 'cordon-approvals',
@@ -72,7 +72,7 @@ beforeAll(async () => {
     [ENV.rollbackStateMachine]: `arn:aws:states:${MOTO_REGION}:${MOTO_ACCOUNT_ID}:stateMachine:cordon-rollback`,
     POWERTOOLS_LOG_LEVEL: 'INFO',
   });
-  const { handler } = await import('../../functions/approval/handler.js');
+  const { handler } = await import('../../functions/responder-api/handler.js');
   process.env = saved;
   // Every handler the engine imports logs at INFO too, so a leak would show.
   process.env.POWERTOOLS_LOG_LEVEL = 'INFO';

@@ -1,7 +1,6 @@
 import { GetBucketTaggingCommand, type S3Client } from '@aws-sdk/client-s3';
 import { classifyAwsError } from '../../shared/errors.js';
 import type { Bucket } from '../../shared/incident.js';
-import type { RuntimeConfig } from '../../shared/runtime-config.js';
 import { protectionRefusal, type ResourceTag } from '../guards/protection.js';
 import { bucketArn } from '../parse/arn.js';
 import type { BucketFinding } from '../parse/finding.js';

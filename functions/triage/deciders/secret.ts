@@ -1,7 +1,6 @@
 import { DescribeSecretCommand, type SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { classifyAwsError, isNotFound } from '../../shared/errors.js';
 import type { Secret } from '../../shared/incident.js';
-import type { RuntimeConfig } from '../../shared/runtime-config.js';
 import { protectionRefusal, type ResourceTag } from '../guards/protection.js';
 import { parseSecretArn } from '../parse/arn.js';
 import type { SecretFinding } from '../parse/finding.js';

@@ -8,7 +8,7 @@ import {
   type RequestApprovalInput,
   requestApproval,
 } from '../../../functions/request-approval/core.js';
-import type { NewApproval } from '../../../functions/shared/approval-store.js';
+import type { NewApproval } from '../../../functions/responder-api/store.js';
 import { requireInstance } from '../../../functions/shared/incident.js';
 import {
   ACTOR,

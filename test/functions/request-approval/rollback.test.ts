@@ -9,7 +9,7 @@ import {
   type RollbackApprovalInput,
   requestApproval,
 } from '../../../functions/request-approval/core.js';
-import type { NewApproval } from '../../../functions/shared/approval-store.js';
+import type { NewApproval } from '../../../functions/responder-api/store.js';
 import { ACTOR, fakeLedger, INSTANCE_ARN } from '../shared/containment-fixtures.js';
 import { INCIDENT_ID, REQUESTER, ROLLBACK_EXECUTION } from '../shared/rollback-fixtures.js';
 

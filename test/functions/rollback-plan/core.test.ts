@@ -60,7 +60,7 @@ describe('rollback-plan', () => {
     await contained('preserveEvidence', 'preserve-evidence', {}, {});
     await append({
       step: 'isolate',
-      action: 'approval',
+      action: 'responder-api',
       actor: REQUESTER,
       outcome: 'APPROVAL_GRANTED',
     });

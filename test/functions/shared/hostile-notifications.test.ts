@@ -9,7 +9,7 @@ import {
   type RequestApprovalInput,
   requestApproval,
 } from '../../../functions/request-approval/core.js';
-import { ApprovalStore } from '../../../functions/shared/approval-store.js';
+import { ApprovalStore } from '../../../functions/responder-api/store.js';
 import { type PlaybookName, stepsOf } from '../../../functions/shared/catalog.js';
 import { InvalidTaskInputError } from '../../../functions/shared/errors.js';
 import type { Incident } from '../../../functions/shared/incident.js';

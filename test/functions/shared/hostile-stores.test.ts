@@ -9,7 +9,7 @@ import {
 import { mockClient } from 'aws-sdk-client-mock';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { type ApprovalItem, ApprovalStore } from '../../../functions/shared/approval-store.js';
+import { type ApprovalItem, ApprovalStore } from '../../../functions/responder-api/store.js';
 import { CircuitBreaker } from '../../../functions/shared/breaker.js';
 import { Ledger } from '../../../functions/shared/ledger.js';
 import { expectConstantExpressions } from '../../support/dynamodb-expressions.js';

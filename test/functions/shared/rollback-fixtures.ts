@@ -61,7 +61,7 @@ export async function containedThenApproved(
   if (options.granted !== false) {
     await fake.ledger.append(INCIDENT_ID, {
       step: APPROVAL_STEP,
-      action: 'approval',
+      action: 'responder-api',
       actor: REQUESTER,
       outcome: 'APPROVAL_GRANTED',
       executionArn: ROLLBACK_EXECUTION,

@@ -2,7 +2,14 @@ import { describe, expect, it } from 'vitest';
 import type { PlaybookName } from '../../../../functions/shared/catalog.js';
 import { InvalidFindingError } from '../../../../functions/shared/errors.js';
 import { type Finding, parseFindingEvent } from '../../../../functions/triage/parse/index.js';
-import { ASFF_RESOURCE, FUNCTION_ARN, fixture, SECRET_ARN, without, withValue } from '../helpers.js';
+import {
+  ASFF_RESOURCE,
+  FUNCTION_ARN,
+  fixture,
+  SECRET_ARN,
+  without,
+  withValue,
+} from '../helpers.js';
 
 function findingOf(event: unknown, playbook?: PlaybookName): Finding {
   const parsed = parseFindingEvent(event, playbook);

@@ -1,25 +1,68 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import { SFNClient } from '@aws-sdk/client-sfn';
+import middy from '@middy/core';
 import type {
   APIGatewayProxyStructuredResultV2,
   LambdaFunctionURLEventWithIAMAuthorizer,
 } from 'aws-lambda';
-import type { z } from 'zod';
+import { z } from 'zod';
+import { clientOptions } from '../shared/aws.js';
+import { boot } from '../shared/boot.js';
+import { CircuitBreaker } from '../shared/breaker.js';
+import { type Environment, requireEnv, requireJsonEnv } from '../shared/env.js';
 import { CordonError } from '../shared/errors.js';
+import { ENV } from '../shared/runtime-config.js';
 import { firstIssue } from '../shared/validation.js';
+import { authorize, EndpointError, type ResponderDeps } from './api.js';
+import { breakerStatus, resetBreaker } from './breaker.js';
 import {
   BreakerResetRequestSchema,
+  type BreakerStatus,
+  type DecisionRequest,
   DecisionRequestSchema,
+  type DecisionResponse,
   ERROR_STATUS,
   type ErrorResponse,
+  type PendingResponse,
+  type RollbackRequestBody,
   RollbackRequestBodySchema,
+  type RollbackResponse,
 } from './contract.js';
-import { type ApprovalService, EndpointError } from './core.js';
+import { decide } from './decisions.js';
+import { pending, type Timeline, timeline } from './queries.js';
+import { startRollback } from './rollbacks.js';
+import { ApprovalStore } from './store.js';
 
 /**
- * Routes a function URL request (payload format 2.0) to the approval
- * service. The caller is `requestContext.authorizer.iam.userArn`, which
- * Lambda fills from the verified SigV4 signature.
+ * The responder API over HTTP: routes a function URL request (payload
+ * format 2.0) to its feature. The caller is
+ * `requestContext.authorizer.iam.userArn`, which Lambda fills from the
+ * verified SigV4 signature.
  */
+
+/** Every feature of the API, bound to its dependencies: what the router calls. */
+export interface ResponderApi {
+  authorize(callerArn: string | undefined): string;
+  pending(): Promise<PendingResponse>;
+  timeline(incidentId: string): Promise<Timeline>;
+  decide(callerArn: string, request: DecisionRequest): Promise<DecisionResponse>;
+  breakerStatus(): Promise<BreakerStatus>;
+  resetBreaker(callerArn: string, reason: string): Promise<BreakerStatus>;
+  startRollback(callerArn: string, request: RollbackRequestBody): Promise<RollbackResponse>;
+}
+
+export function responderApi(deps: ResponderDeps): ResponderApi {
+  return {
+    authorize: (callerArn) => authorize(deps, callerArn),
+    pending: () => pending(deps),
+    timeline: (incidentId) => timeline(deps, incidentId),
+    decide: (callerArn, request) => decide(deps, callerArn, request),
+    breakerStatus: () => breakerStatus(deps),
+    resetBreaker: (callerArn, reason) => resetBreaker(deps, callerArn, reason),
+    startRollback: (callerArn, request) => startRollback(deps, callerArn, request),
+  };
+}
 
 /** Longest body accepted; a decision is a few hundred bytes. */
 const MAX_BODY_BYTES = 16 * 1024;
@@ -28,7 +71,7 @@ export type RouteLogger = Pick<Logger, 'info' | 'error'>;
 
 export async function route(
   event: LambdaFunctionURLEventWithIAMAuthorizer,
-  service: ApprovalService,
+  service: ResponderApi,
   logger: RouteLogger,
 ): Promise<APIGatewayProxyStructuredResultV2> {
   const method = event.requestContext.http.method.toUpperCase();
@@ -120,4 +163,27 @@ function json(statusCode: number, body: unknown): APIGatewayProxyStructuredResul
 
 function failure(code: ErrorResponse['error'], message: string): APIGatewayProxyStructuredResultV2 {
   return json(ERROR_STATUS[code], { error: code, message } satisfies ErrorResponse);
+}
+
+export function makeHandler(env: Environment, clients = { sfn: new SFNClient(clientOptions) }) {
+  const { logger, ledger, dynamo, now } = boot(env, 'responder-api');
+  const api = responderApi({
+    store: new ApprovalStore({ client: dynamo, tableName: requireEnv(env, ENV.approvalsTable) }),
+    ledger,
+    sfn: clients.sfn,
+    breaker: new CircuitBreaker({
+      client: dynamo,
+      tableName: requireEnv(env, ENV.guardrailsTable),
+      now,
+    }),
+    responders: requireJsonEnv(env, ENV.responders, z.array(z.string())),
+    rollbackStateMachineArn: requireEnv(env, ENV.rollbackStateMachine),
+    logger,
+    now,
+  });
+  // The event is never logged: it carries the caller's signed headers.
+  return middy(
+    (event: LambdaFunctionURLEventWithIAMAuthorizer): Promise<APIGatewayProxyStructuredResultV2> =>
+      route(event, api, logger),
+  ).use(injectLambdaContext(logger, { resetKeys: true, logEvent: false }));
 }

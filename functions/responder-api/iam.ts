@@ -1,5 +1,5 @@
-import { APPROVALS_WAITING_INDEX } from '../shared/approval-store.js';
 import { allow, anywhere, type RoleSpec } from '../shared/iam.js';
+import { APPROVALS_WAITING_INDEX } from './store.js';
 
 /**
  * The responder API: read and settle waiting steps (the only principal the

@@ -6,8 +6,8 @@ import {
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
 import { z } from 'zod';
-import { conditionalUpdate, dynamoCall } from './dynamo-calls.js';
-import { classifyAwsError } from './errors.js';
+import { conditionalUpdate, dynamoCall } from '../shared/dynamo-calls.js';
+import { classifyAwsError } from '../shared/errors.js';
 
 /**
  * The approvals table: one item per step waiting for a responder, keyed by

@@ -1,8 +1,8 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { describe, expect, it, vi } from 'vitest';
 import { functionUrlEvent } from '../../../cli/rehearsal/responder.js';
-import { ApprovalService, isResponder } from '../../../functions/approval/core.js';
-import { route } from '../../../functions/approval/http.js';
+import { isResponder } from '../../../functions/responder-api/api.js';
+import { responderApi, route } from '../../../functions/responder-api/http.js';
 import { ThrottledError } from '../../../functions/shared/errors.js';
 
 const ROLE = 'arn:aws:iam::123456789012:role/teams/SecurityResponder';
@@ -56,13 +56,15 @@ function harness(fail?: Error) {
   };
   const ledger = { append: vi.fn(), entries: vi.fn(async () => []) };
   const logger = new Logger({ logLevel: 'SILENT' });
-  const service = new ApprovalService({
+  const service = responderApi({
     store,
     ledger,
     sfn: { send: vi.fn() },
     breaker: { state: vi.fn(), reset: vi.fn() },
     responders: [ROLE],
     logger,
+    rollbackStateMachineArn: 'arn:aws:states:us-east-1:123456789012:stateMachine:Cordon-rollback',
+    now: () => new Date(),
   });
   const call = async (method: 'GET' | 'POST', path: string, body?: unknown, raw?: string) => {
     const event = functionUrlEvent({

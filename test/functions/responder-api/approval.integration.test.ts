@@ -20,10 +20,9 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { ensureTable } from '../../../cli/rehearsal/local-aws.js';
 import { functionUrlEvent } from '../../../cli/rehearsal/responder.js';
-import { ApprovalService } from '../../../functions/approval/core.js';
-import { route } from '../../../functions/approval/http.js';
 import { requestApproval } from '../../../functions/request-approval/core.js';
-import { ApprovalStore } from '../../../functions/shared/approval-store.js';
+import { responderApi, route } from '../../../functions/responder-api/http.js';
+import { ApprovalStore } from '../../../functions/responder-api/store.js';
 import { documentClient } from '../../../functions/shared/aws.js';
 import { CircuitBreaker } from '../../../functions/shared/breaker.js';
 import { Ledger } from '../../../functions/shared/ledger.js';
@@ -91,13 +90,14 @@ function system(options: { twoPerson?: string[] } = {}) {
       logged.push(JSON.stringify(args));
     });
   }
-  const service = new ApprovalService({
+  const service = responderApi({
     store,
     ledger,
     sfn: new SFNClient({}),
     breaker,
     responders: [RESPONDER_ROLE],
     logger,
+    rollbackStateMachineArn: `arn:aws:states:us-east-1:${ACCOUNT}:stateMachine:Cordon-rollback`,
     now,
   });
   const request = (incident = roleIncident({ revokeRoleSessions: { mode: 'approve' } })) =>

@@ -2,9 +2,8 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { describe, expect, it, vi } from 'vitest';
 import { functionUrlEvent } from '../../../cli/rehearsal/responder.js';
-import { RollbackResponseSchema } from '../../../functions/approval/contract.js';
-import { ApprovalService } from '../../../functions/approval/core.js';
-import { route } from '../../../functions/approval/http.js';
+import { RollbackResponseSchema } from '../../../functions/responder-api/contract.js';
+import { responderApi, route } from '../../../functions/responder-api/http.js';
 import type { LedgerEntry } from '../../../functions/shared/ledger.js';
 
 /** POST /rollbacks: a responder starts the rollback state machine; the body names nobody. */
@@ -22,7 +21,7 @@ function harness(entries: Partial<LedgerEntry>[] = [{ step: 'triage' }, { step: 
   }));
   const ledger = { append: vi.fn(), entries: vi.fn(async () => entries as LedgerEntry[]) };
   const logger = new Logger({ logLevel: 'SILENT' });
-  const service = new ApprovalService({
+  const service = responderApi({
     store: {
       get: vi.fn(),
       ofIncident: vi.fn(),
