@@ -10,8 +10,8 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { IAMClient, ListAccessKeysCommand } from '@aws-sdk/client-iam';
 import { DynamoDBDocumentClient, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { z } from 'zod';
-import type { RehearsalEngine } from '../cli/rehearsal/engine.js';
 import type * as Scenario from '../demo/scenario.js';
+import type { RehearsalEngine } from '../rehearsal/engine.js';
 import { type CountingProxy, callsMatching, countsSince, takeTrace } from './observe.js';
 
 export interface BurstOptions {

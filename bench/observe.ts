@@ -9,7 +9,7 @@
  *   every AWS request by service and operation (and DynamoDB write request
  *   units), so SNS publishes and ledger writes are counted, not inferred.
  */
-import '../cli/rehearsal/polyfill.js';
+import '../rehearsal/polyfill.js';
 import { Agent, createServer, request as httpRequest, type IncomingMessage } from 'node:http';
 import { StateMachine } from 'aws-local-stepfunctions';
 import { z } from 'zod';

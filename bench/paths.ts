@@ -8,8 +8,8 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
-import type { Decision, ExecutionReport, RehearsalEngine } from '../cli/rehearsal/engine.js';
 import type * as Scenario from '../demo/scenario.js';
+import type { Decision, ExecutionReport, RehearsalEngine } from '../rehearsal/engine.js';
 import {
   type ApiCounts,
   type CountingProxy,

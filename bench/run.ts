@@ -16,7 +16,7 @@ import { cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
-import { ensureMoto, type MotoServer, startMoto } from '../scripts/moto.js';
+import { ensureMoto, type MotoServer, startMoto, useEmulator } from '../scripts/moto.js';
 import { type BundleFigures, measureBundles } from './bundles.js';
 import { type BurstFigures, runBurst } from './burst.js';
 import { type CountingProxy, startCountingProxy, tapExecutions } from './observe.js';
@@ -61,27 +61,6 @@ async function stopAll(): Promise<void> {
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   process.once(signal, () => {
     void stopAll().finally(() => process.exit(130));
-  });
-}
-
-/** Points every AWS SDK client of this process at `endpoint` (as demo/run.ts does). */
-function useEmulator(endpoint: string): void {
-  for (const name of Object.keys(process.env)) {
-    if (name.startsWith('AWS_ENDPOINT_URL')) delete process.env[name];
-  }
-  for (const name of ['AWS_PROFILE', 'AWS_DEFAULT_PROFILE', 'AWS_SESSION_TOKEN']) {
-    delete process.env[name];
-  }
-  Object.assign(process.env, {
-    AWS_ENDPOINT_URL: endpoint,
-    AWS_REGION: 'us-east-1',
-    AWS_DEFAULT_REGION: 'us-east-1',
-    AWS_ACCESS_KEY_ID: 'bench',
-    AWS_SECRET_ACCESS_KEY: 'bench',
-    AWS_EC2_METADATA_DISABLED: 'true',
-    POWERTOOLS_LOG_LEVEL: 'SILENT',
-    CDK_DISABLE_VERSION_CHECK: 'true',
-    AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
   });
 }
 
@@ -246,16 +225,16 @@ async function main(): Promise<boolean> {
   const python = await ensureMoto({ log: progress });
   server = await startMoto({ python });
   proxy = await startCountingProxy(server.endpoint);
-  useEmulator(proxy.endpoint);
+  useEmulator(proxy.endpoint, 'bench');
   tapExecutions();
   progress(`moto on ${server.endpoint}, counted through ${proxy.endpoint}`);
 
   // Imported only now: clients and handlers read the environment when created.
   const { clientOptions } = await import('../functions/shared/aws.js');
   const scenario = await import('../demo/scenario.js');
-  const { RehearsalEngine } = await import('../cli/rehearsal/engine.js');
-  const { cdkJsonContext } = await import('../cli/rehearsal/synth.js');
-  const { callerAccount } = await import('../cli/rehearsal/local-aws.js');
+  const { RehearsalEngine } = await import('../rehearsal/engine.js');
+  const { cdkJsonContext } = await import('../rehearsal/synth.js');
+  const { callerAccount } = await import('../rehearsal/resources.js');
 
   const account = await callerAccount();
   let decision: 'approve' | 'reject' | 'timeout' = 'approve';

@@ -1,5 +1,5 @@
 import type { LedgerEntry } from '../functions/shared/ledger.js';
-import type { EventReport, ExecutionReport } from './rehearsal/engine.js';
+import type { EventReport, ExecutionReport } from '../rehearsal/engine.js';
 
 const useColor = process.stdout.isTTY === true && process.env.NO_COLOR === undefined;
 const paint = (code: number) => (text: string) =>

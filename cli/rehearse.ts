@@ -4,9 +4,14 @@ import { parseArgs } from 'node:util';
 import { z } from 'zod';
 import { InvalidFindingError } from '../functions/shared/errors.js';
 import { parseFindingEvent } from '../functions/triage/parse/index.js';
+import {
+  DECISIONS,
+  type Decision,
+  type EventReport,
+  RehearsalEngine,
+} from '../rehearsal/engine.js';
 import { CliError } from './errors.js';
 import { formatEventReport } from './format.js';
-import { DECISIONS, type Decision, type EventReport, RehearsalEngine } from './rehearsal/engine.js';
 
 export const REHEARSE_USAGE =
   'usage: cordon rehearse <event.json>... [--decision approve|reject|timeout] [--json]';

@@ -12,10 +12,10 @@
  */
 
 import { z } from 'zod';
-import type { EventReport } from '../cli/rehearsal/engine.js';
 import { INTENT } from '../functions/shared/intents.js';
 import type { LedgerEntry } from '../functions/shared/ledger.js';
-import { ensureMoto, type MotoServer, startMoto } from '../scripts/moto.js';
+import type { EventReport } from '../rehearsal/engine.js';
+import { ensureMoto, type MotoServer, startMoto, useEmulator } from '../scripts/moto.js';
 import type { CompromisedInstance } from './scenario.js';
 
 const started = performance.now();
@@ -32,27 +32,6 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   process.once(signal, () => {
     console.error(`\ndemo: interrupted (${signal}); stopping the emulator`);
     void stopServer().finally(() => process.exit(130));
-  });
-}
-
-/** Points every AWS SDK client of this process (and only this process) at the emulator. */
-function useEmulator(endpoint: string): void {
-  for (const name of Object.keys(process.env)) {
-    if (name.startsWith('AWS_ENDPOINT_URL')) delete process.env[name];
-  }
-  for (const name of ['AWS_PROFILE', 'AWS_DEFAULT_PROFILE', 'AWS_SESSION_TOKEN']) {
-    delete process.env[name];
-  }
-  Object.assign(process.env, {
-    AWS_ENDPOINT_URL: endpoint,
-    AWS_REGION: 'us-east-1',
-    AWS_DEFAULT_REGION: 'us-east-1',
-    AWS_ACCESS_KEY_ID: 'demo',
-    AWS_SECRET_ACCESS_KEY: 'demo',
-    AWS_EC2_METADATA_DISABLED: 'true',
-    POWERTOOLS_LOG_LEVEL: 'SILENT',
-    CDK_DISABLE_VERSION_CHECK: 'true',
-    AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
   });
 }
 
@@ -79,10 +58,11 @@ async function main(): Promise<boolean> {
     },
   });
   server = await startMoto({ python });
-  useEmulator(server.endpoint);
+  useEmulator(server.endpoint, 'demo');
   console.log(`${'emulator'.padEnd(10)} moto on ${server.endpoint}`);
 
-  // Imported only now: handlers and clients read the environment at import.
+  // Imported once the environment points at the emulator, so no module here can build a
+  // client that still points elsewhere.
   const iamSdk = await import('@aws-sdk/client-iam');
   const ec2Sdk = await import('@aws-sdk/client-ec2');
   const asgSdk = await import('@aws-sdk/client-auto-scaling');
@@ -92,7 +72,7 @@ async function main(): Promise<boolean> {
   const { clientOptions } = await import('../functions/shared/aws.js');
   const scenario = await import('./scenario.js');
   const exposure = await import('./exposure.js');
-  const { RehearsalEngine } = await import('../cli/rehearsal/engine.js');
+  const { RehearsalEngine } = await import('../rehearsal/engine.js');
   const { bold, dim, formatEventReport, green, red, shortArn, yellow } = await import(
     '../cli/format.js'
   );

@@ -6,7 +6,7 @@
  */
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { REPO_ROOT, synthesizeTemplate } from '../cli/rehearsal/synth.js';
+import { REPO_ROOT, synthesizeTemplate } from '../rehearsal/synth.js';
 import { DOCUMENT_PATH, playbooksDocument } from './diagram/document.js';
 
 try {

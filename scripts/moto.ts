@@ -285,3 +285,28 @@ export async function resetMoto(endpoint: string): Promise<void> {
     throw new Error(`moto reset at ${endpoint} failed: HTTP ${response.status}`);
   }
 }
+
+/**
+ * Points every AWS SDK client of this process (and only this process) at the
+ * emulator: its endpoint, a region, throwaway credentials named `label`, and
+ * nothing of the caller's AWS profile or session.
+ */
+export function useEmulator(endpoint: string, label: string): void {
+  for (const name of Object.keys(process.env)) {
+    if (name.startsWith('AWS_ENDPOINT_URL')) delete process.env[name];
+  }
+  for (const name of ['AWS_PROFILE', 'AWS_DEFAULT_PROFILE', 'AWS_SESSION_TOKEN']) {
+    delete process.env[name];
+  }
+  Object.assign(process.env, {
+    AWS_ENDPOINT_URL: endpoint,
+    AWS_REGION: 'us-east-1',
+    AWS_DEFAULT_REGION: 'us-east-1',
+    AWS_ACCESS_KEY_ID: label,
+    AWS_SECRET_ACCESS_KEY: label,
+    AWS_EC2_METADATA_DISABLED: 'true',
+    POWERTOOLS_LOG_LEVEL: 'SILENT',
+    CDK_DISABLE_VERSION_CHECK: 'true',
+    AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+  });
+}

@@ -1,9 +1,5 @@
-import {
-  type LocalValues,
-  readTemplate,
-  type TemplateFunction,
-} from '../../cli/rehearsal/template.js';
 import { PLAYBOOK_NAMES, PLAYBOOKS, ROLLBACK_MACHINE } from '../../functions/shared/catalog.js';
+import { type LocalValues, readTemplate, type TemplateFunction } from '../../rehearsal/template.js';
 import { DiagramError } from './errors.js';
 import { type DrawnState, flowchart } from './flowchart.js';
 

@@ -3,10 +3,10 @@ import { pathToFileURL } from 'node:url';
 import type { Context } from 'aws-lambda';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { z } from 'zod';
-import { REPO_ROOT } from '../../cli/rehearsal/synth.js';
 import { FUNCTIONS, type FunctionSpec, functionNamed } from '../../functions/registry.js';
 import type { Environment } from '../../functions/shared/env.js';
 import { ENV } from '../../functions/shared/runtime-config.js';
+import { REPO_ROOT } from '../../rehearsal/synth.js';
 import { config } from './triage/helpers.js';
 
 /**

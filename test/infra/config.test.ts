@@ -8,9 +8,9 @@
  * (the rule's severity threshold, each step's effective mode).
  */
 import { describe, expect, it } from 'vitest';
-import { cdkJsonContext } from '../../cli/rehearsal/synth.js';
 import { ConfigValidationError, modesFor, parseConfig } from '../../infra/config.js';
 import { ec2InstanceTriggers, iamCredentialsTriggers } from '../../infra/constructs/triggers.js';
+import { cdkJsonContext } from '../../rehearsal/synth.js';
 
 function failureOf(raw: unknown): ConfigValidationError {
   try {

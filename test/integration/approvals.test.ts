@@ -18,15 +18,11 @@ import type { Context } from 'aws-lambda';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { type CommandIO, decideCommand, pendingCommand, showCommand } from '../../cli/approvals.js';
 import { CliError } from '../../cli/errors.js';
-import {
-  type ApprovalRequest,
-  type JSONValue,
-  RehearsalEngine,
-} from '../../cli/rehearsal/engine.js';
 import { seedCompromisedUser, userKeyFinding } from '../../demo/scenario.js';
 import { QUARANTINE_POLICY_NAME } from '../../functions/actions/quarantine-user/state.js';
 import { PendingResponseSchema } from '../../functions/responder-api/contract.js';
 import { ENV } from '../../functions/shared/runtime-config.js';
+import { type ApprovalRequest, type JSONValue, RehearsalEngine } from '../../rehearsal/engine.js';
 import { explain, onlyExecution, outcomes } from '../state-machines/harness.js';
 import { type FunctionUrl, type Principal, startFunctionUrl } from '../support/function-url.js';
 import { MOTO_ACCOUNT_ID, MOTO_REGION, motoClientConfig, useMoto } from '../support/moto.js';

@@ -20,9 +20,9 @@ import {
 import { PutCommand } from '@aws-sdk/lib-dynamodb';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { EXIT_BROKEN, ledgerCommand, type VerifyReport } from '../../cli/ledger.js';
-import { REPO_ROOT } from '../../cli/rehearsal/synth.js';
 import { clientOptions, documentClient } from '../../functions/shared/aws.js';
 import { entryHash, Ledger, type LedgerEntryInput } from '../../functions/shared/ledger.js';
+import { REPO_ROOT } from '../../rehearsal/synth.js';
 import { useMoto } from '../support/moto.js';
 
 const { endpoint } = useMoto();

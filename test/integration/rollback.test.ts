@@ -40,7 +40,6 @@ import {
 import { BatchUpdateFindingsCommand, SecurityHubClient } from '@aws-sdk/client-securityhub';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { ExecutionReport } from '../../cli/rehearsal/engine.js';
 import {
   bucketFinding,
   functionFinding,
@@ -57,6 +56,7 @@ import {
   userKeyFinding,
 } from '../../demo/scenario.js';
 import { QUARANTINE_POLICY_NAME } from '../../functions/actions/quarantine-user/state.js';
+import type { ExecutionReport } from '../../rehearsal/engine.js';
 import { processedFindings } from '../state-machines/events.js';
 import { explain, onlyExecution, outcomes, rehearsalHarness } from '../state-machines/harness.js';
 import { MOTO_ACCOUNT_ID, motoClientConfig, useMoto } from '../support/moto.js';

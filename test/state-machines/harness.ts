@@ -17,17 +17,17 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, beforeEach } from 'vitest';
 import { z } from 'zod';
+import type { PlaybookName } from '../../functions/shared/catalog.js';
 import {
   type Decision,
   type EventReport,
   type ExecutionReport,
   RehearsalEngine,
   type ReplayOptions,
-} from '../../cli/rehearsal/engine.js';
-import { findingSource } from '../../cli/rehearsal/finding-source.js';
-import { cdkJsonContext, REPO_ROOT } from '../../cli/rehearsal/synth.js';
-import type { TemplateStateMachine } from '../../cli/rehearsal/template.js';
-import type { PlaybookName } from '../../functions/shared/catalog.js';
+} from '../../rehearsal/engine.js';
+import { findingSource } from '../../rehearsal/finding-source.js';
+import { cdkJsonContext, REPO_ROOT } from '../../rehearsal/synth.js';
+import type { TemplateStateMachine } from '../../rehearsal/template.js';
 import { MOTO_ACCOUNT_ID, MOTO_REGION } from '../support/moto.js';
 
 const JsonObject = z.record(z.string(), z.unknown());

@@ -6,8 +6,8 @@
  */
 import { GetUserPolicyCommand, IAMClient, ListAccessKeysCommand } from '@aws-sdk/client-iam';
 import { describe, expect, it } from 'vitest';
-import { RehearsalEngine } from '../../cli/rehearsal/engine.js';
 import { type CompromisedUser, seedCompromisedUser, userKeyFinding } from '../../demo/scenario.js';
+import { RehearsalEngine } from '../../rehearsal/engine.js';
 import { MOTO_ACCOUNT_ID, MOTO_REGION, motoClientConfig, useMoto } from '../support/moto.js';
 import { contextWith, explain, onlyExecution, outcomes, rehearsalHarness } from './harness.js';
 

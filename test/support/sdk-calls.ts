@@ -7,8 +7,8 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
-import { REPO_ROOT } from '../../cli/rehearsal/synth.js';
 import { functionNamed } from '../../functions/registry.js';
+import { REPO_ROOT } from '../../rehearsal/synth.js';
 
 /** IAM prefix of each SDK client package the functions use. */
 const SDK_SERVICE: Record<string, string> = {

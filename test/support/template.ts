@@ -11,9 +11,9 @@
 import { App } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { z } from 'zod';
-import { cdkJsonContext } from '../../cli/rehearsal/synth.js';
 import { ENV } from '../../functions/shared/runtime-config.js';
 import { buildApp } from '../../infra/build.js';
+import { cdkJsonContext } from '../../rehearsal/synth.js';
 
 export const TEST_ACCOUNT = '123456789012';
 export const TEST_REGION = 'us-east-1';

@@ -18,14 +18,14 @@ import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import type { LambdaFunctionURLEventWithIAMAuthorizer } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
-import { ensureTable } from '../../../cli/rehearsal/local-aws.js';
-import { functionUrlEvent } from '../../../cli/rehearsal/responder.js';
 import { requestApproval } from '../../../functions/request-approval/core.js';
 import { responderApi, route } from '../../../functions/responder-api/http.js';
 import { ApprovalStore } from '../../../functions/responder-api/store.js';
 import { documentClient } from '../../../functions/shared/aws.js';
 import { CircuitBreaker } from '../../../functions/shared/breaker.js';
 import { Ledger } from '../../../functions/shared/ledger.js';
+import { functionUrlEvent } from '../../../rehearsal/approvals.js';
+import { ensureTable } from '../../../rehearsal/resources.js';
 import { useMoto } from '../../support/moto.js';
 import { defaultTemplate } from '../../support/template.js';
 import {

@@ -1,9 +1,9 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { describe, expect, it, vi } from 'vitest';
-import { functionUrlEvent } from '../../../cli/rehearsal/responder.js';
 import { isResponder } from '../../../functions/responder-api/api.js';
 import { responderApi, route } from '../../../functions/responder-api/http.js';
 import { ThrottledError } from '../../../functions/shared/errors.js';
+import { functionUrlEvent } from '../../../rehearsal/approvals.js';
 
 const ROLE = 'arn:aws:iam::123456789012:role/teams/SecurityResponder';
 const USER = 'arn:aws:iam::123456789012:user/ops/bob';

@@ -1,10 +1,10 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { describe, expect, it, vi } from 'vitest';
-import { functionUrlEvent } from '../../../cli/rehearsal/responder.js';
 import { RollbackResponseSchema } from '../../../functions/responder-api/contract.js';
 import { responderApi, route } from '../../../functions/responder-api/http.js';
 import type { LedgerEntry } from '../../../functions/shared/ledger.js';
+import { functionUrlEvent } from '../../../rehearsal/approvals.js';
 
 /** POST /rollbacks: a responder starts the rollback state machine; the body names nobody. */
 

@@ -17,13 +17,50 @@ import {
 } from '@aws-sdk/client-ssm';
 import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { z } from 'zod';
-import { clientOptions } from '../../functions/shared/aws.js';
+import { clientOptions } from '../functions/shared/aws.js';
 
 /**
- * The few resources a rehearsal needs wherever the SDK points: Cordon's
- * tables (the ledger and the approvals, created with the keys and indexes
- * the template declares) and the notification topic. All are idempotent.
+ * The few resources a rehearsal needs wherever the SDK points, read from the
+ * synthesized template: Cordon's tables (the ledger, the approvals and the
+ * guardrails, with the keys and indexes the template declares), the runtime
+ * mode parameter and the notification topic. Creating them is idempotent.
  */
+
+/** A table the rehearsal creates, as the template declares it. */
+export interface LocalTable {
+  readonly name: string;
+  readonly properties: unknown;
+}
+
+/** What a rehearsal creates where the SDK points, if missing. */
+export interface LocalResources {
+  readonly tables: ReadonlyMap<string, LocalTable>;
+  readonly topicName: string;
+  /** SSM parameters (the runtime mode) with their template values. */
+  readonly parameters: readonly { readonly name: string; readonly value: string }[];
+}
+
+/** Local names of Cordon's tables, by their keys (`<hash>:<range>`), and of its topic. */
+export interface LocalNames {
+  readonly tables: Readonly<Record<string, string>>;
+  readonly topicName: string;
+}
+
+/** The template's tables and parameters, named locally. */
+export function localResources(template: unknown, names: LocalNames): LocalResources {
+  return {
+    tables: templateTables(template, names.tables),
+    topicName: names.topicName,
+    parameters: templateParameters(template),
+  };
+}
+
+/** Creates whatever of `resources` is missing (an emulator reset between tests); the topic's ARN. */
+export async function ensureResources(resources: LocalResources): Promise<string> {
+  for (const table of resources.tables.values()) await ensureTable(table.name, table.properties);
+  for (const p of resources.parameters) await ensureParameter(p.name, p.value);
+  return ensureTopic(resources.topicName);
+}
 
 export async function callerAccount(sts = new STSClient(clientOptions)): Promise<string> {
   const identity = await sts.send(new GetCallerIdentityCommand({}));
@@ -117,4 +154,47 @@ export async function ensureParameter(
     if (!(error instanceof ParameterNotFound)) throw error;
   }
   await ssm.send(new PutParameterCommand({ Name: name, Value: value, Type: 'String' }));
+}
+
+const TableProperties = z.looseObject({
+  KeySchema: z.array(z.object({ AttributeName: z.string(), KeyType: z.string() })),
+});
+
+/** Cordon's tables in the template, named locally by their keys (`<hash>:<range>`). */
+function templateTables(
+  template: unknown,
+  names: Readonly<Record<string, string>>,
+): Map<string, LocalTable> {
+  const resources = z
+    .record(z.string(), z.looseObject({ Type: z.string(), Properties: z.unknown() }))
+    .parse(z.looseObject({ Resources: z.unknown() }).parse(template).Resources);
+  const tables = new Map<string, LocalTable>();
+  for (const [id, resource] of Object.entries(resources)) {
+    if (
+      resource.Type !== 'AWS::DynamoDB::GlobalTable' &&
+      resource.Type !== 'AWS::DynamoDB::Table'
+    ) {
+      continue;
+    }
+    const properties = TableProperties.parse(resource.Properties);
+    const key = (type: string) =>
+      properties.KeySchema.find((k) => k.KeyType === type)?.AttributeName ?? '';
+    const name = names[`${key('HASH')}:${key('RANGE')}`];
+    if (!name) throw new Error(`rehearsal does not know table ${id}`);
+    tables.set(id, { name, properties });
+  }
+  return tables;
+}
+
+/** The template's SSM parameters (literal names and values only). */
+function templateParameters(template: unknown): { name: string; value: string }[] {
+  const resources = z
+    .record(z.string(), z.looseObject({ Type: z.string(), Properties: z.unknown() }))
+    .parse(z.looseObject({ Resources: z.unknown() }).parse(template).Resources);
+  return Object.values(resources)
+    .filter((r) => r.Type === 'AWS::SSM::Parameter')
+    .map((r) => {
+      const { Name, Value } = z.object({ Name: z.string(), Value: z.string() }).parse(r.Properties);
+      return { name: Name, value: Value };
+    });
 }

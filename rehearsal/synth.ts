@@ -4,9 +4,9 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { App } from 'aws-cdk-lib';
 import { z } from 'zod';
-import { buildApp } from '../../infra/build.js';
+import { buildApp } from '../infra/build.js';
 
-export const REPO_ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+export const REPO_ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 
 /** The `context` of cdk.json: what `cdk synth` and `cdk deploy` use. */
 export function cdkJsonContext(root = REPO_ROOT): Record<string, unknown> {

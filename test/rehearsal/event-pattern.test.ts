@@ -3,7 +3,7 @@ import {
   compileEventPattern,
   EventPatternError,
   matchesEventPattern,
-} from '../../cli/rehearsal/event-pattern.js';
+} from '../../rehearsal/event-pattern.js';
 
 const m = matchesEventPattern;
 

@@ -1,0 +1,99 @@
+import { randomUUID } from 'node:crypto';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { z } from 'zod';
+import { functionNamed } from '../functions/registry.js';
+import { REPO_ROOT } from './synth.js';
+import type { TemplateFunction } from './template.js';
+
+/**
+ * Cordon's functions hosted in this process, as Lambda would run them: each
+ * built once by its own factory from the environment the template gives it
+ * (the handler's cold start), then invoked with JSON in and JSON out, its
+ * errors by name, as Step Functions sees them.
+ */
+
+export type JSONValue =
+  | string
+  | number
+  | boolean
+  | null
+  | JSONValue[]
+  | { [key: string]: JSONValue };
+
+/** An error Step Functions matches by name (a Lambda's `errorType`, a timeout). */
+export class NamedError extends Error {
+  constructor(name: string, message: string) {
+    super(message);
+    this.name = name;
+  }
+}
+
+const JsonSchema: z.ZodType<JSONValue> = z.json();
+
+/** `value` as JSON would carry it. */
+export function jsonValue(value: unknown): JSONValue {
+  return JsonSchema.parse(JSON.parse(JSON.stringify(value ?? null)));
+}
+
+export type Handler = (event: unknown, context: unknown) => Promise<unknown>;
+
+const HandlerFactory = z.custom<(env: Record<string, string>) => Handler>(
+  (v) => typeof v === 'function',
+  'a handler factory must be a function',
+);
+
+export class FunctionHost {
+  private readonly handlers = new Map<string, Handler>();
+
+  /** `environment` is added to every function's, over the template's. */
+  constructor(private readonly environment: Readonly<Record<string, string>> = {}) {}
+
+  /** The function's handler, built on first use from its factory and its environment. */
+  async handler(fn: TemplateFunction): Promise<Handler> {
+    const cached = this.handlers.get(fn.logicalId);
+    if (cached) return cached;
+    const spec = functionNamed(fn.action);
+    const file = pathToFileURL(join(REPO_ROOT, 'functions', spec.dir, spec.factory.module)).href;
+    const module = z.record(z.string(), z.unknown()).parse(await import(/* @vite-ignore */ file));
+    const factory = HandlerFactory.parse(module[spec.factory.name]);
+    const handler = factory({
+      POWERTOOLS_LOG_LEVEL: process.env.POWERTOOLS_LOG_LEVEL ?? 'SILENT',
+      ...fn.environment,
+      ...this.environment,
+    });
+    this.handlers.set(fn.logicalId, handler);
+    return handler;
+  }
+
+  /** Invokes a handler as Lambda would: JSON in, JSON out, errors by name. */
+  async invoke(fn: TemplateFunction, input: JSONValue): Promise<JSONValue> {
+    const handler = await this.handler(fn);
+    try {
+      const out = await handler(structuredClone(input), lambdaContext(fn));
+      return jsonValue(out ?? null);
+    } catch (error) {
+      const errorType = error instanceof Error ? error.name : 'Error';
+      const errorMessage = error instanceof Error ? error.message : String(error);
+      throw new NamedError(errorType, JSON.stringify({ errorType, errorMessage }));
+    }
+  }
+}
+
+/** The Lambda context a handler receives. */
+export function lambdaContext(fn: TemplateFunction) {
+  return {
+    functionName: fn.logicalId,
+    functionVersion: '$LATEST',
+    invokedFunctionArn: fn.arn,
+    memoryLimitInMB: '256',
+    awsRequestId: randomUUID(),
+    logGroupName: `/aws/lambda/${fn.logicalId}`,
+    logStreamName: 'rehearsal',
+    callbackWaitsForEmptyEventLoop: true,
+    getRemainingTimeInMillis: () => 30_000,
+    done: () => undefined,
+    fail: () => undefined,
+    succeed: () => undefined,
+  };
+}
