@@ -48,14 +48,14 @@ export type CountResult =
 export interface BreakerDeps {
   readonly client: DynamoDBDocumentClient;
   readonly tableName: string;
-  readonly now?: () => Date;
+  readonly now: () => Date;
 }
 
 export class CircuitBreaker {
   private readonly now: () => Date;
 
   constructor(private readonly deps: BreakerDeps) {
-    this.now = deps.now ?? (() => new Date());
+    this.now = deps.now;
   }
 
   async state(): Promise<BreakerState> {

@@ -51,7 +51,7 @@ export interface LedgerEntry extends LedgerEntryInput {
 export interface LedgerDeps {
   readonly client: DynamoDBDocumentClient;
   readonly tableName: string;
-  readonly now?: () => Date;
+  readonly now: () => Date;
 }
 
 const MAX_APPEND_ATTEMPTS = 5;
@@ -142,7 +142,7 @@ export class Ledger {
   constructor(deps: LedgerDeps) {
     this.client = deps.client;
     this.tableName = deps.tableName;
-    this.now = deps.now ?? (() => new Date());
+    this.now = deps.now;
   }
 
   /**

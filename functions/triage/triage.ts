@@ -314,7 +314,7 @@ export function makeHandler(
     securityHub: new SecurityHubClient(clientOptions),
   },
 ) {
-  const { logger, ledger, actor, dynamo } = boot(env, 'triage');
+  const { logger, ledger, actor, dynamo, now } = boot(env, 'triage');
   const config = requireJsonEnv(env, ENV.config, RuntimeConfigSchema);
   const topicArn = requireEnv(env, ENV.topicArn);
   const { sns, guardDuty, securityHub } = clients;
@@ -333,6 +333,7 @@ export function makeHandler(
       breaker: new CircuitBreaker({
         client: dynamo,
         tableName: requireEnv(env, ENV.guardrailsTable),
+        now,
       }),
       limits: config.circuitBreaker,
       announceTrip: (incident, reason) => announceTrip({ sns, topicArn }, incident, reason),

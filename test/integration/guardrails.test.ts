@@ -141,12 +141,16 @@ describe('circuit breaker', () => {
       secretsManager: undefined as never,
       lambda: undefined as never,
       s3: undefined as never,
-      ledger: new Ledger({ client, tableName: 'cordon-ledger' }),
+      ledger: new Ledger({ client, tableName: 'cordon-ledger', now: () => new Date() }),
       config: runtime,
       actor: `arn:aws:iam::${MOTO_ACCOUNT_ID}:role/cordon/triage`,
       guardrails: {
         runtimeMode: new RuntimeModeSwitch(new SSMClient(clientOptions), '/cordon/mode'),
-        breaker: new CircuitBreaker({ client, tableName: 'cordon-guardrails' }),
+        breaker: new CircuitBreaker({
+          client,
+          tableName: 'cordon-guardrails',
+          now: () => new Date(),
+        }),
         limits: runtime.circuitBreaker,
         announceTrip: (incident, reason) =>
           announceTrip(

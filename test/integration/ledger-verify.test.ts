@@ -96,7 +96,11 @@ const key = (incidentId: string, seq: number) => ({
 describe('cordon ledger verify (moto)', () => {
   beforeEach(async () => {
     await createLedgerTable();
-    const ledger = new Ledger({ client: documentClient(), tableName: TABLE });
+    const ledger = new Ledger({
+      client: documentClient(),
+      tableName: TABLE,
+      now: () => new Date(),
+    });
     await writeIncident(ledger, ALPHA);
     await writeIncident(ledger, BRAVO);
   });
@@ -152,7 +156,11 @@ describe('cordon ledger verify (moto)', () => {
   });
 
   it('catches an entry replaced with PutItem and re-hashed, at the link after it', async () => {
-    const ledger = new Ledger({ client: documentClient(), tableName: TABLE });
+    const ledger = new Ledger({
+      client: documentClient(),
+      tableName: TABLE,
+      now: () => new Date(),
+    });
     const [, , two] = await ledger.entries(ALPHA);
     if (!two) throw new Error('no entry #2');
     const { hash: _hash, ...body } = { ...two, summary: 'nothing to see' };

@@ -49,7 +49,7 @@ describe('DynamoDB expressions under hostile values', () => {
         fc.array(hostileString, { minLength: 6, maxLength: 6 }),
         async ([incidentId, step, outcome, summary, targetArn, findingId]) => {
           answers();
-          const ledger = new Ledger({ client, tableName: 'cordon-ledger' });
+          const ledger = new Ledger({ client, tableName: 'cordon-ledger', now: () => new Date() });
           const entry = {
             step: step as string,
             action: 'triage',
@@ -113,7 +113,11 @@ describe('DynamoDB expressions under hostile values', () => {
     await fc.assert(
       fc.asyncProperty(hostileString, hostileString, hostileString, async (incidentId, by, why) => {
         answers();
-        const breaker = new CircuitBreaker({ client, tableName: 'cordon-guardrails' });
+        const breaker = new CircuitBreaker({
+          client,
+          tableName: 'cordon-guardrails',
+          now: () => new Date(),
+        });
         await breaker.count(incidentId, { maxContainments: 1, windowSeconds: 60 });
         await breaker.reset(by, why);
         expect(expectConstantExpressions(ddb)).toBeGreaterThanOrEqual(4);

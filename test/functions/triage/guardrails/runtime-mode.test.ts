@@ -211,7 +211,11 @@ describe('circuit breaker', () => {
         throw Object.assign(new Error('busy'), { name: 'ThrottlingException' });
       },
     } as unknown as DynamoDBDocumentClient;
-    const breaker = new CircuitBreaker({ client: failing, tableName: 'guardrails' });
+    const breaker = new CircuitBreaker({
+      client: failing,
+      tableName: 'guardrails',
+      now: () => new Date(),
+    });
 
     expect(await checkBreaker(breaker, 'inc-1', limits)).toEqual({
       status: 'holding',

