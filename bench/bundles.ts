@@ -1,7 +1,7 @@
 /**
- * Bundle size and cold module-init time of every action, each beside its
+ * Bundle size and cold module-init time of every function, each beside its
  * floor: a bare handler that imports and constructs exactly the AWS SDK
- * clients the action imports, and nothing else. Both are bundled with the
+ * clients the function imports, and nothing else. Both are bundled with the
  * options `infra/constructs/action-function.ts` gives NodejsFunction, so the
  * difference is Cordon's own code and dependencies (Zod, Powertools, Middy).
  */
@@ -38,8 +38,8 @@ export const LAMBDA_BUNDLE_OPTIONS = {
 } as const satisfies BuildOptions;
 
 export interface BundleFigures {
-  readonly action: FunctionName;
-  /** The SDK packages the action's own source imports (what the floor imports). */
+  readonly name: FunctionName;
+  /** The SDK packages the function's own source imports (what the floor imports). */
   readonly sdkPackages: readonly string[];
   readonly bytes: number;
   readonly initMs: number;
@@ -77,14 +77,14 @@ export function benchRuntimeConfig(): RuntimeConfig {
  * The environment a deployed function starts with, as far as its module scope
  * reads it; nothing inherited (no NODE_OPTIONS from tsx, no AWS profile).
  */
-function lambdaEnv(action: FunctionName): Record<string, string> {
+function lambdaEnv(name: FunctionName): Record<string, string> {
   return {
     PATH: process.env.PATH ?? '/usr/bin:/bin',
     AWS_REGION: 'us-east-1',
     AWS_DEFAULT_REGION: 'us-east-1',
     POWERTOOLS_SERVICE_NAME: 'cordon',
-    [ENV.action]: action,
-    [ENV.actor]: `arn:aws:iam::123456789012:role/cordon/bench-${action}`,
+    [ENV.action]: name,
+    [ENV.actor]: `arn:aws:iam::123456789012:role/cordon/bench-${name}`,
     [ENV.ledgerTable]: 'cordon-ledger',
     [ENV.topicArn]: 'arn:aws:sns:us-east-1:123456789012:cordon-notifications',
     [ENV.config]: JSON.stringify(benchRuntimeConfig()),
@@ -186,8 +186,8 @@ export async function measureBundles(options: BundleOptions): Promise<BundleFigu
     const probe = join(dir, 'probe.mjs');
     writeFileSync(probe, PROBE);
     const built = [];
-    for (const { name: action, dir: folder, entry } of FUNCTIONS) {
-      const outfile = join(dir, `${action}.mjs`);
+    for (const { name, dir: folder, entry } of FUNCTIONS) {
+      const outfile = join(dir, `${name}.mjs`);
       const result = await build({
         ...LAMBDA_BUNDLE_OPTIONS,
         entryPoints: [join(REPO_ROOT, 'functions', folder, entry)],
@@ -195,28 +195,28 @@ export async function measureBundles(options: BundleOptions): Promise<BundleFigu
         outfile,
       });
       const sdkPackages = sdkImportsOf(result.metafile);
-      const floorFile = join(dir, `${action}.floor.mjs`);
+      const floorFile = join(dir, `${name}.floor.mjs`);
       await build({
         ...LAMBDA_BUNDLE_OPTIONS,
         stdin: {
           contents: await floorSource(sdkPackages),
           resolveDir: REPO_ROOT,
-          sourcefile: `floor-${action}.js`,
+          sourcefile: `floor-${name}.js`,
           loader: 'js',
         },
         absWorkingDir: REPO_ROOT,
         outfile: floorFile,
       });
-      built.push({ action, sdkPackages, outfile, floorFile, env: lambdaEnv(action) });
+      built.push({ name, sdkPackages, outfile, floorFile, env: lambdaEnv(name) });
     }
-    log(`bundled ${built.length} actions and their floors`);
+    log(`bundled ${built.length} functions and their floors`);
 
     // Interleave function and floor, round by round, so machine noise lands on both.
     const samples = new Map<FunctionName, { own: number[]; floor: number[] }>();
-    for (const b of built) samples.set(b.action, { own: [], floor: [] });
+    for (const b of built) samples.set(b.name, { own: [], floor: [] });
     for (let run = 0; run < options.runs; run++) {
       for (const b of built) {
-        const entry = samples.get(b.action);
+        const entry = samples.get(b.name);
         if (!entry) continue;
         entry.own.push(initOnce(probe, b.outfile, b.env));
         entry.floor.push(initOnce(probe, b.floorFile, b.env));
@@ -225,9 +225,9 @@ export async function measureBundles(options: BundleOptions): Promise<BundleFigu
     }
 
     return built.map((b) => {
-      const entry = samples.get(b.action) ?? { own: [], floor: [] };
+      const entry = samples.get(b.name) ?? { own: [], floor: [] };
       return {
-        action: b.action,
+        name: b.name,
         sdkPackages: b.sdkPackages,
         bytes: statSync(b.outfile).size,
         initMs: median(entry.own),

@@ -71,7 +71,7 @@ const usd = (n: number) => `$${n.toFixed(4)}`;
 
 function bundleTable(rows: readonly BundleFigures[]): string {
   const body = rows.map((r) => [
-    r.action,
+    r.name,
     String(r.bytes),
     ms(r.initMs),
     String(r.floorBytes),
@@ -217,7 +217,7 @@ async function main(): Promise<boolean> {
   ].join('\n');
   console.log(`${header}\n`);
 
-  progress('bundling every action and its floor (esbuild, the options of action-function.ts)');
+  progress('bundling every function and its floor (esbuild, the options of action-function.ts)');
   const bundles = await measureBundles({ runs: initRuns, log: progress });
   const bundlesText = bundleTable(bundles);
   console.log(`## 1. Per function: bundle size and cold module init\n\n${bundlesText}\n`);

@@ -131,7 +131,7 @@ export function rollbackApprovalsRequired(
 }
 
 /**
- * Stores the step's task token where only the approval function can read it,
+ * Stores the step's task token where only the responder API function can read it,
  * records that approval was requested, and tells responders what is
  * proposed and how to decide. The token goes to the approvals table and
  * nowhere else: not the ledger, the message or a log line.

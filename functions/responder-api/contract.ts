@@ -5,7 +5,7 @@ import { INCIDENT_ID } from '../shared/incident.js';
 export { INCIDENT_ID };
 
 /**
- * The approval endpoint's HTTP contract, shared by the approval function and
+ * The approval endpoint's HTTP contract, shared by the responder API function and
  * the `cordon` CLI. The endpoint is a Lambda function URL with AWS_IAM auth:
  * every request is SigV4-signed (service `lambda`), and the caller is the
  * signed principal, never anything in the body.

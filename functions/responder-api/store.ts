@@ -12,7 +12,7 @@ import { classifyAwsError } from '../shared/errors.js';
 /**
  * The approvals table: one item per step waiting for a responder, keyed by
  * (incidentId, step). It is the only place a task token is kept. The
- * request-approval function may only put items; the approval function is
+ * request-approval function may only put items; the responder API function is
  * the only principal that may read them (its IAM policy, and a deny for
  * everyone else in the table's resource policy). An item expires (DynamoDB
  * TTL on `expiresAt`) at the approval timeout, or as soon as it is decided.
