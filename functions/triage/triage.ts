@@ -84,13 +84,13 @@ export function incidentIdOf(
 
 export interface TriageContext {
   /** The execution that runs this triage; recorded on the claim. */
-  readonly executionArn?: string;
+  readonly executionArn: string;
   /**
    * The playbook whose state machine runs this triage: the event is read as
    * that playbook sees it. An event holding nothing for it is refused as
    * invalid: its steps would not be this playbook's.
    */
-  readonly playbook?: PlaybookName;
+  readonly playbook: PlaybookName;
 }
 
 /**
@@ -103,7 +103,7 @@ export interface TriageContext {
 export async function triage(
   event: unknown,
   deps: TriageDeps,
-  context: TriageContext = {},
+  context: TriageContext,
 ): Promise<TriageResult> {
   const parsed = parseFindingEvent(event, context.playbook);
   if (parsed.status === 'unhandled') {
@@ -125,7 +125,7 @@ export async function triage(
     targetArn: decided.arn,
     findingId: finding.findingId,
     summary: decided.reason,
-    ...(context.executionArn === undefined ? {} : { executionArn: context.executionArn }),
+    executionArn: context.executionArn,
     detail: {
       findingType: finding.findingType,
       source: finding.source,
@@ -158,7 +158,6 @@ async function claimedByThisExecution(
   deps: TriageDeps,
   context: TriageContext,
 ): Promise<boolean> {
-  if (context.executionArn === undefined) return false;
   const claim = await deps.ledger.first(incidentId);
   return claim?.executionArn === context.executionArn;
 }
@@ -215,7 +214,7 @@ async function throughBreaker(
     outcome: verdict.trippedNow ? 'BREAKER_TRIPPED' : 'BREAKER_HOLDING',
     findingId: incident.findingId,
     summary: verdict.reason,
-    ...(context.executionArn === undefined ? {} : { executionArn: context.executionArn }),
+    executionArn: context.executionArn,
   });
   if (verdict.trippedNow) {
     // The incident is claimed: a failed announcement must not fail triage
@@ -327,7 +326,7 @@ export function makeHandler(
       runtimeMode: new RuntimeModeSwitch(
         clients.ssm,
         config.runtimeModeParameter,
-        Date.now,
+        () => now().getTime(),
         cacheSeconds(env[ENV.runtimeModeCacheSeconds]) * 1000,
       ),
       breaker: new CircuitBreaker({

@@ -23,10 +23,14 @@ import { CircuitBreaker } from '../../functions/shared/breaker.js';
 import { Ledger } from '../../functions/shared/ledger.js';
 import { ENV, type RuntimeConfig } from '../../functions/shared/runtime-config.js';
 import { announceTrip } from '../../functions/triage/guardrails/announce.js';
-import { RuntimeModeSwitch } from '../../functions/triage/guardrails/runtime-mode.js';
+import {
+  RUNTIME_MODE_TTL_MS,
+  RuntimeModeSwitch,
+} from '../../functions/triage/guardrails/runtime-mode.js';
 import { verifyAtSource } from '../../functions/triage/guardrails/source.js';
-import { type TriageDeps, triage } from '../../functions/triage/triage.js';
+import type { TriageDeps } from '../../functions/triage/triage.js';
 import { findingSource } from '../../rehearsal/finding-source.js';
+import { runTriage } from '../functions/triage/run.js';
 import { securityHubKeyFinding } from '../state-machines/events.js';
 import { explain, onlyExecution, outcomes, rehearsalHarness } from '../state-machines/harness.js';
 import { MOTO_ACCOUNT_ID, motoClientConfig, useMoto } from '../support/moto.js';
@@ -145,7 +149,12 @@ describe('circuit breaker', () => {
       config: runtime,
       actor: `arn:aws:iam::${MOTO_ACCOUNT_ID}:role/cordon/triage`,
       guardrails: {
-        runtimeMode: new RuntimeModeSwitch(new SSMClient(clientOptions), '/cordon/mode'),
+        runtimeMode: new RuntimeModeSwitch(
+          new SSMClient(clientOptions),
+          '/cordon/mode',
+          Date.now,
+          RUNTIME_MODE_TTL_MS,
+        ),
         breaker: new CircuitBreaker({
           client,
           tableName: 'cordon-guardrails',
@@ -178,7 +187,7 @@ describe('circuit breaker', () => {
       const findingId = i.toString(16).padStart(32, '0');
       const event = userKeyFinding(user, { findingId });
       findingSource.publish(event);
-      results.push(await triage(event, deps, { playbook: 'iam-credentials' }));
+      results.push(await runTriage(event, deps, { playbook: 'iam-credentials' }));
     }
 
     // Assert

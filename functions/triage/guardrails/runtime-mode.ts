@@ -33,8 +33,8 @@ export class RuntimeModeSwitch {
   constructor(
     private readonly ssm: Pick<SSMClient, 'send'>,
     readonly parameterName: string,
-    private readonly now: () => number = Date.now,
-    private readonly ttlMs = RUNTIME_MODE_TTL_MS,
+    private readonly now: () => number,
+    private readonly ttlMs: number,
   ) {}
 
   async read(): Promise<RuntimeModeReading> {

@@ -5,7 +5,7 @@ import { documentClient } from '../../../functions/shared/aws.js';
 import { CircuitBreaker } from '../../../functions/shared/breaker.js';
 import { InvalidFindingError } from '../../../functions/shared/errors.js';
 import { IncidentSchema, incidentTargetArn } from '../../../functions/shared/incident.js';
-import { type TriageDeps, triage } from '../../../functions/triage/triage.js';
+import type { TriageDeps } from '../../../functions/triage/triage.js';
 import { expectConstantExpressions } from '../../support/dynamodb-expressions.js';
 import { hostileString, stringPaths } from '../../support/hostile.js';
 import {
@@ -37,6 +37,7 @@ import {
   valueAt,
   withValue,
 } from './helpers.js';
+import { runTriage } from './run.js';
 
 /**
  * Triage on hostile input: malformed, oversize and deeply nested events, and
@@ -117,10 +118,10 @@ type Outcome = 'PROCEED' | 'REFUSED' | 'DUPLICATE' | 'INVALID';
 /** Runs triage and checks everything the file promises; returns how it ended. */
 async function triageEnds(event: unknown): Promise<Outcome> {
   const deps = hostileSetup();
-  let result: Awaited<ReturnType<typeof triage>> | undefined;
+  let result: Awaited<ReturnType<typeof runTriage>> | undefined;
   let error: unknown;
   try {
-    result = await triage(event, deps);
+    result = await runTriage(event, deps);
   } catch (thrown) {
     error = thrown;
   }

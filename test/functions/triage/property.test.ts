@@ -3,7 +3,6 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { InvalidFindingError } from '../../../functions/shared/errors.js';
 import { TriageResultSchema } from '../../../functions/shared/incident.js';
-import { triage } from '../../../functions/triage/triage.js';
 import {
   bucketTagged,
   ddbMock,
@@ -20,6 +19,7 @@ import {
   userExists,
   withValue,
 } from './helpers.js';
+import { runTriage } from './run.js';
 
 const FINDINGS: Fixture[] = [
   'guardduty-iam-user',
@@ -60,7 +60,7 @@ async function triageIsSafe(event: unknown): Promise<void> {
   functionRoleExists();
   bucketTagged([]);
   try {
-    const result = await triage(event, deps);
+    const result = await runTriage(event, deps);
     expect(TriageResultSchema.parse(result)).toEqual(result);
   } catch (error) {
     expect(error).toBeInstanceOf(InvalidFindingError);

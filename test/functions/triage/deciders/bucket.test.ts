@@ -7,7 +7,6 @@ import { deciderFor } from '../../../../functions/triage/deciders/index.js';
 import { postureGuard } from '../../../../functions/triage/guards/finding.js';
 import type { Finding } from '../../../../functions/triage/parse/finding.js';
 import { parseFindingEvent } from '../../../../functions/triage/parse/index.js';
-import { triage } from '../../../../functions/triage/triage.js';
 import {
   ACCOUNT,
   awsError,
@@ -21,6 +20,7 @@ import {
   setup,
   withValue,
 } from '../helpers.js';
+import { runTriage } from '../run.js';
 
 const PLAYBOOK = { playbook: 's3-exposure' } as const;
 
@@ -29,7 +29,7 @@ describe('triage: s3-exposure', () => {
     const deps = setup();
     bucketTagged([{ Key: 'team', Value: 'reports' }]);
 
-    const result = await triage(fixture('guardduty-s3-public'), deps, PLAYBOOK);
+    const result = await runTriage(fixture('guardduty-s3-public'), deps, PLAYBOOK);
 
     expect(TriageResultSchema.parse(result)).toEqual(result);
     expect(s3Mock).toHaveReceivedCommandWith(GetBucketTaggingCommand, {
@@ -48,7 +48,7 @@ describe('triage: s3-exposure', () => {
     const deps = setup({ modes: { 's3-exposure': { blockPublicAccess: 'auto' } } });
     s3Mock.on(GetBucketTaggingCommand).rejects(awsError('NoSuchTagSet', 404));
 
-    const result = await triage(fixture('securityhub-s3-public'), deps, PLAYBOOK);
+    const result = await runTriage(fixture('securityhub-s3-public'), deps, PLAYBOOK);
 
     expect(result.decision).toBe('PROCEED');
     expect(result.incident.plan).toEqual({ blockPublicAccess: { mode: 'auto' } });
@@ -77,7 +77,7 @@ describe('triage: bucket verification', () => {
     const deps = setup();
     s3Mock.on(GetBucketTaggingCommand).rejects(awsError('NoSuchBucket', 404));
 
-    const result = await triage(fixture('guardduty-s3-public'), deps, PLAYBOOK);
+    const result = await runTriage(fixture('guardduty-s3-public'), deps, PLAYBOOK);
 
     expect(result).toMatchObject({
       decision: 'REFUSED',
@@ -89,7 +89,7 @@ describe('triage: bucket verification', () => {
     const deps = setup();
     bucketTagged([{ Key: 'cordon:exempt', Value: 'true' }]);
 
-    const result = await triage(fixture('guardduty-s3-public'), deps, PLAYBOOK);
+    const result = await runTriage(fixture('guardduty-s3-public'), deps, PLAYBOOK);
 
     expect(result.reason).toBe(`exempt: ${BUCKET_ARN} is tagged cordon:exempt=true`);
   });
@@ -98,7 +98,7 @@ describe('triage: bucket verification', () => {
     const deps = setup({ protectedPrincipalPatterns: ['arn:aws:s3:::example-*'] });
     bucketTagged([]);
 
-    const result = await triage(fixture('guardduty-s3-public'), deps, PLAYBOOK);
+    const result = await runTriage(fixture('guardduty-s3-public'), deps, PLAYBOOK);
 
     expect(result.reason).toBe(`protected: ${BUCKET_ARN} matches protected arn:aws:s3:::example-*`);
   });
@@ -111,7 +111,7 @@ describe('triage: bucket verification', () => {
       '210987654321',
     );
 
-    const result = await triage(event, deps, PLAYBOOK);
+    const result = await runTriage(event, deps, PLAYBOOK);
 
     expect(result.reason).toMatch(/^account: /);
     expect(s3Mock).not.toHaveReceivedAnyCommand();
@@ -121,7 +121,7 @@ describe('triage: bucket verification', () => {
     const deps = setup({ modes: { 's3-exposure': { blockPublicAccess: 'auto' } } });
     s3Mock.on(GetBucketTaggingCommand).rejects(awsError('AccessDenied', 403));
 
-    const result = await triage(fixture('guardduty-s3-public'), deps, PLAYBOOK);
+    const result = await runTriage(fixture('guardduty-s3-public'), deps, PLAYBOOK);
 
     expect(result.decision).toBe('PROCEED');
     expect(result.incident.plan.blockPublicAccess).toEqual({
@@ -134,7 +134,7 @@ describe('triage: bucket verification', () => {
     const deps = setup();
     s3Mock.on(GetBucketTaggingCommand).rejects(awsError('SlowDown', 503));
 
-    await expect(triage(fixture('guardduty-s3-public'), deps, PLAYBOOK)).rejects.toMatchObject({
+    await expect(runTriage(fixture('guardduty-s3-public'), deps, PLAYBOOK)).rejects.toMatchObject({
       name: 'Cordon.Throttled',
     });
     expect(ddbMock).not.toHaveReceivedCommand(PutCommand);
@@ -144,7 +144,7 @@ describe('triage: bucket verification', () => {
     const deps = setup();
     const event = withValue(fixture('guardduty-s3-public'), ['detail', 'severity'], 2);
 
-    const result = await triage(event, deps, PLAYBOOK);
+    const result = await runTriage(event, deps, PLAYBOOK);
 
     expect(result.reason).toMatch(/^severity: /);
   });

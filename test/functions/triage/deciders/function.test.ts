@@ -4,7 +4,6 @@ import { GetFunctionCommand, ListTagsCommand } from '@aws-sdk/client-lambda';
 import { PutCommand } from '@aws-sdk/lib-dynamodb';
 import { describe, expect, it } from 'vitest';
 import { TriageResultSchema } from '../../../../functions/shared/incident.js';
-import { triage } from '../../../../functions/triage/triage.js';
 import {
   ACCOUNT,
   ASFF_RESOURCE,
@@ -20,6 +19,7 @@ import {
   setup,
   withValue,
 } from '../helpers.js';
+import { runTriage } from '../run.js';
 
 const PLAYBOOK = { playbook: 'integration-quarantine' } as const;
 
@@ -29,7 +29,7 @@ describe('triage: integration-quarantine', () => {
     functionExists();
     functionRoleExists();
 
-    const result = await triage(fixture('guardduty-lambda'), deps, PLAYBOOK);
+    const result = await runTriage(fixture('guardduty-lambda'), deps, PLAYBOOK);
 
     expect(TriageResultSchema.parse(result)).toEqual(result);
     expect(result).toMatchObject({ decision: 'PROCEED', reason: 'claimed' });
@@ -62,7 +62,7 @@ describe('triage: integration-quarantine', () => {
       `${FUNCTION_ARN}:live`,
     );
 
-    const result = await triage(event, deps, PLAYBOOK);
+    const result = await runTriage(event, deps, PLAYBOOK);
 
     expect(lambdaMock).toHaveReceivedCommandWith(GetFunctionCommand, {
       FunctionName: FUNCTION_ARN,
@@ -75,7 +75,7 @@ describe('triage: integration-quarantine', () => {
     functionExists();
     functionRoleExists();
 
-    const result = await triage(fixture('securityhub-lambda'), deps, PLAYBOOK);
+    const result = await runTriage(fixture('securityhub-lambda'), deps, PLAYBOOK);
 
     expect(result).toMatchObject({
       decision: 'PROCEED',
@@ -89,7 +89,7 @@ describe('triage: function verification', () => {
     const deps = setup();
     lambdaMock.on(GetFunctionCommand).rejects(awsError('ResourceNotFoundException', 404));
 
-    const result = await triage(fixture('guardduty-lambda'), deps, PLAYBOOK);
+    const result = await runTriage(fixture('guardduty-lambda'), deps, PLAYBOOK);
 
     expect(result).toMatchObject({
       decision: 'REFUSED',
@@ -102,7 +102,7 @@ describe('triage: function verification', () => {
     const other = 'arn:aws:lambda:us-east-1:210987654321:function:payments-webhook';
     const event = withValue(fixture('securityhub-lambda'), [...ASFF_RESOURCE, 'Id'], other);
 
-    const result = await triage(event, deps, PLAYBOOK);
+    const result = await runTriage(event, deps, PLAYBOOK);
 
     expect(result.reason).toBe(
       `account: the function ${other} is in account 210987654321, not home account ${ACCOUNT}`,
@@ -114,7 +114,7 @@ describe('triage: function verification', () => {
     const deps = setup();
     functionExists({ tags: { 'cordon:exempt': 'true' } });
 
-    const result = await triage(fixture('guardduty-lambda'), deps, PLAYBOOK);
+    const result = await runTriage(fixture('guardduty-lambda'), deps, PLAYBOOK);
 
     expect(result.reason).toBe(`exempt: ${FUNCTION_ARN} is tagged cordon:exempt=true`);
     expect(lambdaMock).toHaveReceivedCommandWith(ListTagsCommand, { Resource: FUNCTION_ARN });
@@ -124,7 +124,7 @@ describe('triage: function verification', () => {
     const deps = setup({ protectedPrincipalPatterns: ['arn:aws:lambda:*:function:payments-*'] });
     functionExists();
 
-    const result = await triage(fixture('guardduty-lambda'), deps, PLAYBOOK);
+    const result = await runTriage(fixture('guardduty-lambda'), deps, PLAYBOOK);
 
     expect(result.decision).toBe('REFUSED');
     expect(result.reason).toMatch(/^protected: /);
@@ -135,7 +135,7 @@ describe('triage: function verification', () => {
     const cordonRole = `arn:aws:iam::${ACCOUNT}:role/cordon/cordon-triage`;
     functionExists({ roleArn: cordonRole });
 
-    const result = await triage(fixture('guardduty-lambda'), deps, PLAYBOOK);
+    const result = await runTriage(fixture('guardduty-lambda'), deps, PLAYBOOK);
 
     expect(result.decision).toBe('REFUSED');
     expect(result.reason).toContain(`runs as ${cordonRole}, one of Cordon's own roles`);
@@ -147,7 +147,7 @@ describe('triage: function verification', () => {
     const deps = setup({ protectedPrincipalPatterns: ['*:role/service-role/payments-*'] });
     functionExists();
 
-    const result = await triage(fixture('guardduty-lambda'), deps, PLAYBOOK);
+    const result = await runTriage(fixture('guardduty-lambda'), deps, PLAYBOOK);
 
     expect(result.decision).toBe('PROCEED');
     expect(result.incident.plan).toEqual({
@@ -164,7 +164,7 @@ describe('triage: function verification', () => {
     functionExists();
     functionRoleExists({ tags: [{ Key: 'cordon:exempt', Value: 'true' }] });
 
-    const result = await triage(fixture('guardduty-lambda'), deps, PLAYBOOK);
+    const result = await runTriage(fixture('guardduty-lambda'), deps, PLAYBOOK);
 
     expect(result.incident.plan.revokeFunctionRoleSessions).toEqual({
       mode: 'off',
@@ -177,7 +177,7 @@ describe('triage: function verification', () => {
     functionExists({ tagsDenied: true });
     functionRoleExists();
 
-    const result = await triage(fixture('guardduty-lambda'), deps, PLAYBOOK);
+    const result = await runTriage(fixture('guardduty-lambda'), deps, PLAYBOOK);
 
     expect(result.incident.plan.stopInvocations).toEqual({
       mode: 'approve',
@@ -189,7 +189,7 @@ describe('triage: function verification', () => {
     const deps = setup({ modes: { 'integration-quarantine': { stopInvocations: 'auto' } } });
     lambdaMock.on(GetFunctionCommand).rejects(awsError('AccessDeniedException', 403));
 
-    const result = await triage(fixture('guardduty-lambda'), deps, PLAYBOOK);
+    const result = await runTriage(fixture('guardduty-lambda'), deps, PLAYBOOK);
 
     expect(result.decision).toBe('PROCEED');
     expect(result.incident.plan.stopInvocations?.mode).toBe('approve');
@@ -201,7 +201,7 @@ describe('triage: function verification', () => {
     const deps = setup();
     lambdaMock.on(GetFunctionCommand).rejects(awsError('TooManyRequestsException', 429));
 
-    await expect(triage(fixture('guardduty-lambda'), deps, PLAYBOOK)).rejects.toMatchObject({
+    await expect(runTriage(fixture('guardduty-lambda'), deps, PLAYBOOK)).rejects.toMatchObject({
       name: 'Cordon.Throttled',
     });
     expect(ddbMock).not.toHaveReceivedCommand(PutCommand);

@@ -10,10 +10,9 @@ import {
   GetRoleCommand,
   IAMServiceException,
 } from '@aws-sdk/client-iam';
-import { PutCommand } from '@aws-sdk/lib-dynamodb';
+import { PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { describe, expect, it } from 'vitest';
 import { TriageResultSchema } from '../../../../functions/shared/incident.js';
-import { triage } from '../../../../functions/triage/triage.js';
 import {
   ACCOUNT,
   ACTOR,
@@ -32,6 +31,7 @@ import {
   setup,
   withValue,
 } from '../helpers.js';
+import { runTriage } from '../run.js';
 
 function ec2Error(name: string, status: number): EC2ServiceException {
   return new EC2ServiceException({
@@ -62,7 +62,7 @@ const TARGET_REASON = 'the instance is the target of the activity, not its actor
 
 /** Refused, claimed as refused, and every ec2-instance step off. */
 async function expectRefused(event: unknown, reason: string | RegExp, deps = setup()) {
-  const result = await triage(event, deps);
+  const result = await runTriage(event, deps);
   expect(result.decision).toBe('REFUSED');
   if (typeof reason === 'string') expect(result.reason).toBe(reason);
   else expect(result.reason).toMatch(reason);
@@ -85,7 +85,7 @@ describe('triage: GuardDuty EC2 instance', () => {
     healthyInstance();
 
     // Act
-    const result = await triage(fixture('guardduty-ec2-instance'), deps);
+    const result = await runTriage(fixture('guardduty-ec2-instance'), deps);
 
     // Assert
     expect(TriageResultSchema.parse(result)).toEqual(result);
@@ -124,7 +124,7 @@ describe('triage: GuardDuty EC2 instance', () => {
     const deps = setup();
     healthyInstance();
 
-    await triage(fixture('guardduty-ec2-instance'), deps);
+    await runTriage(fixture('guardduty-ec2-instance'), deps);
 
     expect(ec2Mock).toHaveReceivedCommandWith(DescribeInstancesCommand, {
       InstanceIds: [INSTANCE_ID],
@@ -139,7 +139,7 @@ describe('triage: GuardDuty EC2 instance', () => {
     const deps = setup();
     healthyInstance();
 
-    const result = await triage(fixture('guardduty-ec2-instance'), deps);
+    const result = await runTriage(fixture('guardduty-ec2-instance'), deps);
 
     expect(ec2Mock).toHaveReceivedCommandWith(DescribeIamInstanceProfileAssociationsCommand, {
       Filters: [{ Name: 'state', Values: ['associating', 'associated'] }],
@@ -153,7 +153,7 @@ describe('triage: GuardDuty EC2 instance', () => {
     healthyInstance();
     const executionArn = `arn:aws:states:us-east-1:${ACCOUNT}:execution:cordon-ec2:run-1`;
 
-    const result = await triage(fixture('guardduty-ec2-instance'), deps, { executionArn });
+    const result = await runTriage(fixture('guardduty-ec2-instance'), deps, { executionArn });
 
     expect(ddbMock).toHaveReceivedCommandTimes(PutCommand, 1);
     expect(ddbMock).toHaveReceivedCommandWith(PutCommand, {
@@ -176,7 +176,7 @@ describe('triage: GuardDuty EC2 instance', () => {
     });
     healthyInstance();
 
-    const result = await triage(fixture('guardduty-ec2-instance'), deps);
+    const result = await runTriage(fixture('guardduty-ec2-instance'), deps);
 
     expect(result.incident.plan).toEqual({
       preserveEvidence: { mode: 'dry-run' },
@@ -191,8 +191,10 @@ describe('triage: GuardDuty EC2 instance', () => {
     ddbMock
       .on(PutCommand)
       .rejects(new ConditionalCheckFailedException({ message: 'taken', $metadata: {} }));
+    const first = `arn:aws:states:us-east-1:${ACCOUNT}:execution:cordon-ec2-instance:first`;
+    ddbMock.on(QueryCommand).resolves({ Items: [{ seq: 0, executionArn: first }] });
 
-    const result = await triage(fixture('guardduty-ec2-instance'), deps);
+    const result = await runTriage(fixture('guardduty-ec2-instance'), deps);
 
     expect(result.decision).toBe('DUPLICATE');
     expect(result.incident.plan).toEqual({
@@ -208,7 +210,7 @@ describe('triage: Security Hub EC2 instance', () => {
     const deps = setup();
     healthyInstance();
 
-    const result = await triage(fixture('securityhub-ec2-instance'), deps);
+    const result = await runTriage(fixture('securityhub-ec2-instance'), deps);
 
     expect(result.decision).toBe('PROCEED');
     expect(result.incident).toMatchObject({
@@ -306,7 +308,7 @@ describe('triage: instance verification', () => {
     instanceRoleExists();
     profileSharedBy([[]]);
 
-    const result = await triage(fixture('guardduty-ec2-instance'), deps);
+    const result = await runTriage(fixture('guardduty-ec2-instance'), deps);
 
     expect(result.decision).toBe('PROCEED');
     expect(result.incident.instance?.profileSharedWith).toBe(0);
@@ -352,7 +354,7 @@ describe('triage: instance verification', () => {
     const deps = setup({ modes: { 'ec2-instance': { isolate: 'dry-run' } } });
     ec2Mock.on(DescribeInstancesCommand).rejects(ec2Error('UnauthorizedOperation', 403));
 
-    const result = await triage(fixture('guardduty-ec2-instance'), deps);
+    const result = await runTriage(fixture('guardduty-ec2-instance'), deps);
 
     expect(result.decision).toBe('PROCEED');
     expect(result.reason).toMatch(
@@ -382,7 +384,7 @@ describe('triage: instance verification', () => {
     const deps = setup();
     ec2Mock.on(DescribeInstancesCommand).rejects(ec2Error('RequestLimitExceeded', 503));
 
-    const result = triage(fixture('guardduty-ec2-instance'), deps);
+    const result = runTriage(fixture('guardduty-ec2-instance'), deps);
 
     await expect(result).rejects.toMatchObject({ name: 'Cordon.Throttled', retryable: true });
     expect(ddbMock).not.toHaveReceivedCommand(PutCommand);
@@ -394,7 +396,7 @@ describe('triage: instance verification', () => {
     profileSharedBy([[]]);
     iamMock.on(GetInstanceProfileCommand).rejects(iamError('ServiceFailure', 500));
 
-    await expect(triage(fixture('guardduty-ec2-instance'), deps)).rejects.toMatchObject({
+    await expect(runTriage(fixture('guardduty-ec2-instance'), deps)).rejects.toMatchObject({
       name: 'Cordon.ServiceUnavailable',
     });
     expect(ddbMock).not.toHaveReceivedCommand(PutCommand);
@@ -454,7 +456,7 @@ describe('triage: the instance role', () => {
       instanceRoleExists(role);
       profileSharedBy([[]]);
 
-      const result = await triage(fixture('guardduty-ec2-instance'), deps);
+      const result = await runTriage(fixture('guardduty-ec2-instance'), deps);
 
       expect(result.decision).toBe('PROCEED');
       expect(result.incident.plan).toEqual({
@@ -470,7 +472,7 @@ describe('triage: the instance role', () => {
     const deps = setup();
     instanceExists({ profileArn: null });
 
-    const result = await triage(fixture('guardduty-ec2-instance'), deps);
+    const result = await runTriage(fixture('guardduty-ec2-instance'), deps);
 
     expect(result.decision).toBe('PROCEED');
     expect(result.incident.plan).toEqual({
@@ -502,7 +504,7 @@ describe('triage: the instance role', () => {
       },
     });
 
-    const result = await triage(fixture('guardduty-ec2-instance'), deps);
+    const result = await runTriage(fixture('guardduty-ec2-instance'), deps);
 
     expect(result.incident.plan.revokeInstanceRoleSessions).toEqual({
       mode: 'off',
@@ -518,7 +520,7 @@ describe('triage: the instance role', () => {
     profileSharedBy([[]]);
     iamMock.on(GetInstanceProfileCommand).rejects(iamError('AccessDenied', 403));
 
-    const result = await triage(fixture('guardduty-ec2-instance'), deps);
+    const result = await runTriage(fixture('guardduty-ec2-instance'), deps);
 
     expect(result.decision).toBe('PROCEED');
     expect(result.incident.plan.preserveEvidence).toEqual({
@@ -538,7 +540,7 @@ describe('triage: the instance role', () => {
     profileSharedBy([[]]);
     iamMock.on(GetRoleCommand).rejects(iamError('AccessDenied', 403));
 
-    const result = await triage(fixture('guardduty-ec2-instance'), deps);
+    const result = await runTriage(fixture('guardduty-ec2-instance'), deps);
 
     expect(result.incident.plan).toEqual({
       preserveEvidence: {
@@ -561,7 +563,7 @@ describe('triage: the instance role', () => {
     instanceExists();
     instanceRoleExists();
 
-    const result = await triage(fixture('guardduty-ec2-instance'), deps);
+    const result = await runTriage(fixture('guardduty-ec2-instance'), deps);
 
     expect(result.incident.plan.preserveEvidence).toEqual({
       mode: 'approve',
@@ -580,7 +582,7 @@ describe('triage: GuardDuty resource role', () => {
     });
     healthyInstance();
 
-    const result = await triage(fixture('guardduty-ec2-target'), deps);
+    const result = await runTriage(fixture('guardduty-ec2-target'), deps);
 
     expect(result.decision).toBe('PROCEED');
     expect(result.reason).toBe(`claimed; automatic steps need approval: ${TARGET_REASON}`);
@@ -595,7 +597,7 @@ describe('triage: GuardDuty resource role', () => {
     const deps = setup();
     healthyInstance();
 
-    const result = await triage(fixture('guardduty-ec2-target'), deps);
+    const result = await runTriage(fixture('guardduty-ec2-target'), deps);
 
     expect(result.incident.plan.isolate).toEqual({ mode: 'approve' });
     expect(result.incident.plan.revokeInstanceRoleSessions).toEqual({ mode: 'approve' });
@@ -610,7 +612,7 @@ describe('triage: GuardDuty resource role', () => {
       'BYSTANDER',
     );
 
-    const result = await triage(event, deps);
+    const result = await runTriage(event, deps);
 
     expect(result.incident.plan.preserveEvidence).toEqual({
       mode: 'approve',

@@ -1,12 +1,11 @@
 import 'aws-sdk-client-mock-vitest/extend';
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { GetRoleCommand, GetUserCommand, IAMServiceException } from '@aws-sdk/client-iam';
-import { PutCommand } from '@aws-sdk/lib-dynamodb';
+import { PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { describe, expect, it } from 'vitest';
 import { InvalidFindingError } from '../../../../functions/shared/errors.js';
 import { sha256Hex } from '../../../../functions/shared/hash.js';
 import { TriageResultSchema } from '../../../../functions/shared/incident.js';
-import { triage } from '../../../../functions/triage/triage.js';
 import {
   ACCOUNT,
   ACTOR,
@@ -21,6 +20,7 @@ import {
   userExists,
   withValue,
 } from '../helpers.js';
+import { runTriage } from '../run.js';
 
 function iamError(name: string, status: number): IAMServiceException {
   return new IAMServiceException({
@@ -38,7 +38,7 @@ describe('triage: GuardDuty IAM user', () => {
     userExists();
 
     // Act
-    const result = await triage(fixture('guardduty-iam-user'), deps);
+    const result = await runTriage(fixture('guardduty-iam-user'), deps);
 
     // Assert
     expect(TriageResultSchema.parse(result)).toEqual(result);
@@ -71,7 +71,7 @@ describe('triage: GuardDuty IAM user', () => {
     const deps = setup();
     userExists({ arn: `arn:aws:iam::${ACCOUNT}:user/a/b/compromised-user` });
 
-    const result = await triage(fixture('guardduty-iam-user'), deps);
+    const result = await runTriage(fixture('guardduty-iam-user'), deps);
 
     expect(iamMock).toHaveReceivedCommandWith(GetUserCommand, { UserName: 'compromised-user' });
     expect(result.incident.principal?.arn).toBe(
@@ -83,7 +83,7 @@ describe('triage: GuardDuty IAM user', () => {
     const deps = setup();
     userExists();
 
-    const result = await triage(fixture('guardduty-iam-user'), deps);
+    const result = await runTriage(fixture('guardduty-iam-user'), deps);
 
     expect(ddbMock).toHaveReceivedCommandTimes(PutCommand, 1);
     expect(ddbMock).toHaveReceivedCommandWith(PutCommand, {
@@ -121,7 +121,7 @@ describe('triage: GuardDuty IAM user', () => {
       'ASIAEXAMPLETEMPKEY99',
     );
 
-    const result = await triage(event, deps);
+    const result = await runTriage(event, deps);
 
     expect(result.incident.plan.disableAccessKey).toEqual({
       mode: 'off',
@@ -143,7 +143,7 @@ describe('triage: GuardDuty IAM user', () => {
     });
     userExists();
 
-    const result = await triage(fixture('guardduty-iam-user'), deps);
+    const result = await runTriage(fixture('guardduty-iam-user'), deps);
 
     expect(result.incident.plan).toMatchObject({
       disableAccessKey: { mode: 'dry-run' },
@@ -156,7 +156,7 @@ describe('triage: GuardDuty IAM user', () => {
     const deps = setup({ modes: {} });
     userExists();
 
-    const result = await triage(fixture('guardduty-iam-user'), deps);
+    const result = await runTriage(fixture('guardduty-iam-user'), deps);
 
     expect(result.incident.plan.disableAccessKey).toEqual({ mode: 'auto' });
   });
@@ -167,7 +167,7 @@ describe('triage: GuardDuty assumed role', () => {
     const deps = setup();
     roleExists();
 
-    const result = await triage(fixture('guardduty-assumed-role'), deps);
+    const result = await runTriage(fixture('guardduty-assumed-role'), deps);
 
     expect(iamMock).toHaveReceivedCommandWith(GetRoleCommand, { RoleName: 'exfiltrated-role' });
     expect(result.decision).toBe('PROCEED');
@@ -189,7 +189,7 @@ describe('triage: GuardDuty assumed role', () => {
     const deps = setup();
     roleExists({ roleId: 'AROAOTHERROLEID000099' });
 
-    const result = await triage(fixture('guardduty-assumed-role'), deps);
+    const result = await runTriage(fixture('guardduty-assumed-role'), deps);
 
     expect(result.decision).toBe('REFUSED');
     expect(result.reason).toMatch(
@@ -202,7 +202,7 @@ describe('triage: root', () => {
   it('builds the root ARN without calling IAM and plans notify only', async () => {
     const deps = setup();
 
-    const result = await triage(fixture('guardduty-root'), deps);
+    const result = await runTriage(fixture('guardduty-root'), deps);
 
     expect(iamMock).not.toHaveReceivedAnyCommand();
     expect(result.decision).toBe('PROCEED');
@@ -224,7 +224,7 @@ describe('triage: root', () => {
     const deps = setup({ allowedRegions: ['cn-north-1'] });
     const event = withValue(fixture('guardduty-root'), ['detail', 'region'], 'cn-north-1');
 
-    const result = await triage(event, deps);
+    const result = await runTriage(event, deps);
 
     expect(result.incident.principal?.arn).toBe(`arn:aws-cn:iam::${ACCOUNT}:root`);
   });
@@ -235,7 +235,7 @@ describe('triage: Security Hub', () => {
     const deps = setup();
     userExists();
 
-    const result = await triage(fixture('securityhub-iam-access-key'), deps);
+    const result = await runTriage(fixture('securityhub-iam-access-key'), deps);
 
     expect(result.decision).toBe('PROCEED');
     expect(result.incident).toMatchObject({
@@ -261,7 +261,7 @@ describe('triage: Security Hub', () => {
       Details: { AwsIamUser: { UserName: 'compromised-user', UserId: 'AIDAEXAMPLEUSERID0001' } },
     });
 
-    const result = await triage(event, deps);
+    const result = await runTriage(event, deps);
 
     expect(result.decision).toBe('PROCEED');
     expect(result.incident.principal).toEqual({
@@ -281,7 +281,7 @@ describe('triage: Security Hub', () => {
       Id: `arn:aws:iam::${ACCOUNT}:user/compromised-user`,
     });
 
-    const result = await triage(event, deps);
+    const result = await runTriage(event, deps);
 
     expect(result.decision).toBe('REFUSED');
     expect(result.reason).toBe(
@@ -298,7 +298,7 @@ describe('triage: Security Hub', () => {
       Details: { AwsIamRole: { RoleName: 'exfiltrated-role', RoleId: 'AROAEXAMPLEROLEID0001' } },
     });
 
-    const result = await triage(event, deps);
+    const result = await runTriage(event, deps);
 
     expect(result.decision).toBe('PROCEED');
     expect(result.incident.principal).toEqual({
@@ -315,7 +315,7 @@ describe('triage: principal verification', () => {
     const deps = setup();
     userExists({ userId: 'AIDAANOTHERUSERID0099' });
 
-    const result = await triage(fixture('guardduty-iam-user'), deps);
+    const result = await runTriage(fixture('guardduty-iam-user'), deps);
 
     expect(result.decision).toBe('REFUSED');
     expect(result.reason).toBe(
@@ -328,7 +328,7 @@ describe('triage: principal verification', () => {
     const deps = setup();
     iamMock.on(GetUserCommand).rejects(iamError('NoSuchEntity', 404));
 
-    const result = await triage(fixture('guardduty-iam-user'), deps);
+    const result = await runTriage(fixture('guardduty-iam-user'), deps);
 
     expect(result.decision).toBe('REFUSED');
     expect(result.reason).toBe('principal: user compromised-user no longer exists');
@@ -341,7 +341,7 @@ describe('triage: principal verification', () => {
     const deps = setup({ modes: { 'iam-credentials': { revokeUserSessions: 'dry-run' } } });
     iamMock.on(GetUserCommand).rejects(iamError('AccessDenied', 403));
 
-    const result = await triage(fixture('guardduty-iam-user'), deps);
+    const result = await runTriage(fixture('guardduty-iam-user'), deps);
 
     expect(result.decision).toBe('PROCEED');
     expect(result.reason).toMatch(
@@ -362,7 +362,7 @@ describe('triage: principal verification', () => {
     const deps = setup({ protectedPrincipalPatterns: ['arn:aws:iam::*:user/compromised-*'] });
     iamMock.on(GetUserCommand).rejects(iamError('AccessDenied', 403));
 
-    const result = await triage(fixture('guardduty-iam-user'), deps);
+    const result = await runTriage(fixture('guardduty-iam-user'), deps);
 
     expect(result.decision).toBe('REFUSED');
   });
@@ -371,7 +371,7 @@ describe('triage: principal verification', () => {
     const deps = setup();
     iamMock.on(GetUserCommand).rejects(iamError('Throttling', 400));
 
-    const result = triage(fixture('guardduty-iam-user'), deps);
+    const result = runTriage(fixture('guardduty-iam-user'), deps);
 
     await expect(result).rejects.toMatchObject({ name: 'Cordon.Throttled', retryable: true });
     expect(ddbMock).not.toHaveReceivedCommand(PutCommand);
@@ -381,28 +381,46 @@ describe('triage: principal verification', () => {
     const deps = setup();
     iamMock.on(GetRoleCommand).rejects(iamError('ServiceFailure', 500));
 
-    await expect(triage(fixture('guardduty-assumed-role'), deps)).rejects.toMatchObject({
+    await expect(runTriage(fixture('guardduty-assumed-role'), deps)).rejects.toMatchObject({
       name: 'Cordon.ServiceUnavailable',
     });
   });
 });
 
 describe('triage: ledger claim', () => {
-  it('returns DUPLICATE with every step off when the incident was already claimed', async () => {
-    const deps = setup();
-    userExists();
+  /** The claim is taken: the ledger's first entry names `executionArn`. */
+  function claimedBy(executionArn: string) {
     ddbMock.on(PutCommand).rejects(
       new ConditionalCheckFailedException({
         message: 'conditional request failed',
         $metadata: {},
       }),
     );
+    ddbMock.on(QueryCommand).resolves({ Items: [{ seq: 0, outcome: 'CLAIMED', executionArn }] });
+  }
 
-    const result = await triage(fixture('guardduty-iam-user'), deps);
+  it('returns DUPLICATE with every step off when the incident was already claimed', async () => {
+    const deps = setup();
+    userExists();
+    claimedBy(`arn:aws:states:us-east-1:${ACCOUNT}:execution:cordon-iam-credentials:first`);
+
+    const result = await runTriage(fixture('guardduty-iam-user'), deps);
 
     expect(result.decision).toBe('DUPLICATE');
     expect(result.reason).toBe('already claimed');
     expect(Object.values(result.incident.plan).every((step) => step.mode === 'off')).toBe(true);
+  });
+
+  it("resumes, not duplicates, when the claim is this execution's own (a retried attempt)", async () => {
+    const deps = setup();
+    userExists();
+    const executionArn = `arn:aws:states:us-east-1:${ACCOUNT}:execution:cordon-iam-credentials:retried`;
+    claimedBy(executionArn);
+
+    const result = await runTriage(fixture('guardduty-iam-user'), deps, { executionArn });
+
+    expect(result.decision).toBe('PROCEED');
+    expect(result.incident.plan.disableAccessKey?.mode).toBe('auto');
   });
 
   it('throws Cordon.Throttled when the ledger write is throttled', async () => {
@@ -414,7 +432,7 @@ describe('triage: ledger claim', () => {
         Object.assign(new Error('slow down'), { name: 'ProvisionedThroughputExceededException' }),
       );
 
-    await expect(triage(fixture('guardduty-iam-user'), deps)).rejects.toMatchObject({
+    await expect(runTriage(fixture('guardduty-iam-user'), deps)).rejects.toMatchObject({
       name: 'Cordon.Throttled',
     });
   });
@@ -425,7 +443,7 @@ describe('triage: incident id', () => {
     const deps = setup();
     userExists();
 
-    const result = await triage(fixture('guardduty-iam-user'), deps);
+    const result = await runTriage(fixture('guardduty-iam-user'), deps);
 
     const expected = sha256Hex(
       'guardduty|a2c6f1e3b8d94f0e9c7b5a4d3e2f1a01|2024-05-14T09:31:27.405Z|iam-credentials',
@@ -442,8 +460,8 @@ describe('triage: incident id', () => {
       7,
     );
 
-    const first = await triage(fixture('guardduty-iam-user'), deps);
-    const second = await triage(redelivered, deps);
+    const first = await runTriage(fixture('guardduty-iam-user'), deps);
+    const second = await runTriage(redelivered, deps);
 
     expect(second.incident.incidentId).toBe(first.incident.incidentId);
   });
@@ -457,8 +475,8 @@ describe('triage: incident id', () => {
       '2024-05-14T10:31:27.405Z',
     );
 
-    const first = await triage(fixture('guardduty-iam-user'), deps);
-    const second = await triage(reemitted, deps);
+    const first = await runTriage(fixture('guardduty-iam-user'), deps);
+    const second = await runTriage(reemitted, deps);
 
     expect(second.incident.incidentId).not.toBe(first.incident.incidentId);
   });
@@ -479,7 +497,7 @@ describe('triage: events it cannot act on', () => {
   ])('throws InvalidFindingError for %s, touching nothing', async (_what, name, message) => {
     const deps = setup();
 
-    const result = triage(fixture(name), deps);
+    const result = runTriage(fixture(name), deps);
 
     await expect(result).rejects.toBeInstanceOf(InvalidFindingError);
     await expect(result).rejects.toThrow(message);

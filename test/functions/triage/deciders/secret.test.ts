@@ -3,7 +3,6 @@ import { DescribeSecretCommand } from '@aws-sdk/client-secrets-manager';
 import { PutCommand } from '@aws-sdk/lib-dynamodb';
 import { describe, expect, it } from 'vitest';
 import { TriageResultSchema } from '../../../../functions/shared/incident.js';
-import { triage } from '../../../../functions/triage/triage.js';
 import {
   ACCOUNT,
   ASFF_RESOURCE,
@@ -18,6 +17,7 @@ import {
   userExists,
   withValue,
 } from '../helpers.js';
+import { runTriage } from '../run.js';
 
 const PLAYBOOK = { playbook: 'secret-exposure' } as const;
 const SECRET_PATH = [
@@ -34,7 +34,7 @@ describe('triage: secret-exposure', () => {
     const deps = setup();
     secretExists({ rotationEnabled: false });
 
-    const result = await triage(fixture('securityhub-secret'), deps, PLAYBOOK);
+    const result = await runTriage(fixture('securityhub-secret'), deps, PLAYBOOK);
 
     expect(TriageResultSchema.parse(result)).toEqual(result);
     expect(result).toMatchObject({ decision: 'PROCEED', reason: 'claimed' });
@@ -54,7 +54,7 @@ describe('triage: secret-exposure', () => {
     const deps = setup({ modes: { 'secret-exposure': { rotateSecret: 'auto' } } });
     secretExists({ rotationEnabled: true });
 
-    const result = await triage(fixture('securityhub-secret'), deps, PLAYBOOK);
+    const result = await runTriage(fixture('securityhub-secret'), deps, PLAYBOOK);
 
     expect(result.incident.secret?.rotationEnabled).toBe(true);
     expect(result.incident.plan).toEqual({
@@ -71,7 +71,7 @@ describe('triage: secret-exposure', () => {
     const deps = setup();
     secretExists();
 
-    await triage(fixture('securityhub-secret'), deps, PLAYBOOK);
+    await runTriage(fixture('securityhub-secret'), deps, PLAYBOOK);
 
     const calls = secretsMock.calls().map((call) => call.args[0].constructor.name);
     expect(calls).toEqual(['DescribeSecretCommand']);
@@ -82,7 +82,7 @@ describe('triage: secret-exposure', () => {
     secretExists();
     const event = withValue(fixture('guardduty-secret-access'), SECRET_PATH, SECRET_NAME);
 
-    const result = await triage(event, deps, PLAYBOOK);
+    const result = await runTriage(event, deps, PLAYBOOK);
 
     expect(secretsMock).toHaveReceivedCommandWith(DescribeSecretCommand, {
       SecretId: SECRET_NAME,
@@ -101,8 +101,8 @@ describe('triage: one access key finding, two playbooks', () => {
     secretExists();
     const event = fixture('guardduty-secret-access');
 
-    const key = await triage(event, deps, { playbook: 'iam-credentials' });
-    const secret = await triage(event, deps, PLAYBOOK);
+    const key = await runTriage(event, deps, { playbook: 'iam-credentials' });
+    const secret = await runTriage(event, deps, PLAYBOOK);
 
     expect(key).toMatchObject({ decision: 'PROCEED', incident: { playbook: 'iam-credentials' } });
     expect(secret).toMatchObject({
@@ -121,7 +121,7 @@ describe('triage: one access key finding, two playbooks', () => {
   it('refuses as invalid, claiming nothing, a finding that touched no secret', async () => {
     const deps = setup();
 
-    const attempt = triage(fixture('guardduty-iam-user'), deps, PLAYBOOK);
+    const attempt = runTriage(fixture('guardduty-iam-user'), deps, PLAYBOOK);
 
     await expect(attempt).rejects.toMatchObject({ name: 'Cordon.InvalidFinding' });
     expect(ddbMock).not.toHaveReceivedCommand(PutCommand);
@@ -133,7 +133,7 @@ describe('triage: secret verification', () => {
     const deps = setup();
     secretsMock.on(DescribeSecretCommand).rejects(awsError('ResourceNotFoundException', 400));
 
-    const result = await triage(fixture('securityhub-secret'), deps, PLAYBOOK);
+    const result = await runTriage(fixture('securityhub-secret'), deps, PLAYBOOK);
 
     expect(result.decision).toBe('REFUSED');
     expect(result.reason).toBe('secret: secret prod/payments/db-password does not exist');
@@ -144,7 +144,7 @@ describe('triage: secret verification', () => {
     const deps = setup();
     secretExists({ deletedDate: new Date('2024-05-20T00:00:00Z') });
 
-    const result = await triage(fixture('securityhub-secret'), deps, PLAYBOOK);
+    const result = await runTriage(fixture('securityhub-secret'), deps, PLAYBOOK);
 
     expect(result).toMatchObject({
       decision: 'REFUSED',
@@ -156,7 +156,7 @@ describe('triage: secret verification', () => {
     const deps = setup();
     secretExists({ tags: [{ Key: 'cordon:exempt', Value: 'true' }] });
 
-    const result = await triage(fixture('securityhub-secret'), deps, PLAYBOOK);
+    const result = await runTriage(fixture('securityhub-secret'), deps, PLAYBOOK);
 
     expect(result.reason).toBe(`exempt: ${SECRET_ARN} is tagged cordon:exempt=true`);
   });
@@ -165,7 +165,7 @@ describe('triage: secret verification', () => {
     const deps = setup({ protectedPrincipalPatterns: ['arn:aws:secretsmanager:*:secret:prod/*'] });
     secretExists();
 
-    const result = await triage(fixture('securityhub-secret'), deps, PLAYBOOK);
+    const result = await runTriage(fixture('securityhub-secret'), deps, PLAYBOOK);
 
     expect(result.decision).toBe('REFUSED');
     expect(result.reason).toMatch(/^protected: /);
@@ -176,7 +176,7 @@ describe('triage: secret verification', () => {
     const other = 'arn:aws:secretsmanager:us-east-1:210987654321:secret:shared/key-AbCdEf';
     const event = withValue(fixture('securityhub-secret'), [...ASFF_RESOURCE, 'Id'], other);
 
-    const result = await triage(event, deps, PLAYBOOK);
+    const result = await runTriage(event, deps, PLAYBOOK);
 
     expect(result.reason).toBe(
       `account: the secret ${other} is in account 210987654321, not home account ${ACCOUNT}`,
@@ -190,7 +190,7 @@ describe('triage: secret verification', () => {
     secretsMock.on(DescribeSecretCommand).resolves({ ARN: SECRET_ARN, Name: SECRET_NAME });
     const event = withValue(fixture('guardduty-secret-access'), SECRET_PATH, `${partial}-XyZ123`);
 
-    const result = await triage(event, deps, PLAYBOOK);
+    const result = await runTriage(event, deps, PLAYBOOK);
 
     expect(result.reason).toMatch(/^secret arn mismatch: /);
   });
@@ -199,7 +199,7 @@ describe('triage: secret verification', () => {
     const deps = setup({ modes: { 'secret-exposure': { lockSecret: 'auto' } } });
     secretsMock.on(DescribeSecretCommand).rejects(awsError('AccessDeniedException', 400));
 
-    const result = await triage(fixture('securityhub-secret'), deps, PLAYBOOK);
+    const result = await runTriage(fixture('securityhub-secret'), deps, PLAYBOOK);
 
     expect(result.decision).toBe('PROCEED');
     expect(result.reason).toMatch(
@@ -216,7 +216,7 @@ describe('triage: secret verification', () => {
     const deps = setup();
     secretsMock.on(DescribeSecretCommand).rejects(awsError('ThrottlingException', 400));
 
-    await expect(triage(fixture('securityhub-secret'), deps, PLAYBOOK)).rejects.toMatchObject({
+    await expect(runTriage(fixture('securityhub-secret'), deps, PLAYBOOK)).rejects.toMatchObject({
       name: 'Cordon.Throttled',
     });
     expect(ddbMock).not.toHaveReceivedCommand(PutCommand);
@@ -231,7 +231,7 @@ describe('triage: secret verification', () => {
       ['Software and Configuration Checks/Secrets/Hard-coded credential'],
     );
 
-    const result = await triage(event, deps, PLAYBOOK);
+    const result = await runTriage(event, deps, PLAYBOOK);
 
     expect(result.decision).toBe('PROCEED');
   });

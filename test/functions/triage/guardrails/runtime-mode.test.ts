@@ -8,6 +8,7 @@ import type { StepPlan } from '../../../../functions/shared/incident.js';
 import {
   applyRuntimeMode,
   checkBreaker,
+  RUNTIME_MODE_TTL_MS,
   RuntimeModeSwitch,
   requireApproval,
 } from '../../../../functions/triage/guardrails/runtime-mode.js';
@@ -32,7 +33,7 @@ describe('RuntimeModeSwitch', () => {
       .resolvesOnce({ Parameter: { Value: 'dry-run' } })
       .resolves({ Parameter: { Value: 'off' } });
     let now = 1_000_000;
-    const modes = new RuntimeModeSwitch(ssm, PARAM, () => now);
+    const modes = new RuntimeModeSwitch(ssm, PARAM, () => now, RUNTIME_MODE_TTL_MS);
 
     const first = await modes.read();
     now += 29_999;
@@ -49,7 +50,7 @@ describe('RuntimeModeSwitch', () => {
       .on(GetParameterCommand)
       .rejects(new ParameterNotFound({ message: 'no', $metadata: {} }));
 
-    expect(await new RuntimeModeSwitch(ssm, PARAM).read()).toEqual({
+    expect(await new RuntimeModeSwitch(ssm, PARAM, Date.now, RUNTIME_MODE_TTL_MS).read()).toEqual({
       mode: 'approve-all',
       failClosedReason:
         'runtime mode /cordon/mode could not be read (ParameterNotFound): every step needs approval',
@@ -59,7 +60,7 @@ describe('RuntimeModeSwitch', () => {
   it('fails closed to approve-all when the parameter holds anything else', async () => {
     ssmMock.on(GetParameterCommand).resolves({ Parameter: { Value: 'AUTO ' } });
 
-    const reading = await new RuntimeModeSwitch(ssm, PARAM).read();
+    const reading = await new RuntimeModeSwitch(ssm, PARAM, Date.now, RUNTIME_MODE_TTL_MS).read();
 
     expect(reading.mode).toBe('approve-all');
     expect(reading.failClosedReason).toContain('holds "AUTO", not one of auto, approve-all');

@@ -1,7 +1,6 @@
 import 'aws-sdk-client-mock-vitest/extend';
 import { PutCommand } from '@aws-sdk/lib-dynamodb';
 import { describe, expect, it } from 'vitest';
-import { triage } from '../../../../functions/triage/triage.js';
 import {
   ACCOUNT,
   ASFF_RESOURCE,
@@ -15,12 +14,13 @@ import {
   userExists,
   withValue,
 } from '../helpers.js';
+import { runTriage } from '../run.js';
 
 const SH = ['detail', 'findings', 0] as const;
 
 /** Each guard refuses, claims the refusal (so a repeat is a no-op), and leaves every step off. */
 async function expectRefused(event: unknown, reason: string | RegExp, deps = setup()) {
-  const result = await triage(event, deps);
+  const result = await runTriage(event, deps);
   expect(result.decision).toBe('REFUSED');
   if (typeof reason === 'string') expect(result.reason).toBe(reason);
   else expect(result.reason).toMatch(reason);
@@ -83,7 +83,7 @@ describe('archived and posture findings', () => {
       ],
     );
 
-    const result = await triage(event, deps);
+    const result = await runTriage(event, deps);
 
     expect(result.decision).toBe('PROCEED');
   });
@@ -198,7 +198,7 @@ describe('guard 6: severity', () => {
     const deps = setup({ severityThreshold: 8 });
     userExists();
 
-    const result = await triage(fixture('guardduty-iam-user'), deps);
+    const result = await runTriage(fixture('guardduty-iam-user'), deps);
 
     expect(result.decision).toBe('PROCEED');
   });
@@ -240,7 +240,7 @@ describe('guard 7: protected principals', () => {
     const deps = setup({ protectedPrincipalPatterns: ['arn:aws:iam::*:role/break-glass-*'] });
     roleExists();
 
-    const result = await triage(fixture('guardduty-assumed-role'), deps);
+    const result = await runTriage(fixture('guardduty-assumed-role'), deps);
 
     expect(result.decision).toBe('PROCEED');
     expect(result.incident.principal?.arn).toBe(ROLE_ARN);
@@ -263,7 +263,7 @@ describe('guard 8: exempt tag', () => {
     const deps = setup();
     userExists({ tags: [{ Key: 'cordon:exempt', Value: 'false' }] });
 
-    const result = await triage(fixture('guardduty-iam-user'), deps);
+    const result = await runTriage(fixture('guardduty-iam-user'), deps);
 
     expect(result.decision).toBe('PROCEED');
   });
