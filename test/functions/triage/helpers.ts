@@ -26,15 +26,9 @@ import {
 } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { documentClient } from '../../../functions/shared/aws.js';
-import type { TriageResult } from '../../../functions/shared/incident.js';
 import { Ledger } from '../../../functions/shared/ledger.js';
 import type { RuntimeConfig } from '../../../functions/shared/runtime-config.js';
-import {
-  type Guardrails,
-  type TriageContext,
-  type TriageDeps,
-  triage,
-} from '../../../functions/triage/triage.js';
+import type { Guardrails, TriageDeps } from '../../../functions/triage/triage.js';
 
 export const ACCOUNT = '123456789012';
 export const USER_ARN = `arn:aws:iam::${ACCOUNT}:user/staff/compromised-user`;

@@ -2,6 +2,7 @@ import type { TriageResult } from '../../../functions/shared/incident.js';
 import { parseFindingEvent } from '../../../functions/triage/parse/index.js';
 import { type TriageContext, type TriageDeps, triage } from '../../../functions/triage/triage.js';
 
+/** No import from helpers.ts: its client mocks would replace the emulator's clients in integration tests. */
 const ACCOUNT = '123456789012';
 let executions = 0;
 
