@@ -55,14 +55,21 @@ export const CordonConfigSchema = z
       .default(['HIGH', 'CRITICAL']),
     /** Mode per playbook and step; unset steps keep their default. */
     modes: ModesSchema.default({}),
-    /** ARN patterns (`*`, `?`) of principals never acted on, e.g. break-glass roles. */
+    /**
+     * ARN patterns (`*`, `?`) of principals and resources never acted on.
+     * Cordon's own roles are protected by their exact ARNs, always.
+     */
     protectedPrincipalPatterns: z.array(z.string().startsWith('arn:')).default([]),
     /**
      * Principals (ARN patterns) that keep reading a secret Cordon locks, and
      * that Cordon never contains: your break-glass roles.
      */
     breakGlassPrincipalArns: z.array(z.string().startsWith('arn:')).default([]),
-    /** Principals tagged `key` = `value` are never acted on. */
+    /**
+     * Principals and resources tagged `key` = `value` are not contained
+     * unattended: their automatic steps wait for a responder. (Not a
+     * protection: whoever may tag a resource can set it.)
+     */
     exemptTag: z
       .strictObject({ key: z.string().min(1).max(128), value: z.string().max(256) })
       .default({ key: 'cordon:exempt', value: 'true' }),

@@ -1,4 +1,4 @@
-import { Annotations, ArnFormat, CfnOutput, Duration, Stack, Validations } from 'aws-cdk-lib';
+import { Annotations, ArnFormat, CfnOutput, Duration, Lazy, Stack, Validations } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { Construct } from 'constructs';
@@ -70,7 +70,7 @@ export class Cordon extends Construct {
       emails: config.notificationEmails,
     });
 
-    const runtime: RuntimeConfig = {
+    const runtime: Omit<RuntimeConfig, 'cordonRoleArns'> = {
       homeAccount: stack.account,
       allowedRegions: config.allowedRegions ?? [stack.region],
       severityThreshold: config.severityThreshold,
@@ -91,7 +91,13 @@ export class Cordon extends Construct {
     };
     const topicEnv = { [ENV.topicArn]: this.notifications.topic.topicArn };
     const environment: Partial<Record<FunctionName, Record<string, string>>> = {
-      triage: { [ENV.config]: stack.toJsonString(runtime), ...topicEnv },
+      // Lazy: every role of the construct, the ones built after triage too.
+      triage: {
+        [ENV.config]: Lazy.string({
+          produce: () => stack.toJsonString({ ...runtime, cordonRoleArns: this.roleArns() }),
+        }),
+        ...topicEnv,
+      },
       notify: topicEnv,
       'request-approval': topicEnv,
     };
@@ -192,7 +198,6 @@ export class Cordon extends Construct {
     const context: IamContext = {
       account: stack.account,
       arn: new StackArns(stack),
-      exemptTag: config.exemptTag,
       cordon: {
         approvalsTable: this.approvals.table.tableArn,
         guardrailsTable: this.guardrails.table.tableArn,
@@ -203,6 +208,14 @@ export class Cordon extends Construct {
       },
     };
     for (const fn of Object.values(functions)) fn.grantDeclared(context);
+  }
+
+  /** The exact ARN of every role this construct creates: Cordon's own, protected by identity. */
+  roleArns(): string[] {
+    return this.node
+      .findAll()
+      .filter((c): c is iam.Role => c instanceof iam.Role)
+      .map((role) => role.roleArn);
   }
 }
 

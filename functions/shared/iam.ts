@@ -50,8 +50,6 @@ export interface IamContext {
   /** The account Cordon is deployed in, and acts in. */
   readonly account: string;
   readonly arn: Arns;
-  /** Resources carrying this tag are never changed by the actions that check it. */
-  readonly exemptTag: { readonly key: string; readonly value: string };
   readonly cordon: CordonResources;
 }
 
@@ -156,7 +154,6 @@ export const EXAMPLE_CONTEXT: IamContext = {
     buckets: () => 'arn:aws:s3:::*',
     securityHubHub: () => 'arn:aws:securityhub:us-east-1:111111111111:hub/default',
   },
-  exemptTag: { key: 'cordon:exempt', value: 'true' },
   cordon: {
     approvalsTable: 'arn:aws:dynamodb:us-east-1:111111111111:table/approvals',
     guardrailsTable: 'arn:aws:dynamodb:us-east-1:111111111111:table/guardrails',

@@ -41,6 +41,12 @@ export const PrincipalSchema = z.strictObject({
   name: z.string().min(1).optional(),
   /** The access key named in the finding (long-term for users, temporary for roles). */
   accessKeyId: z.string().min(1).optional(),
+  /**
+   * IAM's unique id of the user or role triage verified (UserId, RoleId):
+   * actions refuse a principal of the same name with another id, one deleted
+   * and re-created while a step waited.
+   */
+  uniqueId: z.string().min(1).optional(),
 });
 export type Principal = z.infer<typeof PrincipalSchema>;
 

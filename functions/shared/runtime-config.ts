@@ -19,10 +19,15 @@ export const RuntimeConfigSchema = z.strictObject({
   securityHubSeverityLabels: z.array(z.enum(SEVERITY_LABELS)).min(1),
   /**
    * ARN patterns (`*` matches any run of characters, `?` one) of principals
-   * never acted on. Always includes Cordon's own roles (path `/cordon/`).
+   * and resources never acted on, the break-glass principals among them.
    */
   protectedPrincipalPatterns: z.array(z.string().min(1)),
-  /** Principals carrying this tag with this value are never acted on. */
+  /**
+   * Every role Cordon's stack creates, by exact ARN: never acted on, and
+   * neither is a function running as one of them.
+   */
+  cordonRoleArns: z.array(z.string().startsWith('arn:')),
+  /** Subjects carrying this tag with this value are not contained unattended. */
   exemptTag: z.strictObject({ key: z.string().min(1), value: z.string() }),
   /** Configured mode of every step of every playbook. */
   modes: z.record(z.string(), z.record(z.string(), z.enum(MODES))),
@@ -38,7 +43,7 @@ export const RuntimeConfigSchema = z.strictObject({
 });
 export type RuntimeConfig = z.infer<typeof RuntimeConfigSchema>;
 
-/** IAM path of every role Cordon creates; principals under it are protected. */
+/** IAM path of every role Cordon creates: where to find them (protection is by exact ARN). */
 export const CORDON_ROLE_PATH = '/cordon/';
 
 /** Environment variable names shared by infra, handlers and the rehearsal engine. */

@@ -21,9 +21,9 @@ export const iam: RoleSpec = {
     // EC2 Describe calls support no resource-level permissions.
     anywhere(['ec2:DescribeInstances', 'ec2:DescribeIamInstanceProfileAssociations']),
     allow(['secretsmanager:DescribeSecret'], [ctx.arn.secrets()]),
-    // ListTags, not GetFunction's Tags: GetFunction silently omits tags the
-    // caller may not list, and the exempt check must never miss one.
-    allow(['lambda:GetFunction', 'lambda:ListTags'], [ctx.arn.lambdaFunctions()]),
+    // GetFunctionConfiguration, not GetFunction: GetFunction's answer carries
+    // a download link to the function's code. Tags from ListTags.
+    allow(['lambda:GetFunctionConfiguration', 'lambda:ListTags'], [ctx.arn.lambdaFunctions()]),
     // S3 bucket ARNs carry no account: the condition keeps the call in this one.
     allow(['s3:GetBucketTagging'], [ctx.arn.buckets()], {
       StringEquals: { 's3:ResourceAccount': ctx.account },

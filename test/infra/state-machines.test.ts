@@ -558,7 +558,7 @@ describe('rollback state machine', () => {
     expect(approval.env[ENV.rollbackStateMachine]).toEqual(ROLLBACK_ARN);
   });
 
-  it("denies the rollback roles Cordon's own roles and exempt secrets", () => {
+  it("denies the rollback roles Cordon's own roles; an exempt tag is no IAM fence", () => {
     const denies = (action: FunctionName) =>
       statementsOfRole(functionFor(action).roleId).filter((st) => st.Effect === 'Deny');
     const cordonRoles = {
@@ -573,12 +573,7 @@ describe('rollback state machine', () => {
     expect(denies('rollback-detach-instance-profile')).toEqual([
       expect.objectContaining({ Action: 'iam:PassRole', Resource: cordonRoles }),
     ]);
-    expect(denies('rollback-lock-secret')).toEqual([
-      expect.objectContaining({
-        Action: ['secretsmanager:DeleteResourcePolicy', 'secretsmanager:PutResourcePolicy'],
-        Condition: { StringEquals: { 'aws:ResourceTag/cordon:exempt': 'true' } },
-      }),
-    ]);
+    expect(denies('rollback-lock-secret')).toEqual([]);
     const passRole = statementsOfRole(
       functionFor('rollback-detach-instance-profile').roleId,
     ).filter((st) => st.Effect === 'Allow' && actionsOf(st).includes('iam:PassRole'));

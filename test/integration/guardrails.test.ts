@@ -133,6 +133,7 @@ describe('circuit breaker', () => {
       severityThreshold: 7,
       securityHubSeverityLabels: ['HIGH', 'CRITICAL'],
       protectedPrincipalPatterns: [],
+      cordonRoleArns: [],
       exemptTag: { key: 'cordon:exempt', value: 'true' },
       modes: {},
       securityHubProductAllowList: ['arn:aws:securityhub:*::product/aws/*'],

@@ -667,7 +667,7 @@ describe('the instance role', () => {
 });
 
 describe('guards', () => {
-  it('refuses an instance tagged cordon:exempt=true and changes nothing', async () => {
+  it('changes nothing on an instance its role tagged exempt (ec2:CreateTags) until a responder approves', async () => {
     const instance = await seedCompromisedInstance();
     await ec2.send(
       new CreateTagsCommand({
@@ -678,16 +678,21 @@ describe('guards', () => {
     const before = await readInstance(instance);
 
     const execution = onlyExecution(
-      await harness.engine('approve').rehearse(instanceFinding(instance)),
+      await harness.engine('timeout').rehearse(instanceFinding(instance)),
     );
 
-    expect(execution.states).toEqual(REFUSED);
     expect(execution.ledger[0]).toMatchObject({
       step: 'triage',
-      outcome: 'REFUSED',
-      summary: expect.stringMatching(/^exempt:/),
+      outcome: 'CLAIMED',
+      summary: expect.stringContaining(
+        `exempt: arn:aws:ec2:${MOTO_REGION}:${MOTO_ACCOUNT_ID}:instance/${instance.instanceId} is tagged cordon:exempt=true`,
+      ),
     });
-    expect(outcomes(execution)).toEqual(['triage:REFUSED', 'notify:NOTIFIED']);
+    expect(outcomes(execution).slice(0, 3)).toEqual([
+      'triage:CLAIMED',
+      'preserveEvidence:APPROVAL_REQUESTED',
+      'preserveEvidence:NOT_ACTED_ON',
+    ]);
     expect(await readInstance(instance)).toEqual(before);
   });
 

@@ -57,6 +57,8 @@ import {
   seedPublicBucket,
 } from '../../demo/exposure.js';
 import { seedCompromisedUser } from '../../demo/scenario.js';
+import { parseIamArn } from '../../functions/shared/iam-arn.js';
+import { ENV } from '../../functions/shared/runtime-config.js';
 import { MOTO_ACCOUNT_ID, motoClientConfig, useMoto } from '../support/moto.js';
 import { processedFindings } from './events.js';
 import { explain, onlyExecution, outcomes, rehearsalHarness } from './harness.js';
@@ -401,12 +403,11 @@ describe('a compromised Lambda function (integration-quarantine)', () => {
     });
   });
 
-  it("refuses a function that runs as one of Cordon's own roles (path /cordon/)", async () => {
-    const fn = await seedCompromisedFunction(undefined, { lambda, iam });
-    // The same function, now running as a role under /cordon/.
+  /** Makes the function run as a new role `/cordon/<name>`. */
+  async function runAs(fn: CompromisedFunction, name: string) {
     const role = await iam.send(
       new CreateRoleCommand({
-        RoleName: 'cordon-triage',
+        RoleName: name,
         Path: '/cordon/',
         AssumeRolePolicyDocument: JSON.stringify({
           Version: '2012-10-17',
@@ -423,6 +424,13 @@ describe('a compromised Lambda function (integration-quarantine)', () => {
     await lambda.send(
       new UpdateFunctionConfigurationCommand({ FunctionName: fn.name, Role: role.Role?.Arn }),
     );
+  }
+
+  it("refuses a function that runs as one of Cordon's own roles (its exact ARN)", async () => {
+    const fn = await seedCompromisedFunction(undefined, { lambda, iam });
+    const own = parseIamArn(harness.environment('triage')[ENV.actor] ?? '');
+    if (own === undefined) throw new Error("no triage role in the rehearsal's template");
+    await runAs(fn, own.name);
     const before = await functionState(fn);
 
     const execution = onlyExecution(await harness.engine('approve').rehearse(functionFinding(fn)));
@@ -431,9 +439,22 @@ describe('a compromised Lambda function (integration-quarantine)', () => {
     expect(execution.ledger[0]).toMatchObject({
       step: 'triage',
       outcome: 'REFUSED',
-      summary: expect.stringMatching(/^protected: .*\/cordon\//),
+      summary: expect.stringMatching(/^protected: .* one of Cordon's own roles$/),
     });
     expect(await functionState(fn)).toEqual(before);
+  });
+
+  it('contains a function whose author put its role under /cordon/ (iam:CreateRole picks paths)', async () => {
+    const fn = await seedCompromisedFunction(undefined, { lambda, iam });
+    await runAs(fn, 'cordon-triage');
+
+    const execution = onlyExecution(await harness.engine('approve').rehearse(functionFinding(fn)));
+
+    expect(execution.status, explain(execution)).toBe('SUCCEEDED');
+    expect(outcomes(execution)).toEqual(
+      expect.arrayContaining(['stopInvocations:APPROVAL_GRANTED', 'stopInvocations:CONTAINED']),
+    );
+    expect(await functionState(fn)).toMatchObject({ reservedConcurrency: 0 });
   });
 });
 
@@ -560,19 +581,23 @@ describe.each(Object.entries(SCENARIOS))('repeats and guards: a %s', (_name, sce
     expect(await read()).toEqual(before);
   });
 
-  it('refuses a resource tagged cordon:exempt=true and changes nothing', async () => {
+  it('changes nothing on a resource its owner tagged exempt until a responder approves', async () => {
     mockBatchUpdateFindings();
     const { event, exempt, read } = await scenario.seed();
     await exempt();
     const before = await read();
 
-    const execution = onlyExecution(await harness.engine('approve').rehearse(event));
+    const execution = onlyExecution(await harness.engine('timeout').rehearse(event));
 
     expect(execution.status, explain(execution)).toBe('SUCCEEDED');
-    expect(execution.states.slice(0, 2)).toEqual(REFUSED.slice(0, 2));
-    expect(execution.states.slice(-2)).toEqual(REFUSED.slice(-2));
-    expect(outcomes(execution)).toEqual(['triage:REFUSED', 'notify:NOTIFIED']);
-    expect(execution.ledger[0]?.summary).toMatch(/^exempt:/);
+    expect(execution.ledger[0]).toMatchObject({
+      outcome: 'CLAIMED',
+      summary: expect.stringContaining('exempt: '),
+    });
+    expect(outcomes(execution)).toEqual(
+      expect.arrayContaining([expect.stringMatching(/:NOT_ACTED_ON$/)]),
+    );
+    expect(outcomes(execution).filter((o) => o.endsWith(':CONTAINED'))).toEqual([]);
     expect(await read()).toEqual(before);
   });
 });

@@ -17,7 +17,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, beforeEach } from 'vitest';
 import { z } from 'zod';
-import type { PlaybookName } from '../../functions/shared/catalog.js';
+import type { FunctionName, PlaybookName } from '../../functions/shared/catalog.js';
 import {
   type Decision,
   type EventReport,
@@ -60,6 +60,8 @@ export interface Harness {
   engine(decision: Decision): DecidingEngine;
   /** A state machine of the synthesized template. @default the iam-credentials one */
   playbook(name?: PlaybookName): TemplateStateMachine;
+  /** A function's environment, as the rehearsal resolved the template's. */
+  environment(name: FunctionName): Readonly<Record<string, string>>;
 }
 
 /**
@@ -110,6 +112,11 @@ export function rehearsalHarness(options: HarnessOptions = {}): Harness {
       const machine = [...created().model.stateMachines.values()].find((m) => m.playbook === name);
       if (!machine) throw new Error(`the template has no ${name} state machine`);
       return machine;
+    },
+    environment(name) {
+      const fn = [...created().model.functions.values()].find((f) => f.action === name);
+      if (!fn) throw new Error(`the template has no ${name} function`);
+      return fn.environment;
     },
   };
 }

@@ -605,24 +605,39 @@ describe('guards', () => {
     expect(outcomes(execution)).toEqual(['triage:REFUSED', 'notify:NOTIFIED']);
   });
 
-  it('refuses a user tagged cordon:exempt=true and leaves its key active', async () => {
-    const user = await seedCompromisedUser('payments-robot');
-    await iam.send(
-      new TagUserCommand({
-        UserName: user.userName,
-        Tags: [{ Key: 'cordon:exempt', Value: 'true' }],
-      }),
+  it('contains a user that tagged itself exempt (iam:TagUser) only with a responder', async () => {
+    const tagged = async (name: string) => {
+      const user = await seedCompromisedUser(name);
+      await iam.send(
+        new TagUserCommand({
+          UserName: user.userName,
+          Tags: [{ Key: 'cordon:exempt', Value: 'true' }],
+        }),
+      );
+      return user;
+    };
+    const unanswered = await tagged('payments-robot');
+    const approved = await tagged('billing-robot');
+
+    const waited = onlyExecution(
+      await harness.engine('timeout').rehearse(userKeyFinding(unanswered)),
+    );
+    const contained = onlyExecution(
+      await harness
+        .engine('approve')
+        .rehearse(userKeyFinding(approved, { findingId: 'e1'.repeat(16) })),
     );
 
-    const execution = onlyExecution(await harness.engine('approve').rehearse(userKeyFinding(user)));
-
-    expect(execution.states).toEqual(REFUSED);
-    expect(execution.ledger[0]).toMatchObject({
-      outcome: 'REFUSED',
-      summary: expect.stringMatching(/^exempt:/),
-    });
-    expect(await keyStatus(user, user.leakedKeyId)).toBe('Active');
-    expect(await userPolicies(user.userName)).toEqual([]);
+    expect(outcomes(waited).slice(0, 3)).toEqual([
+      'triage:CLAIMED',
+      'disableAccessKey:APPROVAL_REQUESTED',
+      'disableAccessKey:NOT_ACTED_ON',
+    ]);
+    expect(await keyStatus(unanswered, unanswered.leakedKeyId)).toBe('Active');
+    expect(outcomes(contained)).toEqual(
+      expect.arrayContaining(['disableAccessKey:APPROVAL_GRANTED', 'disableAccessKey:CONTAINED']),
+    );
+    expect(await keyStatus(approved, approved.leakedKeyId)).toBe('Inactive');
   });
 
   it('does not start the playbook for a low-severity finding', async () => {

@@ -1,4 +1,4 @@
-import { type ActionIam, allow, deny } from '../../shared/iam.js';
+import { type ActionIam, allow } from '../../shared/iam.js';
 
 export const iam = {
   /** Read the secret and its resource policy, put the lock into it; this account's secrets only. */
@@ -12,17 +12,11 @@ export const iam = {
         ],
         [ctx.arn.secrets()],
       ),
-      // Defence in depth: an exempt-tagged secret is never changed, whatever triage decides.
-      deny(
-        ['secretsmanager:RotateSecret', 'secretsmanager:PutResourcePolicy'],
-        [ctx.arn.secrets()],
-        { StringEquals: { [`aws:ResourceTag/${ctx.exemptTag.key}`]: ctx.exemptTag.value } },
-      ),
     ],
   },
   /**
    * Read the secret and its resource policy, put back or delete the policy it
-   * had before the lock; this account's secrets, never exempt-tagged ones.
+   * had before the lock; this account's secrets only.
    */
   rollback: {
     statements: (ctx) => [
@@ -34,11 +28,6 @@ export const iam = {
           'secretsmanager:DeleteResourcePolicy',
         ],
         [ctx.arn.secrets()],
-      ),
-      deny(
-        ['secretsmanager:PutResourcePolicy', 'secretsmanager:DeleteResourcePolicy'],
-        [ctx.arn.secrets()],
-        { StringEquals: { [`aws:ResourceTag/${ctx.exemptTag.key}`]: ctx.exemptTag.value } },
       ),
     ],
   },

@@ -1,7 +1,7 @@
 import { GetBucketTaggingCommand, type S3Client } from '@aws-sdk/client-s3';
 import { classifyAwsError } from '../../shared/errors.js';
 import type { Bucket } from '../../shared/incident.js';
-import { protectionRefusal, type ResourceTag } from '../guards/protection.js';
+import { protectionOf, type ResourceTag } from '../guards/protection.js';
 import { bucketArn } from '../parse/arn.js';
 import type { BucketFinding } from '../parse/finding.js';
 import { planPlaybook } from '../plan.js';
@@ -93,7 +93,7 @@ export const bucketDecider: Decider<BucketFinding> = {
     if (resolution.status === 'refused') {
       return refuse(resolution.reason, claimed, finding.playbook);
     }
-    const refusal = protectionRefusal(bucket.arn, resolution, config);
+    const { refusal, approval } = protectionOf(bucket.arn, resolution, config);
     if (refusal !== undefined) return refuse(refusal, claimed, finding.playbook);
 
     const failClosedReason =
@@ -102,12 +102,12 @@ export const bucketDecider: Decider<BucketFinding> = {
         : undefined;
     const plan = planPlaybook(
       finding.playbook,
-      failClosedReason === undefined ? {} : { failClosedReason },
+      { failClosedReason, humanReason: approval },
       config,
     );
     return {
       decision: 'PROCEED',
-      reason: proceedReason(failClosedReason),
+      reason: proceedReason(failClosedReason ?? approval),
       arn: bucket.arn,
       plan,
       bucket,

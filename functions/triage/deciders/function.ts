@@ -1,12 +1,22 @@
 import type { IAMClient } from '@aws-sdk/client-iam';
-import { GetFunctionCommand, type LambdaClient, ListTagsCommand } from '@aws-sdk/client-lambda';
+import {
+  GetFunctionConfigurationCommand,
+  type LambdaClient,
+  ListTagsCommand,
+} from '@aws-sdk/client-lambda';
 import { classifyAwsError, isNotFound } from '../../shared/errors.js';
 import type { LambdaFunction } from '../../shared/incident.js';
-import { CORDON_ROLE_PATH, type RuntimeConfig } from '../../shared/runtime-config.js';
-import { exemptTagGuard, protectedGuard, type ResourceTag } from '../guards/protection.js';
+import type { RuntimeConfig } from '../../shared/runtime-config.js';
+import {
+  cordonRole,
+  exemptReason,
+  type ProtectionConfig,
+  protectedGuard,
+  type ResourceTag,
+} from '../guards/protection.js';
 import { parseFunctionArn, parseIamPrincipalArn } from '../parse/arn.js';
 import type { FunctionFinding } from '../parse/finding.js';
-import { planPlaybook } from '../plan.js';
+import { joinReasons, planPlaybook } from '../plan.js';
 import {
   type Decider,
   type Decision,
@@ -17,10 +27,11 @@ import {
 import { assessRole, revokeStepOf, type WorkloadRole } from './role.js';
 
 /**
- * Verifies the function a finding names against Lambda (GetFunction on the
- * unqualified ARN: reserved concurrency is per function, not per version or
- * alias): it must exist and be the home account's. The answer names its
- * execution role, the incident's principal.
+ * Verifies the function a finding names against Lambda
+ * (GetFunctionConfiguration on the unqualified ARN: reserved concurrency is
+ * per function, not per version or alias; not GetFunction, whose answer
+ * carries a download link to the code): it must exist and be the home
+ * account's. The answer names its execution role, the incident's principal.
  */
 export type FunctionResolution =
   | {
@@ -59,16 +70,16 @@ export async function resolveFunction(
   );
   if (elsewhere !== undefined) return refused(elsewhere);
 
-  let output: Awaited<ReturnType<typeof getFunction>>;
+  let output: Awaited<ReturnType<typeof getConfiguration>>;
   try {
-    output = await getFunction(lambda, claimed.arn);
+    output = await getConfiguration(lambda, claimed.arn);
   } catch (error) {
     if (isNotFound(error)) return refused(`function: function ${claimed.name} does not exist`);
     const failure = classifyAwsError(error, `get function ${claimed.name}`);
     if (failure.retryable) throw failure;
     return { status: 'unverified', lambdaFunction: claimed, reason: failure.message };
   }
-  const reported = output.Configuration?.FunctionArn;
+  const reported = output.FunctionArn;
   const parsed = reported === undefined ? undefined : parseFunctionArn(reported);
   if (parsed === undefined) {
     return {
@@ -87,7 +98,7 @@ export async function resolveFunction(
       `account: function ${claimed.arn} is in account ${parsed.account}, not home account ${homeAccount}`,
     );
   }
-  const role = output.Configuration?.Role;
+  const role = output.Role;
   const lambdaFunction: LambdaFunction = {
     ...claimed,
     ...(role === undefined ? {} : { roleArn: role }),
@@ -98,10 +109,8 @@ export async function resolveFunction(
 }
 
 /**
- * The function's tags, asked of ListTags rather than read from GetFunction:
- * GetFunction leaves tags out for a caller without lambda:ListTags, and an
- * absent answer must never read as "not exempt". A denial is returned as an
- * error (the exempt guard then fails closed); throttling is thrown.
+ * The function's tags, from ListTags. A denial is returned as an error
+ * (the exempt guard then fails closed); throttling is thrown.
  */
 async function functionTags(
   lambda: LambdaClient,
@@ -118,16 +127,17 @@ async function functionTags(
   }
 }
 
-function getFunction(lambda: LambdaClient, functionArn: string) {
-  return lambda.send(new GetFunctionCommand({ FunctionName: functionArn }));
+function getConfiguration(lambda: LambdaClient, functionArn: string) {
+  return lambda.send(new GetFunctionConfigurationCommand({ FunctionName: functionArn }));
 }
 
 /**
- * integration-quarantine: the function must exist in the home account, and
- * neither its ARN nor its tags may protect it. A function running as one of
- * Cordon's own roles (path /cordon/) is Cordon: refused outright, since
- * stopping it would stop containment. Another protected or exempt role only
- * turns off revoking that role.
+ * integration-quarantine: the function must exist in the home account and
+ * its ARN must not be protected. A function running as one of Cordon's own
+ * roles is Cordon: refused outright, since stopping it would stop
+ * containment. The exempt tag on it makes every automatic step wait for a
+ * responder; a protected role turns off revoking that role, an exempt one
+ * makes that step wait.
  */
 export const functionDecider: Decider<FunctionFinding> = {
   configurationChecksAct: true,
@@ -154,11 +164,12 @@ export const functionDecider: Decider<FunctionFinding> = {
     const tags = resolution.status === 'verified' ? resolution.tags : undefined;
     const refusal =
       protectedGuard(lambdaFunction.arn, config) ??
-      cordonRoleGuard(lambdaFunction.arn, roleArn) ??
-      (tags !== undefined && !('error' in tags)
-        ? exemptTagGuard(lambdaFunction.arn, tags, config)
-        : undefined);
+      cordonRoleGuard(lambdaFunction.arn, roleArn, config);
     if (refusal !== undefined) return refuse(refusal, claimed, finding.playbook);
+    const approval =
+      tags !== undefined && !('error' in tags)
+        ? exemptReason(lambdaFunction.arn, tags, config)
+        : undefined;
 
     // Guards fail closed: whatever could not be read means no step runs unattended.
     const unread: string[] = [];
@@ -179,22 +190,16 @@ export const functionDecider: Decider<FunctionFinding> = {
         unread.push(`the function's role could not be read: ${role.reason}`);
       }
     }
-    const revoke = revokeStepOf(role, "the function's role");
-    const failClosedReason = unread.length === 0 ? undefined : unread.join('; ');
+    const revoke = revokeStepOf(role, 'revokeFunctionRoleSessions', "the function's role");
+    const failClosedReason = joinReasons(...unread);
     const plan = planPlaybook(
       finding.playbook,
-      {
-        ...(revoke.inapplicable === undefined
-          ? {}
-          : { inapplicable: { revokeFunctionRoleSessions: revoke.inapplicable } }),
-        ...(revoke.skip === undefined ? {} : { skip: { revokeFunctionRoleSessions: revoke.skip } }),
-        ...(failClosedReason === undefined ? {} : { failClosedReason }),
-      },
+      { ...revoke, failClosedReason, humanReason: approval },
       config,
     );
     return {
       decision: 'PROCEED',
-      reason: proceedReason(failClosedReason),
+      reason: proceedReason(failClosedReason ?? approval),
       arn: lambdaFunction.arn,
       plan,
       lambdaFunction,
@@ -203,11 +208,20 @@ export const functionDecider: Decider<FunctionFinding> = {
   },
 };
 
-/** Cordon's own functions run as roles under /cordon/: a finding on one is never acted on. */
-function cordonRoleGuard(functionArn: string, roleArn: string | undefined): string | undefined {
-  return roleArn?.toLowerCase().includes(CORDON_ROLE_PATH)
-    ? `protected: ${functionArn} runs as ${roleArn}, one of Cordon's own roles (path ${CORDON_ROLE_PATH})`
-    : undefined;
+/**
+ * Cordon's own functions run as Cordon's own roles: a finding on one is
+ * never acted on. (Running a function as one of those roles takes
+ * iam:PassRole on it, which is taking over Cordon, not hiding from it.)
+ */
+function cordonRoleGuard(
+  functionArn: string,
+  roleArn: string | undefined,
+  config: ProtectionConfig,
+): string | undefined {
+  const own = roleArn === undefined ? undefined : cordonRole(roleArn, config.cordonRoleArns);
+  return own === undefined
+    ? undefined
+    : `protected: ${functionArn} runs as ${own}, one of Cordon's own roles`;
 }
 
 async function functionRole(

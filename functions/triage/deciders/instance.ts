@@ -9,10 +9,10 @@ import { GetInstanceProfileCommand, type IAMClient } from '@aws-sdk/client-iam';
 import { classifyAwsError, isNotFound } from '../../shared/errors.js';
 import type { Instance } from '../../shared/incident.js';
 import type { RuntimeConfig } from '../../shared/runtime-config.js';
-import { protectionRefusal, type ResourceTag } from '../guards/protection.js';
+import { protectionOf, type ResourceTag } from '../guards/protection.js';
 import { instanceArn, instanceProfileName, parseInstanceArn } from '../parse/arn.js';
 import type { InstanceFinding } from '../parse/finding.js';
-import { planPlaybook } from '../plan.js';
+import { joinReasons, planPlaybook } from '../plan.js';
 import { clientRegion, type Decider, type Decision, proceedReason, refuse } from './decision.js';
 import { assessRole, revokeStepOf, type WorkloadRole } from './role.js';
 
@@ -47,7 +47,7 @@ export const instanceDecider: Decider<InstanceFinding> = {
     if (resolution.status === 'refused') {
       return refuse(resolution.reason, claimed, finding.playbook);
     }
-    const refusal = protectionRefusal(instance.arn, resolution, config);
+    const { refusal, approval } = protectionOf(instance.arn, resolution, config);
     if (refusal !== undefined) return refuse(refusal, claimed, finding.playbook);
 
     // Guards fail closed: whatever could not be read means no step runs unattended.
@@ -79,19 +79,15 @@ export const instanceDecider: Decider<InstanceFinding> = {
       unread.push(`GuardDuty resource role ${resourceRole} is neither ACTOR nor TARGET`);
     }
 
-    const failClosedReason = unread.length === 0 ? undefined : unread.join('; ');
-    const humanReason = resourceRole === 'TARGET' ? TARGET_REASON : undefined;
-    const revoke = revokeStepOf(role, 'the instance role');
+    const failClosedReason = joinReasons(...unread);
+    const humanReason = joinReasons(
+      resourceRole === 'TARGET' ? TARGET_REASON : undefined,
+      approval,
+    );
+    const revoke = revokeStepOf(role, 'revokeInstanceRoleSessions', 'the instance role');
     const plan = planPlaybook(
       finding.playbook,
-      {
-        ...(revoke.inapplicable === undefined
-          ? {}
-          : { inapplicable: { revokeInstanceRoleSessions: revoke.inapplicable } }),
-        ...(revoke.skip === undefined ? {} : { skip: { revokeInstanceRoleSessions: revoke.skip } }),
-        ...(failClosedReason === undefined ? {} : { failClosedReason }),
-        ...(humanReason === undefined ? {} : { humanReason }),
-      },
+      { ...revoke, failClosedReason, humanReason },
       config,
     );
     return {

@@ -2,7 +2,7 @@ import { GetRoleCommand, GetUserCommand, type IAMClient, type Tag } from '@aws-s
 import { classifyAwsError, isNotFound } from '../../shared/errors.js';
 import { isLongTermAccessKeyId } from '../../shared/iam-arn.js';
 import type { Principal } from '../../shared/incident.js';
-import { protectionRefusal } from '../guards/protection.js';
+import { protectionOf } from '../guards/protection.js';
 import { parseIamPrincipalArn, rootArn, unverifiedArn } from '../parse/arn.js';
 import type { ClaimedPrincipal, IamFinding } from '../parse/finding.js';
 import { planPlaybook } from '../plan.js';
@@ -20,7 +20,7 @@ export const principalDecider: Decider<IamFinding> = {
   configurationChecksAct: false,
   claimed: (finding) => ({
     arn: claimedArn(finding),
-    subject: { principal: principalOf(finding, claimedArn(finding)) },
+    subject: { principal: principalOf(finding, claimedArn(finding), undefined) },
   }),
   location(finding) {
     const { arn } = finding.principal;
@@ -32,13 +32,16 @@ export const principalDecider: Decider<IamFinding> = {
   sourceIdentifier: ({ principal }) => principal.accessKeyId ?? principal.name ?? principal.arn,
   async decide(finding, deps): Promise<Decision> {
     const { config } = deps;
-    const subjectAt = (arn: string) => ({ arn, subject: { principal: principalOf(finding, arn) } });
+    const subjectAt = (arn: string, uniqueId?: string) => ({
+      arn,
+      subject: { principal: principalOf(finding, arn, uniqueId) },
+    });
     const resolution = await resolvePrincipal(finding, deps.iam);
     if (resolution.status === 'refused') {
       return refuse(resolution.reason, subjectAt(resolution.arn), finding.playbook);
     }
     const { arn } = resolution;
-    const refusal = protectionRefusal(arn, resolution, config);
+    const { refusal, approval } = protectionOf(arn, resolution, config);
     if (refusal !== undefined) return refuse(refusal, subjectAt(arn), finding.playbook);
 
     // Guards fail closed: an unread exempt tag means no step runs unattended.
@@ -50,15 +53,17 @@ export const principalDecider: Decider<IamFinding> = {
       finding.playbook,
       {
         inapplicable: inapplicableSteps(finding.principal),
-        ...(failClosedReason === undefined ? {} : { failClosedReason }),
+        failClosedReason,
+        humanReason: approval,
       },
       config,
     );
+    const uniqueId = resolution.status === 'verified' ? resolution.uniqueId : undefined;
     return {
       decision: 'PROCEED',
-      reason: proceedReason(failClosedReason),
+      reason: proceedReason(failClosedReason ?? approval),
       plan,
-      ...subjectAt(arn).subject,
+      ...subjectAt(arn, uniqueId).subject,
       arn,
     };
   },
@@ -91,14 +96,15 @@ function inapplicableSteps(principal: ClaimedPrincipal) {
   };
 }
 
-/** The incident's principal: what the finding names, at the ARN triage settled on. */
-function principalOf(finding: IamFinding, arn: string): Principal {
+/** The incident's principal: what the finding names, at the ARN (and id) triage settled on. */
+function principalOf(finding: IamFinding, arn: string, uniqueId: string | undefined): Principal {
   const { principal } = finding;
   return {
     kind: principal.kind,
     arn,
     ...(principal.kind === 'Root' || principal.name === undefined ? {} : { name: principal.name }),
     ...(principal.accessKeyId === undefined ? {} : { accessKeyId: principal.accessKeyId }),
+    ...(uniqueId === undefined ? {} : { uniqueId }),
   };
 }
 
@@ -107,7 +113,13 @@ function principalOf(finding: IamFinding, arn: string): Principal {
  * its unique id (and ARN, when the finding gives one) must match the claim.
  */
 export type Resolution =
-  | { readonly status: 'verified'; readonly arn: string; readonly tags: ReadonlyArray<Tag> }
+  | {
+      readonly status: 'verified';
+      readonly arn: string;
+      readonly tags: ReadonlyArray<Tag>;
+      /** IAM's UserId or RoleId; none for root. */
+      readonly uniqueId?: string | undefined;
+    }
   /** The principal is gone or is not the one the finding named. */
   | { readonly status: 'refused'; readonly arn: string; readonly reason: string }
   /** IAM could not be read (terminally): guards cannot decide, so nothing runs unattended. */
@@ -168,7 +180,7 @@ export async function resolvePrincipal(finding: IamFinding, iam: IAMClient): Pro
   }
   const mismatch = mismatchOf(principal, entity);
   if (mismatch !== undefined) return { status: 'refused', arn: entity.arn, reason: mismatch };
-  return { status: 'verified', arn: entity.arn, tags: entity.tags };
+  return { status: 'verified', arn: entity.arn, tags: entity.tags, uniqueId: entity.uniqueId };
 }
 
 function mismatchOf(claim: ClaimedPrincipal, entity: IamEntity): string | undefined {

@@ -2,8 +2,8 @@ import type { IAMClient } from '@aws-sdk/client-iam';
 import { classifyAwsError, isNotFound } from '../../shared/errors.js';
 import type { Principal } from '../../shared/incident.js';
 import type { RuntimeConfig } from '../../shared/runtime-config.js';
-import { protectingPattern } from '../guards/patterns.js';
-import { exemptTagGuard } from '../guards/protection.js';
+import { exemptReason, protectedGuard } from '../guards/protection.js';
+import { onlyStep } from '../plan.js';
 import { getRole } from './principal.js';
 
 /** A workload's role (an instance's or a function's), and whether its sessions may be revoked. */
@@ -15,16 +15,18 @@ export type WorkloadRole =
   | {
       readonly status: 'found';
       readonly principal: Principal;
-      /** Protected or exempt: its sessions are never revoked. */
+      /** Protected: its sessions are never revoked. */
       readonly skipReason?: string;
+      /** Exempt-tagged: its sessions are revoked only with a responder's approval. */
+      readonly approvalReason?: string;
       /** The role's tags could not be read: the exempt guard cannot decide. */
       readonly failClosedReason?: string;
     };
 
 /**
  * Whether a workload's role (an instance's or a function's) may have its
- * sessions revoked: not when a pattern protects it or its tags exempt it,
- * and only with approval when its tags cannot be read.
+ * sessions revoked: never when protected, and only with approval when its
+ * tags exempt it or cannot be read.
  */
 export async function assessRole(
   principal: Principal & { readonly name: string },
@@ -33,13 +35,9 @@ export async function assessRole(
   label = 'the instance role',
 ): Promise<WorkloadRole> {
   const role = principal;
-  const pattern = protectingPattern(role.arn, config.protectedPrincipalPatterns);
-  if (pattern !== undefined) {
-    return {
-      status: 'found',
-      principal,
-      skipReason: `${label} is protected: ${role.arn} matches protected ${pattern}`,
-    };
+  const refusal = protectedGuard(role.arn, config);
+  if (refusal !== undefined) {
+    return { status: 'found', principal, skipReason: `${label} is ${refusal}` };
   }
   try {
     const entity = await getRole(iam, role.name);
@@ -50,10 +48,14 @@ export async function assessRole(
         failClosedReason: `exempt tag of role ${role.name} could not be read: IAM returned no role`,
       };
     }
-    const exempt = exemptTagGuard(role.arn, entity.tags, config);
+    const withId = {
+      ...principal,
+      ...(entity.uniqueId === undefined ? {} : { uniqueId: entity.uniqueId }),
+    };
+    const exempt = exemptReason(role.arn, entity.tags, config);
     return exempt === undefined
-      ? { status: 'found', principal }
-      : { status: 'found', principal, skipReason: `${label} is ${exempt}` };
+      ? { status: 'found', principal: withId }
+      : { status: 'found', principal: withId, approvalReason: `${label} is ${exempt}` };
   } catch (error) {
     if (isNotFound(error)) return { status: 'none', reason: `role ${role.name} no longer exists` };
     const failure = classifyAwsError(error, `read role ${role.name}`);
@@ -67,20 +69,29 @@ export async function assessRole(
 }
 
 /**
- * What the plan makes of a workload's role for the step that revokes its
- * sessions: no role means the step does not apply; a protected, exempt or
- * unread one means it must not run.
+ * What the plan makes of a workload's role for `step`, the step that
+ * revokes its sessions: no role means the step does not apply; a protected
+ * or unread one means it must not run; an exempt one, that it waits for a
+ * responder.
  */
-export function revokeStepOf(
+export function revokeStepOf<S extends string>(
   role: WorkloadRole,
+  step: S,
   unreadLabel: string,
-): { readonly inapplicable?: string; readonly skip?: string } {
+): {
+  readonly inapplicable?: Partial<Record<S, string>> | undefined;
+  readonly skip?: Partial<Record<S, string>> | undefined;
+  readonly approve?: Partial<Record<S, string>> | undefined;
+} {
   switch (role.status) {
     case 'none':
-      return { inapplicable: role.reason };
+      return { inapplicable: onlyStep(step, role.reason) };
     case 'unreadable':
-      return { skip: `${unreadLabel} could not be read: ${role.reason}` };
+      return { skip: onlyStep(step, `${unreadLabel} could not be read: ${role.reason}`) };
     case 'found':
-      return role.skipReason === undefined ? {} : { skip: role.skipReason };
+      return {
+        skip: onlyStep(step, role.skipReason),
+        approve: onlyStep(step, role.approvalReason),
+      };
   }
 }

@@ -1,7 +1,7 @@
 import { DescribeSecretCommand, type SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { classifyAwsError, isNotFound } from '../../shared/errors.js';
 import type { Secret } from '../../shared/incident.js';
-import { protectionRefusal, type ResourceTag } from '../guards/protection.js';
+import { protectionOf, type ResourceTag } from '../guards/protection.js';
 import { parseSecretArn } from '../parse/arn.js';
 import type { SecretFinding } from '../parse/finding.js';
 import { planPlaybook } from '../plan.js';
@@ -148,7 +148,7 @@ export const secretDecider: Decider<SecretFinding> = {
     if (resolution.status === 'refused') {
       return refuse(resolution.reason, claimed, finding.playbook);
     }
-    const refusal = protectionRefusal(secret.arn, resolution, config);
+    const { refusal, approval } = protectionOf(secret.arn, resolution, config);
     if (refusal !== undefined) return refuse(refusal, claimed, finding.playbook);
 
     // Guards fail closed: an unread secret means no step runs unattended, and
@@ -166,13 +166,14 @@ export const secretDecider: Decider<SecretFinding> = {
           : rotationEnabled
             ? { inapplicable: { lockSecret: ROTATION_CONFIGURED } }
             : { inapplicable: { rotateSecret: ROTATION_NOT_CONFIGURED } }),
-        ...(failClosedReason === undefined ? {} : { failClosedReason }),
+        failClosedReason,
+        humanReason: approval,
       },
       config,
     );
     return {
       decision: 'PROCEED',
-      reason: proceedReason(failClosedReason),
+      reason: proceedReason(failClosedReason ?? approval),
       arn: secret.arn,
       plan,
       secret,

@@ -8,7 +8,7 @@ import {
   type SecurityHubClient,
 } from '@aws-sdk/client-securityhub';
 import { boundedText } from '../../shared/text.js';
-import { protectingPattern } from '../guards/patterns.js';
+import { globToRegExp } from '../guards/patterns.js';
 import type { Finding } from '../parse/finding.js';
 
 /**
@@ -49,9 +49,12 @@ function names(source: unknown, id: string): boolean {
   return strings(source).some((v) => v === id || v.endsWith(`/${id}`) || v.endsWith(`:${id}`));
 }
 
-/** True when the Security Hub product may start automatic containment. */
+/**
+ * True when the Security Hub product may start automatic containment: its
+ * ARN matches an allow-list pattern exactly as written (case included).
+ */
 export function productAllowed(productArn: string, allowList: readonly string[]): boolean {
-  return protectingPattern(productArn, allowList) !== undefined;
+  return allowList.some((pattern) => globToRegExp(pattern, { ignoreCase: false }).test(productArn));
 }
 
 /**

@@ -1,12 +1,9 @@
-import { CORDON_ROLE_PATH } from '../../shared/runtime-config.js';
-
 /**
- * Protected-principal patterns: `*` matches any run of characters (including
- * `/`), `?` exactly one; everything else is literal. Matching ignores case
- * because IAM names are unique regardless of case, so `*break-glass*` must
- * also protect `Break-Glass`; erring this way only protects more.
+ * Configured ARN patterns: `*` matches any run of characters (including
+ * `/`), `?` exactly one; everything else is literal. A pattern is
+ * configuration, never something a finding or a tag can add to.
  */
-export function globToRegExp(pattern: string): RegExp {
+export function globToRegExp(pattern: string, options: { readonly ignoreCase: boolean }): RegExp {
   const body = [...pattern]
     .map((ch) => {
       if (ch === '*') return '.*';
@@ -14,14 +11,18 @@ export function globToRegExp(pattern: string): RegExp {
       return ch.replace(/[.+^${}()|[\]\\/-]/g, '\\$&');
     })
     .join('');
-  return new RegExp(`^${body}$`, 'is');
+  return new RegExp(`^${body}$`, options.ignoreCase ? 'is' : 's');
 }
 
-/** The pattern that protected `arn`, or undefined. Cordon's own path is always protected. */
+/**
+ * The protected-principal pattern that matches `arn`, or undefined. Matching
+ * ignores case because IAM names are unique regardless of case, so
+ * `*break-glass*` must also protect `Break-Glass`; erring this way only
+ * protects more.
+ */
 export function protectingPattern(
   arn: string,
   patterns: ReadonlyArray<string>,
 ): string | undefined {
-  if (arn.toLowerCase().includes(CORDON_ROLE_PATH)) return `path ${CORDON_ROLE_PATH}`;
-  return patterns.find((pattern) => globToRegExp(pattern).test(arn));
+  return patterns.find((pattern) => globToRegExp(pattern, { ignoreCase: true }).test(arn));
 }

@@ -1,14 +1,50 @@
+import { parseIamArn } from '../../shared/iam-arn.js';
 import type { RuntimeConfig } from '../../shared/runtime-config.js';
 import { protectingPattern } from './patterns.js';
 
 /**
- * The guards on the subject as AWS reports it (after the finding guards):
- * no protected principal or resource is acted on, and none carrying the
- * exempt tag. Each returns the refusal reason, naming the guard, or
- * undefined when the subject passes.
+ * The guards on the subject as AWS reports it (after the finding guards).
+ * Protection is configuration and absolute: the protected patterns, the
+ * break-glass principals and Cordon's own roles (by exact identity) are
+ * never acted on. The exempt tag is not: anyone allowed to tag a resource
+ * can apply it, the contained principal included, so it only makes the
+ * automatic steps wait for a responder.
  */
 
-export function protectedGuard(arn: string, config: RuntimeConfig): string | undefined {
+export type ProtectionConfig = Pick<
+  RuntimeConfig,
+  'protectedPrincipalPatterns' | 'cordonRoleArns' | 'exemptTag'
+>;
+
+const SESSION =
+  /^arn:(aws(?:-[a-z]+)*):sts::(\d{12}):assumed-role\/([\w+=,.@-]{1,64})\/[\w+=,.@-]{1,64}$/;
+
+/**
+ * The role an IAM role ARN or an STS session ARN names, as its identity:
+ * partition, account and name, lower case (IAM role names are unique in an
+ * account whatever their case or path).
+ */
+function roleIdentity(arn: string): string | undefined {
+  const session = SESSION.exec(arn);
+  if (session) return `${session[1]}:${session[2]}:${session[3]?.toLowerCase()}`;
+  const iam = parseIamArn(arn);
+  return iam?.resourceType === 'role'
+    ? `${iam.partition}:${iam.account}:${iam.name.toLowerCase()}`
+    : undefined;
+}
+
+/** The Cordon role `arn` is (or is a session of), or undefined. */
+export function cordonRole(arn: string, cordonRoleArns: ReadonlyArray<string>): string | undefined {
+  const identity = roleIdentity(arn);
+  return identity === undefined
+    ? undefined
+    : cordonRoleArns.find((own) => roleIdentity(own) === identity);
+}
+
+/** Why `arn` is never acted on, or undefined. */
+export function protectedGuard(arn: string, config: ProtectionConfig): string | undefined {
+  const own = cordonRole(arn, config.cordonRoleArns);
+  if (own !== undefined) return `protected: ${arn} is Cordon's own role ${own}`;
   const pattern = protectingPattern(arn, config.protectedPrincipalPatterns);
   return pattern === undefined ? undefined : `protected: ${arn} matches protected ${pattern}`;
 }
@@ -20,33 +56,42 @@ export interface ResourceTag {
 }
 
 /**
- * Tag keys compare without case (IAM keeps one key per spelling; on EC2 this
- * errs towards protecting more); values exactly.
+ * Why the automatic steps on a tagged subject wait for a responder, or
+ * undefined. Tag keys compare without case (IAM keeps one key per
+ * spelling; on EC2 this errs towards asking more); values exactly.
  */
-export function exemptTagGuard(
+export function exemptReason(
   arn: string,
   tags: ReadonlyArray<ResourceTag>,
-  config: RuntimeConfig,
+  config: ProtectionConfig,
 ): string | undefined {
   const { key, value } = config.exemptTag;
   const exempt = tags.some((t) => t.Key?.toLowerCase() === key.toLowerCase() && t.Value === value);
   return exempt ? `exempt: ${arn} is tagged ${key}=${value}` : undefined;
 }
 
+/** What the guards make of a subject triage has read: refused, or needing a responder. */
+export interface Protection {
+  /** Protected: the incident is refused. */
+  readonly refusal?: string;
+  /** Exempt-tagged: automatic steps wait for a responder. */
+  readonly approval?: string;
+}
+
 /**
- * Both guards on a subject triage has read: its ARN, and its tags when it
- * could read them (unread tags are not a refusal: the decider fails closed
- * on them instead).
+ * Both guards on a subject: its ARN, and its tags when they could be read
+ * (unread tags are neither: the decider fails closed on them instead).
  */
-export function protectionRefusal(
+export function protectionOf(
   arn: string,
   resolution: { readonly status: string; readonly tags?: ReadonlyArray<ResourceTag> },
-  config: RuntimeConfig,
-): string | undefined {
-  return (
-    protectedGuard(arn, config) ??
-    (resolution.status === 'verified' && resolution.tags !== undefined
-      ? exemptTagGuard(arn, resolution.tags, config)
-      : undefined)
-  );
+  config: ProtectionConfig,
+): Protection {
+  const refusal = protectedGuard(arn, config);
+  if (refusal !== undefined) return { refusal };
+  const approval =
+    resolution.status === 'verified' && resolution.tags !== undefined
+      ? exemptReason(arn, resolution.tags, config)
+      : undefined;
+  return approval === undefined ? {} : { approval };
 }

@@ -15,7 +15,11 @@ import {
   IAMClient,
   type Tag,
 } from '@aws-sdk/client-iam';
-import { GetFunctionCommand, LambdaClient, ListTagsCommand } from '@aws-sdk/client-lambda';
+import {
+  GetFunctionConfigurationCommand,
+  LambdaClient,
+  ListTagsCommand,
+} from '@aws-sdk/client-lambda';
 import { GetBucketTaggingCommand, S3Client } from '@aws-sdk/client-s3';
 import { DescribeSecretCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import {
@@ -99,6 +103,9 @@ export function valueAt(event: unknown, path: Path): unknown {
 
 export const ASFF_RESOURCE = ['detail', 'findings', 0, 'Resources', 0] as const;
 
+/** One of Cordon's own roles (they are many; one is enough to test the guard). */
+export const CORDON_ROLE_ARN = `arn:aws:iam::${ACCOUNT}:role/cordon/Cordon-Triage-ABC123`;
+
 export function config(overrides: Partial<RuntimeConfig> = {}): RuntimeConfig {
   return {
     homeAccount: ACCOUNT,
@@ -106,6 +113,7 @@ export function config(overrides: Partial<RuntimeConfig> = {}): RuntimeConfig {
     severityThreshold: 7,
     securityHubSeverityLabels: ['HIGH', 'CRITICAL'],
     protectedPrincipalPatterns: [`arn:aws:iam::${ACCOUNT}:role/break-glass-*`],
+    cordonRoleArns: [CORDON_ROLE_ARN],
     exemptTag: { key: 'cordon:exempt', value: 'true' },
     modes: { 'iam-credentials': {} },
     securityHubProductAllowList: ['arn:aws:securityhub:*::product/aws/*'],
@@ -335,18 +343,15 @@ export interface FunctionOptions {
 }
 
 /**
- * The function `payments-webhook` as GetFunction and ListTags report it, with
- * its role `payments-webhook-role`. GetFunction carries no tags (as for a
- * caller Lambda does not show them to): triage must ask ListTags.
+ * The function `payments-webhook` as GetFunctionConfiguration and ListTags
+ * report it, with its role `payments-webhook-role`.
  */
 export function functionExists(options: FunctionOptions = {}): void {
-  lambdaMock.on(GetFunctionCommand, { FunctionName: FUNCTION_ARN }).resolves({
-    Configuration: {
-      FunctionName: FUNCTION_NAME,
-      FunctionArn: options.arn ?? FUNCTION_ARN,
-      Role: options.roleArn ?? FUNCTION_ROLE_ARN,
-      Runtime: 'nodejs20.x',
-    },
+  lambdaMock.on(GetFunctionConfigurationCommand, { FunctionName: FUNCTION_ARN }).resolves({
+    FunctionName: FUNCTION_NAME,
+    FunctionArn: options.arn ?? FUNCTION_ARN,
+    Role: options.roleArn ?? FUNCTION_ROLE_ARN,
+    Runtime: 'nodejs20.x',
   });
   const tags = lambdaMock.on(ListTagsCommand, { Resource: FUNCTION_ARN });
   if (options.tagsDenied === true) tags.rejects(awsError('AccessDeniedException', 403));
@@ -354,13 +359,13 @@ export function functionExists(options: FunctionOptions = {}): void {
 }
 
 /** The function's role, tagged `tags`, as GetRole reports it. */
-export function functionRoleExists(options: { tags?: Tag[] } = {}): void {
+export function functionRoleExists(options: { tags?: Tag[]; arn?: string } = {}): void {
   iamMock.on(GetRoleCommand, { RoleName: 'payments-webhook-role' }).resolves({
     Role: {
       Path: '/service-role/',
       RoleName: 'payments-webhook-role',
       RoleId: 'AROAEXAMPLEFUNCTION01',
-      Arn: FUNCTION_ROLE_ARN,
+      Arn: options.arn ?? FUNCTION_ROLE_ARN,
       CreateDate: new Date('2023-11-02T08:14:55.000Z'),
       AssumeRolePolicyDocument: '{}',
       Tags: options.tags ?? [],
@@ -390,7 +395,9 @@ function nothingExists(): void {
     .on(DescribeIamInstanceProfileAssociationsCommand)
     .resolves({ IamInstanceProfileAssociations: [] });
   secretsMock.on(DescribeSecretCommand).rejects(awsError('ResourceNotFoundException', 400));
-  lambdaMock.on(GetFunctionCommand).rejects(awsError('ResourceNotFoundException', 404));
+  lambdaMock
+    .on(GetFunctionConfigurationCommand)
+    .rejects(awsError('ResourceNotFoundException', 404));
   lambdaMock.on(ListTagsCommand).rejects(awsError('ResourceNotFoundException', 404));
   s3Mock.on(GetBucketTaggingCommand).rejects(awsError('NoSuchBucket', 404));
 }

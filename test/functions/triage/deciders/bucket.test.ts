@@ -85,13 +85,17 @@ describe('triage: bucket verification', () => {
     });
   });
 
-  it('refuses a bucket carrying the exempt tag', async () => {
-    const deps = setup();
+  it('blocks public access to a bucket tagged exempt (s3:PutBucketTagging) only with a responder', async () => {
+    const deps = setup({ modes: { 's3-exposure': { blockPublicAccess: 'auto' } } });
     bucketTagged([{ Key: 'cordon:exempt', Value: 'true' }]);
 
     const result = await runTriage(fixture('guardduty-s3-public'), deps, PLAYBOOK);
 
-    expect(result.reason).toBe(`exempt: ${BUCKET_ARN} is tagged cordon:exempt=true`);
+    expect(result.decision).toBe('PROCEED');
+    expect(result.incident.plan.blockPublicAccess).toEqual({
+      mode: 'approve',
+      reason: `exempt: ${BUCKET_ARN} is tagged cordon:exempt=true`,
+    });
   });
 
   it('refuses a bucket whose ARN matches a protected pattern', async () => {

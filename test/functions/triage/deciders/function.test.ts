@@ -1,6 +1,6 @@
 import 'aws-sdk-client-mock-vitest/extend';
 import { GetRoleCommand } from '@aws-sdk/client-iam';
-import { GetFunctionCommand, ListTagsCommand } from '@aws-sdk/client-lambda';
+import { GetFunctionConfigurationCommand, ListTagsCommand } from '@aws-sdk/client-lambda';
 import { PutCommand } from '@aws-sdk/lib-dynamodb';
 import { describe, expect, it } from 'vitest';
 import { TriageResultSchema } from '../../../../functions/shared/incident.js';
@@ -8,6 +8,7 @@ import {
   ACCOUNT,
   ASFF_RESOURCE,
   awsError,
+  CORDON_ROLE_ARN,
   ddbMock,
   FUNCTION_ARN,
   FUNCTION_ROLE_ARN,
@@ -42,6 +43,7 @@ describe('triage: integration-quarantine', () => {
       kind: 'AssumedRole',
       arn: FUNCTION_ROLE_ARN,
       name: 'payments-webhook-role',
+      uniqueId: 'AROAEXAMPLEFUNCTION01',
     });
     expect(result.incident.plan).toEqual({
       stopInvocations: { mode: 'approve' },
@@ -64,7 +66,7 @@ describe('triage: integration-quarantine', () => {
 
     const result = await runTriage(event, deps, PLAYBOOK);
 
-    expect(lambdaMock).toHaveReceivedCommandWith(GetFunctionCommand, {
+    expect(lambdaMock).toHaveReceivedCommandWith(GetFunctionConfigurationCommand, {
       FunctionName: FUNCTION_ARN,
     });
     expect(result.incident.lambdaFunction?.arn).toBe(FUNCTION_ARN);
@@ -87,7 +89,9 @@ describe('triage: integration-quarantine', () => {
 describe('triage: function verification', () => {
   it('refuses a function that does not exist', async () => {
     const deps = setup();
-    lambdaMock.on(GetFunctionCommand).rejects(awsError('ResourceNotFoundException', 404));
+    lambdaMock
+      .on(GetFunctionConfigurationCommand)
+      .rejects(awsError('ResourceNotFoundException', 404));
 
     const result = await runTriage(fixture('guardduty-lambda'), deps, PLAYBOOK);
 
@@ -110,13 +114,18 @@ describe('triage: function verification', () => {
     expect(lambdaMock).not.toHaveReceivedAnyCommand();
   });
 
-  it('refuses a function carrying the exempt tag', async () => {
-    const deps = setup();
+  it('quarantines a function tagged exempt (lambda:TagResource) only with a responder', async () => {
+    const deps = setup({ modes: { 'integration-quarantine': { stopInvocations: 'auto' } } });
     functionExists({ tags: { 'cordon:exempt': 'true' } });
+    functionRoleExists();
 
     const result = await runTriage(fixture('guardduty-lambda'), deps, PLAYBOOK);
 
-    expect(result.reason).toBe(`exempt: ${FUNCTION_ARN} is tagged cordon:exempt=true`);
+    expect(result.decision).toBe('PROCEED');
+    expect(result.incident.plan.stopInvocations).toEqual({
+      mode: 'approve',
+      reason: `exempt: ${FUNCTION_ARN} is tagged cordon:exempt=true`,
+    });
     expect(lambdaMock).toHaveReceivedCommandWith(ListTagsCommand, { Resource: FUNCTION_ARN });
   });
 
@@ -132,15 +141,27 @@ describe('triage: function verification', () => {
 
   it("refuses Cordon's own function outright, not just its role step", async () => {
     const deps = setup();
-    const cordonRole = `arn:aws:iam::${ACCOUNT}:role/cordon/cordon-triage`;
-    functionExists({ roleArn: cordonRole });
+    functionExists({ roleArn: CORDON_ROLE_ARN });
 
     const result = await runTriage(fixture('guardduty-lambda'), deps, PLAYBOOK);
 
     expect(result.decision).toBe('REFUSED');
-    expect(result.reason).toContain(`runs as ${cordonRole}, one of Cordon's own roles`);
+    expect(result.reason).toContain(`runs as ${CORDON_ROLE_ARN}, one of Cordon's own roles`);
     expect(result.incident.plan.stopInvocations?.mode).toBe('off');
     expect(iamMock).not.toHaveReceivedAnyCommand();
+  });
+
+  it('contains a function whose role its author put under the /cordon/ path (iam:CreateRole)', async () => {
+    const deps = setup();
+    const lookalike = `arn:aws:iam::${ACCOUNT}:role/cordon/payments-webhook-role`;
+    functionExists({ roleArn: lookalike });
+    functionRoleExists({ arn: lookalike });
+
+    const result = await runTriage(fixture('guardduty-lambda'), deps, PLAYBOOK);
+
+    expect(result.decision).toBe('PROCEED');
+    expect(result.incident.plan.stopInvocations?.mode).toBe('approve');
+    expect(result.incident.principal?.arn).toBe(lookalike);
   });
 
   it('turns off revoking a role that a pattern protects, still stopping the function', async () => {
@@ -159,15 +180,17 @@ describe('triage: function verification', () => {
     });
   });
 
-  it('turns off revoking a role tagged exempt', async () => {
-    const deps = setup();
+  it('revokes a role tagged exempt (iam:TagRole) only with a responder', async () => {
+    const deps = setup({
+      modes: { 'integration-quarantine': { revokeFunctionRoleSessions: 'auto' } },
+    });
     functionExists();
     functionRoleExists({ tags: [{ Key: 'cordon:exempt', Value: 'true' }] });
 
     const result = await runTriage(fixture('guardduty-lambda'), deps, PLAYBOOK);
 
     expect(result.incident.plan.revokeFunctionRoleSessions).toEqual({
-      mode: 'off',
+      mode: 'approve',
       reason: `the function's role is exempt: ${FUNCTION_ROLE_ARN} is tagged cordon:exempt=true`,
     });
   });
@@ -185,9 +208,9 @@ describe('triage: function verification', () => {
     });
   });
 
-  it('fails closed, and cannot revoke an unknown role, when GetFunction is denied', async () => {
+  it('fails closed, and cannot revoke an unknown role, when GetFunctionConfiguration is denied', async () => {
     const deps = setup({ modes: { 'integration-quarantine': { stopInvocations: 'auto' } } });
-    lambdaMock.on(GetFunctionCommand).rejects(awsError('AccessDeniedException', 403));
+    lambdaMock.on(GetFunctionConfigurationCommand).rejects(awsError('AccessDeniedException', 403));
 
     const result = await runTriage(fixture('guardduty-lambda'), deps, PLAYBOOK);
 
@@ -199,7 +222,9 @@ describe('triage: function verification', () => {
 
   it('throws Cordon.Throttled, claiming nothing, when Lambda throttles', async () => {
     const deps = setup();
-    lambdaMock.on(GetFunctionCommand).rejects(awsError('TooManyRequestsException', 429));
+    lambdaMock
+      .on(GetFunctionConfigurationCommand)
+      .rejects(awsError('TooManyRequestsException', 429));
 
     await expect(runTriage(fixture('guardduty-lambda'), deps, PLAYBOOK)).rejects.toMatchObject({
       name: 'Cordon.Throttled',

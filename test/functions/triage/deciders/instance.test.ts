@@ -112,6 +112,7 @@ describe('triage: GuardDuty EC2 instance', () => {
       kind: 'AssumedRole',
       arn: INSTANCE_ROLE_ARN,
       name: 'web-app-role',
+      uniqueId: 'AROAEXAMPLEWEBAPP0001',
     });
     expect(result.incident.plan).toEqual({
       preserveEvidence: { mode: 'auto' },
@@ -404,16 +405,21 @@ describe('triage: instance verification', () => {
 });
 
 describe('triage: instance guards', () => {
-  it('refuses an instance carrying the exempt tag, without asking IAM', async () => {
+  it('contains an instance whose role tagged it exempt (ec2:CreateTags) only with a responder', async () => {
     const deps = setup();
     instanceExists({ tags: [{ Key: 'cordon:exempt', Value: 'true' }] });
+    instanceRoleExists();
+    profileSharedBy([[]]);
 
-    await expectRefused(
-      fixture('guardduty-ec2-instance'),
-      `exempt: ${INSTANCE_ARN} is tagged cordon:exempt=true`,
-      deps,
-    );
-    expect(iamMock).not.toHaveReceivedAnyCommand();
+    const result = await runTriage(fixture('guardduty-ec2-instance'), deps);
+
+    const why = `exempt: ${INSTANCE_ARN} is tagged cordon:exempt=true`;
+    expect(result.decision).toBe('PROCEED');
+    expect(result.incident.plan).toEqual({
+      preserveEvidence: { mode: 'approve', reason: why },
+      isolate: { mode: 'approve' },
+      revokeInstanceRoleSessions: { mode: 'approve' },
+    });
   });
 
   it('refuses an instance whose ARN matches a protected pattern', async () => {
@@ -437,16 +443,10 @@ describe('triage: the instance role', () => {
       `the instance role is protected: ${INSTANCE_ROLE_ARN} matches protected arn:aws:iam::*:role/app/web-*`,
     ],
     [
-      "Cordon's own (path /cordon/)",
-      {},
+      "Cordon's own (by exact identity, whatever the path)",
+      { cordonRoleArns: [`arn:aws:iam::${ACCOUNT}:role/cordon/web-app-role`] },
       { arn: `arn:aws:iam::${ACCOUNT}:role/cordon/web-app-role` },
-      `the instance role is protected: arn:aws:iam::${ACCOUNT}:role/cordon/web-app-role matches protected path /cordon/`,
-    ],
-    [
-      'tagged exempt',
-      {},
-      { tags: [{ Key: 'Cordon:Exempt', Value: 'true' }] },
-      `the instance role is exempt: ${INSTANCE_ROLE_ARN} is tagged cordon:exempt=true`,
+      `the instance role is protected: arn:aws:iam::${ACCOUNT}:role/cordon/web-app-role is Cordon's own role arn:aws:iam::${ACCOUNT}:role/cordon/web-app-role`,
     ],
   ])(
     'turns off only revoking the role when it is %s',
@@ -467,6 +467,20 @@ describe('triage: the instance role', () => {
       expect(result.incident.principal?.kind).toBe('AssumedRole');
     },
   );
+
+  it('revokes an instance role that tagged itself exempt (iam:TagRole) only with a responder', async () => {
+    const deps = setup({ modes: { 'ec2-instance': { revokeInstanceRoleSessions: 'auto' } } });
+    instanceExists();
+    instanceRoleExists({ tags: [{ Key: 'Cordon:Exempt', Value: 'true' }] });
+    profileSharedBy([[]]);
+
+    const result = await runTriage(fixture('guardduty-ec2-instance'), deps);
+
+    expect(result.incident.plan.revokeInstanceRoleSessions).toEqual({
+      mode: 'approve',
+      reason: `the instance role is exempt: ${INSTANCE_ROLE_ARN} is tagged cordon:exempt=true`,
+    });
+  });
 
   it('turns off revoking, and asks IAM nothing, when the instance has no profile', async () => {
     const deps = setup();

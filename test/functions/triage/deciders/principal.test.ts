@@ -176,6 +176,7 @@ describe('triage: GuardDuty assumed role', () => {
       arn: ROLE_ARN,
       name: 'exfiltrated-role',
       accessKeyId: 'ASIAEXAMPLETEMPKEY01',
+      uniqueId: 'AROAEXAMPLEROLEID0001',
     });
     expect(result.incident.plan).toEqual({
       disableAccessKey: { mode: 'off', reason: 'applies to IAM users only', applies: false },
@@ -268,6 +269,7 @@ describe('triage: Security Hub', () => {
       kind: 'IAMUser',
       arn: USER_ARN,
       name: 'compromised-user',
+      uniqueId: 'AIDAEXAMPLEUSERID0001',
     });
     expect(result.incident.plan.disableAccessKey?.mode).toBe('off');
     expect(result.incident.plan.quarantineUser?.mode).toBe('approve');
@@ -305,6 +307,7 @@ describe('triage: Security Hub', () => {
       kind: 'AssumedRole',
       arn: ROLE_ARN,
       name: 'exfiltrated-role',
+      uniqueId: 'AROAEXAMPLEROLEID0001',
     });
     expect(result.incident.plan.revokeRoleSessions).toEqual({ mode: 'approve' });
   });

@@ -152,13 +152,17 @@ describe('triage: secret verification', () => {
     });
   });
 
-  it('refuses a secret tagged exempt', async () => {
-    const deps = setup();
+  it('locks a secret tagged exempt (secretsmanager:TagResource) only with a responder', async () => {
+    const deps = setup({ modes: { 'secret-exposure': { lockSecret: 'auto' } } });
     secretExists({ tags: [{ Key: 'cordon:exempt', Value: 'true' }] });
 
     const result = await runTriage(fixture('securityhub-secret'), deps, PLAYBOOK);
 
-    expect(result.reason).toBe(`exempt: ${SECRET_ARN} is tagged cordon:exempt=true`);
+    expect(result.decision).toBe('PROCEED');
+    expect(result.incident.plan.lockSecret).toEqual({
+      mode: 'approve',
+      reason: `exempt: ${SECRET_ARN} is tagged cordon:exempt=true`,
+    });
   });
 
   it('refuses a secret whose ARN matches a protected pattern', async () => {

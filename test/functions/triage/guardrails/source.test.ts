@@ -166,4 +166,17 @@ describe('productAllowed', () => {
   ])('%s: %s by default', (arn, allowed) => {
     expect(productAllowed(arn, AWS_PRODUCTS)).toBe(allowed);
   });
+
+  it('allows no product of an importer who put /cordon/ in its name, with an empty allow-list', () => {
+    const forged = 'arn:aws:securityhub:us-east-1:123456789012:product/123456789012/cordon/x';
+
+    expect(productAllowed(forged, [])).toBe(false);
+    expect(productAllowed(forged, AWS_PRODUCTS)).toBe(false);
+  });
+
+  it('matches the allow-list as written: another case is another product', () => {
+    expect(
+      productAllowed('arn:aws:securityhub:us-east-1::product/AWS/inspector', AWS_PRODUCTS),
+    ).toBe(false);
+  });
 });

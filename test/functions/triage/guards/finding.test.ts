@@ -225,15 +225,40 @@ describe('guard 7: protected principals', () => {
     );
   });
 
-  it('always protects Cordon roles under /cordon/, even when config omits them', async () => {
-    const deps = setup({ protectedPrincipalPatterns: [] });
-    roleExists({ arn: `arn:aws:iam::${ACCOUNT}:role/cordon/exfiltrated-role` });
+  it("protects Cordon's own roles by exact identity, even when the patterns omit them", async () => {
+    const own = `arn:aws:iam::${ACCOUNT}:role/cordon/exfiltrated-role`;
+    const deps = setup({ protectedPrincipalPatterns: [], cordonRoleArns: [own] });
+    roleExists({ arn: own });
 
     await expectRefused(
       fixture('guardduty-assumed-role'),
-      `protected: arn:aws:iam::${ACCOUNT}:role/cordon/exfiltrated-role matches protected path /cordon/`,
+      `protected: ${own} is Cordon's own role ${own}`,
       deps,
     );
+  });
+
+  it('contains a user its creator put under the /cordon/ path (iam:CreateUser chooses paths)', async () => {
+    const deps = setup({ protectedPrincipalPatterns: [] });
+    const lookalike = `arn:aws:iam::${ACCOUNT}:user/cordon/compromised-user`;
+    userExists({ arn: lookalike });
+
+    const result = await runTriage(fixture('guardduty-iam-user'), deps);
+
+    expect(result.decision).toBe('PROCEED');
+    expect(result.incident.principal?.arn).toBe(lookalike);
+    expect(result.incident.plan.disableAccessKey?.mode).toBe('auto');
+  });
+
+  it("contains a role named like Cordon's in another path: only the exact role is Cordon's", async () => {
+    const deps = setup({
+      protectedPrincipalPatterns: [],
+      cordonRoleArns: [`arn:aws:iam::${ACCOUNT}:role/cordon/Cordon-Triage-ABC123`],
+    });
+    roleExists();
+
+    const result = await runTriage(fixture('guardduty-assumed-role'), deps);
+
+    expect(result.decision).toBe('PROCEED');
   });
 
   it('does not protect a principal no pattern matches', async () => {
@@ -248,15 +273,20 @@ describe('guard 7: protected principals', () => {
 });
 
 describe('guard 8: exempt tag', () => {
-  it('refuses a principal carrying the exempt tag', async () => {
+  it('still contains a user that tagged itself exempt (iam:TagUser on itself), with a responder', async () => {
     const deps = setup();
     userExists({ tags: [{ Key: 'cordon:exempt', Value: 'true' }] });
 
-    await expectRefused(
-      fixture('guardduty-iam-user'),
-      `exempt: ${USER_ARN} is tagged cordon:exempt=true`,
-      deps,
-    );
+    const result = await runTriage(fixture('guardduty-iam-user'), deps);
+
+    const why = `exempt: ${USER_ARN} is tagged cordon:exempt=true`;
+    expect(result.decision).toBe('PROCEED');
+    expect(result.reason).toBe(`claimed; automatic steps need approval: ${why}`);
+    expect(result.incident.plan).toMatchObject({
+      disableAccessKey: { mode: 'approve', reason: why },
+      revokeUserSessions: { mode: 'approve', reason: why },
+      quarantineUser: { mode: 'approve' },
+    });
   });
 
   it('acts when the exempt tag has another value', async () => {
