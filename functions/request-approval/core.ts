@@ -17,6 +17,7 @@ import { ConfigError } from '../shared/config-error.js';
 import { type Environment, requireEnv, requireJsonEnv } from '../shared/env.js';
 import { classifyAwsError, InvalidTaskInputError } from '../shared/errors.js';
 import { taskHandler } from '../shared/handler.js';
+import { principalIdentity } from '../shared/iam-arn.js';
 import { type Incident, IncidentSchema } from '../shared/incident.js';
 import type { Ledger } from '../shared/ledger.js';
 import { accountOf, RollbackPlanSchema } from '../shared/rollback.js';
@@ -151,6 +152,7 @@ function forStep(input: RequestApprovalInput, deps: RequestApprovalDeps) {
     item: {
       incidentId: incident.incidentId,
       step,
+      subjects: principalsAmong([incident.principal?.arn, targetArn]),
       taskToken: input.taskToken,
       executionArn: input.executionArn,
       findingId: incident.findingId,
@@ -176,6 +178,8 @@ function forRollback(input: RollbackApprovalInput, deps: RequestApprovalDeps) {
     item: {
       incidentId: plan.incidentId,
       step: plan.approvalStep,
+      subjects: principalsAmong(plan.items.map((i) => i.targetArn)),
+      requestedBy,
       taskToken: input.taskToken,
       executionArn: input.executionArn,
       findingId: plan.findingId,
@@ -192,6 +196,14 @@ function forRollback(input: RollbackApprovalInput, deps: RequestApprovalDeps) {
     subject: `Cordon rollback approval needed: ${plan.incidentId}`,
     message: (context) => rollbackApprovalMessage(input, context),
   });
+}
+
+/** The IAM users and roles among `arns`, each once: who may not decide. */
+function principalsAmong(arns: ReadonlyArray<string | undefined>): string[] {
+  const found = arns.filter(
+    (a): a is string => a !== undefined && principalIdentity(a) !== undefined,
+  );
+  return [...new Set(found)];
 }
 
 /** One approval request, of a step or of a rollback. */

@@ -1,7 +1,7 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { SFNClient } from '@aws-sdk/client-sfn';
 import type { CircuitBreaker } from '../shared/breaker.js';
-import { parseIamArn } from '../shared/iam-arn.js';
+import { principalIdentity, samePrincipal } from '../shared/iam-arn.js';
 import type { Ledger } from '../shared/ledger.js';
 import type { ErrorCode } from './contract.js';
 import type { ApprovalStore } from './store.js';
@@ -40,30 +40,16 @@ export class EndpointError extends Error {
   }
 }
 
-const ASSUMED_ROLE =
-  /^arn:(aws(?:-[a-z]+)*):sts::(\d{12}):assumed-role\/([\w+=,.@-]{1,64})\/([\w+=,.@-]{1,64})$/;
-
 /**
- * True when the signed caller is one of the configured responders: an IAM
- * user by its exact ARN, a role by any of its sessions (a session ARN drops
- * the role's path, so account and name identify the role).
+ * True when the caller is one of the configured responders: an IAM user
+ * by its exact ARN, a role by any of its sessions (a session ARN drops the
+ * role's path, so account and name identify the role).
  */
 export function isResponder(callerArn: string, responders: readonly string[]): boolean {
-  const session = ASSUMED_ROLE.exec(callerArn);
-  return responders.some((responder) => {
-    const iam = parseIamArn(responder);
-    if (!iam) return false;
-    if (session) {
-      const [, partition, account, roleName] = session;
-      return (
-        iam.resourceType === 'role' &&
-        iam.partition === partition &&
-        iam.account === account &&
-        iam.name === roleName
-      );
-    }
-    return iam.resourceType === 'user' && responder === callerArn;
-  });
+  const role = principalIdentity(callerArn)?.includes(':role:') === true;
+  return responders.some((responder) =>
+    role ? samePrincipal(callerArn, responder) : responder === callerArn,
+  );
 }
 
 /** The caller, refused unless a configured responder, whatever the URL's policy allowed. */

@@ -1,5 +1,6 @@
 import { SendTaskFailureCommand, SendTaskSuccessCommand } from '@aws-sdk/client-sfn';
 import { APPROVAL_REJECTED, classifyAwsError } from '../shared/errors.js';
+import { samePrincipal } from '../shared/iam-arn.js';
 import type { Approval } from '../shared/incident.js';
 import type { LedgerEntry } from '../shared/ledger.js';
 import { boundedText } from '../shared/text.js';
@@ -40,6 +41,7 @@ export async function decide(
   request: DecisionRequest,
 ): Promise<DecisionResponse> {
   const item = await waitingItem(deps, request);
+  refuseSelfDecision(item, callerArn);
   const at = deps.now();
   const mine: RecordedApproval = {
     approver: callerArn,
@@ -83,6 +85,31 @@ export async function decide(
   };
   await recordDecision(deps, decided);
   return deliver(deps, decided);
+}
+
+/**
+ * Nobody decides about themselves: not a responder whose own user or role
+ * the incident is about (any session of a contained role is that role:
+ * the principal approving or rejecting its own containment, or its
+ * rollback), nor a rollback's requester (one person re-opening access
+ * alone). A requester, like an approver under the two-person rule, is a
+ * person: one user, or one role session. Checked before anything is
+ * recorded.
+ */
+function refuseSelfDecision(item: ApprovalItem, callerArn: string): void {
+  const subject = item.subjects.find((arn) => samePrincipal(callerArn, arn));
+  if (subject !== undefined) {
+    throw new EndpointError(
+      'forbidden',
+      `${callerArn} is ${subject}, which incident ${item.incidentId} is about: another responder must decide`,
+    );
+  }
+  if (item.requestedBy === callerArn) {
+    throw new EndpointError(
+      'forbidden',
+      `${callerArn} requested this rollback of ${item.incidentId}: another responder must approve it`,
+    );
+  }
 }
 
 /** The item a request is about: the named step, or the incident's only waiting step. */

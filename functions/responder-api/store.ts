@@ -74,6 +74,14 @@ export type PendingItem = z.infer<typeof PendingItemSchema>;
 export const ApprovalItemSchema = PendingItemSchema.extend({
   /** Present until the decision is delivered to Step Functions. */
   taskToken: z.string().min(1).optional(),
+  /**
+   * The IAM users and roles the incident is about: none of them may decide
+   * (a responder's own role may be the contained one). Items stored before
+   * this field existed have none.
+   */
+  subjects: z.array(z.string()).default([]),
+  /** A rollback's requester, who may not approve it. */
+  requestedBy: z.string().optional(),
   executionArn: z.string(),
   findingId: z.string(),
   decidedBy: z.string().optional(),

@@ -38,6 +38,30 @@ export function parseIamArn(arn: string): IamArn | undefined {
   return { partition, account, resourceType, path: `${path ?? ''}/`, name };
 }
 
+const STS_SESSION =
+  /^arn:(aws(?:-[a-z]+)*):sts::(\d{12}):assumed-role\/([\w+=,.@-]{1,64})\/[\w+=,.@-]{1,64}$/;
+
+/**
+ * Who an IAM user, role or role session ARN is: partition, account, kind
+ * and name, the name in lower case (IAM names are unique in an account
+ * whatever their case or path). A role's sessions are the role. Undefined
+ * for anything else (root, federated users, other services).
+ */
+export function principalIdentity(arn: string): string | undefined {
+  const session = STS_SESSION.exec(arn);
+  if (session) return `${session[1]}:${session[2]}:role:${session[3]?.toLowerCase()}`;
+  const iam = parseIamArn(arn);
+  return iam === undefined
+    ? undefined
+    : `${iam.partition}:${iam.account}:${iam.resourceType}:${iam.name.toLowerCase()}`;
+}
+
+/** True when `a` and `b` are the same IAM user or role (a session counts as its role). */
+export function samePrincipal(a: string, b: string): boolean {
+  const identity = principalIdentity(a);
+  return identity !== undefined && identity === principalIdentity(b);
+}
+
 /**
  * The incident's principal as the IAM user or role an action may touch. Its
  * ARN must parse, be of the expected type, be in the incident's account and

@@ -1,4 +1,4 @@
-import { parseIamArn } from '../../shared/iam-arn.js';
+import { principalIdentity, samePrincipal } from '../../shared/iam-arn.js';
 import type { RuntimeConfig } from '../../shared/runtime-config.js';
 import { protectingPattern } from './patterns.js';
 
@@ -16,29 +16,15 @@ export type ProtectionConfig = Pick<
   'protectedPrincipalPatterns' | 'cordonRoleArns' | 'exemptTag'
 >;
 
-const SESSION =
-  /^arn:(aws(?:-[a-z]+)*):sts::(\d{12}):assumed-role\/([\w+=,.@-]{1,64})\/[\w+=,.@-]{1,64}$/;
-
 /**
- * The role an IAM role ARN or an STS session ARN names, as its identity:
- * partition, account and name, lower case (IAM role names are unique in an
- * account whatever their case or path).
+ * The Cordon role `arn` is (or is a session of), or undefined: the same
+ * role by account and name, whatever the path or case (IAM role names are
+ * unique in an account).
  */
-function roleIdentity(arn: string): string | undefined {
-  const session = SESSION.exec(arn);
-  if (session) return `${session[1]}:${session[2]}:${session[3]?.toLowerCase()}`;
-  const iam = parseIamArn(arn);
-  return iam?.resourceType === 'role'
-    ? `${iam.partition}:${iam.account}:${iam.name.toLowerCase()}`
-    : undefined;
-}
-
-/** The Cordon role `arn` is (or is a session of), or undefined. */
 export function cordonRole(arn: string, cordonRoleArns: ReadonlyArray<string>): string | undefined {
-  const identity = roleIdentity(arn);
-  return identity === undefined
-    ? undefined
-    : cordonRoleArns.find((own) => roleIdentity(own) === identity);
+  return principalIdentity(arn)?.includes(':role:')
+    ? cordonRoleArns.find((own) => samePrincipal(arn, own))
+    : undefined;
 }
 
 /** Why `arn` is never acted on, or undefined. */

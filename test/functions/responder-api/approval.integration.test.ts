@@ -18,7 +18,10 @@ import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import type { LambdaFunctionURLEventWithIAMAuthorizer } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
-import { requestApproval } from '../../../functions/request-approval/core.js';
+import {
+  type RequestApprovalDeps,
+  requestApproval,
+} from '../../../functions/request-approval/core.js';
 import { responderApi, route } from '../../../functions/responder-api/http.js';
 import { ApprovalStore } from '../../../functions/responder-api/store.js';
 import { documentClient } from '../../../functions/shared/aws.js';
@@ -78,7 +81,7 @@ beforeEach(async () => {
   logged = [];
 });
 
-function system(options: { twoPerson?: string[] } = {}) {
+function system(options: { twoPerson?: string[]; responders?: string[] } = {}) {
   const now = () => clock;
   const client = documentClient();
   const ledger = new Ledger({ client, tableName: 'cordon-ledger', now });
@@ -95,11 +98,25 @@ function system(options: { twoPerson?: string[] } = {}) {
     ledger,
     sfn: new SFNClient({}),
     breaker,
-    responders: [RESPONDER_ROLE],
+    responders: options.responders ?? [RESPONDER_ROLE],
     logger,
     rollbackStateMachineArn: `arn:aws:states:us-east-1:${ACCOUNT}:stateMachine:Cordon-rollback`,
     now,
   });
+  const requestDeps: RequestApprovalDeps = {
+    sns: new SNSClient({}),
+    topicArn: `arn:aws:sns:us-east-1:${ACCOUNT}:cordon`,
+    ledger,
+    approvals: store,
+    settings: {
+      timeoutSeconds: 3600,
+      twoPersonSteps: options.twoPerson ? { 'iam-credentials': options.twoPerson } : {},
+      endpointUrl: 'https://abc.lambda-url.us-east-1.on.aws/',
+    },
+    actor: ACTOR,
+    logger,
+    now,
+  };
   const request = (incident = roleIncident({ revokeRoleSessions: { mode: 'approve' } })) =>
     requestApproval(
       {
@@ -108,20 +125,38 @@ function system(options: { twoPerson?: string[] } = {}) {
         taskToken: TOKEN,
         executionArn: EXECUTION_ARN,
       },
+      requestDeps,
+    );
+  /** A rollback of the role incident's revocation, requested by `requestedBy`. */
+  const requestRollback = (requestedBy: string) =>
+    requestApproval(
       {
-        sns: new SNSClient({}),
-        topicArn: `arn:aws:sns:us-east-1:${ACCOUNT}:cordon`,
-        ledger,
-        approvals: store,
-        settings: {
-          timeoutSeconds: 3600,
-          twoPersonSteps: options.twoPerson ? { 'iam-credentials': options.twoPerson } : {},
-          endpointUrl: 'https://abc.lambda-url.us-east-1.on.aws/',
+        rollback: {
+          plan: {
+            incidentId,
+            approvalStep: ROLLBACK_STEP,
+            findingId: 'f-1',
+            findingType: 'UnauthorizedAccess:IAMUser/InstanceCredentialExfiltration.OutsideAWS',
+            items: [
+              {
+                seq: 3,
+                step: 'revokeRoleSessions',
+                action: 'revoke-sessions',
+                rollbackAction: 'rollback-revoke-sessions',
+                targetArn: ROLE_ARN,
+                restores: `${ROLE_ARN}: sessions issued before the revocation work again`,
+              },
+            ],
+            skipped: [],
+          },
+          force: false,
+          requestedBy,
+          reason: 'false positive, confirmed with the owner',
         },
-        actor: ACTOR,
-        logger,
-        now,
+        taskToken: TOKEN,
+        executionArn: `${EXECUTION_ARN}-rollback`,
       },
+      requestDeps,
     );
   const call = async (
     callerArn: string | undefined,
@@ -144,8 +179,10 @@ function system(options: { twoPerson?: string[] } = {}) {
   };
   const decide = (callerArn: string | undefined, body: Record<string, unknown>) =>
     call(callerArn, 'POST', '/decisions', body);
-  return { ledger, store, breaker, request, call, decide };
+  return { ledger, store, breaker, request, requestRollback, call, decide };
 }
+
+const ROLLBACK_STEP = 'rollback0123456789ab';
 
 const incidentId = roleIncident().incidentId;
 const approve = (reason = 'confirmed with the app owner') => ({
@@ -160,6 +197,41 @@ const reject = {
   decision: 'reject',
   reason: 'false positive',
 };
+
+describe('nobody decides about themselves', () => {
+  it('refuses the contained role deciding its own revocation, even when it is a responder', async () => {
+    const { request, decide, ledger } = system({ responders: [RESPONDER_ROLE, ROLE_ARN] });
+    await request();
+    const containedSession = `arn:aws:sts::${ACCOUNT}:assumed-role/app-role/i-0stolen`;
+
+    const approved = await decide(containedSession, approve());
+    const rejected = await decide(containedSession, reject);
+
+    for (const res of [approved, rejected]) {
+      expect(res.status).toBe(403);
+      expect(res.body).toMatchObject({ error: 'forbidden' });
+      expect(res.body.message).toContain(`which incident ${incidentId} is about`);
+    }
+    expect(sfnMock).not.toHaveReceivedAnyCommand();
+    expect((await ledger.entries(incidentId)).map((e) => e.outcome)).toEqual([
+      'APPROVAL_REQUESTED',
+    ]);
+  });
+
+  it("refuses the rollback's requester approving it; another responder may", async () => {
+    const { requestRollback, decide } = system();
+    await requestRollback(ALICE);
+    const decision = { incidentId, step: ROLLBACK_STEP, decision: 'approve', reason: 'ok' };
+
+    const own = await decide(ALICE, decision);
+    const other = await decide(BOB, decision);
+
+    expect(own.status).toBe(403);
+    expect(own.body.message).toContain('requested this rollback');
+    expect(other.status).toBe(200);
+    expect(other.body).toMatchObject({ status: 'APPROVED', approver: BOB });
+  });
+});
 
 describe('approve', () => {
   it('records the signed caller and sends SendTaskSuccess with the approval for that step', async () => {

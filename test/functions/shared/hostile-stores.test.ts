@@ -79,6 +79,7 @@ describe('DynamoDB expressions under hostile values', () => {
           const base = {
             incidentId: incidentId as string,
             step: step as string,
+            subjects: [approver as string],
             taskToken: 'token',
             executionArn: 'arn:aws:states:us-east-1:123456789012:execution:x:y',
             findingId: 'f',
