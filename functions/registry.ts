@@ -32,6 +32,11 @@ export interface FunctionSpec {
   readonly timeoutSeconds?: number;
   /** It receives the configured break-glass principals. */
   readonly breakGlass?: boolean;
+  /**
+   * It acts on IAM principals and receives the protection settings
+   * (`CORDON_GUARDS`), to check its principal again before it acts.
+   */
+  readonly guards?: boolean;
 }
 
 const FRAME_ROLES: Readonly<Record<FrameFunctionName, RoleSpec>> = {
@@ -75,6 +80,7 @@ const actions: FunctionSpec[] = ACTIONS.flatMap((definition): FunctionSpec[] => 
     iam: action.iam,
     ...(action.timeoutSeconds === undefined ? {} : { timeoutSeconds: action.timeoutSeconds }),
     ...(action.breakGlass ? { breakGlass: true } : {}),
+    ...(action.target === 'principal' ? { guards: true } : {}),
   };
   const undo = undoOf(name);
   if (undo === undefined) return [containment];

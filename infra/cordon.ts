@@ -13,6 +13,7 @@ import {
 } from '../functions/shared/catalog.js';
 import type { IamContext } from '../functions/shared/iam.js';
 import { LEDGER_TABLE_OUTPUT } from '../functions/shared/ledger.js';
+import type { ProtectionConfig } from '../functions/shared/protection.js';
 import { ENV, type RuntimeConfig } from '../functions/shared/runtime-config.js';
 import { playbookDefinition } from '../state-machines/playbook.js';
 import { rollbackDefinition } from '../state-machines/rollback.js';
@@ -102,13 +103,28 @@ export class Cordon extends Construct {
       'request-approval': topicEnv,
     };
     const breakGlass = { [ENV.breakGlass]: JSON.stringify(config.breakGlassPrincipalArns) };
+    // The actions on IAM principals check the guards again before they act.
+    const guards = {
+      [ENV.guards]: Lazy.string({
+        produce: () =>
+          stack.toJsonString({
+            protectedPrincipalPatterns: runtime.protectedPrincipalPatterns,
+            cordonRoleArns: this.roleArns(),
+            exemptTag: runtime.exemptTag,
+          } satisfies ProtectionConfig),
+      }),
+    };
 
     const functions = byFunction(
       (spec) =>
         new ActionFunction(this, pascal(spec.name), {
           spec,
           ledger: this.ledger,
-          environment: { ...environment[spec.name], ...(spec.breakGlass ? breakGlass : {}) },
+          environment: {
+            ...environment[spec.name],
+            ...(spec.breakGlass ? breakGlass : {}),
+            ...(spec.guards ? guards : {}),
+          },
         }),
     );
     this.functions = functions;

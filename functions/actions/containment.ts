@@ -4,6 +4,7 @@ import {
   type CordonError,
   classifyAwsError,
   isNotFound,
+  TargetChangedError,
 } from '../shared/errors.js';
 import type { ActionInput, ActionResult, Incident, Outcome } from '../shared/incident.js';
 import { INTENT, type UnfinishedIntent, unfinishedIntents } from '../shared/intents.js';
@@ -32,6 +33,13 @@ export interface Containment<TTarget, TState> {
    * refusal leaves no unfinished intent behind. Recorded and thrown as is.
    */
   refusal?(target: TTarget, state: TState): CordonError | undefined;
+  /**
+   * Why the target is no longer the one triage verified, or may no longer be
+   * changed in a step of `mode` (an IAM principal re-created under its name,
+   * protected or exempt-tagged since); checked before anything is read or
+   * changed, and recorded as a failure.
+   */
+  confirm?(target: TTarget, incident: Incident, mode: Mode): Promise<string | undefined>;
   /** Makes the change and returns the state after it. */
   apply(target: TTarget, state: TState, incident: Incident): Promise<TState>;
 }
@@ -106,6 +114,20 @@ export async function runContainment<TTarget, TState>(
     throw new ApprovalMissingError(
       `step ${step} needs approval for ${incident.incidentId} and none was given`,
     );
+  }
+
+  let changed: string | undefined;
+  try {
+    changed = await containment.confirm?.(target, incident, mode);
+  } catch (error) {
+    const failure = classifyAwsError(error, `${containment.action} confirm ${targetArn}`);
+    if (!failure.retryable) await record('FAILED', failure.message);
+    throw failure;
+  }
+  if (changed !== undefined) {
+    const error = new TargetChangedError(changed);
+    await record('FAILED', error.message);
+    throw error;
   }
 
   let before: TState | undefined;

@@ -50,6 +50,16 @@ export class ApprovalMissingError extends CordonError {
   readonly retryable = false;
 }
 
+/**
+ * The target is no longer what triage verified: an IAM principal deleted and
+ * re-created under the same name while a step waited, or one that became
+ * protected, or exempt-tagged before a step it would take unattended.
+ */
+export class TargetChangedError extends CordonError {
+  override readonly name = 'Cordon.TargetChanged';
+  readonly retryable = false;
+}
+
 /** The error name a responder's rejection raises in the waiting task (SendTaskFailure's `error`). */
 export const APPROVAL_REJECTED = 'Cordon.ApprovalRejected';
 

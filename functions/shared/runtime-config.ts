@@ -53,6 +53,11 @@ export const ENV = {
   ledgerTable: 'LEDGER_TABLE_NAME',
   topicArn: 'NOTIFICATION_TOPIC_ARN',
   config: 'CORDON_CONFIG',
+  /**
+   * JSON ProtectionConfig of the actions on IAM principals, which check the
+   * guards again just before they change anything.
+   */
+  guards: 'CORDON_GUARDS',
   /** JSON array of principal ARN patterns lock-secret leaves able to read a locked secret. */
   breakGlass: 'CORDON_BREAK_GLASS_PRINCIPALS',
   /** The approvals table (task tokens): request-approval writes, approval reads. */

@@ -54,6 +54,11 @@ function envFor(name: string, overrides: Record<string, string> = {}): Record<st
     [ENV.ledgerTable]: 'cordon-ledger',
     [ENV.topicArn]: 'arn:aws:sns:us-east-1:123456789012:cordon',
     [ENV.breakGlass]: '[]',
+    [ENV.guards]: JSON.stringify({
+      protectedPrincipalPatterns: [],
+      cordonRoleArns: [],
+      exemptTag: { key: 'cordon:exempt', value: 'true' },
+    }),
     [ENV.approvalsTable]: 'cordon-approvals',
     [ENV.approvalSettings]: JSON.stringify({
       timeoutSeconds: 3600,

@@ -67,17 +67,25 @@ describe('roles', () => {
     }
   });
 
-  it("gives triage every role of the stack, by exact ARN, as Cordon's own to protect", () => {
-    const config = functionFor('triage').env[ENV.config];
-    const named = new Set(
-      JSON.stringify(config)
-        .match(/"Fn::GetAtt":\["([A-Za-z0-9]+)","Arn"\]/g)
-        ?.map((m) => m.split('"')[3]),
-    );
+  it.each([
+    ['triage', ENV.config],
+    ['disable-access-key', ENV.guards],
+    ['revoke-sessions', ENV.guards],
+    ['quarantine-user', ENV.guards],
+  ] as const)(
+    "gives %s every role of the stack, by exact ARN, as Cordon's own to protect",
+    (name, variable) => {
+      const setting = functionFor(name).env[variable];
+      const named = new Set(
+        JSON.stringify(setting)
+          .match(/"Fn::GetAtt":\["([A-Za-z0-9]+)","Arn"\]/g)
+          ?.map((m) => m.split('"')[3]),
+      );
 
-    const roleIds = resourcesOfType(json, 'AWS::IAM::Role').map(([id]) => id);
-    expect(roleIds.filter((id) => !named.has(id))).toEqual([]);
-  });
+      const roleIds = resourcesOfType(json, 'AWS::IAM::Role').map(([id]) => id);
+      expect(roleIds.filter((id) => !named.has(id))).toEqual([]);
+    },
+  );
 
   it('attaches no managed policies to any role', () => {
     for (const [, role] of resourcesOfType(json, 'AWS::IAM::Role')) {

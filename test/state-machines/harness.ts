@@ -19,6 +19,7 @@ import { beforeAll, beforeEach } from 'vitest';
 import { z } from 'zod';
 import type { FunctionName, PlaybookName } from '../../functions/shared/catalog.js';
 import {
+  type ApprovalRequest,
   type Decision,
   type EventReport,
   type ExecutionReport,
@@ -56,8 +57,12 @@ export interface DecidingEngine {
 }
 
 export interface Harness {
-  /** The file's engine, its responders deciding `decision`. */
-  engine(decision: Decision): DecidingEngine;
+  /**
+   * The file's engine, its responders deciding `decision`; a function is
+   * asked at each approval, and may change the world first (what happens
+   * while a step waits).
+   */
+  engine(decision: Decision | ((request: ApprovalRequest) => Promise<Decision>)): DecidingEngine;
   /** A state machine of the synthesized template. @default the iam-credentials one */
   playbook(name?: PlaybookName): TemplateStateMachine;
   /** A function's environment, as the rehearsal resolved the template's. */
@@ -72,13 +77,13 @@ export interface Harness {
 export function rehearsalHarness(options: HarnessOptions = {}): Harness {
   let engine: RehearsalEngine | undefined;
   // Set by each call through `engine(decision)`; the tests of a file run one at a time.
-  let decision: Decision = 'timeout';
+  let decision: Decision | ((request: ApprovalRequest) => Promise<Decision>) = 'timeout';
 
   beforeAll(async () => {
     engine = await RehearsalEngine.create({
       account: MOTO_ACCOUNT_ID,
       region: MOTO_REGION,
-      decision: () => decision,
+      decision: (request) => (typeof decision === 'function' ? decision(request) : decision),
       ...(options.context ? { context: options.context } : {}),
       ...(options.environment ? { environment: options.environment } : {}),
     });

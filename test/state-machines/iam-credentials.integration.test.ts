@@ -23,6 +23,7 @@ import {
   DeleteAccessKeyCommand,
   DeleteLoginProfileCommand,
   DeleteUserCommand,
+  DeleteUserPolicyCommand,
   GetLoginProfileCommand,
   GetUserCommand,
   IAMClient,
@@ -284,6 +285,40 @@ describe('an IAM user whose key leaked (default modes)', () => {
       ...OFF_FOR_A_USER,
     });
     expect(await keyStatus(user, user.healthyKeyId)).toBe('Active');
+  });
+
+  it('does not quarantine a namesake: the user deleted and re-created while its approval waited', async () => {
+    const user = await seedCompromisedUser();
+    let namesakeId: string | undefined;
+    const recreateThenApprove = async (): Promise<'approve'> => {
+      const { PolicyNames = [] } = await iam.send(
+        new ListUserPoliciesCommand({ UserName: user.userName }),
+      );
+      for (const PolicyName of PolicyNames) {
+        await iam.send(new DeleteUserPolicyCommand({ UserName: user.userName, PolicyName }));
+      }
+      for (const keyId of [user.leakedKeyId, user.healthyKeyId]) {
+        await iam.send(new DeleteAccessKeyCommand({ UserName: user.userName, AccessKeyId: keyId }));
+      }
+      await iam.send(new DeleteLoginProfileCommand({ UserName: user.userName }));
+      await iam.send(new DeleteUserCommand({ UserName: user.userName }));
+      const namesake = await iam.send(new CreateUserCommand({ UserName: user.userName }));
+      namesakeId = namesake.User?.UserId;
+      return 'approve';
+    };
+
+    const execution = onlyExecution(
+      await harness.engine(recreateThenApprove).rehearse(userKeyFinding(user)),
+    );
+
+    expect(outcomes(execution)).toEqual(
+      expect.arrayContaining(['quarantineUser:APPROVAL_GRANTED', 'quarantineUser:FAILED']),
+    );
+    const failed = execution.ledger.find(
+      (e) => e.step === 'quarantineUser' && e.outcome === 'FAILED',
+    );
+    expect(failed?.summary).toContain(`IAM now has id ${namesakeId}`);
+    expect(await userPolicies(user.userName)).toEqual([]);
   });
 
   it('refuses a finding whose user no longer exists', async () => {

@@ -11,10 +11,11 @@ import {
 } from '../../shared/incident.js';
 import { type Containment, type ContainmentDeps, runContainment } from '../containment.js';
 import { containmentHandler } from '../handlers.js';
+import { confirmingPrincipal, guardsOf, type PrincipalGuardDeps } from '../principal-guard.js';
 import { action } from './action.js';
 import { type AccessKeyState, type AccessKeyTarget, isDisabled, readAccessKey } from './state.js';
 
-export interface DisableAccessKeyDeps extends ContainmentDeps {
+export interface DisableAccessKeyDeps extends ContainmentDeps, PrincipalGuardDeps {
   readonly iam: IAMClient;
 }
 
@@ -61,11 +62,16 @@ export function disableAccessKey(
   input: ActionInput,
   deps: DisableAccessKeyDeps,
 ): Promise<ActionResult> {
-  return runContainment(input, accessKeyContainment(deps.iam), deps);
+  const containment = confirmingPrincipal(accessKeyContainment(deps.iam), deps, (target) => ({
+    kind: 'user',
+    name: target.userName,
+  }));
+  return runContainment(input, containment, deps);
 }
 
 export function makeHandler(env: Environment, clients = { iam: new IAMClient(clientOptions) }) {
+  const guards = guardsOf(env);
   return containmentHandler(env, action.name, (input, deps) =>
-    disableAccessKey(input, { ...deps, ...clients }),
+    disableAccessKey(input, { ...deps, ...clients, guards }),
   );
 }

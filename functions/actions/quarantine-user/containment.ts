@@ -11,6 +11,7 @@ import {
 } from '../../shared/incident.js';
 import { type Containment, type ContainmentDeps, runContainment } from '../containment.js';
 import { containmentHandler } from '../handlers.js';
+import { confirmingPrincipal, guardsOf, type PrincipalGuardDeps } from '../principal-guard.js';
 import { action } from './action.js';
 import {
   isQuarantined,
@@ -22,7 +23,7 @@ import {
   readQuarantine,
 } from './state.js';
 
-export interface QuarantineUserDeps extends ContainmentDeps {
+export interface QuarantineUserDeps extends ContainmentDeps, PrincipalGuardDeps {
   readonly iam: IAMClient;
 }
 
@@ -79,11 +80,16 @@ export function quarantineUser(
   input: ActionInput,
   deps: QuarantineUserDeps,
 ): Promise<ActionResult> {
-  return runContainment(input, quarantineContainment(deps.iam), deps);
+  const containment = confirmingPrincipal(quarantineContainment(deps.iam), deps, (target) => ({
+    kind: 'user',
+    name: target.userName,
+  }));
+  return runContainment(input, containment, deps);
 }
 
 export function makeHandler(env: Environment, clients = { iam: new IAMClient(clientOptions) }) {
+  const guards = guardsOf(env);
   return containmentHandler(env, action.name, (input, deps) =>
-    quarantineUser(input, { ...deps, ...clients }),
+    quarantineUser(input, { ...deps, ...clients, guards }),
   );
 }

@@ -15,6 +15,10 @@ export const iam = {
         [ctx.arn.iam('user')],
       ),
     ],
+    notCalled: {
+      'iam:GetRole':
+        'the principal check (actions/principal-guard.ts) reads roles for revoke-sessions; this action acts on users only',
+    },
   },
   /**
    * Read the same state, delete the deny-all policy; this account's users only.

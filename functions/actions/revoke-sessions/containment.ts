@@ -11,6 +11,7 @@ import {
 } from '../../shared/incident.js';
 import { type Containment, type ContainmentDeps, runContainment } from '../containment.js';
 import { containmentHandler } from '../handlers.js';
+import { confirmingPrincipal, guardsOf, type PrincipalGuardDeps } from '../principal-guard.js';
 import { action } from './action.js';
 import {
   isRevoked,
@@ -21,7 +22,7 @@ import {
   revokePolicyDocument,
 } from './state.js';
 
-export interface RevokeSessionsDeps extends ContainmentDeps {
+export interface RevokeSessionsDeps extends ContainmentDeps, PrincipalGuardDeps {
   readonly iam: IAMClient;
   readonly now: () => Date;
 }
@@ -82,11 +83,13 @@ export function revokeSessions(
   input: ActionInput,
   deps: RevokeSessionsDeps,
 ): Promise<ActionResult> {
-  return runContainment(input, revokeContainment(deps.iam, deps.now), deps);
+  const containment = confirmingPrincipal(revokeContainment(deps.iam, deps.now), deps, (t) => t);
+  return runContainment(input, containment, deps);
 }
 
 export function makeHandler(env: Environment, clients = { iam: new IAMClient(clientOptions) }) {
+  const guards = guardsOf(env);
   return containmentHandler(env, action.name, (input, deps) =>
-    revokeSessions(input, { ...deps, ...clients }),
+    revokeSessions(input, { ...deps, ...clients, guards }),
   );
 }

@@ -1,7 +1,8 @@
 import { GetBucketTaggingCommand, type S3Client } from '@aws-sdk/client-s3';
 import { classifyAwsError } from '../../shared/errors.js';
 import type { Bucket } from '../../shared/incident.js';
-import { protectionOf, type ResourceTag } from '../guards/protection.js';
+import type { ResourceTag } from '../../shared/protection.js';
+import { protectionOf } from '../guards/protection.js';
 import { bucketArn } from '../parse/arn.js';
 import type { BucketFinding } from '../parse/finding.js';
 import { planPlaybook } from '../plan.js';

@@ -6,14 +6,14 @@ import {
 } from '@aws-sdk/client-lambda';
 import { classifyAwsError, isNotFound } from '../../shared/errors.js';
 import type { LambdaFunction } from '../../shared/incident.js';
-import type { RuntimeConfig } from '../../shared/runtime-config.js';
 import {
   cordonRole,
   exemptReason,
   type ProtectionConfig,
   protectedGuard,
   type ResourceTag,
-} from '../guards/protection.js';
+} from '../../shared/protection.js';
+import type { RuntimeConfig } from '../../shared/runtime-config.js';
 import { parseFunctionArn, parseIamPrincipalArn } from '../parse/arn.js';
 import type { FunctionFinding } from '../parse/finding.js';
 import { joinReasons, planPlaybook } from '../plan.js';

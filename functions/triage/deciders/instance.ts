@@ -8,8 +8,9 @@ import {
 import { GetInstanceProfileCommand, type IAMClient } from '@aws-sdk/client-iam';
 import { classifyAwsError, isNotFound } from '../../shared/errors.js';
 import type { Instance } from '../../shared/incident.js';
+import type { ResourceTag } from '../../shared/protection.js';
 import type { RuntimeConfig } from '../../shared/runtime-config.js';
-import { protectionOf, type ResourceTag } from '../guards/protection.js';
+import { protectionOf } from '../guards/protection.js';
 import { instanceArn, instanceProfileName, parseInstanceArn } from '../parse/arn.js';
 import type { InstanceFinding } from '../parse/finding.js';
 import { joinReasons, planPlaybook } from '../plan.js';

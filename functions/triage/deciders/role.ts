@@ -1,8 +1,8 @@
 import type { IAMClient } from '@aws-sdk/client-iam';
 import { classifyAwsError, isNotFound } from '../../shared/errors.js';
 import type { Principal } from '../../shared/incident.js';
+import { exemptReason, protectedGuard } from '../../shared/protection.js';
 import type { RuntimeConfig } from '../../shared/runtime-config.js';
-import { exemptReason, protectedGuard } from '../guards/protection.js';
 import { onlyStep } from '../plan.js';
 import { getRole } from './principal.js';
 

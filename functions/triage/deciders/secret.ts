@@ -1,7 +1,8 @@
 import { DescribeSecretCommand, type SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { classifyAwsError, isNotFound } from '../../shared/errors.js';
 import type { Secret } from '../../shared/incident.js';
-import { protectionOf, type ResourceTag } from '../guards/protection.js';
+import type { ResourceTag } from '../../shared/protection.js';
+import { protectionOf } from '../guards/protection.js';
 import { parseSecretArn } from '../parse/arn.js';
 import type { SecretFinding } from '../parse/finding.js';
 import { planPlaybook } from '../plan.js';

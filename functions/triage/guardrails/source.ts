@@ -7,8 +7,8 @@ import {
   GetFindingsCommand as GetSecurityHubFindings,
   type SecurityHubClient,
 } from '@aws-sdk/client-securityhub';
+import { globToRegExp } from '../../shared/protection.js';
 import { boundedText } from '../../shared/text.js';
-import { globToRegExp } from '../guards/patterns.js';
 import type { Finding } from '../parse/finding.js';
 
 /**

@@ -26,6 +26,7 @@ import {
   approved,
   bucketIncident,
   ec2Incident,
+  GUARDS,
   INSTANCE_ID,
   INSTANCE_PROFILE_ARN,
   incident,
@@ -146,8 +147,9 @@ export const DISABLE_ACCESS_KEY: ContainmentRow = {
       iam: clients.iam,
       ledger,
       actor: ACTOR,
+      guards: GUARDS,
     }),
-  reads: ['ListAccessKeys'],
+  reads: ['GetUser', 'ListAccessKeys'],
   writes: ['UpdateAccessKey'],
 };
 
@@ -161,6 +163,7 @@ export const REVOKE_USER_SESSIONS: ContainmentRow = {
       now: () => NOW,
       ledger,
       actor: ACTOR,
+      guards: GUARDS,
     }),
   reads: ['GetUser', 'GetUserPolicy'],
   writes: ['PutUserPolicy'],
@@ -176,6 +179,7 @@ export const REVOKE_ROLE_SESSIONS: ContainmentRow = {
       now: () => NOW,
       ledger,
       actor: ACTOR,
+      guards: GUARDS,
     }),
   reads: ['GetRole', 'GetRolePolicy'],
   writes: ['PutRolePolicy'],
@@ -186,7 +190,12 @@ export const QUARANTINE_USER: ContainmentRow = {
   step: 'quarantineUser',
   setup: alice,
   run: (ledger) =>
-    quarantineUser(input('quarantineUser', incident()), { iam: clients.iam, ledger, actor: ACTOR }),
+    quarantineUser(input('quarantineUser', incident()), {
+      iam: clients.iam,
+      ledger,
+      actor: ACTOR,
+      guards: GUARDS,
+    }),
   reads: ['GetUser', 'GetUserPolicy', 'GetLoginProfile'],
   writes: ['PutUserPolicy', 'DeleteLoginProfile'],
 };

@@ -10,6 +10,7 @@ import {
   IncidentSchema,
 } from '../../../functions/shared/incident.js';
 import { Ledger, type LedgerEntry } from '../../../functions/shared/ledger.js';
+import type { ProtectionConfig } from '../../../functions/shared/protection.js';
 
 /**
  * Fixtures shared by the tests of the containment and reporting functions:
@@ -20,9 +21,19 @@ import { Ledger, type LedgerEntry } from '../../../functions/shared/ledger.js';
 export const ACCOUNT = '123456789012';
 export const USER_ARN = `arn:aws:iam::${ACCOUNT}:user/alice`;
 export const ROLE_ARN = `arn:aws:iam::${ACCOUNT}:role/service/app-role`;
+/** IAM's unique ids of alice and app-role, as triage verified them. */
+export const USER_ID = 'AIDAEXAMPLEALICE0001';
+export const ROLE_ID = 'AROAEXAMPLEAPPROLE01';
 export const KEY_ID = 'AKIAIOSFODNN7EXAMPLE';
 export const OTHER_KEY_ID = 'AKIAI44QH8DHBEXAMPLE';
 export const ACTOR = `arn:aws:iam::${ACCOUNT}:role/cordon/cordon-action`;
+
+/** The guard settings the actions on IAM principals check again before they act. */
+export const GUARDS: ProtectionConfig = {
+  protectedPrincipalPatterns: [`arn:aws:iam::${ACCOUNT}:user/break-glass/*`],
+  cordonRoleArns: [`arn:aws:iam::${ACCOUNT}:role/cordon/Cordon-RevokeSessions-ABC123`],
+  exemptTag: { key: 'cordon:exempt', value: 'true' },
+};
 export const EXECUTION_ARN = `arn:aws:states:us-east-1:${ACCOUNT}:execution:cordon-iam-credentials:run-1`;
 export const FINDING_UPDATED_AT = '2026-03-01T10:00:00.000Z';
 
@@ -38,7 +49,13 @@ export function incident(overrides: Partial<Incident> = {}): Incident {
     account: ACCOUNT,
     region: 'us-east-1',
     updatedAt: FINDING_UPDATED_AT,
-    principal: { kind: 'IAMUser', arn: USER_ARN, name: 'alice', accessKeyId: KEY_ID },
+    principal: {
+      kind: 'IAMUser',
+      arn: USER_ARN,
+      name: 'alice',
+      accessKeyId: KEY_ID,
+      uniqueId: USER_ID,
+    },
     plan: {
       disableAccessKey: { mode: 'auto' },
       revokeUserSessions: { mode: 'auto' },
@@ -51,7 +68,13 @@ export function incident(overrides: Partial<Incident> = {}): Incident {
 
 export const roleIncident = (plan: Record<string, { mode: Mode }> = {}): Incident =>
   incident({
-    principal: { kind: 'AssumedRole', arn: ROLE_ARN, name: 'app-role', accessKeyId: 'ASIAEXAMPLE' },
+    principal: {
+      kind: 'AssumedRole',
+      arn: ROLE_ARN,
+      name: 'app-role',
+      accessKeyId: 'ASIAEXAMPLE',
+      uniqueId: ROLE_ID,
+    },
     plan: { revokeRoleSessions: { mode: 'auto' }, ...plan },
   });
 

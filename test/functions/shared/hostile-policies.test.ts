@@ -40,6 +40,7 @@ import {
   ACTOR,
   actionInput,
   fakeLedger,
+  GUARDS,
   incident,
   noSuchEntity,
   secretIncident,
@@ -217,7 +218,13 @@ describe('actions that write IAM policies, on hostile incidents', () => {
         iamAnswers();
         const { ledger, ddb } = fakeLedger();
         const outcome = await writesOrRefuses(() =>
-          revokeSessions(action, { iam: new IAMClient({}), ledger, actor: ACTOR, now: () => NOW }),
+          revokeSessions(action, {
+            iam: new IAMClient({}),
+            ledger,
+            actor: ACTOR,
+            now: () => NOW,
+            guards: GUARDS,
+          }),
         );
         seen.add(outcome);
         const writes = [
@@ -251,7 +258,12 @@ describe('actions that write IAM policies, on hostile incidents', () => {
         const action = actionInput('quarantineUser', { incident: hostile, mode: 'auto' });
         seen.add(
           await writesOrRefuses(() =>
-            quarantineUser(action, { iam: new IAMClient({}), ledger, actor: ACTOR }),
+            quarantineUser(action, {
+              iam: new IAMClient({}),
+              ledger,
+              actor: ACTOR,
+              guards: GUARDS,
+            }),
           ),
         );
         for (const call of iamMock.commandCalls(PutUserPolicyCommand)) {

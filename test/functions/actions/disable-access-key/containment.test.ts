@@ -1,5 +1,6 @@
 import 'aws-sdk-client-mock-vitest/extend';
 import {
+  GetUserCommand,
   IAMClient,
   ListAccessKeysCommand,
   type ListAccessKeysCommandInput,
@@ -19,19 +20,35 @@ import {
   approved,
   awsError,
   fakeLedger,
+  GUARDS,
   incident,
   KEY_ID,
   noSuchEntity,
   OTHER_KEY_ID,
   USER_ARN,
+  USER_ID,
 } from '../../shared/containment-fixtures.js';
 
 const STEP = 'disableAccessKey';
 const iamMock = mockClient(IAMClient);
 const iam = new IAMClient({ region: 'us-east-1' });
 
-/** A user's keys in IAM: List reads them, Update changes them. */
+/** Alice in IAM, as triage verified her (or, with `userId`, a namesake). */
+function aliceExists(userId = USER_ID) {
+  iamMock.on(GetUserCommand, { UserName: 'alice' }).resolves({
+    User: {
+      UserName: 'alice',
+      UserId: userId,
+      Arn: USER_ARN,
+      Path: '/',
+      CreateDate: new Date('2024-05-01T00:00:00.000Z'),
+    },
+  });
+}
+
+/** Alice and her keys in IAM: List reads them, Update changes them. */
 function iamWithKeys(keys: Record<string, StatusType>) {
+  aliceExists();
   iamMock.on(ListAccessKeysCommand).callsFake((input: ListAccessKeysCommandInput) => ({
     AccessKeyMetadata: Object.entries(keys).map(([AccessKeyId, Status]) => ({
       UserName: input.UserName,
@@ -54,7 +71,7 @@ describe('disable-access-key', () => {
     iamMock.reset();
     fake = fakeLedger();
   });
-  const deps = () => ({ iam, ledger: fake.ledger, actor: ACTOR });
+  const deps = () => ({ iam, ledger: fake.ledger, actor: ACTOR, guards: GUARDS });
 
   it('disables only the key named in the finding when the user has two keys', async () => {
     // Arrange
@@ -97,6 +114,7 @@ describe('disable-access-key', () => {
 
   it('finds the key on a later page of ListAccessKeys', async () => {
     // Arrange
+    aliceExists();
     iamMock
       .on(ListAccessKeysCommand, { UserName: 'alice', Marker: undefined })
       .resolves({
@@ -187,6 +205,7 @@ describe('disable-access-key', () => {
 
   it('returns TARGET_NOT_FOUND when the user no longer exists', async () => {
     // Arrange
+    iamMock.on(GetUserCommand).rejects(noSuchEntity());
     iamMock.on(ListAccessKeysCommand).rejects(noSuchEntity());
     // Act
     const result = await disableAccessKey(actionInput(STEP), deps());

@@ -22,6 +22,7 @@ import {
   approved,
   awsError,
   fakeLedger,
+  GUARDS,
   noSuchEntity,
   USER_ARN,
 } from '../../shared/containment-fixtures.js';
@@ -39,7 +40,7 @@ describe('quarantine-user', () => {
     iamMock.on(GetUserCommand).resolves({});
     fake = fakeLedger();
   });
-  const deps = () => ({ iam, ledger: fake.ledger, actor: ACTOR });
+  const deps = () => ({ iam, ledger: fake.ledger, actor: ACTOR, guards: GUARDS });
 
   it('attaches the deny-all policy and deletes the console login profile, recording what it was', async () => {
     // Arrange

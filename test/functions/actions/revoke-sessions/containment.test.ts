@@ -26,6 +26,7 @@ import {
   awsError,
   FINDING_UPDATED_AT,
   fakeLedger,
+  GUARDS,
   noSuchEntity,
   ROLE_ARN,
   roleIncident,
@@ -44,7 +45,7 @@ describe('revoke-sessions', () => {
     iamMock.reset();
     fake = fakeLedger();
   });
-  const deps = () => ({ iam, ledger: fake.ledger, actor: ACTOR, now: () => NOW });
+  const deps = () => ({ iam, ledger: fake.ledger, actor: ACTOR, now: () => NOW, guards: GUARDS });
 
   it("puts a deny policy on the user with the clock's time as cutoff", async () => {
     // Arrange
