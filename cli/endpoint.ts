@@ -1,4 +1,3 @@
-import { createHash, createHmac, type Hash, type Hmac } from 'node:crypto';
 import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
 import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { fromNodeProviderChain } from '@aws-sdk/credential-providers';
@@ -6,11 +5,10 @@ import { SignatureV4 } from '@smithy/signature-v4';
 import type {
   AwsCredentialIdentity,
   AwsCredentialIdentityProvider,
-  Checksum,
   QueryParameterBag,
-  SourceData,
 } from '@smithy/types';
 import type { z } from 'zod';
+import { CALLER_PROOF_HEADER, signCallerProof } from '../functions/responder-api/caller-proof.js';
 import {
   APPROVAL_URL_ENV,
   APPROVAL_URL_OUTPUT,
@@ -30,6 +28,7 @@ import {
   type TimelineResponse,
   TimelineResponseSchema,
 } from '../functions/responder-api/contract.js';
+import { Sha256 } from '../functions/shared/hash.js';
 import { CliError } from './errors.js';
 
 /**
@@ -54,6 +53,7 @@ export const EXIT = {
 
 const EXIT_BY_ERROR: Record<ErrorCode, number> = {
   invalid_request: EXIT.usage,
+  unauthenticated: EXIT.notPermitted,
   forbidden: EXIT.notPermitted,
   unknown_incident: EXIT.notFound,
   unknown_step: EXIT.notFound,
@@ -83,38 +83,6 @@ export const NO_ENDPOINT = `no approval endpoint: pass --endpoint, set ${APPROVA
 /** The error when the credential chain finds nothing. */
 export const NO_CREDENTIALS =
   'no AWS credentials: set AWS_PROFILE or AWS_ACCESS_KEY_ID, or run aws sso login';
-
-/** SHA-256 (and HMAC-SHA-256 when given a secret) over node:crypto, for SignatureV4. */
-export class Sha256 implements Checksum {
-  private hash: Hash | Hmac;
-
-  constructor(private readonly secret?: SourceData) {
-    this.hash = this.create();
-  }
-
-  update(chunk: Uint8Array): void {
-    this.hash.update(chunk);
-  }
-
-  async digest(): Promise<Uint8Array> {
-    return new Uint8Array(this.hash.digest());
-  }
-
-  reset(): void {
-    this.hash = this.create();
-  }
-
-  private create(): Hash | Hmac {
-    if (this.secret === undefined) return createHash('sha256');
-    const key =
-      typeof this.secret === 'string'
-        ? Buffer.from(this.secret, 'utf8')
-        : ArrayBuffer.isView(this.secret)
-          ? Buffer.from(this.secret.buffer, this.secret.byteOffset, this.secret.byteLength)
-          : Buffer.from(this.secret);
-    return createHmac('sha256', key);
-  }
-}
 
 /** A URL's query as SignatureV4 wants it (repeated keys become arrays). */
 export function queryParameters(search: URLSearchParams): QueryParameterBag {
@@ -393,13 +361,24 @@ export class ApprovalClient {
   ): Promise<T> {
     const credentials = await this.resolveCredentials();
     const url = new URL(path, this.url);
-    const { host: _host, ...headers } = await signRequest({
+    const { host: _host, ...signed } = await signRequest({
       method,
       url,
       region: this.region,
       credentials,
       ...(body !== undefined ? { body } : {}),
     });
+    // Who you are, proved to the function itself (the URL signature above
+    // is checked by Lambda, but a direct invocation carries none).
+    const proof = await signCallerProof({
+      credentials,
+      region: this.region,
+      audience: url.host,
+      method,
+      path: url.pathname,
+      body: body ?? '',
+    });
+    const headers = { ...signed, [CALLER_PROOF_HEADER]: proof };
     const where = this.url.origin;
     let status: number;
     let text: string;
@@ -429,7 +408,7 @@ export class ApprovalClient {
       throw new ApprovalError(`unexpected response from ${where}: ${why}`, EXIT.failure);
     }
     const error = ErrorResponseSchema.safeParse(json);
-    if (status === 403 || (error.success && error.data.error === 'forbidden')) {
+    if (status === 403 && !error.success) {
       const caller = await this.deps.callerArn(credentials, this.region).catch(() => undefined);
       throw new ApprovalError(
         `not permitted: ${caller ?? 'your AWS identity'} is not a Cordon responder (responderPrincipalArns in cdk.json)`,

@@ -1,7 +1,11 @@
 import { randomUUID } from 'node:crypto';
+import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
+import type { AwsCredentialIdentity } from '@smithy/types';
 import type { LambdaFunctionURLEventWithIAMAuthorizer } from 'aws-lambda';
 import { z } from 'zod';
+import { CALLER_PROOF_HEADER, signCallerProof } from '../functions/responder-api/caller-proof.js';
 import { DecisionResponseSchema } from '../functions/responder-api/contract.js';
+import { clientOptions } from '../functions/shared/aws.js';
 import { ENV } from '../functions/shared/runtime-config.js';
 import {
   type FunctionHost,
@@ -101,7 +105,11 @@ export class EmulatedResponders {
   constructor(
     private readonly host: FunctionHost,
     private readonly api: TemplateFunction | undefined,
-    private readonly where: { readonly partition: string; readonly account: string },
+    private readonly where: {
+      readonly partition: string;
+      readonly account: string;
+      readonly region: string;
+    },
   ) {}
 
   async respond(decision: Decision, request: ApprovalRequest): Promise<JSONValue> {
@@ -129,7 +137,11 @@ export class EmulatedResponders {
     ]);
   }
 
-  /** A signed decision as the responder API's function URL would receive it. */
+  /**
+   * A decision as the responder API's function URL would receive it from
+   * the CLI: the responder's session is a real one in the emulator (its
+   * role assumed there), and the request carries the caller proof it signs.
+   */
   private async decide(callerArn: string, body: Record<string, string>) {
     const fn = this.api;
     if (!fn) throw new Error('the template has no responder API function');
@@ -141,18 +153,19 @@ export class EmulatedResponders {
       ...fn,
       environment: { ...fn.environment, [ENV.responders]: JSON.stringify([...configured, role]) },
     });
-    const result = z.object({ statusCode: z.number(), body: z.string() }).parse(
-      await handler(
-        functionUrlEvent({
-          callerArn,
-          account: this.where.account,
-          method: 'POST',
-          path: '/decisions',
-          body,
-        }),
-        lambdaContext(fn),
-      ),
-    );
+    const event = await provenFunctionUrlEvent({
+      callerArn,
+      // Assumed for each decision: an emulator reset forgets earlier sessions.
+      credentials: await assumeSession(callerArn),
+      account: this.where.account,
+      region: this.where.region,
+      method: 'POST',
+      path: '/decisions',
+      body,
+    });
+    const result = z
+      .object({ statusCode: z.number(), body: z.string() })
+      .parse(await handler(event, lambdaContext(fn)));
     if (result.statusCode !== 200) {
       throw new Error(`approval endpoint answered ${result.statusCode}: ${result.body}`);
     }
@@ -234,25 +247,80 @@ export function rehearsalResponders(partition: string, account: string) {
   };
 }
 
-/** A function URL request as Lambda delivers it after verifying the caller's signature. */
-export function functionUrlEvent(options: {
+/** The host rehearsal function URL requests are sent to: a proof's audience. */
+export const REHEARSAL_URL_HOST = 'rehearsal.lambda-url.local';
+
+/**
+ * Credentials of the role session `sessionArn`
+ * (`arn:...:sts::<account>:assumed-role/<role>/<session>`), assumed in the
+ * emulator the SDK is configured for, so its STS names that session when it
+ * checks a caller proof signed with them.
+ */
+export async function assumeSession(sessionArn: string): Promise<AwsCredentialIdentity> {
+  const match = /^arn:([\w-]+):sts::(\d{12}):assumed-role\/([\w+=,.@-]+)\/([\w+=,.@-]+)$/.exec(
+    sessionArn,
+  );
+  if (!match) throw new Error(`not a role session ARN: ${sessionArn}`);
+  const [, partition, account, role, session] = match;
+  const sts = new STSClient(clientOptions);
+  try {
+    const { Credentials } = await sts.send(
+      new AssumeRoleCommand({
+        RoleArn: `arn:${partition}:iam::${account}:role/${role}`,
+        RoleSessionName: session,
+      }),
+    );
+    if (!Credentials?.AccessKeyId || !Credentials.SecretAccessKey) {
+      throw new Error(`the emulator gave no credentials for ${sessionArn}`);
+    }
+    return {
+      accessKeyId: Credentials.AccessKeyId,
+      secretAccessKey: Credentials.SecretAccessKey,
+      ...(Credentials.SessionToken ? { sessionToken: Credentials.SessionToken } : {}),
+    };
+  } finally {
+    sts.destroy();
+  }
+}
+
+/** A request to the responder API, as a function URL would deliver it. */
+export interface FunctionUrlRequest {
+  /** Who signed the URL request: Lambda's `authorizer.iam.userArn`, which Cordon does not trust. */
   readonly callerArn: string;
   readonly account: string;
   readonly method: 'GET' | 'POST';
   readonly path: string;
+  /** The JSON body; `rawBody` when the body is not JSON. */
   readonly body?: unknown;
-}): LambdaFunctionURLEventWithIAMAuthorizer {
+  readonly rawBody?: string;
+  /** More request headers (a caller proof). */
+  readonly headers?: Readonly<Record<string, string>>;
+}
+
+/** The body text of a request, as sent. */
+function bodyText(request: FunctionUrlRequest): string | undefined {
+  return request.rawBody ?? (request.body === undefined ? undefined : JSON.stringify(request.body));
+}
+
+/** A function URL request as Lambda delivers it after verifying the URL signature. */
+export function functionUrlEvent(
+  options: FunctionUrlRequest,
+): LambdaFunctionURLEventWithIAMAuthorizer {
   const now = new Date();
   return {
     version: '2.0',
     routeKey: '$default',
     rawPath: options.path,
     rawQueryString: '',
-    headers: { 'content-type': 'application/json', host: 'rehearsal.lambda-url.local' },
+    headers: {
+      'content-type': 'application/json',
+      host: REHEARSAL_URL_HOST,
+      ...options.headers,
+    },
     requestContext: {
       accountId: 'anonymous',
       apiId: 'rehearsal',
-      domainName: 'rehearsal.lambda-url.local',
+      domainName: REHEARSAL_URL_HOST,
       domainPrefix: 'rehearsal',
       http: {
         method: options.method,
@@ -278,7 +346,36 @@ export function functionUrlEvent(options: {
         },
       },
     },
-    ...(options.body === undefined ? {} : { body: JSON.stringify(options.body) }),
+    ...(bodyText(options) === undefined ? {} : { body: bodyText(options) }),
     isBase64Encoded: false,
   };
+}
+
+/**
+ * The same request as the CLI sends it: with a caller proof signed by
+ * `credentials` for exactly this method, path and body, for the responder
+ * API in `region`.
+ */
+export async function provenFunctionUrlEvent(
+  options: FunctionUrlRequest & {
+    readonly credentials: AwsCredentialIdentity;
+    readonly region: string;
+    /** @default now */
+    readonly signingDate?: Date;
+  },
+): Promise<LambdaFunctionURLEventWithIAMAuthorizer> {
+  const body = bodyText(options) ?? '';
+  const proof = await signCallerProof({
+    credentials: options.credentials,
+    region: options.region,
+    audience: REHEARSAL_URL_HOST,
+    method: options.method,
+    path: options.path,
+    body,
+    ...(options.signingDate ? { signingDate: options.signingDate } : {}),
+  });
+  return functionUrlEvent({
+    ...options,
+    headers: { ...options.headers, [CALLER_PROOF_HEADER]: proof },
+  });
 }

@@ -193,7 +193,16 @@ export class RehearsalEngine {
       tableName: ledgerTable.name,
       now: () => new Date(),
     });
-    const host = new FunctionHost(options.environment);
+    // What Lambda's runtime sets for every function, and the SDK's endpoint
+    // configuration (an emulator's), which real functions read from their
+    // environment too.
+    const runtime = Object.fromEntries(
+      Object.entries(process.env).filter(
+        (entry): entry is [string, string] =>
+          entry[0].startsWith('AWS_ENDPOINT_URL') && entry[1] !== undefined,
+      ),
+    );
+    const host = new FunctionHost({ AWS_REGION: region, ...runtime, ...options.environment });
     return new RehearsalEngine(model, values, ledger, resources, host, options);
   }
 

@@ -9,8 +9,8 @@ import type { ApprovalStore } from './store.js';
 /**
  * The responder API's logic, free of HTTP and split by feature (decisions,
  * queries, the breaker, rollbacks); http.ts routes requests to it. The
- * caller is always the principal Lambda authenticated from the request's
- * SigV4 signature; nothing in a request body names a person.
+ * caller is always the principal STS names for the request's caller proof;
+ * nothing in a request body or event names a person.
  */
 
 export interface ResponderDeps {
@@ -27,6 +27,20 @@ export interface ResponderDeps {
   /** The rollback state machine `POST /rollbacks` starts. */
   readonly rollbackStateMachineArn: string;
   readonly now: () => Date;
+  /** Who made a request: the principal its caller proof proves, or EndpointError `unauthenticated`. */
+  readonly identify: (request: ApiRequest) => Promise<string>;
+}
+
+/** An API request as the router sees it, before anyone is trusted. */
+export interface ApiRequest {
+  readonly method: string;
+  readonly path: string;
+  /** The body exactly as received ('' when none). */
+  readonly body: string;
+  /** The host the request was sent to. */
+  readonly audience: string;
+  /** The caller proof header, if any. */
+  readonly proof: string | undefined;
 }
 
 /** A refusal the endpoint returns as `{ error, message }` with ERROR_STATUS[code]. */
@@ -52,15 +66,12 @@ export function isResponder(callerArn: string, responders: readonly string[]): b
   );
 }
 
-/** The caller, refused unless a configured responder, whatever the URL's policy allowed. */
-export function authorize(
-  deps: Pick<ResponderDeps, 'responders'>,
-  callerArn: string | undefined,
-): string {
-  if (!callerArn || !isResponder(callerArn, deps.responders)) {
+/** The proven caller, refused unless a configured responder, whatever the URL's policy allowed. */
+export function authorize(deps: Pick<ResponderDeps, 'responders'>, callerArn: string): string {
+  if (!isResponder(callerArn, deps.responders)) {
     throw new EndpointError(
       'forbidden',
-      `${callerArn ?? 'an unsigned caller'} is not a Cordon responder (responderPrincipalArns)`,
+      `${callerArn} is not a Cordon responder (responderPrincipalArns)`,
     );
   }
   return callerArn;

@@ -7,8 +7,10 @@ export { INCIDENT_ID };
 /**
  * The approval endpoint's HTTP contract, shared by the responder API function and
  * the `cordon` CLI. The endpoint is a Lambda function URL with AWS_IAM auth:
- * every request is SigV4-signed (service `lambda`), and the caller is the
- * signed principal, never anything in the body.
+ * every request is SigV4-signed (service `lambda`) and carries a caller
+ * proof (caller-proof.ts): an STS GetCallerIdentity request the caller
+ * signed for this very request. The caller is whom STS names, never
+ * anything in the body or the event.
  *
  * - `GET  /pending`           → 200 PendingResponse
  * - `GET  /incidents/{id}`    → 200 TimelineResponse
@@ -161,6 +163,8 @@ export type RollbackResponse = z.infer<typeof RollbackResponseSchema>;
 
 export const ERROR_STATUS = {
   invalid_request: 400,
+  /** No valid caller proof: who is calling is unknown. */
+  unauthenticated: 401,
   forbidden: 403,
   unknown_incident: 404,
   unknown_step: 404,

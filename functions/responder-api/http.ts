@@ -14,8 +14,9 @@ import { type Environment, requireEnv, requireJsonEnv } from '../shared/env.js';
 import { CordonError } from '../shared/errors.js';
 import { ENV } from '../shared/runtime-config.js';
 import { firstIssue } from '../shared/validation.js';
-import { authorize, EndpointError, type ResponderDeps } from './api.js';
+import { type ApiRequest, authorize, EndpointError, type ResponderDeps } from './api.js';
 import { breakerStatus, resetBreaker } from './breaker.js';
+import { CALLER_PROOF_HEADER, type StsTransport, sendToSts, stsEndpoint } from './caller-proof.js';
 import {
   BreakerResetRequestSchema,
   type BreakerStatus,
@@ -30,20 +31,24 @@ import {
   type RollbackResponse,
 } from './contract.js';
 import { decide } from './decisions.js';
+import { proofIdentifier } from './identify.js';
 import { pending, type Timeline, timeline } from './queries.js';
+import { ProofReplayGuard } from './replay.js';
 import { startRollback } from './rollbacks.js';
 import { ApprovalStore } from './store.js';
 
 /**
  * The responder API over HTTP: routes a function URL request (payload
- * format 2.0) to its feature. The caller is
- * `requestContext.authorizer.iam.userArn`, which Lambda fills from the
- * verified SigV4 signature.
+ * format 2.0) to its feature. The caller is whom its caller proof proves
+ * (identify.ts), never `requestContext.authorizer`: anyone allowed
+ * lambda:InvokeFunction can invoke the function directly with an event
+ * naming anyone.
  */
 
 /** Every feature of the API, bound to its dependencies: what the router calls. */
 export interface ResponderApi {
-  authorize(callerArn: string | undefined): string;
+  identify(request: ApiRequest): Promise<string>;
+  authorize(callerArn: string): string;
   pending(): Promise<PendingResponse>;
   timeline(incidentId: string): Promise<Timeline>;
   decide(callerArn: string, request: DecisionRequest): Promise<DecisionResponse>;
@@ -54,6 +59,7 @@ export interface ResponderApi {
 
 export function responderApi(deps: ResponderDeps): ResponderApi {
   return {
+    identify: (request) => deps.identify(request),
     authorize: (callerArn) => authorize(deps, callerArn),
     pending: () => pending(deps),
     timeline: (incidentId) => timeline(deps, incidentId),
@@ -76,9 +82,16 @@ export async function route(
 ): Promise<APIGatewayProxyStructuredResultV2> {
   const method = event.requestContext.http.method.toUpperCase();
   const path = event.rawPath.replace(/\/+$/, '') || '/';
-  // Optional chaining: a request that reached us unsigned has no authorizer.
-  const callerArn: string | undefined = event.requestContext.authorizer?.iam?.userArn;
+  let callerArn: string | undefined;
   try {
+    const body = rawBody(event);
+    callerArn = await service.identify({
+      method,
+      path: event.rawPath,
+      body,
+      audience: event.requestContext.domainName,
+      proof: event.headers?.[CALLER_PROOF_HEADER],
+    });
     const caller = service.authorize(callerArn);
     if (path === '/pending') {
       allow(method, 'GET');
@@ -91,7 +104,7 @@ export async function route(
     }
     if (path === '/decisions') {
       allow(method, 'POST');
-      return json(200, await service.decide(caller, parseBody(event, DecisionRequestSchema)));
+      return json(200, await service.decide(caller, parseBody(body, DecisionRequestSchema)));
     }
     if (path === '/breaker') {
       allow(method, 'GET');
@@ -99,14 +112,14 @@ export async function route(
     }
     if (path === '/breaker/reset') {
       allow(method, 'POST');
-      const { reason } = parseBody(event, BreakerResetRequestSchema);
+      const { reason } = parseBody(body, BreakerResetRequestSchema);
       return json(200, await service.resetBreaker(caller, reason));
     }
     if (path === '/rollbacks') {
       allow(method, 'POST');
       return json(
         200,
-        await service.startRollback(caller, parseBody(event, RollbackRequestBodySchema)),
+        await service.startRollback(caller, parseBody(body, RollbackRequestBodySchema)),
       );
     }
     throw new EndpointError('not_found', `no route ${method} ${path.slice(0, 100)}`);
@@ -133,12 +146,17 @@ function allow(method: string, expected: string): void {
   }
 }
 
-function parseBody<T>(event: LambdaFunctionURLEventWithIAMAuthorizer, schema: z.ZodType<T>): T {
+/** The body as sent, refused when longer than MAX_BODY_BYTES. */
+function rawBody(event: LambdaFunctionURLEventWithIAMAuthorizer): string {
   const raw = event.body ?? '';
   const text = event.isBase64Encoded ? Buffer.from(raw, 'base64').toString('utf8') : raw;
   if (Buffer.byteLength(text) > MAX_BODY_BYTES) {
     throw new EndpointError('invalid_request', `body larger than ${MAX_BODY_BYTES} bytes`);
   }
+  return text;
+}
+
+function parseBody<T>(text: string, schema: z.ZodType<T>): T {
   let body: unknown;
   try {
     body = JSON.parse(text);
@@ -165,15 +183,26 @@ function failure(code: ErrorResponse['error'], message: string): APIGatewayProxy
   return json(ERROR_STATUS[code], { error: code, message } satisfies ErrorResponse);
 }
 
-export function makeHandler(env: Environment, clients = { sfn: new SFNClient(clientOptions) }) {
+export function makeHandler(
+  env: Environment,
+  clients: { sfn: SFNClient; sts: StsTransport } = {
+    sfn: new SFNClient(clientOptions),
+    sts: sendToSts,
+  },
+) {
   const { logger, ledger, dynamo, now } = boot(env, 'responder-api');
+  const guardrailsTable = requireEnv(env, ENV.guardrailsTable);
+  const region = requireEnv(env, 'AWS_REGION');
   const api = responderApi({
     store: new ApprovalStore({ client: dynamo, tableName: requireEnv(env, ENV.approvalsTable) }),
     ledger,
     sfn: clients.sfn,
-    breaker: new CircuitBreaker({
-      client: dynamo,
-      tableName: requireEnv(env, ENV.guardrailsTable),
+    breaker: new CircuitBreaker({ client: dynamo, tableName: guardrailsTable, now }),
+    identify: proofIdentifier({
+      replay: new ProofReplayGuard({ client: dynamo, tableName: guardrailsTable }),
+      region,
+      sts: stsEndpoint(env, region),
+      send: clients.sts,
       now,
     }),
     responders: requireJsonEnv(env, ENV.responders, z.array(z.string())),
@@ -181,7 +210,7 @@ export function makeHandler(env: Environment, clients = { sfn: new SFNClient(cli
     logger,
     now,
   });
-  // The event is never logged: it carries the caller's signed headers.
+  // The event is never logged: it carries the caller's signed headers and proof.
   return middy(
     (event: LambdaFunctionURLEventWithIAMAuthorizer): Promise<APIGatewayProxyStructuredResultV2> =>
       route(event, api, logger),

@@ -1,8 +1,10 @@
 import { allow, anywhere, type RoleSpec } from '../shared/iam.js';
+import { PROOF_KEY_PREFIX } from './replay.js';
 import { APPROVALS_WAITING_INDEX } from './store.js';
 
 /**
- * The responder API: read and settle waiting steps (the only principal the
+ * The responder API: record each caller proof it accepts (STS needs no
+ * permission), read and settle waiting steps (the only principal the
  * approvals table lets read), deliver each decision to its waiting task,
  * show and reset the circuit breaker, start the rollback state machine.
  */
@@ -14,6 +16,10 @@ export const iam: RoleSpec = {
     ),
     allow(['dynamodb:Query'], [`${ctx.cordon.approvalsTable}/index/${APPROVALS_WAITING_INDEX}`]),
     allow(['dynamodb:GetItem', 'dynamodb:UpdateItem'], [ctx.cordon.guardrailsTable]),
+    // Caller proofs are single use: one conditional put of each, under its own key prefix.
+    allow(['dynamodb:PutItem'], [ctx.cordon.guardrailsTable], {
+      'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [`${PROOF_KEY_PREFIX}*`] },
+    }),
     // Only this function can answer a waiting step.
     anywhere(['states:SendTaskSuccess', 'states:SendTaskFailure']),
     allow(['states:StartExecution'], [ctx.cordon.rollbackStateMachine]),

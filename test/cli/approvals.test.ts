@@ -16,11 +16,14 @@ import {
   type EndpointDeps,
   NO_CREDENTIALS,
   NO_ENDPOINT,
-  Sha256,
   signingRegion,
   signRequest,
 } from '../../cli/endpoint.js';
 import { CliError } from '../../cli/errors.js';
+import {
+  CALLER_PROOF_HEADER,
+  checkCallerProof,
+} from '../../functions/responder-api/caller-proof.js';
 import {
   DecisionRequestSchema,
   type DecisionResponse,
@@ -29,6 +32,7 @@ import {
   type PendingApproval,
   type TimelineResponse,
 } from '../../functions/responder-api/contract.js';
+import { Sha256 } from '../../functions/shared/hash.js';
 import { type FunctionUrl, type Principal, startFunctionUrl } from '../support/function-url.js';
 
 const NOW = new Date('2026-03-01T12:00:00.000Z');
@@ -39,22 +43,22 @@ const INC2 = 'inc-0123456789abcdef0002';
 const UNKNOWN = 'inc-ffffffffffffffffffff';
 
 const PRINCIPALS: Record<string, Principal> = {
-  AKIDALICE: {
+  ASIAEXAMPLEALICE0001: {
     secretAccessKey: 'alice-secret-key',
     sessionToken: 'alice-session-token',
     arn: 'arn:aws:sts::123456789012:assumed-role/Responder/alice',
   },
-  AKIDBOB: {
+  AKIAEXAMPLEBOB000001: {
     secretAccessKey: 'bob-secret-key',
     arn: 'arn:aws:sts::123456789012:assumed-role/Responder/bob',
   },
-  AKIDMALLORY: {
+  AKIAEXAMPLEMALLORY01: {
     secretAccessKey: 'mallory-secret-key',
     arn: 'arn:aws:sts::123456789012:assumed-role/Developer/mallory',
   },
 };
-const ALICE = PRINCIPALS.AKIDALICE as Principal;
-const BOB = PRINCIPALS.AKIDBOB as Principal;
+const ALICE = PRINCIPALS.ASIAEXAMPLEALICE0001 as Principal;
+const BOB = PRINCIPALS.AKIAEXAMPLEBOB000001 as Principal;
 
 interface FakeStep extends PendingApproval {
   decided?: 'APPROVED' | 'REJECTED';
@@ -285,7 +289,7 @@ beforeEach(async () => {
   });
   endpoint = ['--endpoint', server.url];
   vi.stubEnv('CORDON_APPROVAL_URL', undefined);
-  useCredentials('AKIDALICE', ALICE);
+  useCredentials('ASIAEXAMPLEALICE0001', ALICE);
 });
 
 afterEach(async () => {
@@ -433,7 +437,7 @@ describe('cordon approve and reject', () => {
     expect(server.events).toHaveLength(1);
     const [event] = server.events;
     expect(event?.requestContext.authorizer.iam).toMatchObject({
-      accessKey: 'AKIDALICE',
+      accessKey: 'ASIAEXAMPLEALICE0001',
       accountId: '123456789012',
       userArn: ALICE.arn,
     });
@@ -474,7 +478,7 @@ describe('cordon approve and reject', () => {
       err: 'you already approved this step; a different responder must',
     });
 
-    useCredentials('AKIDBOB', BOB);
+    useCredentials('AKIAEXAMPLEBOB000001', BOB);
     const second = await run(approve, [INC2, '--reason', 'agreed', '--json', ...endpoint]);
     expect(second.code).toBe(0);
     const response = JSON.parse(second.out) as DecisionResponse;
@@ -515,7 +519,7 @@ describe('cordon approve and reject', () => {
 
   it('refuses a second decision with the server message (exit 6)', async () => {
     expect((await run(approve, [INC1, '--reason', 'go', ...endpoint])).code).toBe(0);
-    useCredentials('AKIDBOB', BOB);
+    useCredentials('AKIAEXAMPLEBOB000001', BOB);
     expect(await run(reject, [INC1, '--reason', 'stop', ...endpoint])).toEqual({
       code: 6,
       out: '',
@@ -582,7 +586,7 @@ describe('cordon approve and reject', () => {
 
 describe('who may call', () => {
   it('names the caller when the function refuses it (exit 4)', async () => {
-    useCredentials('AKIDMALLORY', PRINCIPALS.AKIDMALLORY);
+    useCredentials('AKIAEXAMPLEMALLORY01', PRINCIPALS.AKIAEXAMPLEMALLORY01);
     const result = await run(approve, [INC1, '--reason', 'trust me', ...endpoint]);
     expect(result).toEqual({
       code: 4,
@@ -604,20 +608,39 @@ describe('who may call', () => {
     expect(server.requests).toEqual([{ method: 'GET', path: '/pending', status: 403 }]);
   });
 
-  it('maps the contract forbidden error the same way (exit 4)', async () => {
+  it("shows the function's own reason for a contract forbidden error (exit 4)", async () => {
     const strict = await startFunctionUrl({
-      handler: async () => fail('forbidden', 'not a responder'),
+      handler: async () => fail('forbidden', `${ALICE.arn} requested this rollback`),
       principals: PRINCIPALS,
     });
     try {
       const result = await run(pendingCommand, ['--endpoint', strict.url]);
-      expect(result).toMatchObject({ code: 4 });
-      expect(result.err).toBe(
-        `not permitted: ${ALICE.arn} is not a Cordon responder (responderPrincipalArns in cdk.json)`,
-      );
+      expect(result).toMatchObject({ code: 4, err: `${ALICE.arn} requested this rollback` });
     } finally {
       await strict.close();
     }
+  });
+
+  it('proves who it is to the function with every request, bound to that request', async () => {
+    await run(approve, [INC1, '--step', 'isolate', '--reason', 'ok', ...endpoint]);
+    await run(pendingCommand, endpoint);
+
+    const [decision, pending] = server.events;
+    const expectation = (event: typeof decision) => ({
+      method: event?.requestContext.http.method ?? '',
+      path: event?.rawPath ?? '',
+      body: event?.body ?? '',
+      audience: event?.requestContext.domainName ?? '',
+      region: 'us-east-1',
+      now: new Date(),
+    });
+    const proofOf = (event: typeof decision) => event?.headers[CALLER_PROOF_HEADER];
+    expect(
+      checkCallerProof(proofOf(decision), expectation(decision)).headers.authorization,
+    ).toMatch(/^AWS4-HMAC-SHA256 Credential=ASIAEXAMPLEALICE0001\//);
+    expect(() => checkCallerProof(proofOf(decision), expectation(pending))).toThrow(
+      'the caller proof was made for another request',
+    );
   });
 
   it('says how to get credentials when there are none (exit 3)', async () => {
@@ -645,7 +668,7 @@ describe('who may call', () => {
 
 describe('the function URL stand-in', () => {
   const credentials = {
-    accessKeyId: 'AKIDALICE',
+    accessKeyId: 'ASIAEXAMPLEALICE0001',
     secretAccessKey: ALICE.secretAccessKey,
     sessionToken: ALICE.sessionToken ?? '',
   };
@@ -668,7 +691,7 @@ describe('the function URL stand-in', () => {
     const tampered = JSON.stringify({ incidentId: INC1, decision: 'approve', reason: 'noise' });
     const { url, headers } = await signed(body);
     expect(headers.authorization).toMatch(
-      /^AWS4-HMAC-SHA256 Credential=AKIDALICE\/\d{8}\/us-east-1\/lambda\/aws4_request, SignedHeaders=content-type;host;x-amz-content-sha256;x-amz-date;x-amz-security-token, Signature=[0-9a-f]{64}$/,
+      /^AWS4-HMAC-SHA256 Credential=ASIAEXAMPLEALICE0001\/\d{8}\/us-east-1\/lambda\/aws4_request, SignedHeaders=content-type;host;x-amz-content-sha256;x-amz-date;x-amz-security-token, Signature=[0-9a-f]{64}$/,
     );
 
     const attempts = [

@@ -6,6 +6,7 @@ import { CliError } from '../../cli/errors.js';
 import { responderApi, route } from '../../functions/responder-api/http.js';
 import type { LedgerEntry } from '../../functions/shared/ledger.js';
 import { type FunctionUrl, type Principal, startFunctionUrl } from '../support/function-url.js';
+import { provenCallers } from '../support/sts.js';
 
 /**
  * `cordon rollback`, SigV4-signed, against a function URL stand-in that
@@ -25,7 +26,7 @@ const MALLORY: Principal = {
   secretAccessKey: 'mallory-secret-key',
   arn: 'arn:aws:sts::123456789012:assumed-role/Developer/mallory',
 };
-const PRINCIPALS = { AKIDALICE: ALICE, AKIDMALLORY: MALLORY };
+const PRINCIPALS = { ASIAEXAMPLEALICE0001: ALICE, AKIAEXAMPLEMALLORY01: MALLORY };
 
 let server: FunctionUrl;
 let send: ReturnType<typeof vi.fn<(command: unknown) => Promise<{ executionArn: string }>>>;
@@ -53,6 +54,7 @@ beforeEach(async () => {
     logger,
     rollbackStateMachineArn: MACHINE,
     now: () => new Date(),
+    identify: provenCallers(PRINCIPALS).identify,
   });
   server = await startFunctionUrl({
     principals: PRINCIPALS,
@@ -66,7 +68,10 @@ afterEach(async () => {
   await server.close();
 });
 
-async function run(argv: string[], as: 'AKIDALICE' | 'AKIDMALLORY' = 'AKIDALICE') {
+async function run(
+  argv: string[],
+  as: 'ASIAEXAMPLEALICE0001' | 'AKIAEXAMPLEMALLORY01' = 'ASIAEXAMPLEALICE0001',
+) {
   const out: string[] = [];
   const principal = PRINCIPALS[as];
   const io: CommandIO = {
@@ -148,7 +153,7 @@ describe('cordon rollback', () => {
   });
 
   it('exits 4 for a caller who is not a responder, starting nothing', async () => {
-    const result = await run([INCIDENT, '--reason', 'x'], 'AKIDMALLORY');
+    const result = await run([INCIDENT, '--reason', 'x'], 'AKIAEXAMPLEMALLORY01');
 
     expect(result.code).toBe(4);
     expect(send).not.toHaveBeenCalled();

@@ -49,6 +49,7 @@ function context(name: string): Context {
 /** Everything any function reads from its environment, valid, deployed as `name`. */
 function envFor(name: string, overrides: Record<string, string> = {}): Record<string, string> {
   return {
+    AWS_REGION: 'us-east-1',
     [ENV.action]: name,
     [ENV.actor]: `arn:aws:iam::123456789012:role/cordon/cordon-${name}`,
     [ENV.ledgerTable]: 'cordon-ledger',
@@ -184,7 +185,7 @@ describe('approval handler', () => {
     );
   });
 
-  it('answers 403 to a request that carries no signed caller, before reading anything', async () => {
+  it('answers 401 to a request that carries no caller proof, before reading anything', async () => {
     const handler = (await factory())(envFor('responder-api'));
     const event = {
       version: '2.0',
@@ -199,7 +200,7 @@ describe('approval handler', () => {
       .object({ statusCode: z.number(), body: z.string() })
       .parse(await handler(event, context('responder-api')));
 
-    expect(result.statusCode).toBe(403);
-    expect(JSON.parse(result.body)).toMatchObject({ error: 'forbidden' });
+    expect(result.statusCode).toBe(401);
+    expect(JSON.parse(result.body)).toMatchObject({ error: 'unauthenticated' });
   });
 });

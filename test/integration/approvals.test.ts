@@ -1,11 +1,12 @@
 /**
  * The whole approval loop, as a responder lives it: a playbook waits on a
  * task token; the responder runs `cordon pending`, then `cordon approve` (or
- * `reject`), SigV4-signed, against a function URL stand-in that verifies the
- * signature and calls the real approval handler module; the handler records
- * the decision in moto's ledger and delivers it to the waiting execution.
- * Everything but the signature check and Step Functions' task-token API is
- * what deploys.
+ * `reject`), SigV4-signed and with its caller proof, against a function URL
+ * stand-in that verifies the signature and calls the real approval handler
+ * module; the handler asks moto's STS who signed the proof, records the
+ * decision in moto's ledger and delivers it to the waiting execution.
+ * Everything but the URL signature check and Step Functions' task-token API
+ * is what deploys.
  */
 import {
   GetUserPolicyCommand,
@@ -22,6 +23,7 @@ import { seedCompromisedUser, userKeyFinding } from '../../demo/scenario.js';
 import { QUARANTINE_POLICY_NAME } from '../../functions/actions/quarantine-user/state.js';
 import { PendingResponseSchema } from '../../functions/responder-api/contract.js';
 import { ENV } from '../../functions/shared/runtime-config.js';
+import { assumeSession } from '../../rehearsal/approvals.js';
 import { type ApprovalRequest, type JSONValue, RehearsalEngine } from '../../rehearsal/engine.js';
 import { explain, onlyExecution, outcomes } from '../state-machines/harness.js';
 import { type FunctionUrl, type Principal, startFunctionUrl } from '../support/function-url.js';
@@ -31,21 +33,14 @@ const { endpoint } = useMoto();
 const iam = new IAMClient(motoClientConfig(endpoint));
 
 const RESPONDER_ROLE = `arn:aws:iam::${MOTO_ACCOUNT_ID}:role/SecurityResponder`;
-const PRINCIPALS: Record<string, Principal> = {
-  AKIDALICE: {
-    secretAccessKey: 'alice-secret',
-    arn: `arn:aws:sts::${MOTO_ACCOUNT_ID}:assumed-role/SecurityResponder/alice`,
-  },
-  AKIDBOB: {
-    secretAccessKey: 'bob-secret',
-    arn: `arn:aws:sts::${MOTO_ACCOUNT_ID}:assumed-role/SecurityResponder/bob`,
-  },
+const SESSIONS = {
+  alice: `arn:aws:sts::${MOTO_ACCOUNT_ID}:assumed-role/SecurityResponder/alice`,
+  bob: `arn:aws:sts::${MOTO_ACCOUNT_ID}:assumed-role/SecurityResponder/bob`,
   // Same account, allowed through by an identity policy: the function must still refuse.
-  AKIDMALLORY: {
-    secretAccessKey: 'mallory-secret',
-    arn: `arn:aws:sts::${MOTO_ACCOUNT_ID}:assumed-role/Developer/mallory`,
-  },
-};
+  mallory: `arn:aws:sts::${MOTO_ACCOUNT_ID}:assumed-role/Developer/mallory`,
+} as const;
+/** The keys the function URL stand-in accepts: each test's sessions, assumed in moto. */
+const PRINCIPALS: Record<string, Principal> = {};
 
 let engine: RehearsalEngine;
 let url: FunctionUrl;
@@ -102,17 +97,22 @@ afterEach(() => {
   vi.restoreAllMocks();
 });
 
-function as(accessKeyId: keyof typeof PRINCIPALS): CommandIO {
-  const principal = PRINCIPALS[accessKeyId];
-  if (!principal) throw new Error(`no principal ${accessKeyId}`);
+/**
+ * The CLI as `who`: a session assumed in moto (so moto's STS names it when
+ * the function checks the caller proof), whose key the URL stand-in knows.
+ */
+async function as(who: keyof typeof SESSIONS): Promise<CommandIO> {
+  const arn = SESSIONS[who];
+  const credentials = await assumeSession(arn);
+  PRINCIPALS[credentials.accessKeyId] = {
+    secretAccessKey: credentials.secretAccessKey,
+    ...(credentials.sessionToken ? { sessionToken: credentials.sessionToken } : {}),
+    arn,
+  };
   return {
     print: (text) => printed.push(text),
     width: 200,
-    deps: {
-      credentials: async () => ({ accessKeyId, secretAccessKey: principal.secretAccessKey }),
-      callerArn: async () => principal.arn,
-      env: {},
-    },
+    deps: { credentials: async () => credentials, callerArn: async () => arn, env: {} },
   };
 }
 
@@ -146,10 +146,12 @@ describe('a responder decides with the CLI while the playbook waits', () => {
     const user = await seedCompromisedUser();
     let pendingJson: unknown;
     responder = async (request) => {
-      const listed = await cli(() => pendingCommand(withEndpoint('--json'), as('AKIDALICE')));
+      const listed = await cli(async () =>
+        pendingCommand(withEndpoint('--json'), await as('alice')),
+      );
       expect(listed, JSON.stringify(listed)).toMatchObject({ code: 0 });
       pendingJson = JSON.parse(printed.at(-1) ?? '');
-      const approved = await cli(() =>
+      const approved = await cli(async () =>
         decideCommand(
           'approve',
           withEndpoint(
@@ -159,7 +161,7 @@ describe('a responder decides with the CLI while the playbook waits', () => {
             '--reason',
             'key seen on a paste site',
           ),
-          as('AKIDALICE'),
+          await as('alice'),
         ),
       );
       expect(approved.code).toBe(0);
@@ -191,27 +193,27 @@ describe('a responder decides with the CLI while the playbook waits', () => {
     ]);
     const decision = execution.ledger.find((e) => e.outcome === 'APPROVAL_GRANTED');
     expect(decision).toMatchObject({
-      actor: PRINCIPALS.AKIDALICE?.arn,
-      summary: `approved by ${PRINCIPALS.AKIDALICE?.arn}: key seen on a paste site`,
+      actor: SESSIONS.alice,
+      summary: `approved by ${SESSIONS.alice}: key seen on a paste site`,
     });
     expect(await contained(user)).toContain(QUARANTINE_POLICY_NAME);
     expect(printed.join('\n')).toContain('quarantineUser');
 
     // A second decision on the same step is refused with who decided.
-    const again = await cli(() =>
+    const again = await cli(async () =>
       decideCommand(
         'reject',
         withEndpoint(decision?.incidentId ?? '', '--step', 'quarantineUser', '--reason', 'late'),
-        as('AKIDBOB'),
+        await as('bob'),
       ),
     );
     expect(again.code).toBe(6);
-    expect(again.message).toContain(`already approved by ${PRINCIPALS.AKIDALICE?.arn}`);
+    expect(again.message).toContain(`already approved by ${SESSIONS.alice}`);
 
     // And the timeline shows it.
     printed = [];
-    const shown = await cli(() =>
-      showCommand(withEndpoint(decision?.incidentId ?? ''), as('AKIDBOB')),
+    const shown = await cli(async () =>
+      showCommand(withEndpoint(decision?.incidentId ?? ''), await as('bob')),
     );
     expect(shown.code).toBe(0);
     expect(printed.join('\n')).toMatch(/quarantineUser\s+APPROVAL_GRANTED/);
@@ -222,11 +224,11 @@ describe('a responder decides with the CLI while the playbook waits', () => {
     printed = [];
     const user = await seedCompromisedUser();
     responder = async (request) => {
-      const rejected = await cli(() =>
+      const rejected = await cli(async () =>
         decideCommand(
           'reject',
           withEndpoint(request.incidentId, '--reason', 'the key belongs to a pentest'),
-          as('AKIDBOB'),
+          await as('bob'),
         ),
       );
       expect(rejected.code).toBe(0);
@@ -250,11 +252,11 @@ describe('a responder decides with the CLI while the playbook waits', () => {
     const send = vi.spyOn(SNSClient.prototype, 'send');
     let refused: { code: number; message?: string } | undefined;
     responder = async (request) => {
-      refused = await cli(() =>
+      refused = await cli(async () =>
         decideCommand(
           'approve',
           withEndpoint(request.incidentId, '--reason', 'let me'),
-          as('AKIDMALLORY'),
+          await as('mallory'),
         ),
       );
       throw Object.assign(new Error('no decision before the approval timeout'), {
@@ -265,7 +267,7 @@ describe('a responder decides with the CLI while the playbook waits', () => {
     const execution = onlyExecution(await engine.rehearse(userKeyFinding(user)));
 
     expect(refused?.code).toBe(4);
-    expect(refused?.message).toContain(`${PRINCIPALS.AKIDMALLORY?.arn} is not a Cordon responder`);
+    expect(refused?.message).toContain(`${SESSIONS.mallory} is not a Cordon responder`);
     expect(execution.status, explain(execution)).toBe('SUCCEEDED');
     expect(outcomes(execution)).toEqual([
       'triage:CLAIMED',
@@ -299,16 +301,18 @@ describe('the task token', () => {
     let token = '';
     responder = async (request) => {
       token = request.taskToken;
-      await cli(() => pendingCommand(withEndpoint(), as('AKIDALICE')));
-      await cli(() => pendingCommand(withEndpoint('--json'), as('AKIDALICE')));
-      await cli(() =>
+      await cli(async () => pendingCommand(withEndpoint(), await as('alice')));
+      await cli(async () => pendingCommand(withEndpoint('--json'), await as('alice')));
+      await cli(async () =>
         decideCommand(
           'approve',
           withEndpoint(request.incidentId, '--reason', 'ok'),
-          as('AKIDALICE'),
+          await as('alice'),
         ),
       );
-      await cli(() => showCommand(withEndpoint(request.incidentId, '--json'), as('AKIDALICE')));
+      await cli(async () =>
+        showCommand(withEndpoint(request.incidentId, '--json'), await as('alice')),
+      );
       return request.delivery;
     };
 

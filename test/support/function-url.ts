@@ -1,13 +1,12 @@
-import { createHash, randomUUID, timingSafeEqual } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { SignatureV4 } from '@smithy/signature-v4';
 import type {
   Context,
   LambdaFunctionURLEventWithIAMAuthorizer,
   LambdaFunctionURLResult,
 } from 'aws-lambda';
-import { queryParameters, Sha256 } from '../../cli/endpoint.js';
+import { type Principal, SignatureRefused, verifySigV4 } from './sigv4.js';
 
 /**
  * A local stand-in for a Lambda function URL with AuthType AWS_IAM: it checks
@@ -18,14 +17,7 @@ import { queryParameters, Sha256 } from '../../cli/endpoint.js';
  * `requestContext.authorizer.iam` names the signed principal.
  */
 
-/** A key pair the stand-in accepts, and whom it belongs to. */
-export interface Principal {
-  readonly secretAccessKey: string;
-  /** When set, requests must carry it as x-amz-security-token. */
-  readonly sessionToken?: string;
-  /** e.g. arn:aws:sts::123456789012:assumed-role/Responder/alice */
-  readonly arn: string;
-}
+export type { Principal } from './sigv4.js';
 
 /** A function URL's handler, as Lambda calls it. */
 export type FunctionUrlHandler = (
@@ -69,98 +61,27 @@ export interface FunctionUrl {
   close(): Promise<void>;
 }
 
-const AUTHORIZATION =
-  /^AWS4-HMAC-SHA256 Credential=([^/\s]+)\/(\d{8})\/([a-z0-9-]+)\/([a-z0-9-]+)\/aws4_request, ?SignedHeaders=([a-z0-9;-]+), ?Signature=([0-9a-f]{64})$/;
-const AMZ_DATE = /^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z$/;
-/** SigV4 signatures are accepted within 15 minutes of the server's clock. */
-const MAX_SKEW_MS = 15 * 60_000;
-
-class Forbidden extends Error {}
-
 function header(req: IncomingMessage, name: string): string | undefined {
   const value = req.headers[name];
   return Array.isArray(value) ? value.join(',') : value;
 }
 
-function parseAmzDate(text: string | undefined): Date {
-  const m = text === undefined ? null : AMZ_DATE.exec(text);
-  if (!m) throw new Forbidden('missing or malformed x-amz-date');
-  const [, y, mo, d, h, mi, s] = m;
-  return new Date(`${y}-${mo}-${d}T${h}:${mi}:${s}Z`);
-}
-
-function sameSignature(a: string, b: string): boolean {
-  const left = Buffer.from(a);
-  const right = Buffer.from(b);
-  return left.length === right.length && timingSafeEqual(left, right);
-}
-
-/** Checks the request's signature; returns the signing access key and its principal. */
-async function verify(
+/** Checks the request's signature as Lambda does; returns the signing access key and its principal. */
+function verify(
   req: IncomingMessage,
   url: URL,
   body: string,
   options: FunctionUrlOptions,
 ): Promise<{ accessKey: string; principal: Principal }> {
-  const auth = AUTHORIZATION.exec(header(req, 'authorization') ?? '');
-  if (!auth) throw new Forbidden('no SigV4 authorization header');
-  const [, accessKey = '', scopeDate, scopeRegion, service, signedList = '', signature = ''] = auth;
-  const principal = options.principals[accessKey];
-  if (!principal) throw new Forbidden('unknown access key');
-  if (service !== 'lambda' || scopeRegion !== (options.region ?? 'us-east-1')) {
-    throw new Forbidden('credential scope is not this function URL');
-  }
-  const signingDate = parseAmzDate(header(req, 'x-amz-date'));
-  if (header(req, 'x-amz-date')?.slice(0, 8) !== scopeDate) throw new Forbidden('scope date');
-  if (Math.abs(Date.now() - signingDate.getTime()) > MAX_SKEW_MS) {
-    throw new Forbidden('signature expired');
-  }
-  if (header(req, 'x-amz-security-token') !== principal.sessionToken) {
-    throw new Forbidden('session token does not match');
-  }
-  const contentHash = header(req, 'x-amz-content-sha256');
-  if (
-    contentHash !== undefined &&
-    contentHash !== createHash('sha256').update(body, 'utf8').digest('hex')
-  ) {
-    throw new Forbidden('body does not match x-amz-content-sha256');
-  }
-
-  const signedNames = signedList.split(';');
-  if (!signedNames.includes('host')) throw new Forbidden('host is not signed');
-  const headers: Record<string, string> = {};
-  for (const name of signedNames) {
-    const value = header(req, name);
-    if (value === undefined) throw new Forbidden(`signed header ${name} is missing`);
-    headers[name] = value;
-  }
-  const signer = new SignatureV4({
+  return verifySigV4({
+    method: req.method ?? 'GET',
+    url,
+    header: (name) => header(req, name),
+    body,
     service: 'lambda',
-    region: scopeRegion,
-    credentials: {
-      accessKeyId: accessKey,
-      secretAccessKey: principal.secretAccessKey,
-      ...(principal.sessionToken ? { sessionToken: principal.sessionToken } : {}),
-    },
-    sha256: Sha256,
+    region: options.region ?? 'us-east-1',
+    principals: options.principals,
   });
-  const expected = await signer.sign(
-    {
-      method: req.method ?? 'GET',
-      protocol: url.protocol,
-      hostname: url.hostname,
-      path: url.pathname,
-      query: queryParameters(url.searchParams),
-      headers,
-      body,
-    },
-    { signingDate, signableHeaders: new Set(signedNames) },
-  );
-  const resigned = AUTHORIZATION.exec(expected.headers.authorization ?? '');
-  if (!resigned || resigned[5] !== signedList || !sameSignature(resigned[6] ?? '', signature)) {
-    throw new Forbidden('signature does not match');
-  }
-  return { accessKey, principal };
 }
 
 /** `12/Mar/2020:19:03:58 +0000`, as function URL events carry it. */
@@ -306,7 +227,7 @@ export async function startFunctionUrl(options: FunctionUrlOptions): Promise<Fun
     try {
       caller = await verify(req, url, body, options);
     } catch (error) {
-      if (error instanceof Forbidden) return forbidden();
+      if (error instanceof SignatureRefused) return forbidden();
       throw error;
     }
     if (options.authorize && !options.authorize(caller.principal.arn)) return forbidden();

@@ -22,12 +22,19 @@ import {
   type RequestApprovalDeps,
   requestApproval,
 } from '../../../functions/request-approval/core.js';
+import { sendToSts, stsEndpoint } from '../../../functions/responder-api/caller-proof.js';
 import { responderApi, route } from '../../../functions/responder-api/http.js';
+import { proofIdentifier } from '../../../functions/responder-api/identify.js';
+import { ProofReplayGuard } from '../../../functions/responder-api/replay.js';
 import { ApprovalStore } from '../../../functions/responder-api/store.js';
 import { documentClient } from '../../../functions/shared/aws.js';
 import { CircuitBreaker } from '../../../functions/shared/breaker.js';
 import { Ledger } from '../../../functions/shared/ledger.js';
-import { functionUrlEvent } from '../../../rehearsal/approvals.js';
+import {
+  assumeSession,
+  functionUrlEvent,
+  provenFunctionUrlEvent,
+} from '../../../rehearsal/approvals.js';
 import { ensureTable } from '../../../rehearsal/resources.js';
 import { useMoto } from '../../support/moto.js';
 import { defaultTemplate } from '../../support/template.js';
@@ -102,6 +109,14 @@ function system(options: { twoPerson?: string[]; responders?: string[] } = {}) {
     logger,
     rollbackStateMachineArn: `arn:aws:states:us-east-1:${ACCOUNT}:stateMachine:Cordon-rollback`,
     now,
+    // Proofs are checked against the real clock; `now` is the approvals' clock.
+    identify: proofIdentifier({
+      replay: new ProofReplayGuard({ client, tableName: 'cordon-guardrails' }),
+      region: 'us-east-1',
+      sts: stsEndpoint(process.env, 'us-east-1'),
+      send: sendToSts,
+      now: () => new Date(),
+    }),
   });
   const requestDeps: RequestApprovalDeps = {
     sns: new SNSClient({}),
@@ -158,28 +173,41 @@ function system(options: { twoPerson?: string[]; responders?: string[] } = {}) {
       },
       requestDeps,
     );
+  /** The function's answer to `event`, as the function URL would return it. */
+  const respond = async (event: LambdaFunctionURLEventWithIAMAuthorizer) => {
+    const result = await route(event, service, logger);
+    return { status: result.statusCode, body: JSON.parse(String(result.body)) };
+  };
+  /** A request as the CLI sends it, from the emulator's session `callerArn`; unsigned when undefined. */
   const call = async (
     callerArn: string | undefined,
     method: 'GET' | 'POST',
     path: string,
     body?: unknown,
   ) => {
-    const event: LambdaFunctionURLEventWithIAMAuthorizer = functionUrlEvent({
+    const request = {
       callerArn: callerArn ?? '',
       account: ACCOUNT,
       method,
       path,
       ...(body === undefined ? {} : { body }),
-    });
+    };
+    const event =
+      callerArn === undefined
+        ? functionUrlEvent(request)
+        : await provenFunctionUrlEvent({
+            ...request,
+            credentials: await assumeSession(callerArn),
+            region: 'us-east-1',
+          });
     if (callerArn === undefined) {
       Object.assign(event.requestContext, { authorizer: undefined });
     }
-    const result = await route(event, service, logger);
-    return { status: result.statusCode, body: JSON.parse(String(result.body)) };
+    return respond(event);
   };
   const decide = (callerArn: string | undefined, body: Record<string, unknown>) =>
     call(callerArn, 'POST', '/decisions', body);
-  return { ledger, store, breaker, request, requestRollback, call, decide };
+  return { ledger, store, breaker, request, requestRollback, call, decide, respond };
 }
 
 const ROLLBACK_STEP = 'rollback0123456789ab';
@@ -197,6 +225,81 @@ const reject = {
   decision: 'reject',
   reason: 'false positive',
 };
+
+describe('the approver cannot be forged (anyone with lambda:InvokeFunction can hand the function any event)', () => {
+  /** A direct invocation: the event says ALICE signed the URL request; the proof is `signer`'s. */
+  async function invokeDirectly(signer: string | undefined, body: unknown) {
+    const request = {
+      callerArn: ALICE,
+      account: ACCOUNT,
+      method: 'POST' as const,
+      path: '/decisions',
+      body,
+    };
+    return signer === undefined
+      ? functionUrlEvent(request)
+      : provenFunctionUrlEvent({
+          ...request,
+          credentials: await assumeSession(signer),
+          region: 'us-east-1',
+        });
+  }
+
+  it('refuses an event naming a responder in requestContext.authorizer, with no proof', async () => {
+    const { request, ledger, respond } = system();
+    await request();
+
+    const res = await respond(await invokeDirectly(undefined, approve()));
+
+    expect(res.status).toBe(401);
+    expect(res.body.message).toContain('no caller proof');
+    expect(sfnMock).not.toHaveReceivedAnyCommand();
+    expect((await ledger.entries(incidentId)).map((e) => e.outcome)).toEqual([
+      'APPROVAL_REQUESTED',
+    ]);
+  });
+
+  it("takes STS's word over the event: Mallory's own proof makes Mallory the caller", async () => {
+    const { request, respond } = system();
+    await request();
+
+    const res = await respond(await invokeDirectly(MALLORY, approve()));
+
+    expect(res.status).toBe(403);
+    expect(res.body.message).toBe(`${MALLORY} is not a Cordon responder (responderPrincipalArns)`);
+    expect(sfnMock).not.toHaveReceivedAnyCommand();
+  });
+
+  it("refuses a responder's proof used a second time", async () => {
+    const { request, ledger, respond } = system();
+    await request();
+    const event = await invokeDirectly(ALICE, { ...approve(), step: 'revokeRoleSessions' });
+
+    const first = await respond(structuredClone(event));
+    const replayed = await respond(structuredClone(event));
+
+    expect(first.status).toBe(200);
+    expect(replayed.status).toBe(401);
+    expect(replayed.body.message).toContain('was used before');
+    expect((await ledger.entries(incidentId)).map((e) => e.outcome)).toEqual([
+      'APPROVAL_REQUESTED',
+      'APPROVAL_GRANTED',
+    ]);
+  });
+
+  it("refuses a responder's proof carried over to another request (approve becomes reject)", async () => {
+    const { request, respond } = system();
+    await request();
+    const event = await invokeDirectly(ALICE, approve());
+    event.body = JSON.stringify(reject);
+
+    const res = await respond(event);
+
+    expect(res.status).toBe(401);
+    expect(res.body.message).toBe('the caller proof was made for another request');
+    expect(sfnMock).not.toHaveReceivedAnyCommand();
+  });
+});
 
 describe('nobody decides about themselves', () => {
   it('refuses the contained role deciding its own revocation, even when it is a responder', async () => {
@@ -264,7 +367,7 @@ describe('approve', () => {
     expect(entries[1]?.targetArn).toBe(ROLE_ARN);
   });
 
-  it('takes the approver from the signed request context, never from the body', async () => {
+  it('takes the approver from the caller proof, never from the body', async () => {
     const { request, decide } = system();
     await request();
 
@@ -414,13 +517,14 @@ describe('who may decide', () => {
     ]);
   });
 
-  it('refuses a request with no signed caller', async () => {
+  it('refuses a request with no caller proof', async () => {
     const { request, call } = system();
     await request();
 
     const res = await call(undefined, 'GET', '/pending');
 
-    expect(res.status).toBe(403);
+    expect(res.status).toBe(401);
+    expect(res.body.error).toBe('unauthenticated');
   });
 
   it('does not take a role of the same name in another account for a responder', async () => {

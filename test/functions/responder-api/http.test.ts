@@ -3,11 +3,18 @@ import { describe, expect, it, vi } from 'vitest';
 import { isResponder } from '../../../functions/responder-api/api.js';
 import { responderApi, route } from '../../../functions/responder-api/http.js';
 import { ThrottledError } from '../../../functions/shared/errors.js';
-import { functionUrlEvent } from '../../../rehearsal/approvals.js';
+import { provenCallers } from '../../support/sts.js';
 
 const ROLE = 'arn:aws:iam::123456789012:role/teams/SecurityResponder';
 const USER = 'arn:aws:iam::123456789012:user/ops/bob';
 const ALICE = 'arn:aws:sts::123456789012:assumed-role/SecurityResponder/alice';
+const callers = provenCallers({
+  ASIAEXAMPLEALICE0001: {
+    secretAccessKey: 'alice-secret',
+    sessionToken: 'alice-token',
+    arn: ALICE,
+  },
+});
 
 describe('isResponder', () => {
   it.each([
@@ -65,16 +72,15 @@ function harness(fail?: Error) {
     logger,
     rollbackStateMachineArn: 'arn:aws:states:us-east-1:123456789012:stateMachine:Cordon-rollback',
     now: () => new Date(),
+    identify: callers.identify,
   });
   const call = async (method: 'GET' | 'POST', path: string, body?: unknown, raw?: string) => {
-    const event = functionUrlEvent({
-      callerArn: ALICE,
-      account: '123456789012',
+    const event = await callers.event('ASIAEXAMPLEALICE0001', {
       method,
       path,
       ...(body === undefined ? {} : { body }),
+      ...(raw === undefined ? {} : { rawBody: raw }),
     });
-    if (raw !== undefined) event.body = raw;
     const result = await route(event, service, logger);
     return { status: result.statusCode, body: JSON.parse(String(result.body)), result };
   };

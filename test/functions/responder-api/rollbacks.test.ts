@@ -4,13 +4,21 @@ import { describe, expect, it, vi } from 'vitest';
 import { RollbackResponseSchema } from '../../../functions/responder-api/contract.js';
 import { responderApi, route } from '../../../functions/responder-api/http.js';
 import type { LedgerEntry } from '../../../functions/shared/ledger.js';
-import { functionUrlEvent } from '../../../rehearsal/approvals.js';
+import { provenCallers } from '../../support/sts.js';
 
 /** POST /rollbacks: a responder starts the rollback state machine; the body names nobody. */
 
 const ROLE = 'arn:aws:iam::123456789012:role/SecurityResponder';
 const ALICE = 'arn:aws:sts::123456789012:assumed-role/SecurityResponder/alice';
 const MALLORY = 'arn:aws:sts::123456789012:assumed-role/Developer/mallory';
+const KEYS: Record<string, string> = {
+  [ALICE]: 'ASIAEXAMPLEALICE0001',
+  [MALLORY]: 'AKIAEXAMPLEMALLORY01',
+};
+const callers = provenCallers({
+  ASIAEXAMPLEALICE0001: { secretAccessKey: 'alice-secret', arn: ALICE },
+  AKIAEXAMPLEMALLORY01: { secretAccessKey: 'mallory-secret', arn: MALLORY },
+});
 const MACHINE = 'arn:aws:states:us-east-1:123456789012:stateMachine:Cordon-rollback';
 const INCIDENT = 'inc-0123456789abcdef0123';
 const NOW = new Date('2026-03-01T12:00:00.000Z');
@@ -37,11 +45,10 @@ function harness(entries: Partial<LedgerEntry>[] = [{ step: 'triage' }, { step: 
     logger,
     rollbackStateMachineArn: MACHINE,
     now: () => NOW,
+    identify: callers.identify,
   });
   const post = async (body: unknown, callerArn = ALICE) => {
-    const event = functionUrlEvent({
-      callerArn,
-      account: '123456789012',
+    const event = await callers.event(KEYS[callerArn] ?? '', {
       method: 'POST',
       path: '/rollbacks',
       body,
