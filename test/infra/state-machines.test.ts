@@ -474,6 +474,19 @@ describe('rollback state machine', () => {
     expect(rulesOf(machine.machineId)).toEqual([]);
   });
 
+  it.each(['ExecutionsFailed', 'ExecutionsTimedOut', 'ExecutionsAborted'])(
+    'alarms on %s to the notification topic',
+    (metric) => {
+      template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+        Namespace: 'AWS/States',
+        MetricName: metric,
+        Dimensions: [{ Name: 'StateMachineArn', Value: { Ref: machine.machineId } }],
+        Threshold: 1,
+        AlarmActions: [{ Ref: logicalIdOfType('AWS::SNS::Topic') }],
+      });
+    },
+  );
+
   it('has one function and one role per rollback action, and its role invokes exactly the rollback functions', () => {
     const ids = ROLLBACK_MACHINE_FUNCTIONS.map((action) => functionFor(action).id);
     expect(new Set(ROLLBACK_FUNCTIONS.map((a) => functionFor(a).roleId)).size).toBe(
@@ -685,6 +698,7 @@ describe('rules', () => {
     PLAYBOOK_NAMES.flatMap((name) => [
       [name, 'AWS/States', 'ExecutionsFailed'],
       [name, 'AWS/States', 'ExecutionsTimedOut'],
+      [name, 'AWS/States', 'ExecutionsAborted'],
       [name, 'AWS/SQS', 'ApproximateNumberOfMessagesVisible'],
     ]),
   )('%s: alarm on %s %s to the notification topic', (name, namespace, metric) => {
