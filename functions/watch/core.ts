@@ -43,8 +43,8 @@ import {
  * The watch: what stops Cordon or switches it off without a word otherwise.
  * EventBridge rules deliver four kinds of event here, and each becomes a
  * ledger entry and a notification:
- * - an execution of one of Cordon's state machines ABORTED (StopExecution,
- *   or its state machine deleted), recorded in the incident it was about;
+ * - an execution of one of Cordon's state machines ABORTED (StopExecution
+ *   does that), recorded in the incident it was about;
  * - a StopExecution call on one of them, with who made it (CloudTrail);
  * - a call that writes, deletes or relabels the runtime mode parameter, with
  *   who made it and what the parameter reads now (CloudTrail);

@@ -108,9 +108,8 @@ export class Playbook extends Construct {
       this.stateMachine.metricTimedOut({ period, statistic: 'Sum' }),
       `Cordon ${props.name}: an execution timed out`,
     );
-    // StopExecution (or deleting the state machine) ends an execution with no
-    // failure path: nothing in the definition runs, so only this alarm and
-    // the watch rules see it.
+    // StopExecution ends an execution without any failure path: nothing in
+    // the definition runs, so only this alarm and the watch see it.
     alarm(
       'AbortedAlarm',
       this.stateMachine.metricAborted({ period, statistic: 'Sum' }),

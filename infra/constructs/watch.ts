@@ -19,7 +19,7 @@ import {
 /** EventBridge rule names: at most 64 characters. */
 const RULE_NAME_MAX = 64;
 
-/** Executions of Cordon's state machines that were aborted: by StopExecution, or a deleted state machine. */
+/** Executions of Cordon's state machines that ended ABORTED (StopExecution does that). */
 export function abortedPattern(stateMachineArns: readonly string[]): events.EventPattern {
   return {
     source: ['aws.states'],
