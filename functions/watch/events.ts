@@ -201,3 +201,8 @@ export function readWatchedEvent(event: EventEnvelope): WatchedEvent {
   if (detailType === API_CALL_DETAIL_TYPE) return fromApiCall(event.detail);
   return { kind: 'other', reason: `${event.source} "${detailType}" events are not watched` };
 }
+
+/** One CloudTrail record, whichever rule delivered it and however often: the ledger's key for it. */
+export function cloudTrailKey(call: ApiCall): string {
+  return `cloudtrail ${call.eventId}`;
+}

@@ -11,6 +11,8 @@ import type { Execution, OfIncident, Orphan, WatchedMachine } from './executions
 
 /** SNS subject limit. */
 export const SUBJECT_MAX = 100;
+/** A ledger entry's one-line summary. */
+export const SUMMARY_MAX = 500;
 const ARN_MAX = 2048;
 const FIELD_MAX = 256;
 const TEXT_MAX = 1000;
