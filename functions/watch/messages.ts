@@ -1,3 +1,4 @@
+import { ROLLBACK_MACHINE } from '../shared/catalog.js';
 import { asciiLine, boundedText, quoted } from '../shared/text.js';
 import type { ApiCall, Caller } from './events.js';
 import type { Execution, OfIncident, Orphan, WatchedMachine } from './executions.js';
@@ -94,7 +95,7 @@ export function incidentLines(about: OfIncident | Orphan, execution: Execution):
 
 /** What stopping this machine's execution means, in one line. */
 export function unfinished(machine: WatchedMachine): string {
-  return machine.name === 'rollback'
+  return machine.name === ROLLBACK_MACHINE
     ? 'The rollback did not finish: the items it had not reached were not restored (the ledger shows the ones it did).'
     : 'Containment did not finish: the execution stopped before its last step, so the steps it had not reached did not run (the ledger shows the ones that did).';
 }

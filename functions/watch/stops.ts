@@ -68,7 +68,9 @@ function executionEntry(
     ...(about.kind === 'incident' && about.findingId !== undefined
       ? { findingId: about.findingId }
       : {}),
-    ...(about.kind === 'incident' && about.targetArn !== undefined && machine.name !== 'rollback'
+    ...(about.kind === 'incident' &&
+    about.targetArn !== undefined &&
+    machine.name !== ROLLBACK_MACHINE
       ? { targetArn: about.targetArn }
       : {}),
   };
@@ -141,9 +143,14 @@ export async function stopReport(
   if (typeof found === 'string') return found;
   const { machine, execution } = found;
   const { call } = event;
+  const refused = call.errorCode !== undefined;
+  // A stop that took effect left the execution ABORTED: a record saying one
+  // succeeded on a running execution is not CloudTrail's.
+  if (!refused && execution.status !== 'ABORTED') {
+    return `Step Functions says the execution is ${execution.status}: no StopExecution took effect`;
+  }
   const about = await incidentOfExecution(machine, execution, deps.ledger);
   const who = callerName(call.caller);
-  const refused = call.errorCode !== undefined;
   return {
     ledgerId: about.incidentId,
     eventKey: cloudTrailKey(call),

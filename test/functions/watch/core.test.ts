@@ -373,6 +373,17 @@ describe('a StopExecution call (CloudTrail)', () => {
     expect(onlyMessage().subject).toMatch(/^Cordon: refused StopExecution on iam-credentials/);
   });
 
+  it('records nothing for a StopExecution said to succeed on an execution still running (forged)', async () => {
+    await claimed();
+    execution({ status: 'RUNNING', stopDate: undefined });
+
+    const result = await watch(stopCall(), deps());
+
+    expect(result).toMatchObject({ status: 'ignored' });
+    expect(entriesOf(INCIDENT).map((e) => e.outcome)).toEqual(['CLAIMED']);
+    expect(published()).toEqual([]);
+  });
+
   it("ignores a StopExecution on an execution that is not one of Cordon's", async () => {
     // The documented call as it is: a state machine of someone else's.
     const result = await watch(fixture('cloudtrail-stop-execution.json'), deps());
