@@ -105,6 +105,11 @@ export interface WatchProps {
  * silences the watch unnoticed: a rule may not see its own disabling. Every
  * target retries into a dead-letter queue; the queue and the function's
  * errors and throttles alarm.
+ *
+ * The rules deliver to the function, not straight to the topic with an input
+ * transformer: switches are recorded in the ledger as well as notified, the
+ * caller's text is bounded and quoted like every other notice, and the
+ * topic's key and policy admit no new publisher.
  */
 export class Watch extends Construct {
   readonly aborted: events.Rule;
