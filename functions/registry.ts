@@ -9,6 +9,7 @@ import { FRAME_FUNCTIONS, type FrameFunctionName, type FunctionName } from './sh
 import type { RoleSpec } from './shared/iam.js';
 import { iam as triage } from './triage/iam.js';
 import { iam as updateFinding } from './update-finding/iam.js';
+import { iam as watch } from './watch/iam.js';
 
 /**
  * Every function Cordon deploys, for infra, the rehearsal and the tests (no
@@ -37,6 +38,12 @@ export interface FunctionSpec {
    * (`CORDON_GUARDS`), to check its principal again before it acts.
    */
   readonly guards?: boolean;
+  /**
+   * Invoked asynchronously, by EventBridge rules rather than a state machine:
+   * what becomes of an event it fails on, since it has no dead-letter queue.
+   * @default invoked synchronously (by a state machine, or through its URL)
+   */
+  readonly invokedByRules?: string;
 }
 
 const FRAME_ROLES: Readonly<Record<FrameFunctionName, RoleSpec>> = {
@@ -47,6 +54,7 @@ const FRAME_ROLES: Readonly<Record<FrameFunctionName, RoleSpec>> = {
   'request-approval': requestApproval,
   'responder-api': responderApi,
   'rollback-plan': rollbackPlan,
+  watch,
 };
 
 /** The module of each frame function that holds its logic and its factory. */
@@ -58,15 +66,26 @@ const FRAME_MODULES: Readonly<Record<FrameFunctionName, string>> = {
   'request-approval': 'core.ts',
   'responder-api': 'http.ts',
   'rollback-plan': 'core.ts',
+  watch: 'core.ts',
 };
 
-const frame: FunctionSpec[] = FRAME_FUNCTIONS.map((name) => ({
-  name,
-  dir: name,
-  entry: 'handler.ts',
-  factory: { module: FRAME_MODULES[name], name: 'makeHandler' },
-  iam: FRAME_ROLES[name],
-}));
+/** What a frame function invoked by EventBridge rules does with an event it fails on. */
+const INVOKED_BY_RULES: Partial<Record<FrameFunctionName, string>> = {
+  watch:
+    "A delivery EventBridge cannot make goes to the watch rules' dead-letter queue (alarmed); an invocation that still fails after Lambda's two retries raises the watch's error alarm; the ExecutionsAborted alarms do not depend on this function",
+};
+
+const frame: FunctionSpec[] = FRAME_FUNCTIONS.map((name) => {
+  const invokedByRules = INVOKED_BY_RULES[name];
+  return {
+    name,
+    dir: name,
+    entry: 'handler.ts',
+    factory: { module: FRAME_MODULES[name], name: 'makeHandler' },
+    iam: FRAME_ROLES[name],
+    ...(invokedByRules === undefined ? {} : { invokedByRules }),
+  };
+});
 
 const actions: FunctionSpec[] = ACTIONS.flatMap((definition): FunctionSpec[] => {
   const { name } = definition;

@@ -1,6 +1,7 @@
 import { Annotations, ArnFormat, CfnOutput, Duration, Lazy, Stack, Validations } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
+import type { StateMachine } from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import { byFunction, ROLLBACK_MACHINE_FUNCTIONS } from '../functions/registry.js';
 import type { ApprovalSettings } from '../functions/request-approval/core.js';
@@ -15,6 +16,7 @@ import type { IamContext } from '../functions/shared/iam.js';
 import { LEDGER_TABLE_OUTPUT } from '../functions/shared/ledger.js';
 import type { ProtectionConfig } from '../functions/shared/protection.js';
 import { ENV, type RuntimeConfig } from '../functions/shared/runtime-config.js';
+import type { WatchConfig } from '../functions/watch/core.js';
 import { playbookDefinition } from '../state-machines/playbook.js';
 import { rollbackDefinition } from '../state-machines/rollback.js';
 import type { PlaybookFunctions } from '../state-machines/tasks.js';
@@ -26,6 +28,7 @@ import { Guardrails } from './constructs/guardrails.js';
 import { LedgerTable } from './constructs/ledger-table.js';
 import { NotificationTopic } from './constructs/notification-topic.js';
 import { Playbook } from './constructs/playbook.js';
+import { Watch } from './constructs/watch.js';
 import { PLAYBOOK_SPECS } from './playbooks.js';
 
 export interface CordonProps {
@@ -50,6 +53,8 @@ export class Cordon extends Construct {
   readonly playbooks: Readonly<Record<string, Playbook>>;
   /** The rollback state machine: started through the approval endpoint only. */
   readonly rollback: Playbook;
+  /** Aborted executions, StopExecution calls, and changes to the runtime mode and to the rules: recorded and notified. */
+  readonly watch: Watch;
 
   constructor(scope: Construct, id: string, props: CordonProps) {
     super(scope, id);
@@ -101,6 +106,7 @@ export class Cordon extends Construct {
       },
       notify: topicEnv,
       'request-approval': topicEnv,
+      watch: topicEnv,
     };
     const breakGlass = { [ENV.breakGlass]: JSON.stringify(config.breakGlassPrincipalArns) };
     // The actions on IAM principals check the guards again before they act.
@@ -210,6 +216,32 @@ export class Cordon extends Construct {
     );
     approvalFunction.addEnvironment({ [ENV.rollbackStateMachine]: rollbackArn });
 
+    const machines: {
+      name: WatchConfig['machines'][number]['name'];
+      stateMachine: StateMachine;
+    }[] = [
+      ...PLAYBOOK_NAMES.flatMap((name) => {
+        const playbook = this.playbooks[name];
+        return playbook ? [{ name, stateMachine: playbook.stateMachine }] : [];
+      }),
+      { name: ROLLBACK_MACHINE, stateMachine: this.rollback.stateMachine },
+    ];
+    const watchConfig: WatchConfig = {
+      machines: machines.map(({ name, stateMachine }) => ({
+        name,
+        arn: stateMachine.stateMachineArn,
+      })),
+      runtimeModeParameter: config.runtimeModeParameterName,
+    };
+    functions.watch.addEnvironment({ [ENV.watch]: stack.toJsonString(watchConfig) });
+    this.watch = new Watch(this, 'WatchRules', {
+      handler: functions.watch.function,
+      stateMachines: machines.map((m) => m.stateMachine),
+      runtimeModeParameterName: config.runtimeModeParameterName,
+      rules: Object.values(this.playbooks).flatMap((p) => p.rules),
+      alarmTopic: this.notifications.topic,
+    });
+
     // Every role, from its function's declaration, now that every resource it names exists.
     const context: IamContext = {
       account: stack.account,
@@ -221,6 +253,14 @@ export class Cordon extends Construct {
         notificationKey: this.notifications.key.keyArn,
         runtimeModeParameter: this.guardrails.runtimeMode.parameterArn,
         rollbackStateMachine: rollbackArn,
+        executions: machines.map(({ stateMachine }) =>
+          stack.formatArn({
+            service: 'states',
+            resource: 'execution',
+            resourceName: `${stateMachine.stateMachineName}:*`,
+            arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+          }),
+        ),
       },
     };
     for (const fn of Object.values(functions)) fn.grantDeclared(context);

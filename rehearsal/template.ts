@@ -128,7 +128,12 @@ function refTarget(value: unknown): string | undefined {
   return parsed.success ? parsed.data.Ref : undefined;
 }
 
-function resolver(
+/**
+ * Resolves the intrinsics of template values (Ref, Fn::GetAtt, Fn::Join and
+ * the pseudo parameters) against `values`; any other intrinsic, or a
+ * reference `values` has no answer for, is a TemplateError.
+ */
+export function resolver(
   resources: CfnTemplate['Resources'],
   values: LocalValues,
 ): (value: unknown) => unknown {

@@ -13,8 +13,9 @@ export type Mode = (typeof MODES)[number];
 
 /**
  * The functions every playbook's frame (and the rollback state machine) is
- * built from, each a folder of its own under `functions/`. The containment
- * actions and their rollbacks are listed by functions/actions/registry.ts.
+ * built from, and the ones outside any state machine, each a folder of its
+ * own under `functions/`. The containment actions and their rollbacks are
+ * listed by functions/actions/registry.ts.
  */
 export const FRAME_FUNCTIONS = [
   'triage',
@@ -26,6 +27,12 @@ export const FRAME_FUNCTIONS = [
   'responder-api',
   /** Rollback: reads the ledger and lists what a rollback of an incident would restore. */
   'rollback-plan',
+  /**
+   * Records and notifies what would otherwise stop or switch off Cordon in
+   * silence: aborted executions, StopExecution calls, changes to the runtime
+   * mode and to Cordon's rules. EventBridge rules invoke it.
+   */
+  'watch',
 ] as const;
 export type FrameFunctionName = (typeof FRAME_FUNCTIONS)[number];
 

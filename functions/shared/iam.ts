@@ -20,6 +20,11 @@ export interface Statement {
   readonly actions: readonly IamAction[];
   readonly resources: readonly string[];
   readonly conditions?: Conditions;
+  /**
+   * Why a resource ending in `*` is as narrow as IAM allows (cdk-nag asks).
+   * @default the target is only known at run time, from a validated finding
+   */
+  readonly wildcard?: string;
 }
 
 /** ARNs of this deployment's account (and region, for regional services); `*` where no name is given. */
@@ -43,6 +48,8 @@ export interface CordonResources {
   readonly notificationKey: string;
   readonly runtimeModeParameter: string;
   readonly rollbackStateMachine: string;
+  /** The executions of every state machine Cordon runs (each playbook's and the rollback machine's). */
+  readonly executions: readonly string[];
 }
 
 /** What a role declaration is rendered against. */
@@ -161,6 +168,10 @@ export const EXAMPLE_CONTEXT: IamContext = {
     notificationKey: 'arn:aws:kms:us-east-1:111111111111:key/example',
     runtimeModeParameter: 'arn:aws:ssm:us-east-1:111111111111:parameter/cordon/mode',
     rollbackStateMachine: 'arn:aws:states:us-east-1:111111111111:stateMachine:rollback',
+    executions: [
+      'arn:aws:states:us-east-1:111111111111:execution:playbook:*',
+      'arn:aws:states:us-east-1:111111111111:execution:rollback:*',
+    ],
   },
 };
 

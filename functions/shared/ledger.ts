@@ -194,6 +194,49 @@ export class Ledger {
     );
   }
 
+  /**
+   * Appends an entry unless the incident already holds one that `same` picks
+   * (a repeated delivery of the event it records). Each attempt reads the
+   * incident's entries and puts on the next sequence number, conditionally:
+   * when a concurrent writer got there first, the next attempt reads what it
+   * wrote, so two deliveries of one event record it once. Returns the entry
+   * (the earlier one when nothing was appended) and the incident's entries
+   * after the append.
+   */
+  async appendOnce(
+    incidentId: string,
+    entry: LedgerEntryInput,
+    same: (existing: LedgerEntry) => boolean,
+  ): Promise<{ entry: LedgerEntry; appended: boolean; entries: LedgerEntry[] }> {
+    for (let attempt = 0; attempt < MAX_APPEND_ATTEMPTS; attempt++) {
+      let entries: LedgerEntry[];
+      try {
+        entries = await this.entries(incidentId);
+      } catch (error) {
+        throw classifyAwsError(error, 'ledger read');
+      }
+      const earlier = entries.find(same);
+      if (earlier) return { entry: earlier, appended: false, entries };
+      const last = entries.at(-1);
+      const item = this.seal(
+        incidentId,
+        last ? last.seq + 1 : 0,
+        last ? last.hash : GENESIS_HASH,
+        entry,
+      );
+      try {
+        await this.put(item);
+        return { entry: item, appended: true, entries: [...entries, item] };
+      } catch (error) {
+        if (error instanceof ConditionalCheckFailedException) continue;
+        throw classifyAwsError(error, 'ledger append');
+      }
+    }
+    throw new LedgerConflictError(
+      `ledger append for ${incidentId} lost the race ${MAX_APPEND_ATTEMPTS} times`,
+    );
+  }
+
   /** Every entry of an incident, in order. */
   async entries(incidentId: string): Promise<LedgerEntry[]> {
     const out: LedgerEntry[] = [];

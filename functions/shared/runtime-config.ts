@@ -72,4 +72,6 @@ export const ENV = {
   runtimeModeCacheSeconds: 'CORDON_RUNTIME_MODE_CACHE_SECONDS',
   /** The rollback state machine the approval endpoint starts (POST /rollbacks). */
   rollbackStateMachine: 'CORDON_ROLLBACK_STATE_MACHINE_ARN',
+  /** JSON WatchConfig of the watch: Cordon's state machines and the runtime mode parameter. */
+  watch: 'CORDON_WATCH',
 } as const;

@@ -19,7 +19,6 @@ import { taskHandler } from '../shared/handler.js';
 import {
   type Incident,
   IncidentSchema,
-  incidentIdFrom,
   incidentTargetArn,
   type TriageResult,
 } from '../shared/incident.js';
@@ -48,7 +47,7 @@ import {
 import { type SourceCheck, verifyAtSource } from './guardrails/source.js';
 import { findingRefusal } from './guards/finding.js';
 import type { Finding } from './parse/finding.js';
-import { parseFindingEvent } from './parse/index.js';
+import { incidentIdOf, parseFindingEvent } from './parse/index.js';
 import { planNothing } from './plan.js';
 
 export interface TriageDeps extends DeciderDeps {
@@ -66,20 +65,6 @@ export interface Guardrails {
   readonly announceTrip: (incident: Incident, reason: string) => Promise<void>;
   /** Re-reads the finding from its source, which must name `identifier` (source.ts). */
   readonly verifySource: (finding: Finding, identifier: string | undefined) => Promise<SourceCheck>;
-}
-
-/**
- * The incident id, which is the ledger claim key: the same delivery twice is
- * one incident; a re-emission with a new updatedAt is another; and the
- * playbook is part of it, because one finding can start two playbooks (an
- * access key that read a secret) whose incidents must not collide.
- */
-export function incidentIdOf(
-  finding: Pick<Finding, 'source' | 'findingId' | 'updatedAt' | 'playbook'>,
-): string {
-  return incidentIdFrom(
-    `${finding.source}|${finding.findingId}|${finding.updatedAt}|${finding.playbook}`,
-  );
 }
 
 export interface TriageContext {

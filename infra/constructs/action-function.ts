@@ -95,6 +95,7 @@ export class ActionFunction extends Construct {
     Validations.of(this.function).acknowledge({
       id: 'Serverless-LambdaDLQ',
       reason:
+        spec.invokedByRules ??
         'Invoked synchronously by Step Functions only; errors return to the state machine, which retries and catches them, so an asynchronous-invocation DLQ would never receive anything',
     });
   }
@@ -131,9 +132,11 @@ export class ActionFunction extends Construct {
         if (resource === '*' || !resource.endsWith('*')) continue;
         Validations.of(this.role).acknowledge({
           id: `AwsSolutions-IAM5[Resource::${nagForm(Stack.of(this), resource)}]`,
-          reason: statement.conditions
-            ? 'The target is only known at run time, from a validated finding; scoped to this account and gated by the conditions on Cordon tags'
-            : 'The target is only known at run time, from a validated finding; scoped to this account',
+          reason:
+            statement.wildcard ??
+            (statement.conditions
+              ? 'The target is only known at run time, from a validated finding; scoped to this account and gated by the conditions on Cordon tags'
+              : 'The target is only known at run time, from a validated finding; scoped to this account'),
         });
       }
     }
@@ -169,6 +172,7 @@ function nagForm(stack: Stack, arn: string): string {
     if (value && typeof value === 'object') {
       const [key, arg] = Object.entries(value)[0] ?? [];
       if (key === 'Ref' && typeof arg === 'string') return `<${arg}>`;
+      if (key === 'Fn::GetAtt' && Array.isArray(arg)) return `<${arg.join('.')}>`;
       if (key === 'Fn::Join' && Array.isArray(arg) && Array.isArray(arg[1])) {
         return arg[1].map(render).join(String(arg[0]));
       }

@@ -41,8 +41,8 @@ export interface PlaybookProps {
 /**
  * One playbook: a Standard state machine (Express cannot wait for task
  * tokens) logging ALL with tracing on, the EventBridge rules that start it
- * (each target with retries and a dead-letter queue), and alarms on failed
- * or timed-out executions and on anything in the dead-letter queue.
+ * (each target with retries and a dead-letter queue), and alarms on failed,
+ * timed-out or aborted executions and on anything in the dead-letter queue.
  */
 export class Playbook extends Construct {
   readonly stateMachine: sfn.StateMachine;
@@ -107,6 +107,13 @@ export class Playbook extends Construct {
       'TimedOutAlarm',
       this.stateMachine.metricTimedOut({ period, statistic: 'Sum' }),
       `Cordon ${props.name}: an execution timed out`,
+    );
+    // StopExecution ends an execution without any failure path: nothing in
+    // the definition runs, so only this alarm and the watch see it.
+    alarm(
+      'AbortedAlarm',
+      this.stateMachine.metricAborted({ period, statistic: 'Sum' }),
+      `Cordon ${props.name}: an execution was aborted (stopped before it finished): its containment did not finish`,
     );
     if (props.triggers.length > 0) this.deadLetterQueue = this.startFromRules(props, alarm, period);
   }

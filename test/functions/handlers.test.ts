@@ -71,6 +71,15 @@ function envFor(name: string, overrides: Record<string, string> = {}): Record<st
     [ENV.rollbackStateMachine]:
       'arn:aws:states:us-east-1:123456789012:stateMachine:cordon-rollback',
     [ENV.config]: JSON.stringify(config()),
+    [ENV.watch]: JSON.stringify({
+      machines: [
+        {
+          arn: 'arn:aws:states:us-east-1:123456789012:stateMachine:cordon-rollback',
+          name: 'rollback',
+        },
+      ],
+      runtimeModeParameter: '/cordon/mode',
+    }),
     POWERTOOLS_LOG_LEVEL: 'SILENT',
     ...overrides,
   };
@@ -202,5 +211,38 @@ describe('approval handler', () => {
 
     expect(result.statusCode).toBe(401);
     expect(JSON.parse(result.body)).toMatchObject({ error: 'unauthenticated' });
+  });
+});
+
+describe('watch handler', () => {
+  const factory = () => factoryOf(functionNamed('watch'));
+
+  it.each([
+    ['missing', ''],
+    ['naming no state machine', '{"machines": [], "runtimeModeParameter": "/cordon/mode"}'],
+    [
+      'naming something that is not a state machine',
+      '{"machines": [{"arn": "arn:aws:lambda:us-east-1:123456789012:function:x", "name": "rollback"}], "runtimeModeParameter": "/cordon/mode"}',
+    ],
+  ])('fails at cold start when its configuration is %s', async (_what, value) => {
+    const make = await factory();
+
+    expect(() => make(envFor('watch', { [ENV.watch]: value }))).toThrow(
+      expect.objectContaining({ name: 'Cordon.ConfigError' }),
+    );
+  });
+
+  it('ignores a well-formed event of a kind it does not watch, reading nothing', async () => {
+    const handler = (await factory())(envFor('watch'));
+    const event = {
+      version: '0',
+      source: 'aws.ec2',
+      'detail-type': 'EC2 Instance State-change Notification',
+      detail: { state: 'running' },
+    };
+
+    const result = await handler(event, context('watch'));
+
+    expect(result).toMatchObject({ status: 'ignored' });
   });
 });

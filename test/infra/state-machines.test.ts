@@ -158,12 +158,14 @@ describe('playbooks', () => {
     ).toEqual([...PLAYBOOK_NAMES, ROLLBACK_MACHINE].sort());
   });
 
-  it('use every function between them and the rollback machine but the approval endpoint, which responders call', () => {
+  it('use every function between them and the rollback machine but the approval endpoint, which responders call, and the watch, which rules invoke', () => {
     const used = new Set([
       ...PLAYBOOK_NAMES.flatMap(actionsOfPlaybook),
       ...ROLLBACK_MACHINE_FUNCTIONS,
     ]);
-    expect([...used].sort()).toEqual(FUNCTION_NAMES.filter((a) => a !== 'responder-api').sort());
+    expect([...used].sort()).toEqual(
+      FUNCTION_NAMES.filter((a) => a !== 'responder-api' && a !== 'watch').sort(),
+    );
     const playbookUsed = new Set(PLAYBOOK_NAMES.flatMap(actionsOfPlaybook));
     for (const action of ROLLBACK_FUNCTIONS) expect(playbookUsed.has(action), action).toBe(false);
   });
@@ -401,7 +403,7 @@ describe('ec2-instance definition', () => {
 
 const TargetSchema = z.looseObject({
   Arn: z.unknown(),
-  RoleArn: z.unknown(),
+  RoleArn: z.unknown().optional(),
   RetryPolicy: z.unknown().optional(),
   DeadLetterConfig: z.unknown().optional(),
 });
@@ -473,6 +475,19 @@ describe('rollback state machine', () => {
     });
     expect(rulesOf(machine.machineId)).toEqual([]);
   });
+
+  it.each(['ExecutionsFailed', 'ExecutionsTimedOut', 'ExecutionsAborted'])(
+    'alarms on %s to the notification topic',
+    (metric) => {
+      template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+        Namespace: 'AWS/States',
+        MetricName: metric,
+        Dimensions: [{ Name: 'StateMachineArn', Value: { Ref: machine.machineId } }],
+        Threshold: 1,
+        AlarmActions: [{ Ref: logicalIdOfType('AWS::SNS::Topic') }],
+      });
+    },
+  );
 
   it('has one function and one role per rollback action, and its role invokes exactly the rollback functions', () => {
     const ids = ROLLBACK_MACHINE_FUNCTIONS.map((action) => functionFor(action).id);
@@ -636,10 +651,16 @@ const EXPECTED_PATTERNS: Record<PlaybookName, readonly unknown[]> = {
 };
 
 describe('rules', () => {
-  it('are exactly the two of each playbook', () => {
+  it('that start a state machine are exactly the two of each playbook', () => {
     const perPlaybook = PLAYBOOK_NAMES.map((name) => rulesOf(playbookFor(name).machineId).length);
     expect(perPlaybook).toEqual(PLAYBOOK_NAMES.map(() => 2));
-    expect(resourcesOfType(json, 'AWS::Events::Rule')).toHaveLength(2 * PLAYBOOK_NAMES.length);
+    const machineIds = new Set(machines().map((m) => m.machineId));
+    const starting = resourcesOfType(json, 'AWS::Events::Rule').filter(([, rule]) =>
+      targetsOf(rule).some((t) =>
+        machineIds.has(z.object({ Ref: z.string() }).catch({ Ref: '' }).parse(t.Arn).Ref),
+      ),
+    );
+    expect(starting).toHaveLength(2 * PLAYBOOK_NAMES.length);
   });
 
   it.each([...PLAYBOOK_NAMES])(
@@ -685,6 +706,7 @@ describe('rules', () => {
     PLAYBOOK_NAMES.flatMap((name) => [
       [name, 'AWS/States', 'ExecutionsFailed'],
       [name, 'AWS/States', 'ExecutionsTimedOut'],
+      [name, 'AWS/States', 'ExecutionsAborted'],
       [name, 'AWS/SQS', 'ApproximateNumberOfMessagesVisible'],
     ]),
   )('%s: alarm on %s %s to the notification topic', (name, namespace, metric) => {

@@ -7,6 +7,7 @@ import { GUARDDUTY_DETAIL_TYPE, GUARDDUTY_SOURCE } from './schemas/guardduty.js'
 import { fromSecurityHub } from './securityhub.js';
 
 export type { Finding, ParsedFindingEvent, UnhandledReason } from './finding.js';
+export { incidentIdOf } from './incident-id.js';
 
 const HANDLED: Readonly<Record<string, { detailType: string; parse: typeof fromGuardDuty }>> = {
   [GUARDDUTY_SOURCE]: { detailType: GUARDDUTY_DETAIL_TYPE, parse: fromGuardDuty },

@@ -55,3 +55,57 @@ describe('Ledger.append with a known head', () => {
     expect(verifyChain(fake.entries())).toBeUndefined();
   });
 });
+
+describe('Ledger.appendOnce', () => {
+  const watched = (key: string) => ({ ...entry('ABORTED'), detail: { eventKey: key } });
+  const sameKey = (key: string) => (e: { detail?: Record<string, unknown> }) =>
+    e.detail?.eventKey === key;
+
+  it('appends an entry the incident does not hold yet, after its latest', async () => {
+    const fake = fakeLedger();
+    await fake.ledger.append(INCIDENT, entry('CLAIMED'));
+
+    const result = await fake.ledger.appendOnce(INCIDENT, watched('a'), sameKey('a'));
+
+    expect(result.appended).toBe(true);
+    expect(result.entry.seq).toBe(1);
+    expect(result.entries.map((e) => e.outcome)).toEqual(['CLAIMED', 'ABORTED']);
+    expect(verifyChain(fake.entries())).toBeUndefined();
+  });
+
+  it('appends nothing when the incident already holds the same entry (a repeated delivery)', async () => {
+    const fake = fakeLedger();
+    const first = await fake.ledger.appendOnce(INCIDENT, watched('a'), sameKey('a'));
+
+    const again = await fake.ledger.appendOnce(INCIDENT, watched('a'), sameKey('a'));
+
+    expect(again.appended).toBe(false);
+    expect(again.entry).toEqual(first.entry);
+    expect(fake.entries()).toHaveLength(1);
+  });
+
+  it('records two concurrent deliveries of one event once', async () => {
+    const fake = fakeLedger();
+
+    const results = await Promise.all([
+      fake.ledger.appendOnce(INCIDENT, watched('a'), sameKey('a')),
+      fake.ledger.appendOnce(INCIDENT, watched('a'), sameKey('a')),
+    ]);
+
+    expect(results.map((r) => r.appended).sort()).toEqual([false, true]);
+    expect(fake.entries()).toHaveLength(1);
+    expect(verifyChain(fake.entries())).toBeUndefined();
+  });
+
+  it('still appends an entry of another event while one was being written', async () => {
+    const fake = fakeLedger();
+
+    await Promise.all([
+      fake.ledger.appendOnce(INCIDENT, watched('a'), sameKey('a')),
+      fake.ledger.appendOnce(INCIDENT, watched('b'), sameKey('b')),
+    ]);
+
+    expect(fake.entries().map((e) => e.detail?.eventKey)).toEqual(['a', 'b']);
+    expect(verifyChain(fake.entries())).toBeUndefined();
+  });
+});
