@@ -14,6 +14,7 @@ import {
 import { partitionOfRegion } from '../functions/triage/parse/arn.js';
 import {
   type ApprovalDecider,
+  type ApprovalRequest,
   approvalWait,
   type Decision,
   EmulatedResponders,
@@ -78,9 +79,11 @@ export interface RehearsalOptions {
   readonly context?: Record<string, unknown>;
   /**
    * How emulated responders decide, through the responder API; a function
-   * is asked at each approval. @default 'timeout' (nobody answers)
+   * is asked at each approval, with what waits, while it waits (so it may
+   * also act on the target meanwhile, as someone else could).
+   * @default 'timeout' (nobody answers)
    */
-  readonly decision?: Decision | (() => Decision);
+  readonly decision?: Decision | ((request: ApprovalRequest) => Decision | Promise<Decision>);
   /** A custom decider that bypasses the responder API; overrides `decision`. */
   readonly decide?: ApprovalDecider;
   /**
@@ -137,8 +140,11 @@ export class RehearsalEngine {
     );
     this.decide =
       options.decide ??
-      ((request) =>
-        responders.respond(typeof decision === 'function' ? decision() : decision, request));
+      (async (request) =>
+        responders.respond(
+          typeof decision === 'function' ? await decision(request) : decision,
+          request,
+        ));
   }
 
   static async create(options: RehearsalOptions = {}): Promise<RehearsalEngine> {

@@ -19,6 +19,7 @@ import { beforeAll, beforeEach } from 'vitest';
 import { z } from 'zod';
 import type { FunctionName, PlaybookName } from '../../functions/shared/catalog.js';
 import {
+  type ApprovalRequest,
   type Decision,
   type EventReport,
   type ExecutionReport,
@@ -55,9 +56,17 @@ export interface DecidingEngine {
   rollback(input: unknown): Promise<ExecutionReport>;
 }
 
+export interface DecidingOptions {
+  /**
+   * Runs while a step waits for its approval, before the responders decide:
+   * what someone else does to the target meanwhile. @default nothing
+   */
+  readonly duringWait?: (request: ApprovalRequest) => Promise<void>;
+}
+
 export interface Harness {
   /** The file's engine, its responders deciding `decision`. */
-  engine(decision: Decision): DecidingEngine;
+  engine(decision: Decision, options?: DecidingOptions): DecidingEngine;
   /** A state machine of the synthesized template. @default the iam-credentials one */
   playbook(name?: PlaybookName): TemplateStateMachine;
   /** A function's environment, as the rehearsal resolved the template's. */
@@ -73,12 +82,16 @@ export function rehearsalHarness(options: HarnessOptions = {}): Harness {
   let engine: RehearsalEngine | undefined;
   // Set by each call through `engine(decision)`; the tests of a file run one at a time.
   let decision: Decision = 'timeout';
+  let during: DecidingOptions = {};
 
   beforeAll(async () => {
     engine = await RehearsalEngine.create({
       account: MOTO_ACCOUNT_ID,
       region: MOTO_REGION,
-      decision: () => decision,
+      decision: async (request) => {
+        await during.duringWait?.(request);
+        return decision;
+      },
       ...(options.context ? { context: options.context } : {}),
       ...(options.environment ? { environment: options.environment } : {}),
     });
@@ -96,9 +109,10 @@ export function rehearsalHarness(options: HarnessOptions = {}): Harness {
     return engine;
   };
   return {
-    engine(mode) {
+    engine(mode, options = {}) {
       const deciding = (): RehearsalEngine => {
         decision = mode;
+        during = options;
         return created();
       };
       return {

@@ -16,12 +16,14 @@ export const iam = {
   containment: {
     statements: (ctx) => [
       // Reads: EC2 Describe calls support no resource-level permissions.
-      anywhere(['ec2:DescribeInstances']),
+      // Interfaces too: the isolate step's gate reads their incident tags.
+      anywhere(['ec2:DescribeInstances', 'ec2:DescribeNetworkInterfaces']),
       anywhere(['ec2:DescribeIamInstanceProfileAssociations']),
       allow(['ec2:DisassociateIamInstanceProfile'], [ctx.arn.ec2('instance')], TAGGED_BY_INCIDENT),
     ],
     unscoped: {
       'ec2:DescribeInstances': DESCRIBE_REASON,
+      'ec2:DescribeNetworkInterfaces': DESCRIBE_REASON,
       'ec2:DescribeIamInstanceProfileAssociations': DESCRIBE_REASON,
     },
   },
