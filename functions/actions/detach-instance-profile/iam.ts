@@ -1,16 +1,11 @@
 import { TAGGED_BY_INCIDENT } from '../../shared/ec2-tags.js';
-import {
-  type ActionIam,
-  allow,
-  anywhere,
-  cordonRoles,
-  DESCRIBE_REASON,
-  deny,
-} from '../../shared/iam.js';
+import { type ActionIam, allow, anywhere, DESCRIBE_REASON } from '../../shared/iam.js';
 
 /**
  * Disassociate, and associate again, only on incident-tagged instances; the
- * rollback passes a role only to EC2, and never one of Cordon's own.
+ * rollback passes a role only to EC2, only for this account's instances in
+ * this region, and never one of Cordon's own or a break-glass role (its
+ * fences deny those by exact ARN).
  */
 export const iam = {
   containment: {
@@ -28,7 +23,6 @@ export const iam = {
     },
   },
   rollback: {
-    // Only incident-tagged instances; passing a role only to EC2 and never one of Cordon's own.
     statements: (ctx) => [
       anywhere(['ec2:DescribeInstances', 'ec2:DescribeIamInstanceProfileAssociations']),
       allow(
@@ -36,11 +30,13 @@ export const iam = {
         [ctx.arn.ec2('instance')],
         TAGGED_BY_INCIDENT,
       ),
-      // Associating a profile passes its role to EC2 (no SDK command of its own).
+      // Associating a profile passes its role to EC2 (no SDK command of its
+      // own): only to EC2, and only for an instance of this account and region
+      // (iam:AssociatedResourceArn is the instance the role is passed for).
       allow(['iam:PassRole'], [ctx.arn.iam('role')], {
         StringEquals: { 'iam:PassedToService': 'ec2.amazonaws.com' },
+        ArnLike: { 'iam:AssociatedResourceArn': ctx.arn.ec2('instance') },
       }),
-      deny(['iam:PassRole'], [cordonRoles(ctx)]),
     ],
     unscoped: {
       'ec2:DescribeInstances': DESCRIBE_REASON,
