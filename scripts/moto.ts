@@ -263,7 +263,9 @@ export async function startMoto(opts: StartMotoOptions = {}): Promise<MotoServer
   const child = spawn(python, ['-c', SERVER_BOOT, '-H', '127.0.0.1', '-p', String(port)], {
     cwd: repoRoot,
     stdio: ['pipe', 'pipe', 'pipe'],
-    env: { ...process.env, PYTHONUNBUFFERED: '1' },
+    // AWS's managed policies exist in every account (quarantine-user attaches
+    // AWSDenyAll); moto ships them but loads them only when asked.
+    env: { ...process.env, PYTHONUNBUFFERED: '1', MOTO_IAM_LOAD_MANAGED_POLICIES: 'true' },
   });
   // Always drain the pipes (moto logs every request; a full pipe would stall it),
   // keeping the tail of stderr for error messages.

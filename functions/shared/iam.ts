@@ -25,6 +25,8 @@ export interface Statement {
 /** ARNs of this deployment's account (and region, for regional services); `*` where no name is given. */
 export interface Arns {
   iam(resource: 'user' | 'role' | 'instance-profile', name?: string): string;
+  /** A policy AWS manages, in this partition: `arn:<partition>:iam::aws:policy/<name>`. */
+  awsManagedPolicy(name: string): string;
   /** An EC2 resource; `account: ''` for resource types whose ARNs carry none (snapshots). */
   ec2(resource: string, options?: { readonly account?: string }): string;
   autoScalingGroups(): string;
@@ -188,6 +190,7 @@ export const EXAMPLE_CONTEXT: IamContext = {
   account: '111111111111',
   arn: {
     iam: (resource, name = '*') => `arn:aws:iam::111111111111:${resource}/${name}`,
+    awsManagedPolicy: (name) => `arn:aws:iam::aws:policy/${name}`,
     ec2: (resource, options = {}) =>
       `arn:aws:ec2:us-east-1:${options.account ?? '111111111111'}:${resource}/*`,
     autoScalingGroups: () =>

@@ -107,14 +107,15 @@ function parliament(policies: readonly NamedPolicy[]): Finding[] {
 const ESCALATIONS_KEPT: Readonly<Record<string, Readonly<Record<string, string>>>> = {
   'revoke-sessions': {
     PutUserPolicy:
-      "revoking a user's older sessions is an inline Deny on aws:TokenIssueTime: AWS has no managed policy or API for it, and IAM cannot scope PutUserPolicy to a policy name or document; the code writes only that constant Deny-only document",
+      "revoking a user's older sessions is an inline Deny on aws:TokenIssueTime: AWS has no managed policy or API for it, and IAM cannot scope PutUserPolicy to a policy name or document; the code writes only that constant Deny-only document, and the role's fences deny it on Cordon's roles and the break-glass principals (fences.test.ts)",
   },
   'rollback-revoke-sessions': {
     PutUserPolicy:
-      'puts back the older cutoff the revocation replaced: the same Deny-only document, read from a verified ledger entry',
+      'puts back the older cutoff the revocation replaced: the same Deny-only document, read from a verified ledger entry; fenced like the revocation',
   },
   'quarantine-user': {
-    PutUserPolicy: 'the deny-all inline policy CordonQuarantine (a constant Deny-only document)',
+    AttachUserPolicy:
+      'attaches AWSDenyAll and nothing else: the statement is conditioned on iam:PolicyARN equal to that AWS-managed policy, which parliament does not read (escalation.test.ts performs the attack)',
   },
 };
 

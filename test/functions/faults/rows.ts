@@ -71,7 +71,12 @@ function input(step: string, of: Incident) {
 const alice = (f: Faults) =>
   iamWorld(f, {
     users: {
-      alice: { keys: { [KEY_ID]: 'Active', [OTHER_KEY_ID]: 'Active' }, policies: {}, login: true },
+      alice: {
+        keys: { [KEY_ID]: 'Active', [OTHER_KEY_ID]: 'Active' },
+        policies: {},
+        attached: [],
+        login: true,
+      },
     },
     roles: { 'app-role': { policies: {} } },
   });
@@ -197,8 +202,8 @@ export const QUARANTINE_USER: ContainmentRow = {
   setup: alice,
   run: (ledger) =>
     quarantineUser(input('quarantineUser', incident()), { iam: clients.iam, ledger, actor: ACTOR }),
-  reads: ['GetUser', 'GetUserPolicy', 'GetLoginProfile'],
-  writes: ['PutUserPolicy', 'DeleteLoginProfile'],
+  reads: ['GetUser', 'ListAttachedUserPolicies', 'GetUserPolicy', 'GetLoginProfile'],
+  writes: ['AttachUserPolicy', 'DeleteLoginProfile'],
 };
 
 export const PRESERVE_EVIDENCE: ContainmentRow = {
@@ -364,8 +369,8 @@ export const ROLLBACK_ROWS: readonly RollbackRow[] = [
     name: 'rollback-quarantine-user',
     contained: QUARANTINE_USER,
     run: (i, ledger) => rollbackUserQuarantine(i, rollbackDeps({ iam: clients.iam }, ledger)),
-    reads: ['GetUser', 'GetUserPolicy', 'GetLoginProfile'],
-    writes: ['DeleteUserPolicy'],
+    reads: ['GetUser', 'ListAttachedUserPolicies', 'GetUserPolicy', 'GetLoginProfile'],
+    writes: ['DetachUserPolicy'],
   },
   {
     name: 'rollback-detach-from-asg',
