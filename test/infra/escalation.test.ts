@@ -53,3 +53,26 @@ describe('quarantine-user: a managed deny-all, not an inline policy', () => {
     ).toBe('implicitDeny');
   });
 });
+
+describe('lock-secret: it can never make a secret public', () => {
+  const secret = `arn:aws:secretsmanager:us-east-1:${ACCOUNT}:secret:prod/db-AbCdEf`;
+  const put = (action: FunctionName, context: Record<string, string>) =>
+    can(action, 'secretsmanager:PutResourcePolicy', secret, context);
+
+  it('puts a resource policy only when asking Secrets Manager to refuse a public one', () => {
+    for (const action of ['lock-secret', 'rollback-lock-secret'] as const) {
+      expect(put(action, { 'secretsmanager:BlockPublicPolicy': 'true' }), action).toBe('allowed');
+      expect(put(action, { 'secretsmanager:BlockPublicPolicy': 'false' }), action).toBe(
+        'implicitDeny',
+      );
+      expect(put(action, {}), action).toBe('implicitDeny');
+    }
+  });
+
+  it('still deletes a policy on rollback, and reads', () => {
+    expect(can('rollback-lock-secret', 'secretsmanager:DeleteResourcePolicy', secret)).toBe(
+      'allowed',
+    );
+    expect(can('lock-secret', 'secretsmanager:GetResourcePolicy', secret)).toBe('allowed');
+  });
+});
