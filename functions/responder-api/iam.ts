@@ -1,3 +1,4 @@
+import { BREAKER_KEY } from '../shared/breaker.js';
 import { allow, anywhere, type RoleSpec } from '../shared/iam.js';
 import { APPROVALS_WAITING_INDEX } from './store.js';
 
@@ -13,7 +14,12 @@ export const iam: RoleSpec = {
       [ctx.cordon.approvalsTable],
     ),
     allow(['dynamodb:Query'], [`${ctx.cordon.approvalsTable}/index/${APPROVALS_WAITING_INDEX}`]),
-    allow(['dynamodb:GetItem', 'dynamodb:UpdateItem'], [ctx.cordon.guardrailsTable]),
+    // The circuit breaker: read it, and reset it by writing its generation item only.
+    allow(['dynamodb:GetItem'], [ctx.cordon.guardrailsTable]),
+    allow(['dynamodb:UpdateItem'], [ctx.cordon.guardrailsTable], {
+      'ForAllValues:StringEquals': { 'dynamodb:LeadingKeys': [BREAKER_KEY] },
+      Null: { 'dynamodb:LeadingKeys': 'false' },
+    }),
     // Only this function can answer a waiting step.
     anywhere(['states:SendTaskSuccess', 'states:SendTaskFailure']),
     allow(['states:StartExecution'], [ctx.cordon.rollbackStateMachine]),
