@@ -237,6 +237,9 @@ async function main(): Promise<boolean> {
   const userPolicies = await iam.send(
     new iamSdk.ListUserPoliciesCommand({ UserName: user.userName }),
   );
+  const attachedPolicies = await iam.send(
+    new iamSdk.ListAttachedUserPoliciesCommand({ UserName: user.userName }),
+  );
   const rolePolicies = await iam.send(
     new iamSdk.ListRolePoliciesCommand({ RoleName: role.roleName }),
   );
@@ -248,6 +251,9 @@ async function main(): Promise<boolean> {
     loginProfile = false;
   }
   const userPolicyNames = userPolicies.PolicyNames ?? [];
+  const attachedNames = (attachedPolicies.AttachedPolicies ?? []).flatMap((p) =>
+    p.PolicyName ? [p.PolicyName] : [],
+  );
   const rolePolicyNames = rolePolicies.PolicyNames ?? [];
 
   let ok = true;
@@ -267,9 +273,10 @@ async function main(): Promise<boolean> {
         `healthy key ${user.healthyKeyId}  ${statusOf(user.healthyKeyId)} (untouched)`,
       ),
       check(
-        userPolicyNames.includes('CordonQuarantine') &&
-          userPolicyNames.includes('CordonRevokeOlderSessions'),
-        `user ${user.userName} inline policies: ${userPolicyNames.join(', ') || 'none'}`,
+        userPolicyNames.includes('CordonRevokeOlderSessions') &&
+          attachedNames.includes('AWSDenyAll'),
+        `user ${user.userName} policies: inline ${userPolicyNames.join(', ') || 'none'}; ` +
+          `managed ${attachedNames.join(', ') || 'none'}`,
       ),
       check(
         !loginProfile,

@@ -19,6 +19,17 @@ export class StackArns implements Arns {
     });
   }
 
+  awsManagedPolicy(name: string): string {
+    return this.stack.formatArn({
+      service: 'iam',
+      region: '',
+      account: 'aws',
+      resource: 'policy',
+      resourceName: name,
+      arnFormat: ArnFormat.SLASH_RESOURCE_NAME,
+    });
+  }
+
   ec2(resource: string, options: { readonly account?: string } = {}): string {
     return this.stack.formatArn({
       service: 'ec2',

@@ -12,7 +12,7 @@ import {
   PLAYBOOK_NAMES,
   ROLLBACK_MACHINE,
 } from '../functions/shared/catalog.js';
-import type { IamContext } from '../functions/shared/iam.js';
+import type { FenceTargets, IamContext } from '../functions/shared/iam.js';
 import { LEDGER_TABLE_OUTPUT } from '../functions/shared/ledger.js';
 import type { ProtectionConfig } from '../functions/shared/protection.js';
 import { ENV, type RuntimeConfig } from '../functions/shared/runtime-config.js';
@@ -264,6 +264,14 @@ export class Cordon extends Construct {
       },
     };
     for (const fn of Object.values(functions)) fn.grantDeclared(context);
+    // Then every role's fences: its writes denied on every role and function
+    // of this construct, and on the break-glass principals, by exact ARN.
+    const fenced: FenceTargets = {
+      roles: this.roleArns(),
+      functions: Object.values(functions).map((fn) => fn.function.functionArn),
+      breakGlass: config.breakGlassPrincipalArns,
+    };
+    for (const fn of Object.values(functions)) fn.fence(fenced);
   }
 
   /** The exact ARN of every role this construct creates: Cordon's own, protected by identity. */

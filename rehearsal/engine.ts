@@ -79,8 +79,9 @@ export interface RehearsalOptions {
   readonly context?: Record<string, unknown>;
   /**
    * How emulated responders decide, through the responder API; a function
-   * is asked at each approval (and may change the world first, as time
-   * passing during a wait would). @default 'timeout' (nobody answers)
+   * is asked at each approval, with what waits, while it waits (so it may
+   * also act on the target meanwhile, as someone else could).
+   * @default 'timeout' (nobody answers)
    */
   readonly decision?: Decision | ((request: ApprovalRequest) => Decision | Promise<Decision>);
   /** A custom decider that bypasses the responder API; overrides `decision`. */

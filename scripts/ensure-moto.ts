@@ -1,12 +1,15 @@
 /**
  * `npx tsx scripts/ensure-moto.ts`: make sure a Python that can run moto's
- * server exists (installing the pinned moto into `.venv` if needed) and print
+ * server and the two linters the infra tests run (parliament, cfn-lint)
+ * exists, installing the pinned versions into `.venv` if needed, and print
  * its path on stdout. Progress goes to stderr.
  */
-import { ensureMoto } from './moto.js';
+import { ensurePythonTools } from './moto.js';
 
 try {
-  const python = await ensureMoto({ log: (line) => process.stderr.write(`${line}\n`) });
+  const python = await ensurePythonTools({
+    log: (line) => process.stderr.write(`${line}\n`),
+  });
   process.stdout.write(`${python}\n`);
 } catch (error) {
   process.stderr.write(`ensure-moto: ${(error as Error).message}\n`);

@@ -1,10 +1,14 @@
 /**
- * The moto emulator harness: find or install a Python that can run moto's
- * server, start one server on a free loopback port, reset it, stop it.
+ * The project's Python tools: find or install a Python that can run moto's
+ * server (the AWS emulator) and the two linters the infra tests run over the
+ * synthesized template (parliament for IAM policies, cfn-lint for
+ * CloudFormation); start one moto server on a free loopback port, reset it,
+ * stop it.
  *
- * Used by the test global setup (`test/support/global-setup.ts`), by
- * `scripts/ensure-moto.ts` (which `.ci/run` calls so the install time shows up
- * on its own) and by anything else that needs a local AWS emulator.
+ * Used by the test global setup (`test/support/global-setup.ts`), the linter
+ * tests (test/infra/linters.test.ts), `scripts/ensure-moto.ts` (which
+ * `.ci/run` calls so the install time shows up on its own) and anything else
+ * that needs a local AWS emulator.
  */
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -14,6 +18,22 @@ import { fileURLToPath } from 'node:url';
 
 /** The pinned moto release the project installs when no usable one is found. */
 export const MOTO_VERSION = '5.2.1';
+/** The pinned parliament release: its findings depend on its bundled IAM data. */
+export const PARLIAMENT_VERSION = '1.6.4';
+/** The pinned cfn-lint release: its findings depend on its bundled schemas. */
+export const CFN_LINT_VERSION = '1.58.0';
+
+/**
+ * What `.venv` gets, in one pip call. parliament imports `pkg_resources`
+ * without declaring setuptools, which setuptools 82 no longer ships (and a
+ * Python 3.12+ venv has no setuptools at all): hence the cap.
+ */
+const REQUIREMENTS = [
+  `moto[server]==${MOTO_VERSION}`,
+  `parliament==${PARLIAMENT_VERSION}`,
+  `cfn-lint==${CFN_LINT_VERSION}`,
+  'setuptools<82',
+];
 
 /** The repository root, resolved from this file's own location (scripts/..). */
 export const repoRoot = fileURLToPath(new URL('..', import.meta.url));
@@ -21,13 +41,29 @@ export const repoRoot = fileURLToPath(new URL('..', import.meta.url));
 const venvDir = join(repoRoot, '.venv');
 const venvPython = join(venvDir, 'bin', 'python');
 
-const IMPORT_CHECK = [
+const MOTO_CHECK = [
   'import moto, flask, werkzeug',
   'from moto.server import ThreadedMotoServer',
   'assert moto.__version__.split(".")[0] == "5", "moto " + moto.__version__ + " is not 5.x"',
-  'import sys',
-  'print(moto.__version__)',
-  'print(sys.executable)',
+];
+
+/** Prints the versions, then the interpreter's own path. */
+const PRINT = ['import sys', 'print(moto.__version__)', 'print(sys.executable)'];
+
+/** moto's server alone: the emulator. */
+const IMPORT_CHECK = [...MOTO_CHECK, ...PRINT].join('; ');
+
+/**
+ * moto's server and both linters, at the pinned versions (a linter of another
+ * version may report other findings than the tests list).
+ */
+const TOOLS_CHECK = [
+  ...MOTO_CHECK,
+  'from importlib.metadata import version',
+  `assert version("parliament") == "${PARLIAMENT_VERSION}", "parliament " + version("parliament") + " is not ${PARLIAMENT_VERSION}"`,
+  `assert version("cfn-lint") == "${CFN_LINT_VERSION}", "cfn-lint " + version("cfn-lint") + " is not ${CFN_LINT_VERSION}"`,
+  'import parliament, cfnlint.api',
+  ...PRINT,
 ].join('; ');
 
 export interface EnsureMotoOptions {
@@ -42,8 +78,8 @@ interface Probe {
   detail: string;
 }
 
-function probe(python: string): Probe {
-  const result = spawnSync(python, ['-c', IMPORT_CHECK], {
+function probe(python: string, check: string): Probe {
+  const result = spawnSync(python, ['-c', check], {
     encoding: 'utf8',
     stdio: ['ignore', 'pipe', 'pipe'],
     timeout: 60_000,
@@ -82,52 +118,47 @@ function run(command: string, args: string[], cwd: string): Promise<void> {
 
 /**
  * Create (or repair) the project-local `.venv` and install the pinned
- * `moto[server]` into it. Returns the venv's python.
+ * `moto[server]`, parliament and cfn-lint into it. Returns the venv's python.
  */
-export async function installMotoVenv(opts: EnsureMotoOptions = {}): Promise<string> {
+export async function installPythonTools(opts: EnsureMotoOptions = {}): Promise<string> {
   const log = opts.log ?? (() => {});
   if (!existsSync(venvPython)) {
-    log(`moto: creating ${venvDir} (python3 -m venv)`);
+    log(`python tools: creating ${venvDir} (python3 -m venv)`);
     try {
       await run('python3', ['-m', 'venv', venvDir], repoRoot);
     } catch (error) {
       throw new Error(
-        `cannot create a Python venv for moto (need python3 with the venv module, e.g. Debian's python3-venv), or set CORDON_MOTO_PYTHON to a python that has moto[server] ${MOTO_VERSION}.\n${(error as Error).message}`,
+        `cannot create a Python venv for moto and the linters (need python3 with the venv module, e.g. Debian's python3-venv), or set CORDON_MOTO_PYTHON to a python that has ${REQUIREMENTS.join(' ')}.\n${(error as Error).message}`,
       );
     }
   }
-  log(`moto: installing moto[server]==${MOTO_VERSION} into .venv (pip)`);
+  log(`python tools: installing ${REQUIREMENTS.join(' ')} into .venv (pip)`);
   await run(
     venvPython,
-    ['-m', 'pip', 'install', '--disable-pip-version-check', '-q', `moto[server]==${MOTO_VERSION}`],
+    ['-m', 'pip', 'install', '--disable-pip-version-check', '-q', ...REQUIREMENTS],
     repoRoot,
   );
-  const check = probe(venvPython);
+  const check = probe(venvPython, TOOLS_CHECK);
   if (!check.ok) {
-    throw new Error(`moto installed into .venv but the import check still fails:\n${check.detail}`);
+    throw new Error(`installed into .venv but the import check still fails:\n${check.detail}`);
   }
-  log(`moto: ${check.version} ready in .venv`);
+  log(`python tools: moto ${check.version}, parliament, cfn-lint ready in .venv`);
   return venvPython;
 }
 
 /**
- * Return a python executable that can run moto's server (moto 5.x with its
- * server extras). Looks at, in order: `CORDON_MOTO_PYTHON`, the project's
- * `.venv/bin/python`, the system `python3`; if none works, installs the pinned
- * `moto[server]` into `.venv` and returns that.
- *
- * An explicit `CORDON_MOTO_PYTHON` that cannot import moto is an error rather
- * than something to silently route around.
+ * The first of `CORDON_MOTO_PYTHON` (when set: it must pass, or this fails), the
+ * project's `.venv/bin/python` and the system `python3` that passes `check`;
+ * undefined when none does.
  */
-export async function ensureMoto(opts: EnsureMotoOptions = {}): Promise<string> {
-  const log = opts.log ?? (() => {});
+function findPython(check: string, what: string, log: (line: string) => void): string | undefined {
   const explicit = process.env.CORDON_MOTO_PYTHON;
   if (explicit) {
-    const check = probe(explicit);
-    if (!check.ok) {
-      throw new Error(`CORDON_MOTO_PYTHON=${explicit} cannot run moto's server:\n${check.detail}`);
+    const found = probe(explicit, check);
+    if (!found.ok) {
+      throw new Error(`CORDON_MOTO_PYTHON=${explicit} cannot run ${what}:\n${found.detail}`);
     }
-    log(`moto: ${check.version} via CORDON_MOTO_PYTHON (${explicit})`);
+    log(`${what}: moto ${found.version} via CORDON_MOTO_PYTHON (${explicit})`);
     return explicit;
   }
   for (const [python, label] of [
@@ -135,14 +166,39 @@ export async function ensureMoto(opts: EnsureMotoOptions = {}): Promise<string> 
     ['python3', 'system python3'],
   ] as const) {
     if (python === venvPython && !existsSync(venvPython)) continue;
-    const check = probe(python);
-    if (check.ok) {
-      log(`moto: ${check.version} via ${label} (${check.executable})`);
-      return check.executable ?? python;
+    const found = probe(python, check);
+    if (found.ok) {
+      log(`${what}: moto ${found.version} via ${label} (${found.executable})`);
+      return found.executable ?? python;
     }
-    log(`moto: ${label} cannot run moto (${check.detail.split('\n').at(-1) ?? 'unknown'})`);
+    log(`${what}: ${label} cannot (${found.detail.split('\n').at(-1) ?? 'unknown'})`);
   }
-  return installMotoVenv(opts);
+  return undefined;
+}
+
+/**
+ * Return a python executable that can run moto's server (moto 5.x with its
+ * server extras). Looks at, in order: `CORDON_MOTO_PYTHON`, the project's
+ * `.venv/bin/python`, the system `python3`; if none works, installs the
+ * pinned tools into `.venv` and returns that.
+ *
+ * An explicit `CORDON_MOTO_PYTHON` that cannot import moto is an error rather
+ * than something to silently route around.
+ */
+export async function ensureMoto(opts: EnsureMotoOptions = {}): Promise<string> {
+  const log = opts.log ?? (() => {});
+  return findPython(IMPORT_CHECK, 'moto', log) ?? installPythonTools(opts);
+}
+
+/**
+ * Return a python executable with moto's server, parliament and cfn-lint at
+ * their pinned versions, looked up as `ensureMoto` does; if none has all
+ * three, installs them into `.venv`. A system python3 with moto alone (a
+ * common machine) is not enough: the venv gets all three.
+ */
+export async function ensurePythonTools(opts: EnsureMotoOptions = {}): Promise<string> {
+  const log = opts.log ?? (() => {});
+  return findPython(TOOLS_CHECK, 'python tools', log) ?? installPythonTools(opts);
 }
 
 /** Ask the OS for a free TCP port on the loopback interface (or check that `port` is free). */
@@ -182,15 +238,34 @@ export interface StartMotoOptions extends EnsureMotoOptions {
   readyTimeoutMs?: number;
 }
 
+/**
+ * The AWS managed policies the emulator's accounts hold. moto ships all of
+ * AWS's (about 1,300) but parses and builds every one for each account's IAM,
+ * again after each reset, which made the integration suites more than twice
+ * as slow; Cordon and its tests name only these.
+ */
+export const MANAGED_POLICIES = [
+  'AWSDenyAll',
+  'AdministratorAccess',
+  'PowerUserAccess',
+  'ReadOnlyAccess',
+] as const;
+
 /*
  * `python -m moto.server -H HOST -p PORT`, plus a watchdog thread that exits
  * the server when its stdin closes: stdin is a pipe from this process, so the
  * server goes away however this process ends (even SIGKILL, which no 'exit'
  * handler sees). moto.server.main is exactly what `-m moto.server` runs.
+ * Before it starts, moto's managed-policy data is cut to MANAGED_POLICIES;
+ * a name missing from moto's data stops the boot rather than go unnoticed.
  */
 const SERVER_BOOT = [
-  'import os, sys, threading',
+  'import json, os, sys, threading',
   'threading.Thread(target=lambda: (sys.stdin.read(), os._exit(0)), daemon=True).start()',
+  'import moto.iam.models as iam_models',
+  'shipped = json.loads(iam_models.aws_managed_policies_data)',
+  `kept = {name: shipped[name] for name in ${JSON.stringify(MANAGED_POLICIES)}}`,
+  'iam_models.aws_managed_policies_data = json.dumps(kept)',
   'from moto.server import main',
   'main(sys.argv[1:])',
 ].join('\n');
@@ -207,7 +282,9 @@ export async function startMoto(opts: StartMotoOptions = {}): Promise<MotoServer
   const child = spawn(python, ['-c', SERVER_BOOT, '-H', '127.0.0.1', '-p', String(port)], {
     cwd: repoRoot,
     stdio: ['pipe', 'pipe', 'pipe'],
-    env: { ...process.env, PYTHONUNBUFFERED: '1' },
+    // AWS's managed policies exist in every account (quarantine-user attaches
+    // AWSDenyAll); moto loads them only when asked, and only MANAGED_POLICIES.
+    env: { ...process.env, PYTHONUNBUFFERED: '1', MOTO_IAM_LOAD_MANAGED_POLICIES: 'true' },
   });
   // Always drain the pipes (moto logs every request; a full pipe would stall it),
   // keeping the tail of stderr for error messages.

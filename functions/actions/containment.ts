@@ -31,8 +31,12 @@ export interface Containment<TTarget, TState> {
    * Why this action cannot act on this state at all (rotation not configured,
    * a group at its minimum), checked before the intent is written, so a
    * refusal leaves no unfinished intent behind. Recorded and thrown as is.
+   * It may read AWS again (the isolate actions re-read the incident tag).
    */
-  refusal?(target: TTarget, state: TState): CordonError | undefined;
+  refusal?(
+    target: TTarget,
+    state: TState,
+  ): CordonError | undefined | Promise<CordonError | undefined>;
   /**
    * Why the target is no longer the one triage verified, or may no longer be
    * changed in a step of `mode` (an IAM principal re-created under its name,
@@ -184,7 +188,15 @@ export async function runContainment<TTarget, TState>(
   if (mode === 'dry-run') {
     return record('DRY_RUN', `would ${description}`, { before });
   }
-  const refusal = containment.refusal?.(target, before);
+  let refusal: CordonError | undefined;
+  try {
+    refusal = await containment.refusal?.(target, before);
+  } catch (error) {
+    const failure = classifyAwsError(error, `${containment.action} read ${targetArn}`);
+    if (!failure.retryable)
+      await record('FAILED', failure.message, { before: original, ...fromIntent });
+    throw failure;
+  }
   if (refusal !== undefined) {
     if (!refusal.retryable)
       await record('FAILED', refusal.message, { before: original, ...fromIntent });

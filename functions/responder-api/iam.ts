@@ -1,3 +1,4 @@
+import { BREAKER_KEY } from '../shared/breaker.js';
 import { allow, anywhere, type RoleSpec } from '../shared/iam.js';
 import { PROOF_KEY_PREFIX } from './replay.js';
 import { APPROVALS_WAITING_INDEX } from './store.js';
@@ -15,10 +16,16 @@ export const iam: RoleSpec = {
       [ctx.cordon.approvalsTable],
     ),
     allow(['dynamodb:Query'], [`${ctx.cordon.approvalsTable}/index/${APPROVALS_WAITING_INDEX}`]),
-    allow(['dynamodb:GetItem', 'dynamodb:UpdateItem'], [ctx.cordon.guardrailsTable]),
+    // The circuit breaker: read it, and reset it by writing its generation item only.
+    allow(['dynamodb:GetItem'], [ctx.cordon.guardrailsTable]),
+    allow(['dynamodb:UpdateItem'], [ctx.cordon.guardrailsTable], {
+      'ForAllValues:StringEquals': { 'dynamodb:LeadingKeys': [BREAKER_KEY] },
+      Null: { 'dynamodb:LeadingKeys': 'false' },
+    }),
     // Caller proofs are single use: one conditional put of each, under its own key prefix.
     allow(['dynamodb:PutItem'], [ctx.cordon.guardrailsTable], {
       'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [`${PROOF_KEY_PREFIX}*`] },
+      Null: { 'dynamodb:LeadingKeys': 'false' },
     }),
     // Only this function can answer a waiting step.
     anywhere(['states:SendTaskSuccess', 'states:SendTaskFailure']),

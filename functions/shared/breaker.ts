@@ -13,11 +13,39 @@ import { conditionalUpdate, dynamoCall } from './dynamo-calls.js';
  * and tripping is a conditional write that succeeds for exactly one of them,
  * which is the one that notifies. Windows are fixed (aligned to the epoch);
  * a reset starts a new generation, whose counters start at zero.
+ *
+ * Who may write what is the data model. Three kinds of item, by key:
+ * - `breaker`: the generation and the last reset. Only a reset writes it
+ *   (the responder API); triage's role may not (`dynamodb:LeadingKeys`).
+ * - `window#<generation>#<start>`: a window's counter, which triage adds to.
+ * - `trip#<generation>`: the breaker tripped in that generation. Triage
+ *   creates it, once; nothing deletes it.
+ * The breaker is tripped while the item `trip#<current generation>` exists,
+ * whatever it holds, so what triage may write (counters, a trip) can trip
+ * the breaker but never close it: closing takes a new generation, which
+ * only the `breaker` item holds. Triage's role may not put the TTL
+ * attribute on a trip either (`dynamodb:Attributes`), so no trip expires.
  */
 
 export const GUARDRAILS_PARTITION_KEY = 'id';
 export const GUARDRAILS_TTL_ATTRIBUTE = 'expiresAt';
-const STATE_ID = 'breaker';
+/** The generation item's key: written by resets only. */
+export const BREAKER_KEY = 'breaker';
+/** Key prefixes of the items triage writes: window counters and trips. */
+export const WINDOW_KEY_PREFIX = 'window#';
+export const TRIP_KEY_PREFIX = 'trip#';
+/** Every attribute triage writes on a window counter, the key included. */
+export const WINDOW_ATTRIBUTES = [GUARDRAILS_PARTITION_KEY, 'count', GUARDRAILS_TTL_ATTRIBUTE];
+/** Every attribute triage writes on a trip, the key included: no TTL. */
+export const TRIP_ATTRIBUTES = [
+  GUARDRAILS_PARTITION_KEY,
+  'generation',
+  'trippedAt',
+  'trippedBy',
+  'count',
+];
+
+const tripKey = (generation: number) => `${TRIP_KEY_PREFIX}${generation}`;
 
 export const BreakerStateSchema = z.object({
   state: z.enum(['CLOSED', 'TRIPPED']),
@@ -32,7 +60,22 @@ export const BreakerStateSchema = z.object({
 });
 export type BreakerState = z.infer<typeof BreakerStateSchema>;
 
-const CLOSED: BreakerState = { state: 'CLOSED', generation: 0 };
+/** What a trip item holds. */
+const TripSchema = z.object({
+  trippedAt: z.string().optional(),
+  trippedBy: z.string().optional(),
+  count: z.number().int().optional(),
+});
+
+/** The last reset, as the generation item holds it. */
+const LastResetSchema = z.object({
+  resetAt: z.string().optional(),
+  resetBy: z.string().optional(),
+  resetReason: z.string().optional(),
+});
+
+/** The generation item of a breaker an earlier version tripped: the trip was in it. */
+const LegacyTripSchema = TripSchema.extend({ state: z.literal('TRIPPED') });
 
 export interface BreakerLimits {
   /** Automatic containments allowed per window; one more trips the breaker. */
@@ -59,16 +102,31 @@ export class CircuitBreaker {
   }
 
   async state(): Promise<BreakerState> {
+    const record = await this.item(BREAKER_KEY);
+    const generation = z.number().int().min(0).catch(0).parse(record?.generation);
+    const reset = LastResetSchema.parse(record ?? {});
+    const trip = await this.item(tripKey(generation));
+    if (trip !== undefined) {
+      return { state: 'TRIPPED', generation, ...reset, ...TripSchema.parse(trip) };
+    }
+    // A breaker an earlier version tripped, before trips were items of their own.
+    const legacy = LegacyTripSchema.safeParse(record);
+    if (legacy.success) return { ...legacy.data, generation, ...reset };
+    return { state: 'CLOSED', generation, ...reset };
+  }
+
+  /** One item of the table, read consistently; undefined when there is none. */
+  private async item(key: string): Promise<Record<string, unknown> | undefined> {
     const out = await dynamoCall('breaker read', () =>
       this.deps.client.send(
         new GetCommand({
           TableName: this.deps.tableName,
-          Key: { [GUARDRAILS_PARTITION_KEY]: STATE_ID },
+          Key: { [GUARDRAILS_PARTITION_KEY]: key },
           ConsistentRead: true,
         }),
       ),
     );
-    return out.Item ? BreakerStateSchema.parse(out.Item) : CLOSED;
+    return out.Item;
   }
 
   /** Counts one automatic containment of `incidentId`, tripping the breaker past the limit. */
@@ -83,7 +141,9 @@ export class CircuitBreaker {
       this.deps.client.send(
         new UpdateCommand({
           TableName: this.deps.tableName,
-          Key: { [GUARDRAILS_PARTITION_KEY]: `window#${current.generation}#${windowStart}` },
+          Key: {
+            [GUARDRAILS_PARTITION_KEY]: `${WINDOW_KEY_PREFIX}${current.generation}#${windowStart}`,
+          },
           UpdateExpression: 'ADD #count :one SET #expires = :expires',
           ExpressionAttributeNames: { '#count': 'count', '#expires': GUARDRAILS_TTL_ATTRIBUTE },
           ExpressionAttributeValues: {
@@ -98,27 +158,24 @@ export class CircuitBreaker {
     if (count <= limits.maxContainments) return { status: 'counted', count };
 
     const tripped: BreakerState = {
+      ...current,
       state: 'TRIPPED',
-      generation: current.generation,
       trippedAt: now.toISOString(),
       trippedBy: incidentId,
       count,
     };
+    // Only the first past the limit, in this generation, creates the trip.
     const trippedNow = await conditionalUpdate(
       this.deps.client,
       this.deps.tableName,
       'breaker trip',
       {
-        Key: { [GUARDRAILS_PARTITION_KEY]: STATE_ID },
+        Key: { [GUARDRAILS_PARTITION_KEY]: tripKey(current.generation) },
         UpdateExpression:
-          'SET #state = :tripped, generation = :generation, trippedAt = :at, trippedBy = :by, #count = :count',
-        // Only the first past the limit, in this generation, trips it.
-        ConditionExpression:
-          '(attribute_not_exists(#state) OR #state = :closed) AND (attribute_not_exists(generation) OR generation = :generation)',
-        ExpressionAttributeNames: { '#state': 'state', '#count': 'count' },
+          'SET generation = :generation, trippedAt = :at, trippedBy = :by, #count = :count',
+        ConditionExpression: 'attribute_not_exists(#id)',
+        ExpressionAttributeNames: { '#id': GUARDRAILS_PARTITION_KEY, '#count': 'count' },
         ExpressionAttributeValues: {
-          ':tripped': 'TRIPPED',
-          ':closed': 'CLOSED',
           ':generation': current.generation,
           ':at': tripped.trippedAt,
           ':by': incidentId,
@@ -130,20 +187,24 @@ export class CircuitBreaker {
   }
 
   /**
-   * Closes a tripped breaker and starts a new generation, so the counts that
-   * tripped it do not trip it again. False when it was not tripped.
+   * Closes a tripped breaker by starting a new generation, so neither its
+   * trip nor the counts that tripped it count any more. Only the generation
+   * item changes (the trip stays, as a record). False when it was not
+   * tripped, or another reset came first.
    */
   async reset(by: string, reason: string): Promise<boolean> {
+    const current = await this.state();
+    if (current.state !== 'TRIPPED') return false;
     return conditionalUpdate(this.deps.client, this.deps.tableName, 'breaker reset', {
-      Key: { [GUARDRAILS_PARTITION_KEY]: STATE_ID },
+      Key: { [GUARDRAILS_PARTITION_KEY]: BREAKER_KEY },
+      // The trip fields an earlier version kept here go too.
       UpdateExpression:
-        'SET #state = :closed, generation = generation + :one, resetAt = :at, resetBy = :by, resetReason = :reason',
-      ConditionExpression: '#state = :tripped',
-      ExpressionAttributeNames: { '#state': 'state' },
+        'SET generation = :next, resetAt = :at, resetBy = :by, resetReason = :reason REMOVE #state, trippedAt, trippedBy, #count',
+      ConditionExpression: 'attribute_not_exists(generation) OR generation = :generation',
+      ExpressionAttributeNames: { '#state': 'state', '#count': 'count' },
       ExpressionAttributeValues: {
-        ':closed': 'CLOSED',
-        ':tripped': 'TRIPPED',
-        ':one': 1,
+        ':generation': current.generation,
+        ':next': current.generation + 1,
         ':at': this.now().toISOString(),
         ':by': by,
         ':reason': reason,

@@ -30,6 +30,8 @@ export interface Statement {
 /** ARNs of this deployment's account (and region, for regional services); `*` where no name is given. */
 export interface Arns {
   iam(resource: 'user' | 'role' | 'instance-profile', name?: string): string;
+  /** A policy AWS manages, in this partition: `arn:<partition>:iam::aws:policy/<name>`. */
+  awsManagedPolicy(name: string): string;
   /** An EC2 resource; `account: ''` for resource types whose ARNs carry none (snapshots). */
   ec2(resource: string, options?: { readonly account?: string }): string;
   autoScalingGroups(): string;
@@ -142,9 +144,52 @@ export function publishNotifications(ctx: IamContext): Statement[] {
   ];
 }
 
-/** Cordon's own roles: every role it creates has the path `/cordon/`. */
-export function cordonRoles(ctx: IamContext): string {
-  return ctx.arn.iam('role', 'cordon/*');
+/**
+ * What no containment or rollback role may write to, by exact ARN: Cordon's
+ * own roles and functions, and the configured break-glass principals.
+ * Exact ARNs, never a path or a name pattern: anyone who may create a role
+ * chooses its path, and a role someone creates under `/cordon/` must stay
+ * containable.
+ */
+export interface FenceTargets {
+  /** Every role the Cordon construct creates. */
+  readonly roles: readonly string[];
+  /** Every function the Cordon construct creates. */
+  readonly functions: readonly string[];
+  /** `breakGlassPrincipalArns` (IAM users and roles; patterns as configured). */
+  readonly breakGlass: readonly string[];
+}
+
+/** Reads: the calls a fence leaves alone. */
+const READ = /^[a-z0-9-]+:(Get|List)[A-Za-z]*$/;
+
+/**
+ * The writes a role's fences deny: every IAM and Lambda call it allows that
+ * is not a read. Those are the services whose resources include Cordon's
+ * roles and functions and the break-glass principals; Cordon owns no EC2,
+ * Auto Scaling, S3 or Secrets Manager resource its actions could reach.
+ * Derived, not declared, so a new write cannot be left out.
+ */
+export function fencedActions(spec: RoleSpec): IamAction[] {
+  return allowedActions(spec).filter(
+    (a) => (a.startsWith('iam:') || a.startsWith('lambda:')) && !READ.test(a),
+  );
+}
+
+/**
+ * A role's fences: explicit Denies of its writes on Cordon's roles and the
+ * break-glass principals (IAM) and on Cordon's functions (Lambda). An
+ * explicit Deny wins over any Allow, so whatever the role's statements
+ * allow, and whatever triage lets through, none of its writes reaches them.
+ */
+export function fences(spec: RoleSpec, targets: FenceTargets): Statement[] {
+  const writes = fencedActions(spec);
+  const iamWrites = writes.filter((a) => a.startsWith('iam:'));
+  const lambdaWrites = writes.filter((a) => a.startsWith('lambda:'));
+  return [
+    ...(iamWrites.length > 0 ? [deny(iamWrites, [...targets.roles, ...targets.breakGlass])] : []),
+    ...(lambdaWrites.length > 0 ? [deny(lambdaWrites, [...targets.functions])] : []),
+  ];
 }
 
 /** A context of example ARNs, for reading a declaration outside a synthesis. */
@@ -152,6 +197,7 @@ export const EXAMPLE_CONTEXT: IamContext = {
   account: '111111111111',
   arn: {
     iam: (resource, name = '*') => `arn:aws:iam::111111111111:${resource}/${name}`,
+    awsManagedPolicy: (name) => `arn:aws:iam::aws:policy/${name}`,
     ec2: (resource, options = {}) =>
       `arn:aws:ec2:us-east-1:${options.account ?? '111111111111'}:${resource}/*`,
     autoScalingGroups: () =>

@@ -1,4 +1,10 @@
 import {
+  TRIP_ATTRIBUTES,
+  TRIP_KEY_PREFIX,
+  WINDOW_ATTRIBUTES,
+  WINDOW_KEY_PREFIX,
+} from '../shared/breaker.js';
+import {
   allow,
   anywhere,
   DESCRIBE_REASON,
@@ -7,11 +13,21 @@ import {
 } from '../shared/iam.js';
 
 /**
+ * IAM condition: an item write whose key starts with `prefix` and that
+ * names no attribute but `attributes` (the key included).
+ */
+const onlyItems = (prefix: string, attributes: readonly string[]) => ({
+  'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [`${prefix}*`] },
+  Null: { 'dynamodb:LeadingKeys': 'false' },
+  'ForAllValues:StringEquals': { 'dynamodb:Attributes': [...attributes] },
+});
+
+/**
  * Triage reads, and never changes, what a finding names: the principal (and
  * its tags), the instance and its profile, the secret, the function and its
  * role, the bucket's tags; it re-reads the finding at its source; it reads
  * the runtime mode, counts containments for the circuit breaker (and trips
- * it), and announces a trip on the notification topic.
+ * it, but cannot reset it), and announces a trip on the notification topic.
  */
 export const iam: RoleSpec = {
   statements: (ctx) => [
@@ -33,8 +49,20 @@ export const iam: RoleSpec = {
     // Source verification: re-read the finding from where it came.
     allow(['securityhub:GetFindings'], [ctx.arn.securityHubHub()]),
     anywhere(['guardduty:GetFindings']),
-    // The circuit breaker: read its state, count containments, trip it.
-    allow(['dynamodb:GetItem', 'dynamodb:UpdateItem'], [ctx.cordon.guardrailsTable]),
+    // The circuit breaker: read its state, count containments, trip it;
+    // never reset it: the generation item (`breaker`) is not among the keys
+    // it may write, and a trip cannot get an expiry (functions/shared/breaker.ts).
+    allow(['dynamodb:GetItem'], [ctx.cordon.guardrailsTable]),
+    allow(
+      ['dynamodb:UpdateItem'],
+      [ctx.cordon.guardrailsTable],
+      onlyItems(WINDOW_KEY_PREFIX, WINDOW_ATTRIBUTES),
+    ),
+    allow(
+      ['dynamodb:UpdateItem'],
+      [ctx.cordon.guardrailsTable],
+      onlyItems(TRIP_KEY_PREFIX, TRIP_ATTRIBUTES),
+    ),
     // Announce a tripped breaker.
     ...publishNotifications(ctx),
   ],

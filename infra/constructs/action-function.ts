@@ -8,7 +8,13 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import type { FunctionSpec } from '../../functions/registry.js';
 import type { FunctionName } from '../../functions/shared/catalog.js';
-import { BASELINE_UNSCOPED, type IamContext } from '../../functions/shared/iam.js';
+import {
+  BASELINE_UNSCOPED,
+  type FenceTargets,
+  fences,
+  type IamContext,
+  type Statement,
+} from '../../functions/shared/iam.js';
 import { CORDON_ROLE_PATH, ENV } from '../../functions/shared/runtime-config.js';
 import type { LedgerTable } from './ledger-table.js';
 
@@ -119,14 +125,7 @@ export class ActionFunction extends Construct {
           );
         }
       }
-      this.role.addToPrincipalPolicy(
-        new iam.PolicyStatement({
-          effect: statement.effect === 'Deny' ? iam.Effect.DENY : iam.Effect.ALLOW,
-          actions: [...statement.actions],
-          resources: [...statement.resources],
-          ...(statement.conditions ? { conditions: { ...statement.conditions } } : {}),
-        }),
-      );
+      this.role.addToPrincipalPolicy(render(statement));
       if (statement.effect === 'Deny') continue;
       for (const resource of statement.resources) {
         if (resource === '*' || !resource.endsWith('*')) continue;
@@ -146,10 +145,36 @@ export class ActionFunction extends Construct {
     });
   }
 
+  /**
+   * Denies the role's writes on Cordon's own roles and functions and on the
+   * break-glass principals, by exact ARN (`fences` in functions/shared/iam.ts),
+   * in a policy of its own: the function depends on its role's default
+   * policy, so naming functions there would be a cycle; nothing depends on
+   * this one. A role with no IAM or Lambda write gets none.
+   */
+  fence(targets: FenceTargets): void {
+    const statements = fences(this.spec.iam, targets);
+    if (statements.length === 0) return;
+    const policy = new iam.Policy(this, 'Fences', {
+      statements: statements.map(render),
+    });
+    policy.attachToRole(this.role);
+  }
+
   /** Adds environment variables that name resources created after the function. */
   addEnvironment(variables: Readonly<Record<string, string>>): void {
     for (const [key, value] of Object.entries(variables)) this.function.addEnvironment(key, value);
   }
+}
+
+/** A declared statement as CDK's. */
+function render(statement: Statement): iam.PolicyStatement {
+  return new iam.PolicyStatement({
+    effect: statement.effect === 'Deny' ? iam.Effect.DENY : iam.Effect.ALLOW,
+    actions: [...statement.actions],
+    resources: [...statement.resources],
+    ...(statement.conditions ? { conditions: { ...statement.conditions } } : {}),
+  });
 }
 
 /**

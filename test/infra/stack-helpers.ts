@@ -9,6 +9,8 @@
 import { expect } from 'vitest';
 import type { FunctionName } from '../../functions/shared/catalog.js';
 import { ENV } from '../../functions/shared/runtime-config.js';
+import type { EvaluatedStatement } from '../support/iam-eval.js';
+import { resolveIntrinsics } from '../support/resolve.js';
 import {
   actionFunctions,
   actionsOf,
@@ -40,6 +42,14 @@ export function statementsOfRole(roleId: string): PolicyStatement[] {
   return policyDocuments(stackJson())
     .filter((site) => site.roles.includes(roleId))
     .flatMap((site) => site.statements);
+}
+
+/** The statements of `action`'s role with their intrinsics resolved, for the IAM evaluator. */
+export function resolvedStatementsOf(action: FunctionName): EvaluatedStatement[] {
+  return resolveIntrinsics(
+    statementsOfRole(functionFor(action).roleId),
+    stackJson(),
+  ) as EvaluatedStatement[];
 }
 
 /** The actions the role `roleId` allows, sorted, without duplicates. */

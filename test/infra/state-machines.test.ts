@@ -572,32 +572,6 @@ describe('rollback state machine', () => {
     ]);
     expect(approval.env[ENV.rollbackStateMachine]).toEqual(ROLLBACK_ARN);
   });
-
-  it("denies the rollback roles Cordon's own roles; an exempt tag is no IAM fence", () => {
-    const denies = (action: FunctionName) =>
-      statementsOfRole(functionFor(action).roleId).filter((st) => st.Effect === 'Deny');
-    const cordonRoles = {
-      'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':iam::123456789012:role/cordon/*']],
-    };
-    expect(denies('rollback-revoke-sessions')).toEqual([
-      expect.objectContaining({
-        Action: ['iam:DeleteRolePolicy', 'iam:PutRolePolicy'],
-        Resource: cordonRoles,
-      }),
-    ]);
-    expect(denies('rollback-detach-instance-profile')).toEqual([
-      expect.objectContaining({ Action: 'iam:PassRole', Resource: cordonRoles }),
-    ]);
-    expect(denies('rollback-lock-secret')).toEqual([]);
-    const passRole = statementsOfRole(
-      functionFor('rollback-detach-instance-profile').roleId,
-    ).filter((st) => st.Effect === 'Allow' && actionsOf(st).includes('iam:PassRole'));
-    expect(passRole).toEqual([
-      expect.objectContaining({
-        Condition: { StringEquals: { 'iam:PassedToService': 'ec2.amazonaws.com' } },
-      }),
-    ]);
-  });
 });
 
 const EXPECTED_PATTERNS: Record<PlaybookName, readonly unknown[]> = {

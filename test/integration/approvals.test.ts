@@ -9,10 +9,9 @@
  * is what deploys.
  */
 import {
-  GetUserPolicyCommand,
   IAMClient,
   ListAccessKeysCommand,
-  ListUserPoliciesCommand,
+  ListAttachedUserPoliciesCommand,
 } from '@aws-sdk/client-iam';
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import type { Context } from 'aws-lambda';
@@ -20,7 +19,7 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } 
 import { type CommandIO, decideCommand, pendingCommand, showCommand } from '../../cli/approvals.js';
 import { CliError } from '../../cli/errors.js';
 import { seedCompromisedUser, userKeyFinding } from '../../demo/scenario.js';
-import { QUARANTINE_POLICY_NAME } from '../../functions/actions/quarantine-user/state.js';
+import { DENY_ALL_POLICY } from '../../functions/actions/quarantine-user/iam.js';
 import { PendingResponseSchema } from '../../functions/responder-api/contract.js';
 import { ENV } from '../../functions/shared/runtime-config.js';
 import { assumeSession } from '../../rehearsal/approvals.js';
@@ -134,9 +133,10 @@ const withEndpoint = (...args: string[]) => [
   MOTO_REGION,
 ];
 
+/** The managed policies attached to the user: quarantine attaches AWSDenyAll. */
 async function contained(user: { userName: string }) {
-  const names = await iam.send(new ListUserPoliciesCommand({ UserName: user.userName }));
-  return names.PolicyNames ?? [];
+  const out = await iam.send(new ListAttachedUserPoliciesCommand({ UserName: user.userName }));
+  return (out.AttachedPolicies ?? []).flatMap((p) => (p.PolicyName ? [p.PolicyName] : []));
 }
 
 describe('a responder decides with the CLI while the playbook waits', () => {
@@ -196,7 +196,7 @@ describe('a responder decides with the CLI while the playbook waits', () => {
       actor: SESSIONS.alice,
       summary: `approved by ${SESSIONS.alice}: key seen on a paste site`,
     });
-    expect(await contained(user)).toContain(QUARANTINE_POLICY_NAME);
+    expect(await contained(user)).toContain(DENY_ALL_POLICY);
     expect(printed.join('\n')).toContain('quarantineUser');
 
     // A second decision on the same step is refused with who decided.
@@ -242,7 +242,7 @@ describe('a responder decides with the CLI while the playbook waits', () => {
       expect.arrayContaining(['quarantineUser:APPROVAL_DENIED', 'quarantineUser:REJECTED']),
     );
     expect(outcomes(execution)).not.toContain('quarantineUser:CONTAINED');
-    expect(await contained(user)).not.toContain(QUARANTINE_POLICY_NAME);
+    expect(await contained(user)).not.toContain(DENY_ALL_POLICY);
   });
 
   it('an unauthorised caller is refused, and with nobody else deciding the step times out, is recorded and notified', async () => {
@@ -288,7 +288,7 @@ describe('a responder decides with the CLI while the playbook waits', () => {
       expect.stringMatching(/^Cordon did not act \(approval timed out\): /),
       expect.stringMatching(/^Cordon summary: /),
     ]);
-    expect(await contained(user)).not.toContain(QUARANTINE_POLICY_NAME);
+    expect(await contained(user)).not.toContain(DENY_ALL_POLICY);
   });
 });
 
@@ -337,9 +337,6 @@ describe('the task token', () => {
     for (const text of everything) expect(text).not.toContain(token);
     const keys = await iam.send(new ListAccessKeysCommand({ UserName: user.userName }));
     expect(keys.AccessKeyMetadata?.length).toBeGreaterThan(0);
-    const policy = await iam.send(
-      new GetUserPolicyCommand({ UserName: user.userName, PolicyName: QUARANTINE_POLICY_NAME }),
-    );
-    expect(policy.PolicyDocument).toBeDefined();
+    expect(await contained(user)).toEqual([DENY_ALL_POLICY]);
   });
 });

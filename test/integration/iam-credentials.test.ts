@@ -1,17 +1,21 @@
 /**
  * Layer 4: after a rehearsal of the iam-credentials playbook against moto,
  * the real resulting AWS state, read back with SDK clients of this file's own
- * (not the handlers'): keys, inline policies, login profiles, and the ledger
+ * (not the handlers'): keys, inline and attached policies, login profiles, and the ledger
  * table with its hash chain and its by-target index.
  */
 
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import {
   GetLoginProfileCommand,
+  GetPolicyCommand,
+  GetPolicyVersionCommand,
   GetRolePolicyCommand,
   GetUserPolicyCommand,
   IAMClient,
   ListAccessKeysCommand,
+  ListAttachedUserPoliciesCommand,
+  ListUserPoliciesCommand,
   NoSuchEntityException,
 } from '@aws-sdk/client-iam';
 import { DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
@@ -146,19 +150,27 @@ describe('an IAM user contained with approval', () => {
     expect(cutoff).toBeLessThanOrEqual(after.getTime());
   });
 
-  it('quarantines the user: deny-all policy attached, console login removed', async () => {
+  it('quarantines the user: AWSDenyAll attached, no inline deny-all, console login removed', async () => {
     const user = await seedCompromisedUser();
     const profile = await iam.send(new GetLoginProfileCommand({ UserName: user.userName }));
     expect(profile.LoginProfile).toBeDefined();
 
     await harness.engine('approve').rehearse(userKeyFinding(user));
 
-    const policy = await iam.send(
-      new GetUserPolicyCommand({ UserName: user.userName, PolicyName: 'CordonQuarantine' }),
+    const attached = await iam.send(
+      new ListAttachedUserPoliciesCommand({ UserName: user.userName }),
     );
-    expect(decodePolicy(policy.PolicyDocument).Statement).toEqual([
-      { Sid: 'CordonQuarantine', Effect: 'Deny', Action: '*', Resource: '*' },
+    const denyAll = 'arn:aws:iam::aws:policy/AWSDenyAll';
+    expect(attached.AttachedPolicies?.map((p) => p.PolicyArn)).toEqual([denyAll]);
+    const { Policy } = await iam.send(new GetPolicyCommand({ PolicyArn: denyAll }));
+    const version = await iam.send(
+      new GetPolicyVersionCommand({ PolicyArn: denyAll, VersionId: Policy?.DefaultVersionId }),
+    );
+    expect(decodePolicy(version.PolicyVersion?.Document).Statement).toEqual([
+      expect.objectContaining({ Effect: 'Deny', Action: ['*'], Resource: '*' }),
     ]);
+    const inline = await iam.send(new ListUserPoliciesCommand({ UserName: user.userName }));
+    expect(inline.PolicyNames).not.toContain('CordonQuarantine');
     await expect(
       iam.send(new GetLoginProfileCommand({ UserName: user.userName })),
     ).rejects.toBeInstanceOf(NoSuchEntityException);

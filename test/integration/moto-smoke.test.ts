@@ -17,11 +17,13 @@ import {
   DynamoDBClient,
 } from '@aws-sdk/client-dynamodb';
 import {
+  AttachUserPolicyCommand,
   CreateAccessKeyCommand,
   CreateLoginProfileCommand,
   CreateRoleCommand,
   CreateUserCommand,
   DeleteLoginProfileCommand,
+  DetachUserPolicyCommand,
   GetLoginProfileCommand,
   GetRoleCommand,
   GetRolePolicyCommand,
@@ -29,6 +31,7 @@ import {
   GetUserPolicyCommand,
   IAMClient,
   ListAccessKeysCommand,
+  ListAttachedUserPoliciesCommand,
   ListUsersCommand,
   NoSuchEntityException,
   PutRolePolicyCommand,
@@ -117,6 +120,17 @@ describe('moto serves what Cordon calls', () => {
     );
     expect(policy.PolicyName).toBe('cordon-quarantine');
     expect(decodePolicy(policy.PolicyDocument)).toEqual(denyAll);
+  });
+
+  it("IAM: AWS's managed AWSDenyAll attaches to a user and detaches (the server loads AWS's policies)", async () => {
+    const denyAll = 'arn:aws:iam::aws:policy/AWSDenyAll';
+    await iam.send(new CreateUserCommand({ UserName: 'alice' }));
+    await iam.send(new AttachUserPolicyCommand({ UserName: 'alice', PolicyArn: denyAll }));
+    const attached = await iam.send(new ListAttachedUserPoliciesCommand({ UserName: 'alice' }));
+    expect(attached.AttachedPolicies).toEqual([{ PolicyName: 'AWSDenyAll', PolicyArn: denyAll }]);
+    await iam.send(new DetachUserPolicyCommand({ UserName: 'alice', PolicyArn: denyAll }));
+    const after = await iam.send(new ListAttachedUserPoliciesCommand({ UserName: 'alice' }));
+    expect(after.AttachedPolicies).toEqual([]);
   });
 
   it('IAM: roles with a path keep their tags and inline policies', async () => {

@@ -23,12 +23,13 @@ import {
   ModifyNetworkInterfaceAttributeCommand,
 } from '@aws-sdk/client-ec2';
 import {
+  CreateLoginProfileCommand,
   GetLoginProfileCommand,
   IAMClient,
   ListAccessKeysCommand,
+  ListAttachedUserPoliciesCommand,
   ListRolePoliciesCommand,
   ListUserPoliciesCommand,
-  PutUserPolicyCommand,
 } from '@aws-sdk/client-iam';
 import { GetFunctionConcurrencyCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { GetPublicAccessBlockCommand, S3Client } from '@aws-sdk/client-s3';
@@ -55,7 +56,6 @@ import {
   seedCompromisedUser,
   userKeyFinding,
 } from '../../demo/scenario.js';
-import { QUARANTINE_POLICY_NAME } from '../../functions/actions/quarantine-user/state.js';
 import type { ExecutionReport } from '../../rehearsal/engine.js';
 import { processedFindings } from '../state-machines/events.js';
 import { explain, onlyExecution, outcomes, rehearsalHarness } from '../state-machines/harness.js';
@@ -111,9 +111,14 @@ async function keyStatuses(userName: string) {
   return Object.fromEntries((out.AccessKeyMetadata ?? []).map((k) => [k.AccessKeyId, k.Status]));
 }
 
+/** The user's inline policies and, after them, the managed ones attached, by name. */
 async function userPolicies(userName: string) {
-  const out = await iam.send(new ListUserPoliciesCommand({ UserName: userName }));
-  return out.PolicyNames ?? [];
+  const inline = await iam.send(new ListUserPoliciesCommand({ UserName: userName }));
+  const attached = await iam.send(new ListAttachedUserPoliciesCommand({ UserName: userName }));
+  return [
+    ...(inline.PolicyNames ?? []),
+    ...(attached.AttachedPolicies ?? []).flatMap((p) => (p.PolicyName ? [p.PolicyName] : [])),
+  ];
 }
 
 describe('rolling back a contained IAM user', () => {
@@ -124,10 +129,7 @@ describe('rolling back a contained IAM user', () => {
       [user.leakedKeyId]: 'Inactive',
       [user.healthyKeyId]: 'Active',
     });
-    expect((await userPolicies(user.userName)).sort()).toEqual([
-      'CordonQuarantine',
-      'CordonRevokeOlderSessions',
-    ]);
+    expect(await userPolicies(user.userName)).toEqual(['CordonRevokeOlderSessions', 'AWSDenyAll']);
 
     const execution = await rollBack(incidentId);
 
@@ -150,8 +152,18 @@ describe('rolling back a contained IAM user', () => {
     expect(quarantine).toMatchObject({
       actor: expect.stringMatching(/^arn:aws:iam::123456789012:role\/cordon\/rehearsal-/),
       targetArn: user.arn,
-      before: { quarantinePolicy: true, policyPresent: true, consolePassword: false },
-      after: { quarantinePolicy: false, policyPresent: false, consolePassword: false },
+      before: {
+        denyAllAttached: true,
+        quarantinePolicy: false,
+        policyPresent: false,
+        consolePassword: false,
+      },
+      after: {
+        denyAllAttached: false,
+        quarantinePolicy: false,
+        policyPresent: false,
+        consolePassword: false,
+      },
       detail: expect.objectContaining({
         requestedBy: RESPONDER,
         reason: 'false positive: the owner confirmed the activity',
@@ -178,10 +190,7 @@ describe('rolling back a contained IAM user', () => {
       [user.leakedKeyId]: 'Active',
       [user.healthyKeyId]: 'Active',
     });
-    expect((await userPolicies(user.userName)).sort()).toEqual([
-      'CordonQuarantine',
-      'CordonRevokeOlderSessions',
-    ]);
+    expect(await userPolicies(user.userName)).toEqual(['CordonRevokeOlderSessions', 'AWSDenyAll']);
   });
 
   it('changes nothing when a responder rejects the rollback, and records it', async () => {
@@ -202,25 +211,14 @@ describe('rolling back a contained IAM user', () => {
       [user.leakedKeyId]: 'Inactive',
       [user.healthyKeyId]: 'Active',
     });
-    expect((await userPolicies(user.userName)).sort()).toEqual([
-      'CordonQuarantine',
-      'CordonRevokeOlderSessions',
-    ]);
+    expect(await userPolicies(user.userName)).toEqual(['CordonRevokeOlderSessions', 'AWSDenyAll']);
   });
 
-  it('refuses after drift (the quarantine policy edited by hand) and changes nothing; --force restores', async () => {
+  it('refuses after drift (a console password created by hand) and changes nothing; --force restores', async () => {
     const user = await seedCompromisedUser();
     const incidentId = await contained(userKeyFinding(user));
-    const edited = JSON.stringify({
-      Version: '2012-10-17',
-      Statement: [{ Effect: 'Deny', Action: 's3:*', Resource: '*' }],
-    });
     await iam.send(
-      new PutUserPolicyCommand({
-        UserName: user.userName,
-        PolicyName: QUARANTINE_POLICY_NAME,
-        PolicyDocument: edited,
-      }),
+      new CreateLoginProfileCommand({ UserName: user.userName, Password: 'Made-by-hand-42!' }),
     );
 
     const refused = await rollBack(incidentId);
@@ -232,17 +230,12 @@ describe('rolling back a contained IAM user', () => {
       'disableAccessKey:rollback-disable-access-key:ROLLBACK_SKIPPED',
     ]);
     const refusal = refused.ledger.find((e) => e.outcome === 'ROLLBACK_REFUSED');
-    expect(refusal?.summary).toContain(
-      'deny-all policy CordonQuarantine is false now, Cordon left true',
-    );
+    expect(refusal?.summary).toContain('a console password is true now, Cordon left false');
     expect(await keyStatuses(user.userName)).toEqual({
       [user.leakedKeyId]: 'Inactive',
       [user.healthyKeyId]: 'Active',
     });
-    expect((await userPolicies(user.userName)).sort()).toEqual([
-      'CordonQuarantine',
-      'CordonRevokeOlderSessions',
-    ]);
+    expect(await userPolicies(user.userName)).toEqual(['CordonRevokeOlderSessions', 'AWSDenyAll']);
 
     const forced = await rollBack(incidentId, { force: true });
 

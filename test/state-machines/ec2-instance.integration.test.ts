@@ -37,6 +37,7 @@ import {
 import {
   AssociateIamInstanceProfileCommand,
   CreateTagsCommand,
+  DeleteTagsCommand,
   DescribeIamInstanceProfileAssociationsCommand,
   DescribeInstanceAttributeCommand,
   DescribeInstancesCommand,
@@ -51,6 +52,7 @@ import {
 import { IAMClient, ListRolePoliciesCommand } from '@aws-sdk/client-iam';
 import { BatchUpdateFindingsCommand, SecurityHubClient } from '@aws-sdk/client-securityhub';
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
+import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { z } from 'zod';
@@ -535,6 +537,102 @@ describe('an Auto Scaling group at its minimum size', () => {
       last.instanceId,
     ]);
   });
+});
+
+describe('an instance whose own role removes its incident tag during the approval wait', () => {
+  /** The instance's role, as code on the instance uses it: its own credentials, from STS. */
+  async function asInstanceRole(instance: CompromisedInstance): Promise<EC2Client> {
+    const sts = new STSClient(motoClientConfig(endpoint));
+    const { Credentials } = await sts.send(
+      new AssumeRoleCommand({
+        RoleArn: `arn:aws:iam::${MOTO_ACCOUNT_ID}:role/${instance.roleName}`,
+        RoleSessionName: instance.instanceId,
+      }),
+    );
+    if (!Credentials?.AccessKeyId || !Credentials.SecretAccessKey) {
+      throw new Error('STS gave the instance role no credentials');
+    }
+    return new EC2Client({
+      ...motoClientConfig(endpoint),
+      credentials: {
+        accessKeyId: Credentials.AccessKeyId,
+        secretAccessKey: Credentials.SecretAccessKey,
+        sessionToken: Credentials.SessionToken,
+      },
+    });
+  }
+
+  it.each([
+    ['the instance', (i: CompromisedInstance) => i.instanceId],
+    ['its second network interface', (i: CompromisedInstance) => i.interfaceIds[1] ?? ''],
+  ])(
+    'refuses to isolate when it is removed from %s: recorded, notified, nothing isolated',
+    async (_, untag) => {
+      // Arrange: the evidence step tags the instance; while isolation waits for
+      // its approval, the instance's own role deletes the tag (ec2:DeleteTags).
+      const instance = await seedCompromisedInstance();
+      const before = await readInstance(instance);
+      const published = spyOnPublished();
+      const removed: string[] = [];
+      const duringWait = async ({ step }: { step: string }) => {
+        if (step !== 'isolate') return;
+        const resource = untag(instance);
+        await (await asInstanceRole(instance)).send(
+          new DeleteTagsCommand({ Resources: [resource], Tags: [{ Key: INCIDENT_TAG }] }),
+        );
+        removed.push(resource);
+      };
+
+      // Act
+      const execution = onlyExecution(
+        await harness.engine('approve', { duringWait }).rehearse(instanceFinding(instance)),
+      );
+
+      // Assert: the isolate step refused at its first action, through the failure path.
+      expect(removed).toEqual([untag(instance)]);
+      expect(execution.status).toBe('FAILED');
+      expect(execution.states).toEqual([
+        ...START,
+        ...EVIDENCE,
+        'Isolate instance?',
+        'Isolate instance: request approval',
+        'Leave Auto Scaling group',
+        'Leave Auto Scaling group: failed',
+        'Record failure',
+        'Notify failure',
+        'Failed',
+      ]);
+      const failures = execution.ledger.filter((e) => e.outcome === 'FAILED');
+      // The action's own entry, then record-failure's (named after the failed task).
+      expect(failures.map((e) => [e.step, e.action])).toEqual([
+        ['isolate', 'detach-from-asg'],
+        ['isolate', 'detach-from-asg'],
+      ]);
+      for (const failure of failures) {
+        expect(failure.summary).toContain(`gone from ${untag(instance)}`);
+      }
+      expect(failures[0]?.summary).toContain('the instance is NOT isolated');
+      expect(execution.ledger.filter((e) => e.outcome === 'INTENT').map((e) => e.step)).toEqual([
+        'preserveEvidence',
+      ]);
+      const failureNotice = published().find((m) => /fail/i.test(m.subject));
+      expect(failureNotice?.message).toContain('Cordon.IncidentTagMissing');
+      expect(failureNotice?.message).toContain(`gone from ${untag(instance)}`);
+      // Nothing isolated: same Auto Scaling group, same groups, same profile.
+      const after = await readInstance(instance);
+      expect(after).toMatchObject({
+        groupsByInterface: before.groupsByInterface,
+        autoScalingGroup: instance.autoScalingGroup,
+        desiredCapacity: before.desiredCapacity,
+        groupMembers: before.groupMembers,
+        profileAssociations: [instance.instanceProfileArn],
+        rolePolicies: [],
+      });
+      // And Cordon did not put the tag back.
+      const tags = await tagsOf([untag(instance)]);
+      expect(tagValue(tags[untag(instance)], INCIDENT_TAG)).toBeUndefined();
+    },
+  );
 });
 
 describe('repeats', () => {

@@ -56,13 +56,24 @@ export interface DecidingEngine {
   rollback(input: unknown): Promise<ExecutionReport>;
 }
 
+export interface DecidingOptions {
+  /**
+   * Runs while a step waits for its approval, before the responders decide:
+   * what someone else does to the target meanwhile. @default nothing
+   */
+  readonly duringWait?: (request: ApprovalRequest) => Promise<void>;
+}
+
 export interface Harness {
   /**
    * The file's engine, its responders deciding `decision`; a function is
    * asked at each approval, and may change the world first (what happens
    * while a step waits).
    */
-  engine(decision: Decision | ((request: ApprovalRequest) => Promise<Decision>)): DecidingEngine;
+  engine(
+    decision: Decision | ((request: ApprovalRequest) => Promise<Decision>),
+    options?: DecidingOptions,
+  ): DecidingEngine;
   /** A state machine of the synthesized template. @default the iam-credentials one */
   playbook(name?: PlaybookName): TemplateStateMachine;
   /** A function's environment, as the rehearsal resolved the template's. */
@@ -78,12 +89,16 @@ export function rehearsalHarness(options: HarnessOptions = {}): Harness {
   let engine: RehearsalEngine | undefined;
   // Set by each call through `engine(decision)`; the tests of a file run one at a time.
   let decision: Decision | ((request: ApprovalRequest) => Promise<Decision>) = 'timeout';
+  let during: DecidingOptions = {};
 
   beforeAll(async () => {
     engine = await RehearsalEngine.create({
       account: MOTO_ACCOUNT_ID,
       region: MOTO_REGION,
-      decision: (request) => (typeof decision === 'function' ? decision(request) : decision),
+      decision: async (request) => {
+        await during.duringWait?.(request);
+        return typeof decision === 'function' ? decision(request) : decision;
+      },
       ...(options.context ? { context: options.context } : {}),
       ...(options.environment ? { environment: options.environment } : {}),
     });
@@ -101,9 +116,10 @@ export function rehearsalHarness(options: HarnessOptions = {}): Harness {
     return engine;
   };
   return {
-    engine(mode) {
+    engine(mode, options = {}) {
       const deciding = (): RehearsalEngine => {
         decision = mode;
+        during = options;
         return created();
       };
       return {

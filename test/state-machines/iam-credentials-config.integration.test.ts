@@ -4,7 +4,12 @@
  * and puts quarantineUser under the two-person rule: one engine per
  * configuration, so a file of its own.
  */
-import { GetUserPolicyCommand, IAMClient, ListAccessKeysCommand } from '@aws-sdk/client-iam';
+import {
+  GetUserPolicyCommand,
+  IAMClient,
+  ListAccessKeysCommand,
+  ListAttachedUserPoliciesCommand,
+} from '@aws-sdk/client-iam';
 import { describe, expect, it } from 'vitest';
 import { type CompromisedUser, seedCompromisedUser, userKeyFinding } from '../../demo/scenario.js';
 import { RehearsalEngine } from '../../rehearsal/engine.js';
@@ -116,10 +121,12 @@ describe('a step under the two-person rule', () => {
       approver: second?.actor,
       approvers: [first?.actor, second?.actor],
     });
-    const policy = await iam.send(
-      new GetUserPolicyCommand({ UserName: user.userName, PolicyName: 'CordonQuarantine' }),
+    const attached = await iam.send(
+      new ListAttachedUserPoliciesCommand({ UserName: user.userName }),
     );
-    expect(policy.PolicyDocument).toBeDefined();
+    expect(attached.AttachedPolicies?.map((p) => p.PolicyArn)).toEqual([
+      'arn:aws:iam::aws:policy/AWSDenyAll',
+    ]);
   });
 });
 

@@ -29,6 +29,7 @@ import {
   IAMClient,
   IAMServiceException,
   ListAccessKeysCommand,
+  ListAttachedUserPoliciesCommand,
   ListRolePoliciesCommand,
   ListUserPoliciesCommand,
   TagUserCommand,
@@ -127,6 +128,12 @@ async function userPolicies(userName: string): Promise<string[]> {
   return out.PolicyNames ?? [];
 }
 
+/** The ARNs of the managed policies attached to the user. */
+async function attachedPolicies(userName: string): Promise<string[]> {
+  const out = await iam.send(new ListAttachedUserPoliciesCommand({ UserName: userName }));
+  return (out.AttachedPolicies ?? []).flatMap((p) => (p.PolicyArn ? [p.PolicyArn] : []));
+}
+
 const securityHubMocks: Array<{ restore(): void }> = [];
 afterEach(() => {
   for (const mock of securityHubMocks.splice(0)) mock.restore();
@@ -200,6 +207,9 @@ describe('an IAM user whose key leaked (default modes)', () => {
       'quarantineUser:CONTAINED',
       'notify:NOTIFIED',
     ]);
+    // Quarantined by AWS's deny-all managed policy; the only inline policy is the revocation's.
+    expect(await attachedPolicies(user.userName)).toEqual(['arn:aws:iam::aws:policy/AWSDenyAll']);
+    expect(await userPolicies(user.userName)).toEqual(['CordonRevokeOlderSessions']);
   });
 
   it('records the approver on the quarantine entry', async () => {
@@ -266,7 +276,7 @@ describe('an IAM user whose key leaked (default modes)', () => {
       'notify:NOTIFIED',
       'notify:NOTIFIED',
     ]);
-    expect(await userPolicies(user.userName)).not.toContain('CordonQuarantine');
+    expect(await attachedPolicies(user.userName)).toEqual([]);
   });
 
   it('reports TARGET_NOT_FOUND, not a failure, when the named key was deleted before the run', async () => {

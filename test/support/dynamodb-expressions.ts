@@ -21,14 +21,15 @@ export const CONSTANT_EXPRESSIONS: ReadonlySet<string> = new Set([
   'SET delivered = :true REMOVE taskToken',
   // breaker.ts
   'ADD #count :one SET #expires = :expires',
-  'SET #state = :tripped, generation = :generation, trippedAt = :at, trippedBy = :by, #count = :count',
-  '(attribute_not_exists(#state) OR #state = :closed) AND (attribute_not_exists(generation) OR generation = :generation)',
-  'SET #state = :closed, generation = generation + :one, resetAt = :at, resetBy = :by, resetReason = :reason',
-  '#state = :tripped',
+  'SET generation = :generation, trippedAt = :at, trippedBy = :by, #count = :count',
+  'attribute_not_exists(#id)',
+  'SET generation = :next, resetAt = :at, resetBy = :by, resetReason = :reason REMOVE #state, trippedAt, trippedBy, #count',
+  'attribute_not_exists(generation) OR generation = :generation',
 ]);
 
 /** Attribute names the stores put in ExpressionAttributeNames. */
 export const ATTRIBUTE_NAMES: ReadonlySet<string> = new Set([
+  'id',
   'incidentId',
   'status',
   'count',
@@ -73,4 +74,50 @@ export function expectConstantExpressions(mock: SentCommands): number {
     for (const placeholder of Object.keys(values)) expect(placeholder).toMatch(/^:[a-z]+$/);
   }
   return checked;
+}
+
+const EXPRESSION_WORDS = new Set([
+  'SET',
+  'REMOVE',
+  'ADD',
+  'DELETE',
+  'AND',
+  'OR',
+  'NOT',
+  'IN',
+  'BETWEEN',
+  'attribute_exists',
+  'attribute_not_exists',
+  'attribute_type',
+  'begins_with',
+  'contains',
+  'size',
+  'if_not_exists',
+  'list_append',
+]);
+
+/**
+ * The key and every attribute name an item write names (its key's, and those
+ * in its update and condition expressions), as IAM's `dynamodb:LeadingKeys`
+ * and `dynamodb:Attributes` would hold them.
+ */
+export function writeContext(input: {
+  readonly Key?: Record<string, unknown>;
+  readonly UpdateExpression?: string;
+  readonly ConditionExpression?: string;
+  readonly ExpressionAttributeNames?: Record<string, string>;
+}): { 'dynamodb:LeadingKeys': string[]; 'dynamodb:Attributes': string[] } {
+  const names = input.ExpressionAttributeNames ?? {};
+  const text = `${input.UpdateExpression ?? ''} ${input.ConditionExpression ?? ''}`;
+  const used = [...text.matchAll(/[#:]?[A-Za-z_][A-Za-z0-9_]*/g)]
+    .map(([token]) => token)
+    .filter((token) => !token.startsWith(':') && !EXPRESSION_WORDS.has(token))
+    .map((token) => (token.startsWith('#') ? (names[token] ?? token) : token));
+  const key = Object.keys(input.Key ?? {});
+  return {
+    'dynamodb:LeadingKeys': Object.values(input.Key ?? {})
+      .map(String)
+      .slice(0, 1),
+    'dynamodb:Attributes': [...new Set([...key, ...used])].sort(),
+  };
 }

@@ -9,6 +9,7 @@ import {
   type Instance,
   requireInstance,
 } from '../../shared/incident.js';
+import { incidentTagRefusal } from '../../shared/incident-tag.js';
 import { type Containment, type ContainmentDeps, runContainment } from '../containment.js';
 import { containmentHandler } from '../handlers.js';
 import { action } from './action.js';
@@ -66,18 +67,23 @@ export function asgContainment(
       state.group === null
         ? `take instance ${target.instanceId} out of its Auto Scaling group (it is in none)`
         : `detach instance ${target.instanceId} from Auto Scaling group ${state.group}, desired capacity ${state.desiredCapacity} -> ${state.desiredCapacity - 1}, no replacement launched`,
-    // Checked here as well as by Auto Scaling, so the refusal is the same
-    // everywhere (emulators do not enforce the minimum). A Standby instance
-    // is left to Auto Scaling to judge: it may already be outside the
-    // desired capacity.
-    refusal: (target, state) =>
-      state.group !== null &&
+    // First the isolate step's gate: this detach needs no tag of its own,
+    // but it comes first in the step, and leaving the group while the
+    // network and profile actions after it must refuse would half-isolate
+    // the instance (functions/shared/incident-tag.ts).
+    // The minimum is checked here as well as by Auto Scaling, so the refusal
+    // is the same everywhere (emulators do not enforce it). A Standby
+    // instance is left to Auto Scaling to judge: it may already be outside
+    // the desired capacity.
+    refusal: async (target, state) =>
+      (await incidentTagRefusal(ec2, action.name, target.instanceId)) ??
+      (state.group !== null &&
       state.lifecycleState !== 'Standby' &&
       state.desiredCapacity - 1 < state.minSize
         ? new BelowMinimumCapacityError(
             belowMinimum(target.instanceId, state.group, state.desiredCapacity, state.minSize),
           )
-        : undefined,
+        : undefined),
     async apply(target, state) {
       if (state.group === null) return state;
       const { instanceId, group, desiredCapacity, minSize } = state;

@@ -5,7 +5,8 @@ export const iam = {
   containment: {
     statements: (ctx) => [
       // Reads: EC2 and Auto Scaling Describe calls support no resource-level permissions.
-      anywhere(['ec2:DescribeInstances']),
+      // Interfaces too: the isolate step's gate reads their incident tags.
+      anywhere(['ec2:DescribeInstances', 'ec2:DescribeNetworkInterfaces']),
       anywhere([
         'autoscaling:DescribeAutoScalingInstances',
         'autoscaling:DescribeAutoScalingGroups',
@@ -14,6 +15,7 @@ export const iam = {
     ],
     unscoped: {
       'ec2:DescribeInstances': DESCRIBE_REASON,
+      'ec2:DescribeNetworkInterfaces': DESCRIBE_REASON,
       'autoscaling:DescribeAutoScalingInstances': DESCRIBE_REASON,
       'autoscaling:DescribeAutoScalingGroups': DESCRIBE_REASON,
     },

@@ -8,6 +8,7 @@ import {
   type Instance,
   requireInstance,
 } from '../../shared/incident.js';
+import { incidentTagRefusal } from '../../shared/incident-tag.js';
 import { type Containment, type ContainmentDeps, runContainment } from '../containment.js';
 import { containmentHandler } from '../handlers.js';
 import { action } from './action.js';
@@ -32,6 +33,8 @@ export function profileContainment(ec2: EC2Client): Containment<Instance, Profil
     targetArn: (target) => target.arn,
     read,
     isContained: isDetached,
+    // Its role may disassociate only from an incident-tagged instance.
+    refusal: (target) => incidentTagRefusal(ec2, action.name, target.instanceId),
     describe: (target, state) =>
       state.association === null
         ? `detach the instance profile from instance ${target.instanceId} (it has none)`

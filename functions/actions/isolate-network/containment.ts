@@ -19,6 +19,7 @@ import {
   type Instance,
   requireInstance,
 } from '../../shared/incident.js';
+import { incidentTagRefusal } from '../../shared/incident-tag.js';
 import { type Containment, type ContainmentDeps, runContainment } from '../containment.js';
 import { containmentHandler } from '../handlers.js';
 import { action } from './action.js';
@@ -222,6 +223,8 @@ export function isolationContainment(ec2: EC2Client): Containment<Instance, Isol
     targetArn: (target) => target.arn,
     read: ({ instanceId }) => readIsolation(ec2, instanceId),
     isContained: isIsolated,
+    // Its role may tag and move only incident-tagged interfaces and instances.
+    refusal: (target) => incidentTagRefusal(ec2, action.name, target.instanceId),
     describe(target, state) {
       const n = state.interfaces.length;
       return `isolate ${n} network interface${n === 1 ? '' : 's'} of instance ${target.instanceId}: the allow-all group first (tracked connections become untracked), then the no-traffic group (IPv4 and IPv6)`;

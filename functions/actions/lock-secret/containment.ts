@@ -11,8 +11,10 @@ import { action } from './action.js';
 import {
   isCordons,
   isLocked,
+  isPublicPolicyRefusal,
   LOCK_SID,
   type LockState,
+  PublicSecretPolicyError,
   parsePolicy,
   readLock,
   statementsOf,
@@ -84,16 +86,23 @@ export function lockContainment(
         Version: existing.Version ?? '2012-10-17',
         Statement: [...kept, lockStatement(breakGlass)],
       });
-      await secrets.send(
-        new PutResourcePolicyCommand({
-          SecretId: target.arn,
-          ResourcePolicy: policy,
-          // The check rejects policies granting broad access; Cordon's statement
-          // only denies, and an owner's existing statements must not make the
-          // lock fail.
-          BlockPublicPolicy: false,
-        }),
-      );
+      try {
+        await secrets.send(
+          new PutResourcePolicyCommand({
+            SecretId: target.arn,
+            ResourcePolicy: policy,
+            // Required by this role's IAM condition (secretsmanager:BlockPublicPolicy):
+            // it can never make a secret public, whatever it is given to write.
+            BlockPublicPolicy: true,
+          }),
+        );
+      } catch (error) {
+        if (!isPublicPolicyRefusal(error)) throw error;
+        throw new PublicSecretPolicyError(
+          `cannot lock secret ${target.name}: its resource policy already allows broad (public) access, and Secrets Manager refuses to store a public policy from Cordon, whose role may only put policies it checks are not public (BlockPublicPolicy). Nothing was changed: the secret is NOT locked, and whoever that policy allows can still read its value. Remove or narrow the public statement (aws secretsmanager get-resource-policy --secret-id ${target.arn}), then retry this step, or lock it by hand; in any case rotate the credential at its back end`,
+          { cause: error },
+        );
+      }
       return { policy, locked: true };
     },
   };

@@ -12,6 +12,8 @@ import { rollbackHandler } from '../handlers.js';
 import { type Rollback, type RollbackDeps, runRollback } from '../rollback.js';
 import { action } from './action.js';
 import {
+  isPublicPolicyRefusal,
+  PublicSecretPolicyError,
   readSecretPolicy,
   type SecretPolicyState,
   SecretPolicyStateSchema,
@@ -66,14 +68,23 @@ export function secretLockRollback(
       if (before.policy === null) {
         await secrets.send(new DeleteResourcePolicyCommand({ SecretId: arn }));
       } else {
-        await secrets.send(
-          new PutResourcePolicyCommand({
-            SecretId: arn,
-            ResourcePolicy: before.policy,
-            // The owner's own policy as it was; the public-policy check is not Cordon's to add.
-            BlockPublicPolicy: false,
-          }),
-        );
+        try {
+          await secrets.send(
+            new PutResourcePolicyCommand({
+              SecretId: arn,
+              ResourcePolicy: before.policy,
+              // Required by this role's IAM condition: a rollback never makes a
+              // secret public either (a policy the lock accepted passed this check).
+              BlockPublicPolicy: true,
+            }),
+          );
+        } catch (error) {
+          if (!isPublicPolicyRefusal(error)) throw error;
+          throw new PublicSecretPolicyError(
+            `cannot put back the resource policy secret ${arn} had before the lock: Secrets Manager says it allows broad (public) access, and Cordon's rollback role may only put policies it checks are not public (BlockPublicPolicy). Nothing was changed: the secret stays locked. If that access is intended, put the recorded before-policy (in this incident's ledger) back by hand`,
+            { cause: error },
+          );
+        }
       }
       return { policy: before.policy };
     },

@@ -19,6 +19,22 @@ export class UnreadablePolicyError extends CordonError {
 }
 
 /**
+ * Secrets Manager refused a resource policy as public (BlockPublicPolicy):
+ * the secret's policy grants broad access, and Cordon's roles may put only
+ * policies Secrets Manager verifies are not public, so that a compromised
+ * Cordon function cannot make a secret public. Terminal: nothing was
+ * changed, and a person decides about the public statement.
+ */
+export class PublicSecretPolicyError extends CordonError {
+  override readonly name = 'Cordon.PublicSecretPolicy';
+  readonly retryable = false;
+}
+
+/** True when the error is Secrets Manager refusing a public policy. */
+export const isPublicPolicyRefusal = (error: unknown): boolean =>
+  error instanceof Error && error.name === 'PublicPolicyException';
+
+/**
  * What the ledger records: the exact resource policy before (null when the
  * secret had none), so a rollback puts it back verbatim (or deletes the policy).
  */

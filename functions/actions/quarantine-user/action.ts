@@ -2,8 +2,9 @@ import { defineAction, principalShown } from '../definition.js';
 import { iam } from './iam.js';
 
 /**
- * Attaches a deny-all inline policy to the user and deletes its console
- * login profile; its rollback removes the policy (the password stays deleted).
+ * Attaches AWS's deny-all managed policy (AWSDenyAll) to the user and
+ * deletes its console login profile; its rollback detaches the policy (the
+ * password stays deleted).
  */
 export const action = defineAction({
   name: 'quarantine-user',
@@ -14,7 +15,7 @@ export const action = defineAction({
   rollback: {
     label: 'Lift user quarantine',
     restores: ({ targetArn }): string =>
-      `${targetArn ?? '(unknown target)'}: remove deny-all policy CordonQuarantine (the deleted console password is not restored)`,
+      `${targetArn ?? '(unknown target)'}: remove the deny-all policy quarantine added (AWSDenyAll, or CordonQuarantine from an earlier version; the deleted console password is not restored)`,
     iam: iam.rollback,
   },
 });

@@ -1,7 +1,7 @@
-import { DeleteLoginProfileCommand, IAMClient, PutUserPolicyCommand } from '@aws-sdk/client-iam';
+import { AttachUserPolicyCommand, DeleteLoginProfileCommand, IAMClient } from '@aws-sdk/client-iam';
 import { clientOptions } from '../../shared/aws.js';
 import type { Environment } from '../../shared/env.js';
-import { InvalidTaskInputError } from '../../shared/errors.js';
+import { CordonError, InvalidTaskInputError } from '../../shared/errors.js';
 import { principalArn } from '../../shared/iam-arn.js';
 import {
   type ActionInput,
@@ -14,9 +14,10 @@ import { containmentHandler } from '../handlers.js';
 import { confirmingPrincipal, guardsOf, type PrincipalGuardDeps } from '../principal-guard.js';
 import { action } from './action.js';
 import {
+  DENY_ALL_POLICY,
+  denyAllPolicyArn,
   isQuarantined,
   orUndefined,
-  QUARANTINE_POLICY_DOCUMENT,
   QUARANTINE_POLICY_NAME,
   type QuarantineState,
   type QuarantineTarget,
@@ -27,6 +28,17 @@ export interface QuarantineUserDeps extends ContainmentDeps, PrincipalGuardDeps 
   readonly iam: IAMClient;
 }
 
+/**
+ * The user already has as many managed policies attached as IAM allows
+ * (PoliciesPerUser, 10 by default), so AWSDenyAll cannot be attached.
+ * Terminal: which policy to detach, or whether to raise the quota, is a
+ * person's call. Nothing was changed.
+ */
+export class ManagedPolicyQuotaError extends CordonError {
+  override readonly name = 'Cordon.ManagedPolicyQuota';
+  readonly retryable = false;
+}
+
 export function quarantineTarget(incident: Incident): QuarantineTarget {
   const principal = requirePrincipal(incident, action.name);
   if (principal.kind !== 'IAMUser') {
@@ -34,11 +46,11 @@ export function quarantineTarget(incident: Incident): QuarantineTarget {
       `${action.name} needs an IAMUser principal, got ${principal.kind}`,
     );
   }
-  const userName = principalArn(incident, 'user', action.name).name;
-  return { userName, userArn: principal.arn };
+  const { name: userName, partition } = principalArn(incident, 'user', action.name);
+  return { userName, userArn: principal.arn, partition };
 }
 
-/** Deny-all inline policy first (it stops every call at once), then no console login. */
+/** The deny-all policy first (it stops every call at once), then no console login. */
 export function quarantineContainment(
   iam: IAMClient,
 ): Containment<QuarantineTarget, QuarantineState> {
@@ -46,32 +58,50 @@ export function quarantineContainment(
     action: action.name,
     target: quarantineTarget,
     targetArn: (target) => target.userArn,
-    read: ({ userName }) => readQuarantine(iam, userName),
+    read: (target) => readQuarantine(iam, target),
     isContained: isQuarantined,
     describe({ userName }, state) {
+      const denied = state.denyAllAttached || state.quarantinePolicy;
+      const policy =
+        state.quarantinePolicy && !state.denyAllAttached
+          ? `deny-all policy ${QUARANTINE_POLICY_NAME}`
+          : `deny-all policy ${DENY_ALL_POLICY}`;
       const parts = [
-        ...(state.quarantinePolicy ? [] : [`attach deny-all policy ${QUARANTINE_POLICY_NAME}`]),
+        ...(denied ? [] : [`attach AWS managed policy ${DENY_ALL_POLICY}`]),
         ...(state.loginProfile === null ? [] : ['delete its console login profile']),
       ];
       return parts.length === 0
-        ? `quarantine user ${userName} (deny-all policy ${QUARANTINE_POLICY_NAME}, no console login)`
+        ? `quarantine user ${userName} (${policy}, no console login)`
         : `quarantine user ${userName}: ${parts.join(', ')}`;
     },
-    async apply({ userName }, state) {
-      if (!state.quarantinePolicy) {
-        await iam.send(
-          new PutUserPolicyCommand({
-            UserName: userName,
-            PolicyName: QUARANTINE_POLICY_NAME,
-            PolicyDocument: QUARANTINE_POLICY_DOCUMENT,
-          }),
-        );
+    async apply({ userName, partition }, state) {
+      // A user an earlier Cordon quarantined holds CordonQuarantine: denied already.
+      const denied = state.denyAllAttached || state.quarantinePolicy;
+      if (!denied) {
+        try {
+          await iam.send(
+            new AttachUserPolicyCommand({
+              UserName: userName,
+              PolicyArn: denyAllPolicyArn(partition),
+            }),
+          );
+        } catch (error) {
+          if (!(error instanceof Error) || error.name !== 'LimitExceededException') throw error;
+          throw new ManagedPolicyQuotaError(
+            `cannot quarantine user ${userName}: it already has as many managed policies attached as IAM allows (PoliciesPerUser, 10 unless raised), so ${DENY_ALL_POLICY} cannot be attached. Nothing was changed: the user can still call AWS and sign in. Detach one of its managed policies (aws iam list-attached-user-policies --user-name ${userName}) or raise the quota, then retry this step, or contain the user by hand`,
+            { cause: error },
+          );
+        }
       }
       if (state.loginProfile !== null) {
         // Already gone (a retry, or someone else) is the state we want.
         await orUndefined(iam.send(new DeleteLoginProfileCommand({ UserName: userName })));
       }
-      return { quarantinePolicy: true, loginProfile: null };
+      return {
+        denyAllAttached: state.denyAllAttached || !denied,
+        quarantinePolicy: state.quarantinePolicy,
+        loginProfile: null,
+      };
     },
   };
 }

@@ -1,4 +1,4 @@
-import { DeleteUserPolicyCommand, IAMClient } from '@aws-sdk/client-iam';
+import { DeleteUserPolicyCommand, DetachUserPolicyCommand, IAMClient } from '@aws-sdk/client-iam';
 import { clientOptions } from '../../shared/aws.js';
 import type { Environment } from '../../shared/env.js';
 import { recordedPrincipal } from '../../shared/iam-arn.js';
@@ -14,6 +14,8 @@ import {
 } from '../rollback.js';
 import { action } from './action.js';
 import {
+  DENY_ALL_POLICY,
+  denyAllPolicyArn,
   PASSWORD_NOT_RESTORABLE,
   QUARANTINE_POLICY_NAME,
   type QuarantineTarget,
@@ -30,9 +32,20 @@ const NAME = rollbackNameOf(action.name);
 
 export const PASSWORD_CAVEAT = `the console password Cordon deleted is NOT restored: ${PASSWORD_NOT_RESTORABLE}`;
 
+/** The deny-all policies `state` holds, as a responder reads them. */
+function denials(state: Pick<UserQuarantineState, 'denyAllAttached' | 'quarantinePolicy'>) {
+  return [
+    ...(state.denyAllAttached ? [DENY_ALL_POLICY] : []),
+    ...(state.quarantinePolicy ? [QUARANTINE_POLICY_NAME] : []),
+  ];
+}
+
 /**
- * Removes Cordon's deny-all policy from the user. The console password the
- * quarantine deleted cannot be read or put back: every result says so.
+ * Removes the deny-all policy quarantine added: it detaches AWSDenyAll, or,
+ * for a user an earlier Cordon quarantined, deletes the inline
+ * CordonQuarantine. Whatever the user had before stays. The console
+ * password the quarantine deleted cannot be read or put back: every result
+ * says so.
  */
 export function userQuarantineRollback(
   iam: IAMClient,
@@ -43,10 +56,15 @@ export function userQuarantineRollback(
     state: UserQuarantineStateSchema,
     target(entry) {
       const user = recordedPrincipal(entry, ['user'], NAME);
-      return { userName: user.name, userArn: user.arn };
+      return { userName: user.name, userArn: user.arn, partition: user.partition };
     },
-    read: ({ userName }) => readUserQuarantine(iam, userName),
+    read: (target) => readUserQuarantine(iam, target),
     drift: (current, after) => [
+      ...differs(
+        `deny-all policy ${DENY_ALL_POLICY}`,
+        current.denyAllAttached,
+        after.denyAllAttached,
+      ),
       ...differs(
         `deny-all policy ${QUARANTINE_POLICY_NAME}`,
         current.quarantinePolicy,
@@ -55,11 +73,24 @@ export function userQuarantineRollback(
       ...differs('a console password', current.consolePassword, after.consolePassword),
     ],
     isRestored: (current, before) =>
-      before.quarantinePolicy ? current.quarantinePolicy : !current.policyPresent,
-    describe: ({ userName }) =>
-      `remove deny-all policy ${QUARANTINE_POLICY_NAME} from user ${userName}: it can call AWS again`,
-    async restore({ userName }, before, current) {
-      if (!before.quarantinePolicy) {
+      current.denyAllAttached === before.denyAllAttached &&
+      (before.quarantinePolicy ? current.quarantinePolicy : !current.policyPresent),
+    describe: ({ userName }, before) => {
+      const kept = denials(before);
+      return `remove the deny-all policy quarantine added from user ${userName}: it can call AWS again${kept.length > 0 ? ` (it keeps ${kept.join(' and ')}, which it had before)` : ''}`;
+    },
+    async restore({ userName, partition }, before, current) {
+      if (!before.denyAllAttached && current.denyAllAttached) {
+        await unlessNotFound(
+          iam.send(
+            new DetachUserPolicyCommand({
+              UserName: userName,
+              PolicyArn: denyAllPolicyArn(partition),
+            }),
+          ),
+        );
+      }
+      if (!before.quarantinePolicy && current.policyPresent) {
         await unlessNotFound(
           iam.send(
             new DeleteUserPolicyCommand({ UserName: userName, PolicyName: QUARANTINE_POLICY_NAME }),
@@ -67,6 +98,7 @@ export function userQuarantineRollback(
         );
       }
       return {
+        denyAllAttached: before.denyAllAttached,
         quarantinePolicy: before.quarantinePolicy,
         policyPresent: before.quarantinePolicy,
         consolePassword: current.consolePassword,

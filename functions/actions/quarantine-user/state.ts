@@ -3,23 +3,31 @@ import {
   GetUserCommand,
   GetUserPolicyCommand,
   type IAMClient,
+  ListAttachedUserPoliciesCommand,
+  type ListAttachedUserPoliciesCommandOutput,
 } from '@aws-sdk/client-iam';
 import { z } from 'zod';
 import { isNotFound } from '../../shared/errors.js';
 import { policyStatements } from '../../shared/policy-document.js';
+import { DENY_ALL_POLICY } from './iam.js';
+
+export { DENY_ALL_POLICY };
 
 /**
  * What quarantine-user reads and records, apart from what it changes, so its
  * rollback can read the same state without holding the calls that contain.
  */
 
-export const QUARANTINE_POLICY_NAME = 'CordonQuarantine';
+/** The deny-all managed policy's ARN in a partition. */
+export const denyAllPolicyArn = (partition: string) =>
+  `arn:${partition}:iam::aws:policy/${DENY_ALL_POLICY}`;
 
-/** Constant text: nothing from the finding enters it. */
-export const QUARANTINE_POLICY_DOCUMENT = JSON.stringify({
-  Version: '2012-10-17',
-  Statement: [{ Sid: QUARANTINE_POLICY_NAME, Effect: 'Deny', Action: '*', Resource: '*' }],
-});
+/**
+ * The deny-all inline policy Cordon put before it attached AWSDenyAll. Users
+ * quarantined then still hold it: quarantine counts it, and the rollback
+ * removes it.
+ */
+export const QUARANTINE_POLICY_NAME = 'CordonQuarantine';
 
 export const PASSWORD_NOT_RESTORABLE =
   'the console password cannot be read or restored; undoing this means creating a new login profile with a new password';
@@ -27,6 +35,8 @@ export const PASSWORD_NOT_RESTORABLE =
 export interface QuarantineTarget {
   readonly userName: string;
   readonly userArn: string;
+  /** The user's partition: the deny-all policy's ARN is in it. */
+  readonly partition: string;
 }
 
 export interface LoginProfileState {
@@ -36,7 +46,9 @@ export interface LoginProfileState {
 }
 
 export interface QuarantineState {
-  /** True when the user holds Cordon's deny-all policy, unaltered. */
+  /** AWSDenyAll is attached to the user. */
+  readonly denyAllAttached: boolean;
+  /** The user holds the earlier deny-all inline policy CordonQuarantine, unaltered. */
   readonly quarantinePolicy: boolean;
   /** The console login profile, or null when the user has no console password. */
   readonly loginProfile: LoginProfileState | null;
@@ -44,17 +56,28 @@ export interface QuarantineState {
 
 /** Whether the user has a console password, not its details: it cannot be restored anyway. */
 export interface UserQuarantineState {
-  /** Cordon's deny-all policy, unaltered. */
+  /** AWSDenyAll is attached. */
+  readonly denyAllAttached: boolean;
+  /** The earlier inline deny-all policy, unaltered. */
   readonly quarantinePolicy: boolean;
   /** A policy named CordonQuarantine exists, whatever it says. */
   readonly policyPresent: boolean;
   readonly consolePassword: boolean;
 }
 
-/** A recorded QuarantineState, as the rollback reads it. */
+/**
+ * A recorded QuarantineState, as the rollback reads it. Entries written
+ * before quarantine attached AWSDenyAll have no `denyAllAttached`: Cordon
+ * attached nothing then.
+ */
 export const UserQuarantineStateSchema = z
-  .object({ quarantinePolicy: z.boolean(), loginProfile: z.object({}).loose().nullable() })
+  .object({
+    denyAllAttached: z.boolean().default(false),
+    quarantinePolicy: z.boolean(),
+    loginProfile: z.object({}).loose().nullable(),
+  })
   .transform((s) => ({
+    denyAllAttached: s.denyAllAttached,
     quarantinePolicy: s.quarantinePolicy,
     policyPresent: s.quarantinePolicy,
     consolePassword: s.loginProfile !== null,
@@ -78,9 +101,9 @@ export function isDenyAll(document: string): boolean {
   return statements.some((s) => DenyAllStatementSchema.safeParse(s).success);
 }
 
-/** Quarantined: the deny-all policy in place and no console login. */
+/** Quarantined: a deny-all policy in place (AWSDenyAll, or the earlier inline one) and no console login. */
 export const isQuarantined = (state: QuarantineState) =>
-  state.quarantinePolicy && state.loginProfile === null;
+  (state.denyAllAttached || state.quarantinePolicy) && state.loginProfile === null;
 
 export async function orUndefined<T>(call: Promise<T>): Promise<T | undefined> {
   try {
@@ -91,17 +114,38 @@ export async function orUndefined<T>(call: Promise<T>): Promise<T | undefined> {
   }
 }
 
+/** Whether AWSDenyAll is attached to the user (every page of its attached policies). */
+async function denyAllAttached(
+  iam: IAMClient,
+  { userName, partition }: QuarantineTarget,
+): Promise<boolean> {
+  const arn = denyAllPolicyArn(partition);
+  let marker: string | undefined;
+  do {
+    const page: ListAttachedUserPoliciesCommandOutput = await iam.send(
+      new ListAttachedUserPoliciesCommand({ UserName: userName, Marker: marker }),
+    );
+    if (page.AttachedPolicies?.some((p) => p.PolicyArn === arn)) return true;
+    marker = page.IsTruncated ? page.Marker : undefined;
+  } while (marker);
+  return false;
+}
+
 /** The user's quarantine state, or undefined when the user no longer exists. */
 export async function readQuarantine(
   iam: IAMClient,
-  userName: string,
+  target: QuarantineTarget,
 ): Promise<QuarantineState | undefined> {
+  const { userName } = target;
   const user = await orUndefined(iam.send(new GetUserCommand({ UserName: userName })));
   if (user === undefined) return undefined;
+  const attached = await orUndefined(denyAllAttached(iam, target));
+  if (attached === undefined) return undefined;
   const policy = await quarantinePolicyDocument(iam, userName);
   const login = await orUndefined(iam.send(new GetLoginProfileCommand({ UserName: userName })));
   const profile = login?.LoginProfile;
   return {
+    denyAllAttached: attached,
     quarantinePolicy: policy !== undefined && isDenyAll(policy),
     loginProfile:
       login === undefined
@@ -128,14 +172,16 @@ export async function quarantinePolicyDocument(
 /** The user's state as the rollback compares it, or undefined when the user no longer exists. */
 export async function readUserQuarantine(
   iam: IAMClient,
-  userName: string,
+  target: QuarantineTarget,
 ): Promise<UserQuarantineState | undefined> {
-  const state = await readQuarantine(iam, userName);
+  const state = await readQuarantine(iam, target);
   if (state === undefined) return undefined;
   return {
+    denyAllAttached: state.denyAllAttached,
     quarantinePolicy: state.quarantinePolicy,
     policyPresent:
-      state.quarantinePolicy || (await quarantinePolicyDocument(iam, userName)) !== undefined,
+      state.quarantinePolicy ||
+      (await quarantinePolicyDocument(iam, target.userName)) !== undefined,
     consolePassword: state.loginProfile !== null,
   };
 }

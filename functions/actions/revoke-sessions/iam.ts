@@ -1,4 +1,4 @@
-import { type ActionIam, allow, cordonRoles, deny } from '../../shared/iam.js';
+import { type ActionIam, allow } from '../../shared/iam.js';
 
 export const iam = {
   /**
@@ -9,13 +9,14 @@ export const iam = {
     statements: (ctx) => [
       allow(['iam:GetUser', 'iam:GetUserPolicy', 'iam:PutUserPolicy'], [ctx.arn.iam('user')]),
       allow(['iam:GetRole', 'iam:GetRolePolicy', 'iam:PutRolePolicy'], [ctx.arn.iam('role')]),
-      // Defence in depth: whatever triage decides, this role cannot lock out Cordon itself.
-      deny(['iam:PutRolePolicy'], [cordonRoles(ctx)]),
+      // Its writes are fenced off Cordon's own roles and the break-glass
+      // principals by exact ARN (`fences` in functions/shared/iam.ts): whatever
+      // triage decides, it cannot lock out Cordon or the responders' way in.
     ],
   },
   /**
    * Read the principal and its inline policy, put back the older cutoff or
-   * delete the deny policy; never on Cordon's own roles.
+   * delete the deny policy; fenced like the containment.
    */
   rollback: {
     statements: (ctx) => [
@@ -27,7 +28,6 @@ export const iam = {
         ['iam:GetRole', 'iam:GetRolePolicy', 'iam:PutRolePolicy', 'iam:DeleteRolePolicy'],
         [ctx.arn.iam('role')],
       ),
-      deny(['iam:PutRolePolicy', 'iam:DeleteRolePolicy'], [cordonRoles(ctx)]),
     ],
   },
 } satisfies ActionIam;

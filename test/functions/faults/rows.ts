@@ -18,6 +18,7 @@ import { rollbackUserQuarantine } from '../../../functions/actions/quarantine-us
 import { revokeSessions } from '../../../functions/actions/revoke-sessions/containment.js';
 import { rollbackSessionRevocation } from '../../../functions/actions/revoke-sessions/rollback.js';
 import { rotateSecret } from '../../../functions/actions/rotate-secret/containment.js';
+import { INCIDENT_TAG } from '../../../functions/shared/ec2-tags.js';
 import type { Incident } from '../../../functions/shared/incident.js';
 import {
   ACCOUNT,
@@ -71,7 +72,12 @@ function input(step: string, of: Incident) {
 const alice = (f: Faults) =>
   iamWorld(f, {
     users: {
-      alice: { keys: { [KEY_ID]: 'Active', [OTHER_KEY_ID]: 'Active' }, policies: {}, login: true },
+      alice: {
+        keys: { [KEY_ID]: 'Active', [OTHER_KEY_ID]: 'Active' },
+        policies: {},
+        attached: [],
+        login: true,
+      },
     },
     roles: { 'app-role': { policies: {} } },
   });
@@ -113,6 +119,15 @@ const instance = (f: Faults): Ec2World =>
   });
 
 const EC2 = ec2Incident();
+
+/** The instance as preserve-evidence leaves it: it and its interfaces carry the incident tag. */
+const taggedInstance = (f: Faults): Ec2World => {
+  const world = instance(f);
+  for (const id of [world.instanceId, ...Object.keys(world.interfaces)]) {
+    world.tags[id] = { [INCIDENT_TAG]: EC2.incidentId };
+  }
+  return world;
+};
 const SECRET = secretIncident();
 const UNROTATED_SECRET = secretIncident({}, { rotationEnabled: false });
 const OWNER_POLICY = JSON.stringify({
@@ -196,8 +211,8 @@ export const QUARANTINE_USER: ContainmentRow = {
       actor: ACTOR,
       guards: GUARDS,
     }),
-  reads: ['GetUser', 'GetUserPolicy', 'GetLoginProfile'],
-  writes: ['PutUserPolicy', 'DeleteLoginProfile'],
+  reads: ['GetUser', 'ListAttachedUserPolicies', 'GetUserPolicy', 'GetLoginProfile'],
+  writes: ['AttachUserPolicy', 'DeleteLoginProfile'],
 };
 
 export const PRESERVE_EVIDENCE: ContainmentRow = {
@@ -216,7 +231,7 @@ export const PRESERVE_EVIDENCE: ContainmentRow = {
 export const DETACH_FROM_ASG: ContainmentRow = {
   name: 'detach-from-asg',
   step: 'isolate',
-  setup: instance,
+  setup: taggedInstance,
   run: (ledger) =>
     detachFromAsg(input('isolate', EC2), {
       ec2: clients.ec2,
@@ -224,14 +239,19 @@ export const DETACH_FROM_ASG: ContainmentRow = {
       ledger,
       actor: ACTOR,
     }),
-  reads: ['DescribeAutoScalingInstances', 'DescribeInstances', 'DescribeAutoScalingGroups'],
+  reads: [
+    'DescribeAutoScalingInstances',
+    'DescribeInstances',
+    'DescribeAutoScalingGroups',
+    'DescribeNetworkInterfaces',
+  ],
   writes: ['DetachInstances'],
 };
 
 export const ISOLATE_NETWORK: ContainmentRow = {
   name: 'isolate-network',
   step: 'isolate',
-  setup: instance,
+  setup: taggedInstance,
   run: (ledger) =>
     isolateNetwork(input('isolate', EC2), { ec2: clients.ec2, ledger, actor: ACTOR }),
   reads: ['DescribeNetworkInterfaces', 'DescribeInstances', 'DescribeSecurityGroups'],
@@ -248,10 +268,14 @@ export const ISOLATE_NETWORK: ContainmentRow = {
 export const DETACH_INSTANCE_PROFILE: ContainmentRow = {
   name: 'detach-instance-profile',
   step: 'isolate',
-  setup: instance,
+  setup: taggedInstance,
   run: (ledger) =>
     detachInstanceProfile(input('isolate', EC2), { ec2: clients.ec2, ledger, actor: ACTOR }),
-  reads: ['DescribeIamInstanceProfileAssociations', 'DescribeInstances'],
+  reads: [
+    'DescribeIamInstanceProfileAssociations',
+    'DescribeInstances',
+    'DescribeNetworkInterfaces',
+  ],
   writes: ['DisassociateIamInstanceProfile'],
 };
 
@@ -354,8 +378,8 @@ export const ROLLBACK_ROWS: readonly RollbackRow[] = [
     name: 'rollback-quarantine-user',
     contained: QUARANTINE_USER,
     run: (i, ledger) => rollbackUserQuarantine(i, rollbackDeps({ iam: clients.iam }, ledger)),
-    reads: ['GetUser', 'GetUserPolicy', 'GetLoginProfile'],
-    writes: ['DeleteUserPolicy'],
+    reads: ['GetUser', 'ListAttachedUserPolicies', 'GetUserPolicy', 'GetLoginProfile'],
+    writes: ['DetachUserPolicy'],
   },
   {
     name: 'rollback-detach-from-asg',

@@ -29,9 +29,11 @@ import {
   type Tag,
 } from '@aws-sdk/client-ec2';
 import {
+  AttachUserPolicyCommand,
   DeleteLoginProfileCommand,
   DeleteRolePolicyCommand,
   DeleteUserPolicyCommand,
+  DetachUserPolicyCommand,
   GetLoginProfileCommand,
   GetRoleCommand,
   GetRolePolicyCommand,
@@ -39,6 +41,7 @@ import {
   GetUserPolicyCommand,
   IAMClient,
   ListAccessKeysCommand,
+  ListAttachedUserPoliciesCommand,
   PutRolePolicyCommand,
   PutUserPolicyCommand,
   type StatusType,
@@ -117,6 +120,8 @@ const CREATED = new Date('2025-01-01T00:00:00.000Z');
 export interface IamUser {
   keys: Record<string, StatusType>;
   policies: Record<string, string>;
+  /** Managed policies attached, by ARN. */
+  attached: string[];
   login: boolean;
 }
 export interface IamWorld {
@@ -187,6 +192,27 @@ export function iamWorld(f: Faults, world: IamWorld): IamWorld {
     f.wrap('GetRolePolicy', 'read', (input: { RoleName?: string; PolicyName?: string }) => ({
       PolicyDocument: policy(role(input.RoleName).policies, input.PolicyName),
     })),
+  );
+  m.on(ListAttachedUserPoliciesCommand).callsFake(
+    f.wrap('ListAttachedUserPolicies', 'read', (input: { UserName?: string }) => ({
+      AttachedPolicies: user(input.UserName).attached.map((PolicyArn) => ({ PolicyArn })),
+      IsTruncated: false,
+    })),
+  );
+  m.on(AttachUserPolicyCommand).callsFake(
+    f.wrap('AttachUserPolicy', 'write', (input: { UserName?: string; PolicyArn?: string }) => {
+      const attached = user(input.UserName).attached;
+      if (input.PolicyArn && !attached.includes(input.PolicyArn)) attached.push(input.PolicyArn);
+      return {};
+    }),
+  );
+  m.on(DetachUserPolicyCommand).callsFake(
+    f.wrap('DetachUserPolicy', 'write', (input: { UserName?: string; PolicyArn?: string }) => {
+      const found = user(input.UserName);
+      if (!input.PolicyArn || !found.attached.includes(input.PolicyArn)) throw noSuchEntity();
+      found.attached = found.attached.filter((a) => a !== input.PolicyArn);
+      return {};
+    }),
   );
   m.on(PutUserPolicyCommand).callsFake(
     f.wrap(

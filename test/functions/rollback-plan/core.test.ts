@@ -314,7 +314,7 @@ describe('rollback-plan', () => {
     const plan = await planRollback(request(), deps());
 
     expect(plan.items.map((i) => i.restores)).toEqual([
-      `${USER_ARN}: remove deny-all policy CordonQuarantine (the deleted console password is not restored)`,
+      `${USER_ARN}: remove the deny-all policy quarantine added (AWSDenyAll, or CordonQuarantine from an earlier version; the deleted console password is not restored)`,
       `access key ${KEY_ID} of ${USER_ARN}: Inactive -> Active`,
     ]);
   });

@@ -164,6 +164,11 @@ export const INSTANCE_ARN = `arn:aws:ec2:us-east-1:${ACCOUNT}:instance/${INSTANC
 export const INSTANCE_ROLE_ARN = `arn:aws:iam::${ACCOUNT}:role/web-instance-role`;
 export const INSTANCE_PROFILE_ARN = `arn:aws:iam::${ACCOUNT}:instance-profile/web-instance-profile`;
 export const VPC_ID = 'vpc-0a1b2c3d4e5f60789';
+/** The instance's network interface, in the isolate actions' fakes that need one. */
+export const ENI_ID = 'eni-0000000000000000e';
+
+/** The tag preserve-evidence leaves on the instance and its interfaces: the isolate step's gate. */
+export const INCIDENT_TAGS = [{ Key: 'cordon:incident', Value: 'inc-0123456789abcdef0123' }];
 
 /**
  * An ec2-instance incident: the instance, its role as the principal, and the

@@ -1,10 +1,12 @@
 import {
+  AttachUserPolicyCommand,
   GetLoginProfileCommand,
   GetRoleCommand,
   GetRolePolicyCommand,
   GetUserCommand,
   GetUserPolicyCommand,
   IAMClient,
+  ListAttachedUserPoliciesCommand,
   PutRolePolicyCommand,
   PutUserPolicyCommand,
 } from '@aws-sdk/client-iam';
@@ -24,7 +26,6 @@ import {
 } from '../../../functions/actions/lock-secret/containment.js';
 import { LOCK_SID } from '../../../functions/actions/lock-secret/state.js';
 import { quarantineUser } from '../../../functions/actions/quarantine-user/containment.js';
-import { QUARANTINE_POLICY_DOCUMENT } from '../../../functions/actions/quarantine-user/state.js';
 import { revokeSessions } from '../../../functions/actions/revoke-sessions/containment.js';
 import {
   REVOKE_POLICY_NAME,
@@ -82,13 +83,6 @@ describe('policy builders', () => {
       ),
       { numRuns: 100 },
     );
-  });
-
-  it('the quarantine document is a constant deny-all', () => {
-    expect(JSON.parse(QUARANTINE_POLICY_DOCUMENT)).toEqual({
-      Version: '2012-10-17',
-      Statement: [{ Sid: 'CordonQuarantine', Effect: 'Deny', Action: '*', Resource: '*' }],
-    });
   });
 
   it('break-glass patterns refuse whitespace, controls, bidi and non-ASCII, so only ARN text enters the lock', () => {
@@ -187,6 +181,8 @@ function iamAnswers(): void {
   iamMock.on(GetUserPolicyCommand).rejects(noSuchEntity());
   iamMock.on(GetRolePolicyCommand).rejects(noSuchEntity());
   iamMock.on(GetLoginProfileCommand).rejects(noSuchEntity());
+  iamMock.on(ListAttachedUserPoliciesCommand).resolves({ AttachedPolicies: [] });
+  iamMock.on(AttachUserPolicyCommand).resolves({});
   iamMock.on(PutUserPolicyCommand).resolves({});
   iamMock.on(PutRolePolicyCommand).resolves({});
 }
@@ -249,7 +245,7 @@ describe('actions that write IAM policies, on hostile incidents', () => {
     expect(seen).toEqual(new Set(['wrote', 'refused']));
   });
 
-  it('quarantine-user writes only the constant deny-all, to a user named as IAM allows', async () => {
+  it('quarantine-user attaches only AWSDenyAll, to a user named as IAM allows, and writes no policy', async () => {
     const seen = new Set<string>();
     await fc.assert(
       fc.asyncProperty(hostilePrincipalIncident('IAMUser'), async (hostile) => {
@@ -266,8 +262,9 @@ describe('actions that write IAM policies, on hostile incidents', () => {
             }),
           ),
         );
-        for (const call of iamMock.commandCalls(PutUserPolicyCommand)) {
-          expect(call.args[0].input.PolicyDocument).toBe(QUARANTINE_POLICY_DOCUMENT);
+        expect(iamMock.commandCalls(PutUserPolicyCommand)).toEqual([]);
+        for (const call of iamMock.commandCalls(AttachUserPolicyCommand)) {
+          expect(call.args[0].input.PolicyArn).toBe('arn:aws:iam::aws:policy/AWSDenyAll');
           expect(call.args[0].input.UserName).toMatch(IAM_NAME);
         }
         expectConstantExpressions(ddb);

@@ -6,7 +6,11 @@ import {
   DetachInstancesCommand,
   type DetachInstancesCommandInput,
 } from '@aws-sdk/client-auto-scaling';
-import { DescribeInstancesCommand, EC2Client } from '@aws-sdk/client-ec2';
+import {
+  DescribeInstancesCommand,
+  DescribeNetworkInterfacesCommand,
+  EC2Client,
+} from '@aws-sdk/client-ec2';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { detachFromAsg } from '../../../../functions/actions/detach-from-asg/containment.js';
@@ -16,8 +20,10 @@ import {
   actionInput,
   approved,
   awsError,
+  ENI_ID,
   ec2Incident,
   fakeLedger,
+  INCIDENT_TAGS,
   INSTANCE_ARN,
   INSTANCE_ID,
 } from '../../shared/containment-fixtures.js';
@@ -34,18 +40,26 @@ interface World {
   instanceState: string | undefined;
   group: { name: string; desired: number; min: number; max: number; members: string[] };
   lifecycleState: string;
+  /** The instance and interface ids without the incident tag (someone removed it). */
+  untagged: string[];
 }
 
-/** EC2 knows the instance; Auto Scaling knows the group and its members. */
+const tagsOf = (world: World, id: string) => (world.untagged.includes(id) ? [] : INCIDENT_TAGS);
+
+/** EC2 knows the instance and its interface; Auto Scaling knows the group and its members. */
 function awsWith(world: World): World {
   ec2Mock.on(DescribeInstancesCommand).callsFake(() => {
     if (world.instanceState === undefined) throw awsError('InvalidInstanceID.NotFound');
-    return {
-      Reservations: [
-        { Instances: [{ InstanceId: INSTANCE_ID, State: { Name: world.instanceState } }] },
-      ],
+    const instance = {
+      InstanceId: INSTANCE_ID,
+      State: { Name: world.instanceState },
+      Tags: tagsOf(world, INSTANCE_ID),
     };
+    return { Reservations: [{ Instances: [instance] }] };
   });
+  ec2Mock.on(DescribeNetworkInterfacesCommand).callsFake(() => ({
+    NetworkInterfaces: [{ NetworkInterfaceId: ENI_ID, TagSet: tagsOf(world, ENI_ID) }],
+  }));
   asgMock.on(DescribeAutoScalingInstancesCommand).callsFake(() => ({
     AutoScalingInstances: world.group.members.includes(INSTANCE_ID)
       ? [
@@ -86,6 +100,7 @@ const member = (desired = 3, min = 1): World => ({
   instanceState: 'running',
   group: { name: GROUP, desired, min, max: 6, members: [INSTANCE_ID, 'i-0fedcba9876543210'] },
   lifecycleState: 'InService',
+  untagged: [],
 });
 
 describe('detach-from-asg', () => {
@@ -194,6 +209,42 @@ describe('detach-from-asg', () => {
       }),
     ]);
   });
+
+  it.each([
+    ['the instance', INSTANCE_ID],
+    ['a network interface', ENI_ID],
+  ])(
+    'refuses, leaving the group as it was, when the incident tag was removed from %s during the wait',
+    async (_, id) => {
+      // Arrange: the instance's own role deleted the tag preserve-evidence wrote.
+      const world = awsWith({ ...member(3, 1), untagged: [id] });
+      // Act
+      const attempt = detachFromAsg(
+        actionInput(STEP, { incident: INCIDENT, approval: approved(STEP) }),
+        deps(),
+      );
+      // Assert
+      await expect(attempt).rejects.toMatchObject({
+        name: 'Cordon.IncidentTagMissing',
+        retryable: false,
+        message: expect.stringMatching(
+          new RegExp(`cordon:incident tag .* is gone from ${id}\\..*the instance is NOT isolated`),
+        ),
+      });
+      expect(asgMock).not.toHaveReceivedCommand(DetachInstancesCommand);
+      expect(world.group).toMatchObject({
+        desired: 3,
+        members: [INSTANCE_ID, 'i-0fedcba9876543210'],
+      });
+      // Refused before any change: one FAILED entry, no intent left open.
+      expect(fake.entries()).toEqual([
+        expect.objectContaining({
+          outcome: 'FAILED',
+          summary: expect.stringContaining(`is gone from ${id}`),
+        }),
+      ]);
+    },
+  );
 
   it('turns Auto Scaling refusing to go below the minimum into the same terminal error', async () => {
     // Arrange

@@ -2,6 +2,7 @@ import 'aws-sdk-client-mock-vitest/extend';
 import {
   DescribeIamInstanceProfileAssociationsCommand,
   DescribeInstancesCommand,
+  DescribeNetworkInterfacesCommand,
   DisassociateIamInstanceProfileCommand,
   EC2Client,
 } from '@aws-sdk/client-ec2';
@@ -14,8 +15,10 @@ import {
   actionInput,
   approved,
   awsError,
+  ENI_ID,
   ec2Incident,
   fakeLedger,
+  INCIDENT_TAGS,
   INSTANCE_ARN,
   INSTANCE_ID,
   INSTANCE_PROFILE_ARN,
@@ -30,18 +33,26 @@ const ec2 = new EC2Client({ region: 'us-east-1' });
 interface World {
   instanceState: string | undefined;
   association: { id: string; profileArn: string } | undefined;
+  /** The instance and interface ids without the incident tag (someone removed it). */
+  untagged: string[];
 }
 
-/** EC2 with the instance and, maybe, its profile association. */
+const tagsOf = (world: World, id: string) => (world.untagged.includes(id) ? [] : INCIDENT_TAGS);
+
+/** EC2 with the instance, its interface and, maybe, its profile association. */
 function ec2With(world: World): World {
   ec2Mock.on(DescribeInstancesCommand).callsFake(() => {
     if (world.instanceState === undefined) throw awsError('InvalidInstanceID.NotFound');
-    return {
-      Reservations: [
-        { Instances: [{ InstanceId: INSTANCE_ID, State: { Name: world.instanceState } }] },
-      ],
+    const instance = {
+      InstanceId: INSTANCE_ID,
+      State: { Name: world.instanceState },
+      Tags: tagsOf(world, INSTANCE_ID),
     };
+    return { Reservations: [{ Instances: [instance] }] };
   });
+  ec2Mock.on(DescribeNetworkInterfacesCommand).callsFake(() => ({
+    NetworkInterfaces: [{ NetworkInterfaceId: ENI_ID, TagSet: tagsOf(world, ENI_ID) }],
+  }));
   ec2Mock.on(DescribeIamInstanceProfileAssociationsCommand).callsFake(() => ({
     IamInstanceProfileAssociations: world.association
       ? [
@@ -64,6 +75,7 @@ function ec2With(world: World): World {
 const withProfile = (): World => ({
   instanceState: 'running',
   association: { id: ASSOCIATION_ID, profileArn: INSTANCE_PROFILE_ARN },
+  untagged: [],
 });
 
 describe('detach-instance-profile', () => {
@@ -110,6 +122,36 @@ describe('detach-instance-profile', () => {
     });
   });
 
+  it.each([
+    ['the instance', INSTANCE_ID],
+    ['a network interface', ENI_ID],
+  ])(
+    'refuses, keeping the profile, when the incident tag was removed from %s during the wait',
+    async (_, id) => {
+      // Arrange: the instance's own role deleted the tag preserve-evidence wrote.
+      const world = ec2With({ ...withProfile(), untagged: [id] });
+      // Act
+      const attempt = detachInstanceProfile(
+        actionInput(STEP, { incident: INCIDENT, approval: approved(STEP) }),
+        deps(),
+      );
+      // Assert
+      await expect(attempt).rejects.toMatchObject({
+        name: 'Cordon.IncidentTagMissing',
+        retryable: false,
+        message: expect.stringContaining(`is gone from ${id}.`),
+      });
+      expect(ec2Mock).not.toHaveReceivedCommand(DisassociateIamInstanceProfileCommand);
+      expect(world.association).toEqual({ id: ASSOCIATION_ID, profileArn: INSTANCE_PROFILE_ARN });
+      expect(fake.entries()).toEqual([
+        expect.objectContaining({
+          outcome: 'FAILED',
+          summary: expect.stringContaining('NOT isolated'),
+        }),
+      ]);
+    },
+  );
+
   it('records the association id and profile ARN before, for a rollback', async () => {
     // Arrange
     ec2With(withProfile());
@@ -138,7 +180,7 @@ describe('detach-instance-profile', () => {
 
   it('returns ALREADY_CONTAINED and makes no Disassociate call when the instance has no profile', async () => {
     // Arrange
-    ec2With({ instanceState: 'running', association: undefined });
+    ec2With({ instanceState: 'running', association: undefined, untagged: [] });
     // Act
     const result = await detachInstanceProfile(input(), deps());
     // Assert
@@ -184,7 +226,7 @@ describe('detach-instance-profile', () => {
 
   it('returns TARGET_NOT_FOUND when EC2 no longer knows the instance', async () => {
     // Arrange
-    ec2With({ instanceState: undefined, association: undefined });
+    ec2With({ instanceState: undefined, association: undefined, untagged: [] });
     // Act
     const result = await detachInstanceProfile(input(), deps());
     // Assert

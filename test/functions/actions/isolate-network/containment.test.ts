@@ -23,7 +23,11 @@ import {
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { isolateNetwork } from '../../../../functions/actions/isolate-network/containment.js';
-import { ISOLATION_TAG, ORIGINAL_GROUPS_TAG } from '../../../../functions/shared/ec2-tags.js';
+import {
+  INCIDENT_TAG,
+  ISOLATION_TAG,
+  ORIGINAL_GROUPS_TAG,
+} from '../../../../functions/shared/ec2-tags.js';
 import { INTENT } from '../../../../functions/shared/intents.js';
 import {
   ACTOR,
@@ -32,6 +36,7 @@ import {
   awsError,
   ec2Incident,
   fakeLedger,
+  INCIDENT_TAGS,
   INSTANCE_ARN,
   INSTANCE_ID,
   VPC_ID,
@@ -66,6 +71,8 @@ interface FakeGroup {
 
 interface World {
   instanceState: string | undefined;
+  /** Someone removed the incident tag from the instance. @default false */
+  instanceUntagged?: boolean;
   enis: FakeEni[];
   groups: FakeGroup[];
 }
@@ -73,13 +80,14 @@ interface World {
 const toTags = (tags: Record<string, string>) =>
   Object.entries(tags).map(([Key, Value]) => ({ Key, Value }));
 
+/** An interface preserve-evidence tagged with the incident (tags in `extra` come on top). */
 const eni = (id: string, groups: string[], extra: Partial<FakeEni> = {}): FakeEni => ({
   id,
   vpcId: VPC_ID,
   groups,
-  tags: {},
   ipv6: false,
   ...extra,
+  tags: { [INCIDENT_TAG]: INCIDENT.incidentId, ...extra.tags },
 });
 
 /** Cordon's two groups, as a finished earlier run leaves them. */
@@ -109,11 +117,12 @@ function ec2With(world: World): World {
   let next = 1;
   ec2Mock.on(DescribeInstancesCommand).callsFake(() => {
     if (world.instanceState === undefined) throw awsError('InvalidInstanceID.NotFound');
-    return {
-      Reservations: [
-        { Instances: [{ InstanceId: INSTANCE_ID, State: { Name: world.instanceState } }] },
-      ],
+    const instance = {
+      InstanceId: INSTANCE_ID,
+      State: { Name: world.instanceState },
+      Tags: world.instanceUntagged ? [] : INCIDENT_TAGS,
     };
+    return { Reservations: [{ Instances: [instance] }] };
   });
   ec2Mock.on(DescribeNetworkInterfacesCommand).callsFake(() => ({
     NetworkInterfaces: world.enis.map((n) => ({
@@ -267,6 +276,53 @@ describe('isolate-network', () => {
       { NetworkInterfaceId: ENI_B, Groups: [noTraffic] },
     ]);
     expect(world.enis.map((n) => n.groups)).toEqual([[noTraffic], [noTraffic]]);
+  });
+
+  it('refuses, moving no interface, when the incident tag was removed from one interface during the wait', async () => {
+    // Arrange: the second interface lost the tag preserve-evidence wrote.
+    const world = ec2With({
+      instanceState: 'running',
+      enis: [eni(ENI_A, ['sg-0000000000000web1']), eni(ENI_B, ['sg-0000000000000db01'])],
+      groups: [],
+    });
+    delete world.enis[1]?.tags[INCIDENT_TAG];
+    // Act
+    const attempt = isolateNetwork(
+      actionInput(STEP, { incident: INCIDENT, approval: approved(STEP) }),
+      deps(),
+    );
+    // Assert
+    await expect(attempt).rejects.toMatchObject({
+      name: 'Cordon.IncidentTagMissing',
+      message: expect.stringContaining(`is gone from ${ENI_B}.`),
+    });
+    expect(mutatingCalls()).toEqual([]);
+    expect(world.enis.map((n) => n.groups)).toEqual([
+      ['sg-0000000000000web1'],
+      ['sg-0000000000000db01'],
+    ]);
+    expect(fake.entries().map((e) => e.outcome)).toEqual(['FAILED']);
+  });
+
+  it('refuses when the incident tag was removed from the instance', async () => {
+    // Arrange
+    ec2With({
+      instanceState: 'running',
+      instanceUntagged: true,
+      enis: [eni(ENI_A, ['sg-0000000000000web1'])],
+      groups: [],
+    });
+    // Act
+    const attempt = isolateNetwork(
+      actionInput(STEP, { incident: INCIDENT, approval: approved(STEP) }),
+      deps(),
+    );
+    // Assert
+    await expect(attempt).rejects.toMatchObject({
+      name: 'Cordon.IncidentTagMissing',
+      message: expect.stringContaining(`is gone from ${INSTANCE_ID}.`),
+    });
+    expect(mutatingCalls()).toEqual([]);
   });
 
   it('records each interface original groups in a tag before changing any group', async () => {

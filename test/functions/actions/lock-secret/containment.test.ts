@@ -115,9 +115,38 @@ describe('lock-secret', () => {
     });
     expect(secretsMock).toHaveReceivedCommandWith(PutResourcePolicyCommand, {
       SecretId: SECRET_ARN,
-      BlockPublicPolicy: false,
+      BlockPublicPolicy: true,
     });
     expect(putStatements()).toEqual([cordonStatement(BREAK_GLASS)]);
+  });
+
+  it("fails with Cordon.PublicSecretPolicy, changing nothing, when the secret's policy is public", async () => {
+    // Arrange: someone made the secret readable by everyone; Secrets Manager
+    // refuses any policy keeping that statement when BlockPublicPolicy is set.
+    const open = JSON.stringify({
+      Version: '2012-10-17',
+      Statement: [{ ...OWNER_STATEMENT, Principal: '*' }],
+    });
+    const world = secretsWith({ exists: true, policy: open });
+    secretsMock.on(PutResourcePolicyCommand).rejects(
+      Object.assign(new Error('This resource policy contains a public statement.'), {
+        name: 'PublicPolicyException',
+        $metadata: { httpStatusCode: 400 },
+      }),
+    );
+    // Act
+    const attempt = lockSecret(input(), deps());
+    // Assert
+    await expect(attempt).rejects.toMatchObject({
+      name: 'Cordon.PublicSecretPolicy',
+      retryable: false,
+      message: expect.stringMatching(
+        /already allows broad \(public\) access.*Nothing was changed: the secret is NOT locked/,
+      ),
+    });
+    expect(world.policy).toBe(open);
+    expect(fake.entries().map((e) => e.outcome)).toEqual([INTENT, 'FAILED']);
+    expect(fake.entries()[1]?.summary).toContain('Remove or narrow the public statement');
   });
 
   it('keeps every existing statement and records the exact before-policy', async () => {

@@ -53,9 +53,28 @@ describe('rollback-lock-secret', () => {
     expect(smMock).toHaveReceivedCommandWith(PutResourcePolicyCommand, {
       SecretId: SECRET_ARN,
       ResourcePolicy: OWNER,
-      BlockPublicPolicy: false,
+      BlockPublicPolicy: true,
     });
     expect(smMock).not.toHaveReceivedCommand(DeleteResourcePolicyCommand);
+  });
+
+  it('fails with Cordon.PublicSecretPolicy, leaving the lock, when the policy to put back is public', async () => {
+    policyIs(LOCKED);
+    smMock.on(PutResourcePolicyCommand).rejects(
+      Object.assign(new Error('This resource policy contains a public statement.'), {
+        name: 'PublicPolicyException',
+        $metadata: { httpStatusCode: 400 },
+      }),
+    );
+    const input = await containedThenApproved(fake, 'rollback-lock-secret', locked(OWNER));
+
+    const attempt = rollbackSecretLock(input, deps());
+
+    await expect(attempt).rejects.toMatchObject({
+      name: 'Cordon.PublicSecretPolicy',
+      message: expect.stringContaining('the secret stays locked'),
+    });
+    expect(fake.entries().at(-1)).toMatchObject({ outcome: 'FAILED' });
   });
 
   it('deletes the policy when the secret had none', async () => {

@@ -20,6 +20,7 @@ import {
   findingKey,
   preserveEvidence,
 } from '../../../../functions/actions/preserve-evidence/containment.js';
+import { ONLY_EVIDENCE_ATTRIBUTES } from '../../../../functions/actions/preserve-evidence/iam.js';
 import {
   FINDING_TAG,
   INCIDENT_TAG,
@@ -270,6 +271,24 @@ describe('preserve-evidence', () => {
       tags: { [INCIDENT_TAG]: INCIDENT_ID },
     });
     expect(world.instance?.volumes.every((v) => !v.deleteOnTermination)).toBe(true);
+  });
+
+  it('sets each instance attribute its role allows, one per call, and no other', async () => {
+    // Arrange
+    ec2With(freshInstance());
+    const allowed: readonly string[] = ONLY_EVIDENCE_ATTRIBUTES.StringEquals['ec2:Attribute'];
+    // Act
+    await preserveEvidence(input(), deps());
+    // Assert: the parameters each call sets are what IAM sees as ec2:Attribute.
+    const modified = mutatingCalls()
+      .filter((c) => c.command === 'ModifyInstanceAttributeCommand')
+      .map((c) => Object.keys(c.input).filter((key) => key !== 'InstanceId'));
+    expect(modified).toEqual([
+      ['DisableApiTermination'],
+      ['InstanceInitiatedShutdownBehavior'],
+      ['BlockDeviceMappings'],
+    ]);
+    for (const [attribute = ''] of modified) expect(allowed).toContain(attribute);
   });
 
   it('tags each snapshot with the incident, instance and volume, and names the incident in its description', async () => {

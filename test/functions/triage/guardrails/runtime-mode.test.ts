@@ -132,23 +132,20 @@ function atomicTable() {
       const input = command.input;
       const id = String(input.Key?.id);
       const values = input.ExpressionAttributeValues ?? {};
-      const item = items.get(id) ?? { id };
+      const item = items.get(id);
+      const refuse = () => {
+        throw new ConditionalCheckFailedException({ message: 'no', $metadata: {} });
+      };
       if (id.startsWith('window#')) {
-        item.count = Number(item.count ?? 0) + 1;
-        items.set(id, item);
-        return { Attributes: { count: item.count } };
+        const count = Number(item?.count ?? 0) + 1;
+        items.set(id, { ...item, id, count });
+        return { Attributes: { count } };
       }
-      const state = item.state;
-      if (input.UpdateExpression?.startsWith('SET #state = :tripped')) {
-        const closed = state === undefined || state === 'CLOSED';
-        const sameGeneration =
-          item.generation === undefined || item.generation === values[':generation'];
-        if (!closed || !sameGeneration) {
-          throw new ConditionalCheckFailedException({ message: 'no', $metadata: {} });
-        }
+      if (id.startsWith('trip#')) {
+        // attribute_not_exists(#id): the first trip of a generation only.
+        if (item !== undefined) refuse();
         items.set(id, {
-          ...item,
-          state: 'TRIPPED',
+          id,
           generation: values[':generation'],
           trippedAt: values[':at'],
           trippedBy: values[':by'],
@@ -156,15 +153,9 @@ function atomicTable() {
         });
         return {};
       }
-      if (state !== 'TRIPPED') {
-        throw new ConditionalCheckFailedException({ message: 'no', $metadata: {} });
-      }
-      items.set(id, {
-        ...item,
-        state: 'CLOSED',
-        generation: Number(item.generation) + 1,
-        resetBy: values[':by'],
-      });
+      // The reset: attribute_not_exists(generation) OR generation = :generation.
+      if (item?.generation !== undefined && item.generation !== values[':generation']) refuse();
+      items.set(id, { id, generation: values[':next'], resetBy: values[':by'] });
       return {};
     },
   };
@@ -204,6 +195,22 @@ describe('circuit breaker', () => {
 
     expect(next).toEqual({ status: 'counted', count: 1 });
     expect(await breaker.state()).toMatchObject({ state: 'CLOSED', generation: 1 });
+  });
+
+  it('reads a breaker an earlier version tripped (the trip in its generation item) as tripped, and resets it', async () => {
+    const { client, items } = atomicTable();
+    items.set('breaker', { id: 'breaker', state: 'TRIPPED', generation: 2, trippedBy: 'inc-9' });
+    const breaker = new CircuitBreaker({ client, tableName: 'guardrails', now });
+
+    expect(await breaker.state()).toMatchObject({
+      state: 'TRIPPED',
+      generation: 2,
+      trippedBy: 'inc-9',
+    });
+    expect(await checkBreaker(breaker, 'inc-10', limits)).toMatchObject({ status: 'holding' });
+    expect(await breaker.reset('arn:aws:sts::1:assumed-role/R/alice', 'upgrade')).toBe(true);
+
+    expect(await breaker.state()).toMatchObject({ state: 'CLOSED', generation: 3 });
   });
 
   it('holds, failing closed, when the breaker cannot be read', async () => {
