@@ -167,6 +167,7 @@ export class RehearsalEngine {
           return resources.tables.get(id)?.name;
         }
         if (type === 'AWS::SNS::Topic') return topicArn;
+        if (type === 'AWS::KMS::Key') return resources.keys.get(id)?.alias;
         if (type === 'AWS::StepFunctions::StateMachine') {
           return `arn:${partition}:states:${region}:${account}:stateMachine:${id}`;
         }
@@ -176,6 +177,8 @@ export class RehearsalEngine {
         if (type === 'AWS::IAM::Role' && attr === 'Arn') {
           return `arn:${partition}:iam::${account}:role/cordon/rehearsal-${id}`;
         }
+        const key = type === 'AWS::KMS::Key' && attr === 'Arn' ? resources.keys.get(id) : undefined;
+        if (key) return `arn:${partition}:kms:${region}:${account}:${key.alias}`;
         if (type === 'AWS::Lambda::Url' && attr === 'FunctionUrl') {
           return `https://rehearsal-${id.toLowerCase()}.lambda-url.${region}.on.aws/`;
         }

@@ -8,6 +8,15 @@ import {
   ResourceNotFoundException,
   waitUntilTableExists,
 } from '@aws-sdk/client-dynamodb';
+import {
+  CreateAliasCommand,
+  CreateKeyCommand,
+  type CustomerMasterKeySpec,
+  DescribeKeyCommand,
+  type KeyUsageType,
+  KMSClient,
+  NotFoundException,
+} from '@aws-sdk/client-kms';
 import { CreateTopicCommand, SNSClient } from '@aws-sdk/client-sns';
 import {
   GetParameterCommand,
@@ -22,8 +31,9 @@ import { clientOptions } from '../functions/shared/aws.js';
 /**
  * The few resources a rehearsal needs wherever the SDK points, read from the
  * synthesized template: Cordon's tables (the ledger, the approvals and the
- * guardrails, with the keys and indexes the template declares), the runtime
- * mode parameter and the notification topic. Creating them is idempotent.
+ * guardrails, with the keys and indexes the template declares), its KMS keys,
+ * the runtime mode parameter and the notification topic. Creating them is
+ * idempotent.
  */
 
 /** A table the rehearsal creates, as the template declares it. */
@@ -32,9 +42,22 @@ export interface LocalTable {
   readonly properties: unknown;
 }
 
+/**
+ * A KMS key the rehearsal creates, of the template's spec and usage. An
+ * emulator gives each new key an id of its own, so functions name it by an
+ * alias that survives a reset: `alias/rehearsal-<logical id>`.
+ */
+export interface LocalKey {
+  readonly alias: string;
+  readonly spec: CustomerMasterKeySpec;
+  readonly usage: KeyUsageType;
+}
+
 /** What a rehearsal creates where the SDK points, if missing. */
 export interface LocalResources {
   readonly tables: ReadonlyMap<string, LocalTable>;
+  /** By logical id. */
+  readonly keys: ReadonlyMap<string, LocalKey>;
   readonly topicName: string;
   /** SSM parameters (the runtime mode) with their template values. */
   readonly parameters: readonly { readonly name: string; readonly value: string }[];
@@ -50,6 +73,7 @@ export interface LocalNames {
 export function localResources(template: unknown, names: LocalNames): LocalResources {
   return {
     tables: templateTables(template, names.tables),
+    keys: templateKeys(template),
     topicName: names.topicName,
     parameters: templateParameters(template),
   };
@@ -58,6 +82,7 @@ export function localResources(template: unknown, names: LocalNames): LocalResou
 /** Creates whatever of `resources` is missing (an emulator reset between tests); the topic's ARN. */
 export async function ensureResources(resources: LocalResources): Promise<string> {
   for (const table of resources.tables.values()) await ensureTable(table.name, table.properties);
+  for (const key of resources.keys.values()) await ensureKey(key);
   for (const p of resources.parameters) await ensureParameter(p.name, p.value);
   return ensureTopic(resources.topicName);
 }
@@ -132,6 +157,22 @@ export async function ensureTable(
   await waitUntilTableExists({ client: ddb, maxWaitTime: 60 }, { TableName: tableName });
 }
 
+/** Creates a key and its alias if the alias does not exist. */
+export async function ensureKey(key: LocalKey, kms = new KMSClient(clientOptions)): Promise<void> {
+  try {
+    await kms.send(new DescribeKeyCommand({ KeyId: key.alias }));
+    return;
+  } catch (error) {
+    if (!(error instanceof NotFoundException)) throw error;
+  }
+  const created = await kms.send(
+    new CreateKeyCommand({ KeySpec: key.spec, KeyUsage: key.usage, Description: key.alias }),
+  );
+  const keyId = created.KeyMetadata?.KeyId;
+  if (!keyId) throw new Error(`CreateKey for ${key.alias} returned no key id`);
+  await kms.send(new CreateAliasCommand({ AliasName: key.alias, TargetKeyId: keyId }));
+}
+
 export async function ensureTopic(
   name: string,
   sns = new SNSClient(clientOptions),
@@ -184,6 +225,27 @@ function templateTables(
     tables.set(id, { name, properties });
   }
   return tables;
+}
+
+const KeyProperties = z.looseObject({
+  KeySpec: z
+    .enum(['SYMMETRIC_DEFAULT', 'HMAC_224', 'HMAC_256', 'HMAC_384', 'HMAC_512'])
+    .default('SYMMETRIC_DEFAULT'),
+  KeyUsage: z.enum(['ENCRYPT_DECRYPT', 'GENERATE_VERIFY_MAC']).default('ENCRYPT_DECRYPT'),
+});
+
+/** The template's KMS keys, each named locally by an alias. */
+function templateKeys(template: unknown): Map<string, LocalKey> {
+  const resources = z
+    .record(z.string(), z.looseObject({ Type: z.string(), Properties: z.unknown() }))
+    .parse(z.looseObject({ Resources: z.unknown() }).parse(template).Resources);
+  const keys = new Map<string, LocalKey>();
+  for (const [id, resource] of Object.entries(resources)) {
+    if (resource.Type !== 'AWS::KMS::Key') continue;
+    const { KeySpec, KeyUsage } = KeyProperties.parse(resource.Properties ?? {});
+    keys.set(id, { alias: `alias/rehearsal-${id}`, spec: KeySpec, usage: KeyUsage });
+  }
+  return keys;
 }
 
 /** The template's SSM parameters (literal names and values only). */
