@@ -1,4 +1,13 @@
-import { Annotations, ArnFormat, CfnOutput, Duration, Lazy, Stack, Validations } from 'aws-cdk-lib';
+import {
+  Annotations,
+  ArnFormat,
+  CfnOutput,
+  Duration,
+  Lazy,
+  Stack,
+  Tags,
+  Validations,
+} from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import type { StateMachine } from 'aws-cdk-lib/aws-stepfunctions';
@@ -30,6 +39,7 @@ import { NotificationTopic } from './constructs/notification-topic.js';
 import { Playbook } from './constructs/playbook.js';
 import { Watch } from './constructs/watch.js';
 import { PLAYBOOK_SPECS } from './playbooks.js';
+import { ENDPOINT_TAG, MANAGED_TAG } from './tags.js';
 
 export interface CordonProps {
   /** Validated settings (`parseConfig`). */
@@ -60,6 +70,7 @@ export class Cordon extends Construct {
     super(scope, id);
     const { config } = props;
     const stack = Stack.of(this);
+    Tags.of(this).add(MANAGED_TAG, 'true');
     // Rollback: no rule starts it; the approval endpoint does, for a responder.
     // Named, and granted by ARN: the machine invokes request-approval, whose
     // message names the endpoint, so a reference back would be a cycle.
@@ -145,6 +156,7 @@ export class Cordon extends Construct {
     const approvalTimeout = Duration.minutes(config.approvalTimeoutMinutes);
     const approvalFunction = functions['responder-api'];
     this.approvals = new ApprovalsTable(this, 'Approvals', { reader: approvalFunction.role });
+    Tags.of(approvalFunction.function).add(ENDPOINT_TAG, 'true');
     this.approvalUrl = approvalFunction.function.addFunctionUrl({
       authType: lambda.FunctionUrlAuthType.AWS_IAM,
     });
