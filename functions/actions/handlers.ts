@@ -1,18 +1,22 @@
 import { type Boot, boot } from '../shared/boot.js';
 import type { Environment } from '../shared/env.js';
+import { classifyAwsError, NotValidatedError } from '../shared/errors.js';
 import { taskHandler } from '../shared/handler.js';
 import { type ActionInput, ActionInputSchema, type ActionResult } from '../shared/incident.js';
+import type { LedgerEntry } from '../shared/ledger.js';
 import {
   type RollbackInput,
   RollbackInputSchema,
   type RollbackResult,
 } from '../shared/rollback.js';
+import { notValidated } from '../shared/validated.js';
 
 /**
  * The two handler shapes of an action folder. Each action's `handler.ts`
  * names its AWS clients and its core function; these wire the rest once, at
  * cold start (`boot`), and wrap the core: parse the input strictly, log the
- * keys, run, log the outcome.
+ * keys, (for a containment) refuse an incident triage did not validate, run,
+ * log the outcome.
  */
 
 /** What a containment or rollback core gets besides its AWS clients. */
@@ -27,6 +31,7 @@ export function containmentHandler(
   const { logger } = deps;
   return taskHandler(logger, ActionInputSchema, async (input) => {
     logger.appendKeys({ incidentId: input.incident.incidentId, step: input.step });
+    await requireValidated(input, deps, name);
     const result = await run(input, deps);
     logger.info('step finished', { outcome: result.outcome, targetArn: result.targetArn });
     return result;
@@ -46,4 +51,43 @@ export function rollbackHandler(
     logger.info('rollback finished', { outcome: result.outcome, targetArn: result.targetArn });
     return result;
   });
+}
+
+/**
+ * Refuses a step of an incident triage did not validate (./validated.ts),
+ * recording the refusal on the incident when triage claimed it. An incident
+ * nobody claimed gets no entry: a made-up id must not take the place of a
+ * real incident's claim.
+ */
+async function requireValidated(input: ActionInput, deps: ActionDeps, action: string) {
+  const { incidentId } = input.incident;
+  let entries: LedgerEntry[];
+  try {
+    entries = await deps.ledger.entries(incidentId);
+  } catch (error) {
+    throw classifyAwsError(error, 'ledger read');
+  }
+  const why = notValidated(input, entries);
+  if (why === undefined) return;
+  const error = new NotValidatedError(`${action} refused to act: ${why}`);
+  const head = entries.reduce<LedgerEntry | null>(
+    (a, e) => (a === null || e.seq > a.seq ? e : a),
+    null,
+  );
+  if (head !== null) {
+    await deps.ledger.append(
+      incidentId,
+      {
+        step: input.step,
+        action,
+        actor: deps.actor,
+        outcome: 'FAILED',
+        summary: error.message,
+        executionArn: input.executionArn,
+        findingId: input.incident.findingId,
+      },
+      head,
+    );
+  }
+  throw error;
 }

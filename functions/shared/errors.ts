@@ -60,6 +60,16 @@ export class TargetChangedError extends CordonError {
   readonly retryable = false;
 }
 
+/**
+ * An action was handed an incident triage did not validate: no claim, a
+ * claim of another execution, another target, or a step less guarded than
+ * triage planned it (a direct invocation with a made-up input).
+ */
+export class NotValidatedError extends CordonError {
+  override readonly name = 'Cordon.NotValidated';
+  readonly retryable = false;
+}
+
 /** The error name a responder's rejection raises in the waiting task (SendTaskFailure's `error`). */
 export const APPROVAL_REJECTED = 'Cordon.ApprovalRejected';
 

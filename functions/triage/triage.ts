@@ -25,6 +25,7 @@ import {
 import type { Ledger } from '../shared/ledger.js';
 import { ENV, RuntimeConfigSchema } from '../shared/runtime-config.js';
 import { boundedText } from '../shared/text.js';
+import { validatedRecord } from '../shared/validated.js';
 import { firstIssue } from '../shared/validation.js';
 import {
   type BoundDecider,
@@ -119,6 +120,8 @@ export async function triage(
       ...(finding.productArn === undefined ? {} : { productArn: finding.productArn }),
       ...(runtime === undefined ? {} : { runtimeMode: runtime.mode }),
       ...(source === undefined ? {} : { sourceCheck: source }),
+      // What the actions compare their input with (direct invocations included).
+      validated: validatedRecord(incident),
     },
   });
   if (!claimed && !(await claimedByThisExecution(incident.incidentId, deps, context))) {

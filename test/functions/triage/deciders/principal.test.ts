@@ -6,6 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { InvalidFindingError } from '../../../../functions/shared/errors.js';
 import { sha256Hex } from '../../../../functions/shared/hash.js';
 import { TriageResultSchema } from '../../../../functions/shared/incident.js';
+import { validatedRecord } from '../../../../functions/shared/validated.js';
 import {
   ACCOUNT,
   ACTOR,
@@ -107,8 +108,16 @@ describe('triage: GuardDuty IAM user', () => {
           // What the guardrails read (these tests' guardrails let everything through).
           runtimeMode: 'auto',
           sourceCheck: { status: 'verified' },
+          // What the actions compare their input with.
+          validated: validatedRecord(result.incident),
         },
       }),
+    });
+    expect(validatedRecord(result.incident).modes).toEqual({
+      disableAccessKey: 'auto',
+      revokeUserSessions: 'auto',
+      quarantineUser: 'approve',
+      revokeRoleSessions: 'off',
     });
   });
 

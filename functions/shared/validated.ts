@@ -1,0 +1,85 @@
+import { z } from 'zod';
+import type { Mode } from './catalog.js';
+import { canonicalJson, sha256Hex } from './hash.js';
+import { type ActionInput, type Incident, ModeSchema } from './incident.js';
+import type { LedgerEntry } from './ledger.js';
+
+/**
+ * An action acts only on an incident triage validated. The state machine
+ * hands each action the incident triage returned, but whoever may invoke an
+ * action's function directly (`lambda:InvokeFunction`, in PowerUserAccess
+ * and many CI roles) can hand it any input: another target, or `auto` for a
+ * step triage planned to wait for a responder. So triage's claim records a
+ * digest of the incident it validated and the mode it planned for each
+ * step, and the action compares what it was handed with that claim, in the
+ * ledger, which only Cordon's roles may write.
+ */
+
+/** What triage's claim records of the incident it validated. */
+export interface Validated {
+  /** The incident's digest, its plan aside. */
+  readonly incident: string;
+  /** The mode triage planned for each step. */
+  readonly modes: Readonly<Record<string, Mode>>;
+}
+
+const ValidatedSchema = z.object({
+  incident: z.string().regex(/^[0-9a-f]{64}$/),
+  modes: z.record(z.string(), ModeSchema),
+});
+
+/**
+ * The digest of an incident, its plan aside: the circuit breaker may make a
+ * plan stricter after the claim, and the modes are compared on their own.
+ */
+export function incidentDigest(incident: Incident): string {
+  const { plan: _plan, ...validated } = incident;
+  return sha256Hex(canonicalJson(validated));
+}
+
+/** What triage records on its claim of `incident`. */
+export function validatedRecord(incident: Incident): Validated {
+  return {
+    incident: incidentDigest(incident),
+    modes: Object.fromEntries(Object.entries(incident.plan).map(([step, p]) => [step, p.mode])),
+  };
+}
+
+/** The entry outcomes with which triage's circuit breaker holds an incident's automatic steps. */
+const HELD = new Set(['BREAKER_TRIPPED', 'BREAKER_HOLDING']);
+
+/**
+ * Why `input` is not a step of the incident triage validated, given that
+ * incident's ledger entries; undefined when it is. A step may be stricter
+ * than triage planned it (`approve` for `auto`: the breaker held it), never
+ * less strict, and never `auto` once the breaker held the incident.
+ */
+export function notValidated(
+  input: ActionInput,
+  entries: readonly LedgerEntry[],
+): string | undefined {
+  const { incident, step } = input;
+  const id = incident.incidentId;
+  const claim = entries.find((e) => e.seq === 0);
+  if (claim?.step !== 'triage' || claim.outcome !== 'CLAIMED') {
+    return `triage claimed no incident ${id}`;
+  }
+  if (claim.executionArn !== input.executionArn) {
+    return `incident ${id} was claimed by execution ${claim.executionArn}, not ${input.executionArn}`;
+  }
+  const validated = ValidatedSchema.safeParse(claim.detail?.validated);
+  if (!validated.success) return `the claim of incident ${id} records no validated incident`;
+  if (validated.data.incident !== incidentDigest(incident)) {
+    return `the incident handed to step ${step} is not the one triage validated for ${id}`;
+  }
+  const planned = validated.data.modes[step];
+  const mode = incident.plan[step]?.mode ?? 'off';
+  if (planned === undefined) return `triage planned no step ${step} for ${id}`;
+  if (mode !== planned && !(mode === 'approve' && planned === 'auto')) {
+    return `step ${step} was handed mode ${mode}, but triage planned it ${planned}`;
+  }
+  if (mode === 'auto' && entries.some((e) => e.step === 'triage' && HELD.has(e.outcome))) {
+    return `the circuit breaker held incident ${id}: step ${step} cannot run unattended`;
+  }
+  return undefined;
+}

@@ -1,0 +1,216 @@
+/**
+ * Whoever may call `lambda:InvokeFunction` on an action's function
+ * (PowerUserAccess, AdministratorAccess, many CI roles) can hand it any
+ * input. These tests do what such an insider would: invoke the action
+ * handlers Cordon deploys (built from the environment the rehearsal
+ * resolved from the synthesized template) straight from the test, against
+ * moto, with inputs made up or copied from a real incident and altered.
+ * Each is refused, nothing changes, and the refusal of a step of a real
+ * incident is in its ledger.
+ */
+
+import {
+  CreateAccessKeyCommand,
+  CreateUserCommand,
+  IAMClient,
+  ListAccessKeysCommand,
+  ListAttachedUserPoliciesCommand,
+} from '@aws-sdk/client-iam';
+import type { Context } from 'aws-lambda';
+import { describe, expect, it } from 'vitest';
+import { z } from 'zod';
+import { seedCompromisedUser, userKeyFinding } from '../../../demo/scenario.js';
+import { makeHandler as disableAccessKeyHandler } from '../../../functions/actions/disable-access-key/containment.js';
+import { makeHandler as quarantineUserHandler } from '../../../functions/actions/quarantine-user/containment.js';
+import { documentClient } from '../../../functions/shared/aws.js';
+import {
+  type ActionInput,
+  type Incident,
+  IncidentSchema,
+} from '../../../functions/shared/incident.js';
+import { Ledger } from '../../../functions/shared/ledger.js';
+import { ENV } from '../../../functions/shared/runtime-config.js';
+import { onlyExecution, rehearsalHarness } from '../../state-machines/harness.js';
+import { motoClientConfig, useMoto } from '../../support/moto.js';
+
+const { endpoint } = useMoto();
+const harness = rehearsalHarness();
+const iam = new IAMClient(motoClientConfig(endpoint));
+
+const context = (name: string): Context => ({
+  callbackWaitsForEmptyEventLoop: false,
+  functionName: `cordon-${name}`,
+  functionVersion: '$LATEST',
+  invokedFunctionArn: `arn:aws:lambda:us-east-1:123456789012:function:cordon-${name}`,
+  memoryLimitInMB: '256',
+  awsRequestId: 'direct-1',
+  logGroupName: `/aws/lambda/cordon-${name}`,
+  logStreamName: 'stream',
+  getRemainingTimeInMillis: () => 30_000,
+  done: () => undefined,
+  fail: () => undefined,
+  succeed: () => undefined,
+});
+
+/** Invokes the deployed handler of `name` with `input`, as `lambda:InvokeFunction` would. */
+function invoke(name: 'disable-access-key' | 'quarantine-user', input: ActionInput) {
+  const environment = harness.environment(name);
+  const handler =
+    name === 'disable-access-key'
+      ? disableAccessKeyHandler(environment)
+      : quarantineUserHandler(environment);
+  return handler(input, context(name));
+}
+
+function ledger(): Ledger {
+  const tableName = harness.environment('disable-access-key')[ENV.ledgerTable];
+  if (!tableName) throw new Error('the action has no ledger table in its environment');
+  return new Ledger({ client: documentClient(), tableName, now: () => new Date() });
+}
+
+/** A real incident: the playbook ran, disabled the key, and nobody approved the quarantine. */
+async function realIncident() {
+  const user = await seedCompromisedUser();
+  const execution = onlyExecution(await harness.engine('timeout').rehearse(userKeyFinding(user)));
+  const { incident } = z.object({ incident: IncidentSchema }).parse(execution.output);
+  return { user, execution, incident };
+}
+
+const keyStatuses = async (userName: string) =>
+  (await iam.send(new ListAccessKeysCommand({ UserName: userName }))).AccessKeyMetadata?.map(
+    (k) => k.Status,
+  );
+
+const stepInput = (incident: Incident, step: string, executionArn: string): ActionInput => ({
+  incident,
+  step,
+  executionArn,
+  approval: { decision: 'NOT_REQUIRED', step },
+});
+
+describe('an action invoked directly, with an input nobody validated', () => {
+  it('refuses an incident triage never claimed, and writes nothing under its id', async () => {
+    // Arrange: a user of the insider's choosing, and a made-up incident about it.
+    const victim = await iam.send(new CreateUserCommand({ UserName: 'payroll-batch' }));
+    await iam.send(new CreateAccessKeyCommand({ UserName: 'payroll-batch' }));
+    const { incident: real, execution } = await realIncident();
+    const madeUp: Incident = {
+      ...real,
+      incidentId: 'inc-00000000000000000001',
+      principal: {
+        kind: 'IAMUser',
+        arn: victim.User?.Arn ?? '',
+        name: 'payroll-batch',
+        uniqueId: victim.User?.UserId ?? '',
+      },
+      plan: { disableAccessKey: { mode: 'auto' } },
+    };
+    // Act
+    const attempt = invoke(
+      'disable-access-key',
+      stepInput(madeUp, 'disableAccessKey', execution.executionArn),
+    );
+    // Assert
+    await expect(attempt).rejects.toMatchObject({
+      name: 'Cordon.NotValidated',
+      message: expect.stringContaining('triage claimed no incident inc-00000000000000000001'),
+    });
+    expect(await keyStatuses('payroll-batch')).toEqual(['Active']);
+    expect(await ledger().entries(madeUp.incidentId)).toEqual([]);
+  });
+
+  it("refuses a real incident pointed at another user, and records the refusal in the real incident's ledger", async () => {
+    // Arrange
+    const victim = await iam.send(new CreateUserCommand({ UserName: 'payroll-batch' }));
+    const key = await iam.send(new CreateAccessKeyCommand({ UserName: 'payroll-batch' }));
+    const { incident, execution } = await realIncident();
+    const retargeted: Incident = {
+      ...incident,
+      principal: {
+        kind: 'IAMUser',
+        arn: victim.User?.Arn ?? '',
+        name: 'payroll-batch',
+        accessKeyId: key.AccessKey?.AccessKeyId ?? '',
+        uniqueId: victim.User?.UserId ?? '',
+      },
+    };
+    // Act
+    const attempt = invoke(
+      'disable-access-key',
+      stepInput(retargeted, 'disableAccessKey', execution.executionArn),
+    );
+    // Assert
+    await expect(attempt).rejects.toMatchObject({
+      name: 'Cordon.NotValidated',
+      message: expect.stringContaining('not the one triage validated'),
+    });
+    expect(await keyStatuses('payroll-batch')).toEqual(['Active']);
+    const entries = await ledger().entries(incident.incidentId);
+    expect(entries.at(-1)).toMatchObject({
+      step: 'disableAccessKey',
+      outcome: 'FAILED',
+      summary: expect.stringContaining('refused to act'),
+    });
+  });
+
+  it('refuses to run unattended a step triage planned to wait for a responder', async () => {
+    // Arrange: quarantine was planned `approve`, and nobody approved it.
+    const { user, incident, execution } = await realIncident();
+    const unattended: Incident = {
+      ...incident,
+      plan: { ...incident.plan, quarantineUser: { mode: 'auto' } },
+    };
+    // Act
+    const attempt = invoke(
+      'quarantine-user',
+      stepInput(unattended, 'quarantineUser', execution.executionArn),
+    );
+    // Assert
+    await expect(attempt).rejects.toMatchObject({
+      name: 'Cordon.NotValidated',
+      message: expect.stringContaining(
+        'step quarantineUser was handed mode auto, but triage planned it approve',
+      ),
+    });
+    const attached = await iam.send(
+      new ListAttachedUserPoliciesCommand({ UserName: user.userName }),
+    );
+    expect(attached.AttachedPolicies).toEqual([]);
+  });
+
+  it('refuses a real incident replayed under another execution', async () => {
+    // Arrange
+    const { incident, execution } = await realIncident();
+    const elsewhere = execution.executionArn.replace(/:[^:]+$/, ':replayed-by-hand');
+    // Act
+    const attempt = invoke(
+      'disable-access-key',
+      stepInput(incident, 'disableAccessKey', elsewhere),
+    );
+    // Assert
+    await expect(attempt).rejects.toMatchObject({
+      name: 'Cordon.NotValidated',
+      message: expect.stringContaining(`was claimed by execution ${execution.executionArn}`),
+    });
+  });
+
+  it('acts on the incident exactly as triage validated it (the state machine retrying a step)', async () => {
+    // Arrange: the key was disabled; someone turned it back on since.
+    const { user, incident, execution } = await realIncident();
+    const { UpdateAccessKeyCommand } = await import('@aws-sdk/client-iam');
+    await iam.send(
+      new UpdateAccessKeyCommand({
+        UserName: user.userName,
+        AccessKeyId: user.leakedKeyId,
+        Status: 'Active',
+      }),
+    );
+    // Act
+    const result = await invoke(
+      'disable-access-key',
+      stepInput(incident, 'disableAccessKey', execution.executionArn),
+    );
+    // Assert
+    expect(result).toMatchObject({ outcome: 'CONTAINED' });
+  });
+});
