@@ -7,6 +7,7 @@ import { FUNCTIONS, type FunctionSpec, functionNamed } from '../../functions/reg
 import type { Environment } from '../../functions/shared/env.js';
 import { ENV } from '../../functions/shared/runtime-config.js';
 import { REPO_ROOT } from '../../rehearsal/synth.js';
+import { lambdaContext } from '../support/lambda-context.js';
 import { config } from './triage/helpers.js';
 
 /**
@@ -27,23 +28,6 @@ async function factoryOf(spec: FunctionSpec): Promise<Factory> {
   const file = pathToFileURL(join(REPO_ROOT, 'functions', spec.dir, spec.factory.module)).href;
   const module = z.record(z.string(), z.unknown()).parse(await import(file));
   return FactorySchema.parse(module[spec.factory.name]);
-}
-
-function context(name: string): Context {
-  return {
-    callbackWaitsForEmptyEventLoop: false,
-    functionName: `cordon-${name}`,
-    functionVersion: '$LATEST',
-    invokedFunctionArn: `arn:aws:lambda:us-east-1:123456789012:function:cordon-${name}`,
-    memoryLimitInMB: '256',
-    awsRequestId: 'req-1',
-    logGroupName: `/aws/lambda/cordon-${name}`,
-    logStreamName: 'stream',
-    getRemainingTimeInMillis: () => 30_000,
-    done: () => undefined,
-    fail: () => undefined,
-    succeed: () => undefined,
-  };
 }
 
 /** Everything any function reads from its environment, valid, deployed as `name`. */
@@ -115,7 +99,7 @@ describe.each(TASK_FUNCTIONS.map((spec) => [spec.name, spec] as const))(
     it('fails with Cordon.InvalidTaskInput for input that breaks its contract', async () => {
       const handler = (await factoryOf(spec))(envFor(name));
 
-      const attempt = handler({ unexpected: true }, context(name));
+      const attempt = handler({ unexpected: true }, lambdaContext(name));
 
       await expect(attempt).rejects.toMatchObject({ name: 'Cordon.InvalidTaskInput' });
     });
@@ -207,7 +191,7 @@ describe('approval handler', () => {
 
     const result = z
       .object({ statusCode: z.number(), body: z.string() })
-      .parse(await handler(event, context('responder-api')));
+      .parse(await handler(event, lambdaContext('responder-api')));
 
     expect(result.statusCode).toBe(401);
     expect(JSON.parse(result.body)).toMatchObject({ error: 'unauthenticated' });
@@ -241,7 +225,7 @@ describe('watch handler', () => {
       detail: { state: 'running' },
     };
 
-    const result = await handler(event, context('watch'));
+    const result = await handler(event, lambdaContext('watch'));
 
     expect(result).toMatchObject({ status: 'ignored' });
   });

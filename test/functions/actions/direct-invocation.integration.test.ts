@@ -16,7 +16,6 @@ import {
   ListAccessKeysCommand,
   ListAttachedUserPoliciesCommand,
 } from '@aws-sdk/client-iam';
-import type { Context } from 'aws-lambda';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { seedCompromisedUser, userKeyFinding } from '../../../demo/scenario.js';
@@ -31,26 +30,12 @@ import {
 import { Ledger } from '../../../functions/shared/ledger.js';
 import { ENV } from '../../../functions/shared/runtime-config.js';
 import { onlyExecution, rehearsalHarness } from '../../state-machines/harness.js';
+import { lambdaContext } from '../../support/lambda-context.js';
 import { motoClientConfig, useMoto } from '../../support/moto.js';
 
 const { endpoint } = useMoto();
 const harness = rehearsalHarness();
 const iam = new IAMClient(motoClientConfig(endpoint));
-
-const context = (name: string): Context => ({
-  callbackWaitsForEmptyEventLoop: false,
-  functionName: `cordon-${name}`,
-  functionVersion: '$LATEST',
-  invokedFunctionArn: `arn:aws:lambda:us-east-1:123456789012:function:cordon-${name}`,
-  memoryLimitInMB: '256',
-  awsRequestId: 'direct-1',
-  logGroupName: `/aws/lambda/cordon-${name}`,
-  logStreamName: 'stream',
-  getRemainingTimeInMillis: () => 30_000,
-  done: () => undefined,
-  fail: () => undefined,
-  succeed: () => undefined,
-});
 
 /** Invokes the deployed handler of `name` with `input`, as `lambda:InvokeFunction` would. */
 function invoke(name: 'disable-access-key' | 'quarantine-user', input: ActionInput) {
@@ -59,7 +44,7 @@ function invoke(name: 'disable-access-key' | 'quarantine-user', input: ActionInp
     name === 'disable-access-key'
       ? disableAccessKeyHandler(environment)
       : quarantineUserHandler(environment);
-  return handler(input, context(name));
+  return handler(input, lambdaContext(name, 'direct-1'));
 }
 
 function ledger(): Ledger {

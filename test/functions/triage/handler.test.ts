@@ -1,9 +1,9 @@
 import 'aws-sdk-client-mock-vitest/extend';
 import { GetParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { PutCommand } from '@aws-sdk/lib-dynamodb';
-import type { Context } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, describe, expect, it, vi } from 'vitest';
+import { lambdaContext } from '../../support/lambda-context.js';
 import {
   ACCOUNT,
   ACTOR,
@@ -25,20 +25,7 @@ import {
   userExists,
 } from './helpers.js';
 
-const context: Context = {
-  callbackWaitsForEmptyEventLoop: false,
-  functionName: 'cordon-triage',
-  functionVersion: '$LATEST',
-  invokedFunctionArn: `arn:aws:lambda:us-east-1:${ACCOUNT}:function:cordon-triage`,
-  memoryLimitInMB: '256',
-  awsRequestId: 'c6af9ac6-7b61-11e6-9a41-93e812345678',
-  logGroupName: '/aws/lambda/cordon-triage',
-  logStreamName: '2024/05/14/[$LATEST]abc',
-  getRemainingTimeInMillis: () => 30_000,
-  done: () => undefined,
-  fail: () => undefined,
-  succeed: () => undefined,
-};
+const context = lambdaContext('triage', 'c6af9ac6-7b61-11e6-9a41-93e812345678');
 
 const ssmMock = mockClient(SSMClient);
 

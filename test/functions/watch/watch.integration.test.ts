@@ -14,7 +14,6 @@ import {
 } from '@aws-sdk/client-sfn';
 import { CreateTopicCommand, PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import { PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
-import type { Context } from 'aws-lambda';
 import { beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { clientOptions, documentClient } from '../../../functions/shared/aws.js';
 import { incidentIdFrom } from '../../../functions/shared/incident.js';
@@ -22,6 +21,7 @@ import { Ledger, verifyChain } from '../../../functions/shared/ledger.js';
 import { ENV } from '../../../functions/shared/runtime-config.js';
 import { makeHandler, WATCH_LEDGER } from '../../../functions/watch/core.js';
 import { ensureTable } from '../../../rehearsal/resources.js';
+import { lambdaContext } from '../../support/lambda-context.js';
 import { MOTO_ACCOUNT_ID, useMoto } from '../../support/moto.js';
 import { defaultTemplate } from '../../support/template.js';
 import { abortedEvent, apiCallEvent, FINDING, MODE_PARAMETER } from './fixtures.js';
@@ -33,20 +33,7 @@ const WATCH_ROLE = `arn:aws:iam::${MOTO_ACCOUNT_ID}:role/cordon/CordonWatchRole`
 const INCIDENT = incidentIdFrom(
   'guardduty|a2c6f1e3b8d94f0e9c7b5a4d3e2f1a01|2024-05-14T09:31:27.405Z|iam-credentials',
 );
-const CONTEXT: Context = {
-  callbackWaitsForEmptyEventLoop: false,
-  functionName: 'cordon-watch',
-  functionVersion: '$LATEST',
-  invokedFunctionArn: `arn:aws:lambda:us-east-1:${MOTO_ACCOUNT_ID}:function:cordon-watch`,
-  memoryLimitInMB: '256',
-  awsRequestId: 'req-1',
-  logGroupName: '/aws/lambda/cordon-watch',
-  logStreamName: 'stream',
-  getRemainingTimeInMillis: () => 30_000,
-  done: () => undefined,
-  fail: () => undefined,
-  succeed: () => undefined,
-};
+const CONTEXT = lambdaContext('watch');
 
 let ledgerTable: unknown;
 let sfn: SFNClient;
