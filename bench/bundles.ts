@@ -87,6 +87,8 @@ function lambdaEnv(name: FunctionName): Record<string, string> {
     [ENV.action]: name,
     [ENV.actor]: `arn:aws:iam::123456789012:role/cordon/bench-${name}`,
     [ENV.ledgerTable]: 'cordon-ledger',
+    [ENV.ledgerKey]: 'alias/cordon-ledger',
+    [ENV.anchorsBucket]: 'cordon-anchors',
     [ENV.topicArn]: 'arn:aws:sns:us-east-1:123456789012:cordon-notifications',
     [ENV.config]: JSON.stringify(benchRuntimeConfig()),
     [ENV.breakGlass]: '[]',

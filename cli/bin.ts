@@ -48,20 +48,23 @@ responder commands (the approval endpoint, signed with your own AWS credentials)
 
 audit commands (read the ledger table directly, with your own AWS credentials):
   ${LEDGER_USAGE.replace('usage: ', '')}
-      check every incident's hash chain (or one's): one line per incident, OK or
-      BROKEN with the first broken link; the table is --table, else
-      $CORDON_LEDGER_TABLE, else the stack's LedgerTableName output;
-      needs dynamodb:Scan (dynamodb:Query with --incident) on the table
+      check every incident's hash chain, MACs and anchors (or one's): one line per
+      incident, OK or BROKEN with the first broken link; the table is --table,
+      else $CORDON_LEDGER_TABLE, else the stack's LedgerTableName output (the key:
+      --key, $CORDON_LEDGER_KEY, LedgerKeyArn; the anchors: --anchors,
+      $CORDON_LEDGER_ANCHORS, LedgerAnchorsBucket, or --skip-anchors); needs
+      dynamodb:Scan (dynamodb:Query with --incident) on the table, kms:VerifyMac
+      on the key and s3:ListBucketVersions on the anchors bucket
 
 exit status:
   0 done
   1 failure: network, or an answer the contract does not allow
-  2 usage or invalid input, or no approval endpoint or ledger table
+  2 usage or invalid input, or no approval endpoint, ledger table, key or anchors
   3 no AWS credentials
   4 not permitted: not a Cordon responder, or may not read the ledger table
   5 unknown incident or step (or an incident with no ledger entries)
   6 refused (already decided, same approver, ambiguous step, expired, breaker not tripped)
-  7 a ledger hash chain is broken (cordon ledger verify)`;
+  7 a ledger chain, MAC or anchor is broken (cordon ledger verify)`;
 
 const COMMANDS: Record<string, (argv: string[]) => Promise<number>> = {
   rehearse: rehearseCommand,

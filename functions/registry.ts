@@ -1,5 +1,6 @@
 import type { ActionDefinition } from './actions/definition.js';
 import { ACTIONS, ROLLBACK_FUNCTIONS, undoOf } from './actions/registry.js';
+import { iam as anchor } from './anchor/iam.js';
 import { iam as notify } from './notify/iam.js';
 import { iam as recordFailure } from './record-failure/iam.js';
 import { iam as requestApproval } from './request-approval/iam.js';
@@ -55,6 +56,7 @@ const FRAME_ROLES: Readonly<Record<FrameFunctionName, RoleSpec>> = {
   'responder-api': responderApi,
   'rollback-plan': rollbackPlan,
   watch,
+  anchor,
 };
 
 /** The module of each frame function that holds its logic and its factory. */
@@ -67,12 +69,15 @@ const FRAME_MODULES: Readonly<Record<FrameFunctionName, string>> = {
   'responder-api': 'http.ts',
   'rollback-plan': 'core.ts',
   watch: 'core.ts',
+  anchor: 'core.ts',
 };
 
 /** What a frame function invoked by EventBridge rules does with an event it fails on. */
 const INVOKED_BY_RULES: Partial<Record<FrameFunctionName, string>> = {
   watch:
     "A delivery EventBridge cannot make goes to the watch rules' dead-letter queue (alarmed); an invocation that still fails after Lambda's two retries raises the watch's error alarm; the ExecutionsAborted alarms do not depend on this function",
+  anchor:
+    "Invoked by the ledger stream's event source mapping, not asynchronously: a batch it fails on is retried, in order, until it succeeds or its records expire (24 hours); a gap left that way shows in cordon ledger verify as entries not anchored",
 };
 
 const frame: FunctionSpec[] = FRAME_FUNCTIONS.map((name) => {

@@ -133,6 +133,19 @@ export const CordonConfigSchema = z
       .default({ maxContainments: 20, windowMinutes: 60 }),
     /** Email addresses subscribed to the notification topic (confirmation needed). */
     notificationEmails: z.array(z.email()).default([]),
+    /**
+     * Days each ledger anchor is kept under Object Lock in compliance mode:
+     * until then nobody (the root user included) can delete or overwrite it,
+     * and `cordon ledger verify` can show a cut-off tail or a deleted
+     * incident anchored within that time. Longer than a year by default, to
+     * outlast an annual audit.
+     */
+    ledgerAnchorRetentionDays: z
+      .number()
+      .int()
+      .min(1)
+      .max(100 * 365)
+      .default(400),
   })
   .superRefine((config, ctx) => {
     for (const [playbook, steps] of Object.entries(config.twoPersonRule)) {

@@ -12,6 +12,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import type { StateMachine } from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
+import { ANCHORS_BUCKET_OUTPUT } from '../functions/anchor/contract.js';
 import { byFunction, ROLLBACK_MACHINE_FUNCTIONS } from '../functions/registry.js';
 import type { ApprovalSettings } from '../functions/request-approval/core.js';
 import { APPROVAL_URL_OUTPUT } from '../functions/responder-api/contract.js';
@@ -23,6 +24,7 @@ import {
 } from '../functions/shared/catalog.js';
 import type { FenceTargets, IamContext } from '../functions/shared/iam.js';
 import { LEDGER_TABLE_OUTPUT } from '../functions/shared/ledger.js';
+import { LEDGER_KEY_OUTPUT } from '../functions/shared/ledger-mac.js';
 import type { ProtectionConfig } from '../functions/shared/protection.js';
 import { ENV, type RuntimeConfig } from '../functions/shared/runtime-config.js';
 import type { WatchConfig } from '../functions/watch/core.js';
@@ -34,6 +36,7 @@ import { type CordonConfig, modesFor } from './config.js';
 import { ActionFunction } from './constructs/action-function.js';
 import { ApprovalsTable } from './constructs/approvals-table.js';
 import { Guardrails } from './constructs/guardrails.js';
+import { LedgerAnchors } from './constructs/ledger-anchors.js';
 import { LedgerTable } from './constructs/ledger-table.js';
 import { NotificationTopic } from './constructs/notification-topic.js';
 import { Playbook } from './constructs/playbook.js';
@@ -53,6 +56,8 @@ export interface CordonProps {
  */
 export class Cordon extends Construct {
   readonly ledger: LedgerTable;
+  /** The ledger's anchors: every entry's hash, under Object Lock, written from the table's stream. */
+  readonly anchors: LedgerAnchors;
   readonly approvals: ApprovalsTable;
   /** The runtime mode parameter and the circuit breaker's table. */
   readonly guardrails: Guardrails;
@@ -82,7 +87,10 @@ export class Cordon extends Construct {
       arnFormat: ArnFormat.COLON_RESOURCE_NAME,
     });
 
-    this.ledger = new LedgerTable(this, 'Ledger');
+    // Lazy: the function roles exist only once every function is built below.
+    this.ledger = new LedgerTable(this, 'Ledger', {
+      writers: () => Object.values(this.functions).map((fn) => fn.role.roleArn),
+    });
     this.notifications = new NotificationTopic(this, 'Notifications', {
       emails: config.notificationEmails,
     });
@@ -118,6 +126,7 @@ export class Cordon extends Construct {
       notify: topicEnv,
       'request-approval': topicEnv,
       watch: topicEnv,
+      anchor: topicEnv,
     };
     const breakGlass = { [ENV.breakGlass]: JSON.stringify(config.breakGlassPrincipalArns) };
     // The actions on IAM principals check the guards again before they act.
@@ -145,6 +154,14 @@ export class Cordon extends Construct {
         }),
     );
     this.functions = functions;
+
+    this.anchors = new LedgerAnchors(this, 'LedgerAnchors', {
+      retentionDays: config.ledgerAnchorRetentionDays,
+    });
+    const stream = this.ledger.table.tableStreamArn;
+    if (stream === undefined) throw new Error('the ledger table has no stream to anchor from');
+    functions.anchor.addEnvironment({ [ENV.anchorsBucket]: this.anchors.bucket.bucketName });
+    this.anchors.connect(functions.anchor.function, functions.anchor.role, { stream });
 
     this.guardrails = new Guardrails(this, 'Guardrails', {
       runtimeModeParameterName: config.runtimeModeParameterName,
@@ -192,7 +209,18 @@ export class Cordon extends Construct {
     new CfnOutput(this, LEDGER_TABLE_OUTPUT, {
       key: LEDGER_TABLE_OUTPUT,
       value: this.ledger.table.tableName,
-      description: 'Cordon audit ledger (append-only, hash-chained): cordon ledger verify',
+      description: 'Cordon audit ledger (append-only, hash-chained, MACed): cordon ledger verify',
+    });
+    new CfnOutput(this, LEDGER_KEY_OUTPUT, {
+      key: LEDGER_KEY_OUTPUT,
+      value: this.ledger.key.keyArn,
+      description: 'Cordon ledger key (HMAC): cordon ledger verify needs kms:VerifyMac on it',
+    });
+    new CfnOutput(this, ANCHORS_BUCKET_OUTPUT, {
+      key: ANCHORS_BUCKET_OUTPUT,
+      value: this.anchors.bucket.bucketName,
+      description:
+        'Cordon ledger anchors (Object Lock): cordon ledger verify needs s3:ListBucketVersions on it',
     });
 
     const lambdas: PlaybookFunctions = byFunction(({ name }) => functions[name].function);
@@ -273,6 +301,8 @@ export class Cordon extends Construct {
             arnFormat: ArnFormat.COLON_RESOURCE_NAME,
           }),
         ),
+        ledgerStream: stream,
+        anchorObjects: this.anchors.objects(),
       },
     };
     for (const fn of Object.values(functions)) fn.grantDeclared(context);

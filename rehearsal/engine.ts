@@ -11,6 +11,8 @@ import {
   Ledger,
   type LedgerEntry,
 } from '../functions/shared/ledger.js';
+import { KmsLedgerMac } from '../functions/shared/ledger-mac.js';
+import { ENV } from '../functions/shared/runtime-config.js';
 import { partitionOfRegion } from '../functions/triage/parse/arn.js';
 import {
   type ApprovalDecider,
@@ -128,6 +130,8 @@ export class RehearsalEngine {
     readonly model: RehearsalModel,
     readonly values: LocalValues,
     private readonly ledger: Ledger,
+    /** The ledger key, as the functions are given it (for a handler a test wires itself). */
+    readonly ledgerKey: string,
     private readonly resources: LocalResources,
     private readonly host: FunctionHost,
     options: Pick<RehearsalOptions, 'decide' | 'decision'>,
@@ -168,6 +172,9 @@ export class RehearsalEngine {
         }
         if (type === 'AWS::SNS::Topic') return topicArn;
         if (type === 'AWS::KMS::Key') return resources.keys.get(id)?.alias;
+        // The anchors bucket: named, not created; no state machine runs the
+        // anchor function, whose stream the rehearsal does not emulate.
+        if (type === 'AWS::S3::Bucket') return `rehearsal-${id.toLowerCase()}`;
         if (type === 'AWS::StepFunctions::StateMachine') {
           return `arn:${partition}:states:${region}:${account}:stateMachine:${id}`;
         }
@@ -192,10 +199,16 @@ export class RehearsalEngine {
       (t) => t.name === LOCAL_NAMES.tables[`${LEDGER_PARTITION_KEY}:${LEDGER_SORT_KEY}`],
     );
     if (!ledgerTable) throw new Error('the template has no ledger table');
+    // The ledger key as the functions are given it: the template's key, local.
+    const ledgerKey = [...model.functions.values()]
+      .map((f) => f.environment[ENV.ledgerKey])
+      .find((key) => key !== undefined);
+    if (!ledgerKey) throw new Error('the template gives its functions no ledger key');
     const ledger = new Ledger({
       client: documentClient(),
       tableName: ledgerTable.name,
       now: () => new Date(),
+      mac: new KmsLedgerMac(ledgerKey),
     });
     // What Lambda's runtime sets for every function, and the SDK's endpoint
     // configuration (an emulator's), which real functions read from their
@@ -207,7 +220,7 @@ export class RehearsalEngine {
       ),
     );
     const host = new FunctionHost({ AWS_REGION: region, ...runtime, ...options.environment });
-    return new RehearsalEngine(model, values, ledger, resources, host, options);
+    return new RehearsalEngine(model, values, ledger, ledgerKey, resources, host, options);
   }
 
   /**

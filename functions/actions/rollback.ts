@@ -66,7 +66,7 @@ export interface Rollback<TTarget, TState> {
 }
 
 export interface RollbackDeps {
-  readonly ledger: Pick<Ledger, 'append' | 'entries'>;
+  readonly ledger: Pick<Ledger, 'append' | 'entries' | 'verify'>;
   /** ARN of the function's own role: the ledger's actor. */
   readonly actor: string;
 }

@@ -8,6 +8,7 @@ import { sha256Hex } from '../shared/hash.js';
 import { unfinishedIntents } from '../shared/intents.js';
 import type { Ledger } from '../shared/ledger.js';
 import {
+  LedgerTamperedError,
   NothingToRollBackError,
   type RollbackItem,
   type RollbackPlan,
@@ -25,7 +26,7 @@ export const RollbackPlanInputSchema = z.strictObject({
 export type RollbackPlanInput = z.infer<typeof RollbackPlanInputSchema>;
 
 export interface RollbackPlanDeps {
-  readonly ledger: Pick<Ledger, 'append' | 'entries'>;
+  readonly ledger: Pick<Ledger, 'append' | 'entries' | 'verify'>;
   readonly actor: string;
 }
 
@@ -47,6 +48,31 @@ function skipReason(action: string): string {
 }
 
 /**
+ * The incident's entries, their chain and MACs verified. A broken ledger is
+ * refused before any before-state is trusted, and the refusal is recorded
+ * (the state machine then notifies it).
+ */
+async function trustedEntries(input: RollbackPlanInput, deps: RollbackPlanDeps) {
+  const { request, executionArn } = input;
+  try {
+    return await verifiedEntries(deps.ledger, request.incidentId);
+  } catch (error) {
+    if (error instanceof LedgerTamperedError) {
+      await deps.ledger.append(request.incidentId, {
+        step: 'rollback',
+        action: 'rollback-plan',
+        actor: deps.actor,
+        executionArn,
+        outcome: 'LEDGER_TAMPERED',
+        summary: boundedText(error.message, 1000),
+        detail: { requestedBy: request.requestedBy, reason: boundedText(request.reason, 1000) },
+      });
+    }
+    throw error;
+  }
+}
+
+/**
  * Reads the incident's verified ledger and lists, newest first, the CONTAINED
  * entries a rollback would restore (of one step when asked), leaving out
  * those an earlier rollback already undid, and the ones no rollback exists
@@ -59,7 +85,7 @@ export async function planRollback(
 ): Promise<RollbackPlan> {
   const { request, executionArn } = input;
   const { incidentId, step } = request;
-  const entries = await verifiedEntries(deps.ledger, incidentId);
+  const entries = await trustedEntries(input, deps);
   if (entries.length === 0) {
     throw new UnknownIncidentError(`no incident ${incidentId} in the ledger`);
   }

@@ -4,6 +4,7 @@ import { documentClient } from './aws.js';
 import { ConfigError } from './config-error.js';
 import { type Environment, requireEnv } from './env.js';
 import { Ledger } from './ledger.js';
+import { KmsLedgerMac } from './ledger-mac.js';
 import { createLogger } from './observability.js';
 import { ENV } from './runtime-config.js';
 
@@ -31,7 +32,12 @@ export function boot(env: Environment, name: string): Boot {
   const now = () => new Date();
   return {
     logger: createLogger(name, env),
-    ledger: new Ledger({ client: dynamo, tableName: requireEnv(env, ENV.ledgerTable), now }),
+    ledger: new Ledger({
+      client: dynamo,
+      tableName: requireEnv(env, ENV.ledgerTable),
+      now,
+      mac: new KmsLedgerMac(requireEnv(env, ENV.ledgerKey)),
+    }),
     actor: requireEnv(env, ENV.actor),
     dynamo,
     now,

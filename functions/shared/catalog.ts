@@ -33,6 +33,12 @@ export const FRAME_FUNCTIONS = [
    * mode and to Cordon's rules. EventBridge rules invoke it.
    */
   'watch',
+  /**
+   * Anchors every ledger entry outside the writers' reach: reads the ledger
+   * table's stream and writes each entry's hash to an Object Lock bucket;
+   * records and notifies a rewrite or removal. The stream invokes it.
+   */
+  'anchor',
 ] as const;
 export type FrameFunctionName = (typeof FRAME_FUNCTIONS)[number];
 

@@ -52,6 +52,10 @@ export interface CordonResources {
   readonly rollbackStateMachine: string;
   /** The executions of every state machine Cordon runs (each playbook's and the rollback machine's). */
   readonly executions: readonly string[];
+  /** The ledger table's stream, which the anchor function reads. */
+  readonly ledgerStream: string;
+  /** Where anchors and tampering records go: the two prefixes of the anchors bucket. */
+  readonly anchorObjects: readonly string[];
 }
 
 /** What a role declaration is rendered against. */
@@ -70,6 +74,11 @@ export interface RoleSpec {
   readonly unscoped?: Readonly<Record<IamAction, string>>;
   /** SDK commands its shared modules import that it never sends, each with why. */
   readonly notCalled?: Readonly<Record<IamAction, string>>;
+  /**
+   * Calls AWS makes with the role for the function, which its code never
+   * sends (an event source mapping reading a stream), each with why.
+   */
+  readonly onItsBehalf?: Readonly<Record<IamAction, string>>;
 }
 
 /** An action folder's roles: its containment function's, and its rollback function's when it has one. */
@@ -110,6 +119,13 @@ export const BASELINE = {
    * table only; never UpdateItem, DeleteItem or BatchWriteItem.
    */
   ledger: ['dynamodb:PutItem', 'dynamodb:Query'],
+  /**
+   * The ledger key (functions/shared/ledger-mac.ts): GenerateMac to seal each
+   * entry it appends, VerifyMac to check entries it reads before trusting
+   * them (rollback). On the ledger key only; the key's policy denies
+   * GenerateMac to every principal that is not one of Cordon's function roles.
+   */
+  ledgerKey: ['kms:GenerateMac', 'kms:VerifyMac'],
   /** Writing to the function's own log group. */
   logs: ['logs:CreateLogStream', 'logs:PutLogEvents'],
   /** Active tracing (X-Ray), on `Resource: "*"`. */
@@ -119,6 +135,7 @@ export const BASELINE = {
 /** Every baseline action. */
 export const BASELINE_ACTIONS: readonly IamAction[] = [
   ...BASELINE.ledger,
+  ...BASELINE.ledgerKey,
   ...BASELINE.logs,
   ...BASELINE.tracing,
 ];
@@ -218,6 +235,9 @@ export const EXAMPLE_CONTEXT: IamContext = {
       'arn:aws:states:us-east-1:111111111111:execution:playbook:*',
       'arn:aws:states:us-east-1:111111111111:execution:rollback:*',
     ],
+    ledgerStream:
+      'arn:aws:dynamodb:us-east-1:111111111111:table/ledger/stream/2026-01-01T00:00:00.000',
+    anchorObjects: ['arn:aws:s3:::anchors/anchors/*', 'arn:aws:s3:::anchors/tampering/*'],
   },
 };
 

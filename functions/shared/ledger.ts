@@ -8,12 +8,17 @@ import {
 import type { Mode } from './catalog.js';
 import { classifyAwsError, LedgerConflictError } from './errors.js';
 import { canonicalJson, sha256Hex } from './hash.js';
+import type { LedgerMac } from './ledger-mac.js';
 
 /**
  * The append-only audit ledger. Every write is a conditional put on a new key
  * (incidentId, seq); nothing updates or deletes. Each entry carries the hash
- * of the previous entry of its incident and its own hash over both, so an
- * edited or removed entry breaks the chain (`cordon ledger verify`).
+ * of the previous entry of its incident, its own hash over both, and a MAC of
+ * that hash from a KMS key only Cordon's roles may generate MACs with: an
+ * edited or removed entry breaks the chain, and an entry rewritten and
+ * re-hashed forward has no valid MAC (`cordon ledger verify`). What the
+ * chain cannot show (a cut-off tail, a whole incident deleted) the anchors
+ * show (functions/anchor/).
  */
 
 export const LEDGER_PARTITION_KEY = 'incidentId';
@@ -46,18 +51,33 @@ export interface LedgerEntry extends LedgerEntryInput {
   readonly at: string;
   readonly prevHash: string;
   readonly hash: string;
+  /**
+   * The ledger key's MAC of `hash`, base64. Every entry Cordon writes has
+   * one; an entry read without one was written by something else (or before
+   * the ledger was keyed) and does not verify.
+   */
+  readonly mac?: string;
 }
 
 export interface LedgerDeps {
   readonly client: DynamoDBDocumentClient;
   readonly tableName: string;
   readonly now: () => Date;
+  /** MACs entries as they are sealed, and checks them for `verify`. */
+  readonly mac: LedgerMac;
 }
 
 const MAX_APPEND_ATTEMPTS = 5;
 
-export function entryHash(entry: Omit<LedgerEntry, 'hash'>): string {
+/** The hash of an entry's content: everything but its hash and its MAC. */
+export function entryHash(entry: Omit<LedgerEntry, 'hash' | 'mac'>): string {
   return sha256Hex(canonicalJson(entry));
+}
+
+/** An entry without its hash and MAC: what its hash covers. */
+function contentOf(entry: LedgerEntry): Omit<LedgerEntry, 'hash' | 'mac'> {
+  const { hash: _hash, mac: _mac, ...content } = entry;
+  return content;
 }
 
 /** The stack output naming the ledger table, for `cordon ledger verify`. */
@@ -66,11 +86,14 @@ export const LEDGER_TABLE_OUTPUT = 'LedgerTableName';
 /**
  * What is wrong at a broken link: an entry whose content no longer matches
  * its hash (`edited`), a sequence number with no entry (`missing`), two
- * entries with one sequence number (`forked`), or an entry that does not
- * chain onto the one before it (`reordered`: moved, replaced, or edited and
- * re-hashed).
+ * entries with one sequence number (`forked`), an entry that does not chain
+ * onto the one before it (`reordered`: moved, replaced, or edited and
+ * re-hashed), an entry whose MAC does not verify (`forged`: written or
+ * rewritten without Cordon's key), or an entry with no MAC at all
+ * (`unkeyed`: written without the key, or before the ledger was keyed; the
+ * two cannot be told apart, so neither passes).
  */
-export type ChainBreakKind = 'edited' | 'missing' | 'forked' | 'reordered';
+export type ChainBreakKind = 'edited' | 'missing' | 'forked' | 'reordered' | 'forged' | 'unkeyed';
 
 /** The first link of an incident's chain that does not hold. */
 export interface ChainBreak {
@@ -116,8 +139,8 @@ export function verifyChain(entries: readonly LedgerEntry[]): ChainBreak | undef
       const next = i === entry.seq - 1 ? '' : ` (#${i} to #${entry.seq - 1})`;
       return broken(i, 'missing', `entry #${i} is missing${next}`);
     }
-    const { hash, ...body } = entry;
-    if (entryHash(body) !== hash) {
+    const { hash } = entry;
+    if (entryHash(contentOf(entry)) !== hash) {
       return broken(i, 'edited', 'its content does not match its hash');
     }
     if (entry.prevHash !== prevHash) {
@@ -134,15 +157,68 @@ export function verifyChain(entries: readonly LedgerEntry[]): ChainBreak | undef
   return undefined;
 }
 
+/**
+ * Checks the MAC of each of one incident's entries, in sequence order, with
+ * the ledger key: the first entry without a MAC (`unkeyed`) or whose MAC
+ * does not verify (`forged`), or undefined. The MAC covers the entry's
+ * stored hash, so an entry edited without re-hashing passes here and fails
+ * verifyChain; one re-hashed passes verifyChain and fails here.
+ */
+export async function verifyMacs(
+  entries: readonly LedgerEntry[],
+  mac: Pick<LedgerMac, 'verify'>,
+): Promise<ChainBreak | undefined> {
+  const ordered = [...entries].sort((a, b) => a.seq - b.seq);
+  for (const entry of ordered) {
+    const broken = (kind: ChainBreakKind, reason: string): ChainBreak => ({
+      incidentId: entry.incidentId,
+      seq: entry.seq,
+      kind,
+      reason,
+    });
+    if (typeof entry.mac !== 'string' || entry.mac === '') {
+      return broken('unkeyed', 'it has no MAC: written without the ledger key');
+    }
+    if (typeof entry.hash !== 'string' || !(await mac.verify(entry.hash, entry.mac))) {
+      return broken(
+        'forged',
+        "its MAC does not verify: written or rewritten without Cordon's ledger key",
+      );
+    }
+  }
+  return undefined;
+}
+
+/**
+ * Checks one incident's chain and every MAC up to where the chain breaks:
+ * the break with the lowest sequence number (the chain's at a tie), or
+ * undefined when both hold.
+ */
+export async function verifyLedger(
+  entries: readonly LedgerEntry[],
+  mac: Pick<LedgerMac, 'verify'>,
+): Promise<ChainBreak | undefined> {
+  const chain = verifyChain(entries);
+  const keyed = chain ? entries.filter((e) => e.seq < chain.seq) : entries;
+  return (await verifyMacs(keyed, mac)) ?? chain;
+}
+
 export class Ledger {
   private readonly client: DynamoDBDocumentClient;
   private readonly tableName: string;
   private readonly now: () => Date;
+  private readonly mac: LedgerMac;
 
   constructor(deps: LedgerDeps) {
     this.client = deps.client;
     this.tableName = deps.tableName;
     this.now = deps.now;
+    this.mac = deps.mac;
+  }
+
+  /** The first break in an incident's chain or MACs (verifyLedger), or undefined. */
+  verify(entries: readonly LedgerEntry[]): Promise<ChainBreak | undefined> {
+    return verifyLedger(entries, this.mac);
   }
 
   /**
@@ -151,7 +227,7 @@ export class Ledger {
    * a duplicate delivery a no-op.
    */
   async claim(incidentId: string, entry: LedgerEntryInput): Promise<boolean> {
-    const item = this.seal(incidentId, 0, GENESIS_HASH, entry);
+    const item = await this.seal(incidentId, 0, GENESIS_HASH, entry);
     try {
       await this.put(item);
       return true;
@@ -175,7 +251,7 @@ export class Ledger {
     for (let attempt = 0; attempt < MAX_APPEND_ATTEMPTS; attempt++) {
       const last =
         attempt === 0 && head !== undefined ? (head ?? undefined) : await this.latest(incidentId);
-      const item = this.seal(
+      const item = await this.seal(
         incidentId,
         last ? last.seq + 1 : 0,
         last ? last.hash : GENESIS_HASH,
@@ -218,7 +294,7 @@ export class Ledger {
       const earlier = entries.find(same);
       if (earlier) return { entry: earlier, appended: false, entries };
       const last = entries.at(-1);
-      const item = this.seal(
+      const item = await this.seal(
         incidentId,
         last ? last.seq + 1 : 0,
         last ? last.hash : GENESIS_HASH,
@@ -284,17 +360,25 @@ export class Ledger {
     );
   }
 
-  private seal(
+  /** The entry as stored: its content, its hash, and the ledger key's MAC of that hash. */
+  private async seal(
     incidentId: string,
     seq: number,
     prevHash: string,
     entry: LedgerEntryInput,
-  ): LedgerEntry {
+  ): Promise<LedgerEntry> {
     // Normalise through JSON so the hash covers exactly what DynamoDB stores.
     const body = JSON.parse(
       JSON.stringify({ ...entry, incidentId, seq, at: this.now().toISOString(), prevHash }),
-    ) as Omit<LedgerEntry, 'hash'>;
-    return { ...body, hash: entryHash(body) };
+    ) as Omit<LedgerEntry, 'hash' | 'mac'>;
+    const hash = entryHash(body);
+    let mac: string;
+    try {
+      mac = await this.mac.generate(hash);
+    } catch (error) {
+      throw classifyAwsError(error, 'ledger MAC');
+    }
+    return { ...body, hash, mac };
   }
 
   private async put(item: LedgerEntry): Promise<void> {

@@ -3,7 +3,7 @@ import { ROLLBACK_FUNCTIONS, type RollbackFunctionName } from '../actions/regist
 import { CordonError, classifyAwsError, InvalidTaskInputError } from './errors.js';
 import { parseIamArn } from './iam-arn.js';
 import { ApprovalSchema, INCIDENT_ID } from './incident.js';
-import { verifyChain as findChainBreak, type Ledger, type LedgerEntry } from './ledger.js';
+import type { ChainBreak, Ledger, LedgerEntry } from './ledger.js';
 
 /**
  * Rollback's contracts: between the rollback state machine, its plan, its
@@ -112,7 +112,7 @@ export class NothingToRollBackError extends CordonError {
   readonly retryable = false;
 }
 
-/** The ledger's hash chain is broken: its before-states are not trusted to restore anything. */
+/** The ledger's hash chain or MACs are broken: its before-states are not trusted to restore anything. */
 export class LedgerTamperedError extends CordonError {
   override readonly name = 'Cordon.LedgerTampered';
   readonly retryable = false;
@@ -125,32 +125,33 @@ export class NotRestorableError extends CordonError {
 }
 
 /**
- * Refuses a ledger whose chain does not hold: contiguous sequence numbers
- * from 0, each entry's prevHash the previous hash, each hash its own. A
- * rollback restores what the ledger says, so a forged before-state must
- * never reach an AWS call.
+ * Refuses a ledger whose chain or MACs do not hold: contiguous sequence
+ * numbers from 0, each entry's prevHash the previous hash, each hash its
+ * own, each MAC the ledger key's. A rollback restores what the ledger says,
+ * so a forged before-state must never reach an AWS call.
  */
-export function verifyChain(incidentId: string, entries: readonly LedgerEntry[]): void {
-  const broken = findChainBreak(entries);
+export function refuseBroken(incidentId: string, broken: ChainBreak | undefined): void {
   if (broken) {
     throw new LedgerTamperedError(
-      `the ledger of ${incidentId} is broken at entry #${broken.seq}: refusing to restore anything from it`,
+      `the ledger of ${incidentId} is broken at entry #${broken.seq} (${broken.kind}: ${broken.reason}): refusing to restore anything from it`,
     );
   }
 }
 
-/** Reads an incident's entries and checks their chain. */
+/** Reads an incident's entries and checks their chain and MACs. */
 export async function verifiedEntries(
-  ledger: Pick<Ledger, 'entries'>,
+  ledger: Pick<Ledger, 'entries' | 'verify'>,
   incidentId: string,
 ): Promise<LedgerEntry[]> {
   let entries: LedgerEntry[];
+  let broken: ChainBreak | undefined;
   try {
     entries = await ledger.entries(incidentId);
+    broken = await ledger.verify(entries);
   } catch (error) {
     throw classifyAwsError(error, 'ledger read');
   }
-  verifyChain(incidentId, entries);
+  refuseBroken(incidentId, broken);
   return entries;
 }
 

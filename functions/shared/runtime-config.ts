@@ -51,6 +51,8 @@ export const ENV = {
   action: 'CORDON_ACTION',
   actor: 'CORDON_ACTOR_ARN',
   ledgerTable: 'LEDGER_TABLE_NAME',
+  /** The ledger's HMAC key (id, ARN or alias): every entry carries its MAC. */
+  ledgerKey: 'LEDGER_KEY_ID',
   topicArn: 'NOTIFICATION_TOPIC_ARN',
   config: 'CORDON_CONFIG',
   /**
@@ -72,6 +74,8 @@ export const ENV = {
   runtimeModeCacheSeconds: 'CORDON_RUNTIME_MODE_CACHE_SECONDS',
   /** The rollback state machine the approval endpoint starts (POST /rollbacks). */
   rollbackStateMachine: 'CORDON_ROLLBACK_STATE_MACHINE_ARN',
+  /** The Object Lock bucket the anchor function writes anchors to. */
+  anchorsBucket: 'CORDON_ANCHORS_BUCKET',
   /** JSON WatchConfig of the watch: Cordon's state machines and the runtime mode parameter. */
   watch: 'CORDON_WATCH',
 } as const;

@@ -77,6 +77,7 @@ export class ActionFunction extends Construct {
         [ENV.action]: spec.name,
         [ENV.actor]: this.role.roleArn,
         [ENV.ledgerTable]: props.ledger.table.tableName,
+        [ENV.ledgerKey]: props.ledger.key.keyArn,
         POWERTOOLS_SERVICE_NAME: 'cordon',
         NODE_OPTIONS: '--enable-source-maps',
         ...props.environment,

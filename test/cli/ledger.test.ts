@@ -1,11 +1,12 @@
 /**
  * `cordon ledger verify` without AWS: where the table name comes from,
- * pagination, usage errors, read errors, and the human output. The chain
- * check itself: test/functions/shared/ledger-chain.test.ts; against a real
- * table: test/integration/ledger-verify.test.ts.
+ * pagination, usage errors, read errors, MACs, anchors, and the human
+ * output. The chain check itself: test/functions/shared/ledger-chain.test.ts;
+ * against a real table, key and bucket: test/integration/ledger-verify.test.ts.
  */
 import 'aws-sdk-client-mock-vitest/extend';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { ListObjectVersionsCommand, S3Client } from '@aws-sdk/client-s3';
 import { DynamoDBDocumentClient, QueryCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
@@ -13,10 +14,14 @@ import {
   formatVerify,
   type LedgerDeps,
   ledgerCommand,
+  NO_ANCHORS,
+  NO_KEY,
   NO_TABLE,
   resolveTable,
 } from '../../cli/ledger.js';
+import { anchorKey } from '../../functions/anchor/contract.js';
 import { entryHash, GENESIS_HASH, type LedgerEntry } from '../../functions/shared/ledger.js';
+import { fakeLedgerMac, fakeMacOf } from '../support/ledger-mac.js';
 
 const INCIDENT = 'inc-0123456789abcdef0123';
 
@@ -33,20 +38,29 @@ function chain(incidentId: string, n: number): LedgerEntry[] {
       outcome: 'CLAIMED',
       prevHash: out[seq - 1]?.hash ?? GENESIS_HASH,
     };
-    out.push({ ...body, hash: entryHash(body) });
+    const hash = entryHash(body);
+    out.push({ ...body, hash, mac: fakeMacOf(hash) });
   }
   return out;
 }
 
 const ddbMock = mockClient(DynamoDBDocumentClient);
+const s3Mock = mockClient(S3Client);
+
+/** The listing of the anchors bucket holding `entries`' anchors. */
+const listing = (entries: readonly LedgerEntry[]) => ({
+  Versions: entries.map((e) => ({ Key: anchorKey(e), LastModified: new Date(e.at) })),
+});
 /** A fresh client per run: the command destroys the one it was given. */
 const client = () => DynamoDBDocumentClient.from(new DynamoDBClient({ region: 'us-east-1' }));
 
 function deps(overrides: Partial<LedgerDeps> = {}): Partial<LedgerDeps> {
   return {
-    env: {},
+    env: { CORDON_LEDGER_KEY: 'alias/ledger', CORDON_LEDGER_ANCHORS: 'anchors' },
     client,
     stackOutput: async () => undefined,
+    mac: () => ({ ...fakeLedgerMac(), destroy: () => undefined }),
+    s3: () => new S3Client({ region: 'us-east-1' }),
     ...overrides,
   };
 }
@@ -59,6 +73,8 @@ async function run(argv: string[], d: Partial<LedgerDeps> = deps()) {
 
 beforeEach(() => {
   ddbMock.reset();
+  s3Mock.reset();
+  s3Mock.on(ListObjectVersionsCommand).resolves({ Versions: [] });
 });
 
 describe('resolveTable', () => {
@@ -91,6 +107,9 @@ describe('cordon ledger verify', () => {
         LastEvaluatedKey: { incidentId: 'x', seq: 0 },
       })
       .resolvesOnce({ Items: entries.slice(1).reverse() });
+    s3Mock
+      .on(ListObjectVersionsCommand, { Prefix: 'anchors/' })
+      .resolves(listing([...entries, ...other]));
     const { code, out } = await run(['verify', '--table', 'ledger']);
     expect(code).toBe(0);
     expect(ddbMock).toHaveReceivedCommandTimes(ScanCommand, 2);
@@ -109,8 +128,8 @@ describe('cordon ledger verify', () => {
     const entries = chain(INCIDENT, 3).map((e) => (e.seq === 1 ? { ...e, outcome: 'X' } : e));
     ddbMock.on(QueryCommand).resolves({ Items: entries });
     const { code, out } = await run(
-      ['verify', '--incident', INCIDENT],
-      deps({ env: { CORDON_LEDGER_TABLE: 'l' } }),
+      ['verify', '--incident', INCIDENT, '--skip-anchors'],
+      deps({ env: { CORDON_LEDGER_TABLE: 'l', CORDON_LEDGER_KEY: 'k' } }),
     );
     expect(code).toBe(7);
     expect(ddbMock).toHaveReceivedCommandWith(QueryCommand, {
@@ -121,6 +140,84 @@ describe('cordon ledger verify', () => {
     expect(out).toContain(
       `${INCIDENT}  BROKEN  at #1: edited: its content does not match its hash`,
     );
+    expect(out).toContain('anchors NOT checked (--skip-anchors)');
+  });
+
+  it('reports an entry re-hashed without the ledger key as forged, and one without a MAC as unkeyed', async () => {
+    // Arrange: #1 rewritten and every hash after it recomputed, as anyone with PutItem could.
+    const entries = chain(INCIDENT, 3);
+    const rehashed: LedgerEntry[] = [];
+    for (const e of entries) {
+      const { hash: _h, mac: _m, ...content } = e;
+      const body = {
+        ...content,
+        ...(e.seq === 1 ? { outcome: 'NOT_ACTED_ON' } : {}),
+        prevHash: rehashed.at(-1)?.hash ?? GENESIS_HASH,
+      };
+      rehashed.push({ ...body, hash: entryHash(body), ...(e.seq === 0 ? { mac: e.mac } : {}) });
+    }
+    ddbMock.on(QueryCommand).resolves({ Items: rehashed });
+    const forger = fakeMacOf(rehashed[1]?.hash ?? '', 'a key of my own');
+    const withForgedMac = rehashed.map((e) => (e.seq === 1 ? { ...e, mac: forger } : e));
+
+    // Act
+    const unkeyed = await run(['verify', '--incident', INCIDENT, '--table', 'l', '--skip-anchors']);
+    ddbMock.on(QueryCommand).resolves({ Items: withForgedMac });
+    const forged = await run(['verify', '--incident', INCIDENT, '--table', 'l', '--skip-anchors']);
+
+    // Assert
+    expect(unkeyed.code).toBe(7);
+    expect(unkeyed.out).toContain(
+      `${INCIDENT}  BROKEN  at #1: unkeyed: it has no MAC: written without the ledger key`,
+    );
+    expect(forged.code).toBe(7);
+    expect(forged.out).toContain(
+      `${INCIDENT}  BROKEN  at #1: forged: its MAC does not verify: written or rewritten without Cordon's ledger key`,
+    );
+  });
+
+  it('reports a cut-off tail at the first anchored entry that is gone', async () => {
+    // Arrange: five entries anchored, the last two deleted from the table.
+    const entries = chain(INCIDENT, 5);
+    ddbMock.on(QueryCommand).resolves({ Items: entries.slice(0, 3) });
+    s3Mock
+      .on(ListObjectVersionsCommand, { Prefix: `anchors/${INCIDENT}/` })
+      .resolves(listing(entries));
+
+    // Act
+    const { code, out } = await run(['verify', '--incident', INCIDENT, '--table', 'l']);
+
+    // Assert
+    expect(code).toBe(7);
+    expect(out).toContain(
+      `${INCIDENT}  BROKEN  at #3: truncated: entry #3 was anchored at 2024-05-01T12:00:00.000Z but is gone: the entries after #2 were cut off`,
+    );
+  });
+
+  it('reports an incident deleted whole, which only its anchors still name', async () => {
+    const entries = chain(INCIDENT, 2);
+    ddbMock.on(ScanCommand).resolves({ Items: [] });
+    s3Mock.on(ListObjectVersionsCommand, { Prefix: 'anchors/' }).resolves(listing(entries));
+
+    const { code, out } = await run(['verify', '--table', 'l']);
+
+    expect(code).toBe(7);
+    expect(out).toContain(
+      `${INCIDENT}  BROKEN  at #0: deleted: the incident was deleted: 2 entries anchored, none left in the table`,
+    );
+  });
+
+  it('will not verify without the key, nor without the anchors unless told to skip them (exit 2)', async () => {
+    ddbMock.on(ScanCommand).resolves({ Items: chain(INCIDENT, 1) });
+    await expect(
+      run(['verify', '--table', 'l'], deps({ env: { CORDON_LEDGER_ANCHORS: 'a' } })),
+    ).rejects.toMatchObject({ exitCode: 2, message: NO_KEY });
+    await expect(
+      run(['verify', '--table', 'l'], deps({ env: { CORDON_LEDGER_KEY: 'k' } })),
+    ).rejects.toMatchObject({ exitCode: 2, message: NO_ANCHORS });
+    await expect(
+      run(['verify', '--table', 'l', '--anchors', 'a', '--skip-anchors']),
+    ).rejects.toMatchObject({ exitCode: 2 });
   });
 
   it('refuses a missing subcommand and a malformed incident id (exit 2)', async () => {
@@ -148,7 +245,7 @@ describe('cordon ledger verify', () => {
 
 describe('formatVerify', () => {
   it('says so when there is nothing to verify', () => {
-    expect(formatVerify({ table: 't', intact: true, incidents: [] })).toBe(
+    expect(formatVerify({ table: 't', key: 'k', anchors: 'a', intact: true, incidents: [] })).toBe(
       '0 incidents in t: every chain intact',
     );
   });

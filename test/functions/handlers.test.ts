@@ -37,6 +37,8 @@ function envFor(name: string, overrides: Record<string, string> = {}): Record<st
     [ENV.action]: name,
     [ENV.actor]: `arn:aws:iam::123456789012:role/cordon/cordon-${name}`,
     [ENV.ledgerTable]: 'cordon-ledger',
+    [ENV.ledgerKey]: 'alias/cordon-ledger',
+    [ENV.anchorsBucket]: 'cordon-anchors',
     [ENV.topicArn]: 'arn:aws:sns:us-east-1:123456789012:cordon',
     [ENV.breakGlass]: '[]',
     [ENV.guards]: JSON.stringify({
@@ -83,6 +85,14 @@ describe.each(TASK_FUNCTIONS.map((spec) => [spec.name, spec] as const))(
       const factory = await factoryOf(spec);
 
       expect(() => factory(envFor(name, { [ENV.ledgerTable]: '' }))).toThrow(
+        expect.objectContaining({ name: 'Cordon.ConfigError' }),
+      );
+    });
+
+    it('fails at cold start when the ledger key is not configured: it never writes an entry without a MAC', async () => {
+      const factory = await factoryOf(spec);
+
+      expect(() => factory(envFor(name, { [ENV.ledgerKey]: '' }))).toThrow(
         expect.objectContaining({ name: 'Cordon.ConfigError' }),
       );
     });

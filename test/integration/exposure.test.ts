@@ -110,8 +110,9 @@ function expectChained(stored: StoredEntry[]): void {
     ...stored.slice(0, -1).map((e) => e.hash),
   ]);
   for (const entry of stored) {
-    const { hash, ...body } = entry;
+    const { hash, mac, ...body } = entry;
     expect(entryHash(body), `hash of seq ${entry.seq}`).toBe(hash);
+    expect(mac, `MAC of seq ${entry.seq}`).toEqual(expect.any(String));
   }
 }
 

@@ -33,6 +33,7 @@ import { findingSource } from '../../rehearsal/finding-source.js';
 import { runTriage } from '../functions/triage/run.js';
 import { securityHubKeyFinding } from '../state-machines/events.js';
 import { explain, onlyExecution, outcomes, rehearsalHarness } from '../state-machines/harness.js';
+import { fakeLedgerMac } from '../support/ledger-mac.js';
 import { MOTO_ACCOUNT_ID, motoClientConfig, useMoto } from '../support/moto.js';
 
 const { endpoint } = useMoto();
@@ -146,7 +147,12 @@ describe('circuit breaker', () => {
       secretsManager: undefined as never,
       lambda: undefined as never,
       s3: undefined as never,
-      ledger: new Ledger({ client, tableName: 'cordon-ledger', now: () => new Date() }),
+      ledger: new Ledger({
+        client,
+        tableName: 'cordon-ledger',
+        now: () => new Date(),
+        mac: fakeLedgerMac(),
+      }),
       config: runtime,
       actor: `arn:aws:iam::${MOTO_ACCOUNT_ID}:role/cordon/triage`,
       guardrails: {

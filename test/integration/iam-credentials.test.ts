@@ -237,8 +237,9 @@ describe('the ledger table', () => {
       ...stored.slice(0, -1).map((e) => e.hash),
     ]);
     for (const entry of stored) {
-      const { hash, ...body } = entry;
+      const { hash, mac, ...body } = entry;
       expect(entryHash(body), `hash of seq ${entry.seq}`).toBe(hash);
+      expect(mac, `MAC of seq ${entry.seq}`).toEqual(expect.any(String));
     }
   });
 

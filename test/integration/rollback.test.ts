@@ -15,6 +15,7 @@ import {
   DescribeAutoScalingGroupsCommand,
   DescribeAutoScalingInstancesCommand,
 } from '@aws-sdk/client-auto-scaling';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import {
   CreateSecurityGroupCommand,
   DescribeIamInstanceProfileAssociationsCommand,
@@ -39,6 +40,7 @@ import {
   SecretsManagerClient,
 } from '@aws-sdk/client-secrets-manager';
 import { BatchUpdateFindingsCommand, SecurityHubClient } from '@aws-sdk/client-securityhub';
+import { PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
@@ -56,6 +58,8 @@ import {
   seedCompromisedUser,
   userKeyFinding,
 } from '../../demo/scenario.js';
+import { documentClient } from '../../functions/shared/aws.js';
+import { entryHash, GENESIS_HASH, type LedgerEntry } from '../../functions/shared/ledger.js';
 import type { ExecutionReport } from '../../rehearsal/engine.js';
 import { processedFindings } from '../state-machines/events.js';
 import { explain, onlyExecution, outcomes, rehearsalHarness } from '../state-machines/harness.js';
@@ -251,6 +255,51 @@ describe('rolling back a contained IAM user', () => {
     expect(await userPolicies(user.userName)).toEqual([]);
     expect(await keyStatuses(user.userName)).toEqual({
       [user.leakedKeyId]: 'Active',
+      [user.healthyKeyId]: 'Active',
+    });
+  });
+
+  it('refuses an incident whose ledger was rewritten and re-hashed without the key, changing nothing, and records it', async () => {
+    // Arrange: contained; then someone with PutItem on the table (past its
+    // policy, which moto does not evaluate) rewrites the key's before-state
+    // and re-hashes every entry after it. They have no ledger key.
+    const user = await seedCompromisedUser();
+    const incidentId = await contained(userKeyFinding(user));
+    const ledger = documentClient(new DynamoDBClient(motoClientConfig(endpoint)));
+    const page = await ledger.send(
+      new QueryCommand({
+        TableName: 'cordon-ledger',
+        KeyConditionExpression: 'incidentId = :id',
+        ExpressionAttributeValues: { ':id': incidentId },
+      }),
+    );
+    const entries = (page.Items ?? []) as LedgerEntry[];
+    const target = entries.find((e) => e.outcome === 'CONTAINED');
+    if (!target) throw new Error('no CONTAINED entry');
+    let prevHash = entries.find((e) => e.seq === target.seq - 1)?.hash ?? GENESIS_HASH;
+    for (const e of entries.filter((x) => x.seq >= target.seq).sort((a, b) => a.seq - b.seq)) {
+      const { hash: _hash, ...content } = e;
+      const body = {
+        ...content,
+        ...(e.seq === target.seq ? { summary: 'rewritten by hand' } : {}),
+        prevHash,
+      };
+      const { mac: _mac, ...hashed } = body;
+      prevHash = entryHash(hashed);
+      await ledger.send(
+        new PutCommand({ TableName: 'cordon-ledger', Item: { ...body, hash: prevHash } }),
+      );
+    }
+
+    // Act
+    const execution = await rollBack(incidentId);
+
+    // Assert
+    expect(execution.status).toBe('FAILED');
+    expect(outcomes(execution)).toEqual(['rollback:LEDGER_TAMPERED']);
+    expect(execution.ledger[0]?.summary).toContain(`broken at entry #${target.seq} (forged`);
+    expect(await keyStatuses(user.userName)).toEqual({
+      [user.leakedKeyId]: 'Inactive',
       [user.healthyKeyId]: 'Active',
     });
   });

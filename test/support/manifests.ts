@@ -17,6 +17,8 @@ export interface Manifest {
   readonly actions: readonly string[];
   readonly unscoped: Readonly<Record<string, string>>;
   readonly notCalled: Readonly<Record<string, string>>;
+  /** Calls AWS makes with the role for the function (a stream's poller), not its code. */
+  readonly onItsBehalf: Readonly<Record<string, string>>;
 }
 
 export function manifestOf(spec: FunctionSpec): Manifest {
@@ -26,6 +28,7 @@ export function manifestOf(spec: FunctionSpec): Manifest {
     actions: allowedActions(spec.iam),
     unscoped: spec.iam.unscoped ?? {},
     notCalled: spec.iam.notCalled ?? {},
+    onItsBehalf: spec.iam.onItsBehalf ?? {},
   };
 }
 

@@ -39,6 +39,8 @@ export function arnOf(json: CfnTemplate, logicalId: string): string {
       return `${regional('sqs')}:${logicalId}`;
     case 'AWS::StepFunctions::StateMachine':
       return `${regional('states')}:stateMachine:${logicalId}`;
+    case 'AWS::S3::Bucket':
+      return `arn:${PARTITION}:s3:::${logicalId}`;
     default:
       throw new Error(`no ARN form for ${resource.Type} (${logicalId})`);
   }
@@ -84,6 +86,8 @@ export function resolveIntrinsics(value: unknown, json: CfnTemplate): unknown {
     if (key === 'Fn::GetAtt') {
       const [id, attribute] = z.tuple([z.string(), z.string()]).parse(arg);
       if (attribute === 'Arn') return arnOf(json, id);
+      // A table's stream, labelled as DynamoDB labels streams.
+      if (attribute === 'StreamArn') return `${arnOf(json, id)}/stream/2026-01-01T00:00:00.000`;
       // A state machine is named after its logical id, as in its ARN.
       if (attribute === 'Name' && json.Resources[id]?.Type === 'AWS::StepFunctions::StateMachine') {
         return id;
@@ -93,6 +97,9 @@ export function resolveIntrinsics(value: unknown, json: CfnTemplate): unknown {
     if (key === 'Fn::Join') {
       const [separator, parts] = z.tuple([z.string(), z.array(z.unknown())]).parse(arg);
       return parts.map((p) => z.string().parse(resolveIntrinsics(p, json))).join(separator);
+    }
+    if (key === 'Fn::Sub' && typeof arg === 'string') {
+      return arg.replace(/\$\{(AWS::[A-Za-z]+)\}/g, (_m, pseudo: string) => refOf(json, pseudo));
     }
     if (key.startsWith('Fn::')) throw new Error(`${key} does not resolve here`);
   }

@@ -28,6 +28,7 @@ import {
   IncidentSchema,
 } from '../../../functions/shared/incident.js';
 import { Ledger } from '../../../functions/shared/ledger.js';
+import { KmsLedgerMac } from '../../../functions/shared/ledger-mac.js';
 import { ENV } from '../../../functions/shared/runtime-config.js';
 import { onlyExecution, rehearsalHarness } from '../../state-machines/harness.js';
 import { lambdaContext } from '../../support/lambda-context.js';
@@ -47,10 +48,18 @@ function invoke(name: 'disable-access-key' | 'quarantine-user', input: ActionInp
   return handler(input, lambdaContext(name, 'direct-1'));
 }
 
+/** The ledger as the action's environment names it (its table, its key). */
 function ledger(): Ledger {
-  const tableName = harness.environment('disable-access-key')[ENV.ledgerTable];
-  if (!tableName) throw new Error('the action has no ledger table in its environment');
-  return new Ledger({ client: documentClient(), tableName, now: () => new Date() });
+  const environment = harness.environment('disable-access-key');
+  const tableName = environment[ENV.ledgerTable];
+  const keyId = environment[ENV.ledgerKey];
+  if (!tableName || !keyId) throw new Error('the action has no ledger in its environment');
+  return new Ledger({
+    client: documentClient(),
+    tableName,
+    now: () => new Date(),
+    mac: new KmsLedgerMac(keyId),
+  });
 }
 
 /** A real incident: the playbook ran, disabled the key, and nobody approved the quarantine. */

@@ -1,5 +1,6 @@
 import { expect } from 'vitest';
 import { entryHash, GENESIS_HASH, type LedgerEntry } from '../../../functions/shared/ledger.js';
+import { fakeMacOf } from '../../support/ledger-mac.js';
 import { awsError } from '../shared/containment-fixtures.js';
 
 /**
@@ -166,15 +167,16 @@ export const LEDGER_CRASH = (): Error => awsError('InternalServerError', 500);
 
 /**
  * The ledger's hash chain holds: seq contiguous from 0, each prevHash the
- * previous entry's hash, each hash its own.
+ * previous entry's hash, each hash its own, each MAC the ledger key's.
  */
 export function expectChainIntact(entries: readonly LedgerEntry[]): void {
   let prev = GENESIS_HASH;
   entries.forEach((entry, i) => {
-    const { hash, ...body } = entry;
+    const { hash, mac, ...body } = entry;
     expect(entry.seq, `entry #${i} seq`).toBe(i);
     expect(entry.prevHash, `entry #${i} prevHash`).toBe(prev);
     expect(entryHash(body), `entry #${i} hash`).toBe(hash);
+    expect(mac, `entry #${i} MAC`).toBe(fakeMacOf(hash));
     prev = hash;
   });
 }

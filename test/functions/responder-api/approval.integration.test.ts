@@ -36,6 +36,7 @@ import {
   provenFunctionUrlEvent,
 } from '../../../rehearsal/approvals.js';
 import { ensureTable } from '../../../rehearsal/resources.js';
+import { fakeLedgerMac } from '../../support/ledger-mac.js';
 import { useMoto } from '../../support/moto.js';
 import { defaultTemplate } from '../../support/template.js';
 import {
@@ -91,7 +92,7 @@ beforeEach(async () => {
 function system(options: { twoPerson?: string[]; responders?: string[] } = {}) {
   const now = () => clock;
   const client = documentClient();
-  const ledger = new Ledger({ client, tableName: 'cordon-ledger', now });
+  const ledger = new Ledger({ client, tableName: 'cordon-ledger', now, mac: fakeLedgerMac() });
   const store = new ApprovalStore({ client, tableName: 'cordon-approvals' });
   const breaker = new CircuitBreaker({ client, tableName: 'cordon-guardrails', now });
   const logger = new Logger({ serviceName: 'cordon-test', logLevel: 'SILENT' });

@@ -1,6 +1,8 @@
 import { beforeEach, describe, expect, it } from 'vitest';
 import { approvalStepOf, planRollback } from '../../../functions/rollback-plan/core.js';
 import { INTENT } from '../../../functions/shared/intents.js';
+import { entryHash, GENESIS_HASH, type LedgerEntry } from '../../../functions/shared/ledger.js';
+import { fakeMacOf } from '../../support/ledger-mac.js';
 import {
   fakeLedger,
   INSTANCE_ARN,
@@ -317,5 +319,52 @@ describe('rollback-plan', () => {
       `${USER_ARN}: remove the deny-all policy quarantine added (AWSDenyAll, or CordonQuarantine from an earlier version; the deleted console password is not restored)`,
       `access key ${KEY_ID} of ${USER_ARN}: Inactive -> Active`,
     ]);
+  });
+
+  it('refuses an incident whose ledger was rewritten and re-hashed without the key, recording the refusal', async () => {
+    // Arrange: an insider with PutItem rewrites the key's before-state (to re-enable
+    // a key of their choosing) and re-hashes every entry after it; it has no ledger key.
+    await append({ step: 'triage', action: 'triage', actor: 't', outcome: 'CLAIMED' });
+    await append({
+      step: 'disableAccessKey',
+      action: 'disable-access-key',
+      actor: 'a',
+      outcome: 'CONTAINED',
+      targetArn: USER_ARN,
+      before: { accessKeyId: KEY_ID, status: 'Active' },
+      after: { accessKeyId: KEY_ID, status: 'Inactive' },
+    });
+    const forged: LedgerEntry[] = [];
+    for (const e of fake.entries()) {
+      const { hash: _h, mac: _m, ...content } = e;
+      const body = {
+        ...content,
+        ...(e.seq === 1
+          ? { before: { accessKeyId: 'AKIAATTACKERKEY00000', status: 'Active' } }
+          : {}),
+        prevHash: forged.at(-1)?.hash ?? GENESIS_HASH,
+      };
+      const hash = entryHash(body);
+      forged.push({ ...body, hash, mac: fakeMacOf(hash, 'not the ledger key') });
+    }
+    const tampered = {
+      entries: async () => forged,
+      append: fake.ledger.append.bind(fake.ledger),
+      verify: fake.ledger.verify.bind(fake.ledger),
+    };
+
+    // Act
+    const planned = planRollback(request(), { ledger: tampered, actor: ROLLBACK_ACTOR });
+
+    // Assert
+    await expect(planned).rejects.toMatchObject({
+      name: 'Cordon.LedgerTampered',
+      message: expect.stringContaining(`broken at entry #0 (forged`),
+    });
+    expect(fake.entries().at(-1)).toMatchObject({
+      outcome: 'LEDGER_TAMPERED',
+      action: 'rollback-plan',
+      executionArn: ROLLBACK_EXECUTION,
+    });
   });
 });

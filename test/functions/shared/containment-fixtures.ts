@@ -11,6 +11,7 @@ import {
 } from '../../../functions/shared/incident.js';
 import { Ledger, type LedgerEntry } from '../../../functions/shared/ledger.js';
 import type { ProtectionConfig } from '../../../functions/shared/protection.js';
+import { fakeLedgerMac } from '../../support/ledger-mac.js';
 
 /**
  * Fixtures shared by the tests of the containment and reporting functions:
@@ -150,7 +151,7 @@ export function fakeLedger(now: () => Date = () => new Date('2026-03-01T10:10:00
   });
   return {
     ddb,
-    ledger: new Ledger({ client, tableName: 'cordon-ledger', now }),
+    ledger: new Ledger({ client, tableName: 'cordon-ledger', now, mac: fakeLedgerMac() }),
     entries: (): LedgerEntry[] => [...items],
     /** Fails the next put, or the next one of an entry `when` picks. */
     failNextPut(error: Error, when: (entry: LedgerEntry) => boolean = () => true): void {

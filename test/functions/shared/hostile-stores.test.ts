@@ -14,6 +14,7 @@ import { CircuitBreaker } from '../../../functions/shared/breaker.js';
 import { Ledger } from '../../../functions/shared/ledger.js';
 import { expectConstantExpressions } from '../../support/dynamodb-expressions.js';
 import { hostileString } from '../../support/hostile.js';
+import { fakeLedgerMac } from '../../support/ledger-mac.js';
 
 /**
  * The ledger, the approvals table and the circuit breaker, called with
@@ -49,7 +50,12 @@ describe('DynamoDB expressions under hostile values', () => {
         fc.array(hostileString, { minLength: 6, maxLength: 6 }),
         async ([incidentId, step, outcome, summary, targetArn, findingId]) => {
           answers();
-          const ledger = new Ledger({ client, tableName: 'cordon-ledger', now: () => new Date() });
+          const ledger = new Ledger({
+            client,
+            tableName: 'cordon-ledger',
+            now: () => new Date(),
+            mac: fakeLedgerMac(),
+          });
           const entry = {
             step: step as string,
             action: 'triage',

@@ -1,7 +1,8 @@
 /**
- * verifyChain: the pure check behind `cordon ledger verify` and the
- * rollback's refusal of a tampered ledger. Chains are sealed exactly as the
- * Ledger class seals them (entryHash over the entry without its hash).
+ * verifyChain, verifyMacs and verifyLedger: the checks behind `cordon ledger
+ * verify` and the rollback's refusal of a tampered ledger. Chains are sealed
+ * exactly as the Ledger class seals them (entryHash over the entry without
+ * its hash and MAC; the MAC over the hash, here from a local stand-in key).
  */
 import { describe, expect, it } from 'vitest';
 import {
@@ -9,14 +10,38 @@ import {
   GENESIS_HASH,
   type LedgerEntry,
   verifyChain,
+  verifyLedger,
+  verifyMacs,
 } from '../../../functions/shared/ledger.js';
+import { fakeLedgerMac, fakeMacOf } from '../../support/ledger-mac.js';
 
 const INCIDENT = 'inc-0123456789abcdef0123';
 
 /** Re-seals an entry: its hash recomputed over its (possibly changed) content. */
 function reseal(entry: LedgerEntry): LedgerEntry {
-  const { hash: _old, ...body } = entry;
+  const { hash: _old, mac: _mac, ...body } = entry;
   return { ...body, hash: entryHash(body) };
+}
+
+/** Re-seals with the Cordon key's MAC (a Cordon function's write). */
+function sealKeyed(entry: LedgerEntry): LedgerEntry {
+  const sealed = reseal(entry);
+  return { ...sealed, mac: fakeMacOf(sealed.hash) };
+}
+
+/** Re-chains `entries` from the one at `from`, each re-hashed, as a forger without the key would. */
+function rehashForward(entries: LedgerEntry[], from: number, mac?: (hash: string) => string) {
+  const out: LedgerEntry[] = [];
+  for (const e of entries) {
+    if (e.seq < from) {
+      out.push(e);
+      continue;
+    }
+    const sealed = reseal({ ...e, prevHash: out.at(-1)?.hash ?? GENESIS_HASH });
+    const { mac: _dropped, ...bare } = sealed;
+    out.push(mac ? { ...bare, mac: mac(sealed.hash) } : bare);
+  }
+  return out;
 }
 
 /** A valid chain of `n` entries. */
@@ -25,7 +50,7 @@ function chain(n: number, incidentId = INCIDENT): LedgerEntry[] {
   for (let seq = 0; seq < n; seq++) {
     const prevHash = out[seq - 1]?.hash ?? GENESIS_HASH;
     out.push(
-      reseal({
+      sealKeyed({
         incidentId,
         seq,
         at: `2024-05-01T12:00:0${seq}.000Z`,
@@ -141,5 +166,70 @@ describe('verifyChain', () => {
   it('reports an entry of another incident mixed in', () => {
     const entries = [...chain(2), ...chain(3, 'inc-ffffffffffffffffffff').slice(2)];
     expect(verifyChain(entries)).toMatchObject({ incidentId: INCIDENT, seq: 2, kind: 'edited' });
+  });
+});
+
+describe('verifyMacs and verifyLedger: the keyed chain', () => {
+  const mac = fakeLedgerMac();
+
+  it("accepts a chain every entry of which carries the key's MAC", async () => {
+    expect(await verifyLedger(chain(4), mac)).toBeUndefined();
+    expect(await verifyLedger([], mac)).toBeUndefined();
+  });
+
+  it('reports an entry rewritten and re-hashed forward (no key) as forged at that entry', async () => {
+    // Arrange: #2's outcome changed, #2 and #3 re-hashed; the forger has no
+    // key, so the MACs it writes are from a key of its own.
+    const edited = chain(4).map((e) => (e.seq === 2 ? { ...e, outcome: 'NOT_ACTED_ON' } : e));
+    const forged = rehashForward(edited, 2, (hash) => fakeMacOf(hash, 'a key of my own'));
+
+    // Act
+    const chainOnly = verifyChain(forged);
+    const keyed = await verifyLedger(forged, mac);
+
+    // Assert: the unkeyed chain holds, which is the whole attack; the MAC does not.
+    expect(chainOnly).toBeUndefined();
+    expect(keyed).toEqual({
+      incidentId: INCIDENT,
+      seq: 2,
+      kind: 'forged',
+      reason: "its MAC does not verify: written or rewritten without Cordon's ledger key",
+    });
+  });
+
+  it('reports a re-hashed entry with no MAC at all as unkeyed', async () => {
+    const forged = rehashForward(chain(3), 1);
+    expect(await verifyLedger(forged, mac)).toMatchObject({ seq: 1, kind: 'unkeyed' });
+  });
+
+  it('rejects a MAC copied from another entry, and an entry replayed into another incident', async () => {
+    // Arrange
+    const entries = chain(3);
+    const [zero, one] = entries;
+    if (!zero || !one) throw new Error('short chain');
+    const swapped = entries.map((e) => (e.seq === 1 ? { ...e, mac: zero.mac } : e));
+    const other = chain(2, 'inc-ffffffffffffffffffff');
+    // #1 of this incident, keyed by Cordon, re-labelled and re-hashed into the other one.
+    const replayed = rehashForward(
+      [...other, { ...one, incidentId: 'inc-ffffffffffffffffffff', seq: 2 }],
+      2,
+      () => one.mac ?? '',
+    );
+
+    // Act / Assert
+    expect(await verifyMacs(swapped, mac)).toMatchObject({ seq: 1, kind: 'forged' });
+    expect(await verifyLedger(replayed, mac)).toMatchObject({
+      incidentId: 'inc-ffffffffffffffffffff',
+      seq: 2,
+      kind: 'forged',
+    });
+  });
+
+  it("reports the lowest break, the chain's or the MAC's", async () => {
+    const entries = chain(5);
+    const macless = entries.map((e) => (e.seq === 3 ? { ...e, mac: undefined } : e));
+    const edited = macless.map((e) => (e.seq === 1 ? { ...e, summary: 'edited' } : e));
+    expect(await verifyLedger(macless, mac)).toMatchObject({ seq: 3, kind: 'unkeyed' });
+    expect(await verifyLedger(edited, mac)).toMatchObject({ seq: 1, kind: 'edited' });
   });
 });

@@ -1,4 +1,5 @@
 import 'aws-sdk-client-mock-vitest/extend';
+import { GenerateMacCommand, KMSClient } from '@aws-sdk/client-kms';
 import { GetParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { PutCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
@@ -28,16 +29,21 @@ import {
 const context = lambdaContext('triage', 'c6af9ac6-7b61-11e6-9a41-93e812345678');
 
 const ssmMock = mockClient(SSMClient);
+/** The ledger key: triage MACs every entry it writes. */
+const kmsMock = mockClient(KMSClient);
 
 function stubEnv(values: Record<string, string>): void {
   ssmMock.reset();
   ssmMock.on(GetParameterCommand).resolves({ Parameter: { Value: 'auto' } });
+  kmsMock.reset();
+  kmsMock.on(GenerateMacCommand).resolves({ Mac: new Uint8Array(32).fill(7) });
   for (const [name, value] of Object.entries(values)) vi.stubEnv(name, value);
 }
 
 const ENV_OK = {
   CORDON_ACTION: 'triage',
   LEDGER_TABLE_NAME: 'cordon-ledger',
+  LEDGER_KEY_ID: 'alias/cordon-ledger',
   CORDON_ACTOR_ARN: ACTOR,
   CORDON_CONFIG: JSON.stringify(config()),
   AWS_REGION: 'us-east-1',

@@ -33,6 +33,7 @@ import { documentClient } from '../../../functions/shared/aws.js';
 import { Ledger } from '../../../functions/shared/ledger.js';
 import type { RuntimeConfig } from '../../../functions/shared/runtime-config.js';
 import type { Guardrails, TriageDeps } from '../../../functions/triage/triage.js';
+import { fakeLedgerMac } from '../../support/ledger-mac.js';
 
 export const ACCOUNT = '123456789012';
 export const USER_ARN = `arn:aws:iam::${ACCOUNT}:user/staff/compromised-user`;
@@ -160,6 +161,7 @@ export function setup(configOverrides: Partial<RuntimeConfig> = {}) {
       client: documentClient(new DynamoDBClient({ region: 'us-east-1' })),
       tableName: 'cordon-ledger',
       now: () => new Date('2024-05-14T09:32:00.000Z'),
+      mac: fakeLedgerMac(),
     }),
     config: runtime,
     actor: ACTOR,

@@ -17,11 +17,13 @@ import { PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { clientOptions, documentClient } from '../../../functions/shared/aws.js';
 import { incidentIdFrom } from '../../../functions/shared/incident.js';
-import { Ledger, verifyChain } from '../../../functions/shared/ledger.js';
+import { Ledger } from '../../../functions/shared/ledger.js';
+import { KmsLedgerMac } from '../../../functions/shared/ledger-mac.js';
 import { ENV } from '../../../functions/shared/runtime-config.js';
 import { makeHandler, WATCH_LEDGER } from '../../../functions/watch/core.js';
 import { ensureTable } from '../../../rehearsal/resources.js';
 import { lambdaContext } from '../../support/lambda-context.js';
+import { ensureLedgerKey, TEST_LEDGER_KEY } from '../../support/ledger-mac.js';
 import { MOTO_ACCOUNT_ID, useMoto } from '../../support/moto.js';
 import { defaultTemplate } from '../../support/template.js';
 import { abortedEvent, apiCallEvent, FINDING, MODE_PARAMETER } from './fixtures.js';
@@ -54,7 +56,12 @@ beforeAll(() => {
 beforeEach(async () => {
   sfn = new SFNClient(clientOptions);
   sns = new SNSClient(clientOptions);
-  ledger = new Ledger({ client: documentClient(), tableName: LEDGER_TABLE, now: () => new Date() });
+  ledger = new Ledger({
+    client: documentClient(),
+    tableName: LEDGER_TABLE,
+    now: () => new Date(),
+    mac: new KmsLedgerMac(await ensureLedgerKey()),
+  });
   await ensureTable(LEDGER_TABLE, ledgerTable);
   topicArn =
     (await sns.send(new CreateTopicCommand({ Name: 'cordon-notifications' }))).TopicArn ?? '';
@@ -79,6 +86,7 @@ function watchHandler() {
       [ENV.action]: 'watch',
       [ENV.actor]: WATCH_ROLE,
       [ENV.ledgerTable]: LEDGER_TABLE,
+      [ENV.ledgerKey]: TEST_LEDGER_KEY,
       [ENV.topicArn]: topicArn,
       [ENV.watch]: JSON.stringify({
         machines: [{ arn: machineArn, name: 'iam-credentials' }],
@@ -124,7 +132,7 @@ describe('the watch against moto', () => {
     const entries = await ledger.entries(INCIDENT);
     expect(entries.map((e) => e.outcome)).toEqual(['CLAIMED', 'ABORTED', 'NOTIFIED']);
     expect(entries[1]).toMatchObject({ actor: WATCH_ROLE, executionArn });
-    expect(verifyChain(entries)).toBeUndefined();
+    expect(await ledger.verify(entries)).toBeUndefined();
     const notices = published();
     expect(notices).toHaveLength(1);
     expect(notices[0]?.Subject).toBe(

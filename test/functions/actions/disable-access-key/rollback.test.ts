@@ -8,7 +8,7 @@ import {
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { rollbackAccessKey } from '../../../../functions/actions/disable-access-key/rollback.js';
-import { verifyChain } from '../../../../functions/shared/rollback.js';
+import { refuseBroken } from '../../../../functions/shared/rollback.js';
 import {
   ACCOUNT,
   awsError,
@@ -226,10 +226,15 @@ describe('runRollback', () => {
     const forged = entries.map((e) =>
       e.seq === 1 ? { ...e, before: { accessKeyId: KEY_ID, status: 'Active', forged: true } } : e,
     );
-    expect(() => verifyChain(INCIDENT_ID, forged)).toThrow(
-      `the ledger of ${INCIDENT_ID} is broken at entry #1: refusing to restore anything from it`,
+    const broken = await fake.ledger.verify(forged);
+    expect(() => refuseBroken(INCIDENT_ID, broken)).toThrow(
+      `the ledger of ${INCIDENT_ID} is broken at entry #1 (edited: its content does not match its hash): refusing to restore anything from it`,
     );
-    const tampered = { entries: async () => forged, append: fake.ledger.append.bind(fake.ledger) };
+    const tampered = {
+      entries: async () => forged,
+      append: fake.ledger.append.bind(fake.ledger),
+      verify: fake.ledger.verify.bind(fake.ledger),
+    };
 
     await expect(
       rollbackAccessKey(input, { iam, ledger: tampered, actor: ROLLBACK_ACTOR }),
