@@ -6,6 +6,7 @@ import { Construct } from 'constructs';
 import { byFunction, ROLLBACK_MACHINE_FUNCTIONS } from '../functions/registry.js';
 import type { ApprovalSettings } from '../functions/request-approval/core.js';
 import { APPROVAL_URL_OUTPUT } from '../functions/responder-api/contract.js';
+import type { ApprovalPolicy } from '../functions/shared/approval-record.js';
 import {
   type FunctionName,
   functionsOfPlaybook,
@@ -23,6 +24,7 @@ import type { PlaybookFunctions } from '../state-machines/tasks.js';
 import { StackArns } from './arns.js';
 import { type CordonConfig, modesFor } from './config.js';
 import { ActionFunction } from './constructs/action-function.js';
+import { ApprovalKey } from './constructs/approval-key.js';
 import { ApprovalsTable } from './constructs/approvals-table.js';
 import { Guardrails } from './constructs/guardrails.js';
 import { LedgerTable } from './constructs/ledger-table.js';
@@ -44,6 +46,8 @@ export interface CordonProps {
 export class Cordon extends Construct {
   readonly ledger: LedgerTable;
   readonly approvals: ApprovalsTable;
+  /** MACs approval records: only the responder API may make one. */
+  readonly approvalKey: ApprovalKey;
   /** The runtime mode parameter and the circuit breaker's table. */
   readonly guardrails: Guardrails;
   /** The approval endpoint: a function URL with AWS_IAM auth. */
@@ -157,6 +161,18 @@ export class Cordon extends Construct {
         'cordon.responderPrincipalArns is empty: nobody can approve a step, so every approval times out and is not acted on',
       );
     }
+    // Approval records: the responder API makes them; actions, rollbacks and
+    // record-failure check them against the same responders and two-person steps.
+    this.approvalKey = new ApprovalKey(this, 'ApprovalKey', { signer: approvalFunction.role });
+    const approvalPolicy: ApprovalPolicy = {
+      keyId: this.approvalKey.key.keyArn,
+      responders: config.responderPrincipalArns,
+      twoPersonSteps: config.twoPersonRule,
+    };
+    const policyEnv = { [ENV.approvalPolicy]: stack.toJsonString(approvalPolicy) };
+    for (const fn of Object.values(functions)) {
+      if (fn.spec.checksApprovals || fn.name === 'responder-api') fn.addEnvironment(policyEnv);
+    }
     const tableEnv = { [ENV.approvalsTable]: this.approvals.table.tableName };
     approvalFunction.addEnvironment({
       ...tableEnv,
@@ -248,6 +264,7 @@ export class Cordon extends Construct {
       arn: new StackArns(stack),
       cordon: {
         approvalsTable: this.approvals.table.tableArn,
+        approvalKey: this.approvalKey.key.keyArn,
         guardrailsTable: this.guardrails.table.tableArn,
         notificationTopic: this.notifications.topic.topicArn,
         notificationKey: this.notifications.key.keyArn,

@@ -27,10 +27,16 @@ export const iam: RoleSpec = {
       'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [`${PROOF_KEY_PREFIX}*`] },
       Null: { 'dynamodb:LeadingKeys': 'false' },
     }),
+    // Each decision's record: the approval key's policy denies this call to every other principal.
+    allow(['kms:GenerateMac'], [ctx.cordon.approvalKey]),
     // Only this function can answer a waiting step.
     anywhere(['states:SendTaskSuccess', 'states:SendTaskFailure']),
     allow(['states:StartExecution'], [ctx.cordon.rollbackStateMachine]),
   ],
+  notCalled: {
+    'kms:VerifyMac':
+      'the approval-record module verifies records for the actions and record-failure; the responder API only makes them (GenerateMac)',
+  },
   unscoped: {
     'states:SendTaskSuccess':
       'Task-token callbacks have no resource types: IAM takes only "*"; a call names one task token, which only this function can read',

@@ -44,6 +44,8 @@ export interface Arns {
 /** Cordon's own resources a role may name. */
 export interface CordonResources {
   readonly approvalsTable: string;
+  /** The HMAC key of approval records. */
+  readonly approvalKey: string;
   readonly guardrailsTable: string;
   readonly notificationTopic: string;
   /** The key that encrypts the notification topic. */
@@ -145,6 +147,20 @@ export function publishNotifications(ctx: IamContext): Statement[] {
 }
 
 /**
+ * Checking approval records (approval-record.ts): VerifyMac on the approval
+ * key, never GenerateMac (which its key policy denies to all but the
+ * responder API anyway).
+ */
+export function verifyApprovals(ctx: IamContext): Statement {
+  return allow(['kms:VerifyMac'], [ctx.cordon.approvalKey]);
+}
+
+/** A role that also checks approval records: an action's, a rollback's. */
+export function checkingApprovals(spec: RoleSpec): RoleSpec {
+  return { ...spec, statements: (ctx) => [...spec.statements(ctx), verifyApprovals(ctx)] };
+}
+
+/**
  * What no containment or rollback role may write to, by exact ARN: Cordon's
  * own roles and functions, and the configured break-glass principals.
  * Exact ARNs, never a path or a name pattern: anyone who may create a role
@@ -209,6 +225,7 @@ export const EXAMPLE_CONTEXT: IamContext = {
   },
   cordon: {
     approvalsTable: 'arn:aws:dynamodb:us-east-1:111111111111:table/approvals',
+    approvalKey: 'arn:aws:kms:us-east-1:111111111111:key/approval',
     guardrailsTable: 'arn:aws:dynamodb:us-east-1:111111111111:table/guardrails',
     notificationTopic: 'arn:aws:sns:us-east-1:111111111111:notifications',
     notificationKey: 'arn:aws:kms:us-east-1:111111111111:key/example',

@@ -66,6 +66,11 @@ export const ENV = {
   approvalSettings: 'CORDON_APPROVAL_SETTINGS',
   /** JSON array of the IAM user and role ARNs that may decide approvals. */
   responders: 'CORDON_RESPONDERS',
+  /**
+   * JSON ApprovalPolicy (approval-record.ts): the approval records' HMAC key, the
+   * responders and the two-person steps, for whoever makes or checks a record.
+   */
+  approvalPolicy: 'CORDON_APPROVAL_POLICY',
   /** The guardrails table: the circuit breaker's state and counters. */
   guardrailsTable: 'GUARDRAILS_TABLE_NAME',
   /** Seconds triage trusts the runtime mode it read (default 30; 0 reads it for every finding). */

@@ -168,11 +168,11 @@ describe('wildcards', () => {
     ).toBe(true);
   });
 
-  it('recognises exactly one key-policy delegation statement', () => {
+  it('recognises exactly one key-policy delegation statement per key', () => {
     const delegations = allowStatements(policyDocuments(json)).filter(({ site, statement }) =>
       isKeyAccountDelegation(site, statement),
     );
-    expect(delegations).toHaveLength(1);
+    expect(delegations).toHaveLength(resourcesOfType(json, 'AWS::KMS::Key').length);
   });
 
   it('uses Resource "*" in identity policies alone in its statement, and outside function roles only for the allow-list', () => {

@@ -19,6 +19,7 @@ const SDK_SERVICE: Record<string, string> = {
   '@aws-sdk/client-lambda': 'lambda',
   '@aws-sdk/client-s3': 's3',
   '@aws-sdk/client-sns': 'sns',
+  '@aws-sdk/client-kms': 'kms',
   '@aws-sdk/client-securityhub': 'securityhub',
   '@aws-sdk/client-sfn': 'states',
   '@aws-sdk/client-sts': 'sts',

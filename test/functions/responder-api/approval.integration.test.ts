@@ -36,6 +36,7 @@ import {
   provenFunctionUrlEvent,
 } from '../../../rehearsal/approvals.js';
 import { ensureTable } from '../../../rehearsal/resources.js';
+import { localApprovalKey } from '../../support/approval-key.js';
 import { useMoto } from '../../support/moto.js';
 import { defaultTemplate } from '../../support/template.js';
 import {
@@ -107,6 +108,7 @@ function system(options: { twoPerson?: string[]; responders?: string[] } = {}) {
     breaker,
     responders: options.responders ?? [RESPONDER_ROLE],
     logger,
+    approvalKey: localApprovalKey(),
     rollbackStateMachineArn: `arn:aws:states:us-east-1:${ACCOUNT}:stateMachine:Cordon-rollback`,
     now,
     // Proofs are checked against the real clock; `now` is the approvals' clock.
@@ -352,11 +354,24 @@ describe('approve', () => {
     expect(sfnMock).toHaveReceivedCommandTimes(SendTaskSuccessCommand, 1);
     const sent = sfnMock.commandCalls(SendTaskSuccessCommand)[0]?.args[0].input;
     expect(sent?.taskToken).toBe(TOKEN);
-    expect(JSON.parse(sent?.output ?? '')).toEqual({
+    const output = JSON.parse(sent?.output ?? '');
+    expect(output).toEqual({
       decision: 'APPROVED',
       step: 'revokeRoleSessions',
       approver: ALICE,
       reason: 'confirmed with the app owner',
+      decidedAt: '2026-11-27T10:00:00.000Z',
+      grant: { record: expect.any(String), mac: expect.any(String) },
+    });
+    // The grant the action acts on: MAC'd, for this incident, step and execution.
+    expect(await localApprovalKey().verify(output.grant.record, output.grant.mac)).toBe(true);
+    expect(JSON.parse(output.grant.record)).toEqual({
+      kind: 'grant',
+      incidentId,
+      step: 'revokeRoleSessions',
+      executionArn: EXECUTION_ARN,
+      approvers: [ALICE],
+      approvalsRequired: 1,
       decidedAt: '2026-11-27T10:00:00.000Z',
     });
     const entries = await ledger.entries(incidentId);
@@ -399,7 +414,18 @@ describe('reject', () => {
     expect(sfnMock).toHaveReceivedCommandWith(SendTaskFailureCommand, {
       taskToken: TOKEN,
       error: 'Cordon.ApprovalRejected',
-      cause: `rejected by ${BOB}: false positive`,
+    });
+    const cause = JSON.parse(
+      sfnMock.commandCalls(SendTaskFailureCommand)[0]?.args[0].input.cause ?? '',
+    );
+    expect(cause.summary).toBe(`rejected by ${BOB}: false positive`);
+    // The rejection record-failure verifies before it records a responder's rejection.
+    expect(await localApprovalKey().verify(cause.rejection.record, cause.rejection.mac)).toBe(true);
+    expect(JSON.parse(cause.rejection.record)).toMatchObject({
+      kind: 'rejection',
+      incidentId,
+      step: 'revokeRoleSessions',
+      approvers: [BOB],
     });
     expect(sfnMock).not.toHaveReceivedCommand(SendTaskSuccessCommand);
     expect((await ledger.entries(incidentId)).at(-1)).toMatchObject({
