@@ -148,7 +148,10 @@ export class Cordon extends Construct {
 
     const approvalTimeout = Duration.minutes(config.approvalTimeoutMinutes);
     const approvalFunction = functions['responder-api'];
-    this.approvals = new ApprovalsTable(this, 'Approvals', { reader: approvalFunction.role });
+    this.approvals = new ApprovalsTable(this, 'Approvals', {
+      reader: approvalFunction.role,
+      writer: functions['request-approval'].role,
+    });
     this.approvalUrl = approvalFunction.function.addFunctionUrl({
       authType: lambda.FunctionUrlAuthType.AWS_IAM,
     });
