@@ -30,6 +30,7 @@ import { Guardrails } from './constructs/guardrails.js';
 import { LedgerTable } from './constructs/ledger-table.js';
 import { NotificationTopic } from './constructs/notification-topic.js';
 import { Playbook } from './constructs/playbook.js';
+import { TokenKey } from './constructs/token-key.js';
 import { Watch } from './constructs/watch.js';
 import { PLAYBOOK_SPECS } from './playbooks.js';
 
@@ -48,6 +49,8 @@ export class Cordon extends Construct {
   readonly approvals: ApprovalsTable;
   /** MACs approval records: only the responder API may make one. */
   readonly approvalKey: ApprovalKey;
+  /** Seals task tokens in the approvals table: only the responder API may open one. */
+  readonly tokenKey: TokenKey;
   /** The runtime mode parameter and the circuit breaker's table. */
   readonly guardrails: Guardrails;
   /** The approval endpoint: a function URL with AWS_IAM auth. */
@@ -176,7 +179,11 @@ export class Cordon extends Construct {
     for (const fn of Object.values(functions)) {
       if (fn.spec.checksApprovals || fn.name === 'responder-api') fn.addEnvironment(policyEnv);
     }
-    const tableEnv = { [ENV.approvalsTable]: this.approvals.table.tableName };
+    this.tokenKey = new TokenKey(this, 'TokenKey', { opener: approvalFunction.role });
+    const tableEnv = {
+      [ENV.approvalsTable]: this.approvals.table.tableName,
+      [ENV.tokenKey]: this.tokenKey.key.keyArn,
+    };
     approvalFunction.addEnvironment({
       ...tableEnv,
       [ENV.responders]: JSON.stringify(config.responderPrincipalArns),
@@ -268,6 +275,7 @@ export class Cordon extends Construct {
       cordon: {
         approvalsTable: this.approvals.table.tableArn,
         approvalKey: this.approvalKey.key.keyArn,
+        tokenKey: this.tokenKey.key.keyArn,
         guardrailsTable: this.guardrails.table.tableArn,
         notificationTopic: this.notifications.topic.topicArn,
         notificationKey: this.notifications.key.keyArn,

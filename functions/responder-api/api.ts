@@ -5,6 +5,7 @@ import type { CircuitBreaker } from '../shared/breaker.js';
 import type { Ledger } from '../shared/ledger.js';
 import type { ErrorCode } from './contract.js';
 import type { ApprovalStore } from './store.js';
+import type { TokenOpener } from './token-opener.js';
 
 /**
  * The responder API's logic, free of HTTP and split by feature (decisions,
@@ -21,6 +22,8 @@ export interface ResponderDeps {
   readonly ledger: Pick<Ledger, 'append' | 'entries'>;
   readonly sfn: Pick<SFNClient, 'send'>;
   readonly breaker: Pick<CircuitBreaker, 'state' | 'reset'>;
+  /** Decrypts a waiting step's stored task token: the only role that can (its key policy). */
+  readonly tokens: TokenOpener;
   /** MACs each decision's record: the only key that can (its key policy). */
   readonly approvalKey: Pick<ApprovalKey, 'mac'>;
   /** IAM user and role ARNs allowed to decide. */

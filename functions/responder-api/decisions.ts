@@ -266,8 +266,11 @@ async function recordDecision(deps: ResponderDeps, item: ApprovalItem): Promise<
 async function deliver(deps: ResponderDeps, item: ApprovalItem): Promise<DecisionResponse> {
   const approver = item.decidedBy ?? '';
   const approved = item.status === 'APPROVED';
-  const token = item.taskToken;
-  if (!token) throw alreadyDecided(item);
+  if (!item.taskToken) throw alreadyDecided(item);
+  const token = await deps.tokens.open(item.taskToken, {
+    incidentId: item.incidentId,
+    step: item.step,
+  });
   const signed = await decisionRecord(deps, item);
   try {
     if (approved) {

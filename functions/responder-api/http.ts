@@ -38,6 +38,7 @@ import { pending, type Timeline, timeline } from './queries.js';
 import { ProofReplayGuard } from './replay.js';
 import { startRollback } from './rollbacks.js';
 import { ApprovalStore } from './store.js';
+import { kmsTokenOpener } from './token-opener.js';
 
 /**
  * The responder API over HTTP: routes a function URL request (payload
@@ -207,6 +208,7 @@ export function makeHandler(
       send: clients.sts,
       now,
     }),
+    tokens: kmsTokenOpener(requireEnv(env, ENV.tokenKey)),
     approvalKey: kmsApprovalSigner(
       requireJsonEnv(env, ENV.approvalPolicy, ApprovalPolicySchema).keyId,
     ),

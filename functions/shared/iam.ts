@@ -46,6 +46,8 @@ export interface CordonResources {
   readonly approvalsTable: string;
   /** The HMAC key of approval records. */
   readonly approvalKey: string;
+  /** The key task tokens are sealed with in the approvals table. */
+  readonly tokenKey: string;
   readonly guardrailsTable: string;
   readonly notificationTopic: string;
   /** The key that encrypts the notification topic. */
@@ -226,6 +228,7 @@ export const EXAMPLE_CONTEXT: IamContext = {
   cordon: {
     approvalsTable: 'arn:aws:dynamodb:us-east-1:111111111111:table/approvals',
     approvalKey: 'arn:aws:kms:us-east-1:111111111111:key/approval',
+    tokenKey: 'arn:aws:kms:us-east-1:111111111111:key/token',
     guardrailsTable: 'arn:aws:dynamodb:us-east-1:111111111111:table/guardrails',
     notificationTopic: 'arn:aws:sns:us-east-1:111111111111:notifications',
     notificationKey: 'arn:aws:kms:us-east-1:111111111111:key/example',

@@ -62,6 +62,8 @@ export const ENV = {
   breakGlass: 'CORDON_BREAK_GLASS_PRINCIPALS',
   /** The approvals table (task tokens): request-approval writes, approval reads. */
   approvalsTable: 'APPROVALS_TABLE_NAME',
+  /** The KMS key task tokens are sealed with: request-approval encrypts, the responder API decrypts. */
+  tokenKey: 'CORDON_TOKEN_KEY_ID',
   /** JSON ApprovalSettings of request-approval: timeout, two-person steps, endpoint. */
   approvalSettings: 'CORDON_APPROVAL_SETTINGS',
   /** JSON array of the IAM user and role ARNs that may decide approvals. */

@@ -8,6 +8,7 @@ import type { LedgerEntry } from '../../functions/shared/ledger.js';
 import { localApprovalKey } from '../support/approval-key.js';
 import { type FunctionUrl, type Principal, startFunctionUrl } from '../support/function-url.js';
 import { provenCallers } from '../support/sts.js';
+import { localTokens } from '../support/token-seal.js';
 
 /**
  * `cordon rollback`, SigV4-signed, against a function URL stand-in that
@@ -54,6 +55,7 @@ beforeEach(async () => {
     responders: ['arn:aws:iam::123456789012:role/Responder'],
     logger,
     approvalKey: localApprovalKey(),
+    tokens: localTokens(),
     rollbackStateMachineArn: MACHINE,
     now: () => new Date(),
     identify: provenCallers(PRINCIPALS).identify,

@@ -67,6 +67,7 @@ function envFor(name: string, overrides: Record<string, string> = {}): Record<st
       endpointUrl: 'https://x.on.aws/',
     }),
     [ENV.responders]: '["arn:aws:iam::123456789012:role/Responder"]',
+    [ENV.tokenKey]: 'alias/cordon-tokens',
     [ENV.approvalPolicy]: JSON.stringify({
       keyId: 'alias/cordon-approvals',
       responders: ['arn:aws:iam::123456789012:role/Responder'],

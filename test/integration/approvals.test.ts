@@ -68,6 +68,7 @@ beforeAll(async () => {
     [ENV.responders]: JSON.stringify([RESPONDER_ROLE]),
     // The approval key the rehearsal created in moto, as the template names it.
     [ENV.approvalPolicy]: api?.environment[ENV.approvalPolicy] ?? '',
+    [ENV.tokenKey]: api?.environment[ENV.tokenKey] ?? '',
     [ENV.guardrailsTable]: 'cordon-guardrails',
     [ENV.rollbackStateMachine]: `arn:aws:states:${MOTO_REGION}:${MOTO_ACCOUNT_ID}:stateMachine:cordon-rollback`,
     POWERTOOLS_LOG_LEVEL: 'INFO',

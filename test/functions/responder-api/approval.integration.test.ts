@@ -39,6 +39,7 @@ import { ensureTable } from '../../../rehearsal/resources.js';
 import { localApprovalKey } from '../../support/approval-key.js';
 import { useMoto } from '../../support/moto.js';
 import { defaultTemplate } from '../../support/template.js';
+import { localTokens } from '../../support/token-seal.js';
 import {
   ACCOUNT,
   ACTOR,
@@ -109,6 +110,7 @@ function system(options: { twoPerson?: string[]; responders?: string[] } = {}) {
     responders: options.responders ?? [RESPONDER_ROLE],
     logger,
     approvalKey: localApprovalKey(),
+    tokens: localTokens(),
     rollbackStateMachineArn: `arn:aws:states:us-east-1:${ACCOUNT}:stateMachine:Cordon-rollback`,
     now,
     // Proofs are checked against the real clock; `now` is the approvals' clock.
@@ -125,6 +127,7 @@ function system(options: { twoPerson?: string[]; responders?: string[] } = {}) {
     topicArn: `arn:aws:sns:us-east-1:${ACCOUNT}:cordon`,
     ledger,
     approvals: store,
+    tokens: localTokens(),
     settings: {
       timeoutSeconds: 3600,
       twoPersonSteps: options.twoPerson ? { 'iam-credentials': options.twoPerson } : {},
@@ -751,7 +754,10 @@ describe('the task token', () => {
   it('is removed from the table once the decision is delivered', async () => {
     const { request, decide, store } = system();
     await request();
-    expect((await store.get(incidentId, 'revokeRoleSessions'))?.taskToken).toBe(TOKEN);
+    // Stored sealed: the item holds no token in clear.
+    const sealed = (await store.get(incidentId, 'revokeRoleSessions'))?.taskToken;
+    expect(sealed).toEqual(expect.any(String));
+    expect(sealed).not.toContain('tokenSecretPart');
 
     await decide(ALICE, approve());
 

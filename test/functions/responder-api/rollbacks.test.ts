@@ -6,6 +6,7 @@ import { responderApi, route } from '../../../functions/responder-api/http.js';
 import type { LedgerEntry } from '../../../functions/shared/ledger.js';
 import { localApprovalKey } from '../../support/approval-key.js';
 import { provenCallers } from '../../support/sts.js';
+import { localTokens } from '../../support/token-seal.js';
 
 /** POST /rollbacks: a responder starts the rollback state machine; the body names nobody. */
 
@@ -45,6 +46,7 @@ function harness(entries: Partial<LedgerEntry>[] = [{ step: 'triage' }, { step: 
     responders: [ROLE],
     logger,
     approvalKey: localApprovalKey(),
+    tokens: localTokens(),
     rollbackStateMachineArn: MACHINE,
     now: () => NOW,
     identify: callers.identify,
