@@ -291,6 +291,8 @@ const OUTCOME_COLOR: Record<string, (s: string) => string> = {
   APPROVAL_REQUESTED: yellow,
   AWAITING_SECOND_APPROVER: yellow,
   NOT_ACTED_ON: yellow,
+  REJECTED_UNVERIFIED: red,
+  TIMEOUT_UNVERIFIED: red,
   REJECTED: yellow,
   REFUSED: yellow,
   FAILED: red,

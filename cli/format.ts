@@ -22,6 +22,8 @@ const OUTCOME_COLOR: Record<string, (s: string) => string> = {
   APPROVAL_DENIED: yellow,
   DECISION_UNDELIVERED: red,
   NOT_ACTED_ON: yellow,
+  REJECTED_UNVERIFIED: red,
+  TIMEOUT_UNVERIFIED: red,
   REJECTED: yellow,
   REFUSED: yellow,
   FAILED: red,

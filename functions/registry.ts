@@ -7,7 +7,7 @@ import { iam as requestApproval } from './request-approval/iam.js';
 import { iam as responderApi } from './responder-api/iam.js';
 import { iam as rollbackPlan } from './rollback-plan/iam.js';
 import { FRAME_FUNCTIONS, type FrameFunctionName, type FunctionName } from './shared/catalog.js';
-import type { RoleSpec } from './shared/iam.js';
+import { checkingApprovals, type RoleSpec } from './shared/iam.js';
 import { iam as triage } from './triage/iam.js';
 import { iam as updateFinding } from './update-finding/iam.js';
 import { iam as watch } from './watch/iam.js';
@@ -39,6 +39,11 @@ export interface FunctionSpec {
    * (`CORDON_GUARDS`), to check its principal again before it acts.
    */
   readonly guards?: boolean;
+  /**
+   * It checks approval records (an action, a rollback, record-failure) and
+   * receives the approval policy (`CORDON_APPROVAL_POLICY`).
+   */
+  readonly checksApprovals?: boolean;
   /**
    * Invoked asynchronously, by EventBridge rules rather than a state machine:
    * what becomes of an event it fails on, since it has no dead-letter queue.
@@ -88,6 +93,7 @@ const frame: FunctionSpec[] = FRAME_FUNCTIONS.map((name) => {
     entry: 'handler.ts',
     factory: { module: FRAME_MODULES[name], name: 'makeHandler' },
     iam: FRAME_ROLES[name],
+    ...(name === 'record-failure' ? { checksApprovals: true } : {}),
     ...(invokedByRules === undefined ? {} : { invokedByRules }),
   };
 });
@@ -101,7 +107,8 @@ const actions: FunctionSpec[] = ACTIONS.flatMap((definition): FunctionSpec[] => 
     dir,
     entry: 'handler.ts',
     factory: { module: 'containment.ts', name: 'makeHandler' },
-    iam: action.iam,
+    iam: checkingApprovals(action.iam),
+    checksApprovals: true,
     ...(action.timeoutSeconds === undefined ? {} : { timeoutSeconds: action.timeoutSeconds }),
     ...(action.breakGlass ? { breakGlass: true } : {}),
     ...(action.target === 'principal' ? { guards: true } : {}),
@@ -113,7 +120,8 @@ const actions: FunctionSpec[] = ACTIONS.flatMap((definition): FunctionSpec[] => 
     dir,
     entry: 'rollback-handler.ts',
     factory: { module: 'rollback.ts', name: 'makeRollbackHandler' },
-    iam: undo.iam,
+    iam: checkingApprovals(undo.iam),
+    checksApprovals: true,
   };
   return [containment, rollback];
 });

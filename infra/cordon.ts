@@ -16,6 +16,7 @@ import { ANCHORS_BUCKET_OUTPUT } from '../functions/anchor/contract.js';
 import { byFunction, ROLLBACK_MACHINE_FUNCTIONS } from '../functions/registry.js';
 import type { ApprovalSettings } from '../functions/request-approval/core.js';
 import { APPROVAL_URL_OUTPUT } from '../functions/responder-api/contract.js';
+import type { ApprovalPolicy } from '../functions/shared/approval-record.js';
 import {
   type FunctionName,
   functionsOfPlaybook,
@@ -34,12 +35,14 @@ import type { PlaybookFunctions } from '../state-machines/tasks.js';
 import { StackArns } from './arns.js';
 import { type CordonConfig, modesFor } from './config.js';
 import { ActionFunction } from './constructs/action-function.js';
+import { ApprovalKey } from './constructs/approval-key.js';
 import { ApprovalsTable } from './constructs/approvals-table.js';
 import { Guardrails } from './constructs/guardrails.js';
 import { LedgerAnchors } from './constructs/ledger-anchors.js';
 import { LedgerTable } from './constructs/ledger-table.js';
 import { NotificationTopic } from './constructs/notification-topic.js';
 import { Playbook } from './constructs/playbook.js';
+import { TokenKey } from './constructs/token-key.js';
 import { Watch } from './constructs/watch.js';
 import { PLAYBOOK_SPECS } from './playbooks.js';
 import { ENDPOINT_TAG, MANAGED_TAG } from './tags.js';
@@ -59,6 +62,10 @@ export class Cordon extends Construct {
   /** The ledger's anchors: every entry's hash, under Object Lock, written from the table's stream. */
   readonly anchors: LedgerAnchors;
   readonly approvals: ApprovalsTable;
+  /** MACs approval records: only the responder API may make one. */
+  readonly approvalKey: ApprovalKey;
+  /** Seals task tokens in the approvals table: only the responder API may open one. */
+  readonly tokenKey: TokenKey;
   /** The runtime mode parameter and the circuit breaker's table. */
   readonly guardrails: Guardrails;
   /** The approval endpoint: a function URL with AWS_IAM auth. */
@@ -172,7 +179,10 @@ export class Cordon extends Construct {
 
     const approvalTimeout = Duration.minutes(config.approvalTimeoutMinutes);
     const approvalFunction = functions['responder-api'];
-    this.approvals = new ApprovalsTable(this, 'Approvals', { reader: approvalFunction.role });
+    this.approvals = new ApprovalsTable(this, 'Approvals', {
+      reader: approvalFunction.role,
+      writer: functions['request-approval'].role,
+    });
     Tags.of(approvalFunction.function).add(ENDPOINT_TAG, 'true');
     this.approvalUrl = approvalFunction.function.addFunctionUrl({
       authType: lambda.FunctionUrlAuthType.AWS_IAM,
@@ -186,7 +196,23 @@ export class Cordon extends Construct {
         'cordon.responderPrincipalArns is empty: nobody can approve a step, so every approval times out and is not acted on',
       );
     }
-    const tableEnv = { [ENV.approvalsTable]: this.approvals.table.tableName };
+    // Approval records: the responder API makes them; actions, rollbacks and
+    // record-failure check them against the same responders and two-person steps.
+    this.approvalKey = new ApprovalKey(this, 'ApprovalKey', { signer: approvalFunction.role });
+    const approvalPolicy: ApprovalPolicy = {
+      keyId: this.approvalKey.key.keyArn,
+      responders: config.responderPrincipalArns,
+      twoPersonSteps: config.twoPersonRule,
+    };
+    const policyEnv = { [ENV.approvalPolicy]: stack.toJsonString(approvalPolicy) };
+    for (const fn of Object.values(functions)) {
+      if (fn.spec.checksApprovals || fn.name === 'responder-api') fn.addEnvironment(policyEnv);
+    }
+    this.tokenKey = new TokenKey(this, 'TokenKey', { opener: approvalFunction.role });
+    const tableEnv = {
+      [ENV.approvalsTable]: this.approvals.table.tableName,
+      [ENV.tokenKey]: this.tokenKey.key.keyArn,
+    };
     approvalFunction.addEnvironment({
       ...tableEnv,
       [ENV.responders]: JSON.stringify(config.responderPrincipalArns),
@@ -288,6 +314,8 @@ export class Cordon extends Construct {
       arn: new StackArns(stack),
       cordon: {
         approvalsTable: this.approvals.table.tableArn,
+        approvalKey: this.approvalKey.key.keyArn,
+        tokenKey: this.tokenKey.key.keyArn,
         guardrailsTable: this.guardrails.table.tableArn,
         notificationTopic: this.notifications.topic.topicArn,
         notificationKey: this.notifications.key.keyArn,

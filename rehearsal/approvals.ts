@@ -5,6 +5,7 @@ import type { LambdaFunctionURLEventWithIAMAuthorizer } from 'aws-lambda';
 import { z } from 'zod';
 import { CALLER_PROOF_HEADER, signCallerProof } from '../functions/responder-api/caller-proof.js';
 import { DecisionResponseSchema } from '../functions/responder-api/contract.js';
+import { ApprovalPolicySchema } from '../functions/shared/approval-record.js';
 import { clientOptions } from '../functions/shared/aws.js';
 import { ENV } from '../functions/shared/runtime-config.js';
 import {
@@ -15,7 +16,7 @@ import {
   NamedError,
 } from './functions.js';
 import { type StandInReply, type StandInRequest, startStandIn } from './stand-in.js';
-import type { TemplateFunction } from './template.js';
+import type { RehearsalModel, TemplateFunction } from './template.js';
 
 /**
  * The approvals of a rehearsal, through the real approval path: a
@@ -48,6 +49,26 @@ export interface ApprovalRequest {
  */
 export type ApprovalDecider = (request: ApprovalRequest) => Promise<JSONValue>;
 
+/**
+ * The time record-failure sees in a rehearsal. Step Functions times a wait
+ * out only once the approval timeout has passed, and record-failure takes
+ * an earlier `States.Timeout` for a forged one; an emulated timeout happens
+ * at once, so it moves this clock past the approval timeout, until the next
+ * wait begins. A custom decider's forged timeout does not.
+ */
+class RehearsalClock {
+  private offsetMs = 0;
+  readonly now = (): Date => new Date(Date.now() + this.offsetMs);
+  elapse(seconds: number): void {
+    this.offsetMs = seconds * 1000;
+  }
+  reset(): void {
+    this.offsetMs = 0;
+  }
+}
+
+export const rehearsalClock = new RehearsalClock();
+
 /** How long an emulated responder's decision may take to reach the waiting task. */
 const DELIVERY_TIMEOUT_MS = 30_000;
 
@@ -78,6 +99,7 @@ export async function approvalWait(
   decide: ApprovalDecider,
 ): Promise<JSONValue> {
   const request = WaitPayloadSchema.parse(payload);
+  rehearsalClock.reset();
   const taskToken = `rehearsal-token-${randomUUID()}`;
   const waiting = taskTokens.expect(taskToken);
   const delivery = waiting.outcome.then((outcome) => {
@@ -110,10 +132,13 @@ export class EmulatedResponders {
       readonly account: string;
       readonly region: string;
     },
+    /** The approval timeout, in seconds: how far an emulated timeout moves the clock. */
+    private readonly timeoutSeconds: number,
   ) {}
 
   async respond(decision: Decision, request: ApprovalRequest): Promise<JSONValue> {
     if (decision === 'timeout') {
+      rehearsalClock.elapse(this.timeoutSeconds);
       throw new NamedError('States.Timeout', 'no decision before the approval timeout');
     }
     const [first, second] = rehearsalResponders(this.where.partition, this.where.account).sessions;
@@ -245,6 +270,23 @@ export function rehearsalResponders(partition: string, account: string) {
       `arn:${partition}:sts::${account}:assumed-role/cordon-rehearsal-responder/second-responder`,
     ] as const,
   };
+}
+
+/**
+ * The emulated responders decide as configured responders: every function
+ * that checks approval records (the actions, record-failure) counts their
+ * role among the responders, as the responder API does for their requests.
+ */
+export function admitRehearsalResponders(model: RehearsalModel, role: string): void {
+  for (const fn of model.functions.values()) {
+    const raw = fn.environment[ENV.approvalPolicy];
+    if (raw === undefined) continue;
+    const policy = ApprovalPolicySchema.parse(JSON.parse(raw));
+    fn.environment[ENV.approvalPolicy] = JSON.stringify({
+      ...policy,
+      responders: [...policy.responders, role],
+    });
+  }
 }
 
 /** The host rehearsal function URL requests are sent to: a proof's audience. */

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
+import { ApprovalSettingsSchema } from '../functions/request-approval/core.js';
 import { APPROVALS_PARTITION_KEY, APPROVALS_SORT_KEY } from '../functions/responder-api/store.js';
 import { documentClient } from '../functions/shared/aws.js';
 import { GUARDRAILS_PARTITION_KEY } from '../functions/shared/breaker.js';
@@ -17,9 +18,12 @@ import { partitionOfRegion } from '../functions/triage/parse/arn.js';
 import {
   type ApprovalDecider,
   type ApprovalRequest,
+  admitRehearsalResponders,
   approvalWait,
   type Decision,
   EmulatedResponders,
+  rehearsalClock,
+  rehearsalResponders,
   taskTokens,
 } from './approvals.js';
 import { runDefinition, type TaskHandler, taskStates } from './definitions.js';
@@ -137,10 +141,17 @@ export class RehearsalEngine {
     options: Pick<RehearsalOptions, 'decide' | 'decision'>,
   ) {
     const decision = options.decision ?? 'timeout';
+    const functions = [...model.functions.values()];
+    const settings = functions.find((f) => f.action === 'request-approval')?.environment[
+      ENV.approvalSettings
+    ];
     const responders = new EmulatedResponders(
       host,
-      [...model.functions.values()].find((f) => f.action === 'responder-api'),
+      functions.find((f) => f.action === 'responder-api'),
       values,
+      settings === undefined
+        ? 0
+        : ApprovalSettingsSchema.parse(JSON.parse(settings)).timeoutSeconds,
     );
     this.decide =
       options.decide ??
@@ -193,6 +204,7 @@ export class RehearsalEngine {
       },
     };
     const model = readTemplate(template, values);
+    admitRehearsalResponders(model, rehearsalResponders(partition, account).role);
     await taskTokens.start();
     await findingSource.start();
     const ledgerTable = [...resources.tables.values()].find(
@@ -219,7 +231,10 @@ export class RehearsalEngine {
           entry[0].startsWith('AWS_ENDPOINT_URL') && entry[1] !== undefined,
       ),
     );
-    const host = new FunctionHost({ AWS_REGION: region, ...runtime, ...options.environment });
+    const host = new FunctionHost(
+      { AWS_REGION: region, ...runtime, ...options.environment },
+      { 'record-failure': { now: rehearsalClock.now } },
+    );
     return new RehearsalEngine(model, values, ledger, ledgerKey, resources, host, options);
   }
 

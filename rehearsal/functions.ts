@@ -38,7 +38,7 @@ export function jsonValue(value: unknown): JSONValue {
 
 export type Handler = (event: unknown, context: unknown) => Promise<unknown>;
 
-const HandlerFactory = z.custom<(env: Record<string, string>) => Handler>(
+const HandlerFactory = z.custom<(env: Record<string, string>, dependencies?: unknown) => Handler>(
   (v) => typeof v === 'function',
   'a handler factory must be a function',
 );
@@ -46,8 +46,14 @@ const HandlerFactory = z.custom<(env: Record<string, string>) => Handler>(
 export class FunctionHost {
   private readonly handlers = new Map<string, Handler>();
 
-  /** `environment` is added to every function's, over the template's. */
-  constructor(private readonly environment: Readonly<Record<string, string>> = {}) {}
+  /**
+   * `environment` is added to every function's, over the template's;
+   * `dependencies[action]`, when given, is its factory's second argument.
+   */
+  constructor(
+    private readonly environment: Readonly<Record<string, string>> = {},
+    private readonly dependencies: Readonly<Record<string, unknown>> = {},
+  ) {}
 
   /** The function's handler, built on first use from its factory and its environment. */
   async handler(fn: TemplateFunction): Promise<Handler> {
@@ -57,11 +63,14 @@ export class FunctionHost {
     const file = pathToFileURL(join(REPO_ROOT, 'functions', spec.dir, spec.factory.module)).href;
     const module = z.record(z.string(), z.unknown()).parse(await import(/* @vite-ignore */ file));
     const factory = HandlerFactory.parse(module[spec.factory.name]);
-    const handler = factory({
+    const environment = {
       POWERTOOLS_LOG_LEVEL: process.env.POWERTOOLS_LOG_LEVEL ?? 'SILENT',
       ...fn.environment,
       ...this.environment,
-    });
+    };
+    const dependencies = this.dependencies[fn.action];
+    const handler =
+      dependencies === undefined ? factory(environment) : factory(environment, dependencies);
     this.handlers.set(fn.logicalId, handler);
     return handler;
   }

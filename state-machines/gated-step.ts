@@ -90,9 +90,29 @@ export function gatedStep(scope: Construct, props: GatedStepProps): sfn.State {
   });
   catchInto(scope, notifyTimeout, step, `${label}: notify timeout`, failure);
   notifyTimeout.next(next);
+  // A rejection or timeout nobody can show came from a responder or from
+  // Step Functions is news too: whoever holds the token may have sent it.
+  const notifyUnverified = invoke(scope, `${label}: notify unverified`, functions.notify, {
+    payload: sfn.TaskInput.fromObject({
+      kind: 'APPROVAL_UNVERIFIED',
+      incident: sfn.JsonPath.objectAt('$.incident'),
+      results: { [step]: sfn.JsonPath.objectAt(resultPath) },
+      executionArn: sfn.JsonPath.executionId,
+    }),
+    resultPath: sfn.JsonPath.DISCARD,
+  });
+  catchInto(scope, notifyUnverified, step, `${label}: notify unverified`, failure);
+  notifyUnverified.next(next);
   notActedOn.next(
     new sfn.Choice(scope, `${label}: timed out?`)
       .when(sfn.Condition.stringEquals(`${resultPath}.outcome`, 'NOT_ACTED_ON'), notifyTimeout)
+      .when(
+        sfn.Condition.or(
+          sfn.Condition.stringEquals(`${resultPath}.outcome`, 'REJECTED_UNVERIFIED'),
+          sfn.Condition.stringEquals(`${resultPath}.outcome`, 'TIMEOUT_UNVERIFIED'),
+        ),
+        notifyUnverified,
+      )
       .otherwise(next),
   );
   requestApproval.addCatch(notActedOn, {

@@ -1,3 +1,9 @@
+import {
+  type ApprovalVerifier,
+  checkApproval,
+  principalsAmong,
+  requiredApprovers,
+} from '../shared/approval-record.js';
 import type { Mode } from '../shared/catalog.js';
 import {
   ApprovalMissingError,
@@ -52,6 +58,11 @@ export interface ContainmentDeps {
   readonly ledger: Ledger;
   /** ARN of the function's own role: the ledger's actor. */
   readonly actor: string;
+  /**
+   * Checks approval records (the handler wires it from CORDON_APPROVAL_POLICY).
+   * Without one, a step in `approve` mode never acts.
+   */
+  readonly approvals?: ApprovalVerifier;
 }
 
 export async function runContainment<TTarget, TState>(
@@ -118,6 +129,16 @@ export async function runContainment<TTarget, TState>(
     throw new ApprovalMissingError(
       `step ${step} needs approval for ${incident.incidentId} and none was given`,
     );
+  }
+  if (mode === 'approve') {
+    const refused = await grantRefusal(input, targetArn, deps);
+    if (refused !== undefined) {
+      const error = new ApprovalMissingError(
+        `step ${step} of ${incident.incidentId} was not acted on: ${refused}`,
+      );
+      await record('FAILED', error.message);
+      throw error;
+    }
   }
 
   let changed: string | undefined;
@@ -222,6 +243,35 @@ export async function runContainment<TTarget, TState>(
   }
   // Outside the try: a failing ledger write is not the action's failure.
   return record('CONTAINED', description, { before: original, after, ...fromIntent });
+}
+
+/**
+ * Why the approval the state machine handed over is not one to act on, or
+ * undefined when its grant record verifies and is for this incident, step
+ * and execution, by configured responders (two different ones for a
+ * two-person step), none of them a principal the incident is about.
+ */
+async function grantRefusal(
+  input: ActionInput,
+  targetArn: string,
+  deps: ContainmentDeps,
+): Promise<string | undefined> {
+  const { incident, step, approval } = input;
+  if (deps.approvals === undefined) return 'this function has no approval key configured';
+  if (approval.decision !== 'APPROVED') return 'no responder approved it';
+  const check = await checkApproval(
+    approval.grant,
+    {
+      kind: 'grant',
+      incidentId: incident.incidentId,
+      step,
+      executionArn: input.executionArn,
+      required: requiredApprovers(deps.approvals.twoPersonSteps, incident.playbook, step),
+      subjects: principalsAmong([incident.principal?.arn, targetArn]),
+    },
+    deps.approvals,
+  );
+  return check.valid ? undefined : check.reason;
 }
 
 /** Every entry of the incident, for finding an unfinished attempt and the chain's head. */

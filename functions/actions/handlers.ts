@@ -1,3 +1,4 @@
+import { type ApprovalVerifier, approvalVerifier } from '../shared/approval-record.js';
 import { type Boot, boot } from '../shared/boot.js';
 import type { Environment } from '../shared/env.js';
 import { classifyAwsError, NotValidatedError } from '../shared/errors.js';
@@ -20,14 +21,16 @@ import { notValidated } from '../shared/validated.js';
  */
 
 /** What a containment or rollback core gets besides its AWS clients. */
-export type ActionDeps = Pick<Boot, 'ledger' | 'actor' | 'now'>;
+export type ActionDeps = Pick<Boot, 'ledger' | 'actor' | 'now'> & {
+  readonly approvals: ApprovalVerifier;
+};
 
 export function containmentHandler(
   env: Environment,
   name: string,
   run: (input: ActionInput, deps: ActionDeps) => Promise<ActionResult>,
 ) {
-  const deps = boot(env, name);
+  const deps = { ...boot(env, name), approvals: approvalVerifier(env) };
   const { logger } = deps;
   return taskHandler(logger, ActionInputSchema, async (input) => {
     logger.appendKeys({ incidentId: input.incident.incidentId, step: input.step });
@@ -43,7 +46,7 @@ export function rollbackHandler(
   name: string,
   run: (input: RollbackInput, deps: ActionDeps) => Promise<RollbackResult>,
 ) {
-  const deps = boot(env, name);
+  const deps = { ...boot(env, name), approvals: approvalVerifier(env) };
   const { logger } = deps;
   return taskHandler(logger, RollbackInputSchema, async (input) => {
     logger.appendKeys({ incidentId: input.incidentId, step: input.item.step, seq: input.item.seq });

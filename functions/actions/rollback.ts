@@ -1,5 +1,12 @@
 import type { z } from 'zod';
 import {
+  type ApprovalVerifier,
+  checkApproval,
+  principalsAmong,
+  requiredApprovers,
+} from '../shared/approval-record.js';
+import { playbookOfStep } from '../shared/catalog.js';
+import {
   ApprovalMissingError,
   classifyAwsError,
   InvalidTaskInputError,
@@ -19,6 +26,39 @@ import { boundedText } from '../shared/text.js';
  * the ledger), as `runContainment` is for containment, and the small helpers
  * the rollbacks share.
  */
+
+/**
+ * Why the rollback's approval is not one to act on: its grant record must
+ * verify and be for this incident, approval step and execution, by
+ * configured responders other than the requester and the principal restored
+ * (two when the step restored is a two-person step, or the request asked two).
+ */
+async function rollbackGrantRefusal(
+  input: RollbackInput,
+  targetArn: string,
+  deps: RollbackDeps,
+): Promise<string | undefined> {
+  if (deps.approvals === undefined) return 'this function has no approval key configured';
+  if (input.approval.decision !== 'APPROVED') return 'no responder approved it';
+  const playbook = playbookOfStep(input.item.step);
+  const check = await checkApproval(
+    input.approval.grant,
+    {
+      kind: 'grant',
+      incidentId: input.incidentId,
+      step: input.approvalStep,
+      executionArn: input.executionArn,
+      required:
+        playbook === undefined
+          ? 1
+          : requiredApprovers(deps.approvals.twoPersonSteps, playbook, input.item.step),
+      subjects: principalsAmong([targetArn]),
+      requestedBy: input.requestedBy,
+    },
+    deps.approvals,
+  );
+  return check.valid ? undefined : check.reason;
+}
 
 /** Calls `send` and answers undefined when AWS says the entity is not there. */
 export async function unlessNotFound<T>(send: Promise<T>): Promise<T | undefined> {
@@ -69,6 +109,8 @@ export interface RollbackDeps {
   readonly ledger: Pick<Ledger, 'append' | 'entries' | 'verify'>;
   /** ARN of the function's own role: the ledger's actor. */
   readonly actor: string;
+  /** Checks approval records; without one, no rollback acts. */
+  readonly approvals?: ApprovalVerifier;
 }
 
 const SUMMARY_MAX = 1000;
@@ -110,6 +152,12 @@ export async function runRollback<TTarget, TState>(
   ) {
     throw new ApprovalMissingError(
       `rollback ${input.approvalStep} of ${incidentId} has no recorded approval; refusing to act`,
+    );
+  }
+  const unverified = await rollbackGrantRefusal(input, entry.targetArn ?? item.targetArn, deps);
+  if (unverified !== undefined) {
+    throw new ApprovalMissingError(
+      `rollback ${input.approvalStep} of ${incidentId} was not acted on: ${unverified}`,
     );
   }
   const parse = (value: unknown, which: string): TState => {

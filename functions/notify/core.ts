@@ -24,6 +24,11 @@ export const NOTIFY_KINDS = [
   'FAILURE',
   /** An approval timed out: the step was not acted on, and the playbook goes on. */
   'APPROVAL_TIMEOUT',
+  /**
+   * An approval wait ended in a rejection or timeout that cannot be shown to
+   * come from a responder or from Step Functions: not acted on.
+   */
+  'APPROVAL_UNVERIFIED',
   /** A rollback finished: what was restored, refused or skipped, or why nothing was. */
   'ROLLBACK',
 ] as const;
@@ -80,6 +85,8 @@ const HEADINGS: Record<NotifyKind, string> = {
   DUPLICATE: 'Cordon ignored a duplicate',
   FAILURE: 'Cordon FAILED',
   APPROVAL_TIMEOUT: 'Cordon did not act (approval timed out)',
+  APPROVAL_UNVERIFIED:
+    'Cordon did not act (UNVERIFIED rejection or timeout: not from a responder or Step Functions)',
   ROLLBACK: 'Cordon rollback',
 };
 

@@ -1,5 +1,11 @@
 import { z } from 'zod';
 import { targetArnOf } from '../actions/registry.js';
+import {
+  type ApprovalVerifier,
+  approvalVerifier,
+  checkApproval,
+  principalsAmong,
+} from '../shared/approval-record.js';
 import { boot } from '../shared/boot.js';
 import { type ContainmentActionName, PLAYBOOK_NAMES, stepsOf } from '../shared/catalog.js';
 import type { Environment } from '../shared/env.js';
@@ -38,24 +44,61 @@ export type RecordFailureInput = z.infer<typeof RecordFailureInputSchema>;
 export interface RecordFailureDeps {
   readonly ledger: Ledger;
   readonly actor: string;
+  /**
+   * Checks a rejection's record from the responder API. Without one, no
+   * rejection is taken as a responder's.
+   */
+  readonly approvals?: ApprovalVerifier;
+  readonly now?: () => Date;
 }
 
+/**
+ * Step Functions times a wait out from when the task started, a little
+ * before request-approval records the request's expiry (its own start,
+ * a retry): a `States.Timeout` this much before that expiry is still taken
+ * as the real one. A forged one inside this margin is taken as real too.
+ */
+export const TIMEOUT_MARGIN_SECONDS = 60;
 const ERROR_NAME_MAX = 128;
 const CAUSE_MAX = 400;
 
 export interface FailureMapping {
-  readonly outcome: Extract<Outcome, 'NOT_ACTED_ON' | 'REJECTED' | 'FAILED'>;
+  readonly outcome: Extract<
+    Outcome,
+    'NOT_ACTED_ON' | 'REJECTED' | 'FAILED' | 'REJECTED_UNVERIFIED' | 'TIMEOUT_UNVERIFIED'
+  >;
   readonly summary: string;
+}
+
+/** What record-failure found out about an approval wait's end, beyond the error's name. */
+export interface WaitVerdict {
+  /** For a rejection: why its record does not verify (undefined: it does). */
+  readonly rejection?: string;
+  /** For a timeout: why it came too early to be the real one (undefined: on time). */
+  readonly timeout?: string;
 }
 
 export function mapFailure(
   error: RecordFailureInput['error'],
   waited: RecordFailureInput['waited'] = 'task',
+  verdict: WaitVerdict = {},
 ): FailureMapping {
   if (waited === 'approval' && error.Error === TIMEOUT_ERROR_NAME) {
+    if (verdict.timeout !== undefined) {
+      return {
+        outcome: 'TIMEOUT_UNVERIFIED',
+        summary: `UNVERIFIED timeout: not acted on; ${verdict.timeout}, so it was sent by whoever held the task token, not Step Functions`,
+      };
+    }
     return { outcome: 'NOT_ACTED_ON', summary: 'approval timed out: not acted on' };
   }
   if (waited === 'approval' && error.Error === APPROVAL_REJECTED) {
+    if (verdict.rejection !== undefined) {
+      return {
+        outcome: 'REJECTED_UNVERIFIED',
+        summary: `UNVERIFIED rejection: not acted on, and nobody verifiably rejected it: ${verdict.rejection}`,
+      };
+    }
     return { outcome: 'REJECTED', summary: 'rejected by a responder: not acted on' };
   }
   return {
@@ -89,29 +132,40 @@ export async function recordFailure(
   deps: RecordFailureDeps,
 ): Promise<ActionResult> {
   const { step, incident } = input;
-  const { outcome, summary } = mapFailure(input.error, input.waited);
+  const incidentId =
+    incident?.incidentId ?? input.incidentId ?? orphanIncidentId(input.executionArn);
   const action = actionOfStep(step, incident);
-  const mode = incident?.plan[step]?.mode ?? (input.waited === 'approval' ? 'approve' : 'off');
   const targetArn = incident ? targetArnOf(incident, action) : undefined;
-  await deps.ledger.append(
-    incident?.incidentId ?? input.incidentId ?? orphanIncidentId(input.executionArn),
-    {
-      step,
-      action,
-      actor: deps.actor,
-      outcome,
-      mode,
-      summary,
-      executionArn: input.executionArn,
-      ...(targetArn === undefined ? {} : { targetArn }),
-      ...(incident ? { findingId: incident.findingId } : {}),
-      detail: {
-        recordedBy: 'record-failure',
-        error: boundedText(input.error.Error, ERROR_NAME_MAX),
-        cause: causeText(input.error.Cause, CAUSE_MAX),
-      },
+  const verdict =
+    input.waited === 'approval'
+      ? await waitVerdict(
+          input,
+          incidentId,
+          principalsAmong([incident?.principal?.arn, targetArn]),
+          deps,
+        )
+      : {};
+  const { outcome, summary } = mapFailure(input.error, input.waited, verdict);
+  const mode = incident?.plan[step]?.mode ?? (input.waited === 'approval' ? 'approve' : 'off');
+  await deps.ledger.append(incidentId, {
+    step,
+    action,
+    actor: deps.actor,
+    outcome,
+    mode,
+    summary,
+    executionArn: input.executionArn,
+    ...(targetArn === undefined ? {} : { targetArn }),
+    ...(incident ? { findingId: incident.findingId } : {}),
+    detail: {
+      recordedBy: 'record-failure',
+      error: boundedText(input.error.Error, ERROR_NAME_MAX),
+      cause: causeText(input.error.Cause, CAUSE_MAX),
+      ...(verdict.rejection === undefined && outcome === 'REJECTED'
+        ? { rejection: rejectionOf(input.error.Cause) }
+        : {}),
     },
-  );
+  });
   return {
     step,
     action,
@@ -122,11 +176,84 @@ export async function recordFailure(
   };
 }
 
-export function makeHandler(env: Environment) {
+const RejectionCauseSchema = z.object({ summary: z.string(), rejection: z.unknown() });
+
+/** The signed record in a rejection's cause (decisions.ts RejectionCause), if the cause holds one. */
+function rejectionOf(cause: string | undefined): unknown {
+  try {
+    const parsed = RejectionCauseSchema.safeParse(JSON.parse(cause ?? ''));
+    return parsed.success ? parsed.data.rejection : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+const ApprovalRequestedDetailSchema = z.object({ expiresAt: z.iso.datetime() });
+
+/**
+ * Whether an approval wait's end is what it says. A rejection is a
+ * responder's only with the responder API's MAC'd record of it for this
+ * incident, step and execution; a timeout is Step Functions' only once the
+ * approval's recorded expiry (less a margin) has passed. SendTaskFailure
+ * lets whoever holds the token name any error, `States.Timeout` included.
+ */
+async function waitVerdict(
+  input: RecordFailureInput,
+  incidentId: string,
+  subjects: readonly string[],
+  deps: RecordFailureDeps,
+): Promise<WaitVerdict> {
+  if (input.error.Error === APPROVAL_REJECTED) {
+    if (deps.approvals === undefined) return { rejection: 'no approval key is configured' };
+    const check = await checkApproval(
+      rejectionOf(input.error.Cause),
+      {
+        kind: 'rejection',
+        incidentId,
+        step: input.step,
+        executionArn: input.executionArn,
+        required: 1,
+        subjects,
+      },
+      deps.approvals,
+    );
+    return check.valid ? {} : { rejection: check.reason };
+  }
+  if (input.error.Error === TIMEOUT_ERROR_NAME) {
+    const entries = await deps.ledger.entries(incidentId);
+    const requested = entries.findLast(
+      (e) =>
+        e.step === input.step &&
+        e.outcome === 'APPROVAL_REQUESTED' &&
+        e.executionArn === input.executionArn,
+    );
+    const detail = ApprovalRequestedDetailSchema.safeParse(requested?.detail);
+    if (!detail.success) return { timeout: 'no approval request of this execution is recorded' };
+    const now = (deps.now ?? (() => new Date()))();
+    const due = Date.parse(detail.data.expiresAt) - TIMEOUT_MARGIN_SECONDS * 1000;
+    if (now.getTime() < due) {
+      return {
+        timeout: `it came at ${now.toISOString()}, before the approval's timeout at ${detail.data.expiresAt}`,
+      };
+    }
+  }
+  return {};
+}
+
+/**
+ * `clock` is when an approval wait is judged to have ended; the rehearsal
+ * passes one that has passed the approval timeout when it emulates one.
+ */
+export function makeHandler(
+  env: Environment,
+  clock: { now: () => Date } = { now: () => new Date() },
+) {
   const { logger, ledger, actor } = boot(env, 'record-failure');
+  const { now } = clock;
+  const approvals = approvalVerifier(env);
   return taskHandler(logger, RecordFailureInputSchema, async (input) => {
     if (input.incident) logger.appendKeys({ incidentId: input.incident.incidentId });
-    const result = await recordFailure(input, { ledger, actor });
+    const result = await recordFailure(input, { ledger, actor, approvals, now });
     logger.info('failure recorded', { step: result.step, outcome: result.outcome });
     return result;
   });

@@ -1,4 +1,7 @@
-import type { RoleSpec } from '../shared/iam.js';
+import { type RoleSpec, verifyApprovals } from '../shared/iam.js';
 
-/** It only appends to the ledger: the baseline holds everything it needs. */
-export const iam: RoleSpec = { statements: () => [] };
+/**
+ * It appends to the ledger (the baseline) and verifies a rejection's
+ * approval record (VerifyMac on the approval key).
+ */
+export const iam: RoleSpec = { statements: (ctx) => [verifyApprovals(ctx)] };

@@ -23,6 +23,7 @@ import type { Ledger } from '../shared/ledger.js';
 import { accountOf, RollbackPlanSchema } from '../shared/rollback.js';
 import { ENV } from '../shared/runtime-config.js';
 import { asciiLine, boundedText } from '../shared/text.js';
+import { kmsTokenSeal, type TokenSeal } from '../shared/token-seal.js';
 import {
   approvalMessage,
   type MessageContext,
@@ -79,6 +80,8 @@ export interface RequestApprovalDeps {
   readonly topicArn: string;
   readonly ledger: Ledger;
   readonly approvals: Pick<ApprovalStore, 'put'>;
+  /** Encrypts the token before it is stored: only the responder API can decrypt it. */
+  readonly tokens: TokenSeal;
   readonly settings: ApprovalSettings;
   readonly actor: string;
   readonly logger: Pick<Logger, 'info'>;
@@ -132,7 +135,7 @@ export function rollbackApprovalsRequired(
 }
 
 /**
- * Stores the step's task token where only the responder API function can read it,
+ * Stores the step's task token, encrypted, where only the responder API function can read and decrypt it,
  * records that approval was requested, and tells responders what is
  * proposed and how to decide. The token goes to the approvals table and
  * nowhere else: not the ledger, the message or a log line.
@@ -225,8 +228,18 @@ async function request(deps: RequestApprovalDeps, r: Request): Promise<RequestAp
   const now = deps.now();
   const expiresAt = new Date(now.getTime() + deps.settings.timeoutSeconds * 1000);
   const proposed = boundedText(r.proposal, 1000);
+  const sealed =
+    item.taskToken === undefined
+      ? {}
+      : {
+          taskToken: await deps.tokens.seal(item.taskToken, {
+            incidentId: item.incidentId,
+            step: item.step,
+          }),
+        };
   await deps.approvals.put({
     ...item,
+    ...sealed,
     proposal: proposed,
     requestedAt: now.toISOString(),
     expiresAt: Math.ceil(expiresAt.getTime() / 1000),
@@ -290,6 +303,7 @@ export function makeHandler(env: Environment, clients = { sns: new SNSClient(cli
       client: dynamo,
       tableName: requireEnv(env, ENV.approvalsTable),
     }),
+    tokens: kmsTokenSeal(requireEnv(env, ENV.tokenKey)),
     settings: requireJsonEnv(env, ENV.approvalSettings, ApprovalSettingsSchema),
     actor,
     logger,

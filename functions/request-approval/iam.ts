@@ -8,6 +8,8 @@ import { allow, publishNotifications, type RoleSpec } from '../shared/iam.js';
 export const iam: RoleSpec = {
   statements: (ctx) => [
     allow(['dynamodb:PutItem'], [ctx.cordon.approvalsTable]),
+    // Seal the token before it is stored; the key's policy denies it Decrypt.
+    allow(['kms:Encrypt'], [ctx.cordon.tokenKey]),
     ...publishNotifications(ctx),
   ],
   notCalled: {

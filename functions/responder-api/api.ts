@@ -1,10 +1,11 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { SFNClient } from '@aws-sdk/client-sfn';
+import { type ApprovalKey, isResponder } from '../shared/approval-record.js';
 import type { CircuitBreaker } from '../shared/breaker.js';
-import { principalIdentity, samePrincipal } from '../shared/iam-arn.js';
 import type { Ledger } from '../shared/ledger.js';
 import type { ErrorCode } from './contract.js';
 import type { ApprovalStore } from './store.js';
+import type { TokenOpener } from './token-opener.js';
 
 /**
  * The responder API's logic, free of HTTP and split by feature (decisions,
@@ -21,6 +22,10 @@ export interface ResponderDeps {
   readonly ledger: Pick<Ledger, 'append' | 'entries'>;
   readonly sfn: Pick<SFNClient, 'send'>;
   readonly breaker: Pick<CircuitBreaker, 'state' | 'reset'>;
+  /** Decrypts a waiting step's stored task token: the only role that can (its key policy). */
+  readonly tokens: TokenOpener;
+  /** MACs each decision's record: the only key that can (its key policy). */
+  readonly approvalKey: Pick<ApprovalKey, 'mac'>;
   /** IAM user and role ARNs allowed to decide. */
   readonly responders: readonly string[];
   readonly logger: Pick<Logger, 'info' | 'warn'>;
@@ -54,17 +59,7 @@ export class EndpointError extends Error {
   }
 }
 
-/**
- * True when the caller is one of the configured responders: an IAM user
- * by its exact ARN, a role by any of its sessions (a session ARN drops the
- * role's path, so account and name identify the role).
- */
-export function isResponder(callerArn: string, responders: readonly string[]): boolean {
-  const role = principalIdentity(callerArn)?.includes(':role:') === true;
-  return responders.some((responder) =>
-    role ? samePrincipal(callerArn, responder) : responder === callerArn,
-  );
-}
+export { isResponder };
 
 /** The proven caller, refused unless a configured responder, whatever the URL's policy allowed. */
 export function authorize(deps: Pick<ResponderDeps, 'responders'>, callerArn: string): string {

@@ -1,4 +1,5 @@
 import { SendTaskFailureCommand, SendTaskSuccessCommand } from '@aws-sdk/client-sfn';
+import { type SignedApproval, signApproval } from '../shared/approval-record.js';
 import { APPROVAL_REJECTED, classifyAwsError } from '../shared/errors.js';
 import { samePrincipal } from '../shared/iam-arn.js';
 import type { Approval } from '../shared/incident.js';
@@ -28,7 +29,7 @@ const DECIDED_OUTCOMES: ReadonlySet<string> = new Set([
   DECISION_OUTCOMES.denied,
 ]);
 
-/** SendTaskFailure rejects a longer error name; the cause is bounded well below its limit. */
+/** The rejection's summary, bounded; with its record the cause stays well below SendTaskFailure's 32768. */
 const CAUSE_MAX = 1000;
 
 /** SendTask errors meaning the execution no longer waits for this token. */
@@ -265,8 +266,12 @@ async function recordDecision(deps: ResponderDeps, item: ApprovalItem): Promise<
 async function deliver(deps: ResponderDeps, item: ApprovalItem): Promise<DecisionResponse> {
   const approver = item.decidedBy ?? '';
   const approved = item.status === 'APPROVED';
-  const token = item.taskToken;
-  if (!token) throw alreadyDecided(item);
+  if (!item.taskToken) throw alreadyDecided(item);
+  const token = await deps.tokens.open(item.taskToken, {
+    incidentId: item.incidentId,
+    step: item.step,
+  });
+  const signed = await decisionRecord(deps, item);
   try {
     if (approved) {
       const output: Approval = {
@@ -276,6 +281,7 @@ async function deliver(deps: ResponderDeps, item: ApprovalItem): Promise<Decisio
         ...(item.reason === undefined ? {} : { reason: item.reason }),
         decidedAt: item.decidedAt ?? deps.now().toISOString(),
         ...(item.approvals.length > 1 ? { approvers: item.approvals.map((a) => a.approver) } : {}),
+        grant: signed,
       };
       await deps.sfn.send(
         new SendTaskSuccessCommand({ taskToken: token, output: JSON.stringify(output) }),
@@ -285,7 +291,10 @@ async function deliver(deps: ResponderDeps, item: ApprovalItem): Promise<Decisio
         new SendTaskFailureCommand({
           taskToken: token,
           error: APPROVAL_REJECTED,
-          cause: boundedText(`rejected by ${approver}: ${item.reason ?? ''}`, CAUSE_MAX),
+          cause: JSON.stringify({
+            summary: boundedText(`rejected by ${approver}: ${item.reason ?? ''}`, CAUSE_MAX),
+            rejection: signed,
+          } satisfies RejectionCause),
         }),
       );
     }
@@ -313,6 +322,35 @@ async function deliver(deps: ResponderDeps, item: ApprovalItem): Promise<Decisio
       ? `approved step ${item.step} of ${item.incidentId}: it runs now`
       : `rejected step ${item.step} of ${item.incidentId}: it will not run`,
   };
+}
+
+/**
+ * The cause a rejection carries: a line for people, and the MAC'd record
+ * record-failure verifies before it records the step as rejected by a
+ * responder.
+ */
+export interface RejectionCause {
+  readonly summary: string;
+  readonly rejection: SignedApproval;
+}
+
+/**
+ * The decision's record, MAC'd with the approval key: what the action (a
+ * grant) or record-failure (a rejection) checks, since anyone holding the
+ * task token could send Step Functions the rest.
+ */
+function decisionRecord(deps: ResponderDeps, item: ApprovalItem): Promise<SignedApproval> {
+  const approved = item.status === 'APPROVED';
+  return signApproval(deps.approvalKey, {
+    kind: approved ? 'grant' : 'rejection',
+    incidentId: item.incidentId,
+    step: item.step,
+    executionArn: item.executionArn,
+    approvers: approved ? item.approvals.map((a) => a.approver) : [item.decidedBy ?? ''],
+    approvalsRequired: item.approvalsRequired,
+    decidedAt: item.decidedAt ?? deps.now().toISOString(),
+    ...(item.requestedBy === undefined ? {} : { requestedBy: item.requestedBy }),
+  });
 }
 
 /** The execution stopped waiting before the decision arrived: record that, refuse. */

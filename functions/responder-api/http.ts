@@ -7,6 +7,7 @@ import type {
   LambdaFunctionURLEventWithIAMAuthorizer,
 } from 'aws-lambda';
 import { z } from 'zod';
+import { ApprovalPolicySchema } from '../shared/approval-record.js';
 import { clientOptions } from '../shared/aws.js';
 import { boot } from '../shared/boot.js';
 import { CircuitBreaker } from '../shared/breaker.js';
@@ -15,6 +16,7 @@ import { CordonError } from '../shared/errors.js';
 import { ENV } from '../shared/runtime-config.js';
 import { firstIssue } from '../shared/validation.js';
 import { type ApiRequest, authorize, EndpointError, type ResponderDeps } from './api.js';
+import { kmsApprovalSigner } from './approval-signer.js';
 import { breakerStatus, resetBreaker } from './breaker.js';
 import { CALLER_PROOF_HEADER, type StsTransport, sendToSts, stsEndpoint } from './caller-proof.js';
 import {
@@ -36,6 +38,7 @@ import { pending, type Timeline, timeline } from './queries.js';
 import { ProofReplayGuard } from './replay.js';
 import { startRollback } from './rollbacks.js';
 import { ApprovalStore } from './store.js';
+import { kmsTokenOpener } from './token-opener.js';
 
 /**
  * The responder API over HTTP: routes a function URL request (payload
@@ -205,6 +208,10 @@ export function makeHandler(
       send: clients.sts,
       now,
     }),
+    tokens: kmsTokenOpener(requireEnv(env, ENV.tokenKey)),
+    approvalKey: kmsApprovalSigner(
+      requireJsonEnv(env, ENV.approvalPolicy, ApprovalPolicySchema).keyId,
+    ),
     responders: requireJsonEnv(env, ENV.responders, z.array(z.string())),
     rollbackStateMachineArn: requireEnv(env, ENV.rollbackStateMachine),
     logger,

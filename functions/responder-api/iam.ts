@@ -27,6 +27,10 @@ export const iam: RoleSpec = {
       'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [`${PROOF_KEY_PREFIX}*`] },
       Null: { 'dynamodb:LeadingKeys': 'false' },
     }),
+    // Open a waiting step's sealed token; the key's policy denies Decrypt to everyone else.
+    allow(['kms:Decrypt'], [ctx.cordon.tokenKey]),
+    // Each decision's record: the approval key's policy denies this call to every other principal.
+    allow(['kms:GenerateMac'], [ctx.cordon.approvalKey]),
     // Only this function can answer a waiting step.
     anywhere(['states:SendTaskSuccess', 'states:SendTaskFailure']),
     allow(['states:StartExecution'], [ctx.cordon.rollbackStateMachine]),

@@ -72,7 +72,11 @@ export const PendingItemSchema = z.strictObject({
 export type PendingItem = z.infer<typeof PendingItemSchema>;
 
 export const ApprovalItemSchema = PendingItemSchema.extend({
-  /** Present until the decision is delivered to Step Functions. */
+  /**
+   * The task token, sealed (shared/token-seal.ts: KMS, bound to incident and
+   * step; only the responder API may decrypt it). Present until the decision
+   * is delivered to Step Functions.
+   */
   taskToken: z.string().min(1).optional(),
   /**
    * The IAM users and roles the incident is about: none of them may decide

@@ -44,6 +44,10 @@ export interface Arns {
 /** Cordon's own resources a role may name. */
 export interface CordonResources {
   readonly approvalsTable: string;
+  /** The HMAC key of approval records. */
+  readonly approvalKey: string;
+  /** The key task tokens are sealed with in the approvals table. */
+  readonly tokenKey: string;
   readonly guardrailsTable: string;
   readonly notificationTopic: string;
   /** The key that encrypts the notification topic. */
@@ -162,6 +166,20 @@ export function publishNotifications(ctx: IamContext): Statement[] {
 }
 
 /**
+ * Checking approval records (approval-record.ts): VerifyMac on the approval
+ * key, never GenerateMac (which its key policy denies to all but the
+ * responder API anyway).
+ */
+export function verifyApprovals(ctx: IamContext): Statement {
+  return allow(['kms:VerifyMac'], [ctx.cordon.approvalKey]);
+}
+
+/** A role that also checks approval records: an action's, a rollback's. */
+export function checkingApprovals(spec: RoleSpec): RoleSpec {
+  return { ...spec, statements: (ctx) => [...spec.statements(ctx), verifyApprovals(ctx)] };
+}
+
+/**
  * What no containment or rollback role may write to, by exact ARN: Cordon's
  * own roles and functions, and the configured break-glass principals.
  * Exact ARNs, never a path or a name pattern: anyone who may create a role
@@ -226,6 +244,8 @@ export const EXAMPLE_CONTEXT: IamContext = {
   },
   cordon: {
     approvalsTable: 'arn:aws:dynamodb:us-east-1:111111111111:table/approvals',
+    approvalKey: 'arn:aws:kms:us-east-1:111111111111:key/approval',
+    tokenKey: 'arn:aws:kms:us-east-1:111111111111:key/token',
     guardrailsTable: 'arn:aws:dynamodb:us-east-1:111111111111:table/guardrails',
     notificationTopic: 'arn:aws:sns:us-east-1:111111111111:notifications',
     notificationKey: 'arn:aws:kms:us-east-1:111111111111:key/example',

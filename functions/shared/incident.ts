@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { SignedApprovalSchema } from './approval-schema.js';
 import { MODES, PLAYBOOK_NAMES } from './catalog.js';
 import { InvalidTaskInputError } from './errors.js';
 import { sha256Hex } from './hash.js';
@@ -144,12 +145,6 @@ export const IncidentSchema = z.strictObject({
 });
 export type Incident = z.infer<typeof IncidentSchema>;
 
-/**
- * What the state machine holds at `$.approval` when a step's action runs:
- * either a responder's approval for exactly that step (the SendTaskSuccess
- * output) or a marker that the step's mode needs none. An action in `approve`
- * mode refuses to act unless it holds an APPROVED decision for its own step.
- */
 /** The ARN an incident is about: its resource, else its principal. */
 export function incidentTargetArn(incident: Incident): string | undefined {
   return (
@@ -198,6 +193,13 @@ export function requireInstance(incident: Incident, action: string): Instance {
   return incident.instance;
 }
 
+/**
+ * What the state machine holds at `$.approval` when a step's action runs:
+ * either a responder's approval for exactly that step (the SendTaskSuccess
+ * output) or a marker that the step's mode needs none. An action in `approve`
+ * mode acts only on an APPROVED decision whose `grant` record verifies
+ * (functions/shared/approval-record.ts).
+ */
 export const ApprovalSchema = z.discriminatedUnion('decision', [
   z.strictObject({
     decision: z.literal('APPROVED'),
@@ -208,6 +210,11 @@ export const ApprovalSchema = z.discriminatedUnion('decision', [
     decidedAt: z.string().min(1),
     /** Every approver, in order, when the step needed more than one. */
     approvers: z.array(z.string().min(1)).optional(),
+    /**
+     * The responder API's MAC'd record of this grant: the only part an
+     * action trusts (anyone with a task token can send the rest).
+     */
+    grant: SignedApprovalSchema.optional(),
   }),
   z.strictObject({ decision: z.literal('NOT_REQUIRED'), step: z.string().min(1) }),
 ]);
@@ -232,6 +239,17 @@ export const OUTCOMES = [
   'NOT_ACTED_ON',
   /** A responder rejected the step: nothing was done. */
   'REJECTED',
+  /**
+   * The wait ended in a rejection that carries no valid record from the
+   * responder API (anyone holding the task token can send one): nothing
+   * was done, and nobody verifiably rejected it.
+   */
+  'REJECTED_UNVERIFIED',
+  /**
+   * The wait ended in a `States.Timeout` before the approval timeout was
+   * up (a caller's SendTaskFailure may name any error): nothing was done.
+   */
+  'TIMEOUT_UNVERIFIED',
   /** The step's mode was `off` or the step does not apply: nothing was done. */
   'OFF',
 ] as const;

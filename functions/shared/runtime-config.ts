@@ -64,10 +64,17 @@ export const ENV = {
   breakGlass: 'CORDON_BREAK_GLASS_PRINCIPALS',
   /** The approvals table (task tokens): request-approval writes, approval reads. */
   approvalsTable: 'APPROVALS_TABLE_NAME',
+  /** The KMS key task tokens are sealed with: request-approval encrypts, the responder API decrypts. */
+  tokenKey: 'CORDON_TOKEN_KEY_ID',
   /** JSON ApprovalSettings of request-approval: timeout, two-person steps, endpoint. */
   approvalSettings: 'CORDON_APPROVAL_SETTINGS',
   /** JSON array of the IAM user and role ARNs that may decide approvals. */
   responders: 'CORDON_RESPONDERS',
+  /**
+   * JSON ApprovalPolicy (approval-record.ts): the approval records' HMAC key, the
+   * responders and the two-person steps, for whoever makes or checks a record.
+   */
+  approvalPolicy: 'CORDON_APPROVAL_POLICY',
   /** The guardrails table: the circuit breaker's state and counters. */
   guardrailsTable: 'GUARDRAILS_TABLE_NAME',
   /** Seconds triage trusts the runtime mode it read (default 30; 0 reads it for every finding). */

@@ -44,7 +44,7 @@ export class ActionFunction extends Construct {
   readonly function: NodejsFunction;
   readonly role: iam.Role;
   readonly name: FunctionName;
-  private readonly spec: FunctionSpec;
+  readonly spec: FunctionSpec;
 
   constructor(scope: Construct, id: string, props: ActionFunctionProps) {
     super(scope, id);

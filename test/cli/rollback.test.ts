@@ -5,8 +5,10 @@ import { type CommandIO, rollbackCommand } from '../../cli/approvals.js';
 import { CliError } from '../../cli/errors.js';
 import { responderApi, route } from '../../functions/responder-api/http.js';
 import type { LedgerEntry } from '../../functions/shared/ledger.js';
+import { localApprovalKey } from '../support/approval-key.js';
 import { type FunctionUrl, type Principal, startFunctionUrl } from '../support/function-url.js';
 import { provenCallers } from '../support/sts.js';
+import { localTokens } from '../support/token-seal.js';
 
 /**
  * `cordon rollback`, SigV4-signed, against a function URL stand-in that
@@ -52,6 +54,8 @@ beforeEach(async () => {
     breaker: { state: vi.fn(), reset: vi.fn() },
     responders: ['arn:aws:iam::123456789012:role/Responder'],
     logger,
+    approvalKey: localApprovalKey(),
+    tokens: localTokens(),
     rollbackStateMachineArn: MACHINE,
     now: () => new Date(),
     identify: provenCallers(PRINCIPALS).identify,

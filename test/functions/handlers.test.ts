@@ -53,6 +53,12 @@ function envFor(name: string, overrides: Record<string, string> = {}): Record<st
       endpointUrl: 'https://x.on.aws/',
     }),
     [ENV.responders]: '["arn:aws:iam::123456789012:role/Responder"]',
+    [ENV.tokenKey]: 'alias/cordon-tokens',
+    [ENV.approvalPolicy]: JSON.stringify({
+      keyId: 'alias/cordon-approvals',
+      responders: ['arn:aws:iam::123456789012:role/Responder'],
+      twoPersonSteps: {},
+    }),
     [ENV.guardrailsTable]: 'cordon-guardrails',
     [ENV.rollbackStateMachine]:
       'arn:aws:states:us-east-1:123456789012:stateMachine:cordon-rollback',
@@ -176,6 +182,14 @@ describe('approval handler', () => {
     const make = await factory();
 
     expect(() => make(envFor('notify'))).toThrow(
+      expect.objectContaining({ name: 'Cordon.ConfigError' }),
+    );
+  });
+
+  it('fails at cold start without the approval key it MACs decisions with', async () => {
+    const make = await factory();
+
+    expect(() => make(envFor('responder-api', { [ENV.approvalPolicy]: '' }))).toThrow(
       expect.objectContaining({ name: 'Cordon.ConfigError' }),
     );
   });

@@ -8,7 +8,9 @@ import { Match, Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { ENV } from '../../functions/shared/runtime-config.js';
-import { buildTestApp, TEST_ACCOUNT } from '../support/template.js';
+import { type EvaluatedStatement, evaluate } from '../support/iam-eval.js';
+import { arnOf, resolveIntrinsics } from '../support/resolve.js';
+import { buildTestApp, type CfnTemplate, TEST_ACCOUNT, TEST_REGION } from '../support/template.js';
 
 const ALICE_ROLE = `arn:aws:iam::${TEST_ACCOUNT}:role/SecurityResponder`;
 const BOB_USER = `arn:aws:iam::${TEST_ACCOUNT}:user/bob`;
@@ -126,6 +128,115 @@ describe('approvals table', () => {
       ['dynamodb:Query'],
     ]);
     expect(decide[1]?.resource).toContain('/index/byWaiting');
+  });
+});
+
+/**
+ * Attacks on the approvals table, evaluated on its synthesized resource
+ * policy (moto does not evaluate resource policies) together with the
+ * caller's identity policy: an explicit Deny in either wins.
+ */
+describe('the approvals table policy against insiders', () => {
+  const ADMIN: EvaluatedStatement[] = [{ Effect: 'Allow', Action: '*', Resource: '*' }];
+  const READ_ONLY: EvaluatedStatement[] = [
+    {
+      Effect: 'Allow',
+      Action: ['dynamodb:Get*', 'dynamodb:Query', 'dynamodb:Scan', 'dynamodb:PartiQLSelect'],
+      Resource: '*',
+    },
+  ];
+  const ADMIN_ARN = `arn:aws:iam::${TEST_ACCOUNT}:role/Admin`;
+  const CFN_EXEC = `arn:aws:iam::${TEST_ACCOUNT}:role/cdk-hnb659fds-cfn-exec-role-${TEST_ACCOUNT}-${TEST_REGION}`;
+
+  const tablePolicy = (): EvaluatedStatement[] => {
+    const replicas = z
+      .array(
+        z.looseObject({
+          ResourcePolicy: z.object({
+            PolicyDocument: z.object({ Statement: z.array(z.unknown()) }),
+          }),
+        }),
+      )
+      .parse(resources[approvalsTableId()]?.Properties?.Replicas);
+    const statements = replicas[0]?.ResourcePolicy.PolicyDocument.Statement ?? [];
+    return resolveIntrinsics(statements, {
+      Resources: resources,
+    } as CfnTemplate) as EvaluatedStatement[];
+  };
+  const roleOf = (action: string) =>
+    arnOf({ Resources: resources } as CfnTemplate, functionOf(action).roleId);
+  /** The decision for `principal`, holding `identity`, calling `action` on the table. */
+  const as = (
+    principal: string,
+    identity: EvaluatedStatement[],
+    action: string,
+    context: Record<string, string> = {},
+  ) =>
+    evaluate([...tablePolicy(), ...identity], {
+      action,
+      resource: `arn:aws:dynamodb:${TEST_REGION}:${TEST_ACCOUNT}:table/approvals`,
+      context: { 'aws:PrincipalArn': principal, ...context },
+    });
+
+  it('denies a ReadOnlyAccess insider (and an admin) every read of a token, PartiQL included', () => {
+    for (const read of ['GetItem', 'BatchGetItem', 'Query', 'Scan', 'PartiQLSelect']) {
+      expect(
+        as(`arn:aws:iam::${TEST_ACCOUNT}:role/Auditor`, READ_ONLY, `dynamodb:${read}`),
+        read,
+      ).toBe('explicitDeny');
+      expect(as(ADMIN_ARN, ADMIN, `dynamodb:${read}`), read).toBe('explicitDeny');
+    }
+    expect(as(roleOf('responder-api'), ADMIN, 'dynamodb:GetItem')).toBe('allowed');
+  });
+
+  it('denies an admin every write, since a write can return the item it replaced', () => {
+    for (const write of [
+      'PutItem',
+      'UpdateItem',
+      'DeleteItem',
+      'BatchWriteItem',
+      'PartiQLInsert',
+      'PartiQLUpdate',
+      'PartiQLDelete',
+    ]) {
+      expect(as(ADMIN_ARN, ADMIN, `dynamodb:${write}`), write).toBe('explicitDeny');
+    }
+  });
+
+  it("denies even Cordon's own writers a write that returns an item, and allows the writes they make", () => {
+    const request = roleOf('request-approval');
+    const api = roleOf('responder-api');
+    for (const returned of ['ALL_OLD', 'UPDATED_OLD', 'ALL_NEW', 'UPDATED_NEW']) {
+      const context = { 'dynamodb:ReturnValues': returned };
+      expect(as(request, ADMIN, 'dynamodb:PutItem', context), returned).toBe('explicitDeny');
+      expect(as(api, ADMIN, 'dynamodb:UpdateItem', context), returned).toBe('explicitDeny');
+      expect(as(api, ADMIN, 'dynamodb:DeleteItem', context), returned).toBe('explicitDeny');
+    }
+    expect(as(request, ADMIN, 'dynamodb:PutItem')).toBe('allowed');
+    expect(as(request, ADMIN, 'dynamodb:PutItem', { 'dynamodb:ReturnValues': 'NONE' })).toBe(
+      'allowed',
+    );
+    expect(as(api, ADMIN, 'dynamodb:UpdateItem')).toBe('allowed');
+  });
+
+  it('denies everyone a backup, export or restore of the table', () => {
+    for (const copy of [
+      'CreateBackup',
+      'ExportTableToPointInTime',
+      'RestoreTableFromBackup',
+      'RestoreTableToPointInTime',
+      'StartAwsBackupJob',
+    ]) {
+      expect(as(ADMIN_ARN, ADMIN, `dynamodb:${copy}`), copy).toBe('explicitDeny');
+      expect(as(roleOf('responder-api'), ADMIN, `dynamodb:${copy}`), copy).toBe('explicitDeny');
+    }
+  });
+
+  it("denies an admin changing, deleting or reading the table's policy; the CDK deploy role may", () => {
+    for (const call of ['PutResourcePolicy', 'DeleteResourcePolicy', 'GetResourcePolicy']) {
+      expect(as(ADMIN_ARN, ADMIN, `dynamodb:${call}`), call).toBe('explicitDeny');
+      expect(as(CFN_EXEC, ADMIN, `dynamodb:${call}`), call).toBe('allowed');
+    }
   });
 });
 

@@ -373,14 +373,25 @@ describe('ec2-instance definition', () => {
     expect(notGranted?.Next).toBe('Isolate instance: not acted on');
     expect(next('Isolate instance: not acted on')).toBe('Isolate instance: timed out?');
     const timedOut = states['Isolate instance: timed out?'];
-    // A timeout is notified, then the playbook goes on; a rejection goes straight on.
+    // A timeout is notified, then the playbook goes on; so is a rejection or
+    // timeout that cannot be shown to be a responder's or Step Functions';
+    // a responder's rejection goes straight on.
     expect(timedOut?.Choices).toEqual([
       {
         Variable: '$.results.isolate.outcome',
         StringEquals: 'NOT_ACTED_ON',
         Next: 'Isolate instance: notify timeout',
       },
+      {
+        Or: [
+          { Variable: '$.results.isolate.outcome', StringEquals: 'REJECTED_UNVERIFIED' },
+          { Variable: '$.results.isolate.outcome', StringEquals: 'TIMEOUT_UNVERIFIED' },
+        ],
+        Next: 'Isolate instance: notify unverified',
+      },
     ]);
+    expect(invokedAction(states['Isolate instance: notify unverified'])).toBe('notify');
+    expect(next('Isolate instance: notify unverified')).toBe('Revoke instance role sessions?');
     expect(timedOut?.Default).toBe('Revoke instance role sessions?');
     expect(invokedAction(states['Isolate instance: notify timeout'])).toBe('notify');
     expect(next('Isolate instance: notify timeout')).toBe('Revoke instance role sessions?');

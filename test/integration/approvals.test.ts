@@ -22,9 +22,9 @@ import { seedCompromisedUser, userKeyFinding } from '../../demo/scenario.js';
 import { DENY_ALL_POLICY } from '../../functions/actions/quarantine-user/iam.js';
 import { PendingResponseSchema } from '../../functions/responder-api/contract.js';
 import { ENV } from '../../functions/shared/runtime-config.js';
-import { assumeSession } from '../../rehearsal/approvals.js';
+import { assumeSession, rehearsalClock } from '../../rehearsal/approvals.js';
 import { type ApprovalRequest, type JSONValue, RehearsalEngine } from '../../rehearsal/engine.js';
-import { explain, onlyExecution, outcomes } from '../state-machines/harness.js';
+import { contextWith, explain, onlyExecution, outcomes } from '../state-machines/harness.js';
 import { type FunctionUrl, type Principal, startFunctionUrl } from '../support/function-url.js';
 import { MOTO_ACCOUNT_ID, MOTO_REGION, motoClientConfig, useMoto } from '../support/moto.js';
 
@@ -50,11 +50,14 @@ let printed: string[];
 let logged: string[];
 
 beforeAll(async () => {
+  // The actions accept grants by the same responders the approval handler serves.
   engine = await RehearsalEngine.create({
     account: MOTO_ACCOUNT_ID,
     region: MOTO_REGION,
+    context: contextWith({ responderPrincipalArns: [RESPONDER_ROLE] }),
     decide: (request) => responder(request),
   });
+  const api = [...engine.model.functions.values()].find((f) => f.action === 'responder-api');
   // The approval handler module reads its configuration at import, as in Lambda.
   const saved = { ...process.env };
   Object.assign(process.env, {
@@ -64,6 +67,9 @@ beforeAll(async () => {
     [ENV.ledgerKey]: engine.ledgerKey,
     [ENV.approvalsTable]: 'cordon-approvals',
     [ENV.responders]: JSON.stringify([RESPONDER_ROLE]),
+    // The approval key the rehearsal created in moto, as the template names it.
+    [ENV.approvalPolicy]: api?.environment[ENV.approvalPolicy] ?? '',
+    [ENV.tokenKey]: api?.environment[ENV.tokenKey] ?? '',
     [ENV.guardrailsTable]: 'cordon-guardrails',
     [ENV.rollbackStateMachine]: `arn:aws:states:${MOTO_REGION}:${MOTO_ACCOUNT_ID}:stateMachine:cordon-rollback`,
     POWERTOOLS_LOG_LEVEL: 'INFO',
@@ -260,6 +266,8 @@ describe('a responder decides with the CLI while the playbook waits', () => {
           await as('mallory'),
         ),
       );
+      // Step Functions times the wait out once the approval timeout has passed.
+      rehearsalClock.elapse(7 * 24 * 3600);
       throw Object.assign(new Error('no decision before the approval timeout'), {
         name: 'States.Timeout',
       });

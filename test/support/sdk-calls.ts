@@ -19,13 +19,13 @@ const SDK_SERVICE: Record<string, string> = {
   '@aws-sdk/client-lambda': 'lambda',
   '@aws-sdk/client-s3': 's3',
   '@aws-sdk/client-sns': 'sns',
+  '@aws-sdk/client-kms': 'kms',
   '@aws-sdk/client-securityhub': 'securityhub',
   '@aws-sdk/client-sfn': 'states',
   '@aws-sdk/client-sts': 'sts',
   '@aws-sdk/client-ssm': 'ssm',
   '@aws-sdk/client-guardduty': 'guardduty',
   '@aws-sdk/client-dynamodb': 'dynamodb',
-  '@aws-sdk/client-kms': 'kms',
 };
 
 /** The DynamoDB document client's commands and the IAM action each sends. */

@@ -5,10 +5,24 @@
  */
 import { describe, expect, it } from 'vitest';
 import { type Containment, runContainment } from '../../../functions/actions/containment.js';
+import type { ApprovalVerifier } from '../../../functions/shared/approval-record.js';
 import { CordonError } from '../../../functions/shared/errors.js';
+import type { Approval } from '../../../functions/shared/incident.js';
 import { INTENT, unfinishedIntents } from '../../../functions/shared/intents.js';
 import type { LedgerEntry } from '../../../functions/shared/ledger.js';
-import { ACTOR, actionInput, fakeLedger, USER_ARN } from '../shared/containment-fixtures.js';
+import { localVerifier, signedRecordSync } from '../../support/approval-key.js';
+import {
+  ACCOUNT,
+  ACTOR,
+  APPROVALS,
+  actionInput,
+  approved,
+  EXECUTION_ARN,
+  fakeLedger,
+  RESPONDER,
+  RESPONDER_ROLE,
+  USER_ARN,
+} from '../shared/containment-fixtures.js';
 
 const STEP = 'disableAccessKey';
 const ACTION = 'disable-access-key';
@@ -99,6 +113,7 @@ describe('runContainment after an earlier attempt', () => {
     const result = await runContainment(input, keyContainment(world), {
       ledger: fake.ledger,
       actor: ACTOR,
+      approvals: APPROVALS,
     });
 
     expect(result.outcome).toBe('ALREADY_CONTAINED');
@@ -118,6 +133,7 @@ describe('runContainment after an earlier attempt', () => {
     const result = await runContainment(input, keyContainment(world), {
       ledger: fake.ledger,
       actor: ACTOR,
+      approvals: APPROVALS,
     });
 
     expect(result.summary).toBe('disable the key (Active) (finished by an earlier attempt)');
@@ -139,10 +155,147 @@ describe('runContainment after an earlier attempt', () => {
     const containment = { ...keyContainment(world), refusal: () => new Refused('not this key') };
 
     await expect(
-      runContainment(actionInput(STEP), containment, { ledger: fake.ledger, actor: ACTOR }),
+      runContainment(actionInput(STEP), containment, {
+        ledger: fake.ledger,
+        actor: ACTOR,
+        approvals: APPROVALS,
+      }),
     ).rejects.toMatchObject({ name: 'Cordon.Refused' });
 
     expect(world.status).toBe('Active');
     expect(fake.entries().map((e) => [e.outcome, e.summary])).toEqual([['FAILED', 'not this key']]);
+  });
+});
+
+/**
+ * Attacks on approve mode: whoever holds a step's task token (it is in the
+ * execution history) can SendTaskSuccess any `$.approval`. The action acts
+ * only on a grant record the responder API MAC'd, for this incident, step
+ * and execution, by configured responders.
+ */
+describe('runContainment in approve mode', () => {
+  const TWO_PERSON = localVerifier([RESPONDER, RESPONDER_ROLE], { 'iam-credentials': [STEP] });
+  const SECOND = `arn:aws:sts::${ACCOUNT}:assumed-role/SecurityResponder/bob`;
+  const approveInput = (approval: Approval) => actionInput(STEP, { mode: 'approve', approval });
+
+  async function attempt(approval: Approval, approvals = APPROVALS) {
+    const fake = fakeLedger();
+    const world = { status: 'Active' };
+    const run = runContainment(approveInput(approval), keyContainment(world), {
+      ledger: fake.ledger,
+      actor: ACTOR,
+      approvals,
+    });
+    return { run, world, fake };
+  }
+
+  it('acts on a grant record from the responder API for this incident, step and execution', async () => {
+    // Arrange
+    const { run, world } = await attempt(approved(STEP));
+    // Act
+    const result = await run;
+    // Assert
+    expect(result.outcome).toBe('CONTAINED');
+    expect(world.status).toBe('Inactive');
+  });
+
+  const forgeries: [string, Approval, ApprovalVerifier?][] = [
+    [
+      'an APPROVED output with no grant record',
+      { decision: 'APPROVED', step: STEP, approver: RESPONDER, decidedAt: '2026-03-01T10:05:00Z' },
+    ],
+    [
+      "a grant MAC'd with another key",
+      {
+        ...approved(STEP),
+        grant: signedRecordSync(
+          {
+            kind: 'grant',
+            incidentId: 'inc-0123456789abcdef0123',
+            step: STEP,
+            executionArn: EXECUTION_ARN,
+            approvers: [RESPONDER],
+            approvalsRequired: 1,
+            decidedAt: '2026-03-01T10:05:00.000Z',
+          },
+          'another-key',
+        ),
+      },
+    ],
+    [
+      'a grant whose record was edited after its MAC',
+      (() => {
+        const real = approved(STEP);
+        return {
+          ...real,
+          grant: {
+            record: (real.grant?.record ?? '').replace(RESPONDER, RESPONDER_ROLE),
+            mac: real.grant?.mac ?? '',
+          },
+        };
+      })(),
+    ],
+    ['a grant of another step', { ...approved(STEP), grant: approved('quarantineUser').grant }],
+    ['a grant of another execution', approved(STEP, { executionArn: `${EXECUTION_ARN}-replayed` })],
+    ['a grant of another incident', approved(STEP, {}, 'inc-ffffffffffffffffffff')],
+    ['a rejection record handed over as a grant', approved(STEP, { kind: 'rejection' })],
+    [
+      'a grant by a principal that is not a configured responder',
+      approved(STEP, { approvers: [`arn:aws:iam::${ACCOUNT}:user/mallory`] }),
+    ],
+    [
+      'a grant by the principal the incident is about',
+      approved(STEP, { approvers: [USER_ARN] }),
+      localVerifier([RESPONDER, USER_ARN]),
+    ],
+    ['one approver on a two-person step', approved(STEP), TWO_PERSON],
+    [
+      'the same approver twice on a two-person step',
+      approved(STEP, { approvers: [RESPONDER, RESPONDER], approvalsRequired: 2 }),
+      TWO_PERSON,
+    ],
+  ];
+
+  it.each(forgeries)(
+    'refuses %s: FAILED in the ledger, target untouched',
+    async (_what, approval, approvals) => {
+      // Arrange
+      const { run, world, fake } = await attempt(approval, approvals);
+      // Act
+      await expect(run).rejects.toMatchObject({ name: 'Cordon.ApprovalMissing' });
+      // Assert
+      expect(world.status).toBe('Active');
+      expect(fake.entries().map((e) => e.outcome)).toEqual(['FAILED']);
+      expect(fake.entries()[0]?.summary).toMatch(
+        /^step disableAccessKey of inc-\w+ was not acted on: /,
+      );
+    },
+  );
+
+  it('acts on two different responders on a two-person step', async () => {
+    // Arrange
+    const { run, world } = await attempt(
+      approved(STEP, { approvers: [RESPONDER, SECOND], approvalsRequired: 2 }),
+      TWO_PERSON,
+    );
+    // Act
+    const result = await run;
+    // Assert
+    expect(result.outcome).toBe('CONTAINED');
+    expect(world.status).toBe('Inactive');
+  });
+
+  it('refuses every approval when no approval key is configured', async () => {
+    // Arrange
+    const fake = fakeLedger();
+    const world = { status: 'Active' };
+    // Act
+    const run = runContainment(approveInput(approved(STEP)), keyContainment(world), {
+      ledger: fake.ledger,
+      actor: ACTOR,
+    });
+    // Assert
+    await expect(run).rejects.toMatchObject({ name: 'Cordon.ApprovalMissing' });
+    expect(world.status).toBe('Active');
   });
 });

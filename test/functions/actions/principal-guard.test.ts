@@ -20,6 +20,7 @@ import { revokeSessions } from '../../../functions/actions/revoke-sessions/conta
 import {
   ACCOUNT,
   ACTOR,
+  APPROVALS,
   actionInput,
   approved,
   fakeLedger,
@@ -56,7 +57,14 @@ beforeEach(() => {
   iamMock.on(GetLoginProfileCommand).rejects(noSuchEntity());
 });
 
-const deps = () => ({ iam, ledger: fake.ledger, actor: ACTOR, guards: GUARDS, now: () => NOW });
+const deps = () => ({
+  iam,
+  ledger: fake.ledger,
+  actor: ACTOR,
+  approvals: APPROVALS,
+  guards: GUARDS,
+  now: () => NOW,
+});
 
 /** The user IAM has under the name alice now. */
 function aliceIs(user: { id?: string; arn?: string; tags?: Tag[] } = {}) {

@@ -23,6 +23,7 @@ import type { Incident } from '../../../functions/shared/incident.js';
 import {
   ACCOUNT,
   ACTOR,
+  APPROVALS,
   actionInput,
   approved,
   bucketIncident,
@@ -162,6 +163,7 @@ export const DISABLE_ACCESS_KEY: ContainmentRow = {
       iam: clients.iam,
       ledger,
       actor: ACTOR,
+      approvals: APPROVALS,
       guards: GUARDS,
     }),
   reads: ['GetUser', 'ListAccessKeys'],
@@ -178,6 +180,7 @@ export const REVOKE_USER_SESSIONS: ContainmentRow = {
       now: () => NOW,
       ledger,
       actor: ACTOR,
+      approvals: APPROVALS,
       guards: GUARDS,
     }),
   reads: ['GetUser', 'GetUserPolicy'],
@@ -194,6 +197,7 @@ export const REVOKE_ROLE_SESSIONS: ContainmentRow = {
       now: () => NOW,
       ledger,
       actor: ACTOR,
+      approvals: APPROVALS,
       guards: GUARDS,
     }),
   reads: ['GetRole', 'GetRolePolicy'],
@@ -209,6 +213,7 @@ export const QUARANTINE_USER: ContainmentRow = {
       iam: clients.iam,
       ledger,
       actor: ACTOR,
+      approvals: APPROVALS,
       guards: GUARDS,
     }),
   reads: ['GetUser', 'ListAttachedUserPolicies', 'GetUserPolicy', 'GetLoginProfile'],
@@ -220,7 +225,12 @@ export const PRESERVE_EVIDENCE: ContainmentRow = {
   step: 'preserveEvidence',
   setup: instance,
   run: (ledger) =>
-    preserveEvidence(input('preserveEvidence', EC2), { ec2: clients.ec2, ledger, actor: ACTOR }),
+    preserveEvidence(input('preserveEvidence', EC2), {
+      ec2: clients.ec2,
+      ledger,
+      actor: ACTOR,
+      approvals: APPROVALS,
+    }),
   reads: ['DescribeInstances', 'DescribeInstanceAttribute', 'DescribeSnapshots'],
   writes: ['CreateSnapshot', 'CreateTags', 'ModifyInstanceAttribute'],
   // The incident tag is written again while a volume still lacks its snapshot
@@ -238,6 +248,7 @@ export const DETACH_FROM_ASG: ContainmentRow = {
       autoScaling: clients.autoScaling,
       ledger,
       actor: ACTOR,
+      approvals: APPROVALS,
     }),
   reads: [
     'DescribeAutoScalingInstances',
@@ -253,7 +264,12 @@ export const ISOLATE_NETWORK: ContainmentRow = {
   step: 'isolate',
   setup: taggedInstance,
   run: (ledger) =>
-    isolateNetwork(input('isolate', EC2), { ec2: clients.ec2, ledger, actor: ACTOR }),
+    isolateNetwork(input('isolate', EC2), {
+      ec2: clients.ec2,
+      ledger,
+      actor: ACTOR,
+      approvals: APPROVALS,
+    }),
   reads: ['DescribeNetworkInterfaces', 'DescribeInstances', 'DescribeSecurityGroups'],
   writes: [
     'ModifyNetworkInterfaceAttribute',
@@ -270,7 +286,12 @@ export const DETACH_INSTANCE_PROFILE: ContainmentRow = {
   step: 'isolate',
   setup: taggedInstance,
   run: (ledger) =>
-    detachInstanceProfile(input('isolate', EC2), { ec2: clients.ec2, ledger, actor: ACTOR }),
+    detachInstanceProfile(input('isolate', EC2), {
+      ec2: clients.ec2,
+      ledger,
+      actor: ACTOR,
+      approvals: APPROVALS,
+    }),
   reads: [
     'DescribeIamInstanceProfileAssociations',
     'DescribeInstances',
@@ -289,6 +310,7 @@ export const ROTATE_SECRET: ContainmentRow = {
       sleep: async () => {},
       ledger,
       actor: ACTOR,
+      approvals: APPROVALS,
     }),
   reads: ['DescribeSecret', 'ListSecretVersionIds'],
   writes: ['RotateSecret'],
@@ -304,6 +326,7 @@ export const LOCK_SECRET: ContainmentRow = {
       breakGlass: [`arn:aws:iam::${ACCOUNT}:role/BreakGlass`],
       ledger,
       actor: ACTOR,
+      approvals: APPROVALS,
     }),
   reads: ['GetResourcePolicy', 'DescribeSecret'],
   writes: ['PutResourcePolicy'],
@@ -318,6 +341,7 @@ export const QUARANTINE_FUNCTION: ContainmentRow = {
       lambda: clients.lambda,
       ledger,
       actor: ACTOR,
+      approvals: APPROVALS,
     }),
   reads: ['GetFunctionConcurrency'],
   writes: ['PutFunctionConcurrency'],
@@ -332,6 +356,7 @@ export const BLOCK_PUBLIC_ACCESS: ContainmentRow = {
       s3: clients.s3,
       ledger,
       actor: ACTOR,
+      approvals: APPROVALS,
     }),
   reads: ['GetPublicAccessBlock'],
   writes: ['PutPublicAccessBlock'],
@@ -356,6 +381,7 @@ const rollbackDeps = <T extends object>(clientsOf: T, ledger: RollbackLedger) =>
   ...clientsOf,
   ledger,
   actor: ROLLBACK_ACTOR,
+  approvals: APPROVALS,
 });
 type RollbackLedger = Parameters<RollbackRow['run']>[1];
 

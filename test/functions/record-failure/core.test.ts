@@ -4,26 +4,68 @@ import {
   RecordFailureInputSchema,
   recordFailure,
 } from '../../../functions/record-failure/core.js';
+import type { ApprovalRecord } from '../../../functions/shared/approval-record.js';
 import { sha256Hex } from '../../../functions/shared/hash.js';
 import { orphanIncidentId } from '../../../functions/shared/incident.js';
+import { signedRecordSync } from '../../support/approval-key.js';
 import {
   ACTOR,
+  APPROVALS,
   EXECUTION_ARN,
   fakeLedger,
   incident,
+  RESPONDER,
   USER_ARN,
 } from '../shared/containment-fixtures.js';
 
+/** The approval timeout request-approval recorded. */
+const EXPIRES_AT = '2026-03-01T11:00:00.000Z';
+
+/** A rejection's cause as the responder API sends it: a line, and its MAC'd record. */
+function rejectionCause(record: Partial<ApprovalRecord> = {}, secret?: string): string {
+  return JSON.stringify({
+    summary: `rejected by ${RESPONDER}: not this one`,
+    rejection: signedRecordSync(
+      {
+        kind: 'rejection',
+        incidentId: incident().incidentId,
+        step: 'revokeRoleSessions',
+        executionArn: EXECUTION_ARN,
+        approvers: [RESPONDER],
+        approvalsRequired: 1,
+        decidedAt: '2026-03-01T10:05:00.000Z',
+        ...record,
+      },
+      secret,
+    ),
+  });
+}
+
 describe('record-failure', () => {
   let fake: ReturnType<typeof fakeLedger>;
+  let clock: Date;
   beforeEach(() => {
     fake = fakeLedger();
+    clock = new Date('2026-03-01T11:00:05.000Z');
   });
-  const deps = () => ({ ledger: fake.ledger, actor: ACTOR });
-
-  it('records an approval timeout as NOT_ACTED_ON', async () => {
-    // Act
-    const result = await recordFailure(
+  const deps = () => ({
+    ledger: fake.ledger,
+    actor: ACTOR,
+    approvals: APPROVALS,
+    now: () => clock,
+  });
+  /** request-approval's entry for quarantineUser of this execution. */
+  const requested = () =>
+    fake.ledger.append(incident().incidentId, {
+      step: 'quarantineUser',
+      action: 'request-approval',
+      actor: 'request-approval-role',
+      outcome: 'APPROVAL_REQUESTED',
+      executionArn: EXECUTION_ARN,
+      detail: { approvalsRequired: 1, expiresAt: EXPIRES_AT },
+    });
+  const timeout = () =>
+    recordFailure(
       {
         step: 'quarantineUser',
         incident: incident(),
@@ -33,6 +75,23 @@ describe('record-failure', () => {
       },
       deps(),
     );
+  const rejection = (cause: string) =>
+    recordFailure(
+      {
+        step: 'revokeRoleSessions',
+        incident: incident(),
+        error: { Error: 'Cordon.ApprovalRejected', Cause: cause },
+        waited: 'approval',
+        executionArn: EXECUTION_ARN,
+      },
+      deps(),
+    );
+
+  it('records an approval timeout as NOT_ACTED_ON', async () => {
+    // Arrange: the approval timeout is up.
+    await requested();
+    // Act
+    const result = await timeout();
     // Assert
     expect(result).toEqual({
       step: 'quarantineUser',
@@ -42,7 +101,8 @@ describe('record-failure', () => {
       targetArn: USER_ARN,
       summary: 'approval timed out: not acted on',
     });
-    expect(fake.entries()).toEqual([
+    expect(fake.entries().map((e) => e.outcome)).toEqual(['APPROVAL_REQUESTED', 'NOT_ACTED_ON']);
+    expect(fake.entries().at(-1)).toEqual(
       expect.objectContaining({
         incidentId: incident().incidentId,
         step: 'quarantineUser',
@@ -51,26 +111,20 @@ describe('record-failure', () => {
         outcome: 'NOT_ACTED_ON',
         findingId: incident().findingId,
       }),
-    ]);
+    );
   });
 
   it('records a task timeout as FAILED, not as an approval timeout', async () => {
     expect(mapFailure({ Error: 'States.Timeout' }, 'task').outcome).toBe('FAILED');
     expect(mapFailure({ Error: 'States.Timeout' }, 'approval').outcome).toBe('NOT_ACTED_ON');
+    expect(mapFailure({ Error: 'States.Timeout' }, 'approval', { timeout: 'early' }).outcome).toBe(
+      'TIMEOUT_UNVERIFIED',
+    );
   });
 
-  it('records a responder rejection as REJECTED', async () => {
+  it('records a responder rejection as REJECTED, with its verified record', async () => {
     // Act
-    const result = await recordFailure(
-      {
-        step: 'revokeRoleSessions',
-        incident: incident(),
-        error: { Error: 'Cordon.ApprovalRejected', Cause: 'not this one' },
-        waited: 'approval',
-        executionArn: EXECUTION_ARN,
-      },
-      deps(),
-    );
+    const result = await rejection(rejectionCause());
     // Assert
     expect(result).toMatchObject({
       action: 'revoke-sessions',
@@ -78,6 +132,75 @@ describe('record-failure', () => {
       summary: 'rejected by a responder: not acted on',
     });
     expect(fake.entries()[0]?.outcome).toBe('REJECTED');
+    expect(fake.entries()[0]?.detail).toMatchObject({
+      rejection: { record: expect.stringContaining(RESPONDER) },
+    });
+  });
+
+  describe('a rejection sent by whoever holds the task token (SendTaskFailure)', () => {
+    it.each([
+      ['a bare cause, as the contained principal would send', 'I reject my own containment'],
+      ["a record MAC'd with another key", rejectionCause({}, 'not-the-approval-key')],
+      ['a record of another step', rejectionCause({ step: 'quarantineUser' })],
+      ['a record of another execution', rejectionCause({ executionArn: `${EXECUTION_ARN}-other` })],
+      ['a record of another incident', rejectionCause({ incidentId: 'inc-ffffffffffffffffffff' })],
+      [
+        'a record by a non-responder',
+        rejectionCause({ approvers: ['arn:aws:iam::123456789012:user/mallory'] }),
+      ],
+    ])(
+      "records %s as REJECTED_UNVERIFIED, not as a responder's rejection",
+      async (_what, cause) => {
+        // Act
+        const result = await rejection(cause);
+        // Assert
+        expect(result.outcome).toBe('REJECTED_UNVERIFIED');
+        expect(result.summary).toMatch(
+          /^UNVERIFIED rejection: not acted on, and nobody verifiably rejected it/,
+        );
+        expect(fake.entries().map((e) => e.outcome)).toEqual(['REJECTED_UNVERIFIED']);
+      },
+    );
+
+    it("records a valid record of the incident's own principal as REJECTED_UNVERIFIED", async () => {
+      // Arrange: the contained user is also a configured responder.
+      const approvals = { ...APPROVALS, responders: [...APPROVALS.responders, USER_ARN] };
+      // Act
+      const result = await recordFailure(
+        {
+          step: 'revokeRoleSessions',
+          incident: incident(),
+          error: {
+            Error: 'Cordon.ApprovalRejected',
+            Cause: rejectionCause({ approvers: [USER_ARN] }),
+          },
+          waited: 'approval',
+          executionArn: EXECUTION_ARN,
+        },
+        { ...deps(), approvals },
+      );
+      // Assert
+      expect(result.outcome).toBe('REJECTED_UNVERIFIED');
+    });
+  });
+
+  it('records a States.Timeout sent before the approval timeout as TIMEOUT_UNVERIFIED', async () => {
+    // Arrange: SendTaskFailure may name any error, States.Timeout included.
+    await requested();
+    clock = new Date('2026-03-01T10:10:00.000Z');
+    // Act
+    const result = await timeout();
+    // Assert
+    expect(result.outcome).toBe('TIMEOUT_UNVERIFIED');
+    expect(result.summary).toContain("before the approval's timeout at 2026-03-01T11:00:00.000Z");
+    expect(fake.entries().at(-1)?.outcome).toBe('TIMEOUT_UNVERIFIED');
+  });
+
+  it('records a States.Timeout with no approval request of this execution as TIMEOUT_UNVERIFIED', async () => {
+    // Act
+    const result = await timeout();
+    // Assert
+    expect(result.outcome).toBe('TIMEOUT_UNVERIFIED');
   });
 
   it('records any other error as FAILED with its name and a bounded, one-line cause', async () => {

@@ -10,6 +10,7 @@ import {
 } from '../../../functions/request-approval/core.js';
 import type { NewApproval } from '../../../functions/responder-api/store.js';
 import { requireInstance } from '../../../functions/shared/incident.js';
+import { localTokens } from '../../support/token-seal.js';
 import {
   ACTOR,
   awsError,
@@ -72,6 +73,7 @@ describe('request-approval', () => {
         stored.push(approval);
       },
     },
+    tokens: localTokens(),
     settings: {
       timeoutSeconds: 3600,
       twoPersonSteps: {},
@@ -90,14 +92,21 @@ describe('request-approval', () => {
     ...over,
   });
 
-  it('keeps the task token in the approvals table only: never SNS, the ledger or the logs', async () => {
+  it('keeps the task token in the approvals table only, sealed: never SNS, the ledger or the logs', async () => {
     // Arrange
     const infoSpy = vi.spyOn(logger, 'info');
     // Act
     const result = await requestApproval(input(), deps());
     // Assert
     expect(result).toEqual({ requested: true, step: 'revokeRoleSessions' });
-    expect(stored.map((a) => a.taskToken)).toEqual([TOKEN]);
+    const sealed = stored[0]?.taskToken ?? '';
+    expect(sealed).not.toContain('tokenSecretPart');
+    await expect(
+      localTokens().open(sealed, {
+        incidentId: input().incident.incidentId,
+        step: 'revokeRoleSessions',
+      }),
+    ).resolves.toBe(TOKEN);
     expect(infoSpy).toHaveBeenCalled();
     expect(written.join('')).toContain('approval requested'); // the capture works
     const seen = [

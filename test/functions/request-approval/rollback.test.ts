@@ -10,6 +10,7 @@ import {
   requestApproval,
 } from '../../../functions/request-approval/core.js';
 import type { NewApproval } from '../../../functions/responder-api/store.js';
+import { localTokens } from '../../support/token-seal.js';
 import { ACTOR, fakeLedger, INSTANCE_ARN } from '../shared/containment-fixtures.js';
 import { INCIDENT_ID, REQUESTER, ROLLBACK_EXECUTION } from '../shared/rollback-fixtures.js';
 
@@ -77,6 +78,7 @@ describe('request-approval for a rollback', () => {
     topicArn: 'arn:aws:sns:us-east-1:123456789012:cordon',
     ledger: fake.ledger,
     approvals: { put: async (a: NewApproval) => void stored.push(a) },
+    tokens: localTokens(),
     settings: {
       timeoutSeconds: 3600,
       twoPersonSteps: {},
@@ -128,7 +130,7 @@ describe('request-approval for a rollback', () => {
       expect.objectContaining({
         incidentId: INCIDENT_ID,
         step: STEP,
-        taskToken: TOKEN,
+        taskToken: await localTokens().seal(TOKEN, { incidentId: INCIDENT_ID, step: STEP }),
         playbook: 'rollback',
         action: 'rollback',
         severityLabel: 'ROLLBACK',

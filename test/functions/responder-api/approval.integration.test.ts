@@ -36,9 +36,11 @@ import {
   provenFunctionUrlEvent,
 } from '../../../rehearsal/approvals.js';
 import { ensureTable } from '../../../rehearsal/resources.js';
+import { localApprovalKey } from '../../support/approval-key.js';
 import { fakeLedgerMac } from '../../support/ledger-mac.js';
 import { useMoto } from '../../support/moto.js';
 import { defaultTemplate } from '../../support/template.js';
+import { localTokens } from '../../support/token-seal.js';
 import {
   ACCOUNT,
   ACTOR,
@@ -108,6 +110,8 @@ function system(options: { twoPerson?: string[]; responders?: string[] } = {}) {
     breaker,
     responders: options.responders ?? [RESPONDER_ROLE],
     logger,
+    approvalKey: localApprovalKey(),
+    tokens: localTokens(),
     rollbackStateMachineArn: `arn:aws:states:us-east-1:${ACCOUNT}:stateMachine:Cordon-rollback`,
     now,
     // Proofs are checked against the real clock; `now` is the approvals' clock.
@@ -124,6 +128,7 @@ function system(options: { twoPerson?: string[]; responders?: string[] } = {}) {
     topicArn: `arn:aws:sns:us-east-1:${ACCOUNT}:cordon`,
     ledger,
     approvals: store,
+    tokens: localTokens(),
     settings: {
       timeoutSeconds: 3600,
       twoPersonSteps: options.twoPerson ? { 'iam-credentials': options.twoPerson } : {},
@@ -353,11 +358,24 @@ describe('approve', () => {
     expect(sfnMock).toHaveReceivedCommandTimes(SendTaskSuccessCommand, 1);
     const sent = sfnMock.commandCalls(SendTaskSuccessCommand)[0]?.args[0].input;
     expect(sent?.taskToken).toBe(TOKEN);
-    expect(JSON.parse(sent?.output ?? '')).toEqual({
+    const output = JSON.parse(sent?.output ?? '');
+    expect(output).toEqual({
       decision: 'APPROVED',
       step: 'revokeRoleSessions',
       approver: ALICE,
       reason: 'confirmed with the app owner',
+      decidedAt: '2026-11-27T10:00:00.000Z',
+      grant: { record: expect.any(String), mac: expect.any(String) },
+    });
+    // The grant the action acts on: MAC'd, for this incident, step and execution.
+    expect(await localApprovalKey().verify(output.grant.record, output.grant.mac)).toBe(true);
+    expect(JSON.parse(output.grant.record)).toEqual({
+      kind: 'grant',
+      incidentId,
+      step: 'revokeRoleSessions',
+      executionArn: EXECUTION_ARN,
+      approvers: [ALICE],
+      approvalsRequired: 1,
       decidedAt: '2026-11-27T10:00:00.000Z',
     });
     const entries = await ledger.entries(incidentId);
@@ -400,7 +418,18 @@ describe('reject', () => {
     expect(sfnMock).toHaveReceivedCommandWith(SendTaskFailureCommand, {
       taskToken: TOKEN,
       error: 'Cordon.ApprovalRejected',
-      cause: `rejected by ${BOB}: false positive`,
+    });
+    const cause = JSON.parse(
+      sfnMock.commandCalls(SendTaskFailureCommand)[0]?.args[0].input.cause ?? '',
+    );
+    expect(cause.summary).toBe(`rejected by ${BOB}: false positive`);
+    // The rejection record-failure verifies before it records a responder's rejection.
+    expect(await localApprovalKey().verify(cause.rejection.record, cause.rejection.mac)).toBe(true);
+    expect(JSON.parse(cause.rejection.record)).toMatchObject({
+      kind: 'rejection',
+      incidentId,
+      step: 'revokeRoleSessions',
+      approvers: [BOB],
     });
     expect(sfnMock).not.toHaveReceivedCommand(SendTaskSuccessCommand);
     expect((await ledger.entries(incidentId)).at(-1)).toMatchObject({
@@ -726,7 +755,10 @@ describe('the task token', () => {
   it('is removed from the table once the decision is delivered', async () => {
     const { request, decide, store } = system();
     await request();
-    expect((await store.get(incidentId, 'revokeRoleSessions'))?.taskToken).toBe(TOKEN);
+    // Stored sealed: the item holds no token in clear.
+    const sealed = (await store.get(incidentId, 'revokeRoleSessions'))?.taskToken;
+    expect(sealed).toEqual(expect.any(String));
+    expect(sealed).not.toContain('tokenSecretPart');
 
     await decide(ALICE, approve());
 

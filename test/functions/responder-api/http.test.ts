@@ -3,7 +3,9 @@ import { describe, expect, it, vi } from 'vitest';
 import { isResponder } from '../../../functions/responder-api/api.js';
 import { responderApi, route } from '../../../functions/responder-api/http.js';
 import { ThrottledError } from '../../../functions/shared/errors.js';
+import { localApprovalKey } from '../../support/approval-key.js';
 import { provenCallers } from '../../support/sts.js';
+import { localTokens } from '../../support/token-seal.js';
 
 const ROLE = 'arn:aws:iam::123456789012:role/teams/SecurityResponder';
 const USER = 'arn:aws:iam::123456789012:user/ops/bob';
@@ -70,6 +72,8 @@ function harness(fail?: Error) {
     breaker: { state: vi.fn(), reset: vi.fn() },
     responders: [ROLE],
     logger,
+    approvalKey: localApprovalKey(),
+    tokens: localTokens(),
     rollbackStateMachineArn: 'arn:aws:states:us-east-1:123456789012:stateMachine:Cordon-rollback',
     now: () => new Date(),
     identify: callers.identify,

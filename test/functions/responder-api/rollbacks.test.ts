@@ -4,7 +4,9 @@ import { describe, expect, it, vi } from 'vitest';
 import { RollbackResponseSchema } from '../../../functions/responder-api/contract.js';
 import { responderApi, route } from '../../../functions/responder-api/http.js';
 import type { LedgerEntry } from '../../../functions/shared/ledger.js';
+import { localApprovalKey } from '../../support/approval-key.js';
 import { provenCallers } from '../../support/sts.js';
+import { localTokens } from '../../support/token-seal.js';
 
 /** POST /rollbacks: a responder starts the rollback state machine; the body names nobody. */
 
@@ -43,6 +45,8 @@ function harness(entries: Partial<LedgerEntry>[] = [{ step: 'triage' }, { step: 
     breaker: { state: vi.fn(), reset: vi.fn() },
     responders: [ROLE],
     logger,
+    approvalKey: localApprovalKey(),
+    tokens: localTokens(),
     rollbackStateMachineArn: MACHINE,
     now: () => NOW,
     identify: callers.identify,

@@ -2,6 +2,7 @@ import { ConditionalCheckFailedException, DynamoDBClient } from '@aws-sdk/client
 import { NoSuchEntityException } from '@aws-sdk/client-iam';
 import { DynamoDBDocumentClient, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
+import type { ApprovalRecord } from '../../../functions/shared/approval-record.js';
 import type { Mode } from '../../../functions/shared/catalog.js';
 import {
   type ActionInput,
@@ -11,6 +12,7 @@ import {
 } from '../../../functions/shared/incident.js';
 import { Ledger, type LedgerEntry } from '../../../functions/shared/ledger.js';
 import type { ProtectionConfig } from '../../../functions/shared/protection.js';
+import { localVerifier, signedRecordSync } from '../../support/approval-key.js';
 import { fakeLedgerMac } from '../../support/ledger-mac.js';
 
 /**
@@ -79,11 +81,32 @@ export const roleIncident = (plan: Record<string, { mode: Mode }> = {}): Inciden
     plan: { revokeRoleSessions: { mode: 'auto' }, ...plan },
   });
 
-export const approved = (step: string): Approval => ({
+/** The configured responders of the action tests. */
+export const RESPONDER = `arn:aws:iam::${ACCOUNT}:user/responder`;
+export const RESPONDER_ROLE = `arn:aws:iam::${ACCOUNT}:role/SecurityResponder`;
+/** What the actions check approval records with: the local key, these responders. */
+export const APPROVALS = localVerifier([RESPONDER, RESPONDER_ROLE]);
+
+/** A responder's approval of `step` of the default incident, with its grant record. */
+export const approved = (
+  step: string,
+  record: Partial<ApprovalRecord> = {},
+  incidentId = 'inc-0123456789abcdef0123',
+): Extract<Approval, { decision: 'APPROVED' }> => ({
   decision: 'APPROVED',
   step,
-  approver: `arn:aws:iam::${ACCOUNT}:user/responder`,
+  approver: RESPONDER,
   decidedAt: '2026-03-01T10:05:00.000Z',
+  grant: signedRecordSync({
+    kind: 'grant',
+    incidentId,
+    step,
+    executionArn: EXECUTION_ARN,
+    approvers: [RESPONDER],
+    approvalsRequired: 1,
+    decidedAt: '2026-03-01T10:05:00.000Z',
+    ...record,
+  }),
 });
 
 export const notRequired = (step: string): Approval => ({ decision: 'NOT_REQUIRED', step });

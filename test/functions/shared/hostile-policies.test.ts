@@ -162,12 +162,13 @@ function hostilePrincipalIncident(kind: 'IAMUser' | 'AssumedRole') {
       accessKeyId: fc.option(hostileString, { nil: undefined }),
     })
     .map(({ arn, name, findingType, findingId, region, accessKeyId }): Incident => {
-      // Without a separate name, the name agrees with the ARN.
+      // Without a separate name, the name agrees with the ARN: its last
+      // segment, or none when the ARN ends in a slash (as for root).
       const last = arn.split('/').at(-1) ?? '';
       const principal = {
         kind,
         arn,
-        ...(name === undefined ? { name: last } : { name }),
+        ...(name !== undefined ? { name } : last === '' ? {} : { name: last }),
         ...(accessKeyId === undefined ? {} : { accessKeyId }),
       };
       return incident({ findingType, findingId, region, principal });

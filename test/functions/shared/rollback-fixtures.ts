@@ -1,7 +1,8 @@
 import type { RollbackFunctionName } from '../../../functions/actions/registry.js';
 import type { Approval } from '../../../functions/shared/incident.js';
 import type { RollbackInput } from '../../../functions/shared/rollback.js';
-import { ACCOUNT, type fakeLedger } from './containment-fixtures.js';
+import { signedRecordSync } from '../../support/approval-key.js';
+import { ACCOUNT, type fakeLedger, RESPONDER } from './containment-fixtures.js';
 
 /**
  * Fixtures for the rollback functions: an incident's ledger as containment
@@ -15,11 +16,22 @@ export const APPROVAL_STEP = 'rollback0123456789ab';
 export const REQUESTER = `arn:aws:sts::${ACCOUNT}:assumed-role/SecurityResponder/alice`;
 export const ROLLBACK_ACTOR = `arn:aws:iam::${ACCOUNT}:role/cordon/cordon-rollback`;
 
+/** Another responder's approval of the rollback (its requester may not approve it), with its grant record. */
 export const rollbackApproval = (step = APPROVAL_STEP): Approval => ({
   decision: 'APPROVED',
   step,
-  approver: REQUESTER,
+  approver: RESPONDER,
   decidedAt: '2026-03-01T11:00:00.000Z',
+  grant: signedRecordSync({
+    kind: 'grant',
+    incidentId: INCIDENT_ID,
+    step,
+    executionArn: ROLLBACK_EXECUTION,
+    approvers: [RESPONDER],
+    approvalsRequired: 1,
+    decidedAt: '2026-03-01T11:00:00.000Z',
+    requestedBy: REQUESTER,
+  }),
 });
 
 export interface Contained {

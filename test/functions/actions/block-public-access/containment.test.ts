@@ -12,6 +12,7 @@ import { INTENT } from '../../../../functions/shared/intents.js';
 import {
   ACCOUNT,
   ACTOR,
+  APPROVALS,
   actionInput,
   approved,
   awsError,
@@ -66,7 +67,7 @@ describe('block-public-access', () => {
     s3Mock.reset();
     fake = fakeLedger();
   });
-  const deps = () => ({ s3, ledger: fake.ledger, actor: ACTOR });
+  const deps = () => ({ s3, ledger: fake.ledger, actor: ACTOR, approvals: APPROVALS });
   const input = (mode: 'auto' | 'dry-run' | 'approve' = 'auto') =>
     actionInput(STEP, { incident: bucketIncident(), mode });
 

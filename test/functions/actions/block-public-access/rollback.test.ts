@@ -10,6 +10,7 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import { rollbackPublicAccess } from '../../../../functions/actions/block-public-access/rollback.js';
 import {
   ACCOUNT,
+  APPROVALS,
   awsError,
   BUCKET_ARN,
   BUCKET_NAME,
@@ -55,7 +56,7 @@ describe('rollback-block-public-access', () => {
     s3Mock.reset();
     fake = fakeLedger();
   });
-  const deps = () => ({ s3, ledger: fake.ledger, actor: ROLLBACK_ACTOR });
+  const deps = () => ({ s3, ledger: fake.ledger, actor: ROLLBACK_ACTOR, approvals: APPROVALS });
 
   it('deletes the block when the bucket had none, naming the expected owner', async () => {
     blockIs(ALL);

@@ -17,6 +17,7 @@ import { detachFromAsg } from '../../../../functions/actions/detach-from-asg/con
 import { INTENT } from '../../../../functions/shared/intents.js';
 import {
   ACTOR,
+  APPROVALS,
   actionInput,
   approved,
   awsError,
@@ -110,7 +111,13 @@ describe('detach-from-asg', () => {
     asgMock.reset();
     fake = fakeLedger();
   });
-  const deps = () => ({ ec2, autoScaling, ledger: fake.ledger, actor: ACTOR });
+  const deps = () => ({
+    ec2,
+    autoScaling,
+    ledger: fake.ledger,
+    actor: ACTOR,
+    approvals: APPROVALS,
+  });
   const input = (mode: 'auto' | 'dry-run' | 'approve' = 'auto') =>
     actionInput(STEP, { incident: INCIDENT, mode });
 

@@ -9,7 +9,12 @@ import { DescribeInstancesCommand, EC2Client } from '@aws-sdk/client-ec2';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { rollbackAsgDetach } from '../../../../functions/actions/detach-from-asg/rollback.js';
-import { fakeLedger, INSTANCE_ARN, INSTANCE_ID } from '../../shared/containment-fixtures.js';
+import {
+  APPROVALS,
+  fakeLedger,
+  INSTANCE_ARN,
+  INSTANCE_ID,
+} from '../../shared/containment-fixtures.js';
 import { containedThenApproved, ROLLBACK_ACTOR } from '../../shared/rollback-fixtures.js';
 
 const ec2Mock = mockClient(EC2Client);
@@ -62,7 +67,13 @@ describe('rollback-detach-from-asg', () => {
     asgMock.reset();
     fake = fakeLedger();
   });
-  const deps = () => ({ ec2, autoScaling, ledger: fake.ledger, actor: ROLLBACK_ACTOR });
+  const deps = () => ({
+    ec2,
+    autoScaling,
+    ledger: fake.ledger,
+    actor: ROLLBACK_ACTOR,
+    approvals: APPROVALS,
+  });
 
   it('attaches the instance to its recorded group and records the group as read back', async () => {
     inGroup(undefined);

@@ -12,6 +12,7 @@ import { detachInstanceProfile } from '../../../../functions/actions/detach-inst
 import { INTENT } from '../../../../functions/shared/intents.js';
 import {
   ACTOR,
+  APPROVALS,
   actionInput,
   approved,
   awsError,
@@ -84,7 +85,7 @@ describe('detach-instance-profile', () => {
     ec2Mock.reset();
     fake = fakeLedger();
   });
-  const deps = () => ({ ec2, ledger: fake.ledger, actor: ACTOR });
+  const deps = () => ({ ec2, ledger: fake.ledger, actor: ACTOR, approvals: APPROVALS });
   const input = (mode: 'auto' | 'dry-run' | 'approve' = 'auto') =>
     actionInput(STEP, { incident: INCIDENT, mode });
 

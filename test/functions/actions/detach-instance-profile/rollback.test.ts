@@ -11,6 +11,7 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import { rollbackInstanceProfile } from '../../../../functions/actions/detach-instance-profile/rollback.js';
 import {
   ACCOUNT,
+  APPROVALS,
   fakeLedger,
   INSTANCE_ARN,
   INSTANCE_ID,
@@ -71,7 +72,7 @@ describe('rollback-detach-instance-profile', () => {
     ec2Mock.reset();
     fake = fakeLedger();
   });
-  const deps = () => ({ ec2, ledger: fake.ledger, actor: ROLLBACK_ACTOR });
+  const deps = () => ({ ec2, ledger: fake.ledger, actor: ROLLBACK_ACTOR, approvals: APPROVALS });
 
   it('associates the recorded profile again', async () => {
     associated(undefined);
@@ -119,6 +120,7 @@ describe('rollback-detach-instance-profile', () => {
       ec2,
       ledger: forcedLedger.ledger,
       actor: ROLLBACK_ACTOR,
+      approvals: APPROVALS,
     });
 
     expect(forced.outcome).toBe('ROLLED_BACK');

@@ -16,6 +16,7 @@ import { INTENT } from '../../../../functions/shared/intents.js';
 import {
   ACCOUNT,
   ACTOR,
+  APPROVALS,
   actionInput,
   approved,
   awsError,
@@ -71,7 +72,13 @@ describe('disable-access-key', () => {
     iamMock.reset();
     fake = fakeLedger();
   });
-  const deps = () => ({ iam, ledger: fake.ledger, actor: ACTOR, guards: GUARDS });
+  const deps = () => ({
+    iam,
+    ledger: fake.ledger,
+    actor: ACTOR,
+    approvals: APPROVALS,
+    guards: GUARDS,
+  });
 
   it('disables only the key named in the finding when the user has two keys', async () => {
     // Arrange

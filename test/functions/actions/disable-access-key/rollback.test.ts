@@ -11,6 +11,7 @@ import { rollbackAccessKey } from '../../../../functions/actions/disable-access-
 import { refuseBroken } from '../../../../functions/shared/rollback.js';
 import {
   ACCOUNT,
+  APPROVALS,
   awsError,
   fakeLedger,
   KEY_ID,
@@ -58,7 +59,7 @@ describe('runRollback', () => {
     iamMock.reset();
     fake = fakeLedger();
   });
-  const deps = () => ({ iam, ledger: fake.ledger, actor: ROLLBACK_ACTOR });
+  const deps = () => ({ iam, ledger: fake.ledger, actor: ROLLBACK_ACTOR, approvals: APPROVALS });
 
   it('restores the before-state and records ROLLED_BACK with the state found and the state restored', async () => {
     keyIs('Inactive');

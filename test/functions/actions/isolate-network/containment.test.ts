@@ -31,6 +31,7 @@ import {
 import { INTENT } from '../../../../functions/shared/intents.js';
 import {
   ACTOR,
+  APPROVALS,
   actionInput,
   approved,
   awsError,
@@ -245,7 +246,7 @@ describe('isolate-network', () => {
     ec2Mock.reset();
     fake = fakeLedger();
   });
-  const deps = () => ({ ec2, ledger: fake.ledger, actor: ACTOR });
+  const deps = () => ({ ec2, ledger: fake.ledger, actor: ACTOR, approvals: APPROVALS });
   const input = (mode: 'auto' | 'dry-run' | 'approve' = 'auto') =>
     actionInput(STEP, { incident: INCIDENT, mode });
 

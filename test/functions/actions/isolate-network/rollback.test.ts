@@ -10,6 +10,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { rollbackNetworkIsolation } from '../../../../functions/actions/isolate-network/rollback.js';
 import {
+  APPROVALS,
   fakeLedger,
   INSTANCE_ARN,
   INSTANCE_ID,
@@ -77,7 +78,7 @@ describe('rollback-isolate-network', () => {
     ec2Mock.reset();
     fake = fakeLedger();
   });
-  const deps = () => ({ ec2, ledger: fake.ledger, actor: ROLLBACK_ACTOR });
+  const deps = () => ({ ec2, ledger: fake.ledger, actor: ROLLBACK_ACTOR, approvals: APPROVALS });
 
   it('puts every interface back in exactly its recorded original groups', async () => {
     interfacesIn({ [ENI_A]: [NO_TRAFFIC], [ENI_B]: [NO_TRAFFIC] });

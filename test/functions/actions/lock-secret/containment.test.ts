@@ -17,6 +17,7 @@ import { INTENT } from '../../../../functions/shared/intents.js';
 import {
   ACCOUNT,
   ACTOR,
+  APPROVALS,
   actionInput,
   approved,
   awsError,
@@ -95,6 +96,7 @@ describe('lock-secret', () => {
     breakGlass,
     ledger: fake.ledger,
     actor: ACTOR,
+    approvals: APPROVALS,
   });
   const input = (mode: 'auto' | 'dry-run' | 'approve' = 'auto') =>
     actionInput(STEP, { incident: secretIncident({}, { rotationEnabled: false }), mode });

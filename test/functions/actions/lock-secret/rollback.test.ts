@@ -9,7 +9,7 @@ import {
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { rollbackSecretLock } from '../../../../functions/actions/lock-secret/rollback.js';
-import { fakeLedger, SECRET_ARN } from '../../shared/containment-fixtures.js';
+import { APPROVALS, fakeLedger, SECRET_ARN } from '../../shared/containment-fixtures.js';
 import { containedThenApproved, ROLLBACK_ACTOR } from '../../shared/rollback-fixtures.js';
 
 const smMock = mockClient(SecretsManagerClient);
@@ -41,7 +41,12 @@ describe('rollback-lock-secret', () => {
     smMock.reset();
     fake = fakeLedger();
   });
-  const deps = () => ({ secrets, ledger: fake.ledger, actor: ROLLBACK_ACTOR });
+  const deps = () => ({
+    secrets,
+    ledger: fake.ledger,
+    actor: ROLLBACK_ACTOR,
+    approvals: APPROVALS,
+  });
 
   it('puts back the exact policy from before the lock (reformatted by AWS is not drift)', async () => {
     policyIs(JSON.stringify(JSON.parse(LOCKED), null, 2));

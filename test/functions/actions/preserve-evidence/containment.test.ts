@@ -31,6 +31,7 @@ import {
 import { INTENT } from '../../../../functions/shared/intents.js';
 import {
   ACTOR,
+  APPROVALS,
   actionInput,
   awsError,
   ec2Incident,
@@ -209,7 +210,7 @@ describe('preserve-evidence', () => {
     ec2Mock.reset();
     fake = fakeLedger();
   });
-  const deps = () => ({ ec2, ledger: fake.ledger, actor: ACTOR });
+  const deps = () => ({ ec2, ledger: fake.ledger, actor: ACTOR, approvals: APPROVALS });
   const input = (mode?: 'auto' | 'dry-run' | 'approve') =>
     actionInput(STEP, { incident: INCIDENT, ...(mode ? { mode } : {}) });
 

@@ -11,6 +11,7 @@ import { quarantineFunction } from '../../../../functions/actions/quarantine-fun
 import { INTENT } from '../../../../functions/shared/intents.js';
 import {
   ACTOR,
+  APPROVALS,
   actionInput,
   approved,
   awsError,
@@ -51,7 +52,7 @@ describe('quarantine-function', () => {
     lambdaMock.reset();
     fake = fakeLedger();
   });
-  const deps = () => ({ lambda, ledger: fake.ledger, actor: ACTOR });
+  const deps = () => ({ lambda, ledger: fake.ledger, actor: ACTOR, approvals: APPROVALS });
   const input = (mode: 'auto' | 'dry-run' | 'approve' = 'auto') =>
     actionInput(STEP, { incident: lambdaIncident(), mode });
 

@@ -8,7 +8,7 @@ import {
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { rollbackFunctionQuarantine } from '../../../../functions/actions/quarantine-function/rollback.js';
-import { FUNCTION_ARN, fakeLedger } from '../../shared/containment-fixtures.js';
+import { APPROVALS, FUNCTION_ARN, fakeLedger } from '../../shared/containment-fixtures.js';
 import { containedThenApproved, ROLLBACK_ACTOR } from '../../shared/rollback-fixtures.js';
 
 const lambdaMock = mockClient(LambdaClient);
@@ -38,7 +38,7 @@ describe('rollback-quarantine-function', () => {
     lambdaMock.reset();
     fake = fakeLedger();
   });
-  const deps = () => ({ lambda, ledger: fake.ledger, actor: ROLLBACK_ACTOR });
+  const deps = () => ({ lambda, ledger: fake.ledger, actor: ROLLBACK_ACTOR, approvals: APPROVALS });
 
   it('removes the reservation when the function was unreserved', async () => {
     concurrencyIs(0);

@@ -21,6 +21,7 @@ import {
 import { INTENT } from '../../../../functions/shared/intents.js';
 import {
   ACTOR,
+  APPROVALS,
   actionInput,
   approved,
   awsError,
@@ -109,7 +110,13 @@ describe('quarantine-user', () => {
     iamMock.on(GetUserCommand).resolves({});
     fake = fakeLedger();
   });
-  const deps = () => ({ iam, ledger: fake.ledger, actor: ACTOR, guards: GUARDS });
+  const deps = () => ({
+    iam,
+    ledger: fake.ledger,
+    actor: ACTOR,
+    approvals: APPROVALS,
+    guards: GUARDS,
+  });
 
   it('attaches AWSDenyAll, writes no policy, and deletes the console login profile, recording what it was', async () => {
     // Arrange

@@ -15,7 +15,12 @@ import {
   PASSWORD_CAVEAT,
   rollbackUserQuarantine,
 } from '../../../../functions/actions/quarantine-user/rollback.js';
-import { fakeLedger, noSuchEntity, USER_ARN } from '../../shared/containment-fixtures.js';
+import {
+  APPROVALS,
+  fakeLedger,
+  noSuchEntity,
+  USER_ARN,
+} from '../../shared/containment-fixtures.js';
 import { containedThenApproved, ROLLBACK_ACTOR } from '../../shared/rollback-fixtures.js';
 
 const iamMock = mockClient(IAMClient);
@@ -63,7 +68,7 @@ describe('rollback-quarantine-user', () => {
     iamMock.reset();
     fake = fakeLedger();
   });
-  const deps = () => ({ iam, ledger: fake.ledger, actor: ROLLBACK_ACTOR });
+  const deps = () => ({ iam, ledger: fake.ledger, actor: ROLLBACK_ACTOR, approvals: APPROVALS });
 
   it('detaches AWSDenyAll and says the deleted console password is not restored', async () => {
     userHas({ attached: [DENY_ALL], login: false });

@@ -21,6 +21,7 @@ import { requirePrincipal } from '../../../../functions/shared/incident.js';
 import { INTENT } from '../../../../functions/shared/intents.js';
 import {
   ACTOR,
+  APPROVALS,
   actionInput,
   approved,
   awsError,
@@ -45,7 +46,14 @@ describe('revoke-sessions', () => {
     iamMock.reset();
     fake = fakeLedger();
   });
-  const deps = () => ({ iam, ledger: fake.ledger, actor: ACTOR, now: () => NOW, guards: GUARDS });
+  const deps = () => ({
+    iam,
+    ledger: fake.ledger,
+    actor: ACTOR,
+    approvals: APPROVALS,
+    now: () => NOW,
+    guards: GUARDS,
+  });
 
   it("puts a deny policy on the user with the clock's time as cutoff", async () => {
     // Arrange

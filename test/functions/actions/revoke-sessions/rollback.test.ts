@@ -13,7 +13,13 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { rollbackSessionRevocation } from '../../../../functions/actions/revoke-sessions/rollback.js';
 import { revokePolicyDocument } from '../../../../functions/actions/revoke-sessions/state.js';
-import { fakeLedger, noSuchEntity, ROLE_ARN, USER_ARN } from '../../shared/containment-fixtures.js';
+import {
+  APPROVALS,
+  fakeLedger,
+  noSuchEntity,
+  ROLE_ARN,
+  USER_ARN,
+} from '../../shared/containment-fixtures.js';
 import { containedThenApproved, ROLLBACK_ACTOR } from '../../shared/rollback-fixtures.js';
 
 const iamMock = mockClient(IAMClient);
@@ -51,7 +57,7 @@ describe('rollback-revoke-sessions', () => {
     iamMock.reset();
     fake = fakeLedger();
   });
-  const deps = () => ({ iam, ledger: fake.ledger, actor: ROLLBACK_ACTOR });
+  const deps = () => ({ iam, ledger: fake.ledger, actor: ROLLBACK_ACTOR, approvals: APPROVALS });
 
   it("deletes the user's deny policy when it had none before", async () => {
     policyIs(revokePolicyDocument(new Date(CUTOFF)));

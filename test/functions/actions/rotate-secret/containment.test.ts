@@ -15,6 +15,7 @@ import {
 import { INTENT } from '../../../../functions/shared/intents.js';
 import {
   ACTOR,
+  APPROVALS,
   actionInput,
   approved,
   awsError,
@@ -119,6 +120,7 @@ describe('rotate-secret', () => {
     secrets,
     ledger: fake.ledger,
     actor: ACTOR,
+    approvals: APPROVALS,
     sleep: async (ms: number) => {
       slept.push(ms);
     },
