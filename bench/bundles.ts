@@ -78,7 +78,7 @@ export function benchRuntimeConfig(): RuntimeConfig {
  * The environment a deployed function starts with, as far as its module scope
  * reads it; nothing inherited (no NODE_OPTIONS from tsx, no AWS profile).
  */
-function lambdaEnv(name: FunctionName): Record<string, string> {
+export function lambdaEnv(name: FunctionName): Record<string, string> {
   return {
     PATH: process.env.PATH ?? '/usr/bin:/bin',
     AWS_REGION: 'us-east-1',
@@ -92,6 +92,11 @@ function lambdaEnv(name: FunctionName): Record<string, string> {
     [ENV.topicArn]: 'arn:aws:sns:us-east-1:123456789012:cordon-notifications',
     [ENV.config]: JSON.stringify(benchRuntimeConfig()),
     [ENV.breakGlass]: '[]',
+    [ENV.guards]: JSON.stringify({
+      protectedPrincipalPatterns: [],
+      cordonRoleArns: [],
+      exemptTag: { key: 'cordon:exempt', value: 'true' },
+    }),
     [ENV.approvalsTable]: 'cordon-approvals',
     [ENV.approvalSettings]: JSON.stringify({
       timeoutSeconds: 3600,
@@ -99,6 +104,21 @@ function lambdaEnv(name: FunctionName): Record<string, string> {
       endpointUrl: 'https://bench.lambda-url.us-east-1.on.aws/',
     }),
     [ENV.responders]: '[]',
+    [ENV.approvalPolicy]: JSON.stringify({
+      keyId: 'alias/cordon-approvals',
+      responders: [],
+      twoPersonSteps: {},
+    }),
+    [ENV.tokenKey]: 'alias/cordon-tokens',
+    [ENV.watch]: JSON.stringify({
+      machines: [
+        {
+          arn: 'arn:aws:states:us-east-1:123456789012:stateMachine:Cordon-rollback',
+          name: 'rollback',
+        },
+      ],
+      runtimeModeParameter: '/cordon/mode',
+    }),
     [ENV.guardrailsTable]: 'cordon-guardrails',
     [ENV.rollbackStateMachine]:
       'arn:aws:states:us-east-1:123456789012:stateMachine:Cordon-rollback',

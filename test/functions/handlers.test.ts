@@ -3,6 +3,7 @@ import { pathToFileURL } from 'node:url';
 import type { Context } from 'aws-lambda';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { z } from 'zod';
+import { lambdaEnv } from '../../bench/bundles.js';
 import { FUNCTIONS, type FunctionSpec, functionNamed } from '../../functions/registry.js';
 import type { Environment } from '../../functions/shared/env.js';
 import { ENV } from '../../functions/shared/runtime-config.js';
@@ -253,4 +254,17 @@ describe('watch handler', () => {
 
     expect(result).toMatchObject({ status: 'ignored' });
   });
+});
+
+describe("the benchmark's environment", () => {
+  it.each(FUNCTIONS.map((spec) => [spec.name, spec] as const))(
+    '%s: starts with the environment `npm run bench` gives it (a key a function newly requires belongs there too)',
+    async (name, spec) => {
+      const factory = await factoryOf(spec);
+
+      const start = () => factory(lambdaEnv(name));
+
+      expect(start).not.toThrow();
+    },
+  );
 });
