@@ -168,7 +168,10 @@ export class Cordon extends Construct {
     const stream = this.ledger.table.tableStreamArn;
     if (stream === undefined) throw new Error('the ledger table has no stream to anchor from');
     functions.anchor.addEnvironment({ [ENV.anchorsBucket]: this.anchors.bucket.bucketName });
-    this.anchors.connect(functions.anchor.function, functions.anchor.role, { stream });
+    this.anchors.connect(functions.anchor.function, functions.anchor.role, {
+      stream,
+      alarmTopic: this.notifications.topic,
+    });
 
     this.guardrails = new Guardrails(this, 'Guardrails', {
       runtimeModeParameterName: config.runtimeModeParameterName,

@@ -1,7 +1,10 @@
 import { Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as actions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as s3 from 'aws-cdk-lib/aws-s3';
+import type * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
 import { ANCHOR_PREFIX, TAMPERING_PREFIX } from '../../functions/anchor/contract.js';
 
@@ -9,6 +12,9 @@ export interface LedgerAnchorsProps {
   /** Days each anchor is locked, in compliance mode. */
   readonly retentionDays: number;
 }
+
+/** How far behind the ledger's stream the anchors may fall before responders are told. */
+export const ANCHOR_LAG_ALARM = Duration.minutes(15);
 
 /**
  * Calls on the anchors bucket denied to every principal: removing or
@@ -77,10 +83,17 @@ export class LedgerAnchors extends Construct {
 
   /**
    * Connects the anchor function to the ledger stream (from the oldest record
-   * still held, retried in order, never skipped), and lets nobody else put
-   * objects under the anchors' prefixes.
+   * still held, retried in order, never skipped), lets nobody else put
+   * objects under the anchors' prefixes, and alarms on `alarmTopic` when the
+   * anchors stop keeping up: the function fails or is throttled, or the
+   * oldest record it has not anchored is older than ANCHOR_LAG_ALARM (a
+   * failing batch is retried until its records expire, after 24 hours).
    */
-  connect(fn: lambda.IFunction, role: iam.IRole, props: { readonly stream: string }): void {
+  connect(
+    fn: lambda.IFunction,
+    role: iam.IRole,
+    props: { readonly stream: string; readonly alarmTopic: sns.ITopic },
+  ): void {
     this.bucket.addToResourcePolicy(
       new iam.PolicyStatement({
         sid: 'OnlyTheAnchorFunctionWrites',
@@ -101,6 +114,37 @@ export class LedgerAnchors extends Construct {
     });
     // The mapping checks at creation that the role may read the stream.
     mapping.node.addDependency(role);
+
+    const period = Duration.minutes(5);
+    const alarm = (id: string, metric: cloudwatch.IMetric, threshold: number, why: string) => {
+      const a = new cloudwatch.Alarm(this, id, {
+        metric,
+        threshold,
+        evaluationPeriods: 1,
+        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+        alarmDescription: why,
+      });
+      a.addAlarmAction(new actions.SnsAction(props.alarmTopic));
+    };
+    alarm(
+      'ErrorsAlarm',
+      fn.metricErrors({ period, statistic: 'Sum' }),
+      1,
+      'Cordon ledger anchors: the anchor function failed on a batch of ledger entries; they are not anchored until it succeeds',
+    );
+    alarm(
+      'ThrottlesAlarm',
+      fn.metricThrottles({ period, statistic: 'Sum' }),
+      1,
+      'Cordon ledger anchors: the anchor function was throttled (is its concurrency set to 0?)',
+    );
+    alarm(
+      'LagAlarm',
+      fn.metric('IteratorAge', { period, statistic: 'Maximum' }),
+      ANCHOR_LAG_ALARM.toMilliseconds(),
+      `Cordon ledger anchors: ledger entries older than ${ANCHOR_LAG_ALARM.toMinutes()} minutes are not anchored yet; after 24 hours the stream drops them`,
+    );
     Validations.of(mapping).acknowledge({
       id: 'Serverless-LambdaEventSourceMappingDestination',
       reason:

@@ -16,6 +16,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { FUNCTION_NAMES } from '../../functions/registry.js';
 import { ENV } from '../../functions/shared/runtime-config.js';
+import { ANCHOR_LAG_ALARM } from '../../infra/constructs/ledger-anchors.js';
 import {
   actionMatches,
   actionsOf,
@@ -159,6 +160,28 @@ describe('ledger table', () => {
         expect(actionsOf(s).sort()).toEqual(['dynamodb:PutItem', 'dynamodb:Query']);
         expect(s.Resource).toEqual({ 'Fn::GetAtt': [ledgerId, 'Arn'] });
       }
+    }
+  });
+});
+
+describe('ledger anchors', () => {
+  it("alarm on the notification topic when the anchor function fails, is throttled, or falls behind the ledger's stream", () => {
+    // Arrange
+    const anchor = functions().find((f) => f.action === 'anchor');
+    const topicId = logicalIdOfType('AWS::SNS::Topic');
+    // Act
+    const alarms = resourcesOfType(json, 'AWS::CloudWatch::Alarm').filter(([, r]) =>
+      JSON.stringify(r.Properties?.Dimensions ?? []).includes(anchor?.id ?? '-'),
+    );
+    const watched = alarms.map(([, r]) => [r.Properties?.MetricName, r.Properties?.Threshold]);
+    // Assert
+    expect(watched.sort()).toEqual([
+      ['Errors', 1],
+      ['IteratorAge', ANCHOR_LAG_ALARM.toMilliseconds()],
+      ['Throttles', 1],
+    ]);
+    for (const [, alarm] of alarms) {
+      expect(alarm.Properties?.AlarmActions).toEqual([{ Ref: topicId }]);
     }
   });
 });
