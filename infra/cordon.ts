@@ -175,6 +175,7 @@ export class Cordon extends Construct {
 
     this.guardrails = new Guardrails(this, 'Guardrails', {
       runtimeModeParameterName: config.runtimeModeParameterName,
+      writers: [functions.triage.role.roleArn, functions['responder-api'].role.roleArn],
     });
     const guardrailsEnv = { [ENV.guardrailsTable]: this.guardrails.table.tableName };
     functions.triage.addEnvironment(guardrailsEnv);

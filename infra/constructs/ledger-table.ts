@@ -133,14 +133,14 @@ export class LedgerTable extends Construct {
  * that name). A stack with another synthesizer must say which role deploys
  * it, so synthesis fails rather than guess.
  */
-function deployRoleArn(scope: Construct): string {
+export function deployRoleArn(scope: Construct): string {
   const synthesizer = Stack.of(scope).synthesizer;
   if (synthesizer instanceof DefaultStackSynthesizer) {
     // It holds `${AWS::Partition}`-style placeholders, which only Fn::Sub resolves.
     return Fn.sub(synthesizer.cloudFormationExecutionRoleArn);
   }
   throw new Error(
-    `the ledger table's resource policy exempts the CloudFormation execution role by exact ARN; ${synthesizer.constructor.name} is not a DefaultStackSynthesizer: deploy Cordon with the default synthesizer`,
+    `the resource policies of the ledger and guardrails tables exempt the CloudFormation execution role by exact ARN; ${synthesizer.constructor.name} is not a DefaultStackSynthesizer: deploy Cordon with the default synthesizer`,
   );
 }
 
