@@ -8,6 +8,7 @@ import {
   GUARDRAILS_TTL_ATTRIBUTE,
 } from '../../functions/shared/breaker.js';
 import { deployRoleArn } from './ledger-table.js';
+import { tableDeny } from './table-policy.js';
 
 export interface GuardrailsProps {
   /** Name of the runtime mode parameter. */
@@ -71,23 +72,8 @@ export class Guardrails extends Construct {
       removalPolicy: RemovalPolicy.DESTROY,
       resourcePolicy: new iam.PolicyDocument({
         statements: [
-          new iam.PolicyStatement({
-            sid: 'OnlyTriageAndTheResponderApiWrite',
-            effect: iam.Effect.DENY,
-            principals: [new iam.AnyPrincipal()],
-            actions: [...GUARDRAILS_WRITES],
-            // A table's own policy cannot name the table's ARN; `*` is this table.
-            resources: ['*'],
-            conditions: { ArnNotEquals: { 'aws:PrincipalArn': [...props.writers] } },
-          }),
-          new iam.PolicyStatement({
-            sid: 'OnlyTheStackChangesTheTable',
-            effect: iam.Effect.DENY,
-            principals: [new iam.AnyPrincipal()],
-            actions: [...GUARDRAILS_DEPLOY_ONLY],
-            resources: ['*'],
-            conditions: { ArnNotEquals: { 'aws:PrincipalArn': deployRoleArn(this) } },
-          }),
+          tableDeny('OnlyTriageAndTheResponderApiWrite', GUARDRAILS_WRITES, props.writers),
+          tableDeny('OnlyTheStackChangesTheTable', GUARDRAILS_DEPLOY_ONLY, deployRoleArn(this)),
         ],
       }),
     });

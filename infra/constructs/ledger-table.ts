@@ -8,6 +8,7 @@ import {
   LEDGER_SORT_KEY,
   LEDGER_TARGET_INDEX,
 } from '../../functions/shared/ledger.js';
+import { tableDeny } from './table-policy.js';
 
 export interface LedgerTableProps {
   /**
@@ -144,33 +145,13 @@ export function deployRoleArn(scope: Construct): string {
   );
 }
 
-/** The ledger table's resource policy (a table's own policy names it as "*"). */
+/** The ledger table's resource policy. */
 function ledgerPolicy(writers: string[], deployRole: string): iam.PolicyDocument {
   return new iam.PolicyDocument({
     statements: [
-      new iam.PolicyStatement({
-        sid: 'NoEntryIsChangedOrRemoved',
-        effect: iam.Effect.DENY,
-        principals: [new iam.AnyPrincipal()],
-        actions: [...LEDGER_DENIED_WRITES],
-        resources: ['*'],
-      }),
-      new iam.PolicyStatement({
-        sid: 'OnlyCordonRolesAppend',
-        effect: iam.Effect.DENY,
-        principals: [new iam.AnyPrincipal()],
-        actions: ['dynamodb:PutItem'],
-        resources: ['*'],
-        conditions: { ArnNotEquals: { 'aws:PrincipalArn': writers } },
-      }),
-      new iam.PolicyStatement({
-        sid: 'OnlyTheStackChangesTheTable',
-        effect: iam.Effect.DENY,
-        principals: [new iam.AnyPrincipal()],
-        actions: [...LEDGER_DEPLOY_ONLY],
-        resources: ['*'],
-        conditions: { ArnNotEquals: { 'aws:PrincipalArn': deployRole } },
-      }),
+      tableDeny('NoEntryIsChangedOrRemoved', LEDGER_DENIED_WRITES),
+      tableDeny('OnlyCordonRolesAppend', ['dynamodb:PutItem'], writers),
+      tableDeny('OnlyTheStackChangesTheTable', LEDGER_DEPLOY_ONLY, deployRole),
     ],
   });
 }
