@@ -1,12 +1,12 @@
 import { Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
-import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
-import * as actions from 'aws-cdk-lib/aws-cloudwatch-actions';
+import type * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
 import { ANCHOR_PREFIX, TAMPERING_PREFIX } from '../../functions/anchor/contract.js';
+import { alarmOn } from './alarm.js';
 
 export interface LedgerAnchorsProps {
   /** Days each anchor is locked, in compliance mode. */
@@ -116,17 +116,8 @@ export class LedgerAnchors extends Construct {
     mapping.node.addDependency(role);
 
     const period = Duration.minutes(5);
-    const alarm = (id: string, metric: cloudwatch.IMetric, threshold: number, why: string) => {
-      const a = new cloudwatch.Alarm(this, id, {
-        metric,
-        threshold,
-        evaluationPeriods: 1,
-        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-        alarmDescription: why,
-      });
-      a.addAlarmAction(new actions.SnsAction(props.alarmTopic));
-    };
+    const alarm = (id: string, metric: cloudwatch.IMetric, threshold: number, why: string) =>
+      alarmOn(this, id, props.alarmTopic, metric, why, threshold);
     alarm(
       'ErrorsAlarm',
       fn.metricErrors({ period, statistic: 'Sum' }),

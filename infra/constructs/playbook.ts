@@ -1,6 +1,5 @@
 import { Duration, Tags, Validations } from 'aws-cdk-lib';
-import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
-import * as actions from 'aws-cdk-lib/aws-cloudwatch-actions';
+import type * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -11,6 +10,7 @@ import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import type { PlaybookName, ROLLBACK_MACHINE } from '../../functions/shared/catalog.js';
 import { CORDON_ROLE_PATH } from '../../functions/shared/runtime-config.js';
+import { alarmOn } from './alarm.js';
 
 export interface PlaybookTrigger {
   /** Construct id of the rule; part of the contract, keep stable. */
@@ -86,17 +86,8 @@ export class Playbook extends Construct {
     // The rehearsal engine finds each playbook's definition by this tag.
     Tags.of(this.stateMachine).add('cordon:playbook', props.name);
 
-    const alarm = (alarmId: string, metric: cloudwatch.IMetric, description: string) => {
-      const a = new cloudwatch.Alarm(this, alarmId, {
-        metric,
-        threshold: 1,
-        evaluationPeriods: 1,
-        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-        alarmDescription: description,
-      });
-      a.addAlarmAction(new actions.SnsAction(props.alarmTopic));
-    };
+    const alarm = (alarmId: string, metric: cloudwatch.IMetric, description: string) =>
+      alarmOn(this, alarmId, props.alarmTopic, metric, description);
     const period = Duration.minutes(5);
     alarm(
       'FailedAlarm',

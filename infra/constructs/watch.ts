@@ -1,6 +1,5 @@
 import { ArnFormat, Duration, Stack, Validations } from 'aws-cdk-lib';
-import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
-import * as actions from 'aws-cdk-lib/aws-cloudwatch-actions';
+import type * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
@@ -15,6 +14,7 @@ import {
   STATUS_CHANGE_DETAIL_TYPE,
   TARGET_CALLS,
 } from '../../functions/watch/events.js';
+import { alarmOn } from './alarm.js';
 
 /** EventBridge rule names: at most 64 characters. */
 const RULE_NAME_MAX = 64;
@@ -203,17 +203,8 @@ export class Watch extends Construct {
     );
 
     const period = Duration.minutes(5);
-    const alarm = (alarmId: string, metric: cloudwatch.IMetric, description: string) => {
-      const a = new cloudwatch.Alarm(this, alarmId, {
-        metric,
-        threshold: 1,
-        evaluationPeriods: 1,
-        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-        alarmDescription: description,
-      });
-      a.addAlarmAction(new actions.SnsAction(props.alarmTopic));
-    };
+    const alarm = (alarmId: string, metric: cloudwatch.IMetric, description: string) =>
+      alarmOn(this, alarmId, props.alarmTopic, metric, description);
     alarm(
       'DeadLetterAlarm',
       this.deadLetterQueue.metricApproximateNumberOfMessagesVisible({ period, statistic: 'Max' }),
