@@ -100,6 +100,25 @@ export const CordonConfigSchema = z
           ),
       )
       .default([]),
+    /**
+     * IAM users and roles (exact ARNs) that may read Cordon's execution
+     * data (the Step Functions console, GetExecutionHistory,
+     * DescribeExecution): the execution key's policy denies it to everyone
+     * else, administrators included. Each also needs `kms:Decrypt` on the key
+     * in its own policy. Whoever reads it sees waiting steps' task tokens,
+     * which cannot make a step act (an approval must carry a record only the
+     * responder API can make) but can end a wait early.
+     */
+    executionReaderPrincipalArns: z
+      .array(
+        z
+          .string()
+          .refine(
+            (arn) => parseIamArn(arn) !== undefined,
+            'must be an IAM user or role ARN (arn:aws:iam::<account>:user/<name> or :role/<name>), without wildcards',
+          ),
+      )
+      .default([]),
     /** Steps that need two different responders to approve, by playbook: `{ "ec2-instance": ["isolate"] }`. */
     twoPersonRule: z.record(z.string(), z.array(z.string())).default({}),
     /**

@@ -37,9 +37,10 @@ import { type CordonConfig, modesFor } from './config.js';
 import { ActionFunction } from './constructs/action-function.js';
 import { ApprovalKey } from './constructs/approval-key.js';
 import { ApprovalsTable } from './constructs/approvals-table.js';
+import { EXECUTION_KEY_OUTPUT, ExecutionKey } from './constructs/execution-key.js';
 import { Guardrails } from './constructs/guardrails.js';
 import { LedgerAnchors } from './constructs/ledger-anchors.js';
-import { LedgerTable } from './constructs/ledger-table.js';
+import { deployRoleArn, LedgerTable } from './constructs/ledger-table.js';
 import { NotificationTopic } from './constructs/notification-topic.js';
 import { Playbook } from './constructs/playbook.js';
 import { TokenKey } from './constructs/token-key.js';
@@ -66,6 +67,8 @@ export class Cordon extends Construct {
   readonly approvalKey: ApprovalKey;
   /** Seals task tokens in the approvals table: only the responder API may open one. */
   readonly tokenKey: TokenKey;
+  /** Encrypts the state machines' execution data: only Cordon's roles and the configured readers may use it. */
+  readonly executionKey: ExecutionKey;
   /** The runtime mode parameter and the circuit breaker's table. */
   readonly guardrails: Guardrails;
   /** The approval endpoint: a function URL with AWS_IAM auth. */
@@ -253,16 +256,34 @@ export class Cordon extends Construct {
         'Cordon ledger anchors (Object Lock): cordon ledger verify needs s3:ListBucketVersions on it',
     });
 
+    // Lazy: the playbooks' roles exist only once every playbook is built below.
+    this.executionKey = new ExecutionKey(this, 'ExecutionKey', {
+      users: () => [
+        ...this.executionRoles().map((role) => role.roleArn),
+        functions['responder-api'].role.roleArn,
+        functions.watch.role.roleArn,
+        deployRoleArn(this),
+        ...config.executionReaderPrincipalArns,
+      ],
+    });
+    new CfnOutput(this, EXECUTION_KEY_OUTPUT, {
+      key: EXECUTION_KEY_OUTPUT,
+      value: this.executionKey.key.keyArn,
+      description:
+        "Cordon execution key: reading the state machines' execution data needs kms:Decrypt on it and a place in executionReaderPrincipalArns",
+    });
     const lambdas: PlaybookFunctions = byFunction(({ name }) => functions[name].function);
     this.playbooks = Object.fromEntries(
       PLAYBOOK_NAMES.map((name) => {
         const spec = PLAYBOOK_SPECS[name];
         const playbook = new Playbook(this, spec.id, {
           name,
+          stateMachineName: `${stack.stackName}-${name}`,
           definition: (scope) =>
             playbookDefinition(scope, name, { functions: lambdas, approvalTimeout }),
           triggers: spec.triggers(config),
           alarmTopic: this.notifications.topic,
+          executionKey: this.executionKey.key,
         });
         return [name, playbook];
       }),
@@ -279,6 +300,7 @@ export class Cordon extends Construct {
       definition: (scope) => rollbackDefinition(scope, { functions: lambdas, approvalTimeout }),
       triggers: [],
       alarmTopic: this.notifications.topic,
+      executionKey: this.executionKey.key,
     });
     acknowledgeInvokeQualifiers(
       this.rollback,
@@ -325,6 +347,11 @@ export class Cordon extends Construct {
         notificationKey: this.notifications.key.keyArn,
         runtimeModeParameter: this.guardrails.runtimeMode.parameterArn,
         rollbackStateMachine: rollbackArn,
+        executionKey: this.executionKey.key.keyArn,
+        stateMachines: [
+          ...Object.values(this.playbooks).map((p) => p.stateMachineArn),
+          this.rollback.stateMachineArn,
+        ],
         executions: machines.map(({ stateMachine }) =>
           stack.formatArn({
             service: 'states',
@@ -346,6 +373,14 @@ export class Cordon extends Construct {
       breakGlass: config.breakGlassPrincipalArns,
     };
     for (const fn of Object.values(functions)) fn.fence(fenced);
+  }
+
+  /** The roles of the state machines and of the rules that start them. */
+  private executionRoles(): iam.IRole[] {
+    return [...Object.values(this.playbooks), this.rollback].flatMap((playbook) => [
+      playbook.stateMachine.role,
+      ...(playbook.eventsRole ? [playbook.eventsRole] : []),
+    ]);
   }
 
   /** The exact ARN of every role this construct creates: Cordon's own, protected by identity. */

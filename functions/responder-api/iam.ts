@@ -1,5 +1,5 @@
 import { BREAKER_KEY } from '../shared/breaker.js';
-import { allow, anywhere, type RoleSpec } from '../shared/iam.js';
+import { allow, anywhere, executionData, type RoleSpec } from '../shared/iam.js';
 import { PROOF_KEY_PREFIX } from './replay.js';
 import { APPROVALS_WAITING_INDEX } from './store.js';
 
@@ -34,6 +34,8 @@ export const iam: RoleSpec = {
     // Only this function can answer a waiting step.
     anywhere(['states:SendTaskSuccess', 'states:SendTaskFailure']),
     allow(['states:StartExecution'], [ctx.cordon.rollbackStateMachine]),
+    // Both calls write execution data, which Step Functions encrypts as this role.
+    executionData(ctx, ['kms:Decrypt', 'kms:GenerateDataKey']),
   ],
   unscoped: {
     'states:SendTaskSuccess':

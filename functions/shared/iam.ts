@@ -54,6 +54,10 @@ export interface CordonResources {
   readonly notificationKey: string;
   readonly runtimeModeParameter: string;
   readonly rollbackStateMachine: string;
+  /** The key every state machine's execution data is encrypted with. */
+  readonly executionKey: string;
+  /** Every state machine Cordon runs (each playbook's and the rollback machine). */
+  readonly stateMachines: readonly string[];
   /** The executions of every state machine Cordon runs (each playbook's and the rollback machine's). */
   readonly executions: readonly string[];
   /** The ledger table's stream, which the anchor function reads. */
@@ -166,6 +170,21 @@ export function publishNotifications(ctx: IamContext): Statement[] {
 }
 
 /**
+ * Step Functions calls the execution key as the caller of its API: starting
+ * or answering an execution encrypts (GenerateDataKey) and decrypts, reading
+ * one decrypts. Only for the data of Cordon's own state machines, which is
+ * what their encryption context names.
+ */
+export function executionData(
+  ctx: IamContext,
+  calls: readonly ('kms:Decrypt' | 'kms:GenerateDataKey')[],
+): Statement {
+  return allow(calls, [ctx.cordon.executionKey], {
+    StringEquals: { 'kms:EncryptionContext:aws:states:stateMachineArn': ctx.cordon.stateMachines },
+  });
+}
+
+/**
  * Checking approval records (approval-record.ts): VerifyMac on the approval
  * key, never GenerateMac (which its key policy denies to all but the
  * responder API anyway).
@@ -251,6 +270,11 @@ export const EXAMPLE_CONTEXT: IamContext = {
     notificationKey: 'arn:aws:kms:us-east-1:111111111111:key/example',
     runtimeModeParameter: 'arn:aws:ssm:us-east-1:111111111111:parameter/cordon/mode',
     rollbackStateMachine: 'arn:aws:states:us-east-1:111111111111:stateMachine:rollback',
+    executionKey: 'arn:aws:kms:us-east-1:111111111111:key/execution',
+    stateMachines: [
+      'arn:aws:states:us-east-1:111111111111:stateMachine:playbook',
+      'arn:aws:states:us-east-1:111111111111:stateMachine:rollback',
+    ],
     executions: [
       'arn:aws:states:us-east-1:111111111111:execution:playbook:*',
       'arn:aws:states:us-east-1:111111111111:execution:rollback:*',

@@ -1,8 +1,9 @@
-import { Duration, Tags, Validations } from 'aws-cdk-lib';
+import { ArnFormat, Duration, Stack, Tags, Validations } from 'aws-cdk-lib';
 import type * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
+import type * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
@@ -11,6 +12,7 @@ import { Construct } from 'constructs';
 import type { PlaybookName, ROLLBACK_MACHINE } from '../../functions/shared/catalog.js';
 import { CORDON_ROLE_PATH } from '../../functions/shared/runtime-config.js';
 import { alarmOn } from './alarm.js';
+import { EXECUTION_DATA_CALLS, STATE_MACHINE_CONTEXT } from './execution-key.js';
 
 export interface PlaybookTrigger {
   /** Construct id of the rule; part of the contract, keep stable. */
@@ -28,12 +30,14 @@ export interface PlaybookProps {
   readonly triggers: readonly PlaybookTrigger[];
   /** Alarms publish here. */
   readonly alarmTopic: sns.ITopic;
+  /** Encrypts the definition and every execution's data (the ExecutionKey). */
+  readonly executionKey: kms.IKey;
   /**
-   * A fixed name, so others can refer to the state machine by an ARN built
-   * from it rather than by reference (which would close a dependency cycle).
-   * @default generated
+   * A fixed name: the key grants name the state machine's ARN in their
+   * encryption context, and others refer to it by an ARN built from the
+   * name rather than by reference (which could close a dependency cycle).
    */
-  readonly stateMachineName?: string;
+  readonly stateMachineName: string;
   /** Upper bound of one execution. @default 24 hours */
   readonly timeout?: Duration;
 }
@@ -49,6 +53,10 @@ export class Playbook extends Construct {
   /** The rules' dead-letter queue; absent when nothing but an API call starts it. */
   readonly deadLetterQueue?: sqs.Queue;
   readonly rules: events.Rule[] = [];
+  /** The role the rules start executions with; absent without rules. */
+  eventsRole?: iam.Role;
+  /** The state machine's ARN, built from its name (what its data's encryption context names). */
+  readonly stateMachineArn: string;
 
   constructor(scope: Construct, id: string, props: PlaybookProps) {
     super(scope, id);
@@ -60,9 +68,18 @@ export class Playbook extends Construct {
     const logGroup = new logs.LogGroup(this, 'Logs', {
       retention: logs.RetentionDays.ONE_YEAR,
     });
+    this.stateMachineArn = Stack.of(this).formatArn({
+      service: 'states',
+      resource: 'stateMachine',
+      resourceName: props.stateMachineName,
+      arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+    });
     this.stateMachine = new sfn.StateMachine(this, 'StateMachine', {
       stateMachineType: sfn.StateMachineType.STANDARD,
-      ...(props.stateMachineName ? { stateMachineName: props.stateMachineName } : {}),
+      stateMachineName: props.stateMachineName,
+      // Grants the role Decrypt and GenerateDataKey for this state machine's
+      // encryption context, and lets CloudWatch Logs deliver its logs.
+      encryptionConfiguration: new sfn.CustomerManagedEncryptionConfiguration(props.executionKey),
       definitionBody: sfn.DefinitionBody.fromChainable(props.definition(this)),
       comment: `Cordon ${props.name} playbook`,
       role,
@@ -136,6 +153,15 @@ export class Playbook extends Construct {
       path: CORDON_ROLE_PATH,
       description: `Starts the Cordon ${props.name} playbook`,
     });
+    // StartExecution encrypts the input with the execution key, as the caller.
+    eventsRole.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        actions: [...EXECUTION_DATA_CALLS],
+        resources: [props.executionKey.keyArn],
+        conditions: { StringEquals: { [STATE_MACHINE_CONTEXT]: this.stateMachineArn } },
+      }),
+    );
+    this.eventsRole = eventsRole;
     for (const trigger of props.triggers) {
       const rule = new events.Rule(this, trigger.id, {
         description: trigger.description,

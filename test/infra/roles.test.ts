@@ -150,6 +150,20 @@ function isCloudWatchAlarmGrant(statement: { Principal?: unknown }, action: stri
   );
 }
 
+/**
+ * The key policy statement the CDK adds to a state machine's customer managed
+ * key when it logs (the Step Functions console generates the same): CloudWatch
+ * Logs' delivery service may `kms:Decrypt*` to deliver the encrypted log
+ * records. `kms:Decrypt*` names `kms:Decrypt` alone.
+ */
+function isLogDeliveryGrant(statement: { Principal?: unknown }, action: string): boolean {
+  return (
+    action === 'kms:Decrypt*' &&
+    JSON.stringify(statement.Principal) ===
+      JSON.stringify({ Service: 'delivery.logs.amazonaws.com' })
+  );
+}
+
 describe('wildcards', () => {
   it('allows no action containing "*" (except the key policy account delegation)', () => {
     const offenders = allowStatements(policyDocuments(json))
@@ -158,7 +172,11 @@ describe('wildcards', () => {
         actionsOf(statement)
           .filter((a) => a.includes('*') || a.includes('?'))
           .filter(
-            (a) => !(site.resourceType === 'AWS::KMS::Key' && isCloudWatchAlarmGrant(statement, a)),
+            (a) =>
+              !(
+                site.resourceType === 'AWS::KMS::Key' &&
+                (isCloudWatchAlarmGrant(statement, a) || isLogDeliveryGrant(statement, a))
+              ),
           )
           .map((a) => `${site.resourceType} ${site.resourceId}: ${a}`),
       );

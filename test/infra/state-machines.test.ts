@@ -88,6 +88,40 @@ function machines(): MachineInfo[] {
   });
 }
 
+/** The key a state machine's definition and execution data are encrypted with. */
+function executionKeyOf(machineId: string): string {
+  const encryption = z
+    .object({ Type: z.literal('CUSTOMER_MANAGED_KMS_KEY'), KmsKeyId: GetAttArn })
+    .parse(json.Resources[machineId]?.Properties?.EncryptionConfiguration);
+  return encryption.KmsKeyId['Fn::GetAtt'][0];
+}
+
+/** A state machine's ARN as its name builds it (what its data's encryption context names). */
+const machineArn = (machineId: string) =>
+  `arn:<AWS::Partition>:states:us-east-1:123456789012:stateMachine:${z.string().parse(json.Resources[machineId]?.Properties?.StateMachineName)}`;
+
+/**
+ * A statement using the execution key for one state machine's data only:
+ * the encryption context Step Functions sets names that state machine.
+ */
+function usesExecutionDataOf(
+  statement: { Action?: unknown; Resource?: unknown; Condition?: unknown },
+  machineId: string,
+): boolean {
+  const condition = z
+    .object({
+      StringEquals: z.object({ 'kms:EncryptionContext:aws:states:stateMachineArn': z.unknown() }),
+    })
+    .safeParse(statement.Condition);
+  return (
+    condition.success &&
+    renderArn(statement.Resource) === `<${executionKeyOf(machineId)}.Arn>` &&
+    renderArn(condition.data.StringEquals['kms:EncryptionContext:aws:states:stateMachineArn']) ===
+      machineArn(machineId) &&
+    JSON.stringify(statement.Action) === JSON.stringify(['kms:Decrypt', 'kms:GenerateDataKey'])
+  );
+}
+
 /** The playbooks findings start: every state machine but rollback. */
 function playbooks(): PlaybookInfo[] {
   return machines().flatMap((m) => {
@@ -223,9 +257,19 @@ describe('playbooks', () => {
       });
       const ids = expected.map((action) => functionFor(action).id);
       expect(granted.sort()).toEqual(ids.flatMap((id) => [`<${id}.Arn>`, `<${id}.Arn>:*`]).sort());
-      // Otherwise only logging and tracing (on the Resource "*" allow-list).
+      // Otherwise its own execution data, its logs' encryption, and logging
+      // and tracing (on the Resource "*" allow-list).
       const rest = statements.filter((s) => !invokes.includes(s));
-      for (const s of rest) expect(s.Resource).toBe('*');
+      const { machineId } = playbookFor(name);
+      expect(rest.filter((s) => usesExecutionDataOf(s, machineId))).toHaveLength(1);
+      for (const s of rest.filter((s) => s.Resource !== '*')) {
+        if (usesExecutionDataOf(s, machineId)) continue;
+        expect(s).toMatchObject({
+          Action: 'kms:GenerateDataKey',
+          Resource: { 'Fn::GetAtt': [executionKeyOf(machineId), 'Arn'] },
+          Condition: { StringEquals: { 'kms:EncryptionContext:SourceArn': expect.anything() } },
+        });
+      }
     },
   );
 
@@ -250,9 +294,19 @@ describe('playbooks', () => {
     expect(json.Resources[eventsRoleId]?.Properties?.AssumeRolePolicyDocument).toMatchObject({
       Statement: [{ Principal: { Service: 'events.amazonaws.com' } }],
     });
-    expect(statementsOfRole(eventsRoleId)).toEqual([
-      { Action: 'states:StartExecution', Effect: 'Allow', Resource: { Ref: machineId } },
+    const statements = statementsOfRole(eventsRoleId);
+    const starts = statements.filter((s) => s.Action === 'states:StartExecution');
+    const rest = statements.filter((s) => !starts.includes(s));
+    expect(starts).toEqual([
+      {
+        Action: 'states:StartExecution',
+        Effect: 'Allow',
+        Resource: { Ref: machineId },
+      },
     ]);
+    // StartExecution encrypts the input as the caller: the key, for this machine's data only.
+    expect(rest).toHaveLength(1);
+    expect(rest.every((s) => usesExecutionDataOf(s, machineId))).toBe(true);
   });
 });
 

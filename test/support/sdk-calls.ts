@@ -51,6 +51,12 @@ const IAM_NAME: Record<string, string> = {
 const IMPLIED: Record<string, readonly string[]> = {
   // The notification topic is KMS-encrypted: SNS uses the key as the publisher.
   'sns:Publish': ['kms:Decrypt', 'kms:GenerateDataKey'],
+  // The state machines are encrypted with the execution key: Step Functions
+  // uses it as the caller.
+  'states:StartExecution': ['kms:Decrypt', 'kms:GenerateDataKey'],
+  'states:SendTaskSuccess': ['kms:Decrypt', 'kms:GenerateDataKey'],
+  'states:SendTaskFailure': ['kms:Decrypt', 'kms:GenerateDataKey'],
+  'states:DescribeExecution': ['kms:Decrypt'],
   // Associating a profile passes its role to EC2.
   'ec2:AssociateIamInstanceProfile': ['iam:PassRole'],
   'ec2:ReplaceIamInstanceProfileAssociation': ['iam:PassRole'],
