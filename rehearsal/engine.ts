@@ -42,6 +42,7 @@ import {
   type LocalValues,
   type RehearsalModel,
   readTemplate,
+  stateMachineName,
   type TemplateStateMachine,
 } from './template.js';
 
@@ -187,7 +188,7 @@ export class RehearsalEngine {
         // anchor function, whose stream the rehearsal does not emulate.
         if (type === 'AWS::S3::Bucket') return `rehearsal-${id.toLowerCase()}`;
         if (type === 'AWS::StepFunctions::StateMachine') {
-          return `arn:${partition}:states:${region}:${account}:stateMachine:${id}`;
+          return `arn:${partition}:states:${region}:${account}:stateMachine:${stateMachineName(template, id)}`;
         }
         return undefined;
       },
@@ -290,7 +291,7 @@ export class RehearsalEngine {
     if (options.atSource !== false) findingSource.publish(input);
     const { account, region, partition } = this.values;
     const name = `rehearsal-${randomUUID()}`;
-    const stateMachineName = `cordon-${machine.playbook}`;
+    const stateMachineName = machine.name;
     const executionArn = `arn:${partition}:states:${region}:${account}:execution:${stateMachineName}:${name}`;
     const run = await runDefinition(machine.definition, input, this.tasks(machine, executionArn), {
       executionArn,

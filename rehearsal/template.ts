@@ -34,6 +34,8 @@ export interface TemplateFunction {
 
 export interface TemplateStateMachine {
   readonly logicalId: string;
+  /** Its StateMachineName: fixed at synthesis, since the execution key's grants name its ARN. */
+  readonly name: string;
   readonly playbook: string;
   readonly definition: unknown;
 }
@@ -57,6 +59,16 @@ export class TemplateError extends Error {
 
 export function localFunctionArn(values: LocalValues, logicalId: string): string {
   return `arn:${values.partition}:lambda:${values.region}:${values.account}:function:${logicalId}`;
+}
+
+/** A state machine's name as the template fixes it. */
+export function stateMachineName(raw: unknown, logicalId: string): string {
+  const resource = TemplateSchema.parse(raw).Resources[logicalId];
+  const name = resource?.Properties?.StateMachineName;
+  if (typeof name !== 'string') {
+    throw new TemplateError(`state machine ${logicalId} has no fixed StateMachineName`);
+  }
+  return name;
 }
 
 export function readTemplate(raw: unknown, values: LocalValues): RehearsalModel {
@@ -99,6 +111,7 @@ export function readTemplate(raw: unknown, values: LocalValues): RehearsalModel 
     }
     stateMachines.set(logicalId, {
       logicalId,
+      name: stateMachineName(raw, logicalId),
       playbook,
       definition: JSON.parse(definitionString),
     });
