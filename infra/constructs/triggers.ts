@@ -1,6 +1,17 @@
 import type * as events from 'aws-cdk-lib/aws-events';
 import type { RuntimeConfig } from '../../functions/shared/runtime-config.js';
+import {
+  PUBLIC_ACCESS_POINT_CONTROL,
+  PUBLIC_BUCKET_CONTROLS,
+} from '../../functions/triage/parse/exposure.js';
+import {
+  S3_ACCESS_POINT_RESOURCE_TYPE,
+  S3_BUCKET_RESOURCE_TYPE,
+} from '../../functions/triage/parse/schemas/asff.js';
 import type { PlaybookTrigger } from './playbook.js';
+
+/** GuardDuty's bucket posture findings: s3-exposure's, never grounds for containing credentials. */
+const POLICY_S3 = 'Policy:S3/';
 
 /** Security Hub resource types the iam-credentials playbook owns. */
 export const IAM_SECURITY_HUB_TYPES = ['AwsIamAccessKey', 'AwsIamUser', 'AwsIamRole'];
@@ -28,16 +39,21 @@ function guardDutyTrigger(
   };
 }
 
+/** ASFF's namespace of configuration checks: a weak setting, not a compromise. */
+const CONFIGURATION_CHECKS = 'Software and Configuration Checks';
+
 /**
  * New, active findings on `types`, except those GuardDuty imported: they come
  * through the GuardDuty rule, so one finding never runs twice. Cordon's own
  * workflow updates (NOTIFIED, RESOLVED) do not match, so they never loop.
+ * Severity is the provider's (`FindingProviderFields`), which only the
+ * product sets: `BatchUpdateFindings` callers edit the top-level one.
  */
 function securityHubTrigger(
   config: Thresholds,
   description: string,
   types: readonly string[],
-  finding: Record<string, unknown> = {},
+  { FindingProviderFields: provider = {}, ...finding }: Record<string, unknown>,
 ): PlaybookTrigger {
   const eventPattern: events.EventPattern = {
     source: ['aws.securityhub'],
@@ -46,7 +62,10 @@ function securityHubTrigger(
       findings: {
         Workflow: { Status: ['NEW'] },
         RecordState: ['ACTIVE'],
-        Severity: { Label: [...config.securityHubSeverityLabels] },
+        FindingProviderFields: {
+          Severity: { Label: [...config.securityHubSeverityLabels] },
+          ...(provider as Record<string, unknown>),
+        },
         Resources: { Type: [...types] },
         ProductName: [{ 'anything-but': ['GuardDuty'] }],
         ...finding,
@@ -56,20 +75,46 @@ function securityHubTrigger(
   return { id: 'SecurityHubRule', description, eventPattern };
 }
 
+/**
+ * Detections only: no Security Hub control's result (those carry
+ * `Compliance`), and, where `threatsOnly`, a provider type outside the
+ * configuration checks (triage's posture guard, applied before a state
+ * machine starts: an EC2.8 IMDSv2 control on an instance costs nothing).
+ */
+function detections(threatsOnly: boolean): Record<string, unknown> {
+  return {
+    Compliance: { Status: [{ exists: false }] },
+    ...(threatsOnly
+      ? {
+          FindingProviderFields: {
+            Types: [{ 'anything-but': { prefix: CONFIGURATION_CHECKS } }],
+          },
+        }
+      : {}),
+  };
+}
+
 export function iamCredentialsTriggers(config: Thresholds): PlaybookTrigger[] {
   return [
-    guardDutyTrigger(config, 'GuardDuty findings on access keys (IAM users, assumed roles, root)', {
-      resource: {
-        resourceType: ['AccessKey'],
-        // Only principal types the playbook can contain; others (federated
-        // users, AWS services) would only fail in triage.
-        accessKeyDetails: { userType: ['IAMUser', 'AssumedRole', 'Root'] },
+    guardDutyTrigger(
+      config,
+      'GuardDuty findings on the credentials that acted (IAM users, assumed roles, root), except Policy:S3 posture changes',
+      {
+        // S3 data-event findings name the bucket as resource and the caller in accessKeyDetails.
+        type: [{ 'anything-but': { prefix: POLICY_S3 } }],
+        resource: {
+          resourceType: ['AccessKey', 'S3Bucket'],
+          // Only principal types the playbook can contain; others (federated
+          // users, AWS services) would only fail in triage.
+          accessKeyDetails: { userType: ['IAMUser', 'AssumedRole', 'Root'] },
+        },
       },
-    }),
+    ),
     securityHubTrigger(
       config,
-      'New, active Security Hub findings on IAM resources, except those from GuardDuty',
+      'New, active Security Hub detections on IAM resources, except those from GuardDuty',
       IAM_SECURITY_HUB_TYPES,
+      detections(true),
     ),
   ];
 }
@@ -86,8 +131,9 @@ export function ec2InstanceTriggers(config: Thresholds): PlaybookTrigger[] {
     }),
     securityHubTrigger(
       config,
-      'New, active Security Hub findings on EC2 instances, except those from GuardDuty',
+      'New, active Security Hub detections on EC2 instances, except those from GuardDuty',
       ['AwsEc2Instance'],
+      detections(true),
     ),
   ];
 }
@@ -111,8 +157,9 @@ export function secretExposureTriggers(config: Thresholds): PlaybookTrigger[] {
     }),
     securityHubTrigger(
       config,
-      'New, active Security Hub findings on Secrets Manager secrets, except those from GuardDuty',
+      'New, active Security Hub findings on Secrets Manager secrets (no control results), except those from GuardDuty',
       ['AwsSecretsManagerSecret'],
+      detections(false),
     ),
   ];
 }
@@ -125,24 +172,52 @@ export function integrationQuarantineTriggers(config: Thresholds): PlaybookTrigg
     }),
     securityHubTrigger(
       config,
-      'New, active Security Hub findings on Lambda functions, except those from GuardDuty',
+      'New, active Security Hub findings on Lambda functions (no control results), except those from GuardDuty',
       ['AwsLambdaFunction'],
+      detections(false),
     ),
   ];
 }
 
-/** GuardDuty Policy:S3/* findings and Security Hub data-exposure findings on buckets. */
+/**
+ * GuardDuty Policy:S3/* findings that name a bucket (resource type
+ * `AccessKey`: they come from management events), and the Security Hub
+ * findings that say a bucket is public (functions/triage/parse/exposure.ts
+ * reads them the same way): data-exposure findings, the public-bucket
+ * controls failing, IAM Access Analyzer's external access, Macie's public
+ * bucket policy findings.
+ */
 export function s3ExposureTriggers(config: Thresholds): PlaybookTrigger[] {
   return [
-    guardDutyTrigger(config, 'GuardDuty Policy:S3 findings on buckets', {
-      type: [{ prefix: 'Policy:S3/' }],
-      resource: { resourceType: ['S3Bucket'] },
+    guardDutyTrigger(config, 'GuardDuty Policy:S3 findings that name a bucket', {
+      type: [{ prefix: POLICY_S3 }],
+      resource: { s3BucketDetails: { name: [{ exists: true }] } },
     }),
     securityHubTrigger(
       config,
-      'New, active Security Hub data-exposure findings on S3 buckets, except those from GuardDuty',
-      ['AwsS3Bucket'],
-      { Types: [{ prefix: 'Effects/Data Exposure' }] },
+      'New, active Security Hub findings that a bucket is public, except those from GuardDuty',
+      [S3_BUCKET_RESOURCE_TYPE, S3_ACCESS_POINT_RESOURCE_TYPE],
+      {
+        $or: [
+          { FindingProviderFields: { Types: [{ prefix: 'Effects/Data Exposure' }] } },
+          {
+            Compliance: { Status: ['FAILED'] },
+            GeneratorId: [...PUBLIC_BUCKET_CONTROLS, PUBLIC_ACCESS_POINT_CONTROL].map((id) => ({
+              suffix: `/${id}`,
+            })),
+          },
+          {
+            ProductArn: [{ suffix: '::product/aws/access-analyzer' }],
+            FindingProviderFields: { Types: [{ suffix: '/External Access Granted' }] },
+          },
+          {
+            ProductArn: [{ suffix: '::product/aws/macie' }],
+            FindingProviderFields: {
+              Types: [{ suffix: 'S3BucketPublic' }, { suffix: 'S3BlockPublicAccessDisabled' }],
+            },
+          },
+        ],
+      },
     ),
   ];
 }

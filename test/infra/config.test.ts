@@ -65,7 +65,7 @@ describe('parseConfig', () => {
 
     expect(guardDuty?.eventPattern.detail?.severity).toEqual([{ numeric: ['>=', 5] }]);
     expect(securityHub?.eventPattern.detail?.findings).toMatchObject({
-      Severity: { Label: ['CRITICAL'] },
+      FindingProviderFields: { Severity: { Label: ['CRITICAL'] } },
     });
   });
 
@@ -75,7 +75,7 @@ describe('parseConfig', () => {
     );
 
     expect(securityHub?.eventPattern.detail?.findings).toMatchObject({
-      Severity: { Label: ['CRITICAL'] },
+      FindingProviderFields: { Severity: { Label: ['CRITICAL'] } },
     });
   });
 

@@ -484,14 +484,22 @@ function rulesOf(machineId: string): [string, CfnResource][] {
   );
 }
 
-const securityHub = (types: string[], extra: Record<string, unknown> = {}) => ({
+const securityHub = (
+  types: string[],
+  extra: Record<string, unknown> = {},
+  providerTypes?: unknown[],
+) => ({
   source: ['aws.securityhub'],
   'detail-type': ['Security Hub Findings - Imported'],
   detail: {
     findings: {
       Workflow: { Status: ['NEW'] },
       RecordState: ['ACTIVE'],
-      Severity: { Label: ['HIGH', 'CRITICAL'] },
+      // The provider's severity: BatchUpdateFindings callers edit only the top level.
+      FindingProviderFields: {
+        Severity: { Label: ['HIGH', 'CRITICAL'] },
+        ...(providerTypes === undefined ? {} : { Types: providerTypes }),
+      },
       Resources: { Type: types },
       // GuardDuty findings arrive through the GuardDuty rule, once.
       ProductName: [{ 'anything-but': ['GuardDuty'] }],
@@ -499,6 +507,10 @@ const securityHub = (types: string[], extra: Record<string, unknown> = {}) => ({
     },
   },
 });
+
+/** No control results; for threat playbooks, no finding that is only a configuration check. */
+const NO_CONTROLS = { Compliance: { Status: [{ exists: false }] } };
+const THREATS = [{ 'anything-but': { prefix: 'Software and Configuration Checks' } }];
 
 const guardDuty = (detail: Record<string, unknown>) => ({
   source: ['aws.guardduty'],
@@ -645,15 +657,17 @@ const EXPECTED_PATTERNS: Record<PlaybookName, readonly unknown[]> = {
       source: ['aws.guardduty'],
       'detail-type': ['GuardDuty Finding'],
       detail: {
+        // Never a Policy:S3 posture change: that is the bucket's, for s3-exposure.
+        type: [{ 'anything-but': { prefix: 'Policy:S3/' } }],
         resource: {
-          resourceType: ['AccessKey'],
+          resourceType: ['AccessKey', 'S3Bucket'],
           // Only principal kinds the playbook can contain.
           accessKeyDetails: { userType: ['IAMUser', 'AssumedRole', 'Root'] },
         },
         severity: [{ numeric: ['>=', 7] }],
       },
     },
-    securityHub(['AwsIamAccessKey', 'AwsIamUser', 'AwsIamRole']),
+    securityHub(['AwsIamAccessKey', 'AwsIamUser', 'AwsIamRole'], NO_CONTROLS, THREATS),
   ],
   'ec2-instance': [
     {
@@ -664,7 +678,7 @@ const EXPECTED_PATTERNS: Record<PlaybookName, readonly unknown[]> = {
         severity: [{ numeric: ['>=', 7] }],
       },
     },
-    securityHub(['AwsEc2Instance']),
+    securityHub(['AwsEc2Instance'], NO_CONTROLS, THREATS),
   ],
   'secret-exposure': [
     guardDuty({
@@ -677,15 +691,42 @@ const EXPECTED_PATTERNS: Record<PlaybookName, readonly unknown[]> = {
         },
       },
     }),
-    securityHub(['AwsSecretsManagerSecret']),
+    securityHub(['AwsSecretsManagerSecret'], NO_CONTROLS),
   ],
   'integration-quarantine': [
     guardDuty({ resource: { resourceType: ['Lambda'] } }),
-    securityHub(['AwsLambdaFunction']),
+    securityHub(['AwsLambdaFunction'], NO_CONTROLS),
   ],
   's3-exposure': [
-    guardDuty({ type: [{ prefix: 'Policy:S3/' }], resource: { resourceType: ['S3Bucket'] } }),
-    securityHub(['AwsS3Bucket'], { Types: [{ prefix: 'Effects/Data Exposure' }] }),
+    // Whatever the resource type: GuardDuty files these as AccessKey findings.
+    guardDuty({
+      type: [{ prefix: 'Policy:S3/' }],
+      resource: { s3BucketDetails: { name: [{ exists: true }] } },
+    }),
+    securityHub(['AwsS3Bucket', 'AwsS3AccessPoint'], {
+      $or: [
+        { FindingProviderFields: { Types: [{ prefix: 'Effects/Data Exposure' }] } },
+        {
+          Compliance: { Status: ['FAILED'] },
+          GeneratorId: [
+            { suffix: '/S3.2' },
+            { suffix: '/S3.3' },
+            { suffix: '/S3.8' },
+            { suffix: '/S3.19' },
+          ],
+        },
+        {
+          ProductArn: [{ suffix: '::product/aws/access-analyzer' }],
+          FindingProviderFields: { Types: [{ suffix: '/External Access Granted' }] },
+        },
+        {
+          ProductArn: [{ suffix: '::product/aws/macie' }],
+          FindingProviderFields: {
+            Types: [{ suffix: 'S3BucketPublic' }, { suffix: 'S3BlockPublicAccessDisabled' }],
+          },
+        },
+      ],
+    }),
   ],
 };
 

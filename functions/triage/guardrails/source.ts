@@ -19,8 +19,9 @@ import type { Finding } from '../parse/finding.js';
  * checks that the source says the same: its type, its account, and the
  * resource triage is about to act on. Any difference, or no finding, and
  * the automatic steps wait for a responder instead. Security Hub findings
- * from a product not on the allow-list (custom imports, by default) never
- * act unattended.
+ * from a product not on the allow-list (custom imports, by default), and
+ * those whose top-level severity or types claim more than their provider
+ * said, never act unattended.
  */
 
 export interface SourceClients {
@@ -75,6 +76,10 @@ export async function verifyAtSource(
         `product ${boundedText(JSON.stringify(finding.productArn ?? null), 200)} is not on the Security Hub product allow-list`,
       );
     }
+    // What anyone edited after import is no product's word (parse/provider.ts).
+    const edited = finding.securityHub?.edited;
+    if (edited !== undefined)
+      return unverified(`the finding is not as its product filed it: ${edited}`);
     return verifySecurityHub(finding, identifier, clients.securityHub);
   }
   return verifyGuardDuty(finding, identifier, clients.guardDuty);
@@ -111,7 +116,12 @@ async function verifySecurityHub(
   identifier: string | undefined,
   securityHub: SourceClients['securityHub'],
 ): Promise<SourceCheck> {
-  let findings: { Types?: string[]; AwsAccountId?: string; Resources?: unknown }[];
+  let findings: {
+    Types?: string[];
+    FindingProviderFields?: { Types?: string[] };
+    AwsAccountId?: string;
+    Resources?: unknown;
+  }[];
   try {
     const out = await securityHub.send(
       new GetSecurityHubFindings({
@@ -129,7 +139,8 @@ async function verifySecurityHub(
   const [found] = findings;
   if (!found) return unverified('Security Hub has no such finding');
   return compare(finding, identifier, {
-    types: found.Types ?? [],
+    // The provider's types, as the event's were read: the top level is editable.
+    types: found.FindingProviderFields?.Types ?? found.Types ?? [],
     account: found.AwsAccountId,
     resource: found.Resources,
   });

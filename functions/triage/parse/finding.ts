@@ -39,8 +39,14 @@ export interface SecurityHubFacts {
   readonly productName?: string;
   readonly workflowStatus: string;
   readonly recordState: string;
-  /** ASFF `Types` (namespace/category/classifier). */
+  /** ASFF `Types` (namespace/category/classifier), as the finding's provider set them. */
   readonly types: readonly string[];
+  /**
+   * Set when the top-level severity or types claim more than the provider
+   * said (or there are no provider fields to tell): automatic steps then
+   * wait for a responder (source.ts).
+   */
+  readonly edited?: string;
 }
 
 /** What every finding says, whatever its resource. */

@@ -40,12 +40,22 @@ type Facts = ReturnType<typeof facts>;
 
 /** What each playbook acts on, for the message when an event holds nothing for it. */
 const ACTS_ON: Readonly<Record<PlaybookName, string>> = {
-  'iam-credentials': 'GuardDuty AccessKey findings',
+  'iam-credentials':
+    'GuardDuty AccessKey and S3Bucket findings on the credentials that acted, except Policy:S3 ones',
   'ec2-instance': 'GuardDuty Instance findings',
   'secret-exposure': 'GuardDuty AccessKey findings whose API call touched a secret',
   'integration-quarantine': 'GuardDuty Lambda findings',
-  's3-exposure': 'GuardDuty Policy:S3 findings on S3Bucket resources',
+  's3-exposure': 'GuardDuty Policy:S3 findings that name a bucket',
 };
+
+/**
+ * GuardDuty's findings on a bucket's posture, from CloudTrail management
+ * events: `resourceType` is `AccessKey` (whose call changed the bucket),
+ * the bucket is in `s3BucketDetails`. The exposure is the bucket; the
+ * principal that changed its policy may well be its administrator, so a
+ * posture change is no grounds for containing credentials.
+ */
+const POLICY_S3 = 'Policy:S3/';
 
 /**
  * Validates a GuardDuty finding event and normalises its finding as
@@ -71,7 +81,7 @@ export function fromGuardDuty(event: unknown, playbook?: PlaybookName): ParsedFi
   };
   switch (playbook) {
     case 'iam-credentials':
-      return type === 'AccessKey' ? accessKeyFinding(detail, common) : absent;
+      return actsOnCredentials(detail) ? accessKeyFinding(detail, common) : absent;
     case 'ec2-instance':
       return type === 'Instance' ? instanceFinding(detail, common) : absent;
     case 'secret-exposure': {
@@ -93,6 +103,14 @@ function byResourceType(detail: Detail, common: Facts): ParsedFindingEvent {
   if (type === 'Instance') return instanceFinding(detail, common);
   if (type === 'Lambda') return functionFinding(detail, common);
   if (isBucketPolicyFinding(detail)) return bucketFinding(detail, common);
+  if (detail.type.startsWith(POLICY_S3)) {
+    return unhandled(
+      `GuardDuty ${detail.type} names no bucket (an account-level setting): no Cordon playbook acts on it`,
+    );
+  }
+  if (type === 'S3Bucket' && detail.resource.accessKeyDetails !== undefined) {
+    return accessKeyFinding(detail, common);
+  }
   if (type !== 'AccessKey') {
     return unhandled(`no Cordon playbook handles GuardDuty resource type ${type}`);
   }
@@ -193,9 +211,27 @@ function functionFinding(detail: Detail, common: Facts): ParsedFindingEvent {
   return { status: 'finding', finding };
 }
 
-/** The rule starts s3-exposure on `Policy:S3/*` findings only: the others are not exposures. */
+/**
+ * iam-credentials acts on the credentials of AccessKey findings and of S3
+ * data-event findings (`S3Bucket`, with the caller in `accessKeyDetails`),
+ * never on a Policy:S3 posture change.
+ */
+function actsOnCredentials(detail: Detail): boolean {
+  const type = detail.resource.resourceType;
+  if (detail.type.startsWith(POLICY_S3)) return false;
+  return (
+    type === 'AccessKey' || (type === 'S3Bucket' && detail.resource.accessKeyDetails !== undefined)
+  );
+}
+
+/**
+ * s3-exposure takes `Policy:S3/*` findings that name a bucket, whatever
+ * their resource type (AccessKey for these management-event findings);
+ * the rule filters the same way. Account-level ones name none.
+ */
 function isBucketPolicyFinding(detail: Detail): boolean {
-  return detail.resource.resourceType === 'S3Bucket' && detail.type.startsWith('Policy:S3/');
+  const buckets = detail.resource.s3BucketDetails;
+  return detail.type.startsWith(POLICY_S3) && Array.isArray(buckets) && buckets.length > 0;
 }
 
 /** A bucket finding names its bucket in `resource.s3BucketDetails`: exactly one, or none is acted on. */

@@ -4,6 +4,7 @@ import { InvalidFindingError } from '../../shared/errors.js';
 import type { PrincipalKind } from '../../shared/incident.js';
 import {
   accessKeyIdIn,
+  BUCKET_NAME,
   IAM_NAME,
   parseBucketArn,
   parseFunctionArn,
@@ -12,6 +13,7 @@ import {
   parseSecretArn,
   partitionOf,
 } from './arn.js';
+import { accessPointExposure, bucketExposure } from './exposure.js';
 import type {
   ClaimedInstance,
   ClaimedPrincipal,
@@ -20,23 +22,24 @@ import type {
   ParsedFindingEvent,
 } from './finding.js';
 import { formatPath, invalidFinding } from './invalid.js';
+import { type ProviderClaim, providerClaim, workflowStatusOf } from './provider.js';
 import {
   type AsffFinding,
   type AsffResource,
   AwsIamAccessKeyDetailsSchema,
   AwsIamRoleDetailsSchema,
   AwsIamUserDetailsSchema,
-  DATA_EXPOSURE_TYPE,
+  AwsS3AccessPointDetailsSchema,
   EC2_INSTANCE_RESOURCE_TYPE,
   IAM_RESOURCE_TYPES,
   type IamResourceType,
   LAMBDA_FUNCTION_RESOURCE_TYPE,
+  S3_ACCESS_POINT_RESOURCE_TYPE,
   S3_BUCKET_RESOURCE_TYPE,
   SECRET_RESOURCE_TYPE,
   SECURITYHUB_SOURCE,
   SecurityHubEventSchema,
 } from './schemas/asff.js';
-import { scoreForAsff } from './severity.js';
 
 const WHAT = 'Security Hub finding';
 
@@ -51,6 +54,7 @@ const ELIGIBLE: Readonly<Record<string, { playbook: PlaybookName; kind: string }
   [SECRET_RESOURCE_TYPE]: { playbook: 'secret-exposure', kind: 'secret' },
   [LAMBDA_FUNCTION_RESOURCE_TYPE]: { playbook: 'integration-quarantine', kind: 'Lambda function' },
   [S3_BUCKET_RESOURCE_TYPE]: { playbook: 's3-exposure', kind: 'S3 bucket' },
+  [S3_ACCESS_POINT_RESOURCE_TYPE]: { playbook: 's3-exposure', kind: 'S3 bucket' },
 };
 const KIND_ORDER = ['IAM', 'EC2 instance', 'secret', 'Lambda function', 'S3 bucket'];
 
@@ -69,10 +73,13 @@ export function fromSecurityHub(event: unknown, playbook?: PlaybookName): Parsed
   const { detail, account: envelopeAccount } = parsed.data;
 
   const eligible = detail.findings.flatMap((finding, index) => {
+    const claim = providerClaim(finding, ['detail', 'findings', index]);
     const resources = finding.Resources.flatMap((resource, r) =>
-      isEligible(finding, resource.Type) ? [{ resource, type: resource.Type, index: r }] : [],
+      isEligible(finding, claim, resource.Type)
+        ? [{ resource, type: resource.Type, index: r }]
+        : [],
     );
-    return resources.length > 0 ? [{ finding, index, resources }] : [];
+    return resources.length > 0 ? [{ finding, claim, index, resources }] : [];
   });
   const [chosen, ...others] = eligible;
   if (chosen === undefined) {
@@ -80,7 +87,7 @@ export function fromSecurityHub(event: unknown, playbook?: PlaybookName): Parsed
       status: 'unhandled',
       reason: 'unhandled-resource',
       source: SECURITYHUB_SOURCE,
-      message: `no finding in the event names a resource Cordon contains (${Object.keys(ELIGIBLE).join(', ')}; AwsS3Bucket only on Effects/Data Exposure findings)`,
+      message: `no finding in the event names a resource Cordon contains (${Object.keys(ELIGIBLE).join(', ')}; buckets and access points only on findings that say they are public)`,
     };
   }
   if (others.length > 0) {
@@ -105,23 +112,30 @@ export function fromSecurityHub(event: unknown, playbook?: PlaybookName): Parsed
       message: `the ${playbook} playbook does not act on a Security Hub finding on ${named.type}`,
     };
   }
-  const { finding } = chosen;
-  const path: Path = ['detail', 'findings', chosen.index, 'Resources', named.index];
+  const { finding, claim } = chosen;
+  const at: Path = ['detail', 'findings', chosen.index];
+  const path: Path = [...at, 'Resources', named.index];
+  const region = finding.Region ?? named.resource.Region ?? parsed.data.region;
+  if (region === undefined) {
+    throw new InvalidFindingError(
+      `${WHAT} is missing ${formatPath([...at, 'Region'])}, and neither its resource nor the event names one`,
+    );
+  }
   const facts = {
     source: 'securityhub',
     findingId: finding.Id,
-    findingType: finding.Types[0] ?? finding.GeneratorId,
+    findingType: claim.types[0] ?? finding.GeneratorId,
     productArn: finding.ProductArn,
     updatedAt: finding.UpdatedAt,
-    severity: scoreForAsff(finding.Severity.Label, finding.Severity.Normalized),
-    severityLabel: finding.Severity.Label,
+    severity: claim.severity,
+    severityLabel: claim.severityLabel,
     account: finding.AwsAccountId,
     envelopeAccount,
-    region: finding.Region,
-    partition: partitionOf(finding.ProductArn, finding.Region),
+    region,
+    partition: partitionOf(finding.ProductArn, region),
     sample: finding.Sample === true,
     archived: false,
-    securityHub: securityHubFacts(finding),
+    securityHub: securityHubFacts(finding, claim),
   } as const;
   const resourceFinding = claimedResource(named.type, named.resource, path, facts);
   if (resourceFinding !== undefined) return { status: 'finding', finding: resourceFinding };
@@ -178,6 +192,27 @@ function claimedResource(
       if (arn === undefined) throw invalidId('an S3 bucket ARN (arn:<partition>:s3:::<bucket>)');
       return { ...facts, playbook: 's3-exposure', bucket: { name: arn.name } };
     }
+    case S3_ACCESS_POINT_RESOURCE_TYPE: {
+      // Block Public Access on the bucket covers its access points too.
+      const details = parseDetails(
+        resource,
+        'AwsS3AccessPoint',
+        AwsS3AccessPointDetailsSchema,
+        path,
+      );
+      const name = details?.Bucket;
+      if (name === undefined) {
+        throw new InvalidFindingError(
+          `${WHAT} is missing ${formatPath([...path, 'Details', 'AwsS3AccessPoint', 'Bucket'])}: the access point's bucket`,
+        );
+      }
+      if (!BUCKET_NAME.test(name)) {
+        throw new InvalidFindingError(
+          `${WHAT} has an invalid ${formatPath([...path, 'Details', 'AwsS3AccessPoint', 'Bucket'])}: not an S3 bucket name`,
+        );
+      }
+      return { ...facts, playbook: 's3-exposure', bucket: { name } };
+    }
     default:
       return undefined;
   }
@@ -200,19 +235,27 @@ function claimedInstance(resource: AsffResource, path: Path): ClaimedInstance {
   return { instanceId: arn.instanceId, arn: resource.Id };
 }
 
-function securityHubFacts(finding: AsffFinding) {
+function securityHubFacts(finding: AsffFinding, claim: ProviderClaim) {
   return {
     ...(finding.ProductName === undefined ? {} : { productName: finding.ProductName }),
-    workflowStatus: finding.Workflow.Status,
-    recordState: finding.RecordState,
-    types: finding.Types,
+    workflowStatus: workflowStatusOf(finding),
+    recordState: finding.RecordState ?? 'ACTIVE',
+    types: claim.types,
+    ...(claim.edited === undefined ? {} : { edited: claim.edited }),
   };
 }
 
-/** A bucket is exposed only on a data-exposure finding; the s3-exposure rule filters the same way. */
-function isEligible(finding: AsffFinding, type: string): boolean {
+/**
+ * A bucket or access point is eligible only on a finding that says it is
+ * public (exposure.ts), anything else only on a detection; the rules filter
+ * the same way.
+ */
+function isEligible(finding: AsffFinding, claim: ProviderClaim, type: string): boolean {
   if (!Object.hasOwn(ELIGIBLE, type)) return false;
-  return type !== S3_BUCKET_RESOURCE_TYPE || finding.Types.some((t) => DATA_EXPOSURE_TYPE.test(t));
+  if (type === S3_BUCKET_RESOURCE_TYPE) return bucketExposure(finding, claim.types) !== undefined;
+  if (type === S3_ACCESS_POINT_RESOURCE_TYPE) return accessPointExposure(finding) !== undefined;
+  // A control's result (an EC2.8 on an instance) is a setting, never a compromise to contain.
+  return finding.Compliance?.Status === undefined;
 }
 
 const IAM_TYPES: ReadonlyArray<string> = IAM_RESOURCE_TYPES;
@@ -258,22 +301,21 @@ function fromAccessKey(resource: AsffResource, path: Path): ClaimedPrincipal | U
     throw new InvalidFindingError(`${WHAT} is missing ${formatPath(detailsPath)}`);
   }
   const name = details.PrincipalName ?? details.UserName;
-  // Findings from before PrincipalType existed name only a user, in UserName.
-  const type =
-    details.PrincipalType ?? (details.PrincipalName === undefined ? 'IAMUser' : undefined);
+  const accessKeyId = details.AccessKeyId ?? accessKeyIdIn(resource.Id);
+  const type = details.PrincipalType ?? typeFromIds(details, accessKeyId);
   if (name === undefined) {
     throw new InvalidFindingError(
       `${WHAT} is missing ${formatPath([...detailsPath, 'PrincipalName'])}`,
     );
   }
   if (type === undefined) {
-    throw new InvalidFindingError(
-      `${WHAT} is missing ${formatPath([...detailsPath, 'PrincipalType'])}`,
-    );
+    // A temporary key may be a role's session or a user's: never guess a user to contain.
+    return {
+      unsupportedType: `unknown (${formatPath([...detailsPath, 'PrincipalType'])} is missing, and neither PrincipalId nor a long-term key says whose the key is)`,
+    };
   }
   const kind = Object.hasOwn(KINDS, type) ? KINDS[type] : undefined;
   if (kind === undefined) return { unsupportedType: type };
-  const accessKeyId = details.AccessKeyId ?? accessKeyIdIn(resource.Id);
   const common = {
     kind,
     ...(details.PrincipalId === undefined ? {} : { principalId: details.PrincipalId }),
@@ -287,6 +329,22 @@ function fromAccessKey(resource: AsffResource, path: Path): ClaimedPrincipal | U
     );
   }
   return { ...common, name };
+}
+
+/**
+ * The principal type of a key whose finding omits `PrincipalType`: its
+ * unique id's prefix says (AIDA: a user, AROA: a role); failing that, a
+ * long-term key (or none) in a finding from before `PrincipalType` existed
+ * is a user's, named in `UserName`. A temporary key (ASIA...) says nothing.
+ */
+function typeFromIds(
+  details: z.infer<typeof AwsIamAccessKeyDetailsSchema>,
+  accessKeyId: string | undefined,
+): string | undefined {
+  if (details.PrincipalId?.startsWith('AIDA')) return 'IAMUser';
+  if (details.PrincipalId?.startsWith('AROA')) return 'AssumedRole';
+  if (accessKeyId?.startsWith('ASIA')) return undefined;
+  return details.PrincipalName === undefined ? 'IAMUser' : undefined;
 }
 
 /** User and role resources name the principal by ARN; `Details`, when present, must agree. */

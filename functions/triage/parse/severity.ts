@@ -21,3 +21,17 @@ const LABEL_SCORES: Record<SeverityLabel, number> = {
 export function scoreForAsff(label: SeverityLabel, normalized: number | undefined): number {
   return normalized === undefined ? LABEL_SCORES[label] : normalized / 10;
 }
+
+/** ASFF's table from `Severity.Normalized` to a label: 0, 1-39, 40-69, 70-89, 90-100. */
+export function labelForNormalized(normalized: number): SeverityLabel {
+  if (normalized >= 90) return 'CRITICAL';
+  if (normalized >= 70) return 'HIGH';
+  if (normalized >= 40) return 'MEDIUM';
+  if (normalized >= 1) return 'LOW';
+  return 'INFORMATIONAL';
+}
+
+/** Labels in rising order, to tell a raised severity from a lowered one. */
+export function severityRank(label: SeverityLabel): number {
+  return LABEL_SCORES[label];
+}

@@ -36,6 +36,9 @@ export const LAMBDA_FUNCTION_RESOURCE_TYPE = 'AwsLambdaFunction';
 /** The s3-exposure playbook's resource type; its `Id` is `arn:<partition>:s3:::<bucket>`. */
 export const S3_BUCKET_RESOURCE_TYPE = 'AwsS3Bucket';
 
+/** An access point: s3-exposure blocks public access on its bucket (`Details.AwsS3AccessPoint.Bucket`). */
+export const S3_ACCESS_POINT_RESOURCE_TYPE = 'AwsS3AccessPoint';
+
 /**
  * The ASFF type a bucket finding needs for s3-exposure (the rule filters on
  * it too): a bucket finding of any other kind is not an exposure to block.
@@ -50,29 +53,61 @@ export const AsffResourceSchema = z.object({
 });
 export type AsffResource = z.infer<typeof AsffResourceSchema>;
 
+const TypesSchema = z.array(bounded(MAX_ID)).max(50);
+
+/**
+ * The finding's compliance result, present on configuration checks only: a
+ * Security Hub control's finding names its control in `SecurityControlId`
+ * (consolidated control findings) and says FAILED when the resource fails it.
+ */
+export const ComplianceSchema = z.object({
+  Status: bounded(64).optional(),
+  SecurityControlId: bounded(MAX_ID).optional(),
+});
+
 export const AsffFindingSchema = z.object({
   Id: bounded(MAX_ID),
   ProductArn: bounded(MAX_ID),
   ProductName: bounded(MAX_ID).optional(),
   GeneratorId: bounded(MAX_ID),
   AwsAccountId: AccountIdSchema,
-  Region: RegionSchema,
-  Types: z.array(bounded(MAX_ID)).max(50),
+  /** Absent from older findings and from some of AWS's own examples: the resource's, then the event's. */
+  Region: RegionSchema.optional(),
+  Types: TypesSchema,
+  Title: bounded(MAX_ID).optional(),
   UpdatedAt: TimestampSchema,
+  /** `Label` is derived from `Normalized` (ASFF's table) when a finding gives only that. */
   Severity: z.object({
-    Label: z.enum(SEVERITY_LABELS),
+    Label: z.enum(SEVERITY_LABELS).optional(),
     Normalized: z.number().int().min(0).max(100).optional(),
   }),
+  /**
+   * What the finding provider said: only BatchImportFindings (the product)
+   * sets these; BatchUpdateFindings callers edit the top-level `Severity`
+   * and `Types` instead. Absent from findings older than the field.
+   */
+  FindingProviderFields: z
+    .object({
+      Severity: z.object({ Label: z.enum(SEVERITY_LABELS).optional() }).optional(),
+      Types: TypesSchema.optional(),
+    })
+    .optional(),
   /** ASFF allows up to 32 resources per finding. */
   Resources: z.array(AsffResourceSchema).min(1).max(32),
-  Workflow: z.object({ Status: bounded(64) }),
-  RecordState: bounded(64),
+  /** `WorkflowState` is what findings from before `Workflow` carry instead. */
+  Workflow: z.object({ Status: bounded(64) }).optional(),
+  WorkflowState: bounded(64).optional(),
+  /** Security Hub sets ACTIVE on import; an event without it is an active finding. */
+  RecordState: bounded(64).optional(),
+  Compliance: ComplianceSchema.optional(),
+  ProductFields: z.record(z.string(), z.unknown()).optional(),
   Sample: z.boolean().optional(),
 });
 export type AsffFinding = z.infer<typeof AsffFindingSchema>;
 
 export const SecurityHubEventSchema = z.object({
   ...envelopeShape,
+  region: RegionSchema.optional(),
   source: z.literal(SECURITYHUB_SOURCE),
   'detail-type': z.literal(SECURITYHUB_DETAIL_TYPE),
   /** BatchImportFindings takes at most 100 findings per call. */
@@ -97,4 +132,8 @@ export const AwsIamUserDetailsSchema = z.object({
 export const AwsIamRoleDetailsSchema = z.object({
   RoleName: bounded(128).optional(),
   RoleId: bounded(128).optional(),
+});
+
+export const AwsS3AccessPointDetailsSchema = z.object({
+  Bucket: bounded(MAX_ID).optional(),
 });

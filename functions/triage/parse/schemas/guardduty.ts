@@ -50,7 +50,7 @@ export const LambdaDetailsSchema = z.object({
   functionName: bounded(MAX_ID).optional(),
 });
 
-/** `resource.s3BucketDetails`, parsed only for `S3Bucket` policy findings. */
+/** `resource.s3BucketDetails`, parsed only for `Policy:S3` findings. */
 export const S3BucketDetailsSchema = z
   .array(z.object({ name: bounded(MAX_ID), arn: bounded(MAX_ARN).optional() }))
   .min(1)

@@ -156,6 +156,55 @@ describe('Security Hub findings', () => {
       ProductArn: [{ Value: finding.productArn, Comparison: 'EQUALS' }],
     });
   });
+
+  it('are not verified when someone raised the top-level severity after import, and Security Hub is not asked', async () => {
+    // A BatchUpdateFindings caller relabels a finding CRITICAL; the provider said HIGH.
+    const event = fixture('securityhub-iam-access-key') as {
+      detail: { findings: { Severity: Record<string, unknown> }[] };
+    };
+    const [raised] = event.detail.findings;
+    if (raised) raised.Severity = { Label: 'CRITICAL', Normalized: 99 };
+    const parsed = parseFindingEvent(event);
+    if (parsed.status !== 'finding') throw new Error('not a finding');
+    const { finding } = parsed;
+
+    const check = await verifyAtSource(finding, identifierOf(finding), clients, [
+      finding.productArn ?? '',
+    ]);
+
+    expect(check).toEqual({
+      status: 'unverified',
+      reason:
+        "the finding is not as its product filed it: its severity was raised from the provider's HIGH to CRITICAL after import",
+    });
+    expect(shMock.commandCalls(GetSecurityHubFindings)).toHaveLength(0);
+  });
+
+  it("compare the source's provider types, whatever its top-level types were edited to", async () => {
+    const finding = findingOf('securityhub-iam-access-key');
+    const event = fixture('securityhub-iam-access-key') as {
+      detail: { findings: Record<string, unknown>[] };
+    };
+    const stored = event.detail.findings.map((f) => ({
+      ...f,
+      Types: ['Unusual Behaviors/Edited'],
+    }));
+    shMock.on(GetSecurityHubFindings).resolves({ Findings: stored as never });
+
+    const allowed = [finding.productArn ?? ''];
+    expect(await verifyAtSource(finding, identifierOf(finding), clients, allowed)).toEqual({
+      status: 'verified',
+    });
+
+    const otherProduct = stored.map((f) => ({
+      ...f,
+      FindingProviderFields: { Types: ['Unusual Behaviors/Another finding'] },
+    }));
+    shMock.on(GetSecurityHubFindings).resolves({ Findings: otherProduct as never });
+    expect(await verifyAtSource(finding, identifierOf(finding), clients, allowed)).toMatchObject({
+      status: 'unverified',
+    });
+  });
 });
 
 describe('productAllowed', () => {

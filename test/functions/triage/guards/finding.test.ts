@@ -60,12 +60,28 @@ describe('archived and posture findings', () => {
   });
 
   it('refuses a Security Hub configuration check on an IAM user', async () => {
+    const check = [
+      'Software and Configuration Checks/Industry and Regulatory Standards/AWS-Foundational-Security-Best-Practices',
+    ];
     const event = withValue(
-      fixture('securityhub-iam-access-key'),
-      [...SH, 'Types'],
-      [
-        'Software and Configuration Checks/Industry and Regulatory Standards/AWS-Foundational-Security-Best-Practices',
-      ],
+      withValue(fixture('securityhub-iam-access-key'), [...SH, 'Types'], check),
+      [...SH, 'FindingProviderFields', 'Types'],
+      check,
+    );
+
+    await expectRefused(event, /^posture: a configuration check/);
+  });
+
+  it('refuses a configuration check whose top-level types someone edited into a threat', async () => {
+    // BatchUpdateFindings may add `TTPs/...` at the top level; the provider's types stay a check.
+    const event = withValue(
+      withValue(
+        fixture('securityhub-iam-access-key'),
+        [...SH, 'Types'],
+        ['TTPs/Credential Access/Leaked Access Key'],
+      ),
+      [...SH, 'FindingProviderFields', 'Types'],
+      ['Software and Configuration Checks/AWS Security Best Practices/IAM.3'],
     );
 
     await expectRefused(event, /^posture: a configuration check/);
@@ -204,12 +220,29 @@ describe('guard 6: severity', () => {
   });
 
   it('refuses a Security Hub finding whose label is not acted on', async () => {
-    const event = withValue(fixture('securityhub-iam-access-key'), [...SH, 'Severity'], {
-      Label: 'MEDIUM',
-      Normalized: 40,
-    });
+    const event = withValue(
+      withValue(fixture('securityhub-iam-access-key'), [...SH, 'Severity'], {
+        Label: 'MEDIUM',
+        Normalized: 40,
+      }),
+      [...SH, 'FindingProviderFields', 'Severity', 'Label'],
+      'MEDIUM',
+    );
 
     await expectRefused(event, 'severity: MEDIUM is not an acted-on label (HIGH, CRITICAL)');
+  });
+
+  it("refuses a LOW finding someone relabelled CRITICAL: the provider's label decides", async () => {
+    const event = withValue(
+      withValue(fixture('securityhub-iam-access-key'), [...SH, 'Severity'], {
+        Label: 'CRITICAL',
+        Normalized: 99,
+      }),
+      [...SH, 'FindingProviderFields', 'Severity', 'Label'],
+      'LOW',
+    );
+
+    await expectRefused(event, 'severity: LOW is not an acted-on label (HIGH, CRITICAL)');
   });
 });
 

@@ -27,6 +27,31 @@ function rejection(event: unknown, playbook?: PlaybookName): string {
   throw new Error('expected InvalidFindingError');
 }
 
+const FINDING = ['detail', 'findings', 0] as const;
+
+/** The finding as its product filed it: top-level and provider types alike. */
+function providerTypes(event: unknown, types: string[]): unknown {
+  return withValue(
+    withValue(event, [...FINDING, 'Types'], types),
+    [...FINDING, 'FindingProviderFields', 'Types'],
+    types,
+  );
+}
+
+/** The bucket finding as a Security Hub control's result. */
+function control(id: string, status: string, generator = `security-control/${id}`): unknown {
+  let event = providerTypes(fixture('securityhub-s3-public'), [
+    'Software and Configuration Checks/Industry and Regulatory Standards/AWS-Foundational-Security-Best-Practices',
+  ]);
+  event = withValue(event, [...FINDING, 'GeneratorId'], generator);
+  event = withValue(
+    event,
+    [...FINDING, 'ProductArn'],
+    'arn:aws:securityhub:us-east-1::product/aws/securityhub',
+  );
+  return withValue(event, [...FINDING, 'Compliance'], { Status: status, SecurityControlId: id });
+}
+
 const SECRET_PATH = [
   'detail',
   'service',
@@ -256,15 +281,58 @@ describe('parseFindingEvent: S3 buckets', () => {
     );
   });
 
-  it('reports a GuardDuty S3 finding that is not a policy finding as unhandled', () => {
-    const event = withValue(
+  it("takes a GuardDuty S3 data-event finding for the caller's credentials, not the bucket", () => {
+    let event = withValue(
       fixture('guardduty-s3-public'),
       ['detail', 'type'],
       'Discovery:S3/AnomalousBehavior',
     );
+    event = withValue(event, ['detail', 'resource', 'resourceType'], 'S3Bucket');
 
-    expect(parseFindingEvent(event)).toMatchObject({ status: 'unhandled' });
+    expect(findingOf(event)).toMatchObject({
+      playbook: 'iam-credentials',
+      principal: { kind: 'IAMUser', name: 'compromised-user' },
+    });
     expect(parseFindingEvent(event, 's3-exposure')).toMatchObject({ reason: 'other-playbook' });
+  });
+
+  it('never takes a Policy:S3 posture change for the credentials of whoever made it', () => {
+    // As GuardDuty emits it: resourceType AccessKey, the caller beside the bucket.
+    const event = fixture('guardduty-s3-public');
+
+    expect(findingOf(event)).toMatchObject({ playbook: 's3-exposure' });
+    expect(parseFindingEvent(event, 'iam-credentials')).toMatchObject({
+      status: 'unhandled',
+      reason: 'other-playbook',
+    });
+  });
+
+  it('takes a Policy:S3 finding on a bucket whatever its resource type says', () => {
+    const event = withValue(
+      fixture('guardduty-s3-public'),
+      ['detail', 'resource', 'resourceType'],
+      'S3Bucket',
+    );
+
+    expect(findingOf(event, 's3-exposure')).toMatchObject({
+      bucket: { name: 'example-reports-bucket' },
+    });
+  });
+
+  it('leaves an account-level Policy:S3 finding, which names no bucket, to no playbook', () => {
+    let event = withValue(
+      fixture('guardduty-s3-public'),
+      ['detail', 'type'],
+      'Policy:S3/AccountBlockPublicAccessDisabled',
+    );
+    event = without(event, ['detail', 'resource', 's3BucketDetails']);
+
+    expect(parseFindingEvent(event)).toMatchObject({
+      status: 'unhandled',
+      reason: 'unhandled-resource',
+    });
+    expect(parseFindingEvent(event, 's3-exposure')).toMatchObject({ reason: 'other-playbook' });
+    expect(parseFindingEvent(event, 'iam-credentials')).toMatchObject({ reason: 'other-playbook' });
   });
 
   it('normalises a Security Hub AwsS3Bucket data exposure finding', () => {
@@ -275,10 +343,18 @@ describe('parseFindingEvent: S3 buckets', () => {
   });
 
   it('does not treat a bucket finding of another kind as an exposure', () => {
+    const event = providerTypes(fixture('securityhub-s3-public'), [
+      'Unusual Behaviors/Data/Bulk download',
+    ]);
+
+    expect(parseFindingEvent(event)).toMatchObject({ status: 'unhandled' });
+  });
+
+  it("does not take a bucket finding someone edited into a data exposure: the provider's types decide", () => {
     const event = withValue(
-      fixture('securityhub-s3-public'),
-      ['detail', 'findings', 0, 'Types'],
-      ['Unusual Behaviors/Data/Bulk download'],
+      providerTypes(fixture('securityhub-s3-public'), ['Unusual Behaviors/Data/Bulk download']),
+      [...FINDING, 'Types'],
+      ['Effects/Data Exposure/Edited by BatchUpdateFindings'],
     );
 
     expect(parseFindingEvent(event)).toMatchObject({ status: 'unhandled' });
@@ -299,5 +375,76 @@ describe('parseFindingEvent: S3 buckets', () => {
     expect(rejection(event, 's3-exposure')).toBe(
       'Security Hub finding detail.findings[0] names 2 secret and S3 bucket resources; triage acts on exactly one',
     );
+  });
+});
+
+describe('parseFindingEvent: the public-bucket findings users have', () => {
+  it.each(['S3.2', 'S3.3', 'S3.8'])(
+    'takes a FAILED control %s on a bucket for s3-exposure',
+    (id) => {
+      const finding = findingOf(control(id, 'FAILED'), 's3-exposure');
+
+      expect(finding).toMatchObject({
+        playbook: 's3-exposure',
+        bucket: { name: 'example-reports-bucket' },
+      });
+    },
+  );
+
+  it('reads the control from a per-standard generator id when the finding has no SecurityControlId', () => {
+    let event = control('S3.2', 'FAILED', 'aws-foundational-security-best-practices/v/1.0.0/S3.2');
+    event = withValue(event, [...FINDING, 'Compliance'], { Status: 'FAILED' });
+
+    expect(findingOf(event)).toMatchObject({ playbook: 's3-exposure' });
+  });
+
+  it.each([
+    ['S3.2', 'PASSED'],
+    ['S3.5', 'FAILED'],
+    ['S3.1', 'FAILED'],
+  ])('leaves control %s %s alone: not a public bucket to block', (id, status) => {
+    expect(parseFindingEvent(control(id, status))).toMatchObject({ status: 'unhandled' });
+  });
+
+  it('takes a FAILED S3.19 on an access point for its bucket, and refuses one without the bucket', () => {
+    let event = control('S3.19', 'FAILED');
+    event = withValue(event, [...ASFF_RESOURCE], {
+      Type: 'AwsS3AccessPoint',
+      Id: 'arn:aws:s3:us-east-1:123456789012:accesspoint/reports-ap',
+      Details: { AwsS3AccessPoint: { Bucket: 'example-reports-bucket', Name: 'reports-ap' } },
+    });
+
+    expect(findingOf(event)).toMatchObject({ bucket: { name: 'example-reports-bucket' } });
+    expect(rejection(without(event, [...ASFF_RESOURCE, 'Details']))).toMatch(
+      /missing detail\.findings\[0\]\.Resources\[0\]\.Details\.AwsS3AccessPoint\.Bucket/,
+    );
+  });
+
+  it.each([
+    [
+      'access-analyzer',
+      'Software and Configuration Checks/AWS Security Best Practices/External Access Granted',
+    ],
+    [
+      'macie',
+      'Software and Configuration Checks/AWS Security Best Practices/Policy:IAMUser-S3BucketPublic',
+    ],
+  ])('takes %s findings that say the bucket is public', (product, type) => {
+    let event = providerTypes(fixture('securityhub-s3-public'), [type]);
+    event = withValue(
+      event,
+      [...FINDING, 'ProductArn'],
+      `arn:aws:securityhub:us-east-1::product/aws/${product}`,
+    );
+
+    expect(findingOf(event)).toMatchObject({ playbook: 's3-exposure' });
+  });
+
+  it("does not take a custom product's finding for Access Analyzer's", () => {
+    const event = providerTypes(fixture('securityhub-s3-public'), [
+      'Software and Configuration Checks/AWS Security Best Practices/External Access Granted',
+    ]);
+
+    expect(parseFindingEvent(event)).toMatchObject({ status: 'unhandled' });
   });
 });

@@ -4,6 +4,8 @@ import type { IamFinding, InstanceFinding } from '../../../../functions/triage/p
 import { type Finding, parseFindingEvent } from '../../../../functions/triage/parse/index.js';
 import { ASFF_RESOURCE, fixture, valueAt, without, withValue } from '../helpers.js';
 
+const SH_FINDING = ['detail', 'findings', 0] as const;
+
 function findingOf(event: unknown): Finding {
   const parsed = parseFindingEvent(event);
   if (parsed.status !== 'finding') throw new Error(`expected a finding, got ${parsed.message}`);
@@ -312,14 +314,167 @@ describe('parseFindingEvent: Security Hub', () => {
 
   it('scores from Normalized when present and from the label otherwise', () => {
     const base = fixture('securityhub-iam-access-key');
-    const normalized = withValue(base, ['detail', 'findings', 0, 'Severity'], {
-      Label: 'CRITICAL',
-      Normalized: 95,
-    });
-    const labelOnly = withValue(base, ['detail', 'findings', 0, 'Severity'], { Label: 'MEDIUM' });
+    const asProduct = (severity: Record<string, unknown>) =>
+      withValue(
+        withValue(base, [...SH_FINDING, 'Severity'], severity),
+        [...SH_FINDING, 'FindingProviderFields', 'Severity'],
+        { Label: severity.Label },
+      );
+    const normalized = asProduct({ Label: 'CRITICAL', Normalized: 95 });
+    const labelOnly = asProduct({ Label: 'MEDIUM' });
 
     expect(findingOf(normalized).severity).toBe(9.5);
     expect(findingOf(labelOnly).severity).toBe(4);
+  });
+
+  it("decides on the provider's severity and types, not the top-level ones anyone may edit", () => {
+    // BatchUpdateFindings raised the top level; only the product sets FindingProviderFields.
+    let event = withValue(fixture('securityhub-iam-access-key'), [...SH_FINDING, 'Severity'], {
+      Label: 'CRITICAL',
+      Normalized: 99,
+    });
+    event = withValue(
+      event,
+      [...SH_FINDING, 'Types'],
+      ['TTPs/Credential Access/Leaked Access Key', 'TTPs/Initial Access/Added by someone'],
+    );
+    const finding = findingOf(event);
+
+    expect(finding.severityLabel).toBe('HIGH');
+    expect(finding.severity).toBe(7);
+    expect(finding.securityHub?.types).toEqual(['TTPs/Credential Access/Leaked Access Key']);
+    expect(finding.securityHub?.edited).toBe(
+      "its severity was raised from the provider's HIGH to CRITICAL; its types were edited (TTPs/Initial Access/Added by someone added) after import",
+    );
+  });
+
+  it('says a finding without provider fields cannot be told from edits, and reads its top level', () => {
+    const event = without(fixture('securityhub-iam-access-key'), [
+      ...SH_FINDING,
+      'FindingProviderFields',
+    ]);
+    const finding = findingOf(event);
+
+    expect(finding.severityLabel).toBe('HIGH');
+    expect(finding.securityHub?.edited).toMatch(/no FindingProviderFields/);
+  });
+
+  it('lowering the top-level severity is no edit that holds a finding back', () => {
+    const event = withValue(fixture('securityhub-iam-access-key'), [...SH_FINDING, 'Severity'], {
+      Label: 'LOW',
+      Normalized: 10,
+    });
+    const finding = findingOf(event);
+
+    expect(finding.severityLabel).toBe('HIGH');
+    expect(finding.securityHub?.edited).toBeUndefined();
+  });
+
+  it.each([
+    [95, 'CRITICAL'],
+    [90, 'CRITICAL'],
+    [89, 'HIGH'],
+    [70, 'HIGH'],
+    [69, 'MEDIUM'],
+    [40, 'MEDIUM'],
+    [39, 'LOW'],
+    [1, 'LOW'],
+    [0, 'INFORMATIONAL'],
+  ])(
+    'derives the label of Normalized %d as %s, by the ASFF table, when the finding gives no label',
+    (normalized, label) => {
+      let event = withValue(fixture('securityhub-iam-access-key'), [...SH_FINDING, 'Severity'], {
+        Normalized: normalized,
+      });
+      event = without(event, [...SH_FINDING, 'FindingProviderFields', 'Severity']);
+
+      expect(findingOf(event).severityLabel).toBe(label);
+    },
+  );
+
+  it('refuses a finding with neither a severity label nor Normalized, naming the path', () => {
+    let event = withValue(fixture('securityhub-iam-access-key'), [...SH_FINDING, 'Severity'], {});
+    event = without(event, [...SH_FINDING, 'FindingProviderFields']);
+
+    expect(rejection(event)).toBe(
+      'Security Hub finding is missing detail.findings[0].Severity.Label (and Normalized, to derive it from)',
+    );
+  });
+
+  it('takes the region from the resource, then the event, when the finding has none', () => {
+    const noRegion = without(fixture('securityhub-iam-access-key'), [...SH_FINDING, 'Region']);
+    const fromResource = withValue(noRegion, [...ASFF_RESOURCE, 'Region'], 'eu-west-1');
+    const fromEvent = without(withValue(noRegion, ['region'], 'eu-central-1'), [
+      ...ASFF_RESOURCE,
+      'Region',
+    ]);
+    const nowhere = without(without(noRegion, ['region']), [...ASFF_RESOURCE, 'Region']);
+
+    expect(findingOf(fromResource).region).toBe('eu-west-1');
+    expect(findingOf(fromEvent).region).toBe('eu-central-1');
+    expect(rejection(nowhere)).toBe(
+      'Security Hub finding is missing detail.findings[0].Region, and neither its resource nor the event names one',
+    );
+  });
+
+  it.each([
+    [undefined, undefined, 'NEW'],
+    [undefined, 'NEW', 'NEW'],
+    [undefined, 'DEFERRED', 'SUPPRESSED'],
+    [undefined, 'RESOLVED', 'RESOLVED'],
+    [undefined, 'IN_PROGRESS', 'NOTIFIED'],
+    [{ Status: 'NOTIFIED' }, 'NEW', 'NOTIFIED'],
+  ])('reads the workflow %j, else WorkflowState %s, as %s', (workflow, state, status) => {
+    let event = without(fixture('securityhub-iam-access-key'), [...SH_FINDING, 'Workflow']);
+    if (workflow !== undefined) event = withValue(event, [...SH_FINDING, 'Workflow'], workflow);
+    if (state !== undefined) event = withValue(event, [...SH_FINDING, 'WorkflowState'], state);
+
+    expect(findingOf(event).securityHub?.workflowStatus).toBe(status);
+  });
+
+  it('reads a finding without RecordState as active, as Security Hub sets it on import', () => {
+    const event = without(fixture('securityhub-iam-access-key'), [...SH_FINDING, 'RecordState']);
+
+    expect(findingOf(event).securityHub?.recordState).toBe('ACTIVE');
+  });
+
+  it.each([
+    ['AIDAEXAMPLEUSERID0001', 'AKIAIOSFODNN7EXAMPLE', 'IAMUser'],
+    ['AROAEXAMPLEROLEID0001:session', 'ASIAEXAMPLETEMPKEY01', 'AssumedRole'],
+  ])('derives a missing PrincipalType from the principal id %s', (principalId, key, kind) => {
+    let event = without(fixture('securityhub-iam-access-key'), [
+      ...ASFF_RESOURCE,
+      'Details',
+      'AwsIamAccessKey',
+      'PrincipalType',
+    ]);
+    event = withValue(
+      event,
+      [...ASFF_RESOURCE, 'Details', 'AwsIamAccessKey', 'PrincipalId'],
+      principalId,
+    );
+    event = withValue(event, [...ASFF_RESOURCE, 'Details', 'AwsIamAccessKey', 'AccessKeyId'], key);
+
+    expect(iamFindingOf(event).principal.kind).toBe(kind);
+  });
+
+  it('never takes a temporary key (ASIA...) without a principal type for a user to contain', () => {
+    let event = without(fixture('securityhub-iam-access-key'), [
+      ...ASFF_RESOURCE,
+      'Details',
+      'AwsIamAccessKey',
+    ]);
+    // The oldest form: only UserName, which would otherwise mean an IAM user.
+    event = withValue(event, [...ASFF_RESOURCE, 'Details', 'AwsIamAccessKey'], {
+      UserName: 'compromised-user',
+      AccessKeyId: 'ASIAEXAMPLETEMPKEY01',
+    });
+
+    expect(parseFindingEvent(event)).toMatchObject({
+      status: 'unhandled',
+      reason: 'unhandled-resource',
+      message: expect.stringMatching(/PrincipalType is missing/),
+    });
   });
 
   it('takes the partition from the product ARN', () => {
@@ -408,20 +563,8 @@ describe('parseFindingEvent: Security Hub', () => {
       'Security Hub finding is missing detail.findings[0].Resources',
     ],
     [
-      ['detail', 'findings', 0, 'Workflow'],
-      'Security Hub finding is missing detail.findings[0].Workflow',
-    ],
-    [
-      ['detail', 'findings', 0, 'RecordState'],
-      'Security Hub finding is missing detail.findings[0].RecordState',
-    ],
-    [
       ['detail', 'findings', 0, 'AwsAccountId'],
       'Security Hub finding is missing detail.findings[0].AwsAccountId',
-    ],
-    [
-      ['detail', 'findings', 0, 'Severity', 'Label'],
-      'Security Hub finding is missing detail.findings[0].Severity.Label',
     ],
     [
       ['detail', 'findings', 0, 'UpdatedAt'],
@@ -430,10 +573,6 @@ describe('parseFindingEvent: Security Hub', () => {
     [
       [...ASFF_RESOURCE, 'Details'],
       'Security Hub finding is missing detail.findings[0].Resources[0].Details.AwsIamAccessKey',
-    ],
-    [
-      [...ASFF_RESOURCE, 'Details', 'AwsIamAccessKey', 'PrincipalType'],
-      'Security Hub finding is missing detail.findings[0].Resources[0].Details.AwsIamAccessKey.PrincipalType',
     ],
   ])('fails when %j is missing, naming the path', (path, message) => {
     const event = without(fixture('securityhub-iam-access-key'), path);
