@@ -22,6 +22,7 @@ import {
   functionsOfPlaybook,
   PLAYBOOK_NAMES,
   ROLLBACK_MACHINE,
+  stepsOf,
 } from '../functions/shared/catalog.js';
 import type { FenceTargets, IamContext } from '../functions/shared/iam.js';
 import { LEDGER_TABLE_OUTPUT } from '../functions/shared/ledger.js';
@@ -42,7 +43,7 @@ import { Guardrails } from './constructs/guardrails.js';
 import { LedgerAnchors } from './constructs/ledger-anchors.js';
 import { deployRoleArn, LedgerTable } from './constructs/ledger-table.js';
 import { NotificationTopic } from './constructs/notification-topic.js';
-import { Playbook } from './constructs/playbook.js';
+import { executionTimeout, Playbook } from './constructs/playbook.js';
 import { TokenKey } from './constructs/token-key.js';
 import { Watch } from './constructs/watch.js';
 import { PLAYBOOK_SPECS } from './playbooks.js';
@@ -284,6 +285,8 @@ export class Cordon extends Construct {
           triggers: spec.triggers(config),
           alarmTopic: this.notifications.topic,
           executionKey: this.executionKey.key,
+          // Each step may wait for its own approval, one after another.
+          timeout: executionTimeout(approvalTimeout, Object.keys(stepsOf(name)).length),
         });
         return [name, playbook];
       }),
@@ -301,6 +304,7 @@ export class Cordon extends Construct {
       triggers: [],
       alarmTopic: this.notifications.topic,
       executionKey: this.executionKey.key,
+      timeout: executionTimeout(approvalTimeout, 1),
     });
     acknowledgeInvokeQualifiers(
       this.rollback,

@@ -38,8 +38,17 @@ export interface PlaybookProps {
    * name rather than by reference (which could close a dependency cycle).
    */
   readonly stateMachineName: string;
-  /** Upper bound of one execution. @default 24 hours */
+  /** Upper bound of one execution (executionTimeout). @default 24 hours */
   readonly timeout?: Duration;
+}
+
+/**
+ * How long an execution may run: every approval it can wait for, one after
+ * another, plus an hour for the tasks between them; never less than a day.
+ * (A Standard execution may run for a year.)
+ */
+export function executionTimeout(approvalTimeout: Duration, approvals: number): Duration {
+  return Duration.minutes(Math.max(24 * 60, approvalTimeout.toMinutes() * approvals + 60));
 }
 
 /**
