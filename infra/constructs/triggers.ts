@@ -10,6 +10,8 @@ import {
 } from '../../functions/triage/parse/schemas/asff.js';
 import type { PlaybookTrigger } from './playbook.js';
 
+const DATA_EXPOSURE = 'Effects/Data Exposure';
+
 /** GuardDuty's bucket posture findings: s3-exposure's, never grounds for containing credentials. */
 const POLICY_S3 = 'Policy:S3/';
 
@@ -199,7 +201,15 @@ export function s3ExposureTriggers(config: Thresholds): PlaybookTrigger[] {
       [S3_BUCKET_RESOURCE_TYPE, S3_ACCESS_POINT_RESOURCE_TYPE],
       {
         $or: [
-          { FindingProviderFields: { Types: [{ prefix: 'Effects/Data Exposure' }] } },
+          // A control files its result under Effects/Data Exposure too (S3.2 does): failed only.
+          {
+            FindingProviderFields: { Types: [{ prefix: DATA_EXPOSURE }] },
+            Compliance: { Status: [{ exists: false }] },
+          },
+          {
+            FindingProviderFields: { Types: [{ prefix: DATA_EXPOSURE }] },
+            Compliance: { Status: ['FAILED'] },
+          },
           {
             Compliance: { Status: ['FAILED'] },
             GeneratorId: [...PUBLIC_BUCKET_CONTROLS, PUBLIC_ACCESS_POINT_CONTROL].map((id) => ({

@@ -26,6 +26,7 @@ import { ENV } from '../../functions/shared/runtime-config.js';
 import {
   actionsOf,
   allStates,
+  buildTestApp,
   type CfnResource,
   type CfnTemplate,
   type Definition,
@@ -705,7 +706,14 @@ const EXPECTED_PATTERNS: Record<PlaybookName, readonly unknown[]> = {
     }),
     securityHub(['AwsS3Bucket', 'AwsS3AccessPoint'], {
       $or: [
-        { FindingProviderFields: { Types: [{ prefix: 'Effects/Data Exposure' }] } },
+        {
+          FindingProviderFields: { Types: [{ prefix: 'Effects/Data Exposure' }] },
+          Compliance: { Status: [{ exists: false }] },
+        },
+        {
+          FindingProviderFields: { Types: [{ prefix: 'Effects/Data Exposure' }] },
+          Compliance: { Status: ['FAILED'] },
+        },
         {
           Compliance: { Status: ['FAILED'] },
           GeneratorId: [
@@ -807,4 +815,28 @@ describe('rules', () => {
       AlarmActions: [{ Ref: topicId }],
     });
   });
+});
+
+describe('execution timeouts', () => {
+  /** The callback (approval) states of a definition: each may wait the whole approval timeout. */
+  const approvalWaits = (definition: Definition) =>
+    allStates(definition).filter(([, s]) => s.Resource?.endsWith('.waitForTaskToken')).length;
+
+  it.each([60, 7 * 24 * 60])(
+    'outlast every approval wait in a row, with approvalTimeoutMinutes %d',
+    (minutes) => {
+      const { app, stackName } = buildTestApp({ overrides: { approvalTimeoutMinutes: minutes } });
+      const synthesized = app.synth().getStackByName(stackName).template as CfnTemplate;
+      const all = resourcesOfType(synthesized, 'AWS::StepFunctions::StateMachine');
+      expect(all).toHaveLength(PLAYBOOK_NAMES.length + 1);
+      for (const [id, machine] of all) {
+        const definition = parseDefinition(machine.Properties?.DefinitionString);
+        const timeout = z.object({ TimeoutSeconds: z.number() }).parse(definition).TimeoutSeconds;
+        const waits = approvalWaits(definition);
+        expect(waits, id).toBeGreaterThanOrEqual(1);
+        expect(timeout, id).toBeGreaterThan(waits * minutes * 60);
+        expect(timeout, id).toBeGreaterThanOrEqual(24 * 3600);
+      }
+    },
+  );
 });

@@ -54,6 +54,9 @@ function failed(finding: AsffFinding, controls: readonly string[]): boolean {
  * `types` are the provider's.
  */
 export function bucketExposure(finding: AsffFinding, types: readonly string[]): string | undefined {
+  // A control files its result under Effects/Data Exposure too (S3.2 does), passed or failed.
+  const status = finding.Compliance?.Status;
+  if (status !== undefined && status !== 'FAILED') return undefined;
   if (types.some((t) => DATA_EXPOSURE_TYPE.test(t))) return 'a data-exposure finding';
   if (failed(finding, PUBLIC_BUCKET_CONTROLS)) {
     return `Security Hub control ${controlIdOf(finding)} failed`;

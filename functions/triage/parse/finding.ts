@@ -125,7 +125,9 @@ export type UnhandledReason =
   | 'unhandled-detail-type'
   | 'unhandled-resource'
   /** Parsed for one playbook: the event says nothing that playbook acts on. */
-  | 'other-playbook';
+  | 'other-playbook'
+  /** GuardDuty's finding as Security Hub imported it, which the GuardDuty rule handles. */
+  | 'guardduty-through-security-hub';
 
 /**
  * What `parseFindingEvent` makes of an event. `finding`: one finding, as the

@@ -38,6 +38,7 @@ import {
   S3_BUCKET_RESOURCE_TYPE,
   SECRET_RESOURCE_TYPE,
   SECURITYHUB_SOURCE,
+  type SecurityHubEvent,
   SecurityHubEventSchema,
 } from './schemas/asff.js';
 
@@ -70,8 +71,34 @@ const KIND_ORDER = ['IAM', 'EC2 instance', 'secret', 'Lambda function', 'S3 buck
 export function fromSecurityHub(event: unknown, playbook?: PlaybookName): ParsedFindingEvent {
   const parsed = SecurityHubEventSchema.safeParse(event);
   if (!parsed.success) throw invalidFinding(WHAT, event, parsed.error);
-  const { detail, account: envelopeAccount } = parsed.data;
+  const { findings } = parsed.data.detail;
+  try {
+    return fromFindings(parsed.data, playbook);
+  } catch (error) {
+    // GuardDuty's own findings, as Security Hub imports them, are acted on
+    // through the GuardDuty rule only (triage's product guard refuses them
+    // here): one Cordon cannot read as one resource (GuardDuty's S3 policy
+    // findings name the caller's key and the bucket) is no invalid event.
+    if (!(error instanceof InvalidFindingError) || !findings.every(isGuardDutyProduct)) throw error;
+    return {
+      status: 'unhandled',
+      reason: 'guardduty-through-security-hub',
+      source: SECURITYHUB_SOURCE,
+      message: `a GuardDuty finding as Security Hub imported it, which Cordon acts on through the GuardDuty rule (${error.message})`,
+    };
+  }
+}
 
+const GUARDDUTY_PRODUCT = /::product\/aws\/guardduty$/;
+
+function isGuardDutyProduct(finding: AsffFinding): boolean {
+  return GUARDDUTY_PRODUCT.test(finding.ProductArn) || finding.ProductName === 'GuardDuty';
+}
+
+function fromFindings(
+  { detail, account: envelopeAccount, region: envelopeRegion }: SecurityHubEvent,
+  playbook: PlaybookName | undefined,
+): ParsedFindingEvent {
   const eligible = detail.findings.flatMap((finding, index) => {
     const claim = providerClaim(finding, ['detail', 'findings', index]);
     const resources = finding.Resources.flatMap((resource, r) =>
@@ -115,7 +142,7 @@ export function fromSecurityHub(event: unknown, playbook?: PlaybookName): Parsed
   const { finding, claim } = chosen;
   const at: Path = ['detail', 'findings', chosen.index];
   const path: Path = [...at, 'Resources', named.index];
-  const region = finding.Region ?? named.resource.Region ?? parsed.data.region;
+  const region = finding.Region ?? named.resource.Region ?? envelopeRegion;
   if (region === undefined) {
     throw new InvalidFindingError(
       `${WHAT} is missing ${formatPath([...at, 'Region'])}, and neither its resource nor the event names one`,
