@@ -1,18 +1,34 @@
 /**
  * `npm run diagrams`: synthesizes the default stack (without bundling) and
  * writes docs/playbooks.md, one Mermaid flowchart per state machine, drawn
- * from the synthesized definitions. The same template always gives the same
- * file; test/docs/diagrams.test.ts fails when the file is stale.
+ * from the synthesized definitions, and the README's GuardDuty routing
+ * table, from the synthesized rules and triage's parser. The same template
+ * always gives the same text; test/docs/*.test.ts fail when either is stale.
  */
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { REPO_ROOT, synthesizeTemplate } from '../rehearsal/synth.js';
 import { DOCUMENT_PATH, playbooksDocument } from './diagram/document.js';
+import {
+  findingKinds,
+  GUARDDUTY_TYPES_PATH,
+  GuardDutyTypesSchema,
+  guardDutyRoutingTable,
+  playbookRules,
+  withRoutingTable,
+} from './routing/guardduty.js';
 
 try {
   const template = synthesizeTemplate({ account: '123456789012', region: 'us-east-1' });
   writeFileSync(join(REPO_ROOT, DOCUMENT_PATH), playbooksDocument(template));
   process.stdout.write(`wrote ${DOCUMENT_PATH}\n`);
+  const { types } = GuardDutyTypesSchema.parse(
+    JSON.parse(readFileSync(join(REPO_ROOT, GUARDDUTY_TYPES_PATH), 'utf8')),
+  );
+  const readme = join(REPO_ROOT, 'README.md');
+  const table = guardDutyRoutingTable(findingKinds(types), playbookRules(template));
+  writeFileSync(readme, withRoutingTable(readFileSync(readme, 'utf8'), table));
+  process.stdout.write('wrote the GuardDuty routing table into README.md\n');
 } catch (error) {
   process.stderr.write(`diagrams: ${error instanceof Error ? error.message : String(error)}\n`);
   process.exitCode = 1;
