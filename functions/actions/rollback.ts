@@ -93,8 +93,12 @@ export interface Rollback<TTarget, TState> {
   target(entry: LedgerEntry, before: TState): TTarget;
   /** Current state; `undefined` when the target no longer exists. */
   read(target: TTarget): Promise<TState | undefined>;
-  /** How the current state differs from the recorded after-state, one phrase each; [] when equal. */
-  drift(current: TState, after: TState): string[];
+  /**
+   * How the current state differs from the recorded after-state, one phrase
+   * each; [] when equal, or when the difference is a restore an earlier
+   * attempt began (the before-state says which).
+   */
+  drift(current: TState, after: TState, before: TState): string[];
   /** The target is in its recorded before-state. */
   isRestored(current: TState, before: TState): boolean;
   /** What `restore` does, in one line. */
@@ -247,7 +251,7 @@ export async function runRollback<TTarget, TState>(
       after: current,
     });
   }
-  const drift = rollback.drift(current, after);
+  const drift = rollback.drift(current, after, before);
   if (drift.length > 0 && !input.force) {
     return record(
       'ROLLBACK_REFUSED',

@@ -27,7 +27,12 @@ export const iam = {
         'autoscaling:DescribeAutoScalingInstances',
         'autoscaling:DescribeAutoScalingGroups',
       ]),
-      allow(['autoscaling:AttachInstances'], [ctx.arn.autoScalingGroups()]),
+      // The protection the instance had when it left: IAM scopes
+      // SetInstanceProtection to the group only (no instance condition).
+      allow(
+        ['autoscaling:AttachInstances', 'autoscaling:SetInstanceProtection'],
+        [ctx.arn.autoScalingGroups()],
+      ),
     ],
     unscoped: {
       'ec2:DescribeInstances': DESCRIBE_REASON,

@@ -1,10 +1,10 @@
 import {
   type AutoScalingClient,
   DescribeAutoScalingGroupsCommand,
-  DescribeAutoScalingInstancesCommand,
 } from '@aws-sdk/client-auto-scaling';
 import type { EC2Client } from '@aws-sdk/client-ec2';
 import { z } from 'zod';
+import { readMembership } from '../../shared/auto-scaling.js';
 import { instanceExists } from '../../shared/ec2.js';
 
 /**
@@ -13,9 +13,11 @@ import { instanceExists } from '../../shared/ec2.js';
  */
 
 /**
- * What the ledger records: the group the instance belonged to and the group's
- * capacities then, enough to attach it back (AttachInstances) and restore the
- * desired capacity. `group: null` when the instance is in no group.
+ * What the ledger records: the group the instance belonged to, its scale-in
+ * protection and the group's capacities then, enough to attach it back
+ * (AttachInstances) and set its protection as it was. `group: null` when the
+ * instance is in no group. Whether the detach decremented the desired
+ * capacity follows from the capacities recorded before it (`decrements`).
  */
 export type AsgState =
   | { readonly instanceId: string; readonly group: null }
@@ -23,10 +25,14 @@ export type AsgState =
       readonly instanceId: string;
       readonly group: string;
       readonly lifecycleState: string;
+      /** Absent in entries recorded before Cordon read it. */
+      readonly protectedFromScaleIn?: boolean;
       readonly desiredCapacity: number;
       readonly minSize: number;
       readonly maxSize: number;
     };
+
+export type InGroup = Extract<AsgState, { group: string }>;
 
 const INSTANCE_ID = z.string().regex(/^i-[0-9a-f]{8,17}$/);
 
@@ -37,6 +43,7 @@ export const AsgStateSchema = z.union([
     instanceId: INSTANCE_ID,
     group: z.string().min(1).max(255),
     lifecycleState: z.string(),
+    protectedFromScaleIn: z.boolean().optional(),
     desiredCapacity: z.number().int(),
     minSize: z.number().int(),
     maxSize: z.number().int(),
@@ -46,19 +53,24 @@ export const AsgStateSchema = z.union([
 /** The instance is in no Auto Scaling group. */
 export const inNoGroup = (state: AsgState) => state.group === null;
 
-/** The instance's group and the group's capacities; undefined when the instance is gone. */
+/**
+ * Whether the detach lowers the group's desired capacity. It does unless
+ * that would put the group below its minimum size, which Auto Scaling
+ * refuses: then the instance leaves anyway, the desired capacity stays, and
+ * the group launches a replacement. Isolation never waits on the group.
+ */
+export const decrements = (state: InGroup) => state.desiredCapacity - 1 >= state.minSize;
+
+/** The instance's group, protection and the group's capacities; undefined when the instance is gone. */
 export async function readAsg(
   ec2: EC2Client,
   autoScaling: AutoScalingClient,
   instanceId: string,
 ): Promise<AsgState | undefined> {
   if (!(await instanceExists(ec2, instanceId))) return undefined;
-  const membership = await autoScaling.send(
-    new DescribeAutoScalingInstancesCommand({ InstanceIds: [instanceId] }),
-  );
-  const member = membership.AutoScalingInstances?.find((i) => i.InstanceId === instanceId);
-  const group = member?.AutoScalingGroupName;
-  if (group === undefined) return { instanceId, group: null };
+  const member = await readMembership(autoScaling, instanceId);
+  if (member === null) return { instanceId, group: null };
+  const { group } = member;
   const groups = await autoScaling.send(
     new DescribeAutoScalingGroupsCommand({ AutoScalingGroupNames: [group] }),
   );
@@ -66,7 +78,8 @@ export async function readAsg(
   return {
     instanceId,
     group,
-    lifecycleState: member?.LifecycleState ?? 'Unknown',
+    lifecycleState: member.lifecycleState,
+    protectedFromScaleIn: member.protectedFromScaleIn,
     desiredCapacity: found?.DesiredCapacity ?? 0,
     minSize: found?.MinSize ?? 0,
     maxSize: found?.MaxSize ?? 0,

@@ -41,6 +41,7 @@ interface World {
   instanceState: string | undefined;
   group: { name: string; desired: number; min: number; max: number; members: string[] };
   lifecycleState: string;
+  protectedFromScaleIn: boolean;
   /** The instance and interface ids without the incident tag (someone removed it). */
   untagged: string[];
 }
@@ -68,6 +69,7 @@ function awsWith(world: World): World {
             InstanceId: INSTANCE_ID,
             AutoScalingGroupName: world.group.name,
             LifecycleState: world.lifecycleState,
+            ProtectedFromScaleIn: world.protectedFromScaleIn,
           },
         ]
       : [],
@@ -82,9 +84,18 @@ function awsWith(world: World): World {
       },
     ],
   }));
+  // As Auto Scaling does: a decrement below the minimum size is refused;
+  // without one, the group launches a replacement to keep its desired capacity.
   asgMock.on(DetachInstancesCommand).callsFake((input: DetachInstancesCommandInput) => {
+    const { desired, min, max } = world.group;
+    if (input.ShouldDecrementDesiredCapacity && desired - 1 < min) {
+      throw validationError(
+        `AutoScalingGroup ${GROUP} has min-size=${min}, max-size=${max}, and desired-size=${desired}. To detach 1 instance, please update the AutoScalingGroup sizes appropriately.`,
+      );
+    }
     world.group.members = world.group.members.filter((m) => !input.InstanceIds?.includes(m));
     if (input.ShouldDecrementDesiredCapacity) world.group.desired -= 1;
+    else world.group.members.push(REPLACEMENT);
     return { Activities: [] };
   });
   return world;
@@ -97,10 +108,13 @@ const validationError = (message: string): Error =>
     $metadata: { httpStatusCode: 400 },
   });
 
+const REPLACEMENT = 'i-0aaaaaaaaaaaaaaaa';
+
 const member = (desired = 3, min = 1): World => ({
   instanceState: 'running',
   group: { name: GROUP, desired, min, max: 6, members: [INSTANCE_ID, 'i-0fedcba9876543210'] },
   lifecycleState: 'InService',
+  protectedFromScaleIn: true,
   untagged: [],
 });
 
@@ -154,6 +168,7 @@ describe('detach-from-asg', () => {
       instanceId: INSTANCE_ID,
       group: GROUP,
       lifecycleState: 'InService',
+      protectedFromScaleIn: true,
       desiredCapacity: 3,
       minSize: 1,
       maxSize: 6,
@@ -193,28 +208,45 @@ describe('detach-from-asg', () => {
     expect(asgMock).not.toHaveReceivedCommand(DescribeAutoScalingGroupsCommand);
   });
 
-  it('fails terminally with a message saying what to do when detaching would go below the minimum', async () => {
-    // Arrange
-    awsWith(member(2, 2));
+  it('at its minimum size, detaches without a decrement: the group launches a replacement, and the ledger says so', async () => {
+    // Arrange: desired 2, minimum 2, so a decrement would be refused.
+    const world = awsWith(member(2, 2));
     // Act
-    const attempt = detachFromAsg(input(), deps());
-    // Assert
-    await expect(attempt).rejects.toMatchObject({
-      name: 'Cordon.BelowMinimumCapacity',
-      retryable: false,
-      message: expect.stringMatching(
-        /desired capacity \(2\) would fall below its minimum size \(2\)\. Lower the group's minimum size to 1 or less .*then retry this step/,
-      ),
+    const result = await detachFromAsg(input(), deps());
+    // Assert: out of the group all the same; the group kept its size.
+    const summary = `detach instance ${INSTANCE_ID} from Auto Scaling group ${GROUP}, desired capacity stays 2 (the group is at its minimum size, 2): the group launches a replacement instance`;
+    expect(result).toMatchObject({ outcome: 'CONTAINED', summary });
+    expect(asgMock).toHaveReceivedCommandTimes(DetachInstancesCommand, 1);
+    expect(asgMock).toHaveReceivedCommandWith(DetachInstancesCommand, {
+      AutoScalingGroupName: GROUP,
+      InstanceIds: [INSTANCE_ID],
+      ShouldDecrementDesiredCapacity: false,
     });
-    expect(asgMock).not.toHaveReceivedCommand(DetachInstancesCommand);
-    // Refused before any change: no intent is left open for a rollback to list.
+    expect(world.group).toMatchObject({
+      desired: 2,
+      members: ['i-0fedcba9876543210', REPLACEMENT],
+    });
     expect(fake.entries()).toEqual([
+      expect.objectContaining({ outcome: INTENT, summary: `about to ${summary}` }),
       expect.objectContaining({
-        outcome: 'FAILED',
-        summary: expect.stringContaining('minimum size'),
+        outcome: 'CONTAINED',
+        summary,
         before: expect.objectContaining({ desiredCapacity: 2, minSize: 2 }),
+        after: { instanceId: INSTANCE_ID, group: null },
       }),
     ]);
+  });
+
+  it('detaches with a decrement one above the minimum: the group does not go below it', async () => {
+    // Arrange
+    const world = awsWith(member(3, 2));
+    // Act
+    await detachFromAsg(input(), deps());
+    // Assert
+    expect(asgMock).toHaveReceivedCommandWith(DetachInstancesCommand, {
+      ShouldDecrementDesiredCapacity: true,
+    });
+    expect(world.group).toMatchObject({ desired: 2, members: ['i-0fedcba9876543210'] });
   });
 
   it.each([
@@ -253,26 +285,43 @@ describe('detach-from-asg', () => {
     },
   );
 
-  it('turns Auto Scaling refusing to go below the minimum into the same terminal error', async () => {
-    // Arrange
-    const world = member(2, 1);
-    world.lifecycleState = 'Standby';
-    awsWith(world);
-    asgMock
-      .on(DetachInstancesCommand)
-      .rejects(
-        validationError(
-          `AutoScalingGroup ${GROUP} has min-size=1, max-size=6, and desired-size=1. To detach 1 instance, please update the AutoScalingGroup sizes appropriately.`,
-        ),
-      );
-    // Act
-    const attempt = detachFromAsg(input(), deps());
-    // Assert
-    await expect(attempt).rejects.toMatchObject({
-      name: 'Cordon.BelowMinimumCapacity',
-      retryable: false,
+  it('when the minimum was raised after the read, retries and then leaves without a decrement, saying so', async () => {
+    // Arrange: read at desired 2, minimum 1; someone raises the minimum to 2
+    // before the detach, so Auto Scaling refuses the decrement.
+    const world = awsWith(member(2, 1));
+    let reads = 0;
+    asgMock.on(DescribeAutoScalingGroupsCommand).callsFake(() => {
+      const read = { ...world.group };
+      reads += 1;
+      if (reads === 1) world.group.min = 2;
+      return {
+        AutoScalingGroups: [
+          {
+            AutoScalingGroupName: GROUP,
+            DesiredCapacity: read.desired,
+            MinSize: read.min,
+            MaxSize: read.max,
+          },
+        ],
+      };
     });
-    expect(fake.entries().map((e) => e.outcome)).toEqual([INTENT, 'FAILED']);
+    // Act
+    const first = await detachFromAsg(input(), deps()).catch((e: unknown) => e);
+    const retry = await detachFromAsg(input(), deps());
+    // Assert: the refusal is retryable, changes nothing, and the retry says
+    // what it did from the sizes it read again.
+    expect(first).toMatchObject({ name: 'Cordon.ServiceUnavailable', retryable: true });
+    expect(retry).toMatchObject({
+      outcome: 'CONTAINED',
+      summary: expect.stringContaining(
+        'desired capacity stays 2 (the group is at its minimum size, 2): the group launches a replacement instance',
+      ),
+    });
+    expect(world.group).toMatchObject({
+      desired: 2,
+      members: ['i-0fedcba9876543210', REPLACEMENT],
+    });
+    expect(fake.entries().map((e) => e.outcome)).toEqual([INTENT, 'CONTAINED']);
   });
 
   it('records CONTAINED when the instance left the group between the read and the detach', async () => {

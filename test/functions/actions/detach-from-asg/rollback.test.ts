@@ -4,6 +4,7 @@ import {
   AutoScalingClient,
   DescribeAutoScalingGroupsCommand,
   DescribeAutoScalingInstancesCommand,
+  SetInstanceProtectionCommand,
 } from '@aws-sdk/client-auto-scaling';
 import { DescribeInstancesCommand, EC2Client } from '@aws-sdk/client-ec2';
 import { mockClient } from 'aws-sdk-client-mock';
@@ -37,9 +38,13 @@ const DETACHED = {
   after: { instanceId: INSTANCE_ID, group: null },
 };
 
-/** The instance in `group` (none when undefined); AttachInstances moves it there. */
-function inGroup(initial: string | undefined) {
+/**
+ * The instance in `group` (none when undefined); AttachInstances moves it
+ * there, unprotected from scale-in (the group's default here).
+ */
+function inGroup(initial: string | undefined, initiallyProtected = false) {
   let group = initial;
+  let isProtected = initiallyProtected;
   ec2Mock.on(DescribeInstancesCommand).resolves({
     Reservations: [{ Instances: [{ InstanceId: INSTANCE_ID, State: { Name: 'running' } }] }],
   });
@@ -47,7 +52,14 @@ function inGroup(initial: string | undefined) {
     AutoScalingInstances:
       group === undefined
         ? []
-        : [{ InstanceId: INSTANCE_ID, AutoScalingGroupName: group, LifecycleState: 'InService' }],
+        : [
+            {
+              InstanceId: INSTANCE_ID,
+              AutoScalingGroupName: group,
+              LifecycleState: 'InService',
+              ProtectedFromScaleIn: isProtected,
+            },
+          ],
   }));
   asgMock.on(DescribeAutoScalingGroupsCommand).callsFake(() => ({
     AutoScalingGroups: [
@@ -56,9 +68,20 @@ function inGroup(initial: string | undefined) {
   }));
   asgMock.on(AttachInstancesCommand).callsFake((input: { AutoScalingGroupName: string }) => {
     group = input.AutoScalingGroupName;
+    isProtected = false;
+    return {};
+  });
+  asgMock.on(SetInstanceProtectionCommand).callsFake((input: { ProtectedFromScaleIn: boolean }) => {
+    isProtected = input.ProtectedFromScaleIn;
     return {};
   });
 }
+
+/** Detached after the evidence step protected it from scale-in. */
+const PROTECTED = {
+  ...DETACHED,
+  before: { ...DETACHED.before, protectedFromScaleIn: true },
+};
 
 describe('rollback-detach-from-asg', () => {
   let fake: ReturnType<typeof fakeLedger>;
@@ -76,6 +99,7 @@ describe('rollback-detach-from-asg', () => {
   });
 
   it('attaches the instance to its recorded group and records the group as read back', async () => {
+    // An entry recorded before Cordon read the protection: none to put back.
     inGroup(undefined);
     const input = await containedThenApproved(fake, 'rollback-detach-from-asg', DETACHED);
 
@@ -86,7 +110,39 @@ describe('rollback-detach-from-asg', () => {
       AutoScalingGroupName: 'web-workers',
       InstanceIds: [INSTANCE_ID],
     });
-    expect(fake.entries().at(-1)?.after).toEqual(DETACHED.before);
+    expect(asgMock).not.toHaveReceivedCommand(SetInstanceProtectionCommand);
+    expect(fake.entries().at(-1)?.after).toEqual({
+      ...DETACHED.before,
+      protectedFromScaleIn: false,
+    });
+  });
+
+  it('puts back the scale-in protection the instance had when it left, which attaching drops', async () => {
+    inGroup(undefined);
+    const input = await containedThenApproved(fake, 'rollback-detach-from-asg', PROTECTED);
+
+    const result = await rollbackAsgDetach(input, deps());
+
+    expect(result.outcome).toBe('ROLLED_BACK');
+    expect(result.summary).toContain('scale-in protection on, as it was');
+    expect(asgMock).toHaveReceivedCommandWith(SetInstanceProtectionCommand, {
+      AutoScalingGroupName: 'web-workers',
+      InstanceIds: [INSTANCE_ID],
+      ProtectedFromScaleIn: true,
+    });
+    expect(fake.entries().at(-1)?.after).toEqual(PROTECTED.before);
+  });
+
+  it('after an attempt that attached but stopped before the protection, only sets the protection', async () => {
+    inGroup('web-workers', false);
+    const input = await containedThenApproved(fake, 'rollback-detach-from-asg', PROTECTED);
+
+    const result = await rollbackAsgDetach(input, deps());
+
+    expect(result.outcome).toBe('ROLLED_BACK');
+    expect(asgMock).not.toHaveReceivedCommand(AttachInstancesCommand);
+    expect(asgMock).toHaveReceivedCommandTimes(SetInstanceProtectionCommand, 1);
+    expect(fake.entries().at(-1)?.after).toEqual(PROTECTED.before);
   });
 
   it('refuses when the instance joined another group since, and changes nothing', async () => {
