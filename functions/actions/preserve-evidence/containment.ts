@@ -1,3 +1,4 @@
+import { AutoScalingClient, SetInstanceProtectionCommand } from '@aws-sdk/client-auto-scaling';
 import {
   CreateSnapshotCommand,
   CreateTagsCommand,
@@ -23,6 +24,7 @@ import {
   type EvidenceTarget,
   isPreserved,
   readEvidence,
+  scaleInPreserved,
   shutdownPreserved,
 } from './state.js';
 
@@ -33,16 +35,26 @@ export function findingKey(incident: Incident): string {
 
 export interface PreserveEvidenceDeps extends ContainmentDeps {
   readonly ec2: EC2Client;
+  readonly autoScaling: AutoScalingClient;
 }
 
 /**
  * Keeps the evidence of an instance without changing what the workload does:
  * tags it (and its interfaces and volumes) with the incident, turns on
  * termination protection, makes an OS shutdown stop rather than terminate,
- * keeps every EBS volume on termination, and snapshots every volume once per
- * incident. Each change is made only when needed, so a retry repeats nothing.
+ * keeps every EBS volume on termination, protects it from scale-in when it is
+ * in an Auto Scaling group, and snapshots every volume once per incident.
+ * Each change is made only when needed, so a retry repeats nothing.
+ *
+ * Scale-in protection is evidence too: termination protection does not stop
+ * Auto Scaling, and the isolate step, which takes the instance out of its
+ * group, may wait hours for its approval (or be rejected). Its rollback puts
+ * the protection back as it was; the rest is kept.
  */
-export function evidenceContainment(ec2: EC2Client): Containment<EvidenceTarget, EvidenceState> {
+export function evidenceContainment(
+  ec2: EC2Client,
+  autoScaling: AutoScalingClient,
+): Containment<EvidenceTarget, EvidenceState> {
   return {
     action: action.name,
     target: (incident) => ({
@@ -51,14 +63,17 @@ export function evidenceContainment(ec2: EC2Client): Containment<EvidenceTarget,
       findingKey: findingKey(incident),
     }),
     targetArn: (target) => target.instance.arn,
-    read: (target) => readEvidence(ec2, target),
+    read: (target) => readEvidence(ec2, autoScaling, target),
     isContained: isPreserved,
     describe(target, state) {
       const n = state.volumes.length;
       const shutdown = canStopOnShutdown(state)
         ? 'stop on shutdown'
         : 'no stop on shutdown (instance-store root)';
-      return `preserve evidence of instance ${target.instance.instanceId}: termination protection, ${shutdown}, keep ${n} volume${n === 1 ? '' : 's'}, snapshot them`;
+      const scaleIn = scaleInPreserved(state)
+        ? ''
+        : `, protection from scale-in in Auto Scaling group ${state.autoScaling?.group}`;
+      return `preserve evidence of instance ${target.instance.instanceId}: termination protection, ${shutdown}${scaleIn}, keep ${n} volume${n === 1 ? '' : 's'}, snapshot them`;
     },
     async apply({ instance: { instanceId }, incidentId, findingKey: key }, state) {
       const toSnapshot = state.volumes.filter((v) => v.snapshotId === null);
@@ -106,6 +121,18 @@ export function evidenceContainment(ec2: EC2Client): Containment<EvidenceTarget,
           }),
         );
       }
+      // Scale-in protection: IAM scopes it to the group, not the instance, so
+      // the incident tag cannot limit it (functions/actions/preserve-evidence/iam.ts).
+      const { autoScaling: member } = state;
+      if (member && !scaleInPreserved(state)) {
+        await autoScaling.send(
+          new SetInstanceProtectionCommand({
+            AutoScalingGroupName: member.group,
+            InstanceIds: [instanceId],
+            ProtectedFromScaleIn: true,
+          }),
+        );
+      }
       // (e) Snapshots last, one per volume still without one for this finding.
       // Each is tagged at creation, so a retry after a partial run finds it.
       const snapshotIds = new Map<string, string>();
@@ -134,6 +161,8 @@ export function evidenceContainment(ec2: EC2Client): Containment<EvidenceTarget,
         tagged: true,
         terminationProtection: true,
         shutdownBehavior: canStopOnShutdown(state) ? 'stop' : state.shutdownBehavior,
+        autoScaling:
+          member && !scaleInPreserved(state) ? { ...member, protectedFromScaleIn: true } : member,
         volumes: state.volumes.map((v) => ({
           ...v,
           deleteOnTermination: false,
@@ -148,10 +177,16 @@ export function preserveEvidence(
   input: ActionInput,
   deps: PreserveEvidenceDeps,
 ): Promise<ActionResult> {
-  return runContainment(input, evidenceContainment(deps.ec2), deps);
+  return runContainment(input, evidenceContainment(deps.ec2, deps.autoScaling), deps);
 }
 
-export function makeHandler(env: Environment, clients = { ec2: new EC2Client(clientOptions) }) {
+export function makeHandler(
+  env: Environment,
+  clients = {
+    ec2: new EC2Client(clientOptions),
+    autoScaling: new AutoScalingClient(clientOptions),
+  },
+) {
   return containmentHandler(env, action.name, (input, deps) =>
     preserveEvidence(input, { ...deps, ...clients }),
   );

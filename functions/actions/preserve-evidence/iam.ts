@@ -1,5 +1,11 @@
 import { INCIDENT_TAG, onlyTagKeys, TAGGED_BY_INCIDENT } from '../../shared/ec2-tags.js';
-import { type ActionIam, allow, anywhere, DESCRIBE_REASON } from '../../shared/iam.js';
+import {
+  type ActionIam,
+  allow,
+  anywhere,
+  DESCRIBE_REASON,
+  type IamContext,
+} from '../../shared/iam.js';
 
 /**
  * The three instance attributes preserve-evidence sets, and nothing else
@@ -36,9 +42,25 @@ export const ONLY_EVIDENCE_ATTRIBUTES = {
 };
 
 /**
+ * Auto Scaling calls: which group the instance is in and its protection,
+ * and SetInstanceProtection. IAM authorises SetInstanceProtection on the
+ * group alone (its only resource type; its condition keys are the group's
+ * tags), so no condition can name the instance or its incident tag, nor the
+ * value set: the role may change the protection of any instance of any
+ * group in this account and region. The harm is bounded: protection
+ * changes which instances a scale-in picks, never which exist.
+ */
+const scaleIn = (ctx: IamContext) => [
+  // Reads: Auto Scaling Describe calls support no resource-level permissions.
+  anywhere(['autoscaling:DescribeAutoScalingInstances']),
+  allow(['autoscaling:SetInstanceProtection'], [ctx.arn.autoScalingGroups()]),
+];
+
+/**
  * Tag first (only Cordon's incident tag), then every change is authorised by
  * that tag, and an instance change only for the attributes it keeps
- * evidence with. No rollback: the evidence is kept.
+ * evidence with. The rollback only puts the scale-in protection back: the
+ * evidence is kept.
  */
 export const iam = {
   containment: {
@@ -67,11 +89,20 @@ export const iam = {
         allow(['ec2:CreateTags'], [snapshots], {
           StringEquals: { 'ec2:CreateAction': 'CreateSnapshot' },
         }),
+        ...scaleIn(ctx),
       ];
     },
     unscoped: {
       'ec2:DescribeInstances': DESCRIBE_REASON,
       'ec2:DescribeSnapshots': DESCRIBE_REASON,
+      'autoscaling:DescribeAutoScalingInstances': DESCRIBE_REASON,
+    },
+  },
+  rollback: {
+    statements: (ctx) => [anywhere(['ec2:DescribeInstances']), ...scaleIn(ctx)],
+    unscoped: {
+      'ec2:DescribeInstances': DESCRIBE_REASON,
+      'autoscaling:DescribeAutoScalingInstances': DESCRIBE_REASON,
     },
   },
 } satisfies ActionIam;

@@ -1,9 +1,11 @@
+import type { AutoScalingClient } from '@aws-sdk/client-auto-scaling';
 import {
   DescribeInstanceAttributeCommand,
   DescribeSnapshotsCommand,
   type DescribeSnapshotsCommandOutput,
   type EC2Client,
 } from '@aws-sdk/client-ec2';
+import { inWarmPool, type Membership, readMembership } from '../../shared/auto-scaling.js';
 import { describeLiveInstance } from '../../shared/ec2.js';
 import { FINDING_TAG, INCIDENT_TAG, tagValue, VOLUME_TAG } from '../../shared/ec2-tags.js';
 import type { Instance } from '../../shared/incident.js';
@@ -28,6 +30,11 @@ export interface EvidenceState {
   readonly shutdownBehavior: string;
   readonly networkInterfaceIds: readonly string[];
   readonly volumes: readonly EvidenceVolume[];
+  /**
+   * Its Auto Scaling group and scale-in protection; null when it is in none.
+   * Absent in entries recorded before Cordon set the protection.
+   */
+  readonly autoScaling?: Membership | null;
 }
 
 export interface EvidenceTarget {
@@ -65,11 +72,20 @@ export const canStopOnShutdown = (state: EvidenceState) =>
 export const shutdownPreserved = (state: EvidenceState) =>
   state.shutdownBehavior === 'stop' || !canStopOnShutdown(state);
 
+/**
+ * The group cannot end the instance by scaling in while isolation waits for
+ * its approval: it is in no group, protected, or in a warm pool (which
+ * cannot be protected, and serves nothing).
+ */
+export const scaleInPreserved = ({ autoScaling }: EvidenceState) =>
+  !autoScaling || autoScaling.protectedFromScaleIn || inWarmPool(autoScaling);
+
 /** Every setting is in place and every volume kept and snapshotted. */
 export const isPreserved = (state: EvidenceState) =>
   state.tagged &&
   state.terminationProtection &&
   shutdownPreserved(state) &&
+  scaleInPreserved(state) &&
   state.volumes.every((v) => !v.deleteOnTermination && v.snapshotId !== null);
 
 /**
@@ -78,6 +94,7 @@ export const isPreserved = (state: EvidenceState) =>
  */
 export async function readEvidence(
   ec2: EC2Client,
+  autoScaling: AutoScalingClient,
   { instance: { instanceId }, findingKey: key }: EvidenceTarget,
 ): Promise<EvidenceState | undefined> {
   const instance = await describeLiveInstance(ec2, instanceId);
@@ -95,6 +112,7 @@ export async function readEvidence(
     }),
   );
   const snapshots = await findingSnapshots(ec2, key);
+  const autoScalingMembership = await readMembership(autoScaling, instanceId);
   const volumes: EvidenceVolume[] = [];
   for (const mapping of instance.BlockDeviceMappings ?? []) {
     const volumeId = mapping.Ebs?.VolumeId;
@@ -118,5 +136,6 @@ export async function readEvidence(
       n.NetworkInterfaceId ? [n.NetworkInterfaceId] : [],
     ),
     volumes,
+    autoScaling: autoScalingMembership,
   };
 }

@@ -11,6 +11,7 @@ import { rollbackNetworkIsolation } from '../../../functions/actions/isolate-net
 import { lockSecret } from '../../../functions/actions/lock-secret/containment.js';
 import { rollbackSecretLock } from '../../../functions/actions/lock-secret/rollback.js';
 import { preserveEvidence } from '../../../functions/actions/preserve-evidence/containment.js';
+import { rollbackEvidence } from '../../../functions/actions/preserve-evidence/rollback.js';
 import { quarantineFunction } from '../../../functions/actions/quarantine-function/containment.js';
 import { rollbackFunctionQuarantine } from '../../../functions/actions/quarantine-function/rollback.js';
 import { quarantineUser } from '../../../functions/actions/quarantine-user/containment.js';
@@ -112,6 +113,7 @@ const instance = (f: Faults): Ec2World =>
     asg: {
       group: 'web-asg',
       lifecycleState: 'InService',
+      protectedFromScaleIn: false,
       desiredCapacity: 3,
       minSize: 1,
       maxSize: 5,
@@ -227,12 +229,18 @@ export const PRESERVE_EVIDENCE: ContainmentRow = {
   run: (ledger) =>
     preserveEvidence(input('preserveEvidence', EC2), {
       ec2: clients.ec2,
+      autoScaling: clients.autoScaling,
       ledger,
       actor: ACTOR,
       approvals: APPROVALS,
     }),
-  reads: ['DescribeInstances', 'DescribeInstanceAttribute', 'DescribeSnapshots'],
-  writes: ['CreateSnapshot', 'CreateTags', 'ModifyInstanceAttribute'],
+  reads: [
+    'DescribeInstances',
+    'DescribeInstanceAttribute',
+    'DescribeSnapshots',
+    'DescribeAutoScalingInstances',
+  ],
+  writes: ['CreateSnapshot', 'CreateTags', 'ModifyInstanceAttribute', 'SetInstanceProtection'],
   // The incident tag is written again while a volume still lacks its snapshot
   // (a volume attached since carries no tag yet): same tag, same value.
   idempotentWrites: ['CreateTags'],
@@ -406,6 +414,17 @@ export const ROLLBACK_ROWS: readonly RollbackRow[] = [
     run: (i, ledger) => rollbackUserQuarantine(i, rollbackDeps({ iam: clients.iam }, ledger)),
     reads: ['GetUser', 'ListAttachedUserPolicies', 'GetUserPolicy', 'GetLoginProfile'],
     writes: ['DetachUserPolicy'],
+  },
+  {
+    name: 'rollback-preserve-evidence',
+    contained: PRESERVE_EVIDENCE,
+    run: (i, ledger) =>
+      rollbackEvidence(
+        i,
+        rollbackDeps({ ec2: clients.ec2, autoScaling: clients.autoScaling }, ledger),
+      ),
+    reads: ['DescribeInstances', 'DescribeAutoScalingInstances'],
+    writes: ['SetInstanceProtection'],
   },
   {
     name: 'rollback-detach-from-asg',

@@ -4,6 +4,7 @@ import {
   DescribeAutoScalingGroupsCommand,
   DescribeAutoScalingInstancesCommand,
   DetachInstancesCommand,
+  SetInstanceProtectionCommand,
 } from '@aws-sdk/client-auto-scaling';
 import {
   AssociateIamInstanceProfileCommand,
@@ -292,6 +293,7 @@ export interface Ec2World {
   asg: {
     group: string | null;
     lifecycleState: string;
+    protectedFromScaleIn: boolean;
     desiredCapacity: number;
     minSize: number;
     maxSize: number;
@@ -599,7 +601,7 @@ export function ec2World(f: Faults, world: Ec2World): Ec2World {
                 LifecycleState: world.asg.lifecycleState as 'InService',
                 AvailabilityZone: 'us-east-1a',
                 HealthStatus: 'HEALTHY',
-                ProtectedFromScaleIn: false,
+                ProtectedFromScaleIn: world.asg.protectedFromScaleIn,
               },
             ],
     })),
@@ -639,9 +641,22 @@ export function ec2World(f: Faults, world: Ec2World): Ec2World {
       if (world.asg.group !== null) throw awsError('ValidationError');
       world.asg.group = input.AutoScalingGroupName ?? null;
       world.asg.lifecycleState = 'InService';
+      // An attached instance takes the group's default: unprotected here.
+      world.asg.protectedFromScaleIn = false;
       world.asg.desiredCapacity += 1;
       return {};
     }),
+  );
+  a.on(SetInstanceProtectionCommand).callsFake(
+    f.wrap(
+      'SetInstanceProtection',
+      'write',
+      (input: { AutoScalingGroupName?: string; ProtectedFromScaleIn?: boolean }) => {
+        if (world.asg.group !== input.AutoScalingGroupName) throw awsError('ValidationError');
+        world.asg.protectedFromScaleIn = input.ProtectedFromScaleIn ?? false;
+        return {};
+      },
+    ),
   );
   return world;
 }

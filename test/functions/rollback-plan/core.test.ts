@@ -39,6 +39,12 @@ describe('rollback-plan', () => {
   const append = (entry: Parameters<typeof fake.ledger.append>[1]) =>
     fake.ledger.append(INCIDENT_ID, entry);
 
+  const asgMember = (protectedFromScaleIn: boolean) => ({
+    group: 'web-workers',
+    lifecycleState: 'InService',
+    protectedFromScaleIn,
+  });
+
   /** An ec2-instance incident's ledger: evidence, then the three isolation actions. */
   async function containedInstance() {
     await append({
@@ -59,7 +65,12 @@ describe('rollback-plan', () => {
         before,
         after,
       });
-    await contained('preserveEvidence', 'preserve-evidence', {}, {});
+    await contained(
+      'preserveEvidence',
+      'preserve-evidence',
+      { instanceId: INSTANCE_ID, autoScaling: asgMember(false) },
+      { instanceId: INSTANCE_ID, autoScaling: asgMember(true) },
+    );
     await append({
       step: 'isolate',
       action: 'responder-api',
@@ -89,7 +100,7 @@ describe('rollback-plan', () => {
     );
   }
 
-  it('lists the CONTAINED entries newest first, each with what it restores, and evidence as skipped', async () => {
+  it('lists the CONTAINED entries newest first, each with what it restores, evidence only for its scale-in protection', async () => {
     await containedInstance();
 
     const plan = await planRollback(request(), deps());
@@ -124,17 +135,16 @@ describe('rollback-plan', () => {
           targetArn: INSTANCE_ARN,
           restores: `${INSTANCE_ARN}: back into Auto Scaling group web-workers (desired capacity +1)`,
         },
-      ],
-      skipped: [
         {
           seq: 1,
           step: 'preserveEvidence',
           action: 'preserve-evidence',
+          rollbackAction: 'rollback-preserve-evidence',
           targetArn: INSTANCE_ARN,
-          reason:
-            'evidence is kept on purpose: the incident tag, termination protection, kept volumes and snapshots stay',
+          restores: `${INSTANCE_ARN}: scale-in protection back to off in Auto Scaling group web-workers; the evidence is kept on purpose (incident tag, termination protection, kept volumes, snapshots stay)`,
         },
       ],
+      skipped: [],
     });
     expect(plan.approvalStep).toMatch(/^rollback[0-9a-f]{12}$/);
     expect(fake.entries().at(-1)).toMatchObject({
@@ -142,13 +152,13 @@ describe('rollback-plan', () => {
       action: 'rollback-plan',
       actor: ROLLBACK_ACTOR,
       outcome: 'ROLLBACK_REQUESTED',
-      summary: `rollback of 3 action(s) of ${INCIDENT_ID} requested by ${REQUESTER}: owner confirmed`,
+      summary: `rollback of 4 action(s) of ${INCIDENT_ID} requested by ${REQUESTER}: owner confirmed`,
       detail: {
         requestedBy: REQUESTER,
         reason: 'owner confirmed',
         force: false,
-        items: [5, 4, 3],
-        skipped: [1],
+        items: [5, 4, 3, 1],
+        skipped: [],
       },
     });
   });
@@ -196,7 +206,7 @@ describe('rollback-plan', () => {
 
     const plan = await planRollback(request(), deps());
 
-    expect(plan.items.map((i) => i.seq)).toEqual([4, 3]);
+    expect(plan.items.map((i) => i.seq)).toEqual([4, 3, 1]);
   });
 
   it('names steps that stopped or failed part of the way as skipped, with the entry holding their before-state', async () => {
@@ -234,7 +244,7 @@ describe('rollback-plan', () => {
 
     const plan = await planRollback(request(), deps());
 
-    expect(plan.items.map((i) => i.seq)).toEqual([7, 5, 4, 3]);
+    expect(plan.items.map((i) => i.seq)).toEqual([7, 5, 4, 3, 1]);
     expect(plan.skipped).toContainEqual({
       seq: 8,
       step: 'quarantineUser',
@@ -251,7 +261,7 @@ describe('rollback-plan', () => {
       reason:
         'it has no outcome after its INTENT entry #10 (it stopped part of the way, or is still running); compare the target with the before-state in #10 and restore by hand',
     });
-    expect(plan.skipped.map((s) => s.seq)).toEqual([10, 8, 1]);
+    expect(plan.skipped.map((s) => s.seq)).toEqual([10, 8]);
   });
 
   it('says a rotation is not rolled back, and fails clearly when nothing else is left', async () => {

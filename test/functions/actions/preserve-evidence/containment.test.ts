@@ -1,5 +1,10 @@
 import 'aws-sdk-client-mock-vitest/extend';
 import {
+  AutoScalingClient,
+  DescribeAutoScalingInstancesCommand,
+  SetInstanceProtectionCommand,
+} from '@aws-sdk/client-auto-scaling';
+import {
   CreateSnapshotCommand,
   type CreateSnapshotCommandInput,
   CreateTagsCommand,
@@ -46,6 +51,31 @@ const INCIDENT_ID = INCIDENT.incidentId;
 const FINDING_KEY = findingKey(INCIDENT);
 const ec2Mock = mockClient(EC2Client);
 const ec2 = new EC2Client({ region: 'us-east-1' });
+const autoScalingMock = mockClient(AutoScalingClient);
+const autoScaling = new AutoScalingClient({ region: 'us-east-1' });
+
+/** The instance's Auto Scaling membership as the fake reports it; null: in no group. */
+function autoScalingWith(
+  member: { group: string; lifecycleState?: string; protectedFromScaleIn: boolean } | null,
+) {
+  autoScalingMock.on(DescribeAutoScalingInstancesCommand).callsFake(() => ({
+    AutoScalingInstances: member
+      ? [
+          {
+            InstanceId: INSTANCE_ID,
+            AutoScalingGroupName: member.group,
+            LifecycleState: member.lifecycleState ?? 'InService',
+            ProtectedFromScaleIn: member.protectedFromScaleIn,
+          },
+        ]
+      : [],
+  }));
+  autoScalingMock.on(SetInstanceProtectionCommand).callsFake((input) => {
+    if (member) member.protectedFromScaleIn = input.ProtectedFromScaleIn;
+    return {};
+  });
+  return member;
+}
 
 interface FakeVolume {
   deviceName: string;
@@ -101,6 +131,7 @@ const FRESH_STATE = {
       snapshotId: null,
     },
   ],
+  autoScaling: null,
 };
 
 /** EC2 as the action sees it: Describe* read the instance and snapshots, the rest change them. */
@@ -208,9 +239,17 @@ describe('preserve-evidence', () => {
   let fake: ReturnType<typeof fakeLedger>;
   beforeEach(() => {
     ec2Mock.reset();
+    autoScalingMock.reset();
+    autoScalingWith(null);
     fake = fakeLedger();
   });
-  const deps = () => ({ ec2, ledger: fake.ledger, actor: ACTOR, approvals: APPROVALS });
+  const deps = () => ({
+    ec2,
+    autoScaling,
+    ledger: fake.ledger,
+    actor: ACTOR,
+    approvals: APPROVALS,
+  });
   const input = (mode?: 'auto' | 'dry-run' | 'approve') =>
     actionInput(STEP, { incident: INCIDENT, ...(mode ? { mode } : {}) });
 
@@ -272,6 +311,67 @@ describe('preserve-evidence', () => {
       tags: { [INCIDENT_TAG]: INCIDENT_ID },
     });
     expect(world.instance?.volumes.every((v) => !v.deleteOnTermination)).toBe(true);
+  });
+
+  it('protects a group member from scale-in, after the tag, and records the protection before and after', async () => {
+    // Arrange: in a group that may scale in while isolation waits for its approval.
+    ec2With(freshInstance());
+    const member = autoScalingWith({ group: 'web-asg', protectedFromScaleIn: false });
+    // Act
+    const result = await preserveEvidence(input(), deps());
+    // Assert
+    expect(result.summary).toContain('protection from scale-in in Auto Scaling group web-asg');
+    expect(autoScalingMock).toHaveReceivedCommandTimes(SetInstanceProtectionCommand, 1);
+    expect(autoScalingMock).toHaveReceivedCommandWith(SetInstanceProtectionCommand, {
+      AutoScalingGroupName: 'web-asg',
+      InstanceIds: [INSTANCE_ID],
+      ProtectedFromScaleIn: true,
+    });
+    expect(member?.protectedFromScaleIn).toBe(true);
+    const contained = fake.entries().find((e) => e.outcome === 'CONTAINED');
+    expect(contained?.before).toMatchObject({
+      autoScaling: { group: 'web-asg', lifecycleState: 'InService', protectedFromScaleIn: false },
+    });
+    expect(contained?.after).toMatchObject({
+      autoScaling: { group: 'web-asg', lifecycleState: 'InService', protectedFromScaleIn: true },
+    });
+  });
+
+  it.each([
+    ['already protected', { group: 'web-asg', protectedFromScaleIn: true }],
+    [
+      'in a warm pool, where AWS refuses protection',
+      { group: 'web-asg', lifecycleState: 'Warmed:Stopped', protectedFromScaleIn: false },
+    ],
+    ['in no group', null],
+  ])('sets no scale-in protection for an instance %s', async (_, member) => {
+    // Arrange
+    ec2With(freshInstance());
+    autoScalingWith(member);
+    // Act
+    const result = await preserveEvidence(input(), deps());
+    // Assert
+    expect(result.outcome).toBe('CONTAINED');
+    expect(result.summary).not.toContain('scale-in');
+    expect(autoScalingMock).not.toHaveReceivedCommand(SetInstanceProtectionCommand);
+  });
+
+  it('a retry after the protection was set finds it in place and does not set it again', async () => {
+    // Arrange: the first attempt protected the instance, then failed at a snapshot.
+    const world = ec2With(freshInstance());
+    autoScalingWith({ group: 'web-asg', protectedFromScaleIn: false });
+    let snapshots = 0;
+    ec2Mock.on(CreateSnapshotCommand).callsFake((request: CreateSnapshotCommandInput) => {
+      snapshots += 1;
+      if (snapshots === 1) throw awsError('RequestLimitExceeded', 503);
+      return world.createSnapshot(request);
+    });
+    await preserveEvidence(input(), deps()).catch(() => undefined);
+    // Act
+    const retry = await preserveEvidence(input(), deps());
+    // Assert
+    expect(retry.outcome).toBe('CONTAINED');
+    expect(autoScalingMock).toHaveReceivedCommandTimes(SetInstanceProtectionCommand, 1);
   });
 
   it('sets each instance attribute its role allows, one per call, and no other', async () => {
