@@ -19,6 +19,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import {
   CreateSecurityGroupCommand,
   DescribeIamInstanceProfileAssociationsCommand,
+  DescribeInstanceAttributeCommand,
   DescribeNetworkInterfacesCommand,
   EC2Client,
   ModifyNetworkInterfaceAttributeCommand,
@@ -343,6 +344,9 @@ async function asgOf(instance: CompromisedInstance) {
   );
   return {
     member: (membership.AutoScalingInstances ?? []).map((i) => i.AutoScalingGroupName),
+    protectedFromScaleIn: (membership.AutoScalingInstances ?? []).map(
+      (i) => i.ProtectedFromScaleIn,
+    ),
     desired: group.AutoScalingGroups?.[0]?.DesiredCapacity,
     instances: (group.AutoScalingGroups?.[0]?.Instances ?? []).map((i) => i.InstanceId).sort(),
   };
@@ -360,7 +364,7 @@ async function profileOf(instance: CompromisedInstance) {
 }
 
 describe('rolling back a contained instance', () => {
-  it('restores every interface’s groups, the instance profile and the Auto Scaling group exactly; evidence stays', async () => {
+  it('restores every interface’s groups, the instance profile, the Auto Scaling group and its scale-in protection exactly; evidence stays', async () => {
     const instance = await seedCompromisedInstance();
     const before = await groupsByInterface(instance);
     const incidentId = await contained(instanceFinding(instance));
@@ -375,22 +379,32 @@ describe('rolling back a contained instance', () => {
       'isolate:rollback-detach-instance-profile:ROLLED_BACK',
       'isolate:rollback-isolate-network:ROLLED_BACK',
       'isolate:rollback-detach-from-asg:ROLLED_BACK',
+      'preserveEvidence:rollback-preserve-evidence:ROLLED_BACK',
     ]);
     expect(before).toEqual(
       Object.fromEntries(instance.interfaceIds.map((id) => [id, [instance.appGroupId]])),
     );
     expect(await groupsByInterface(instance)).toEqual(before);
     expect(await profileOf(instance)).toEqual([instance.instanceProfileArn]);
+    // Back in its group, unprotected from scale-in as it was before the evidence step.
     expect(await asgOf(instance)).toEqual({
       member: [instance.autoScalingGroup],
+      protectedFromScaleIn: [false],
       desired: 2,
       instances: [instance.instanceId, instance.healthyInstanceId].sort(),
     });
     const roles = await iam.send(new ListRolePoliciesCommand({ RoleName: instance.roleName }));
     expect(roles.PolicyNames ?? []).toEqual([]);
+    // The evidence stays: only its scale-in protection was put back.
+    const termination = await ec2.send(
+      new DescribeInstanceAttributeCommand({
+        InstanceId: instance.instanceId,
+        Attribute: 'disableApiTermination',
+      }),
+    );
+    expect(termination.DisableApiTermination?.Value).toBe(true);
     const plan = execution.ledger.find((e) => e.outcome === 'ROLLBACK_REQUESTED');
-    // The evidence step's CONTAINED entry (#1 is its INTENT, #0 the claim).
-    expect(plan?.detail).toMatchObject({ skipped: [2] });
+    expect(plan?.detail).toMatchObject({ skipped: [] });
   });
 
   it('refuses after drift (another group attached by hand), leaves it and the group membership alone; --force restores', async () => {
@@ -421,6 +435,7 @@ describe('rolling back a contained instance', () => {
       'isolate:rollback-detach-instance-profile:ROLLED_BACK',
       'isolate:rollback-isolate-network:ROLLBACK_REFUSED',
       'isolate:rollback-detach-from-asg:ROLLBACK_SKIPPED',
+      'preserveEvidence:rollback-preserve-evidence:ROLLBACK_SKIPPED',
     ]);
     const refusal = refused.ledger.find((e) => e.outcome === 'ROLLBACK_REFUSED');
     expect(refusal?.summary).toContain(`interface ${primary} is in ${other.GroupId} now`);
@@ -433,6 +448,7 @@ describe('rolling back a contained instance', () => {
     expect(rollbackOutcomes(forced)).toEqual([
       'isolate:rollback-isolate-network:ROLLED_BACK',
       'isolate:rollback-detach-from-asg:ROLLED_BACK',
+      'preserveEvidence:rollback-preserve-evidence:ROLLED_BACK',
     ]);
     expect(await groupsByInterface(instance)).toEqual({
       [primary]: [instance.appGroupId],

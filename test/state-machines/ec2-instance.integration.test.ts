@@ -33,6 +33,7 @@ import {
   AutoScalingClient,
   DescribeAutoScalingGroupsCommand,
   DescribeAutoScalingInstancesCommand,
+  SetDesiredCapacityCommand,
 } from '@aws-sdk/client-auto-scaling';
 import {
   AssociateIamInstanceProfileCommand,
@@ -109,6 +110,8 @@ interface InstanceState {
   readonly deleteOnTermination: Record<string, boolean | undefined>;
   readonly groupsByInterface: Record<string, string[]>;
   readonly autoScalingGroup: string | undefined;
+  /** Undefined when it is in no group. */
+  readonly protectedFromScaleIn: boolean | undefined;
   readonly desiredCapacity: number | undefined;
   readonly groupMembers: string[];
   readonly profileAssociations: string[];
@@ -176,6 +179,8 @@ async function readInstance(instance: CompromisedInstance): Promise<InstanceStat
     ),
     autoScalingGroup: membership.AutoScalingInstances?.find((i) => i.InstanceId === instanceId)
       ?.AutoScalingGroupName,
+    protectedFromScaleIn: membership.AutoScalingInstances?.find((i) => i.InstanceId === instanceId)
+      ?.ProtectedFromScaleIn,
     desiredCapacity: group.AutoScalingGroups?.[0]?.DesiredCapacity,
     groupMembers: (group.AutoScalingGroups?.[0]?.Instances ?? [])
       .flatMap((i) => (i.InstanceId ? [i.InstanceId] : []))
@@ -371,10 +376,15 @@ describe('a compromised instance in an Auto Scaling group (default modes)', () =
       })),
     );
 
+    // ... the group may no longer pick it when it scales in ...
+    expect(before.protectedFromScaleIn).toBe(false);
+    expect(after.protectedFromScaleIn).toBe(true);
+
     // ... and nothing else changed: same groups, same Auto Scaling group, same profile.
     expect(after).toEqual({
       ...before,
       terminationProtection: true,
+      protectedFromScaleIn: true,
       deleteOnTermination: after.deleteOnTermination,
       snapshots: instance.volumeIds.length,
     });
@@ -485,11 +495,22 @@ describe('a compromised instance in an Auto Scaling group (default modes)', () =
   });
 });
 
+/** The group's members, as Auto Scaling lists them, sorted. */
+async function membersOf(group: string): Promise<string[]> {
+  const out = await autoScaling.send(
+    new DescribeAutoScalingGroupsCommand({ AutoScalingGroupNames: [group] }),
+  );
+  return (out.AutoScalingGroups?.[0]?.Instances ?? [])
+    .flatMap((i) => (i.InstanceId ? [i.InstanceId] : []))
+    .sort();
+}
+
 describe('an Auto Scaling group at its minimum size', () => {
-  it('refuses to detach its last instance, records and notifies why, and fails before isolating', async () => {
-    // The first instance leaves (desired 2 -> 1); then the healthy one is the group's minimum.
-    // Detaching comes first in the isolate step, so today its network stays open too: a
-    // responder must lower the minimum and retry (the failure says how).
+  it('isolates its last instance all the same: it leaves without a decrement, the group launches a replacement, and the approval and the ledger say so', async () => {
+    // Arrange: the first instance leaves (desired 2 -> 1); then the healthy
+    // one is all the group's minimum (1) allows. moto does not refuse a
+    // decrement below the minimum as Auto Scaling does (the unit tests fake
+    // that refusal): here Cordon must choose not to decrement on its own.
     const instance = await seedCompromisedInstance();
     await harness.engine('approve').rehearse(instanceFinding(instance));
     const last = { ...instance, instanceId: instance.healthyInstanceId };
@@ -498,44 +519,116 @@ describe('an Auto Scaling group at its minimum size', () => {
         Filters: [{ Name: 'attachment.instance-id', Values: [last.instanceId] }],
       }),
     );
-    const groupsBefore = (interfaces.NetworkInterfaces ?? []).map((n) => n.Groups);
+    const lastInterfaces = (interfaces.NetworkInterfaces ?? []).flatMap((n) =>
+      n.NetworkInterfaceId ? [n.NetworkInterfaceId] : [],
+    );
+    expect(lastInterfaces.length).toBeGreaterThan(0);
+    const published = spyOnPublished();
 
+    // Act
     const execution = onlyExecution(
       await harness
         .engine('approve')
         .rehearse(instanceFinding(last, { findingId: 'b'.repeat(32) })),
     );
 
-    expect(execution.status).toBe('FAILED');
-    expect(execution.error?.Error).toBe('Cordon.PlaybookFailed');
+    // Assert: the whole isolate step ran (the healthy instance has no
+    // profile, so there are no role sessions to revoke).
+    expect(execution.status, explain(execution)).toBe('SUCCEEDED');
     expect(execution.states).toEqual([
       ...START,
       ...EVIDENCE,
-      'Isolate instance?',
-      'Isolate instance: request approval',
-      'Leave Auto Scaling group',
-      'Leave Auto Scaling group: failed',
-      'Record failure',
-      'Notify failure',
-      'Failed',
+      ...ISOLATE_APPROVED,
+      'Revoke instance role sessions?',
+      'Revoke instance role sessions: off',
+      ...FINISH,
     ]);
-    expect(execution.states).not.toContain('Isolate network interfaces');
-    const failures = execution.ledger.filter((e) => e.outcome === 'FAILED');
-    expect(failures.map((e) => e.step)).toEqual(['isolate', 'isolate']);
-    expect(failures.at(-1)?.summary).toContain('Cordon.BelowMinimumCapacity');
-    expect(failures.at(-1)?.summary).toContain('--min-size 0');
-    const after = await ec2.send(
-      new DescribeNetworkInterfacesCommand({
-        Filters: [{ Name: 'attachment.instance-id', Values: [last.instanceId] }],
-      }),
+    expect(resultOutcomes(execution.output)).toMatchObject({
+      isolate: 'CONTAINED',
+      isolateNetwork: 'CONTAINED',
+      detachInstanceProfile: expect.stringMatching(/CONTAINED/),
+    });
+    // The responder was told before deciding that the group may launch a replacement.
+    const request = published().find((m) => m.message.includes('leaves Auto Scaling group'));
+    expect(request?.message).toContain(
+      'if the group is at its minimum size, stays and the group launches a replacement instance',
     );
-    expect((after.NetworkInterfaces ?? []).map((n) => n.Groups)).toEqual(groupsBefore);
+    // The ledger says what happened.
+    const detach = execution.ledger.find(
+      (e) => e.action === 'detach-from-asg' && e.outcome === 'CONTAINED',
+    );
+    expect(detach?.summary).toBe(
+      `detach instance ${last.instanceId} from Auto Scaling group ${instance.autoScalingGroup}, desired capacity stays 1 (the group is at its minimum size, 1): the group launches a replacement instance`,
+    );
+    expect(detach?.before).toMatchObject({ desiredCapacity: 1, minSize: 1 });
+    // The instance is out of the group, which kept its size with a new instance ...
     const group = await autoScaling.send(
       new DescribeAutoScalingGroupsCommand({ AutoScalingGroupNames: [instance.autoScalingGroup] }),
     );
-    expect(group.AutoScalingGroups?.[0]?.Instances?.map((i) => i.InstanceId)).toEqual([
-      last.instanceId,
-    ]);
+    expect(group.AutoScalingGroups?.[0]?.DesiredCapacity).toBe(1);
+    const members = await membersOf(instance.autoScalingGroup);
+    expect(members).toHaveLength(1);
+    expect(members).not.toContain(last.instanceId);
+    expect(members).not.toContain(instance.instanceId);
+    // ... and it IS isolated: no interface keeps the app group.
+    const after = await ec2.send(
+      new DescribeNetworkInterfacesCommand({ NetworkInterfaceIds: lastInterfaces }),
+    );
+    for (const n of after.NetworkInterfaces ?? []) {
+      expect(n.Groups?.map((g) => g.GroupId)).not.toContain(instance.appGroupId);
+    }
+  });
+});
+
+describe('someone scaling the group in while isolation waits for its approval', () => {
+  it('cannot end the instance: the evidence step protected it from scale-in, so the group takes another', async () => {
+    // Arrange: an insider (or the contained principal, if its policies allow
+    // autoscaling:SetDesiredCapacity) shrinks the group to its minimum during
+    // the wait, hoping the group terminates the compromised instance and its
+    // evidence. Termination protection would not stop Auto Scaling on AWS;
+    // scale-in protection does. (moto differs here: it refuses to terminate
+    // a termination-protected instance on scale-in, which AWS does not. So
+    // without scale-in protection this test fails on the scale-in call
+    // rather than on a terminated instance; either way it fails.)
+    const instance = await seedCompromisedInstance();
+    const scaledIn: string[][] = [];
+    const duringWait = async ({ step }: { step: string }) => {
+      if (step !== 'isolate') return;
+      await autoScaling.send(
+        new SetDesiredCapacityCommand({
+          AutoScalingGroupName: instance.autoScalingGroup,
+          DesiredCapacity: 1,
+        }),
+      );
+      scaledIn.push(await membersOf(instance.autoScalingGroup));
+    };
+
+    // Act
+    const execution = onlyExecution(
+      await harness.engine('approve', { duringWait }).rehearse(instanceFinding(instance)),
+    );
+
+    // Assert: the scale-in took the healthy instance; the compromised one
+    // stayed, and was then isolated, at the minimum, with a replacement.
+    expect(scaledIn).toEqual([[instance.instanceId]]);
+    expect(execution.status, explain(execution)).toBe('SUCCEEDED');
+    expect(resultOutcomes(execution.output)).toEqual(CONTAINED_RESULTS);
+    const evidence = execution.ledger.find(
+      (e) => e.step === 'preserveEvidence' && e.outcome === 'CONTAINED',
+    );
+    expect(evidence?.after).toMatchObject({
+      autoScaling: { group: instance.autoScalingGroup, protectedFromScaleIn: true },
+    });
+    const detach = execution.ledger.find(
+      (e) => e.action === 'detach-from-asg' && e.outcome === 'CONTAINED',
+    );
+    expect(detach?.summary).toContain('the group launches a replacement instance');
+    const described = await describeInstance(instance.instanceId);
+    expect(described.State?.Name).toBe('running');
+    const members = await membersOf(instance.autoScalingGroup);
+    expect(members).toHaveLength(1);
+    expect(members).not.toContain(instance.instanceId);
+    expect(members).not.toContain(instance.healthyInstanceId);
   });
 });
 
