@@ -278,6 +278,10 @@ describe('request-approval', () => {
 
     const { Message } = published();
     expect(Message).toContain('leaves Auto Scaling group "web-workers"');
+    // Said before the decision: at the group's minimum, the group launches a replacement.
+    expect(Message).toContain(
+      'or, if the group is at its minimum size, stays and the group launches a replacement instance',
+    );
     expect(Message).toContain('every network interface is isolated');
     expect(Message).toContain(`instance profile "${INSTANCE_PROFILE_ARN}" is detached`);
   });

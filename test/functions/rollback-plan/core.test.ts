@@ -163,6 +163,33 @@ describe('rollback-plan', () => {
     });
   });
 
+  it('says a rollback of a detach at the minimum leaves the replacement, and puts the protection back', async () => {
+    await append({ step: 'triage', action: 'triage', actor: 't', outcome: 'CLAIMED' });
+    await append({
+      step: 'isolate',
+      action: 'detach-from-asg',
+      actor: 'a',
+      outcome: 'CONTAINED',
+      targetArn: INSTANCE_ARN,
+      before: {
+        instanceId: INSTANCE_ID,
+        group: 'web-workers',
+        lifecycleState: 'InService',
+        protectedFromScaleIn: true,
+        desiredCapacity: 1,
+        minSize: 1,
+        maxSize: 2,
+      },
+      after: { instanceId: INSTANCE_ID, group: null },
+    });
+
+    const plan = await planRollback(request(), deps());
+
+    expect(plan.items.map((i) => i.restores)).toEqual([
+      `${INSTANCE_ARN}: back into Auto Scaling group web-workers (desired capacity +1: the replacement the group launched when it left stays, so the group has one instance more than before; scale-in protection on)`,
+    ]);
+  });
+
   it('limits the plan to one step when asked', async () => {
     await containedInstance();
     await append({
