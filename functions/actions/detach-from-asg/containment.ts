@@ -42,8 +42,8 @@ const BELOW_MINIMUM = /min-?size|minimum/i;
  * At the group's minimum size a decrement is refused, and a responder has
  * approved isolation: the instance leaves without one, and the group
  * launches a replacement (the approval request said so before the decision;
- * the ledger's summary and after-state say so after). Cordon never changes
- * the group's sizes itself.
+ * the ledger's summary says so after, and its before-state holds the sizes
+ * that decided it). Cordon never changes the group's sizes itself.
  */
 export function asgContainment(
   ec2: EC2Client,
