@@ -2,8 +2,8 @@ import type { Duration } from 'aws-cdk-lib';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import type { Construct } from 'constructs';
 import type { StepSpec } from '../functions/shared/catalog.js';
-import { APPROVAL_NOT_GRANTED } from '../functions/shared/errors.js';
-import { approvalTask, catchInto, invoke, type PlaybookFunctions } from './tasks.js';
+import { APPROVAL_NOT_GRANTED, REFUSAL_ERROR_NAMES } from '../functions/shared/errors.js';
+import { approvalTask, catchInto, ERROR_PATH, invoke, type PlaybookFunctions } from './tasks.js';
 
 export interface GatedStepProps {
   /** Step id from the catalog; also the key of its result under `$.results`. */
@@ -16,6 +16,13 @@ export interface GatedStepProps {
   readonly next: sfn.IChainable;
   /** Where errors go (record failure, notify, fail). */
   readonly failure: sfn.IChainable;
+  /**
+   * A later step stands in for this one when it fails (catalog
+   * `fallbackFor`): an action error other than a refusal is recorded and
+   * notified, and the playbook goes on to that step instead of failing.
+   * @default false
+   */
+  readonly hasFallback?: boolean;
 }
 
 /**
@@ -31,13 +38,14 @@ export interface GatedStepProps {
  * act in `approve` mode without an APPROVED decision for its own step.
  */
 export function gatedStep(scope: Construct, props: GatedStepProps): sfn.State {
-  const { step, spec, functions, next, failure } = props;
+  const { step, spec, functions, next, failure, hasFallback = false } = props;
   const { label } = spec;
   const modePath = `$.incident.plan.${step}.mode`;
   const resultPath = `$.results.${step}`;
 
   // The step's actions, in order, each behind the same approval.
   const first = { action: spec.action, key: step, label: spec.actionLabel ?? label };
+  const didNotFinish = hasFallback ? fallbackPath(scope, props) : undefined;
   const actions = [first, ...(spec.followedBy ?? [])].map(({ action, key, label: actionLabel }) => {
     const task = invoke(scope, actionLabel, functions[action], {
       payload: sfn.TaskInput.fromObject({
@@ -47,8 +55,15 @@ export function gatedStep(scope: Construct, props: GatedStepProps): sfn.State {
         approval: sfn.JsonPath.objectAt('$.approval'),
       }),
       resultPath: `$.results.${key}`,
+      ...(key === step && spec.pollsOn ? { pollOn: spec.pollsOn } : {}),
     });
-    catchInto(scope, task, step, actionLabel, failure);
+    if (didNotFinish) {
+      // A refusal means "do not act": no fallback acts in its place.
+      catchInto(scope, task, step, actionLabel, failure, [...REFUSAL_ERROR_NAMES]);
+      task.addCatch(didNotFinish, { errors: ['States.ALL'], resultPath: ERROR_PATH });
+    } else {
+      catchInto(scope, task, step, actionLabel, failure);
+    }
     return task;
   });
   const [act, ...followers] = actions;
@@ -145,8 +160,65 @@ export function gatedStep(scope: Construct, props: GatedStepProps): sfn.State {
       sfn.Condition.isPresent(modePath),
       sfn.Condition.stringEquals(modePath, mode),
     );
-  return new sfn.Choice(scope, `${label}?`)
+  const gate = new sfn.Choice(scope, `${label}?`);
+  if (spec.fallbackFor !== undefined) {
+    // Planned as a fallback: needed only when the step it stands in for failed.
+    const outcome = `$.results.${spec.fallbackFor}.outcome`;
+    const notNeeded = new sfn.Pass(scope, `${label}: not needed`, {
+      resultPath: sfn.JsonPath.DISCARD,
+    });
+    notNeeded.next(next);
+    gate.when(
+      sfn.Condition.and(
+        sfn.Condition.isPresent(`$.incident.plan.${step}.fallback`),
+        sfn.Condition.not(
+          sfn.Condition.and(
+            sfn.Condition.isPresent(outcome),
+            sfn.Condition.stringEquals(outcome, 'FAILED'),
+          ),
+        ),
+      ),
+      notNeeded,
+    );
+  }
+  return gate
     .when(modeIs('approve'), requestApproval)
     .when(sfn.Condition.or(modeIs('auto'), modeIs('dry-run')), noApprovalNeeded)
     .otherwise(off);
+}
+
+/**
+ * Where a step with a fallback goes when its action fails: record the
+ * failure (FAILED, with the error, so the step's result says what is left),
+ * tell the responders, and go on: the fallback step, next, sees the FAILED
+ * result and asks a responder. A failing record or notice fails the
+ * execution, as any other.
+ */
+function fallbackPath(scope: Construct, props: GatedStepProps): sfn.IChainable {
+  const { step, spec, functions, next, failure } = props;
+  const { label } = spec;
+  const resultPath = `$.results.${step}`;
+  const record = invoke(scope, `${label}: did not finish`, functions['record-failure'], {
+    payload: sfn.TaskInput.fromObject({
+      step,
+      incident: sfn.JsonPath.objectAt('$.incident'),
+      error: sfn.JsonPath.objectAt(ERROR_PATH),
+      executionArn: sfn.JsonPath.executionId,
+    }),
+    resultPath,
+  });
+  catchInto(scope, record, step, `${label}: did not finish`, failure);
+  const notify = invoke(scope, `${label}: notify fallback`, functions.notify, {
+    payload: sfn.TaskInput.fromObject({
+      kind: 'FALLBACK',
+      incident: sfn.JsonPath.objectAt('$.incident'),
+      results: { [step]: sfn.JsonPath.objectAt(resultPath) },
+      error: sfn.JsonPath.objectAt(ERROR_PATH),
+      executionArn: sfn.JsonPath.executionId,
+    }),
+    resultPath: sfn.JsonPath.DISCARD,
+  });
+  catchInto(scope, notify, step, `${label}: notify fallback`, failure);
+  notify.next(next);
+  return record.next(notify);
 }

@@ -16,7 +16,8 @@ export interface PlaybookDefinitionProps {
  * failure path) around its steps, which run one after the other in catalog
  * order, each behind its own mode gate. Which steps act is triage's plan
  * alone: a step that does not apply to what the finding names (a role has
- * no access key to disable) is `off` in the plan, and passes.
+ * no access key to disable) is `off` in the plan, and passes. A step the
+ * plan marks as another's fallback runs only when that one failed.
  */
 export function playbookDefinition(
   scope: Construct,
@@ -24,10 +25,20 @@ export function playbookDefinition(
   props: PlaybookDefinitionProps,
 ): sfn.IChainable {
   const { functions, approvalTimeout } = props;
+  const steps = Object.entries(stepsOf(playbook));
+  const replaced = new Set(steps.flatMap(([, spec]) => spec.fallbackFor ?? []));
   return playbookFrame(scope, playbook, functions, ({ finish, failure }) =>
-    Object.entries(stepsOf(playbook)).reduceRight<sfn.IChainable>(
+    steps.reduceRight<sfn.IChainable>(
       (next, [step, spec]) =>
-        gatedStep(scope, { step, spec, functions, approvalTimeout, next, failure }),
+        gatedStep(scope, {
+          step,
+          spec,
+          functions,
+          approvalTimeout,
+          next,
+          failure,
+          hasFallback: replaced.has(step),
+        }),
       finish,
     ),
   );

@@ -3,7 +3,7 @@ import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import type { Construct } from 'constructs';
-import type { FunctionName } from '../functions/shared/catalog.js';
+import type { FunctionName, PollSpec } from '../functions/shared/catalog.js';
 import { RETRYABLE_ERROR_NAMES } from '../functions/shared/errors.js';
 
 /** The functions a playbook's states invoke, by name. */
@@ -39,6 +39,12 @@ export interface InvokeProps {
    */
   readonly resultPath?: string;
   readonly resultSelector?: Record<string, unknown>;
+  /**
+   * A retrier tried before the usual one: an action that fails with a
+   * "not finished yet" error until AWS has finished what it started.
+   * @default none
+   */
+  readonly pollOn?: PollSpec;
 }
 
 export function invoke(
@@ -56,6 +62,21 @@ export function invoke(
     ...(props.resultSelector ? { resultSelector: props.resultSelector } : {}),
     taskTimeout: sfn.Timeout.duration(TASK_TIMEOUT),
   });
+  if (props.pollOn) {
+    const { error, intervalSeconds, maxDelaySeconds, checks } = props.pollOn;
+    task.addRetry({
+      errors: [error],
+      interval: Duration.seconds(intervalSeconds),
+      maxAttempts: checks,
+      backoffRate: 1.5,
+      maxDelay: Duration.seconds(maxDelaySeconds),
+      // No jitter: these are checks on something running, not calls backing
+      // off a throttled service, and the waits are what bound how long it
+      // may take before the step counts as failed; full jitter could call a
+      // rotation stalled after a few seconds.
+      jitterStrategy: sfn.JitterType.NONE,
+    });
+  }
   task.addRetry({
     errors: RETRYABLE_TASK_ERRORS,
     interval: Duration.seconds(2),
@@ -68,8 +89,8 @@ export function invoke(
 }
 
 /**
- * Routes any error of `task` to the failure path, first noting which step
- * failed (the Catch output carries only Error and Cause).
+ * Routes any error of `task` (or only `errors`) to the failure path, first
+ * noting which step failed (the Catch output carries only Error and Cause).
  */
 export function catchInto(
   scope: Construct,
@@ -77,12 +98,13 @@ export function catchInto(
   step: string,
   label: string,
   failure: sfn.IChainable,
+  errors: readonly string[] = ['States.ALL'],
 ): void {
   const note = new sfn.Pass(scope, `${label}: failed`, {
     result: sfn.Result.fromObject({ step }),
     resultPath: '$.failedStep',
   });
-  task.addCatch(note.next(failure), { errors: ['States.ALL'], resultPath: ERROR_PATH });
+  task.addCatch(note.next(failure), { errors: [...errors], resultPath: ERROR_PATH });
 }
 
 /**

@@ -31,6 +31,11 @@ export const NOTIFY_KINDS = [
   'APPROVAL_UNVERIFIED',
   /** A rollback finished: what was restored, refused or skipped, or why nothing was. */
   'ROLLBACK',
+  /**
+   * A step did not finish (a rotation that stalled or failed): recorded, and
+   * the playbook goes on to the step that stands in for it.
+   */
+  'FALLBACK',
 ] as const;
 export type NotifyKind = (typeof NOTIFY_KINDS)[number];
 
@@ -88,6 +93,7 @@ const HEADINGS: Record<NotifyKind, string> = {
   APPROVAL_UNVERIFIED:
     'Cordon did not act (UNVERIFIED rejection or timeout: not from a responder or Step Functions)',
   ROLLBACK: 'Cordon rollback',
+  FALLBACK: 'Cordon could not finish a step: a responder decides on its fallback',
 };
 
 export function notificationSubject(input: NotifyInput): string {

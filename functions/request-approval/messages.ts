@@ -105,6 +105,11 @@ export function approvalMessage(
     `Playbook: ${incident.playbook}`,
     `Step: ${stepId} (${spec.action})`,
     `Proposed: ${spec.summary}`,
+    ...(incident.plan[step]?.fallback === true && spec.fallbackFor !== undefined
+      ? [
+          `Why: step ${spec.fallbackFor} did not finish (its failure was recorded and notified); this step stands in for it`,
+        ]
+      : []),
     `Blast radius: ${blastRadius(spec, incident)}`,
     '',
     `Finding type: ${quoted(incident.findingType, FIELD_MAX)}`,

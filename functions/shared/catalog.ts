@@ -65,11 +65,46 @@ export interface StepSpec {
    * same approval: one decision for one containment stage.
    */
   readonly followedBy?: readonly FollowOnAction[];
+  /**
+   * The action starts something AWS finishes later (a rotation) and fails
+   * with `error` until it has: the state machine calls it again, waiting in
+   * between, at most `checks` more times. Then the step has failed.
+   */
+  readonly pollsOn?: PollSpec;
+  /**
+   * This step stands in for the step named here when that one fails: where
+   * triage plans it as that step's fallback (`fallback` in its plan), it
+   * runs only after that step failed, and otherwise is not needed.
+   */
+  readonly fallbackFor?: string;
   /** Mode used when configuration does not set one. */
   readonly defaultMode: Mode;
   /** What the step does, for notifications, approval requests and docs. */
   readonly summary: string;
 }
+
+export interface PollSpec {
+  /** The action's error name for "started, not finished yet". */
+  readonly error: string;
+  /** The first wait, in seconds; each next one is half as long again, up to `maxDelaySeconds`. */
+  readonly intervalSeconds: number;
+  readonly maxDelaySeconds: number;
+  /** How many more calls after the first. */
+  readonly checks: number;
+}
+
+/**
+ * A rotation's checks: 10 s, then half as long again each time up to a
+ * minute, 12 checks, about nine minutes in all. Two rotations by a rotation
+ * function (create, set, test, finish each) take a minute or two; one that
+ * has not finished by then has stalled or failed.
+ */
+export const ROTATION_POLL: PollSpec = {
+  error: 'Cordon.RotationPending',
+  intervalSeconds: 10,
+  maxDelaySeconds: 60,
+  checks: 12,
+};
 
 export const PLAYBOOKS = {
   'iam-credentials': {
@@ -136,21 +171,24 @@ export const PLAYBOOKS = {
     },
   },
   'secret-exposure': {
-    summary: 'Rotates an exposed secret, or locks it when it has no rotation.',
+    summary:
+      'Rotates an exposed secret until the exposed version is neither current nor previous; locks it when it has no rotation, or when the rotation fails.',
     steps: {
       rotateSecret: {
         label: 'Rotate secret',
         action: 'rotate-secret',
+        pollsOn: ROTATION_POLL,
         defaultMode: 'approve',
         summary:
-          'Rotate the secret now with its configured rotation, and check that a new version became AWSCURRENT',
+          'Rotate the secret with its configured rotation, twice when needed, until the version AWSCURRENT at triage is neither AWSCURRENT nor AWSPREVIOUS',
       },
       lockSecret: {
         label: 'Lock secret',
         action: 'lock-secret',
+        fallbackFor: 'rotateSecret',
         defaultMode: 'approve',
         summary:
-          'Deny reading the secret to everyone but the break-glass principals; rotation is not configured, so it must be rotated by hand',
+          'Deny reading the secret to everyone but the break-glass principals, when rotation is not configured or did not finish; it must be rotated by hand',
       },
     },
   },

@@ -85,13 +85,27 @@ export class UnexpectedAwsError extends CordonError {
   readonly retryable = false;
 }
 
-/** Error names the state machines retry, with backoff and jitter. */
+/**
+ * Error names the state machines retry, with backoff and jitter. A step's
+ * "not finished yet" error (Cordon.RotationPending) is retried by a
+ * retrier of its own, with the step's checks (catalog `pollsOn`).
+ */
 export const RETRYABLE_ERROR_NAMES = [
   'Cordon.Throttled',
   'Cordon.ServiceUnavailable',
   'Cordon.LedgerConflict',
-  /** A secret rotation started but its new version is not current yet. */
-  'Cordon.RotationPending',
+] as const;
+
+/**
+ * Errors that mean a step must not act at all: no approval, an incident
+ * triage did not validate, a target that changed, a malformed input. A
+ * step with a fallback never falls back on these: the execution fails.
+ */
+export const REFUSAL_ERROR_NAMES = [
+  'Cordon.ApprovalMissing',
+  'Cordon.NotValidated',
+  'Cordon.TargetChanged',
+  'Cordon.InvalidTaskInput',
 ] as const;
 
 /** Error name Step Functions uses when a task (or a task token wait) times out. */

@@ -69,6 +69,13 @@ export const SecretSchema = z.strictObject({
   name: z.string().min(1),
   /** Rotation is configured (a rotation function and schedule). */
   rotationEnabled: z.boolean(),
+  /**
+   * The version labelled AWSCURRENT when triage read the secret (null: it
+   * had none), so the value the finding may have exposed: rotate-secret
+   * rotates until it is neither AWSCURRENT nor AWSPREVIOUS. Absent on an
+   * incident triaged before triage recorded it.
+   */
+  exposedVersionId: z.string().min(1).nullable().optional(),
 });
 export type Secret = z.infer<typeof SecretSchema>;
 
@@ -109,6 +116,12 @@ export const StepPlanSchema = z.strictObject({
    * does not count when the finding's containment is judged complete.
    */
   applies: z.literal(false).optional(),
+  /**
+   * The step is the fallback of the step its catalog entry names
+   * (`fallbackFor`): it runs only when that step failed (a rotation that
+   * stalled), and is not needed otherwise.
+   */
+  fallback: z.literal(true).optional(),
 });
 export type StepPlan = z.infer<typeof StepPlanSchema>;
 

@@ -11,6 +11,12 @@ export interface PlanInput<P extends PlaybookName> {
   readonly inapplicable?: Partial<Record<StepId<P>, string>> | undefined;
   /** Steps that apply but must not run (a protected role), each with why: off. */
   readonly skip?: Partial<Record<StepId<P>, string>> | undefined;
+  /**
+   * Steps that run only if the step they stand in for fails (catalog
+   * `fallbackFor`), each with why: never unattended (`auto` becomes
+   * `approve`: a responder decides), and marked `fallback`.
+   */
+  readonly fallback?: Partial<Record<StepId<P>, string>> | undefined;
   /** Steps that must not run unattended (an exempt-tagged role), each with why: `auto` becomes `approve`. */
   readonly approve?: Partial<Record<StepId<P>, string>> | undefined;
   /** Set when a guard could not decide: `auto` and `dry-run` become `approve`. */
@@ -39,16 +45,25 @@ export function planPlaybook<P extends PlaybookName>(
   const inapplicable: Partial<Record<string, string>> = input.inapplicable ?? {};
   const skips: Partial<Record<string, string>> = input.skip ?? {};
   const approvals: Partial<Record<string, string>> = input.approve ?? {};
+  const fallbacks: Partial<Record<string, string>> = input.fallback ?? {};
   const plan: Record<string, StepPlan> = {};
   for (const [step, spec] of Object.entries(stepsOf(playbook))) {
     const mode: Mode = configured[step] ?? spec.defaultMode;
     const notHere = inapplicable[step];
     const skip = skips[step];
     const human = joinReasons(input.humanReason, approvals[step]);
+    const fallback = fallbacks[step];
     if (notHere !== undefined) {
       plan[step] = { mode: 'off', reason: notHere, applies: false };
     } else if (skip !== undefined) {
       plan[step] = { mode: 'off', reason: skip };
+    } else if (fallback !== undefined && mode !== 'off') {
+      // A dry run stays one; anything else waits for a responder.
+      plan[step] = {
+        mode: mode === 'dry-run' ? 'dry-run' : 'approve',
+        reason: joinReasons(fallback, input.failClosedReason, human) ?? fallback,
+        fallback: true,
+      };
     } else if (input.failClosedReason !== undefined && (mode === 'auto' || mode === 'dry-run')) {
       plan[step] = { mode: 'approve', reason: input.failClosedReason };
     } else if (human !== undefined && mode === 'auto') {

@@ -535,6 +535,76 @@ const ROLLBACK_ARN = {
   ],
 };
 
+describe('secret-exposure definition', () => {
+  let states: Record<string, State>;
+  const next = (name: string) => states[name]?.Next;
+
+  beforeAll(() => {
+    states = Object.fromEntries(allStates(playbookFor('secret-exposure').definition));
+  });
+
+  it('checks a rotation again on Cordon.RotationPending: its own retrier first, bounded, no jitter, then the usual one', () => {
+    const retry = states['Rotate secret']?.Retry ?? [];
+    expect(retry[0]).toEqual({
+      ErrorEquals: ['Cordon.RotationPending'],
+      IntervalSeconds: 10,
+      MaxAttempts: 12,
+      BackoffRate: 1.5,
+      MaxDelaySeconds: 60,
+      JitterStrategy: 'NONE',
+    });
+    // Nowhere else is a pending rotation retried, so its checks are the bound.
+    const elsewhere = Object.entries(states).filter(([n, st]) =>
+      (st.Retry ?? []).some((r, i) =>
+        r.ErrorEquals.includes('Cordon.RotationPending') ? n !== 'Rotate secret' || i > 0 : false,
+      ),
+    );
+    expect(elsewhere).toEqual([]);
+  });
+
+  it('fails the execution on a refusal, and falls back to the lock on any other error of the rotation', () => {
+    const catches = states['Rotate secret']?.Catch ?? [];
+    expect(catches.map((c) => [c.ErrorEquals, c.Next])).toEqual([
+      [
+        [
+          'Cordon.ApprovalMissing',
+          'Cordon.NotValidated',
+          'Cordon.TargetChanged',
+          'Cordon.InvalidTaskInput',
+        ],
+        'Rotate secret: failed',
+      ],
+      [['States.ALL'], 'Rotate secret: did not finish'],
+    ]);
+    expect(invokedAction(states['Rotate secret: did not finish'])).toBe('record-failure');
+    expect(next('Rotate secret: did not finish')).toBe('Rotate secret: notify fallback');
+    expect(states['Rotate secret: notify fallback']?.Parameters).toMatchObject({
+      kind: 'FALLBACK',
+    });
+    expect(next('Rotate secret: notify fallback')).toBe('Lock secret?');
+    expect(next('Rotate secret')).toBe('Lock secret?');
+  });
+
+  it('locks a secret planned with the lock as fallback only when the rotation FAILED', () => {
+    const gate = states['Lock secret?'];
+    expect(gate?.Choices?.[0]).toEqual({
+      And: [
+        { Variable: '$.incident.plan.lockSecret.fallback', IsPresent: true },
+        {
+          Not: {
+            And: [
+              { Variable: '$.results.rotateSecret.outcome', IsPresent: true },
+              { Variable: '$.results.rotateSecret.outcome', StringEquals: 'FAILED' },
+            ],
+          },
+        },
+      ],
+      Next: 'Lock secret: not needed',
+    });
+    expect(next('Lock secret: not needed')).toBe('Finished: from Security Hub?');
+  });
+});
+
 describe('rollback state machine', () => {
   let machine: MachineInfo;
   let states: Record<string, State>;

@@ -9,13 +9,19 @@
  * - Security Hub BatchUpdateFindings (moto 5.2 lacks it): mocked with
  *   aws-sdk-client-mock on SecurityHubClient only (every finding processed),
  *   as the other Security Hub tests do;
- * - the rotation path of secret-exposure: moto rotates a secret only by
- *   invoking its rotation Lambda, which needs Docker. That one test mocks
- *   SecretsManagerClient (DescribeSecret says RotationEnabled and, once
- *   RotateSecret was called, a new AWSCURRENT version; ListSecretVersionIds
- *   and RotateSecret answered by the mock) while IAM, DynamoDB and SNS still
- *   go to moto. rotate-secret polls after RotateSecret with its real 1 s
- *   first delay, so that test takes a second longer.
+ * What moto emulates of rotation, and what it does not: moto 5.2 rotates a
+ * secret that has a rotation function only by running that function, which
+ * needs Docker. A secret configured with rotation rules and no function
+ * (which AWS refuses) it rotates at once instead: RotateSecret adds a new
+ * version, empty, moves AWSCURRENT to it and AWSPREVIOUS to the one before,
+ * invoking nothing. So the rotation tests run against moto with no mock:
+ * triage's DescribeSecret, each RotateSecret and the labels Cordon reads
+ * back are moto's, as is the lock's resource policy. What they show is
+ * Cordon's side (how many rotations, when it stops, the fallback); what
+ * they cannot show is a rotation function's work at a back end, which no
+ * label proves. A stalled rotation is a version left AWSPENDING
+ * (PutSecretValue with that label), as a failed rotation leaves one. The
+ * state machine's retries run without their waits.
  * Tests that read what responders were told spy on SNSClient.send without
  * replacing it (the messages still reach moto), and the secret tests spy on
  * SecretsManagerClient.send the same way to show the value is never read.
@@ -33,7 +39,7 @@ import {
   DescribeSecretCommand,
   GetResourcePolicyCommand,
   GetSecretValueCommand,
-  ListSecretVersionIdsCommand,
+  PutSecretValueCommand,
   RotateSecretCommand,
   SecretsManagerClient,
   TagResourceCommand as TagSecretCommand,
@@ -267,77 +273,181 @@ describe('a secret without rotation (secret-exposure)', () => {
   );
 });
 
-describe('a secret with rotation (secret-exposure; Secrets Manager mocked, see header)', () => {
-  const ARN = `arn:aws:secretsmanager:us-east-1:${MOTO_ACCOUNT_ID}:secret:payments/api-key-AbCdEf`;
-  const OLD = 'a1a1a1a1-0000-4000-8000-000000000001';
-  const NEW = 'b2b2b2b2-0000-4000-8000-000000000002';
-
-  /** Secrets Manager as it answers for a secret whose rotation makes NEW current. */
-  function mockRotatingSecret() {
-    const sm = mockClient(SecretsManagerClient);
-    clientMocks.push(sm);
-    let rotated = false;
-    const oldCreated = new Date('2024-01-02T03:04:05.000Z');
-    const newCreated = new Date();
-    sm.on(DescribeSecretCommand).callsFake(() => ({
-      ARN,
-      Name: 'payments/api-key',
-      RotationEnabled: true,
-      RotationLambdaARN: `arn:aws:lambda:us-east-1:${MOTO_ACCOUNT_ID}:function:rotate-api-key`,
-      Tags: [],
-      VersionIdsToStages: rotated
-        ? { [OLD]: ['AWSPREVIOUS'], [NEW]: ['AWSCURRENT', 'AWSPENDING'] }
-        : { [OLD]: ['AWSCURRENT'] },
-      ...(rotated ? { LastRotatedDate: newCreated } : {}),
-    }));
-    sm.on(ListSecretVersionIdsCommand).callsFake(() => ({
-      ARN,
-      Versions: [
-        { VersionId: OLD, CreatedDate: oldCreated },
-        ...(rotated ? [{ VersionId: NEW, CreatedDate: newCreated }] : []),
-      ],
-    }));
-    sm.on(RotateSecretCommand).callsFake(() => {
-      rotated = true;
-      return { ARN, VersionId: NEW };
-    });
-    return sm;
+describe('a secret with rotation (secret-exposure; rotation emulated by moto, see header)', () => {
+  /**
+   * A secret with rotation configured and no rotation function, which moto
+   * accepts (AWS would not): AWSCURRENT on its second version, AWSPREVIOUS on
+   * its first. Its current version is the one triage records as exposed.
+   */
+  async function seedRotatingSecret(name = 'payments-api-key'): Promise<ExposedSecret> {
+    const secret = await seedExposedSecret(name, secrets);
+    await secrets.send(
+      new RotateSecretCommand({
+        SecretId: secret.arn,
+        RotationRules: { AutomaticallyAfterDays: 30 },
+        RotateImmediately: false,
+      }),
+    );
+    return secret;
   }
 
-  it('rotates it with approval, records the version ids, and does not lock it', async () => {
-    const sm = mockRotatingSecret();
-    mockBatchUpdateFindings();
+  async function labels(secret: ExposedSecret): Promise<Record<string, string[]>> {
+    const out = await secrets.send(new DescribeSecretCommand({ SecretId: secret.arn }));
+    expect(out.RotationEnabled).toBe(true);
+    return out.VersionIdsToStages ?? {};
+  }
+
+  const labelled = (stages: Record<string, string[]>, label: string) =>
+    Object.entries(stages).find(([, l]) => l.includes(label))?.[0];
+
+  it('rotates it twice with approval, until the exposed version is neither AWSCURRENT nor AWSPREVIOUS, and does not lock it', async () => {
+    const secret = await seedRotatingSecret();
+    const exposed = labelled(await labels(secret), 'AWSCURRENT');
+    const hub = mockBatchUpdateFindings();
+    const commands = spyOnSecretsManager();
 
     // The finding's own Details say RotationEnabled false: triage must trust
     // DescribeSecret, not the finding.
     const execution = onlyExecution(
-      await harness
-        .engine('approve')
-        .rehearse(secretFinding({ arn: ARN, name: 'payments/api-key' })),
+      await harness.engine('approve').rehearse(secretFinding(secret)),
     );
 
     expect(execution.status, explain(execution)).toBe('SUCCEEDED');
     expect(execution.states).toEqual([
       ...SH_START,
       ...gated('Rotate secret', 'approve'),
-      ...gated('Lock secret', 'off'),
+      'Lock secret?',
+      'Lock secret: not needed',
+      ...SH_FINISH,
+    ]);
+    expect(execution.output).toMatchObject({
+      incident: { secret: { rotationEnabled: true, exposedVersionId: exposed } },
+    });
+    expect(resultOutcomes(execution.output)).toEqual({ rotateSecret: 'CONTAINED' });
+    const after = await labels(secret);
+    const current = labelled(after, 'AWSCURRENT');
+    const previous = labelled(after, 'AWSPREVIOUS');
+    expect(exposed).toBeDefined();
+    expect([current, previous]).not.toContain(exposed);
+    expect(entry(execution, 'rotateSecret:CONTAINED')).toMatchObject({
+      action: 'rotate-secret',
+      targetArn: secret.arn,
+      before: { exposedVersionId: exposed, exposedStages: ['AWSCURRENT'], pendingVersionId: null },
+      after: {
+        exposedVersionId: exposed,
+        exposedStages: [],
+        currentVersionId: current,
+        previousVersionId: previous,
+      },
+    });
+    // Two rotations, each started by Cordon: moto has no rotation function to start them.
+    const sent = commands();
+    expect(sent.filter((c) => c === RotateSecretCommand.name)).toHaveLength(2);
+    expect(sent).not.toContain(GetSecretValueCommand.name);
+    expect(execution.ledger.map((e) => e.action)).not.toContain('lock-secret');
+    expect(await secretPolicy(secret)).toBeNull();
+    expect(
+      hub.commandCalls(BatchUpdateFindingsCommand).map((c) => c.args[0].input.Workflow),
+    ).toEqual([{ Status: 'NOTIFIED' }, { Status: 'RESOLVED' }]);
+  });
+
+  it('falls back to the lock, with approval, when the rotation stalls: recorded, notified, and what is still valid said', async () => {
+    const secret = await seedRotatingSecret();
+    const exposed = labelled(await labels(secret), 'AWSCURRENT');
+    // A rotation that failed and left its version AWSPENDING: Secrets Manager
+    // refuses another until someone clears it, so the rotation never finishes.
+    await secrets.send(
+      new PutSecretValueCommand({
+        SecretId: secret.arn,
+        SecretString: 'half-rotated',
+        VersionStages: ['AWSPENDING'],
+      }),
+    );
+    const hub = mockBatchUpdateFindings();
+    const published = spyOnPublished();
+    const commands = spyOnSecretsManager();
+
+    const execution = onlyExecution(
+      await harness.engine('approve').rehearse(secretFinding(secret)),
+    );
+
+    expect(execution.status, explain(execution)).toBe('SUCCEEDED');
+    expect(execution.states).toEqual([
+      ...SH_START,
+      ...gated('Rotate secret', 'approve'),
+      'Rotate secret: did not finish',
+      'Rotate secret: notify fallback',
+      ...gated('Lock secret', 'approve'),
       ...SH_FINISH,
     ]);
     expect(resultOutcomes(execution.output)).toEqual({
-      rotateSecret: 'CONTAINED',
-      lockSecret: 'OFF',
+      rotateSecret: 'FAILED',
+      lockSecret: 'CONTAINED',
     });
-    expect(entry(execution, 'rotateSecret:CONTAINED')).toMatchObject({
-      action: 'rotate-secret',
-      targetArn: ARN,
-      before: { rotationEnabled: true, currentVersionId: OLD, pendingVersionId: null },
-      after: { rotationEnabled: true, currentVersionId: NEW, pendingVersionId: null },
-    });
-    expect(sm.commandCalls(RotateSecretCommand).map((c) => c.args[0].input)).toEqual([
-      { SecretId: ARN, RotateImmediately: true },
+    expect(outcomes(execution)).toEqual([
+      'triage:CLAIMED',
+      'finding:FINDING_UPDATED',
+      'rotateSecret:APPROVAL_REQUESTED',
+      'rotateSecret:APPROVAL_GRANTED',
+      'rotateSecret:INTENT',
+      'rotateSecret:FAILED',
+      // The fallback notice.
+      'notify:NOTIFIED',
+      'lockSecret:APPROVAL_REQUESTED',
+      'lockSecret:APPROVAL_GRANTED',
+      'lockSecret:INTENT',
+      'lockSecret:CONTAINED',
+      'finding:FINDING_UPDATED',
+      'notify:NOTIFIED',
     ]);
-    expect(sm.commandCalls(GetSecretValueCommand)).toEqual([]);
-    expect(execution.ledger.map((e) => e.action)).not.toContain('lock-secret');
+    expect(entry(execution, 'rotateSecret:FAILED')).toMatchObject({
+      action: 'rotate-secret',
+      summary: expect.stringContaining(
+        `failed: Cordon.RotationPending: rotate-secret ${secret.arn}: not rotated away yet`,
+      ),
+    });
+    expect(entry(execution, 'rotateSecret:FAILED')?.summary).toContain(
+      `the exposed version ${exposed} is still AWSCURRENT: its credential is valid`,
+    );
+    // Cordon never started a rotation over the pending one: it only checked, until its checks ran out.
+    const sent = commands();
+    expect(sent).not.toContain(RotateSecretCommand.name);
+    expect(sent).not.toContain(GetSecretValueCommand.name);
+    const fallback = published().find((m) =>
+      m.subject.startsWith('Cordon could not finish a step'),
+    );
+    expect(fallback?.message).toContain('Cordon.RotationPending');
+    expect(fallback?.message).toContain('is AWSPENDING');
+    const lockRequest = published().find((m) => m.subject.includes('approval needed: lockSecret'));
+    expect(lockRequest?.message).toContain(
+      'Why: step rotateSecret did not finish (its failure was recorded and notified); this step stands in for it',
+    );
+    expect(JSON.parse((await secretPolicy(secret)) ?? '{}')).toMatchObject({
+      Statement: [{ Sid: 'CordonLockSecret', Effect: 'Deny' }],
+    });
+    // A lock is not a rotation: the finding is left for a responder.
+    expect(
+      hub.commandCalls(BatchUpdateFindingsCommand).map((c) => c.args[0].input.Workflow),
+    ).toEqual([{ Status: 'NOTIFIED' }, { Status: 'NOTIFIED' }]);
+    expect(labelled(await labels(secret), 'AWSCURRENT')).toBe(exposed);
+  });
+
+  it('does not ask to lock a secret whose rotation a responder rejected', async () => {
+    const secret = await seedRotatingSecret();
+    mockBatchUpdateFindings();
+
+    const execution = onlyExecution(await harness.engine('reject').rehearse(secretFinding(secret)));
+
+    expect(execution.status, explain(execution)).toBe('SUCCEEDED');
+    expect(execution.states).toEqual([
+      ...SH_START,
+      ...gated('Rotate secret', 'reject'),
+      'Lock secret?',
+      'Lock secret: not needed',
+      ...SH_FINISH,
+    ]);
+    expect(resultOutcomes(execution.output)).toEqual({ rotateSecret: 'REJECTED' });
+    expect(await secretPolicy(secret)).toBeNull();
   });
 });
 

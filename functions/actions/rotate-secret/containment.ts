@@ -1,4 +1,3 @@
-import { setTimeout as delay } from 'node:timers/promises';
 import { RotateSecretCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { clientOptions } from '../../shared/aws.js';
 import type { Environment } from '../../shared/env.js';
@@ -8,13 +7,14 @@ import { secretOfIncident } from '../../shared/secret-arn.js';
 import { type Containment, type ContainmentDeps, runContainment } from '../containment.js';
 import { containmentHandler } from '../handlers.js';
 import { action } from './action.js';
-import { describeVersions, isRotated, type RotationState, readRotation } from './state.js';
+import { isRotated, type RotationState, readRotation, stillValid } from './state.js';
 
 /**
- * The rotation started (or was already running) but no new version became
- * AWSCURRENT within the polling bound. Retryable: a retry re-reads the secret,
- * finds the new version (CONTAINED, "finished by an earlier attempt") or the
- * rotation still pending (it polls again without starting another one).
+ * The exposed version still carries AWSCURRENT or AWSPREVIOUS: a rotation
+ * is running, or this attempt just started one. Retryable: the state
+ * machine waits and calls again (catalog `pollsOn`); each call starts at
+ * most one rotation, and only when none is running. When its checks run
+ * out, the playbook asks a responder to lock the secret instead.
  */
 export class RotationPendingError extends CordonError {
   override readonly name = 'Cordon.RotationPending';
@@ -27,31 +27,33 @@ export class RotationNotConfiguredError extends CordonError {
   readonly retryable = false;
 }
 
-export interface RotateSecretDeps extends ContainmentDeps {
-  readonly secrets: SecretsManagerClient;
-  /** Waits between polls; tests pass one that does not wait. */
-  readonly sleep: (ms: number) => Promise<void>;
+/**
+ * Triage recorded no exposed version (the secret had no AWSCURRENT version,
+ * or the incident was triaged before triage recorded one): Cordon could
+ * rotate, but could not tell when the exposed credential is gone.
+ */
+export class ExposedVersionUnknownError extends CordonError {
+  override readonly name = 'Cordon.ExposedVersionUnknown';
+  readonly retryable = false;
 }
 
-/**
- * Waits before each DescribeSecret poll: exponential from 1 s, capped at 3 s,
- * 8 polls, 21 s in all, so a whole run (reads, RotateSecret, polls, ledger)
- * stays well inside the function's 60 s timeout.
- */
-export const POLL_DELAYS_MS: readonly number[] = Array.from({ length: 8 }, (_, i) =>
-  Math.min(1000 * 2 ** i, 3000),
-);
+export interface RotateSecretDeps extends ContainmentDeps {
+  readonly secrets: SecretsManagerClient;
+}
 
 const IN_PROGRESS = /rotation.*(in progress|isn't complete|is not complete|not yet complete)/i;
 
 /**
- * Rotates the secret with its configured rotation and checks that a new
- * version became AWSCURRENT. It never reads a value: DescribeSecret and
- * ListSecretVersionIds return ids, labels and dates only.
+ * Rotates the secret with its configured rotation until the version triage
+ * found AWSCURRENT is neither AWSCURRENT nor AWSPREVIOUS (state.ts says
+ * why both). It never waits: each call reads the labels, starts a rotation
+ * when none is running and the exposed version still holds a label, and
+ * fails with Cordon.RotationPending until the labels show it done; the
+ * state machine's retry is the wait. It never reads a value: DescribeSecret
+ * returns ids and labels only.
  */
 export function rotationContainment(
   secrets: SecretsManagerClient,
-  sleep: (ms: number) => Promise<void>,
 ): Containment<Secret, RotationState> {
   const read = (target: Secret) => readRotation(secrets, target);
 
@@ -59,9 +61,20 @@ export function rotationContainment(
   const rotationInProgress = async (target: Secret, error: unknown): Promise<boolean> => {
     if (!(error instanceof Error) || error.name !== 'InvalidRequestException') return false;
     if (IN_PROGRESS.test(error.message)) return true;
-    const now = await describeVersions(secrets, target.arn);
+    const now = await read(target);
     return now !== undefined && now.pendingVersionId !== null;
   };
+
+  const pending = (target: Secret, state: RotationState, started: boolean) =>
+    new RotationPendingError(
+      `${action.name} ${target.arn}: not rotated away yet: ${
+        state.pendingVersionId !== null
+          ? `version ${state.pendingVersionId} is AWSPENDING (a rotation is running, or a failed one left it: it must then be cleared by hand)`
+          : started
+            ? 'a rotation was started'
+            : 'the rotation before has finished, and the next check starts another'
+      }; ${stillValid(state)}. Cordon checks again; if the rotation does not finish, it asks a responder to lock the secret instead`,
+    );
 
   return {
     action: action.name,
@@ -73,49 +86,51 @@ export function rotationContainment(
       if (!state.rotationEnabled) {
         return `rotate secret ${target.name}: not possible, rotation is not configured for it (lock it and rotate it by hand)`;
       }
-      const current = state.currentVersionId ?? 'none';
-      return state.pendingVersionId === null
-        ? `rotate secret ${target.name} now with its rotation function and check that a new version replaced AWSCURRENT ${current}`
-        : `finish the rotation of secret ${target.name} already in progress (pending version ${state.pendingVersionId}) and check that it replaced AWSCURRENT ${current}`;
+      if (state.exposedVersionId === null) {
+        return `rotate secret ${target.name}: not done, triage recorded no exposed version to rotate away from`;
+      }
+      return `rotate secret ${target.name} with its rotation function until the exposed version ${state.exposedVersionId} is neither AWSCURRENT nor AWSPREVIOUS (now ${
+        state.exposedStages.length > 0 ? state.exposedStages.join(', ') : 'no label'
+      }${state.pendingVersionId === null ? '' : `; version ${state.pendingVersionId} pending`})`;
     },
-    refusal: (target, state) =>
-      state.rotationEnabled
-        ? undefined
-        : new RotationNotConfiguredError(
-            `${action.name} ${target.arn}: rotation is not configured; lock the secret and rotate it by hand`,
-          ),
+    refusal: (target, state) => {
+      if (!state.rotationEnabled) {
+        return new RotationNotConfiguredError(
+          `${action.name} ${target.arn}: rotation is not configured; lock the secret and rotate it by hand`,
+        );
+      }
+      if (state.exposedVersionId === null) {
+        return new ExposedVersionUnknownError(
+          `${action.name} ${target.arn}: triage recorded no exposed version, so Cordon cannot tell when a rotation has retired it; nothing was rotated; ${stillValid(state)}`,
+        );
+      }
+      return undefined;
+    },
     async apply(target, state) {
       // With a version already AWSPENDING, Secrets Manager refuses a new
-      // rotation: a retry after Cordon.RotationPending only polls again.
+      // rotation: this attempt only checks again.
+      let started = false;
       if (state.pendingVersionId === null) {
         try {
           await secrets.send(
             new RotateSecretCommand({ SecretId: target.arn, RotateImmediately: true }),
           );
+          started = true;
         } catch (error) {
           if (!(await rotationInProgress(target, error))) throw error;
         }
       }
-      for (const ms of POLL_DELAYS_MS) {
-        await sleep(ms);
-        const now = await describeVersions(secrets, target.arn);
-        // Gone mid-rotation: the retry's fresh read records TARGET_NOT_FOUND.
-        if (now === undefined) break;
-        if (now.currentVersionId !== null && now.currentVersionId !== state.currentVersionId) {
-          const after = await read(target);
-          if (after !== undefined) return after;
-          break;
-        }
-      }
-      throw new RotationPendingError(
-        `${action.name} ${target.arn}: no new version became AWSCURRENT within ${POLL_DELAYS_MS.reduce((a, b) => a + b, 0) / 1000} s; a retry checks again (a version left AWSPENDING by a failed rotation must be cleared by hand)`,
-      );
+      // A rotation that finishes at once (a quick function) needs no second call.
+      const now = await read(target);
+      if (now !== undefined && isRotated(now)) return now;
+      // Gone mid-rotation: the retry's fresh read records TARGET_NOT_FOUND.
+      throw pending(target, now ?? state, started);
     },
   };
 }
 
 export function rotateSecret(input: ActionInput, deps: RotateSecretDeps): Promise<ActionResult> {
-  return runContainment(input, rotationContainment(deps.secrets, deps.sleep), deps);
+  return runContainment(input, rotationContainment(deps.secrets), deps);
 }
 
 export function makeHandler(
@@ -123,6 +138,6 @@ export function makeHandler(
   clients = { secrets: new SecretsManagerClient(clientOptions) },
 ) {
   return containmentHandler(env, action.name, (input, deps) =>
-    rotateSecret(input, { ...deps, ...clients, sleep: (ms) => delay(ms) }),
+    rotateSecret(input, { ...deps, ...clients }),
   );
 }

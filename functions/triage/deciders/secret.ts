@@ -90,6 +90,7 @@ export async function resolveSecret(
     arn: output.ARN,
     name: output.Name,
     rotationEnabled: output.RotationEnabled === true,
+    exposedVersionId: currentVersionOf(output.VersionIdsToStages),
   };
   const owner = parseSecretArn(secret.arn)?.account;
   if (owner !== homeAccount) {
@@ -109,11 +110,23 @@ export async function resolveSecret(
   return { status: 'verified', secret, tags: output.Tags ?? [] };
 }
 
+/**
+ * The version labelled AWSCURRENT now (null: none), recorded as the one the
+ * finding may have exposed: the closest to the finding's own time Cordon can
+ * read, and covered by the claim's digest, so no invoker can swap it.
+ */
+export function currentVersionOf(stages: Record<string, string[]> | undefined): string | null {
+  return (
+    Object.entries(stages ?? {}).find(([, labels]) => labels.includes('AWSCURRENT'))?.[0] ?? null
+  );
+}
+
 function describe(secretsManager: SecretsManagerClient, secretId: string) {
   return secretsManager.send(new DescribeSecretCommand({ SecretId: secretId }));
 }
 
-export const ROTATION_CONFIGURED = 'rotation is configured: rotating replaces the exposed value';
+export const ROTATION_CONFIGURED =
+  'rotation is configured: only if the rotation does not finish, a responder decides whether to lock it instead';
 export const ROTATION_NOT_CONFIGURED = 'rotation is not configured';
 export const ROTATION_UNKNOWN =
   'rotation could not be read: only locking is offered; rotate the secret by hand';
@@ -121,10 +134,12 @@ export const ROTATION_UNKNOWN =
 /**
  * secret-exposure: the secret must be the home account's and still exist
  * (Secrets Manager says so), and neither its ARN nor its tags may protect
- * it. Then one of the two steps: rotate when rotation is configured (the
- * exposed value stops working), else lock it (and someone rotates it by
- * hand). Locking a secret that rotation could fix would break its readers
- * for nothing.
+ * it. Then rotate when rotation is configured (until the exposed version
+ * is neither AWSCURRENT nor AWSPREVIOUS), with the lock as the fallback a
+ * responder decides on should the rotation not finish; else lock it (and
+ * someone rotates it by hand). Locking a secret that rotation fixes would
+ * break its readers for nothing, and leaving one neither rotated nor locked
+ * would leave the exposed value working.
  */
 export const secretDecider: Decider<SecretFinding> = {
   configurationChecksAct: true,
@@ -165,7 +180,7 @@ export const secretDecider: Decider<SecretFinding> = {
         ...(rotationEnabled === undefined
           ? { skip: { rotateSecret: ROTATION_UNKNOWN } }
           : rotationEnabled
-            ? { inapplicable: { lockSecret: ROTATION_CONFIGURED } }
+            ? { fallback: { lockSecret: ROTATION_CONFIGURED } }
             : { inapplicable: { rotateSecret: ROTATION_NOT_CONFIGURED } }),
         failClosedReason,
         humanReason: approval,

@@ -65,7 +65,6 @@ import {
   DeleteResourcePolicyCommand,
   DescribeSecretCommand,
   GetResourcePolicyCommand,
-  ListSecretVersionIdsCommand,
   PutResourcePolicyCommand,
   RotateSecretCommand,
   SecretsManagerClient,
@@ -680,15 +679,6 @@ export function secretsWorld(f: Faults, world: SecretsWorld): SecretsWorld {
       VersionIdsToStages: Object.fromEntries(
         world.versions.map((v) => [v.versionId, [...v.stages]]),
       ),
-    })),
-  );
-  m.on(ListSecretVersionIdsCommand).callsFake(
-    f.wrap('ListSecretVersionIds', 'read', () => ({
-      Versions: world.versions.map((v) => ({
-        VersionId: v.versionId,
-        CreatedDate: v.created,
-        VersionStages: [...v.stages],
-      })),
     })),
   );
   m.on(RotateSecretCommand).callsFake(

@@ -232,7 +232,13 @@ export function secretIncident(
     source: 'securityhub',
     findingType: 'Software and Configuration Checks/Secret exposed',
     principal: undefined,
-    secret: { arn: SECRET_ARN, name: SECRET_NAME, rotationEnabled: true, ...secret },
+    secret: {
+      arn: SECRET_ARN,
+      name: SECRET_NAME,
+      rotationEnabled: true,
+      exposedVersionId: 'v1',
+      ...secret,
+    },
     plan: { rotateSecret: { mode: 'approve' }, lockSecret: { mode: 'approve' }, ...plan },
   });
 }

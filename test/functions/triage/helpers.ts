@@ -321,6 +321,8 @@ export interface SecretOptions {
   readonly rotationEnabled?: boolean;
   readonly deletedDate?: Date;
   readonly tags?: Array<{ Key: string; Value: string }>;
+  /** VersionIdsToStages. @default b2b2... AWSCURRENT, a1a1... AWSPREVIOUS */
+  readonly versions?: Record<string, string[]>;
 }
 
 /** The secret `prod/payments/db-password` as DescribeSecret reports it, by ARN and by name. */
@@ -331,6 +333,10 @@ export function secretExists(options: SecretOptions = {}): void {
     RotationEnabled: options.rotationEnabled ?? false,
     ...(options.deletedDate === undefined ? {} : { DeletedDate: options.deletedDate }),
     Tags: options.tags ?? [{ Key: 'team', Value: 'payments' }],
+    VersionIdsToStages: options.versions ?? {
+      'b2b2b2b2-0000-4000-8000-000000000002': ['AWSCURRENT'],
+      'a1a1a1a1-0000-4000-8000-000000000001': ['AWSPREVIOUS'],
+    },
   };
   secretsMock.on(DescribeSecretCommand, { SecretId: SECRET_ARN }).resolves(output);
   secretsMock.on(DescribeSecretCommand, { SecretId: SECRET_NAME }).resolves(output);

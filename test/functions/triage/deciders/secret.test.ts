@@ -42,6 +42,7 @@ describe('triage: secret-exposure', () => {
       arn: SECRET_ARN,
       name: SECRET_NAME,
       rotationEnabled: false,
+      exposedVersionId: 'b2b2b2b2-0000-4000-8000-000000000002',
     });
     expect(result.incident.plan).toEqual({
       rotateSecret: { mode: 'off', reason: 'rotation is not configured', applies: false },
@@ -50,8 +51,10 @@ describe('triage: secret-exposure', () => {
     expect(secretsMock).toHaveReceivedCommandWith(DescribeSecretCommand, { SecretId: SECRET_ARN });
   });
 
-  it('rotates, and does not lock, a secret with rotation configured', async () => {
-    const deps = setup({ modes: { 'secret-exposure': { rotateSecret: 'auto' } } });
+  it('rotates a secret with rotation configured, with the lock as a fallback a responder decides on', async () => {
+    const deps = setup({
+      modes: { 'secret-exposure': { rotateSecret: 'auto', lockSecret: 'auto' } },
+    });
     secretExists({ rotationEnabled: true });
 
     const result = await runTriage(fixture('securityhub-secret'), deps, PLAYBOOK);
@@ -59,12 +62,44 @@ describe('triage: secret-exposure', () => {
     expect(result.incident.secret?.rotationEnabled).toBe(true);
     expect(result.incident.plan).toEqual({
       rotateSecret: { mode: 'auto' },
+      // Configured auto, yet a fallback never runs unattended.
       lockSecret: {
-        mode: 'off',
-        reason: 'rotation is configured: rotating replaces the exposed value',
-        applies: false,
+        mode: 'approve',
+        reason:
+          'rotation is configured: only if the rotation does not finish, a responder decides whether to lock it instead',
+        fallback: true,
       },
     });
+  });
+
+  it('records the version AWSCURRENT at triage as the exposed one, from DescribeSecret', async () => {
+    const deps = setup();
+    secretExists({
+      rotationEnabled: true,
+      versions: { old: ['AWSPREVIOUS'], now: ['AWSCURRENT', 'AWSPENDING'], next: ['AWSPENDING'] },
+    });
+
+    const result = await runTriage(fixture('securityhub-secret'), deps, PLAYBOOK);
+
+    expect(result.incident.secret?.exposedVersionId).toBe('now');
+  });
+
+  it('records no exposed version for a secret that has no AWSCURRENT version', async () => {
+    const deps = setup();
+    secretExists({ rotationEnabled: true, versions: {} });
+
+    const result = await runTriage(fixture('securityhub-secret'), deps, PLAYBOOK);
+
+    expect(result.incident.secret?.exposedVersionId).toBeNull();
+  });
+
+  it('leaves the lock off when configuration turns it off, fallback or not', async () => {
+    const deps = setup({ modes: { 'secret-exposure': { lockSecret: 'off' } } });
+    secretExists({ rotationEnabled: true });
+
+    const result = await runTriage(fixture('securityhub-secret'), deps, PLAYBOOK);
+
+    expect(result.incident.plan.lockSecret).toEqual({ mode: 'off' });
   });
 
   it('never reads the secret value', async () => {
