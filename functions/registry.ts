@@ -93,7 +93,8 @@ const frame: FunctionSpec[] = FRAME_FUNCTIONS.map((name) => {
     entry: 'handler.ts',
     factory: { module: FRAME_MODULES[name], name: 'makeHandler' },
     iam: FRAME_ROLES[name],
-    ...(name === 'record-failure' ? { checksApprovals: true } : {}),
+    // record-failure checks rejections; triage, the records a suppression rests on.
+    ...(name === 'record-failure' || name === 'triage' ? { checksApprovals: true } : {}),
     ...(invokedByRules === undefined ? {} : { invokedByRules }),
   };
 });

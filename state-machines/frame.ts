@@ -75,7 +75,21 @@ export function playbookFrame(
     .when(fromSecurityHub, markNotified)
     .otherwise(steps);
 
-  // Refusals are recorded by triage and announced; duplicates end quietly.
+  // Refusals are recorded by triage and announced; so are re-emissions of a
+  // finding a responder dismissed or rolled back. Duplicates, and
+  // re-emissions that join their incident's execution, end quietly
+  // (triage recorded the re-emission).
+  const notifySuppressed = invoke(scope, 'Notify suppressed', functions.notify, {
+    payload: sfn.TaskInput.fromObject({
+      kind: 'SUPPRESSED',
+      incident,
+      reason: sfn.JsonPath.stringAt('$.reason'),
+      executionArn,
+    }),
+    resultPath: sfn.JsonPath.DISCARD,
+  });
+  catchInto(scope, notifySuppressed, 'notify', 'Notify suppressed', failure);
+  notifySuppressed.next(new sfn.Succeed(scope, 'Suppressed'));
   const notifyRefusal = invoke(scope, 'Notify refusal', functions.notify, {
     payload: sfn.TaskInput.fromObject({
       kind: 'REFUSED',
@@ -90,6 +104,11 @@ export function playbookFrame(
   const decision = new sfn.Choice(scope, 'Triage decision?')
     .when(sfn.Condition.stringEquals('$.decision', 'PROCEED'), pickup)
     .when(sfn.Condition.stringEquals('$.decision', 'REFUSED'), notifyRefusal)
+    .when(sfn.Condition.stringEquals('$.decision', 'SUPPRESSED'), notifySuppressed)
+    .when(
+      sfn.Condition.stringEquals('$.decision', 'JOINED'),
+      new sfn.Succeed(scope, 'Joined its incident'),
+    )
     .otherwise(new sfn.Succeed(scope, 'Duplicate delivery'));
 
   // Triage's result replaces the (possibly large) event: the state stays

@@ -21,6 +21,8 @@ export const NOTIFY_KINDS = [
   'SUMMARY',
   'REFUSED',
   'DUPLICATE',
+  /** A finding a responder dismissed or rolled back was emitted again: recorded, not acted on. */
+  'SUPPRESSED',
   'FAILURE',
   /** An approval timed out: the step was not acted on, and the playbook goes on. */
   'APPROVAL_TIMEOUT',
@@ -88,6 +90,7 @@ const HEADINGS: Record<NotifyKind, string> = {
   SUMMARY: 'Cordon summary',
   REFUSED: 'Cordon refused to act',
   DUPLICATE: 'Cordon ignored a duplicate',
+  SUPPRESSED: 'Cordon did not act: a dismissed or rolled back finding was emitted again',
   FAILURE: 'Cordon FAILED',
   APPROVAL_TIMEOUT: 'Cordon did not act (approval timed out)',
   APPROVAL_UNVERIFIED:

@@ -279,7 +279,15 @@ export const ActionResultSchema = z.strictObject({
 });
 export type ActionResult = z.infer<typeof ActionResultSchema>;
 
-export const TRIAGE_DECISIONS = ['PROCEED', 'DUPLICATE', 'REFUSED'] as const;
+export const TRIAGE_DECISIONS = [
+  'PROCEED',
+  'DUPLICATE',
+  'REFUSED',
+  /** A re-emission of a finding whose incident an earlier execution holds: recorded, not acted on. */
+  'JOINED',
+  /** A re-emission after a responder dismissed the incident or rolled it back: recorded and notified, not acted on. */
+  'SUPPRESSED',
+] as const;
 
 /**
  * Triage's output, which replaces the event as the execution's state. An
@@ -287,7 +295,7 @@ export const TRIAGE_DECISIONS = ['PROCEED', 'DUPLICATE', 'REFUSED'] as const;
  */
 export const TriageResultSchema = z.strictObject({
   decision: z.enum(TRIAGE_DECISIONS),
-  /** Why: the guard that refused, or "claimed", or "already claimed". */
+  /** Why: the guard that refused, or "claimed", or "already claimed", or what a re-emission joined. */
   reason: z.string(),
   incident: IncidentSchema,
 });

@@ -313,6 +313,50 @@ export class Ledger {
     );
   }
 
+  /**
+   * Decides on everything the incident has recorded so far and appends what
+   * the decision says to (`append`), if anything. The put is on the next
+   * sequence number, conditionally: when another writer got there first,
+   * the next attempt reads what it wrote and decides again, so two
+   * concurrent deciders never both decide on the same entries (triage
+   * settling two emissions of one finding). Returns the decision, the entry
+   * appended, if any, and the incident's entries after it.
+   */
+  async appendDecided<T>(
+    incidentId: string,
+    decide: (
+      entries: readonly LedgerEntry[],
+    ) => Promise<{ readonly decision: T; readonly append?: LedgerEntryInput }>,
+  ): Promise<{ decision: T; entry?: LedgerEntry; entries: LedgerEntry[] }> {
+    for (let attempt = 0; attempt < MAX_APPEND_ATTEMPTS; attempt++) {
+      let entries: LedgerEntry[];
+      try {
+        entries = await this.entries(incidentId);
+      } catch (error) {
+        throw classifyAwsError(error, 'ledger read');
+      }
+      const { decision, append } = await decide(entries);
+      if (append === undefined) return { decision, entries };
+      const last = entries.at(-1);
+      const item = await this.seal(
+        incidentId,
+        last ? last.seq + 1 : 0,
+        last ? last.hash : GENESIS_HASH,
+        append,
+      );
+      try {
+        await this.put(item);
+        return { decision, entry: item, entries: [...entries, item] };
+      } catch (error) {
+        if (error instanceof ConditionalCheckFailedException) continue;
+        throw classifyAwsError(error, 'ledger append');
+      }
+    }
+    throw new LedgerConflictError(
+      `ledger append for ${incidentId} lost the race ${MAX_APPEND_ATTEMPTS} times`,
+    );
+  }
+
   /** Every entry of an incident, in order. */
   async entries(incidentId: string): Promise<LedgerEntry[]> {
     const out: LedgerEntry[] = [];

@@ -60,12 +60,15 @@ export function notValidated(
 ): string | undefined {
   const { incident, step } = input;
   const id = incident.incidentId;
-  const claim = entries.find((e) => e.seq === 0);
-  if (claim?.step !== 'triage' || claim.outcome !== 'CLAIMED') {
-    return `triage claimed no incident ${id}`;
-  }
-  if (claim.executionArn !== input.executionArn) {
-    return `incident ${id} was claimed by execution ${claim.executionArn}, not ${input.executionArn}`;
+  // One incident per finding: each emission that acts claims it in an
+  // entry of its own, and a step runs only under its own execution's claim.
+  const claims = entries.filter((e) => e.step === 'triage' && e.outcome === 'CLAIMED');
+  const claim = claims.find((e) => e.executionArn === input.executionArn);
+  if (claim === undefined) {
+    const [other] = claims;
+    return other === undefined
+      ? `triage claimed no incident ${id}`
+      : `incident ${id} was claimed by execution ${other.executionArn}, not ${input.executionArn}`;
   }
   const validated = ValidatedSchema.safeParse(claim.detail?.validated);
   if (!validated.success) return `the claim of incident ${id} records no validated incident`;
@@ -78,7 +81,9 @@ export function notValidated(
   if (mode !== planned && !(mode === 'approve' && planned === 'auto')) {
     return `step ${step} was handed mode ${mode}, but triage planned it ${planned}`;
   }
-  if (mode === 'auto' && entries.some((e) => e.step === 'triage' && HELD.has(e.outcome))) {
+  const held = (e: LedgerEntry) =>
+    e.step === 'triage' && HELD.has(e.outcome) && e.executionArn === input.executionArn;
+  if (mode === 'auto' && entries.some(held)) {
     return `the circuit breaker held incident ${id}: step ${step} cannot run unattended`;
   }
   return undefined;

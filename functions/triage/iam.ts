@@ -10,6 +10,7 @@ import {
   DESCRIBE_REASON,
   publishNotifications,
   type RoleSpec,
+  verifyApprovals,
 } from '../shared/iam.js';
 
 /**
@@ -27,7 +28,8 @@ const onlyItems = (prefix: string, attributes: readonly string[]) => ({
  * its tags), the instance and its profile, the secret, the function and its
  * role, the bucket's tags; it re-reads the finding at its source; it reads
  * the runtime mode, counts containments for the circuit breaker (and trips
- * it, but cannot reset it), and announces a trip on the notification topic.
+ * it, but cannot reset it), announces a trip on the notification topic,
+ * and verifies the responder API's records a suppression rests on.
  */
 export const iam: RoleSpec = {
   statements: (ctx) => [
@@ -65,6 +67,9 @@ export const iam: RoleSpec = {
     ),
     // Announce a tripped breaker.
     ...publishNotifications(ctx),
+    // A suppression (a dismissal, a rollback's grant) counts only when the
+    // responder API's record of it verifies (triage/reemissions.ts).
+    verifyApprovals(ctx),
   ],
   unscoped: {
     'ec2:DescribeInstances': DESCRIBE_REASON,

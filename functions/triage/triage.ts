@@ -8,6 +8,11 @@ import { SecurityHubClient } from '@aws-sdk/client-securityhub';
 import { SNSClient } from '@aws-sdk/client-sns';
 import { SSMClient } from '@aws-sdk/client-ssm';
 import { z } from 'zod';
+import {
+  type ApprovalVerifier,
+  approvalVerifier,
+  principalsAmong,
+} from '../shared/approval-record.js';
 import { clientOptions, s3ClientOptions } from '../shared/aws.js';
 import { boot } from '../shared/boot.js';
 import { type BreakerLimits, CircuitBreaker } from '../shared/breaker.js';
@@ -49,10 +54,23 @@ import { type SourceCheck, verifyAtSource } from './guardrails/source.js';
 import { findingRefusal } from './guards/finding.js';
 import type { Finding } from './parse/finding.js';
 import { incidentIdOf, parseFindingEvent } from './parse/index.js';
-import { planNothing } from './plan.js';
+import {
+  CLAIMED,
+  emissionCount,
+  notActingOn,
+  REFUSED,
+  reemission,
+  type Settled,
+  settleEmission,
+} from './reemissions.js';
 
 export interface TriageDeps extends DeciderDeps {
   readonly ledger: Ledger;
+  /**
+   * Checks the responder API's records a suppression rests on (a dismissal,
+   * a rollback's grant): only a verified one suppresses (reemissions.ts).
+   */
+  readonly approvals: ApprovalVerifier;
   /** ARN of triage's own role: the ledger's actor. */
   readonly actor: string;
   readonly guardrails: Guardrails;
@@ -81,8 +99,9 @@ export interface TriageContext {
 
 /**
  * Validates and normalises a finding event, verifies the principal or
- * resource it names, applies the guards, claims the incident in the ledger
- * and plans each step. Throws InvalidFindingError for an event it cannot act
+ * resource it names, applies the guards, settles the emission in the
+ * incident's ledger (a claim of its own, or a re-emission that joins the
+ * incident or is suppressed: reemissions.ts) and plans each step. Throws InvalidFindingError for an event it cannot act
  * on (nothing is claimed), and Cordon's retryable errors when AWS throttles
  * or fails.
  */
@@ -103,51 +122,62 @@ export async function triage(
   const guarded = await underGuardrails(finding, verdict, kind, deps.guardrails);
   const { decided, runtime, source } = guarded;
   const incident = toIncident(finding, decided);
-  const claimed = await deps.ledger.claim(incident.incidentId, {
+  const subjects = principalsAmong([
+    incident.principal?.arn,
+    incidentTargetArn(incident),
+    incident.lambdaFunction?.roleArn,
+  ]);
+  const count = emissionCount(event);
+  const emission = { updatedAt: finding.updatedAt, executionArn: context.executionArn };
+  const about = {
     step: 'triage',
     action: 'triage',
     actor: deps.actor,
-    outcome: decided.decision === 'REFUSED' ? 'REFUSED' : 'CLAIMED',
     targetArn: decided.arn,
     findingId: finding.findingId,
-    summary: decided.reason,
     executionArn: context.executionArn,
-    detail: {
-      findingType: finding.findingType,
-      source: finding.source,
-      severity: finding.severity,
-      updatedAt: finding.updatedAt,
-      ...(finding.productArn === undefined ? {} : { productArn: finding.productArn }),
-      ...(runtime === undefined ? {} : { runtimeMode: runtime.mode }),
-      ...(source === undefined ? {} : { sourceCheck: source }),
-      // What the actions compare their input with (direct invocations included).
-      validated: validatedRecord(incident),
+  };
+  const seen = {
+    findingType: finding.findingType,
+    source: finding.source,
+    severity: finding.severity,
+    updatedAt: finding.updatedAt,
+    ...(count === undefined ? {} : { count }),
+    ...(finding.productArn === undefined ? {} : { productArn: finding.productArn }),
+    // Who may not dismiss the incident (functions/shared/dismissal.ts).
+    subjects,
+  };
+  const { decision: settled, entry } = await deps.ledger.appendDecided<Settled>(
+    incident.incidentId,
+    async (entries) => {
+      const settled = await settleEmission(entries, emission, deps.approvals);
+      if (settled.kind === 'joined' || settled.kind === 'suppressed') {
+        const { outcome, summary, detail } = reemission(settled, seen);
+        return { decision: settled, append: { ...about, outcome, summary, detail } };
+      }
+      if (settled.kind !== 'claim') return { decision: settled };
+      const append = {
+        ...about,
+        outcome: decided.decision === 'REFUSED' ? REFUSED : CLAIMED,
+        summary: decided.reason,
+        detail: {
+          ...seen,
+          ...(runtime === undefined ? {} : { runtimeMode: runtime.mode }),
+          ...(source === undefined ? {} : { sourceCheck: source }),
+          // What the actions compare their input with (direct invocations included).
+          validated: validatedRecord(incident),
+        },
+      };
+      return { decision: settled, append };
     },
-  });
-  if (!claimed && !(await claimedByThisExecution(incident.incidentId, deps, context))) {
-    const reason = 'already claimed';
-    const plan = planNothing(reason, finding.playbook);
-    return { decision: 'DUPLICATE', reason, incident: { ...incident, plan } };
-  }
+  );
+  const notActing = notActingOn(settled, incident, finding.playbook, entry);
+  if (notActing) return notActing;
   if (decided.decision === 'PROCEED' && actsUnattended(incident.plan)) {
     const held = await throughBreaker(incident, deps.guardrails, deps, context);
     return { decision: 'PROCEED', reason: held.reason ?? decided.reason, incident: held.incident };
   }
   return { decision: decided.decision, reason: decided.reason, incident };
-}
-
-/**
- * True when the claim is this execution's own, from an attempt that failed
- * after claiming (Step Functions retries the task): that is a resumption,
- * not a duplicate, or the incident would be dropped.
- */
-async function claimedByThisExecution(
-  incidentId: string,
-  deps: TriageDeps,
-  context: TriageContext,
-): Promise<boolean> {
-  const claim = await deps.ledger.first(incidentId);
-  return claim?.executionArn === context.executionArn;
 }
 
 /**
@@ -308,6 +338,7 @@ export function makeHandler(
   const deps: TriageDeps = {
     ...clients,
     ledger,
+    approvals: approvalVerifier(env),
     config,
     actor,
     guardrails: {

@@ -33,6 +33,7 @@ import { findingSource } from '../../rehearsal/finding-source.js';
 import { runTriage } from '../functions/triage/run.js';
 import { securityHubKeyFinding } from '../state-machines/events.js';
 import { explain, onlyExecution, outcomes, rehearsalHarness } from '../state-machines/harness.js';
+import { localVerifier } from '../support/approval-key.js';
 import { fakeLedgerMac } from '../support/ledger-mac.js';
 import { MOTO_ACCOUNT_ID, motoClientConfig, useMoto } from '../support/moto.js';
 
@@ -153,6 +154,7 @@ describe('circuit breaker', () => {
         now: () => new Date(),
         mac: fakeLedgerMac(),
       }),
+      approvals: localVerifier([]),
       config: runtime,
       actor: `arn:aws:iam::${MOTO_ACCOUNT_ID}:role/cordon/triage`,
       guardrails: {

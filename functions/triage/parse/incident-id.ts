@@ -2,17 +2,15 @@ import { incidentIdFrom } from '../../shared/incident.js';
 import type { Finding } from './finding.js';
 
 /**
- * The incident id, which is the ledger claim key: the same delivery twice is
- * one incident; a re-emission with a new updatedAt is another; and the
+ * The incident id, the ledger key of everything done about a finding: one
+ * incident per finding and playbook. Not per emission: GuardDuty and
+ * Security Hub emit a finding again with a later updatedAt, and each
+ * emission joins the finding's incident (triage/reemissions.ts). The
  * playbook is part of it, because one finding can start two playbooks (an
- * access key that read a secret) whose incidents must not collide. Triage
- * claims it; whatever later reads a playbook execution's input (the finding
- * event) finds the incident the same way.
+ * access key that read a secret) whose incidents must not collide.
+ * Whatever later reads a playbook execution's input (the finding event)
+ * finds the incident the same way.
  */
-export function incidentIdOf(
-  finding: Pick<Finding, 'source' | 'findingId' | 'updatedAt' | 'playbook'>,
-): string {
-  return incidentIdFrom(
-    `${finding.source}|${finding.findingId}|${finding.updatedAt}|${finding.playbook}`,
-  );
+export function incidentIdOf(finding: Pick<Finding, 'source' | 'findingId' | 'playbook'>): string {
+  return incidentIdFrom(`${finding.source}|${finding.findingId}|${finding.playbook}`);
 }

@@ -50,6 +50,11 @@ const ENV_OK = {
   POWERTOOLS_LOG_LEVEL: 'SILENT',
   NOTIFICATION_TOPIC_ARN: `arn:aws:sns:us-east-1:${ACCOUNT}:cordon`,
   GUARDRAILS_TABLE_NAME: 'cordon-guardrails',
+  CORDON_APPROVAL_POLICY: JSON.stringify({
+    keyId: 'alias/cordon-approval',
+    responders: [],
+    twoPersonSteps: {},
+  }),
 };
 
 describe('triage handler', () => {

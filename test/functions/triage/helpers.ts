@@ -26,6 +26,7 @@ import {
   DynamoDBDocumentClient,
   GetCommand,
   PutCommand,
+  QueryCommand,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
@@ -33,6 +34,7 @@ import { documentClient } from '../../../functions/shared/aws.js';
 import { Ledger } from '../../../functions/shared/ledger.js';
 import type { RuntimeConfig } from '../../../functions/shared/runtime-config.js';
 import type { Guardrails, TriageDeps } from '../../../functions/triage/triage.js';
+import { localVerifier } from '../../support/approval-key.js';
 import { fakeLedgerMac } from '../../support/ledger-mac.js';
 
 export const ACCOUNT = '123456789012';
@@ -125,6 +127,8 @@ export function config(overrides: Partial<RuntimeConfig> = {}): RuntimeConfig {
 }
 
 export const ACTOR = `arn:aws:iam::${ACCOUNT}:role/cordon/cordon-triage`;
+/** The responder the triage tests' approval records name. */
+export const RESPONDER_ARN = `arn:aws:iam::${ACCOUNT}:role/responders`;
 
 export const iamMock = mockClient(IAMClient);
 export const ec2Mock = mockClient(EC2Client);
@@ -147,6 +151,8 @@ export function setup(configOverrides: Partial<RuntimeConfig> = {}) {
   s3Mock.reset();
   nothingExists();
   ddbMock.on(PutCommand).resolves({});
+  // Every incident starts with an empty ledger.
+  ddbMock.on(QueryCommand).resolves({ Items: [] });
   // The circuit breaker's window counter, for tests that wire the real breaker.
   ddbMock.on(GetCommand).resolves({});
   ddbMock.on(UpdateCommand).resolves({ Attributes: { count: 1 } });
@@ -163,6 +169,7 @@ export function setup(configOverrides: Partial<RuntimeConfig> = {}) {
       now: () => new Date('2024-05-14T09:32:00.000Z'),
       mac: fakeLedgerMac(),
     }),
+    approvals: localVerifier([RESPONDER_ARN]),
     config: runtime,
     actor: ACTOR,
     guardrails: openGuardrails(runtime),

@@ -113,7 +113,7 @@ function hostileSetup(): TriageDeps {
   };
 }
 
-type Outcome = 'PROCEED' | 'REFUSED' | 'DUPLICATE' | 'INVALID';
+type Outcome = 'PROCEED' | 'REFUSED' | 'DUPLICATE' | 'JOINED' | 'SUPPRESSED' | 'INVALID';
 
 /** Runs triage and checks everything the file promises; returns how it ended. */
 async function triageEnds(event: unknown): Promise<Outcome> {

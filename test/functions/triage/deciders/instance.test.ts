@@ -1,5 +1,4 @@
 import 'aws-sdk-client-mock-vitest/extend';
-import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import {
   DescribeIamInstanceProfileAssociationsCommand,
   DescribeInstancesCommand,
@@ -29,6 +28,7 @@ import {
   PROFILE_ARN,
   profileSharedBy,
   setup,
+  valueAt,
   withValue,
 } from '../helpers.js';
 import { runTriage } from '../run.js';
@@ -189,11 +189,13 @@ describe('triage: GuardDuty EC2 instance', () => {
   it('returns DUPLICATE with every ec2-instance step off when already claimed', async () => {
     const deps = setup();
     healthyInstance();
-    ddbMock
-      .on(PutCommand)
-      .rejects(new ConditionalCheckFailedException({ message: 'taken', $metadata: {} }));
     const first = `arn:aws:states:us-east-1:${ACCOUNT}:execution:cordon-ec2-instance:first`;
-    ddbMock.on(QueryCommand).resolves({ Items: [{ seq: 0, executionArn: first }] });
+    const updatedAt = valueAt(fixture('guardduty-ec2-instance'), ['detail', 'updatedAt']);
+    ddbMock.on(QueryCommand).resolves({
+      Items: [
+        { seq: 0, step: 'triage', outcome: 'CLAIMED', executionArn: first, detail: { updatedAt } },
+      ],
+    });
 
     const result = await runTriage(fixture('guardduty-ec2-instance'), deps);
 

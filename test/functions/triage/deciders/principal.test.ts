@@ -1,5 +1,4 @@
 import 'aws-sdk-client-mock-vitest/extend';
-import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { GetRoleCommand, GetUserCommand, IAMServiceException } from '@aws-sdk/client-iam';
 import { PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { describe, expect, it } from 'vitest';
@@ -105,6 +104,9 @@ describe('triage: GuardDuty IAM user', () => {
           source: 'guardduty',
           severity: 8,
           updatedAt: '2024-05-14T09:31:27.405Z',
+          count: 1,
+          // Who may not dismiss the incident.
+          subjects: [USER_ARN],
           // What the guardrails read (these tests' guardrails let everything through).
           runtimeMode: 'auto',
           sourceCheck: { status: 'verified' },
@@ -400,15 +402,19 @@ describe('triage: principal verification', () => {
 });
 
 describe('triage: ledger claim', () => {
-  /** The claim is taken: the ledger's first entry names `executionArn`. */
+  /** This emission is claimed: the ledger's first entry names `executionArn`. */
   function claimedBy(executionArn: string) {
-    ddbMock.on(PutCommand).rejects(
-      new ConditionalCheckFailedException({
-        message: 'conditional request failed',
-        $metadata: {},
-      }),
-    );
-    ddbMock.on(QueryCommand).resolves({ Items: [{ seq: 0, outcome: 'CLAIMED', executionArn }] });
+    ddbMock.on(QueryCommand).resolves({
+      Items: [
+        {
+          seq: 0,
+          step: 'triage',
+          outcome: 'CLAIMED',
+          executionArn,
+          detail: { updatedAt: '2024-05-14T09:31:27.405Z' },
+        },
+      ],
+    });
   }
 
   it('returns DUPLICATE with every step off when the incident was already claimed', async () => {
@@ -421,6 +427,7 @@ describe('triage: ledger claim', () => {
     expect(result.decision).toBe('DUPLICATE');
     expect(result.reason).toBe('already claimed');
     expect(Object.values(result.incident.plan).every((step) => step.mode === 'off')).toBe(true);
+    expect(ddbMock).not.toHaveReceivedCommand(PutCommand);
   });
 
   it("resumes, not duplicates, when the claim is this execution's own (a retried attempt)", async () => {
@@ -451,15 +458,16 @@ describe('triage: ledger claim', () => {
 });
 
 describe('triage: incident id', () => {
-  it('is inc- and the first 20 hex characters of sha256(source|findingId|updatedAt|playbook)', async () => {
+  it('is inc- and the first 20 hex characters of sha256(source|findingId|playbook)', async () => {
     const deps = setup();
     userExists();
 
     const result = await runTriage(fixture('guardduty-iam-user'), deps);
 
-    const expected = sha256Hex(
-      'guardduty|a2c6f1e3b8d94f0e9c7b5a4d3e2f1a01|2024-05-14T09:31:27.405Z|iam-credentials',
-    ).slice(0, 20);
+    const expected = sha256Hex('guardduty|a2c6f1e3b8d94f0e9c7b5a4d3e2f1a01|iam-credentials').slice(
+      0,
+      20,
+    );
     expect(result.incident.incidentId).toBe(`inc-${expected}`);
   });
 
@@ -478,7 +486,7 @@ describe('triage: incident id', () => {
     expect(second.incident.incidentId).toBe(first.incident.incidentId);
   });
 
-  it('changes when GuardDuty re-emits the finding with a new updatedAt', async () => {
+  it('stays the same when GuardDuty re-emits the finding with a new updatedAt: one incident per finding', async () => {
     const deps = setup();
     userExists();
     const reemitted = withValue(
@@ -490,7 +498,7 @@ describe('triage: incident id', () => {
     const first = await runTriage(fixture('guardduty-iam-user'), deps);
     const second = await runTriage(reemitted, deps);
 
-    expect(second.incident.incidentId).not.toBe(first.incident.incidentId);
+    expect(second.incident.incidentId).toBe(first.incident.incidentId);
   });
 });
 
