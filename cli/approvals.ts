@@ -3,6 +3,8 @@ import {
   DecisionRequestSchema,
   type DecisionResponse,
   type DecisionVerb,
+  DismissRequestSchema,
+  type DismissResponse,
   INCIDENT_ID,
   type PendingApproval,
   type PendingResponse,
@@ -24,8 +26,9 @@ import { CliError } from './errors.js';
 import { bold, dim, green, red, shortArn, yellow } from './format.js';
 
 /**
- * The responder commands: `cordon pending`, `cordon show`, `cordon approve`
- * and `cordon reject`, over the approval endpoint (cli/endpoint.ts).
+ * The responder commands: `cordon pending`, `cordon show`, `cordon approve`,
+ * `cordon reject`, `cordon rollback` and `cordon dismiss`, over the approval
+ * endpoint (cli/endpoint.ts).
  */
 
 /** Options every responder command takes: where the endpoint is. */
@@ -35,6 +38,7 @@ export const SHOW_USAGE = `usage: cordon show <incident> [--json] ${CONNECTION_U
 export const APPROVE_USAGE = `usage: cordon approve <incident> [--step STEP] --reason TEXT [--json] ${CONNECTION_USAGE}`;
 export const REJECT_USAGE = `usage: cordon reject <incident> [--step STEP] --reason TEXT [--json] ${CONNECTION_USAGE}`;
 export const ROLLBACK_USAGE = `usage: cordon rollback <incident> [--step STEP] [--force] --reason TEXT [--json] ${CONNECTION_USAGE}`;
+export const DISMISS_USAGE = `usage: cordon dismiss <incident> --reason TEXT [--json] ${CONNECTION_USAGE}`;
 
 /** Where a command writes, what time it is, and what it connects with; tests replace these. */
 export interface CommandIO {
@@ -210,6 +214,51 @@ export async function rollbackCommand(argv: string[], io: CommandIO = {}): Promi
   return 0;
 }
 
+const DISMISS_OPTIONS = { ...OPTIONS, reason: { type: 'string' } } as const;
+
+/**
+ * `cordon dismiss <incident>`: the caller judges the incident's finding a
+ * false positive. Later emissions of it are recorded and notified, never
+ * acted on. The responder who dismisses is whoever signs the request.
+ */
+export async function dismissCommand(argv: string[], io: CommandIO = {}): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    strict: true,
+    options: DISMISS_OPTIONS,
+  });
+  const incidentId = incidentArg(positionals, DISMISS_USAGE);
+  const reason = values.reason?.trim();
+  if (!reason) {
+    throw new CliError(
+      `--reason is required: say why it is a false positive, for the audit ledger\n${DISMISS_USAGE}`,
+      EXIT.usage,
+    );
+  }
+  const request = DismissRequestSchema.safeParse({ incidentId, reason });
+  if (!request.success) {
+    const { where, message } = firstIssue(request.error);
+    throw new CliError(`invalid dismissal: ${where}: ${message}`, EXIT.usage);
+  }
+  const response = await (await client(values, io)).dismiss(request.data);
+  printer(io)(values.json ? asJson(response) : formatDismissal(response));
+  return 0;
+}
+
+/** What the dismissal did, and what it left to decide. */
+export function formatDismissal(response: DismissResponse): string {
+  const lines = [
+    `${yellow('Dismissed')} ${response.incidentId}: later emissions of its finding are recorded and notified, never acted on.`,
+  ];
+  if (response.waiting.length > 0) {
+    lines.push(
+      `  Still waiting for a decision: ${response.waiting.join(', ')}; a dismissal does not decide them: cordon reject ${response.incidentId} --step STEP --reason "…"`,
+    );
+  }
+  return lines.join('\n');
+}
+
 /** What the rollback request did, and what happens next. */
 export function formatRollback(response: RollbackResponse): string {
   const what =
@@ -295,6 +344,8 @@ const OUTCOME_COLOR: Record<string, (s: string) => string> = {
   TIMEOUT_UNVERIFIED: red,
   REJECTED: yellow,
   REFUSED: yellow,
+  REEMITTED: dim,
+  DISMISSED: yellow,
   FAILED: red,
   ROLLED_BACK: green,
   ALREADY_ROLLED_BACK: green,

@@ -4,6 +4,8 @@ import {
   APPROVE_USAGE,
   approveCommand,
   CONNECTION_USAGE,
+  DISMISS_USAGE,
+  dismissCommand,
   PENDING_USAGE,
   pendingCommand,
   REJECT_USAGE,
@@ -41,7 +43,11 @@ responder commands (the approval endpoint, signed with your own AWS credentials)
       the circuit breaker: status, or reset it once a flood of containments is understood
   ${command(ROLLBACK_USAGE)}
       restore what the incident's containment changed, from the ledger's before-states, after
-      a responder approves; a target changed since containment is refused unless --force
+      a responder approves; a target changed since containment is refused unless --force;
+      later emissions of its finding are then recorded and notified, never acted on
+  ${command(DISMISS_USAGE)}
+      judge the incident's finding a false positive: later emissions of it are recorded
+      and notified, never acted on; you may not dismiss an incident about yourself
   each takes ${CONNECTION_USAGE}; the endpoint is
   --endpoint, else $CORDON_APPROVAL_URL, else the stack's ApprovalUrl output
   (--stack, default Cordon); --json prints the endpoint's answer, for scripts
@@ -63,7 +69,7 @@ exit status:
   3 no AWS credentials
   4 not permitted: not a Cordon responder, or may not read the ledger table
   5 unknown incident or step (or an incident with no ledger entries)
-  6 refused (already decided, same approver, ambiguous step, expired, breaker not tripped)
+  6 refused (already decided or dismissed, same approver, ambiguous step, expired, breaker not tripped)
   7 a ledger chain, MAC or anchor is broken (cordon ledger verify)`;
 
 const COMMANDS: Record<string, (argv: string[]) => Promise<number>> = {
@@ -74,6 +80,7 @@ const COMMANDS: Record<string, (argv: string[]) => Promise<number>> = {
   reject: rejectCommand,
   breaker: (argv) => breakerCommand(argv),
   rollback: (argv) => rollbackCommand(argv),
+  dismiss: (argv) => dismissCommand(argv),
   ledger: (argv) => ledgerCommand(argv),
 };
 

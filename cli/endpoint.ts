@@ -18,6 +18,9 @@ import {
   type DecisionRequest,
   type DecisionResponse,
   DecisionResponseSchema,
+  type DismissRequest,
+  type DismissResponse,
+  DismissResponseSchema,
   type ErrorCode,
   ErrorResponseSchema,
   type PendingResponse,
@@ -338,6 +341,11 @@ export class ApprovalClient {
   /** POST /rollbacks. The requester is whoever signed the request, never a body field. */
   rollback(request: RollbackRequestBody): Promise<RollbackResponse> {
     return this.call('POST', 'rollbacks', JSON.stringify(request), RollbackResponseSchema);
+  }
+
+  /** POST /dismissals. The responder who dismisses is whoever signed the request. */
+  dismiss(request: DismissRequest): Promise<DismissResponse> {
+    return this.call('POST', 'dismissals', JSON.stringify(request), DismissResponseSchema);
   }
 
   /** POST /decisions. The approver is whoever signed the request, never a body field. */

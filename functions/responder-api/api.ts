@@ -9,7 +9,7 @@ import type { TokenOpener } from './token-opener.js';
 
 /**
  * The responder API's logic, free of HTTP and split by feature (decisions,
- * queries, the breaker, rollbacks); http.ts routes requests to it. The
+ * queries, the breaker, rollbacks, dismissals); http.ts routes requests to it. The
  * caller is always the principal STS names for the request's caller proof;
  * nothing in a request body or event names a person.
  */
@@ -19,7 +19,7 @@ export interface ResponderDeps {
     ApprovalStore,
     'get' | 'ofIncident' | 'waiting' | 'addFirstApproval' | 'decide' | 'delivered'
   >;
-  readonly ledger: Pick<Ledger, 'append' | 'entries'>;
+  readonly ledger: Pick<Ledger, 'append' | 'appendOnce' | 'entries'>;
   readonly sfn: Pick<SFNClient, 'send'>;
   readonly breaker: Pick<CircuitBreaker, 'state' | 'reset'>;
   /** Decrypts a waiting step's stored task token: the only role that can (its key policy). */

@@ -18,6 +18,7 @@ export { INCIDENT_ID };
  * - `GET  /breaker`           → 200 BreakerStatus
  * - `POST /breaker/reset`     → 200 BreakerStatus (body: BreakerResetRequest)
  * - `POST /rollbacks`         → 200 RollbackResponse (body: RollbackRequestBody)
+ * - `POST /dismissals`        → 200 DismissResponse (body: DismissRequest)
  *
  * Every error is `{ error: <code>, message }` with the status in ERROR_STATUS.
  */
@@ -160,6 +161,32 @@ export const RollbackResponseSchema = z.strictObject({
   message: z.string(),
 });
 export type RollbackResponse = z.infer<typeof RollbackResponseSchema>;
+
+/**
+ * A responder dismisses an incident as a false positive: later emissions
+ * of its finding are recorded and notified, never acted on. The responder
+ * is the signed caller, never a body field.
+ */
+export const DismissRequestSchema = z.strictObject({
+  incidentId: z.string().regex(INCIDENT_ID, 'must look like inc-<20 hex digits>'),
+  reason: z
+    .string()
+    .trim()
+    .min(1, 'a reason is required')
+    .max(REASON_MAX, `at most ${REASON_MAX} characters`),
+});
+export type DismissRequest = z.infer<typeof DismissRequestSchema>;
+
+export const DismissResponseSchema = z.strictObject({
+  incidentId: z.string(),
+  /** The signed caller, as its caller proof proved it. */
+  dismissedBy: z.string(),
+  dismissedAt: z.string(),
+  /** Steps of the incident still waiting for a decision: a dismissal does not decide them. */
+  waiting: z.array(z.string()),
+  message: z.string(),
+});
+export type DismissResponse = z.infer<typeof DismissResponseSchema>;
 
 export const ERROR_STATUS = {
   invalid_request: 400,

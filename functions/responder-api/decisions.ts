@@ -84,8 +84,9 @@ export async function decide(
     reason: mine.reason,
     approvals,
   };
-  await recordDecision(deps, decided);
-  return deliver(deps, decided);
+  const signed = await decisionRecord(deps, decided);
+  await recordDecision(deps, decided, signed);
+  return deliver(deps, decided, signed);
 }
 
 /**
@@ -236,11 +237,21 @@ async function resume(
   const recorded = entries.some(
     (e) => e.step === item.step && e.actor === callerArn && DECIDED_OUTCOMES.has(e.outcome),
   );
-  if (!recorded) await recordDecision(deps, item);
-  return deliver(deps, item);
+  const signed = await decisionRecord(deps, item);
+  if (!recorded) await recordDecision(deps, item, signed);
+  return deliver(deps, item, signed);
 }
 
-async function recordDecision(deps: ResponderDeps, item: ApprovalItem): Promise<void> {
+/**
+ * The decision in the ledger, with its MAC'd record: what a rollback's
+ * grant suppresses a finding's later emissions with (triage verifies it
+ * there, since any Cordon function may append to the ledger).
+ */
+async function recordDecision(
+  deps: ResponderDeps,
+  item: ApprovalItem,
+  signed: SignedApproval,
+): Promise<void> {
   const approver = item.decidedBy ?? '';
   const approved = item.status === 'APPROVED';
   await deps.ledger.append(item.incidentId, {
@@ -258,12 +269,17 @@ async function recordDecision(deps: ResponderDeps, item: ApprovalItem): Promise<
         decidedAt: item.decidedAt,
         ...(item.approvals.length > 1 ? { approvers: item.approvals.map((a) => a.approver) } : {}),
       },
+      [approved ? 'grant' : 'rejection']: signed,
     },
   });
 }
 
 /** Sends the decision to the waiting execution, then forgets the token. */
-async function deliver(deps: ResponderDeps, item: ApprovalItem): Promise<DecisionResponse> {
+async function deliver(
+  deps: ResponderDeps,
+  item: ApprovalItem,
+  signed: SignedApproval,
+): Promise<DecisionResponse> {
   const approver = item.decidedBy ?? '';
   const approved = item.status === 'APPROVED';
   if (!item.taskToken) throw alreadyDecided(item);
@@ -271,7 +287,6 @@ async function deliver(deps: ResponderDeps, item: ApprovalItem): Promise<Decisio
     incidentId: item.incidentId,
     step: item.step,
   });
-  const signed = await decisionRecord(deps, item);
   try {
     if (approved) {
       const output: Approval = {

@@ -25,6 +25,9 @@ import {
   type DecisionRequest,
   DecisionRequestSchema,
   type DecisionResponse,
+  type DismissRequest,
+  DismissRequestSchema,
+  type DismissResponse,
   ERROR_STATUS,
   type ErrorResponse,
   type PendingResponse,
@@ -33,6 +36,7 @@ import {
   type RollbackResponse,
 } from './contract.js';
 import { decide } from './decisions.js';
+import { dismiss } from './dismissals.js';
 import { proofIdentifier } from './identify.js';
 import { pending, type Timeline, timeline } from './queries.js';
 import { ProofReplayGuard } from './replay.js';
@@ -58,6 +62,7 @@ export interface ResponderApi {
   breakerStatus(): Promise<BreakerStatus>;
   resetBreaker(callerArn: string, reason: string): Promise<BreakerStatus>;
   startRollback(callerArn: string, request: RollbackRequestBody): Promise<RollbackResponse>;
+  dismiss(callerArn: string, request: DismissRequest): Promise<DismissResponse>;
 }
 
 export function responderApi(deps: ResponderDeps): ResponderApi {
@@ -70,6 +75,7 @@ export function responderApi(deps: ResponderDeps): ResponderApi {
     breakerStatus: () => breakerStatus(deps),
     resetBreaker: (callerArn, reason) => resetBreaker(deps, callerArn, reason),
     startRollback: (callerArn, request) => startRollback(deps, callerArn, request),
+    dismiss: (callerArn, request) => dismiss(deps, callerArn, request),
   };
 }
 
@@ -124,6 +130,10 @@ export async function route(
         200,
         await service.startRollback(caller, parseBody(body, RollbackRequestBodySchema)),
       );
+    }
+    if (path === '/dismissals') {
+      allow(method, 'POST');
+      return json(200, await service.dismiss(caller, parseBody(body, DismissRequestSchema)));
     }
     throw new EndpointError('not_found', `no route ${method} ${path.slice(0, 100)}`);
   } catch (error) {

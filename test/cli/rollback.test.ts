@@ -49,7 +49,7 @@ beforeEach(async () => {
       decide: vi.fn(),
       delivered: vi.fn(),
     },
-    ledger: { append: vi.fn(), entries },
+    ledger: { append: vi.fn(), appendOnce: vi.fn(), entries },
     sfn: { send: send as never },
     breaker: { state: vi.fn(), reset: vi.fn() },
     responders: ['arn:aws:iam::123456789012:role/Responder'],

@@ -29,6 +29,7 @@ import { ProofReplayGuard } from '../../../functions/responder-api/replay.js';
 import { ApprovalStore } from '../../../functions/responder-api/store.js';
 import { documentClient } from '../../../functions/shared/aws.js';
 import { CircuitBreaker } from '../../../functions/shared/breaker.js';
+import { checkDismissal, subjectsOf } from '../../../functions/shared/dismissal.js';
 import { Ledger } from '../../../functions/shared/ledger.js';
 import {
   assumeSession,
@@ -36,7 +37,7 @@ import {
   provenFunctionUrlEvent,
 } from '../../../rehearsal/approvals.js';
 import { ensureTable } from '../../../rehearsal/resources.js';
-import { localApprovalKey } from '../../support/approval-key.js';
+import { localApprovalKey, localVerifier } from '../../support/approval-key.js';
 import { fakeLedgerMac } from '../../support/ledger-mac.js';
 import { useMoto } from '../../support/moto.js';
 import { defaultTemplate } from '../../support/template.js';
@@ -803,5 +804,96 @@ describe('the circuit breaker, through the endpoint', () => {
 
     expect(res.status).toBe(403);
     expect((await breaker.state()).state).toBe('TRIPPED');
+  });
+});
+
+describe('dismiss: a responder judges a finding a false positive', () => {
+  const dismissal = { incidentId, reason: 'the owner ran the job: a false positive' };
+  const dismiss = (callerArn: string | undefined, body: unknown = dismissal) => {
+    const { call } = system();
+    return call(callerArn, 'POST', '/dismissals', body);
+  };
+
+  it("records the proven responder's dismissal, with a record only the responder API can MAC", async () => {
+    const { request, call, ledger } = system();
+    await request();
+
+    const res = await call(ALICE, 'POST', '/dismissals', dismissal);
+
+    expect(res.status).toBe(200);
+    expect(res.body).toMatchObject({ incidentId, dismissedBy: ALICE });
+    // It decides nothing that waits, and says so.
+    expect(res.body.waiting).toEqual(['revokeRoleSessions']);
+    const entries = await ledger.entries(incidentId);
+    const entry = entries.at(-1);
+    expect(entry).toMatchObject({ step: 'dismiss', outcome: 'DISMISSED', actor: ALICE });
+    const check = await checkDismissal(
+      entry?.detail?.dismissal,
+      { incidentId, subjects: subjectsOf(entries) },
+      localVerifier([RESPONDER_ROLE]),
+    );
+    expect(check).toMatchObject({ valid: true, record: { dismissedBy: ALICE } });
+    expect(sfnMock).not.toHaveReceivedAnyCommand();
+  });
+
+  it('refuses a dismissal invoked directly with no caller proof, whoever the event names', async () => {
+    const { request, ledger } = system();
+    await request();
+
+    const res = await dismiss(undefined);
+
+    expect(res.status).toBe(401);
+    expect((await ledger.entries(incidentId)).map((e) => e.outcome)).toEqual([
+      'APPROVAL_REQUESTED',
+    ]);
+  });
+
+  it('refuses a principal that is not a configured responder, and records nothing', async () => {
+    const { request, ledger } = system();
+    await request();
+
+    const res = await dismiss(MALLORY);
+
+    expect(res.status).toBe(403);
+    expect(res.body.error).toBe('forbidden');
+    expect((await ledger.entries(incidentId)).map((e) => e.outcome)).toEqual([
+      'APPROVAL_REQUESTED',
+    ]);
+  });
+
+  it('refuses the contained role dismissing its own incident, even when it is a responder', async () => {
+    const { request, call, ledger } = system({ responders: [RESPONDER_ROLE, ROLE_ARN] });
+    await request();
+    const containedSession = `arn:aws:sts::${ACCOUNT}:assumed-role/app-role/i-0stolen`;
+
+    const res = await call(containedSession, 'POST', '/dismissals', dismissal);
+
+    expect(res.status).toBe(403);
+    expect(res.body.message).toContain(`which incident ${incidentId} is about`);
+    expect((await ledger.entries(incidentId)).map((e) => e.outcome)).toEqual([
+      'APPROVAL_REQUESTED',
+    ]);
+  });
+
+  it('is final: a second dismissal is refused with who dismissed and when', async () => {
+    const { request, call } = system();
+    await request();
+    await call(ALICE, 'POST', '/dismissals', dismissal);
+
+    const again = await call(BOB, 'POST', '/dismissals', dismissal);
+
+    expect(again.status).toBe(409);
+    expect(again.body.error).toBe('already_decided');
+    expect(again.body.message).toContain(`already dismissed by ${ALICE}`);
+  });
+
+  it('refuses an incident the ledger does not hold, and a body that names the responder', async () => {
+    const { call } = system();
+
+    const unknown = await call(ALICE, 'POST', '/dismissals', dismissal);
+    const named = await call(ALICE, 'POST', '/dismissals', { ...dismissal, dismissedBy: BOB });
+
+    expect(unknown.status).toBe(404);
+    expect(named.status).toBe(400);
   });
 });

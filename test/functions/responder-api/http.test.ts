@@ -63,7 +63,7 @@ function harness(fail?: Error) {
     decide: vi.fn(async () => false),
     delivered: vi.fn(async () => undefined),
   };
-  const ledger = { append: vi.fn(), entries: vi.fn(async () => []) };
+  const ledger = { append: vi.fn(), appendOnce: vi.fn(), entries: vi.fn(async () => []) };
   const logger = new Logger({ logLevel: 'SILENT' });
   const service = responderApi({
     store,

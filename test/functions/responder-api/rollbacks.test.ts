@@ -29,7 +29,11 @@ function harness(entries: Partial<LedgerEntry>[] = [{ step: 'triage' }, { step: 
   const send = vi.fn(async (_command: unknown) => ({
     executionArn: `${MACHINE.replace(':stateMachine:', ':execution:')}:run-1`,
   }));
-  const ledger = { append: vi.fn(), entries: vi.fn(async () => entries as LedgerEntry[]) };
+  const ledger = {
+    append: vi.fn(),
+    appendOnce: vi.fn(),
+    entries: vi.fn(async () => entries as LedgerEntry[]),
+  };
   const logger = new Logger({ logLevel: 'SILENT' });
   const service = responderApi({
     store: {
