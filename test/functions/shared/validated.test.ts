@@ -75,6 +75,56 @@ describe('notValidated', () => {
     expect(reasons).toEqual(Array(3).fill(`triage claimed no incident ${ID}`));
   });
 
+  it("runs under its own execution's claim, a later emission's in the incident (one incident per finding)", () => {
+    // Arrange: the first emission was refused; this one claimed the incident after it.
+    const entries = [
+      entry(0, { outcome: 'REFUSED', executionArn: `${EXECUTION_ARN}-first` }),
+      entry(1, { detail: { validated: validatedRecord(validatedIncident) } }),
+    ];
+    // Act
+    const why = notValidated(handed('disableAccessKey', 'auto'), entries);
+    // Assert
+    expect(why).toBeUndefined();
+  });
+
+  it('refuses a step handed by the execution of a re-emission, which joined and claimed nothing', () => {
+    // Arrange: another execution holds the incident; this one only recorded its re-emission.
+    const entries = [
+      entry(0, {
+        executionArn: `${EXECUTION_ARN}-first`,
+        detail: { validated: validatedRecord(validatedIncident) },
+      }),
+      entry(1, { outcome: 'REEMITTED', detail: { validated: validatedRecord(validatedIncident) } }),
+    ];
+    // Act
+    const why = notValidated(handed('disableAccessKey', 'auto'), entries);
+    // Assert
+    expect(why).toBe(
+      `incident ${ID} was claimed by execution ${EXECUTION_ARN}-first, not ${EXECUTION_ARN}`,
+    );
+  });
+
+  it("is not held by another emission's breaker hold, only by its own", () => {
+    // Arrange
+    const entries = [
+      entry(0, {
+        executionArn: `${EXECUTION_ARN}-first`,
+        detail: { validated: validatedRecord(validatedIncident) },
+      }),
+      entry(1, { outcome: 'BREAKER_HOLDING', executionArn: `${EXECUTION_ARN}-first` }),
+      entry(2, { detail: { validated: validatedRecord(validatedIncident) } }),
+    ];
+    // Act
+    const mine = notValidated(handed('disableAccessKey', 'auto'), entries);
+    const held = notValidated(handed('disableAccessKey', 'auto'), [
+      ...entries,
+      entry(3, { outcome: 'BREAKER_HOLDING' }),
+    ]);
+    // Assert
+    expect(mine).toBeUndefined();
+    expect(held).toContain('the circuit breaker held incident');
+  });
+
   it('refuses a claim that records no validated incident (written before this version, or by hand)', () => {
     // Act
     const why = notValidated(handed('disableAccessKey', 'auto'), [entry(0, { detail: {} })]);
