@@ -2,19 +2,30 @@ import { readFile } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
+import type { DismissResponse } from '../functions/responder-api/contract.js';
 import { InvalidFindingError } from '../functions/shared/errors.js';
 import { parseFindingEvent } from '../functions/triage/parse/index.js';
 import {
   DECISIONS,
   type Decision,
   type EventReport,
+  type ExecutionReport,
   RehearsalEngine,
 } from '../rehearsal/engine.js';
 import { CliError } from './errors.js';
-import { formatEventReport } from './format.js';
+import { bold, formatEventReport, formatExecution } from './format.js';
 
 export const REHEARSE_USAGE =
-  'usage: cordon rehearse <event.json>... [--decision approve|reject|timeout] [--json]';
+  'usage: cordon rehearse <event.json | rollback | dismiss>... [--decision approve|reject|timeout] [--json]';
+
+/**
+ * What an emulated responder may do between events: roll back, or dismiss,
+ * the incidents of the event before it (`./rollback` names a file).
+ */
+export const RESPONDER_COMMANDS = ['rollback', 'dismiss'] as const;
+type ResponderCommand = (typeof RESPONDER_COMMANDS)[number];
+const isResponderCommand = (arg: string): arg is ResponderCommand =>
+  (RESPONDER_COMMANDS as readonly string[]).includes(arg);
 
 const EnvelopeSchema = z.looseObject({ source: z.string(), 'detail-type': z.string() });
 
@@ -53,8 +64,39 @@ export async function loadEvents(files: readonly string[]): Promise<unknown[]> {
   return events;
 }
 
+/** What an emulated responder did after an event, to each of its incidents. */
+export interface ResponderReport {
+  /** The event whose incidents it acted on. */
+  readonly after: string;
+  readonly command: ResponderCommand;
+  readonly incidentId: string;
+  /** The rollback's execution. */
+  readonly execution?: ExecutionReport;
+  /** The responder API's answer to the dismissal. */
+  readonly dismissal?: DismissResponse;
+}
+
 export interface RehearseResult {
   readonly events: { readonly file: string; readonly report: EventReport }[];
+  /** Rollbacks and dismissals, in the order given. */
+  readonly responders: ResponderReport[];
+}
+
+/** The incidents an event's executions wrote to. */
+function incidentsOf(report: EventReport): string[] {
+  return [...new Set(report.executions.flatMap((x) => x.ledger.map((entry) => entry.incidentId)))];
+}
+
+/** Splits the arguments into event files and the responder commands after each. */
+function plan(positionals: readonly string[]): Array<string | ResponderCommand> {
+  const [head] = positionals;
+  if (head === undefined) throw new CliError(`no event file given\n${REHEARSE_USAGE}`);
+  if (isResponderCommand(head)) {
+    throw new CliError(
+      `${head} acts on the incidents of the event before it: give an event first\n${REHEARSE_USAGE}`,
+    );
+  }
+  return [...positionals];
 }
 
 export async function rehearseCommand(argv: string[]): Promise<number> {
@@ -67,22 +109,61 @@ export async function rehearseCommand(argv: string[]): Promise<number> {
       json: { type: 'boolean', default: false },
     },
   });
-  if (positionals.length === 0) throw new CliError(`no event file given\n${REHEARSE_USAGE}`);
+  const steps = plan(positionals);
   const decision = values.decision ?? 'timeout';
   if (!(DECISIONS as readonly string[]).includes(decision)) {
     throw new CliError(`--decision must be one of ${DECISIONS.join(', ')}, not "${decision}"`);
   }
-  const events = await loadEvents(positionals);
+  const files = steps.filter((step) => !isResponderCommand(step));
+  const events = await loadEvents(files);
   const engine = await RehearsalEngine.create({ decision: decision as Decision });
 
-  const result: RehearseResult = { events: [] };
-  for (const [index, event] of events.entries()) {
-    const file = positionals[index] ?? `event ${index}`;
+  const result: RehearseResult = { events: [], responders: [] };
+  let previous: { file: string; report: EventReport } | undefined;
+  let next = 0;
+  for (const step of steps) {
+    if (isResponderCommand(step)) {
+      if (!previous) continue;
+      for (const incidentId of incidentsOf(previous.report)) {
+        const report = await respond(engine, step, incidentId, previous.file);
+        result.responders.push(report);
+        if (!values.json) console.log(formatResponder(report));
+      }
+      continue;
+    }
+    const event = events[next];
+    next += 1;
     const report = await engine.rehearse(event);
-    result.events.push({ file, report });
-    if (!values.json) console.log(formatEventReport(basename(file), report));
+    previous = { file: step, report };
+    result.events.push(previous);
+    if (!values.json) console.log(formatEventReport(basename(step), report));
   }
   if (values.json) console.log(JSON.stringify(result, null, 2));
-  const failed = result.events.some((e) => e.report.executions.some((x) => x.status === 'FAILED'));
+  const failed =
+    result.events.some((e) => e.report.executions.some((x) => x.status === 'FAILED')) ||
+    result.responders.some((r) => r.execution?.status === 'FAILED');
   return failed ? 1 : 0;
+}
+
+/** One responder command on one incident, as an emulated responder runs it. */
+async function respond(
+  engine: RehearsalEngine,
+  command: ResponderCommand,
+  incidentId: string,
+  after: string,
+): Promise<ResponderReport> {
+  const reason = `${command} in rehearsal`;
+  if (command === 'rollback') {
+    return { after, command, incidentId, execution: await engine.rollBack(incidentId, reason) };
+  }
+  return { after, command, incidentId, dismissal: await engine.dismiss(incidentId, reason) };
+}
+
+function formatResponder(report: ResponderReport): string {
+  if (report.execution) {
+    return [`${bold(`rollback ${report.incidentId}`)}`, formatExecution(report.execution)].join(
+      '\n',
+    );
+  }
+  return `${bold(`dismiss ${report.incidentId}`)}: ${report.dismissal?.message ?? ''}`;
 }

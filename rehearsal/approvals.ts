@@ -4,7 +4,11 @@ import type { AwsCredentialIdentity } from '@smithy/types';
 import type { LambdaFunctionURLEventWithIAMAuthorizer } from 'aws-lambda';
 import { z } from 'zod';
 import { CALLER_PROOF_HEADER, signCallerProof } from '../functions/responder-api/caller-proof.js';
-import { DecisionResponseSchema } from '../functions/responder-api/contract.js';
+import {
+  DecisionResponseSchema,
+  type DismissResponse,
+  DismissResponseSchema,
+} from '../functions/responder-api/contract.js';
 import { ApprovalPolicySchema } from '../functions/shared/approval-record.js';
 import { clientOptions } from '../functions/shared/aws.js';
 import { ENV } from '../functions/shared/runtime-config.js';
@@ -163,11 +167,27 @@ export class EmulatedResponders {
   }
 
   /**
-   * A decision as the responder API's function URL would receive it from
+   * Dismisses an incident as the first emulated responder, through the
+   * responder API (`POST /dismissals`), as `cordon dismiss` would.
+   */
+  async dismiss(incidentId: string, reason: string): Promise<DismissResponse> {
+    const [first] = rehearsalResponders(this.where.partition, this.where.account).sessions;
+    return DismissResponseSchema.parse(
+      await this.post(first, '/dismissals', { incidentId, reason }),
+    );
+  }
+
+  /** A decision, through the responder API. */
+  private async decide(callerArn: string, body: Record<string, string>) {
+    return DecisionResponseSchema.parse(await this.post(callerArn, '/decisions', body));
+  }
+
+  /**
+   * A request as the responder API's function URL would receive it from
    * the CLI: the responder's session is a real one in the emulator (its
    * role assumed there), and the request carries the caller proof it signs.
    */
-  private async decide(callerArn: string, body: Record<string, string>) {
+  private async post(callerArn: string, path: string, body: Record<string, string>) {
     const fn = this.api;
     if (!fn) throw new Error('the template has no responder API function');
     const { role } = rehearsalResponders(this.where.partition, this.where.account);
@@ -180,12 +200,12 @@ export class EmulatedResponders {
     });
     const event = await provenFunctionUrlEvent({
       callerArn,
-      // Assumed for each decision: an emulator reset forgets earlier sessions.
+      // Assumed for each request: an emulator reset forgets earlier sessions.
       credentials: await assumeSession(callerArn),
       account: this.where.account,
       region: this.where.region,
       method: 'POST',
-      path: '/decisions',
+      path,
       body,
     });
     const result = z
@@ -194,7 +214,8 @@ export class EmulatedResponders {
     if (result.statusCode !== 200) {
       throw new Error(`approval endpoint answered ${result.statusCode}: ${result.body}`);
     }
-    return DecisionResponseSchema.parse(JSON.parse(result.body));
+    const answer: unknown = JSON.parse(result.body);
+    return answer;
   }
 }
 
@@ -269,6 +290,8 @@ export function rehearsalResponders(partition: string, account: string) {
       `arn:${partition}:sts::${account}:assumed-role/cordon-rehearsal-responder/first-responder`,
       `arn:${partition}:sts::${account}:assumed-role/cordon-rehearsal-responder/second-responder`,
     ] as const,
+    /** Who asks for a rehearsed rollback: neither of the two who may approve it. */
+    requester: `arn:${partition}:sts::${account}:assumed-role/cordon-rehearsal-responder/rollback-requester`,
   };
 }
 

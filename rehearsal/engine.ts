@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import { ApprovalSettingsSchema } from '../functions/request-approval/core.js';
+import type { DismissResponse } from '../functions/responder-api/contract.js';
 import { APPROVALS_PARTITION_KEY, APPROVALS_SORT_KEY } from '../functions/responder-api/store.js';
 import { documentClient } from '../functions/shared/aws.js';
 import { GUARDRAILS_PARTITION_KEY } from '../functions/shared/breaker.js';
@@ -130,6 +131,7 @@ const LAMBDA_INVOKE = /^arn:[\w-]+:states:::lambda:invoke(\.waitForTaskToken)?$/
 
 export class RehearsalEngine {
   private readonly decide: ApprovalDecider;
+  private readonly responders: EmulatedResponders;
 
   private constructor(
     readonly model: RehearsalModel,
@@ -154,6 +156,7 @@ export class RehearsalEngine {
         ? 0
         : ApprovalSettingsSchema.parse(JSON.parse(settings)).timeoutSeconds,
     );
+    this.responders = responders;
     this.decide =
       options.decide ??
       (async (request) =>
@@ -279,6 +282,30 @@ export class RehearsalEngine {
     );
     if (!machine) throw new Error('the template has no rollback state machine');
     return this.execute(machine, input);
+  }
+
+  /**
+   * Dismisses an incident as an emulated responder would with `cordon
+   * dismiss`: through the real responder API handler, with a caller proof
+   * the emulator's STS checks.
+   */
+  dismiss(incidentId: string, reason: string): Promise<DismissResponse> {
+    return this.responders.dismiss(incidentId, reason);
+  }
+
+  /**
+   * Rolls an incident back as `cordon rollback` would: the rollback state
+   * machine, asked for by an emulated responder (neither of the two who
+   * decide its approval, by `decision`).
+   */
+  rollBack(incidentId: string, reason: string): Promise<ExecutionReport> {
+    const { partition, account } = this.values;
+    return this.rollback({
+      incidentId,
+      force: false,
+      requestedBy: rehearsalResponders(partition, account).requester,
+      reason,
+    });
   }
 
   /** Runs one state machine definition on `input`, as Step Functions would. */

@@ -184,6 +184,70 @@ describe('cordon rehearse', () => {
   );
 
   it(
+    'rollback and dismiss act on the incident of the event before them: its re-emission after the rollback is recorded and notified, never acted on',
+    async () => {
+      const { user, file } = await seededUserEvent('first.json');
+      const first = userKeyFinding(user);
+      const later = join(dir, 'later.json');
+      await writeFile(
+        later,
+        JSON.stringify({
+          ...first,
+          detail: {
+            ...first.detail,
+            updatedAt: '2030-01-01T06:00:00.000Z',
+            service: { ...z.record(z.string(), z.unknown()).parse(first.detail.service), count: 2 },
+          },
+        }),
+      );
+
+      const run = await cordon(
+        'rehearse',
+        file,
+        'rollback',
+        later,
+        'dismiss',
+        '--decision',
+        'approve',
+        '--json',
+      );
+
+      expect(run.code, run.stderr).toBe(0);
+      expectClean(run);
+      const output = JsonOutput.extend({
+        responders: z.array(
+          z.object({
+            command: z.string(),
+            incidentId: z.string(),
+            execution: z.looseObject({ status: z.string() }).optional(),
+            dismissal: z.looseObject({ dismissedBy: z.string() }).optional(),
+          }),
+        ),
+      }).parse(JSON.parse(run.stdout));
+      const [contained, reemitted] = output.events;
+      const incidentId = contained?.report.executions[0]?.ledger[0]?.incidentId;
+      expect(output.responders.map((r) => [r.command, r.incidentId])).toEqual([
+        ['rollback', incidentId],
+        ['dismiss', incidentId],
+      ]);
+      expect(output.responders[0]?.execution?.status).toBe('SUCCEEDED');
+      expect(output.responders[1]?.dismissal?.dismissedBy).toContain('cordon-rehearsal-responder');
+      // The re-emission joined the same incident, suppressed by the rollback.
+      const [again] = reemitted?.report.executions ?? [];
+      expect(again?.output).toMatchObject({ decision: 'SUPPRESSED' });
+      expect(again?.ledger.map((e) => [e.incidentId, e.step, e.outcome])).toEqual([
+        [incidentId, 'triage', 'REEMITTED'],
+        [incidentId, 'notify', 'NOTIFIED'],
+      ]);
+      expect(await keyStatuses(user.userName)).toEqual({
+        [user.leakedKeyId]: 'Active',
+        [user.healthyKeyId]: 'Active',
+      });
+    },
+    SPAWN_TIMEOUT,
+  );
+
+  it(
     'without --json: says that no playbook matched a valid event, and exits 0',
     async () => {
       const run = await cordon(
@@ -209,12 +273,14 @@ describe('cordon rehearse', () => {
       await writeFile(notJson, '{"source": "aws.guardduty", ');
       const missingResource = fixture('guardduty-missing-resource.json');
 
-      const [invalidSecond, invalidJson, badDecision, unknownCommand] = await Promise.all([
-        cordon('rehearse', file, missingResource, '--decision', 'approve'),
-        cordon('rehearse', notJson, '--json'),
-        cordon('rehearse', file, '--decision', 'bogus'),
-        cordon('contain', file),
-      ]);
+      const [invalidSecond, invalidJson, badDecision, unknownCommand, rollbackFirst] =
+        await Promise.all([
+          cordon('rehearse', file, missingResource, '--decision', 'approve'),
+          cordon('rehearse', notJson, '--json'),
+          cordon('rehearse', file, '--decision', 'bogus'),
+          cordon('contain', file),
+          cordon('rehearse', 'rollback', file),
+        ]);
 
       expectUsageError(invalidSecond, /guardduty-missing-resource\.json: .*detail\.resource/);
       expect(invalidSecond.stderr.trim().split('\n')).toHaveLength(1);
@@ -222,6 +288,7 @@ describe('cordon rehearse', () => {
       expect(invalidJson.stderr.trim().split('\n')).toHaveLength(1);
       expectUsageError(badDecision, /--decision .*"bogus"/);
       expectUsageError(unknownCommand, /unknown command "contain"/);
+      expectUsageError(rollbackFirst, /rollback acts on the incidents of the event before it/);
 
       expect(await ledgerTableExists()).toBe(false);
       expect(await keyStatuses(user.userName)).toEqual({

@@ -17,6 +17,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, beforeEach } from 'vitest';
 import { z } from 'zod';
+import type { DismissResponse } from '../../functions/responder-api/contract.js';
 import type { FunctionName, PlaybookName } from '../../functions/shared/catalog.js';
 import {
   type ApprovalRequest,
@@ -54,6 +55,8 @@ export interface DecidingEngine {
   match(event: unknown): TemplateStateMachine[];
   /** Runs the rollback state machine on `input`, as POST /rollbacks starts it. */
   rollback(input: unknown): Promise<ExecutionReport>;
+  /** Dismisses an incident through the responder API, as `cordon dismiss` would. */
+  dismiss(incidentId: string, reason: string): Promise<DismissResponse>;
 }
 
 export interface DecidingOptions {
@@ -127,6 +130,7 @@ export function rehearsalHarness(options: HarnessOptions = {}): Harness {
         execute: (machine, input, options) => deciding().execute(machine, input, options),
         match: (event) => created().match(event),
         rollback: (input) => deciding().rollback(input),
+        dismiss: (incidentId, reason) => created().dismiss(incidentId, reason),
       };
     },
     playbook(name = 'iam-credentials') {
