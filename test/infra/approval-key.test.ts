@@ -120,8 +120,13 @@ describe('the approval key', () => {
     }
   });
 
-  it('lets the actions and record-failure verify, and ReadOnlyAccess neither make nor verify a MAC', () => {
-    for (const name of ['quarantine-user', 'rollback-quarantine-user', 'record-failure'] as const) {
+  it('lets the actions, record-failure and triage (a suppression) verify, and ReadOnlyAccess neither make nor verify a MAC', () => {
+    for (const name of [
+      'quarantine-user',
+      'rollback-quarantine-user',
+      'record-failure',
+      'triage',
+    ] as const) {
       const role = roleArnOf(name);
       expect(mac(identityOf(role.roleId), role.arn, 'kms:VerifyMac'), name).toBe('allowed');
       expect(mac(identityOf(role.roleId), role.arn), name).toBe('explicitDeny');

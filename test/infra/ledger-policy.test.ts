@@ -127,6 +127,19 @@ describe('the ledger table resource policy', () => {
     );
   });
 
+  it('denies a PowerUserAccess insider a suppression written straight into the ledger (a dismissal, a rollback grant)', () => {
+    // PowerUserAccess allows every DynamoDB call; only the table's Deny stops the put.
+    const powerUser: EvaluatedStatement[] = [
+      { Effect: 'Allow', Action: 'dynamodb:*', Resource: '*' },
+    ];
+    const insider = `arn:aws:iam::${TEST_ACCOUNT}:user/power`;
+    expect(decide(powerUser, tablePolicy, insider, 'dynamodb:PutItem', tableArn)).toBe(
+      'explicitDeny',
+    );
+    // What a Cordon function may still append, triage ignores unless the responder
+    // API's record verifies (test/functions/triage/reemissions.test.ts).
+  });
+
   it.each([...FUNCTION_NAMES])('%s: still appends (PutItem) and reads (Query)', (name) => {
     const identity = resolvedStatementsOf(name);
     for (const action of ['dynamodb:PutItem', 'dynamodb:Query']) {
