@@ -250,8 +250,11 @@ describe('the ledger table', () => {
     const first = onlyExecution(
       await engine.rehearse(userKeyFinding(user, { updatedAt: '2024-05-14T09:31:27.405Z' })),
     );
+    // Another finding about the same user: another incident.
     const second = onlyExecution(
-      await engine.rehearse(userKeyFinding(user, { updatedAt: '2024-05-14T10:45:00.000Z' })),
+      await engine.rehearse(
+        userKeyFinding(user, { findingId: 'e'.repeat(32), updatedAt: '2024-05-14T10:45:00.000Z' }),
+      ),
     );
     await engine.rehearse(userKeyFinding(other, { findingId: 'f'.repeat(32) }));
 

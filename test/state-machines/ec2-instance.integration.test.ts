@@ -745,7 +745,7 @@ describe('repeats', () => {
     expect(await readInstance(instance)).toEqual(before);
   });
 
-  it('treats a re-emission after containment as a new incident whose isolation is already contained', async () => {
+  it('joins a re-emission after containment to the incident: no approval is asked again', async () => {
     const instance = await seedCompromisedInstance();
     const engine = harness.engine('approve');
     const first = onlyExecution(await engine.rehearse(instanceFinding(instance)));
@@ -756,21 +756,12 @@ describe('repeats', () => {
     );
 
     expect(again.status, explain(again)).toBe('SUCCEEDED');
-    expect(again.ledger[0]?.incidentId).not.toBe(first.ledger[0]?.incidentId);
-    expect(resultOutcomes(again.output)).toMatchObject({
-      isolate: 'ALREADY_CONTAINED',
-      isolateNetwork: 'ALREADY_CONTAINED',
-      detachInstanceProfile: 'ALREADY_CONTAINED',
-      // The profile is detached, so triage no longer finds a role to revoke.
-      revokeInstanceRoleSessions: 'OFF',
-    });
-    expect(
-      again.ledger.filter((e) => e.outcome === 'APPROVAL_REQUESTED').map((e) => e.step),
-    ).toEqual(['isolate']);
+    expect(again.output).toMatchObject({ decision: 'JOINED' });
+    expect(again.ledger.map((e) => [e.incidentId, e.outcome])).toEqual([
+      [first.ledger[0]?.incidentId, 'REEMITTED'],
+    ]);
   });
 
-  // A re-emitted finding (new updatedAt) is a new incident, but its evidence
-  // is the same: snapshots are keyed by finding, and any incident tag counts.
   it('keeps the evidence once: a re-emission after containment takes no second snapshot', async () => {
     const instance = await seedCompromisedInstance();
     const engine = harness.engine('approve');
@@ -781,7 +772,7 @@ describe('repeats', () => {
     );
 
     expect((await readInstance(instance)).snapshots).toBe(instance.volumeIds.length);
-    expect(resultOutcomes(again.output)).toMatchObject({ preserveEvidence: 'ALREADY_CONTAINED' });
+    expect(again.output).toMatchObject({ decision: 'JOINED' });
   });
 });
 

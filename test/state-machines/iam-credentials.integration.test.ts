@@ -26,6 +26,7 @@ import {
   DeleteUserPolicyCommand,
   GetLoginProfileCommand,
   GetUserCommand,
+  GetUserPolicyCommand,
   IAMClient,
   IAMServiceException,
   ListAccessKeysCommand,
@@ -585,7 +586,7 @@ describe('repeats', () => {
     ]);
   });
 
-  it('treats a re-emission with a new updatedAt as a new incident whose steps are already contained', async () => {
+  it('joins a re-emission with a new updatedAt to the incident: recorded with its count, nothing runs again', async () => {
     const user = await seedCompromisedUser();
     const engine = harness.engine('approve');
     const first = onlyExecution(
@@ -597,30 +598,36 @@ describe('repeats', () => {
     );
 
     expect(again.status, explain(again)).toBe('SUCCEEDED');
-    expect(again.ledger[0]?.incidentId).not.toBe(first.ledger[0]?.incidentId);
-    expect(resultOutcomes(again.output)).toEqual({
-      disableAccessKey: 'ALREADY_CONTAINED',
-      revokeUserSessions: 'ALREADY_CONTAINED',
-      quarantineUser: 'ALREADY_CONTAINED',
-      ...OFF_FOR_A_USER,
-    });
+    expect(again.states).toEqual(['Triage', 'Triage decision?', 'Joined its incident']);
+    expect(again.output).toMatchObject({ decision: 'JOINED' });
+    expect(again.ledger.map((e) => [e.incidentId, e.step, e.outcome])).toEqual([
+      [first.ledger[0]?.incidentId, 'triage', 'REEMITTED'],
+    ]);
   });
 
-  it('revokes again when the re-emitted finding was updated after the earlier cutoff', async () => {
+  it('does not revoke again unattended when the finding is emitted again after containment', async () => {
     const user = await seedCompromisedUser();
     const engine = harness.engine('approve');
     await engine.rehearse(userKeyFinding(user));
-    // Activity seen after the first revocation: sessions issued since are suspect.
+    const cutoff = await iam.send(
+      new GetUserPolicyCommand({
+        UserName: user.userName,
+        PolicyName: 'CordonRevokeOlderSessions',
+      }),
+    );
+    // Activity seen after the first revocation: GuardDuty emits the finding again.
     const later = new Date(Date.now() + 1000).toISOString();
 
     const again = onlyExecution(await engine.rehearse(userKeyFinding(user, { updatedAt: later })));
 
-    expect(resultOutcomes(again.output)).toEqual({
-      disableAccessKey: 'ALREADY_CONTAINED',
-      revokeUserSessions: 'CONTAINED',
-      quarantineUser: 'ALREADY_CONTAINED',
-      ...OFF_FOR_A_USER,
-    });
+    expect(again.output).toMatchObject({ decision: 'JOINED' });
+    const now = await iam.send(
+      new GetUserPolicyCommand({
+        UserName: user.userName,
+        PolicyName: 'CordonRevokeOlderSessions',
+      }),
+    );
+    expect(now.PolicyDocument).toBe(cutoff.PolicyDocument);
   });
 });
 
@@ -843,14 +850,11 @@ describe('a Security Hub finding on an access key', () => {
       const echoed = afterBatchUpdate(event, update, `2030-01-01T00:00:0${index}.000Z`);
       // EventBridge: no rule matches the echo ...
       expect(harness.engine('approve').match(echoed)).toEqual([]);
-      // ... and triage refuses it even if a rule did, acting on nothing.
+      // ... and even if a rule did, the echo is an emission of a finding its
+      // incident holds: triage records it, and it acts on nothing.
       const forced = await harness.engine('approve').execute(harness.playbook(), echoed);
-      expect(forced.states).toEqual(REFUSED);
-      // Recorded and announced as a refusal; no step ran.
-      expect(forced.ledger.map((e) => e.outcome)).toEqual(['REFUSED', 'NOTIFIED']);
-      expect(forced.ledger[0]?.summary).toBe(
-        `workflow: Security Hub workflow status is ${update.Workflow?.Status}, not NEW`,
-      );
+      expect(forced.states).toEqual(['Triage', 'Triage decision?', 'Joined its incident']);
+      expect(forced.ledger.map((e) => e.outcome)).toEqual(['REEMITTED']);
     }
     expect(workflowUpdates(hub)).toHaveLength(2);
     expect(claims).toHaveLength(1);

@@ -37,9 +37,7 @@ const snsMock = mockClient(SNSClient);
 const ssmMock = mockClient(SSMClient);
 
 /** The incident triage claims for guardduty-iam-user.json in the iam-credentials playbook. */
-const INCIDENT = incidentIdFrom(
-  'guardduty|a2c6f1e3b8d94f0e9c7b5a4d3e2f1a01|2024-05-14T09:31:27.405Z|iam-credentials',
-);
+const INCIDENT = incidentIdFrom('guardduty|a2c6f1e3b8d94f0e9c7b5a4d3e2f1a01|iam-credentials');
 const TARGET = 'arn:aws:iam::123456789012:user/compromised-user';
 const STARTED = new Date('2026-03-01T10:00:00.000Z');
 const STOPPED = new Date('2026-03-01T10:04:00.000Z');

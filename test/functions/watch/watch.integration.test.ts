@@ -32,9 +32,7 @@ useMoto();
 
 const LEDGER_TABLE = 'cordon-ledger';
 const WATCH_ROLE = `arn:aws:iam::${MOTO_ACCOUNT_ID}:role/cordon/CordonWatchRole`;
-const INCIDENT = incidentIdFrom(
-  'guardduty|a2c6f1e3b8d94f0e9c7b5a4d3e2f1a01|2024-05-14T09:31:27.405Z|iam-credentials',
-);
+const INCIDENT = incidentIdFrom('guardduty|a2c6f1e3b8d94f0e9c7b5a4d3e2f1a01|iam-credentials');
 const CONTEXT = lambdaContext('watch');
 
 let ledgerTable: unknown;
