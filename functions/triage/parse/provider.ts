@@ -40,18 +40,27 @@ export function providerClaim(finding: AsffFinding, at: ReadonlyArray<PropertyKe
   const label = provider.Severity?.Label ?? top;
   const types = provider.Types ?? finding.Types;
   const added = finding.Types.filter((t) => !types.includes(t));
+  // A value the provider left out is read from the top level: as editable as no provider fields.
+  const missing = [
+    provider.Severity?.Label === undefined ? 'severity label' : undefined,
+    provider.Types === undefined ? 'types' : undefined,
+  ].filter((m): m is string => m !== undefined);
   const edits = [
     severityRank(top) > severityRank(label)
       ? `its severity was raised from the provider's ${label} to ${top}`
       : undefined,
     added.length > 0 ? `its types were edited (${added.slice(0, 3).join(', ')} added)` : undefined,
   ].filter((e): e is string => e !== undefined);
+  const edited = [
+    ...(missing.length === 0 ? [] : [`the provider fields give no ${missing.join(' and ')}`]),
+    ...(edits.length === 0 ? [] : [`${edits.join('; ')} after import`]),
+  ];
   return {
     severityLabel: label,
     // Normalized is top-level, so editable: it refines the score only when the labels agree.
     severity: scoreForAsff(label, label === top ? finding.Severity.Normalized : undefined),
     types,
-    ...(edits.length === 0 ? {} : { edited: `${edits.join('; ')} after import` }),
+    ...(edited.length === 0 ? {} : { edited: edited.join('; ') }),
   };
 }
 

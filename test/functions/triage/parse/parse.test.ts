@@ -359,6 +359,16 @@ describe('parseFindingEvent: Security Hub', () => {
     expect(finding.securityHub?.edited).toMatch(/no FindingProviderFields/);
   });
 
+  it('says provider fields without a severity or types leave the top level to be edited', () => {
+    const event = without(fixture('securityhub-iam-access-key'), [
+      ...SH_FINDING,
+      'FindingProviderFields',
+      'Types',
+    ]);
+
+    expect(findingOf(event).securityHub?.edited).toBe('the provider fields give no types');
+  });
+
   it('lowering the top-level severity is no edit that holds a finding back', () => {
     const event = withValue(fixture('securityhub-iam-access-key'), [...SH_FINDING, 'Severity'], {
       Label: 'LOW',
