@@ -93,31 +93,26 @@ export function gatedStep(scope: Construct, props: GatedStepProps): sfn.State {
     resultPath,
   });
   catchInto(scope, notActedOn, step, `${label}: not acted on`, failure);
+  // Tells responders of the step's outcome, then goes on.
+  const notifyOf = (kind: string, name: string) => {
+    const notify = invoke(scope, `${label}: ${name}`, functions.notify, {
+      payload: sfn.TaskInput.fromObject({
+        kind,
+        incident: sfn.JsonPath.objectAt('$.incident'),
+        results: { [step]: sfn.JsonPath.objectAt(resultPath) },
+        executionArn: sfn.JsonPath.executionId,
+      }),
+      resultPath: sfn.JsonPath.DISCARD,
+    });
+    catchInto(scope, notify, step, `${label}: ${name}`, failure);
+    notify.next(next);
+    return notify;
+  };
   // A rejection was a responder's own act; a timeout nobody saw is news.
-  const notifyTimeout = invoke(scope, `${label}: notify timeout`, functions.notify, {
-    payload: sfn.TaskInput.fromObject({
-      kind: 'APPROVAL_TIMEOUT',
-      incident: sfn.JsonPath.objectAt('$.incident'),
-      results: { [step]: sfn.JsonPath.objectAt(resultPath) },
-      executionArn: sfn.JsonPath.executionId,
-    }),
-    resultPath: sfn.JsonPath.DISCARD,
-  });
-  catchInto(scope, notifyTimeout, step, `${label}: notify timeout`, failure);
-  notifyTimeout.next(next);
+  const notifyTimeout = notifyOf('APPROVAL_TIMEOUT', 'notify timeout');
   // A rejection or timeout nobody can show came from a responder or from
   // Step Functions is news too: whoever holds the token may have sent it.
-  const notifyUnverified = invoke(scope, `${label}: notify unverified`, functions.notify, {
-    payload: sfn.TaskInput.fromObject({
-      kind: 'APPROVAL_UNVERIFIED',
-      incident: sfn.JsonPath.objectAt('$.incident'),
-      results: { [step]: sfn.JsonPath.objectAt(resultPath) },
-      executionArn: sfn.JsonPath.executionId,
-    }),
-    resultPath: sfn.JsonPath.DISCARD,
-  });
-  catchInto(scope, notifyUnverified, step, `${label}: notify unverified`, failure);
-  notifyUnverified.next(next);
+  const notifyUnverified = notifyOf('APPROVAL_UNVERIFIED', 'notify unverified');
   notActedOn.next(
     new sfn.Choice(scope, `${label}: timed out?`)
       .when(sfn.Condition.stringEquals(`${resultPath}.outcome`, 'NOT_ACTED_ON'), notifyTimeout)

@@ -251,66 +251,31 @@ export class Ledger {
     for (let attempt = 0; attempt < MAX_APPEND_ATTEMPTS; attempt++) {
       const last =
         attempt === 0 && head !== undefined ? (head ?? undefined) : await this.latest(incidentId);
-      const item = await this.seal(
-        incidentId,
-        last ? last.seq + 1 : 0,
-        last ? last.hash : GENESIS_HASH,
-        entry,
-      );
-      try {
-        await this.put(item);
-        return item;
-      } catch (error) {
-        if (error instanceof ConditionalCheckFailedException) continue;
-        throw classifyAwsError(error, 'ledger append');
-      }
+      const item = await this.putAfter(incidentId, last, entry);
+      if (item) return item;
     }
-    throw new LedgerConflictError(
-      `ledger append for ${incidentId} lost the race ${MAX_APPEND_ATTEMPTS} times`,
-    );
+    throw this.lostRace(incidentId);
   }
 
   /**
    * Appends an entry unless the incident already holds one that `same` picks
-   * (a repeated delivery of the event it records). Each attempt reads the
-   * incident's entries and puts on the next sequence number, conditionally:
-   * when a concurrent writer got there first, the next attempt reads what it
-   * wrote, so two deliveries of one event record it once. Returns the entry
-   * (the earlier one when nothing was appended) and the incident's entries
-   * after the append.
+   * (a repeated delivery of the event it records): appendDecided, deciding
+   * on that alone, so two deliveries of one event record it once. Returns the
+   * entry (the earlier one when nothing was appended) and the incident's
+   * entries after the append.
    */
   async appendOnce(
     incidentId: string,
     entry: LedgerEntryInput,
     same: (existing: LedgerEntry) => boolean,
   ): Promise<{ entry: LedgerEntry; appended: boolean; entries: LedgerEntry[] }> {
-    for (let attempt = 0; attempt < MAX_APPEND_ATTEMPTS; attempt++) {
-      let entries: LedgerEntry[];
-      try {
-        entries = await this.entries(incidentId);
-      } catch (error) {
-        throw classifyAwsError(error, 'ledger read');
-      }
+    const decided = await this.appendDecided(incidentId, async (entries) => {
       const earlier = entries.find(same);
-      if (earlier) return { entry: earlier, appended: false, entries };
-      const last = entries.at(-1);
-      const item = await this.seal(
-        incidentId,
-        last ? last.seq + 1 : 0,
-        last ? last.hash : GENESIS_HASH,
-        entry,
-      );
-      try {
-        await this.put(item);
-        return { entry: item, appended: true, entries: [...entries, item] };
-      } catch (error) {
-        if (error instanceof ConditionalCheckFailedException) continue;
-        throw classifyAwsError(error, 'ledger append');
-      }
-    }
-    throw new LedgerConflictError(
-      `ledger append for ${incidentId} lost the race ${MAX_APPEND_ATTEMPTS} times`,
-    );
+      return earlier ? { decision: earlier } : { decision: undefined, append: entry };
+    });
+    const written = decided.decision ?? decided.entry;
+    if (written === undefined) throw this.lostRace(incidentId);
+    return { entry: written, appended: decided.entry !== undefined, entries: decided.entries };
   }
 
   /**
@@ -337,22 +302,38 @@ export class Ledger {
       }
       const { decision, append } = await decide(entries);
       if (append === undefined) return { decision, entries };
-      const last = entries.at(-1);
-      const item = await this.seal(
-        incidentId,
-        last ? last.seq + 1 : 0,
-        last ? last.hash : GENESIS_HASH,
-        append,
-      );
-      try {
-        await this.put(item);
-        return { decision, entry: item, entries: [...entries, item] };
-      } catch (error) {
-        if (error instanceof ConditionalCheckFailedException) continue;
-        throw classifyAwsError(error, 'ledger append');
-      }
+      const item = await this.putAfter(incidentId, entries.at(-1), append);
+      if (item) return { decision, entry: item, entries: [...entries, item] };
     }
-    throw new LedgerConflictError(
+    throw this.lostRace(incidentId);
+  }
+
+  /**
+   * Seals `entry` as the one after `last` (the first, for none) and puts it
+   * conditionally; undefined when another writer took that sequence number.
+   */
+  private async putAfter(
+    incidentId: string,
+    last: LedgerEntry | undefined,
+    entry: LedgerEntryInput,
+  ): Promise<LedgerEntry | undefined> {
+    const item = await this.seal(
+      incidentId,
+      last ? last.seq + 1 : 0,
+      last ? last.hash : GENESIS_HASH,
+      entry,
+    );
+    try {
+      await this.put(item);
+      return item;
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) return undefined;
+      throw classifyAwsError(error, 'ledger append');
+    }
+  }
+
+  private lostRace(incidentId: string): LedgerConflictError {
+    return new LedgerConflictError(
       `ledger append for ${incidentId} lost the race ${MAX_APPEND_ATTEMPTS} times`,
     );
   }

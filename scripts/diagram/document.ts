@@ -17,9 +17,10 @@ const ROLLBACK_SUMMARY =
 
 /**
  * Stand-ins for the values only a deployment knows. Nothing drawn depends on
- * them: a function is named by its action, never by its ARN.
+ * them (a function is named by its action, never by its ARN), nor does any
+ * rule's event pattern.
  */
-const PLACEHOLDERS: LocalValues = {
+export const PLACEHOLDERS: LocalValues = {
   account: '000000000000',
   region: 'local',
   partition: 'aws',

@@ -3,7 +3,8 @@ import type { PlaybookName } from '../../functions/shared/catalog.js';
 import { PLAYBOOK_NAMES } from '../../functions/shared/catalog.js';
 import { parseFindingEvent } from '../../functions/triage/parse/index.js';
 import { matchesEventPattern } from '../../rehearsal/event-pattern.js';
-import { type LocalValues, readTemplate } from '../../rehearsal/template.js';
+import { readTemplate } from '../../rehearsal/template.js';
+import { PLACEHOLDERS } from '../diagram/document.js';
 
 /**
  * The README's GuardDuty routing table, generated from the code that routes:
@@ -230,12 +231,3 @@ export function playbookRules(template: unknown): PlaybookRule[] {
     }),
   );
 }
-
-/** Stand-ins for what only a deployment knows; no pattern depends on them. */
-const PLACEHOLDERS: LocalValues = {
-  account: ACCOUNT,
-  region: REGION,
-  partition: 'aws',
-  ref: (id) => `<${id}>`,
-  getAtt: (id, _type, attr) => `<${id}.${attr}>`,
-};
