@@ -7,9 +7,23 @@ import { type JSONValue, jsonValue } from './functions.js';
 /**
  * Running a synthesized state machine definition as Step Functions would,
  * with aws-local-stepfunctions: each Task state's resource replaced by a
- * local handler, retries without their real backoff delays, and the
- * execution's context (its ARN, its start) as Step Functions sets it.
+ * local handler, retries without their real backoff delays, the execution's
+ * context (its ARN, its start) as Step Functions sets it, and Step
+ * Functions' payload quota, which the local engine does not have.
  */
+
+/**
+ * Step Functions' payload quota: 256 KiB of UTF-8, for an execution's input,
+ * a state's input after Parameters, and a state's output. Exceeding it is
+ * States.DataLimitExceeded, which no Catch catches: the execution fails
+ * where it stands.
+ */
+export const PAYLOAD_QUOTA_BYTES = 256 * 1024;
+
+/** The payload's size as Step Functions counts it: its JSON, in UTF-8 bytes. */
+export function payloadBytes(value: unknown): number {
+  return Buffer.byteLength(JSON.stringify(value) ?? '', 'utf8');
+}
 
 export type TaskHandler = (input: JSONValue) => Promise<JSONValue>;
 
@@ -45,9 +59,33 @@ export async function runDefinition(
     validationOptions: { checkArn: false },
   });
   const eventInput = jsonValue(input);
+  // The first payload over the quota ends the run as States.DataLimitExceeded
+  // would: a task whose input is over it does not run, and the run stops at
+  // the first state whose input or output is over it.
+  let overQuota: { Error: string; Cause: string } | undefined;
+  const exceeded = (what: string, state: string, value: unknown): boolean => {
+    const bytes = payloadBytes(value);
+    if (bytes <= PAYLOAD_QUOTA_BYTES || overQuota) return overQuota !== undefined;
+    overQuota = {
+      Error: 'States.DataLimitExceeded',
+      Cause: `The ${what} of state '${state}' is ${bytes} bytes, over the ${PAYLOAD_QUOTA_BYTES}-byte payload quota.`,
+    };
+    // Not now: the engine calls the first task before sm.run returns.
+    setImmediate(() => run.abort());
+    return true;
+  };
+  const guarded = Object.fromEntries(
+    Object.entries(tasks).map(([state, handler]): [string, TaskHandler] => [
+      state,
+      (taskInput) =>
+        exceeded('input after Parameters', state, taskInput)
+          ? new Promise<JSONValue>(() => {}) // aborted: never answers
+          : handler(taskInput),
+    ]),
+  );
   const run = sm.run(eventInput, {
     overrides: {
-      taskResourceLocalHandlers: { ...tasks },
+      taskResourceLocalHandlers: guarded,
       retryIntervalOverrides: retryOverrides(definition),
     },
     context: {
@@ -66,7 +104,11 @@ export async function runDefinition(
 
   const events: EventLog[] = [];
   const collecting = (async () => {
-    for await (const e of run.eventLogs) events.push(e);
+    for await (const e of run.eventLogs) {
+      if (e.type === 'StateEntered') exceeded('input', e.state.name, e.state.input);
+      if (e.type === 'StateExited') exceeded('output', e.state.name, e.state.output);
+      events.push(e);
+    }
   })();
   let output: JSONValue | undefined;
   let failed = false;
@@ -79,14 +121,15 @@ export async function runDefinition(
 
   const failure = events.find((e) => e.type === 'ExecutionFailed');
   const error =
-    failure && failure.type === 'ExecutionFailed'
+    overQuota ??
+    (failure && failure.type === 'ExecutionFailed'
       ? { Error: failure.Error, Cause: String(failure.Cause ?? '') }
       : failed
         ? { Error: 'States.Runtime', Cause: 'execution failed' }
-        : undefined;
+        : undefined);
   return {
-    status: failed ? 'FAILED' : 'SUCCEEDED',
-    ...(output !== undefined ? { output } : {}),
+    status: failed || overQuota ? 'FAILED' : 'SUCCEEDED',
+    ...(output !== undefined && !overQuota ? { output } : {}),
     ...(error ? { error } : {}),
     states: events.flatMap((e) => (e.type === 'StateEntered' ? [e.state.name] : [])),
     exits: events.flatMap((e) => (e.type === 'StateExited' ? [e.state.output] : [])),

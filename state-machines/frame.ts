@@ -1,7 +1,7 @@
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import type { Construct } from 'constructs';
-import type { PlaybookName } from '../functions/shared/catalog.js';
-import { catchInto, ERROR_PATH, failurePath, invoke, type PlaybookFunctions } from './tasks.js';
+import { FAILURE_PATH_ERRORS, type PlaybookName } from '../functions/shared/catalog.js';
+import { catchInto, failurePath, invoke, type PlaybookFunctions } from './tasks.js';
 
 export interface FrameParts {
   /** Continue here when the steps are done: resolve the finding, notify, succeed. */
@@ -28,7 +28,7 @@ export function playbookFrame(
 
   // Failure path. Each step's Catch notes the step at $.failedStep first.
   const { record: failure, failed } = failurePath(scope, functions, {
-    error: 'Cordon.PlaybookFailed',
+    error: FAILURE_PATH_ERRORS.playbook,
     cause: 'A step failed; see the ledger and the failure notification.',
     about: { incident },
     notice: { results: sfn.JsonPath.objectAt('$.results') },
@@ -126,26 +126,24 @@ export function playbookFrame(
       results: {},
     },
   });
+  // Triage's error replaces the event (see its Catch below): an event near
+  // Step Functions' payload quota plus an error would exceed it, and
+  // States.DataLimitExceeded ends an execution past every Catch.
+  const triageError = sfn.JsonPath.objectAt('$');
   const invalid = invoke(scope, 'Record invalid finding', functions['record-failure'], {
-    payload: sfn.TaskInput.fromObject({
-      step: 'triage',
-      error: sfn.JsonPath.objectAt(ERROR_PATH),
-      executionArn,
-    }),
+    payload: sfn.TaskInput.fromObject({ step: 'triage', error: triageError, executionArn }),
     resultPath: '$.failureRecord',
   });
   const notifyInvalid = invoke(scope, 'Notify invalid finding', functions.notify, {
-    payload: sfn.TaskInput.fromObject({
-      kind: 'FAILURE',
-      error: sfn.JsonPath.objectAt(ERROR_PATH),
-      executionArn,
-    }),
+    payload: sfn.TaskInput.fromObject({ kind: 'FAILURE', error: triageError, executionArn }),
     resultPath: sfn.JsonPath.DISCARD,
   });
   invalid.addCatch(notifyInvalid, { errors: ['States.ALL'], resultPath: '$.recordError' });
   invalid.next(notifyInvalid);
   notifyInvalid.addCatch(failed, { errors: ['States.ALL'], resultPath: '$.notifyError' });
   notifyInvalid.next(failed);
-  triage.addCatch(invalid, { errors: ['States.ALL'], resultPath: ERROR_PATH });
+  // No ResultPath: the default, $, replaces the state with the error (the
+  // local engine reads an explicit "$" as a key named "$").
+  triage.addCatch(invalid, { errors: ['States.ALL'] });
   return triage.next(decision);
 }

@@ -2,6 +2,7 @@ import type { Duration } from 'aws-cdk-lib';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import type { Construct } from 'constructs';
 import { ACTIONS, undoOf } from '../functions/actions/registry.js';
+import { FAILURE_PATH_ERRORS } from '../functions/shared/catalog.js';
 import { APPROVAL_NOT_GRANTED } from '../functions/shared/errors.js';
 import {
   approvalTask,
@@ -31,7 +32,7 @@ export function rollbackDefinition(scope: Construct, props: RollbackProps): sfn.
 
   // Failure path: record in the incident's ledger, notify, fail.
   const { record: recordFailure, notify: notifyFailure } = failurePath(scope, functions, {
-    error: 'Cordon.RollbackFailed',
+    error: FAILURE_PATH_ERRORS.rollback,
     cause: 'A rollback step failed; see the ledger and the failure notification.',
     about: { incidentId: sfn.JsonPath.stringAt('$.incidentId') },
   });

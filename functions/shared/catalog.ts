@@ -261,6 +261,17 @@ export function functionsOfPlaybook(playbook: PlaybookName): FunctionName[] {
 /** The rollback state machine's name, as its `cordon:playbook` tag and approval items say. */
 export const ROLLBACK_MACHINE = 'rollback';
 
+/**
+ * The errors of the Fail states Cordon's machines reach after recording and
+ * notifying the failure (the failure paths). An execution that fails with
+ * any other error (States.DataLimitExceeded and States.Runtime, which no
+ * Catch can catch), or times out, ended outside them: the watch records it.
+ */
+export const FAILURE_PATH_ERRORS = {
+  playbook: 'Cordon.PlaybookFailed',
+  rollback: 'Cordon.RollbackFailed',
+} as const;
+
 /** The playbook a step id belongs to (step ids are unique across playbooks). */
 export function playbookOfStep(step: string): PlaybookName | undefined {
   return PLAYBOOK_NAMES.find((p) => Object.hasOwn(stepsOf(p), step));

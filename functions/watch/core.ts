@@ -16,7 +16,7 @@ import {
   type WatchedEvent,
 } from './events.js';
 import { WatchedMachineSchema } from './executions.js';
-import { abortReport, stopReport } from './stops.js';
+import { stopReport, unfinishedReport } from './stops.js';
 import { modeReport, ruleReport } from './switches.js';
 
 export { WATCH_LEDGER } from './switches.js';
@@ -25,8 +25,10 @@ export { WATCH_LEDGER } from './switches.js';
  * The watch: what stops Cordon or switches it off without a word otherwise.
  * EventBridge rules deliver four kinds of event here, and each becomes a
  * ledger entry and a notification:
- * - an execution of one of Cordon's state machines ABORTED (StopExecution
- *   does that), recorded in the incident it was about;
+ * - an execution of one of Cordon's state machines that ended without its
+ *   failure path: ABORTED (StopExecution does that), TIMED_OUT, or FAILED
+ *   past every Catch (States.DataLimitExceeded, States.Runtime), recorded in
+ *   the incident it was about;
  * - a StopExecution call on one of them, with who made it (CloudTrail);
  * - a call that writes, deletes or relabels the runtime mode parameter, with
  *   who made it and what the parameter reads now (CloudTrail);
@@ -93,7 +95,7 @@ export async function watch(event: EventEnvelope, deps: WatchDeps): Promise<Watc
 function reportOf(watched: WatchedEvent, deps: WatchDeps): Promise<Report | string> | string {
   switch (watched.kind) {
     case 'status-change':
-      return abortReport(watched, deps);
+      return unfinishedReport(watched, deps);
     case 'stop-execution':
       return stopReport(watched, deps);
     case 'parameter':

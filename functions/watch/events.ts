@@ -97,7 +97,7 @@ export interface ApiCall {
 }
 
 export type WatchedEvent =
-  /** An execution's status changed (the watch acts on ABORTED). */
+  /** An execution's status changed (the watch acts on ABORTED, TIMED_OUT and FAILED). */
   | {
       readonly kind: 'status-change';
       readonly executionArn: string;

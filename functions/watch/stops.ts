@@ -1,4 +1,4 @@
-import { ROLLBACK_MACHINE } from '../shared/catalog.js';
+import { FAILURE_PATH_ERRORS, ROLLBACK_MACHINE } from '../shared/catalog.js';
 import type { LedgerEntryInput } from '../shared/ledger.js';
 import { boundedText } from '../shared/text.js';
 import type { Report, WatchDeps } from './core.js';
@@ -25,9 +25,10 @@ import {
 } from './messages.js';
 
 /**
- * Executions stopped from outside: the ABORTED status change (recorded in
- * the incident the execution was about) and the StopExecution call (who
- * made it). Each returns the report to record, or why there is none.
+ * Executions that ended without their failure path: the status change
+ * (ABORTED, TIMED_OUT, or FAILED past every Catch; recorded in the incident
+ * the execution was about) and the StopExecution call (who made it). Each
+ * returns the report to record, or why there is none.
  */
 
 /** The execution an event names, if it is one of Cordon's: read from Step Functions. */
@@ -79,34 +80,69 @@ function executionEntry(
 const what = (machine: WatchedMachine) =>
   machine.name === ROLLBACK_MACHINE ? 'the rollback' : 'containment';
 
-/** An ABORTED status change: the abort, in the incident the execution was about. */
-export async function abortReport(
+/** How an execution ended without its failure path, by the status Step Functions gives it. */
+const UNFINISHED = {
+  ABORTED: { verb: 'aborted', how: 'it was stopped' },
+  TIMED_OUT: { verb: 'timed out', how: 'it reached its execution timeout' },
+  FAILED: { verb: 'failed outside its failure path', how: 'a state failed past every Catch' },
+} as const;
+type Unfinished = keyof typeof UNFINISHED;
+
+/**
+ * Why Cordon would not record an execution in this state here: its failure
+ * path recorded and notified a FAILED execution whose error is one of
+ * FAILURE_PATH_ERRORS; a running or succeeded one did not end unfinished.
+ */
+function notUnfinished(status: string, error: string | undefined): string | undefined {
+  if (!Object.hasOwn(UNFINISHED, status)) {
+    return `status ${status}: the watch records ABORTED, TIMED_OUT and FAILED`;
+  }
+  const recorded: readonly string[] = Object.values(FAILURE_PATH_ERRORS);
+  if (status === 'FAILED' && error !== undefined && recorded.includes(error)) {
+    return `failed with ${error}: its failure path recorded and notified it`;
+  }
+  return undefined;
+}
+
+/**
+ * An execution that ended without its failure path (ABORTED, TIMED_OUT, or
+ * FAILED past every Catch): recorded in the incident it was about. The
+ * status and error are Step Functions' own, read back; the event's are only
+ * a filter.
+ */
+export async function unfinishedReport(
   event: Extract<WatchedEvent, { kind: 'status-change' }>,
   deps: WatchDeps,
 ): Promise<Report | string> {
-  if (event.status !== 'ABORTED') return `status ${event.status}: the watch records ABORTED`;
+  const early = notUnfinished(event.status, undefined);
+  if (early !== undefined) return early;
   if (!deps.config.machines.some((m) => m.arn === event.stateMachineArn)) {
     return "not one of Cordon's state machines";
   }
   const found = await cordonExecution(event.executionArn, deps);
   if (typeof found === 'string') return found;
   const { machine, execution } = found;
-  if (execution.status !== 'ABORTED') {
-    return `Step Functions says the execution is ${execution.status}, not ABORTED`;
+  const status = String(execution.status);
+  if (status !== event.status) {
+    return `Step Functions says the execution is ${status}, not ${event.status}`;
   }
+  const notRecorded = notUnfinished(status, execution.error);
+  if (notRecorded !== undefined) return notRecorded;
+  const { verb, how } = UNFINISHED[status as Unfinished];
   const about = await incidentOfExecution(machine, execution, deps.ledger);
   const stopped = execution.stopDate?.toISOString() ?? 'an unknown time';
+  const error = execution.error ? boundedText(execution.error, 256) : undefined;
   return {
     ledgerId: about.incidentId,
-    eventKey: `aborted ${execution.executionArn} ${stopped}`,
+    eventKey: `${status.toLowerCase()} ${execution.executionArn} ${stopped}`,
     entry: {
       step: 'execution',
       action: 'watch',
       actor: deps.actor,
-      outcome: 'ABORTED',
+      outcome: status,
       ...executionEntry(about, execution, machine),
       summary: boundedText(
-        `${machine.name} execution aborted at ${stopped}: ${what(machine)} did not finish`,
+        `${machine.name} execution ${verb} at ${stopped}${error ? ` (${error})` : ''}: ${what(machine)} did not finish`,
         SUMMARY_MAX,
       ),
       detail: {
@@ -114,21 +150,28 @@ export async function abortReport(
         stateMachineArn: machine.arn,
         startedAt: execution.startDate.toISOString(),
         stoppedAt: stopped,
-        ...(execution.error ? { stopError: boundedText(execution.error, 256) } : {}),
+        ...(error ? { stopError: error } : {}),
         ...(execution.cause ? { stopCause: boundedText(execution.cause, 1000) } : {}),
         ...aboutDetail(about, execution),
       },
     },
-    subject: subject(`Cordon execution ABORTED: ${machine.name}: ${what(machine)} did not finish`),
+    subject: subject(
+      `Cordon execution ${status}: ${machine.name}: ${what(machine)} did not finish`,
+    ),
     lines: [
-      'Cordon execution ABORTED',
+      `Cordon execution ${status}`,
       '',
+      `The execution ended without its failure path: ${how}${error ? ` (${error})` : ''}.`,
       unfinished(machine),
       '',
       ...incidentLines(about, execution),
       ...executionLines(machine, execution),
-      '',
-      'Who stopped it is not in this event: a separate "StopExecution" notice names the caller, when a CloudTrail trail delivers the call.',
+      ...(status === 'ABORTED'
+        ? [
+            '',
+            'Who stopped it is not in this event: a separate "StopExecution" notice names the caller, when a CloudTrail trail delivers the call.',
+          ]
+        : []),
       showLine(about.incidentId),
     ],
   };

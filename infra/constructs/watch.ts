@@ -7,6 +7,7 @@ import type * as sns from 'aws-cdk-lib/aws-sns';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
+import { FAILURE_PATH_ERRORS } from '../../functions/shared/catalog.js';
 import {
   API_CALL_DETAIL_TYPE,
   PARAMETER_CALLS,
@@ -19,12 +20,28 @@ import { alarmOn } from './alarm.js';
 /** EventBridge rule names: at most 64 characters. */
 const RULE_NAME_MAX = 64;
 
-/** Executions of Cordon's state machines that ended ABORTED (StopExecution does that). */
-export function abortedPattern(stateMachineArns: readonly string[]): events.EventPattern {
+/**
+ * Executions of Cordon's state machines that ended without their failure
+ * path: ABORTED (StopExecution does that), TIMED_OUT, or FAILED with an error
+ * no failure path's Fail state gives (States.DataLimitExceeded and
+ * States.Runtime end an execution past every Catch).
+ */
+export function unfinishedPattern(stateMachineArns: readonly string[]): events.EventPattern {
   return {
     source: ['aws.states'],
     detailType: [STATUS_CHANGE_DETAIL_TYPE],
-    detail: { status: ['ABORTED'], stateMachineArn: [...stateMachineArns] },
+    detail: {
+      stateMachineArn: [...stateMachineArns],
+      $or: [
+        { status: ['ABORTED', 'TIMED_OUT'] },
+        {
+          status: ['FAILED'],
+          error: [null, { 'anything-but': Object.values(FAILURE_PATH_ERRORS) }],
+        },
+        // An event without the error field is read back, not dropped.
+        { status: ['FAILED'], error: [{ exists: false }] },
+      ],
+    },
   };
 }
 
@@ -96,8 +113,9 @@ export interface WatchProps {
 
 /**
  * What would stop Cordon or switch it off in silence, watched: EventBridge
- * rules deliver to the watch function every aborted execution of Cordon's
- * state machines, and (from CloudTrail, which needs a trail that logs
+ * rules deliver to the watch function every execution of Cordon's state
+ * machines that ended without its failure path (aborted, timed out, or
+ * failed past every Catch), and (from CloudTrail, which needs a trail that logs
  * management events) every StopExecution call on them, every call that
  * changes the runtime mode parameter, and every call that disables, deletes
  * or redefines one of Cordon's rules or changes its targets. The rules
@@ -112,7 +130,7 @@ export interface WatchProps {
  * topic's key and policy admit no new publisher.
  */
 export class Watch extends Construct {
-  readonly aborted: events.Rule;
+  readonly unfinished: events.Rule;
   readonly stopExecution: events.Rule;
   readonly runtimeMode: events.Rule;
   /** Watches every Cordon rule but itself. */
@@ -159,10 +177,10 @@ export class Watch extends Construct {
       });
 
     const machineArns = props.stateMachines.map((m) => m.stateMachineArn);
-    this.aborted = rule(
-      'AbortedRule',
-      "Cordon watch: aborted executions of Cordon's state machines",
-      abortedPattern(machineArns),
+    this.unfinished = rule(
+      'UnfinishedRule',
+      "Cordon watch: executions of Cordon's state machines that ended aborted, timed out, or failed outside their failure path",
+      unfinishedPattern(machineArns),
     );
     const executionPrefixes = props.stateMachines.map((m) =>
       stack.formatArn({
@@ -184,7 +202,7 @@ export class Watch extends Construct {
     );
     const watched = [
       ...props.rules.map((r) => r.ruleName),
-      this.aborted.ruleName,
+      this.unfinished.ruleName,
       this.stopExecution.ruleName,
       this.runtimeMode.ruleName,
       ruleChangesWatchName,

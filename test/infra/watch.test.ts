@@ -174,7 +174,7 @@ describe('an insider stops an execution', () => {
         apiCallEvent('cloudtrail-stop-execution.json', { executionArn: machine.execution }),
       );
 
-      expect(aborted).toEqual([ruleNamed(/AbortedRule/).id]);
+      expect(aborted).toEqual([ruleNamed(/UnfinishedRule/).id]);
       expect(stopped).toEqual([ruleNamed(/StopExecutionRule/).id]);
     },
   );
@@ -183,11 +183,31 @@ describe('an insider stops an execution', () => {
     expect(matching(fixture('states-execution-aborted.json'))).toEqual([]);
   });
 
-  it('does not match a FAILED or SUCCEEDED execution of a Cordon state machine (other alarms and paths cover them)', () => {
+  it.each([
+    ['TIMED_OUT', null],
+    ['FAILED', 'States.DataLimitExceeded'],
+    ['FAILED', 'States.Runtime'],
+    ['FAILED', null],
+    ['FAILED', undefined],
+  ])('matches an execution that ended %s (%s), outside every failure path', (status, error) => {
     const [machine] = machines();
     if (!machine) throw new Error('no state machine');
-    for (const status of ['FAILED', 'SUCCEEDED', 'RUNNING']) {
-      expect(matching(abortedEvent(machine.execution, machine.arn, { status }))).toEqual([]);
+    const detail = error === undefined ? { status } : { status, error };
+    expect(matching(abortedEvent(machine.execution, machine.arn, detail))).toEqual([
+      ruleNamed(/UnfinishedRule/).id,
+    ]);
+  });
+
+  it('does not match an execution that failed through its failure path (recorded there), succeeded or runs', () => {
+    for (const machine of machines()) {
+      for (const detail of [
+        { status: 'FAILED', error: 'Cordon.PlaybookFailed' },
+        { status: 'FAILED', error: 'Cordon.RollbackFailed' },
+        { status: 'SUCCEEDED' },
+        { status: 'RUNNING' },
+      ]) {
+        expect(matching(abortedEvent(machine.execution, machine.arn, detail))).toEqual([]);
+      }
     }
   });
 

@@ -314,6 +314,88 @@ describe('an execution stopped by StopExecution (the ABORTED status change)', ()
   });
 });
 
+describe('an execution that ended past every Catch (FAILED outside its failure path, or TIMED_OUT)', () => {
+  const LIMIT_CAUSE =
+    "The state/task 'Triage' returned a result with a size exceeding the maximum number of bytes service limit.";
+
+  it('records a States.DataLimitExceeded failure in the incident and tells responders containment did not finish', async () => {
+    // Arrange: an oversized finding ended the execution where no Catch reaches.
+    await claimed();
+    execution({ status: 'FAILED', error: 'States.DataLimitExceeded', cause: LIMIT_CAUSE });
+
+    // Act
+    const result = await watch(aborted({ status: 'FAILED' }), deps());
+
+    // Assert
+    expect(result).toMatchObject({ status: 'recorded', ledgerId: INCIDENT, appended: true });
+    const [, failed] = entriesOf(INCIDENT);
+    expect(failed).toMatchObject({
+      step: 'execution',
+      action: 'watch',
+      outcome: 'FAILED',
+      detail: expect.objectContaining({
+        stopError: 'States.DataLimitExceeded',
+        stopCause: LIMIT_CAUSE,
+      }),
+    });
+    expect(failed?.summary).toContain('failed outside its failure path');
+    const { subject, lines } = onlyMessage();
+    expect(subject).toBe('Cordon execution FAILED: iam-credentials: containment did not finish');
+    expect(lines).toContain(
+      'The execution ended without its failure path: a state failed past every Catch (States.DataLimitExceeded).',
+    );
+  });
+
+  it('records a timed-out execution', async () => {
+    await claimed();
+    execution({ status: 'TIMED_OUT' });
+
+    const result = await watch(aborted({ status: 'TIMED_OUT' }), deps());
+
+    expect(result).toMatchObject({ status: 'recorded', ledgerId: INCIDENT });
+    expect(entriesOf(INCIDENT).map((e) => e.outcome)).toEqual(['CLAIMED', 'TIMED_OUT', 'NOTIFIED']);
+  });
+
+  it.each(['Cordon.PlaybookFailed', 'Cordon.RollbackFailed'])(
+    'records nothing more for a failure its failure path recorded (%s), whatever the event says',
+    async (error) => {
+      await claimed();
+      execution({ status: 'FAILED', error });
+
+      // A forged event claims another error: Step Functions' own is the one read.
+      const result = await watch(aborted({ status: 'FAILED', error: 'States.Runtime' }), deps());
+
+      expect(result).toEqual({
+        status: 'ignored',
+        reason: `failed with ${error}: its failure path recorded and notified it`,
+      });
+      expect(entriesOf(INCIDENT).map((e) => e.outcome)).toEqual(['CLAIMED']);
+      expect(published()).toEqual([]);
+    },
+  );
+
+  it('records nothing for a forged FAILED event about an execution that is still running', async () => {
+    await claimed();
+    execution({ status: 'RUNNING', stopDate: undefined });
+
+    const result = await watch(aborted({ status: 'FAILED' }), deps());
+
+    expect(result).toEqual({
+      status: 'ignored',
+      reason: 'Step Functions says the execution is RUNNING, not FAILED',
+    });
+    expect(published()).toEqual([]);
+  });
+
+  it('ignores SUCCEEDED and RUNNING status changes without reading anything', async () => {
+    for (const status of ['SUCCEEDED', 'RUNNING']) {
+      const result = await watch(aborted({ status }), deps());
+      expect(result).toMatchObject({ status: 'ignored' });
+    }
+    expect(sfnMock).not.toHaveReceivedCommand(DescribeExecutionCommand);
+  });
+});
+
 describe('a StopExecution call (CloudTrail)', () => {
   const stopCall = (detail: Record<string, unknown> = {}) =>
     apiCallEvent('cloudtrail-stop-execution.json', { executionArn: PLAYBOOK_EXECUTION }, detail);
