@@ -42,7 +42,7 @@ import { EXECUTION_KEY_OUTPUT, ExecutionKey } from './constructs/execution-key.j
 import { Guardrails } from './constructs/guardrails.js';
 import { LedgerAnchors } from './constructs/ledger-anchors.js';
 import { deployRoleArn, LedgerTable } from './constructs/ledger-table.js';
-import { NotificationTopic } from './constructs/notification-topic.js';
+import { NOTIFICATION_TOPIC_OUTPUT, NotificationTopic } from './constructs/notification-topic.js';
 import { executionTimeout, Playbook } from './constructs/playbook.js';
 import { TokenKey } from './constructs/token-key.js';
 import { Watch } from './constructs/watch.js';
@@ -104,6 +104,12 @@ export class Cordon extends Construct {
     });
     this.notifications = new NotificationTopic(this, 'Notifications', {
       emails: config.notificationEmails,
+    });
+    new CfnOutput(this, NOTIFICATION_TOPIC_OUTPUT, {
+      key: NOTIFICATION_TOPIC_OUTPUT,
+      value: this.notifications.topic.topicArn,
+      description:
+        'Cordon notifications: email gets plain text; a Slack or Teams channel of Amazon Q Developer in chat applications gets the chat form',
     });
 
     const runtime: Omit<RuntimeConfig, 'cordonRoleArns'> = {

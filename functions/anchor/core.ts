@@ -6,8 +6,8 @@ import { boot } from '../shared/boot.js';
 import { type Environment, requireEnv } from '../shared/env.js';
 import { classifyAwsError } from '../shared/errors.js';
 import { taskHandler } from '../shared/handler.js';
+import { publishInput } from '../shared/notice.js';
 import { ENV } from '../shared/runtime-config.js';
-import { boundedText } from '../shared/text.js';
 import { type Anchor, anchorKey, type Tampering, tamperingKey } from './contract.js';
 
 /**
@@ -98,11 +98,15 @@ async function put(deps: AnchorDeps, key: string, body: unknown): Promise<void> 
 async function notify(deps: AnchorDeps, subject: string, message: string): Promise<void> {
   try {
     await deps.sns.send(
-      new PublishCommand({
-        TopicArn: deps.topicArn,
-        Subject: boundedText(subject, 100),
-        Message: message,
-      }),
+      new PublishCommand(
+        publishInput(deps.topicArn, {
+          subject,
+          text: message,
+          title: 'Cordon ledger: tampering detected',
+          kind: 'LEDGER_TAMPERING',
+          nextSteps: ['npx cordon ledger verify'],
+        }),
+      ),
     );
   } catch (error) {
     throw classifyAwsError(error, 'notify');

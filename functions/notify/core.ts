@@ -13,6 +13,7 @@ import {
   TaskErrorSchema,
 } from '../shared/incident.js';
 import type { Ledger } from '../shared/ledger.js';
+import { type Notice, publishInput } from '../shared/notice.js';
 import { RollbackResultSchema, SkippedItemSchema } from '../shared/rollback.js';
 import { ENV } from '../shared/runtime-config.js';
 import { asciiLine, boundedText, causeText, quoted } from '../shared/text.js';
@@ -206,17 +207,28 @@ export function notificationMessage(input: NotifyInput): string {
   return lines.join('\n');
 }
 
+/** The notice in both forms: the chat title holds the heading and the incident id only. */
+function notice(input: NotifyInput, subject: string): Notice {
+  const incidentId = input.incident?.incidentId ?? input.rollback?.incidentId;
+  return {
+    subject,
+    text: notificationMessage(input),
+    title:
+      incidentId === undefined ? HEADINGS[input.kind] : `${HEADINGS[input.kind]}: ${incidentId}`,
+    kind: input.kind,
+    ...(incidentId === undefined
+      ? {}
+      : { incidentId, nextSteps: [`npx cordon show ${incidentId}`] }),
+  };
+}
+
 /** Publishes one message to the responders' topic. */
 export async function notify(input: NotifyInput, deps: NotifyDeps): Promise<NotifyResult> {
   const subject = notificationSubject(input);
   let messageId: string;
   try {
     const out = await deps.sns.send(
-      new PublishCommand({
-        TopicArn: deps.topicArn,
-        Subject: subject,
-        Message: notificationMessage(input),
-      }),
+      new PublishCommand(publishInput(deps.topicArn, notice(input, subject))),
     );
     messageId = out.MessageId ?? 'unknown';
   } catch (error) {

@@ -20,16 +20,17 @@ import { taskHandler } from '../shared/handler.js';
 import { principalIdentity } from '../shared/iam-arn.js';
 import { type Incident, IncidentSchema } from '../shared/incident.js';
 import type { Ledger } from '../shared/ledger.js';
+import { publishInput } from '../shared/notice.js';
 import { accountOf, RollbackPlanSchema } from '../shared/rollback.js';
 import { ENV } from '../shared/runtime-config.js';
-import { asciiLine, boundedText } from '../shared/text.js';
+import { boundedText } from '../shared/text.js';
 import { kmsTokenSeal, type TokenSeal } from '../shared/token-seal.js';
 import {
   approvalMessage,
+  decisionCommands,
   type MessageContext,
   proposal,
   rollbackApprovalMessage,
-  SUBJECT_MAX,
 } from './messages.js';
 
 /**
@@ -270,11 +271,16 @@ async function request(deps: RequestApprovalDeps, r: Request): Promise<RequestAp
   let messageId: string | undefined;
   try {
     const out = await deps.sns.send(
-      new PublishCommand({
-        TopicArn: deps.topicArn,
-        Subject: asciiLine(r.subject, SUBJECT_MAX),
-        Message: message,
-      }),
+      new PublishCommand(
+        publishInput(deps.topicArn, {
+          subject: r.subject,
+          text: message,
+          title: `Cordon approval needed: ${item.incidentId} step ${item.step}`,
+          kind: 'APPROVAL_REQUESTED',
+          incidentId: item.incidentId,
+          nextSteps: decisionCommands(item.incidentId, item.step),
+        }),
+      ),
     );
     messageId = out.MessageId;
   } catch (error) {

@@ -67,6 +67,15 @@ export interface MessageContext {
   readonly endpointUrl: string;
 }
 
+/** The commands that decide a request, then the one that shows the incident. */
+export function decisionCommands(incidentId: string, step: string): string[] {
+  return [
+    `npx cordon approve ${incidentId} --step ${step} --reason "..."`,
+    `npx cordon reject ${incidentId} --step ${step} --reason "..."`,
+    `npx cordon show ${incidentId}`,
+  ];
+}
+
 /** How to decide, who decides, what a timeout means, and the execution: every request ends so. */
 function decisionLines(
   incidentId: string,
@@ -77,9 +86,9 @@ function decisionLines(
 ): string[] {
   return [
     'To decide, as a Cordon responder, with your own AWS credentials:',
-    `  npx cordon approve ${incidentId} --step ${step} --reason "..."`,
-    `  npx cordon reject ${incidentId} --step ${step} --reason "..."`,
-    `  npx cordon show ${incidentId}      (the timeline so far)`,
+    ...decisionCommands(incidentId, step).map((command, i) =>
+      i === 2 ? `  ${command}      (the timeline so far)` : `  ${command}`,
+    ),
     `Endpoint: ${boundedText(context.endpointUrl, 256)} (AWS_IAM; POST /decisions)`,
     context.required === 2
       ? 'Two-person rule: two different responders must approve before it runs; one rejection stops it.'

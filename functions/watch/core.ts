@@ -8,6 +8,7 @@ import { type Environment, requireEnv, requireJsonEnv } from '../shared/env.js';
 import { classifyAwsError } from '../shared/errors.js';
 import { taskHandler } from '../shared/handler.js';
 import type { Ledger, LedgerEntry, LedgerEntryInput } from '../shared/ledger.js';
+import { publishInput } from '../shared/notice.js';
 import { ENV } from '../shared/runtime-config.js';
 import {
   type EventEnvelope,
@@ -129,7 +130,17 @@ async function record(deps: WatchDeps, report: Report): Promise<WatchResult> {
   let messageId: string;
   try {
     const out = await deps.sns.send(
-      new PublishCommand({ TopicArn: deps.topicArn, Subject: report.subject, Message: message }),
+      new PublishCommand(
+        publishInput(deps.topicArn, {
+          subject: report.subject,
+          text: message,
+          // Cordon's own words: the subject may name a caller.
+          title: `Cordon watch: ${report.entry.outcome} in ${ledgerId}`,
+          kind: `WATCH_${report.entry.outcome}`,
+          incidentId: ledgerId,
+          nextSteps: [`npx cordon show ${ledgerId}`],
+        }),
+      ),
     );
     messageId = out.MessageId ?? 'unknown';
   } catch (error) {

@@ -14,6 +14,9 @@ export interface NotificationTopicProps {
  * requests and alarms. Encrypted with a customer-managed key (rotation on)
  * so CloudWatch alarms can publish to it; TLS enforced.
  */
+/** The stack output naming the topic: a chat channel (Amazon Q Developer in chat applications) subscribes to it. */
+export const NOTIFICATION_TOPIC_OUTPUT = 'NotificationTopicArn';
+
 export class NotificationTopic extends Construct {
   readonly topic: sns.Topic;
   readonly key: kms.Key;

@@ -212,6 +212,12 @@ describe('notification topic', () => {
       },
     });
   });
+
+  it('names itself in the NotificationTopicArn output, for a chat channel to subscribe', () => {
+    template.hasOutput('NotificationTopicArn', {
+      Value: { Ref: logicalIdOfType('AWS::SNS::Topic') },
+    });
+  });
 });
 
 /* ------------------------------------------------------------------ */

@@ -54,6 +54,7 @@ import { KmsLedgerMac } from '../../functions/shared/ledger-mac.js';
 import { REPO_ROOT } from '../../rehearsal/synth.js';
 import { ensureLedgerKey, TEST_LEDGER_KEY } from '../support/ledger-mac.js';
 import { useMoto } from '../support/moto.js';
+import { forms } from '../support/notices.js';
 
 const { endpoint } = useMoto();
 
@@ -254,7 +255,7 @@ describe('cordon ledger verify (moto)', () => {
     published.mock.calls
       .map(([command]) => command)
       .filter((c): c is PublishCommand => c instanceof PublishCommand)
-      .map((c) => c.input.Message ?? '');
+      .map((c) => forms(c.input).text);
 
   it('finds every chain, MAC and anchor intact and exits 0', async () => {
     const { code, report } = await verify();

@@ -69,6 +69,7 @@ import {
   VOLUME_TAG,
 } from '../../functions/shared/ec2-tags.js';
 import { MOTO_ACCOUNT_ID, MOTO_REGION, motoClientConfig, useMoto } from '../support/moto.js';
+import { forms } from '../support/notices.js';
 import { asSampleFinding, processedFindings, securityHubInstanceFinding } from './events.js';
 import { explain, fixtureEvent, onlyExecution, outcomes, rehearsalHarness } from './harness.js';
 
@@ -269,7 +270,7 @@ function spyOnPublished(): () => Array<{ subject: string; message: string }> {
   return () =>
     send.mock.calls.flatMap(([command]) =>
       command instanceof PublishCommand
-        ? [{ subject: command.input.Subject ?? '', message: command.input.Message ?? '' }]
+        ? [{ subject: command.input.Subject ?? '', message: forms(command.input).text }]
         : [],
     );
 }

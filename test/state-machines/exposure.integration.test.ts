@@ -66,6 +66,7 @@ import { seedCompromisedUser } from '../../demo/scenario.js';
 import { parseIamArn } from '../../functions/shared/iam-arn.js';
 import { ENV } from '../../functions/shared/runtime-config.js';
 import { MOTO_ACCOUNT_ID, motoClientConfig, useMoto } from '../support/moto.js';
+import { forms } from '../support/notices.js';
 import { processedFindings } from './events.js';
 import { explain, onlyExecution, outcomes, rehearsalHarness } from './harness.js';
 
@@ -177,7 +178,7 @@ function spyOnPublished(): () => Array<{ subject: string; message: string }> {
   return () =>
     send.mock.calls.flatMap(([command]) =>
       command instanceof PublishCommand
-        ? [{ subject: command.input.Subject ?? '', message: command.input.Message ?? '' }]
+        ? [{ subject: command.input.Subject ?? '', message: forms(command.input).text }]
         : [],
     );
 }

@@ -38,6 +38,12 @@ export const PAYLOADS: readonly string[] = [
   ':pk',
   '#pk',
   '</script><img src=x onerror=alert(1)>',
+  // Chat markup: a mention, a link, a code fence that would end the block.
+  '<!channel> <!here|here> @channel',
+  '<https://evil.example|approve here>',
+  '[approve here](https://evil.example)',
+  '```\n*Cordon: all clear*\n```',
+  '`inline`',
   '%0aInjected%0d',
   '\\n\\u202e',
   '*',

@@ -1,7 +1,8 @@
 import { PublishCommand, type SNSClient } from '@aws-sdk/client-sns';
 import { classifyAwsError } from '../../shared/errors.js';
 import type { Incident } from '../../shared/incident.js';
-import { asciiLine, boundedText, quoted } from '../../shared/text.js';
+import { publishInput } from '../../shared/notice.js';
+import { boundedText, quoted } from '../../shared/text.js';
 
 /**
  * Tells responders the circuit breaker tripped: from now on every automatic
@@ -28,11 +29,16 @@ export async function announceTrip(
   ].join('\n');
   try {
     await deps.sns.send(
-      new PublishCommand({
-        TopicArn: deps.topicArn,
-        Subject: asciiLine(`Cordon circuit breaker tripped in ${incident.account}`, 100),
-        Message: message,
-      }),
+      new PublishCommand(
+        publishInput(deps.topicArn, {
+          subject: `Cordon circuit breaker tripped in ${incident.account}`,
+          text: message,
+          title: `Cordon circuit breaker tripped by ${incident.incidentId}`,
+          kind: 'BREAKER_TRIPPED',
+          incidentId: incident.incidentId,
+          nextSteps: ['npx cordon pending', 'npx cordon breaker reset --reason "..."'],
+        }),
+      ),
     );
   } catch (error) {
     throw classifyAwsError(error, 'announce breaker trip');

@@ -15,6 +15,7 @@ import {
   anchorRecords,
   StreamEventSchema,
 } from '../../../functions/anchor/core.js';
+import { forms } from '../../support/notices.js';
 
 const INCIDENT = 'inc-0123456789abcdef0123';
 const HASH = 'ab'.repeat(32);
@@ -93,7 +94,7 @@ describe('anchorRecords', () => {
     ]);
     const body = JSON.parse(String(s3Mock.commandCalls(PutObjectCommand)[0]?.args[0].input.Body));
     expect(body).toMatchObject({ event: 'MODIFY', seq: 1, oldImage: { hash: { S: HASH } } });
-    const messages = snsMock.commandCalls(PublishCommand).map((c) => c.args[0].input.Message);
+    const messages = snsMock.commandCalls(PublishCommand).map((c) => forms(c.args[0].input).text);
     expect(messages).toEqual([
       expect.stringContaining(`ledger entry #1 of ${INCIDENT} was rewritten`),
       expect.stringContaining(`ledger entry #2 of ${INCIDENT} was deleted`),

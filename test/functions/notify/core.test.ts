@@ -9,6 +9,7 @@ import {
   SUBJECT_MAX,
 } from '../../../functions/notify/core.js';
 import { requirePrincipal } from '../../../functions/shared/incident.js';
+import { asEmail } from '../../support/notices.js';
 import {
   ACTOR,
   awsError,
@@ -24,7 +25,7 @@ const sns = new SNSClient({ region: 'us-east-1' });
 const published = (): PublishCommandInput => {
   const call = snsMock.commandCalls(PublishCommand)[0];
   if (!call) throw new Error('nothing was published');
-  return call.args[0].input;
+  return asEmail(call.args[0].input);
 };
 
 const input = (over: Partial<NotifyInput>): NotifyInput =>

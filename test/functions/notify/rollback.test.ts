@@ -3,6 +3,7 @@ import { PublishCommand, type PublishCommandInput, SNSClient } from '@aws-sdk/cl
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { NotifyInputSchema, notify } from '../../../functions/notify/core.js';
+import { asEmail } from '../../support/notices.js';
 import { ACTOR, fakeLedger, USER_ARN } from '../shared/containment-fixtures.js';
 import { INCIDENT_ID, REQUESTER, ROLLBACK_EXECUTION } from '../shared/rollback-fixtures.js';
 
@@ -53,7 +54,7 @@ describe('notify ROLLBACK', () => {
   const published = (): PublishCommandInput => {
     const call = snsMock.commandCalls(PublishCommand)[0];
     if (!call) throw new Error('nothing was published');
-    return call.args[0].input;
+    return asEmail(call.args[0].input);
   };
 
   it("reports each item's outcome and records the notice in the incident's ledger", async () => {

@@ -10,6 +10,7 @@ import {
 } from '../../../functions/request-approval/core.js';
 import type { NewApproval } from '../../../functions/responder-api/store.js';
 import { requireInstance } from '../../../functions/shared/incident.js';
+import { asEmail } from '../../support/notices.js';
 import { localTokens } from '../../support/token-seal.js';
 import {
   ACTOR,
@@ -32,7 +33,7 @@ const sns = new SNSClient({ region: 'us-east-1' });
 const published = (): PublishCommandInput => {
   const call = snsMock.commandCalls(PublishCommand)[0];
   if (!call) throw new Error('nothing was published');
-  return call.args[0].input;
+  return asEmail(call.args[0].input);
 };
 
 describe('request-approval', () => {

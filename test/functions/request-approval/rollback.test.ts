@@ -10,6 +10,7 @@ import {
   requestApproval,
 } from '../../../functions/request-approval/core.js';
 import type { NewApproval } from '../../../functions/responder-api/store.js';
+import { asEmail } from '../../support/notices.js';
 import { localTokens } from '../../support/token-seal.js';
 import { ACTOR, fakeLedger, INSTANCE_ARN } from '../shared/containment-fixtures.js';
 import { INCIDENT_ID, REQUESTER, ROLLBACK_EXECUTION } from '../shared/rollback-fixtures.js';
@@ -92,7 +93,7 @@ describe('request-approval for a rollback', () => {
   const published = (): PublishCommandInput => {
     const call = snsMock.commandCalls(PublishCommand)[0];
     if (!call) throw new Error('nothing was published');
-    return call.args[0].input;
+    return asEmail(call.args[0].input);
   };
 
   it('is accepted by the handler schema, and a mix of both variants is not', () => {

@@ -4,6 +4,7 @@ import { DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { z } from 'zod';
 import { type NotifyInput, notify } from '../../../functions/notify/core.js';
 import {
   type RequestApprovalInput,
@@ -13,6 +14,7 @@ import { ApprovalStore } from '../../../functions/responder-api/store.js';
 import { type PlaybookName, stepsOf } from '../../../functions/shared/catalog.js';
 import { InvalidTaskInputError } from '../../../functions/shared/errors.js';
 import type { Incident } from '../../../functions/shared/incident.js';
+import { CHAT_DESCRIPTION_MAX } from '../../../functions/shared/notice.js';
 import { expectConstantExpressions } from '../../support/dynamodb-expressions.js';
 import {
   defanged,
@@ -20,6 +22,7 @@ import {
   hostileString,
   UNSAFE_CHARACTER,
 } from '../../support/hostile.js';
+import { forms } from '../../support/notices.js';
 import { localTokens } from '../../support/token-seal.js';
 import { ACTOR, fakeLedger } from './containment-fixtures.js';
 
@@ -42,13 +45,33 @@ const LINE_MAX = 2_200;
 interface Published {
   readonly subject: string;
   readonly message: string;
+  /** The chat form (Amazon Q Developer in chat applications). */
+  readonly chat: unknown;
 }
 
+const ChatForm = z.strictObject({
+  version: z.literal('1.0'),
+  source: z.literal('custom'),
+  content: z.strictObject({
+    textType: z.literal('client-markdown'),
+    title: z.string(),
+    description: z.string(),
+    nextSteps: z.array(z.string()).optional(),
+    keywords: z.array(z.string()),
+  }),
+  metadata: z.strictObject({
+    summary: z.string(),
+    eventType: z.string(),
+    threadId: z.string().optional(),
+    additionalContext: z.record(z.string(), z.string()).optional(),
+  }),
+});
+
 function published(): Published[] {
-  return snsMock.commandCalls(PublishCommand).map((call) => ({
-    subject: call.args[0].input.Subject ?? '',
-    message: call.args[0].input.Message ?? '',
-  }));
+  return snsMock.commandCalls(PublishCommand).map((call) => {
+    const { text, chat } = forms(call.args[0].input);
+    return { subject: call.args[0].input.Subject ?? '', message: text, chat };
+  });
 }
 
 /** The checks every message to responders must pass; `twin` is the same built from defanged input. */
@@ -59,6 +82,25 @@ function expectSafe(sent: Published, twin: Published): void {
   const lines = sent.message.split('\n');
   expect(lines.length).toBe(twin.message.split('\n').length);
   for (const line of lines) expect(line.length).toBeLessThanOrEqual(LINE_MAX);
+  expectSafeChat(sent, twin);
+}
+
+/**
+ * The chat form: the title, summary, keywords and commands are the same as
+ * for the defanged twin (no hostile text reaches them), and the description
+ * is one code block the text cannot close, with nothing that could mention
+ * a channel or post a link (no backtick, < or > inside it).
+ */
+function expectSafeChat(sent: Published, twin: Published): void {
+  const chat = ChatForm.parse(sent.chat);
+  const twinChat = ChatForm.parse(twin.chat);
+  expect({ ...chat.content, description: '' }).toEqual({ ...twinChat.content, description: '' });
+  expect(chat.metadata).toEqual(twinChat.metadata);
+  const { description } = chat.content;
+  expect(description.length).toBeLessThanOrEqual(CHAT_DESCRIPTION_MAX);
+  expect(description.startsWith('```\n')).toBe(true);
+  expect(description.endsWith('\n```')).toBe(true);
+  expect(description.slice(3, -3)).not.toMatch(/[`<>]/);
 }
 
 const outcome = fc.constantFrom(

@@ -18,6 +18,7 @@ import { incidentIdFrom, orphanIncidentId } from '../../../functions/shared/inci
 import type { LedgerEntry } from '../../../functions/shared/ledger.js';
 import { WATCH_LEDGER, type WatchDeps, watch } from '../../../functions/watch/core.js';
 import type { EventEnvelope } from '../../../functions/watch/events.js';
+import { asEmail } from '../../support/notices.js';
 import { ACTOR, fakeLedger } from '../shared/containment-fixtures.js';
 import {
   abortedEvent,
@@ -99,7 +100,7 @@ async function claimed(executionArn = PLAYBOOK_EXECUTION, incidentId = INCIDENT)
 }
 
 const published = (): PublishCommandInput[] =>
-  snsMock.commandCalls(PublishCommand).map((c) => c.args[0].input);
+  snsMock.commandCalls(PublishCommand).map((c) => asEmail(c.args[0].input));
 
 function onlyMessage(): { subject: string; lines: string[] } {
   const all = published();

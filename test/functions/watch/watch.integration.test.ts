@@ -25,6 +25,7 @@ import { ensureTable } from '../../../rehearsal/resources.js';
 import { lambdaContext } from '../../support/lambda-context.js';
 import { ensureLedgerKey, TEST_LEDGER_KEY } from '../../support/ledger-mac.js';
 import { MOTO_ACCOUNT_ID, useMoto } from '../../support/moto.js';
+import { asEmail } from '../../support/notices.js';
 import { defaultTemplate } from '../../support/template.js';
 import { abortedEvent, apiCallEvent, FINDING, MODE_PARAMETER } from './fixtures.js';
 
@@ -98,7 +99,7 @@ function watchHandler() {
     publish.mock.calls
       .map(([command]) => command)
       .filter((c) => c instanceof PublishCommand)
-      .map((c) => c.input);
+      .map((c) => asEmail(c.input));
   return { handler: (event: unknown) => handler(event, CONTEXT), published };
 }
 
