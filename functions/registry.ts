@@ -1,6 +1,7 @@
 import type { ActionDefinition } from './actions/definition.js';
 import { ACTIONS, ROLLBACK_FUNCTIONS, undoOf } from './actions/registry.js';
 import { iam as anchor } from './anchor/iam.js';
+import { iam as metrics } from './metrics/iam.js';
 import { iam as notify } from './notify/iam.js';
 import { iam as recordFailure } from './record-failure/iam.js';
 import { iam as requestApproval } from './request-approval/iam.js';
@@ -62,6 +63,7 @@ const FRAME_ROLES: Readonly<Record<FrameFunctionName, RoleSpec>> = {
   'rollback-plan': rollbackPlan,
   watch,
   anchor,
+  metrics,
 };
 
 /** The module of each frame function that holds its logic and its factory. */
@@ -75,6 +77,7 @@ const FRAME_MODULES: Readonly<Record<FrameFunctionName, string>> = {
   'rollback-plan': 'core.ts',
   watch: 'core.ts',
   anchor: 'core.ts',
+  metrics: 'core.ts',
 };
 
 /** What a frame function invoked by EventBridge rules does with an event it fails on. */
@@ -83,6 +86,8 @@ const INVOKED_BY_RULES: Partial<Record<FrameFunctionName, string>> = {
     "A delivery EventBridge cannot make goes to the watch rules' dead-letter queue (alarmed); an invocation that still fails after Lambda's two retries raises the watch's error alarm; the ExecutionsAborted alarms do not depend on this function",
   anchor:
     "Invoked by the ledger stream's event source mapping, not asynchronously: a batch it fails on is retried, in order, until it succeeds or its records expire (24 hours); a gap left that way shows in cordon ledger verify as entries not anchored",
+  metrics:
+    "Invoked by the ledger stream's event source mapping (a batch it fails on is split and retried twice, then its metrics are lost; the entries stay in the ledger, which cordon report reads) and by a five-minute schedule (an invocation that fails is retried twice, and the next one counts again); its errors show on the dashboard",
 };
 
 const frame: FunctionSpec[] = FRAME_FUNCTIONS.map((name) => {

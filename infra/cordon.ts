@@ -8,11 +8,14 @@ import {
   Tags,
   Validations,
 } from 'aws-cdk-lib';
+import * as events from 'aws-cdk-lib/aws-events';
+import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import type { StateMachine } from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import { ANCHORS_BUCKET_OUTPUT } from '../functions/anchor/contract.js';
+import { METRICS_SERVICE_ENV } from '../functions/metrics/contract.js';
 import { byFunction, ROLLBACK_MACHINE_FUNCTIONS } from '../functions/registry.js';
 import type { ApprovalSettings } from '../functions/request-approval/core.js';
 import { APPROVAL_URL_OUTPUT } from '../functions/responder-api/contract.js';
@@ -38,6 +41,7 @@ import { type CordonConfig, modesFor } from './config.js';
 import { ActionFunction } from './constructs/action-function.js';
 import { ApprovalKey } from './constructs/approval-key.js';
 import { ApprovalsTable } from './constructs/approvals-table.js';
+import { ContainmentDashboard } from './constructs/dashboard.js';
 import { EXECUTION_KEY_OUTPUT, ExecutionKey } from './constructs/execution-key.js';
 import { Guardrails } from './constructs/guardrails.js';
 import { LedgerAnchors } from './constructs/ledger-anchors.js';
@@ -81,6 +85,8 @@ export class Cordon extends Construct {
   readonly rollback: Playbook;
   /** Aborted executions, StopExecution calls, and changes to the runtime mode and to the rules: recorded and notified. */
   readonly watch: Watch;
+  /** Containment metrics, from the ledger, and the approvals waiting. */
+  readonly dashboard: ContainmentDashboard;
 
   constructor(scope: Construct, id: string, props: CordonProps) {
     super(scope, id);
@@ -196,7 +202,9 @@ export class Cordon extends Construct {
     this.approvals = new ApprovalsTable(this, 'Approvals', {
       reader: approvalFunction.role,
       writer: functions['request-approval'].role,
+      counter: functions.metrics.role,
     });
+    this.connectMetrics(functions.metrics, stream);
     Tags.of(approvalFunction.function).add(ENDPOINT_TAG, 'true');
     this.approvalUrl = approvalFunction.function.addFunctionUrl({
       authType: lambda.FunctionUrlAuthType.AWS_IAM,
@@ -343,6 +351,11 @@ export class Cordon extends Construct {
       rules: Object.values(this.playbooks).flatMap((p) => p.rules),
       alarmTopic: this.notifications.topic,
     });
+    this.dashboard = new ContainmentDashboard(this, 'Dashboard', {
+      service: stack.stackName,
+      metricsFunction: functions.metrics.function,
+      stateMachines: machines.map((m) => m.stateMachine),
+    });
 
     // Every role, from its function's declaration, now that every resource it names exists.
     const context: IamContext = {
@@ -383,6 +396,44 @@ export class Cordon extends Construct {
       breakGlass: config.breakGlassPrincipalArns,
     };
     for (const fn of Object.values(functions)) fn.fence(fenced);
+  }
+
+  /**
+   * The metrics function reads each new ledger entry from the table's
+   * stream (a second consumer beside the anchors: a failing batch is split
+   * and retried twice, then skipped, so metrics never hold up anchoring),
+   * and counts the waiting approvals every five minutes.
+   */
+  private connectMetrics(fn: ActionFunction, stream: string): void {
+    fn.addEnvironment({
+      [METRICS_SERVICE_ENV]: Stack.of(this).stackName,
+      [ENV.approvalsTable]: this.approvals.table.tableName,
+    });
+    const mapping = new lambda.EventSourceMapping(this, 'MetricsStream', {
+      target: fn.function,
+      eventSourceArn: stream,
+      startingPosition: lambda.StartingPosition.LATEST,
+      batchSize: 100,
+      retryAttempts: 2,
+      bisectBatchOnError: true,
+    });
+    // The mapping checks at creation that the role may read the stream.
+    mapping.node.addDependency(fn.role);
+    Validations.of(mapping).acknowledge({
+      id: 'Serverless-LambdaEventSourceMappingDestination',
+      reason:
+        'A batch the metrics function fails on loses only its metrics: the entries stay in the ledger, which cordon report reads, and the failure shows as function errors on the dashboard',
+    });
+    const schedule = new events.Rule(this, 'MetricsSchedule', {
+      description: 'Cordon metrics: count the approvals waiting for a responder',
+      schedule: events.Schedule.rate(Duration.minutes(5)),
+      targets: [new targets.LambdaFunction(fn.function, { retryAttempts: 2 })],
+    });
+    Validations.of(schedule).acknowledge({
+      id: 'Serverless-EventBusDLQ',
+      reason:
+        'A scheduled count that cannot be delivered is replaced by the next one, five minutes later',
+    });
   }
 
   /** The roles of the state machines and of the rules that start them. */

@@ -39,6 +39,12 @@ export const FRAME_FUNCTIONS = [
    * records and notifies a rewrite or removal. The stream invokes it.
    */
   'anchor',
+  /**
+   * CloudWatch metrics derived from the ledger as its stream delivers each
+   * entry, and the waiting approvals counted on a schedule: beside the
+   * containment path, never on it.
+   */
+  'metrics',
 ] as const;
 export type FrameFunctionName = (typeof FRAME_FUNCTIONS)[number];
 

@@ -62,6 +62,11 @@ export interface ApprovalsTableProps {
   readonly reader: iam.IRole;
   /** request-approval's role: stores tokens (PutItem, returning nothing). */
   readonly writer: iam.IRole;
+  /**
+   * The metrics function's role: counts the waiting approvals, and may read
+   * nothing else (a Query with `Select: COUNT` returns no item).
+   */
+  readonly counter: iam.IRole;
 }
 
 /**
@@ -69,7 +74,8 @@ export interface ApprovalsTableProps {
  * its step (an answer acts only with the responder API's MAC'd record,
  * but a rejection or timeout still ends the wait), so the table's resource
  * policy keeps item data to one principal, whatever IAM policies allow
- * (administrators included): every read, and every write (a write can
+ * (administrators included): every read (but the metrics function's count
+ * of the waiting ones, which returns no item), and every write (a write can
  * return an old item), is denied to all but the responder API (and, for
  * writes, request-approval); no write by anyone returns an item through
  * `ReturnValues`; nobody backs up, exports or restores the table; and only
@@ -116,7 +122,11 @@ export class ApprovalsTable extends Construct {
       resourcePolicy: new iam.PolicyDocument({
         statements: [
           denyAll('OnlyTheResponderApiReadsTokens', READ_ACTIONS, {
-            ArnNotEquals: { 'aws:PrincipalArn': props.reader.roleArn },
+            ArnNotEquals: { 'aws:PrincipalArn': [props.reader.roleArn, props.counter.roleArn] },
+          }),
+          denyAll('TheMetricsFunctionOnlyCounts', READ_ACTIONS, {
+            ArnEquals: { 'aws:PrincipalArn': props.counter.roleArn },
+            StringNotEqualsIfExists: { 'dynamodb:Select': 'COUNT' },
           }),
           denyAll('OnlyCordonWritesApprovals', WRITE_ACTIONS, {
             ArnNotEquals: { 'aws:PrincipalArn': [props.reader.roleArn, props.writer.roleArn] },

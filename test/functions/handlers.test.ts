@@ -4,6 +4,7 @@ import type { Context } from 'aws-lambda';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { z } from 'zod';
 import { lambdaEnv } from '../../bench/bundles.js';
+import { METRICS_SERVICE_ENV } from '../../functions/metrics/contract.js';
 import { FUNCTIONS, type FunctionSpec, functionNamed } from '../../functions/registry.js';
 import type { Environment } from '../../functions/shared/env.js';
 import { ENV } from '../../functions/shared/runtime-config.js';
@@ -40,6 +41,7 @@ function envFor(name: string, overrides: Record<string, string> = {}): Record<st
     [ENV.ledgerTable]: 'cordon-ledger',
     [ENV.ledgerKey]: 'alias/cordon-ledger',
     [ENV.anchorsBucket]: 'cordon-anchors',
+    [METRICS_SERVICE_ENV]: 'Cordon',
     [ENV.topicArn]: 'arn:aws:sns:us-east-1:123456789012:cordon',
     [ENV.breakGlass]: '[]',
     [ENV.guards]: JSON.stringify({

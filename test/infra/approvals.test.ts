@@ -108,17 +108,22 @@ describe('approvals table', () => {
     for (const read of ['GetItem', 'BatchGetItem', 'Query', 'Scan', 'PartiQLSelect']) {
       expect(text).toContain(`"dynamodb:${read}"`);
     }
+    const counter = functionOf('metrics');
     expect(text).toContain(
-      `"ArnNotEquals":{"aws:PrincipalArn":{"Fn::GetAtt":["${approval.roleId}","Arn"]}}`,
+      `"ArnNotEquals":{"aws:PrincipalArn":[{"Fn::GetAtt":["${approval.roleId}","Arn"]},{"Fn::GetAtt":["${counter.roleId}","Arn"]}]}`,
     );
   });
 
-  it('is written by request-approval (PutItem only) and read and settled by the approval function only', () => {
+  it('is written by request-approval (PutItem only), read and settled by the approval function only, and counted by the metrics function', () => {
     const request = functionOf('request-approval').roleId;
     const approval = functionOf('responder-api').roleId;
+    const counter = functionOf('metrics').roleId;
     const grants = statementsOnApprovals();
 
-    expect(new Set(grants.flatMap((g) => g.roles))).toEqual(new Set([request, approval]));
+    expect(new Set(grants.flatMap((g) => g.roles))).toEqual(new Set([request, approval, counter]));
+    expect(grants.filter((g) => g.roles.includes(counter)).map((g) => g.actions)).toEqual([
+      ['dynamodb:Query'],
+    ]);
     expect(grants.filter((g) => g.roles.includes(request)).map((g) => g.actions)).toEqual([
       ['dynamodb:PutItem'],
     ]);
@@ -187,6 +192,26 @@ describe('the approvals table policy against insiders', () => {
       expect(as(ADMIN_ARN, ADMIN, `dynamodb:${read}`), read).toBe('explicitDeny');
     }
     expect(as(roleOf('responder-api'), ADMIN, 'dynamodb:GetItem')).toBe('allowed');
+  });
+
+  it('lets the metrics function count the waiting approvals and read nothing: a compromised metrics function gets no token', () => {
+    const counter = roleOf('metrics');
+    const COUNT = { 'dynamodb:Select': 'COUNT' };
+    expect(as(counter, ADMIN, 'dynamodb:Query', COUNT)).toBe('allowed');
+    for (const select of ['ALL_ATTRIBUTES', 'ALL_PROJECTED_ATTRIBUTES', 'SPECIFIC_ATTRIBUTES']) {
+      expect(as(counter, ADMIN, 'dynamodb:Query', { 'dynamodb:Select': select }), select).toBe(
+        'explicitDeny',
+      );
+    }
+    // No Select in the request: DynamoDB returns the items, so the deny holds.
+    for (const read of ['GetItem', 'BatchGetItem', 'Query', 'Scan', 'PartiQLSelect']) {
+      expect(as(counter, ADMIN, `dynamodb:${read}`), read).toBe('explicitDeny');
+    }
+    expect(as(counter, ADMIN, 'dynamodb:PutItem')).toBe('explicitDeny');
+    // Counting is the metrics role's alone: an insider's Select COUNT is still denied.
+    expect(
+      as(`arn:aws:iam::${TEST_ACCOUNT}:role/Auditor`, READ_ONLY, 'dynamodb:Query', COUNT),
+    ).toBe('explicitDeny');
   });
 
   it('denies an admin every write, since a write can return the item it replaced', () => {

@@ -139,7 +139,7 @@ describe('ledger table', () => {
     template.hasOutput('LedgerTableName', { Value: { Ref: ledgerLogicalId() } });
   });
 
-  it('grants ledger access on the base table only, to function roles (its stream to the anchor function alone)', () => {
+  it('grants ledger access on the base table only, to function roles (its stream to the anchor and metrics functions alone)', () => {
     const ledgerId = ledgerLogicalId();
     const roleIds = new Set(functions().map((f) => f.roleId));
     const stream = JSON.stringify({ 'Fn::GetAtt': [ledgerId, 'StreamArn'] });
@@ -152,8 +152,10 @@ describe('ledger table', () => {
     const onStream = policyDocuments(json).filter((site) =>
       site.statements.some((s) => JSON.stringify(s.Resource ?? null) === stream),
     );
-    const anchorRole = functions().find((f) => f.action === 'anchor')?.roleId;
-    expect(onStream.flatMap((site) => site.roles)).toEqual([anchorRole]);
+    const streamReaders = functions()
+      .filter((f) => f.action === 'anchor' || f.action === 'metrics')
+      .map((f) => f.roleId);
+    expect(onStream.flatMap((site) => site.roles).sort()).toEqual(streamReaders.sort());
     for (const site of onLedger) {
       expect(site.roles.every((r) => roleIds.has(r))).toBe(true);
       for (const s of site.statements.filter(onTable)) {

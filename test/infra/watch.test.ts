@@ -75,9 +75,12 @@ interface RuleInfo {
   readonly matches: (event: EventEnvelope) => boolean;
 }
 
-/** Every rule of the stack, with its resolved name and a matcher of its resolved pattern. */
+/** Every rule of the stack that matches events (not a schedule), with its resolved name and a matcher. */
 function rules(): RuleInfo[] {
-  return resourcesOfType(json, 'AWS::Events::Rule').map(([id, rule]) => ({
+  const matchingEvents = resourcesOfType(json, 'AWS::Events::Rule').filter(
+    ([, rule]) => rule.Properties?.EventPattern !== undefined,
+  );
+  return matchingEvents.map(([id, rule]) => ({
     id,
     name: z.string().parse(resolve({ Ref: id })),
     matches: compileEventPattern(resolve(rule.Properties?.EventPattern)),
