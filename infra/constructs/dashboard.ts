@@ -57,6 +57,7 @@ export class ContainmentDashboard extends Construct {
       ['p50', 'p90', 'p99'].map((p) => metric(name, p, dimensions, `${what} ${p}`));
 
     this.dashboard = new cloudwatch.Dashboard(this, 'Dashboard', {
+      dashboardName: `${service}-containment`,
       defaultInterval: Duration.days(7),
     });
     this.dashboard.addWidgets(

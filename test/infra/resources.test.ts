@@ -256,3 +256,27 @@ describe('functions', () => {
     }
   });
 });
+
+describe('containment dashboard', () => {
+  it('is named after the stack and shows time to contain, outcomes, refusals, approvals and unfinished executions', () => {
+    const dashboards = resourcesOfType(json, 'AWS::CloudWatch::Dashboard');
+    expect(dashboards).toHaveLength(1);
+    const body = JSON.stringify(dashboards[0]?.[1].Properties?.DashboardBody);
+    for (const metric of [
+      'TimeToContain',
+      'StepOutcome',
+      'Refused',
+      'ApprovalDecided',
+      'ApprovalWait',
+      'ApprovalsWaiting',
+      'BreakerTripped',
+      'Rollback',
+    ]) {
+      expect(body, metric).toContain(metric);
+    }
+    for (const p of ['p50', 'p90', 'p99']) expect(body).toContain(p);
+    expect(body).toContain('ExecutionsFailed');
+    expect(body).toContain('ExecutionsTimedOut');
+    expect(body).toContain('ExecutionsAborted');
+  });
+});
