@@ -271,3 +271,23 @@ export function emissionCount(event: unknown): number | undefined {
   const count = Number(text);
   return Number.isInteger(count) && count >= 0 ? count : undefined;
 }
+
+const CreatedAtSchema = z.iso.datetime({ offset: true });
+
+/**
+ * When the finding was created, as its source says: GuardDuty's
+ * `detail.createdAt`, Security Hub's `CreatedAt`; undefined when the event
+ * carries none, or not as an ISO 8601 time. Read leniently, like the count:
+ * it is recorded (what `cordon report` measures time to contain from),
+ * never decided on.
+ */
+export function findingCreatedAt(event: unknown): string | undefined {
+  const guardDuty = z.object({ detail: z.object({ createdAt: CreatedAtSchema }) }).safeParse(event);
+  if (guardDuty.success) return guardDuty.data.detail.createdAt;
+  const securityHub = z
+    .object({
+      detail: z.object({ findings: z.array(z.object({ CreatedAt: CreatedAtSchema })).min(1) }),
+    })
+    .safeParse(event);
+  return securityHub.success ? securityHub.data.detail.findings[0]?.CreatedAt : undefined;
+}

@@ -57,6 +57,7 @@ import { incidentIdOf, parseFindingEvent } from './parse/index.js';
 import {
   CLAIMED,
   emissionCount,
+  findingCreatedAt,
   notActingOn,
   REFUSED,
   reemission,
@@ -128,6 +129,7 @@ export async function triage(
     incident.lambdaFunction?.roleArn,
   ]);
   const count = emissionCount(event);
+  const createdAt = findingCreatedAt(event);
   const emission = { updatedAt: finding.updatedAt, executionArn: context.executionArn };
   const about = {
     step: 'triage',
@@ -142,6 +144,7 @@ export async function triage(
     source: finding.source,
     severity: finding.severity,
     updatedAt: finding.updatedAt,
+    ...(createdAt === undefined ? {} : { createdAt }),
     ...(count === undefined ? {} : { count }),
     ...(finding.productArn === undefined ? {} : { productArn: finding.productArn }),
     // Who may not dismiss the incident (functions/shared/dismissal.ts).

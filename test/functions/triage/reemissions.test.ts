@@ -11,6 +11,7 @@ import { PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { describe, expect, it } from 'vitest';
 import { signDismissal } from '../../../functions/shared/dismissal.js';
 import type { LedgerEntry } from '../../../functions/shared/ledger.js';
+import { findingCreatedAt } from '../../../functions/triage/reemissions.js';
 import { localApprovalKey, signedRecord } from '../../support/approval-key.js';
 import {
   ACCOUNT,
@@ -378,5 +379,37 @@ describe('a suppression nobody but the responder API can write', () => {
     const result = await runTriage(reemitted(3), deps);
 
     expect(result.decision).toBe('JOINED');
+  });
+});
+
+describe('when the finding was created', () => {
+  it("is recorded on the claim, from GuardDuty's createdAt, for cordon report", async () => {
+    const deps = setup();
+    userExists();
+    ledgerHolds([]);
+    const event = withValue(
+      fixture('guardduty-iam-user'),
+      ['detail', 'createdAt'],
+      '2024-05-14T09:01:02.000Z',
+    );
+
+    await runTriage(event, deps);
+
+    expect(appended()).toEqual([
+      expect.objectContaining({
+        outcome: 'CLAIMED',
+        detail: expect.objectContaining({ createdAt: '2024-05-14T09:01:02.000Z' }),
+      }),
+    ]);
+  });
+
+  it("reads Security Hub's CreatedAt, and nothing that is not an ISO 8601 time", () => {
+    const securityHub = fixture('securityhub-iam-access-key');
+    const mangled = withValue(fixture('guardduty-iam-user'), ['detail', 'createdAt'], 'yesterday');
+    const missing = withValue(fixture('guardduty-iam-user'), ['detail', 'createdAt'], undefined);
+
+    expect(findingCreatedAt(securityHub)).toBe('2024-05-14T10:05:31.118Z');
+    expect(findingCreatedAt(mangled)).toBeUndefined();
+    expect(findingCreatedAt(missing)).toBeUndefined();
   });
 });

@@ -104,6 +104,7 @@ describe('triage: GuardDuty IAM user', () => {
           source: 'guardduty',
           severity: 8,
           updatedAt: '2024-05-14T09:31:27.405Z',
+          createdAt: '2024-05-14T09:31:27.405Z',
           count: 1,
           // Who may not dismiss the incident.
           subjects: [USER_ARN],
