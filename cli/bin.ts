@@ -19,6 +19,7 @@ import { BREAKER_USAGE, breakerCommand } from './breaker.js';
 import { CliError } from './errors.js';
 import { LEDGER_USAGE, ledgerCommand } from './ledger.js';
 import { REHEARSE_USAGE, rehearseCommand } from './rehearse.js';
+import { REPORT_USAGE, reportCommand } from './report.js';
 
 /** A command's usage line without "usage: " and the connection options. */
 const command = (usage: string) => usage.replace('usage: ', '').replace(` ${CONNECTION_USAGE}`, '');
@@ -61,6 +62,10 @@ audit commands (read the ledger table directly, with your own AWS credentials):
       $CORDON_LEDGER_ANCHORS, LedgerAnchorsBucket, or --skip-anchors); needs
       dynamodb:Scan (dynamodb:Query with --incident) on the table, kms:VerifyMac
       on the key and s3:ListBucketVersions on the anchors bucket
+  ${REPORT_USAGE.replace('usage: ', '')}
+      time to contain (p50, p90, p99, max and a histogram, from the finding's creation
+      and from its arrival) and the steps' outcomes, over the window --since (30m, 12h,
+      7d; default 7d); the table as for verify; needs dynamodb:Scan on it
 
 exit status:
   0 done
@@ -82,6 +87,7 @@ const COMMANDS: Record<string, (argv: string[]) => Promise<number>> = {
   rollback: (argv) => rollbackCommand(argv),
   dismiss: (argv) => dismissCommand(argv),
   ledger: (argv) => ledgerCommand(argv),
+  report: (argv) => reportCommand(argv),
 };
 
 async function main(argv: string[]): Promise<number> {

@@ -185,7 +185,7 @@ export function resolveTable(
 }
 
 /** Every item of the table, or of one incident, page by page. */
-async function readItems(
+export async function readItems(
   client: DynamoDBDocumentClient,
   table: string,
   incident: string | undefined,
@@ -211,18 +211,19 @@ async function readItems(
   return items;
 }
 
-/** A read failure as the CLI reports it. */
-function readError(error: unknown, table: string): CliError {
+/** A read failure as the CLI reports it; `needs` says what permission the command needs. */
+export function readError(
+  error: unknown,
+  table: string,
+  needs = 'verify needs dynamodb:Scan and dynamodb:Query on it',
+): CliError {
   if (isCredentialsError(error)) return new CliError(NO_CREDENTIALS, EXIT.noCredentials);
   const name = error instanceof Error ? error.name : '';
   if (name === 'ResourceNotFoundException') {
     return new CliError(`ledger table ${table} not found (check --table and --region)`, EXIT.usage);
   }
   if (name === 'AccessDeniedException' || name === 'UnrecognizedClientException') {
-    return new CliError(
-      `not permitted to read ledger table ${table}: verify needs dynamodb:Scan and dynamodb:Query on it`,
-      EXIT.notPermitted,
-    );
+    return new CliError(`not permitted to read ledger table ${table}: ${needs}`, EXIT.notPermitted);
   }
   const reason = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
   return new CliError(`reading ledger table ${table}: ${reason}`, EXIT.failure);

@@ -4,11 +4,9 @@
  * gets past validation synthesizes the app (seconds on 2 cores), so the cases
  * are combined into few spawns.
  */
-import { spawn } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import {
   DescribeTableCommand,
   DynamoDBClient,
@@ -18,48 +16,14 @@ import { IAMClient, ListAccessKeysCommand } from '@aws-sdk/client-iam';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { seedCompromisedUser, userKeyFinding } from '../../demo/scenario.js';
+import { cordonAt, expectClean, REPO, type Run, SPAWN_TIMEOUT } from '../support/cordon-cli.js';
 import { motoClientConfig, useMoto } from '../support/moto.js';
 
 const { endpoint } = useMoto();
-const root = fileURLToPath(new URL('../..', import.meta.url));
-const fixture = (name: string): string => join(root, 'test', 'fixtures', 'events', name);
-const SPAWN_TIMEOUT = 120_000;
-
-interface Run {
-  readonly code: number | null;
-  readonly stdout: string;
-  readonly stderr: string;
-}
+const fixture = (name: string): string => join(REPO, 'test', 'fixtures', 'events', name);
 
 /** `cordon <args>` as a user runs it, with the SDK pointed at the test moto server. */
-function cordon(...args: string[]): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'cli/bin.ts', ...args], {
-      cwd: root,
-      env: { ...process.env, AWS_ENDPOINT_URL: endpoint, NO_COLOR: '1' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-      timeout: SPAWN_TIMEOUT,
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => {
-      stdout += chunk.toString('utf8');
-    });
-    child.stderr.on('data', (chunk: Buffer) => {
-      stderr += chunk.toString('utf8');
-    });
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
-
-/** Neither stream shows a stack trace or an approval task token. */
-function expectClean(run: Run): void {
-  for (const text of [run.stdout, run.stderr]) {
-    expect(text).not.toMatch(/^\s+at .+:\d+:\d+\)?$/m);
-    expect(text).not.toContain('rehearsal-token-');
-  }
-}
+const cordon = (...args: string[]): Promise<Run> => cordonAt(endpoint, args);
 
 /** An input error: exit 2, one line naming the problem, nothing on stdout. */
 function expectUsageError(run: Run, pattern: RegExp): void {
