@@ -29,7 +29,9 @@ const USAGE = `cordon: containment for AWS, scoped, overseen and auditable
 commands:
   ${REHEARSE_USAGE.replace('usage: ', '')}
       run events through the deployed playbook definitions, locally, against
-      wherever the AWS SDK points (AWS_ENDPOINT_URL for an emulator)
+      wherever the AWS SDK points (AWS_ENDPOINT_URL for an emulator); -c cordon='{...}'
+      or --context-file (a JSON file holding the cordon object) replaces cdk.json's
+      cordon configuration for the rehearsal, validated as synth validates it
 
 responder commands (the approval endpoint, signed with your own AWS credentials):
   ${command(PENDING_USAGE)}

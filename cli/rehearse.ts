@@ -5,6 +5,7 @@ import { z } from 'zod';
 import type { DismissResponse } from '../functions/responder-api/contract.js';
 import { InvalidFindingError } from '../functions/shared/errors.js';
 import { parseFindingEvent } from '../functions/triage/parse/index.js';
+import { parseConfig } from '../infra/config.js';
 import {
   DECISIONS,
   type Decision,
@@ -12,11 +13,15 @@ import {
   type ExecutionReport,
   RehearsalEngine,
 } from '../rehearsal/engine.js';
+import { cdkJsonContext } from '../rehearsal/synth.js';
 import { CliError } from './errors.js';
 import { bold, formatEventReport, formatExecution } from './format.js';
 
 export const REHEARSE_USAGE =
-  'usage: cordon rehearse <event.json | rollback | dismiss>... [--decision approve|reject|timeout] [--json]';
+  "usage: cordon rehearse <event.json | rollback | dismiss>... [--decision approve|reject|timeout] [-c cordon='{...}' | --context-file FILE] [--json]";
+
+/** The one context key a rehearsal may override: Cordon's configuration. */
+const CONTEXT_KEY = 'cordon';
 
 /**
  * What an emulated responder may do between events: roll back, or dismiss,
@@ -64,6 +69,66 @@ export async function loadEvents(files: readonly string[]): Promise<unknown[]> {
   return events;
 }
 
+/** The `cordon` context as `-c cordon='{...}'` gives it (a string) or `--context-file` holds it. */
+async function overrideValue(options: {
+  readonly context?: readonly string[];
+  readonly contextFile?: string;
+}): Promise<unknown> {
+  const { context = [], contextFile } = options;
+  if (context.length > 0 && contextFile !== undefined) {
+    throw new CliError(`-c and --context-file contradict each other: give one\n${REHEARSE_USAGE}`);
+  }
+  if (contextFile !== undefined) {
+    let text: string;
+    try {
+      text = await readFile(contextFile, 'utf8');
+    } catch (error) {
+      throw new CliError(
+        `--context-file ${contextFile}: cannot read (${(error as NodeJS.ErrnoException).code ?? error})`,
+      );
+    }
+    try {
+      return JSON.parse(text);
+    } catch (error) {
+      throw new CliError(
+        `--context-file ${contextFile}: not valid JSON (${(error as Error).message})`,
+      );
+    }
+  }
+  const [first, second] = context;
+  if (first === undefined) return undefined;
+  if (second !== undefined) {
+    throw new CliError(`-c: give the ${CONTEXT_KEY} context once, as one JSON object`);
+  }
+  const split = first.indexOf('=');
+  const key = split < 0 ? undefined : first.slice(0, split);
+  if (key !== CONTEXT_KEY) {
+    throw new CliError(
+      `-c: only the ${CONTEXT_KEY} context can be overridden, as -c ${CONTEXT_KEY}='{...}'; not "${first}"`,
+    );
+  }
+  return first.slice(split + 1);
+}
+
+/**
+ * The CDK context a rehearsal runs with: cdk.json's, with its `cordon`
+ * object replaced by the override (as `cdk synth -c cordon=...` replaces
+ * it, whole), or undefined for cdk.json's as it is. The override is
+ * validated as synth validates it (infra/config.ts), so a bad key fails with
+ * synth's message (a ConfigValidationError) before anything runs.
+ */
+export async function contextOverride(
+  options: { readonly context?: readonly string[]; readonly contextFile?: string },
+  base: () => Record<string, unknown> = cdkJsonContext,
+): Promise<Record<string, unknown> | undefined> {
+  const raw = await overrideValue(options);
+  if (raw === undefined) return undefined;
+  parseConfig(raw);
+  // parseConfig read a string as JSON and accepted it: it holds an object.
+  const cordon: unknown = typeof raw === 'string' ? JSON.parse(raw) : raw;
+  return { ...base(), [CONTEXT_KEY]: cordon };
+}
+
 /** What an emulated responder did after an event, to each of its incidents. */
 export interface ResponderReport {
   /** The event whose incidents it acted on. */
@@ -107,6 +172,8 @@ export async function rehearseCommand(argv: string[]): Promise<number> {
     options: {
       decision: { type: 'string' },
       json: { type: 'boolean', default: false },
+      context: { type: 'string', short: 'c', multiple: true },
+      'context-file': { type: 'string' },
     },
   });
   const steps = plan(positionals);
@@ -114,9 +181,16 @@ export async function rehearseCommand(argv: string[]): Promise<number> {
   if (!(DECISIONS as readonly string[]).includes(decision)) {
     throw new CliError(`--decision must be one of ${DECISIONS.join(', ')}, not "${decision}"`);
   }
+  const context = await contextOverride({
+    ...(values.context ? { context: values.context } : {}),
+    ...(values['context-file'] === undefined ? {} : { contextFile: values['context-file'] }),
+  });
   const files = steps.filter((step) => !isResponderCommand(step));
   const events = await loadEvents(files);
-  const engine = await RehearsalEngine.create({ decision: decision as Decision });
+  const engine = await RehearsalEngine.create({
+    decision: decision as Decision,
+    ...(context ? { context } : {}),
+  });
 
   const result: RehearseResult = { events: [], responders: [] };
   let previous: { file: string; report: EventReport } | undefined;

@@ -12,10 +12,17 @@ import {
   DynamoDBClient,
   ResourceNotFoundException,
 } from '@aws-sdk/client-dynamodb';
-import { IAMClient, ListAccessKeysCommand } from '@aws-sdk/client-iam';
+import {
+  IAMClient,
+  ListAccessKeysCommand,
+  ListAttachedUserPoliciesCommand,
+} from '@aws-sdk/client-iam';
+import { App } from 'aws-cdk-lib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { seedCompromisedUser, userKeyFinding } from '../../demo/scenario.js';
+import { buildApp } from '../../infra/build.js';
+import { ConfigValidationError } from '../../infra/config.js';
 import { cordonAt, expectClean, REPO, type Run, SPAWN_TIMEOUT } from '../support/cordon-cli.js';
 import { motoClientConfig, useMoto } from '../support/moto.js';
 
@@ -88,10 +95,11 @@ afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-async function seededUserEvent(name: string) {
-  const user = await seedCompromisedUser('ci-deployer', iam());
+/** A finding on a seeded user's leaked key; `findingId` tells apart two findings (two incidents). */
+async function seededUserEvent(name: string, userName = 'ci-deployer', findingId?: string) {
+  const user = await seedCompromisedUser(userName, iam());
   const file = join(dir, name);
-  await writeFile(file, JSON.stringify(userKeyFinding(user)));
+  await writeFile(file, JSON.stringify(userKeyFinding(user, findingId ? { findingId } : {})));
   return { user, file };
 }
 
@@ -254,6 +262,89 @@ describe('cordon rehearse', () => {
       expectUsageError(unknownCommand, /unknown command "contain"/);
       expectUsageError(rollbackFirst, /rollback acts on the incidents of the event before it/);
 
+      expect(await ledgerTableExists()).toBe(false);
+      expect(await keyStatuses(user.userName)).toEqual({
+        [user.leakedKeyId]: 'Active',
+        [user.healthyKeyId]: 'Active',
+      });
+    },
+    SPAWN_TIMEOUT,
+  );
+
+  it(
+    "-c cordon='{...}' and --context-file change what the rehearsal does: a step in dry-run acts on nothing, a step made auto waits for no one",
+    async () => {
+      const dryRun = await seededUserEvent('dry-run.json', 'dry-run-user');
+      const auto = await seededUserEvent('auto.json', 'auto-user', 'b'.repeat(32));
+      const contextFile = join(dir, 'cordon.json');
+      await writeFile(
+        contextFile,
+        JSON.stringify({ modes: { 'iam-credentials': { quarantineUser: 'auto' } } }),
+      );
+
+      const withFlag = await cordon(
+        'rehearse',
+        dryRun.file,
+        '-c',
+        'cordon={"modes": {"iam-credentials": {"disableAccessKey": "dry-run"}}}',
+        '--json',
+      );
+      const withFile = await cordon('rehearse', auto.file, '--context-file', contextFile, '--json');
+
+      expect(withFlag.code, withFlag.stderr).toBe(0);
+      expectClean(withFlag);
+      const [flagged] = JsonOutput.parse(JSON.parse(withFlag.stdout)).events;
+      const flaggedSteps = flagged?.report.executions[0]?.ledger.map((e) => [e.step, e.outcome]);
+      expect(flaggedSteps).toContainEqual(['disableAccessKey', 'DRY_RUN']);
+      expect(flaggedSteps).not.toContainEqual(['disableAccessKey', 'CONTAINED']);
+      expect(await keyStatuses(dryRun.user.userName)).toEqual({
+        [dryRun.user.leakedKeyId]: 'Active',
+        [dryRun.user.healthyKeyId]: 'Active',
+      });
+
+      expect(withFile.code, withFile.stderr).toBe(0);
+      expectClean(withFile);
+      const [filed] = JsonOutput.parse(JSON.parse(withFile.stdout)).events;
+      const quarantine = filed?.report.executions[0]?.ledger
+        .filter((e) => e.step === 'quarantineUser')
+        .map((e) => e.outcome);
+      // Without the override it waits for an approval that times out (no --decision).
+      expect(quarantine).toEqual(['INTENT', 'CONTAINED']);
+      const attached = await iam().send(
+        new ListAttachedUserPoliciesCommand({ UserName: auto.user.userName }),
+      );
+      expect(attached.AttachedPolicies?.map((p) => p.PolicyName)).toContain('AWSDenyAll');
+    },
+    SPAWN_TIMEOUT * 2,
+  );
+
+  it(
+    'an invalid cordon override is refused with the message synth gives, exit 2, nothing acted on',
+    async () => {
+      const { user, file } = await seededUserEvent('valid.json');
+      const bad = '{"modes": {"iam-credentials": {"disableAccessKey": "sometimes"}}, "bogus": 1}';
+      const badFile = join(dir, 'bad-cordon.json');
+      await writeFile(badFile, bad);
+      let synth = '';
+      try {
+        buildApp(new App({ context: { cordon: bad } }));
+      } catch (error) {
+        if (!(error instanceof ConfigValidationError)) throw error;
+        synth = error.message;
+      }
+      expect(synth).toMatch(/unknown key "bogus"/);
+
+      const [flag, fromFile] = await Promise.all([
+        cordon('rehearse', file, '-c', `cordon=${bad}`),
+        cordon('rehearse', file, '--context-file', badFile, '--json'),
+      ]);
+
+      for (const run of [flag, fromFile]) {
+        expect(run.code, run.stderr).toBe(2);
+        expect(run.stdout).toBe('');
+        expect(run.stderr).toBe(`cordon: ${synth}\n`);
+        expectClean(run);
+      }
       expect(await ledgerTableExists()).toBe(false);
       expect(await keyStatuses(user.userName)).toEqual({
         [user.leakedKeyId]: 'Active',
