@@ -143,10 +143,10 @@ function timeToContain(report: Report, window: string): string[] {
 
 function outcomes(report: Report, window: string): string[] {
   const counted = CATEGORIES.filter((c) => report.outcomes[c.key] > 0);
-  if (counted.length === 0) return [`${bold('outcomes')}: no step outcome ${window}`];
+  if (counted.length === 0) return [`${bold('step outcomes')}: none ${window}`];
   const most = Math.max(...counted.map((c) => report.outcomes[c.key]));
   const width = Math.max(...counted.map((c) => c.label.length));
-  const lines = [bold('outcomes')];
+  const lines = [`${bold('step outcomes')} ${dim('(ledger entries; one incident has several)')}`];
   for (const c of counted) {
     const count = report.outcomes[c.key];
     const refusals =
@@ -197,7 +197,7 @@ export function formatReport(document: ReportDocument): string {
   const incidents = document.incidents === 1 ? '1 incident' : `${document.incidents} incidents`;
   return [
     head,
-    `${incidents}, ${document.contained} contained ${window}`,
+    `${incidents} with entries ${window}, ${document.contained} first contained in it`,
     '',
     ...timeToContain(document, window),
     '',

@@ -111,7 +111,9 @@ describe('cordon report', () => {
       expect(text.code, text.stderr).toBe(0);
       expectClean(text);
       expect(text.stdout).toContain('ledger cordon-ledger, in the last 30m');
-      expect(text.stdout).toContain('2 incidents, 1 contained in the last 30m');
+      expect(text.stdout).toContain(
+        '2 incidents with entries in the last 30m, 1 first contained in it',
+      );
       expect(text.stdout).toMatch(/from finding creation\s+1\s+5 m \d\d s/);
       expect(text.stdout).toMatch(/5-15 m\s+█+ 1/);
       expect(text.stdout).toMatch(/refused by triage\s+1\s+█+\s+sample 1/);

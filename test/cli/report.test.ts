@@ -114,7 +114,7 @@ describe('cordon report', () => {
     const { out } = await run([]);
 
     expect(out).toContain('ledger ledger, in the last 7d');
-    expect(out).toContain('3 incidents, 3 contained in the last 7d');
+    expect(out).toContain('3 incidents with entries in the last 7d, 3 first contained in it');
     expect(out).toMatch(/from event arrival\s+3\s+3\.0 s\s+30\.0 s\s+30\.0 s\s+30\.0 s/);
     expect(out).toMatch(/from finding creation\s+3\s+5 m 03 s\s+5 m 30 s/);
     // The arrival histogram: two in 1-5 s (the longest bar), none in 5-15 s, one in 15-60 s.
