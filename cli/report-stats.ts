@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { INCIDENT_ID } from '../functions/shared/incident.js';
+import { firstContainment, refusalGuard, timesToContain } from '../functions/shared/measures.js';
 
 /**
  * What `cordon report` computes from the ledger, with no AWS and no clock of
@@ -147,9 +148,6 @@ const CONCLUSIVE: ReadonlySet<string> = new Set([
 /** A rollback's approval step (rollback-plan's approvalStepOf), shown as `rollback`. */
 const ROLLBACK_STEP = /^rollback[0-9a-f]{12}$/;
 
-/** A refusal's reason names its guard first (`severity: 5 is below ...`). */
-const GUARD = /^([a-z][a-z-]*): /;
-
 export interface TimeToContain {
   /** From the finding's creation (its createdAt, as triage recorded it on the claim). */
   readonly fromFindingCreated: Distribution;
@@ -203,24 +201,6 @@ function failedForGood(entry: ReportEntry, incident: readonly ReportEntry[]): bo
       e.executionArn === entry.executionArn &&
       CONCLUSIVE.has(e.outcome),
   );
-}
-
-/**
- * The incident's first containment change and the claim of the emission
- * that led to it: the claim of the same execution, else the latest before it.
- */
-function firstContainment(
-  incident: readonly ReportEntry[],
-): { contained: ReportEntry; claim?: ReportEntry } | undefined {
-  const contained = incident.find((e) => e.outcome === 'CONTAINED');
-  if (!contained) return undefined;
-  const claims = incident.filter(
-    (e) => e.step === 'triage' && e.outcome === 'CLAIMED' && e.seq < contained.seq,
-  );
-  const claim =
-    claims.find((e) => e.executionArn !== undefined && e.executionArn === contained.executionArn) ??
-    claims.at(-1);
-  return claim ? { contained, claim } : { contained };
 }
 
 /**
@@ -279,20 +259,20 @@ export function summarize(items: readonly unknown[], window: Window): Report {
       byStep[step] ??= {};
       increment(byStep[step], category);
       if (category === 'refused') {
-        increment(refusedBy, GUARD.exec(entry.summary ?? '')?.[1] ?? 'other');
+        increment(refusedBy, refusalGuard(entry.summary));
       }
     }
 
     const first = firstContainment(entries);
-    const containedAt = timeOf(first?.contained.at);
-    if (!first || containedAt === undefined || !inWindow(first.contained.at)) continue;
+    if (!first || timeOf(first.contained.at) === undefined || !inWindow(first.contained.at)) {
+      continue;
+    }
     contained += 1;
-    const arrived = timeOf(first.claim?.at);
-    const created = timeOf(first.claim?.detail?.createdAt);
-    if (arrived === undefined) noClaim += 1;
-    else fromArrival.push((containedAt - arrived) / 1000);
-    if (created === undefined) noCreatedAt += 1;
-    else fromCreated.push((containedAt - created) / 1000);
+    const times = timesToContain(first);
+    if (times.fromEventArrival === undefined) noClaim += 1;
+    else fromArrival.push(times.fromEventArrival / 1000);
+    if (times.fromFindingCreated === undefined) noCreatedAt += 1;
+    else fromCreated.push(times.fromFindingCreated / 1000);
   }
 
   return {
