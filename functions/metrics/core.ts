@@ -2,6 +2,7 @@ import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import { z } from 'zod';
 import { ApprovalStore } from '../responder-api/store.js';
 import { boot } from '../shared/boot.js';
+import { allStepIds } from '../shared/catalog.js';
 import { type Environment, requireEnv } from '../shared/env.js';
 import { taskHandler } from '../shared/handler.js';
 import { OUTCOMES } from '../shared/incident.js';
@@ -36,6 +37,18 @@ export interface DataPoint {
 }
 
 const ACTION_OUTCOMES: ReadonlySet<string> = new Set(OUTCOMES);
+/**
+ * Dimension values come from Cordon's own step ids and guard names, never
+ * from a finding; anything else (an entry no Cordon code writes) is `other`,
+ * so no writer can mint metrics without bound.
+ */
+const STEPS: ReadonlySet<string> = new Set(allStepIds());
+const stepDimension = (step: string) => (STEPS.has(step) ? step : 'other');
+const GUARD_MAX = 32;
+const guardDimension = (summary: string | undefined) => {
+  const guard = refusalGuard(summary);
+  return guard.length <= GUARD_MAX ? guard : 'other';
+};
 const ROLLBACK_ONLY: ReadonlySet<string> = new Set(
   ROLLBACK_OUTCOMES.filter((o) => !ACTION_OUTCOMES.has(o)),
 );
@@ -60,12 +73,12 @@ function ownPoints(entry: MeasuredEntry): DataPoint[] {
   const points: DataPoint[] = [];
   if (step === 'triage') {
     if (outcome === 'REFUSED')
-      points.push(count(METRIC.refused, { Guard: refusalGuard(entry.summary) }));
+      points.push(count(METRIC.refused, { Guard: guardDimension(entry.summary) }));
     if (outcome === 'BREAKER_TRIPPED') points.push(count(METRIC.breakerTripped));
     return points;
   }
   if (ACTION_OUTCOMES.has(outcome))
-    points.push(count(METRIC.stepOutcome, { Step: step, Outcome: outcome }));
+    points.push(count(METRIC.stepOutcome, { Step: stepDimension(step), Outcome: outcome }));
   if (ROLLBACK_ONLY.has(outcome)) points.push(count(METRIC.rollback, { Outcome: outcome }));
   const decision = DECISIONS[outcome];
   if (decision !== undefined) points.push(count(METRIC.approvalDecided, { Decision: decision }));

@@ -248,3 +248,14 @@ describe('the handler', () => {
     ]);
   });
 });
+
+describe('dimension values', () => {
+  it('come from Cordon step ids and short guard names only: an entry no Cordon code writes mints no new metric', () => {
+    const [step] = pointsOf(entry(3, { step: `made-up-${'x'.repeat(40)}`, outcome: 'CONTAINED' }));
+    expect(step?.dimensions).toEqual({ Step: 'other', Outcome: 'CONTAINED' });
+    const [refused] = pointsOf(
+      entry(1, { step: 'triage', outcome: 'REFUSED', summary: `${'a'.repeat(40)}: long` }),
+    );
+    expect(refused?.dimensions).toEqual({ Guard: 'other' });
+  });
+});
