@@ -27,7 +27,11 @@ export function playbookFrame(
   const fromSecurityHub = sfn.Condition.stringEquals('$.incident.source', 'securityhub');
 
   // Failure path. Each step's Catch notes the step at $.failedStep first.
-  const { record: failure, failed } = failurePath(scope, functions, {
+  const {
+    record: failure,
+    failed,
+    unreported,
+  } = failurePath(scope, functions, {
     error: FAILURE_PATH_ERRORS.playbook,
     cause: 'A step failed; see the ledger and the failure notification.',
     about: { incident },
@@ -140,7 +144,7 @@ export function playbookFrame(
   });
   invalid.addCatch(notifyInvalid, { errors: ['States.ALL'], resultPath: '$.recordError' });
   invalid.next(notifyInvalid);
-  notifyInvalid.addCatch(failed, { errors: ['States.ALL'], resultPath: '$.notifyError' });
+  notifyInvalid.addCatch(unreported, { errors: ['States.ALL'], resultPath: '$.notifyError' });
   notifyInvalid.next(failed);
   // No ResultPath: the default, $, replaces the state with the error (the
   // local engine reads an explicit "$" as a key named "$").

@@ -3,7 +3,11 @@ import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import type { Construct } from 'constructs';
-import type { FunctionName, PollSpec } from '../functions/shared/catalog.js';
+import {
+  FAILURE_UNREPORTED,
+  type FunctionName,
+  type PollSpec,
+} from '../functions/shared/catalog.js';
 import { RETRYABLE_ERROR_NAMES } from '../functions/shared/errors.js';
 
 /** The functions a playbook's states invoke, by name. */
@@ -153,7 +157,9 @@ export interface FailurePathProps {
 /**
  * The one way an execution fails: record the failure in the ledger (under
  * the step each Catch noted at `$.failedStep`), notify, then fail. A failing
- * record still notifies; a failing notice still fails.
+ * record still notifies. A failing notice fails with FAILURE_UNREPORTED
+ * instead, which the watch records and notifies (it does not trust a
+ * failure path whose notice did not go out).
  */
 export function failurePath(
   scope: Construct,
@@ -163,10 +169,16 @@ export function failurePath(
   readonly record: tasks.LambdaInvoke;
   readonly notify: tasks.LambdaInvoke;
   readonly failed: sfn.Fail;
+  /** Where a failure whose notice did not go out ends. */
+  readonly unreported: sfn.Fail;
 } {
   const executionArn = sfn.JsonPath.executionId;
   const error = sfn.JsonPath.objectAt(ERROR_PATH);
   const failed = new sfn.Fail(scope, 'Failed', { error: props.error, cause: props.cause });
+  const unreported = new sfn.Fail(scope, 'Failed, not notified', {
+    error: FAILURE_UNREPORTED,
+    cause: `${props.cause} The failure notice did not go out: the watch records and notifies this execution.`,
+  });
   const notify = invoke(scope, 'Notify failure', functions.notify, {
     payload: sfn.TaskInput.fromObject({
       kind: 'FAILURE',
@@ -177,7 +189,7 @@ export function failurePath(
     }),
     resultPath: sfn.JsonPath.DISCARD,
   });
-  notify.addCatch(failed, { errors: ['States.ALL'], resultPath: '$.notifyError' });
+  notify.addCatch(unreported, { errors: ['States.ALL'], resultPath: '$.notifyError' });
   notify.next(failed);
   const record = invoke(scope, 'Record failure', functions['record-failure'], {
     payload: sfn.TaskInput.fromObject({
@@ -190,5 +202,5 @@ export function failurePath(
   });
   record.addCatch(notify, { errors: ['States.ALL'], resultPath: '$.recordError' });
   record.next(notify);
-  return { record, notify, failed };
+  return { record, notify, failed, unreported };
 }

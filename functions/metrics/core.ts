@@ -198,7 +198,9 @@ export async function measure(event: MetricsEvent, deps: MetricsDeps): Promise<M
     });
     return { points: 1, unreadable: 0 };
   }
-  let points = 0;
+  // Every point first, then emitted: a batch that fails part-way emits
+  // nothing, so its retry does not count an entry twice.
+  const points: DataPoint[] = [];
   let unreadable = 0;
   const incidents = new Map<string, Promise<MeasuredEntry[]>>();
   for (const record of stream.data.Records) {
@@ -215,12 +217,10 @@ export async function measure(event: MetricsEvent, deps: MetricsDeps): Promise<M
       incidents.set(entry.incidentId, read);
       incident = await read;
     }
-    for (const point of pointsOf(entry, incident)) {
-      deps.emit(point);
-      points++;
-    }
+    points.push(...pointsOf(entry, incident));
   }
-  return { points, unreadable };
+  for (const point of points) deps.emit(point);
+  return { points: points.length, unreadable };
 }
 
 export function makeHandler(env: Environment) {

@@ -268,11 +268,15 @@ export function functionsOfPlaybook(playbook: PlaybookName): FunctionName[] {
 export const ROLLBACK_MACHINE = 'rollback';
 
 /**
- * The errors of the Fail states Cordon's machines reach after recording and
- * notifying the failure (the failure paths). An execution that fails with
- * any other error (States.DataLimitExceeded and States.Runtime, which no
- * Catch can catch), or times out, ended outside them: the watch records it.
+ * The errors of the Fail states Cordon's machines reach after notifying the
+ * failure (the failure paths). An execution that fails with any other error
+ * (States.DataLimitExceeded and States.Runtime, which no Catch can catch;
+ * FAILURE_UNREPORTED, a failure path whose notice did not go out), or times
+ * out, ended outside them: the watch records and notifies it.
  */
+/** The Fail state a failure path reaches when its notice did not go out. */
+export const FAILURE_UNREPORTED = 'Cordon.FailureUnreported';
+
 export const FAILURE_PATH_ERRORS = {
   playbook: 'Cordon.PlaybookFailed',
   rollback: 'Cordon.RollbackFailed',

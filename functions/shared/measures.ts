@@ -58,7 +58,11 @@ export interface TimesToContain {
   readonly fromEventArrival?: number;
 }
 
-/** The two times to contain of a first containment; each absent when the ledger cannot say. */
+/**
+ * The two times to contain of a first containment; each absent when the
+ * ledger cannot say. A finding's `createdAt` is the finding's word (an
+ * imported one may say anything): one after its own arrival is not counted.
+ */
 export function timesToContain(first: {
   readonly contained: MeasuredEntry;
   readonly claim?: MeasuredEntry;
@@ -67,8 +71,9 @@ export function timesToContain(first: {
   if (containedAt === undefined) return {};
   const arrived = timeOf(first.claim?.at);
   const created = timeOf(first.claim?.detail?.createdAt);
+  const credible = created !== undefined && (arrived === undefined || created <= arrived);
   return {
-    ...(created === undefined ? {} : { fromFindingCreated: containedAt - created }),
+    ...(credible && created <= containedAt ? { fromFindingCreated: containedAt - created } : {}),
     ...(arrived === undefined ? {} : { fromEventArrival: containedAt - arrived }),
   };
 }

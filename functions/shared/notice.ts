@@ -12,9 +12,10 @@ import { asciiLine, boundedText } from './text.js';
  * The chat form holds no attacker-controlled text outside a code block: the
  * title, keywords and next steps are Cordon's own words and ids, and the
  * plain text (whose finding and error fields are bounded and quoted already)
- * is shown inside a code block, with the characters that could close the
- * block or open a mention or link (` < >) replaced by look-alikes, so a
- * finding cannot ping a channel, post a link or forge Cordon's own lines.
+ * is shown inside a code block, with every character of chat markup
+ * (` < > [ ] ( ) * _ @) replaced by a look-alike and URLs defanged, so a
+ * finding cannot ping a channel, post a link or forge Cordon's own lines,
+ * even where the code block is not honoured.
  */
 export interface Notice {
   /** The email subject: made ASCII and at most 100 characters here, as SNS requires. */
@@ -39,10 +40,28 @@ const CHAT_TITLE_MAX = 250;
 const FENCE = '```';
 const CUT = '\n... (cut: the email form and the ledger have all of it)';
 
-/** Look-alikes for the characters that end a code block or start a mention or link. */
-const INERT: Readonly<Record<string, string>> = { '`': '\u02cb', '<': '\u2039', '>': '\u203a' };
+/**
+ * Look-alikes for the characters of chat markup: a code fence's backtick,
+ * Slack's `<!channel>` and `<url|text>`, and the markdown a renderer that
+ * ignores code blocks (a Teams card) would still read: links, emphasis,
+ * mentions.
+ */
+const INERT: Readonly<Record<string, string>> = {
+  '`': '\u02cb',
+  '<': '\u2039',
+  '>': '\u203a',
+  '[': '\uff3b',
+  ']': '\uff3d',
+  '(': '\uff08',
+  ')': '\uff09',
+  '*': '\u2217',
+  _: '\uff3f',
+  '@': '\uff20',
+};
 
-const inert = (text: string): string => text.replace(/[`<>]/g, (c) => INERT[c] ?? c);
+/** Markup made inert, and URLs defanged (`hxxp`), so no renderer makes a link of them. */
+const inert = (text: string): string =>
+  text.replace(/[`<>[\]()*_@]/g, (c) => INERT[c] ?? c).replace(/\bhttp/gi, 'hxxp');
 
 /** `text` as chat markdown shows it literally: inside a code block it cannot leave. */
 export function chatCodeBlock(text: string, max = CHAT_DESCRIPTION_MAX): string {

@@ -1,4 +1,4 @@
-import { FAILURE_PATH_ERRORS, ROLLBACK_MACHINE } from '../shared/catalog.js';
+import { FAILURE_PATH_ERRORS, FAILURE_UNREPORTED, ROLLBACK_MACHINE } from '../shared/catalog.js';
 import type { LedgerEntryInput } from '../shared/ledger.js';
 import { boundedText } from '../shared/text.js';
 import type { Report, WatchDeps } from './core.js';
@@ -90,8 +90,9 @@ type Unfinished = keyof typeof UNFINISHED;
 
 /**
  * Why Cordon would not record an execution in this state here: its failure
- * path recorded and notified a FAILED execution whose error is one of
- * FAILURE_PATH_ERRORS; a running or succeeded one did not end unfinished.
+ * path notified a FAILED execution whose error is one of FAILURE_PATH_ERRORS
+ * (one whose notice did not go out ends FAILURE_UNREPORTED instead); a
+ * running or succeeded one did not end unfinished.
  */
 function notUnfinished(status: string, error: string | undefined): string | undefined {
   if (!Object.hasOwn(UNFINISHED, status)) {
@@ -99,7 +100,7 @@ function notUnfinished(status: string, error: string | undefined): string | unde
   }
   const recorded: readonly string[] = Object.values(FAILURE_PATH_ERRORS);
   if (status === 'FAILED' && error !== undefined && recorded.includes(error)) {
-    return `failed with ${error}: its failure path recorded and notified it`;
+    return `failed with ${error}: its failure path notified it`;
   }
   return undefined;
 }
@@ -128,7 +129,11 @@ export async function unfinishedReport(
   }
   const notRecorded = notUnfinished(status, execution.error);
   if (notRecorded !== undefined) return notRecorded;
-  const { verb, how } = UNFINISHED[status as Unfinished];
+  const { verb } = UNFINISHED[status as Unfinished];
+  const how =
+    execution.error === FAILURE_UNREPORTED
+      ? 'its failure path could not send the failure notice'
+      : UNFINISHED[status as Unfinished].how;
   const about = await incidentOfExecution(machine, execution, deps.ledger);
   const stopped = execution.stopDate?.toISOString() ?? 'an unknown time';
   const error = execution.error ? boundedText(execution.error, 256) : undefined;

@@ -37,6 +37,7 @@ import {
   UpdateAccessKeyCommand,
 } from '@aws-sdk/client-iam';
 import { BatchUpdateFindingsCommand, SecurityHubClient } from '@aws-sdk/client-securityhub';
+import { PublishCommand } from '@aws-sdk/client-sns';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { z } from 'zod';
@@ -427,6 +428,38 @@ describe('a step that fails terminally', () => {
     expect(execution.ledger[3]?.summary).toContain('Cordon.AccessDenied');
     expect(await keyStatus(user, user.leakedKeyId)).toBe('Active');
     expect(await userPolicies(user.userName)).toEqual([]);
+  });
+});
+
+describe('a failure whose notice does not go out', () => {
+  it("ends Cordon.FailureUnreported, which the watch records and notifies, not the failure path's own error", async () => {
+    const user = await seedCompromisedUser();
+    const denied = new IAMServiceException({
+      name: 'AccessDenied',
+      $fault: 'client',
+      $metadata: { httpStatusCode: 403 },
+      message: 'not authorized to perform iam:UpdateAccessKey',
+    });
+    vi.spyOn(UpdateAccessKeyCommand.prototype, 'resolveMiddleware').mockImplementation(
+      () => async () => {
+        throw denied;
+      },
+    );
+    // SNS is down (or notify is compromised): the failure notice fails.
+    vi.spyOn(PublishCommand.prototype, 'resolveMiddleware').mockImplementation(() => async () => {
+      throw Object.assign(new Error('SNS unavailable'), { name: 'InternalErrorException' });
+    });
+
+    const execution = onlyExecution(await harness.engine('approve').rehearse(userKeyFinding(user)));
+
+    expect(execution.status).toBe('FAILED');
+    expect(execution.error?.Error).toBe('Cordon.FailureUnreported');
+    expect(execution.states.slice(-3)).toEqual([
+      'Record failure',
+      'Notify failure',
+      'Failed, not notified',
+    ]);
+    expect(await keyStatus(user, user.leakedKeyId)).toBe('Active');
   });
 });
 

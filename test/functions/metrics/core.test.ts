@@ -259,3 +259,12 @@ describe('dimension values', () => {
     expect(refused?.dimensions).toEqual({ Guard: 'other' });
   });
 });
+
+describe('time to contain from the finding', () => {
+  it('is not counted when the finding says it was created after it arrived (an imported finding says anything)', () => {
+    const claim = { ...CLAIM, detail: { createdAt: at(30) } };
+    const first = entry(2, { at: at(31) });
+    const times = pointsOf(first, [claim, first]).filter((p) => p.name === METRIC.timeToContain);
+    expect(times.map((p) => p.dimensions)).toEqual([{ From: CONTAIN_FROM.eventArrival }]);
+  });
+});

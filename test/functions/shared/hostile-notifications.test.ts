@@ -89,7 +89,8 @@ function expectSafe(sent: Published, twin: Published): void {
  * The chat form: the title, summary, keywords and commands are the same as
  * for the defanged twin (no hostile text reaches them), and the description
  * is one code block the text cannot close, with nothing that could mention
- * a channel or post a link (no backtick, < or > inside it).
+ * a channel, post a link or emphasise (no backtick, < > [ ] ( ) * _ @ or
+ * http inside it), even for a renderer that ignores the code block.
  */
 function expectSafeChat(sent: Published, twin: Published): void {
   const chat = ChatForm.parse(sent.chat);
@@ -100,7 +101,7 @@ function expectSafeChat(sent: Published, twin: Published): void {
   expect(description.length).toBeLessThanOrEqual(CHAT_DESCRIPTION_MAX);
   expect(description.startsWith('```\n')).toBe(true);
   expect(description.endsWith('\n```')).toBe(true);
-  expect(description.slice(3, -3)).not.toMatch(/[`<>]/);
+  expect(description.slice(3, -3)).not.toMatch(/[`<>[\]()*_@]|http/i);
 }
 
 const outcome = fc.constantFrom(

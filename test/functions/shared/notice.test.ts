@@ -19,7 +19,7 @@ import { forms } from '../../support/notices.js';
 const TOPIC = 'arn:aws:sns:us-east-1:123456789012:cordon';
 const NOTICE: Notice = {
   subject: 'Cordon summary: HIGH in 123456789012: UnauthorizedAccess:IAMUser/TorIPCaller',
-  text: 'Cordon summary\n\nIncident: inc-0123456789abcdef0123\nReason: "<!channel> ```x```"',
+  text: 'Cordon summary\n\nIncident: inc-0123456789abcdef0123\nReason: "<!channel> ```x``` [go](https://evil.example) *now* @here"',
   title: 'Cordon summary: inc-0123456789abcdef0123',
   kind: 'SUMMARY',
   incidentId: 'inc-0123456789abcdef0123',
@@ -45,7 +45,7 @@ describe('a notice', () => {
         textType: 'client-markdown',
         title: NOTICE.title,
         description:
-          '```\nCordon summary\n\nIncident: inc-0123456789abcdef0123\nReason: "\u2039!channel\u203a \u02cb\u02cb\u02cbx\u02cb\u02cb\u02cb"\n```',
+          '```\nCordon summary\n\nIncident: inc-0123456789abcdef0123\nReason: "\u2039!channel\u203a \u02cb\u02cb\u02cbx\u02cb\u02cb\u02cb \uff3bgo\uff3d\uff08hxxps://evil.example\uff09 \u2217now\u2217 \uff20here"\n```',
         nextSteps: ['`npx cordon show inc-0123456789abcdef0123`'],
         keywords: ['Cordon', 'SUMMARY'],
       },

@@ -347,6 +347,18 @@ describe('an execution that ended past every Catch (FAILED outside its failure p
     );
   });
 
+  it('records a failure whose failure path could not notify it (record and notice both failed)', async () => {
+    await claimed();
+    execution({ status: 'FAILED', error: 'Cordon.FailureUnreported' });
+
+    const result = await watch(aborted({ status: 'FAILED' }), deps());
+
+    expect(result).toMatchObject({ status: 'recorded', ledgerId: INCIDENT, notified: true });
+    expect(onlyMessage().lines).toContain(
+      'The execution ended without its failure path: its failure path could not send the failure notice (Cordon.FailureUnreported).',
+    );
+  });
+
   it('records a timed-out execution', async () => {
     await claimed();
     execution({ status: 'TIMED_OUT' });
@@ -368,7 +380,7 @@ describe('an execution that ended past every Catch (FAILED outside its failure p
 
       expect(result).toEqual({
         status: 'ignored',
-        reason: `failed with ${error}: its failure path recorded and notified it`,
+        reason: `failed with ${error}: its failure path notified it`,
       });
       expect(entriesOf(INCIDENT).map((e) => e.outcome)).toEqual(['CLAIMED']);
       expect(published()).toEqual([]);
