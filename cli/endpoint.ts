@@ -7,7 +7,6 @@ import type {
   AwsCredentialIdentityProvider,
   QueryParameterBag,
 } from '@smithy/types';
-import type { z } from 'zod';
 import { CALLER_PROOF_HEADER, signCallerProof } from '../functions/responder-api/caller-proof.js';
 import {
   APPROVAL_URL_ENV,
@@ -32,6 +31,7 @@ import {
   TimelineResponseSchema,
 } from '../functions/responder-api/contract.js';
 import { Sha256 } from '../functions/shared/hash.js';
+import type { z } from '../functions/shared/z.js';
 import { CliError } from './errors.js';
 
 /**

@@ -1,8 +1,8 @@
-import { z } from 'zod';
 import type { RoleSpec } from '../shared/iam.js';
 import type { IncidentSubject } from '../shared/incident.js';
 import type { LedgerEntry } from '../shared/ledger.js';
 import { quoted } from '../shared/text.js';
+import { z } from '../shared/z.js';
 
 /**
  * What the rest of Cordon knows about one containment action, from its

@@ -1,4 +1,3 @@
-import type { z } from 'zod';
 import {
   type ApprovalVerifier,
   checkApproval,
@@ -20,6 +19,7 @@ import {
   verifiedEntries,
 } from '../shared/rollback.js';
 import { boundedText } from '../shared/text.js';
+import type { z } from '../shared/z.js';
 
 /**
  * The rules every rollback action follows (approval, drift refusal, `force`,

@@ -1,6 +1,5 @@
 import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
-import { z } from 'zod';
 import { clientOptions, s3ClientOptions } from '../shared/aws.js';
 import { boot } from '../shared/boot.js';
 import { type Environment, requireEnv } from '../shared/env.js';
@@ -8,6 +7,7 @@ import { classifyAwsError } from '../shared/errors.js';
 import { taskHandler } from '../shared/handler.js';
 import { publishInput } from '../shared/notice.js';
 import { ENV } from '../shared/runtime-config.js';
+import { z } from '../shared/z.js';
 import { type Anchor, anchorKey, type Tampering, tamperingKey } from './contract.js';
 
 /**

@@ -1,5 +1,4 @@
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
-import { z } from 'zod';
 import { clientOptions } from '../shared/aws.js';
 import { boot } from '../shared/boot.js';
 import { type Environment, requireEnv } from '../shared/env.js';
@@ -17,6 +16,7 @@ import { type Notice, publishInput } from '../shared/notice.js';
 import { RollbackResultSchema, SkippedItemSchema } from '../shared/rollback.js';
 import { ENV } from '../shared/runtime-config.js';
 import { asciiLine, boundedText, causeText, quoted } from '../shared/text.js';
+import { z } from '../shared/z.js';
 
 export const NOTIFY_KINDS = [
   'SUMMARY',

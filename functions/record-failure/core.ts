@@ -1,4 +1,3 @@
-import { z } from 'zod';
 import { targetArnOf } from '../actions/registry.js';
 import {
   type ApprovalVerifier,
@@ -22,6 +21,7 @@ import {
 } from '../shared/incident.js';
 import type { Ledger } from '../shared/ledger.js';
 import { boundedText, causeText } from '../shared/text.js';
+import { z } from '../shared/z.js';
 
 export const RecordFailureInputSchema = z.strictObject({
   /** The step that failed: a playbook step id, or `triage`, `finding`, `notify`... */

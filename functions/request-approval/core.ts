@@ -1,6 +1,5 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
-import { z } from 'zod';
 import { targetArnOf } from '../actions/registry.js';
 import { ApprovalStore, type NewApproval } from '../responder-api/store.js';
 import { clientOptions } from '../shared/aws.js';
@@ -25,6 +24,7 @@ import { accountOf, RollbackPlanSchema } from '../shared/rollback.js';
 import { ENV } from '../shared/runtime-config.js';
 import { boundedText } from '../shared/text.js';
 import { kmsTokenSeal, type TokenSeal } from '../shared/token-seal.js';
+import { z } from '../shared/z.js';
 import {
   approvalMessage,
   decisionCommands,

@@ -3,8 +3,8 @@ import { request as httpRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { SignatureV4 } from '@smithy/signature-v4';
 import type { AwsCredentialIdentity } from '@smithy/types';
-import { z } from 'zod';
 import { Sha256, sha256Hex } from '../shared/hash.js';
+import { z } from '../shared/z.js';
 
 /**
  * Who is calling the responder API, proved in a way nobody can forge: the

@@ -1,6 +1,6 @@
-import { z } from 'zod';
 import { BreakerStateSchema } from '../shared/breaker.js';
 import { INCIDENT_ID } from '../shared/incident.js';
+import { z } from '../shared/z.js';
 
 export { INCIDENT_ID };
 

@@ -6,7 +6,6 @@ import type {
   APIGatewayProxyStructuredResultV2,
   LambdaFunctionURLEventWithIAMAuthorizer,
 } from 'aws-lambda';
-import { z } from 'zod';
 import { ApprovalPolicySchema } from '../shared/approval-record.js';
 import { clientOptions } from '../shared/aws.js';
 import { boot } from '../shared/boot.js';
@@ -15,6 +14,7 @@ import { type Environment, requireEnv, requireJsonEnv } from '../shared/env.js';
 import { CordonError } from '../shared/errors.js';
 import { ENV } from '../shared/runtime-config.js';
 import { firstIssue } from '../shared/validation.js';
+import { z } from '../shared/z.js';
 import { type ApiRequest, authorize, EndpointError, type ResponderDeps } from './api.js';
 import { kmsApprovalSigner } from './approval-signer.js';
 import { breakerStatus, resetBreaker } from './breaker.js';

@@ -5,9 +5,9 @@ import {
   QueryCommand,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
-import { z } from 'zod';
 import { conditionalUpdate, dynamoCall } from '../shared/dynamo-calls.js';
 import { classifyAwsError } from '../shared/errors.js';
+import { z } from '../shared/z.js';
 
 /**
  * The approvals table: one item per step waiting for a responder, keyed by

@@ -1,4 +1,3 @@
-import { z } from 'zod';
 import { recorded } from '../actions/definition.js';
 import { actionNamed, undoOf } from '../actions/registry.js';
 import { boot } from '../shared/boot.js';
@@ -18,6 +17,7 @@ import {
   verifiedEntries,
 } from '../shared/rollback.js';
 import { boundedText } from '../shared/text.js';
+import { z } from '../shared/z.js';
 
 export const RollbackPlanInputSchema = z.strictObject({
   request: RollbackRequestSchema,

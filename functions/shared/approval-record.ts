@@ -1,5 +1,4 @@
 import { KMSClient, KMSInvalidMacException, VerifyMacCommand } from '@aws-sdk/client-kms';
-import { z } from 'zod';
 import {
   type ApprovalRecord,
   type ApprovalRecordKind,
@@ -12,6 +11,7 @@ import { type Environment, requireJsonEnv } from './env.js';
 import { classifyAwsError } from './errors.js';
 import { principalIdentity, samePrincipal } from './iam-arn.js';
 import { ENV } from './runtime-config.js';
+import { z } from './z.js';
 
 /**
  * Approval records. A task token says nothing about who answered: anyone

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import { z } from './z.js';
 
 /**
  * The shape of approval records (approval-record.ts says what they are

@@ -2,7 +2,7 @@ import {
   type AutoScalingClient,
   DescribeAutoScalingInstancesCommand,
 } from '@aws-sdk/client-auto-scaling';
-import { z } from 'zod';
+import { z } from './z.js';
 
 /** An instance's place in its Auto Scaling group, as Auto Scaling reports it. */
 export interface Membership {

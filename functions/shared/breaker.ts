@@ -1,6 +1,6 @@
 import { type DynamoDBDocumentClient, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { z } from 'zod';
 import { conditionalUpdate, dynamoCall } from './dynamo-calls.js';
+import { z } from './z.js';
 
 /**
  * The circuit breaker: when more than `limit` incidents are contained

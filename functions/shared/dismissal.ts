@@ -1,4 +1,3 @@
-import { z } from 'zod';
 import {
   type ApprovalKey,
   type ApprovalVerifier,
@@ -8,6 +7,7 @@ import {
 import { sha256Hex } from './hash.js';
 import { samePrincipal } from './iam-arn.js';
 import type { LedgerEntry } from './ledger.js';
+import { z } from './z.js';
 
 /**
  * Dismissals. A responder who judges a finding a false positive dismisses

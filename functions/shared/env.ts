@@ -1,6 +1,6 @@
-import type { z } from 'zod';
 import { ConfigError } from './config-error.js';
 import { firstIssue } from './validation.js';
+import type { z } from './z.js';
 
 /**
  * A function's environment: `process.env` when Lambda runs it, an object the

@@ -2,9 +2,9 @@ import type { Logger } from '@aws-lambda-powertools/logger';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
-import type { z } from 'zod';
 import { InvalidTaskInputError } from './errors.js';
 import { firstIssue } from './validation.js';
+import type { z } from './z.js';
 
 /**
  * Wraps a core function as a Lambda handler: parses the input with a strict

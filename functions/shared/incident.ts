@@ -1,9 +1,9 @@
-import { z } from 'zod';
 import { SignedApprovalSchema } from './approval-schema.js';
 import { MODES, PLAYBOOK_NAMES } from './catalog.js';
 import { InvalidTaskInputError } from './errors.js';
 import { sha256Hex } from './hash.js';
 import { SEVERITY_LABELS } from './runtime-config.js';
+import { z } from './z.js';
 
 /**
  * The Incident is triage's output and every later task's input: a finding

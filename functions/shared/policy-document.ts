@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import { z } from './z.js';
 
 const PolicyDocumentSchema = z.object({ Statement: z.array(z.unknown()) });
 

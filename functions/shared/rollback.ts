@@ -1,9 +1,9 @@
-import { z } from 'zod';
 import { ROLLBACK_FUNCTIONS, type RollbackFunctionName } from '../actions/registry.js';
 import { CordonError, classifyAwsError, InvalidTaskInputError } from './errors.js';
 import { parseIamArn } from './iam-arn.js';
 import { ApprovalSchema, INCIDENT_ID } from './incident.js';
 import type { ChainBreak, Ledger, LedgerEntry } from './ledger.js';
+import { z } from './z.js';
 
 /**
  * Rollback's contracts: between the rollback state machine, its plan, its

@@ -1,5 +1,5 @@
-import { z } from 'zod';
 import { MODES } from './catalog.js';
+import { z } from './z.js';
 
 /**
  * The guard settings triage needs at run time, rendered by infra from the

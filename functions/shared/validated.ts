@@ -1,8 +1,8 @@
-import { z } from 'zod';
 import type { Mode } from './catalog.js';
 import { canonicalJson, sha256Hex } from './hash.js';
 import { type ActionInput, type Incident, ModeSchema } from './incident.js';
 import type { LedgerEntry } from './ledger.js';
+import { z } from './z.js';
 
 /**
  * An action acts only on an incident triage validated. The state machine

@@ -1,4 +1,4 @@
-import type { z } from 'zod';
+import type { z } from './z.js';
 
 /**
  * How every parse failure is told: the first issue, at a path a person reads

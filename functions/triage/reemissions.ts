@@ -1,10 +1,10 @@
-import { z } from 'zod';
 import { type ApprovalVerifier, checkApproval } from '../shared/approval-record.js';
 import type { PlaybookName } from '../shared/catalog.js';
 import { checkDismissal, DISMISSED, subjectsOf } from '../shared/dismissal.js';
 import type { Incident, TriageResult } from '../shared/incident.js';
 import type { LedgerEntry } from '../shared/ledger.js';
 import { boundedText } from '../shared/text.js';
+import { z } from '../shared/z.js';
 import { planNothing } from './plan.js';
 
 /**

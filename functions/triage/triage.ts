@@ -7,7 +7,6 @@ import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SecurityHubClient } from '@aws-sdk/client-securityhub';
 import { SNSClient } from '@aws-sdk/client-sns';
 import { SSMClient } from '@aws-sdk/client-ssm';
-import { z } from 'zod';
 import {
   type ApprovalVerifier,
   approvalVerifier,
@@ -32,6 +31,7 @@ import { ENV, RuntimeConfigSchema } from '../shared/runtime-config.js';
 import { boundedText } from '../shared/text.js';
 import { validatedRecord } from '../shared/validated.js';
 import { firstIssue } from '../shared/validation.js';
+import { z } from '../shared/z.js';
 import {
   type BoundDecider,
   type DeciderDeps,

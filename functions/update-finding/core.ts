@@ -3,7 +3,6 @@ import {
   type BatchUpdateFindingsUnprocessedFinding,
   SecurityHubClient,
 } from '@aws-sdk/client-securityhub';
-import { z } from 'zod';
 import { clientOptions } from '../shared/aws.js';
 import { boot } from '../shared/boot.js';
 import type { Environment } from '../shared/env.js';
@@ -23,6 +22,7 @@ import {
 } from '../shared/incident.js';
 import type { Ledger } from '../shared/ledger.js';
 import { boundedText } from '../shared/text.js';
+import { z } from '../shared/z.js';
 
 export const UpdateFindingInputSchema = z.strictObject({
   incident: IncidentSchema,

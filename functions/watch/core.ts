@@ -1,7 +1,6 @@
 import { SFNClient } from '@aws-sdk/client-sfn';
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import { SSMClient } from '@aws-sdk/client-ssm';
-import { z } from 'zod';
 import { clientOptions } from '../shared/aws.js';
 import { boot } from '../shared/boot.js';
 import { type Environment, requireEnv, requireJsonEnv } from '../shared/env.js';
@@ -10,6 +9,7 @@ import { taskHandler } from '../shared/handler.js';
 import type { Ledger, LedgerEntry, LedgerEntryInput } from '../shared/ledger.js';
 import { publishInput } from '../shared/notice.js';
 import { ENV } from '../shared/runtime-config.js';
+import { z } from '../shared/z.js';
 import {
   type EventEnvelope,
   EventEnvelopeSchema,

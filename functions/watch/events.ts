@@ -1,6 +1,6 @@
-import { z } from 'zod';
 import { InvalidTaskInputError } from '../shared/errors.js';
 import { firstIssue } from '../shared/validation.js';
+import { z } from '../shared/z.js';
 
 /**
  * The events the watch rules deliver, read leniently: AWS adds fields over

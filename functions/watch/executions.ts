@@ -3,13 +3,13 @@ import {
   type ExecutionStatus,
   type SFNClient,
 } from '@aws-sdk/client-sfn';
-import { z } from 'zod';
 import { PLAYBOOK_NAMES, ROLLBACK_MACHINE } from '../shared/catalog.js';
 import { classifyAwsError, InvalidFindingError } from '../shared/errors.js';
 import { orphanIncidentId } from '../shared/incident.js';
 import type { Ledger } from '../shared/ledger.js';
 import { RollbackRequestSchema } from '../shared/rollback.js';
 import { boundedText } from '../shared/text.js';
+import { z } from '../shared/z.js';
 import { incidentIdOf, parseFindingEvent } from '../triage/parse/index.js';
 
 /** A state machine ARN, split into what its executions' ARNs are built from. */

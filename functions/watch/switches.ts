@@ -1,6 +1,6 @@
 import { GetParameterCommand, type SSMClient } from '@aws-sdk/client-ssm';
-import { z } from 'zod';
 import { boundedText, quoted } from '../shared/text.js';
+import { z } from '../shared/z.js';
 import type { Report, WatchDeps } from './core.js';
 import { type ApiCall, cloudTrailKey, type WatchedEvent } from './events.js';
 import { callerName, callLines, callRecord, SUMMARY_MAX, subject } from './messages.js';

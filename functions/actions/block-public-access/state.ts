@@ -3,8 +3,8 @@ import {
   type PublicAccessBlockConfiguration,
   type S3Client,
 } from '@aws-sdk/client-s3';
-import { z } from 'zod';
 import type { Bucket } from '../../shared/incident.js';
+import { z } from '../../shared/z.js';
 
 export interface PublicAccessBlock {
   readonly BlockPublicAcls: boolean;

@@ -3,9 +3,9 @@ import {
   DescribeAutoScalingGroupsCommand,
 } from '@aws-sdk/client-auto-scaling';
 import type { EC2Client } from '@aws-sdk/client-ec2';
-import { z } from 'zod';
 import { readMembership } from '../../shared/auto-scaling.js';
 import { instanceExists } from '../../shared/ec2.js';
+import { z } from '../../shared/z.js';
 
 /**
  * What detach-from-asg reads and records, apart from what it changes, so its

@@ -1,6 +1,6 @@
 import { DescribeIamInstanceProfileAssociationsCommand, type EC2Client } from '@aws-sdk/client-ec2';
-import { z } from 'zod';
 import { instanceExists } from '../../shared/ec2.js';
+import { z } from '../../shared/z.js';
 
 /**
  * What detach-instance-profile reads and records, apart from what it

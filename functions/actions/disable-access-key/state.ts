@@ -3,9 +3,9 @@ import {
   ListAccessKeysCommand,
   type ListAccessKeysCommandOutput,
 } from '@aws-sdk/client-iam';
-import { z } from 'zod';
 import { isNotFound } from '../../shared/errors.js';
 import { LONG_TERM_ACCESS_KEY_ID } from '../../shared/iam-arn.js';
+import { z } from '../../shared/z.js';
 
 /** What the ledger records before and after: enough to re-enable the key. */
 export interface AccessKeyState {

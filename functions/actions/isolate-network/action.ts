@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import { z } from '../../shared/z.js';
 import { defineAction, recorded } from '../definition.js';
 import { iam } from './iam.js';
 

@@ -6,7 +6,6 @@ import {
   type EC2Client,
   type IpPermission,
 } from '@aws-sdk/client-ec2';
-import { z } from 'zod';
 import { instanceExists } from '../../shared/ec2.js';
 import {
   ISOLATION_KINDS,
@@ -15,6 +14,7 @@ import {
   ORIGINAL_GROUPS_TAG,
   tagValue,
 } from '../../shared/ec2-tags.js';
+import { z } from '../../shared/z.js';
 
 /**
  * What isolate-network reads and records, apart from what it changes, so its

@@ -1,10 +1,10 @@
 import { PutResourcePolicyCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { z } from 'zod';
 import { clientOptions } from '../../shared/aws.js';
 import { type Environment, requireJsonEnv } from '../../shared/env.js';
 import type { ActionInput, ActionResult, Secret } from '../../shared/incident.js';
 import { ENV } from '../../shared/runtime-config.js';
 import { secretOfIncident } from '../../shared/secret-arn.js';
+import { z } from '../../shared/z.js';
 import { type Containment, type ContainmentDeps, runContainment } from '../containment.js';
 import { containmentHandler } from '../handlers.js';
 import { action } from './action.js';

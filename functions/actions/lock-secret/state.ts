@@ -5,9 +5,9 @@ import {
   GetResourcePolicyCommand,
   type SecretsManagerClient,
 } from '@aws-sdk/client-secrets-manager';
-import { z } from 'zod';
 import { CordonError, isNotFound } from '../../shared/errors.js';
 import type { Secret } from '../../shared/incident.js';
+import { z } from '../../shared/z.js';
 import { action } from './action.js';
 
 export const LOCK_SID = 'CordonLockSecret';

@@ -1,6 +1,5 @@
 import { AutoScalingClient, SetInstanceProtectionCommand } from '@aws-sdk/client-auto-scaling';
 import { EC2Client } from '@aws-sdk/client-ec2';
-import { z } from 'zod';
 import { MembershipSchema, readMembership } from '../../shared/auto-scaling.js';
 import { clientOptions } from '../../shared/aws.js';
 import { instanceExists, type RecordedInstance, recordedInstance } from '../../shared/ec2.js';
@@ -10,6 +9,7 @@ import {
   type RollbackInput,
   type RollbackResult,
 } from '../../shared/rollback.js';
+import { z } from '../../shared/z.js';
 import { rollbackNameOf } from '../definition.js';
 import { rollbackHandler } from '../handlers.js';
 import { differs, type Rollback, type RollbackDeps, runRollback } from '../rollback.js';

@@ -1,6 +1,6 @@
 import { GetFunctionConcurrencyCommand, type LambdaClient } from '@aws-sdk/client-lambda';
-import { z } from 'zod';
 import { isNotFound } from '../../shared/errors.js';
+import { z } from '../../shared/z.js';
 
 /**
  * What the ledger records: the reserved concurrency before ('unreserved'

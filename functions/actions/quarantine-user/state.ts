@@ -6,9 +6,9 @@ import {
   ListAttachedUserPoliciesCommand,
   type ListAttachedUserPoliciesCommandOutput,
 } from '@aws-sdk/client-iam';
-import { z } from 'zod';
 import { isNotFound } from '../../shared/errors.js';
 import { policyStatements } from '../../shared/policy-document.js';
+import { z } from '../../shared/z.js';
 import { DENY_ALL_POLICY } from './iam.js';
 
 export { DENY_ALL_POLICY };

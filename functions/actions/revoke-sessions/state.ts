@@ -7,10 +7,10 @@ import {
   type GetUserPolicyCommandOutput,
   type IAMClient,
 } from '@aws-sdk/client-iam';
-import { z } from 'zod';
 import { isNotFound } from '../../shared/errors.js';
 import type { Incident } from '../../shared/incident.js';
 import { policyStatements } from '../../shared/policy-document.js';
+import { z } from '../../shared/z.js';
 
 export const REVOKE_POLICY_NAME = 'CordonRevokeOlderSessions';
 

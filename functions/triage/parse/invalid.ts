@@ -1,6 +1,6 @@
-import type { z } from 'zod';
 import { InvalidFindingError } from '../../shared/errors.js';
 import { firstIssue } from '../../shared/validation.js';
+import type { z } from '../../shared/z.js';
 
 export { formatPath } from '../../shared/validation.js';
 

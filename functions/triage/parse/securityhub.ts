@@ -1,7 +1,7 @@
-import type { z } from 'zod';
 import type { PlaybookName } from '../../shared/catalog.js';
 import { InvalidFindingError } from '../../shared/errors.js';
 import type { PrincipalKind } from '../../shared/incident.js';
+import type { z } from '../../shared/z.js';
 import {
   accessKeyIdIn,
   BUCKET_NAME,

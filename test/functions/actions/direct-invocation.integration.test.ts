@@ -17,7 +17,6 @@ import {
   ListAttachedUserPoliciesCommand,
 } from '@aws-sdk/client-iam';
 import { describe, expect, it } from 'vitest';
-import { z } from 'zod';
 import { seedCompromisedUser, userKeyFinding } from '../../../demo/scenario.js';
 import { makeHandler as disableAccessKeyHandler } from '../../../functions/actions/disable-access-key/containment.js';
 import { makeHandler as quarantineUserHandler } from '../../../functions/actions/quarantine-user/containment.js';
@@ -30,6 +29,7 @@ import {
 import { Ledger } from '../../../functions/shared/ledger.js';
 import { KmsLedgerMac } from '../../../functions/shared/ledger-mac.js';
 import { ENV } from '../../../functions/shared/runtime-config.js';
+import { z } from '../../../functions/shared/z.js';
 import { onlyExecution, rehearsalHarness } from '../../state-machines/harness.js';
 import { lambdaContext } from '../../support/lambda-context.js';
 import { motoClientConfig, useMoto } from '../../support/moto.js';

@@ -1,5 +1,5 @@
-import { z } from 'zod';
 import { SEVERITY_LABELS } from '../../../shared/runtime-config.js';
+import { z } from '../../../shared/z.js';
 import {
   AccountIdSchema,
   bounded,

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import { z } from '../../../shared/z.js';
 
 /**
  * Field schemas shared by the GuardDuty and Security Hub event schemas. Every
