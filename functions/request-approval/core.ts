@@ -1,4 +1,3 @@
-import type { Logger } from '@aws-lambda-powertools/logger';
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import { targetArnOf } from '../actions/registry.js';
 import { ApprovalStore, type NewApproval } from '../responder-api/store.js';
@@ -20,6 +19,7 @@ import { principalIdentity } from '../shared/iam-arn.js';
 import { type Incident, IncidentSchema } from '../shared/incident.js';
 import type { Ledger } from '../shared/ledger.js';
 import { publishInput } from '../shared/notice.js';
+import type { Logger } from '../shared/observability.js';
 import { accountOf, RollbackPlanSchema } from '../shared/rollback.js';
 import { ENV } from '../shared/runtime-config.js';
 import { boundedText } from '../shared/text.js';
@@ -296,9 +296,10 @@ async function request(deps: RequestApprovalDeps, r: Request): Promise<RequestAp
 
 export function makeHandler(env: Environment, clients = { sns: new SNSClient(clientOptions) }) {
   const { logger, ledger, actor, dynamo, now } = boot(env, 'request-approval');
-  // The event carries the task token: refuse to start if Powertools was told to
+  // The event carries the task token: refuse to start if the logger is asked to
   // log events (POWERTOOLS_LOGGER_LOG_EVENT), rather than leak the token once.
-  if (env.POWERTOOLS_LOGGER_LOG_EVENT?.toLowerCase() === 'true' || logger.getLogEvent()) {
+  // Cordon's logger never logs events; the refusal stays for a logger that would.
+  if (env.POWERTOOLS_LOGGER_LOG_EVENT?.toLowerCase() === 'true') {
     throw new ConfigError('POWERTOOLS_LOGGER_LOG_EVENT must be off for request-approval');
   }
   const deps: RequestApprovalDeps = {

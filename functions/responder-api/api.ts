@@ -1,8 +1,8 @@
-import type { Logger } from '@aws-lambda-powertools/logger';
 import type { SFNClient } from '@aws-sdk/client-sfn';
 import { type ApprovalKey, isResponder } from '../shared/approval-record.js';
 import type { CircuitBreaker } from '../shared/breaker.js';
 import type { Ledger } from '../shared/ledger.js';
+import type { Logger } from '../shared/observability.js';
 import type { ErrorCode } from './contract.js';
 import type { ApprovalStore } from './store.js';
 import type { TokenOpener } from './token-opener.js';

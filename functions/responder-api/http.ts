@@ -1,9 +1,7 @@
-import type { Logger } from '@aws-lambda-powertools/logger';
-import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { SFNClient } from '@aws-sdk/client-sfn';
-import middy from '@middy/core';
 import type {
   APIGatewayProxyStructuredResultV2,
+  Context,
   LambdaFunctionURLEventWithIAMAuthorizer,
 } from 'aws-lambda';
 import { ApprovalPolicySchema } from '../shared/approval-record.js';
@@ -12,6 +10,7 @@ import { boot } from '../shared/boot.js';
 import { CircuitBreaker } from '../shared/breaker.js';
 import { type Environment, requireEnv, requireJsonEnv } from '../shared/env.js';
 import { CordonError } from '../shared/errors.js';
+import type { Logger } from '../shared/observability.js';
 import { ENV } from '../shared/runtime-config.js';
 import { firstIssue } from '../shared/validation.js';
 import { z } from '../shared/z.js';
@@ -228,8 +227,11 @@ export function makeHandler(
     now,
   });
   // The event is never logged: it carries the caller's signed headers and proof.
-  return middy(
-    (event: LambdaFunctionURLEventWithIAMAuthorizer): Promise<APIGatewayProxyStructuredResultV2> =>
-      route(event, api, logger),
-  ).use(injectLambdaContext(logger, { resetKeys: true, logEvent: false }));
+  return (
+    event: LambdaFunctionURLEventWithIAMAuthorizer,
+    context: Context,
+  ): Promise<APIGatewayProxyStructuredResultV2> => {
+    logger.addContext(context);
+    return route(event, api, logger);
+  };
 }

@@ -1,16 +1,15 @@
-import type { Logger } from '@aws-lambda-powertools/logger';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { documentClient } from './aws.js';
 import { ConfigError } from './config-error.js';
 import { type Environment, requireEnv } from './env.js';
 import { Ledger } from './ledger.js';
 import { KmsLedgerMac } from './ledger-mac.js';
-import { createLogger } from './observability.js';
+import { createLogger, type LambdaLogger } from './observability.js';
 import { ENV } from './runtime-config.js';
 
 /** What every function wires first: its logger, the ledger, its own role ARN and a clock. */
 export interface Boot {
-  readonly logger: Logger;
+  readonly logger: LambdaLogger;
   readonly ledger: Ledger;
   /** The function's role ARN: the actor of every ledger entry it writes. */
   readonly actor: string;

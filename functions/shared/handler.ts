@@ -1,8 +1,6 @@
-import type { Logger } from '@aws-lambda-powertools/logger';
-import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
-import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
 import { InvalidTaskInputError } from './errors.js';
+import type { LambdaLogger } from './observability.js';
 import { firstIssue } from './validation.js';
 import type { z } from './z.js';
 
@@ -13,16 +11,17 @@ import type { z } from './z.js';
  * hold a task token). The core never sees Lambda types.
  */
 export function taskHandler<S extends z.ZodType, R>(
-  logger: Logger,
+  logger: LambdaLogger,
   schema: S,
   core: (input: z.infer<S>) => Promise<R>,
 ) {
-  return middy(async (event: unknown, _context: Context): Promise<R> => {
+  return async (event: unknown, context: Context): Promise<R> => {
+    logger.addContext(context);
     const parsed = schema.safeParse(event);
     if (!parsed.success) {
       const { where, message } = firstIssue(parsed.error);
       throw new InvalidTaskInputError(`task input rejected at ${where}: ${message}`);
     }
     return core(parsed.data);
-  }).use(injectLambdaContext(logger, { resetKeys: true, logEvent: false }));
+  };
 }
