@@ -1,4 +1,4 @@
-import { ROLLBACK_FUNCTIONS, type RollbackFunctionName } from '../actions/registry.js';
+import { ROLLBACK_FUNCTION_NAMES } from '../actions/rollback-names.js';
 import { CordonError, classifyAwsError, InvalidTaskInputError } from './errors.js';
 import { parseIamArn } from './iam-arn.js';
 import { ApprovalSchema, INCIDENT_ID } from './incident.js';
@@ -47,7 +47,7 @@ export const RollbackItemSchema = z.strictObject({
   step: z.string().min(1),
   /** The containment action that entry records. */
   action: z.string().min(1),
-  rollbackAction: z.enum(ROLLBACK_FUNCTIONS as [RollbackFunctionName, ...RollbackFunctionName[]]),
+  rollbackAction: z.enum(ROLLBACK_FUNCTION_NAMES),
   targetArn: z.string().min(1),
   /** One line: what would be restored, to what. */
   restores: z.string(),
