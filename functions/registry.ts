@@ -1,5 +1,6 @@
 import type { ActionDefinition } from './actions/definition.js';
 import { ACTIONS, ROLLBACK_FUNCTIONS, undoOf } from './actions/registry.js';
+import { ACTION_ROLES } from './actions/roles.js';
 import { iam as anchor } from './anchor/iam.js';
 import { iam as metrics } from './metrics/iam.js';
 import { iam as notify } from './notify/iam.js';
@@ -8,7 +9,7 @@ import { iam as requestApproval } from './request-approval/iam.js';
 import { iam as responderApi } from './responder-api/iam.js';
 import { iam as rollbackPlan } from './rollback-plan/iam.js';
 import { FRAME_FUNCTIONS, type FrameFunctionName, type FunctionName } from './shared/catalog.js';
-import { checkingApprovals, type RoleSpec } from './shared/iam.js';
+import { type ActionIam, checkingApprovals, type RoleSpec } from './shared/iam.js';
 import { iam as triage } from './triage/iam.js';
 import { iam as updateFinding } from './update-finding/iam.js';
 import { iam as watch } from './watch/iam.js';
@@ -107,13 +108,14 @@ const frame: FunctionSpec[] = FRAME_FUNCTIONS.map((name) => {
 const actions: FunctionSpec[] = ACTIONS.flatMap((definition): FunctionSpec[] => {
   const { name } = definition;
   const action: ActionDefinition = definition;
+  const roles: ActionIam = ACTION_ROLES[name];
   const dir = `actions/${name}`;
   const containment: FunctionSpec = {
     name,
     dir,
     entry: 'handler.ts',
     factory: { module: 'containment.ts', name: 'makeHandler' },
-    iam: checkingApprovals(action.iam),
+    iam: checkingApprovals(roles.containment),
     checksApprovals: true,
     ...(action.timeoutSeconds === undefined ? {} : { timeoutSeconds: action.timeoutSeconds }),
     ...(action.breakGlass ? { breakGlass: true } : {}),
@@ -121,12 +123,17 @@ const actions: FunctionSpec[] = ACTIONS.flatMap((definition): FunctionSpec[] => 
   };
   const undo = undoOf(name);
   if (undo === undefined) return [containment];
+  if (roles.rollback === undefined) {
+    throw new Error(
+      `${name}: a rollback undoes it, but functions/${dir}/iam.ts declares no rollback role`,
+    );
+  }
   const rollback: FunctionSpec = {
     name: undo.name,
     dir,
     entry: 'rollback-handler.ts',
     factory: { module: 'rollback.ts', name: 'makeRollbackHandler' },
-    iam: checkingApprovals(undo.iam),
+    iam: checkingApprovals(roles.rollback),
     checksApprovals: true,
   };
   return [containment, rollback];

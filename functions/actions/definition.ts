@@ -1,4 +1,3 @@
-import type { RoleSpec } from '../shared/iam.js';
 import type { IncidentSubject } from '../shared/incident.js';
 import type { LedgerEntry } from '../shared/ledger.js';
 import { quoted } from '../shared/text.js';
@@ -7,9 +6,11 @@ import { z } from '../shared/z.js';
 /**
  * What the rest of Cordon knows about one containment action, from its
  * folder's `action.ts`: who it touches, what an approval request says about
- * it, how it is undone (or why not), and its roles. Nothing here calls AWS:
+ * it, and how it is undone (or why not). Nothing here calls AWS:
  * request-approval and rollback-plan read these texts without holding any
- * containment permission.
+ * containment permission. Its roles are declared beside it, in `iam.ts`, and
+ * gathered by `roles.ts`, which no function imports: a bundle that reads
+ * these texts carries no IAM declaration.
  */
 export interface ActionDefinition<Name extends string = string> {
   /** `functions/actions/<name>/`, the function's name, and the ledger's `action`. */
@@ -22,8 +23,6 @@ export interface ActionDefinition<Name extends string = string> {
   readonly target: 'principal' | 'resource';
   /** Who else the step hits besides the attacker, in one sentence, for an approval request. */
   blastRadius(incident: IncidentSubject): string;
-  /** The containment function's role. */
-  readonly iam: RoleSpec;
   /** How it is undone, or why it is left in place (the rollback plan says which). */
   readonly rollback: Undo | LeftInPlace;
   /** The containment function's timeout. @default 30 */
@@ -32,7 +31,7 @@ export interface ActionDefinition<Name extends string = string> {
   readonly breakGlass?: boolean;
 }
 
-/** An action a rollback undoes, through its own function `rollback-<action>`, with its own role. */
+/** An action a rollback undoes, through its own function `rollback-<action>`, with its own role (`iam.ts`). */
 export interface Undo {
   /** The rollback task's state name in the rollback state machine. */
   readonly label: string;
@@ -41,8 +40,6 @@ export interface Undo {
    * the states the ledger recorded: said before anything is approved.
    */
   restores(entry: LedgerEntry): string;
-  /** The rollback function's role. */
-  readonly iam: RoleSpec;
 }
 
 /** An action no rollback undoes, and why. */

@@ -15,9 +15,10 @@ import { action as rotateSecret } from './rotate-secret/action.js';
 
 /**
  * Every containment action Cordon has: the only list. An action is a folder
- * `functions/actions/<name>/` and one line here; everything else (its
- * functions and roles, the rollback state machine's routes, what approval
- * requests and rollback plans say about it) is read from its definition.
+ * `functions/actions/<name>/`, one line here and one in `roles.ts` (which
+ * the type there requires); everything else (its functions, the rollback
+ * state machine's routes, what approval requests and rollback plans say
+ * about it) is read from its definition.
  */
 export const ACTIONS = [
   disableAccessKey,

@@ -1,6 +1,5 @@
 import { quoted } from '../../shared/text.js';
 import { defineAction, recorded, shown } from '../definition.js';
-import { iam } from './iam.js';
 
 /**
  * Turns on all four public access block settings of a bucket; its rollback
@@ -11,7 +10,6 @@ export const action = defineAction({
   target: 'resource',
   blastRadius: (incident) =>
     `bucket ${quoted(incident.bucket?.name ?? '(none named)', 80)} can no longer be reached through public ACLs or policies; legitimate public uses (a website, public downloads) stop too`,
-  iam: iam.containment,
   rollback: {
     label: 'Restore public access block',
     restores: ({ before, targetArn }) => {
@@ -20,6 +18,5 @@ export const action = defineAction({
         ? `${target}: delete the public access block (it had none before)`
         : `${target}: public access block -> ${shown(recorded(before, 'configuration'))}`;
     },
-    iam: iam.rollback,
   },
 });

@@ -1,6 +1,5 @@
 import { quoted } from '../../shared/text.js';
 import { defineAction, instanceShown, recorded, shown } from '../definition.js';
-import { iam } from './iam.js';
 
 /** It left a group at its minimum size: without a decrement, so the group launched a replacement. */
 function leftAtMinimum(before: unknown): boolean {
@@ -23,7 +22,6 @@ export const action = defineAction({
       ? `instance ${instanceShown(incident)} leaves Auto Scaling group ${quoted(group, 256)}: its desired capacity drops by one, or, if the group is at its minimum size, stays and the group launches a replacement instance`
       : `instance ${instanceShown(incident)} is in no Auto Scaling group`;
   },
-  iam: iam.containment,
   rollback: {
     label: 'Return to Auto Scaling group',
     restores: ({ before, targetArn }) =>
@@ -32,6 +30,5 @@ export const action = defineAction({
           ? ': the replacement the group launched when it left stays, so the group has one instance more than before'
           : ''
       }${protectionRestored(recorded(before, 'protectedFromScaleIn'))})`,
-    iam: iam.rollback,
   },
 });

@@ -1,6 +1,5 @@
 import { quoted } from '../../shared/text.js';
 import { defineAction, FIELD_MAX, recorded, shown } from '../definition.js';
-import { iam } from './iam.js';
 
 /** Disassociates the instance's profile; associated again by its rollback. */
 export const action = defineAction({
@@ -12,11 +11,9 @@ export const action = defineAction({
       ? `instance profile ${quoted(profileArn, FIELD_MAX)} is detached`
       : 'it has no instance profile';
   },
-  iam: iam.containment,
   rollback: {
     label: 'Re-associate instance profile',
     restores: ({ before, targetArn }) =>
       `${targetArn ?? '(unknown target)'}: associate instance profile ${shown(recorded(recorded(before, 'association'), 'profileArn'))}`,
-    iam: iam.rollback,
   },
 });

@@ -1,6 +1,5 @@
 import { quoted } from '../../shared/text.js';
 import { defineAction, principalShown, recorded, shown } from '../definition.js';
-import { iam } from './iam.js';
 
 /** Disables the one long-term access key a finding names; re-enabled by its rollback. */
 export const action = defineAction({
@@ -8,11 +7,9 @@ export const action = defineAction({
   target: 'principal',
   blastRadius: (incident) =>
     `access key ${quoted(incident.principal?.accessKeyId ?? '(none named)', 140)} of user ${principalShown(incident)} stops working for every application and person that uses it`,
-  iam: iam.containment,
   rollback: {
     label: 'Re-enable access key',
     restores: ({ before, after, targetArn }) =>
       `access key ${shown(recorded(before, 'accessKeyId'))} of ${targetArn ?? '(unknown target)'}: ${shown(recorded(after, 'status'))} -> ${shown(recorded(before, 'status'))}`,
-    iam: iam.rollback,
   },
 });

@@ -1,6 +1,5 @@
 import { z } from '../../shared/z.js';
 import { defineAction, recorded } from '../definition.js';
-import { iam } from './iam.js';
 
 /** Each interface's original groups, as a restore line reads them from a recorded state. */
 const RecordedInterfaces = z
@@ -21,7 +20,6 @@ export const action = defineAction({
   target: 'resource',
   blastRadius: () =>
     'every network interface is isolated: all connections drop, legitimate ones too',
-  iam: iam.containment,
   rollback: {
     label: 'Restore network interfaces',
     restores: ({ before, targetArn }) =>
@@ -30,6 +28,5 @@ export const action = defineAction({
       )
         .map((i) => `${i.networkInterfaceId}: ${(i.originalGroups ?? ['unknown']).join(',')}`)
         .join('; ')}`,
-    iam: iam.rollback,
   },
 });

@@ -1,5 +1,4 @@
 import { defineAction, recorded, secretShown } from '../definition.js';
-import { iam } from './iam.js';
 
 /**
  * Denies reading an exposed secret's value to everyone but the break-glass
@@ -10,7 +9,6 @@ export const action = defineAction({
   target: 'resource',
   blastRadius: (incident): string =>
     `only the break-glass principals can read secret ${secretShown(incident)} until the lock is removed: every application that reads it fails`,
-  iam: iam.containment,
   rollback: {
     label: 'Remove secret lock',
     restores({ before, targetArn }): string {
@@ -19,7 +17,6 @@ export const action = defineAction({
         ? `${target}: delete the lock's resource policy (it had none before)`
         : `${target}: put back its resource policy from before the lock`;
     },
-    iam: iam.rollback,
   },
   breakGlass: true,
 });

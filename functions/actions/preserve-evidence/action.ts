@@ -1,5 +1,4 @@
 import { defineAction, instanceShown, recorded, shown } from '../definition.js';
-import { iam } from './iam.js';
 
 /**
  * Keeps the evidence of an instance without changing what the workload does:
@@ -12,7 +11,6 @@ export const action = defineAction({
   target: 'resource',
   blastRadius: (incident) =>
     `instance ${instanceShown(incident)} keeps running; it can no longer be terminated by API, stops instead of terminating on shutdown, its volumes are kept and snapshotted, and, in an Auto Scaling group, the group's scale-in no longer picks it`,
-  iam: iam.containment,
   rollback: {
     label: 'Restore scale-in protection',
     restores: ({ before, targetArn }) => {
@@ -24,6 +22,5 @@ export const action = defineAction({
           : 'nothing to restore (it was in no Auto Scaling group)';
       return `${targetArn ?? '(unknown target)'}: ${what}; the evidence is kept on purpose (incident tag, termination protection, kept volumes, snapshots stay)`;
     },
-    iam: iam.rollback,
   },
 });

@@ -1,6 +1,5 @@
 import { quoted } from '../../shared/text.js';
 import { defineAction, recorded, shown } from '../definition.js';
-import { iam } from './iam.js';
 
 /**
  * Sets a function's reserved concurrency to 0, so no new invocation starts;
@@ -11,11 +10,9 @@ export const action = defineAction({
   target: 'resource',
   blastRadius: (incident) =>
     `function ${quoted(incident.lambdaFunction?.name ?? '(none named)', 140)} stops running: every invocation (events, API calls, schedules) is throttled until its concurrency is restored`,
-  iam: iam.containment,
   rollback: {
     label: 'Restore function concurrency',
     restores: ({ before, after, targetArn }) =>
       `${targetArn ?? '(unknown target)'}: reserved concurrency ${shown(recorded(after, 'reservedConcurrency'))} -> ${shown(recorded(before, 'reservedConcurrency'))}`,
-    iam: iam.rollback,
   },
 });

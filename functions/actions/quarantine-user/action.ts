@@ -1,5 +1,4 @@
 import { defineAction, principalShown } from '../definition.js';
-import { iam } from './iam.js';
 
 /**
  * Attaches AWS's deny-all managed policy (AWSDenyAll) to the user and
@@ -11,11 +10,9 @@ export const action = defineAction({
   target: 'principal',
   blastRadius: (incident): string =>
     `user ${principalShown(incident)} can make no AWS call at all and cannot sign in to the console; the console password is deleted and cannot be restored, only replaced`,
-  iam: iam.containment,
   rollback: {
     label: 'Lift user quarantine',
     restores: ({ targetArn }): string =>
       `${targetArn ?? '(unknown target)'}: remove the deny-all policy quarantine added (AWSDenyAll, or CordonQuarantine from an earlier version; the deleted console password is not restored)`,
-    iam: iam.rollback,
   },
 });

@@ -1,5 +1,4 @@
 import { defineAction, instanceShown, principalShown, recorded, shown } from '../definition.js';
-import { iam } from './iam.js';
 
 /**
  * Denies the principal's sessions issued before now (an inline deny policy
@@ -19,7 +18,6 @@ export const action = defineAction({
       ? `denies every session of role ${who} issued before now, including those of legitimate users of the role; they must assume the role again`
       : `denies every temporary credential of user ${who} issued before now; long-term keys are not affected`;
   },
-  iam: iam.containment,
   rollback: {
     label: 'Remove session revocation',
     restores({ before, after, targetArn }): string {
@@ -29,6 +27,5 @@ export const action = defineAction({
         ? `${target}: remove inline deny policy CordonRevokeOlderSessions (sessions issued before ${shown(recorded(after, 'revokedBefore'))} work again)`
         : `${target}: CordonRevokeOlderSessions cutoff ${shown(recorded(after, 'revokedBefore'))} -> ${shown(cutoff)}`;
     },
-    iam: iam.rollback,
   },
 });

@@ -1,5 +1,4 @@
 import { defineAction, secretShown } from '../definition.js';
-import { iam } from './iam.js';
 
 /**
  * Rotates an exposed secret with its configured rotation until the exposed
@@ -10,7 +9,6 @@ export const action = defineAction({
   target: 'resource',
   blastRadius: (incident): string =>
     `secret ${secretShown(incident)} is rotated now, twice when needed (until the exposed version is neither AWSCURRENT nor AWSPREVIOUS); every application that reads it must pick up the new version, and any that cached an old value fail until they do`,
-  iam: iam.containment,
   rollback: {
     notRolledBack:
       'a rotation cannot be undone: the previous value is retired at its back end; nothing is restored',
