@@ -1,5 +1,5 @@
 import { BreakerStateSchema } from '../shared/breaker.js';
-import { INCIDENT_ID } from '../shared/incident.js';
+import { INCIDENT_ID } from '../shared/incident-id.js';
 import { z } from '../shared/z.js';
 
 export { INCIDENT_ID };

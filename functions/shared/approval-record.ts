@@ -8,9 +8,9 @@ import {
 } from './approval-schema.js';
 import { clientOptions } from './aws.js';
 import { type Environment, requireJsonEnv } from './env.js';
+import { ENV } from './env-names.js';
 import { classifyAwsError } from './errors.js';
 import { principalIdentity, samePrincipal } from './iam-arn.js';
-import { ENV } from './runtime-config.js';
 import { z } from './z.js';
 
 /**

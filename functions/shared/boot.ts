@@ -2,10 +2,10 @@ import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { documentClient } from './aws.js';
 import { ConfigError } from './config-error.js';
 import { type Environment, requireEnv } from './env.js';
+import { ENV } from './env-names.js';
 import { Ledger } from './ledger.js';
 import { KmsLedgerMac } from './ledger-mac.js';
 import { createLogger, type LambdaLogger } from './observability.js';
-import { ENV } from './runtime-config.js';
 
 /** What every function wires first: its logger, the ledger, its own role ARN and a clock. */
 export interface Boot {

@@ -1,5 +1,6 @@
 import { InvalidTaskInputError } from './errors.js';
-import { type Incident, requirePrincipal } from './incident.js';
+import type { Incident } from './incident.js';
+import { requirePrincipal } from './incident-require.js';
 import type { LedgerEntry } from './ledger.js';
 
 /**

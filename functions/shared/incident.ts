@@ -1,31 +1,16 @@
 import { SignedApprovalSchema } from './approval-schema.js';
 import { MODES, PLAYBOOK_NAMES } from './catalog.js';
-import { InvalidTaskInputError } from './errors.js';
-import { sha256Hex } from './hash.js';
+import { INCIDENT_ID } from './incident-id.js';
 import { SEVERITY_LABELS } from './runtime-config.js';
 import { z } from './z.js';
+
+export { INCIDENT_ID, incidentIdFrom, orphanIncidentId } from './incident-id.js';
 
 /**
  * The Incident is triage's output and every later task's input: a finding
  * that has been validated, normalised and claimed. Our own contract, so the
  * schemas are strict: an unknown field here is a wiring bug.
  */
-
-/** An incident id: `inc-` and the first 20 hex digits of a digest of what makes it one. */
-export const INCIDENT_ID = /^inc-[0-9a-f]{20}$/;
-
-/** The incident id of `identity` (the ledger's claim key). */
-export function incidentIdFrom(identity: string): string {
-  return `inc-${sha256Hex(identity).slice(0, 20)}`;
-}
-
-/**
- * Where a failure that has no incident is recorded (an invalid finding,
- * refused before triage made one): one ledger key per execution.
- */
-export function orphanIncidentId(executionArn: string): string {
-  return incidentIdFrom(executionArn);
-}
 
 export const ModeSchema = z.enum(MODES);
 export const FindingSourceSchema = z.enum(['guardduty', 'securityhub']);
@@ -169,42 +154,7 @@ export function incidentTargetArn(incident: Incident): string | undefined {
   );
 }
 
-type Resources = Pick<Incident, 'instance' | 'secret' | 'lambdaFunction' | 'bucket'>;
-
-/** The incident's resource of one kind, or InvalidTaskInputError for an action that needs it. */
-export function requireResource<K extends keyof Resources>(
-  incident: Incident,
-  kind: K,
-  action: string,
-): NonNullable<Incident[K]> {
-  const resource = incident[kind];
-  if (resource === undefined) {
-    throw new InvalidTaskInputError(
-      `${action} needs a ${kind}; incident ${incident.incidentId} has none`,
-    );
-  }
-  return resource;
-}
-
-/** The incident's principal, or InvalidTaskInputError for an action that needs one. */
-export function requirePrincipal(incident: Incident, action: string): Principal {
-  if (incident.principal === undefined) {
-    throw new InvalidTaskInputError(
-      `${action} needs a principal; incident ${incident.incidentId} has none`,
-    );
-  }
-  return incident.principal;
-}
-
-/** The incident's instance, or InvalidTaskInputError for an action that needs one. */
-export function requireInstance(incident: Incident, action: string): Instance {
-  if (incident.instance === undefined) {
-    throw new InvalidTaskInputError(
-      `${action} needs an instance; incident ${incident.incidentId} has none`,
-    );
-  }
-  return incident.instance;
-}
+export { requireInstance, requirePrincipal, requireResource } from './incident-require.js';
 
 /**
  * What the state machine holds at `$.approval` when a step's action runs:
