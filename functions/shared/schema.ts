@@ -32,6 +32,18 @@ type Message = string | { readonly message: string };
 const text = (message: Message | undefined): string | undefined =>
   typeof message === 'object' ? message.message : message;
 
+/**
+ * Length checks, which Zod runs even after the type test failed, on whatever
+ * has a length, unless an issue stopped the parse outright (`continue: false`).
+ */
+const SIZED = new WeakSet<AnyCheck>();
+function sized<T extends AnyCheck>(check: T): T {
+  SIZED.add(check);
+  return check;
+}
+const hasLength = (value: unknown): boolean =>
+  value !== null && value !== undefined && (value as { length?: unknown }).length !== undefined;
+
 /** Zod's `aborted`: an issue at or after `start` that does not let parsing go on. */
 function aborted(issues: readonly RawIssue[], start = 0): boolean {
   for (let i = start; i < issues.length; i++) if (issues[i]?.continue !== true) return true;
@@ -108,9 +120,15 @@ function isPlainObject(value: unknown): value is Record<string, unknown> {
   return isObject(proto) && Object.hasOwn(proto, 'isPrototypeOf');
 }
 
-/** Length in code points, as Zod measures a string. */
-const lengthOf = (value: string | readonly unknown[]): number =>
-  typeof value === 'string' && /[\ud800-\udbff]/.test(value) ? [...value].length : value.length;
+/** Length in code points, as Zod measures a string; any other value's `length`. */
+const lengthOf = (value: unknown): number =>
+  typeof value === 'string' && /[\ud800-\udbff]/.test(value)
+    ? [...value].length
+    : (value as { length: number }).length;
+
+/** What a length check says it measured, as Zod names it. */
+const originOf = (value: unknown): string =>
+  Array.isArray(value) ? 'array' : typeof value === 'string' ? 'string' : 'unknown';
 
 export class ZodError extends Error {
   override readonly name = 'ZodError';
@@ -139,14 +157,17 @@ export abstract class ZodType<Output = unknown> {
 
   run(input: unknown, issues: RawIssue[]): unknown {
     const start = issues.length;
-    const value = this.parseType(input, issues);
-    if (aborted(issues, start)) return value;
-    let result = value;
+    let result = this.parseType(input, issues);
+    let stopped = aborted(issues, start);
     for (const check of this.checks as readonly Check<unknown>[]) {
+      if (SIZED.has(check)) {
+        const halted = issues.slice(start).some((i) => i.continue === false);
+        if (halted || !hasLength(result)) continue;
+      } else if (stopped) continue;
       const before = issues.length;
       const rewritten = check(result, issues);
       if (rewritten !== undefined) result = rewritten;
-      if (aborted(issues, before)) break;
+      stopped ||= aborted(issues, before);
     }
     return result;
   }
@@ -210,14 +231,18 @@ class ZodString extends ZodType<string> {
     return input;
   }
   min(n: number, message?: Message): this {
-    return this.with((v: string, issues) => {
-      if (lengthOf(v) < n) issues.push(bound('too_small', 'string', '>=', n, text(message)));
-    });
+    return this.with(
+      sized((v: unknown, issues: RawIssue[]) => {
+        if (lengthOf(v) < n) issues.push(bound('too_small', originOf(v), '>=', n, text(message)));
+      }),
+    );
   }
   max(n: number, message?: Message): this {
-    return this.with((v: string, issues) => {
-      if (lengthOf(v) > n) issues.push(bound('too_big', 'string', '<=', n, text(message)));
-    });
+    return this.with(
+      sized((v: unknown, issues: RawIssue[]) => {
+        if (lengthOf(v) > n) issues.push(bound('too_big', originOf(v), '<=', n, text(message)));
+      }),
+    );
   }
   regex(pattern: RegExp, message?: Message): this {
     return this.with((v: string, issues) => {
@@ -330,14 +355,16 @@ class ZodArray<E extends ZodType> extends ZodType<output<E>[]> {
     });
   }
   min(n: number): this {
-    return this.with((v: unknown[], issues) => {
-      if (v.length < n) issues.push(bound('too_small', 'array', '>=', n));
-    });
+    return this.with(
+      sized((v: unknown, issues: RawIssue[]) => {
+        if (lengthOf(v) < n) issues.push(bound('too_small', originOf(v), '>=', n));
+      }),
+    );
   }
   max(n: number): this {
-    const check: AnyCheck = (v: unknown[], issues: RawIssue[]) => {
-      if (v.length > n) issues.push(bound('too_big', 'array', '<=', n));
-    };
+    const check = sized((v: unknown, issues: RawIssue[]) => {
+      if (lengthOf(v) > n) issues.push(bound('too_big', originOf(v), '<=', n));
+    });
     const copy = this.with(check);
     copy.caps = [...this.caps, { max: n, check }];
     return copy;
