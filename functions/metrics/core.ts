@@ -1,5 +1,4 @@
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
-import { z } from 'zod';
 import { ApprovalStore } from '../responder-api/store.js';
 import { boot } from '../shared/boot.js';
 import { allStepIds } from '../shared/catalog.js';
@@ -16,6 +15,7 @@ import {
 } from '../shared/measures.js';
 import { ROLLBACK_OUTCOMES } from '../shared/rollback.js';
 import { ENV } from '../shared/runtime-config.js';
+import { z } from '../shared/z.js';
 import { CONTAIN_FROM, METRIC, METRICS_NAMESPACE, METRICS_SERVICE_ENV } from './contract.js';
 
 /**

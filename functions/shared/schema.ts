@@ -692,12 +692,17 @@ export function discriminatedUnion<const O extends readonly ZodObject<Shape>[]>(
   return new ZodDiscriminatedUnion(discriminator, options);
 }
 
-/** RFC 3339 date-times in UTC, as Zod's `z.iso.datetime()`: valid calendar dates, seconds required. */
-const DATETIME =
-  /^(?:(?:\d\d[2468][048]|\d\d[13579][26]|\d\d0[48]|[02468][048]00|[13579][26]00)-02-29|\d{4}-(?:(?:0[13578]|1[02])-(?:0[1-9]|[12]\d|3[01])|(?:0[469]|11)-(?:0[1-9]|[12]\d|30)|(?:02)-(?:0[1-9]|1\d|2[0-8])))T(?:(?:[01]\d|2[0-3]):[0-5]\d:[0-5]\d(?:\.\d+)?(?:Z))$/;
+/** RFC 3339 dates that exist (leap years too), as Zod's ISO patterns spell them. */
+const DATE =
+  '(?:(?:\\d\\d[2468][048]|\\d\\d[13579][26]|\\d\\d0[48]|[02468][048]00|[13579][26]00)-02-29|\\d{4}-(?:(?:0[13578]|1[02])-(?:0[1-9]|[12]\\d|3[01])|(?:0[469]|11)-(?:0[1-9]|[12]\\d|30)|(?:02)-(?:0[1-9]|1\\d|2[0-8])))';
 
 export const iso = {
-  datetime(): ZodString {
-    return string().regex(DATETIME, 'Invalid ISO datetime');
+  /** An RFC 3339 date-time with seconds, in UTC (`Z`) or, with `offset`, at any offset: Zod's `z.iso.datetime()`. */
+  datetime(options?: { readonly offset?: boolean }): ZodString {
+    const zone = options?.offset ? '(?:Z|([+-](?:[01]\\d|2[0-3]):[0-5]\\d))' : '(?:Z)';
+    const pattern = new RegExp(
+      `^${DATE}T(?:(?:[01]\\d|2[0-3]):[0-5]\\d:[0-5]\\d(?:\\.\\d+)?${zone})$`,
+    );
+    return string().regex(pattern, 'Invalid ISO datetime');
   },
 };

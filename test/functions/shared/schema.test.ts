@@ -30,6 +30,10 @@ const STRINGS = [
   '2026-12-05T06:54:52Z',
   '2026-02-30T00:00:00Z',
   '2026-12-05T06:54:52.123Z',
+  '2026-12-05T06:54:52+01:00',
+  '2024-02-29T23:59:59.5-11:30',
+  '2026-12-05T06:54:52+24:00',
+  '2026-12-05T06:54Z',
   'TRIPPED',
   'unreserved',
 ];
@@ -94,7 +98,12 @@ const DEFINITIONS: Record<string, (z: Z) => { safeParse(input: unknown): unknown
       tags: z.record(z.string().regex(/^[a-z]{1,4}$/), z.string().max(4)),
       nested: z.record(z.string(), z.record(z.string(), z.enum(['auto', 'approve']))),
     }),
-  dates: (z) => z.object({ at: z.iso.datetime().nullable(), when: z.iso.datetime() }),
+  dates: (z) =>
+    z.object({
+      at: z.iso.datetime().nullable(),
+      when: z.iso.datetime(),
+      name: z.iso.datetime({ offset: true }).optional(),
+    }),
   transformed: (z) =>
     z
       .object({ arn: z.string(), count: z.boolean().default(false) })
