@@ -9,7 +9,9 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
 import type * as Scenario from '../demo/scenario.js';
+import { type Timeline, takeTimeline, trace } from '../rehearsal/calls.js';
 import type { Decision, ExecutionReport, RehearsalEngine } from '../rehearsal/engine.js';
+import { type PathLatency, pathLatency } from './latency.js';
 import {
   type ApiCounts,
   type CountingProxy,
@@ -60,6 +62,14 @@ export interface PathFigures {
   readonly msPerInvocation: number;
   /** Median over rounds of the billed Lambda ms (each attempt rounded up to 1 ms). */
   readonly billedMs: number;
+  /**
+   * Function starts and sequential AWS round trips to the first containment
+   * write and to the end (latency.ts), one per measured round: the round
+   * trips can differ when calls meant to overlap happen not to.
+   */
+  readonly latency: readonly PathLatency[];
+  /** The last measured round's function starts and calls, in time (`--timelines`). */
+  readonly timeline: Timeline;
   readonly cost: PathCost;
 }
 
@@ -203,6 +213,8 @@ interface Observation {
   readonly meanMs: number;
   readonly billedMs: number;
   readonly counts: ApiCounts;
+  readonly latency: PathLatency;
+  readonly timeline: Timeline;
 }
 
 async function observe(ctx: PathContext, c: PathCase, event: unknown): Promise<Observation> {
@@ -221,14 +233,23 @@ async function observe(ctx: PathContext, c: PathCase, event: unknown): Promise<O
     );
   }
   const ms = trace.taskAttemptMs;
+  const invocations = trace.taskEntered + trace.taskRetried;
+  const timeline = takeTimeline(execution.executionArn);
+  if (timeline.starts.length !== invocations) {
+    throw new Error(
+      `${c.name}: the timeline has ${timeline.starts.length} function starts, the event log ${invocations} Task invocations`,
+    );
+  }
   return {
     execution,
     transitions: trace.entered + trace.retried,
     retries: trace.retried,
-    invocations: trace.taskEntered + trace.taskRetried,
+    invocations,
     meanMs: ms.length > 0 ? ms.reduce((a, b) => a + b, 0) / ms.length : 0,
     billedMs: ms.reduce((sum, m) => sum + Math.max(1, Math.ceil(m)), 0),
     counts,
+    latency: pathLatency(timeline),
+    timeline,
   };
 }
 
@@ -242,14 +263,19 @@ export async function measurePaths(ctx: PathContext, options: PathOptions): Prom
   const log = options.log ?? (() => undefined);
   const all = cases(ctx.scenario);
   const seen = new Map<string, Observation[]>();
-  for (let round = 0; round <= options.rounds; round++) {
-    const shared: Shared = {};
-    for (const c of all) {
-      const observation = await observe(ctx, c, await c.prepare(round, shared));
-      if (round === 0) continue; // warm-up: handler modules are imported on first use
-      seen.set(c.name, [...(seen.get(c.name) ?? []), observation]);
+  const stopTracing = trace();
+  try {
+    for (let round = 0; round <= options.rounds; round++) {
+      const shared: Shared = {};
+      for (const c of all) {
+        const observation = await observe(ctx, c, await c.prepare(round, shared));
+        if (round === 0) continue; // warm-up: handler modules are imported on first use
+        seen.set(c.name, [...(seen.get(c.name) ?? []), observation]);
+      }
+      log(round === 0 ? 'paths: warm-up round done' : `paths: round ${round}/${options.rounds}`);
     }
-    log(round === 0 ? 'paths: warm-up round done' : `paths: round ${round}/${options.rounds}`);
+  } finally {
+    stopTracing();
   }
 
   return all.map((c) => {
@@ -280,6 +306,8 @@ export async function measurePaths(ctx: PathContext, options: PathOptions): Prom
       dynamoWrites: callsMatching(counts, /^dynamodb:(PutItem|UpdateItem|DeleteItem)$/),
       targetApiCalls: callsMatching(counts, /^(iam|ec2|autoscaling):/),
       msPerInvocation: median(runs.map((r) => r.meanMs)),
+      latency: runs.map((r) => r.latency),
+      timeline: last.timeline,
       ...figures,
       cost: costPer1000(figures),
     };

@@ -5,6 +5,8 @@
  *   npm run bench                       # full: 7 init samples, 3 path rounds, 1,000 deliveries
  *   npm run bench -- --quick            # 3 init samples, 1 path round (burst unchanged)
  *   npm run bench -- --burst 200        # fewer burst deliveries (distinct = 30 %)
+ *   npm run bench -- --paths-only       # only the playbook paths (no bundles, no burst)
+ *   npm run bench -- --timelines        # also print each path's starts and AWS calls, in time
  *   npm run bench -- --update-doc       # also rewrite the results block of docs/BENCHMARKS.md
  *
  * Exits non-zero when the burst shows a duplicate side effect or any finding
@@ -19,6 +21,7 @@ import { z } from 'zod';
 import { ensureMoto, type MotoServer, startMoto, useEmulator } from '../scripts/moto.js';
 import { type BundleFigures, measureBundles } from './bundles.js';
 import { type BurstFigures, runBurst } from './burst.js';
+import { formatTimeline } from './latency.js';
 import { type CountingProxy, startCountingProxy, tapExecutions } from './observe.js';
 import { ASSUMED_AWS_INVOCATION_MS, measurePaths, type PathFigures } from './paths.js';
 import { REPO_ROOT, table } from './stats.js';
@@ -31,9 +34,14 @@ const { values: args } = parseArgs({
     quick: { type: 'boolean', default: false },
     burst: { type: 'string', default: '1000' },
     concurrency: { type: 'string', default: '8' },
+    'paths-only': { type: 'boolean', default: false },
+    timelines: { type: 'boolean', default: false },
     'update-doc': { type: 'boolean', default: false },
   },
 });
+if (args['paths-only'] && args['update-doc']) {
+  throw new Error('--update-doc rewrites every results block: run it without --paths-only');
+}
 const burstTotal = Number.parseInt(args.burst, 10);
 const concurrency = Number.parseInt(args.concurrency, 10);
 if (!Number.isInteger(burstTotal) || burstTotal < 10) {
@@ -99,6 +107,26 @@ function bundleTable(rows: readonly BundleFigures[]): string {
   );
 }
 
+/** The rounds' values, as one when they agree (`3`), else their range (`3-4`). */
+function acrossRounds(values: readonly number[]): string {
+  const low = Math.min(...values);
+  const high = Math.max(...values);
+  return low === high ? String(low) : `${low}-${high}`;
+}
+
+function latencyCells(r: PathFigures): string[] {
+  const first = r.latency.map((l) => l.toFirstWrite);
+  const reached = first.flatMap((d) => (d === undefined ? [] : [d]));
+  const toEnd = r.latency.map((l) => l.toEnd.roundTrips);
+  if (reached.length === 0) return ['-', '-', '-', acrossRounds(toEnd)];
+  return [
+    r.latency[0]?.firstWrite ?? '-',
+    acrossRounds(reached.map((d) => d.starts)),
+    acrossRounds(reached.map((d) => d.roundTrips)),
+    acrossRounds(toEnd),
+  ];
+}
+
 function pathTables(rows: readonly PathFigures[]): string {
   const counts = table(
     [
@@ -113,6 +141,10 @@ function pathTables(rows: readonly PathFigures[]): string {
       'DynamoDB writes (WRU)',
       'SNS publishes',
       'IAM/EC2/ASG calls',
+      'first containment write',
+      'function starts to it',
+      'round trips to it',
+      'round trips to end',
     ],
     rows.map((r) => [
       r.name,
@@ -126,6 +158,7 @@ function pathTables(rows: readonly PathFigures[]): string {
       `${r.dynamoWrites} (${r.dynamoWriteUnits})`,
       String(r.snsPublishes),
       String(r.targetApiCalls),
+      ...latencyCells(r),
     ]),
   );
   const costs = table(
@@ -217,10 +250,13 @@ async function main(): Promise<boolean> {
   ].join('\n');
   console.log(`${header}\n`);
 
-  progress('bundling every function and its floor (esbuild, the options of action-function.ts)');
-  const bundles = await measureBundles({ runs: initRuns, log: progress });
-  const bundlesText = bundleTable(bundles);
-  console.log(`## 1. Per function: bundle size and cold module init\n\n${bundlesText}\n`);
+  let bundlesText = '';
+  if (!args['paths-only']) {
+    progress('bundling every function and its floor (esbuild, the options of action-function.ts)');
+    const bundles = await measureBundles({ runs: initRuns, log: progress });
+    bundlesText = bundleTable(bundles);
+    console.log(`## 1. Per function: bundle size and cold module init\n\n${bundlesText}\n`);
+  }
 
   const python = await ensureMoto({ log: progress });
   server = await startMoto({ python });
@@ -254,6 +290,13 @@ async function main(): Promise<boolean> {
   );
   const pathsText = pathTables(paths);
   console.log(`## 2. Per playbook path\n\n${pathsText}\n`);
+  if (args.timelines) {
+    for (const p of paths) console.log(`### ${p.name}\n\n${formatTimeline(p.timeline)}\n`);
+  }
+  if (args['paths-only']) {
+    console.log(`bench took ${elapsed()}`);
+    return true;
+  }
 
   decision = 'timeout';
   progress(`burst: ${burstTotal} deliveries, ${concurrency} at a time, approvals unanswered`);

@@ -27,6 +27,7 @@ import {
   rehearsalResponders,
   taskTokens,
 } from './approvals.js';
+import { inTask, outsideTasks } from './calls.js';
 import { runDefinition, type TaskHandler, taskStates } from './definitions.js';
 import { matchesEventPattern } from './event-pattern.js';
 import { findingSource } from './finding-source.js';
@@ -44,6 +45,7 @@ import {
   type RehearsalModel,
   readTemplate,
   stateMachineName,
+  type TemplateFunction,
   type TemplateStateMachine,
 } from './template.js';
 
@@ -364,8 +366,11 @@ export class RehearsalEngine {
     for (const [name, state] of taskStates(machine.definition)) {
       const resource = state.Resource;
       const fn = this.model.functionsByArn.get(resource);
+      // Each invocation runs in its execution's Task scope (calls.ts).
+      const invoke = (target: TemplateFunction, payload: JSONValue) =>
+        inTask(executionArn, target.action, () => this.host.invoke(target, payload));
       if (fn) {
-        tasks[name] = (input) => this.host.invoke(fn, input);
+        tasks[name] = (input) => invoke(fn, input);
         continue;
       }
       const integration = LAMBDA_INVOKE.exec(resource);
@@ -381,11 +386,12 @@ export class RehearsalEngine {
           return approvalWait(
             Payload,
             executionArn,
-            (payload) => this.host.invoke(target, payload),
-            this.decide,
+            (payload) => invoke(target, payload),
+            // Responders are people: what they do while a step waits is not the playbook's.
+            (request) => outsideTasks(() => this.decide(request)),
           );
         }
-        const result = await this.host.invoke(target, jsonValue(Payload));
+        const result = await invoke(target, jsonValue(Payload));
         return { ExecutedVersion: '$LATEST', Payload: result, StatusCode: 200 };
       };
     }
