@@ -129,9 +129,18 @@ export class CircuitBreaker {
     return out.Item;
   }
 
-  /** Counts one automatic containment of `incidentId`, tripping the breaker past the limit. */
-  async count(incidentId: string, limits: BreakerLimits): Promise<CountResult> {
-    const current = await this.state();
+  /**
+   * Counts one automatic containment of `incidentId`, tripping the breaker
+   * past the limit. `state` is the breaker's state when the caller started
+   * reading it already (triage reads it beside its claim); else it is read
+   * here.
+   */
+  async count(
+    incidentId: string,
+    limits: BreakerLimits,
+    state: Promise<BreakerState> = this.state(),
+  ): Promise<CountResult> {
+    const current = await state;
     if (current.state === 'TRIPPED')
       return { status: 'tripped', trippedNow: false, state: current };
     const now = this.now();

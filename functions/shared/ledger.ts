@@ -285,18 +285,22 @@ export class Ledger {
    * the next attempt reads what it wrote and decides again, so two
    * concurrent deciders never both decide on the same entries (triage
    * settling two emissions of one finding). Returns the decision, the entry
-   * appended, if any, and the incident's entries after it.
+   * appended, if any, and the incident's entries after it. A caller that
+   * started reading the incident's entries already (beside its other reads)
+   * passes that read as `read`: the first attempt decides on it.
    */
   async appendDecided<T>(
     incidentId: string,
     decide: (
       entries: readonly LedgerEntry[],
     ) => Promise<{ readonly decision: T; readonly append?: LedgerEntryInput }>,
+    read?: Promise<readonly LedgerEntry[]>,
   ): Promise<{ decision: T; entry?: LedgerEntry; entries: LedgerEntry[] }> {
     for (let attempt = 0; attempt < MAX_APPEND_ATTEMPTS; attempt++) {
       let entries: LedgerEntry[];
       try {
-        entries = await this.entries(incidentId);
+        entries =
+          attempt === 0 && read !== undefined ? [...(await read)] : await this.entries(incidentId);
       } catch (error) {
         throw classifyAwsError(error, 'ledger read');
       }

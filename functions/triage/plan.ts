@@ -75,6 +75,18 @@ export function planPlaybook<P extends PlaybookName>(
   return plan;
 }
 
+/**
+ * Whether any step of `playbook` is configured (or by default) `auto`: only
+ * then can a plan act unattended, since planning and the guardrails only
+ * ever turn `auto` into something else.
+ */
+export function mayActUnattended(playbook: PlaybookName, config: RuntimeConfig): boolean {
+  const configured = config.modes[playbook] ?? {};
+  return Object.entries(stepsOf(playbook)).some(
+    ([step, spec]) => (configured[step] ?? spec.defaultMode) === 'auto',
+  );
+}
+
 /** `reason` for `step` alone, or nothing: one step's entry of `skip`, `approve`, `inapplicable`. */
 export function onlyStep<S extends string>(
   step: S,

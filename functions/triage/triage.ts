@@ -14,12 +14,13 @@ import {
 } from '../shared/approval-record.js';
 import { clientOptions, s3ClientOptions } from '../shared/aws.js';
 import { boot } from '../shared/boot.js';
-import { type BreakerLimits, CircuitBreaker } from '../shared/breaker.js';
+import { type BreakerLimits, type BreakerState, CircuitBreaker } from '../shared/breaker.js';
 import { PLAYBOOK_NAMES, type PlaybookName } from '../shared/catalog.js';
 import { ConfigError } from '../shared/config-error.js';
 import { type Environment, requireEnv, requireJsonEnv } from '../shared/env.js';
 import { InvalidFindingError } from '../shared/errors.js';
 import { taskHandler } from '../shared/handler.js';
+import { inFlight } from '../shared/in-flight.js';
 import {
   type Incident,
   IncidentSchema,
@@ -54,6 +55,7 @@ import { type SourceCheck, verifyAtSource } from './guardrails/source.js';
 import { findingRefusal } from './guards/finding.js';
 import type { Finding } from './parse/finding.js';
 import { incidentIdOf, parseFindingEvent } from './parse/index.js';
+import { mayActUnattended } from './plan.js';
 import {
   CLAIMED,
   emissionCount,
@@ -79,7 +81,8 @@ export interface TriageDeps extends DeciderDeps {
 
 export interface Guardrails {
   readonly runtimeMode: Pick<RuntimeModeSwitch, 'read' | 'parameterName'>;
-  readonly breaker: Pick<CircuitBreaker, 'count'>;
+  /** Its state is read beside the claim, and counted once the claim is written. */
+  readonly breaker: Pick<CircuitBreaker, 'count' | 'state'>;
   readonly limits: BreakerLimits;
   /** Tells responders the breaker tripped (once, by the containment that tripped it). */
   readonly announceTrip: (incident: Incident, reason: string) => Promise<void>;
@@ -118,11 +121,27 @@ export async function triage(
   const { finding } = parsed;
   const kind = deciderFor(finding);
   const early = findingRefusal(finding, deps.config, kind);
+  // Reads that need nothing but the finding start together, beside the
+  // decider's: the incident's ledger entries (every path claims or records),
+  // and, for a finding the decider looks at, the guardrails' reads. Each is
+  // used, with its own failure handling, only where it was used before.
+  const recorded = inFlight(deps.ledger.entries(incidentIdOf(finding)));
+  const reads = guardrailReads(
+    finding,
+    kind,
+    deps.guardrails,
+    early === undefined && mayActUnattended(finding.playbook, deps.config),
+  );
   const verdict =
     early === undefined ? await kind.decide(deps) : refuse(early, kind.claimed(), finding.playbook);
-  const guarded = await underGuardrails(finding, verdict, kind, deps.guardrails);
+  const guarded = await underGuardrails(verdict, reads, deps.guardrails);
   const { decided, runtime, source } = guarded;
   const incident = toIncident(finding, decided);
+  // The breaker counts an incident that acts unattended once its claim is
+  // written (a duplicate counts nothing), but its state is read beside the
+  // claim's write.
+  const counts = decided.decision === 'PROCEED' && actsUnattended(incident.plan);
+  let breakerState: Promise<BreakerState> | undefined;
   const subjects = principalsAmong([
     incident.principal?.arn,
     incidentTargetArn(incident),
@@ -159,6 +178,7 @@ export async function triage(
         return { decision: settled, append: { ...about, outcome, summary, detail } };
       }
       if (settled.kind !== 'claim') return { decision: settled };
+      if (counts) breakerState ??= inFlight(deps.guardrails.breaker.state());
       const append = {
         ...about,
         outcome: decided.decision === 'REFUSED' ? REFUSED : CLAIMED,
@@ -173,14 +193,50 @@ export async function triage(
       };
       return { decision: settled, append };
     },
+    recorded,
   );
   const notActing = notActingOn(settled, incident, finding.playbook, entry);
   if (notActing) return notActing;
-  if (decided.decision === 'PROCEED' && actsUnattended(incident.plan)) {
-    const held = await throughBreaker(incident, deps.guardrails, deps, context);
+  if (counts) {
+    const held = await throughBreaker(incident, breakerState, deps, context);
     return { decision: 'PROCEED', reason: held.reason ?? decided.reason, incident: held.incident };
   }
   return { decision: decided.decision, reason: decided.reason, incident };
+}
+
+/** The reads the guardrails before the claim may need, each made at most once. */
+interface GuardrailReads {
+  runtime(): Promise<RuntimeModeReading>;
+  source(): Promise<SourceCheck>;
+}
+
+/**
+ * The runtime mode and the source's copy of the finding: both started now
+ * when `ahead` (the decision, read meanwhile, may well need them: neither
+ * read fails, each reads as fail-closed), else each when first needed.
+ */
+function guardrailReads(
+  finding: Finding,
+  kind: BoundDecider,
+  guardrails: Guardrails,
+  ahead: boolean,
+): GuardrailReads {
+  const once = <T>(read: () => Promise<T>): (() => Promise<T>) => {
+    let started: Promise<T> | undefined;
+    return () => {
+      started ??= inFlight(read());
+      return started;
+    };
+  };
+  const reads = {
+    runtime: once(() => guardrails.runtimeMode.read()),
+    source: once(() => guardrails.verifySource(finding, kind.sourceIdentifier())),
+  };
+  if (ahead) {
+    reads.runtime();
+    reads.source();
+  }
+  return reads;
 }
 
 /**
@@ -189,13 +245,12 @@ export async function triage(
  * would still act unattended, the re-read of the finding from its source.
  */
 async function underGuardrails(
-  finding: Finding,
   decided: Decision,
-  kind: BoundDecider,
+  reads: GuardrailReads,
   guardrails: Guardrails,
 ): Promise<{ decided: Decision; runtime?: RuntimeModeReading; source?: SourceCheck }> {
   if (decided.decision !== 'PROCEED') return { decided };
-  const runtime = await guardrails.runtimeMode.read();
+  const runtime = await reads.runtime();
   let current = decided;
   if (runtime.mode !== 'auto') {
     const plan = applyRuntimeMode(decided.plan, runtime, guardrails.runtimeMode.parameterName);
@@ -203,7 +258,7 @@ async function underGuardrails(
     current = { ...decided, plan, reason: `${decided.reason}; ${note}` };
   }
   if (!actsUnattended(current.plan)) return { decided: current, runtime };
-  const source = await guardrails.verifySource(finding, kind.sourceIdentifier());
+  const source = await reads.source();
   if (source.status === 'verified') return { decided: current, runtime, source };
   const why = `source not verified: ${source.reason}`;
   const plan = requireApproval(current.plan, why);
@@ -221,11 +276,17 @@ async function underGuardrails(
  */
 async function throughBreaker(
   incident: Incident,
-  guardrails: Guardrails,
+  state: Promise<BreakerState> | undefined,
   deps: TriageDeps,
   context: TriageContext,
 ): Promise<{ incident: Incident; reason?: string }> {
-  const verdict = await checkBreaker(guardrails.breaker, incident.incidentId, guardrails.limits);
+  const { guardrails } = deps;
+  const verdict = await checkBreaker(
+    guardrails.breaker,
+    incident.incidentId,
+    guardrails.limits,
+    state,
+  );
   if (verdict.status === 'counted') return { incident };
   const held = { ...incident, plan: requireApproval(incident.plan, verdict.reason) };
   await deps.ledger.append(incident.incidentId, {

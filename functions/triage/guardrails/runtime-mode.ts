@@ -1,5 +1,10 @@
 import { GetParameterCommand, type SSMClient } from '@aws-sdk/client-ssm';
-import type { BreakerLimits, CircuitBreaker, CountResult } from '../../shared/breaker.js';
+import type {
+  BreakerLimits,
+  BreakerState,
+  CircuitBreaker,
+  CountResult,
+} from '../../shared/breaker.js';
 import type { StepPlan } from '../../shared/incident.js';
 import { boundedText } from '../../shared/text.js';
 
@@ -116,16 +121,20 @@ export type BreakerVerdict =
 
 /**
  * Counts an automatic containment. A tripped breaker, or one that cannot be
- * read or written, holds: auto steps need approval.
+ * read or written, holds: auto steps need approval. `state`: the breaker's
+ * state, when its read was started already (a failed read holds too).
  */
 export async function checkBreaker(
   breaker: Pick<CircuitBreaker, 'count'>,
   incidentId: string,
   limits: BreakerLimits,
+  state?: Promise<BreakerState>,
 ): Promise<BreakerVerdict> {
   let result: CountResult;
   try {
-    result = await breaker.count(incidentId, limits);
+    result = await (state === undefined
+      ? breaker.count(incidentId, limits)
+      : breaker.count(incidentId, limits, state));
   } catch (error) {
     const name = error instanceof Error ? error.name : 'error';
     return {

@@ -109,3 +109,46 @@ describe('Ledger.appendOnce', () => {
     expect(verifyChain(fake.entries())).toBeUndefined();
   });
 });
+
+describe('Ledger.appendDecided with entries read ahead', () => {
+  it('decides on the entries the caller read, without reading them again', async () => {
+    const fake = fakeLedger();
+    const read = fake.ledger.entries(INCIDENT);
+    fake.ddb.resetHistory();
+
+    const decided = await fake.ledger.appendDecided(
+      INCIDENT,
+      async (entries) => ({ decision: entries.length, append: entry('CLAIMED') }),
+      read,
+    );
+
+    expect(decided.decision).toBe(0);
+    expect(fake.ddb.commandCalls(QueryCommand)).toHaveLength(0);
+    expect(decided.entries.map((e) => e.outcome)).toEqual(['CLAIMED']);
+  });
+
+  it('reads again and decides again when another writer appended after that read', async () => {
+    const fake = fakeLedger();
+    const read = fake.ledger.entries(INCIDENT);
+    await read;
+    // Another delivery claims in between.
+    await fake.ledger.append(INCIDENT, entry('CLAIMED'));
+    const seen: number[] = [];
+
+    const decided = await fake.ledger.appendDecided(
+      INCIDENT,
+      async (entries) => {
+        seen.push(entries.length);
+        return entries.length === 0
+          ? { decision: 'claim', append: entry('CLAIMED') }
+          : { decision: 'duplicate' };
+      },
+      read,
+    );
+
+    expect(seen).toEqual([0, 1]);
+    expect(decided.decision).toBe('duplicate');
+    expect(fake.entries().map((e) => e.outcome)).toEqual(['CLAIMED']);
+    expect(verifyChain(fake.entries())).toBeUndefined();
+  });
+});

@@ -188,7 +188,10 @@ export function openGuardrails(runtime: RuntimeConfig): Guardrails {
       read: async () => ({ mode: 'auto' }),
       parameterName: runtime.runtimeModeParameter,
     },
-    breaker: { count: async () => ({ status: 'counted', count: 1 }) },
+    breaker: {
+      state: async () => ({ state: 'CLOSED', generation: 0 }),
+      count: async () => ({ status: 'counted', count: 1 }),
+    },
     limits: runtime.circuitBreaker,
     announceTrip: async () => undefined,
     verifySource: async () => ({ status: 'verified' }),

@@ -4,6 +4,7 @@ import { type DynamoDBDocumentClient, GetCommand, UpdateCommand } from '@aws-sdk
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { CircuitBreaker } from '../../../../functions/shared/breaker.js';
+import { inFlight } from '../../../../functions/shared/in-flight.js';
 import type { StepPlan } from '../../../../functions/shared/incident.js';
 import {
   applyRuntimeMode,
@@ -211,6 +212,22 @@ describe('circuit breaker', () => {
     expect(await breaker.reset('arn:aws:sts::1:assumed-role/R/alice', 'upgrade')).toBe(true);
 
     expect(await breaker.state()).toMatchObject({ state: 'CLOSED', generation: 3 });
+  });
+
+  it('counts on a state read started ahead, and holds when that read failed', async () => {
+    const { client } = atomicTable();
+    const breaker = new CircuitBreaker({ client, tableName: 'guardrails', now });
+    const throttled = Object.assign(new Error('busy'), { name: 'ThrottlingException' });
+
+    const counted = await checkBreaker(breaker, 'inc-1', limits, breaker.state());
+    const held = await checkBreaker(breaker, 'inc-2', limits, inFlight(Promise.reject(throttled)));
+
+    expect(counted).toEqual({ status: 'counted', count: 1 });
+    expect(held).toEqual({
+      status: 'holding',
+      reason: 'circuit breaker could not be read (ThrottlingException): auto steps need approval',
+      trippedNow: false,
+    });
   });
 
   it('holds, failing closed, when the breaker cannot be read', async () => {

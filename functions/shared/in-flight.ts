@@ -1,0 +1,10 @@
+/**
+ * A call started before its result is needed, so that it runs beside
+ * others: its failure surfaces where it is awaited (with the handling that
+ * place gives it), never as an unhandled rejection meanwhile, and not at
+ * all when the result turns out not to be needed.
+ */
+export function inFlight<T>(call: Promise<T>): Promise<T> {
+  call.catch(() => undefined);
+  return call;
+}
