@@ -63,6 +63,13 @@ export interface ContainmentDeps {
    * Without one, a step in `approve` mode never acts.
    */
   readonly approvals?: ApprovalVerifier;
+  /**
+   * The incident's entries as the handler read them, moments before, to
+   * check the input against triage's record: the chain's head and an
+   * unfinished earlier attempt are found there instead of read again.
+   * @default read here
+   */
+  readonly entries?: readonly LedgerEntry[];
 }
 
 export async function runContainment<TTarget, TState>(
@@ -167,7 +174,11 @@ export async function runContainment<TTarget, TState>(
   // attempt's intent, else what was just read. A dry run changes nothing.
   let earlier: UnfinishedIntent | undefined;
   if (mode !== 'dry-run') {
-    const entries = await incidentEntries(deps.ledger, incident.incidentId);
+    // Nothing was written since the handler's read (every write so far ends the attempt).
+    const entries =
+      head === undefined && deps.entries !== undefined
+        ? deps.entries
+        : await incidentEntries(deps.ledger, incident.incidentId);
     head = entries.reduce<LedgerEntry | null>(
       (a, e) => (a === null || e.seq > a.seq ? e : a),
       null,

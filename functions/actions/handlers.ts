@@ -25,17 +25,20 @@ export type ActionDeps = Pick<Boot, 'ledger' | 'actor' | 'now'> & {
   readonly approvals: ApprovalVerifier;
 };
 
+/** What a containment core gets: also the incident's entries, as read to validate its input. */
+export type ContainmentActionDeps = ActionDeps & { readonly entries: readonly LedgerEntry[] };
+
 export function containmentHandler(
   env: Environment,
   name: string,
-  run: (input: ActionInput, deps: ActionDeps) => Promise<ActionResult>,
+  run: (input: ActionInput, deps: ContainmentActionDeps) => Promise<ActionResult>,
 ) {
   const deps = { ...boot(env, name), approvals: approvalVerifier(env) };
   const { logger } = deps;
   return taskHandler(logger, ActionInputSchema, async (input) => {
     logger.appendKeys({ incidentId: input.incident.incidentId, step: input.step });
-    await requireValidated(input, deps, name);
-    const result = await run(input, deps);
+    const entries = await requireValidated(input, deps, name);
+    const result = await run(input, { ...deps, entries });
     logger.info('step finished', { outcome: result.outcome, targetArn: result.targetArn });
     return result;
   });
@@ -60,9 +63,13 @@ export function rollbackHandler(
  * Refuses a step of an incident triage did not validate (./validated.ts),
  * recording the refusal on the incident when triage claimed it. An incident
  * nobody claimed gets no entry: a made-up id must not take the place of a
- * real incident's claim.
+ * real incident's claim. Returns the incident's entries it read.
  */
-async function requireValidated(input: ActionInput, deps: ActionDeps, action: string) {
+async function requireValidated(
+  input: ActionInput,
+  deps: ActionDeps,
+  action: string,
+): Promise<LedgerEntry[]> {
   const { incidentId } = input.incident;
   let entries: LedgerEntry[];
   try {
@@ -71,7 +78,7 @@ async function requireValidated(input: ActionInput, deps: ActionDeps, action: st
     throw classifyAwsError(error, 'ledger read');
   }
   const why = notValidated(input, entries);
-  if (why === undefined) return;
+  if (why === undefined) return entries;
   const error = new NotValidatedError(`${action} refused to act: ${why}`);
   const head = entries.reduce<LedgerEntry | null>(
     (a, e) => (a === null || e.seq > a.seq ? e : a),

@@ -3,13 +3,14 @@
  * behind it: which intents count as unfinished, and what a later attempt
  * records from one.
  */
+import { QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { describe, expect, it } from 'vitest';
 import { type Containment, runContainment } from '../../../functions/actions/containment.js';
 import type { ApprovalVerifier } from '../../../functions/shared/approval-record.js';
 import { CordonError } from '../../../functions/shared/errors.js';
 import type { Approval } from '../../../functions/shared/incident.js';
 import { INTENT, unfinishedIntents } from '../../../functions/shared/intents.js';
-import type { LedgerEntry } from '../../../functions/shared/ledger.js';
+import { type LedgerEntry, verifyChain } from '../../../functions/shared/ledger.js';
 import { localVerifier, signedRecordSync } from '../../support/approval-key.js';
 import {
   ACCOUNT,
@@ -143,6 +144,26 @@ describe('runContainment after an earlier attempt', () => {
       after: { status: 'Inactive' },
       detail: { intentSeq: 0 },
     });
+  });
+
+  it('finds the intent in the entries its handler read to validate the input, reading none again', async () => {
+    const fake = fakeLedger();
+    const input = actionInput(STEP);
+    await fake.ledger.append(input.incident.incidentId, appended(INTENT, { status: 'Active' }));
+    const entries = fake.entries();
+    fake.ddb.resetHistory();
+
+    const result = await runContainment(input, keyContainment({ status: 'Inactive' }), {
+      ledger: fake.ledger,
+      actor: ACTOR,
+      approvals: APPROVALS,
+      entries,
+    });
+
+    expect(result.summary).toBe('disable the key (Active) (finished by an earlier attempt)');
+    expect(fake.ddb.commandCalls(QueryCommand)).toHaveLength(0);
+    expect(fake.entries().map((e) => e.seq)).toEqual([0, 1]);
+    expect(verifyChain(fake.entries())).toBeUndefined();
   });
 
   it('records a refusal without an intent, and changes nothing', async () => {
