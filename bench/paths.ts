@@ -35,6 +35,8 @@ export const PRICES = {
   dynamoWriteUnit: 0.625 / 1_000_000,
   /** SNS, per publish (each 64 KB chunk; Cordon's messages are smaller). */
   snsPublish: 0.5 / 1_000_000,
+  /** KMS, per request (the ledger's GenerateMac and VerifyMac, the approval key's). */
+  kmsRequest: 0.03 / 10_000,
 } as const;
 
 /** Duration assumed for a real-AWS sensitivity figure: SDK calls to AWS are slower than to moto. */
@@ -56,6 +58,8 @@ export interface PathFigures {
   readonly dynamoWrites: number;
   readonly dynamoWriteUnits: number;
   readonly snsPublishes: number;
+  /** KMS requests the handlers made (every ledger entry's MAC among them). */
+  readonly kmsRequests: number;
   /** IAM, EC2 and Auto Scaling requests the handlers made. */
   readonly targetApiCalls: number;
   /** Median over rounds of the mean Task attempt duration, ms (local, warm). */
@@ -82,6 +86,7 @@ export interface PathCost {
   readonly lambdaDurationAssumed: number;
   readonly dynamo: number;
   readonly sns: number;
+  readonly kms: number;
   /** With the measured local duration. */
   readonly total: number;
   /** With the assumed AWS duration. */
@@ -94,6 +99,7 @@ export function costPer1000(f: {
   billedMs: number;
   dynamoWriteUnits: number;
   snsPublishes: number;
+  kmsRequests: number;
 }): PathCost {
   const gbSeconds = (ms: number) => (ms / 1000) * PRICES.lambdaMemoryGb;
   const per = (usd: number) => usd * 1000;
@@ -105,7 +111,8 @@ export function costPer1000(f: {
   );
   const dynamo = per(f.dynamoWriteUnits * PRICES.dynamoWriteUnit);
   const sns = per(f.snsPublishes * PRICES.snsPublish);
-  const rest = stepFunctions + lambdaRequests + dynamo + sns;
+  const kms = per(f.kmsRequests * PRICES.kmsRequest);
+  const rest = stepFunctions + lambdaRequests + dynamo + sns + kms;
   return {
     stepFunctions,
     lambdaRequests,
@@ -113,6 +120,7 @@ export function costPer1000(f: {
     lambdaDurationAssumed,
     dynamo,
     sns,
+    kms,
     total: rest + lambdaDuration,
     totalAssumed: rest + lambdaDurationAssumed,
   };
@@ -294,6 +302,7 @@ export async function measurePaths(ctx: PathContext, options: PathOptions): Prom
       billedMs,
       dynamoWriteUnits: counts.dynamoWriteUnits,
       snsPublishes: callsMatching(counts, /^sns:Publish$/),
+      kmsRequests: callsMatching(counts, /^kms:/),
     };
     return {
       name: c.name,
