@@ -204,7 +204,11 @@ export const CordonConfigSchema = z
     }
   });
 
+/** Validated settings, every default filled in (`parseConfig`'s result). */
 export type CordonConfig = z.infer<typeof CordonConfigSchema>;
+
+/** Settings as written (cdk.json's `cordon` context, `CordonProps.config`): any key may be left out. */
+export type CordonSettings = z.input<typeof CordonConfigSchema>;
 
 export class ConfigValidationError extends Error {
   override readonly name = 'ConfigValidationError';

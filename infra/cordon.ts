@@ -37,7 +37,7 @@ import { playbookDefinition } from '../state-machines/playbook.js';
 import { rollbackDefinition } from '../state-machines/rollback.js';
 import type { PlaybookFunctions } from '../state-machines/tasks.js';
 import { StackArns } from './arns.js';
-import { type CordonConfig, modesFor } from './config.js';
+import { type CordonSettings, modesFor, parseConfig } from './config.js';
 import { ActionFunction } from './constructs/action-function.js';
 import { ApprovalKey } from './constructs/approval-key.js';
 import { ApprovalsTable } from './constructs/approvals-table.js';
@@ -54,8 +54,20 @@ import { PLAYBOOK_SPECS } from './playbooks.js';
 import { ENDPOINT_TAG, MANAGED_TAG } from './tags.js';
 
 export interface CordonProps {
-  /** Validated settings (`parseConfig`). */
-  readonly config: CordonConfig;
+  /**
+   * Cordon's settings: the keys of the `cordon` context in cdk.json (README,
+   * Configuration), validated by `parseConfig` here, which fills in each key
+   * left out with its default (infra/config.ts holds every default); a bad
+   * value fails the synthesis with a message naming the key. `account` and
+   * `region` are not read here: Cordon deploys into its stack's.
+   *
+   * @default every setting at its default: findings of this stack's account
+   * and region only, GuardDuty severity 7 and up, Security Hub HIGH and
+   * CRITICAL; each step in its playbook's default mode (the high-impact ones
+   * wait for approval); no responders, so every approval times out and is not
+   * acted on (synth warns); no email subscriptions
+   */
+  readonly config?: CordonSettings;
 }
 
 /**
@@ -88,9 +100,9 @@ export class Cordon extends Construct {
   /** Containment metrics, from the ledger, and the approvals waiting. */
   readonly dashboard: ContainmentDashboard;
 
-  constructor(scope: Construct, id: string, props: CordonProps) {
+  constructor(scope: Construct, id: string, props: CordonProps = {}) {
     super(scope, id);
-    const { config } = props;
+    const config = parseConfig(props.config);
     const stack = Stack.of(this);
     Tags.of(this).add(MANAGED_TAG, 'true');
     // Rollback: no rule starts it; the approval endpoint does, for a responder.

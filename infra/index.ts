@@ -1,4 +1,10 @@
-export { type CordonConfig, CordonConfigSchema, parseConfig } from './config.js';
+export {
+  ConfigValidationError,
+  type CordonConfig,
+  CordonConfigSchema,
+  type CordonSettings,
+  parseConfig,
+} from './config.js';
 export { ActionFunction, type ActionFunctionProps } from './constructs/action-function.js';
 export { LedgerTable } from './constructs/ledger-table.js';
 export { NotificationTopic, type NotificationTopicProps } from './constructs/notification-topic.js';

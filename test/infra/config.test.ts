@@ -7,9 +7,11 @@
  * key and the values it accepts, and that settings reach what they drive
  * (the rule's severity threshold, each step's effective mode).
  */
+import { App, Stack } from 'aws-cdk-lib';
 import { describe, expect, it } from 'vitest';
 import { ConfigValidationError, modesFor, parseConfig } from '../../infra/config.js';
 import { ec2InstanceTriggers, iamCredentialsTriggers } from '../../infra/constructs/triggers.js';
+import { Cordon } from '../../infra/cordon.js';
 import { cdkJsonContext } from '../../rehearsal/synth.js';
 
 function failureOf(raw: unknown): ConfigValidationError {
@@ -251,5 +253,16 @@ describe('guardrail settings', () => {
     expect(message).toContain(
       'cordon.circuitBreaker: unknown key "maxContainment"; allowed: maxContainments, windowMinutes',
     );
+  });
+});
+
+describe('Cordon props', () => {
+  it('fails when the construct is given a bad setting, naming the key, before building anything', () => {
+    const stack = new Stack(new App(), 'Library');
+
+    const build = () => new Cordon(stack, 'Cordon', { config: { severityThreshold: 11 } });
+
+    expect(build).toThrow(/^invalid Cordon configuration:\n {2}cordon\.severityThreshold: .*10/);
+    expect(stack.node.tryFindChild('Cordon')?.node.children).toEqual([]);
   });
 });
