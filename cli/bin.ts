@@ -1,4 +1,5 @@
-#!/usr/bin/env -S npx tsx
+#!/usr/bin/env node
+// The package runs this compiled, with node (dist/cli/bin.js); a clone runs it through tsx: npm run cordon -- <command>.
 import { ConfigValidationError } from '../infra/config.js';
 import {
   APPROVE_USAGE,

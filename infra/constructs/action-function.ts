@@ -1,9 +1,10 @@
+import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Duration, Stack, Validations } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
-import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
+import { type BundlingOptions, NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import type { FunctionSpec } from '../../functions/registry.js';
@@ -19,6 +20,23 @@ import { CORDON_ROLE_PATH, ENV } from '../../functions/shared/runtime-config.js'
 import type { LedgerTable } from './ledger-table.js';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+
+/** Where the package keeps each function's prebuilt bundle, one folder per function, beside infra/. */
+export const PREBUILT_DIR = 'bundles';
+
+/** How esbuild bundles a function's source: for `cdk synth` from a clone, and for the package. */
+const BUNDLING = {
+  format: OutputFormat.ESM,
+  target: 'node24',
+  minify: true,
+  sourceMap: true,
+  sourcesContent: false,
+  externalModules: [],
+  mainFields: ['module', 'main'],
+  banner:
+    "import { createRequire } from 'node:module'; const require = createRequire(import.meta.url);",
+  forceDockerBundling: false,
+} satisfies BundlingOptions;
 
 export interface ActionFunctionProps {
   /** The function, as functions/registry.ts declares it: its entry, its role, its settings. */
@@ -37,11 +55,12 @@ export interface ActionFunctionProps {
  * One Cordon function: its own role (path `/cordon/`, so triage always
  * protects it), its own log group, Node.js 24 on arm64, X-Ray tracing,
  * bundled with local esbuild (AWS SDK included, so behaviour does not
- * change with the runtime's SDK). The role starts with only logging and the
- * ledger; `grantDeclared` adds exactly what the function's `iam.ts` declares.
+ * change with the runtime's SDK), or prebuilt where the package ships its
+ * bundle. The role starts with only logging and the ledger; `grantDeclared`
+ * adds exactly what the function's `iam.ts` declares.
  */
 export class ActionFunction extends Construct {
-  readonly function: NodejsFunction;
+  readonly function: lambda.Function;
   readonly role: iam.Role;
   readonly name: FunctionName;
   readonly spec: FunctionSpec;
@@ -59,11 +78,7 @@ export class ActionFunction extends Construct {
     const logGroup = new logs.LogGroup(this, 'Logs', {
       retention: props.logRetention ?? logs.RetentionDays.ONE_YEAR,
     });
-    this.function = new NodejsFunction(this, 'Function', {
-      entry: join(ROOT, 'functions', spec.dir, spec.entry),
-      handler: 'handler',
-      projectRoot: ROOT,
-      depsLockFilePath: join(ROOT, 'package-lock.json'),
+    const settings = {
       runtime: lambda.Runtime.NODEJS_24_X,
       architecture: lambda.Architecture.ARM_64,
       memorySize: props.memorySize ?? 256,
@@ -82,19 +97,24 @@ export class ActionFunction extends Construct {
         NODE_OPTIONS: '--enable-source-maps',
         ...props.environment,
       },
-      bundling: {
-        format: OutputFormat.ESM,
-        target: 'node24',
-        minify: true,
-        sourceMap: true,
-        sourcesContent: false,
-        externalModules: [],
-        mainFields: ['module', 'main'],
-        banner:
-          "import { createRequire } from 'node:module'; const require = createRequire(import.meta.url);",
-        forceDockerBundling: false,
-      },
-    });
+    } satisfies Omit<lambda.FunctionProps, 'code' | 'handler'>;
+    // The package ships every function bundled already, by this same NodejsFunction
+    // (scripts/build-package.ts), so an app installing it needs no esbuild.
+    const prebuilt = join(ROOT, PREBUILT_DIR, spec.name);
+    this.function = existsSync(prebuilt)
+      ? new lambda.Function(this, 'Function', {
+          ...settings,
+          code: lambda.Code.fromAsset(prebuilt),
+          handler: 'index.handler',
+        })
+      : new NodejsFunction(this, 'Function', {
+          ...settings,
+          entry: join(ROOT, 'functions', spec.dir, spec.entry),
+          handler: 'handler',
+          projectRoot: ROOT,
+          depsLockFilePath: join(ROOT, 'package-lock.json'),
+          bundling: BUNDLING,
+        });
     props.ledger.grantAppend(this.role);
     // The role is ours (no AWSLambdaBasicExecutionRole), so logging is granted
     // here: CreateLogStream and PutLogEvents on this function's log group only.
