@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
+import { extname, join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { z } from 'zod';
 import { functionNamed } from '../functions/registry.js';
 import { REPO_ROOT } from './synth.js';
@@ -36,6 +36,9 @@ export function jsonValue(value: unknown): JSONValue {
   return JsonSchema.parse(JSON.parse(JSON.stringify(value ?? null)));
 }
 
+/** `.ts` from a clone (through tsx), `.js` compiled into the package. */
+const SOURCE_EXTENSION = extname(fileURLToPath(import.meta.url));
+
 export type Handler = (event: unknown, context: unknown) => Promise<unknown>;
 
 const HandlerFactory = z.custom<(env: Record<string, string>, dependencies?: unknown) => Handler>(
@@ -60,7 +63,8 @@ export class FunctionHost {
     const cached = this.handlers.get(fn.logicalId);
     if (cached) return cached;
     const spec = functionNamed(fn.action);
-    const file = pathToFileURL(join(REPO_ROOT, 'functions', spec.dir, spec.factory.module)).href;
+    const entry = spec.factory.module.replace(/\.ts$/, SOURCE_EXTENSION);
+    const file = pathToFileURL(join(REPO_ROOT, 'functions', spec.dir, entry)).href;
     const module = z.record(z.string(), z.unknown()).parse(await import(/* @vite-ignore */ file));
     const factory = HandlerFactory.parse(module[spec.factory.name]);
     const environment = {

@@ -1,6 +1,6 @@
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { App } from 'aws-cdk-lib';
 import { z } from 'zod';
@@ -8,9 +8,15 @@ import { buildApp } from '../infra/build.js';
 
 export const REPO_ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 
-/** The `context` of cdk.json: what `cdk synth` and `cdk deploy` use. */
+/**
+ * The `context` of cdk.json: what `cdk synth` and `cdk deploy` use. From a
+ * clone, the clone's; installed as a package (no cdk.json beside it), the
+ * working directory's, else none: every setting at its default.
+ */
 export function cdkJsonContext(root = REPO_ROOT): Record<string, unknown> {
-  const raw: unknown = JSON.parse(readFileSync(join(root, 'cdk.json'), 'utf8'));
+  const file = [join(root, 'cdk.json'), resolve('cdk.json')].find((f) => existsSync(f));
+  if (file === undefined) return {};
+  const raw: unknown = JSON.parse(readFileSync(file, 'utf8'));
   return z.object({ context: z.record(z.string(), z.unknown()).default({}) }).parse(raw).context;
 }
 
