@@ -3,10 +3,11 @@
  * JavaScript, declarations and every function's prebuilt bundle), installed
  * into a fresh app in a temporary folder, then `new Cordon(stack, 'Cordon')`
  * with no props synthesized by plain node, and the installed `cordon` bin run
- * by plain node. The app installs no esbuild, so a synthesis that bundled
- * instead of taking the prebuilt bundles would fail. Slow (a build, an
- * install from the npm cache, a synthesis): one test, in the integration
- * project.
+ * by plain node: its usage, and a rehearsal against the run's moto server
+ * (the compiled handlers, the default settings). The app installs no
+ * esbuild, so a synthesis that bundled instead of taking the prebuilt
+ * bundles would fail. Slow (a build, an install from the npm cache, two
+ * syntheses): one test, in the integration project.
  */
 import { type SpawnSyncReturns, spawnSync } from 'node:child_process';
 import {
@@ -26,6 +27,9 @@ import { z } from 'zod';
 import { FUNCTION_NAMES } from '../functions/registry.js';
 import { PLAYBOOK_NAMES } from '../functions/shared/catalog.js';
 import { ENV } from '../functions/shared/runtime-config.js';
+import { useMoto } from './support/moto.js';
+
+useMoto();
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const PackageJson = z.object({
@@ -70,6 +74,22 @@ const TemplateSchema = z.object({
   ),
 });
 
+const RehearsalSchema = z.object({
+  events: z.array(
+    z.object({
+      report: z.object({
+        matched: z.array(z.string()),
+        executions: z.array(
+          z.looseObject({
+            status: z.string(),
+            ledger: z.array(z.looseObject({ step: z.string() })),
+          }),
+        ),
+      }),
+    }),
+  ),
+});
+
 let folder: string;
 let app: string;
 
@@ -79,12 +99,13 @@ beforeAll(() => {
   mkdirSync(app);
 });
 
+// The app's node_modules and cloud assembly are some 450 MB: removing them takes a while on a busy disk.
 afterAll(() => {
   if (folder) rmSync(folder, { recursive: true, force: true });
-});
+}, 300_000);
 
 describe('the npm package', () => {
-  it('installs into a fresh CDK app, synthesizes Cordon with no props, and runs its CLI with node', {
+  it('installs into a fresh CDK app, synthesizes Cordon with no props, and runs its CLI with node: usage and a rehearsal', {
     timeout: 420_000,
   }, () => {
     // Arrange: pack (prepack builds dist/), then install into an empty app.
@@ -107,14 +128,15 @@ describe('the npm package', () => {
 
     // Act
     run(process.execPath, ['app.mjs'], app);
-    const help = spawnSync(
-      process.execPath,
-      [join(app, 'node_modules', '.bin', 'cordon'), '--help'],
-      {
-        cwd: app,
-        encoding: 'utf8',
-        timeout: 60_000,
-      },
+    const bin = join(app, 'node_modules', '.bin', 'cordon');
+    const help = spawnSync(process.execPath, [bin, '--help'], {
+      cwd: app,
+      encoding: 'utf8',
+      timeout: 60_000,
+    });
+    const event = join(root, 'test', 'fixtures', 'events', 'guardduty-assumed-role.json');
+    const rehearsal = RehearsalSchema.parse(
+      JSON.parse(run(process.execPath, [bin, 'rehearse', event, '--json'], app)),
     );
 
     // Assert: the state machines and every function, from the prebuilt bundles.
@@ -140,10 +162,15 @@ describe('the npm package', () => {
     );
 
     // Assert: the bin is JavaScript with a node shebang, and prints its usage.
-    const bin = readFileSync(join(app, 'node_modules', '.bin', 'cordon'), 'utf8');
-    expect(bin.split('\n')[0]).toBe('#!/usr/bin/env node');
+    expect(readFileSync(bin, 'utf8').split('\n')[0]).toBe('#!/usr/bin/env node');
     expect(help.status, help.stderr).toBe(0);
     expect(help.stdout).toContain('cordon rehearse');
     expect(help.stdout).toContain('exit status:');
+
+    // Assert: the installed CLI rehearses with the package's compiled handlers.
+    const [report] = rehearsal.events.map((e) => e.report);
+    expect(report?.matched).toEqual(['iam-credentials']);
+    expect(report?.executions[0]?.status).toBe('SUCCEEDED');
+    expect(report?.executions[0]?.ledger.map((entry) => entry.step)).toContain('triage');
   });
 });
