@@ -18,17 +18,17 @@ export interface Issue {
 }
 
 /** An issue while parsing; `continue` as in Zod: false or absent stops later checks. */
-interface RawIssue extends Issue {
+export interface RawIssue extends Issue {
   continue?: boolean;
 }
 
 /** A check pushes issues, or returns the value it rewrites (`trim`). */
-type Check<T> = (value: T, issues: RawIssue[]) => T | undefined;
+export type Check<T> = (value: T, issues: RawIssue[]) => T | undefined;
 /** A check of any type, as a schema stores it. */
-type AnyCheck = (value: never, issues: RawIssue[]) => unknown;
+export type AnyCheck = (value: never, issues: RawIssue[]) => unknown;
 
 /** A custom message, as Zod takes it: the text or `{ message }`. */
-type Message = string | { readonly message: string };
+export type Message = string | { readonly message: string };
 const text = (message: Message | undefined): string | undefined =>
   typeof message === 'object' ? message.message : message;
 
@@ -225,7 +225,7 @@ function format(message: string): RawIssue {
   return { code: 'invalid_format', path: [], message, continue: true };
 }
 
-class ZodString extends ZodType<string> {
+export class ZodString extends ZodType<string> {
   protected parseType(input: unknown, issues: RawIssue[]): unknown {
     if (typeof input !== 'string') issues.push(invalidType('string', input));
     return input;
@@ -265,7 +265,7 @@ class ZodString extends ZodType<string> {
   }
 }
 
-class ZodNumber extends ZodType<number> {
+export class ZodNumber extends ZodType<number> {
   protected parseType(input: unknown, issues: RawIssue[]): unknown {
     if (typeof input !== 'number' || !Number.isFinite(input)) {
       issues.push(invalidType('number', input));
@@ -304,7 +304,7 @@ class ZodNumber extends ZodType<number> {
 }
 
 /** A schema that tests the type only: boolean, null, unknown, never. */
-class ZodPrimitive<T> extends ZodType<T> {
+export class ZodPrimitive<T> extends ZodType<T> {
   constructor(
     private readonly expected: string,
     private readonly accepts: (input: unknown) => boolean,
@@ -317,7 +317,7 @@ class ZodPrimitive<T> extends ZodType<T> {
   }
 }
 
-class ZodValues<T> extends ZodType<T> {
+export class ZodValues<T> extends ZodType<T> {
   readonly values: readonly T[];
   constructor(values: readonly T[]) {
     super();
@@ -329,7 +329,7 @@ class ZodValues<T> extends ZodType<T> {
   }
 }
 
-class ZodArray<E extends ZodType> extends ZodType<output<E>[]> {
+export class ZodArray<E extends ZodType> extends ZodType<output<E>[]> {
   constructor(private readonly element: E) {
     super();
   }
@@ -371,17 +371,17 @@ class ZodArray<E extends ZodType> extends ZodType<output<E>[]> {
   }
 }
 
-type Shape = Readonly<Record<string, ZodType>>;
-type Flatten<T> = { [K in keyof T]: T[K] } & {};
-type OptionalKeys<S extends Shape> = {
+export type Shape = Readonly<Record<string, ZodType>>;
+export type Flatten<T> = { [K in keyof T]: T[K] } & {};
+export type OptionalKeys<S extends Shape> = {
   [K in keyof S]: S[K] extends ZodOptional<ZodType> ? K : never;
 }[keyof S];
-type ObjectOutput<S extends Shape> = Flatten<
+export type ObjectOutput<S extends Shape> = Flatten<
   { [K in Exclude<keyof S, OptionalKeys<S>>]: output<S[K]> } & {
     [K in OptionalKeys<S>]?: output<S[K]>;
   }
 >;
-type Mode = 'strip' | 'strict' | 'loose';
+export type Mode = 'strip' | 'strict' | 'loose';
 
 export class ZodObject<S extends Shape, Out = ObjectOutput<S>> extends ZodType<Out> {
   constructor(
@@ -458,7 +458,7 @@ function property(
   else if (present || (optin === 'defaulted' && optout !== 'optional')) out[key] = undefined;
 }
 
-class ZodRecord<K extends ZodType<string>, V extends ZodType> extends ZodType<
+export class ZodRecord<K extends ZodType<string>, V extends ZodType> extends ZodType<
   Record<output<K>, output<V>>
 > {
   constructor(
@@ -487,9 +487,9 @@ class ZodRecord<K extends ZodType<string>, V extends ZodType> extends ZodType<
   }
 }
 
-type Options = readonly [ZodType, ...ZodType[]];
+export type Options = readonly [ZodType, ...ZodType[]];
 
-class ZodUnion<O extends Options> extends ZodType<output<O[number]>> {
+export class ZodUnion<O extends Options> extends ZodType<output<O[number]>> {
   constructor(private readonly options: O) {
     super();
   }
@@ -512,7 +512,7 @@ class ZodUnion<O extends Options> extends ZodType<output<O[number]>> {
   }
 }
 
-class ZodDiscriminatedUnion<O extends readonly ZodObject<Shape>[]> extends ZodType<
+export class ZodDiscriminatedUnion<O extends readonly ZodObject<Shape>[]> extends ZodType<
   output<O[number]>
 > {
   private readonly byValue = new Map<unknown, ZodType>();
@@ -545,7 +545,7 @@ class ZodDiscriminatedUnion<O extends readonly ZodObject<Shape>[]> extends ZodTy
 }
 
 /** A wrapper: how it reads an absent key, and what it does around its inner schema. */
-abstract class ZodWrapper<Inner extends ZodType, Output> extends ZodType<Output> {
+export abstract class ZodWrapper<Inner extends ZodType, Output> extends ZodType<Output> {
   constructor(protected readonly inner: Inner) {
     super();
     this.optin = inner.optin;
@@ -571,7 +571,7 @@ export class ZodOptional<Inner extends ZodType> extends ZodWrapper<
   }
 }
 
-class ZodNullable<Inner extends ZodType> extends ZodWrapper<Inner, output<Inner> | null> {
+export class ZodNullable<Inner extends ZodType> extends ZodWrapper<Inner, output<Inner> | null> {
   protected parseType(input: unknown, issues: RawIssue[]): unknown {
     return input === null ? input : this.inner.run(input, issues);
   }
@@ -581,7 +581,7 @@ class ZodNullable<Inner extends ZodType> extends ZodWrapper<Inner, output<Inner>
 const fresh = (value: unknown): unknown =>
   Array.isArray(value) ? [...value] : isPlainObject(value) ? { ...value } : value;
 
-class ZodDefault<Inner extends ZodType> extends ZodWrapper<
+export class ZodDefault<Inner extends ZodType> extends ZodWrapper<
   Inner,
   Exclude<output<Inner>, undefined>
 > {
@@ -600,7 +600,7 @@ class ZodDefault<Inner extends ZodType> extends ZodWrapper<
   }
 }
 
-class ZodCatch<Inner extends ZodType> extends ZodWrapper<Inner, output<Inner>> {
+export class ZodCatch<Inner extends ZodType> extends ZodWrapper<Inner, output<Inner>> {
   constructor(
     inner: Inner,
     private readonly fallback: unknown,
@@ -615,7 +615,7 @@ class ZodCatch<Inner extends ZodType> extends ZodWrapper<Inner, output<Inner>> {
   }
 }
 
-class ZodPipe<Output> extends ZodWrapper<ZodType, Output> {
+export class ZodPipe<Output> extends ZodWrapper<ZodType, Output> {
   constructor(
     inner: ZodType,
     private readonly fn: (value: never) => Output,
