@@ -16,6 +16,7 @@ import { type Notice, publishInput } from '../shared/notice.js';
 import { RollbackResultSchema, SkippedItemSchema } from '../shared/rollback.js';
 import { ENV } from '../shared/runtime-config.js';
 import { asciiLine, boundedText, causeText, quoted } from '../shared/text.js';
+import { INCIDENT_ID } from '../shared/incident-id.js';
 import { z } from '../shared/z.js';
 
 export const NOTIFY_KINDS = [
@@ -65,9 +66,15 @@ export const NotifyInputSchema = z.strictObject({
       decision: ActionResultSchema.optional(),
     })
     .optional(),
+  /** The incident a rollback's failure is about: the rollback machine's input names it, not an incident. */
+  incidentId: z.string().regex(INCIDENT_ID).optional(),
   executionArn: z.string().min(1),
 });
 export type NotifyInput = z.infer<typeof NotifyInputSchema>;
+
+/** The incident a notice is about, whichever field names it. */
+const incidentIdOf = (input: NotifyInput): string | undefined =>
+  input.incident?.incidentId ?? input.rollback?.incidentId ?? input.incidentId;
 
 export interface NotifyDeps {
   readonly sns: SNSClient;
@@ -191,6 +198,7 @@ export function notificationMessage(input: NotifyInput): string {
   const lines = [HEADINGS[input.kind], ''];
   if (input.rollback) lines.push(...rollbackLines(input.rollback));
   else if (input.incident) lines.push(...incidentLines(input.incident));
+  else if (input.incidentId) lines.push(`Incident: ${input.incidentId}`);
   else lines.push('Incident: none (the finding did not become an incident)');
   if (input.reason !== undefined) lines.push(`Reason: ${quoted(input.reason, FIELD_MAX * 2)}`);
   if (input.results !== undefined) {
@@ -209,7 +217,7 @@ export function notificationMessage(input: NotifyInput): string {
 
 /** The notice in both forms: the chat title holds the heading and the incident id only. */
 function notice(input: NotifyInput, subject: string): Notice {
-  const incidentId = input.incident?.incidentId ?? input.rollback?.incidentId;
+  const incidentId = incidentIdOf(input);
   return {
     subject,
     text: notificationMessage(input),
@@ -234,7 +242,7 @@ export async function notify(input: NotifyInput, deps: NotifyDeps): Promise<Noti
   } catch (error) {
     throw classifyAwsError(error, 'notify publish');
   }
-  const incidentId = input.incident?.incidentId ?? input.rollback?.incidentId;
+  const incidentId = incidentIdOf(input);
   if (incidentId !== undefined) {
     await deps.ledger.append(incidentId, {
       step: 'notify',

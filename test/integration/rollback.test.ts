@@ -297,7 +297,7 @@ describe('rolling back a contained IAM user', () => {
 
     // Assert
     expect(execution.status).toBe('FAILED');
-    expect(outcomes(execution)).toEqual(['rollback:LEDGER_TAMPERED']);
+    expect(outcomes(execution)).toEqual(['rollback:LEDGER_TAMPERED', 'notify:NOTIFIED']);
     expect(execution.ledger[0]?.summary).toContain(`broken at entry #${target.seq} (forged`);
     expect(await keyStatuses(user.userName)).toEqual({
       [user.leakedKeyId]: 'Inactive',
@@ -314,7 +314,8 @@ describe('rolling back a contained IAM user', () => {
 
     expect(again.status).toBe('FAILED');
     expect(again.error?.Error).toBe('Cordon.RollbackFailed');
-    expect(outcomes(again)).toEqual(['rollback:NOTHING_TO_ROLL_BACK']);
+    // The failure notice goes out, and is recorded.
+    expect(outcomes(again)).toEqual(['rollback:NOTHING_TO_ROLL_BACK', 'notify:NOTIFIED']);
     expect(again.ledger[0]?.summary).toBe(
       `nothing to roll back for ${incidentId}: no contained action that is not rolled back already`,
     );

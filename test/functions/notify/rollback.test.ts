@@ -105,3 +105,44 @@ describe('notify ROLLBACK', () => {
     );
   });
 });
+
+describe("notify FAILURE of a rollback (the rollback machine's failure path names the incident by id)", () => {
+  beforeEach(() => {
+    snsMock.reset();
+    snsMock.on(PublishCommand).resolves({ MessageId: 'm-1' });
+  });
+
+  it('tells responders which incident the rollback failed on, and records the notice there', async () => {
+    const fake = fakeLedger();
+    const input = NotifyInputSchema.parse({
+      kind: 'FAILURE',
+      incidentId: INCIDENT_ID,
+      error: { Error: 'Cordon.NothingToRollBack', Cause: 'nothing to roll back' },
+      executionArn: ROLLBACK_EXECUTION,
+    });
+
+    await notify(input, {
+      sns,
+      topicArn: 'arn:aws:sns:us-east-1:123456789012:cordon',
+      ledger: fake.ledger,
+      actor: ACTOR,
+    });
+
+    const [call] = snsMock.commandCalls(PublishCommand);
+    if (!call) throw new Error('nothing was published');
+    expect(asEmail(call.args[0].input).Message).toContain(`Incident: ${INCIDENT_ID}`);
+    expect(fake.entries().map((e) => [e.incidentId, e.outcome])).toEqual([
+      [INCIDENT_ID, 'NOTIFIED'],
+    ]);
+  });
+
+  it('refuses an incident id that is not one', () => {
+    expect(() =>
+      NotifyInputSchema.parse({
+        kind: 'FAILURE',
+        incidentId: 'guardrail-rules\nForged: line',
+        executionArn: ROLLBACK_EXECUTION,
+      }),
+    ).toThrow();
+  });
+});
