@@ -11,12 +11,12 @@ import {
   IncidentSchema,
   TaskErrorSchema,
 } from '../shared/incident.js';
+import { INCIDENT_ID } from '../shared/incident-id.js';
 import type { Ledger } from '../shared/ledger.js';
 import { type Notice, publishInput } from '../shared/notice.js';
 import { RollbackResultSchema, SkippedItemSchema } from '../shared/rollback.js';
 import { ENV } from '../shared/runtime-config.js';
 import { asciiLine, boundedText, causeText, quoted } from '../shared/text.js';
-import { INCIDENT_ID } from '../shared/incident-id.js';
 import { z } from '../shared/z.js';
 
 export const NOTIFY_KINDS = [
