@@ -64,8 +64,9 @@ export async function runDefinition(
   // the first state whose input or output is over it.
   let overQuota: { Error: string; Cause: string } | undefined;
   const exceeded = (what: string, state: string, value: unknown): boolean => {
+    if (overQuota) return true;
     const bytes = payloadBytes(value);
-    if (bytes <= PAYLOAD_QUOTA_BYTES || overQuota) return overQuota !== undefined;
+    if (bytes <= PAYLOAD_QUOTA_BYTES) return false;
     overQuota = {
       Error: 'States.DataLimitExceeded',
       Cause: `The ${what} of state '${state}' is ${bytes} bytes, over the ${PAYLOAD_QUOTA_BYTES}-byte payload quota.`,

@@ -83,28 +83,23 @@ export function playbookFrame(
   // finding a responder dismissed or rolled back. Duplicates, and
   // re-emissions that join their incident's execution, end quietly
   // (triage recorded the re-emission).
-  const notifySuppressed = invoke(scope, 'Notify suppressed', functions.notify, {
-    payload: sfn.TaskInput.fromObject({
-      kind: 'SUPPRESSED',
-      incident,
-      reason: sfn.JsonPath.stringAt('$.reason'),
-      executionArn,
-    }),
-    resultPath: sfn.JsonPath.DISCARD,
-  });
-  catchInto(scope, notifySuppressed, 'notify', 'Notify suppressed', failure);
-  notifySuppressed.next(new sfn.Succeed(scope, 'Suppressed'));
-  const notifyRefusal = invoke(scope, 'Notify refusal', functions.notify, {
-    payload: sfn.TaskInput.fromObject({
-      kind: 'REFUSED',
-      incident,
-      reason: sfn.JsonPath.stringAt('$.reason'),
-      executionArn,
-    }),
-    resultPath: sfn.JsonPath.DISCARD,
-  });
-  catchInto(scope, notifyRefusal, 'notify', 'Notify refusal', failure);
-  notifyRefusal.next(new sfn.Succeed(scope, 'Not acted on'));
+  /** Tells responders why triage did not act (its reason), then ends at `end`. */
+  const notifyThenEnd = (kind: 'SUPPRESSED' | 'REFUSED', label: string, end: string) => {
+    const notify = invoke(scope, label, functions.notify, {
+      payload: sfn.TaskInput.fromObject({
+        kind,
+        incident,
+        reason: sfn.JsonPath.stringAt('$.reason'),
+        executionArn,
+      }),
+      resultPath: sfn.JsonPath.DISCARD,
+    });
+    catchInto(scope, notify, 'notify', label, failure);
+    notify.next(new sfn.Succeed(scope, end));
+    return notify;
+  };
+  const notifySuppressed = notifyThenEnd('SUPPRESSED', 'Notify suppressed', 'Suppressed');
+  const notifyRefusal = notifyThenEnd('REFUSED', 'Notify refusal', 'Not acted on');
   const decision = new sfn.Choice(scope, 'Triage decision?')
     .when(sfn.Condition.stringEquals('$.decision', 'PROCEED'), pickup)
     .when(sfn.Condition.stringEquals('$.decision', 'REFUSED'), notifyRefusal)

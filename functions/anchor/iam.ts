@@ -1,4 +1,4 @@
-import { allow, publishNotifications, type RoleSpec } from '../shared/iam.js';
+import { allow, LEDGER_STREAM_READER, publishNotifications, type RoleSpec } from '../shared/iam.js';
 
 /**
  * Put anchors and tampering records into the anchors bucket, under their two
@@ -14,21 +14,9 @@ export const iam: RoleSpec = {
       wildcard:
         'Object keys name the incident and entry anchored; limited to the two prefixes of the anchors bucket',
     },
-    allow(
-      ['dynamodb:DescribeStream', 'dynamodb:GetRecords', 'dynamodb:GetShardIterator'],
-      [ctx.cordon.ledgerStream],
-    ),
-    allow(['dynamodb:ListStreams'], ['*']),
+    ...LEDGER_STREAM_READER.statements(ctx),
     ...publishNotifications(ctx),
   ],
-  unscoped: {
-    'dynamodb:ListStreams': 'ListStreams has no resource type: IAM takes only "*" (read only)',
-  },
-  onItsBehalf: {
-    'dynamodb:DescribeStream': "Lambda's event source mapping reads the ledger stream as this role",
-    'dynamodb:GetRecords': "Lambda's event source mapping reads the ledger stream as this role",
-    'dynamodb:GetShardIterator':
-      "Lambda's event source mapping reads the ledger stream as this role",
-    'dynamodb:ListStreams': "Lambda's event source mapping reads the ledger stream as this role",
-  },
+  unscoped: LEDGER_STREAM_READER.unscoped,
+  onItsBehalf: LEDGER_STREAM_READER.onItsBehalf,
 };

@@ -1,5 +1,5 @@
 import { APPROVALS_WAITING_INDEX } from '../responder-api/store.js';
-import { allow, type RoleSpec } from '../shared/iam.js';
+import { allow, LEDGER_STREAM_READER, type RoleSpec } from '../shared/iam.js';
 
 /**
  * Read the ledger's stream (Lambda's poller makes those calls with this
@@ -10,11 +10,7 @@ import { allow, type RoleSpec } from '../shared/iam.js';
  */
 export const iam: RoleSpec = {
   statements: (ctx) => [
-    allow(
-      ['dynamodb:DescribeStream', 'dynamodb:GetRecords', 'dynamodb:GetShardIterator'],
-      [ctx.cordon.ledgerStream],
-    ),
-    allow(['dynamodb:ListStreams'], ['*']),
+    ...LEDGER_STREAM_READER.statements(ctx),
     allow(['dynamodb:Query'], [`${ctx.cordon.approvalsTable}/index/${APPROVALS_WAITING_INDEX}`]),
   ],
   notCalled: {
@@ -23,14 +19,6 @@ export const iam: RoleSpec = {
     'dynamodb:UpdateItem':
       "The approvals store's other methods (the responder API's): the metrics function only counts",
   },
-  unscoped: {
-    'dynamodb:ListStreams': 'ListStreams has no resource type: IAM takes only "*" (read only)',
-  },
-  onItsBehalf: {
-    'dynamodb:DescribeStream': "Lambda's event source mapping reads the ledger stream as this role",
-    'dynamodb:GetRecords': "Lambda's event source mapping reads the ledger stream as this role",
-    'dynamodb:GetShardIterator':
-      "Lambda's event source mapping reads the ledger stream as this role",
-    'dynamodb:ListStreams': "Lambda's event source mapping reads the ledger stream as this role",
-  },
+  unscoped: LEDGER_STREAM_READER.unscoped,
+  onItsBehalf: LEDGER_STREAM_READER.onItsBehalf,
 };

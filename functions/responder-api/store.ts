@@ -169,22 +169,9 @@ export class ApprovalStore {
   /** Steps still waiting, oldest first, read from the index that never holds tokens. */
   async waiting(): Promise<PendingItem[]> {
     const items: PendingItem[] = [];
-    let startKey: Record<string, unknown> | undefined;
-    do {
-      const page = await dynamoCall('approvals waiting', () =>
-        this.client.send(
-          new QueryCommand({
-            TableName: this.tableName,
-            IndexName: APPROVALS_WAITING_INDEX,
-            KeyConditionExpression: 'waiting = :waiting',
-            ExpressionAttributeValues: { ':waiting': WAITING },
-            ExclusiveStartKey: startKey,
-          }),
-        ),
-      );
+    for await (const page of this.waitingPages('approvals waiting')) {
       items.push(...(page.Items ?? []).map((item) => PendingItemSchema.parse(item)));
-      startKey = page.LastEvaluatedKey;
-    } while (startKey);
+    }
     return items;
   }
 
@@ -194,24 +181,31 @@ export class ApprovalStore {
    */
   async countWaiting(): Promise<number> {
     let count = 0;
+    for await (const page of this.waitingPages('approvals count waiting', 'COUNT')) {
+      count += page.Count ?? 0;
+    }
+    return count;
+  }
+
+  /** Every page of the waiting index, items or (with `COUNT`) counts only. */
+  private async *waitingPages(what: string, select?: 'COUNT') {
     let startKey: Record<string, unknown> | undefined;
     do {
-      const page = await dynamoCall('approvals count waiting', () =>
+      const page = await dynamoCall(what, () =>
         this.client.send(
           new QueryCommand({
             TableName: this.tableName,
             IndexName: APPROVALS_WAITING_INDEX,
             KeyConditionExpression: 'waiting = :waiting',
             ExpressionAttributeValues: { ':waiting': WAITING },
-            Select: 'COUNT',
+            ...(select === undefined ? {} : { Select: select }),
             ExclusiveStartKey: startKey,
           }),
         ),
       );
-      count += page.Count ?? 0;
+      yield page;
       startKey = page.LastEvaluatedKey;
     } while (startKey);
-    return count;
   }
 
   /**

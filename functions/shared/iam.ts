@@ -169,6 +169,32 @@ export function publishNotifications(ctx: IamContext): Statement[] {
   ];
 }
 
+const STREAM_POLLER = "Lambda's event source mapping reads the ledger stream as this role";
+
+/**
+ * Reading the ledger table's stream, which Lambda's event source mapping
+ * does as the function's role: the statements, and the `unscoped` and
+ * `onItsBehalf` entries of a RoleSpec that holds them.
+ */
+export const LEDGER_STREAM_READER = {
+  statements: (ctx: IamContext): Statement[] => [
+    allow(
+      ['dynamodb:DescribeStream', 'dynamodb:GetRecords', 'dynamodb:GetShardIterator'],
+      [ctx.cordon.ledgerStream],
+    ),
+    allow(['dynamodb:ListStreams'], ['*']),
+  ],
+  unscoped: {
+    'dynamodb:ListStreams': 'ListStreams has no resource type: IAM takes only "*" (read only)',
+  },
+  onItsBehalf: {
+    'dynamodb:DescribeStream': STREAM_POLLER,
+    'dynamodb:GetRecords': STREAM_POLLER,
+    'dynamodb:GetShardIterator': STREAM_POLLER,
+    'dynamodb:ListStreams': STREAM_POLLER,
+  },
+};
+
 /**
  * Step Functions calls the execution key as the caller of its API: starting
  * or answering an execution encrypts (GenerateDataKey) and decrypts, reading
