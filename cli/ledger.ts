@@ -123,13 +123,14 @@ const INCIDENT_KEY = /^[A-Za-z0-9][A-Za-z0-9:._-]{0,127}$/;
  */
 const KeySchema = z.looseObject({ incidentId: z.string(), seq: z.number() });
 
+/** A DynamoDB document client for the ledger's region (the SDK's default without one). */
+export const ledgerClient = (region?: string) =>
+  documentClient(new DynamoDBClient({ ...clientOptions, ...(region ? { region } : {}) }));
+
 function defaults(deps: Partial<LedgerDeps>): LedgerDeps {
   return {
     env: deps.env ?? process.env,
-    client:
-      deps.client ??
-      ((region) =>
-        documentClient(new DynamoDBClient({ ...clientOptions, ...(region ? { region } : {}) }))),
+    client: deps.client ?? ledgerClient,
     stackOutput: deps.stackOutput ?? describeStackOutput,
     mac:
       deps.mac ??

@@ -1,11 +1,9 @@
 import { parseArgs } from 'node:util';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { clientOptions, documentClient } from '../functions/shared/aws.js';
 import { describeStackOutput, EXIT } from './endpoint.js';
 import { CliError } from './errors.js';
 import { bold, dim } from './format.js';
-import { readError, readItems, resolveTable } from './ledger.js';
+import { ledgerClient, readError, readItems, resolveTable } from './ledger.js';
 import {
   type Bucket,
   CATEGORIES,
@@ -59,10 +57,7 @@ export type ReportDocument = { readonly table: string } & Report;
 function defaults(deps: Partial<ReportDeps>): ReportDeps {
   return {
     env: deps.env ?? process.env,
-    client:
-      deps.client ??
-      ((region) =>
-        documentClient(new DynamoDBClient({ ...clientOptions, ...(region ? { region } : {}) }))),
+    client: deps.client ?? ledgerClient,
     stackOutput: deps.stackOutput ?? describeStackOutput,
     now: deps.now ?? (() => new Date()),
   };
