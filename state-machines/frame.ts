@@ -75,9 +75,6 @@ export function playbookFrame(
   });
   catchInto(scope, markNotified, 'finding', 'Update finding: picked up', failure);
   markNotified.next(steps);
-  const pickup = new sfn.Choice(scope, 'Picked up: from Security Hub?')
-    .when(fromSecurityHub, markNotified)
-    .otherwise(steps);
 
   // Refusals are recorded by triage and announced; so are re-emissions of a
   // finding a responder dismissed or rolled back. Duplicates, and
@@ -100,8 +97,12 @@ export function playbookFrame(
   };
   const notifySuppressed = notifyThenEnd('SUPPRESSED', 'Notify suppressed', 'Suppressed');
   const notifyRefusal = notifyThenEnd('REFUSED', 'Notify refusal', 'Not acted on');
+  // A Security Hub finding is marked picked up before the steps; the one
+  // Choice decides both, a state transition less on every acting path.
+  const proceed = sfn.Condition.stringEquals('$.decision', 'PROCEED');
   const decision = new sfn.Choice(scope, 'Triage decision?')
-    .when(sfn.Condition.stringEquals('$.decision', 'PROCEED'), pickup)
+    .when(sfn.Condition.and(proceed, fromSecurityHub), markNotified)
+    .when(proceed, steps)
     .when(sfn.Condition.stringEquals('$.decision', 'REFUSED'), notifyRefusal)
     .when(sfn.Condition.stringEquals('$.decision', 'SUPPRESSED'), notifySuppressed)
     .when(
@@ -123,6 +124,9 @@ export function playbookFrame(
       'reason.$': '$.reason',
       'incident.$': '$.incident',
       results: {},
+      // What an action in approve mode replaces with its own decision
+      // (gated-step.ts): no approval given yet.
+      approval: { decision: 'NOT_REQUIRED', step: 'triage' },
     },
   });
   // Triage's error replaces the event (see its Catch below): an event near

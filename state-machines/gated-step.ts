@@ -34,8 +34,12 @@ export interface GatedStepProps {
  * - `auto` / `dry-run`: act (the action itself turns dry-run into a plan).
  * - anything else (`off`, or a step that does not apply): record OFF, go on.
  *
- * The action receives the approval decision at `$.approval` and refuses to
- * act in `approve` mode without an APPROVED decision for its own step.
+ * The action receives `$.approval`: in `approve` mode the decision its own
+ * request just received, and it refuses to act without an APPROVED decision
+ * for its own step. An `auto` or `dry-run` step goes from its gate straight
+ * to its action (a Pass setting a marker would cost a state transition on
+ * every automatic step), so there `$.approval` is whatever an earlier step
+ * left, or triage's marker, and the action does not read it.
  */
 export function gatedStep(scope: Construct, props: GatedStepProps): sfn.State {
   const { step, spec, functions, next, failure, hasFallback = false } = props;
@@ -132,12 +136,6 @@ export function gatedStep(scope: Construct, props: GatedStepProps): sfn.State {
   catchInto(scope, requestApproval, step, `${label}: request approval`, failure);
   requestApproval.next(act);
 
-  const noApprovalNeeded = new sfn.Pass(scope, `${label}: no approval needed`, {
-    result: sfn.Result.fromObject({ decision: 'NOT_REQUIRED', step }),
-    resultPath: '$.approval',
-  });
-  noApprovalNeeded.next(act);
-
   const off = new sfn.Pass(scope, `${label}: off`, {
     result: sfn.Result.fromObject({
       step,
@@ -178,7 +176,7 @@ export function gatedStep(scope: Construct, props: GatedStepProps): sfn.State {
   }
   return gate
     .when(modeIs('approve'), requestApproval)
-    .when(sfn.Condition.or(modeIs('auto'), modeIs('dry-run')), noApprovalNeeded)
+    .when(sfn.Condition.or(modeIs('auto'), modeIs('dry-run')), act)
     .otherwise(off);
 }
 

@@ -104,7 +104,7 @@ export async function runContainment<TTarget, TState>(
         executionArn: input.executionArn,
         findingId: incident.findingId,
         ...extra,
-        ...(input.approval.decision === 'APPROVED'
+        ...(mode === 'approve' && input.approval.decision === 'APPROVED'
           ? { detail: { ...extra.detail, approval: input.approval } }
           : {}),
       },
@@ -127,17 +127,20 @@ export async function runContainment<TTarget, TState>(
       `step ${step} is off for ${incident.incidentId}; refusing to act`,
     );
   }
-  if (input.approval.step !== step) {
-    throw new ApprovalMissingError(
-      `approval state is for step ${input.approval.step}, not ${step}; refusing to act`,
-    );
-  }
-  if (mode === 'approve' && input.approval.decision !== 'APPROVED') {
-    throw new ApprovalMissingError(
-      `step ${step} needs approval for ${incident.incidentId} and none was given`,
-    );
-  }
+  // A step in auto or dry-run mode goes straight from its gate to its
+  // action, so `$.approval` still holds what an earlier step received (or
+  // triage's marker): it grants nothing here and is not read.
   if (mode === 'approve') {
+    if (input.approval.step !== step) {
+      throw new ApprovalMissingError(
+        `approval state is for step ${input.approval.step}, not ${step}; refusing to act`,
+      );
+    }
+    if (input.approval.decision !== 'APPROVED') {
+      throw new ApprovalMissingError(
+        `step ${step} needs approval for ${incident.incidentId} and none was given`,
+      );
+    }
     const refused = await grantRefusal(input, targetArn, deps);
     if (refused !== undefined) {
       const error = new ApprovalMissingError(

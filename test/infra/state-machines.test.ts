@@ -418,8 +418,10 @@ describe('ec2-instance definition', () => {
       });
       expect(state?.ResultPath, label).toBe(resultPath);
     }
-    // In auto mode the same chain runs without waiting.
-    expect(next('Isolate instance: no approval needed')).toBe('Leave Auto Scaling group');
+    // In auto mode the gate goes straight to the same chain, without waiting.
+    const gate = states['Isolate instance?']?.Choices ?? [];
+    const auto = gate.find((c) => JSON.stringify(c).includes('"auto"'));
+    expect(auto?.Next).toBe('Leave Auto Scaling group');
   });
 
   it('runs none of the isolation actions when the approval is rejected or times out', () => {

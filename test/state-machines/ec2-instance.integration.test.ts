@@ -79,12 +79,8 @@ const ec2 = new EC2Client(motoClientConfig(endpoint));
 const autoScaling = new AutoScalingClient(motoClientConfig(endpoint));
 const iam = new IAMClient(motoClientConfig(endpoint));
 
-const START = ['Triage', 'Triage decision?', 'Picked up: from Security Hub?'];
-const EVIDENCE = [
-  'Preserve evidence?',
-  'Preserve evidence: no approval needed',
-  'Preserve evidence',
-];
+const START = ['Triage', 'Triage decision?'];
+const EVIDENCE = ['Preserve evidence?', 'Preserve evidence'];
 const ISOLATE_APPROVED = [
   'Isolate instance?',
   'Isolate instance: request approval',
@@ -943,7 +939,6 @@ describe('a Security Hub finding on an EC2 instance', () => {
     expect(execution.states).toEqual([
       'Triage',
       'Triage decision?',
-      'Picked up: from Security Hub?',
       'Update finding: picked up',
       // A finding imported into the account's default product is not on the
       // product allow-list: even the automatic step waits for a responder.

@@ -77,7 +77,7 @@ const lambda = new LambdaClient(motoClientConfig(endpoint));
 const s3 = new S3Client({ ...motoClientConfig(endpoint), forcePathStyle: true });
 const secrets = new SecretsManagerClient(motoClientConfig(endpoint));
 
-const START = ['Triage', 'Triage decision?', 'Picked up: from Security Hub?'];
+const START = ['Triage', 'Triage decision?'];
 const SH_START = [...START, 'Update finding: picked up'];
 const FINISH = ['Finished: from Security Hub?', 'Notify summary', 'Done'];
 const SH_FINISH = [

@@ -69,7 +69,9 @@ describe('disableAccessKey in dry-run', () => {
     const execution = onlyExecution(await harness.engine('timeout').rehearse(userKeyFinding(user)));
 
     expect(execution.status, explain(execution)).toBe('SUCCEEDED');
-    expect(execution.states).toContain('Disable access key: no approval needed');
+    // A dry-run step goes from its gate straight to its action, unasked.
+    expect(execution.states).toContain('Disable access key');
+    expect(execution.states).not.toContain('Disable access key: request approval');
     expect(outcomes(execution)).toEqual([
       'triage:CLAIMED',
       'disableAccessKey:DRY_RUN',

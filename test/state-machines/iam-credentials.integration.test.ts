@@ -64,7 +64,7 @@ const { endpoint } = useMoto();
 const harness = rehearsalHarness();
 const iam = new IAMClient(motoClientConfig(endpoint));
 
-const START = ['Triage', 'Triage decision?', 'Picked up: from Security Hub?'];
+const START = ['Triage', 'Triage decision?'];
 const FINISH = ['Finished: from Security Hub?', 'Notify summary', 'Done'];
 /** The playbook is linear: triage's plan turns off the steps that do not apply, and they pass. */
 const NOT_FOR_A_USER = ['Revoke role sessions?', 'Revoke role sessions: off'];
@@ -86,10 +86,8 @@ const OFF_FOR_A_ROLE = {
 const REFUSED = ['Triage', 'Triage decision?', 'Notify refusal', 'Not acted on'];
 const DISABLE_AND_REVOKE = [
   'Disable access key?',
-  'Disable access key: no approval needed',
   'Disable access key',
   'Revoke user sessions?',
-  'Revoke user sessions: no approval needed',
   'Revoke user sessions',
 ];
 const ACTION_STATES = [
@@ -408,7 +406,6 @@ describe('a step that fails terminally', () => {
     expect(execution.states).toEqual([
       ...START,
       'Disable access key?',
-      'Disable access key: no approval needed',
       'Disable access key',
       'Disable access key: failed',
       'Record failure',
@@ -785,7 +782,6 @@ describe('a Security Hub finding on an access key', () => {
     expect(execution.states).toEqual([
       'Triage',
       'Triage decision?',
-      'Picked up: from Security Hub?',
       'Update finding: picked up',
       // A finding imported into the account's default product is not on the
       // product allow-list: the automatic steps wait for a responder too.

@@ -20,6 +20,7 @@ import {
   approved,
   EXECUTION_ARN,
   fakeLedger,
+  notRequired,
   RESPONDER,
   RESPONDER_ROLE,
   USER_ARN,
@@ -293,6 +294,19 @@ describe('runContainment in approve mode', () => {
     },
   );
 
+  it.each([
+    ["triage's marker, which an approve step's request replaces", notRequired('triage')],
+    ['the approval an earlier step left', approved('quarantineUser')],
+  ])('refuses %s: nothing written, target untouched', async (_what, approval) => {
+    // Arrange
+    const { run, world, fake } = await attempt(approval);
+    // Act
+    await expect(run).rejects.toMatchObject({ name: 'Cordon.ApprovalMissing' });
+    // Assert
+    expect(world.status).toBe('Active');
+    expect(fake.entries()).toEqual([]);
+  });
+
   it('acts on two different responders on a two-person step', async () => {
     // Arrange
     const { run, world } = await attempt(
@@ -318,5 +332,30 @@ describe('runContainment in approve mode', () => {
     // Assert
     await expect(run).rejects.toMatchObject({ name: 'Cordon.ApprovalMissing' });
     expect(world.status).toBe('Active');
+  });
+});
+
+/**
+ * An automatic step goes from its gate straight to its action, so
+ * `$.approval` holds whatever an earlier step received. It grants nothing
+ * and must not reach the audit record as if this step had been approved.
+ */
+describe('runContainment in auto mode', () => {
+  it('acts without reading the approval an earlier step left, and records none', async () => {
+    // Arrange
+    const fake = fakeLedger();
+    const world = { status: 'Active' };
+    const input = actionInput(STEP, { mode: 'auto', approval: approved('quarantineUser') });
+    // Act
+    const result = await runContainment(input, keyContainment(world), {
+      ledger: fake.ledger,
+      actor: ACTOR,
+      approvals: APPROVALS,
+    });
+    // Assert
+    expect(result.outcome).toBe('CONTAINED');
+    expect(world.status).toBe('Inactive');
+    expect(fake.entries().map((e) => e.outcome)).toEqual([INTENT, 'CONTAINED']);
+    for (const e of fake.entries()) expect(e.detail?.approval).toBeUndefined();
   });
 });
