@@ -12,6 +12,7 @@ import {
   isNotFound,
   TargetChangedError,
 } from '../shared/errors.js';
+import { inFlight } from '../shared/in-flight.js';
 import type { ActionInput, ActionResult, Incident, Outcome } from '../shared/incident.js';
 import { INTENT, type UnfinishedIntent, unfinishedIntents } from '../shared/intents.js';
 import type { Ledger, LedgerEntry } from '../shared/ledger.js';
@@ -64,12 +65,14 @@ export interface ContainmentDeps {
    */
   readonly approvals?: ApprovalVerifier;
   /**
-   * The incident's entries as the handler read them, moments before, to
-   * check the input against triage's record: the chain's head and an
-   * unfinished earlier attempt are found there instead of read again.
+   * The incident's entries as the handler read them to check the input
+   * against triage's record: the chain's head and an unfinished earlier
+   * attempt are found there instead of read again. While a promise, that
+   * check is still running: it rejects when the input is not what triage
+   * validated, and it is awaited before anything is recorded or changed.
    * @default read here
    */
-  readonly entries?: readonly LedgerEntry[];
+  readonly entries?: readonly LedgerEntry[] | Promise<readonly LedgerEntry[]>;
 }
 
 export async function runContainment<TTarget, TState>(
@@ -80,6 +83,10 @@ export async function runContainment<TTarget, TState>(
   const { incident, step } = input;
   const plan = incident.plan[step];
   const mode: Mode = plan?.mode ?? 'off';
+  // The reads start beside the handler's check of the input; the check is
+  // awaited first, and each read is used only where the rules below put it.
+  const ahead = readsAhead(input, containment, mode, deps);
+  const known = await deps.entries;
   const target = containment.target(incident);
   const targetArn = containment.targetArn(target);
 
@@ -141,7 +148,7 @@ export async function runContainment<TTarget, TState>(
         `step ${step} needs approval for ${incident.incidentId} and none was given`,
       );
     }
-    const refused = await grantRefusal(input, targetArn, deps);
+    const refused = await (ahead?.grant ?? grantRefusal(input, targetArn, deps));
     if (refused !== undefined) {
       const error = new ApprovalMissingError(
         `step ${step} of ${incident.incidentId} was not acted on: ${refused}`,
@@ -153,7 +160,7 @@ export async function runContainment<TTarget, TState>(
 
   let changed: string | undefined;
   try {
-    changed = await containment.confirm?.(target, incident, mode);
+    changed = await (ahead ? ahead.confirm : containment.confirm?.(target, incident, mode));
   } catch (error) {
     const failure = classifyAwsError(error, `${containment.action} confirm ${targetArn}`);
     if (!failure.retryable) await record('FAILED', failure.message);
@@ -167,7 +174,7 @@ export async function runContainment<TTarget, TState>(
 
   let before: TState | undefined;
   try {
-    before = await containment.read(target);
+    before = await (ahead?.read ?? containment.read(target));
   } catch (error) {
     const failure = classifyAwsError(error, `${containment.action} read ${targetArn}`);
     if (!failure.retryable) await record('FAILED', failure.message);
@@ -179,8 +186,8 @@ export async function runContainment<TTarget, TState>(
   if (mode !== 'dry-run') {
     // Nothing was written since the handler's read (every write so far ends the attempt).
     const entries =
-      head === undefined && deps.entries !== undefined
-        ? deps.entries
+      head === undefined && known !== undefined
+        ? known
         : await incidentEntries(deps.ledger, incident.incidentId);
     head = entries.reduce<LedgerEntry | null>(
       (a, e) => (a === null || e.seq > a.seq ? e : a),
@@ -257,6 +264,47 @@ export async function runContainment<TTarget, TState>(
   }
   // Outside the try: a failing ledger write is not the action's failure.
   return record('CONTAINED', description, { before: original, after, ...fromIntent });
+}
+
+/** The calls a step makes before it may write, started together. */
+interface ReadsAhead<TState> {
+  readonly grant?: Promise<string | undefined>;
+  readonly confirm: Promise<string | undefined>;
+  readonly read: Promise<TState | undefined>;
+}
+
+/**
+ * The step's checks and reads, started at once: the grant record's check
+ * (approve mode), the target's confirmation and its current state. They only
+ * read, so nothing is lost by starting them before the input is known to be
+ * triage's; what they return is used only after. None for an input the rules
+ * refuse before reading anything (a step that is off, an approval missing or
+ * for another step, a target the incident does not name): those refusals
+ * stay where they are, and read nothing.
+ */
+function readsAhead<TTarget, TState>(
+  input: ActionInput,
+  containment: Containment<TTarget, TState>,
+  mode: Mode,
+  deps: ContainmentDeps,
+): ReadsAhead<TState> | undefined {
+  if (mode === 'off') return undefined;
+  if (mode === 'approve' && input.approval.step !== input.step) return undefined;
+  if (mode === 'approve' && input.approval.decision !== 'APPROVED') return undefined;
+  let target: TTarget;
+  try {
+    target = containment.target(input.incident);
+  } catch {
+    return undefined;
+  }
+  const targetArn = containment.targetArn(target);
+  const started = <T>(call: () => Promise<T> | T): Promise<T> =>
+    inFlight(Promise.resolve().then(call));
+  return {
+    ...(mode === 'approve' ? { grant: started(() => grantRefusal(input, targetArn, deps)) } : {}),
+    confirm: started(() => containment.confirm?.(target, input.incident, mode)),
+    read: started(() => containment.read(target)),
+  };
 }
 
 /**

@@ -3,6 +3,7 @@ import { type Boot, boot } from '../shared/boot.js';
 import type { Environment } from '../shared/env.js';
 import { classifyAwsError, NotValidatedError } from '../shared/errors.js';
 import { taskHandler } from '../shared/handler.js';
+import { inFlight } from '../shared/in-flight.js';
 import { type ActionInput, ActionInputSchema, type ActionResult } from '../shared/incident.js';
 import type { LedgerEntry } from '../shared/ledger.js';
 import {
@@ -25,8 +26,13 @@ export type ActionDeps = Pick<Boot, 'ledger' | 'actor' | 'now'> & {
   readonly approvals: ApprovalVerifier;
 };
 
-/** What a containment core gets: also the incident's entries, as read to validate its input. */
-export type ContainmentActionDeps = ActionDeps & { readonly entries: readonly LedgerEntry[] };
+/**
+ * What a containment core gets: also the incident's entries, as read to
+ * validate its input (rejecting when it is not triage's).
+ */
+export type ContainmentActionDeps = ActionDeps & {
+  readonly entries: Promise<readonly LedgerEntry[]>;
+};
 
 export function containmentHandler(
   env: Environment,
@@ -37,7 +43,9 @@ export function containmentHandler(
   const { logger } = deps;
   return taskHandler(logger, ActionInputSchema, async (input) => {
     logger.appendKeys({ incidentId: input.incident.incidentId, step: input.step });
-    const entries = await requireValidated(input, deps, name);
+    // The check runs beside the step's first reads; the step awaits it
+    // before it records or changes anything (containment.ts).
+    const entries = inFlight(requireValidated(input, deps, name));
     const result = await run(input, { ...deps, entries });
     logger.info('step finished', { outcome: result.outcome, targetArn: result.targetArn });
     return result;

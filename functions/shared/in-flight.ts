@@ -4,7 +4,8 @@
  * place gives it), never as an unhandled rejection meanwhile, and not at
  * all when the result turns out not to be needed.
  */
-export function inFlight<T>(call: Promise<T>): Promise<T> {
-  call.catch(() => undefined);
-  return call;
+export function inFlight<T>(call: Promise<T> | PromiseLike<T>): Promise<T> {
+  const started = Promise.resolve(call);
+  started.catch(() => undefined);
+  return started;
 }

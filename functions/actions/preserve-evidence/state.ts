@@ -8,6 +8,7 @@ import {
 import { inWarmPool, type Membership, readMembership } from '../../shared/auto-scaling.js';
 import { describeLiveInstance } from '../../shared/ec2.js';
 import { FINDING_TAG, INCIDENT_TAG, tagValue, VOLUME_TAG } from '../../shared/ec2-tags.js';
+import { inFlight } from '../../shared/in-flight.js';
 import type { Instance } from '../../shared/incident.js';
 
 /** One EBS volume of the instance, as preserve-evidence sees and leaves it. */
@@ -97,22 +98,22 @@ export async function readEvidence(
   autoScaling: AutoScalingClient,
   { instance: { instanceId }, findingKey: key }: EvidenceTarget,
 ): Promise<EvidenceState | undefined> {
+  // Independent reads, together: one round trip, not five. The instance's
+  // own read decides; when it is gone, the others' answers are not used.
+  const attribute = (Attribute: 'disableApiTermination' | 'instanceInitiatedShutdownBehavior') =>
+    inFlight(ec2.send(new DescribeInstanceAttributeCommand({ InstanceId: instanceId, Attribute })));
+  const reads = {
+    termination: attribute('disableApiTermination'),
+    shutdown: attribute('instanceInitiatedShutdownBehavior'),
+    snapshots: inFlight(findingSnapshots(ec2, key)),
+    membership: inFlight(readMembership(autoScaling, instanceId)),
+  };
   const instance = await describeLiveInstance(ec2, instanceId);
   if (instance === undefined) return undefined;
-  const termination = await ec2.send(
-    new DescribeInstanceAttributeCommand({
-      InstanceId: instanceId,
-      Attribute: 'disableApiTermination',
-    }),
-  );
-  const shutdown = await ec2.send(
-    new DescribeInstanceAttributeCommand({
-      InstanceId: instanceId,
-      Attribute: 'instanceInitiatedShutdownBehavior',
-    }),
-  );
-  const snapshots = await findingSnapshots(ec2, key);
-  const autoScalingMembership = await readMembership(autoScaling, instanceId);
+  const termination = await reads.termination;
+  const shutdown = await reads.shutdown;
+  const snapshots = await reads.snapshots;
+  const autoScalingMembership = await reads.membership;
   const volumes: EvidenceVolume[] = [];
   for (const mapping of instance.BlockDeviceMappings ?? []) {
     const volumeId = mapping.Ebs?.VolumeId;

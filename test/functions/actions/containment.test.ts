@@ -7,7 +7,7 @@ import { QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { describe, expect, it } from 'vitest';
 import { type Containment, runContainment } from '../../../functions/actions/containment.js';
 import type { ApprovalVerifier } from '../../../functions/shared/approval-record.js';
-import { CordonError } from '../../../functions/shared/errors.js';
+import { CordonError, NotValidatedError } from '../../../functions/shared/errors.js';
 import type { Approval } from '../../../functions/shared/incident.js';
 import { INTENT, unfinishedIntents } from '../../../functions/shared/intents.js';
 import { type LedgerEntry, verifyChain } from '../../../functions/shared/ledger.js';
@@ -358,4 +358,72 @@ describe('runContainment in auto mode', () => {
     expect(fake.entries().map((e) => e.outcome)).toEqual([INTENT, 'CONTAINED']);
     for (const e of fake.entries()) expect(e.detail?.approval).toBeUndefined();
   });
+});
+
+/**
+ * A direct invocation (an insider with lambda:InvokeFunction) hands the
+ * action an input triage never validated. The step's reads start beside the
+ * handler's check of it, so the check must still come first for everything
+ * that writes: nothing recorded, nothing changed, whatever the reads found.
+ */
+describe('runContainment beside the check of its input', () => {
+  const notTriages = () =>
+    Promise.reject(new NotValidatedError('disable-access-key refused to act: forged'));
+
+  it('starts its reads at once, and acts only once the check passes', async () => {
+    // Arrange
+    const fake = fakeLedger();
+    const world = { status: 'Active' };
+    const reads: string[] = [];
+    let pass: (entries: readonly LedgerEntry[]) => void = () => undefined;
+    const check = new Promise<readonly LedgerEntry[]>((resolve) => {
+      pass = resolve;
+    });
+    const containment = {
+      ...keyContainment(world),
+      read: async () => {
+        reads.push('read');
+        return { ...world };
+      },
+    };
+    // Act
+    const run = runContainment(actionInput(STEP, { mode: 'auto' }), containment, {
+      ledger: fake.ledger,
+      actor: ACTOR,
+      entries: check,
+    });
+    await new Promise((resolve) => setTimeout(resolve, 10));
+    // Assert
+    expect(reads).toEqual(['read']);
+    expect(world.status).toBe('Active');
+    expect(fake.entries()).toEqual([]);
+    pass([]);
+    expect((await run).outcome).toBe('CONTAINED');
+    expect(world.status).toBe('Inactive');
+  });
+
+  it.each([
+    ['a target found changed', { confirm: async () => 'IAM now has another user' }],
+    ['a target already contained', { read: async () => ({ status: 'Inactive' }) }],
+    ['a read that failed', { read: async () => Promise.reject(new Error('AccessDenied')) }],
+    ['a target to contain', {}],
+  ])(
+    'refuses an input triage did not validate, with %s: nothing recorded or changed',
+    async (_what, over) => {
+      // Arrange
+      const fake = fakeLedger();
+      const world = { status: 'Active' };
+      const containment = { ...keyContainment(world), ...over };
+      // Act
+      const run = runContainment(actionInput(STEP, { mode: 'auto' }), containment, {
+        ledger: fake.ledger,
+        actor: ACTOR,
+        entries: notTriages(),
+      });
+      // Assert
+      await expect(run).rejects.toMatchObject({ name: 'Cordon.NotValidated' });
+      expect(world.status).toBe('Active');
+      expect(fake.entries()).toEqual([]);
+    },
+  );
 });
