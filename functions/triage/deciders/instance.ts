@@ -7,6 +7,7 @@ import {
 } from '@aws-sdk/client-ec2';
 import { GetInstanceProfileCommand, type IAMClient } from '@aws-sdk/client-iam';
 import { classifyAwsError, isNotFound } from '../../shared/errors.js';
+import { inFlight } from '../../shared/in-flight.js';
 import type { Instance } from '../../shared/incident.js';
 import type { ResourceTag } from '../../shared/protection.js';
 import type { RuntimeConfig } from '../../shared/runtime-config.js';
@@ -62,8 +63,10 @@ export const instanceDecider: Decider<InstanceFinding> = {
       role = { status: 'none', reason: 'the instance has no instance profile' };
     } else {
       const profileArn = instance.instanceProfileArn;
+      // Both need only the profile: read together.
+      const shared = inFlight(countProfileSharing(deps.ec2, profileArn, instance.instanceId));
       role = await resolveInstanceRole(profileArn, deps.iam, config);
-      const sharing = await countProfileSharing(deps.ec2, profileArn, instance.instanceId);
+      const sharing = await shared;
       if ('count' in sharing) verified = { ...instance, profileSharedWith: sharing.count };
       else
         unread.push(
