@@ -62,7 +62,10 @@ export function benchRuntimeConfig(): RuntimeConfig {
     protectedPrincipalPatterns: [],
     cordonRoleArns: ['arn:aws:iam::123456789012:role/cordon/bench-triage'],
     exemptTag: { key: 'cordon:exempt', value: 'true' },
-    securityHubProductAllowList: ['arn:aws:securityhub:*::product/aws/*'],
+    securityHubProductAllowList: [
+      'arn:aws:securityhub:*::product/aws/*',
+      'arn:aws:securityhub:*::productv2/aws/*',
+    ],
     runtimeModeParameter: '/cordon/mode',
     circuitBreaker: { maxContainments: 20, windowSeconds: 3600 },
     modes: Object.fromEntries(

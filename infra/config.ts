@@ -129,7 +129,7 @@ export const CordonConfigSchema = z
      */
     securityHubProductAllowList: z
       .array(z.string().startsWith('arn:'))
-      .default(['arn:aws:securityhub:*::product/aws/*']),
+      .default(['arn:aws:securityhub:*::product/aws/*', 'arn:aws:securityhub:*::productv2/aws/*']),
     /**
      * SSM parameter holding the runtime mode (auto, approve-all, dry-run,
      * off): operators stop or slow Cordon without a deploy. Cordon creates it.

@@ -138,7 +138,10 @@ describe('circuit breaker', () => {
       cordonRoleArns: [],
       exemptTag: { key: 'cordon:exempt', value: 'true' },
       modes: {},
-      securityHubProductAllowList: ['arn:aws:securityhub:*::product/aws/*'],
+      securityHubProductAllowList: [
+        'arn:aws:securityhub:*::product/aws/*',
+        'arn:aws:securityhub:*::productv2/aws/*',
+      ],
       runtimeModeParameter: '/cordon/mode',
       circuitBreaker: { maxContainments: 10, windowSeconds: 3600 },
     };

@@ -36,10 +36,12 @@ export interface ClaimedInstance {
 }
 
 export interface SecurityHubFacts {
+  /** The finding came in OCSF ("Findings Imported V2"); absent for ASFF. */
+  readonly format?: 'ocsf';
   readonly productName?: string;
   readonly workflowStatus: string;
   readonly recordState: string;
-  /** ASFF `Types` (namespace/category/classifier), as the finding's provider set them. */
+  /** ASFF `Types` (namespace/category/classifier) as the provider set them; OCSF `finding_info.types`. */
   readonly types: readonly string[];
   /**
    * Set when the top-level severity or types claim more than the provider

@@ -2,16 +2,24 @@ import type { PlaybookName } from '../../shared/catalog.js';
 import { InvalidFindingError } from '../../shared/errors.js';
 import type { ParsedFindingEvent } from './finding.js';
 import { fromGuardDuty } from './guardduty.js';
+import { fromSecurityHubV2 } from './ocsf.js';
 import { SECURITYHUB_DETAIL_TYPE, SECURITYHUB_SOURCE } from './schemas/asff.js';
 import { GUARDDUTY_DETAIL_TYPE, GUARDDUTY_SOURCE } from './schemas/guardduty.js';
+import { SECURITYHUB_V2_DETAIL_TYPE } from './schemas/ocsf.js';
 import { fromSecurityHub } from './securityhub.js';
 
 export type { Finding, ParsedFindingEvent, UnhandledReason } from './finding.js';
 export { incidentIdOf } from './incident-id.js';
 
-const HANDLED: Readonly<Record<string, { detailType: string; parse: typeof fromGuardDuty }>> = {
-  [GUARDDUTY_SOURCE]: { detailType: GUARDDUTY_DETAIL_TYPE, parse: fromGuardDuty },
-  [SECURITYHUB_SOURCE]: { detailType: SECURITYHUB_DETAIL_TYPE, parse: fromSecurityHub },
+type Parse = typeof fromGuardDuty;
+
+/** Each handled source's detail types, and the parser of each: Security Hub sends ASFF and OCSF. */
+const HANDLED: Readonly<Record<string, Readonly<Record<string, Parse>>>> = {
+  [GUARDDUTY_SOURCE]: { [GUARDDUTY_DETAIL_TYPE]: fromGuardDuty },
+  [SECURITYHUB_SOURCE]: {
+    [SECURITYHUB_DETAIL_TYPE]: fromSecurityHub,
+    [SECURITYHUB_V2_DETAIL_TYPE]: fromSecurityHubV2,
+  },
 };
 
 /**
@@ -46,13 +54,15 @@ export function parseFindingEvent(event: unknown, playbook?: PlaybookName): Pars
   if (typeof detailType !== 'string') {
     throw new InvalidFindingError(`event from ${source} is missing detail-type`);
   }
-  if (detailType !== handled.detailType) {
+  const parse = Object.hasOwn(handled, detailType) ? handled[detailType] : undefined;
+  if (parse === undefined) {
+    const types = Object.keys(handled).map((t) => `"${t}"`);
     return {
       status: 'unhandled',
       reason: 'unhandled-detail-type',
       source,
-      message: `unhandled detail-type for ${source}: Cordon acts on "${handled.detailType}" events`,
+      message: `unhandled detail-type for ${source}: Cordon acts on ${types.join(' and ')} events`,
     };
   }
-  return handled.parse(event, playbook);
+  return parse(event, playbook);
 }

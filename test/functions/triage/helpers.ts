@@ -91,6 +91,50 @@ export function withValue(event: unknown, path: Path, value: unknown): unknown {
   return copy;
 }
 
+/** A published finding from test/fixtures/real (SOURCES.md says where each comes from). */
+export function realEvent(name: string): unknown {
+  const url = new URL(`../../fixtures/real/${name}.json`, import.meta.url);
+  const value: unknown = JSON.parse(readFileSync(url, 'utf8'));
+  return value;
+}
+
+/** Where the one finding of a Security Hub OCSF event sits. */
+export const OCSF = ['detail', 'findings', 0] as const;
+
+/**
+ * The published GuardDuty finding in Security Hub's OCSF form, made the
+ * detection of an allow-listed AWS product (GuardDuty's own go through the
+ * GuardDuty rule), New, High, in ACCOUNT, on alice's long-term key. Every
+ * field not named here is as published.
+ */
+export function ocsfEvent(): unknown {
+  let event = realEvent('securityhub-v2-guardduty-stealth-iam-user-cloudtrail-logging-disabled');
+  const set: Array<[Path, unknown]> = [
+    [['account'], ACCOUNT],
+    [[...OCSF, 'cloud', 'account', 'uid'], ACCOUNT],
+    [
+      [...OCSF, 'metadata', 'product', 'uid'],
+      'arn:aws:securityhub:us-east-1::productv2/aws/securityhub',
+    ],
+    [[...OCSF, 'metadata', 'product', 'name'], 'Security Hub'],
+    [[...OCSF, 'status_id'], 1],
+    [[...OCSF, 'severity_id'], 4],
+    [[...OCSF, 'vendor_attributes', 'severity_id'], 4],
+    [[...OCSF, 'resources', 0, 'uid'], 'AKIAIOSFODNN7EXAMPLE'],
+    [
+      [...OCSF, 'resources', 0, 'data'],
+      {
+        access_key_id: 'AKIAIOSFODNN7EXAMPLE',
+        principal_id: 'AIDAEXAMPLEUSERID0001',
+        user_name: 'alice',
+        user_type: 'IAMUser',
+      },
+    ],
+  ];
+  for (const [path, value] of set) event = withValue(event, path, value);
+  return event;
+}
+
 export function without(event: unknown, path: Path): unknown {
   return withValue(event, path, undefined);
 }
@@ -119,7 +163,10 @@ export function config(overrides: Partial<RuntimeConfig> = {}): RuntimeConfig {
     cordonRoleArns: [CORDON_ROLE_ARN],
     exemptTag: { key: 'cordon:exempt', value: 'true' },
     modes: { 'iam-credentials': {} },
-    securityHubProductAllowList: ['arn:aws:securityhub:*::product/aws/*'],
+    securityHubProductAllowList: [
+      'arn:aws:securityhub:*::product/aws/*',
+      'arn:aws:securityhub:*::productv2/aws/*',
+    ],
     runtimeModeParameter: '/cordon/mode',
     circuitBreaker: { maxContainments: 20, windowSeconds: 3600 },
     ...overrides,

@@ -141,6 +141,13 @@ const EXPECTED: Readonly<Record<string, Expected>> = {
     parse: 'iam-credentials',
     guard: GUARDDUTY_VIA_SECURITY_HUB,
   },
+  // Security Hub's OCSF form ("Findings Imported V2"). GuardDuty's findings come through the
+  // GuardDuty rule only, as in ASFF; a control other than the public-bucket ones is a setting.
+  'securityhub-v2-guardduty-stealth-iam-user-cloudtrail-logging-disabled': {
+    rules: [],
+    parse: 'unhandled: guardduty-through-security-hub',
+  },
+  'securityhub-v2-control-sqs-1': { rules: [], parse: 'unhandled: unhandled-resource' },
   // A temporary key (ASIA...) under only a UserName: never taken for a user to contain.
   'securityhub-guardduty-recon-iam-user-resource-permissions-temporary-key': {
     rules: [],

@@ -1,0 +1,236 @@
+/**
+ * Security Hub's OCSF form ("Findings Imported V2", one finding per event),
+ * parsed as triage and `cordon rehearse` parse it. The events are the
+ * published findings of test/fixtures/real (SOURCES.md), changed here only
+ * where a test says so. Parsing calls no AWS API; the V2 APIs (which no
+ * emulator serves) are covered with client mocks in source.test.ts and
+ * update-finding's core.test.ts, and by the rehearsal's stand-in in the
+ * state-machine tests.
+ */
+import { describe, expect, it } from 'vitest';
+import { deciderFor } from '../../../../functions/triage/deciders/index.js';
+import { findingRefusal } from '../../../../functions/triage/guards/finding.js';
+import { incidentIdOf, parseFindingEvent } from '../../../../functions/triage/parse/index.js';
+import {
+  ACCOUNT,
+  config,
+  OCSF,
+  ocsfEvent,
+  realEvent,
+  valueAt,
+  without,
+  withValue,
+} from '../helpers.js';
+
+function findingOf(event: unknown) {
+  const parsed = parseFindingEvent(event);
+  if (parsed.status !== 'finding') throw new Error(`not a finding: ${parsed.message}`);
+  return parsed.finding;
+}
+
+function rejection(event: unknown): string {
+  try {
+    parseFindingEvent(event);
+  } catch (error) {
+    return error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+  }
+  throw new Error('expected the event to be refused');
+}
+
+const runtime = config({ homeAccount: ACCOUNT, allowedRegions: ['us-east-1'] });
+const refusal = (event: unknown) => {
+  const finding = findingOf(event);
+  return findingRefusal(finding, runtime, deciderFor(finding));
+};
+
+describe('Security Hub OCSF findings', () => {
+  it('reads a detection on an access key as iam-credentials: the principal, its key, the provider and identity', () => {
+    const finding = findingOf(ocsfEvent());
+
+    expect(finding).toMatchObject({
+      playbook: 'iam-credentials',
+      source: 'securityhub',
+      findingId:
+        'arn:aws:guardduty:us-east-1:869728294630:detector/b4c71b47fb852d3fc0e99a82fa2841aa/finding/06c95f0cfdfd3b579b977e20e9da1aa4',
+      findingType: 'Stealth:IAMUser/CloudTrailLoggingDisabled',
+      productArn: 'arn:aws:securityhub:us-east-1::productv2/aws/securityhub',
+      updatedAt: '2025-07-22T03:02:34.272Z',
+      severityLabel: 'HIGH',
+      account: ACCOUNT,
+      region: 'us-east-1',
+      principal: {
+        kind: 'IAMUser',
+        name: 'alice',
+        principalId: 'AIDAEXAMPLEUSERID0001',
+        accessKeyId: 'AKIAIOSFODNN7EXAMPLE',
+      },
+      securityHub: { format: 'ocsf', workflowStatus: 'NEW', recordState: 'ACTIVE' },
+    });
+    expect(refusal(ocsfEvent())).toBeUndefined();
+  });
+
+  it('leaves GuardDuty findings to the GuardDuty rule, as published and even when New and High', () => {
+    const published = realEvent(
+      'securityhub-v2-guardduty-stealth-iam-user-cloudtrail-logging-disabled',
+    );
+    const newAndHigh = withValue(
+      withValue(
+        withValue(published, [...OCSF, 'status_id'], 1),
+        [...OCSF, 'vendor_attributes', 'severity_id'],
+        4,
+      ),
+      [...OCSF, 'severity_id'],
+      4,
+    );
+
+    for (const event of [published, newAndHigh]) {
+      expect(parseFindingEvent(event)).toMatchObject({
+        status: 'unhandled',
+        reason: 'guardduty-through-security-hub',
+      });
+    }
+  });
+
+  it('a published control result other than a public-bucket control is no finding to act on', () => {
+    expect(parseFindingEvent(realEvent('securityhub-v2-control-sqs-1'))).toMatchObject({
+      status: 'unhandled',
+      reason: 'unhandled-resource',
+    });
+  });
+
+  it('a public-bucket control failing on a bucket is s3-exposure; the same control passing is nothing', () => {
+    const sqs = realEvent('securityhub-v2-control-sqs-1');
+    const s3 = withValue(
+      withValue(
+        withValue(sqs, [...OCSF, 'compliance', 'control'], 'S3.8'),
+        [...OCSF, 'resources', 0, 'type'],
+        'AWS::S3::Bucket',
+      ),
+      [...OCSF, 'resources', 0, 'uid'],
+      'arn:aws:s3:::example-public-bucket',
+    );
+    const passed = withValue(s3, [...OCSF, 'compliance', 'status_id'], 1);
+
+    expect(findingOf(s3)).toMatchObject({
+      playbook: 's3-exposure',
+      bucket: { name: 'example-public-bucket' },
+    });
+    expect(parseFindingEvent(passed)).toMatchObject({ reason: 'unhandled-resource' });
+  });
+
+  it('a control result on an instance or a key is a setting, never a compromise to contain', () => {
+    const control = withValue(ocsfEvent(), [...OCSF, 'class_uid'], 2003);
+
+    expect(parseFindingEvent(control)).toMatchObject({ reason: 'unhandled-resource' });
+  });
+
+  it('reads an instance named by id (as Inspector and GuardDuty name it) or by ARN', () => {
+    const onInstance = (uid: string) =>
+      withValue(
+        withValue(ocsfEvent(), [...OCSF, 'resources', 0, 'type'], 'AWS::EC2::Instance'),
+        [...OCSF, 'resources', 0, 'uid'],
+        uid,
+      );
+
+    expect(findingOf(onInstance('i-0abcdef012345678b'))).toMatchObject({
+      playbook: 'ec2-instance',
+      instance: { instanceId: 'i-0abcdef012345678b' },
+    });
+    expect(
+      findingOf(onInstance(`arn:aws:ec2:us-east-1:${ACCOUNT}:instance/i-0abcdef012345678b`)),
+    ).toMatchObject({ instance: { instanceId: 'i-0abcdef012345678b' } });
+    expect(rejection(onInstance('not-an-instance'))).toMatch(
+      /^Cordon\.InvalidFinding: .*resources\[0\]\.uid.*EC2 instance id or ARN/,
+    );
+  });
+
+  it("someone who can edit findings (BatchUpdateFindingsV2) raised the severity: read at the provider's, and marked edited", () => {
+    const raised = withValue(
+      withValue(ocsfEvent(), [...OCSF, 'severity_id'], 5),
+      [...OCSF, 'vendor_attributes', 'severity_id'],
+      2,
+    );
+
+    expect(findingOf(raised)).toMatchObject({
+      severityLabel: 'LOW',
+      securityHub: {
+        edited: "its severity was raised from the provider's LOW to CRITICAL after import",
+      },
+    });
+  });
+
+  it('a finding without the provider severity cannot be told from an edit: marked edited', () => {
+    const bare = without(ocsfEvent(), [...OCSF, 'vendor_attributes']);
+
+    expect(findingOf(bare).securityHub?.edited).toMatch(/no vendor_attributes\.severity_id/);
+  });
+
+  it("refuses Cordon's own updates in triage: status_id 2 (In Progress) and 4 (Resolved) are not New", () => {
+    expect(refusal(withValue(ocsfEvent(), [...OCSF, 'status_id'], 2))).toBe(
+      'workflow: Security Hub workflow status is NOTIFIED, not NEW',
+    );
+    expect(refusal(withValue(ocsfEvent(), [...OCSF, 'status_id'], 4))).toBe(
+      'workflow: Security Hub workflow status is RESOLVED, not NEW',
+    );
+    expect(refusal(withValue(ocsfEvent(), [...OCSF, 'activity_name'], 'Close'))).toBe(
+      'workflow: Security Hub record state is ARCHIVED, not ACTIVE',
+    );
+  });
+
+  it('refuses a key whose principal type it cannot tell, and one of a type it does not contain', () => {
+    const untyped = without(ocsfEvent(), [...OCSF, 'resources', 0, 'data', 'user_type']);
+    const federated = withValue(
+      ocsfEvent(),
+      [...OCSF, 'resources', 0, 'data', 'user_type'],
+      'FederatedUser',
+    );
+
+    expect(parseFindingEvent(untyped)).toMatchObject({ reason: 'unhandled-resource' });
+    expect(parseFindingEvent(federated)).toMatchObject({ reason: 'unhandled-resource' });
+  });
+
+  it('refuses a finding naming two resources Cordon contains, and one event carrying two findings', () => {
+    const resource = valueAt(ocsfEvent(), [...OCSF, 'resources', 0]);
+    const two = withValue(ocsfEvent(), [...OCSF, 'resources'], [resource, resource]);
+    const finding = valueAt(ocsfEvent(), OCSF);
+    const twoFindings = withValue(ocsfEvent(), ['detail', 'findings'], [finding, finding]);
+
+    expect(rejection(two)).toMatch(/names 2 resources Cordon contains; triage acts on exactly one/);
+    expect(rejection(twoFindings)).toMatch(/^Cordon\.InvalidFinding: /);
+  });
+
+  it('refuses an event missing what Cordon needs, naming the path', () => {
+    expect(rejection(without(ocsfEvent(), [...OCSF, 'finding_info', 'uid']))).toBe(
+      'Cordon.InvalidFinding: Security Hub OCSF finding is missing detail.findings[0].finding_info.uid',
+    );
+    expect(rejection(without(ocsfEvent(), [...OCSF, 'cloud', 'account', 'uid']))).toBe(
+      'Cordon.InvalidFinding: Security Hub OCSF finding is missing detail.findings[0].cloud.account.uid',
+    );
+  });
+
+  it('lands on the incident of the same finding in ASFF: its finding_info.uid is the ASFF Id', () => {
+    const asff = findingOf(realEvent('securityhub-control-s3-8'));
+    const ocsf = findingOf(
+      withValue(
+        withValue(
+          withValue(
+            withValue(
+              realEvent('securityhub-v2-control-sqs-1'),
+              [...OCSF, 'compliance', 'control'],
+              'S3.8',
+            ),
+            [...OCSF, 'resources', 0, 'type'],
+            'AWS::S3::Bucket',
+          ),
+          [...OCSF, 'resources', 0, 'uid'],
+          'arn:aws:s3:::example-public-bucket',
+        ),
+        [...OCSF, 'finding_info', 'uid'],
+        asff.findingId,
+      ),
+    );
+
+    expect(ocsf.playbook).toBe(asff.playbook);
+    expect(incidentIdOf(ocsf)).toBe(incidentIdOf(asff));
+  });
+});
