@@ -78,4 +78,8 @@ export class StackArns implements Arns {
       resourceName: 'default',
     });
   }
+
+  securityHubHubV2(): string {
+    return this.stack.formatArn({ service: 'securityhub', resource: 'hubv2', resourceName: '*' });
+  }
 }

@@ -4,11 +4,14 @@ import { type StandInReply, type StandInRequest, startStandIn } from './stand-in
 /**
  * The finding sources as a rehearsal sees them. Triage re-reads every
  * finding it would act on unattended from GuardDuty (GetFindings) or
- * Security Hub (GetFindings); a rehearsal replays an event as if its source
- * had just emitted it, so this stand-in holds the findings of the events
- * being rehearsed and answers those reads. It also takes Security Hub's
- * BatchUpdateFindings (the playbook marking findings NOTIFIED and RESOLVED),
- * recording each call, so a rehearsal never changes a real finding.
+ * Security Hub (GetFindings, or GetFindingsV2 for an OCSF finding); a
+ * rehearsal replays an event as if its source had just emitted it, so this
+ * stand-in holds the findings of the events being rehearsed and answers
+ * those reads. It also takes Security Hub's BatchUpdateFindings and
+ * BatchUpdateFindingsV2 (the playbook marking findings NOTIFIED and
+ * RESOLVED), recording each call, so a rehearsal never changes a real
+ * finding. No emulator serves the V2 APIs (moto has neither), so this is
+ * where a rehearsal of an OCSF finding gets them.
  *
  * One per process, found through AWS_ENDPOINT_URL_GUARDDUTY and
  * AWS_ENDPOINT_URL_SECURITYHUB (the SDK reads them at each request).
@@ -28,7 +31,49 @@ const SecurityHubEvent = z.looseObject({
   }),
 });
 
+const SecurityHubV2Event = z.looseObject({
+  source: z.literal('aws.securityhub'),
+  'detail-type': z.literal('Findings Imported V2'),
+  detail: z.looseObject({ findings: z.array(z.looseObject({})) }),
+});
+/** The three fields that identify an OCSF finding (BatchUpdateFindingsV2's `FindingIdentifiers`). */
+const OcsfIdentity = z.looseObject({
+  finding_info: z.looseObject({ uid: z.string() }),
+  metadata: z.looseObject({ product: z.looseObject({ uid: z.string() }) }),
+  cloud: z.looseObject({ account: z.looseObject({ uid: z.string() }) }),
+});
+
 const StringFilter = z.array(z.object({ Value: z.string() })).optional();
+/** GetFindingsV2's string filters, each an EQUALS on one field (what triage sends). */
+const GetSecurityHubFindingsV2 = z.looseObject({
+  Filters: z
+    .looseObject({
+      CompositeFilters: z
+        .array(
+          z.looseObject({
+            StringFilters: z
+              .array(
+                z.object({
+                  FieldName: z.string(),
+                  Filter: z.object({ Value: z.string(), Comparison: z.literal('EQUALS') }),
+                }),
+              )
+              .optional(),
+          }),
+        )
+        .optional(),
+    })
+    .optional(),
+});
+const BatchUpdateV2 = z.looseObject({
+  FindingIdentifiers: z.array(
+    z.object({
+      CloudAccountUid: z.string(),
+      FindingInfoUid: z.string(),
+      MetadataProductUid: z.string(),
+    }),
+  ),
+});
 const GetSecurityHubFindings = z.looseObject({
   Filters: z.looseObject({ Id: StringFilter, ProductArn: StringFilter }).optional(),
 });
@@ -41,7 +86,8 @@ class FindingSourceStandIn {
   private started: Promise<void> | undefined;
   private readonly guardDuty = new Map<string, unknown>();
   private readonly securityHub = new Map<string, unknown>();
-  /** Every BatchUpdateFindings call received, in order. */
+  private readonly securityHubV2: unknown[] = [];
+  /** Every BatchUpdateFindings and BatchUpdateFindingsV2 call received, in order. */
   readonly updates: unknown[] = [];
 
   start(): Promise<void> {
@@ -65,13 +111,17 @@ class FindingSourceStandIn {
     const sh = SecurityHubEvent.safeParse(event);
     if (sh.success) {
       for (const f of sh.data.detail.findings) this.securityHub.set(`${f.ProductArn}|${f.Id}`, f);
+      return;
     }
+    const v2 = SecurityHubV2Event.safeParse(event);
+    if (v2.success) this.securityHubV2.push(...v2.data.detail.findings);
   }
 
   /** Forgets every finding (the source no longer has them). */
   clear(): void {
     this.guardDuty.clear();
     this.securityHub.clear();
+    this.securityHubV2.splice(0);
   }
 
   /** Security Hub GetFindings over the held findings (Id and ProductArn filters). */
@@ -82,6 +132,22 @@ class FindingSourceStandIn {
     return [...this.securityHub.values()].filter((raw) => {
       const f = z.object({ Id: z.string(), ProductArn: z.string() }).parse(raw);
       return (!ids || ids.includes(f.Id)) && (!products || products.includes(f.ProductArn));
+    });
+  }
+
+  /** Security Hub GetFindingsV2 over the held OCSF findings: every EQUALS filter must hold. */
+  securityHubFindingsV2(input: unknown): unknown[] {
+    const composite = GetSecurityHubFindingsV2.parse(input ?? {}).Filters?.CompositeFilters ?? [];
+    const filters = composite.flatMap((c) => c.StringFilters ?? []);
+    return this.securityHubV2.filter((raw) => {
+      const f = OcsfIdentity.safeParse(raw);
+      if (!f.success) return false;
+      const fields: Record<string, string> = {
+        'finding_info.uid': f.data.finding_info.uid,
+        'metadata.product.uid': f.data.metadata.product.uid,
+        'cloud.account.uid': f.data.cloud.account.uid,
+      };
+      return filters.every((x) => fields[x.FieldName] === x.Filter.Value);
     });
   }
 
@@ -99,6 +165,17 @@ class FindingSourceStandIn {
     }
     if (method === 'POST' && path === '/findings') {
       return reply(200, { Findings: this.securityHubFindings(body) });
+    }
+    if (method === 'POST' && path === '/findingsv2') {
+      return reply(200, { Findings: this.securityHubFindingsV2(body) });
+    }
+    if (method === 'PATCH' && path === '/findingsv2/batchupdatev2') {
+      this.updates.push(body);
+      const { FindingIdentifiers } = BatchUpdateV2.parse(body);
+      return reply(200, {
+        ProcessedFindings: FindingIdentifiers.map((FindingIdentifier) => ({ FindingIdentifier })),
+        UnprocessedFindings: [],
+      });
     }
     if (method === 'PATCH' && path === '/findings/batchupdate') {
       this.updates.push(body);

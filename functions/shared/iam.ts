@@ -39,6 +39,8 @@ export interface Arns {
   lambdaFunctions(): string;
   buckets(): string;
   securityHubHub(): string;
+  /** The Security Hub that keeps findings in OCSF (its V2 APIs); its hub id is AWS's. */
+  securityHubHubV2(): string;
 }
 
 /** Cordon's own resources a role may name. */
@@ -286,6 +288,7 @@ export const EXAMPLE_CONTEXT: IamContext = {
     lambdaFunctions: () => 'arn:aws:lambda:us-east-1:111111111111:function:*',
     buckets: () => 'arn:aws:s3:::*',
     securityHubHub: () => 'arn:aws:securityhub:us-east-1:111111111111:hub/default',
+    securityHubHubV2: () => 'arn:aws:securityhub:us-east-1:111111111111:hubv2/*',
   },
   cordon: {
     approvalsTable: 'arn:aws:dynamodb:us-east-1:111111111111:table/approvals',

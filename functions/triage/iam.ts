@@ -48,8 +48,9 @@ export const iam: RoleSpec = {
     }),
     // GetParameter only: not DescribeParameters or the parameter's history.
     allow(['ssm:GetParameter'], [ctx.cordon.runtimeModeParameter]),
-    // Source verification: re-read the finding from where it came.
-    allow(['securityhub:GetFindings'], [ctx.arn.securityHubHub()]),
+    // Source verification: re-read the finding from where it came (GetFindingsV2,
+    // for OCSF findings, is the same IAM action on the V2 hub).
+    allow(['securityhub:GetFindings'], [ctx.arn.securityHubHub(), ctx.arn.securityHubHubV2()]),
     anywhere(['guardduty:GetFindings']),
     // The circuit breaker: read its state, count containments, trip it;
     // never reset it: the generation item (`breaker`) is not among the keys

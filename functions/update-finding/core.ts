@@ -1,6 +1,6 @@
 import {
   BatchUpdateFindingsCommand,
-  type BatchUpdateFindingsUnprocessedFinding,
+  BatchUpdateFindingsV2Command,
   SecurityHubClient,
 } from '@aws-sdk/client-securityhub';
 import { clientOptions } from '../shared/aws.js';
@@ -13,6 +13,7 @@ import {
   ServiceUnavailableError,
   UnexpectedAwsError,
 } from '../shared/errors.js';
+import { isOcsfProduct } from '../shared/finding-format.js';
 import { taskHandler } from '../shared/handler.js';
 import {
   type ActionResult,
@@ -49,8 +50,14 @@ export interface UpdateFindingDeps {
 export const NOTE_MAX = 512;
 
 const CONTAINED_OUTCOMES: ReadonlySet<string> = new Set(['CONTAINED', 'ALREADY_CONTAINED']);
-// BatchUpdateFindings reports these per finding; a later attempt can succeed.
-const TRANSIENT_CODES: ReadonlySet<string> = new Set(['ConcurrentUpdateError', 'InternalFailure']);
+// BatchUpdateFindings (and, in its own words, BatchUpdateFindingsV2) reports
+// these per finding; a later attempt can succeed.
+const TRANSIENT_CODES: ReadonlySet<string> = new Set([
+  'ConcurrentUpdateError',
+  'InternalFailure',
+  'ConflictException',
+  'InternalServerException',
+]);
 
 /**
  * The results of the steps that apply to what the finding names: a step
@@ -87,22 +94,74 @@ export function findingNote(input: UpdateFindingInput, status: WorkflowStatus): 
   return boundedText(`${head} ${verdict} (${incident.playbook}). ${steps.join('; ')}`, NOTE_MAX);
 }
 
-function unprocessedError(finding: BatchUpdateFindingsUnprocessedFinding): CordonError {
+/**
+ * OCSF `status_id` for each workflow status Cordon sets: 2 In Progress, 4
+ * Resolved. Never 1 (New), which the rules match, so an update never starts
+ * a playbook; never 3 (Suppressed), which would hide the finding.
+ */
+export const OCSF_STATUS: Readonly<Record<WorkflowStatus, number>> = { NOTIFIED: 2, RESOLVED: 4 };
+
+/** What either API says of a finding it did not update. */
+interface Unprocessed {
+  readonly ErrorCode?: string | undefined;
+  readonly ErrorMessage?: string | undefined;
+}
+
+function unprocessedError(finding: Unprocessed, api: string): CordonError {
   const code = finding.ErrorCode ?? 'Unknown';
-  const message = `BatchUpdateFindings did not update the finding: ${code}: ${boundedText(finding.ErrorMessage ?? '', 200)}`;
+  const message = `${api} did not update the finding: ${code}: ${boundedText(finding.ErrorMessage ?? '', 200)}`;
   if (TRANSIENT_CODES.has(code)) return new ServiceUnavailableError(message);
   // Reuse the shared vocabulary for codes that look like API errors (throttling...).
-  const classified = classifyAwsError({ name: code }, 'BatchUpdateFindings');
+  const classified = classifyAwsError({ name: code }, api);
   return classified.retryable ? classified : new UnexpectedAwsError(message);
+}
+
+/**
+ * Sends the update in the finding's own form: `BatchUpdateFindings`
+ * (`Workflow`, `Note`) for ASFF, `BatchUpdateFindingsV2` (`StatusId`,
+ * `Comment`, the two fields its role may set) for OCSF. Returns what was not
+ * processed.
+ */
+async function sendUpdate(
+  incident: Incident,
+  productArn: string,
+  status: WorkflowStatus,
+  text: string,
+  securityHub: SecurityHubClient,
+): Promise<{ api: string; unprocessed: Unprocessed[] }> {
+  if (isOcsfProduct(productArn)) {
+    const out = await securityHub.send(
+      new BatchUpdateFindingsV2Command({
+        FindingIdentifiers: [
+          {
+            CloudAccountUid: incident.account,
+            FindingInfoUid: incident.findingId,
+            MetadataProductUid: productArn,
+          },
+        ],
+        StatusId: OCSF_STATUS[status],
+        Comment: text,
+      }),
+    );
+    return { api: 'BatchUpdateFindingsV2', unprocessed: out.UnprocessedFindings ?? [] };
+  }
+  const out = await securityHub.send(
+    new BatchUpdateFindingsCommand({
+      FindingIdentifiers: [{ Id: incident.findingId, ProductArn: productArn }],
+      Workflow: { Status: status },
+      Note: { Text: text, UpdatedBy: 'cordon' },
+    }),
+  );
+  return { api: 'BatchUpdateFindings', unprocessed: out.UnprocessedFindings ?? [] };
 }
 
 /**
  * Marks the Security Hub finding NOTIFIED when containment starts and
  * RESOLVED (or leaves a note saying what is left) when it finishes.
  *
- * This cannot re-trigger Cordon: its Security Hub rule matches only findings
- * whose Workflow.Status is NEW, and this function only ever sets NOTIFIED or
- * RESOLVED.
+ * This cannot re-trigger Cordon: its Security Hub rules match only findings
+ * whose Workflow.Status is NEW (ASFF) or whose status_id is 1 (OCSF), and
+ * this function only ever sets NOTIFIED or RESOLVED (status_id 2 or 4).
  */
 export async function updateFinding(
   input: UpdateFindingInput,
@@ -118,21 +177,14 @@ export async function updateFinding(
   const productArn = requireProductArn(incident);
   const status = workflowStatus(input);
   const text = findingNote(input, status);
-  let unprocessed: BatchUpdateFindingsUnprocessedFinding[];
+  let sent: { api: string; unprocessed: Unprocessed[] };
   try {
-    const out = await deps.securityHub.send(
-      new BatchUpdateFindingsCommand({
-        FindingIdentifiers: [{ Id: incident.findingId, ProductArn: productArn }],
-        Workflow: { Status: status },
-        Note: { Text: text, UpdatedBy: 'cordon' },
-      }),
-    );
-    unprocessed = out.UnprocessedFindings ?? [];
+    sent = await sendUpdate(incident, productArn, status, text, deps.securityHub);
   } catch (error) {
     throw classifyAwsError(error, `update finding ${incident.findingId}`);
   }
-  const first = unprocessed[0];
-  if (first) throw unprocessedError(first);
+  const first = sent.unprocessed[0];
+  if (first) throw unprocessedError(first, sent.api);
   await deps.ledger.append(incident.incidentId, {
     step: 'finding',
     action: 'update-finding',

@@ -4,10 +4,23 @@ import {
   PUBLIC_ACCESS_POINT_CONTROL,
   PUBLIC_BUCKET_CONTROLS,
 } from '../../functions/triage/parse/exposure.js';
+import { severityIdsFor } from '../../functions/triage/parse/ocsf.js';
 import {
   S3_ACCESS_POINT_RESOURCE_TYPE,
   S3_BUCKET_RESOURCE_TYPE,
 } from '../../functions/triage/parse/schemas/asff.js';
+import {
+  COMPLIANCE_FINDING_CLASS,
+  DETECTION_FINDING_CLASS,
+  OCSF_COMPLIANCE_FAIL,
+  OCSF_EC2_INSTANCE_TYPE,
+  OCSF_IAM_TYPES,
+  OCSF_LAMBDA_FUNCTION_TYPE,
+  OCSF_S3_BUCKET_TYPE,
+  OCSF_SECRET_TYPE,
+  OCSF_STATUS_NEW,
+  SECURITYHUB_V2_DETAIL_TYPE,
+} from '../../functions/triage/parse/schemas/ocsf.js';
 import type { PlaybookTrigger } from './playbook.js';
 
 const DATA_EXPOSURE = 'Effects/Data Exposure';
@@ -78,6 +91,50 @@ function securityHubTrigger(
 }
 
 /**
+ * The same findings from the Security Hub that sends OCSF ("Findings
+ * Imported V2", one finding per event), for accounts that run it beside or
+ * instead of Security Hub CSPM: new (`status_id` 1), on `types` (their
+ * CloudFormation names), at the provider's severity
+ * (`vendor_attributes.severity_id`: `BatchUpdateFindingsV2` callers edit the
+ * top-level `severity_id`), except GuardDuty's, which come through the
+ * GuardDuty rule. Cordon's own updates set `status_id` 2 or 4, so they
+ * never match. `finding` adds the class and what else the playbook needs.
+ */
+function securityHubV2Trigger(
+  config: Thresholds,
+  description: string,
+  types: readonly string[],
+  finding: Record<string, unknown>,
+): PlaybookTrigger {
+  const eventPattern: events.EventPattern = {
+    source: ['aws.securityhub'],
+    detailType: [SECURITYHUB_V2_DETAIL_TYPE],
+    detail: {
+      findings: {
+        status_id: [OCSF_STATUS_NEW],
+        vendor_attributes: {
+          severity_id: severityIdsFor(config.securityHubSeverityLabels),
+        },
+        resources: { type: [...types] },
+        metadata: { product: { name: [{ 'anything-but': ['GuardDuty'] }] } },
+        ...finding,
+      },
+    },
+  };
+  return { id: 'SecurityHubV2Rule', description, eventPattern };
+}
+
+/** OCSF detections, and where `threatsOnly`, none that is only a configuration check. */
+function ocsfDetections(threatsOnly: boolean): Record<string, unknown> {
+  return {
+    class_uid: [DETECTION_FINDING_CLASS],
+    ...(threatsOnly
+      ? { finding_info: { types: [{ 'anything-but': { prefix: CONFIGURATION_CHECKS } }] } }
+      : {}),
+  };
+}
+
+/**
  * Detections only: no Security Hub control's result (those carry
  * `Compliance`), and, where `threatsOnly`, a provider type outside the
  * configuration checks (triage's posture guard, applied before a state
@@ -118,6 +175,12 @@ export function iamCredentialsTriggers(config: Thresholds): PlaybookTrigger[] {
       IAM_SECURITY_HUB_TYPES,
       detections(true),
     ),
+    securityHubV2Trigger(
+      config,
+      'New Security Hub OCSF detections on IAM resources, except those from GuardDuty',
+      OCSF_IAM_TYPES,
+      ocsfDetections(true),
+    ),
   ];
 }
 
@@ -136,6 +199,12 @@ export function ec2InstanceTriggers(config: Thresholds): PlaybookTrigger[] {
       'New, active Security Hub detections on EC2 instances, except those from GuardDuty',
       ['AwsEc2Instance'],
       detections(true),
+    ),
+    securityHubV2Trigger(
+      config,
+      'New Security Hub OCSF detections on EC2 instances, except those from GuardDuty',
+      [OCSF_EC2_INSTANCE_TYPE],
+      ocsfDetections(true),
     ),
   ];
 }
@@ -163,6 +232,12 @@ export function secretExposureTriggers(config: Thresholds): PlaybookTrigger[] {
       ['AwsSecretsManagerSecret'],
       detections(false),
     ),
+    securityHubV2Trigger(
+      config,
+      'New Security Hub OCSF detections on Secrets Manager secrets, except those from GuardDuty',
+      [OCSF_SECRET_TYPE],
+      ocsfDetections(false),
+    ),
   ];
 }
 
@@ -177,6 +252,12 @@ export function integrationQuarantineTriggers(config: Thresholds): PlaybookTrigg
       'New, active Security Hub findings on Lambda functions (no control results), except those from GuardDuty',
       ['AwsLambdaFunction'],
       detections(false),
+    ),
+    securityHubV2Trigger(
+      config,
+      'New Security Hub OCSF detections on Lambda functions, except those from GuardDuty',
+      [OCSF_LAMBDA_FUNCTION_TYPE],
+      ocsfDetections(false),
     ),
   ];
 }
@@ -225,6 +306,23 @@ export function s3ExposureTriggers(config: Thresholds): PlaybookTrigger[] {
             FindingProviderFields: {
               Types: [{ suffix: 'S3BucketPublic' }, { suffix: 'S3BlockPublicAccessDisabled' }],
             },
+          },
+        ],
+      },
+    ),
+    securityHubV2Trigger(
+      config,
+      'New Security Hub OCSF findings that a bucket is public (data exposure, a public-bucket control failing), except those from GuardDuty',
+      [OCSF_S3_BUCKET_TYPE],
+      {
+        $or: [
+          {
+            class_uid: [DETECTION_FINDING_CLASS],
+            finding_info: { types: [{ prefix: DATA_EXPOSURE }] },
+          },
+          {
+            class_uid: [COMPLIANCE_FINDING_CLASS],
+            compliance: { control: [...PUBLIC_BUCKET_CONTROLS], status_id: [OCSF_COMPLIANCE_FAIL] },
           },
         ],
       },

@@ -290,3 +290,81 @@ describe('IAM actions', () => {
     expect(unknown).toEqual([]);
   });
 });
+
+/* ------------------------------------------------------------------ */
+/* Security Hub finding updates                                        */
+/* ------------------------------------------------------------------ */
+
+/**
+ * Whether `statements` allow `action` for a request whose context holds
+ * `keys` (their values are not needed: only `Null` is evaluated). Any other
+ * condition operator fails the test: this reads the one guard it is for.
+ */
+function allowsWithKeys(
+  statements: readonly PolicyStatement[],
+  action: string,
+  keys: readonly string[],
+): boolean {
+  return statements.some((statement) => {
+    if (statement.Effect !== 'Allow' || !actionsOf(statement).includes(action)) return false;
+    const conditions = z
+      .record(z.string(), z.record(z.string(), z.string()))
+      .parse(statement.Condition ?? {});
+    return Object.entries(conditions).every(([operator, entries]) => {
+      expect(operator, 'only Null is evaluated here').toBe('Null');
+      return Object.entries(entries).every(([key, isNull]) =>
+        isNull === 'true' ? !keys.includes(key) : keys.includes(key),
+      );
+    });
+  });
+}
+
+describe('Security Hub finding updates', () => {
+  const SEVERITY = 'securityhub:OCSFSyntaxPath/SeverityId';
+
+  it('only update-finding may call BatchUpdateFindings (V1 and V2), on the V1 hub and the V2 hub', () => {
+    const holders = functions().filter((fn) =>
+      allowedActionsOfRole(fn.roleId).includes('securityhub:BatchUpdateFindings'),
+    );
+    expect(holders.map((fn) => fn.action)).toEqual(['update-finding']);
+    const [fn] = holders;
+    const grants = statementsOfRole(fn?.roleId ?? '').filter((s) =>
+      actionsOf(s).includes('securityhub:BatchUpdateFindings'),
+    );
+    expect(grants.flatMap((s) => resourcesOf(s).map(renderArn)).sort()).toEqual([
+      'arn:<AWS::Partition>:securityhub:us-east-1:123456789012:hub/default',
+      'arn:<AWS::Partition>:securityhub:us-east-1:123456789012:hubv2/*',
+    ]);
+  });
+
+  it("a compromised update-finding cannot set a finding's severity with BatchUpdateFindingsV2: its role allows StatusId and Comment only", () => {
+    const fn = functionFor('update-finding');
+    const statements = statementsOfRole(fn.roleId);
+    const action = 'securityhub:BatchUpdateFindings';
+
+    // What Cordon sends: StatusId and Comment (V2), Workflow and Note (V1, no OCSF keys).
+    expect(
+      allowsWithKeys(statements, action, [
+        'securityhub:OCSFSyntaxPath/StatusId',
+        'securityhub:OCSFSyntaxPath/Comment',
+      ]),
+    ).toBe(true);
+    expect(allowsWithKeys(statements, action, [])).toBe(true);
+    // The attack: the same call naming SeverityId, alone or beside the allowed fields.
+    expect(allowsWithKeys(statements, action, [SEVERITY])).toBe(false);
+    expect(
+      allowsWithKeys(statements, action, ['securityhub:OCSFSyntaxPath/StatusId', SEVERITY]),
+    ).toBe(false);
+  });
+
+  it('triage re-reads OCSF findings (GetFindingsV2 is securityhub:GetFindings on the V2 hub)', () => {
+    const fn = functionFor('triage');
+    const reads = statementsOfRole(fn.roleId).filter((s) =>
+      actionsOf(s).includes('securityhub:GetFindings'),
+    );
+    expect(reads.flatMap((s) => resourcesOf(s).map(renderArn)).sort()).toEqual([
+      'arn:<AWS::Partition>:securityhub:us-east-1:123456789012:hub/default',
+      'arn:<AWS::Partition>:securityhub:us-east-1:123456789012:hubv2/*',
+    ]);
+  });
+});

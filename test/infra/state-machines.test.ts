@@ -513,6 +513,27 @@ const securityHub = (
   },
 });
 
+/** The same findings in Security Hub's OCSF form ("Findings Imported V2"). */
+const securityHubV2 = (types: string[], extra: Record<string, unknown>) => ({
+  source: ['aws.securityhub'],
+  'detail-type': ['Findings Imported V2'],
+  detail: {
+    findings: {
+      // New only: Cordon's own BatchUpdateFindingsV2 sets 2 (In Progress) or 4 (Resolved).
+      status_id: [1],
+      // The provider's severity (High 4, Critical 5, Fatal 6): editors change only the top level.
+      vendor_attributes: { severity_id: [4, 5, 6] },
+      resources: { type: types },
+      // GuardDuty findings arrive through the GuardDuty rule, once.
+      metadata: { product: { name: [{ 'anything-but': ['GuardDuty'] }] } },
+      ...extra,
+    },
+  },
+});
+
+/** OCSF detections (class 2004), never compliance results (2003) or vulnerabilities (2002). */
+const DETECTIONS = { class_uid: [2004] };
+
 /** No control results; for threat playbooks, no finding that is only a configuration check. */
 const NO_CONTROLS = { Compliance: { Status: [{ exists: false }] } };
 const THREATS = [{ 'anything-but': { prefix: 'Software and Configuration Checks' } }];
@@ -743,6 +764,10 @@ const EXPECTED_PATTERNS: Record<PlaybookName, readonly unknown[]> = {
       },
     },
     securityHub(['AwsIamAccessKey', 'AwsIamUser', 'AwsIamRole'], NO_CONTROLS, THREATS),
+    securityHubV2(['AWS::IAM::AccessKey', 'AWS::IAM::User', 'AWS::IAM::Role'], {
+      ...DETECTIONS,
+      finding_info: { types: THREATS },
+    }),
   ],
   'ec2-instance': [
     {
@@ -754,6 +779,7 @@ const EXPECTED_PATTERNS: Record<PlaybookName, readonly unknown[]> = {
       },
     },
     securityHub(['AwsEc2Instance'], NO_CONTROLS, THREATS),
+    securityHubV2(['AWS::EC2::Instance'], { ...DETECTIONS, finding_info: { types: THREATS } }),
   ],
   'secret-exposure': [
     guardDuty({
@@ -767,10 +793,12 @@ const EXPECTED_PATTERNS: Record<PlaybookName, readonly unknown[]> = {
       },
     }),
     securityHub(['AwsSecretsManagerSecret'], NO_CONTROLS),
+    securityHubV2(['AWS::SecretsManager::Secret'], DETECTIONS),
   ],
   'integration-quarantine': [
     guardDuty({ resource: { resourceType: ['Lambda'] } }),
     securityHub(['AwsLambdaFunction'], NO_CONTROLS),
+    securityHubV2(['AWS::Lambda::Function'], DETECTIONS),
   ],
   's3-exposure': [
     // Whatever the resource type: GuardDuty files these as AccessKey findings.
@@ -809,20 +837,27 @@ const EXPECTED_PATTERNS: Record<PlaybookName, readonly unknown[]> = {
         },
       ],
     }),
+    securityHubV2(['AWS::S3::Bucket'], {
+      $or: [
+        { class_uid: [2004], finding_info: { types: [{ prefix: 'Effects/Data Exposure' }] } },
+        // A public-bucket control that failed (compliance status_id 3, Fail).
+        { class_uid: [2003], compliance: { control: ['S3.2', 'S3.3', 'S3.8'], status_id: [3] } },
+      ],
+    }),
   ],
 };
 
 describe('rules', () => {
-  it('that start a state machine are exactly the two of each playbook', () => {
+  it('that start a state machine are exactly the three of each playbook (GuardDuty, Security Hub ASFF and OCSF)', () => {
     const perPlaybook = PLAYBOOK_NAMES.map((name) => rulesOf(playbookFor(name).machineId).length);
-    expect(perPlaybook).toEqual(PLAYBOOK_NAMES.map(() => 2));
+    expect(perPlaybook).toEqual(PLAYBOOK_NAMES.map(() => 3));
     const machineIds = new Set(machines().map((m) => m.machineId));
     const starting = resourcesOfType(json, 'AWS::Events::Rule').filter(([, rule]) =>
       targetsOf(rule).some((t) =>
         machineIds.has(z.object({ Ref: z.string() }).catch({ Ref: '' }).parse(t.Arn).Ref),
       ),
     );
-    expect(starting).toHaveLength(2 * PLAYBOOK_NAMES.length);
+    expect(starting).toHaveLength(3 * PLAYBOOK_NAMES.length);
   });
 
   it.each([...PLAYBOOK_NAMES])(

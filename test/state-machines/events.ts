@@ -3,8 +3,11 @@
  * re-aimed at principals seeded in moto. Each parses the part it patches, so a
  * fixture that changes shape fails here with a clear message, not in a guard.
  */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { z } from 'zod';
 import type { CompromisedInstance, CompromisedUser } from '../../demo/scenario.js';
+import { REPO_ROOT } from '../../rehearsal/synth.js';
 import { fixtureEvent } from './harness.js';
 
 const GuardDutyEvent = z.looseObject({
@@ -207,4 +210,99 @@ export function securityHubInstanceFinding(
     })),
   }));
   return { ...event, detail: { ...event.detail, findings } };
+}
+
+const OcsfFinding = z.looseObject({
+  cloud: z.looseObject({ account: z.looseObject({}) }),
+  metadata: z.looseObject({ product: z.looseObject({}) }),
+  resources: z.array(z.looseObject({ data: z.looseObject({}) })).length(1),
+});
+const SecurityHubV2Event = z.looseObject({
+  detail: z.looseObject({ findings: z.array(OcsfFinding).length(1) }),
+});
+
+/** An AWS product in Security Hub's OCSF form, on the default product allow-list. */
+export const OCSF_AWS_PRODUCT = 'arn:aws:securityhub:us-east-1::productv2/aws/securityhub';
+
+export interface OcsfOptions {
+  /** `metadata.product.uid`. @default OCSF_AWS_PRODUCT */
+  readonly product?: string;
+  readonly productName?: string;
+  /** `severity_id` and the provider's `vendor_attributes.severity_id`. @default 4 (High) both */
+  readonly severityId?: number;
+  readonly providerSeverityId?: number;
+  /** `status_id`. @default 1 (New) */
+  readonly statusId?: number;
+}
+
+/**
+ * The published GuardDuty finding in Security Hub's OCSF form
+ * (test/fixtures/real, "Findings Imported V2") re-aimed at `user`'s leaked
+ * key in `account`: the product becomes a non-GuardDuty one (GuardDuty's own
+ * OCSF findings are left to the GuardDuty rule), the status New and the
+ * severity High unless `options` say otherwise. Every other field is as
+ * published.
+ */
+export function ocsfKeyFinding(
+  user: CompromisedUser,
+  account: string,
+  options: OcsfOptions = {},
+): Record<string, unknown> {
+  const path = join(
+    REPO_ROOT,
+    'test',
+    'fixtures',
+    'real',
+    'securityhub-v2-guardduty-stealth-iam-user-cloudtrail-logging-disabled.json',
+  );
+  const event = SecurityHubV2Event.parse(JSON.parse(readFileSync(path, 'utf8')));
+  const severity = options.severityId ?? 4;
+  const findings = event.detail.findings.map((finding) => ({
+    ...finding,
+    status_id: options.statusId ?? 1,
+    severity_id: severity,
+    vendor_attributes: { severity_id: options.providerSeverityId ?? severity },
+    cloud: { ...finding.cloud, account: { ...finding.cloud.account, uid: account } },
+    metadata: {
+      ...finding.metadata,
+      product: {
+        ...finding.metadata.product,
+        uid: options.product ?? OCSF_AWS_PRODUCT,
+        name: options.productName ?? 'Security Hub',
+      },
+    },
+    resources: finding.resources.map((resource) => ({
+      ...resource,
+      uid: user.leakedKeyId,
+      data: {
+        ...resource.data,
+        access_key_id: user.leakedKeyId,
+        principal_id: user.userId,
+        user_name: user.userName,
+        user_type: 'IAMUser',
+      },
+    })),
+  }));
+  return { ...event, account, detail: { ...event.detail, findings } };
+}
+
+const BatchUpdateV2 = z.looseObject({
+  StatusId: z.number().optional(),
+  Comment: z.string().optional(),
+});
+
+/**
+ * The "Findings Imported V2" event Security Hub emits after a
+ * BatchUpdateFindingsV2 call: the same finding with its `status_id` and
+ * `comment` as the update set them.
+ */
+export function afterBatchUpdateV2(event: unknown, update: unknown): Record<string, unknown> {
+  const parsed = SecurityHubV2Event.parse(event);
+  const { StatusId, Comment } = BatchUpdateV2.parse(update);
+  const findings = parsed.detail.findings.map((finding) => ({
+    ...finding,
+    ...(StatusId === undefined ? {} : { status_id: StatusId }),
+    ...(Comment === undefined ? {} : { comment: Comment }),
+  }));
+  return { ...parsed, detail: { ...parsed.detail, findings } };
 }

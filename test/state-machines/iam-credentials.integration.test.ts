@@ -8,6 +8,10 @@
  * which moto 5.2 does not implement. The
  * Security Hub tests mock that one command with aws-sdk-client-mock (every
  * finding processed) while IAM, DynamoDB and SNS still go to moto. The
+ * Security Hub's V2 APIs (GetFindingsV2, BatchUpdateFindingsV2), which the
+ * OCSF tests need, exist in no emulator (moto has neither): those tests use
+ * the rehearsal's finding-source stand-in, which holds the rehearsed
+ * finding, answers GetFindingsV2 and records each BatchUpdateFindingsV2. The
  * throttling test makes one UpdateAccessKey call fail as IAM throttling does,
  * in place of the SDK's whole middleware stack (so the SDK does not retry
  * it): only the state machine's Retry can recover.
@@ -48,12 +52,16 @@ import {
   seedExfiltratedRole,
   userKeyFinding,
 } from '../../demo/scenario.js';
-import { motoClientConfig, useMoto } from '../support/moto.js';
+import { findingSource } from '../../rehearsal/finding-source.js';
+import { MOTO_ACCOUNT_ID, motoClientConfig, useMoto } from '../support/moto.js';
 import {
   afterBatchUpdate,
+  afterBatchUpdateV2,
   aimedAt,
   asSample,
   findingIdentifiersOf,
+  OCSF_AWS_PRODUCT,
+  ocsfKeyFinding,
   processedFindings,
   securityHubKeyFinding,
   withWorkflowStatus,
@@ -893,5 +901,139 @@ describe('a Security Hub finding on an access key', () => {
     expect(
       harness.engine('approve').match(fixtureEvent('securityhub-from-guardduty.json')),
     ).toEqual([]);
+  });
+});
+
+describe('a Security Hub OCSF finding on an access key (Findings Imported V2)', () => {
+  const V2_UPDATE = z.object({
+    FindingIdentifiers: z.array(
+      z.object({
+        CloudAccountUid: z.string(),
+        FindingInfoUid: z.string(),
+        MetadataProductUid: z.string(),
+      }),
+    ),
+    StatusId: z.number(),
+    Comment: z.string(),
+  });
+  it('is verified with GetFindingsV2, contains the key unattended, and is marked In Progress then Resolved with BatchUpdateFindingsV2', async () => {
+    const user = await seedCompromisedUser();
+    const event = ocsfKeyFinding(user, MOTO_ACCOUNT_ID);
+    const updatesBefore = findingSource.updates.length;
+
+    const report = await harness.engine('approve').rehearse(event);
+
+    expect(report.matched).toEqual(['iam-credentials']);
+    const execution = onlyExecution(report);
+    expect(execution.status, explain(execution)).toBe('SUCCEEDED');
+    expect(execution.states).toEqual([
+      'Triage',
+      'Triage decision?',
+      'Picked up: from Security Hub?',
+      'Update finding: picked up',
+      // Verified at its source (the product is allow-listed in its productv2 form): unattended.
+      ...DISABLE_AND_REVOKE,
+      'Quarantine user?',
+      'Quarantine user: request approval',
+      'Quarantine user',
+      ...NOT_FOR_A_USER,
+      'Finished: from Security Hub?',
+      'Update finding: finished',
+      'Notify summary',
+      'Done',
+    ]);
+    expect(execution.ledger[0]).toMatchObject({
+      outcome: 'CLAIMED',
+      detail: { sourceCheck: { status: 'verified' }, productArn: OCSF_AWS_PRODUCT },
+    });
+    const identifier = {
+      CloudAccountUid: MOTO_ACCOUNT_ID,
+      FindingInfoUid:
+        'arn:aws:guardduty:us-east-1:869728294630:detector/b4c71b47fb852d3fc0e99a82fa2841aa/finding/06c95f0cfdfd3b579b977e20e9da1aa4',
+      MetadataProductUid: OCSF_AWS_PRODUCT,
+    };
+    const updates = findingSource.updates.slice(updatesBefore).map((u) => V2_UPDATE.parse(u));
+    expect(updates.map((u) => [u.FindingIdentifiers, u.StatusId])).toEqual([
+      [[identifier], 2],
+      [[identifier], 4],
+    ]);
+    expect(updates[1]?.Comment).toContain('contained (iam-credentials)');
+    // Only the two fields its role may set: never SeverityId.
+    for (const update of findingSource.updates.slice(updatesBefore)) {
+      expect(Object.keys(z.record(z.string(), z.unknown()).parse(update)).sort()).toEqual([
+        'Comment',
+        'FindingIdentifiers',
+        'StatusId',
+      ]);
+    }
+    expect(await keyStatus(user, user.leakedKeyId)).toBe('Inactive');
+  });
+
+  it('loop safety: the events its own V2 updates produce start nothing, through the rules and triage', async () => {
+    const user = await seedCompromisedUser();
+    const event = ocsfKeyFinding(user, MOTO_ACCOUNT_ID);
+    const updatesBefore = findingSource.updates.length;
+    const first = onlyExecution(await harness.engine('approve').rehearse(event));
+    expect(first.status, explain(first)).toBe('SUCCEEDED');
+    const updates = findingSource.updates.slice(updatesBefore);
+    expect(updates).toHaveLength(2);
+
+    for (const update of updates) {
+      const echoed = afterBatchUpdateV2(event, update);
+      // EventBridge: no rule matches the echo (status_id 2 or 4, never 1) ...
+      expect(harness.engine('approve').match(echoed)).toEqual([]);
+      // ... and even if a rule did, triage acts on nothing.
+      const forced = await harness.engine('approve').execute(harness.playbook(), echoed);
+      expect(forced.states.filter((s) => ACTION_STATES.includes(s))).toEqual([]);
+      expect(forced.ledger.map((e) => e.outcome)).not.toContain('CLAIMED');
+    }
+    expect(findingSource.updates.slice(updatesBefore)).toHaveLength(2);
+    expect(first.ledger.filter((e) => e.outcome === 'CLAIMED')).toHaveLength(1);
+  });
+
+  it("a finding forger's import (the account's own productv2 default) never acts unattended", async () => {
+    const user = await seedCompromisedUser();
+    const forged = ocsfKeyFinding(user, MOTO_ACCOUNT_ID, {
+      product: `arn:aws:securityhub:us-east-1:${MOTO_ACCOUNT_ID}:productv2/${MOTO_ACCOUNT_ID}/default`,
+      productName: 'Default',
+    });
+
+    const execution = onlyExecution(await harness.engine('timeout').rehearse(forged));
+
+    expect(execution.status, explain(execution)).toBe('SUCCEEDED');
+    expect(execution.states).toContain('Disable access key: request approval');
+    expect(execution.states).not.toContain('Disable access key: no approval needed');
+    expect(execution.ledger[0]?.summary).toMatch(/not on the Security Hub product allow-list/);
+    expect(await keyStatus(user, user.leakedKeyId)).toBe('Active');
+  });
+
+  it('someone who raised the severity with BatchUpdateFindingsV2 starts nothing, and triage would not act unattended on it', async () => {
+    const user = await seedCompromisedUser();
+    // The product said Low (2); an editor made it Critical (5).
+    const raised = ocsfKeyFinding(user, MOTO_ACCOUNT_ID, { severityId: 5, providerSeverityId: 2 });
+
+    expect(harness.engine('approve').match(raised)).toEqual([]);
+    const forced = await harness.engine('timeout').execute(harness.playbook(), raised);
+    expect(forced.states).not.toContain('Disable access key');
+    expect(await keyStatus(user, user.leakedKeyId)).toBe('Active');
+  });
+
+  it('one incident per finding across forms: a GuardDuty finding in OCSF is left to the GuardDuty rule, which contains it once', async () => {
+    const user = await seedCompromisedUser();
+    const native = aimedAt(fixtureEvent('guardduty-iam-user.json'), user);
+    // The published GuardDuty finding in OCSF, New and High, naming the same key.
+    const ocsf = ocsfKeyFinding(user, MOTO_ACCOUNT_ID, {
+      product: 'arn:aws:securityhub:us-east-1::productv2/aws/guardduty',
+      productName: 'GuardDuty',
+    });
+    const asff = fixtureEvent('securityhub-from-guardduty.json');
+
+    const engine = harness.engine('approve');
+    expect(engine.match(ocsf)).toEqual([]);
+    expect(engine.match(asff)).toEqual([]);
+    expect(engine.match(native).map((m) => m.playbook)).toEqual(['iam-credentials']);
+    // Forced past the rules, the OCSF form is refused before anything runs.
+    const forced = await engine.execute(harness.playbook(), ocsf);
+    expect(forced.states.filter((s) => ACTION_STATES.includes(s))).toEqual([]);
   });
 });

@@ -45,6 +45,9 @@ const IAM_NAME: Record<string, string> = {
   's3:GetPublicAccessBlock': 's3:GetBucketPublicAccessBlock',
   's3:PutPublicAccessBlock': 's3:PutBucketPublicAccessBlock',
   's3:DeletePublicAccessBlock': 's3:PutBucketPublicAccessBlock',
+  // Security Hub's V2 (OCSF) calls are authorized as the V1 actions.
+  'securityhub:GetFindingsV2': 'securityhub:GetFindings',
+  'securityhub:BatchUpdateFindingsV2': 'securityhub:BatchUpdateFindings',
 };
 
 /** Permissions a call needs besides its own name. */

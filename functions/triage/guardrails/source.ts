@@ -4,9 +4,11 @@ import {
   type Finding as GuardDutyFinding,
 } from '@aws-sdk/client-guardduty';
 import {
+  GetFindingsV2Command,
   GetFindingsCommand as GetSecurityHubFindings,
   type SecurityHubClient,
 } from '@aws-sdk/client-securityhub';
+import { isOcsfProduct } from '../../shared/finding-format.js';
 import { globToRegExp } from '../../shared/protection.js';
 import { boundedText } from '../../shared/text.js';
 import type { Finding } from '../parse/finding.js';
@@ -15,7 +17,8 @@ import type { Finding } from '../parse/finding.js';
  * Source verification: an event on the bus is a claim anyone with
  * events:PutEvents (or securityhub:BatchImportFindings) can make. Before
  * anything runs unattended, triage re-reads the finding from its source
- * (GuardDuty GetFindings with the detector id; Security Hub GetFindings) and
+ * (GuardDuty GetFindings with the detector id; Security Hub GetFindings, or
+ * GetFindingsV2 for a finding in OCSF) and
  * checks that the source says the same: its type, its account, and the
  * resource triage is about to act on. Any difference, or no finding, and
  * the automatic steps wait for a responder instead. Security Hub findings
@@ -80,7 +83,9 @@ export async function verifyAtSource(
     const edited = finding.securityHub?.edited;
     if (edited !== undefined)
       return unverified(`the finding is not as its product filed it: ${edited}`);
-    return verifySecurityHub(finding, identifier, clients.securityHub);
+    return isOcsfProduct(finding.productArn)
+      ? verifySecurityHubV2(finding, identifier, clients.securityHub)
+      : verifySecurityHub(finding, identifier, clients.securityHub);
   }
   return verifyGuardDuty(finding, identifier, clients.guardDuty);
 }
@@ -143,6 +148,66 @@ async function verifySecurityHub(
     types: found.FindingProviderFields?.Types ?? found.Types ?? [],
     account: found.AwsAccountId,
     resource: found.Resources,
+  });
+}
+
+/** What Cordon reads of an OCSF finding that GetFindingsV2 returns (a JSON document). */
+interface OcsfSays {
+  readonly finding_info?: { readonly types?: unknown };
+  readonly cloud?: { readonly account?: { readonly uid?: unknown } };
+  readonly resources?: unknown;
+}
+
+/**
+ * The OCSF finding by what identifies it (`finding_info.uid`, the product's
+ * `metadata.product.uid`, the account's `cloud.account.uid`), all three
+ * EQUALS: a finding another product or account filed under the same uid is
+ * not this one.
+ */
+async function verifySecurityHubV2(
+  finding: Finding,
+  identifier: string | undefined,
+  securityHub: SourceClients['securityHub'],
+): Promise<SourceCheck> {
+  const equals = (
+    FieldName: 'finding_info.uid' | 'metadata.product.uid' | 'cloud.account.uid',
+    Value: string,
+  ) => ({
+    FieldName,
+    Filter: { Value, Comparison: 'EQUALS' as const },
+  });
+  let found: OcsfSays | undefined;
+  try {
+    const out = await securityHub.send(
+      new GetFindingsV2Command({
+        Filters: {
+          CompositeFilters: [
+            {
+              Operator: 'AND',
+              StringFilters: [
+                equals('finding_info.uid', finding.findingId),
+                equals('metadata.product.uid', finding.productArn ?? ''),
+                equals('cloud.account.uid', finding.account),
+              ],
+            },
+          ],
+          CompositeOperator: 'AND',
+        },
+        MaxResults: 1,
+      }),
+    );
+    const [first] = out.Findings ?? [];
+    found = typeof first === 'object' && first !== null ? (first as OcsfSays) : undefined;
+  } catch (error) {
+    return unverified(`Security Hub GetFindingsV2 failed (${errorName(error)})`);
+  }
+  if (!found) return unverified('Security Hub has no such finding');
+  const types = found.finding_info?.types;
+  const account = found.cloud?.account?.uid;
+  return compare(finding, identifier, {
+    types: Array.isArray(types) ? types.filter((t): t is string => typeof t === 'string') : [],
+    account: typeof account === 'string' ? account : undefined,
+    resource: found.resources,
   });
 }
 

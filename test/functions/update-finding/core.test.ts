@@ -1,5 +1,9 @@
 import 'aws-sdk-client-mock-vitest/extend';
-import { BatchUpdateFindingsCommand, SecurityHubClient } from '@aws-sdk/client-securityhub';
+import {
+  BatchUpdateFindingsCommand,
+  BatchUpdateFindingsV2Command,
+  SecurityHubClient,
+} from '@aws-sdk/client-securityhub';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import type { ActionResult } from '../../../functions/shared/incident.js';
@@ -262,5 +266,85 @@ describe('update-finding', () => {
 
   it('rejects an input with an unknown field (strict contract)', () => {
     expect(UpdateFindingInputSchema.safeParse({ ...input(), taskToken: 'x' }).success).toBe(false);
+  });
+
+  describe('an OCSF finding (Security Hub V2; no emulator serves its API: aws-sdk-client-mock)', () => {
+    const PRODUCT_V2 = 'arn:aws:securityhub:us-east-1::productv2/aws/macie';
+    const ocsfIncident = incident({
+      source: 'securityhub',
+      productArn: PRODUCT_V2,
+      findingId: 'arn:aws:macie2:us-east-1:123456789012:finding/1',
+    });
+    const ocsfInput = (over: Partial<UpdateFindingInput> = {}) =>
+      input({ incident: ocsfIncident, ...over });
+    const identifier = {
+      CloudAccountUid: ocsfIncident.account,
+      FindingInfoUid: ocsfIncident.findingId,
+      MetadataProductUid: PRODUCT_V2,
+    };
+    beforeEach(() => {
+      hubMock
+        .on(BatchUpdateFindingsV2Command)
+        .resolves({ ProcessedFindings: [], UnprocessedFindings: [] });
+    });
+
+    it('sets status_id 2 (In Progress) with a comment on pickup, through BatchUpdateFindingsV2 only', async () => {
+      const out = await updateFinding(ocsfInput({ phase: 'PICKUP' }), deps());
+
+      expect(out).toEqual({ updated: true, status: 'NOTIFIED' });
+      expect(hubMock).toHaveReceivedCommandWith(BatchUpdateFindingsV2Command, {
+        FindingIdentifiers: [identifier],
+        StatusId: 2,
+        Comment: `Cordon ${ocsfIncident.incidentId}: containment started (iam-credentials)`,
+      });
+      expect(hubMock).not.toHaveReceivedCommand(BatchUpdateFindingsCommand);
+    });
+
+    it('sets status_id 4 (Resolved) once every step is contained, and never names SeverityId', async () => {
+      const out = await updateFinding(
+        ocsfInput({ results: { disableAccessKey: result('disableAccessKey', 'CONTAINED') } }),
+        deps(),
+      );
+
+      expect(out).toEqual({ updated: true, status: 'RESOLVED' });
+      const [call] = hubMock.commandCalls(BatchUpdateFindingsV2Command);
+      expect(Object.keys(call?.args[0].input ?? {}).sort()).toEqual([
+        'Comment',
+        'FindingIdentifiers',
+        'StatusId',
+      ]);
+      expect(call?.args[0].input.StatusId).toBe(4);
+    });
+
+    it('throws retryable Cordon.ServiceUnavailable for a finding left unprocessed by a conflicting update', async () => {
+      hubMock.on(BatchUpdateFindingsV2Command).resolves({
+        ProcessedFindings: [],
+        UnprocessedFindings: [
+          { FindingIdentifier: identifier, ErrorCode: 'ConflictException', ErrorMessage: 'busy' },
+        ],
+      });
+
+      const attempt = updateFinding(ocsfInput({ phase: 'PICKUP' }), deps());
+
+      await expect(attempt).rejects.toMatchObject({
+        name: 'Cordon.ServiceUnavailable',
+        retryable: true,
+        message: expect.stringContaining('BatchUpdateFindingsV2 did not update the finding'),
+      });
+      expect(fake.entries()).toEqual([]);
+    });
+
+    it('throws a terminal error for a finding Security Hub does not have', async () => {
+      hubMock.on(BatchUpdateFindingsV2Command).resolves({
+        ProcessedFindings: [],
+        UnprocessedFindings: [
+          { FindingIdentifier: identifier, ErrorCode: 'ResourceNotFoundException' },
+        ],
+      });
+
+      const attempt = updateFinding(ocsfInput({ phase: 'PICKUP' }), deps());
+
+      await expect(attempt).rejects.toMatchObject({ retryable: false });
+    });
   });
 });

@@ -4,6 +4,8 @@ import {
   type Finding as GuardDutyFinding,
 } from '@aws-sdk/client-guardduty';
 import {
+  GetFindingsV2Command,
+  type GetFindingsV2Response,
   GetFindingsCommand as GetSecurityHubFindings,
   SecurityHubClient,
 } from '@aws-sdk/client-securityhub';
@@ -13,7 +15,8 @@ import { deciderFor } from '../../../../functions/triage/deciders/index.js';
 import { productAllowed, verifyAtSource } from '../../../../functions/triage/guardrails/source.js';
 import type { Finding } from '../../../../functions/triage/parse/finding.js';
 import { parseFindingEvent } from '../../../../functions/triage/parse/index.js';
-import { fixture } from '../helpers.js';
+import { parseConfig } from '../../../../infra/config.js';
+import { fixture, OCSF, ocsfEvent, valueAt, withValue } from '../helpers.js';
 
 const gdMock = mockClient(GuardDutyClient);
 const shMock = mockClient(SecurityHubClient);
@@ -21,7 +24,8 @@ const clients = {
   guardDuty: new GuardDutyClient({ region: 'us-east-1' }),
   securityHub: new SecurityHubClient({ region: 'us-east-1' }),
 };
-const AWS_PRODUCTS = ['arn:aws:securityhub:*::product/aws/*'];
+/** The default allow-list: AWS's own products, in both forms. */
+const AWS_PRODUCTS = parseConfig({}).securityHubProductAllowList;
 
 function findingOf(name: Parameters<typeof fixture>[0]) {
   const parsed = parseFindingEvent(fixture(name));
@@ -207,11 +211,136 @@ describe('Security Hub findings', () => {
   });
 });
 
+/**
+ * Security Hub OCSF findings. No emulator serves GetFindingsV2: its answers
+ * here are aws-sdk-client-mock's, shaped as the API reference gives them
+ * (`Findings`, a list of OCSF documents).
+ */
+describe('Security Hub OCSF findings', () => {
+  function ocsfFinding(event: unknown = ocsfEvent()) {
+    const parsed = parseFindingEvent(event);
+    if (parsed.status !== 'finding') throw new Error('not a finding');
+    return parsed.finding;
+  }
+  type Stored = NonNullable<GetFindingsV2Response['Findings']>[number];
+  /** The event's finding as GetFindingsV2 returns it (a JSON document). */
+  const asStored = (event: unknown = ocsfEvent()): Stored =>
+    JSON.parse(JSON.stringify(valueAt(event, OCSF)));
+
+  it('from an allowed product are re-read with GetFindingsV2 by uid, product and account, and compared', async () => {
+    const finding = ocsfFinding();
+    shMock.on(GetFindingsV2Command).resolves({ Findings: [asStored()] });
+
+    expect(await verifyAtSource(finding, identifierOf(finding), clients, AWS_PRODUCTS)).toEqual({
+      status: 'verified',
+    });
+    const [call] = shMock.commandCalls(GetFindingsV2Command);
+    const filters = call?.args[0].input.Filters?.CompositeFilters?.flatMap(
+      (c) => c.StringFilters ?? [],
+    );
+    expect(filters).toEqual([
+      { FieldName: 'finding_info.uid', Filter: { Value: finding.findingId, Comparison: 'EQUALS' } },
+      {
+        FieldName: 'metadata.product.uid',
+        Filter: { Value: finding.productArn, Comparison: 'EQUALS' },
+      },
+      { FieldName: 'cloud.account.uid', Filter: { Value: finding.account, Comparison: 'EQUALS' } },
+    ]);
+    expect(shMock.commandCalls(GetSecurityHubFindings)).toHaveLength(0);
+  });
+
+  it('are not verified when the stored finding names another key, type or account', async () => {
+    const finding = ocsfFinding();
+    const otherKey = withValue(
+      ocsfEvent(),
+      [...OCSF, 'resources', 0, 'data', 'access_key_id'],
+      'AKIAOTHERKEY00000000',
+    );
+    const otherKeyBoth = withValue(
+      otherKey,
+      [...OCSF, 'resources', 0, 'uid'],
+      'AKIAOTHERKEY00000000',
+    );
+    shMock.on(GetFindingsV2Command).resolves({ Findings: [asStored(otherKeyBoth)] });
+
+    const check = await verifyAtSource(finding, identifierOf(finding), clients, AWS_PRODUCTS);
+
+    expect(check).toMatchObject({ status: 'unverified' });
+    expect(check.status === 'unverified' && check.reason).toMatch(
+      /no resource "AKIAIOSFODNN7EXAMPLE"/,
+    );
+    shMock.on(GetFindingsV2Command).resolves({
+      Findings: [asStored(withValue(ocsfEvent(), [...OCSF, 'finding_info', 'types'], ['Other']))],
+    });
+    expect(
+      await verifyAtSource(finding, identifierOf(finding), clients, AWS_PRODUCTS),
+    ).toMatchObject({
+      status: 'unverified',
+    });
+  });
+
+  it('are not verified when Security Hub has no such finding, or cannot be asked', async () => {
+    const finding = ocsfFinding();
+    shMock.on(GetFindingsV2Command).resolves({ Findings: [] });
+    expect(await verifyAtSource(finding, identifierOf(finding), clients, AWS_PRODUCTS)).toEqual({
+      status: 'unverified',
+      reason: 'Security Hub has no such finding',
+    });
+    shMock
+      .on(GetFindingsV2Command)
+      .rejects(Object.assign(new Error('no'), { name: 'AccessDeniedException' }));
+    expect(await verifyAtSource(finding, identifierOf(finding), clients, AWS_PRODUCTS)).toEqual({
+      status: 'unverified',
+      reason: 'Security Hub GetFindingsV2 failed (AccessDeniedException)',
+    });
+  });
+
+  it("a forger's import into the account's productv2 default is not verified, and Security Hub is not asked", async () => {
+    const forged = ocsfFinding(
+      withValue(
+        ocsfEvent(),
+        [...OCSF, 'metadata', 'product', 'uid'],
+        'arn:aws:securityhub:us-east-1:123456789012:productv2/123456789012/default',
+      ),
+    );
+    shMock.on(GetFindingsV2Command).resolves({ Findings: [asStored()] });
+
+    const check = await verifyAtSource(forged, identifierOf(forged), clients, AWS_PRODUCTS);
+
+    expect(check).toMatchObject({ status: 'unverified' });
+    expect(check.status === 'unverified' && check.reason).toMatch(
+      /not on the Security Hub product allow-list/,
+    );
+    expect(shMock.commandCalls(GetFindingsV2Command)).toHaveLength(0);
+  });
+
+  it("an editor who raised severity_id above the provider's gets no unattended step, and Security Hub is not asked", async () => {
+    const raised = ocsfFinding(
+      withValue(
+        withValue(ocsfEvent(), [...OCSF, 'severity_id'], 5),
+        [...OCSF, 'vendor_attributes', 'severity_id'],
+        4,
+      ),
+    );
+
+    const check = await verifyAtSource(raised, identifierOf(raised), clients, AWS_PRODUCTS);
+
+    expect(check.status === 'unverified' && check.reason).toMatch(
+      /raised from the provider's HIGH to CRITICAL/,
+    );
+    expect(shMock.commandCalls(GetFindingsV2Command)).toHaveLength(0);
+  });
+});
+
 describe('productAllowed', () => {
   it.each([
     ['arn:aws:securityhub:us-east-1::product/aws/inspector', true],
+    ['arn:aws:securityhub:us-east-1::productv2/aws/inspector', true],
     ['arn:aws:securityhub:us-east-1:123456789012:product/123456789012/default', false],
+    // The forgery path in either form: an import into the account's own default product.
+    ['arn:aws:securityhub:us-east-1:123456789012:productv2/123456789012/default', false],
     ['arn:aws:securityhub:us-east-1::product/crowdstrike/crowdstrike-falcon', false],
+    ['arn:aws:securityhub:us-east-1::productv2/crowdstrike/crowdstrike-falcon', false],
   ])('%s: %s by default', (arn, allowed) => {
     expect(productAllowed(arn, AWS_PRODUCTS)).toBe(allowed);
   });
