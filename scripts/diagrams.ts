@@ -17,6 +17,7 @@ import {
   playbookRules,
   withRoutingTable,
 } from './routing/guardduty.js';
+import { securityHubRoutingTable, withSecurityHubRoutingTable } from './routing/securityhub.js';
 
 try {
   const template = synthesizeTemplate({ account: '123456789012', region: 'us-east-1' });
@@ -26,9 +27,11 @@ try {
     JSON.parse(readFileSync(join(REPO_ROOT, GUARDDUTY_TYPES_PATH), 'utf8')),
   );
   const readme = join(REPO_ROOT, 'README.md');
-  const table = guardDutyRoutingTable(findingKinds(types), playbookRules(template));
-  writeFileSync(readme, withRoutingTable(readFileSync(readme, 'utf8'), table));
-  process.stdout.write('wrote the GuardDuty routing table into README.md\n');
+  const rules = playbookRules(template);
+  const table = guardDutyRoutingTable(findingKinds(types), rules);
+  const withGuardDuty = withRoutingTable(readFileSync(readme, 'utf8'), table);
+  writeFileSync(readme, withSecurityHubRoutingTable(withGuardDuty, securityHubRoutingTable(rules)));
+  process.stdout.write('wrote the GuardDuty and Security Hub routing tables into README.md\n');
 } catch (error) {
   process.stderr.write(`diagrams: ${error instanceof Error ? error.message : String(error)}\n`);
   process.exitCode = 1;
