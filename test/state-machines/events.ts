@@ -306,3 +306,13 @@ export function afterBatchUpdateV2(event: unknown, update: unknown): Record<stri
   }));
   return { ...parsed, detail: { ...parsed.detail, findings } };
 }
+
+/** The OCSF event with its finding's `finding_info.uid` set to `uid`. */
+export function withOcsfUid(event: unknown, uid: string): Record<string, unknown> {
+  const parsed = SecurityHubV2Event.parse(event);
+  const findings = parsed.detail.findings.map((finding) => ({
+    ...finding,
+    finding_info: { ...z.looseObject({}).parse(finding.finding_info), uid },
+  }));
+  return { ...parsed, detail: { ...parsed.detail, findings } };
+}

@@ -64,6 +64,7 @@ import {
   ocsfKeyFinding,
   processedFindings,
   securityHubKeyFinding,
+  withOcsfUid,
   withWorkflowStatus,
 } from './events.js';
 import { explain, fixtureEvent, onlyExecution, outcomes, rehearsalHarness } from './harness.js';
@@ -1016,6 +1017,27 @@ describe('a Security Hub OCSF finding on an access key (Findings Imported V2)', 
     const forced = await harness.engine('timeout').execute(harness.playbook(), raised);
     expect(forced.states).not.toContain('Disable access key');
     expect(await keyStatus(user, user.leakedKeyId)).toBe('Active');
+  });
+
+  it('one incident per finding across forms: the same finding in ASFF and then in OCSF is contained once', async () => {
+    const user = await seedCompromisedUser();
+    const asff = securityHubKeyFinding(user);
+    const [identifier] = findingIdentifiersOf(asff);
+    // Security Hub gives the OCSF form the ASFF Id as finding_info.uid.
+    const ocsf = withOcsfUid(ocsfKeyFinding(user, MOTO_ACCOUNT_ID), identifier?.Id ?? '');
+
+    const first = onlyExecution(await harness.engine('approve').rehearse(asff));
+    const second = onlyExecution(await harness.engine('approve').rehearse(ocsf));
+
+    expect(first.status, explain(first)).toBe('SUCCEEDED');
+    expect(await keyStatus(user, user.leakedKeyId)).toBe('Inactive');
+    expect(second.status, explain(second)).toBe('SUCCEEDED');
+    expect(second.states.filter((s) => ACTION_STATES.includes(s))).toEqual([]);
+    // The OCSF emission joins the ASFF one's incident: recorded there, acting on nothing.
+    expect(second.states).toEqual(['Triage', 'Triage decision?', 'Joined its incident']);
+    expect(second.ledger.map((e) => [e.incidentId, e.outcome])).toEqual([
+      [first.ledger[0]?.incidentId, 'REEMITTED'],
+    ]);
   });
 
   it('one incident per finding across forms: a GuardDuty finding in OCSF is left to the GuardDuty rule, which contains it once', async () => {
