@@ -4,7 +4,7 @@
  * gets past validation synthesizes the app (seconds on 2 cores), so the cases
  * are combined into few spawns.
  */
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
@@ -233,6 +233,33 @@ describe('cordon rehearse', () => {
         'unrelated-event.json: no playbook matched; nothing to do',
         'guardduty-low-severity.json: no playbook matched; nothing to do',
       ]);
+    },
+    SPAWN_TIMEOUT,
+  );
+
+  it(
+    'an attack sequence starts no playbook; one whose instance does not parse is invalid, exit 2',
+    async () => {
+      const sequence = fixture('guardduty-attack-sequence-instance-group.json');
+      const mangled = join(dir, 'mangled-sequence.json');
+      const text = await readFile(sequence, 'utf8');
+      const instance = '"uid": "i-0abc123def4567890"';
+      expect(text.split(instance)).toHaveLength(2);
+      await writeFile(mangled, text.replace(instance, '"uid": "i-0abc123def4567890; rm -rf /"'));
+
+      const invalid = await cordon('rehearse', mangled);
+      expectUsageError(
+        invalid,
+        /mangled-sequence\.json: .*detail\.service\.detection\.sequence\.resources\[0\]\.uid: not an EC2 instance id or ARN/,
+      );
+      expect(await ledgerTableExists()).toBe(false);
+
+      const valid = await cordon('rehearse', sequence);
+      expect(valid.code, valid.stderr).toBe(0);
+      expectClean(valid);
+      expect(valid.stdout.trim()).toBe(
+        'guardduty-attack-sequence-instance-group.json: no playbook matched; nothing to do',
+      );
     },
     SPAWN_TIMEOUT,
   );

@@ -22,6 +22,7 @@ import { formatPath, invalidFinding } from './invalid.js';
 import {
   type AccessKeyDetails,
   AffectedSecretSchema,
+  ATTACK_SEQUENCE_RESOURCE_TYPE,
   GUARDDUTY_SOURCE,
   type GuardDutyEvent,
   GuardDutyEventSchema,
@@ -31,6 +32,8 @@ import {
   S3BucketDetailsSchema,
   SECRET_AFFECTED_RESOURCE,
 } from './schemas/guardduty.js';
+import { GuardDutyDetectionSchema } from './schemas/sequence.js';
+import { type ClaimedSequence, claimedSequence, describeSequence } from './sequence.js';
 import { labelForScore } from './severity.js';
 
 const WHAT = 'GuardDuty finding';
@@ -100,6 +103,14 @@ export function fromGuardDuty(event: unknown, playbook?: PlaybookName): ParsedFi
 /** The finding for the playbook its resource type names. */
 function byResourceType(detail: Detail, common: Facts): ParsedFindingEvent {
   const type = detail.resource.resourceType;
+  if (type === ATTACK_SEQUENCE_RESOURCE_TYPE) {
+    const sequence = attackSequence(detail);
+    return unhandled(
+      sequence === undefined
+        ? `GuardDuty ${detail.type} holds no service.detection.sequence: no Cordon playbook acts on it`
+        : `no Cordon playbook acts on GuardDuty attack sequences yet; this one names ${describeSequence(detail.type, sequence)}`,
+    );
+  }
   if (type === 'Instance') return instanceFinding(detail, common);
   if (type === 'Lambda') return functionFinding(detail, common);
   if (isBucketPolicyFinding(detail)) return bucketFinding(detail, common);
@@ -286,6 +297,43 @@ function facts({ detail, account: envelopeAccount }: GuardDutyEvent) {
     archived: detail.service.archived === true,
     ...(detail.service.detectorId === undefined ? {} : { detectorId: detail.service.detectorId }),
   } as const;
+}
+
+/**
+ * The attack sequence of an AttackSequence finding, every actor and
+ * resource validated (sequence.ts); undefined when the finding holds none
+ * (as some stored copies of these findings do).
+ */
+export function attackSequence(detail: Detail): ClaimedSequence | undefined {
+  const prefix = ['detail', 'service', 'detection'];
+  const raw = detail.service.detection;
+  const parsed = GuardDutyDetectionSchema.safeParse(raw);
+  if (!parsed.success) throw invalidFinding(WHAT, raw, parsed.error, prefix);
+  const sequence = parsed.data?.sequence;
+  if (sequence === undefined || sequence === null) return undefined;
+  const at = [...prefix, 'sequence'];
+  return claimedSequence({
+    what: WHAT,
+    uid: sequence.uid,
+    signals: sequence.signals.length,
+    account: detail.accountId,
+    region: detail.region,
+    actors: (sequence.actors ?? []).map((actor, i) => ({
+      namePath: [...at, 'actors', i, 'user', 'name'],
+      id: actor.id,
+      type: actor.user?.type,
+      name: actor.user?.name,
+      uid: actor.user?.uid,
+      credentialUid: actor.user?.credentialUid,
+    })),
+    resources: (sequence.resources ?? []).map((resource, i) => ({
+      uidPath: [...at, 'resources', i, 'uid'],
+      resourceType: resource.resourceType,
+      uid: resource.uid,
+      accountId: resource.accountId,
+      region: resource.region,
+    })),
+  });
 }
 
 /** An Instance finding names its instance in `resource.instanceDetails.instanceId`. */

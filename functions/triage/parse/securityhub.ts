@@ -41,6 +41,7 @@ import {
   type SecurityHubEvent,
   SecurityHubEventSchema,
 } from './schemas/asff.js';
+import { securityHubSequence } from './securityhub-sequence.js';
 
 const WHAT = 'Security Hub finding';
 
@@ -72,6 +73,8 @@ export function fromSecurityHub(event: unknown, playbook?: PlaybookName): Parsed
   const parsed = SecurityHubEventSchema.safeParse(event);
   if (!parsed.success) throw invalidFinding(WHAT, event, parsed.error);
   const { findings } = parsed.data.detail;
+  const sequence = securityHubSequence(event, parsed.data, isGuardDutyProduct);
+  if (sequence !== undefined) return sequence;
   try {
     return fromFindings(parsed.data, playbook);
   } catch (error) {
@@ -91,7 +94,7 @@ export function fromSecurityHub(event: unknown, playbook?: PlaybookName): Parsed
 
 const GUARDDUTY_PRODUCT = /::product\/aws\/guardduty$/;
 
-function isGuardDutyProduct(finding: AsffFinding): boolean {
+export function isGuardDutyProduct(finding: AsffFinding): boolean {
   return GUARDDUTY_PRODUCT.test(finding.ProductArn) || finding.ProductName === 'GuardDuty';
 }
 

@@ -63,6 +63,9 @@ export type Fixture =
   | 'securityhub-lambda'
   | 'guardduty-s3-public'
   | 'securityhub-s3-public'
+  | 'guardduty-attack-sequence-credentials'
+  | 'guardduty-attack-sequence-instance-group'
+  | 'securityhub-attack-sequence-credentials'
   | 'unrelated-event';
 
 export function fixture(name: Fixture): unknown {

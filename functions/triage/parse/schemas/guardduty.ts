@@ -64,6 +64,9 @@ export const GuardDutyResourceSchema = z.object({
   s3BucketDetails: z.unknown().optional(),
 });
 
+/** The resource type of an attack sequence (Extended Threat Detection): everything is in `service.detection.sequence`. */
+export const ATTACK_SEQUENCE_RESOURCE_TYPE = 'AttackSequence';
+
 /** The key GuardDuty uses for a secret in `awsApiCallAction.affectedResources`. */
 export const SECRET_AFFECTED_RESOURCE = 'AWS::SecretsManager::Secret';
 
@@ -99,6 +102,8 @@ export const GuardDutyServiceSchema = z.object({
   /** What the actor did; parsed for the secret an API call touched (AffectedSecretSchema). */
   action: z.unknown().optional(),
   count: z.number().int().nonnegative().optional(),
+  /** Where an attack sequence is (`detection.sequence`); parsed for AttackSequence findings only. */
+  detection: z.unknown().optional(),
 });
 
 export const GuardDutyFindingSchema = z.object({

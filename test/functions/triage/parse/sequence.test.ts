@@ -1,0 +1,441 @@
+/**
+ * GuardDuty attack sequences (Extended Threat Detection), natively and as
+ * Security Hub imports them: every actor and resource is validated, what a
+ * containment could act on is capped, and what it may not act on is listed
+ * with why. The fixtures follow GuardDuty's API reference (Sequence, Actor,
+ * User, ResourceV2, Signal, Indicator) and Security Hub's (Sequence, Actor,
+ * ActorUser): test/fixtures/events/README.md.
+ */
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { InvalidFindingError } from '../../../../functions/shared/errors.js';
+import { attackSequence } from '../../../../functions/triage/parse/guardduty.js';
+import { parseFindingEvent } from '../../../../functions/triage/parse/index.js';
+import { SecurityHubEventSchema } from '../../../../functions/triage/parse/schemas/asff.js';
+import { GuardDutyEventSchema } from '../../../../functions/triage/parse/schemas/guardduty.js';
+import { isGuardDutyProduct } from '../../../../functions/triage/parse/securityhub.js';
+import { securityHubAttackSequence } from '../../../../functions/triage/parse/securityhub-sequence.js';
+import {
+  type ClaimedSequence,
+  SEQUENCE_ACT_LIMIT,
+} from '../../../../functions/triage/parse/sequence.js';
+import { ACCOUNT, fixture, valueAt, withValue } from '../helpers.js';
+
+const SEQUENCE = ['detail', 'service', 'detection', 'sequence'] as const;
+const RESOURCES = [...SEQUENCE, 'resources'] as const;
+const OTHER_ACCOUNT = '210987654321';
+
+function nativeSequence(event: unknown): ClaimedSequence | undefined {
+  return attackSequence(GuardDutyEventSchema.parse(event).detail);
+}
+
+function asffSequence(event: unknown): ClaimedSequence | undefined {
+  return securityHubAttackSequence(event, SecurityHubEventSchema.parse(event), isGuardDutyProduct)
+    ?.sequence;
+}
+
+function rejection(read: () => unknown): string {
+  try {
+    read();
+  } catch (error) {
+    if (error instanceof InvalidFindingError) return error.message;
+    throw error;
+  }
+  throw new Error('expected InvalidFindingError');
+}
+
+function instances(count: number, extra: Record<string, unknown> = {}) {
+  return Array.from({ length: count }, (_, i) => ({
+    uid: `i-${i.toString(16).padStart(17, '0')}`,
+    resourceType: 'EC2_INSTANCE',
+    accountId: ACCOUNT,
+    region: 'us-east-1',
+    ...extra,
+  }));
+}
+
+describe('GuardDuty attack sequences, natively', () => {
+  it('puts forward the actors credentials and the bucket, and refuses the bucket of another account', () => {
+    // Act
+    const sequence = nativeSequence(fixture('guardduty-attack-sequence-credentials'));
+
+    // Assert
+    expect(sequence?.signals).toBe(3);
+    expect(sequence?.members).toEqual([
+      {
+        kind: 'principal',
+        principal: {
+          kind: 'IAMUser',
+          name: 'compromised-user',
+          principalId: 'AIDAEXAMPLEUSERID0001',
+          accessKeyId: 'AKIAIOSFODNN7EXAMPLE',
+        },
+      },
+      {
+        kind: 'principal',
+        principal: {
+          kind: 'AssumedRole',
+          name: 'exfiltrated-role',
+          principalId: 'AROAEXAMPLEROLEID0001:i-0abc123def4567890',
+          accessKeyId: 'ASIAEXAMPLETEMPKEY01',
+        },
+      },
+      { kind: 'bucket', name: 'example-reports-bucket' },
+    ]);
+    // The access key resource is the first actor's key: listed once, as that actor.
+    expect(sequence?.notActedOn).toEqual([
+      {
+        what: 'S3_BUCKET',
+        id: 'arn:aws:s3:::partner-shared-bucket',
+        reason: `refused: account ${OTHER_ACCOUNT} is not the finding's account ${ACCOUNT}`,
+      },
+    ]);
+  });
+
+  it('puts forward an instance group by id or ARN, and lists what it cannot contain with the AWS guide', () => {
+    // Act
+    const sequence = nativeSequence(fixture('guardduty-attack-sequence-instance-group'));
+
+    // Assert
+    expect(sequence?.members).toEqual([
+      {
+        kind: 'principal',
+        principal: {
+          kind: 'AssumedRole',
+          name: 'web-app-role',
+          principalId: 'AROAEXAMPLEROLEID0002:i-0abc123def4567890',
+          accessKeyId: 'ASIAEXAMPLETEMPKEY02',
+        },
+      },
+      { kind: 'instance', instanceId: 'i-0abc123def4567890' },
+      { kind: 'instance', instanceId: 'i-0abc123def4567891' },
+    ]);
+    const notActedOn = sequence?.notActedOn ?? [];
+    expect(notActedOn.map((n) => [n.what, n.guide])).toEqual([
+      ['EC2_INSTANCE', undefined],
+      ['IAM_INSTANCE_PROFILE', undefined],
+      [
+        'EKS_CLUSTER',
+        'https://docs.aws.amazon.com/guardduty/latest/ug/guardduty-remediate-kubernetes.html',
+      ],
+      ['ECS_TASK', 'https://docs.aws.amazon.com/guardduty/latest/ug/compromised-ecs.html'],
+    ]);
+    expect(notActedOn[0]?.reason).toBe(
+      "refused: region us-west-2 is not the finding's region us-east-1",
+    );
+  });
+
+  it('says, unhandled, what the sequence names: no playbook acts on sequences', () => {
+    // Act
+    const parsed = parseFindingEvent(fixture('guardduty-attack-sequence-credentials'));
+
+    // Assert
+    expect(parsed).toMatchObject({ status: 'unhandled', reason: 'unhandled-resource' });
+    expect(parsed.status === 'unhandled' ? parsed.message : '').toContain(
+      'AttackSequence:IAM/CompromisedCredentials (3 signals): 2 principals, 0 instances and 1 buckets',
+    );
+  });
+
+  it('reads a sequence finding without a sequence (as some stored copies are) as unhandled', () => {
+    // Arrange
+    const event = withValue(
+      fixture('guardduty-attack-sequence-credentials'),
+      ['detail', 'service', 'detection'],
+      undefined,
+    );
+
+    // Act
+    const parsed = parseFindingEvent(event);
+
+    // Assert
+    expect(parsed).toMatchObject({ status: 'unhandled', reason: 'unhandled-resource' });
+    expect(parsed.status === 'unhandled' ? parsed.message : '').toMatch(
+      /holds no service\.detection\.sequence/,
+    );
+  });
+
+  it(`caps what one approval may act on at ${SEQUENCE_ACT_LIMIT} and lists the rest as not acted on`, () => {
+    // Arrange: the API reference's maximum of 400 resources, every one an instance.
+    const event = withValue(
+      fixture('guardduty-attack-sequence-instance-group'),
+      [...RESOURCES],
+      instances(400),
+    );
+
+    // Act
+    const sequence = nativeSequence(event);
+
+    // Assert: the actor, then the first instances; the rest not acted on, each said so.
+    expect(sequence?.members).toHaveLength(SEQUENCE_ACT_LIMIT);
+    expect(sequence?.members.filter((m) => m.kind === 'instance')).toHaveLength(
+      SEQUENCE_ACT_LIMIT - 1,
+    );
+    expect(sequence?.notActedOn).toHaveLength(400 - (SEQUENCE_ACT_LIMIT - 1));
+    expect(new Set(sequence?.notActedOn.map((n) => n.reason))).toEqual(
+      new Set([`beyond the ${SEQUENCE_ACT_LIMIT} members one approval may act on`]),
+    );
+  });
+
+  it('refuses a sequence longer than the API reference allows', () => {
+    // Arrange
+    const event = withValue(
+      fixture('guardduty-attack-sequence-instance-group'),
+      [...RESOURCES],
+      instances(401),
+    );
+
+    // Act / Assert
+    expect(rejection(() => parseFindingEvent(event))).toMatch(
+      /detail\.service\.detection\.sequence\.resources/,
+    );
+  });
+
+  it('lists a resource once however often the sequence names it', () => {
+    // Arrange
+    const [one] = instances(1);
+    const event = withValue(
+      fixture('guardduty-attack-sequence-instance-group'),
+      [...RESOURCES],
+      [one, one, { ...one, uid: `arn:aws:ec2:us-east-1:${ACCOUNT}:instance/${one?.uid}` }],
+    );
+
+    // Act
+    const sequence = nativeSequence(event);
+
+    // Assert
+    expect(sequence?.members.filter((m) => m.kind === 'instance')).toEqual([
+      { kind: 'instance', instanceId: one?.uid },
+    ]);
+  });
+
+  it('lists root and principal types Cordon does not contain as not acted on', () => {
+    // Arrange
+    const event = withValue(
+      fixture('guardduty-attack-sequence-credentials'),
+      [...SEQUENCE, 'actors'],
+      [
+        { id: 'a', user: { name: 'Root', uid: ACCOUNT, type: 'Root' } },
+        { id: 'b', user: { name: 'partner', uid: `${ACCOUNT}:partner`, type: 'FederatedUser' } },
+      ],
+    );
+
+    // Act
+    const sequence = nativeSequence(event);
+
+    // Assert
+    expect(sequence?.members.filter((m) => m.kind === 'principal')).toEqual([]);
+    expect(sequence?.notActedOn.map((n) => n.reason)).toEqual(
+      expect.arrayContaining([
+        'IAM cannot restrict root credentials: notify only',
+        'Cordon does not contain principal type FederatedUser',
+      ]),
+    );
+  });
+});
+
+describe('GuardDuty attack sequences: what a forged or mangled sequence gets', () => {
+  it('refuses an instance whose ARN names another account, whatever its accountId says', () => {
+    // Arrange: a finding forger points the sequence at another account's instance.
+    const event = withValue(
+      fixture('guardduty-attack-sequence-instance-group'),
+      [...RESOURCES],
+      [
+        {
+          uid: `arn:aws:ec2:us-east-1:${OTHER_ACCOUNT}:instance/i-0abc123def4567899`,
+          resourceType: 'EC2_INSTANCE',
+          accountId: ACCOUNT,
+        },
+        { uid: 'i-0abc123def4567898', resourceType: 'EC2_INSTANCE', accountId: OTHER_ACCOUNT },
+      ],
+    );
+
+    // Act
+    const sequence = nativeSequence(event);
+
+    // Assert
+    expect(sequence?.members.filter((m) => m.kind === 'instance')).toEqual([]);
+    expect(sequence?.notActedOn.map((n) => n.reason)).toEqual([
+      `refused: account ${OTHER_ACCOUNT} is not the finding's account ${ACCOUNT}`,
+      `refused: account ${OTHER_ACCOUNT} is not the finding's account ${ACCOUNT}`,
+    ]);
+  });
+
+  it('refuses the whole finding when an instance it would act on does not parse', () => {
+    // Arrange
+    const event = withValue(
+      fixture('guardduty-attack-sequence-instance-group'),
+      [...RESOURCES, 1, 'uid'],
+      'i-0abc; aws ec2 terminate-instances',
+    );
+
+    // Act / Assert
+    expect(rejection(() => parseFindingEvent(event))).toBe(
+      'GuardDuty finding has an invalid detail.service.detection.sequence.resources[1].uid: not an EC2 instance id or ARN',
+    );
+  });
+
+  it('refuses the whole finding when a bucket it would act on does not parse', () => {
+    // Arrange
+    const event = withValue(
+      fixture('guardduty-attack-sequence-credentials'),
+      [...RESOURCES, 1, 'uid'],
+      'arn:aws:s3:::Not_A_Bucket',
+    );
+
+    // Act / Assert
+    expect(rejection(() => parseFindingEvent(event))).toBe(
+      'GuardDuty finding has an invalid detail.service.detection.sequence.resources[1].uid: not an S3 bucket name or ARN',
+    );
+  });
+
+  it('refuses the whole finding when an actor it would contain has no IAM name', () => {
+    // Arrange
+    const event = withValue(
+      fixture('guardduty-attack-sequence-credentials'),
+      [...SEQUENCE, 'actors', 0, 'user', 'name'],
+      'user/../../role/admin',
+    );
+
+    // Act / Assert
+    expect(rejection(() => parseFindingEvent(event))).toBe(
+      'GuardDuty finding has an invalid detail.service.detection.sequence.actors[0].user.name: not an IAM name',
+    );
+  });
+
+  it('refuses a sequence whose resources lack what the API reference requires', () => {
+    // Arrange
+    const event = withValue(
+      fixture('guardduty-attack-sequence-credentials'),
+      [...RESOURCES, 0, 'resourceType'],
+      undefined,
+    );
+
+    // Act / Assert
+    expect(rejection(() => parseFindingEvent(event))).toBe(
+      'GuardDuty finding is missing detail.service.detection.sequence.resources[0].resourceType',
+    );
+  });
+});
+
+describe('GuardDuty attack sequences, through Security Hub (ASFF)', () => {
+  it('reads the same actors and bucket as the native form', () => {
+    // Act
+    const native = nativeSequence(fixture('guardduty-attack-sequence-credentials'));
+    const asff = asffSequence(fixture('securityhub-attack-sequence-credentials'));
+
+    // Assert
+    expect(asff?.members).toEqual(native?.members);
+    expect(asff?.uid).toBe(native?.uid);
+    expect(asff?.notActedOn).toEqual([]);
+  });
+
+  it("says, unhandled, that it is GuardDuty's sequence and what it names", () => {
+    // Act
+    const parsed = parseFindingEvent(fixture('securityhub-attack-sequence-credentials'));
+
+    // Assert
+    expect(parsed).toMatchObject({ status: 'unhandled', reason: 'guardduty-through-security-hub' });
+    expect(parsed.status === 'unhandled' ? parsed.message : '').toContain(
+      '2 principals, 0 instances and 1 buckets',
+    );
+  });
+
+  it('refuses a resource in another region than the finding', () => {
+    // Arrange
+    const event = withValue(
+      fixture('securityhub-attack-sequence-credentials'),
+      ['detail', 'findings', 0, 'Resources', 1, 'Region'],
+      'eu-west-1',
+    );
+
+    // Act
+    const sequence = asffSequence(event);
+
+    // Assert
+    expect(sequence?.members.some((m) => m.kind === 'bucket')).toBe(false);
+    expect(sequence?.notActedOn).toEqual([
+      {
+        what: 'S3_BUCKET',
+        id: 'arn:aws:s3:::example-reports-bucket',
+        reason: "refused: region eu-west-1 is not the finding's region us-east-1",
+      },
+    ]);
+  });
+
+  it('refuses the whole finding when an actor it would contain has no IAM name', () => {
+    // Arrange
+    const event = withValue(
+      fixture('securityhub-attack-sequence-credentials'),
+      ['detail', 'findings', 0, 'Detection', 'Sequence', 'Actors', 1, 'User', 'Name'],
+      'exfiltrated role',
+    );
+
+    // Act / Assert
+    expect(rejection(() => parseFindingEvent(event))).toBe(
+      'Security Hub finding has an invalid detail.findings[0].Detection.Sequence.Actors[1].User.Name: not an IAM name',
+    );
+  });
+
+  it("does not read a sequence imported by another product as GuardDuty's", () => {
+    // Arrange: anyone with BatchImportFindings can put a Detection.Sequence in a finding of their own product.
+    const event = withValue(
+      fixture('securityhub-attack-sequence-credentials'),
+      ['detail', 'findings', 0, 'ProductArn'],
+      `arn:aws:securityhub:us-east-1:${ACCOUNT}:product/${ACCOUNT}/default`,
+    );
+    const forged = withValue(event, ['detail', 'findings', 0, 'ProductName'], 'Default');
+
+    // Act
+    const sequence = asffSequence(forged);
+    const parsed = parseFindingEvent(forged);
+
+    // Assert: no sequence; the finding is read as any finding of that product is.
+    expect(sequence).toBeUndefined();
+    expect(
+      valueAt(forged, ['detail', 'findings', 0, 'Detection', 'Sequence', 'Uid']),
+    ).toBeDefined();
+    expect(parsed.status === 'finding' ? parsed.finding.playbook : parsed.reason).toBe(
+      'iam-credentials',
+    );
+  });
+});
+
+describe('attack sequence fixtures', () => {
+  it('keep to the API reference: every required member of Sequence, Actor, User, ResourceV2 and Signal', () => {
+    // Arrange
+    const names = [
+      'guardduty-attack-sequence-credentials',
+      'guardduty-attack-sequence-instance-group',
+    ];
+
+    for (const name of names) {
+      const url = new URL(`../../../fixtures/events/${name}.json`, import.meta.url);
+      const event: unknown = JSON.parse(readFileSync(url, 'utf8'));
+      const sequence = valueAt(event, [...SEQUENCE]) as Record<string, unknown[]>;
+
+      // Assert
+      for (const key of ['uid', 'description', 'signals']) expect(sequence).toHaveProperty(key);
+      for (const actor of sequence.actors ?? []) {
+        expect(actor).toHaveProperty('id');
+        for (const key of ['name', 'uid', 'type']) expect(actor).toHaveProperty(['user', key]);
+      }
+      for (const resource of sequence.resources ?? []) {
+        for (const key of ['resourceType', 'uid']) expect(resource).toHaveProperty(key);
+      }
+      for (const signal of sequence.signals ?? []) {
+        for (const key of [
+          'uid',
+          'type',
+          'name',
+          'createdAt',
+          'updatedAt',
+          'firstSeenAt',
+          'lastSeenAt',
+          'count',
+        ]) {
+          expect(signal).toHaveProperty(key);
+        }
+      }
+    }
+  });
+});
