@@ -7,8 +7,10 @@
  * ActorUser): test/fixtures/events/README.md.
  */
 import { readFileSync } from 'node:fs';
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { InvalidFindingError } from '../../../../functions/shared/errors.js';
+import { BUCKET_NAME, IAM_NAME, INSTANCE_ID } from '../../../../functions/triage/parse/arn.js';
 import { attackSequence } from '../../../../functions/triage/parse/guardduty.js';
 import { parseFindingEvent } from '../../../../functions/triage/parse/index.js';
 import { SecurityHubEventSchema } from '../../../../functions/triage/parse/schemas/asff.js';
@@ -437,5 +439,120 @@ describe('attack sequence fixtures', () => {
         }
       }
     }
+  });
+});
+
+describe('claimedSequence under arbitrary input', () => {
+  const RESOURCE_TYPES = [
+    'EC2_INSTANCE',
+    'S3_BUCKET',
+    'ACCESS_KEY',
+    'EKS_CLUSTER',
+    'ECS_TASK',
+    'IAM_INSTANCE_PROFILE',
+    '__proto__',
+    'constructor',
+  ];
+  const uid = fc.oneof(
+    fc.string({ minLength: 1, maxLength: 40 }),
+    fc.constantFrom(
+      'i-0abc123def4567890',
+      `arn:aws:ec2:us-east-1:${ACCOUNT}:instance/i-0abc123def4567891`,
+      `arn:aws:ec2:us-east-1:${OTHER_ACCOUNT}:instance/i-0abc123def4567892`,
+      'example-reports-bucket',
+      'arn:aws:s3:::example-reports-bucket',
+      'AKIAIOSFODNN7EXAMPLE',
+    ),
+  );
+  const resource = fc.record(
+    {
+      resourceType: fc.constantFrom(...RESOURCE_TYPES),
+      uid,
+      accountId: fc.constantFrom(ACCOUNT, OTHER_ACCOUNT),
+      region: fc.constantFrom('us-east-1', 'eu-west-1'),
+    },
+    { requiredKeys: ['resourceType', 'uid'] },
+  );
+  const actor = fc.record({
+    id: fc.string({ minLength: 1, maxLength: 8 }),
+    user: fc.record({
+      name: fc.oneof(fc.string({ minLength: 1, maxLength: 20 }), fc.constant('compromised-user')),
+      uid: fc.string({ minLength: 1, maxLength: 20 }),
+      type: fc.constantFrom('IAMUser', 'AssumedRole', 'Root', 'FederatedUser', 'toString'),
+      credentialUid: fc.constantFrom('AKIAIOSFODNN7EXAMPLE', 'ASIAEXAMPLETEMPKEY01'),
+    }),
+  });
+
+  it("puts forward only what validated, in the finding's account and region, never more than the cap, and accounts for the rest", () => {
+    fc.assert(
+      fc.property(
+        fc.array(actor, { maxLength: 6 }),
+        fc.array(resource, { maxLength: 60 }),
+        (actors, resources) => {
+          // Arrange
+          let event = withValue(
+            fixture('guardduty-attack-sequence-instance-group'),
+            [...RESOURCES],
+            resources,
+          );
+          event = withValue(event, [...SEQUENCE, 'actors'], actors);
+
+          // Act
+          let sequence: ClaimedSequence | undefined;
+          try {
+            sequence = nativeSequence(event);
+          } catch (error) {
+            // An invalid finding acts on nothing; any other error is a bug.
+            expect(error).toBeInstanceOf(InvalidFindingError);
+            return;
+          }
+
+          // Assert
+          expect(sequence).toBeDefined();
+          const members = sequence?.members ?? [];
+          expect(members.length).toBeLessThanOrEqual(SEQUENCE_ACT_LIMIT);
+          for (const member of members) {
+            if (member.kind === 'instance') expect(member.instanceId).toMatch(INSTANCE_ID);
+            if (member.kind === 'bucket') expect(member.name).toMatch(BUCKET_NAME);
+            if (member.kind === 'principal') {
+              expect(['IAMUser', 'AssumedRole']).toContain(member.principal.kind);
+              expect(member.principal.name).toMatch(IAM_NAME);
+            }
+          }
+          // Every instance and bucket put forward is one a resource in this account and region named.
+          const here = resources.filter(
+            (r) =>
+              (r.accountId ?? ACCOUNT) === ACCOUNT &&
+              (r.region ?? 'us-east-1') === 'us-east-1' &&
+              !r.uid.includes(OTHER_ACCOUNT),
+          );
+          for (const member of members) {
+            if (member.kind === 'instance') {
+              expect(here.some((r) => r.uid.endsWith(member.instanceId))).toBe(true);
+            }
+            if (member.kind === 'bucket') {
+              expect(here.some((r) => r.uid.endsWith(member.name))).toBe(true);
+            }
+          }
+          // Nothing is dropped in silence: each resource is a member, listed as not acted on, a
+          // repeat, or an access key an actor already names.
+          const listed = new Set(sequence?.notActedOn.map((n) => n.id));
+          const keys = new Set<string>(actors.map((a) => a.user.credentialUid));
+          for (const r of resources) {
+            const accounted =
+              listed.has(r.uid) ||
+              (r.resourceType === 'ACCESS_KEY' && keys.has(r.uid)) ||
+              members.some(
+                (m) =>
+                  (m.kind === 'instance' && r.uid.endsWith(m.instanceId)) ||
+                  (m.kind === 'bucket' && r.uid.endsWith(m.name)),
+              ) ||
+              sequence?.notActedOn.some((n) => r.uid.endsWith(n.id));
+            expect(accounted).toBe(true);
+          }
+        },
+      ),
+      { numRuns: 300 },
+    );
   });
 });
