@@ -253,7 +253,10 @@ function bucketNameOf(what: string, resource: SequenceResourceInput): string {
 
 /** One line for the CLI and logs: what the sequence names and what of it could be acted on. */
 export function describeSequence(type: string, sequence: ClaimedSequence): string {
-  const count = (kind: SequenceMember['kind']) =>
-    sequence.members.filter((m) => m.kind === kind).length;
-  return `${type} (${sequence.signals} signals): ${count('principal')} principals, ${count('instance')} instances and ${count('bucket')} buckets Cordon could contain, ${sequence.notActedOn.length} members not acted on`;
+  const count = (kind: SequenceMember['kind'], noun: string) => {
+    const n = sequence.members.filter((m) => m.kind === kind).length;
+    return `${n} ${noun}${n === 1 ? '' : 's'}`;
+  };
+  const rest = sequence.notActedOn.length;
+  return `${type} (${sequence.signals} signals): ${count('principal', 'principal')}, ${count('instance', 'instance')} and ${count('bucket', 'bucket')} Cordon could contain; ${rest} ${rest === 1 ? 'member' : 'members'} not acted on`;
 }

@@ -134,7 +134,7 @@ describe('GuardDuty attack sequences, natively', () => {
     // Assert
     expect(parsed).toMatchObject({ status: 'unhandled', reason: 'unhandled-resource' });
     expect(parsed.status === 'unhandled' ? parsed.message : '').toContain(
-      'AttackSequence:IAM/CompromisedCredentials (3 signals): 2 principals, 0 instances and 1 buckets',
+      'AttackSequence:IAM/CompromisedCredentials (3 signals): 2 principals, 0 instances and 1 bucket Cordon could contain; 1 member not acted on',
     );
   });
 
@@ -338,7 +338,7 @@ describe('GuardDuty attack sequences, through Security Hub (ASFF)', () => {
     // Assert
     expect(parsed).toMatchObject({ status: 'unhandled', reason: 'guardduty-through-security-hub' });
     expect(parsed.status === 'unhandled' ? parsed.message : '').toContain(
-      '2 principals, 0 instances and 1 buckets',
+      '2 principals, 0 instances and 1 bucket Cordon could contain; 0 members not acted on',
     );
   });
 
