@@ -37,6 +37,67 @@ const ModesSchema = z
     }
   });
 
+const ACCOUNT_ID = z.string().regex(/^\d{12}$/, 'must be a 12-digit account id');
+const REGION = z
+  .string()
+  .regex(/^[a-z]{2}(-[a-z]+)+-\d$/, 'must be a region name such as eu-west-1');
+
+/** How the hub's StackSet calls CloudFormation: as a delegated administrator, or as the management account. */
+export const STACK_SET_CALLERS = ['DELEGATED_ADMIN', 'SELF'] as const;
+
+/**
+ * Organization-wide: which member accounts and regions the hub acts in, and
+ * where its StackSet puts the spoke roles. No key: single-account mode.
+ */
+const OrganizationSchema = z
+  .strictObject({
+    /** The hub's organization: every spoke role trusts only principals of it. */
+    organizationId: z
+      .string()
+      .regex(
+        /^o-[a-z0-9]{10,32}$/,
+        'must be an organization id: o- and 10 to 32 lowercase letters or digits',
+      ),
+    /** Member accounts whose findings are acted on, or "*" for every member of the organization. */
+    accounts: z.union(
+      [z.literal('*'), z.array(ACCOUNT_ID).min(1, 'must be "*" or list an account')],
+      {
+        error: 'must be "*" or a list of 12-digit account ids',
+      },
+    ),
+    /** Where the StackSet deploys the spoke roles: organizational unit ids, or the root id. */
+    organizationalUnits: z
+      .array(
+        z
+          .string()
+          .regex(
+            /^(ou-[a-z0-9]{4,32}-[a-z0-9]{8,32}|r-[a-z0-9]{4,32})$/,
+            'must be an organizational unit id (ou-...) or the root id (r-...)',
+          ),
+      )
+      .min(1),
+    /** Accounts never acted on, and given no spoke roles, even inside `accounts` or the units. */
+    excludedAccounts: z.array(ACCOUNT_ID).default([]),
+    /** Regions of member findings that are acted on. */
+    regions: z.array(REGION).min(1),
+    /** DELEGATED_ADMIN when the hub is the StackSets delegated administrator; SELF in the management account. */
+    callAs: z.enum(STACK_SET_CALLERS).default('DELEGATED_ADMIN'),
+  })
+  .superRefine((organization, ctx) => {
+    const { accounts, excludedAccounts } = organization;
+    if (accounts === '*') return;
+    for (const account of excludedAccounts.filter((a) => accounts.includes(a))) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['excludedAccounts'],
+        message: `${account} is also in accounts; list it in one of the two`,
+      });
+    }
+  });
+
+/** The `organization` key, validated, defaults filled in. */
+export type OrganizationConfig = z.infer<typeof OrganizationSchema>;
+
 export const CordonConfigSchema = z
   .strictObject({
     /** Account to deploy to and act in. Default: the CLI's account (CDK_DEFAULT_ACCOUNT). */
@@ -165,6 +226,12 @@ export const CordonConfigSchema = z
       .min(1)
       .max(100 * 365)
       .default(400),
+    /**
+     * Organization-wide (hub and spokes): the member accounts and regions
+     * acted on, and the organizational units the spoke roles deploy to.
+     * Absent: single-account mode, acting in this stack's account only.
+     */
+    organization: OrganizationSchema.optional(),
   })
   .superRefine((config, ctx) => {
     for (const [playbook, steps] of Object.entries(config.twoPersonRule)) {
@@ -245,6 +312,7 @@ function allowedKeysAt(path: string[]): string {
   if (path.length === 0) return Object.keys(CordonConfigSchema.shape).join(', ');
   if (path[0] === 'exemptTag') return 'key, value';
   if (path[0] === 'circuitBreaker') return 'maxContainments, windowMinutes';
+  if (path[0] === 'organization') return Object.keys(OrganizationSchema.shape).join(', ');
   return '(see README)';
 }
 

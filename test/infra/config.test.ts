@@ -256,6 +256,89 @@ describe('guardrail settings', () => {
   });
 });
 
+describe('organization settings', () => {
+  const organization = {
+    organizationId: 'o-abcdefghij',
+    accounts: ['222222222222', '333333333333'],
+    organizationalUnits: ['ou-ab12-abcdefgh', 'r-ab12'],
+    regions: ['eu-west-1'],
+  };
+
+  it('is single-account mode without the key', () => {
+    expect(parseConfig({}).organization).toBeUndefined();
+  });
+
+  it('accepts a scope, filling in no exclusions and a delegated administrator', () => {
+    expect(parseConfig({ organization }).organization).toEqual({
+      ...organization,
+      excludedAccounts: [],
+      callAs: 'DELEGATED_ADMIN',
+    });
+    expect(
+      parseConfig({ organization: { ...organization, accounts: '*' } }).organization,
+    ).toMatchObject({ accounts: '*' });
+  });
+
+  it('fails when a key is misspelled, listing the allowed keys', () => {
+    const message = failureOf({ organization: { ...organization, excludeAccounts: [] } }).message;
+
+    expect(message).toContain(
+      'cordon.organization: unknown key "excludeAccounts"; allowed: organizationId, accounts, organizationalUnits, excludedAccounts, regions, callAs',
+    );
+  });
+
+  it('fails when accounts is neither "*" nor account ids, naming both forms', () => {
+    for (const accounts of ['all', [], ['22222222222'], '**']) {
+      const message = failureOf({ organization: { ...organization, accounts } }).message;
+
+      expect(message, JSON.stringify(accounts)).toMatch(
+        /cordon\.organization\.accounts(\.0)?: must be/,
+      );
+    }
+    expect(failureOf({ organization: { ...organization, accounts: 'all' } }).message).toContain(
+      'must be "*" or a list of 12-digit account ids',
+    );
+  });
+
+  it('fails on a bad organization id, unit, region or caller, naming each key', () => {
+    const message = failureOf({
+      organization: {
+        ...organization,
+        organizationId: 'o-1',
+        organizationalUnits: ['ou-nope'],
+        regions: ['Europe'],
+        callAs: 'ADMIN',
+      },
+    }).message;
+
+    expect(message).toContain('cordon.organization.organizationId: must be an organization id');
+    expect(message).toContain(
+      'cordon.organization.organizationalUnits.0: must be an organizational unit id',
+    );
+    expect(message).toContain('cordon.organization.regions.0: must be a region name');
+    expect(message).toMatch(/cordon\.organization\.callAs: .*; allowed: DELEGATED_ADMIN, SELF/);
+  });
+
+  it('fails when no unit or no region is given', () => {
+    const message = failureOf({
+      organization: { ...organization, organizationalUnits: [], regions: [] },
+    }).message;
+
+    expect(message).toContain('cordon.organization.organizationalUnits:');
+    expect(message).toContain('cordon.organization.regions:');
+  });
+
+  it('fails when an account is both in scope and excluded', () => {
+    const message = failureOf({
+      organization: { ...organization, excludedAccounts: ['333333333333'] },
+    }).message;
+
+    expect(message).toContain(
+      'cordon.organization.excludedAccounts: 333333333333 is also in accounts',
+    );
+  });
+});
+
 describe('Cordon props', () => {
   it('fails when the construct is given a bad setting, naming the key, before building anything', () => {
     const stack = new Stack(new App(), 'Library');
