@@ -9,7 +9,14 @@ import { iam as requestApproval } from './request-approval/iam.js';
 import { iam as responderApi } from './responder-api/iam.js';
 import { iam as rollbackPlan } from './rollback-plan/iam.js';
 import { FRAME_FUNCTIONS, type FrameFunctionName, type FunctionName } from './shared/catalog.js';
-import { type ActionIam, checkingApprovals, type RoleSpec } from './shared/iam.js';
+import {
+  type ActionIam,
+  actingOnTarget,
+  checkingApprovals,
+  EXAMPLE_CONTEXT,
+  type RoleSpec,
+  targetSide,
+} from './shared/iam.js';
 import { iam as triage } from './triage/iam.js';
 import { iam as updateFinding } from './update-finding/iam.js';
 import { iam as watch } from './watch/iam.js';
@@ -115,7 +122,7 @@ const actions: FunctionSpec[] = ACTIONS.flatMap((definition): FunctionSpec[] => 
     dir,
     entry: 'handler.ts',
     factory: { module: 'containment.ts', name: 'makeHandler' },
-    iam: checkingApprovals(roles.containment),
+    iam: checkingApprovals(actingOnTarget(roles.containment)),
     checksApprovals: true,
     ...(action.timeoutSeconds === undefined ? {} : { timeoutSeconds: action.timeoutSeconds }),
     ...(action.breakGlass ? { breakGlass: true } : {}),
@@ -133,7 +140,7 @@ const actions: FunctionSpec[] = ACTIONS.flatMap((definition): FunctionSpec[] => 
     dir,
     entry: 'rollback-handler.ts',
     factory: { module: 'rollback.ts', name: 'makeRollbackHandler' },
-    iam: checkingApprovals(roles.rollback),
+    iam: checkingApprovals(actingOnTarget(roles.rollback)),
     checksApprovals: true,
   };
   return [containment, rollback];
@@ -143,6 +150,15 @@ const actions: FunctionSpec[] = ACTIONS.flatMap((definition): FunctionSpec[] => 
 export const FUNCTIONS: readonly FunctionSpec[] = [...frame, ...actions];
 
 export const FUNCTION_NAMES: readonly FunctionName[] = FUNCTIONS.map((f) => f.name);
+
+/**
+ * Organization-wide, the functions with a spoke role in every member
+ * account: each whose declaration acts on what a finding names (every
+ * action and rollback, and triage, which only reads).
+ */
+export const SPOKES: readonly FunctionSpec[] = FUNCTIONS.filter(
+  (spec) => targetSide(spec.iam).statements(EXAMPLE_CONTEXT).length > 0,
+);
 
 /** A function by name, or an error naming the ones there are. */
 export function functionNamed(name: string): FunctionSpec {

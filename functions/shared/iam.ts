@@ -25,6 +25,13 @@ export interface Statement {
    * @default the target is only known at run time, from a validated finding
    */
   readonly wildcard?: string;
+  /**
+   * It acts on (or reads) what a finding names, in the finding's account,
+   * rather than Cordon's own resources: organization-wide, the member
+   * account's spoke role holds it and the hub function's role does not
+   * (`onTarget`, `targetSide`, `hubSide`).
+   */
+  readonly onTarget?: true;
 }
 
 /** ARNs of this deployment's account (and region, for regional services); `*` where no name is given. */
@@ -111,6 +118,59 @@ export function deny(
   conditions?: Conditions,
 ): Statement {
   return { effect: 'Deny', actions, resources, ...(conditions ? { conditions } : {}) };
+}
+
+/**
+ * Statements that act on what a finding names, in its account: in
+ * single-account mode the function's role holds them like any other;
+ * organization-wide, the member account's spoke role for the function does.
+ */
+export function onTarget(statements: readonly Statement[]): Statement[] {
+  return statements.map((statement) => ({ ...statement, onTarget: true }));
+}
+
+/** A role whose every statement acts on the target: an action's, a rollback's (`iam.ts`). */
+export function actingOnTarget(spec: RoleSpec): RoleSpec {
+  return { ...spec, statements: (ctx) => onTarget(spec.statements(ctx)) };
+}
+
+/**
+ * Organization-wide, what a member account's spoke role for the function
+ * holds: the statements of its declaration that act on the target.
+ */
+export function targetSide(spec: RoleSpec): RoleSpec {
+  return side(spec, (statement) => statement.onTarget === true);
+}
+
+/**
+ * Organization-wide, what stays with the hub function's role: Cordon's own
+ * bookkeeping (the approval key, the guardrails, the topic), never a call
+ * on a member's resources.
+ */
+export function hubSide(spec: RoleSpec): RoleSpec {
+  return side(spec, (statement) => statement.onTarget !== true);
+}
+
+function side(spec: RoleSpec, keep: (statement: Statement) => boolean): RoleSpec {
+  const statements = (ctx: IamContext) => spec.statements(ctx).filter(keep);
+  const held = new Set(
+    statements(EXAMPLE_CONTEXT)
+      .filter((s) => s.effect === 'Allow')
+      .flatMap((s) => s.actions),
+  );
+  const only = (entries: Readonly<Record<IamAction, string>> | undefined) =>
+    entries &&
+    (Object.fromEntries(
+      Object.entries(entries).filter(([action]) => held.has(action as IamAction)),
+    ) as Record<IamAction, string>);
+  const unscoped = only(spec.unscoped);
+  const onItsBehalf = only(spec.onItsBehalf);
+  return {
+    statements,
+    ...(unscoped ? { unscoped } : {}),
+    ...(spec.notCalled ? { notCalled: spec.notCalled } : {}),
+    ...(onItsBehalf ? { onItsBehalf } : {}),
+  };
 }
 
 /**

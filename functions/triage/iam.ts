@@ -8,6 +8,7 @@ import {
   allow,
   anywhere,
   DESCRIBE_REASON,
+  onTarget,
   publishNotifications,
   type RoleSpec,
   verifyApprovals,
@@ -33,19 +34,25 @@ const onlyItems = (prefix: string, attributes: readonly string[]) => ({
  */
 export const iam: RoleSpec = {
   statements: (ctx) => [
-    allow(['iam:GetUser'], [ctx.arn.iam('user')]),
-    allow(['iam:GetRole'], [ctx.arn.iam('role')]),
-    allow(['iam:GetInstanceProfile'], [ctx.arn.iam('instance-profile')]),
-    // EC2 Describe calls support no resource-level permissions.
-    anywhere(['ec2:DescribeInstances', 'ec2:DescribeIamInstanceProfileAssociations']),
-    allow(['secretsmanager:DescribeSecret'], [ctx.arn.secrets()]),
-    // GetFunctionConfiguration, not GetFunction: GetFunction's answer carries
-    // a download link to the function's code. Tags from ListTags.
-    allow(['lambda:GetFunctionConfiguration', 'lambda:ListTags'], [ctx.arn.lambdaFunctions()]),
-    // S3 bucket ARNs carry no account: the condition keeps the call in this one.
-    allow(['s3:GetBucketTagging'], [ctx.arn.buckets()], {
-      StringEquals: { 's3:ResourceAccount': ctx.account },
-    }),
+    // What the finding names, in its account (organization-wide, the
+    // member's read-only spoke role for triage holds these).
+    ...onTarget([
+      allow(['iam:GetUser'], [ctx.arn.iam('user')]),
+      allow(['iam:GetRole'], [ctx.arn.iam('role')]),
+      allow(['iam:GetInstanceProfile'], [ctx.arn.iam('instance-profile')]),
+      // EC2 Describe calls support no resource-level permissions.
+      anywhere(['ec2:DescribeInstances', 'ec2:DescribeIamInstanceProfileAssociations']),
+      allow(['secretsmanager:DescribeSecret'], [ctx.arn.secrets()]),
+      // GetFunctionConfiguration, not GetFunction: GetFunction's answer carries
+      // a download link to the function's code. Tags from ListTags.
+      allow(['lambda:GetFunctionConfiguration', 'lambda:ListTags'], [ctx.arn.lambdaFunctions()]),
+      // S3 bucket ARNs carry no account: the condition keeps the call in this one.
+      allow(['s3:GetBucketTagging'], [ctx.arn.buckets()], {
+        StringEquals: { 's3:ResourceAccount': ctx.account },
+      }),
+    ]),
+    // Cordon's own, in the hub: the finding at its source (Security Hub's
+    // aggregation, GuardDuty's administrator), the guardrails, the topic.
     // GetParameter only: not DescribeParameters or the parameter's history.
     allow(['ssm:GetParameter'], [ctx.cordon.runtimeModeParameter]),
     // Source verification: re-read the finding from where it came (GetFindingsV2,
