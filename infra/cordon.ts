@@ -1,6 +1,7 @@
 import {
   Annotations,
   ArnFormat,
+  Aws,
   CfnOutput,
   Duration,
   Lazy,
@@ -16,7 +17,7 @@ import type { StateMachine } from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import { ANCHORS_BUCKET_OUTPUT } from '../functions/anchor/contract.js';
 import { METRICS_SERVICE_ENV } from '../functions/metrics/contract.js';
-import { byFunction, ROLLBACK_MACHINE_FUNCTIONS } from '../functions/registry.js';
+import { byFunction, ROLLBACK_MACHINE_FUNCTIONS, SPOKES } from '../functions/registry.js';
 import type { ApprovalSettings } from '../functions/request-approval/core.js';
 import { APPROVAL_URL_OUTPUT } from '../functions/responder-api/contract.js';
 import type { ApprovalPolicy } from '../functions/shared/approval-record.js';
@@ -30,6 +31,7 @@ import {
 import type { FenceTargets, IamContext } from '../functions/shared/iam.js';
 import { LEDGER_TABLE_OUTPUT } from '../functions/shared/ledger.js';
 import { LEDGER_KEY_OUTPUT } from '../functions/shared/ledger-mac.js';
+import { spokeRoleArn } from '../functions/shared/organization.js';
 import type { ProtectionConfig } from '../functions/shared/protection.js';
 import { ENV, type RuntimeConfig } from '../functions/shared/runtime-config.js';
 import type { WatchConfig } from '../functions/watch/core.js';
@@ -37,8 +39,8 @@ import { playbookDefinition } from '../state-machines/playbook.js';
 import { rollbackDefinition } from '../state-machines/rollback.js';
 import type { PlaybookFunctions } from '../state-machines/tasks.js';
 import { StackArns } from './arns.js';
-import { type CordonSettings, modesFor, parseConfig } from './config.js';
-import { ActionFunction } from './constructs/action-function.js';
+import { type CordonSettings, modesFor, type OrganizationConfig, parseConfig } from './config.js';
+import { ActionFunction, type SpokeAccess } from './constructs/action-function.js';
 import { ApprovalKey } from './constructs/approval-key.js';
 import { ApprovalsTable } from './constructs/approvals-table.js';
 import { ContainmentDashboard } from './constructs/dashboard.js';
@@ -48,8 +50,10 @@ import { LedgerAnchors } from './constructs/ledger-anchors.js';
 import { deployRoleArn, LedgerTable } from './constructs/ledger-table.js';
 import { NOTIFICATION_TOPIC_OUTPUT, NotificationTopic } from './constructs/notification-topic.js';
 import { executionTimeout, Playbook } from './constructs/playbook.js';
+import { SpokeStackSet } from './constructs/spoke-stack-set.js';
 import { TokenKey } from './constructs/token-key.js';
 import { Watch } from './constructs/watch.js';
+import { pascal } from './names.js';
 import { PLAYBOOK_SPECS } from './playbooks.js';
 import { ENDPOINT_TAG, MANAGED_TAG } from './tags.js';
 
@@ -99,6 +103,8 @@ export class Cordon extends Construct {
   readonly watch: Watch;
   /** Containment metrics, from the ledger, and the approvals waiting. */
   readonly dashboard: ContainmentDashboard;
+  /** Organization-wide, the StackSet of the member accounts' spoke roles; undefined in single-account mode. */
+  readonly spokes: SpokeStackSet | undefined;
 
   constructor(scope: Construct, id: string, props: CordonProps = {}) {
     super(scope, id);
@@ -399,7 +405,21 @@ export class Cordon extends Construct {
         anchorObjects: this.anchors.objects(),
       },
     };
-    for (const fn of Object.values(functions)) fn.grantDeclared(context);
+    const { organization } = config;
+    const spokes = new Set<FunctionName>(SPOKES.map((spec) => spec.name));
+    for (const fn of Object.values(functions)) {
+      fn.grantDeclared(
+        context,
+        organization && spokes.has(fn.name) ? spokeAccess(organization, fn.name) : undefined,
+      );
+    }
+    this.spokes = organization
+      ? new SpokeStackSet(this, 'Spokes', {
+          organization,
+          hubRoles: (name) => functions[name].role,
+          breakGlassPrincipalArns: config.breakGlassPrincipalArns,
+        })
+      : undefined;
     // Then every role's fences: its writes denied on every role and function
     // of this construct, and on the break-glass principals, by exact ARN.
     const fenced: FenceTargets = {
@@ -466,6 +486,23 @@ export class Cordon extends Construct {
 }
 
 /**
+ * Organization-wide, the spoke roles a hub function may assume: its own, in
+ * the configured accounts (every member of the organization for `"*"`),
+ * never in an excluded one.
+ */
+function spokeAccess(organization: OrganizationConfig, fn: FunctionName): SpokeAccess {
+  const partition = Aws.PARTITION;
+  const { accounts, excludedAccounts } = organization;
+  const inScope =
+    accounts === '*' ? ['*'] : accounts.filter((account) => !excludedAccounts.includes(account));
+  return {
+    spokeRoleArns: inScope.map((account) => spokeRoleArn(partition, account, fn)),
+    excludedRoleArns: excludedAccounts.map((account) => spokeRoleArn(partition, account, fn)),
+    organizationId: organization.organizationId,
+  };
+}
+
+/**
  * Step Functions' Lambda task grants InvokeFunction on each function's ARN
  * and on `<arn>:*` (its versions and aliases); cdk-nag reports each `:*`.
  */
@@ -479,8 +516,4 @@ function acknowledgeInvokeQualifiers(playbook: Playbook, fns: readonly ActionFun
       reason: `Lambda tasks may invoke a version or alias of the ${fn.name} function; limited to that one function`,
     });
   }
-}
-
-function pascal(name: string): string {
-  return name.replace(/(^|-)([a-z])/g, (_m, _d, c: string) => c.toUpperCase());
 }

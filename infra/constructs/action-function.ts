@@ -10,12 +10,17 @@ import { Construct } from 'constructs';
 import type { FunctionSpec } from '../../functions/registry.js';
 import type { FunctionName } from '../../functions/shared/catalog.js';
 import {
+  allow,
   BASELINE_UNSCOPED,
+  deny,
   type FenceTargets,
   fences,
+  hubSide,
   type IamContext,
+  type RoleSpec,
   type Statement,
 } from '../../functions/shared/iam.js';
+import { SOURCE_IDENTITY_PATTERN } from '../../functions/shared/organization.js';
 import { CORDON_ROLE_PATH, ENV } from '../../functions/shared/runtime-config.js';
 import type { LedgerTable } from './ledger-table.js';
 
@@ -64,12 +69,15 @@ export class ActionFunction extends Construct {
   readonly role: iam.Role;
   readonly name: FunctionName;
   readonly spec: FunctionSpec;
+  /** What the role holds beyond the baseline: the whole declaration, or organization-wide its hub side. */
+  private declared: RoleSpec;
 
   constructor(scope: Construct, id: string, props: ActionFunctionProps) {
     super(scope, id);
     const { spec } = props;
     this.spec = spec;
     this.name = spec.name;
+    this.declared = spec.iam;
     this.role = new iam.Role(this, 'Role', {
       assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
       path: CORDON_ROLE_PATH,
@@ -133,10 +141,17 @@ export class ActionFunction extends Construct {
    * in `unscoped` fails the synthesis; the ones it lists, and every resource
    * ending in a wildcard, are acknowledged for cdk-nag with their reasons.
    */
-  grantDeclared(context: IamContext): void {
+  grantDeclared(context: IamContext, organization?: SpokeAccess): void {
     const { spec } = this;
-    const unscoped = spec.iam.unscoped ?? {};
-    for (const statement of spec.iam.statements(context)) {
+    // Organization-wide the role keeps Cordon's own bookkeeping; what acts on
+    // a member's resources is its spoke roles', reached only through them.
+    if (organization) this.declared = hubSide(spec.iam);
+    const unscoped = this.declared.unscoped ?? {};
+    const statements = [
+      ...this.declared.statements(context),
+      ...(organization ? assumingSpokes(organization) : []),
+    ];
+    for (const statement of statements) {
       const everywhere = statement.resources.includes('*');
       if (everywhere && statement.effect === 'Allow') {
         const undeclared = statement.actions.filter((a) => !Object.hasOwn(unscoped, a));
@@ -149,7 +164,7 @@ export class ActionFunction extends Construct {
       this.role.addToPrincipalPolicy(render(statement));
       if (statement.effect === 'Deny') continue;
       for (const resource of statement.resources) {
-        if (resource === '*' || !resource.endsWith('*')) continue;
+        if (resource === '*' || !resource.includes('*')) continue;
         Validations.of(this.role).acknowledge({
           id: `AwsSolutions-IAM5[Resource::${nagForm(Stack.of(this), resource)}]`,
           reason:
@@ -166,6 +181,11 @@ export class ActionFunction extends Construct {
     });
   }
 
+  /** The statements the role holds beyond the baseline (its declaration, or its hub side), for the tests. */
+  declaredStatements(context: IamContext): readonly Statement[] {
+    return this.declared.statements(context);
+  }
+
   /**
    * Denies the role's writes on Cordon's own roles and functions and on the
    * break-glass principals, by exact ARN (`fences` in functions/shared/iam.ts),
@@ -174,7 +194,7 @@ export class ActionFunction extends Construct {
    * this one. A role with no IAM or Lambda write gets none.
    */
   fence(targets: FenceTargets): void {
-    const statements = fences(this.spec.iam, targets);
+    const statements = fences(this.declared, targets);
     if (statements.length === 0) return;
     const policy = new iam.Policy(this, 'Fences', {
       statements: statements.map(render),
@@ -188,8 +208,49 @@ export class ActionFunction extends Construct {
   }
 }
 
+/**
+ * Organization-wide, the spoke roles one hub function may assume: its own,
+ * in the accounts in scope, and nothing else.
+ */
+export interface SpokeAccess {
+  /** The ARNs of its spoke role in every account in scope (`*` for the account when every member is). */
+  readonly spokeRoleArns: readonly string[];
+  /** Its spoke role in the excluded accounts: denied, whatever the ARNs above match. */
+  readonly excludedRoleArns: readonly string[];
+  /** The hub's organization: a role outside it is never assumed, whatever its ARN. */
+  readonly organizationId: string;
+}
+
+/**
+ * AssumeRole on the function's own spoke roles, only inside the
+ * organization (`aws:ResourceOrgID`), only with a source identity of the
+ * incident id's shape, which it must set (`sts:SetSourceIdentity`, which
+ * the spoke roles' trust requires; IAM gives that call no resource-level
+ * organization key, so AssumeRole's statement is the one that says where);
+ * both denied in the excluded accounts. No `sts:TagSession`: the sessions
+ * carry no tags.
+ */
+function assumingSpokes(access: SpokeAccess): Statement[] {
+  const incident = { StringLike: { 'sts:SourceIdentity': SOURCE_IDENTITY_PATTERN } };
+  const wildcard =
+    'Its own spoke role in every member account of the organization (aws:ResourceOrgID): the accounts are every member, so the account is "*"';
+  return [
+    {
+      ...allow(['sts:AssumeRole'], access.spokeRoleArns, {
+        StringEquals: { 'aws:ResourceOrgID': access.organizationId },
+        ...incident,
+      }),
+      wildcard,
+    },
+    { ...allow(['sts:SetSourceIdentity'], access.spokeRoleArns, incident), wildcard },
+    ...(access.excludedRoleArns.length > 0
+      ? [deny(['sts:AssumeRole', 'sts:SetSourceIdentity'], access.excludedRoleArns)]
+      : []),
+  ];
+}
+
 /** A declared statement as CDK's. */
-function render(statement: Statement): iam.PolicyStatement {
+export function render(statement: Statement): iam.PolicyStatement {
   return new iam.PolicyStatement({
     effect: statement.effect === 'Deny' ? iam.Effect.DENY : iam.Effect.ALLOW,
     actions: [...statement.actions],
@@ -212,7 +273,7 @@ function unscopedReason(spec: FunctionSpec, unscoped: Readonly<Record<string, st
 }
 
 /** A resource as cdk-nag names it in a finding id: intrinsics as `<Ref>`. */
-function nagForm(stack: Stack, arn: string): string {
+export function nagForm(stack: Stack, arn: string): string {
   const render = (value: unknown): string => {
     if (typeof value === 'string') return value;
     if (value && typeof value === 'object') {

@@ -15,7 +15,6 @@ import { join } from 'node:path';
 import { App, type CfnElement, Stack, Validations } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
-import { AwsSolutionsChecks, ServerlessChecks } from 'cdk-nag';
 import type { IConstruct } from 'constructs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
@@ -23,6 +22,7 @@ import { FUNCTION_NAMES } from '../../functions/registry.js';
 import type { FunctionName } from '../../functions/shared/catalog.js';
 import { BASELINE_UNSCOPED } from '../../functions/shared/iam.js';
 import { loadManifests } from '../support/manifests.js';
+import { type Report, synthWithPacks, violationsOf } from '../support/nag.js';
 import {
   actionFunctions,
   buildTestApp,
@@ -31,22 +31,6 @@ import {
   renderArn,
   resourcesOf,
 } from '../support/template.js';
-
-const ViolationSchema = z.looseObject({
-  ruleName: z.string(),
-  severity: z.string().optional(),
-  violatingConstructs: z.array(z.looseObject({ constructPath: z.string().optional() })).optional(),
-});
-const ReportSchema = z.looseObject({
-  pluginReports: z.array(
-    z.looseObject({
-      summary: z.looseObject({ pluginName: z.string(), status: z.string() }).optional(),
-      violations: z.array(ViolationSchema).default([]),
-    }),
-  ),
-});
-
-type Report = z.infer<typeof ReportSchema>;
 
 interface Acknowledgement {
   readonly construct: IConstruct;
@@ -62,23 +46,6 @@ let template: CfnTemplate;
 let packs: string[];
 let acknowledgements: Acknowledgement[];
 let canaryReport: Report;
-
-/** Adds both packs to `app`, synthesizes it, and returns the validation report. */
-function synthWithPacks(app: App, outdir: string): { report: Report; error: unknown } {
-  const plugins = [new AwsSolutionsChecks(app), new ServerlessChecks(app)];
-  packs = plugins.map((p) => p.name);
-  Validations.of(app).addPlugins(...plugins);
-  let error: unknown;
-  try {
-    app.synth();
-  } catch (caught) {
-    // With errors, synthesis throws the report; the JSON copy is still written.
-    error = caught;
-  }
-  // Written on every synthesis with plugins, violations or not.
-  const raw: unknown = JSON.parse(readFileSync(join(outdir, 'validation-report.json'), 'utf8'));
-  return { report: ReportSchema.parse(raw), error };
-}
 
 function tempDir(): string {
   const dir = mkdtempSync(join(tmpdir(), 'cordon-nag-'));
@@ -102,7 +69,7 @@ beforeAll(() => {
         })),
       ),
   );
-  ({ report, error: synthError } = synthWithPacks(app, outdir));
+  ({ report, error: synthError, packs } = synthWithPacks(app, outdir));
   template = z
     .looseObject({ Resources: z.record(z.string(), z.looseObject({ Type: z.string() })) })
     .parse(JSON.parse(readFileSync(join(outdir, `${stackName}.template.json`), 'utf8')));
@@ -129,15 +96,6 @@ beforeAll(() => {
 afterAll(() => {
   for (const dir of outdirs) rmSync(dir, { recursive: true, force: true });
 });
-
-function violationsOf(r: Report): string[] {
-  return r.pluginReports.flatMap((p) =>
-    p.violations.map(
-      (v) =>
-        `${v.severity ?? '?'} ${v.ruleName} at ${(v.violatingConstructs ?? []).map((c) => c.constructPath).join(', ')}`,
-    ),
-  );
-}
 
 /** The resources a role's identity policies name, as cdk-nag renders them. */
 function resourcesOfRole(role: IConstruct): Set<string> {

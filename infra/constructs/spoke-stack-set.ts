@@ -1,0 +1,127 @@
+import { App, Aws, CfnOutput, CfnStackSet, Fn, Stack } from 'aws-cdk-lib';
+import type * as iam from 'aws-cdk-lib/aws-iam';
+import { Construct } from 'constructs';
+import { SPOKES } from '../../functions/registry.js';
+import type { FunctionName } from '../../functions/shared/catalog.js';
+import type { OrganizationConfig } from '../config.js';
+import { CordonMemberStack, MEMBER_PARAMETERS } from '../member-stack.js';
+
+/** The hub's output listing the member template's parameter values, for members deployed by their own pipelines. */
+export const MEMBER_PARAMETERS_OUTPUT = 'CordonMemberParameters';
+
+/** The most CloudFormation takes as a template body inline (TemplateBody): 51,200 bytes. */
+export const TEMPLATE_BODY_MAX_BYTES = 51_200;
+
+export interface SpokeStackSetProps {
+  readonly organization: OrganizationConfig;
+  /** The hub function role each spoke role trusts, by function. */
+  readonly hubRoles: (fn: FunctionName) => iam.IRole;
+  /** Principals no spoke role may write to. */
+  readonly breakGlassPrincipalArns: readonly string[];
+}
+
+/**
+ * The member accounts' spoke roles, deployed by the hub: a service-managed
+ * StackSet of the member template (CordonMemberStack, roles only), with
+ * automatic deployment to the configured organizational units, so an
+ * account that joins one gets its spoke roles with nobody acting (and one
+ * that leaves loses them). IAM is global: one stack instance per account,
+ * in the hub's region, or the role names would collide. The excluded
+ * accounts get none. StackSets never deploy to the organization's
+ * management account (README, Organization-wide).
+ */
+export class SpokeStackSet extends Construct {
+  readonly stackSet: CfnStackSet;
+  /** The member template, as the StackSet deploys it. */
+  readonly templateBody: string;
+  /**
+   * The hub deployment's part of every external id, in this stack (the UUID
+   * of `AWS::StackId`): what the hub's functions pass to `externalIdFor`.
+   */
+  readonly hubDeployment: string;
+
+  constructor(scope: Construct, id: string, props: SpokeStackSetProps) {
+    super(scope, id);
+    const stack = Stack.of(this);
+    const { organization } = props;
+    this.templateBody = memberTemplate(this, props.breakGlassPrincipalArns);
+    // The UUID of this stack's id: the hub deployment's part of every
+    // external id (deploymentOf in functions/shared/organization.ts).
+    const hubDeployment = Fn.select(2, Fn.split('/', Aws.STACK_ID));
+    this.hubDeployment = hubDeployment;
+    const parameters: Record<string, string> = {
+      [MEMBER_PARAMETERS.organizationId]: organization.organizationId,
+      [MEMBER_PARAMETERS.hubDeployment]: hubDeployment,
+      ...Object.fromEntries(
+        SPOKES.map((spec) => [
+          MEMBER_PARAMETERS.hubRole(spec.name),
+          props.hubRoles(spec.name).roleArn,
+        ]),
+      ),
+    };
+    const excluded = organization.excludedAccounts;
+    this.stackSet = new CfnStackSet(this, 'StackSet', {
+      stackSetName: `${stack.stackName}-spokes`,
+      description: "Cordon member accounts: the spoke roles the hub's functions act through",
+      permissionModel: 'SERVICE_MANAGED',
+      callAs: organization.callAs,
+      autoDeployment: { enabled: true, retainStacksOnAccountRemoval: false },
+      capabilities: ['CAPABILITY_NAMED_IAM'],
+      // Every account at once; one account's failure holds back no other.
+      operationPreferences: {
+        regionConcurrencyType: 'PARALLEL',
+        maxConcurrentPercentage: 100,
+        failureTolerancePercentage: 100,
+      },
+      parameters: Object.entries(parameters).map(([parameterKey, parameterValue]) => ({
+        parameterKey,
+        parameterValue,
+      })),
+      stackInstancesGroup: [
+        {
+          deploymentTargets: {
+            organizationalUnitIds: [...organization.organizationalUnits],
+            ...(excluded.length > 0
+              ? { accountFilterType: 'DIFFERENCE', accounts: [...excluded] }
+              : {}),
+          },
+          regions: [stack.region],
+        },
+      ],
+      templateBody: this.templateBody,
+    });
+    new CfnOutput(this, MEMBER_PARAMETERS_OUTPUT, {
+      key: MEMBER_PARAMETERS_OUTPUT,
+      value: stack.toJsonString(parameters),
+      description:
+        "Parameters of the member template (CordonMemberStack) for accounts the StackSet cannot reach, such as the organization's management account",
+    });
+  }
+}
+
+/**
+ * The member template, synthesized in an app of its own (it is a stack of
+ * its own, deployed elsewhere), with the hub's IAM feature flag so its
+ * policies read as the hub's do; too big to pass inline fails here.
+ */
+function memberTemplate(scope: Construct, breakGlassPrincipalArns: readonly string[]): string {
+  const minimize = scope.node.tryGetContext('@aws-cdk/aws-iam:minimizePolicies');
+  // CDK's CloudFormation validation runs on the hub's template; the member
+  // stack's own synthesis (and its test) validates this one.
+  const app = new App({
+    analyticsReporting: false,
+    builtinCloudFormationValidation: false,
+    ...(minimize === undefined
+      ? {}
+      : { context: { '@aws-cdk/aws-iam:minimizePolicies': minimize } }),
+  });
+  const member = new CordonMemberStack(app, 'CordonMember', { breakGlassPrincipalArns });
+  const body = JSON.stringify(app.synth().getStackByName(member.stackName).template);
+  const bytes = Buffer.byteLength(body);
+  if (bytes > TEMPLATE_BODY_MAX_BYTES) {
+    throw new Error(
+      `the member template is ${bytes} bytes; a StackSet takes at most ${TEMPLATE_BODY_MAX_BYTES} inline`,
+    );
+  }
+  return body;
+}
