@@ -1,3 +1,6 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { App, Aws, CfnOutput, CfnStackSet, Fn, Stack } from 'aws-cdk-lib';
 import type * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
@@ -108,7 +111,11 @@ function memberTemplate(scope: Construct, breakGlassPrincipalArns: readonly stri
   const minimize = scope.node.tryGetContext('@aws-cdk/aws-iam:minimizePolicies');
   // CDK's CloudFormation validation runs on the hub's template; the member
   // stack's own synthesis (and its test) validates this one.
+  // Its own output directory: under `cdk synth` an app's default is the
+  // CLI's (CDK_OUTDIR), where this one's manifest would overwrite the hub's.
+  const outdir = mkdtempSync(join(tmpdir(), 'cordon-member-'));
   const app = new App({
+    outdir,
     analyticsReporting: false,
     builtinCloudFormationValidation: false,
     ...(minimize === undefined
@@ -116,7 +123,12 @@ function memberTemplate(scope: Construct, breakGlassPrincipalArns: readonly stri
       : { context: { '@aws-cdk/aws-iam:minimizePolicies': minimize } }),
   });
   const member = new CordonMemberStack(app, 'CordonMember', { breakGlassPrincipalArns });
-  const body = JSON.stringify(app.synth().getStackByName(member.stackName).template);
+  let body: string;
+  try {
+    body = JSON.stringify(app.synth().getStackByName(member.stackName).template);
+  } finally {
+    rmSync(outdir, { recursive: true, force: true });
+  }
   const bytes = Buffer.byteLength(body);
   if (bytes > TEMPLATE_BODY_MAX_BYTES) {
     throw new Error(

@@ -49,7 +49,9 @@ import { spokeStatements } from '../../infra/constructs/member.js';
 import { TEMPLATE_BODY_MAX_BYTES } from '../../infra/constructs/spoke-stack-set.js';
 import { CordonMemberStack, MEMBER_PARAMETERS } from '../../infra/member-stack.js';
 import { type EvaluatedStatement, evaluate, type IamRequest } from '../support/iam-eval.js';
+import { manifestOf } from '../support/manifests.js';
 import { resolveIntrinsics } from '../support/resolve.js';
+import { commandsInSource } from '../support/sdk-calls.js';
 import {
   actionFunctions,
   actionsOf,
@@ -421,6 +423,19 @@ describe('spoke roles', () => {
       for (const action of allowed) {
         expect(BASELINE_ACTIONS, `${spec.name} ${action}`).not.toContain(action);
         expect(action.startsWith('sts:') || action.startsWith('kms:'), action).toBe(false);
+      }
+    }
+  });
+
+  it("holds only calls its function's code makes (the SDK commands it imports), none it lists as not called", () => {
+    for (const spec of SPOKES) {
+      const { notCalled, onItsBehalf } = manifestOf(spec);
+      const fromCode = new Set(commandsInSource(spec.name).filter((a) => !(a in notCalled)));
+      const held = statementsOfRole(member, spokeRoleId(spec.name))
+        .filter((s) => s.Effect === 'Allow')
+        .flatMap(actionsOf);
+      for (const action of held) {
+        expect(fromCode.has(action) || action in onItsBehalf, `${spec.name} ${action}`).toBe(true);
       }
     }
   });
