@@ -7,7 +7,6 @@ import {
   type CordonResources,
   deny,
   fencedActions,
-  type IamAction,
   type IamContext,
   type Statement,
   targetSide,
@@ -88,14 +87,15 @@ export class CordonMember extends Construct {
     // for each, in one policy: the template stays within what a StackSet
     // takes inline): none of them writes to a spoke role of this account or
     // to a break-glass principal. A Deny of a call a role does not hold
-    // changes nothing for it.
+    // changes nothing for it. Lambda writes need no fence here: no Cordon
+    // function lives in a member account.
     const writes = [
       ...new Set(
         SPOKES.flatMap((spec) => fencedActions(targetSide(spec.iam))).filter((a) =>
           a.startsWith('iam:'),
         ),
       ),
-    ].sort() as IamAction[];
+    ].sort();
     new iam.Policy(this, 'Fences', {
       statements: [render(deny(writes, [...spokeArns, ...(props.breakGlassPrincipalArns ?? [])]))],
       roles: fenced,
