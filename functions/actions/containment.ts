@@ -85,7 +85,8 @@ export async function runContainment<TTarget, TState>(
   const mode: Mode = plan?.mode ?? 'off';
   // The reads start beside the handler's check of the input; the check is
   // awaited first, and each read is used only where the rules below put it.
-  const ahead = readsAhead(input, containment, mode, deps);
+  const unapproved = approvalMissing(input, mode);
+  const ahead = unapproved === undefined ? readsAhead(input, containment, mode, deps) : undefined;
   const known = await deps.entries;
   const target = containment.target(incident);
   const targetArn = containment.targetArn(target);
@@ -127,27 +128,8 @@ export async function runContainment<TTarget, TState>(
     return { step, action: containment.action, outcome, mode, targetArn, summary };
   };
 
-  // Guards fail closed: a step that is off never acts, and a step that needs
-  // approval never acts without one, whatever the state machine sent.
-  if (mode === 'off') {
-    throw new ApprovalMissingError(
-      `step ${step} is off for ${incident.incidentId}; refusing to act`,
-    );
-  }
-  // A step in auto or dry-run mode goes straight from its gate to its
-  // action, so `$.approval` still holds what an earlier step received (or
-  // triage's marker): it grants nothing here and is not read.
+  if (unapproved !== undefined) throw unapproved;
   if (mode === 'approve') {
-    if (input.approval.step !== step) {
-      throw new ApprovalMissingError(
-        `approval state is for step ${input.approval.step}, not ${step}; refusing to act`,
-      );
-    }
-    if (input.approval.decision !== 'APPROVED') {
-      throw new ApprovalMissingError(
-        `step ${step} needs approval for ${incident.incidentId} and none was given`,
-      );
-    }
     const refused = await (ahead?.grant ?? grantRefusal(input, targetArn, deps));
     if (refused !== undefined) {
       const error = new ApprovalMissingError(
@@ -266,6 +248,34 @@ export async function runContainment<TTarget, TState>(
   return record('CONTAINED', description, { before: original, after, ...fromIntent });
 }
 
+/**
+ * Guards fail closed: a step that is off never acts, and a step that needs
+ * approval never acts without one, whatever the state machine sent. A step
+ * in auto or dry-run mode goes straight from its gate to its action, so
+ * `$.approval` still holds what an earlier step received (or triage's
+ * marker): it grants nothing there and is not read.
+ */
+function approvalMissing(input: ActionInput, mode: Mode): ApprovalMissingError | undefined {
+  const { incident, step, approval } = input;
+  if (mode === 'off') {
+    return new ApprovalMissingError(
+      `step ${step} is off for ${incident.incidentId}; refusing to act`,
+    );
+  }
+  if (mode !== 'approve') return undefined;
+  if (approval.step !== step) {
+    return new ApprovalMissingError(
+      `approval state is for step ${approval.step}, not ${step}; refusing to act`,
+    );
+  }
+  if (approval.decision !== 'APPROVED') {
+    return new ApprovalMissingError(
+      `step ${step} needs approval for ${incident.incidentId} and none was given`,
+    );
+  }
+  return undefined;
+}
+
 /** The calls a step makes before it may write, started together. */
 interface ReadsAhead<TState> {
   readonly grant?: Promise<string | undefined>;
@@ -277,10 +287,9 @@ interface ReadsAhead<TState> {
  * The step's checks and reads, started at once: the grant record's check
  * (approve mode), the target's confirmation and its current state. They only
  * read, so nothing is lost by starting them before the input is known to be
- * triage's; what they return is used only after. None for an input the rules
- * refuse before reading anything (a step that is off, an approval missing or
- * for another step, a target the incident does not name): those refusals
- * stay where they are, and read nothing.
+ * triage's; what they return is used only after. None for a target the
+ * incident does not name: that refusal stays where it is, and reads nothing.
+ * The caller starts none for a step whose approval is missing.
  */
 function readsAhead<TTarget, TState>(
   input: ActionInput,
@@ -288,9 +297,6 @@ function readsAhead<TTarget, TState>(
   mode: Mode,
   deps: ContainmentDeps,
 ): ReadsAhead<TState> | undefined {
-  if (mode === 'off') return undefined;
-  if (mode === 'approve' && input.approval.step !== input.step) return undefined;
-  if (mode === 'approve' && input.approval.decision !== 'APPROVED') return undefined;
   let target: TTarget;
   try {
     target = containment.target(input.incident);

@@ -180,74 +180,61 @@ const CASES: readonly SecurityHubCase[] = [
 /** An ASFF event of one finding, as Security Hub CSPM sends it, from an AWS product. */
 export function asffEvent(finding: Record<string, unknown>): unknown {
   const types = finding.Types ?? DETECTION;
-  return {
-    version: '0',
-    id: '00000000-0000-0000-0000-000000000000',
-    'detail-type': 'Security Hub Findings - Imported',
-    source: 'aws.securityhub',
-    account: ACCOUNT,
-    time: '2026-01-01T00:00:00Z',
-    region: REGION,
-    resources: [],
-    detail: {
-      findings: [
-        {
-          SchemaVersion: '2018-10-08',
-          Id: 'example',
-          ProductArn: `arn:aws:securityhub:${REGION}::product/aws/securityhub`,
-          ProductName: 'Security Hub',
-          GeneratorId: 'example',
-          AwsAccountId: ACCOUNT,
-          Region: REGION,
-          Types: types,
-          UpdatedAt: '2026-01-01T00:00:00Z',
-          Severity: { Label: 'HIGH' },
-          FindingProviderFields: { Severity: { Label: 'HIGH' }, Types: types },
-          Workflow: { Status: 'NEW' },
-          RecordState: 'ACTIVE',
-          ...finding,
-        },
-      ],
-    },
-  };
+  return securityHubEvent('Security Hub Findings - Imported', {
+    SchemaVersion: '2018-10-08',
+    Id: 'example',
+    ProductArn: `arn:aws:securityhub:${REGION}::product/aws/securityhub`,
+    ProductName: 'Security Hub',
+    GeneratorId: 'example',
+    AwsAccountId: ACCOUNT,
+    Region: REGION,
+    Types: types,
+    UpdatedAt: '2026-01-01T00:00:00Z',
+    Severity: { Label: 'HIGH' },
+    FindingProviderFields: { Severity: { Label: 'HIGH' }, Types: types },
+    Workflow: { Status: 'NEW' },
+    RecordState: 'ACTIVE',
+    ...finding,
+  });
 }
 
 /** An OCSF event of one finding, as Security Hub sends it ("Findings Imported V2"). */
 export function ocsfEvent(finding: Record<string, unknown>): unknown {
   const { finding_info_types: types = DETECTION, product, ...rest } = finding;
+  return securityHubEvent('Findings Imported V2', {
+    class_uid: 2004,
+    activity_name: 'Create',
+    status_id: 1,
+    severity_id: 4,
+    vendor_attributes: { severity_id: 4 },
+    cloud: { account: { uid: ACCOUNT }, region: REGION },
+    finding_info: {
+      uid: 'example',
+      types,
+      modified_time_dt: '2026-01-01T00:00:00Z',
+    },
+    metadata: {
+      product: product ?? {
+        uid: `arn:aws:securityhub:${REGION}::productv2/aws/securityhub`,
+        name: 'Security Hub',
+      },
+    },
+    ...rest,
+  });
+}
+
+/** The EventBridge envelope Security Hub sends one finding in, in either form. */
+function securityHubEvent(detailType: string, finding: Record<string, unknown>): unknown {
   return {
     version: '0',
     id: '00000000-0000-0000-0000-000000000000',
-    'detail-type': 'Findings Imported V2',
+    'detail-type': detailType,
     source: 'aws.securityhub',
     account: ACCOUNT,
     time: '2026-01-01T00:00:00Z',
     region: REGION,
     resources: [],
-    detail: {
-      findings: [
-        {
-          class_uid: 2004,
-          activity_name: 'Create',
-          status_id: 1,
-          severity_id: 4,
-          vendor_attributes: { severity_id: 4 },
-          cloud: { account: { uid: ACCOUNT }, region: REGION },
-          finding_info: {
-            uid: 'example',
-            types,
-            modified_time_dt: '2026-01-01T00:00:00Z',
-          },
-          metadata: {
-            product: product ?? {
-              uid: `arn:aws:securityhub:${REGION}::productv2/aws/securityhub`,
-              name: 'Security Hub',
-            },
-          },
-          ...rest,
-        },
-      ],
-    },
+    detail: { findings: [finding] },
   };
 }
 

@@ -393,20 +393,25 @@ describe('an IAM user whose key leaked (default modes)', () => {
   });
 });
 
+/** IAM refuses UpdateAccessKey (AccessDenied): the disable step fails terminally. */
+function denyUpdateAccessKey(): void {
+  const denied = new IAMServiceException({
+    name: 'AccessDenied',
+    $fault: 'client',
+    $metadata: { httpStatusCode: 403 },
+    message: 'not authorized to perform iam:UpdateAccessKey',
+  });
+  vi.spyOn(UpdateAccessKeyCommand.prototype, 'resolveMiddleware').mockImplementation(
+    () => async () => {
+      throw denied;
+    },
+  );
+}
+
 describe('a step that fails terminally', () => {
   it('records and notifies the failure, stops, and fails the execution', async () => {
     const user = await seedCompromisedUser();
-    const denied = new IAMServiceException({
-      name: 'AccessDenied',
-      $fault: 'client',
-      $metadata: { httpStatusCode: 403 },
-      message: 'not authorized to perform iam:UpdateAccessKey',
-    });
-    vi.spyOn(UpdateAccessKeyCommand.prototype, 'resolveMiddleware').mockImplementation(
-      () => async () => {
-        throw denied;
-      },
-    );
+    denyUpdateAccessKey();
 
     const execution = onlyExecution(await harness.engine('approve').rehearse(userKeyFinding(user)));
 
@@ -440,17 +445,7 @@ describe('a step that fails terminally', () => {
 describe('a failure whose notice does not go out', () => {
   it("ends Cordon.FailureUnreported, which the watch records and notifies, not the failure path's own error", async () => {
     const user = await seedCompromisedUser();
-    const denied = new IAMServiceException({
-      name: 'AccessDenied',
-      $fault: 'client',
-      $metadata: { httpStatusCode: 403 },
-      message: 'not authorized to perform iam:UpdateAccessKey',
-    });
-    vi.spyOn(UpdateAccessKeyCommand.prototype, 'resolveMiddleware').mockImplementation(
-      () => async () => {
-        throw denied;
-      },
-    );
+    denyUpdateAccessKey();
     // SNS is down (or notify is compromised): the failure notice fails.
     vi.spyOn(PublishCommand.prototype, 'resolveMiddleware').mockImplementation(() => async () => {
       throw Object.assign(new Error('SNS unavailable'), { name: 'InternalErrorException' });
