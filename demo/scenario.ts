@@ -116,6 +116,12 @@ export interface FindingOptions {
   /** Distinguishes findings (GuardDuty finding ids are 32 hex characters). */
   readonly findingId?: string;
   readonly updatedAt?: string;
+  /**
+   * The account the event is delivered in, when not the finding's own:
+   * organization-wide, GuardDuty's administrator (the hub) receives its
+   * members' findings on its own bus, the member's account in the detail.
+   */
+  readonly deliveredTo?: string;
 }
 
 function retarget(event: GuardDutyEvent, opts: FindingOptions): GuardDutyEvent {
@@ -123,7 +129,7 @@ function retarget(event: GuardDutyEvent, opts: FindingOptions): GuardDutyEvent {
   const region = opts.region ?? event.region;
   return {
     ...event,
-    account,
+    account: opts.deliveredTo ?? account,
     region,
     detail: {
       ...event.detail,

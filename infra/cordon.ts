@@ -31,7 +31,7 @@ import {
 import type { FenceTargets, IamContext } from '../functions/shared/iam.js';
 import { LEDGER_TABLE_OUTPUT } from '../functions/shared/ledger.js';
 import { LEDGER_KEY_OUTPUT } from '../functions/shared/ledger-mac.js';
-import { spokeRoleArn } from '../functions/shared/organization.js';
+import { type OrganizationRuntime, spokeRoleArn } from '../functions/shared/organization.js';
 import type { ProtectionConfig } from '../functions/shared/protection.js';
 import { ENV, type RuntimeConfig } from '../functions/shared/runtime-config.js';
 import type { WatchConfig } from '../functions/watch/core.js';
@@ -141,10 +141,15 @@ export class Cordon extends Construct {
       allowedRegions: config.allowedRegions ?? [stack.region],
       severityThreshold: config.severityThreshold,
       securityHubSeverityLabels: config.securityHubSeverityLabels,
-      // Break-glass principals are never contained either.
+      // Break-glass principals are never contained either, nor, organization-wide,
+      // the spoke roles in any member account (a role's name is unique in its
+      // account: a role of another path with a spoke's name blocks the spoke).
       protectedPrincipalPatterns: [
         ...config.protectedPrincipalPatterns,
         ...config.breakGlassPrincipalArns,
+        ...(config.organization
+          ? SPOKES.map((spec) => spokeRoleArn(Aws.PARTITION, '*', spec.name))
+          : []),
       ],
       exemptTag: config.exemptTag,
       modes: Object.fromEntries(PLAYBOOK_NAMES.map((p) => [p, modesFor(config, p)])),
@@ -420,6 +425,18 @@ export class Cordon extends Construct {
           breakGlassPrincipalArns: config.breakGlassPrincipalArns,
         })
       : undefined;
+    if (organization && this.spokes) {
+      // What each function with spokes needs to act through them (functions/shared/spoke.ts).
+      const runtime = stack.toJsonString({
+        partition: Aws.PARTITION,
+        deployment: this.spokes.hubDeployment,
+        organizationId: organization.organizationId,
+        accounts: organization.accounts,
+        excludedAccounts: organization.excludedAccounts,
+        regions: organization.regions,
+      } satisfies OrganizationRuntime);
+      for (const name of spokes) functions[name].addEnvironment({ [ENV.organization]: runtime });
+    }
     // Then every role's fences: its writes denied on every role and function
     // of this construct, and on the break-glass principals, by exact ARN.
     const fenced: FenceTargets = {
@@ -499,6 +516,7 @@ function spokeAccess(organization: OrganizationConfig, fn: FunctionName): SpokeA
     spokeRoleArns: inScope.map((account) => spokeRoleArn(partition, account, fn)),
     excludedRoleArns: excludedAccounts.map((account) => spokeRoleArn(partition, account, fn)),
     organizationId: organization.organizationId,
+    describesMembers: fn === 'triage' && accounts === '*',
   };
 }
 

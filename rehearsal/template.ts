@@ -57,6 +57,19 @@ export class TemplateError extends Error {
   override readonly name = 'TemplateError';
 }
 
+/**
+ * The rehearsal stack's id (`AWS::StackId`): a fixed UUID, since nothing
+ * CloudFormation draws exists locally (organization-wide it is the hub
+ * deployment's part of every external id).
+ */
+export const REHEARSAL_STACK_UUID = '0c0de000-0000-4000-8000-000000000001';
+
+export function rehearsalStackId(
+  values: Pick<LocalValues, 'partition' | 'region' | 'account'>,
+): string {
+  return `arn:${values.partition}:cloudformation:${values.region}:${values.account}:stack/cordon-rehearsal/${REHEARSAL_STACK_UUID}`;
+}
+
 export function localFunctionArn(values: LocalValues, logicalId: string): string {
   return `arn:${values.partition}:lambda:${values.region}:${values.account}:function:${logicalId}`;
 }
@@ -165,6 +178,7 @@ export function resolver(
       if (arg === 'AWS::Region') return values.region;
       if (arg === 'AWS::Partition') return values.partition;
       if (arg === 'AWS::URLSuffix') return 'amazonaws.com';
+      if (arg === 'AWS::StackId') return rehearsalStackId(values);
       const type = typeOf(arg);
       if (type === 'AWS::Lambda::Function') return localFunctionArn(values, arg);
       const local = values.ref(arg, type);
@@ -185,6 +199,17 @@ export function resolver(
       const [sep, parts] = arg;
       if (typeof sep === 'string' && Array.isArray(parts)) {
         return parts.map((p) => String(resolve(p))).join(sep);
+      }
+    }
+    if (key === 'Fn::Split' && Array.isArray(arg) && arg.length === 2) {
+      const [sep, source] = arg;
+      const text = resolve(source);
+      if (typeof sep === 'string' && typeof text === 'string') return text.split(sep);
+    }
+    if (key === 'Fn::Select' && Array.isArray(arg) && arg.length === 2) {
+      const [index, list] = [Number(resolve(arg[0])), resolve(arg[1])];
+      if (Array.isArray(list) && Number.isInteger(index) && index >= 0 && index < list.length) {
+        return list[index];
       }
     }
     if (key?.startsWith('Fn::')) throw new TemplateError(`unsupported intrinsic ${key}`);

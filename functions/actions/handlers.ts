@@ -1,17 +1,21 @@
 import { type ApprovalVerifier, approvalVerifier } from '../shared/approval-record.js';
 import { type Boot, boot } from '../shared/boot.js';
 import type { Environment } from '../shared/env.js';
-import { classifyAwsError, NotValidatedError } from '../shared/errors.js';
+import { ENV } from '../shared/env-names.js';
+import { classifyAwsError, InvalidTaskInputError, NotValidatedError } from '../shared/errors.js';
 import { taskHandler } from '../shared/handler.js';
 import { inFlight } from '../shared/in-flight.js';
 import { type ActionInput, ActionInputSchema, type ActionResult } from '../shared/incident.js';
 import type { LedgerEntry } from '../shared/ledger.js';
 import {
+  accountOf,
   type RollbackInput,
   RollbackInputSchema,
   type RollbackResult,
+  verifiedEntries,
 } from '../shared/rollback.js';
-import { notValidated } from '../shared/validated.js';
+import type { Place } from '../shared/spoke.js';
+import { claimedPlace, notValidated } from '../shared/validated.js';
 
 /**
  * The two handler shapes of an action folder. Each action's `handler.ts`
@@ -52,19 +56,58 @@ export function containmentHandler(
   });
 }
 
+/**
+ * What a rollback core gets: also the incident's entries, from a verified
+ * ledger, and where its calls are made, from triage's claim.
+ */
+export type RollbackActionDeps = ActionDeps & {
+  readonly entries: readonly LedgerEntry[];
+  readonly place: Place;
+};
+
 export function rollbackHandler(
   env: Environment,
   name: string,
-  run: (input: RollbackInput, deps: ActionDeps) => Promise<RollbackResult>,
+  run: (input: RollbackInput, deps: RollbackActionDeps) => Promise<RollbackResult>,
 ) {
   const deps = { ...boot(env, name), approvals: approvalVerifier(env) };
   const { logger } = deps;
+  const organized = env[ENV.organization] !== undefined;
   return taskHandler(logger, RollbackInputSchema, async (input) => {
     logger.appendKeys({ incidentId: input.incidentId, step: input.item.step, seq: input.item.seq });
-    const result = await run(input, deps);
+    const entries = await verifiedEntries(deps.ledger, input.incidentId);
+    const place = rollbackPlace(input, entries, organized, {
+      account: accountOf(deps.actor),
+      region: env.AWS_REGION ?? process.env.AWS_REGION,
+    });
+    const result = await run(input, { ...deps, entries, place });
     logger.info('rollback finished', { outcome: result.outcome, targetArn: result.targetArn });
     return result;
   });
+}
+
+/**
+ * Where a rollback's calls are made: the account and region triage's claim
+ * recorded for the execution that made the change (never the input's say).
+ * A claim from before they were recorded is single-account's: the
+ * function's own account and region; organization-wide that is refused.
+ */
+function rollbackPlace(
+  input: RollbackInput,
+  entries: readonly LedgerEntry[],
+  organized: boolean,
+  own: { account: string; region: string | undefined },
+): Place {
+  const { incidentId } = input;
+  const entry = entries.find((e) => e.seq === input.item.seq);
+  const claimed = claimedPlace(entries, entry?.executionArn);
+  if (claimed !== undefined) return { ...claimed, incidentId };
+  if (organized || own.region === undefined) {
+    throw new InvalidTaskInputError(
+      `no claim of ${incidentId} records the account and region of entry #${input.item.seq}; refusing to guess where to act`,
+    );
+  }
+  return { account: own.account, region: own.region, incidentId };
 }
 
 /**

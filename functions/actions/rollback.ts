@@ -18,6 +18,7 @@ import {
   type RollbackResult,
   verifiedEntries,
 } from '../shared/rollback.js';
+import type { Place } from '../shared/spoke.js';
 import { boundedText } from '../shared/text.js';
 import type { z } from '../shared/z.js';
 
@@ -111,6 +112,18 @@ export interface Rollback<TTarget, TState> {
 
 export interface RollbackDeps {
   readonly ledger: Pick<Ledger, 'append' | 'entries' | 'verify'>;
+  /**
+   * The incident's entries, already read from a verified ledger (the
+   * handler read them to find where the incident's calls are made).
+   * @default read and verified here
+   */
+  readonly entries?: readonly LedgerEntry[];
+  /**
+   * Where the incident's calls are made, from triage's claim (the handler
+   * finds it): its account is the one a bucket, secret or function ARN
+   * without one is read in. @default the function's own account
+   */
+  readonly place?: Place;
   /** ARN of the function's own role: the ledger's actor. */
   readonly actor: string;
   /** Checks approval records; without one, no rollback acts. */
@@ -135,7 +148,7 @@ export async function runRollback<TTarget, TState>(
   deps: RollbackDeps,
 ): Promise<RollbackResult> {
   const { item, incidentId } = input;
-  const entries = await verifiedEntries(deps.ledger, incidentId);
+  const entries = deps.entries ?? (await verifiedEntries(deps.ledger, incidentId));
   const entry = entries.find((e) => e.seq === item.seq);
   if (entry?.outcome !== 'CONTAINED' || entry.action !== rollback.undoes) {
     throw new InvalidTaskInputError(

@@ -41,4 +41,10 @@ export const ENV = {
   anchorsBucket: 'CORDON_ANCHORS_BUCKET',
   /** JSON WatchConfig of the watch: Cordon's state machines and the runtime mode parameter. */
   watch: 'CORDON_WATCH',
+  /**
+   * JSON OrganizationRuntime (organization.ts) of a function with spoke
+   * roles, organization-wide: it then acts in the finding's account through
+   * that account's spoke role. Unset: single-account mode.
+   */
+  organization: 'CORDON_ORGANIZATION',
 } as const;

@@ -382,3 +382,17 @@ export function allowedActions(spec: RoleSpec): IamAction[] {
     .flatMap((s) => s.actions);
   return [...new Set(actions)].sort();
 }
+
+/**
+ * What a function with spoke roles calls only organization-wide: it assumes
+ * its spoke role in the finding's account (functions/shared/spoke.ts). Its
+ * role holds it only then (infra/constructs/action-function.ts).
+ */
+export const SPOKE_CALLS: readonly IamAction[] = ['sts:AssumeRole'];
+
+/**
+ * What triage calls only organization-wide with every member in scope
+ * (`"accounts": "*"`): whether an account is an active member
+ * (triage/guardrails/membership.ts). Its role holds it only then.
+ */
+export const MEMBERSHIP_CALLS: readonly IamAction[] = ['organizations:DescribeAccount'];

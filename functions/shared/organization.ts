@@ -1,6 +1,7 @@
 import type { FunctionName } from './catalog.js';
 import { INCIDENT_ID } from './incident-id.js';
 import { CORDON_ROLE_PATH } from './runtime-config.js';
+import { z } from './z.js';
 
 /**
  * Organization-wide (hub and spokes): what the hub's functions and the
@@ -100,3 +101,39 @@ export function sourceIdentityFor(incidentId: string): string {
  * character classes: the hub's own check (`sourceIdentityFor`) is stricter.
  */
 export const SOURCE_IDENTITY_PATTERN = `inc-${'?'.repeat(20)}`;
+
+const ACCOUNT = z.string().regex(/^\d{12}$/);
+
+/**
+ * What a hub function needs at run time, organization-wide: infra renders
+ * it from the validated `organization` key into CORDON_ORGANIZATION. Its
+ * presence is organization mode: without it a function acts in its own
+ * account, as before.
+ */
+export const OrganizationRuntimeSchema = z.strictObject({
+  /** The hub's partition: spoke role ARNs are built in it. */
+  partition: z.string().regex(/^aws(-[a-z]+)*$/),
+  /** The hub deployment's part of every external id (`externalIdFor`). */
+  deployment: z.string().regex(/^[0-9a-f-]{36}$/),
+  organizationId: z.string().regex(/^o-[a-z0-9]{10,32}$/),
+  /** The accounts in scope, or `*`: every member of the organization. */
+  accounts: z.union([z.literal('*'), z.array(ACCOUNT).min(1)]),
+  excludedAccounts: z.array(ACCOUNT),
+  regions: z.array(z.string().min(1)).min(1),
+});
+export type OrganizationRuntime = z.infer<typeof OrganizationRuntimeSchema>;
+
+/**
+ * Why `account` is out of scope by configuration alone, or undefined when it
+ * is listed (or `*` and not excluded: Organizations then has the last word).
+ */
+export function outOfScope(organization: OrganizationRuntime, account: string): string | undefined {
+  if (organization.excludedAccounts.includes(account)) {
+    return `account ${account} is excluded from Cordon's scope (excludedAccounts)`;
+  }
+  const { accounts } = organization;
+  if (accounts !== '*' && !accounts.includes(account)) {
+    return `account ${account} is not in Cordon's scope (accounts: ${accounts.join(', ')})`;
+  }
+  return undefined;
+}

@@ -21,11 +21,23 @@ export interface Validated {
   readonly incident: string;
   /** The mode triage planned for each step. */
   readonly modes: Readonly<Record<string, Mode>>;
+  /**
+   * Where the incident's calls are made: a rollback, which gets no
+   * incident, finds its account and region here. (Claims written before
+   * it was recorded have none: single-account, the function's own.)
+   */
+  readonly account: string;
+  readonly region: string;
 }
 
 const ValidatedSchema = z.object({
   incident: z.string().regex(/^[0-9a-f]{64}$/),
   modes: z.record(z.string(), ModeSchema),
+  account: z
+    .string()
+    .regex(/^\d{12}$/)
+    .optional(),
+  region: z.string().min(1).optional(),
 });
 
 /**
@@ -42,7 +54,27 @@ export function validatedRecord(incident: Incident): Validated {
   return {
     incident: incidentDigest(incident),
     modes: Object.fromEntries(Object.entries(incident.plan).map(([step, p]) => [step, p.mode])),
+    account: incident.account,
+    region: incident.region,
   };
+}
+
+/**
+ * The account and region triage's claim under `executionArn` recorded for
+ * its incident, or undefined when there is no such claim or it recorded
+ * none (a claim written before they were recorded).
+ */
+export function claimedPlace(
+  entries: readonly LedgerEntry[],
+  executionArn: string | undefined,
+): { account: string; region: string } | undefined {
+  const claim = entries.find(
+    (e) => e.step === 'triage' && e.outcome === 'CLAIMED' && e.executionArn === executionArn,
+  );
+  const validated = ValidatedSchema.safeParse(claim?.detail?.validated).data;
+  return validated?.account === undefined || validated.region === undefined
+    ? undefined
+    : { account: validated.account, region: validated.region };
 }
 
 /** The entry outcomes with which triage's circuit breaker holds an incident's automatic steps. */

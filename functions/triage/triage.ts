@@ -2,6 +2,7 @@ import { EC2Client } from '@aws-sdk/client-ec2';
 import { GuardDutyClient } from '@aws-sdk/client-guardduty';
 import { IAMClient } from '@aws-sdk/client-iam';
 import { LambdaClient } from '@aws-sdk/client-lambda';
+import { OrganizationsClient } from '@aws-sdk/client-organizations';
 import { S3Client } from '@aws-sdk/client-s3';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SecurityHubClient } from '@aws-sdk/client-securityhub';
@@ -28,7 +29,9 @@ import {
   type TriageResult,
 } from '../shared/incident.js';
 import type { Ledger } from '../shared/ledger.js';
+import { type OrganizationRuntime, OrganizationRuntimeSchema } from '../shared/organization.js';
 import { ENV, RuntimeConfigSchema } from '../shared/runtime-config.js';
+import { type Place, type PlaceConfig, placedClients } from '../shared/spoke.js';
 import { boundedText } from '../shared/text.js';
 import { validatedRecord } from '../shared/validated.js';
 import { firstIssue } from '../shared/validation.js';
@@ -42,6 +45,7 @@ import {
 } from './deciders/decision.js';
 import { deciderFor } from './deciders/index.js';
 import { announceTrip } from './guardrails/announce.js';
+import { OrganizationMembers } from './guardrails/membership.js';
 import {
   actsUnattended,
   applyRuntimeMode,
@@ -67,7 +71,18 @@ import {
   settleEmission,
 } from './reemissions.js';
 
-export interface TriageDeps extends DeciderDeps {
+/** The clients a decider reads what a finding names with. */
+export type TargetClients = Pick<DeciderDeps, 'iam' | 'ec2' | 'secretsManager' | 'lambda' | 's3'>;
+
+/**
+ * Triage's dependencies: its decider's clients fixed (tests), or built for
+ * each finding's account and region (`targets`: organization-wide, through
+ * the account's spoke role for triage).
+ */
+export type TriageDeps = TriageBase &
+  (TargetClients | { readonly targets: (place: Place) => TargetClients });
+
+interface TriageBase extends Omit<DeciderDeps, keyof TargetClients> {
   readonly ledger: Ledger;
   /**
    * Checks the responder API's records a suppression rests on (a dismissal,
@@ -77,6 +92,12 @@ export interface TriageDeps extends DeciderDeps {
   /** ARN of triage's own role: the ledger's actor. */
   readonly actor: string;
   readonly guardrails: Guardrails;
+  /**
+   * Organization-wide: which accounts and regions are in scope (and for
+   * `"*"`, `members` asks Organizations). Absent: the home account only.
+   */
+  readonly organization?: OrganizationRuntime;
+  readonly members?: Pick<OrganizationMembers, 'refusal'>;
 }
 
 export interface Guardrails {
@@ -120,7 +141,7 @@ export async function triage(
   }
   const { finding } = parsed;
   const kind = deciderFor(finding);
-  const early = findingRefusal(finding, deps.config, kind);
+  const early = await scopeRefusal(finding, kind, deps);
   // Reads that need nothing but the finding start together, beside the
   // decider's: the incident's ledger entries (every path claims or records),
   // and, for a finding the decider looks at, the guardrails' reads. Each is
@@ -133,7 +154,9 @@ export async function triage(
     early === undefined && mayActUnattended(finding.playbook, deps.config),
   );
   const verdict =
-    early === undefined ? await kind.decide(deps) : refuse(early, kind.claimed(), finding.playbook);
+    early === undefined
+      ? await kind.decide(decidingAt(deps, incidentIdOf(finding), finding))
+      : refuse(early, kind.claimed(), finding.playbook);
   const guarded = await underGuardrails(verdict, reads, deps.guardrails);
   const { decided, runtime, source } = guarded;
   const incident = toIncident(finding, decided);
@@ -202,6 +225,31 @@ export async function triage(
     return { decision: 'PROCEED', reason: held.reason ?? decided.reason, incident: held.incident };
   }
   return { decision: decided.decision, reason: decided.reason, incident };
+}
+
+/**
+ * The finding guards, then, organization-wide with `"accounts": "*"`,
+ * whether Organizations has the finding's account as an active member: no
+ * call is made in an account before it is known to be in scope.
+ */
+async function scopeRefusal(
+  finding: Finding,
+  kind: BoundDecider,
+  deps: TriageDeps,
+): Promise<string | undefined> {
+  const refused = findingRefusal(finding, deps.config, kind, deps.organization);
+  if (refused !== undefined || deps.organization?.accounts !== '*') return refused;
+  if (deps.members === undefined) {
+    return `account: ${finding.account} cannot be checked against the organization: triage has no Organizations reader`;
+  }
+  return deps.members.refusal(finding.account);
+}
+
+/** The decider's dependencies, its clients where the finding's calls are made. */
+function decidingAt(deps: TriageDeps, incidentId: string, finding: Finding): DeciderDeps {
+  if (!('targets' in deps)) return deps;
+  const { account, region } = finding;
+  return { ...deps, ...deps.targets({ account, region, incidentId }) };
 }
 
 /** The reads the guardrails before the claim may need, each made at most once. */
@@ -381,30 +429,49 @@ const TriageInputSchema = z.strictObject({
   playbook: z.enum(PLAYBOOK_NAMES as [PlaybookName, ...PlaybookName[]]),
 });
 
+/** Triage's clients for what a finding names, where the finding is. */
+const placedTargets = (config: PlaceConfig): TargetClients => ({
+  iam: new IAMClient({ ...clientOptions, ...config }),
+  ec2: new EC2Client({ ...clientOptions, ...config }),
+  secretsManager: new SecretsManagerClient({ ...clientOptions, ...config }),
+  lambda: new LambdaClient({ ...clientOptions, ...config }),
+  s3: new S3Client({ ...s3ClientOptions(), ...config }),
+});
+
 export function makeHandler(
   env: Environment,
   clients = {
-    iam: new IAMClient(clientOptions),
-    ec2: new EC2Client(clientOptions),
-    secretsManager: new SecretsManagerClient(clientOptions),
-    lambda: new LambdaClient(clientOptions),
-    s3: new S3Client(s3ClientOptions()),
     ssm: new SSMClient(clientOptions),
     sns: new SNSClient(clientOptions),
     guardDuty: new GuardDutyClient(clientOptions),
     securityHub: new SecurityHubClient(clientOptions),
+    organizations: new OrganizationsClient(clientOptions),
+    targets: placedClients(env, 'triage', placedTargets),
   },
 ) {
   const { logger, ledger, actor, dynamo, now } = boot(env, 'triage');
   const config = requireJsonEnv(env, ENV.config, RuntimeConfigSchema);
+  const organization =
+    env[ENV.organization] === undefined
+      ? undefined
+      : requireJsonEnv(env, ENV.organization, OrganizationRuntimeSchema);
   const topicArn = requireEnv(env, ENV.topicArn);
-  const { sns, guardDuty, securityHub } = clients;
+  const { sns, guardDuty, securityHub, targets } = clients;
   const deps: TriageDeps = {
-    ...clients,
+    targets,
     ledger,
     approvals: approvalVerifier(env),
     config,
     actor,
+    ...(organization === undefined
+      ? {}
+      : {
+          organization,
+          members: new OrganizationMembers({
+            organizations: clients.organizations,
+            organizationId: organization.organizationId,
+          }),
+        }),
     guardrails: {
       runtimeMode: new RuntimeModeSwitch(
         clients.ssm,

@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Duration, Stack, Validations } from 'aws-cdk-lib';
+import { Aws, Duration, Stack, Validations } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { type BundlingOptions, NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
@@ -219,6 +219,11 @@ export interface SpokeAccess {
   readonly excludedRoleArns: readonly string[];
   /** The hub's organization: a role outside it is never assumed, whatever its ARN. */
   readonly organizationId: string;
+  /**
+   * It asks Organizations whether an account is an active member (triage,
+   * when the accounts in scope are `"*"`). @default false
+   */
+  readonly describesMembers?: boolean;
 }
 
 /**
@@ -245,6 +250,18 @@ function assumingSpokes(access: SpokeAccess): Statement[] {
     { ...allow(['sts:SetSourceIdentity'], access.spokeRoleArns, incident), wildcard },
     ...(access.excludedRoleArns.length > 0
       ? [deny(['sts:AssumeRole', 'sts:SetSourceIdentity'], access.excludedRoleArns)]
+      : []),
+    ...(access.describesMembers
+      ? [
+          {
+            ...allow(
+              ['organizations:DescribeAccount'],
+              [`arn:${Aws.PARTITION}:organizations::*:account/${access.organizationId}/*`],
+            ),
+            wildcard:
+              'Every member account of the hub organization: the accounts in scope are "*"; the management account in the ARN is not known to the hub',
+          },
+        ]
       : []),
   ];
 }

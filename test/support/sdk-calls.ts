@@ -26,6 +26,7 @@ const SDK_SERVICE: Record<string, string> = {
   '@aws-sdk/client-ssm': 'ssm',
   '@aws-sdk/client-guardduty': 'guardduty',
   '@aws-sdk/client-dynamodb': 'dynamodb',
+  '@aws-sdk/client-organizations': 'organizations',
 };
 
 /** The DynamoDB document client's commands and the IAM action each sends. */

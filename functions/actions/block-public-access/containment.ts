@@ -7,6 +7,13 @@ import {
   type Bucket,
   requireResource,
 } from '../../shared/incident.js';
+import {
+  type Clients,
+  clientsAt,
+  type PlaceConfig,
+  placedClients,
+  placeOf,
+} from '../../shared/spoke.js';
 import { type Containment, type ContainmentDeps, runContainment } from '../containment.js';
 import { containmentHandler } from '../handlers.js';
 import { action } from './action.js';
@@ -71,8 +78,14 @@ export function blockPublicAccess(
   return runContainment(input, blockContainment(deps.s3, input.incident.account), deps);
 }
 
-export function makeHandler(env: Environment, clients = { s3: new S3Client(s3ClientOptions()) }) {
+/** The function's AWS clients where the incident's calls are made. */
+const placed = (config: PlaceConfig) => ({ s3: new S3Client({ ...s3ClientOptions(), ...config }) });
+
+export function makeHandler(
+  env: Environment,
+  clients: Clients<ReturnType<typeof placed>> = placedClients(env, action.name, placed),
+) {
   return containmentHandler(env, action.name, (input, deps) =>
-    blockPublicAccess(input, { ...deps, ...clients }),
+    blockPublicAccess(input, { ...deps, ...clientsAt(clients, placeOf(input.incident)) }),
   );
 }

@@ -8,6 +8,7 @@ import type { Environment } from '../../shared/env.js';
 import { InvalidTaskInputError } from '../../shared/errors.js';
 import type { Bucket } from '../../shared/incident.js';
 import { accountOf, type RollbackInput, type RollbackResult } from '../../shared/rollback.js';
+import { type Clients, clientsAt, type PlaceConfig, placedClients } from '../../shared/spoke.js';
 import { rollbackNameOf } from '../definition.js';
 import { rollbackHandler } from '../handlers.js';
 import { differs, type Rollback, type RollbackDeps, runRollback } from '../rollback.js';
@@ -73,14 +74,21 @@ export function rollbackPublicAccess(
   input: RollbackInput,
   deps: RollbackPublicAccessDeps,
 ): Promise<RollbackResult> {
-  return runRollback(input, publicAccessRollback(deps.s3, accountOf(deps.actor)), deps);
+  return runRollback(
+    input,
+    publicAccessRollback(deps.s3, deps.place?.account ?? accountOf(deps.actor)),
+    deps,
+  );
 }
+
+/** The function's AWS clients where the incident's calls are made. */
+const placed = (config: PlaceConfig) => ({ s3: new S3Client({ ...s3ClientOptions(), ...config }) });
 
 export function makeRollbackHandler(
   env: Environment,
-  clients = { s3: new S3Client(s3ClientOptions()) },
+  clients: Clients<ReturnType<typeof placed>> = placedClients(env, NAME, placed),
 ) {
   return rollbackHandler(env, NAME, (input, deps) =>
-    rollbackPublicAccess(input, { ...deps, ...clients }),
+    rollbackPublicAccess(input, { ...deps, ...clientsAt(clients, deps.place) }),
   );
 }

@@ -10,6 +10,13 @@ import {
   requireInstance,
 } from '../../shared/incident.js';
 import { incidentTagRefusal } from '../../shared/incident-tag.js';
+import {
+  type Clients,
+  clientsAt,
+  type PlaceConfig,
+  placedClients,
+  placeOf,
+} from '../../shared/spoke.js';
 import { type Containment, type ContainmentDeps, runContainment } from '../containment.js';
 import { containmentHandler } from '../handlers.js';
 import { action } from './action.js';
@@ -117,14 +124,17 @@ export function detachFromAsg(input: ActionInput, deps: DetachFromAsgDeps): Prom
   return runContainment(input, asgContainment(deps.ec2, deps.autoScaling), deps);
 }
 
+/** The function's AWS clients where the incident's calls are made. */
+const placed = (config: PlaceConfig) => ({
+  ec2: new EC2Client({ ...clientOptions, ...config }),
+  autoScaling: new AutoScalingClient({ ...clientOptions, ...config }),
+});
+
 export function makeHandler(
   env: Environment,
-  clients = {
-    ec2: new EC2Client(clientOptions),
-    autoScaling: new AutoScalingClient(clientOptions),
-  },
+  clients: Clients<ReturnType<typeof placed>> = placedClients(env, action.name, placed),
 ) {
   return containmentHandler(env, action.name, (input, deps) =>
-    detachFromAsg(input, { ...deps, ...clients }),
+    detachFromAsg(input, { ...deps, ...clientsAt(clients, placeOf(input.incident)) }),
   );
 }

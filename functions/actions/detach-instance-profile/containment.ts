@@ -9,6 +9,13 @@ import {
   requireInstance,
 } from '../../shared/incident.js';
 import { incidentTagRefusal } from '../../shared/incident-tag.js';
+import {
+  type Clients,
+  clientsAt,
+  type PlaceConfig,
+  placedClients,
+  placeOf,
+} from '../../shared/spoke.js';
 import { type Containment, type ContainmentDeps, runContainment } from '../containment.js';
 import { containmentHandler } from '../handlers.js';
 import { action } from './action.js';
@@ -68,8 +75,14 @@ export function detachInstanceProfile(
   return runContainment(input, profileContainment(deps.ec2), deps);
 }
 
-export function makeHandler(env: Environment, clients = { ec2: new EC2Client(clientOptions) }) {
+/** The function's AWS clients where the incident's calls are made. */
+const placed = (config: PlaceConfig) => ({ ec2: new EC2Client({ ...clientOptions, ...config }) });
+
+export function makeHandler(
+  env: Environment,
+  clients: Clients<ReturnType<typeof placed>> = placedClients(env, action.name, placed),
+) {
   return containmentHandler(env, action.name, (input, deps) =>
-    detachInstanceProfile(input, { ...deps, ...clients }),
+    detachInstanceProfile(input, { ...deps, ...clientsAt(clients, placeOf(input.incident)) }),
   );
 }

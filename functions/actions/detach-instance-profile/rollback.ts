@@ -11,6 +11,7 @@ import {
   type RollbackInput,
   type RollbackResult,
 } from '../../shared/rollback.js';
+import { type Clients, clientsAt, type PlaceConfig, placedClients } from '../../shared/spoke.js';
 import { rollbackNameOf } from '../definition.js';
 import { rollbackHandler } from '../handlers.js';
 import { differs, type Rollback, type RollbackDeps, runRollback } from '../rollback.js';
@@ -80,11 +81,14 @@ export function rollbackInstanceProfile(
   return runRollback(input, instanceProfileRollback(deps.ec2), deps);
 }
 
+/** The function's AWS clients where the incident's calls are made. */
+const placed = (config: PlaceConfig) => ({ ec2: new EC2Client({ ...clientOptions, ...config }) });
+
 export function makeRollbackHandler(
   env: Environment,
-  clients = { ec2: new EC2Client(clientOptions) },
+  clients: Clients<ReturnType<typeof placed>> = placedClients(env, NAME, placed),
 ) {
   return rollbackHandler(env, NAME, (input, deps) =>
-    rollbackInstanceProfile(input, { ...deps, ...clients }),
+    rollbackInstanceProfile(input, { ...deps, ...clientsAt(clients, deps.place) }),
   );
 }

@@ -4,6 +4,13 @@ import { type Environment, requireJsonEnv } from '../../shared/env.js';
 import type { ActionInput, ActionResult, Secret } from '../../shared/incident.js';
 import { ENV } from '../../shared/runtime-config.js';
 import { secretOfIncident } from '../../shared/secret-arn.js';
+import {
+  type Clients,
+  clientsAt,
+  type PlaceConfig,
+  placedClients,
+  placeOf,
+} from '../../shared/spoke.js';
 import { z } from '../../shared/z.js';
 import { type Containment, type ContainmentDeps, runContainment } from '../containment.js';
 import { containmentHandler } from '../handlers.js';
@@ -112,12 +119,17 @@ export function lockSecret(input: ActionInput, deps: LockSecretDeps): Promise<Ac
   return runContainment(input, lockContainment(deps.secrets, deps.breakGlass), deps);
 }
 
+/** The function's AWS clients where the incident's calls are made. */
+const placed = (config: PlaceConfig) => ({
+  secrets: new SecretsManagerClient({ ...clientOptions, ...config }),
+});
+
 export function makeHandler(
   env: Environment,
-  clients = { secrets: new SecretsManagerClient(clientOptions) },
+  clients: Clients<ReturnType<typeof placed>> = placedClients(env, action.name, placed),
 ) {
   const handler = containmentHandler(env, action.name, (input, deps) =>
-    lockSecret(input, { ...deps, ...clients, breakGlass }),
+    lockSecret(input, { ...deps, ...clientsAt(clients, placeOf(input.incident)), breakGlass }),
   );
   // Read after the boot's checks (deployed as this function, ledger, actor), as before.
   const breakGlass = requireJsonEnv(env, ENV.breakGlass, BreakGlassSchema);

@@ -7,6 +7,7 @@ import { clientOptions } from '../../shared/aws.js';
 import type { Environment } from '../../shared/env.js';
 import { InvalidTaskInputError } from '../../shared/errors.js';
 import { accountOf, type RollbackInput, type RollbackResult } from '../../shared/rollback.js';
+import { type Clients, clientsAt, type PlaceConfig, placedClients } from '../../shared/spoke.js';
 import { rollbackNameOf } from '../definition.js';
 import { rollbackHandler } from '../handlers.js';
 import { type Rollback, type RollbackDeps, runRollback } from '../rollback.js';
@@ -95,14 +96,23 @@ export function rollbackSecretLock(
   input: RollbackInput,
   deps: RollbackSecretLockDeps,
 ): Promise<RollbackResult> {
-  return runRollback(input, secretLockRollback(deps.secrets, accountOf(deps.actor)), deps);
+  return runRollback(
+    input,
+    secretLockRollback(deps.secrets, deps.place?.account ?? accountOf(deps.actor)),
+    deps,
+  );
 }
+
+/** The function's AWS clients where the incident's calls are made. */
+const placed = (config: PlaceConfig) => ({
+  secrets: new SecretsManagerClient({ ...clientOptions, ...config }),
+});
 
 export function makeRollbackHandler(
   env: Environment,
-  clients = { secrets: new SecretsManagerClient(clientOptions) },
+  clients: Clients<ReturnType<typeof placed>> = placedClients(env, NAME, placed),
 ) {
   return rollbackHandler(env, NAME, (input, deps) =>
-    rollbackSecretLock(input, { ...deps, ...clients }),
+    rollbackSecretLock(input, { ...deps, ...clientsAt(clients, deps.place) }),
   );
 }

@@ -9,6 +9,7 @@ import {
   type RollbackInput,
   type RollbackResult,
 } from '../../shared/rollback.js';
+import { type Clients, clientsAt, type PlaceConfig, placedClients } from '../../shared/spoke.js';
 import { z } from '../../shared/z.js';
 import { rollbackNameOf } from '../definition.js';
 import { rollbackHandler } from '../handlers.js';
@@ -108,14 +109,17 @@ export function rollbackEvidence(
   return runRollback(input, evidenceRollback(deps.ec2, deps.autoScaling), deps);
 }
 
+/** The function's AWS clients where the incident's calls are made. */
+const placed = (config: PlaceConfig) => ({
+  ec2: new EC2Client({ ...clientOptions, ...config }),
+  autoScaling: new AutoScalingClient({ ...clientOptions, ...config }),
+});
+
 export function makeRollbackHandler(
   env: Environment,
-  clients = {
-    ec2: new EC2Client(clientOptions),
-    autoScaling: new AutoScalingClient(clientOptions),
-  },
+  clients: Clients<ReturnType<typeof placed>> = placedClients(env, NAME, placed),
 ) {
   return rollbackHandler(env, NAME, (input, deps) =>
-    rollbackEvidence(input, { ...deps, ...clients }),
+    rollbackEvidence(input, { ...deps, ...clientsAt(clients, deps.place) }),
   );
 }

@@ -8,6 +8,13 @@ import {
   type Incident,
   requireResource,
 } from '../../shared/incident.js';
+import {
+  type Clients,
+  clientsAt,
+  type PlaceConfig,
+  placedClients,
+  placeOf,
+} from '../../shared/spoke.js';
 import { type Containment, type ContainmentDeps, runContainment } from '../containment.js';
 import { containmentHandler } from '../handlers.js';
 import { action } from './action.js';
@@ -79,11 +86,16 @@ export function quarantineFunction(
   return runContainment(input, concurrencyContainment(deps.lambda), deps);
 }
 
+/** The function's AWS clients where the incident's calls are made. */
+const placed = (config: PlaceConfig) => ({
+  lambda: new LambdaClient({ ...clientOptions, ...config }),
+});
+
 export function makeHandler(
   env: Environment,
-  clients = { lambda: new LambdaClient(clientOptions) },
+  clients: Clients<ReturnType<typeof placed>> = placedClients(env, action.name, placed),
 ) {
   return containmentHandler(env, action.name, (input, deps) =>
-    quarantineFunction(input, { ...deps, ...clients }),
+    quarantineFunction(input, { ...deps, ...clientsAt(clients, placeOf(input.incident)) }),
   );
 }

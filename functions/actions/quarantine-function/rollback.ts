@@ -7,6 +7,7 @@ import { clientOptions } from '../../shared/aws.js';
 import type { Environment } from '../../shared/env.js';
 import { InvalidTaskInputError } from '../../shared/errors.js';
 import { accountOf, type RollbackInput, type RollbackResult } from '../../shared/rollback.js';
+import { type Clients, clientsAt, type PlaceConfig, placedClients } from '../../shared/spoke.js';
 import { rollbackNameOf } from '../definition.js';
 import { rollbackHandler } from '../handlers.js';
 import { differs, type Rollback, type RollbackDeps, runRollback } from '../rollback.js';
@@ -76,14 +77,23 @@ export function rollbackFunctionQuarantine(
   input: RollbackInput,
   deps: RollbackFunctionQuarantineDeps,
 ): Promise<RollbackResult> {
-  return runRollback(input, functionQuarantineRollback(deps.lambda, accountOf(deps.actor)), deps);
+  return runRollback(
+    input,
+    functionQuarantineRollback(deps.lambda, deps.place?.account ?? accountOf(deps.actor)),
+    deps,
+  );
 }
+
+/** The function's AWS clients where the incident's calls are made. */
+const placed = (config: PlaceConfig) => ({
+  lambda: new LambdaClient({ ...clientOptions, ...config }),
+});
 
 export function makeRollbackHandler(
   env: Environment,
-  clients = { lambda: new LambdaClient(clientOptions) },
+  clients: Clients<ReturnType<typeof placed>> = placedClients(env, NAME, placed),
 ) {
   return rollbackHandler(env, NAME, (input, deps) =>
-    rollbackFunctionQuarantine(input, { ...deps, ...clients }),
+    rollbackFunctionQuarantine(input, { ...deps, ...clientsAt(clients, deps.place) }),
   );
 }

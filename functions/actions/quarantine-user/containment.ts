@@ -9,6 +9,13 @@ import {
   type Incident,
   requirePrincipal,
 } from '../../shared/incident.js';
+import {
+  type Clients,
+  clientsAt,
+  type PlaceConfig,
+  placedClients,
+  placeOf,
+} from '../../shared/spoke.js';
 import { type Containment, type ContainmentDeps, runContainment } from '../containment.js';
 import { containmentHandler } from '../handlers.js';
 import { confirmingPrincipal, guardsOf, type PrincipalGuardDeps } from '../principal-guard.js';
@@ -117,9 +124,15 @@ export function quarantineUser(
   return runContainment(input, containment, deps);
 }
 
-export function makeHandler(env: Environment, clients = { iam: new IAMClient(clientOptions) }) {
+/** The function's AWS clients where the incident's calls are made. */
+const placed = (config: PlaceConfig) => ({ iam: new IAMClient({ ...clientOptions, ...config }) });
+
+export function makeHandler(
+  env: Environment,
+  clients: Clients<ReturnType<typeof placed>> = placedClients(env, action.name, placed),
+) {
   const guards = guardsOf(env);
   return containmentHandler(env, action.name, (input, deps) =>
-    quarantineUser(input, { ...deps, ...clients, guards }),
+    quarantineUser(input, { ...deps, ...clientsAt(clients, placeOf(input.incident)), guards }),
   );
 }

@@ -3,6 +3,7 @@ import { clientOptions } from '../../shared/aws.js';
 import type { Environment } from '../../shared/env.js';
 import { recordedPrincipal } from '../../shared/iam-arn.js';
 import type { RollbackInput, RollbackResult } from '../../shared/rollback.js';
+import { type Clients, clientsAt, type PlaceConfig, placedClients } from '../../shared/spoke.js';
 import { rollbackNameOf } from '../definition.js';
 import { rollbackHandler } from '../handlers.js';
 import {
@@ -115,11 +116,14 @@ export function rollbackUserQuarantine(
   return runRollback(input, userQuarantineRollback(deps.iam), deps);
 }
 
+/** The function's AWS clients where the incident's calls are made. */
+const placed = (config: PlaceConfig) => ({ iam: new IAMClient({ ...clientOptions, ...config }) });
+
 export function makeRollbackHandler(
   env: Environment,
-  clients = { iam: new IAMClient(clientOptions) },
+  clients: Clients<ReturnType<typeof placed>> = placedClients(env, NAME, placed),
 ) {
   return rollbackHandler(env, NAME, (input, deps) =>
-    rollbackUserQuarantine(input, { ...deps, ...clients }),
+    rollbackUserQuarantine(input, { ...deps, ...clientsAt(clients, deps.place) }),
   );
 }

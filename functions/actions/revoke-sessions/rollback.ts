@@ -9,6 +9,7 @@ import { clientOptions } from '../../shared/aws.js';
 import type { Environment } from '../../shared/env.js';
 import { recordedPrincipal } from '../../shared/iam-arn.js';
 import type { RollbackInput, RollbackResult } from '../../shared/rollback.js';
+import { type Clients, clientsAt, type PlaceConfig, placedClients } from '../../shared/spoke.js';
 import { rollbackNameOf } from '../definition.js';
 import { rollbackHandler } from '../handlers.js';
 import {
@@ -90,11 +91,14 @@ export function rollbackSessionRevocation(
   return runRollback(input, revocationRollback(deps.iam), deps);
 }
 
+/** The function's AWS clients where the incident's calls are made. */
+const placed = (config: PlaceConfig) => ({ iam: new IAMClient({ ...clientOptions, ...config }) });
+
 export function makeRollbackHandler(
   env: Environment,
-  clients = { iam: new IAMClient(clientOptions) },
+  clients: Clients<ReturnType<typeof placed>> = placedClients(env, NAME, placed),
 ) {
   return rollbackHandler(env, NAME, (input, deps) =>
-    rollbackSessionRevocation(input, { ...deps, ...clients }),
+    rollbackSessionRevocation(input, { ...deps, ...clientsAt(clients, deps.place) }),
   );
 }

@@ -4,6 +4,13 @@ import type { Environment } from '../../shared/env.js';
 import { CordonError } from '../../shared/errors.js';
 import type { ActionInput, ActionResult, Secret } from '../../shared/incident.js';
 import { secretOfIncident } from '../../shared/secret-arn.js';
+import {
+  type Clients,
+  clientsAt,
+  type PlaceConfig,
+  placedClients,
+  placeOf,
+} from '../../shared/spoke.js';
 import { type Containment, type ContainmentDeps, runContainment } from '../containment.js';
 import { containmentHandler } from '../handlers.js';
 import { action } from './action.js';
@@ -133,11 +140,16 @@ export function rotateSecret(input: ActionInput, deps: RotateSecretDeps): Promis
   return runContainment(input, rotationContainment(deps.secrets), deps);
 }
 
+/** The function's AWS clients where the incident's calls are made. */
+const placed = (config: PlaceConfig) => ({
+  secrets: new SecretsManagerClient({ ...clientOptions, ...config }),
+});
+
 export function makeHandler(
   env: Environment,
-  clients = { secrets: new SecretsManagerClient(clientOptions) },
+  clients: Clients<ReturnType<typeof placed>> = placedClients(env, action.name, placed),
 ) {
   return containmentHandler(env, action.name, (input, deps) =>
-    rotateSecret(input, { ...deps, ...clients }),
+    rotateSecret(input, { ...deps, ...clientsAt(clients, placeOf(input.incident)) }),
   );
 }

@@ -44,14 +44,14 @@ const NO_BUCKET = 'NoSuchBucket';
 export async function resolveBucket(
   finding: BucketFinding,
   s3: S3Client,
-  homeAccount: string,
+  account: string,
 ): Promise<BucketResolution> {
   const bucket = claimedBucket(finding);
   const elsewhere = await otherRegionRefusal(s3, finding.region, `bucket ${bucket.name}`, 'S3');
   if (elsewhere !== undefined) return { status: 'refused', bucket, reason: elsewhere };
   try {
     const { TagSet = [] } = await s3.send(
-      new GetBucketTaggingCommand({ Bucket: bucket.name, ExpectedBucketOwner: homeAccount }),
+      new GetBucketTaggingCommand({ Bucket: bucket.name, ExpectedBucketOwner: account }),
     );
     return { status: 'verified', bucket, tags: TagSet };
   } catch (error) {
@@ -88,7 +88,7 @@ export const bucketDecider: Decider<BucketFinding> = {
   sourceIdentifier: (finding) => finding.bucket.name,
   async decide(finding, deps): Promise<Decision> {
     const { config } = deps;
-    const resolution = await resolveBucket(finding, deps.s3, config.homeAccount);
+    const resolution = await resolveBucket(finding, deps.s3, finding.account);
     const { bucket } = resolution;
     const claimed = { arn: bucket.arn, subject: { bucket } };
     if (resolution.status === 'refused') {

@@ -56,7 +56,7 @@ export function claimedFunction(finding: FunctionFinding): LambdaFunction {
 export async function resolveFunction(
   finding: FunctionFinding,
   lambda: LambdaClient,
-  homeAccount: string,
+  account: string,
 ): Promise<FunctionResolution> {
   const claimed = claimedFunction(finding);
   const refused = (reason: string) =>
@@ -93,9 +93,9 @@ export async function resolveFunction(
       `function arn mismatch: the finding names ${claimed.arn}, Lambda has ${parsed.unqualified}`,
     );
   }
-  if (parsed.account !== homeAccount) {
+  if (parsed.account !== account) {
     return refused(
-      `account: function ${claimed.arn} is in account ${parsed.account}, not home account ${homeAccount}`,
+      `account: function ${claimed.arn} is in account ${parsed.account}, not the finding's account ${account}`,
     );
   }
   const role = output.Role;
@@ -154,7 +154,7 @@ export const functionDecider: Decider<FunctionFinding> = {
   sourceIdentifier: (finding) => finding.lambdaFunction.name,
   async decide(finding, deps): Promise<Decision> {
     const { config } = deps;
-    const resolution = await resolveFunction(finding, deps.lambda, config.homeAccount);
+    const resolution = await resolveFunction(finding, deps.lambda, finding.account);
     const { lambdaFunction } = resolution;
     const claimed = { arn: lambdaFunction.arn, subject: { lambdaFunction } };
     if (resolution.status === 'refused') {

@@ -43,7 +43,7 @@ export const instanceDecider: Decider<InstanceFinding> = {
   sourceIdentifier: (finding) => finding.instance.instanceId,
   async decide(finding, deps): Promise<Decision> {
     const { config } = deps;
-    const resolution = await resolveInstance(finding, deps.ec2, config.homeAccount);
+    const resolution = await resolveInstance(finding, deps.ec2, finding.account);
     const { instance } = resolution;
     const claimed = { arn: instance.arn, subject: { instance } };
     if (resolution.status === 'refused') {
@@ -138,7 +138,7 @@ export function claimedInstance(finding: InstanceFinding): Instance {
 export async function resolveInstance(
   finding: InstanceFinding,
   ec2: EC2Client,
-  homeAccount: string,
+  account: string,
 ): Promise<InstanceResolution> {
   const claimed = claimedInstance(finding);
   const { instanceId } = claimed;
@@ -176,9 +176,9 @@ export async function resolveInstance(
       reason: `describe instance ${instanceId}: EC2 returned no owner account`,
     };
   }
-  if (found.ownerId !== homeAccount) {
+  if (found.ownerId !== account) {
     return refused(
-      `account: instance ${instanceId} is owned by account ${found.ownerId}, not home account ${homeAccount}`,
+      `account: instance ${instanceId} is owned by account ${found.ownerId}, not the finding's account ${account}`,
     );
   }
 

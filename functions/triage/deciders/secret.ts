@@ -51,7 +51,7 @@ export function claimedSecret(finding: SecretFinding): Secret {
 export async function resolveSecret(
   finding: SecretFinding,
   secretsManager: SecretsManagerClient,
-  homeAccount: string,
+  account: string,
 ): Promise<SecretResolution> {
   const claimed = claimedSecret(finding);
   const { secretId } = finding.secret;
@@ -93,11 +93,11 @@ export async function resolveSecret(
     exposedVersionId: currentVersionOf(output.VersionIdsToStages),
   };
   const owner = parseSecretArn(secret.arn)?.account;
-  if (owner !== homeAccount) {
+  if (owner !== account) {
     return {
       status: 'refused',
       secret,
-      reason: `account: secret ${secret.arn} is in account ${owner ?? 'unknown'}, not home account ${homeAccount}`,
+      reason: `account: secret ${secret.arn} is in account ${owner ?? 'unknown'}, not the finding's account ${account}`,
     };
   }
   if (output.DeletedDate !== undefined) {
@@ -158,7 +158,7 @@ export const secretDecider: Decider<SecretFinding> = {
     finding.source === 'guardduty' ? undefined : finding.secret.secretId,
   async decide(finding, deps): Promise<Decision> {
     const { config } = deps;
-    const resolution = await resolveSecret(finding, deps.secretsManager, config.homeAccount);
+    const resolution = await resolveSecret(finding, deps.secretsManager, finding.account);
     const { secret } = resolution;
     const claimed = { arn: secret.arn, subject: { secret } };
     if (resolution.status === 'refused') {

@@ -1,3 +1,4 @@
+import { type OrganizationRuntime, outOfScope } from '../../shared/organization.js';
 import type { RuntimeConfig } from '../../shared/runtime-config.js';
 import type { BoundDecider } from '../deciders/decision.js';
 import type { Finding } from '../parse/finding.js';
@@ -11,7 +12,12 @@ import type { Finding } from '../parse/finding.js';
  */
 
 type Claim = Pick<BoundDecider, 'location' | 'configurationChecksAct'>;
-type FindingGuard = (finding: Finding, config: RuntimeConfig, claim: Claim) => string | undefined;
+type FindingGuard = (
+  finding: Finding,
+  config: RuntimeConfig,
+  claim: Claim,
+  organization?: OrganizationRuntime,
+) => string | undefined;
 
 const GUARDDUTY_PRODUCT_ARN = /\/aws\/guardduty$/;
 
@@ -65,22 +71,31 @@ export const workflowGuard: FindingGuard = (finding) => {
   return undefined;
 };
 
-export const accountGuard: FindingGuard = (finding, config, claim) => {
+/**
+ * The finding's account is one Cordon acts in: the home account, or,
+ * organization-wide, an account in scope (for `"*"` Organizations has the
+ * last word: triage asks it after these guards). Either way the event came
+ * through the home account (the delegated administrator's, or the
+ * aggregation's), and an ARN the finding names is in the finding's account.
+ */
+export const accountGuard: FindingGuard = (finding, config, claim, organization) => {
   const home = config.homeAccount;
-  if (finding.account !== home) {
+  if (organization === undefined && finding.account !== home) {
     return `account: the finding is for account ${finding.account}, not home account ${home}`;
   }
+  const scope = organization && outOfScope(organization, finding.account);
+  if (scope) return `account: ${scope}`;
   if (finding.envelopeAccount !== home) {
     return `account: the event came from account ${finding.envelopeAccount}, not home account ${home}`;
   }
   const claimed = claim.location();
-  return claimed?.account !== undefined && claimed.account !== home
-    ? `account: the ${claimed.what} ${claimed.arn} is in account ${claimed.account}, not home account ${home}`
+  return claimed?.account !== undefined && claimed.account !== finding.account
+    ? `account: the ${claimed.what} ${claimed.arn} is in account ${claimed.account}, not the finding's account ${finding.account}`
     : undefined;
 };
 
-export const regionGuard: FindingGuard = (finding, config, claim) => {
-  const allowed = config.allowedRegions;
+export const regionGuard: FindingGuard = (finding, config, claim, organization) => {
+  const allowed = organization?.regions ?? config.allowedRegions;
   if (!allowed.includes(finding.region)) {
     return `region: ${finding.region} is not an allowed region (${allowed.join(', ')})`;
   }
@@ -117,9 +132,10 @@ export function findingRefusal(
   finding: Finding,
   config: RuntimeConfig,
   claim: Claim,
+  organization?: OrganizationRuntime,
 ): string | undefined {
   for (const guard of FINDING_GUARDS) {
-    const reason = guard(finding, config, claim);
+    const reason = guard(finding, config, claim, organization);
     if (reason !== undefined) return reason;
   }
   return undefined;

@@ -109,7 +109,7 @@ describe('triage: function verification', () => {
     const result = await runTriage(event, deps, PLAYBOOK);
 
     expect(result.reason).toBe(
-      `account: the function ${other} is in account 210987654321, not home account ${ACCOUNT}`,
+      `account: the function ${other} is in account 210987654321, not the finding's account ${ACCOUNT}`,
     );
     expect(lambdaMock).not.toHaveReceivedAnyCommand();
   });

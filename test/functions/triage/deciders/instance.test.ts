@@ -236,7 +236,7 @@ describe('triage: Security Hub EC2 instance', () => {
 
     await expectRefused(
       event,
-      `account: the instance arn:aws:ec2:us-east-1:210987654321:instance/${INSTANCE_ID} is in account 210987654321, not home account ${ACCOUNT}`,
+      `account: the instance arn:aws:ec2:us-east-1:210987654321:instance/${INSTANCE_ID} is in account 210987654321, not the finding's account ${ACCOUNT}`,
       deps,
     );
     expect(ec2Mock).not.toHaveReceivedAnyCommand();
@@ -323,7 +323,7 @@ describe('triage: instance verification', () => {
 
     await expectRefused(
       fixture('guardduty-ec2-instance'),
-      `account: instance ${INSTANCE_ID} is owned by account 210987654321, not home account ${ACCOUNT}`,
+      `account: instance ${INSTANCE_ID} is owned by account 210987654321, not the finding's account ${ACCOUNT}`,
       deps,
     );
   });

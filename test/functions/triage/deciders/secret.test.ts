@@ -218,7 +218,7 @@ describe('triage: secret verification', () => {
     const result = await runTriage(event, deps, PLAYBOOK);
 
     expect(result.reason).toBe(
-      `account: the secret ${other} is in account 210987654321, not home account ${ACCOUNT}`,
+      `account: the secret ${other} is in account 210987654321, not the finding's account ${ACCOUNT}`,
     );
     expect(secretsMock).not.toHaveReceivedAnyCommand();
   });

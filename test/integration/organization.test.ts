@@ -1,0 +1,322 @@
+/**
+ * Organization-wide, end to end against moto: the synthesized playbooks,
+ * run with an `organization` key, contain a member account's finding in
+ * the member account, through the spoke role of each step's function, and
+ * change nothing in the hub. moto keeps a separate state per account and
+ * answers AssumeRole into another account's role with credentials for that
+ * account; it does not read trust policies (test/infra/organization.test.ts
+ * evaluates those), so the refusals of a role that cannot be assumed are
+ * played by an STS that refuses, as STS answers.
+ */
+
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import {
+  GetUserPolicyCommand,
+  IAMClient,
+  ListAccessKeysCommand,
+  ListAttachedUserPoliciesCommand,
+  UpdateAccessKeyCommand,
+} from '@aws-sdk/client-iam';
+import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
+import { DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { describe, expect, it } from 'vitest';
+import { type CompromisedUser, seedCompromisedUser, userKeyFinding } from '../../demo/scenario.js';
+import { makeHandler } from '../../functions/actions/disable-access-key/containment.js';
+import { clientOptions } from '../../functions/shared/aws.js';
+import {
+  ActionResultSchema,
+  ApprovalSchema,
+  IncidentSchema,
+} from '../../functions/shared/incident.js';
+import { externalIdFor, spokeRoleArn } from '../../functions/shared/organization.js';
+import { placedClients, type SpokeSts } from '../../functions/shared/spoke.js';
+import { z } from '../../functions/shared/z.js';
+import { REHEARSAL_STACK_UUID } from '../../rehearsal/template.js';
+import {
+  contextWith,
+  explain,
+  LEDGER_TABLE,
+  onlyExecution,
+  rehearsalHarness,
+} from '../state-machines/harness.js';
+import { lambdaContext } from '../support/lambda-context.js';
+import { MOTO_ACCOUNT_ID, MOTO_REGION, motoClientConfig, useMoto } from '../support/moto.js';
+
+const { endpoint } = useMoto();
+
+const HUB = MOTO_ACCOUNT_ID;
+const MEMBER = '222222222222';
+const OUTSIDER = '333333333333';
+const ORGANIZATION = {
+  organizationId: 'o-a1b2c3d4e5',
+  accounts: [MEMBER],
+  organizationalUnits: ['ou-ab12-cdefgh34'],
+  regions: [MOTO_REGION],
+};
+const harness = rehearsalHarness({ context: contextWith({ organization: ORGANIZATION }) });
+
+/** An IAM client acting in `account`: moto's credentials for a role there. */
+async function iamIn(account: string): Promise<IAMClient> {
+  const sts = new STSClient(motoClientConfig(endpoint));
+  const { Credentials } = await sts.send(
+    new AssumeRoleCommand({
+      RoleArn: `arn:aws:iam::${account}:role/test-setup`,
+      RoleSessionName: 'test-setup',
+    }),
+  );
+  if (!Credentials?.AccessKeyId || !Credentials.SecretAccessKey) {
+    throw new Error('moto returned no credentials');
+  }
+  return new IAMClient({
+    ...motoClientConfig(endpoint),
+    credentials: {
+      accessKeyId: Credentials.AccessKeyId,
+      secretAccessKey: Credentials.SecretAccessKey,
+      sessionToken: Credentials.SessionToken,
+    },
+  });
+}
+
+const ledger = DynamoDBDocumentClient.from(new DynamoDBClient(motoClientConfig(endpoint)));
+
+/** The incident's stored ledger entries, in order. */
+async function ledgerEntries(incidentId: string) {
+  const page = await ledger.send(
+    new QueryCommand({
+      TableName: LEDGER_TABLE,
+      KeyConditionExpression: 'incidentId = :id',
+      ExpressionAttributeValues: { ':id': incidentId },
+      ConsistentRead: true,
+    }),
+  );
+  return page.Items ?? [];
+}
+
+async function keyStatuses(iam: IAMClient, userName: string) {
+  const keys = await iam.send(new ListAccessKeysCommand({ UserName: userName }));
+  return Object.fromEntries((keys.AccessKeyMetadata ?? []).map((k) => [k.AccessKeyId, k.Status]));
+}
+
+describe('a member account finding, organization-wide', () => {
+  it("is contained in the member account through its spoke roles, and the hub's twin is untouched", async () => {
+    const memberIam = await iamIn(MEMBER);
+    const hubIam = new IAMClient(motoClientConfig(endpoint));
+    const user = await seedCompromisedUser('ci-deployer', memberIam);
+    // The same name in the hub: a Cordon acting in its own account would find and contain it.
+    const twin = await seedCompromisedUser('ci-deployer', hubIam);
+
+    const execution = onlyExecution(
+      await harness.engine('approve').rehearse(
+        userKeyFinding(user, {
+          account: MEMBER,
+          deliveredTo: HUB,
+          findingId: 'e0000000000000000000000000000001',
+        }),
+      ),
+    );
+
+    expect(execution.status, explain(execution)).toBe('SUCCEEDED');
+    expect(await keyStatuses(memberIam, user.userName)).toEqual({
+      [user.leakedKeyId]: 'Inactive',
+      [user.healthyKeyId]: 'Active',
+    });
+    const revoke = await memberIam.send(
+      new GetUserPolicyCommand({
+        UserName: user.userName,
+        PolicyName: 'CordonRevokeOlderSessions',
+      }),
+    );
+    expect(revoke.PolicyDocument).toBeDefined();
+    const quarantine = await memberIam.send(
+      new ListAttachedUserPoliciesCommand({ UserName: user.userName }),
+    );
+    expect(quarantine.AttachedPolicies?.map((p) => p.PolicyArn)).toEqual([
+      'arn:aws:iam::aws:policy/AWSDenyAll',
+    ]);
+    // Nothing in the hub: its user of the same name keeps both keys and no policy.
+    expect(await keyStatuses(hubIam, twin.userName)).toEqual({
+      [twin.leakedKeyId]: 'Active',
+      [twin.healthyKeyId]: 'Active',
+    });
+    const hubAttached = await hubIam.send(
+      new ListAttachedUserPoliciesCommand({ UserName: twin.userName }),
+    );
+    expect(hubAttached.AttachedPolicies).toEqual([]);
+    // The ledger names the member's user, by its ARN in the member account.
+    const contained = execution.ledger.filter((e) => e.outcome === 'CONTAINED');
+    expect(contained.map((e) => e.targetArn)).not.toHaveLength(0);
+    for (const entry of contained) expect(entry.targetArn).toBe(user.arn);
+    expect(user.arn).toContain(`::${MEMBER}:`);
+  });
+
+  it('refuses a finding from an account outside the scope, records why, and changes nothing there', async () => {
+    const outsiderIam = await iamIn(OUTSIDER);
+    const user = await seedCompromisedUser('ci-deployer', outsiderIam);
+
+    const execution = onlyExecution(
+      await harness.engine('approve').rehearse(
+        userKeyFinding(user, {
+          account: OUTSIDER,
+          deliveredTo: HUB,
+          findingId: 'e0000000000000000000000000000002',
+        }),
+      ),
+    );
+
+    const refusal = execution.ledger.find((e) => e.step === 'triage');
+    expect(refusal?.outcome).toBe('REFUSED');
+    expect(refusal?.summary).toContain(`account ${OUTSIDER} is not in Cordon's scope`);
+    expect(execution.ledger.filter((e) => e.outcome === 'CONTAINED')).toEqual([]);
+    expect(await keyStatuses(outsiderIam, user.userName)).toEqual({
+      [user.leakedKeyId]: 'Active',
+      [user.healthyKeyId]: 'Active',
+    });
+  });
+
+  it('refuses a member finding delivered in another account than the hub', async () => {
+    const memberIam = await iamIn(MEMBER);
+    const user = await seedCompromisedUser('ci-deployer', memberIam);
+
+    const execution = onlyExecution(
+      await harness.engine('approve').rehearse(
+        userKeyFinding(user, {
+          account: MEMBER,
+          deliveredTo: OUTSIDER,
+          findingId: 'e0000000000000000000000000000003',
+        }),
+      ),
+    );
+
+    const refusal = execution.ledger.find((e) => e.step === 'triage');
+    expect(refusal?.summary).toContain(
+      `the event came from account ${OUTSIDER}, not home account ${HUB}`,
+    );
+    expect(await keyStatuses(memberIam, user.userName)).toMatchObject({
+      [user.leakedKeyId]: 'Active',
+    });
+  });
+});
+
+/** moto's STS, counting the AssumeRole calls; `refuse` answers AccessDenied, as STS does for a role that is not there. */
+function countingSts(refuse = false) {
+  const sts = new STSClient(motoClientConfig(endpoint));
+  const calls: AssumeRoleCommand['input'][] = [];
+  const counting: SpokeSts = {
+    send: async (command) => {
+      calls.push(command.input);
+      if (refuse) {
+        throw Object.assign(
+          new Error(
+            `User is not authorized to perform: sts:AssumeRole on ${command.input.RoleArn}`,
+          ),
+          { name: 'AccessDenied', $metadata: { httpStatusCode: 403 } },
+        );
+      }
+      return sts.send(command);
+    },
+  };
+  return { counting, calls };
+}
+
+const ActionOutput = z.object({ incident: IncidentSchema, approval: ApprovalSchema });
+
+/**
+ * A member finding run through the real playbook (its responders time out,
+ * so the automatic steps run), and the input its disable-access-key step
+ * had: what a state machine retry hands the function again.
+ */
+async function containedOnce(user: CompromisedUser, findingId: string) {
+  const execution = onlyExecution(
+    await harness
+      .engine('timeout')
+      .rehearse(userKeyFinding(user, { account: MEMBER, deliveredTo: HUB, findingId })),
+  );
+  expect(execution.status, explain(execution)).toBe('SUCCEEDED');
+  const { incident, approval } = ActionOutput.parse(execution.output);
+  return { incident, step: 'disableAccessKey', executionArn: execution.executionArn, approval };
+}
+
+/** The disable-access-key function, warm, its spoke sessions through `sts`. */
+function disableAccessKeyThrough(sts: SpokeSts) {
+  const environment = harness.environment('disable-access-key');
+  return makeHandler(
+    environment,
+    placedClients(
+      environment,
+      'disable-access-key',
+      (config) => ({ iam: new IAMClient({ ...clientOptions, ...config }) }),
+      sts,
+    ),
+  );
+}
+
+describe('the spoke sessions of one warm function', () => {
+  it('are assumed once per account and incident, with the external id and the incident as source identity', async () => {
+    const memberIam = await iamIn(MEMBER);
+    const user = await seedCompromisedUser('ci-deployer', memberIam);
+    const first = await containedOnce(user, 'f0000000000000000000000000000001');
+    const second = await containedOnce(user, 'f0000000000000000000000000000002');
+    const { counting, calls } = countingSts();
+    const handler = disableAccessKeyThrough(counting);
+
+    // A retried step, twice, then another incident in the same account.
+    for (const input of [first, first, second]) {
+      const result = ActionResultSchema.parse(
+        await handler(input, lambdaContext('disable-access-key')),
+      );
+      expect(result.outcome).toBe('ALREADY_CONTAINED');
+    }
+
+    const assumed = (incidentId: string) => ({
+      RoleArn: spokeRoleArn('aws', MEMBER, 'disable-access-key'),
+      RoleSessionName: incidentId,
+      ExternalId: externalIdFor(REHEARSAL_STACK_UUID, MEMBER),
+      SourceIdentity: incidentId,
+      DurationSeconds: 900,
+    });
+    expect(calls).toEqual([
+      assumed(first.incident.incidentId),
+      assumed(second.incident.incidentId),
+    ]);
+  });
+
+  it('fail the step, naming the account and role, when the spoke role cannot be assumed: nothing falls back to the hub', async () => {
+    const memberIam = await iamIn(MEMBER);
+    const hubIam = new IAMClient(motoClientConfig(endpoint));
+    const user = await seedCompromisedUser('ci-deployer', memberIam);
+    const twin = await seedCompromisedUser('ci-deployer', hubIam);
+    const input = await containedOnce(user, 'f0000000000000000000000000000003');
+    // Someone turned the key back on; the step runs again, but its spoke role is not there.
+    await memberIam.send(
+      new UpdateAccessKeyCommand({
+        UserName: user.userName,
+        AccessKeyId: user.leakedKeyId,
+        Status: 'Active',
+      }),
+    );
+    const { counting } = countingSts(true);
+
+    await expect(
+      disableAccessKeyThrough(counting)(input, lambdaContext('disable-access-key')),
+    ).rejects.toMatchObject({
+      name: 'Cordon.SpokeUnavailable',
+      message: expect.stringContaining(
+        `cannot act in account ${MEMBER}: its spoke role ${spokeRoleArn('aws', MEMBER, 'disable-access-key')} could not be assumed`,
+      ),
+    });
+
+    expect(await keyStatuses(memberIam, user.userName)).toMatchObject({
+      [user.leakedKeyId]: 'Active',
+    });
+    expect(await keyStatuses(hubIam, twin.userName)).toEqual({
+      [twin.leakedKeyId]: 'Active',
+      [twin.healthyKeyId]: 'Active',
+    });
+    const entries = await ledgerEntries(input.incident.incidentId);
+    expect(entries.at(-1)).toMatchObject({
+      step: 'disableAccessKey',
+      outcome: 'FAILED',
+      summary: expect.stringContaining(`cannot act in account ${MEMBER}`),
+    });
+  });
+});
