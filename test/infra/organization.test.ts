@@ -30,6 +30,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { FUNCTIONS, type FunctionSpec, SPOKES } from '../../functions/registry.js';
 import type { FunctionName } from '../../functions/shared/catalog.js';
+import { ENV } from '../../functions/shared/env-names.js';
 import {
   allowedActions,
   BASELINE_ACTIONS,
@@ -42,15 +43,18 @@ import { incidentIdFrom } from '../../functions/shared/incident-id.js';
 import {
   deploymentOf,
   externalIdFor,
+  OrganizationRuntimeSchema,
   SPOKE_MAX_SESSION_SECONDS,
   spokeRoleName,
 } from '../../functions/shared/organization.js';
+import { ProtectionConfigSchema, protectedGuard } from '../../functions/shared/protection.js';
+import { RuntimeConfigSchema } from '../../functions/shared/runtime-config.js';
 import { spokeStatements } from '../../infra/constructs/member.js';
 import { TEMPLATE_BODY_MAX_BYTES } from '../../infra/constructs/spoke-stack-set.js';
 import { CordonMemberStack, MEMBER_PARAMETERS } from '../../infra/member-stack.js';
 import { type EvaluatedStatement, evaluate, type IamRequest } from '../support/iam-eval.js';
 import { manifestOf } from '../support/manifests.js';
-import { resolveIntrinsics } from '../support/resolve.js';
+import { resolveIntrinsics, TEST_STACK_ID } from '../support/resolve.js';
 import { commandsInSource } from '../support/sdk-calls.js';
 import {
   actionFunctions,
@@ -641,6 +645,76 @@ describe('hub function roles, organization-wide', () => {
         resource: 'arn:aws:iam::123456789012:role/app',
       }),
     ).toBe('implicitDeny');
+  });
+});
+
+describe('what the hub functions are told, organization-wide', () => {
+  const envOf = (json: CfnTemplate, fn: FunctionName) =>
+    actionFunctions(json).find((f) => f.action === fn)?.env ?? {};
+
+  it('gives every function with spokes the organization, its deployment from the stack id, and no other function', () => {
+    for (const fn of actionFunctions(hub)) {
+      const value = fn.env[ENV.organization];
+      if (!SPOKES.some((spec) => spec.name === fn.action)) {
+        expect(value, fn.action).toBeUndefined();
+        continue;
+      }
+      const runtime = OrganizationRuntimeSchema.parse(
+        JSON.parse(z.string().parse(resolveIntrinsics(value, hub))),
+      );
+      expect(runtime, fn.action).toEqual({
+        partition: 'aws',
+        deployment: deploymentOf(TEST_STACK_ID),
+        organizationId: ORG,
+        accounts: '*',
+        excludedAccounts: [EXCLUDED],
+        regions: ['us-east-1'],
+      });
+    }
+    for (const fn of actionFunctions(single)) expect(fn.env[ENV.organization]).toBeUndefined();
+  });
+
+  it("lets triage ask Organizations about the organization's accounts only when every member is in scope", () => {
+    const ask = (json: CfnTemplate, organization = ORG) =>
+      evaluate(hubStatements(json, 'triage'), {
+        action: 'organizations:DescribeAccount',
+        resource: `arn:aws:organizations::111111111111:account/${organization}/${MEMBER}`,
+      });
+
+    expect(ask(hub)).toBe('allowed');
+    expect(ask(hub, 'o-zzzzzzzzzz')).toBe('implicitDeny');
+    expect(ask(listed)).toBe('implicitDeny');
+    expect(ask(single)).toBe('implicitDeny');
+    for (const fn of SPOKES.filter((spec) => spec.name !== 'triage')) {
+      expect(
+        evaluate(hubStatements(hub, fn.name), {
+          action: 'organizations:DescribeAccount',
+          resource: `arn:aws:organizations::111111111111:account/${ORG}/${MEMBER}`,
+        }),
+        fn.name,
+      ).toBe('implicitDeny');
+    }
+  });
+
+  it("protects every spoke role, in every account, from triage and from the actions' own checks", () => {
+    const triage = RuntimeConfigSchema.parse(
+      JSON.parse(z.string().parse(resolveIntrinsics(envOf(hub, 'triage')[ENV.config], hub))),
+    );
+    const guards = ProtectionConfigSchema.parse(
+      JSON.parse(
+        z.string().parse(resolveIntrinsics(envOf(hub, 'quarantine-user')[ENV.guards], hub)),
+      ),
+    );
+
+    for (const config of [triage, guards]) {
+      for (const spec of SPOKES) {
+        for (const account of [MEMBER, '333333333333', TEST_ACCOUNT]) {
+          const arn = `arn:aws:iam::${account}:role/cordon/${spec.name}`;
+          expect(protectedGuard(arn, config), arn).toMatch(/^protected: /);
+        }
+      }
+      expect(protectedGuard(`arn:aws:iam::${MEMBER}:role/app/web`, config)).toBeUndefined();
+    }
   });
 });
 

@@ -47,6 +47,7 @@ const { endpoint } = useMoto();
 const HUB = MOTO_ACCOUNT_ID;
 const MEMBER = '222222222222';
 const OUTSIDER = '333333333333';
+const RESPONDER = `arn:aws:sts::${HUB}:assumed-role/SecurityResponder/alice`;
 const ORGANIZATION = {
   organizationId: 'o-a1b2c3d4e5',
   accounts: [MEMBER],
@@ -147,6 +148,50 @@ describe('a member account finding, organization-wide', () => {
     expect(contained.map((e) => e.targetArn)).not.toHaveLength(0);
     for (const entry of contained) expect(entry.targetArn).toBe(user.arn);
     expect(user.arn).toContain(`::${MEMBER}:`);
+  });
+
+  it("is rolled back in the member account, where triage's claim says its calls were made", async () => {
+    const memberIam = await iamIn(MEMBER);
+    const hubIam = new IAMClient(motoClientConfig(endpoint));
+    const user = await seedCompromisedUser('ci-deployer', memberIam);
+    const twin = await seedCompromisedUser('ci-deployer', hubIam);
+    // The hub's twin has its own leaked key turned off: a rollback acting in the hub would turn it on.
+    await hubIam.send(
+      new UpdateAccessKeyCommand({
+        UserName: twin.userName,
+        AccessKeyId: twin.leakedKeyId,
+        Status: 'Inactive',
+      }),
+    );
+    const contained = onlyExecution(
+      await harness.engine('approve').rehearse(
+        userKeyFinding(user, {
+          account: MEMBER,
+          deliveredTo: HUB,
+          findingId: 'e0000000000000000000000000000004',
+        }),
+      ),
+    );
+    expect(contained.status, explain(contained)).toBe('SUCCEEDED');
+    const incidentId = contained.ledger[0]?.incidentId ?? '';
+
+    const rollback = await harness.engine('approve').rollback({
+      incidentId,
+      step: 'disableAccessKey',
+      force: false,
+      requestedBy: RESPONDER,
+      reason: 'false positive: the owner rotated the key',
+    });
+
+    expect(rollback.status, explain(rollback)).toBe('SUCCEEDED');
+    expect(rollback.ledger.map((e) => e.outcome)).toContain('ROLLED_BACK');
+    expect(await keyStatuses(memberIam, user.userName)).toMatchObject({
+      [user.leakedKeyId]: 'Active',
+    });
+    expect(await keyStatuses(hubIam, twin.userName)).toEqual({
+      [twin.leakedKeyId]: 'Inactive',
+      [twin.healthyKeyId]: 'Active',
+    });
   });
 
   it('refuses a finding from an account outside the scope, records why, and changes nothing there', async () => {

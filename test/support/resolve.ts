@@ -47,6 +47,9 @@ export function arnOf(json: CfnTemplate, logicalId: string): string {
 }
 
 /** What `Ref` returns for a resource: an ARN for topics, queues and state machines, else a name. */
+/** The stack's id, as CloudFormation would give it (its UUID is any). */
+export const TEST_STACK_ID = `arn:${PARTITION}:cloudformation:${TEST_REGION}:${TEST_ACCOUNT}:stack/Cordon/0a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d`;
+
 function refOf(json: CfnTemplate, logicalId: string): string {
   switch (logicalId) {
     case 'AWS::Partition':
@@ -57,6 +60,8 @@ function refOf(json: CfnTemplate, logicalId: string): string {
       return TEST_ACCOUNT;
     case 'AWS::URLSuffix':
       return 'amazonaws.com';
+    case 'AWS::StackId':
+      return TEST_STACK_ID;
     default:
       break;
   }
@@ -97,6 +102,14 @@ export function resolveIntrinsics(value: unknown, json: CfnTemplate): unknown {
     if (key === 'Fn::Join') {
       const [separator, parts] = z.tuple([z.string(), z.array(z.unknown())]).parse(arg);
       return parts.map((p) => z.string().parse(resolveIntrinsics(p, json))).join(separator);
+    }
+    if (key === 'Fn::Split') {
+      const [separator, source] = z.tuple([z.string(), z.unknown()]).parse(arg);
+      return z.string().parse(resolveIntrinsics(source, json)).split(separator);
+    }
+    if (key === 'Fn::Select') {
+      const [index, list] = z.tuple([z.number(), z.unknown()]).parse(arg);
+      return z.array(z.string()).parse(resolveIntrinsics(list, json))[index];
     }
     if (key === 'Fn::Sub' && typeof arg === 'string') {
       return arg.replace(/\$\{(AWS::[A-Za-z]+)\}/g, (_m, pseudo: string) => refOf(json, pseudo));

@@ -3,6 +3,7 @@ import type { Mode } from '../../../functions/shared/catalog.js';
 import type { ActionInput, Incident } from '../../../functions/shared/incident.js';
 import type { LedgerEntry } from '../../../functions/shared/ledger.js';
 import {
+  claimedPlace,
   incidentDigest,
   notValidated,
   validatedRecord,
@@ -220,5 +221,41 @@ describe('incidentDigest', () => {
     // Assert
     expect(new Set(digests).size).toBe(1);
     expect(digests[0]).toMatch(/^[0-9a-f]{64}$/);
+  });
+});
+
+describe('claimedPlace', () => {
+  it("reads the account and region from the claim of the entry's own execution", () => {
+    const member = { ...validatedIncident, account: '222222222222', region: 'eu-west-1' };
+    const other = 'arn:aws:states:us-east-1:123456789012:execution:cordon-iam-credentials:other';
+    const entries = [
+      entry(0, { executionArn: other, detail: { validated: validatedRecord(validatedIncident) } }),
+      entry(1, { detail: { validated: validatedRecord(member) } }),
+    ];
+
+    expect(claimedPlace(entries, EXECUTION_ARN)).toEqual({
+      account: '222222222222',
+      region: 'eu-west-1',
+    });
+  });
+
+  it('finds none in a claim written before it was recorded, nor in a refusal or another step', () => {
+    const { account: _a, region: _r, ...older } = validatedRecord(validatedIncident);
+
+    expect(
+      claimedPlace([entry(0, { detail: { validated: older } })], EXECUTION_ARN),
+    ).toBeUndefined();
+    expect(
+      claimedPlace(
+        [
+          entry(0, {
+            outcome: 'REFUSED',
+            detail: { validated: validatedRecord(validatedIncident) },
+          }),
+        ],
+        EXECUTION_ARN,
+      ),
+    ).toBeUndefined();
+    expect(claimedPlace([claim()], undefined)).toBeUndefined();
   });
 });

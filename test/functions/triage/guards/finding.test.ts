@@ -188,6 +188,136 @@ describe('guard 4: account', () => {
   });
 });
 
+describe('guard 4, organization-wide: the scope', () => {
+  const MEMBER = '222222222222';
+  const OUTSIDER = '210987654321';
+  const MEMBER_USER = `arn:aws:iam::${MEMBER}:user/staff/compromised-user`;
+  const organization = (accounts: string[] | '*', excludedAccounts: string[] = []) => ({
+    partition: 'aws',
+    deployment: '6f1c2b3a-4d5e-4f60-8a7b-9c0d1e2f3a4b',
+    organizationId: 'o-a1b2c3d4e5',
+    accounts,
+    excludedAccounts,
+    regions: ['us-east-1'],
+  });
+  /** A member's finding as the hub receives it: the member in the detail, the hub on the envelope. */
+  const memberFinding = (account = MEMBER) =>
+    withValue(fixture('guardduty-iam-user'), ['detail', 'accountId'], account);
+  /** Organizations as a stub: the accounts it names as active members. */
+  const members = (active: string[]) => {
+    const asked: string[] = [];
+    return {
+      asked,
+      refusal: async (account: string) => {
+        asked.push(account);
+        return active.includes(account)
+          ? undefined
+          : `account: ${account} is not a member of organization o-a1b2c3d4e5`;
+      },
+    };
+  };
+
+  it("acts on a listed member's finding, delivered through the hub", async () => {
+    const deps = { ...setup(), organization: organization([MEMBER]) };
+    userExists({ arn: MEMBER_USER });
+
+    const result = await runTriage(memberFinding(), deps);
+
+    expect(result.decision, result.reason).toBe('PROCEED');
+    expect(result.incident.account).toBe(MEMBER);
+  });
+
+  it('refuses an account not listed, without asking IAM there', async () => {
+    const deps = { ...setup(), organization: organization([MEMBER]) };
+
+    await expectRefused(
+      memberFinding(OUTSIDER),
+      `account: account ${OUTSIDER} is not in Cordon's scope (accounts: ${MEMBER})`,
+      deps,
+    );
+    expect(iamMock).not.toHaveReceivedAnyCommand();
+  });
+
+  it('refuses an excluded account even when every member is in scope, without asking Organizations', async () => {
+    const organizations = members([MEMBER]);
+    const deps = {
+      ...setup(),
+      organization: organization('*', [MEMBER]),
+      members: organizations,
+    };
+
+    await expectRefused(
+      memberFinding(),
+      `account: account ${MEMBER} is excluded from Cordon's scope (excludedAccounts)`,
+      deps,
+    );
+    expect(organizations.asked).toEqual([]);
+  });
+
+  it('with every member in scope, acts only on an account Organizations names as an active member', async () => {
+    const organizations = members([MEMBER]);
+    const deps = { ...setup(), organization: organization('*'), members: organizations };
+    userExists({ arn: MEMBER_USER });
+
+    await expectRefused(
+      memberFinding(OUTSIDER),
+      `account: ${OUTSIDER} is not a member of organization o-a1b2c3d4e5`,
+      deps,
+    );
+    expect(iamMock).not.toHaveReceivedAnyCommand();
+    const result = await runTriage(memberFinding(), deps);
+    expect(result.decision, result.reason).toBe('PROCEED');
+    expect(organizations.asked).toEqual([OUTSIDER, MEMBER]);
+  });
+
+  it('with every member in scope and no way to ask Organizations, acts on nothing', async () => {
+    const deps = { ...setup(), organization: organization('*') };
+
+    await expectRefused(
+      memberFinding(),
+      /^account: 222222222222 cannot be checked against the organization/,
+      deps,
+    );
+  });
+
+  it("refuses a member's finding that names a principal of the hub or of another member", async () => {
+    // A member's own administrator can import findings about anything into Security Hub; the
+    // ARN they name must be in the member's own account.
+    const deps = { ...setup(), organization: organization([MEMBER, OUTSIDER]) };
+    const event = withValue(
+      withValue(fixture('securityhub-iam-access-key'), [...SH, 'AwsAccountId'], MEMBER),
+      [...ASFF_RESOURCE],
+      { Type: 'AwsIamUser', Id: `arn:aws:iam::${OUTSIDER}:user/compromised-user` },
+    );
+
+    await expectRefused(
+      event,
+      `account: the principal arn:aws:iam::${OUTSIDER}:user/compromised-user is in account ${OUTSIDER}, not the finding's account ${MEMBER}`,
+      deps,
+    );
+  });
+
+  it("refuses a member's finding whose event did not come through the hub", async () => {
+    const deps = { ...setup(), organization: organization([MEMBER]) };
+
+    await expectRefused(
+      withValue(memberFinding(), ['account'], MEMBER),
+      `account: the event came from account ${MEMBER}, not home account ${ACCOUNT}`,
+      deps,
+    );
+  });
+
+  it("refuses a member's finding from a region outside the organization's regions", async () => {
+    const deps = { ...setup(), organization: organization([MEMBER]) };
+
+    await expectRefused(
+      withValue(memberFinding(), ['detail', 'region'], 'eu-west-1'),
+      'region: eu-west-1 is not an allowed region (us-east-1)',
+      deps,
+    );
+  });
+});
+
 describe('guard 5: region', () => {
   it('refuses a finding from a region outside the allowed ones', async () => {
     const event = withValue(fixture('guardduty-iam-user'), ['detail', 'region'], 'ap-southeast-2');
