@@ -15,6 +15,7 @@ import {
   type TimelineResponse,
 } from '../functions/responder-api/contract.js';
 import { firstIssue } from '../functions/shared/validation.js';
+import { z } from '../functions/shared/z.js';
 import {
   type ApprovalClient,
   connect,
@@ -375,7 +376,8 @@ export function formatTimeline(
 ): string {
   const { entries } = timeline;
   const count = entries.length === 1 ? '1 ledger entry' : `${entries.length} ledger entries`;
-  const head = `${bold(timeline.incidentId)}: ${count}`;
+  const place = claimedWhere(entries);
+  const head = `${bold(timeline.incidentId)}: ${place === undefined ? '' : `${place}: `}${count}`;
   if (entries.length === 0) return head;
   const rows = entries.map((e) => ({
     at: clock(e.at),
@@ -402,6 +404,26 @@ export function formatTimeline(
     return `${lead}${color(r.outcome.padEnd(w.outcome))}${tail}${clip(r.what, room)}`.trimEnd();
   });
   return [head, ...lines].join('\n');
+}
+
+const ClaimedPlace = z.object({
+  detail: z.object({
+    validated: z.object({ account: z.string(), region: z.string() }),
+  }),
+});
+
+/**
+ * `account <id> (<region>)`: where triage's claim says the incident's calls
+ * are made (organization-wide, a member account). Claims written before
+ * they were recorded say nothing.
+ */
+function claimedWhere(entries: TimelineResponse['entries']): string | undefined {
+  for (const entry of entries) {
+    if (entry.step !== 'triage' || entry.outcome !== 'CLAIMED') continue;
+    const claimed = ClaimedPlace.safeParse(entry).data?.detail.validated;
+    if (claimed) return `account ${claimed.account} (${claimed.region})`;
+  }
+  return undefined;
 }
 
 /** One line saying what the decision did. */

@@ -407,6 +407,24 @@ describe('cordon show', () => {
     expect(text.split('\n').map((line) => line.length)).toEqual([42, 100, 100]);
   });
 
+  it("names the account and region triage's claim recorded (organization-wide, the member's)", () => {
+    const [claim, ...rest] = fake.timelines.get(INC1) ?? [];
+    const claimed = {
+      ...claim,
+      detail: {
+        validated: {
+          incident: 'f'.repeat(64),
+          modes: {},
+          account: '222222222222',
+          region: 'eu-west-1',
+        },
+      },
+    };
+    const text = formatTimeline({ incidentId: INC1, entries: [claimed as never, ...rest] });
+
+    expect(text.split('\n')[0]).toBe(`${INC1}: account 222222222222 (eu-west-1): 2 ledger entries`);
+  });
+
   it('reports an unknown incident with the server message (exit 5)', async () => {
     expect(await run(showCommand, [UNKNOWN, ...endpoint])).toEqual({
       code: 5,
