@@ -9,7 +9,14 @@
  * played by an STS that refuses, as STS answers.
  */
 
+import { AutoScalingClient } from '@aws-sdk/client-auto-scaling';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import {
+  DescribeNetworkInterfacesCommand,
+  DescribeSecurityGroupsCommand,
+  DescribeSnapshotsCommand,
+  EC2Client,
+} from '@aws-sdk/client-ec2';
 import {
   GetUserPolicyCommand,
   IAMClient,
@@ -20,7 +27,13 @@ import {
 import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
 import { DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { describe, expect, it } from 'vitest';
-import { type CompromisedUser, seedCompromisedUser, userKeyFinding } from '../../demo/scenario.js';
+import {
+  type CompromisedUser,
+  instanceFinding,
+  seedCompromisedInstance,
+  seedCompromisedUser,
+  userKeyFinding,
+} from '../../demo/scenario.js';
 import { makeHandler } from '../../functions/actions/disable-access-key/containment.js';
 import { clientOptions } from '../../functions/shared/aws.js';
 import {
@@ -56,8 +69,8 @@ const ORGANIZATION = {
 };
 const harness = rehearsalHarness({ context: contextWith({ organization: ORGANIZATION }) });
 
-/** An IAM client acting in `account`: moto's credentials for a role there. */
-async function iamIn(account: string): Promise<IAMClient> {
+/** moto's credentials for a role in `account`: clients with them act there. */
+async function credentialsIn(account: string) {
   const sts = new STSClient(motoClientConfig(endpoint));
   const { Credentials } = await sts.send(
     new AssumeRoleCommand({
@@ -68,14 +81,19 @@ async function iamIn(account: string): Promise<IAMClient> {
   if (!Credentials?.AccessKeyId || !Credentials.SecretAccessKey) {
     throw new Error('moto returned no credentials');
   }
-  return new IAMClient({
+  return {
     ...motoClientConfig(endpoint),
     credentials: {
       accessKeyId: Credentials.AccessKeyId,
       secretAccessKey: Credentials.SecretAccessKey,
       sessionToken: Credentials.SessionToken,
     },
-  });
+  };
+}
+
+/** An IAM client acting in `account`. */
+async function iamIn(account: string): Promise<IAMClient> {
+  return new IAMClient(await credentialsIn(account));
 }
 
 const ledger = DynamoDBDocumentClient.from(new DynamoDBClient(motoClientConfig(endpoint)));
@@ -192,6 +210,56 @@ describe('a member account finding, organization-wide', () => {
       [twin.leakedKeyId]: 'Inactive',
       [twin.healthyKeyId]: 'Active',
     });
+  });
+
+  it("isolates and snapshots a member's instance in the member account, and creates nothing in the hub", async () => {
+    const config = await credentialsIn(MEMBER);
+    const memberEc2 = new EC2Client(config);
+    const instance = await seedCompromisedInstance(
+      {},
+      {
+        ec2: memberEc2,
+        autoscaling: new AutoScalingClient(config),
+        iam: new IAMClient(config),
+      },
+    );
+
+    const execution = onlyExecution(
+      await harness.engine('approve').rehearse(
+        instanceFinding(instance, {
+          account: MEMBER,
+          deliveredTo: HUB,
+          findingId: 'e0000000000000000000000000000005',
+        }),
+      ),
+    );
+
+    expect(execution.status, explain(execution)).toBe('SUCCEEDED');
+    const isolation = async (ec2: EC2Client) =>
+      (
+        await ec2.send(
+          new DescribeSecurityGroupsCommand({
+            Filters: [{ Name: 'group-name', Values: ['cordon-isolation-no-traffic'] }],
+          }),
+        )
+      ).SecurityGroups ?? [];
+    const [noTraffic] = await isolation(memberEc2);
+    const interfaces = await memberEc2.send(
+      new DescribeNetworkInterfacesCommand({ NetworkInterfaceIds: instance.interfaceIds }),
+    );
+    for (const n of interfaces.NetworkInterfaces ?? []) {
+      expect((n.Groups ?? []).map((g) => g.GroupId)).toEqual([noTraffic?.GroupId]);
+    }
+    const snapshots = await memberEc2.send(
+      new DescribeSnapshotsCommand({
+        OwnerIds: ['self'],
+        Filters: [{ Name: 'volume-id', Values: instance.volumeIds }],
+      }),
+    );
+    expect(snapshots.Snapshots?.map((x) => x.VolumeId).sort()).toEqual(
+      [...instance.volumeIds].sort(),
+    );
+    expect(await isolation(new EC2Client(motoClientConfig(endpoint)))).toEqual([]);
   });
 
   it('refuses a finding from an account outside the scope, records why, and changes nothing there', async () => {
