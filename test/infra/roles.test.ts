@@ -16,6 +16,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { FUNCTION_NAMES } from '../../functions/registry.js';
 import { CORDON_ROLE_PATH, ENV } from '../../functions/shared/runtime-config.js';
+import { OCSF_STATUS_IDS } from '../../functions/update-finding/status.js';
 import {
   actionMatches,
   actionsOf,
@@ -297,30 +298,40 @@ describe('IAM actions', () => {
 
 /**
  * Whether `statements` allow `action` for a request whose context holds
- * `keys` (their values are not needed: only `Null` is evaluated). Any other
- * condition operator fails the test: this reads the one guard it is for.
+ * `context` (each condition key present, with its value). Only the two
+ * operators the update-finding role uses are evaluated, as IAM does: `Null`
+ * (is the key absent?) and `StringEqualsIfExists` (an absent key passes; a
+ * present one must equal a listed value). Any other operator fails the
+ * test: this reads the guards it is for, nothing else.
  */
-function allowsWithKeys(
+function allowsWithContext(
   statements: readonly PolicyStatement[],
   action: string,
-  keys: readonly string[],
+  context: Readonly<Record<string, string>>,
 ): boolean {
   return statements.some((statement) => {
     if (statement.Effect !== 'Allow' || !actionsOf(statement).includes(action)) return false;
     const conditions = z
-      .record(z.string(), z.record(z.string(), z.string()))
+      .record(z.string(), z.record(z.string(), z.union([z.string(), z.array(z.string())])))
       .parse(statement.Condition ?? {});
-    return Object.entries(conditions).every(([operator, entries]) => {
-      expect(operator, 'only Null is evaluated here').toBe('Null');
-      return Object.entries(entries).every(([key, isNull]) =>
-        isNull === 'true' ? !keys.includes(key) : keys.includes(key),
-      );
-    });
+    return Object.entries(conditions).every(([operator, entries]) =>
+      Object.entries(entries).every(([key, expected]) => {
+        const value = context[key];
+        if (operator === 'Null') return (expected === 'true') === (value === undefined);
+        expect(operator, 'only Null and StringEqualsIfExists are evaluated here').toBe(
+          'StringEqualsIfExists',
+        );
+        return value === undefined || [expected].flat().includes(value);
+      }),
+    );
   });
 }
 
 describe('Security Hub finding updates', () => {
   const SEVERITY = 'securityhub:OCSFSyntaxPath/SeverityId';
+  const STATUS = 'securityhub:OCSFSyntaxPath/StatusId';
+  const COMMENT = 'securityhub:OCSFSyntaxPath/Comment';
+  const WORKFLOW = 'securityhub:ASFFSyntaxPath/Workflow.Status';
 
   it('only update-finding may call BatchUpdateFindings (V1 and V2), on the V1 hub and the V2 hub', () => {
     const holders = functions().filter((fn) =>
@@ -343,18 +354,43 @@ describe('Security Hub finding updates', () => {
     const action = 'securityhub:BatchUpdateFindings';
 
     // What Cordon sends: StatusId and Comment (V2), Workflow and Note (V1, no OCSF keys).
-    expect(
-      allowsWithKeys(statements, action, [
-        'securityhub:OCSFSyntaxPath/StatusId',
-        'securityhub:OCSFSyntaxPath/Comment',
-      ]),
-    ).toBe(true);
-    expect(allowsWithKeys(statements, action, [])).toBe(true);
+    expect(allowsWithContext(statements, action, { [STATUS]: '2', [COMMENT]: 'c' })).toBe(true);
+    expect(allowsWithContext(statements, action, { [WORKFLOW]: 'RESOLVED' })).toBe(true);
     // The attack: the same call naming SeverityId, alone or beside the allowed fields.
-    expect(allowsWithKeys(statements, action, [SEVERITY])).toBe(false);
-    expect(
-      allowsWithKeys(statements, action, ['securityhub:OCSFSyntaxPath/StatusId', SEVERITY]),
-    ).toBe(false);
+    expect(allowsWithContext(statements, action, { [SEVERITY]: '1' })).toBe(false);
+    expect(allowsWithContext(statements, action, { [STATUS]: '4', [SEVERITY]: '5' })).toBe(false);
+  });
+
+  it('a compromised update-finding cannot suppress a finding, or reopen one as New: its role allows only the StatusId (and Workflow.Status) values Cordon sets', () => {
+    const fn = functionFor('update-finding');
+    const statements = statementsOfRole(fn.roleId);
+    const action = 'securityhub:BatchUpdateFindings';
+    const [grant, ...others] = statements.filter((s) => actionsOf(s).includes(action));
+
+    // The policy holds the values core sends (status.ts), as IAM compares them: strings.
+    expect(others).toEqual([]);
+    expect(grant?.Condition).toEqual({
+      Null: { [SEVERITY]: 'true' },
+      StringEqualsIfExists: { [STATUS]: ['2', '4'], [WORKFLOW]: ['NOTIFIED', 'RESOLVED'] },
+    });
+    expect(OCSF_STATUS_IDS.map(String)).toEqual(['2', '4']);
+    for (const allowed of ['2', '4']) {
+      expect(allowsWithContext(statements, action, { [STATUS]: allowed })).toBe(true);
+    }
+    // The attack: 3 (Suppressed) hides the finding, 1 (New) restarts a playbook,
+    // 5 (Archived), 6 (Deleted), 0 and 99 are no status Cordon sets.
+    for (const forbidden of ['0', '1', '3', '5', '6', '99']) {
+      expect(allowsWithContext(statements, action, { [STATUS]: forbidden }), forbidden).toBe(false);
+    }
+    // The same in ASFF (BatchUpdateFindings' Workflow.Status).
+    for (const allowed of ['NOTIFIED', 'RESOLVED']) {
+      expect(allowsWithContext(statements, action, { [WORKFLOW]: allowed })).toBe(true);
+    }
+    for (const forbidden of ['SUPPRESSED', 'NEW']) {
+      expect(allowsWithContext(statements, action, { [WORKFLOW]: forbidden }), forbidden).toBe(
+        false,
+      );
+    }
   });
 
   it('triage re-reads OCSF findings (GetFindingsV2 is securityhub:GetFindings on the V2 hub)', () => {

@@ -13,6 +13,7 @@ import {
   UpdateFindingInputSchema,
   updateFinding,
 } from '../../../functions/update-finding/core.js';
+import { OCSF_STATUS_IDS, ocsfStatusId } from '../../../functions/update-finding/status.js';
 import {
   ACTOR,
   awsError,
@@ -314,6 +315,19 @@ describe('update-finding', () => {
         'StatusId',
       ]);
       expect(call?.args[0].input.StatusId).toBe(4);
+    });
+
+    it('refuses to build a StatusId other than the two its role allows: never Suppressed, New or any other', () => {
+      expect(ocsfStatusId('NOTIFIED')).toBe(2);
+      expect(ocsfStatusId('RESOLVED')).toBe(4);
+      expect(OCSF_STATUS_IDS).toEqual([2, 4]);
+
+      // What a tampered input or a careless change would ask for.
+      for (const status of ['SUPPRESSED', 'NEW', 'ARCHIVED', 'resolved', '', 'constructor']) {
+        expect(() => ocsfStatusId(status), status).toThrow(
+          expect.objectContaining({ name: 'Cordon.InvalidTaskInput' }),
+        );
+      }
     });
 
     it('throws retryable Cordon.ServiceUnavailable for a finding left unprocessed by a conflicting update', async () => {
