@@ -310,6 +310,10 @@ export function s3ExposureTriggers(config: Thresholds): PlaybookTrigger[] {
         ],
       },
     ),
+    // OCSF carries the controls' results in a documented form (class 2003,
+    // `compliance`); how it carries S3.19 on an access point, Access
+    // Analyzer's and Macie's findings is documented nowhere, so this rule
+    // matches none of them rather than a guessed shape (README, routing).
     securityHubV2Trigger(
       config,
       'New Security Hub OCSF findings that a bucket is public (data exposure, a public-bucket control failing), except those from GuardDuty',

@@ -20,14 +20,26 @@ interface SecurityHubCase {
   /** What the finding is, for the table. */
   readonly finding: string;
   readonly asff: { readonly type: string; readonly finding: Record<string, unknown> };
-  readonly ocsf: { readonly type: string; readonly finding: Record<string, unknown> };
+  /**
+   * The OCSF form, or `undocumented` where neither Security Hub's
+   * documentation nor a published finding shows how OCSF carries this kind:
+   * Cordon routes none of it, and the table says so instead of guessing one.
+   */
+  readonly ocsf:
+    | { readonly type: string; readonly finding: Record<string, unknown> }
+    | 'undocumented';
 }
+
+/** The table's words for a kind of finding whose OCSF form is undocumented. */
+export const UNDOCUMENTED_OCSF = 'no playbook (no documented OCSF form)';
 
 const KEY = 'AKIAIOSFODNN7EXAMPLE';
 const INSTANCE = 'i-0abc123def4567890';
 const SECRET = `arn:aws:secretsmanager:${REGION}:${ACCOUNT}:secret:example-AbCdEf`;
 const FUNCTION = `arn:aws:lambda:${REGION}:${ACCOUNT}:function:example`;
 const BUCKET = 'arn:aws:s3:::example-bucket';
+const ACCESS_POINT = `arn:aws:s3:${REGION}:${ACCOUNT}:accesspoint/example`;
+const BEST_PRACTICES = 'Software and Configuration Checks/AWS Security Best Practices';
 const DETECTION = ['TTPs/Credential Access'];
 const EXPOSURE = ['Effects/Data Exposure'];
 const CHECK = ['Software and Configuration Checks/Industry and Regulatory Standards'];
@@ -146,6 +158,41 @@ const CASES: readonly SecurityHubCase[] = [
     finding: 'control S3.8 failing on a bucket',
     asff: asff('AwsS3Bucket', BUCKET, control('S3.8').asff),
     ocsf: ocsf('AWS::S3::Bucket', BUCKET, control('S3.8').ocsf),
+  },
+  {
+    finding: 'control S3.2 failing on a bucket',
+    asff: asff('AwsS3Bucket', BUCKET, control('S3.2').asff),
+    ocsf: ocsf('AWS::S3::Bucket', BUCKET, control('S3.2').ocsf),
+  },
+  {
+    finding: 'control S3.3 failing on a bucket',
+    asff: asff('AwsS3Bucket', BUCKET, control('S3.3').asff),
+    ocsf: ocsf('AWS::S3::Bucket', BUCKET, control('S3.3').ocsf),
+  },
+  {
+    finding: 'control S3.19 failing on an access point',
+    asff: asff('AwsS3AccessPoint', ACCESS_POINT, control('S3.19').asff, {
+      AwsS3AccessPoint: { Bucket: 'example-bucket' },
+    }),
+    ocsf: 'undocumented',
+  },
+  {
+    finding: 'IAM Access Analyzer: external access to a bucket',
+    asff: asff('AwsS3Bucket', BUCKET, {
+      ProductArn: `arn:aws:securityhub:${REGION}::product/aws/access-analyzer`,
+      ProductName: 'IAM Access Analyzer',
+      Types: [`${BEST_PRACTICES}/External Access Granted`],
+    }),
+    ocsf: 'undocumented',
+  },
+  {
+    finding: 'Macie policy finding: a public bucket',
+    asff: asff('AwsS3Bucket', BUCKET, {
+      ProductArn: `arn:aws:securityhub:${REGION}::product/aws/macie`,
+      ProductName: 'Macie',
+      Types: [`${BEST_PRACTICES}/Policy:IAMUser-S3BucketPublic`],
+    }),
+    ocsf: 'undocumented',
   },
   {
     finding: 'control S3.6 failing on a bucket',
@@ -267,8 +314,8 @@ export function securityHubRoutingTable(rules: readonly PlaybookRule[]): string 
         c.finding,
         `\`${c.asff.type}\``,
         routeText(asffEvent(c.asff.finding), rules),
-        `\`${c.ocsf.type}\``,
-        routeText(ocsfEvent(c.ocsf.finding), rules),
+        c.ocsf === 'undocumented' ? '-' : `\`${c.ocsf.type}\``,
+        c.ocsf === 'undocumented' ? UNDOCUMENTED_OCSF : routeText(ocsfEvent(c.ocsf.finding), rules),
         '',
       ]
         .join(' | ')

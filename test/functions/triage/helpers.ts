@@ -478,3 +478,46 @@ export function awsError(name: string, status: number): Error {
     $metadata: { httpStatusCode: status },
   });
 }
+
+export const PUBLIC_BUCKET = 'example-public-bucket';
+
+/**
+ * The published SQS.1 control failing (Security Hub's OCSF form, class 2003,
+ * test/fixtures/real) made `control` failing on PUBLIC_BUCKET in ACCOUNT and
+ * us-east-1, High (provider and top level). No published OCSF finding names
+ * a bucket; every field not named here is as published.
+ */
+export function ocsfBucketControl(control = 'S3.8'): unknown {
+  let event = realEvent('securityhub-v2-control-sqs-1');
+  const set: Array<[Path, unknown]> = [
+    [['account'], ACCOUNT],
+    [['region'], 'us-east-1'],
+    [[...OCSF, 'cloud', 'account', 'uid'], ACCOUNT],
+    [[...OCSF, 'cloud', 'region'], 'us-east-1'],
+    [
+      [...OCSF, 'metadata', 'product', 'uid'],
+      'arn:aws:securityhub:us-east-1::productv2/aws/securityhub',
+    ],
+    [[...OCSF, 'compliance', 'control'], control],
+    [
+      [...OCSF, 'finding_info', 'uid'],
+      `arn:aws:securityhub:us-east-1:${ACCOUNT}:security-control/${control}/finding/7dabcdef-1234-8912-5678-5012345678904`,
+    ],
+    [[...OCSF, 'severity_id'], 4],
+    [[...OCSF, 'vendor_attributes', 'severity_id'], 4],
+    [
+      [...OCSF, 'resources'],
+      [
+        {
+          cloud_partition: 'aws',
+          owner: { account: { uid: ACCOUNT } },
+          region: 'us-east-1',
+          type: 'AWS::S3::Bucket',
+          uid: `arn:aws:s3:::${PUBLIC_BUCKET}`,
+        },
+      ],
+    ],
+  ];
+  for (const [path, value] of set) event = withValue(event, path, value);
+  return event;
+}

@@ -16,7 +16,16 @@ import { productAllowed, verifyAtSource } from '../../../../functions/triage/gua
 import type { Finding } from '../../../../functions/triage/parse/finding.js';
 import { parseFindingEvent } from '../../../../functions/triage/parse/index.js';
 import { parseConfig } from '../../../../infra/config.js';
-import { fixture, OCSF, ocsfEvent, valueAt, withValue } from '../helpers.js';
+import {
+  ACCOUNT,
+  fixture,
+  OCSF,
+  ocsfBucketControl,
+  ocsfEvent,
+  PUBLIC_BUCKET,
+  valueAt,
+  withValue,
+} from '../helpers.js';
 
 const gdMock = mockClient(GuardDutyClient);
 const shMock = mockClient(SecurityHubClient);
@@ -327,6 +336,72 @@ describe('Security Hub OCSF findings', () => {
 
     expect(check.status === 'unverified' && check.reason).toMatch(
       /raised from the provider's HIGH to CRITICAL/,
+    );
+    expect(shMock.commandCalls(GetFindingsV2Command)).toHaveLength(0);
+  });
+});
+
+/** A public-bucket control failing on a bucket, in OCSF: the guards ASFF's get. */
+describe('Security Hub OCSF public-bucket control findings', () => {
+  function bucketFinding(event: unknown) {
+    const parsed = parseFindingEvent(event);
+    if (parsed.status !== 'finding') throw new Error('not a finding');
+    return parsed.finding;
+  }
+  const asStored = (event: unknown) => JSON.parse(JSON.stringify(valueAt(event, OCSF)));
+
+  it('are verified when GetFindingsV2 returns the same control on the same bucket, and not on another bucket', async () => {
+    const finding = bucketFinding(ocsfBucketControl());
+    expect(identifierOf(finding)).toBe(PUBLIC_BUCKET);
+    shMock.on(GetFindingsV2Command).resolves({ Findings: [asStored(ocsfBucketControl())] });
+
+    expect(await verifyAtSource(finding, identifierOf(finding), clients, AWS_PRODUCTS)).toEqual({
+      status: 'verified',
+    });
+
+    const otherBucket = withValue(
+      ocsfBucketControl(),
+      [...OCSF, 'resources', 0, 'uid'],
+      'arn:aws:s3:::another-bucket',
+    );
+    shMock.on(GetFindingsV2Command).resolves({ Findings: [asStored(otherBucket)] });
+    const check = await verifyAtSource(finding, identifierOf(finding), clients, AWS_PRODUCTS);
+    expect(check.status === 'unverified' && check.reason).toMatch(
+      new RegExp(`no resource "${PUBLIC_BUCKET}"`),
+    );
+  });
+
+  it("a forger's control finding in the account's productv2 default is not verified, and Security Hub is not asked", async () => {
+    const forged = bucketFinding(
+      withValue(
+        ocsfBucketControl(),
+        [...OCSF, 'metadata', 'product', 'uid'],
+        `arn:aws:securityhub:us-east-1:${ACCOUNT}:productv2/${ACCOUNT}/default`,
+      ),
+    );
+    shMock.on(GetFindingsV2Command).resolves({ Findings: [asStored(ocsfBucketControl())] });
+
+    const check = await verifyAtSource(forged, identifierOf(forged), clients, AWS_PRODUCTS);
+
+    expect(check.status === 'unverified' && check.reason).toMatch(
+      /not on the Security Hub product allow-list/,
+    );
+    expect(shMock.commandCalls(GetFindingsV2Command)).toHaveLength(0);
+  });
+
+  it('a control whose severity an editor raised gets no unattended step', async () => {
+    const raised = bucketFinding(
+      withValue(
+        withValue(ocsfBucketControl(), [...OCSF, 'severity_id'], 5),
+        [...OCSF, 'vendor_attributes', 'severity_id'],
+        3,
+      ),
+    );
+
+    const check = await verifyAtSource(raised, identifierOf(raised), clients, AWS_PRODUCTS);
+
+    expect(check.status === 'unverified' && check.reason).toMatch(
+      /raised from the provider's MEDIUM to CRITICAL/,
     );
     expect(shMock.commandCalls(GetFindingsV2Command)).toHaveLength(0);
   });

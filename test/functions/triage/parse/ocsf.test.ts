@@ -15,7 +15,9 @@ import {
   ACCOUNT,
   config,
   OCSF,
+  ocsfBucketControl,
   ocsfEvent,
+  PUBLIC_BUCKET,
   realEvent,
   valueAt,
   without,
@@ -232,5 +234,130 @@ describe('Security Hub OCSF findings', () => {
 
     expect(ocsf.playbook).toBe(asff.playbook);
     expect(incidentIdOf(ocsf)).toBe(incidentIdOf(asff));
+  });
+});
+
+/**
+ * Public-bucket findings in OCSF, against what ASFF routes to s3-exposure
+ * (parse/exposure.ts): the public-bucket controls, IAM Access Analyzer's
+ * external access, Macie's public-bucket policy findings, S3.19 on an access
+ * point. Security Hub documents the OCSF form of a control result (class
+ * 2003, `compliance.control`, `compliance.status_id`: the published SQS.1
+ * finding), so the controls are read; no documentation or published finding
+ * shows how it carries Access Analyzer's or Macie's policy findings, or an
+ * access point's bucket, so those are left unrouted rather than guessed. The
+ * events below marked "written here" are not published findings: they show
+ * that such a shape, whatever it turns out to be, starts nothing by accident.
+ */
+describe('public-bucket findings in OCSF', () => {
+  it.each(['S3.2', 'S3.3', 'S3.8'])(
+    'control %s failing on a bucket is s3-exposure, passing guards for its account and region',
+    (control) => {
+      const event = ocsfBucketControl(control);
+
+      expect(findingOf(event)).toMatchObject({
+        playbook: 's3-exposure',
+        bucket: { name: PUBLIC_BUCKET },
+        findingType: 'Software and Configuration Checks/Industry and Regulatory Standards',
+        severityLabel: 'HIGH',
+        securityHub: { format: 'ocsf', workflowStatus: 'NEW' },
+      });
+      expect(refusal(event)).toBeUndefined();
+    },
+  );
+
+  it('refuses a control finding on a bucket in another account or outside the configured regions', () => {
+    const elsewhere = withValue(
+      ocsfBucketControl(),
+      [...OCSF, 'cloud', 'account', 'uid'],
+      '210987654321',
+    );
+    const otherRegion = withValue(ocsfBucketControl(), [...OCSF, 'cloud', 'region'], 'ap-south-1');
+
+    expect(refusal(elsewhere)).toMatch(/^account: the finding is for account 210987654321/);
+    expect(refusal(otherRegion)).toMatch(/^region: ap-south-1 is not an allowed region/);
+  });
+
+  it("a control's severity raised after import (BatchUpdateFindingsV2) is read at the provider's, and marked edited", () => {
+    const raised = withValue(
+      withValue(ocsfBucketControl(), [...OCSF, 'severity_id'], 5),
+      [...OCSF, 'vendor_attributes', 'severity_id'],
+      3,
+    );
+
+    expect(findingOf(raised)).toMatchObject({
+      severityLabel: 'MEDIUM',
+      securityHub: {
+        edited: "its severity was raised from the provider's MEDIUM to CRITICAL after import",
+      },
+    });
+  });
+
+  it('S3.19 failing on an access point is not routed: no documented OCSF form names its bucket (written here)', () => {
+    const accessPoint = withValue(
+      withValue(
+        ocsfBucketControl('S3.19'),
+        [...OCSF, 'resources', 0, 'type'],
+        'AWS::S3::AccessPoint',
+      ),
+      [...OCSF, 'resources', 0, 'uid'],
+      `arn:aws:s3:us-east-1:${ACCOUNT}:accesspoint/public-ap`,
+    );
+
+    expect(parseFindingEvent(accessPoint)).toMatchObject({ reason: 'unhandled-resource' });
+  });
+
+  it.each([
+    [
+      'IAM Access Analyzer',
+      'access-analyzer',
+      'Software and Configuration Checks/AWS Security Best Practices/External Access Granted',
+    ],
+    [
+      'Macie',
+      'macie',
+      'Software and Configuration Checks/AWS Security Best Practices/Policy:IAMUser-S3BucketPublic',
+    ],
+  ])(
+    "%s's public-bucket finding with its ASFF types, as an OCSF detection on a bucket, is not routed (written here: no published OCSF form)",
+    (name, product, type) => {
+      const detection = withValue(
+        withValue(
+          withValue(
+            withValue(ocsfBucketControl(), [...OCSF, 'class_uid'], 2004),
+            [...OCSF, 'compliance'],
+            undefined,
+          ),
+          [...OCSF, 'finding_info', 'types'],
+          [type],
+        ),
+        [...OCSF, 'metadata', 'product'],
+        { name, uid: `arn:aws:securityhub:us-east-1::productv2/aws/${product}` },
+      );
+      // A finding forger's import claiming the product's name, in the account's own default product.
+      const forged = withValue(
+        detection,
+        [...OCSF, 'metadata', 'product', 'uid'],
+        `arn:aws:securityhub:us-east-1:${ACCOUNT}:productv2/${ACCOUNT}/default`,
+      );
+
+      for (const event of [detection, forged]) {
+        expect(parseFindingEvent(event)).toMatchObject({ reason: 'unhandled-resource' });
+      }
+    },
+  );
+
+  it('a Data Security Finding (class 2006, Macie sensitive data) naming a bucket is no exposure to block (written here)', () => {
+    const dataSecurity = withValue(
+      withValue(
+        withValue(ocsfBucketControl(), [...OCSF, 'class_uid'], 2006),
+        [...OCSF, 'compliance'],
+        undefined,
+      ),
+      [...OCSF, 'finding_info', 'types'],
+      ['SensitiveData:S3Object/Personal', 'Sensitive Data'],
+    );
+
+    expect(parseFindingEvent(dataSecurity)).toMatchObject({ reason: 'unhandled-resource' });
   });
 });
