@@ -286,6 +286,64 @@ export function ocsfKeyFinding(
   return { ...event, account, detail: { ...event.detail, findings } };
 }
 
+const OcsfControlFinding = z.looseObject({
+  cloud: z.looseObject({}),
+  compliance: z.looseObject({}),
+  finding_info: z.looseObject({}),
+  metadata: z.looseObject({ product: z.looseObject({}) }),
+  resources: z.array(z.looseObject({})).length(1),
+});
+const SecurityHubV2ControlEvent = z.looseObject({
+  detail: z.looseObject({ findings: z.array(OcsfControlFinding).length(1) }),
+});
+
+/**
+ * The published SQS.1 control failing in Security Hub's OCSF form
+ * (test/fixtures/real, "Findings Imported V2", class 2003, compliance Fail,
+ * status New) made control S3.8 (bucket-level Block Public Access) failing
+ * on `bucket` in `account` and us-east-1, its finding uid the control's
+ * finding ARN there, High unless `options` say otherwise, from an
+ * allow-listed AWS product unless they name another. No published OCSF
+ * finding names a bucket; every field not named here is as published.
+ */
+export function ocsfBucketControlFinding(
+  bucket: { readonly name: string; readonly arn: string },
+  account: string,
+  options: OcsfOptions = {},
+): Record<string, unknown> {
+  const path = join(REPO_ROOT, 'test', 'fixtures', 'real', 'securityhub-v2-control-sqs-1.json');
+  const event = SecurityHubV2ControlEvent.parse(JSON.parse(readFileSync(path, 'utf8')));
+  const severity = options.severityId ?? 4;
+  const findings = event.detail.findings.map((finding) => ({
+    ...finding,
+    status_id: options.statusId ?? 1,
+    severity_id: severity,
+    vendor_attributes: { severity_id: options.providerSeverityId ?? severity },
+    cloud: { ...finding.cloud, account: { uid: account }, region: 'us-east-1' },
+    compliance: { ...finding.compliance, control: 'S3.8' },
+    finding_info: {
+      ...finding.finding_info,
+      uid: `arn:aws:securityhub:us-east-1:${account}:security-control/S3.8/finding/7dabcdef-1234-8912-5678-5012345678904`,
+    },
+    metadata: {
+      ...finding.metadata,
+      product: {
+        ...finding.metadata.product,
+        uid: options.product ?? OCSF_AWS_PRODUCT,
+        name: options.productName ?? 'Security Hub',
+      },
+    },
+    resources: finding.resources.map(() => ({
+      cloud_partition: 'aws',
+      owner: { account: { uid: account } },
+      region: 'us-east-1',
+      type: 'AWS::S3::Bucket',
+      uid: bucket.arn,
+    })),
+  }));
+  return { ...event, account, region: 'us-east-1', detail: { ...event.detail, findings } };
+}
+
 const BatchUpdateV2 = z.looseObject({
   StatusId: z.number().optional(),
   Comment: z.string().optional(),

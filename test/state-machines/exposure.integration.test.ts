@@ -9,6 +9,11 @@
  * - Security Hub BatchUpdateFindings (moto 5.2 lacks it): mocked with
  *   aws-sdk-client-mock on SecurityHubClient only (every finding processed),
  *   as the other Security Hub tests do;
+ * - Security Hub's V2 APIs (GetFindingsV2, BatchUpdateFindingsV2), which an
+ *   OCSF finding ("Findings Imported V2") needs and no emulator serves (moto
+ *   has neither): the rehearsal's finding-source stand-in holds the
+ *   rehearsed finding, answers GetFindingsV2 and records each
+ *   BatchUpdateFindingsV2, with no client mock in the way;
  * What moto emulates of rotation, and what it does not: moto 5.2 rotates a
  * secret that has a rotation function only by running that function, which
  * needs Docker. A secret configured with rotation rules and no function
@@ -65,9 +70,10 @@ import {
 import { seedCompromisedUser } from '../../demo/scenario.js';
 import { parseIamArn } from '../../functions/shared/iam-arn.js';
 import { ENV } from '../../functions/shared/runtime-config.js';
+import { findingSource } from '../../rehearsal/finding-source.js';
 import { MOTO_ACCOUNT_ID, motoClientConfig, useMoto } from '../support/moto.js';
 import { forms } from '../support/notices.js';
-import { processedFindings } from './events.js';
+import { OCSF_AWS_PRODUCT, ocsfBucketControlFinding, processedFindings } from './events.js';
 import { explain, onlyExecution, outcomes, rehearsalHarness } from './harness.js';
 
 const { endpoint } = useMoto();
@@ -129,6 +135,19 @@ async function publicAccessBlock(bucket: PublicBucket) {
     throw error;
   }
 }
+
+/** A BatchUpdateFindingsV2 request as the finding-source stand-in recorded it: these fields only. */
+const V2_UPDATE = z.strictObject({
+  FindingIdentifiers: z.array(
+    z.object({
+      CloudAccountUid: z.string(),
+      FindingInfoUid: z.string(),
+      MetadataProductUid: z.string(),
+    }),
+  ),
+  StatusId: z.number(),
+  Comment: z.string(),
+});
 
 const StepResults = z.object({
   results: z.record(z.string(), z.object({ outcome: z.string() })),
@@ -618,6 +637,55 @@ describe('a public bucket (s3-exposure)', () => {
       hub.commandCalls(BatchUpdateFindingsCommand).map((c) => c.args[0].input.Workflow),
     ).toEqual([{ Status: 'NOTIFIED' }, { Status: 'RESOLVED' }]);
     expect(await publicAccessBlock(bucket)).toMatchObject({ BlockPublicAcls: true });
+  });
+
+  it('does the same on a Security Hub OCSF control finding (S3.8 failing), and marks it In Progress then Resolved with BatchUpdateFindingsV2', async () => {
+    const bucket = await seedPublicBucket();
+    const event = ocsfBucketControlFinding(bucket, MOTO_ACCOUNT_ID);
+    const updatesBefore = findingSource.updates.length;
+    const sent = vi.spyOn(SecurityHubClient.prototype, 'send');
+
+    const report = await harness.engine('approve').rehearse(event);
+
+    expect(report.matched).toEqual(['s3-exposure']);
+    const execution = onlyExecution(report);
+    expect(execution.status, explain(execution)).toBe('SUCCEEDED');
+    expect(execution.states).toEqual([
+      ...SH_START,
+      ...gated('Block public access', 'approve'),
+      ...SH_FINISH,
+    ]);
+    // Approved by a responder (the default), so triage had no unattended step to verify for.
+    expect(execution.ledger[0]).toMatchObject({
+      outcome: 'CLAIMED',
+      detail: { productArn: OCSF_AWS_PRODUCT },
+    });
+    expect(entry(execution, 'blockPublicAccess:CONTAINED')).toMatchObject({
+      targetArn: bucket.arn,
+      before: { configuration: null },
+    });
+    expect(await publicAccessBlock(bucket)).toEqual({
+      BlockPublicAcls: true,
+      IgnorePublicAcls: true,
+      BlockPublicPolicy: true,
+      RestrictPublicBuckets: true,
+    });
+    // The write-back: BatchUpdateFindingsV2 only, by the finding's three identifiers.
+    expect(sent.mock.calls.map(([command]) => command.constructor.name)).toEqual([
+      'BatchUpdateFindingsV2Command',
+      'BatchUpdateFindingsV2Command',
+    ]);
+    const identifier = {
+      CloudAccountUid: MOTO_ACCOUNT_ID,
+      FindingInfoUid: `arn:aws:securityhub:us-east-1:${MOTO_ACCOUNT_ID}:security-control/S3.8/finding/7dabcdef-1234-8912-5678-5012345678904`,
+      MetadataProductUid: OCSF_AWS_PRODUCT,
+    };
+    const updates = findingSource.updates.slice(updatesBefore).map((u) => V2_UPDATE.parse(u));
+    expect(updates.map((u) => [u.FindingIdentifiers, u.StatusId])).toEqual([
+      [[identifier], 2],
+      [[identifier], 4],
+    ]);
+    expect(updates[1]?.Comment).toContain('contained (s3-exposure)');
   });
 });
 
