@@ -1,7 +1,6 @@
 import { type ApprovalVerifier, approvalVerifier } from '../shared/approval-record.js';
 import { type Boot, boot } from '../shared/boot.js';
 import type { Environment } from '../shared/env.js';
-import { ENV } from '../shared/env-names.js';
 import { classifyAwsError, InvalidTaskInputError, NotValidatedError } from '../shared/errors.js';
 import { taskHandler } from '../shared/handler.js';
 import { inFlight } from '../shared/in-flight.js';
@@ -14,7 +13,7 @@ import {
   type RollbackResult,
   verifiedEntries,
 } from '../shared/rollback.js';
-import type { Place } from '../shared/spoke.js';
+import { organizationOf, type Place } from '../shared/spoke.js';
 import { claimedPlace, notValidated } from '../shared/validated.js';
 
 /**
@@ -72,7 +71,7 @@ export function rollbackHandler(
 ) {
   const deps = { ...boot(env, name), approvals: approvalVerifier(env) };
   const { logger } = deps;
-  const organized = env[ENV.organization] !== undefined;
+  const organized = organizationOf(env) !== undefined;
   return taskHandler(logger, RollbackInputSchema, async (input) => {
     logger.appendKeys({ incidentId: input.incidentId, step: input.item.step, seq: input.item.seq });
     const entries = await verifiedEntries(deps.ledger, input.incidentId);

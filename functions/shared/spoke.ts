@@ -160,6 +160,13 @@ export class SpokeSessions {
   }
 }
 
+/** The function's organization settings (CORDON_ORGANIZATION), or undefined in single-account mode. */
+export function organizationOf(env: Environment): OrganizationRuntime | undefined {
+  return env[ENV.organization] === undefined
+    ? undefined
+    : requireJsonEnv(env, ENV.organization, OrganizationRuntimeSchema);
+}
+
 /**
  * A function's clients for each place, built by `make`: in single-account
  * mode with the function's own credentials, one set per region;
@@ -173,10 +180,7 @@ export function placedClients<C extends object>(
   make: (config: PlaceConfig) => C,
   sts?: SpokeSts,
 ): (place: Place) => C {
-  const organization =
-    env[ENV.organization] === undefined
-      ? undefined
-      : requireJsonEnv(env, ENV.organization, OrganizationRuntimeSchema);
+  const organization = organizationOf(env);
   const sets = new Map<string, C>();
   const cached = (key: string, build: () => C): C => {
     const held = sets.get(key);

@@ -29,9 +29,9 @@ import {
   type TriageResult,
 } from '../shared/incident.js';
 import type { Ledger } from '../shared/ledger.js';
-import { type OrganizationRuntime, OrganizationRuntimeSchema } from '../shared/organization.js';
+import type { OrganizationRuntime } from '../shared/organization.js';
 import { ENV, RuntimeConfigSchema } from '../shared/runtime-config.js';
-import { type Place, type PlaceConfig, placedClients } from '../shared/spoke.js';
+import { organizationOf, type Place, type PlaceConfig, placedClients } from '../shared/spoke.js';
 import { boundedText } from '../shared/text.js';
 import { validatedRecord } from '../shared/validated.js';
 import { firstIssue } from '../shared/validation.js';
@@ -45,7 +45,7 @@ import {
 } from './deciders/decision.js';
 import { deciderFor } from './deciders/index.js';
 import { announceTrip } from './guardrails/announce.js';
-import { OrganizationMembers } from './guardrails/membership.js';
+import { OrganizationMembers, type OrganizationsReader } from './guardrails/membership.js';
 import {
   actsUnattended,
   applyRuntimeMode,
@@ -429,6 +429,17 @@ const TriageInputSchema = z.strictObject({
   playbook: z.enum(PLAYBOOK_NAMES as [PlaybookName, ...PlaybookName[]]),
 });
 
+/** Triage's own clients, and its decider's for each place. */
+interface TriageClients {
+  readonly ssm: SSMClient;
+  readonly sns: SNSClient;
+  readonly guardDuty: GuardDutyClient;
+  readonly securityHub: SecurityHubClient;
+  readonly targets: (place: Place) => TargetClients;
+  /** @default one built when every member is in scope (`"accounts": "*"`) */
+  readonly organizations?: OrganizationsReader;
+}
+
 /** Triage's clients for what a finding names, where the finding is. */
 const placedTargets = (config: PlaceConfig): TargetClients => ({
   iam: new IAMClient({ ...clientOptions, ...config }),
@@ -440,21 +451,17 @@ const placedTargets = (config: PlaceConfig): TargetClients => ({
 
 export function makeHandler(
   env: Environment,
-  clients = {
+  clients: TriageClients = {
     ssm: new SSMClient(clientOptions),
     sns: new SNSClient(clientOptions),
     guardDuty: new GuardDutyClient(clientOptions),
     securityHub: new SecurityHubClient(clientOptions),
-    organizations: new OrganizationsClient(clientOptions),
     targets: placedClients(env, 'triage', placedTargets),
   },
 ) {
   const { logger, ledger, actor, dynamo, now } = boot(env, 'triage');
   const config = requireJsonEnv(env, ENV.config, RuntimeConfigSchema);
-  const organization =
-    env[ENV.organization] === undefined
-      ? undefined
-      : requireJsonEnv(env, ENV.organization, OrganizationRuntimeSchema);
+  const organization = organizationOf(env);
   const topicArn = requireEnv(env, ENV.topicArn);
   const { sns, guardDuty, securityHub, targets } = clients;
   const deps: TriageDeps = {
@@ -463,15 +470,16 @@ export function makeHandler(
     approvals: approvalVerifier(env),
     config,
     actor,
-    ...(organization === undefined
-      ? {}
-      : {
-          organization,
+    ...(organization === undefined ? {} : { organization }),
+    // Only with every member in scope does triage ask Organizations.
+    ...(organization?.accounts === '*'
+      ? {
           members: new OrganizationMembers({
-            organizations: clients.organizations,
+            organizations: clients.organizations ?? new OrganizationsClient(clientOptions),
             organizationId: organization.organizationId,
           }),
-        }),
+        }
+      : {}),
     guardrails: {
       runtimeMode: new RuntimeModeSwitch(
         clients.ssm,
