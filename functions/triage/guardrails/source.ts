@@ -11,6 +11,7 @@ import {
 import { isOcsfProduct } from '../../shared/finding-format.js';
 import { globToRegExp } from '../../shared/protection.js';
 import { boundedText } from '../../shared/text.js';
+import { z } from '../../shared/z.js';
 import type { Finding } from '../parse/finding.js';
 
 /**
@@ -151,12 +152,17 @@ async function verifySecurityHub(
   });
 }
 
-/** What Cordon reads of an OCSF finding that GetFindingsV2 returns (a JSON document). */
-interface OcsfSays {
-  readonly finding_info?: { readonly types?: unknown };
-  readonly cloud?: { readonly account?: { readonly uid?: unknown } };
-  readonly resources?: unknown;
-}
+/**
+ * What Cordon reads of an OCSF finding that GetFindingsV2 returns (a JSON
+ * document the SDK types as any): read leniently, each field compared as
+ * the event's was.
+ */
+const OcsfSaysSchema = z.looseObject({
+  finding_info: z.looseObject({ types: z.array(z.unknown()).optional() }).optional(),
+  cloud: z.looseObject({ account: z.looseObject({ uid: z.unknown() }).optional() }).optional(),
+  resources: z.unknown(),
+});
+type OcsfSays = z.infer<typeof OcsfSaysSchema>;
 
 /**
  * The OCSF finding by what identifies it (`finding_info.uid`, the product's
@@ -197,15 +203,16 @@ async function verifySecurityHubV2(
       }),
     );
     const [first] = out.Findings ?? [];
-    found = typeof first === 'object' && first !== null ? (first as OcsfSays) : undefined;
+    if (first === undefined) return unverified('Security Hub has no such finding');
+    found = OcsfSaysSchema.safeParse(first).data;
   } catch (error) {
     return unverified(`Security Hub GetFindingsV2 failed (${errorName(error)})`);
   }
-  if (!found) return unverified('Security Hub has no such finding');
-  const types = found.finding_info?.types;
+  if (!found) return unverified('Security Hub returned a finding Cordon cannot read');
+  const types = found.finding_info?.types ?? [];
   const account = found.cloud?.account?.uid;
   return compare(finding, identifier, {
-    types: Array.isArray(types) ? types.filter((t): t is string => typeof t === 'string') : [],
+    types: types.filter((t): t is string => typeof t === 'string'),
     account: typeof account === 'string' ? account : undefined,
     resource: found.resources,
   });

@@ -288,6 +288,18 @@ describe('Security Hub OCSF findings', () => {
     });
   });
 
+  it('are not verified when what Security Hub returns is not a finding Cordon can read', async () => {
+    const finding = ocsfFinding();
+
+    for (const odd of [null, 'a string', { finding_info: { types: 'not a list' } }]) {
+      shMock.on(GetFindingsV2Command).resolves({ Findings: [odd as never] });
+      expect(await verifyAtSource(finding, identifierOf(finding), clients, AWS_PRODUCTS)).toEqual({
+        status: 'unverified',
+        reason: 'Security Hub returned a finding Cordon cannot read',
+      });
+    }
+  });
+
   it('are not verified when Security Hub has no such finding, or cannot be asked', async () => {
     const finding = ocsfFinding();
     shMock.on(GetFindingsV2Command).resolves({ Findings: [] });
