@@ -45,6 +45,7 @@ import { externalIdFor, spokeRoleArn } from '../../functions/shared/organization
 import { placedClients, type SpokeSts } from '../../functions/shared/spoke.js';
 import { z } from '../../functions/shared/z.js';
 import { REHEARSAL_STACK_UUID } from '../../rehearsal/template.js';
+import { securityHubKeyFinding } from '../state-machines/events.js';
 import {
   contextWith,
   explain,
@@ -260,6 +261,38 @@ describe('a member account finding, organization-wide', () => {
       [...instance.volumeIds].sort(),
     );
     expect(await isolation(new EC2Client(motoClientConfig(endpoint)))).toEqual([]);
+  });
+
+  it("contains a member's Security Hub finding, aggregated in the hub, in the member account", async () => {
+    const memberIam = await iamIn(MEMBER);
+    const hubIam = new IAMClient(motoClientConfig(endpoint));
+    const user = await seedCompromisedUser('ci-deployer', memberIam);
+    const twin = await seedCompromisedUser('ci-deployer', hubIam);
+    // Security Hub's aggregation: the hub's event, the member's finding.
+    const event = securityHubKeyFinding(user);
+    const [finding] = z
+      .array(z.looseObject({ AwsAccountId: z.string() }))
+      .parse(
+        z.looseObject({ detail: z.looseObject({ findings: z.array(z.unknown()) }) }).parse(event)
+          .detail.findings,
+      );
+    const member = {
+      ...event,
+      account: HUB,
+      detail: { findings: [{ ...finding, AwsAccountId: MEMBER }] },
+    };
+
+    const execution = onlyExecution(await harness.engine('approve').rehearse(member));
+
+    expect(execution.status, explain(execution)).toBe('SUCCEEDED');
+    expect(await keyStatuses(memberIam, user.userName)).toEqual({
+      [user.leakedKeyId]: 'Inactive',
+      [user.healthyKeyId]: 'Active',
+    });
+    expect(await keyStatuses(hubIam, twin.userName)).toEqual({
+      [twin.leakedKeyId]: 'Active',
+      [twin.healthyKeyId]: 'Active',
+    });
   });
 
   it('refuses a finding from an account outside the scope, records why, and changes nothing there', async () => {
