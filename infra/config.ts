@@ -38,9 +38,9 @@ const ModesSchema = z
   });
 
 const ACCOUNT_ID = z.string().regex(/^\d{12}$/, 'must be a 12-digit account id');
-const REGION = z
-  .string()
-  .regex(/^[a-z]{2}(-[a-z]+)+-\d$/, 'must be a region name such as eu-west-1');
+/** A region's name, as AWS writes it: eu-west-1, us-gov-west-1, ap-southeast-5. */
+export const REGION_NAME = /^[a-z]{2}(-[a-z]+)+-\d$/;
+const REGION = z.string().regex(REGION_NAME, 'must be a region name such as eu-west-1');
 
 /** How the hub's StackSet calls CloudFormation: as a delegated administrator, or as the management account. */
 export const STACK_SET_CALLERS = ['DELEGATED_ADMIN', 'SELF'] as const;
@@ -106,7 +106,7 @@ export const CordonConfigSchema = z
       .regex(/^\d{12}$/, 'must be a 12-digit account id')
       .optional(),
     /** Region to deploy to. Default: the CLI's region (CDK_DEFAULT_REGION). */
-    region: z.string().min(1).optional(),
+    region: REGION.optional(),
     /** GuardDuty severity (0-10) at or above which a finding is acted on. */
     severityThreshold: z.number().min(1).max(10).default(7),
     /** Security Hub severity labels that are acted on. */
@@ -135,10 +135,7 @@ export const CordonConfigSchema = z
       .strictObject({ key: z.string().min(1).max(128), value: z.string().max(256) })
       .default({ key: 'cordon:exempt', value: 'true' }),
     /** Regions whose findings are acted on. Default: the deployment region. */
-    allowedRegions: z
-      .array(z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d$/))
-      .min(1)
-      .optional(),
+    allowedRegions: z.array(REGION).min(1).optional(),
     /** How long an approval waits before the step is recorded as not acted on. */
     approvalTimeoutMinutes: z
       .number()

@@ -21,6 +21,11 @@ export const MEMBER_PARAMETERS = {
 
 export interface CordonMemberStackProps extends Omit<StackProps, 'synthesizer'> {
   /**
+   * Every region the spoke roles act in, as `CordonMemberProps.regions`:
+   * the hub's `organization.regions` and the hub's own region.
+   */
+  readonly regions: readonly string[];
+  /**
    * Principals no spoke role may write to: the hub's `breakGlassPrincipalArns`.
    * @default none
    */
@@ -39,8 +44,8 @@ export interface CordonMemberStackProps extends Omit<StackProps, 'synthesizer'> 
 export class CordonMemberStack extends Stack {
   readonly member: CordonMember;
 
-  constructor(scope: Construct, id: string, props: CordonMemberStackProps = {}) {
-    const { breakGlassPrincipalArns, ...stackProps } = props;
+  constructor(scope: Construct, id: string, props: CordonMemberStackProps) {
+    const { breakGlassPrincipalArns, regions, ...stackProps } = props;
     super(scope, id, {
       analyticsReporting: false,
       description: "Cordon member account: the spoke roles the hub's functions act through",
@@ -71,6 +76,7 @@ export class CordonMemberStack extends Stack {
     });
     this.member = new CordonMember(this, 'Member', {
       organizationId: organizationId.valueAsString,
+      regions,
       hubDeployment: hubDeployment.valueAsString,
       hubRoleArns: (fn) => {
         const parameter = hubRoles.get(fn);

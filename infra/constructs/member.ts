@@ -1,4 +1,4 @@
-import { Aws, Duration, Stack, Validations } from 'aws-cdk-lib';
+import { Aws, Duration, Stack, Token, Validations } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
 import { type FunctionSpec, SPOKES } from '../../functions/registry.js';
@@ -20,7 +20,9 @@ import {
   spokeRoleName,
 } from '../../functions/shared/organization.js';
 import { StackArns } from '../arns.js';
+import { REGION_NAME } from '../config.js';
 import { pascal } from '../names.js';
+import { acrossRegions } from '../regional.js';
 import { nagForm, render } from './action-function.js';
 
 export interface CordonMemberProps {
@@ -33,6 +35,13 @@ export interface CordonMemberProps {
   readonly hubDeployment: string;
   /** The exact ARN of the hub function role each spoke role trusts, by function. */
   readonly hubRoleArns: (fn: FunctionName) => string;
+  /**
+   * Every region the spoke roles act in: the hub's `organization.regions`
+   * and the hub's own region. Their regional ARNs (EC2, Auto Scaling,
+   * Lambda, Secrets Manager) name each of these, and no other region: the
+   * member template is the same wherever it is deployed.
+   */
+  readonly regions: readonly string[];
   /**
    * Principals no spoke role may write to (the hub's `breakGlassPrincipalArns`).
    * @default none
@@ -54,7 +63,12 @@ export class CordonMember extends Construct {
 
   constructor(scope: Construct, id: string, props: CordonMemberProps) {
     super(scope, id);
-    const context = { account: Aws.ACCOUNT_ID, arn: new StackArns(Stack.of(this)) };
+    const stack = Stack.of(this);
+    const context: SpokeContext = {
+      account: Aws.ACCOUNT_ID,
+      regions: regionsOf(props.regions),
+      arnsIn: (region) => new StackArns(stack, region),
+    };
     // The externalIdFor(deployment, account) of functions/shared/organization.ts,
     // with this account's own id: the hub computes the same string.
     const externalId = [EXTERNAL_ID_PREFIX, props.hubDeployment, '-', Aws.ACCOUNT_ID].join('');
@@ -102,6 +116,24 @@ export class CordonMember extends Construct {
     });
     this.roles = roles;
   }
+}
+
+/**
+ * The regions, each a region's name written out (a token would leave the
+ * template to decide where the roles reach), each once.
+ */
+function regionsOf(regions: readonly string[]): string[] {
+  if (regions.length === 0) {
+    throw new Error('CordonMember needs at least one region: the regions its spoke roles act in');
+  }
+  for (const region of regions) {
+    if (Token.isUnresolved(region) || !REGION_NAME.test(region)) {
+      throw new Error(
+        `CordonMember regions: ${region} is not a region name such as eu-west-1 (a value known at synthesis)`,
+      );
+    }
+  }
+  return [...new Set(regions)];
 }
 
 /**
@@ -161,16 +193,24 @@ const HUB_ONLY: CordonResources = {
   anchorObjects: [hubOnly('anchorObjects')],
 };
 
+/** What a spoke role's statements are read against: the member account, and each region it acts in. */
+export interface SpokeContext {
+  readonly account: IamContext['account'];
+  readonly regions: readonly string[];
+  /** The ARNs of this account in `region`. */
+  readonly arnsIn: (region: string) => IamContext['arn'];
+}
+
 /**
  * A spoke role's statements: its declaration's target side, over this
- * account's resources. One naming any of Cordon's own resources (the
- * ledger, its keys, its topic), which stay in the hub, fails the synthesis.
+ * account's resources in each of the regions (infra/regional.ts). One
+ * naming any of Cordon's own resources (the ledger, its keys, its topic),
+ * which stay in the hub, fails the synthesis.
  */
-export function spokeStatements(
-  spec: FunctionSpec,
-  member: Omit<IamContext, 'cordon'>,
-): Statement[] {
-  const statements = targetSide(spec.iam).statements({ ...member, cordon: HUB_ONLY });
+export function spokeStatements(spec: FunctionSpec, member: SpokeContext): Statement[] {
+  const statements = acrossRegions(member.regions, member.arnsIn, (arn) =>
+    targetSide(spec.iam).statements({ account: member.account, arn, cordon: HUB_ONLY }),
+  );
   const named = JSON.stringify(statements).match(new RegExp(`${HUB_ONLY_MARK}(\\w+)`));
   if (named) {
     throw new Error(

@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { App, Aws, CfnOutput, CfnStackSet, Fn, Stack } from 'aws-cdk-lib';
+import { App, Aws, CfnOutput, CfnStackSet, Fn, Stack, Token } from 'aws-cdk-lib';
 import type * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
 import { SPOKES } from '../../functions/registry.js';
@@ -42,12 +42,18 @@ export class SpokeStackSet extends Construct {
    * of `AWS::StackId`): what the hub's functions pass to `externalIdFor`.
    */
   readonly hubDeployment: string;
+  /** Every region the spoke roles act in: the hub's, then `organization.regions`. */
+  readonly regions: readonly string[];
 
   constructor(scope: Construct, id: string, props: SpokeStackSetProps) {
     super(scope, id);
     const stack = Stack.of(this);
     const { organization } = props;
-    this.templateBody = memberTemplate(this, props.breakGlassPrincipalArns);
+    this.regions = spokeRegions(stack, organization);
+    this.templateBody = memberTemplate(this, {
+      regions: this.regions,
+      breakGlassPrincipalArns: props.breakGlassPrincipalArns,
+    });
     // The UUID of this stack's id: the hub deployment's part of every
     // external id (deploymentOf in functions/shared/organization.ts).
     const hubDeployment = Fn.select(2, Fn.split('/', Aws.STACK_ID));
@@ -103,11 +109,29 @@ export class SpokeStackSet extends Construct {
 }
 
 /**
+ * The regions the spoke roles act in: the configured ones and the hub's
+ * own (where it deploys them, and where a single-account Cordon acts). The
+ * hub's region must be known at synthesis: the member template names every
+ * region as written, so that it reads the same in every account.
+ */
+function spokeRegions(stack: Stack, organization: OrganizationConfig): string[] {
+  if (Token.isUnresolved(stack.region)) {
+    throw new Error(
+      "Organization-wide, the hub's region must be known at synthesis, since the spoke roles name it: set cordon.region, or the CLI's region (CDK_DEFAULT_REGION)",
+    );
+  }
+  return [...new Set([stack.region, ...organization.regions])];
+}
+
+/**
  * The member template, synthesized in an app of its own (it is a stack of
  * its own, deployed elsewhere), with the hub's IAM feature flag so its
  * policies read as the hub's do; too big to pass inline fails here.
  */
-function memberTemplate(scope: Construct, breakGlassPrincipalArns: readonly string[]): string {
+function memberTemplate(
+  scope: Construct,
+  member: { regions: readonly string[]; breakGlassPrincipalArns: readonly string[] },
+): string {
   const minimize = scope.node.tryGetContext('@aws-cdk/aws-iam:minimizePolicies');
   // CDK's CloudFormation validation runs on the hub's template; the member
   // stack's own synthesis (and its test) validates this one.
@@ -122,17 +146,17 @@ function memberTemplate(scope: Construct, breakGlassPrincipalArns: readonly stri
       ? {}
       : { context: { '@aws-cdk/aws-iam:minimizePolicies': minimize } }),
   });
-  const member = new CordonMemberStack(app, 'CordonMember', { breakGlassPrincipalArns });
+  const stack = new CordonMemberStack(app, 'CordonMember', member);
   let body: string;
   try {
-    body = JSON.stringify(app.synth().getStackByName(member.stackName).template);
+    body = JSON.stringify(app.synth().getStackByName(stack.stackName).template);
   } finally {
     rmSync(outdir, { recursive: true, force: true });
   }
   const bytes = Buffer.byteLength(body);
   if (bytes > TEMPLATE_BODY_MAX_BYTES) {
     throw new Error(
-      `the member template is ${bytes} bytes; a StackSet takes at most ${TEMPLATE_BODY_MAX_BYTES} inline`,
+      `the member template is ${bytes} bytes for ${member.regions.length} regions (${member.regions.join(', ')}); a StackSet takes at most ${TEMPLATE_BODY_MAX_BYTES} inline: list fewer organization.regions`,
     );
   }
   return body;

@@ -319,6 +319,18 @@ describe('organization settings', () => {
     expect(message).toMatch(/cordon\.organization\.callAs: .*; allowed: DELEGATED_ADMIN, SELF/);
   });
 
+  it('fails on a deployment or allowed region that is not a region name (the spoke roles and the StackSet name them)', () => {
+    for (const region of ['*', 'us-east-*', 'US-EAST-1', 'us-east-1:*', '']) {
+      expect(failureOf({ region }).message, region).toContain(
+        'cordon.region: must be a region name',
+      );
+      expect(failureOf({ allowedRegions: [region] }).message, region).toContain(
+        'cordon.allowedRegions.0: must be a region name',
+      );
+    }
+    expect(parseConfig({ region: 'us-gov-west-1' }).region).toBe('us-gov-west-1');
+  });
+
   it('fails when no unit or no region is given', () => {
     const message = failureOf({
       organization: { ...organization, organizationalUnits: [], regions: [] },

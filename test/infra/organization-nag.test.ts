@@ -38,7 +38,7 @@ beforeAll(() => {
         accounts: '*',
         organizationalUnits: ['r-ab12'],
         excludedAccounts: ['999999999999'],
-        regions: ['us-east-1'],
+        regions: ['eu-west-1'],
       },
     },
   });
@@ -46,6 +46,7 @@ beforeAll(() => {
   const memberDir = tempDir();
   memberApp = new App({ outdir: memberDir });
   new CordonMemberStack(memberApp, 'CordonMember', {
+    regions: ['us-east-1', 'eu-west-1'],
     breakGlassPrincipalArns: ['arn:aws:iam::222222222222:role/BreakGlass'],
   });
   member = synthWithPacks(memberApp, memberDir);

