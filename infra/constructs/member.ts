@@ -76,18 +76,19 @@ export class CordonMember extends Construct {
     const spokeArns = SPOKES.map((spec) => spokeRoleArn(Aws.PARTITION, Aws.ACCOUNT_ID, spec.name));
     const roles: Partial<Record<FunctionName, iam.Role>> = {};
     const fenced: iam.Role[] = [];
+    const calls = new Map<iam.Role, iam.PolicyDocument>();
     for (const spec of SPOKES) {
       const statements = spokeStatements(spec, context);
+      const document = new iam.PolicyDocument({ statements: statements.map(render) });
       const role = new iam.Role(this, pascal(spec.name), {
         roleName: spokeRoleName(spec.name),
         path: SPOKE_ROLE_PATH,
         description: `Cordon ${spec.name} (spoke): only the calls it makes on this account's resources`,
         maxSessionDuration: Duration.seconds(SPOKE_MAX_SESSION_SECONDS),
         assumedBy: new iam.ArnPrincipal(props.hubRoleArns(spec.name)),
-        inlinePolicies: {
-          calls: new iam.PolicyDocument({ statements: statements.map(render) }),
-        },
+        inlinePolicies: { calls: document },
       });
+      calls.set(role, document);
       trustOnly(role, {
         hubRoleArn: props.hubRoleArns(spec.name),
         organizationId: props.organizationId,
@@ -98,8 +99,7 @@ export class CordonMember extends Construct {
       if (fencedActions(targetSide(spec.iam)).some((a) => a.startsWith('iam:'))) fenced.push(role);
     }
     // One fence for every spoke role with an IAM write (the same exact ARNs
-    // for each, in one policy: the template stays within what a StackSet
-    // takes inline): none of them writes to a spoke role of this account or
+    // for each, in one policy, so the template names them once): none of them writes to a spoke role of this account or
     // to a break-glass principal. A Deny of a call a role does not hold
     // changes nothing for it. Lambda writes need no fence here: no Cordon
     // function lives in a member account.
@@ -110,12 +110,69 @@ export class CordonMember extends Construct {
         ),
       ),
     ].sort();
-    new iam.Policy(this, 'Fences', {
+    const fences = new iam.PolicyDocument({
       statements: [render(deny(writes, [...spokeArns, ...(props.breakGlassPrincipalArns ?? [])]))],
-      roles: fenced,
     });
+    new iam.Policy(this, 'Fences', { document: fences, roles: fenced });
+    for (const [role, document] of calls) {
+      checkInlineSize(
+        role,
+        [document, ...(fenced.includes(role) ? [fences] : [])],
+        context.regions,
+      );
+    }
     this.roles = roles;
   }
+}
+
+/** IAM's limit on a role's inline policies, all together: 10,240 characters, whitespace not counted. */
+export const ROLE_INLINE_POLICIES_MAX_CHARS = 10_240;
+
+/**
+ * Each region adds its ARNs to the spoke roles' policies, and IAM refuses a
+ * role whose inline policies outgrow its limit: in every member account at
+ * once, as the StackSet deploys. Measured here instead, with the longest
+ * values the template's references can take in a member account (the
+ * partition aws-us-gov, a parameter as long as a role ARN).
+ */
+function checkInlineSize(
+  role: iam.Role,
+  documents: readonly iam.PolicyDocument[],
+  regions: readonly string[],
+): void {
+  const stack = Stack.of(role);
+  const chars = documents
+    .map((d) => JSON.stringify(longest(stack.resolve(d.toJSON()))).length)
+    .reduce((a, b) => a + b, 0);
+  if (chars > ROLE_INLINE_POLICIES_MAX_CHARS) {
+    throw new Error(
+      `the spoke role ${role.node.id} would hold ${chars} characters of inline policy for ${regions.length} regions (${regions.join(', ')}); IAM takes at most ${ROLE_INLINE_POLICIES_MAX_CHARS}: list fewer organization.regions`,
+    );
+  }
+}
+
+const LONGEST_REF: Readonly<Record<string, string>> = {
+  'AWS::Partition': 'aws-us-gov',
+  'AWS::AccountId': '000000000000',
+};
+
+/** A resolved policy with every reference replaced by the longest value it can take. */
+function longest(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(longest);
+  if (value === null || typeof value !== 'object') return value;
+  const entries = Object.entries(value);
+  const [first] = entries;
+  if (entries.length === 1 && first) {
+    const [key, arg] = first;
+    if (key === 'Ref' && typeof arg === 'string') {
+      // A parameter: a role ARN (IAM allows 2,048 characters; Cordon's names keep them far shorter).
+      return LONGEST_REF[arg] ?? 'x'.repeat(128);
+    }
+    if (key === 'Fn::Join' && Array.isArray(arg) && Array.isArray(arg[1])) {
+      return arg[1].map((part: unknown) => String(longest(part))).join(String(arg[0]));
+    }
+  }
+  return Object.fromEntries(entries.map(([k, v]) => [k, longest(v)]));
 }
 
 /**

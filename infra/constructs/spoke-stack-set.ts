@@ -1,8 +1,9 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { App, Aws, CfnOutput, CfnStackSet, Fn, Stack, Token } from 'aws-cdk-lib';
 import type * as iam from 'aws-cdk-lib/aws-iam';
+import * as s3assets from 'aws-cdk-lib/aws-s3-assets';
 import { Construct } from 'constructs';
 import { SPOKES } from '../../functions/registry.js';
 import type { FunctionName } from '../../functions/shared/catalog.js';
@@ -12,8 +13,12 @@ import { CordonMemberStack, MEMBER_PARAMETERS } from '../member-stack.js';
 /** The hub's output listing the member template's parameter values, for members deployed by their own pipelines. */
 export const MEMBER_PARAMETERS_OUTPUT = 'CordonMemberParameters';
 
-/** The most CloudFormation takes as a template body inline (TemplateBody): 51,200 bytes. */
-export const TEMPLATE_BODY_MAX_BYTES = 51_200;
+/**
+ * The most a StackSet takes as a template in S3 (TemplateURL): 460,800
+ * bytes, as CreateStackSet documents it (TemplateBody, inline, takes 51,200:
+ * too few for the spoke roles of more than two regions).
+ */
+export const TEMPLATE_URL_MAX_BYTES = 460_800;
 
 export interface SpokeStackSetProps {
   readonly organization: OrganizationConfig;
@@ -37,6 +42,8 @@ export class SpokeStackSet extends Construct {
   readonly stackSet: CfnStackSet;
   /** The member template, as the StackSet deploys it. */
   readonly templateBody: string;
+  /** Where the StackSet reads it: a file asset of the hub stack, in CDK's bootstrap bucket. */
+  readonly templateAsset: s3assets.Asset;
   /**
    * The hub deployment's part of every external id, in this stack (the UUID
    * of `AWS::StackId`): what the hub's functions pass to `externalIdFor`.
@@ -54,6 +61,7 @@ export class SpokeStackSet extends Construct {
       regions: this.regions,
       breakGlassPrincipalArns: props.breakGlassPrincipalArns,
     });
+    this.templateAsset = templateAsset(this, this.templateBody);
     // The UUID of this stack's id: the hub deployment's part of every
     // external id (deploymentOf in functions/shared/organization.ts).
     const hubDeployment = Fn.select(2, Fn.split('/', Aws.STACK_ID));
@@ -97,7 +105,7 @@ export class SpokeStackSet extends Construct {
           regions: [stack.region],
         },
       ],
-      templateBody: this.templateBody,
+      templateUrl: this.templateAsset.httpUrl,
     });
     new CfnOutput(this, MEMBER_PARAMETERS_OUTPUT, {
       key: MEMBER_PARAMETERS_OUTPUT,
@@ -126,7 +134,7 @@ function spokeRegions(stack: Stack, organization: OrganizationConfig): string[] 
 /**
  * The member template, synthesized in an app of its own (it is a stack of
  * its own, deployed elsewhere), with the hub's IAM feature flag so its
- * policies read as the hub's do; too big to pass inline fails here.
+ * policies read as the hub's do; too big for a StackSet fails here.
  */
 function memberTemplate(
   scope: Construct,
@@ -154,10 +162,28 @@ function memberTemplate(
     rmSync(outdir, { recursive: true, force: true });
   }
   const bytes = Buffer.byteLength(body);
-  if (bytes > TEMPLATE_BODY_MAX_BYTES) {
+  if (bytes > TEMPLATE_URL_MAX_BYTES) {
     throw new Error(
-      `the member template is ${bytes} bytes for ${member.regions.length} regions (${member.regions.join(', ')}); a StackSet takes at most ${TEMPLATE_BODY_MAX_BYTES} inline: list fewer organization.regions`,
+      `the member template is ${bytes} bytes for ${member.regions.length} regions (${member.regions.join(', ')}); a StackSet takes at most ${TEMPLATE_URL_MAX_BYTES}: list fewer organization.regions`,
     );
   }
   return body;
+}
+
+/**
+ * The member template as a file asset of the hub stack: published with its
+ * functions' code to CDK's bootstrap bucket in the hub's account, where
+ * CloudFormation reads it when it creates or updates the StackSet. Only the
+ * template: the members themselves read nothing from the bucket.
+ */
+function templateAsset(scope: Construct, body: string): s3assets.Asset {
+  const dir = mkdtempSync(join(tmpdir(), 'cordon-member-template-'));
+  try {
+    const path = join(dir, 'member.template.json');
+    writeFileSync(path, body);
+    // Staged (copied into the cloud assembly) as it is constructed.
+    return new s3assets.Asset(scope, 'MemberTemplate', { path });
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 }

