@@ -11,7 +11,15 @@ export { LedgerTable } from './constructs/ledger-table.js';
 export { CordonMember, type CordonMemberProps } from './constructs/member.js';
 export { NotificationTopic, type NotificationTopicProps } from './constructs/notification-topic.js';
 export { Playbook, type PlaybookProps, type PlaybookTrigger } from './constructs/playbook.js';
+export {
+  CordonRegionForwarder,
+  type CordonRegionForwarderProps,
+} from './constructs/region-forwarder.js';
 export { Cordon, type CordonProps } from './cordon.js';
+export {
+  CordonRegionForwarderStack,
+  type CordonRegionForwarderStackProps,
+} from './forwarder-stack.js';
 export {
   CordonMemberStack,
   type CordonMemberStackProps,
