@@ -22,6 +22,7 @@ import {
 import { StackArns } from '../arns.js';
 import { REGION_NAME } from '../config.js';
 import { pascal } from '../names.js';
+import { inlinePoliciesChars, ROLE_INLINE_POLICIES_MAX_CHARS } from '../policy-size.js';
 import { acrossRegions } from '../regional.js';
 import { nagForm, render } from './action-function.js';
 
@@ -99,8 +100,9 @@ export class CordonMember extends Construct {
       if (fencedActions(targetSide(spec.iam)).some((a) => a.startsWith('iam:'))) fenced.push(role);
     }
     // One fence for every spoke role with an IAM write (the same exact ARNs
-    // for each, in one policy, so the template names them once): none of them writes to a spoke role of this account or
-    // to a break-glass principal. A Deny of a call a role does not hold
+    // for each, in one policy, so the template names them once): none of
+    // them writes to a spoke role of this account or to a break-glass
+    // principal. A Deny of a call a role does not hold
     // changes nothing for it. Lambda writes need no fence here: no Cordon
     // function lives in a member account.
     const writes = [
@@ -114,65 +116,19 @@ export class CordonMember extends Construct {
       statements: [render(deny(writes, [...spokeArns, ...(props.breakGlassPrincipalArns ?? [])]))],
     });
     new iam.Policy(this, 'Fences', { document: fences, roles: fenced });
+    // Each region adds its ARNs to the policies, and IAM would refuse an
+    // oversized role in every member account at once: refused here instead.
     for (const [role, document] of calls) {
-      checkInlineSize(
-        role,
-        [document, ...(fenced.includes(role) ? [fences] : [])],
-        context.regions,
-      );
+      const held = [document, ...(fenced.includes(role) ? [fences] : [])];
+      const chars = inlinePoliciesChars(Stack.of(role), held);
+      if (chars > ROLE_INLINE_POLICIES_MAX_CHARS) {
+        throw new Error(
+          `the spoke role ${role.node.id} would hold ${chars} characters of inline policy for ${context.regions.length} regions (${context.regions.join(', ')}); IAM takes at most ${ROLE_INLINE_POLICIES_MAX_CHARS}: list fewer organization.regions`,
+        );
+      }
     }
     this.roles = roles;
   }
-}
-
-/** IAM's limit on a role's inline policies, all together: 10,240 characters, whitespace not counted. */
-export const ROLE_INLINE_POLICIES_MAX_CHARS = 10_240;
-
-/**
- * Each region adds its ARNs to the spoke roles' policies, and IAM refuses a
- * role whose inline policies outgrow its limit: in every member account at
- * once, as the StackSet deploys. Measured here instead, with the longest
- * values the template's references can take in a member account (the
- * partition aws-us-gov, a parameter as long as a role ARN).
- */
-function checkInlineSize(
-  role: iam.Role,
-  documents: readonly iam.PolicyDocument[],
-  regions: readonly string[],
-): void {
-  const stack = Stack.of(role);
-  const chars = documents
-    .map((d) => JSON.stringify(longest(stack.resolve(d.toJSON()))).length)
-    .reduce((a, b) => a + b, 0);
-  if (chars > ROLE_INLINE_POLICIES_MAX_CHARS) {
-    throw new Error(
-      `the spoke role ${role.node.id} would hold ${chars} characters of inline policy for ${regions.length} regions (${regions.join(', ')}); IAM takes at most ${ROLE_INLINE_POLICIES_MAX_CHARS}: list fewer organization.regions`,
-    );
-  }
-}
-
-const LONGEST_REF: Readonly<Record<string, string>> = {
-  'AWS::Partition': 'aws-us-gov',
-  'AWS::AccountId': '000000000000',
-};
-
-/** A resolved policy with every reference replaced by the longest value it can take. */
-function longest(value: unknown): unknown {
-  if (Array.isArray(value)) return value.map(longest);
-  if (value === null || typeof value !== 'object') return value;
-  const entries = Object.entries(value);
-  const [first] = entries;
-  if (entries.length === 1 && first) {
-    const [key, arg] = first;
-    if (key === 'Ref' && typeof arg === 'string') {
-      // A parameter: a role ARN (IAM allows 2,048 characters; Cordon's names keep them far shorter).
-      return LONGEST_REF[arg] ?? 'x'.repeat(128);
-    }
-    if (key === 'Fn::Join' && Array.isArray(arg) && Array.isArray(arg[1])) {
-      return arg[1].map((part: unknown) => String(longest(part))).join(String(arg[0]));
-    }
-  }
-  return Object.fromEntries(entries.map(([k, v]) => [k, longest(v)]));
 }
 
 /**

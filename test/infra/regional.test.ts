@@ -38,7 +38,7 @@ function decides(statements: readonly Statement[], action: string, resource: str
 }
 
 describe('acrossRegions', () => {
-  it('lists each region’s ARN, in order, and leaves a statement naming no region as it is', () => {
+  it("lists each region's ARN, in order, and leaves a statement naming no region as it is", () => {
     const joined = acrossRegions(['us-east-1', 'eu-west-1'], arnsIn, (arn) => [
       allow(['lambda:PutFunctionConcurrency'], [arn.lambdaFunctions()]),
       allow(['iam:GetUser'], [arn.iam('user')]),
