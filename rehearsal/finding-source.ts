@@ -82,6 +82,12 @@ const BatchUpdate = z.looseObject({
   FindingIdentifiers: z.array(z.object({ Id: z.string(), ProductArn: z.string() })),
 });
 
+/**
+ * The rehearsed account's own detector (ListDetectors): as GuardDuty's
+ * administrator it reads its members' findings, whichever detector found them.
+ */
+export const ADMINISTRATOR_DETECTOR = 'c0de0000000000000000000000000001';
+
 class FindingSourceStandIn {
   private started: Promise<void> | undefined;
   private readonly guardDuty = new Map<string, unknown>();
@@ -153,14 +159,22 @@ class FindingSourceStandIn {
 
   private handle({ method, path, body }: StandInRequest): StandInReply {
     const reply = (status: number, value: unknown) => ({ status, body: value });
+    if (method === 'GET' && path === '/detector') {
+      return reply(200, { detectorIds: [ADMINISTRATOR_DETECTOR] });
+    }
     const detector = /^\/detector\/([^/]+)\/findings\/get$/.exec(path);
     if (method === 'POST' && detector?.[1] !== undefined) {
       const { findingIds } = GetGuardDutyFindings.parse(body);
       const id = decodeURIComponent(detector[1]);
-      const findings = findingIds.flatMap((f) => {
-        const held = this.guardDuty.get(`${id}|${f}`);
-        return held === undefined ? [] : [held];
-      });
+      // The administrator's detector reads every held finding, its members' too.
+      const findings = findingIds.flatMap((f) =>
+        [...this.guardDuty]
+          .filter(
+            ([key]) =>
+              key.endsWith(`|${f}`) && (id === ADMINISTRATOR_DETECTOR || key === `${id}|${f}`),
+          )
+          .map(([, held]) => held),
+      );
       return reply(200, { findings });
     }
     if (method === 'POST' && path === '/findings') {

@@ -58,7 +58,8 @@ export const iam: RoleSpec = {
     // Source verification: re-read the finding from where it came (GetFindingsV2,
     // for OCSF findings, is the same IAM action on the V2 hub).
     allow(['securityhub:GetFindings'], [ctx.arn.securityHubHub(), ctx.arn.securityHubHubV2()]),
-    anywhere(['guardduty:GetFindings']),
+    // Organization-wide, through the hub's own detector in the finding's region.
+    anywhere(['guardduty:GetFindings', 'guardduty:ListDetectors']),
     // The circuit breaker: read its state, count containments, trip it;
     // never reset it: the generation item (`breaker`) is not among the keys
     // it may write, and a trip cannot get an expiry (functions/shared/breaker.ts).
@@ -84,5 +85,7 @@ export const iam: RoleSpec = {
     'ec2:DescribeIamInstanceProfileAssociations': DESCRIBE_REASON,
     'guardduty:GetFindings':
       'GuardDuty GetFindings has no resource types: IAM takes only "*" (read only)',
+    'guardduty:ListDetectors':
+      'GuardDuty ListDetectors has no resource types: IAM takes only "*" (read only)',
   },
 };

@@ -55,7 +55,7 @@ import {
   RuntimeModeSwitch,
   requireApproval,
 } from './guardrails/runtime-mode.js';
-import { type SourceCheck, verifyAtSource } from './guardrails/source.js';
+import { HubDetectors, type SourceCheck, verifyAtSource } from './guardrails/source.js';
 import { findingRefusal } from './guards/finding.js';
 import type { Finding } from './parse/finding.js';
 import { incidentIdOf, parseFindingEvent } from './parse/index.js';
@@ -433,11 +433,24 @@ const TriageInputSchema = z.strictObject({
 interface TriageClients {
   readonly ssm: SSMClient;
   readonly sns: SNSClient;
-  readonly guardDuty: GuardDutyClient;
+  /** GuardDuty in each region: a finding is re-read where it lives. */
+  readonly guardDuty: (region: string) => GuardDutyClient;
   readonly securityHub: SecurityHubClient;
   readonly targets: (place: Place) => TargetClients;
   /** @default one built when every member is in scope (`"accounts": "*"`) */
   readonly organizations?: OrganizationsReader;
+}
+
+/** One client per region, built on first use. */
+function oncePerRegion<C>(make: (region: string) => C): (region: string) => C {
+  const clients = new Map<string, C>();
+  return (region) => {
+    const held = clients.get(region);
+    if (held !== undefined) return held;
+    const built = make(region);
+    clients.set(region, built);
+    return built;
+  };
 }
 
 /** Triage's clients for what a finding names, where the finding is. */
@@ -454,7 +467,7 @@ export function makeHandler(
   clients: TriageClients = {
     ssm: new SSMClient(clientOptions),
     sns: new SNSClient(clientOptions),
-    guardDuty: new GuardDutyClient(clientOptions),
+    guardDuty: oncePerRegion((region) => new GuardDutyClient({ ...clientOptions, region })),
     securityHub: new SecurityHubClient(clientOptions),
     targets: placedClients(env, 'triage', placedTargets),
   },
@@ -464,6 +477,8 @@ export function makeHandler(
   const organization = organizationOf(env);
   const topicArn = requireEnv(env, ENV.topicArn);
   const { sns, guardDuty, securityHub, targets } = clients;
+  // Organization-wide the hub reads members' findings as GuardDuty's administrator.
+  const detectors = organization === undefined ? undefined : new HubDetectors(guardDuty);
   const deps: TriageDeps = {
     targets,
     ledger,
@@ -498,7 +513,13 @@ export function makeHandler(
         verifyAtSource(
           finding,
           identifier,
-          { guardDuty, securityHub },
+          {
+            guardDuty: guardDuty(finding.region),
+            securityHub,
+            ...(detectors === undefined
+              ? {}
+              : { administratorDetector: () => detectors.of(finding.region) }),
+          },
           config.securityHubProductAllowList,
         ),
     },

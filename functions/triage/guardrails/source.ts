@@ -2,6 +2,7 @@ import {
   GetFindingsCommand as GetGuardDutyFindings,
   type GuardDutyClient,
   type Finding as GuardDutyFinding,
+  ListDetectorsCommand,
 } from '@aws-sdk/client-guardduty';
 import {
   GetFindingsV2Command,
@@ -29,8 +30,16 @@ import type { Finding } from '../parse/finding.js';
  */
 
 export interface SourceClients {
+  /** GuardDuty in the finding's region: a finding lives in its own region's detector. */
   readonly guardDuty: Pick<GuardDutyClient, 'send'>;
   readonly securityHub: Pick<SecurityHubClient, 'send'>;
+  /**
+   * Organization-wide, the hub's own detector in the finding's region:
+   * GuardDuty's administrator reads its members' findings through its own
+   * detector, not the member's the event names (HubDetectors).
+   * @default the detector the event names
+   */
+  readonly administratorDetector?: () => Promise<string>;
 }
 
 export type SourceCheck =
@@ -88,27 +97,37 @@ export async function verifyAtSource(
       ? verifySecurityHubV2(finding, identifier, clients.securityHub)
       : verifySecurityHub(finding, identifier, clients.securityHub);
   }
-  return verifyGuardDuty(finding, identifier, clients.guardDuty);
+  return verifyGuardDuty(finding, identifier, clients);
 }
 
 async function verifyGuardDuty(
   finding: Finding,
   identifier: string | undefined,
-  guardDuty: SourceClients['guardDuty'],
+  { guardDuty, administratorDetector }: SourceClients,
 ): Promise<SourceCheck> {
-  if (finding.detectorId === undefined) {
+  let detectorId = finding.detectorId;
+  if (administratorDetector !== undefined) {
+    try {
+      detectorId = await administratorDetector();
+    } catch (error) {
+      return unverified(
+        `the hub's GuardDuty detector in ${finding.region} is unknown (${error instanceof Error ? error.message : errorName(error)})`,
+      );
+    }
+  }
+  if (detectorId === undefined) {
     return unverified('the GuardDuty event names no detector, so the finding cannot be re-read');
   }
   let found: GuardDutyFinding | undefined;
   try {
     const out = await guardDuty.send(
-      new GetGuardDutyFindings({ DetectorId: finding.detectorId, FindingIds: [finding.findingId] }),
+      new GetGuardDutyFindings({ DetectorId: detectorId, FindingIds: [finding.findingId] }),
     );
     found = out.Findings?.[0];
   } catch (error) {
     return unverified(`GuardDuty GetFindings failed (${errorName(error)})`);
   }
-  if (!found) return unverified(`GuardDuty detector ${finding.detectorId} has no such finding`);
+  if (!found) return unverified(`GuardDuty detector ${detectorId} has no such finding`);
   return compare(finding, identifier, {
     type: found.Type,
     account: found.AccountId,
@@ -251,6 +270,39 @@ function compare(
   return differences.length === 0
     ? { status: 'verified' }
     : unverified(`the source's finding differs from the event: ${differences.join(', ')}`);
+}
+
+/**
+ * The hub's own GuardDuty detector in each region (ListDetectors: an
+ * account has at most one per region), asked once per region by a warm
+ * triage. A region without one, or an answer that cannot be read, is an
+ * error: the finding is then not verified.
+ */
+export class HubDetectors {
+  private readonly detectors = new Map<string, Promise<string>>();
+
+  constructor(private readonly guardDutyIn: (region: string) => Pick<GuardDutyClient, 'send'>) {}
+
+  of(region: string): Promise<string> {
+    const held = this.detectors.get(region);
+    if (held !== undefined) return held;
+    const asked = this.ask(region);
+    this.detectors.set(region, asked);
+    // A failure is not kept: the next finding asks again.
+    asked.catch(() => this.detectors.delete(region));
+    return asked;
+  }
+
+  private async ask(region: string): Promise<string> {
+    const out = await this.guardDutyIn(region).send(new ListDetectorsCommand({}));
+    const [detector, ...others] = out.DetectorIds ?? [];
+    if (detector === undefined || others.length > 0) {
+      throw new Error(
+        `ListDetectors in ${region} returned ${out.DetectorIds?.length ?? 0} detectors, not one`,
+      );
+    }
+    return detector;
+  }
 }
 
 function errorName(error: unknown): string {

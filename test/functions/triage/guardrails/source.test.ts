@@ -2,6 +2,7 @@ import {
   GetFindingsCommand as GetGuardDutyFindings,
   GuardDutyClient,
   type Finding as GuardDutyFinding,
+  ListDetectorsCommand,
 } from '@aws-sdk/client-guardduty';
 import {
   GetFindingsV2Command,
@@ -12,7 +13,11 @@ import {
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { deciderFor } from '../../../../functions/triage/deciders/index.js';
-import { productAllowed, verifyAtSource } from '../../../../functions/triage/guardrails/source.js';
+import {
+  HubDetectors,
+  productAllowed,
+  verifyAtSource,
+} from '../../../../functions/triage/guardrails/source.js';
 import type { Finding } from '../../../../functions/triage/parse/finding.js';
 import { parseFindingEvent } from '../../../../functions/triage/parse/index.js';
 import { parseConfig } from '../../../../infra/config.js';
@@ -136,6 +141,78 @@ describe('GuardDuty findings', () => {
       reason: 'the GuardDuty event names no detector, so the finding cannot be re-read',
     });
     expect(gdMock.commandCalls(GetGuardDutyFindings)).toHaveLength(0);
+  });
+});
+
+describe("GuardDuty findings, organization-wide (through the administrator's detector)", () => {
+  const HUB_DETECTOR = 'a0b1c2d3e4f5a6b7c8d9e0f1a2b3c4d5';
+  /** A member's finding: its own detector on the event, the member in the detail. */
+  const memberFinding = () => findingOf('guardduty-iam-user');
+
+  it("re-reads a member's finding through the hub's own detector, not the member's the event names", async () => {
+    const finding = memberFinding();
+    gdMock.on(GetGuardDutyFindings).resolves({
+      Findings: [guardDutySays({ Type: finding.findingType, AccountId: finding.account })],
+    });
+
+    const check = await verifyAtSource(
+      finding,
+      identifierOf(finding),
+      { ...clients, administratorDetector: async () => HUB_DETECTOR },
+      AWS_PRODUCTS,
+    );
+
+    expect(check).toEqual({ status: 'verified' });
+    expect(gdMock.commandCalls(GetGuardDutyFindings)[0]?.args[0].input.DetectorId).toBe(
+      HUB_DETECTOR,
+    );
+    expect(HUB_DETECTOR).not.toBe(finding.detectorId);
+  });
+
+  it("is not verified when the hub's detector is unknown", async () => {
+    const finding = memberFinding();
+
+    const check = await verifyAtSource(
+      finding,
+      identifierOf(finding),
+      {
+        ...clients,
+        administratorDetector: async () => {
+          throw new Error('ListDetectors in us-east-1 returned 0 detectors, not one');
+        },
+      },
+      AWS_PRODUCTS,
+    );
+
+    expect(check).toEqual({
+      status: 'unverified',
+      reason:
+        "the hub's GuardDuty detector in us-east-1 is unknown (ListDetectors in us-east-1 returned 0 detectors, not one)",
+    });
+    expect(gdMock.commandCalls(GetGuardDutyFindings)).toHaveLength(0);
+  });
+
+  it("asks each region once for the hub's detector, again after a failure, and refuses none or several", async () => {
+    const asked: string[] = [];
+    let answer: string[] | Error = [HUB_DETECTOR];
+    gdMock.on(ListDetectorsCommand).callsFake(async () => {
+      if (answer instanceof Error) throw answer;
+      return { DetectorIds: answer };
+    });
+    const detectors = new HubDetectors((region) => {
+      asked.push(region);
+      return clients.guardDuty;
+    });
+
+    expect(await detectors.of('us-east-1')).toBe(HUB_DETECTOR);
+    expect(await detectors.of('us-east-1')).toBe(HUB_DETECTOR);
+    answer = new Error('throttled');
+    await expect(detectors.of('eu-west-1')).rejects.toThrow('throttled');
+    answer = [];
+    await expect(detectors.of('eu-west-1')).rejects.toThrow(/returned 0 detectors/);
+    answer = [HUB_DETECTOR, 'b0b1c2d3e4f5a6b7c8d9e0f1a2b3c4d5'];
+    await expect(detectors.of('eu-west-1')).rejects.toThrow(/returned 2 detectors/);
+    expect(asked).toEqual(['us-east-1', 'eu-west-1', 'eu-west-1', 'eu-west-1']);
   });
 });
 
