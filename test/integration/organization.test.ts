@@ -117,6 +117,23 @@ async function keyStatuses(iam: IAMClient, userName: string) {
   return Object.fromEntries((keys.AccessKeyMetadata ?? []).map((k) => [k.AccessKeyId, k.Status]));
 }
 
+/** The one execution of rehearsing a finding on `user`'s leaked key, responders deciding `decision`. */
+async function rehearseKey(
+  decision: 'approve' | 'timeout',
+  user: CompromisedUser,
+  options: Parameters<typeof userKeyFinding>[1],
+) {
+  return onlyExecution(await harness.engine(decision).rehearse(userKeyFinding(user, options)));
+}
+
+/** Both of `user`'s keys are still on. */
+async function expectUntouched(iam: IAMClient, user: CompromisedUser) {
+  expect(await keyStatuses(iam, user.userName)).toEqual({
+    [user.leakedKeyId]: 'Active',
+    [user.healthyKeyId]: 'Active',
+  });
+}
+
 describe('a member account finding, organization-wide', () => {
   it("is contained in the member account through its spoke roles, and the hub's twin is untouched", async () => {
     const memberIam = await iamIn(MEMBER);
@@ -125,15 +142,11 @@ describe('a member account finding, organization-wide', () => {
     // The same name in the hub: a Cordon acting in its own account would find and contain it.
     const twin = await seedCompromisedUser('ci-deployer', hubIam);
 
-    const execution = onlyExecution(
-      await harness.engine('approve').rehearse(
-        userKeyFinding(user, {
-          account: MEMBER,
-          deliveredTo: HUB,
-          findingId: 'e0000000000000000000000000000001',
-        }),
-      ),
-    );
+    const execution = await rehearseKey('approve', user, {
+      account: MEMBER,
+      deliveredTo: HUB,
+      findingId: 'e0000000000000000000000000000001',
+    });
 
     expect(execution.status, explain(execution)).toBe('SUCCEEDED');
     expect(await keyStatuses(memberIam, user.userName)).toEqual({
@@ -154,10 +167,7 @@ describe('a member account finding, organization-wide', () => {
       'arn:aws:iam::aws:policy/AWSDenyAll',
     ]);
     // Nothing in the hub: its user of the same name keeps both keys and no policy.
-    expect(await keyStatuses(hubIam, twin.userName)).toEqual({
-      [twin.leakedKeyId]: 'Active',
-      [twin.healthyKeyId]: 'Active',
-    });
+    await expectUntouched(hubIam, twin);
     const hubAttached = await hubIam.send(
       new ListAttachedUserPoliciesCommand({ UserName: twin.userName }),
     );
@@ -182,15 +192,11 @@ describe('a member account finding, organization-wide', () => {
         Status: 'Inactive',
       }),
     );
-    const contained = onlyExecution(
-      await harness.engine('approve').rehearse(
-        userKeyFinding(user, {
-          account: MEMBER,
-          deliveredTo: HUB,
-          findingId: 'e0000000000000000000000000000004',
-        }),
-      ),
-    );
+    const contained = await rehearseKey('approve', user, {
+      account: MEMBER,
+      deliveredTo: HUB,
+      findingId: 'e0000000000000000000000000000004',
+    });
     expect(contained.status, explain(contained)).toBe('SUCCEEDED');
     const incidentId = contained.ledger[0]?.incidentId ?? '';
 
@@ -289,49 +295,35 @@ describe('a member account finding, organization-wide', () => {
       [user.leakedKeyId]: 'Inactive',
       [user.healthyKeyId]: 'Active',
     });
-    expect(await keyStatuses(hubIam, twin.userName)).toEqual({
-      [twin.leakedKeyId]: 'Active',
-      [twin.healthyKeyId]: 'Active',
-    });
+    await expectUntouched(hubIam, twin);
   });
 
   it('refuses a finding from an account outside the scope, records why, and changes nothing there', async () => {
     const outsiderIam = await iamIn(OUTSIDER);
     const user = await seedCompromisedUser('ci-deployer', outsiderIam);
 
-    const execution = onlyExecution(
-      await harness.engine('approve').rehearse(
-        userKeyFinding(user, {
-          account: OUTSIDER,
-          deliveredTo: HUB,
-          findingId: 'e0000000000000000000000000000002',
-        }),
-      ),
-    );
+    const execution = await rehearseKey('approve', user, {
+      account: OUTSIDER,
+      deliveredTo: HUB,
+      findingId: 'e0000000000000000000000000000002',
+    });
 
     const refusal = execution.ledger.find((e) => e.step === 'triage');
     expect(refusal?.outcome).toBe('REFUSED');
     expect(refusal?.summary).toContain(`account ${OUTSIDER} is not in Cordon's scope`);
     expect(execution.ledger.filter((e) => e.outcome === 'CONTAINED')).toEqual([]);
-    expect(await keyStatuses(outsiderIam, user.userName)).toEqual({
-      [user.leakedKeyId]: 'Active',
-      [user.healthyKeyId]: 'Active',
-    });
+    await expectUntouched(outsiderIam, user);
   });
 
   it('refuses a member finding delivered in another account than the hub', async () => {
     const memberIam = await iamIn(MEMBER);
     const user = await seedCompromisedUser('ci-deployer', memberIam);
 
-    const execution = onlyExecution(
-      await harness.engine('approve').rehearse(
-        userKeyFinding(user, {
-          account: MEMBER,
-          deliveredTo: OUTSIDER,
-          findingId: 'e0000000000000000000000000000003',
-        }),
-      ),
-    );
+    const execution = await rehearseKey('approve', user, {
+      account: MEMBER,
+      deliveredTo: OUTSIDER,
+      findingId: 'e0000000000000000000000000000003',
+    });
 
     const refusal = execution.ledger.find((e) => e.step === 'triage');
     expect(refusal?.summary).toContain(
@@ -372,11 +364,11 @@ const ActionOutput = z.object({ incident: IncidentSchema, approval: ApprovalSche
  * had: what a state machine retry hands the function again.
  */
 async function containedOnce(user: CompromisedUser, findingId: string) {
-  const execution = onlyExecution(
-    await harness
-      .engine('timeout')
-      .rehearse(userKeyFinding(user, { account: MEMBER, deliveredTo: HUB, findingId })),
-  );
+  const execution = await rehearseKey('timeout', user, {
+    account: MEMBER,
+    deliveredTo: HUB,
+    findingId,
+  });
   expect(execution.status, explain(execution)).toBe('SUCCEEDED');
   const { incident, approval } = ActionOutput.parse(execution.output);
   return { incident, step: 'disableAccessKey', executionArn: execution.executionArn, approval };
@@ -454,10 +446,7 @@ describe('the spoke sessions of one warm function', () => {
     expect(await keyStatuses(memberIam, user.userName)).toMatchObject({
       [user.leakedKeyId]: 'Active',
     });
-    expect(await keyStatuses(hubIam, twin.userName)).toEqual({
-      [twin.leakedKeyId]: 'Active',
-      [twin.healthyKeyId]: 'Active',
-    });
+    await expectUntouched(hubIam, twin);
     const entries = await ledgerEntries(input.incident.incidentId);
     expect(entries.at(-1)).toMatchObject({
       step: 'disableAccessKey',
