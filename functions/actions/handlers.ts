@@ -13,7 +13,7 @@ import {
   type RollbackResult,
   verifiedEntries,
 } from '../shared/rollback.js';
-import { organizationOf, type Place } from '../shared/spoke.js';
+import { type Clients, clientsAt, organizationOf, type Place, placeOf } from '../shared/spoke.js';
 import { claimedPlace, notValidated } from '../shared/validated.js';
 
 /**
@@ -37,10 +37,11 @@ export type ContainmentActionDeps = ActionDeps & {
   readonly entries: Promise<readonly LedgerEntry[]>;
 };
 
-export function containmentHandler(
+export function containmentHandler<C extends object>(
   env: Environment,
   name: string,
-  run: (input: ActionInput, deps: ContainmentActionDeps) => Promise<ActionResult>,
+  clients: Clients<C>,
+  run: (input: ActionInput, deps: ContainmentActionDeps & C) => Promise<ActionResult>,
 ) {
   const deps = { ...boot(env, name), approvals: approvalVerifier(env) };
   const { logger } = deps;
@@ -49,7 +50,9 @@ export function containmentHandler(
     // The check runs beside the step's first reads; the step awaits it
     // before it records or changes anything (containment.ts).
     const entries = inFlight(requireValidated(input, deps, name));
-    const result = await run(input, { ...deps, entries });
+    // Its clients where the incident's calls are made (organization-wide, through its spoke role).
+    const at = clientsAt(clients, placeOf(input.incident));
+    const result = await run(input, { ...deps, entries, ...at });
     logger.info('step finished', { outcome: result.outcome, targetArn: result.targetArn });
     return result;
   });
@@ -64,10 +67,11 @@ export type RollbackActionDeps = ActionDeps & {
   readonly place: Place;
 };
 
-export function rollbackHandler(
+export function rollbackHandler<C extends object>(
   env: Environment,
   name: string,
-  run: (input: RollbackInput, deps: RollbackActionDeps) => Promise<RollbackResult>,
+  clients: Clients<C>,
+  run: (input: RollbackInput, deps: RollbackActionDeps & C) => Promise<RollbackResult>,
 ) {
   const deps = { ...boot(env, name), approvals: approvalVerifier(env) };
   const { logger } = deps;
@@ -79,7 +83,7 @@ export function rollbackHandler(
       account: accountOf(deps.actor),
       region: env.AWS_REGION ?? process.env.AWS_REGION,
     });
-    const result = await run(input, { ...deps, entries, place });
+    const result = await run(input, { ...deps, entries, place, ...clientsAt(clients, place) });
     logger.info('rollback finished', { outcome: result.outcome, targetArn: result.targetArn });
     return result;
   });

@@ -8,7 +8,7 @@ import type { Environment } from '../../shared/env.js';
 import { InvalidTaskInputError } from '../../shared/errors.js';
 import type { Bucket } from '../../shared/incident.js';
 import { accountOf, type RollbackInput, type RollbackResult } from '../../shared/rollback.js';
-import { type Clients, clientsAt, type PlaceConfig, placedClients } from '../../shared/spoke.js';
+import { type Clients, type PlaceConfig, placedClients } from '../../shared/spoke.js';
 import { rollbackNameOf } from '../definition.js';
 import { rollbackHandler } from '../handlers.js';
 import { differs, type Rollback, type RollbackDeps, runRollback } from '../rollback.js';
@@ -88,7 +88,5 @@ export function makeRollbackHandler(
   env: Environment,
   clients: Clients<ReturnType<typeof placed>> = placedClients(env, NAME, placed),
 ) {
-  return rollbackHandler(env, NAME, (input, deps) =>
-    rollbackPublicAccess(input, { ...deps, ...clientsAt(clients, deps.place) }),
-  );
+  return rollbackHandler(env, NAME, clients, rollbackPublicAccess);
 }

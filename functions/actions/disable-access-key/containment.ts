@@ -9,13 +9,7 @@ import {
   type Incident,
   requirePrincipal,
 } from '../../shared/incident.js';
-import {
-  type Clients,
-  clientsAt,
-  type PlaceConfig,
-  placedClients,
-  placeOf,
-} from '../../shared/spoke.js';
+import { type Clients, type PlaceConfig, placedClients } from '../../shared/spoke.js';
 import { type Containment, type ContainmentDeps, runContainment } from '../containment.js';
 import { containmentHandler } from '../handlers.js';
 import { confirmingPrincipal, guardsOf, type PrincipalGuardDeps } from '../principal-guard.js';
@@ -84,7 +78,7 @@ export function makeHandler(
   clients: Clients<ReturnType<typeof placed>> = placedClients(env, action.name, placed),
 ) {
   const guards = guardsOf(env);
-  return containmentHandler(env, action.name, (input, deps) =>
-    disableAccessKey(input, { ...deps, ...clientsAt(clients, placeOf(input.incident)), guards }),
+  return containmentHandler(env, action.name, clients, (input, deps) =>
+    disableAccessKey(input, { ...deps, guards }),
   );
 }

@@ -20,13 +20,7 @@ import {
   requireInstance,
 } from '../../shared/incident.js';
 import { incidentTagRefusal } from '../../shared/incident-tag.js';
-import {
-  type Clients,
-  clientsAt,
-  type PlaceConfig,
-  placedClients,
-  placeOf,
-} from '../../shared/spoke.js';
+import { type Clients, type PlaceConfig, placedClients } from '../../shared/spoke.js';
 import { type Containment, type ContainmentDeps, runContainment } from '../containment.js';
 import { containmentHandler } from '../handlers.js';
 import { action } from './action.js';
@@ -307,7 +301,5 @@ export function makeHandler(
   env: Environment,
   clients: Clients<ReturnType<typeof placed>> = placedClients(env, action.name, placed),
 ) {
-  return containmentHandler(env, action.name, (input, deps) =>
-    isolateNetwork(input, { ...deps, ...clientsAt(clients, placeOf(input.incident)) }),
-  );
+  return containmentHandler(env, action.name, clients, isolateNetwork);
 }

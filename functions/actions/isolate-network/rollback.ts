@@ -7,7 +7,7 @@ import {
   type RollbackInput,
   type RollbackResult,
 } from '../../shared/rollback.js';
-import { type Clients, clientsAt, type PlaceConfig, placedClients } from '../../shared/spoke.js';
+import { type Clients, type PlaceConfig, placedClients } from '../../shared/spoke.js';
 import { rollbackNameOf } from '../definition.js';
 import { rollbackHandler } from '../handlers.js';
 import { type Rollback, type RollbackDeps, runRollback } from '../rollback.js';
@@ -126,7 +126,5 @@ export function makeRollbackHandler(
   env: Environment,
   clients: Clients<ReturnType<typeof placed>> = placedClients(env, NAME, placed),
 ) {
-  return rollbackHandler(env, NAME, (input, deps) =>
-    rollbackNetworkIsolation(input, { ...deps, ...clientsAt(clients, deps.place) }),
-  );
+  return rollbackHandler(env, NAME, clients, rollbackNetworkIsolation);
 }

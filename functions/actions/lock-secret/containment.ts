@@ -4,13 +4,7 @@ import { type Environment, requireJsonEnv } from '../../shared/env.js';
 import type { ActionInput, ActionResult, Secret } from '../../shared/incident.js';
 import { ENV } from '../../shared/runtime-config.js';
 import { secretOfIncident } from '../../shared/secret-arn.js';
-import {
-  type Clients,
-  clientsAt,
-  type PlaceConfig,
-  placedClients,
-  placeOf,
-} from '../../shared/spoke.js';
+import { type Clients, type PlaceConfig, placedClients } from '../../shared/spoke.js';
 import { z } from '../../shared/z.js';
 import { type Containment, type ContainmentDeps, runContainment } from '../containment.js';
 import { containmentHandler } from '../handlers.js';
@@ -128,8 +122,8 @@ export function makeHandler(
   env: Environment,
   clients: Clients<ReturnType<typeof placed>> = placedClients(env, action.name, placed),
 ) {
-  const handler = containmentHandler(env, action.name, (input, deps) =>
-    lockSecret(input, { ...deps, ...clientsAt(clients, placeOf(input.incident)), breakGlass }),
+  const handler = containmentHandler(env, action.name, clients, (input, deps) =>
+    lockSecret(input, { ...deps, breakGlass }),
   );
   // Read after the boot's checks (deployed as this function, ledger, actor), as before.
   const breakGlass = requireJsonEnv(env, ENV.breakGlass, BreakGlassSchema);

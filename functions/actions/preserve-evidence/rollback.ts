@@ -9,7 +9,7 @@ import {
   type RollbackInput,
   type RollbackResult,
 } from '../../shared/rollback.js';
-import { type Clients, clientsAt, type PlaceConfig, placedClients } from '../../shared/spoke.js';
+import { type Clients, type PlaceConfig, placedClients } from '../../shared/spoke.js';
 import { z } from '../../shared/z.js';
 import { rollbackNameOf } from '../definition.js';
 import { rollbackHandler } from '../handlers.js';
@@ -119,7 +119,5 @@ export function makeRollbackHandler(
   env: Environment,
   clients: Clients<ReturnType<typeof placed>> = placedClients(env, NAME, placed),
 ) {
-  return rollbackHandler(env, NAME, (input, deps) =>
-    rollbackEvidence(input, { ...deps, ...clientsAt(clients, deps.place) }),
-  );
+  return rollbackHandler(env, NAME, clients, rollbackEvidence);
 }

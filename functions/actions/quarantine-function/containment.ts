@@ -8,13 +8,7 @@ import {
   type Incident,
   requireResource,
 } from '../../shared/incident.js';
-import {
-  type Clients,
-  clientsAt,
-  type PlaceConfig,
-  placedClients,
-  placeOf,
-} from '../../shared/spoke.js';
+import { type Clients, type PlaceConfig, placedClients } from '../../shared/spoke.js';
 import { type Containment, type ContainmentDeps, runContainment } from '../containment.js';
 import { containmentHandler } from '../handlers.js';
 import { action } from './action.js';
@@ -95,7 +89,5 @@ export function makeHandler(
   env: Environment,
   clients: Clients<ReturnType<typeof placed>> = placedClients(env, action.name, placed),
 ) {
-  return containmentHandler(env, action.name, (input, deps) =>
-    quarantineFunction(input, { ...deps, ...clientsAt(clients, placeOf(input.incident)) }),
-  );
+  return containmentHandler(env, action.name, clients, quarantineFunction);
 }

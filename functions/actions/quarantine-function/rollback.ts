@@ -7,7 +7,7 @@ import { clientOptions } from '../../shared/aws.js';
 import type { Environment } from '../../shared/env.js';
 import { InvalidTaskInputError } from '../../shared/errors.js';
 import { accountOf, type RollbackInput, type RollbackResult } from '../../shared/rollback.js';
-import { type Clients, clientsAt, type PlaceConfig, placedClients } from '../../shared/spoke.js';
+import { type Clients, type PlaceConfig, placedClients } from '../../shared/spoke.js';
 import { rollbackNameOf } from '../definition.js';
 import { rollbackHandler } from '../handlers.js';
 import { differs, type Rollback, type RollbackDeps, runRollback } from '../rollback.js';
@@ -93,7 +93,5 @@ export function makeRollbackHandler(
   env: Environment,
   clients: Clients<ReturnType<typeof placed>> = placedClients(env, NAME, placed),
 ) {
-  return rollbackHandler(env, NAME, (input, deps) =>
-    rollbackFunctionQuarantine(input, { ...deps, ...clientsAt(clients, deps.place) }),
-  );
+  return rollbackHandler(env, NAME, clients, rollbackFunctionQuarantine);
 }

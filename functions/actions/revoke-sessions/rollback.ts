@@ -9,7 +9,7 @@ import { clientOptions } from '../../shared/aws.js';
 import type { Environment } from '../../shared/env.js';
 import { recordedPrincipal } from '../../shared/iam-arn.js';
 import type { RollbackInput, RollbackResult } from '../../shared/rollback.js';
-import { type Clients, clientsAt, type PlaceConfig, placedClients } from '../../shared/spoke.js';
+import { type Clients, type PlaceConfig, placedClients } from '../../shared/spoke.js';
 import { rollbackNameOf } from '../definition.js';
 import { rollbackHandler } from '../handlers.js';
 import {
@@ -98,7 +98,5 @@ export function makeRollbackHandler(
   env: Environment,
   clients: Clients<ReturnType<typeof placed>> = placedClients(env, NAME, placed),
 ) {
-  return rollbackHandler(env, NAME, (input, deps) =>
-    rollbackSessionRevocation(input, { ...deps, ...clientsAt(clients, deps.place) }),
-  );
+  return rollbackHandler(env, NAME, clients, rollbackSessionRevocation);
 }

@@ -4,13 +4,7 @@ import type { Environment } from '../../shared/env.js';
 import { CordonError } from '../../shared/errors.js';
 import type { ActionInput, ActionResult, Secret } from '../../shared/incident.js';
 import { secretOfIncident } from '../../shared/secret-arn.js';
-import {
-  type Clients,
-  clientsAt,
-  type PlaceConfig,
-  placedClients,
-  placeOf,
-} from '../../shared/spoke.js';
+import { type Clients, type PlaceConfig, placedClients } from '../../shared/spoke.js';
 import { type Containment, type ContainmentDeps, runContainment } from '../containment.js';
 import { containmentHandler } from '../handlers.js';
 import { action } from './action.js';
@@ -149,7 +143,5 @@ export function makeHandler(
   env: Environment,
   clients: Clients<ReturnType<typeof placed>> = placedClients(env, action.name, placed),
 ) {
-  return containmentHandler(env, action.name, (input, deps) =>
-    rotateSecret(input, { ...deps, ...clientsAt(clients, placeOf(input.incident)) }),
-  );
+  return containmentHandler(env, action.name, clients, rotateSecret);
 }
