@@ -47,7 +47,14 @@ const HandlerFactory = z.custom<(env: Record<string, string>, dependencies?: unk
 );
 
 export class FunctionHost {
-  private readonly handlers = new Map<string, Handler>();
+  /**
+   * One handler per function, held as the promise of its build: invocations
+   * that arrive while the first is still building wait for that build, so a
+   * function is built once however many invocations start together (one warm
+   * instance per function, whose caches, such as its spoke sessions, they all
+   * share).
+   */
+  private readonly handlers = new Map<string, Promise<Handler>>();
 
   /**
    * `environment` is added to every function's, over the template's;
@@ -59,9 +66,19 @@ export class FunctionHost {
   ) {}
 
   /** The function's handler, built on first use from its factory and its environment. */
-  async handler(fn: TemplateFunction): Promise<Handler> {
+  handler(fn: TemplateFunction): Promise<Handler> {
     const cached = this.handlers.get(fn.logicalId);
     if (cached) return cached;
+    const built = this.build(fn);
+    this.handlers.set(fn.logicalId, built);
+    // A build that failed (a bad environment) is not kept: the next invocation tries again, as a new cold start would.
+    built.catch(() => {
+      if (this.handlers.get(fn.logicalId) === built) this.handlers.delete(fn.logicalId);
+    });
+    return built;
+  }
+
+  private async build(fn: TemplateFunction): Promise<Handler> {
     const spec = functionNamed(fn.action);
     const entry = spec.factory.module.replace(/\.ts$/, SOURCE_EXTENSION);
     const file = pathToFileURL(join(REPO_ROOT, 'functions', spec.dir, entry)).href;
@@ -73,10 +90,7 @@ export class FunctionHost {
       ...this.environment,
     };
     const dependencies = this.dependencies[fn.action];
-    const handler =
-      dependencies === undefined ? factory(environment) : factory(environment, dependencies);
-    this.handlers.set(fn.logicalId, handler);
-    return handler;
+    return dependencies === undefined ? factory(environment) : factory(environment, dependencies);
   }
 
   /** Invokes a handler as Lambda would: JSON in, JSON out, errors by name. */
