@@ -7,7 +7,10 @@
  * Scaling group, a Lambda function talking to a mining pool, a public
  * bucket), sends five GuardDuty findings through the same playbook
  * definitions that deploy (the rehearsal engine, every Lambda handler run
- * in-process), then reads the real resulting state back from the emulator.
+ * in-process), then a sixth from a member account, organization-wide (the
+ * hub contains it in the member through its spoke roles, and leaves the
+ * hub's user of the same name alone), then reads the real resulting state
+ * back from the emulator.
  * Exits non-zero when anything was not contained as expected.
  */
 
@@ -48,7 +51,9 @@ const shown = (e: LedgerEntry): boolean =>
   !['CLAIMED', INTENT, 'APPROVAL_REQUESTED', 'NOTIFIED'].includes(e.outcome);
 
 async function main(): Promise<boolean> {
-  console.log('Cordon demo: five GuardDuty findings, contained in a local AWS emulator\n');
+  console.log(
+    'Cordon demo: six GuardDuty findings, one from a member account, contained in a local AWS emulator\n',
+  );
 
   const python = await ensureMoto({
     log: (line) => {
@@ -72,6 +77,8 @@ async function main(): Promise<boolean> {
   const { clientOptions } = await import('../functions/shared/aws.js');
   const scenario = await import('./scenario.js');
   const exposure = await import('./exposure.js');
+  const member = await import('./member.js');
+  const { cdkJsonContext, withCordon } = await import('../rehearsal/synth.js');
   const { RehearsalEngine } = await import('../rehearsal/engine.js');
   const { bold, dim, formatEventReport, green, red, shortArn, yellow } = await import(
     '../cli/format.js'
@@ -221,14 +228,37 @@ async function main(): Promise<boolean> {
     },
   ];
   const reports = [];
-  for (const { label, event } of findings) {
-    const report = await engine.rehearse(event);
-    reports.push(report);
+  const show = (label: string, report: EventReport) => {
     const actions = report.executions.map((x) => ({ ...x, ledger: x.ledger.filter(shown) }));
     console.log(
       formatEventReport(bold(label), { ...report, executions: actions }, { width: WIDTH }),
     );
+  };
+  for (const { label, event } of findings) {
+    const report = await engine.rehearse(event);
+    reports.push(report);
+    show(label, report);
   }
+
+  // Organization-wide: the hub (this account) runs Cordon for a member account, whose
+  // finding it receives; a user of the same name in the hub must stay untouched.
+  const { account: hub, region, partition } = engine.values;
+  const scene = await member.seedMemberScene('release-bot', iam, partition);
+  const hubEngine = await RehearsalEngine.create({
+    decision: 'approve',
+    context: withCordon(cdkJsonContext(), member.memberScope(region)),
+  });
+  const memberLabel = `6. leaked access key of user ${scene.user.userName} in member account ${member.MEMBER_ACCOUNT}, delivered to the hub ${hub}`;
+  const memberReport = await hubEngine.rehearse(
+    scenario.userKeyFinding(scene.user, {
+      account: member.MEMBER_ACCOUNT,
+      deliveredTo: hub,
+      region,
+      findingId: 'd0000000000000000000000000000006',
+    }),
+  );
+  reports.push(memberReport);
+  show(memberLabel, memberReport);
 
   // The real state, read back from the emulator.
   const keys = await iam.send(new iamSdk.ListAccessKeysCommand({ UserName: user.userName }));
@@ -285,6 +315,21 @@ async function main(): Promise<boolean> {
       check(
         rolePolicyNames.includes('CordonRevokeOlderSessions'),
         `role ${role.roleName} inline policies: ${rolePolicyNames.join(', ') || 'none'}`,
+      ),
+    ].join('\n'),
+  );
+  const memberKeys = await member.keyStatuses(scene.memberIam, scene.user);
+  const twinKeys = await member.keyStatuses(scene.hubIam, scene.twin);
+  console.log(
+    [
+      check(
+        memberKeys.leaked === 'Inactive' && memberKeys.healthy === 'Active',
+        `member ${member.MEMBER_ACCOUNT}: user ${scene.user.userName} leaked key ${scene.user.leakedKeyId} ${memberKeys.leaked}, ` +
+          `healthy key ${memberKeys.healthy}`,
+      ),
+      check(
+        twinKeys.leaked === 'Active' && twinKeys.healthy === 'Active',
+        `hub ${hub}: user ${scene.twin.userName} of the same name, both keys ${twinKeys.leaked === twinKeys.healthy ? twinKeys.leaked : `${twinKeys.leaked} and ${twinKeys.healthy}`} (untouched)`,
       ),
     ].join('\n'),
   );
@@ -382,7 +427,8 @@ async function main(): Promise<boolean> {
 
   const executions = reports.flatMap((r) => r.executions);
   const failed = executions.filter((x) => x.status !== 'SUCCEEDED');
-  const expected = findings.reduce((n, f) => n + f.playbooks, 0);
+  // The member's finding starts one playbook.
+  const expected = findings.reduce((n, f) => n + f.playbooks, 0) + 1;
   if (failed.length > 0 || executions.length !== expected) {
     ok = false;
     console.log(

@@ -20,6 +20,18 @@ export function cdkJsonContext(root = REPO_ROOT): Record<string, unknown> {
   return z.object({ context: z.record(z.string(), z.unknown()).default({}) }).parse(raw).context;
 }
 
+/**
+ * `context` with settings of its `cordon` object replaced (shallow, per
+ * key), as the demo and the bench vary cdk.json's configuration.
+ */
+export function withCordon(
+  context: Record<string, unknown>,
+  settings: Record<string, unknown>,
+): Record<string, unknown> {
+  const cordon = z.record(z.string(), z.unknown()).parse(context.cordon ?? {});
+  return { ...context, cordon: { ...cordon, ...settings } };
+}
+
 export interface SynthOptions {
   readonly account: string;
   readonly region: string;

@@ -23,8 +23,15 @@ import { z } from 'zod';
 import { seedCompromisedUser, userKeyFinding } from '../../demo/scenario.js';
 import { buildApp } from '../../infra/build.js';
 import { ConfigValidationError } from '../../infra/config.js';
+import { cdkJsonContext } from '../../rehearsal/synth.js';
 import { cordonAt, expectClean, REPO, type Run, SPAWN_TIMEOUT } from '../support/cordon-cli.js';
-import { motoClientConfig, useMoto } from '../support/moto.js';
+import {
+  iamInAccount,
+  MOTO_ACCOUNT_ID,
+  MOTO_REGION,
+  motoClientConfig,
+  useMoto,
+} from '../support/moto.js';
 
 const { endpoint } = useMoto();
 const fixture = (name: string): string => join(REPO, 'test', 'fixtures', 'events', name);
@@ -44,8 +51,11 @@ function expectUsageError(run: Run, pattern: RegExp): void {
 
 const iam = () => new IAMClient(motoClientConfig(endpoint));
 
-async function keyStatuses(userName: string): Promise<Record<string, string | undefined>> {
-  const keys = await iam().send(new ListAccessKeysCommand({ UserName: userName }));
+async function keyStatuses(
+  userName: string,
+  client = iam(),
+): Promise<Record<string, string | undefined>> {
+  const keys = await client.send(new ListAccessKeysCommand({ UserName: userName }));
   return Object.fromEntries((keys.AccessKeyMetadata ?? []).map((k) => [k.AccessKeyId, k.Status]));
 }
 
@@ -66,6 +76,8 @@ const LedgerEntrySchema = z.looseObject({
   seq: z.number(),
   step: z.string(),
   outcome: z.string(),
+  targetArn: z.string().optional(),
+  summary: z.string().optional(),
 });
 const JsonOutput = z.object({
   events: z.array(
@@ -343,6 +355,101 @@ describe('cordon rehearse', () => {
       expect(attached.AttachedPolicies?.map((p) => p.PolicyName)).toContain('AWSDenyAll');
     },
     SPAWN_TIMEOUT * 2,
+  );
+
+  it(
+    'organization-wide (an organization key in the cordon context): a member account finding is contained in the member, one from an account out of scope is refused',
+    async () => {
+      // Arrange: the same user name in a member, in an account out of scope, and in the hub.
+      const hub = MOTO_ACCOUNT_ID;
+      const [member, outsider] = ['222222222222', '333333333333'];
+      const memberIam = await iamInAccount(endpoint, member);
+      const outsiderIam = await iamInAccount(endpoint, outsider);
+      const memberUser = await seedCompromisedUser('ci-deployer', memberIam);
+      const outsiderUser = await seedCompromisedUser('ci-deployer', outsiderIam);
+      const twin = await seedCompromisedUser('ci-deployer', iam());
+      const memberFile = join(dir, 'member.json');
+      const outsiderFile = join(dir, 'outsider.json');
+      await writeFile(
+        memberFile,
+        JSON.stringify(
+          userKeyFinding(memberUser, {
+            account: member,
+            deliveredTo: hub,
+            findingId: 'c'.repeat(32),
+          }),
+        ),
+      );
+      await writeFile(
+        outsiderFile,
+        JSON.stringify(
+          userKeyFinding(outsiderUser, {
+            account: outsider,
+            deliveredTo: hub,
+            findingId: 'd'.repeat(32),
+          }),
+        ),
+      );
+      // cdk.json's cordon settings, with the organization key a hub deploys with.
+      const contextFile = join(dir, 'organization.json');
+      await writeFile(
+        contextFile,
+        JSON.stringify({
+          ...z.record(z.string(), z.unknown()).parse(cdkJsonContext().cordon),
+          organization: {
+            organizationId: 'o-a1b2c3d4e5',
+            accounts: [member],
+            organizationalUnits: ['ou-ab12-cdefgh34'],
+            regions: [MOTO_REGION],
+          },
+        }),
+      );
+
+      // Act
+      const run = await cordon(
+        'rehearse',
+        memberFile,
+        outsiderFile,
+        '--context-file',
+        contextFile,
+        '--json',
+      );
+
+      // Assert: the member's key disabled in the member, by its ARN there; the hub's namesake untouched.
+      expect(run.code, run.stderr).toBe(0);
+      expectClean(run);
+      const [contained, refused] = JsonOutput.parse(JSON.parse(run.stdout)).events;
+      const [execution] = contained?.report.executions ?? [];
+      expect(execution?.status).toBe('SUCCEEDED');
+      expect(execution?.ledger).toContainEqual(
+        expect.objectContaining({
+          step: 'disableAccessKey',
+          outcome: 'CONTAINED',
+          targetArn: memberUser.arn,
+        }),
+      );
+      expect(memberUser.arn).toContain(`::${member}:`);
+      expect(await keyStatuses(memberUser.userName, memberIam)).toEqual({
+        [memberUser.leakedKeyId]: 'Inactive',
+        [memberUser.healthyKeyId]: 'Active',
+      });
+      expect(await keyStatuses(twin.userName)).toEqual({
+        [twin.leakedKeyId]: 'Active',
+        [twin.healthyKeyId]: 'Active',
+      });
+      // The account out of scope: refused at triage, recorded with the reason, nothing changed there.
+      const [refusal] = refused?.report.executions ?? [];
+      expect(refusal?.ledger.find((e) => e.step === 'triage')).toMatchObject({
+        outcome: 'REFUSED',
+        summary: expect.stringContaining(`account ${outsider} is not in Cordon's scope`),
+      });
+      expect(refusal?.ledger.filter((e) => e.outcome === 'CONTAINED')).toEqual([]);
+      expect(await keyStatuses(outsiderUser.userName, outsiderIam)).toEqual({
+        [outsiderUser.leakedKeyId]: 'Active',
+        [outsiderUser.healthyKeyId]: 'Active',
+      });
+    },
+    SPAWN_TIMEOUT,
   );
 
   it(

@@ -2,8 +2,9 @@
  * `npm run demo` end to end: it starts its own moto server (not the test
  * run's), contains the five seeded findings (a leaked key that read a secret,
  * a role's credentials, an instance in an Auto Scaling group, a Lambda
- * function, a public bucket), prints the state it read back, stops its server
- * and exits 0. One spawn: it costs a server start and a synth.
+ * function, a public bucket) and a sixth from a member account,
+ * organization-wide, prints the state it read back, stops its server and
+ * exits 0. One spawn: it costs a server start and a synth.
  */
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
@@ -40,7 +41,7 @@ function demo(): Promise<{ code: number | null; stdout: string; stderr: string }
 
 describe('npm run demo', () => {
   it(
-    'contains the leaked key, the instance, the secret, the function and the bucket, leaves the healthy key and instance alone, and stops its own emulator',
+    "contains the leaked key, the instance, the secret, the function, the bucket and a member account's leaked key, leaves the healthy key, the healthy instance and the hub's user of the member's name alone, and stops its own emulator",
     async () => {
       const run = await demo();
       expect(run.code, `${run.stdout}\n${run.stderr}`).toBe(0);
@@ -83,12 +84,29 @@ describe('npm run demo', () => {
       expect(run.stdout).toMatch(
         /✓ bucket marketing-assets-public: public access block none → all four on/,
       );
+      // The member account's finding: contained in the member, the hub's user of that name untouched.
+      const sixth =
+        /6\. leaked access key of user (\S+) in member account (\d{12}), delivered to the hub (\d{12})\n {2}playbook iam-credentials: SUCCEEDED/.exec(
+          run.stdout,
+        );
+      expect(sixth, run.stdout).not.toBeNull();
+      const [, memberUser, memberAccount, hub] = sixth ?? [];
+      expect(memberAccount).not.toBe(hub);
+      expect(run.stdout).toMatch(
+        new RegExp(
+          `✓ member ${memberAccount}: user ${memberUser} leaked key AKIA\\w+ Inactive, healthy key Active\n`,
+        ),
+      );
+      expect(run.stdout).toContain(
+        `✓ hub ${hub}: user ${memberUser} of the same name, both keys Active (untouched)`,
+      );
       expect(run.stdout).toContain('auto-approved for this demo');
       expect(run.stdout).toMatch(/approved by .+ → CONTAINED/);
       expect(run.stdout).not.toContain('✗');
       expect(run.stdout).not.toContain('rehearsal-token-');
       expect(run.stdout).toMatch(/demo took \d+\.\d s/);
-      expect(run.stdout.split('\n').length).toBeLessThanOrEqual(95);
+      // Short enough to read in one screenful or two: six findings, a few lines each.
+      expect(run.stdout.split('\n').length).toBeLessThanOrEqual(115);
 
       // It used an emulator of its own, and stopped it.
       const own = /moto on (http:\/\/127\.0\.0\.1:\d+)/.exec(run.stdout)?.[1];

@@ -8,6 +8,8 @@
  * vitest.config.ts): `test/integration/**` and `test/**\/*.integration.test.ts`.
  * They run one file at a time, because a reset wipes the whole server.
  */
+import { IAMClient } from '@aws-sdk/client-iam';
+import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
 import { afterAll, beforeAll, beforeEach, inject } from 'vitest';
 import { resetMoto } from '../../scripts/moto.js';
 
@@ -68,4 +70,30 @@ export function useMoto(): { endpoint: string } {
     await resetMoto(endpoint);
   });
   return { endpoint };
+}
+
+/**
+ * An IAM client acting in `account`: moto answers AssumeRole into any role
+ * of another account with credentials whose calls land in that account's
+ * own state (it does not read trust policies).
+ */
+export async function iamInAccount(endpoint: string, account: string): Promise<IAMClient> {
+  const sts = new STSClient(motoClientConfig(endpoint));
+  const { Credentials } = await sts.send(
+    new AssumeRoleCommand({
+      RoleArn: `arn:aws:iam::${account}:role/test-setup`,
+      RoleSessionName: 'test-setup',
+    }),
+  );
+  if (!Credentials?.AccessKeyId || !Credentials.SecretAccessKey) {
+    throw new Error('moto returned no credentials');
+  }
+  return new IAMClient({
+    ...motoClientConfig(endpoint),
+    credentials: {
+      accessKeyId: Credentials.AccessKeyId,
+      secretAccessKey: Credentials.SecretAccessKey,
+      sessionToken: Credentials.SessionToken,
+    },
+  });
 }
