@@ -1,31 +1,70 @@
 /**
- * A burst of GuardDuty deliveries: `distinct` findings (one seeded user with
- * a leaked key each) delivered once, plus repeats of those exact deliveries,
+ * A burst of GuardDuty deliveries: distinct findings (one seeded user with
+ * a leaked key each, in the hub or, organization-wide, in member accounts:
+ * the seeder says) delivered once, plus repeats of those exact deliveries,
  * shuffled, through the local engine a few at a time with nobody answering
  * approvals. Throughput and memory are reported; correctness is read back
  * from real state (the ledger table and IAM), not from the engine's reports.
  */
 
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { IAMClient, ListAccessKeysCommand } from '@aws-sdk/client-iam';
+import { type IAMClient, ListAccessKeysCommand } from '@aws-sdk/client-iam';
 import { DynamoDBDocumentClient, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { z } from 'zod';
 import type * as Scenario from '../demo/scenario.js';
 import type { RehearsalEngine } from '../rehearsal/engine.js';
 import { type CountingProxy, callsMatching, countsSince, takeTrace } from './observe.js';
 
+/** One distinct finding of a burst: its seeded user, IAM where that user lives, and its event. */
+export interface BurstFinding {
+  readonly user: Scenario.CompromisedUser;
+  /** IAM in the user's account: the hub's, or a member's. */
+  readonly iam: IAMClient;
+  readonly event: unknown;
+}
+
 export interface BurstOptions {
   readonly engine: RehearsalEngine;
-  readonly scenario: typeof Scenario;
   readonly proxy: CountingProxy;
   readonly clientOptions: { readonly maxAttempts: number; readonly customUserAgent: string };
   readonly ledgerTable: string;
-  /** Deliveries in all. */
+  /** Deliveries in all: each finding once, the rest repeats. */
   readonly total: number;
-  /** Distinct findings (users) among them. */
-  readonly distinct: number;
+  /** Seeds the distinct findings (timed apart from the burst). */
+  readonly seed: () => Promise<readonly BurstFinding[]>;
   readonly concurrency: number;
   readonly log?: (line: string) => void;
+}
+
+/**
+ * The seeder of the hub's burst: `distinct` users named `<prefix>-<i>` in the
+ * hub, each named by one finding (ids `<idPrefix>` and the index in hex, 32
+ * characters, so two bursts in one moto never share a finding).
+ */
+export function hubFindings(options: {
+  readonly scenario: typeof Scenario;
+  readonly iam: IAMClient;
+  readonly distinct: number;
+  readonly concurrency: number;
+  readonly prefix: string;
+  readonly idPrefix: string;
+}): () => Promise<BurstFinding[]> {
+  const { scenario, iam } = options;
+  return async () => {
+    const indexes = Array.from({ length: options.distinct }, (_, i) => i);
+    const findings: BurstFinding[] = new Array(options.distinct);
+    await pool(indexes, options.concurrency, async (i) => {
+      const user = await scenario.seedCompromisedUser(`${options.prefix}-${i}`, iam);
+      const event = scenario.userKeyFinding(user, { findingId: findingId(options.idPrefix, i) });
+      findings[i] = { user, iam, event };
+    });
+    return findings;
+  };
+}
+
+/** A GuardDuty finding id (32 hex characters): `prefix`, then `index` in hex. */
+export function findingId(prefix: string, index: number): string {
+  return `${prefix}${index.toString(16).padStart(32 - prefix.length, '0')}`;
 }
 
 export interface BurstFigures {
@@ -76,7 +115,7 @@ function prng(seed: number): () => number {
 }
 
 /** Runs `work` over `items` with at most `concurrency` in flight. */
-async function pool<T>(
+export async function pool<T>(
   items: readonly T[],
   concurrency: number,
   work: (item: T, index: number) => Promise<void>,
@@ -102,23 +141,19 @@ const LedgerItem = z.looseObject({
 
 export async function runBurst(options: BurstOptions): Promise<BurstFigures> {
   const log = options.log ?? (() => undefined);
-  const { engine, scenario, proxy } = options;
-  const iam = new IAMClient(options.clientOptions);
+  const { engine, proxy } = options;
 
   const seedStarted = performance.now();
-  const indexes = Array.from({ length: options.distinct }, (_, i) => i);
-  const users: Scenario.CompromisedUser[] = new Array(options.distinct);
-  await pool(indexes, options.concurrency, async (i) => {
-    users[i] = await scenario.seedCompromisedUser(`bench-burst-${i}`, iam);
-  });
+  const findings = await options.seed();
+  const users = findings.map((f) => f.user);
   const seedSeconds = (performance.now() - seedStarted) / 1000;
   log(`burst: seeded ${users.length} users in ${seedSeconds.toFixed(1)} s`);
 
   // Each finding delivered once, the rest exact repeats of those deliveries, shuffled.
   const random = prng(0xc0bd0);
-  const deliveries = indexes.map((i) => i);
+  const deliveries = findings.map((_, i) => i);
   while (deliveries.length < options.total) {
-    deliveries.push(Math.floor(random() * options.distinct));
+    deliveries.push(Math.floor(random() * findings.length));
   }
   for (let i = deliveries.length - 1; i > 0; i--) {
     const j = Math.floor(random() * (i + 1));
@@ -126,9 +161,7 @@ export async function runBurst(options: BurstOptions): Promise<BurstFigures> {
     deliveries[i] = deliveries[j] ?? 0;
     deliveries[j] = a;
   }
-  const events = users.map((user, i) =>
-    scenario.userKeyFinding(user, { findingId: `e${i.toString(16).padStart(31, '0')}` }),
-  );
+  const events = findings.map((f) => f.event);
 
   const outcomes = users.map(() => ({ proceeded: 0, duplicates: 0 }));
   const durations: number[] = [];
@@ -197,7 +230,7 @@ export async function runBurst(options: BurstOptions): Promise<BurstFigures> {
 
   let leakedKeysActive = 0;
   let healthyKeysTouched = 0;
-  await pool(users, options.concurrency, async (user) => {
+  await pool(findings, options.concurrency, async ({ user, iam }) => {
     const keys = await iam.send(new ListAccessKeysCommand({ UserName: user.userName }));
     const status = (id: string) =>
       keys.AccessKeyMetadata?.find((k) => k.AccessKeyId === id)?.Status;

@@ -7,7 +7,9 @@
  *   attempt's duration. The engine still consumes every event unchanged.
  * - `startCountingProxy()` sits between the SDK clients and moto and counts
  *   every AWS request by service and operation (and DynamoDB write request
- *   units), so SNS publishes and ledger writes are counted, not inferred.
+ *   units), so SNS publishes and ledger writes are counted, not inferred;
+ *   and it keeps each STS AssumeRole request's role, session name and
+ *   source identity, so spoke sessions are counted as STS received them.
  */
 import '../rehearsal/polyfill.js';
 import { Agent, createServer, request as httpRequest, type IncomingMessage } from 'node:http';
@@ -94,10 +96,19 @@ export interface ApiCounts {
   readonly dynamoWriteUnits: number;
 }
 
+/** One STS AssumeRole request, as the proxy read it from the request's form body. */
+export interface AssumeRoleRequest {
+  readonly roleArn: string;
+  readonly sessionName: string;
+  readonly sourceIdentity?: string;
+}
+
 export interface CountingProxy {
   /** Where SDK clients should point (`AWS_ENDPOINT_URL`). */
   readonly endpoint: string;
   snapshot(): ApiCounts;
+  /** Every AssumeRole request so far, in arrival order (slice from an earlier length for a window). */
+  assumeRoleRequests(): readonly AssumeRoleRequest[];
   stop(): Promise<void>;
 }
 
@@ -188,6 +199,7 @@ export async function startCountingProxy(target: string): Promise<CountingProxy>
   const upstream = new URL(target);
   const agent = new Agent({ keepAlive: true, maxSockets: 64 });
   const calls: Record<string, number> = {};
+  const assumed: AssumeRoleRequest[] = [];
   let dynamoWriteUnits = 0;
 
   const server = createServer((req, res) => {
@@ -200,6 +212,15 @@ export async function startCountingProxy(target: string): Promise<CountingProxy>
       const key = `${service}:${operation}`;
       calls[key] = (calls[key] ?? 0) + 1;
       if (service === 'dynamodb') dynamoWriteUnits += writeUnitsOf(operation, text);
+      if (service === 'sts' && operation === 'AssumeRole') {
+        const form = new URLSearchParams(text);
+        const sourceIdentity = form.get('SourceIdentity');
+        assumed.push({
+          roleArn: form.get('RoleArn') ?? '',
+          sessionName: form.get('RoleSessionName') ?? '',
+          ...(sourceIdentity === null ? {} : { sourceIdentity }),
+        });
+      }
       const forward = httpRequest(
         {
           agent,
@@ -230,6 +251,7 @@ export async function startCountingProxy(target: string): Promise<CountingProxy>
   return {
     endpoint: `http://127.0.0.1:${port}`,
     snapshot: () => ({ calls: { ...calls }, dynamoWriteUnits }),
+    assumeRoleRequests: () => [...assumed],
     stop: () =>
       new Promise<void>((resolve) => {
         agent.destroy();

@@ -1,16 +1,21 @@
 /**
  * `npm run bench`: what each function costs to load, what each playbook path
- * costs to run, and how a burst of repeated deliveries is absorbed.
+ * costs to run, and how a burst of repeated deliveries is absorbed, in one
+ * account and from many member accounts organization-wide.
  *
  *   npm run bench                       # full: 7 init samples, 3 path rounds, 1,000 deliveries
  *   npm run bench -- --quick            # 3 init samples, 1 path round (burst unchanged)
  *   npm run bench -- --burst 200        # fewer burst deliveries (distinct = 30 %)
  *   npm run bench -- --paths-only       # only the playbook paths (no bundles, no burst)
+ *   npm run bench -- --organization-only  # only the organization burst (and its single-account twin)
+ *   npm run bench -- --organization-findings 2   # members x findings each (default 50 x 1)
  *   npm run bench -- --timelines        # also print each path's starts and AWS calls, in time
  *   npm run bench -- --update-doc       # also rewrite the results block of docs/BENCHMARKS.md
  *
- * Exits non-zero when the burst shows a duplicate side effect or any finding
- * not contained exactly once. Speed is reported, never asserted.
+ * Exits non-zero when a burst shows a duplicate side effect or any finding
+ * not contained exactly once, or the organization burst a hub user changed
+ * or a spoke session assumed again while the warm function still held it.
+ * Speed is reported, never asserted.
  */
 
 import { readFileSync, writeFileSync } from 'node:fs';
@@ -20,9 +25,16 @@ import { parseArgs } from 'node:util';
 import { z } from 'zod';
 import { ensureMoto, type MotoServer, startMoto, useEmulator } from '../scripts/moto.js';
 import { type BundleFigures, measureBundles } from './bundles.js';
-import { type BurstFigures, runBurst } from './burst.js';
+import { type BurstFigures, hubFindings, runBurst } from './burst.js';
 import { formatTimeline } from './latency.js';
 import { type CountingProxy, startCountingProxy, tapExecutions } from './observe.js';
+import {
+  DELIVERIES_PER_FINDING,
+  memberAccounts,
+  type OrganizationBurstFigures,
+  organizationSettings,
+  runOrganizationBurst,
+} from './organization.js';
 import { ASSUMED_AWS_INVOCATION_MS, measurePaths, type PathFigures } from './paths.js';
 import { REPO_ROOT, table } from './stats.js';
 
@@ -35,12 +47,20 @@ const { values: args } = parseArgs({
     burst: { type: 'string', default: '1000' },
     concurrency: { type: 'string', default: '8' },
     'paths-only': { type: 'boolean', default: false },
+    'organization-only': { type: 'boolean', default: false },
+    'organization-accounts': { type: 'string', default: '50' },
+    'organization-findings': { type: 'string', default: '1' },
     timelines: { type: 'boolean', default: false },
     'update-doc': { type: 'boolean', default: false },
   },
 });
-if (args['paths-only'] && args['update-doc']) {
-  throw new Error('--update-doc rewrites every results block: run it without --paths-only');
+for (const only of ['paths-only', 'organization-only'] as const) {
+  if (args[only] && args['update-doc']) {
+    throw new Error(`--update-doc rewrites every results block: run it without --${only}`);
+  }
+}
+if (args['paths-only'] && args['organization-only']) {
+  throw new Error('--paths-only and --organization-only contradict each other: give one');
 }
 const burstTotal = Number.parseInt(args.burst, 10);
 const concurrency = Number.parseInt(args.concurrency, 10);
@@ -49,6 +69,18 @@ if (!Number.isInteger(burstTotal) || burstTotal < 10) {
 }
 if (!Number.isInteger(concurrency) || concurrency < 1) {
   throw new Error(`--concurrency must be a positive integer, got ${args.concurrency}`);
+}
+const organizationAccounts = Number.parseInt(args['organization-accounts'], 10);
+const findingsPerAccount = Number.parseInt(args['organization-findings'], 10);
+if (!Number.isInteger(organizationAccounts) || organizationAccounts < 2) {
+  throw new Error(
+    `--organization-accounts must be an integer of at least 2, got ${args['organization-accounts']}`,
+  );
+}
+if (!Number.isInteger(findingsPerAccount) || findingsPerAccount < 1) {
+  throw new Error(
+    `--organization-findings must be a positive integer, got ${args['organization-findings']}`,
+  );
 }
 const initRuns = args.quick ? 3 : 7;
 const pathRounds = args.quick ? 1 : 3;
@@ -190,8 +222,9 @@ function pathTables(rows: readonly PathFigures[]): string {
   return `${counts}\n\nEstimated USD per 1,000 containments on this path:\n\n${costs}`;
 }
 
-function burstTable(b: BurstFigures): string {
-  const rows: [string, string][] = [
+/** The burst's measures, as rows of label and value. */
+function burstRows(b: BurstFigures): [string, string][] {
+  return [
     [
       'deliveries (distinct findings + repeats)',
       `${b.total} (${b.distinct} + ${b.total - b.distinct})`,
@@ -218,7 +251,83 @@ function burstTable(b: BurstFigures): string {
     ],
     ['duplicate side effects', String(b.duplicateSideEffects)],
   ];
-  return table(['measure', 'value'], rows);
+}
+
+function burstTable(b: BurstFigures): string {
+  return table(['measure', 'value'], burstRows(b));
+}
+
+/** The organization burst beside the same burst single-account, then its spoke sessions. */
+function organizationTables(o: OrganizationBurstFigures): string {
+  const org = burstRows(o.organization);
+  const single = burstRows(o.single);
+  const side = table(
+    ['measure', 'organization-wide', 'single account'],
+    org.map(([label, value], i) => [label, value, single[i]?.[1] ?? '-']),
+  );
+  const s = o.sessions;
+  const wall = o.organization.wallSeconds / o.single.wallSeconds;
+  const median = o.organization.medianExecutionMs / o.single.medianExecutionMs;
+  const spokes = table(
+    ['measure', 'value'],
+    [
+      ['member accounts x findings each', `${o.accounts} x ${o.findingsPerAccount}`],
+      [
+        'wall time / median execution, organization ÷ single',
+        `${wall.toFixed(2)}x / ${median.toFixed(2)}x`,
+      ],
+      ['hub users of the same names changed', String(o.hubTwinsTouched)],
+      ['AssumeRole requests into spoke roles', String(s.total)],
+      [
+        'incidents with a spoke session, per account (min-max)',
+        `${s.incidentsPerAccount.min}-${s.incidentsPerAccount.max}`,
+      ],
+      ['max AssumeRole per (account, function)', String(s.maxPerAccountAndFunction)],
+      [
+        'max AssumeRole per (account, function, incident)',
+        String(s.maxPerAccountFunctionAndIncident),
+      ],
+      [
+        `assumed again after ${s.cacheBound} newer sessions (the warm cache's bound) / while still held`,
+        `${s.reassumedAfterEviction} / ${s.reassumedWhileHeld}`,
+      ],
+      ['into an account outside the scope', String(s.outsideScope)],
+      ['session name or source identity not the incident', String(s.unnamed)],
+    ],
+  );
+  const perFunction = table(
+    [
+      'function',
+      'AssumeRole requests',
+      '(account, incident) sessions',
+      'max per account',
+      'max per (account, incident)',
+    ],
+    s.byFunction.map((f) => [
+      f.fn,
+      String(f.requests),
+      String(f.sessions),
+      String(f.maxPerAccount),
+      String(f.maxPerAccountAndIncident),
+    ]),
+  );
+  return `${side}\n\n${spokes}\n\nSpoke sessions by function:\n\n${perFunction}`;
+}
+
+function organizationProblems(o: OrganizationBurstFigures): string[] {
+  const problems = [
+    ...burstProblems(o.organization).map((p) => `organization-wide: ${p}`),
+    ...burstProblems(o.single).map((p) => `single-account twin: ${p}`),
+  ];
+  const s = o.sessions;
+  if (o.hubTwinsTouched > 0) problems.push(`${o.hubTwinsTouched} hub users changed`);
+  if (s.reassumedWhileHeld > 0) {
+    problems.push(`${s.reassumedWhileHeld} spoke sessions assumed again while still held`);
+  }
+  if (s.outsideScope > 0) problems.push(`${s.outsideScope} spoke sessions outside the scope`);
+  if (s.unnamed > 0) problems.push(`${s.unnamed} spoke sessions not named by their incident`);
+  if (s.total === 0) problems.push('no spoke session was assumed');
+  return problems;
 }
 
 function burstProblems(b: BurstFigures): string[] {
@@ -248,12 +357,13 @@ async function main(): Promise<boolean> {
     `machine: ${machine}`,
     `command: ${command}`,
     `settings: ${initRuns} init samples per bundle, ${pathRounds} path rounds after 1 warm-up, burst ${burstTotal} deliveries of ${burstDistinct} findings, ${concurrency} at a time`,
+    `organization burst: ${organizationAccounts} member accounts x ${findingsPerAccount} findings, ${DELIVERIES_PER_FINDING} deliveries per finding, and the same burst single-account`,
     `circuit breaker: raised to ${BENCH_BREAKER_LIMIT.toLocaleString('en-US')} per hour, so the burst measures automatic containment; the breaker's hold on a flood is tested in test/integration/guardrails.test.ts`,
   ].join('\n');
   console.log(`${header}\n`);
 
   let bundlesText = '';
-  if (!args['paths-only']) {
+  if (!args['paths-only'] && !args['organization-only']) {
     progress('bundling every function and its floor (esbuild, the options of action-function.ts)');
     const bundles = await measureBundles({ runs: initRuns, log: progress });
     bundlesText = bundleTable(bundles);
@@ -271,8 +381,9 @@ async function main(): Promise<boolean> {
   const { clientOptions } = await import('../functions/shared/aws.js');
   const scenario = await import('../demo/scenario.js');
   const { RehearsalEngine } = await import('../rehearsal/engine.js');
-  const { cdkJsonContext } = await import('../rehearsal/synth.js');
+  const { cdkJsonContext, withCordon } = await import('../rehearsal/synth.js');
   const { callerAccount } = await import('../rehearsal/resources.js');
+  const { IAMClient } = await import('@aws-sdk/client-iam');
 
   const account = await callerAccount();
   let decision: 'approve' | 'reject' | 'timeout' = 'approve';
@@ -286,58 +397,112 @@ async function main(): Promise<boolean> {
     `engine ready (synthesized in ${((performance.now() - synthStarted) / 1000).toFixed(1)} s)`,
   );
 
-  const paths = await measurePaths(
-    { engine, scenario, proxy, setDecision: (d) => (decision = d) },
-    { rounds: pathRounds, log: progress },
-  );
-  const pathsText = pathTables(paths);
-  console.log(`## 2. Per playbook path\n\n${pathsText}\n`);
-  if (args.timelines) {
-    for (const p of paths) console.log(`### ${p.name}\n\n${formatTimeline(p.timeline)}\n`);
-  }
-  if (args['paths-only']) {
-    console.log(`bench took ${elapsed()}`);
-    return true;
+  const problems: string[] = [];
+  let pathsText = '';
+  let burstText = '';
+  if (!args['organization-only']) {
+    const paths = await measurePaths(
+      { engine, scenario, proxy, setDecision: (d) => (decision = d) },
+      { rounds: pathRounds, log: progress },
+    );
+    pathsText = pathTables(paths);
+    console.log(`## 2. Per playbook path\n\n${pathsText}\n`);
+    if (args.timelines) {
+      for (const p of paths) console.log(`### ${p.name}\n\n${formatTimeline(p.timeline)}\n`);
+    }
+    if (args['paths-only']) {
+      console.log(`bench took ${elapsed()}`);
+      return true;
+    }
+
+    decision = 'timeout';
+    progress(`burst: ${burstTotal} deliveries, ${concurrency} at a time, approvals unanswered`);
+    const burst = await runBurst({
+      engine,
+      proxy,
+      clientOptions,
+      ledgerTable: 'cordon-ledger',
+      total: burstTotal,
+      seed: hubFindings({
+        scenario,
+        iam: new IAMClient(clientOptions),
+        distinct: burstDistinct,
+        concurrency,
+        prefix: 'bench-burst',
+        idPrefix: 'e',
+      }),
+      concurrency,
+      log: progress,
+    });
+    burstText = burstTable(burst);
+    console.log(`## 3. Burst\n\n${burstText}\n`);
+    console.log(`duplicate side effects: ${burst.duplicateSideEffects}`);
+    problems.push(...burstProblems(burst));
   }
 
   decision = 'timeout';
-  progress(`burst: ${burstTotal} deliveries, ${concurrency} at a time, approvals unanswered`);
-  const burst = await runBurst({
-    engine,
+  const members = memberAccounts(organizationAccounts, account);
+  const orgSynthStarted = performance.now();
+  const organizationEngine = await RehearsalEngine.create({
+    account,
+    decision: () => decision,
+    context: withRaisedBreaker(
+      withCordon(cdkJsonContext(), organizationSettings(members, engine.values.region)),
+    ),
+  });
+  progress(
+    `organization engine ready (synthesized in ${((performance.now() - orgSynthStarted) / 1000).toFixed(1)} s)`,
+  );
+  const organization = await runOrganizationBurst({
     scenario,
     proxy,
     clientOptions,
     ledgerTable: 'cordon-ledger',
-    total: burstTotal,
-    distinct: burstDistinct,
+    single: engine,
+    organization: organizationEngine,
+    accounts: members,
+    findingsPerAccount,
     concurrency,
     log: progress,
   });
-  const burstText = burstTable(burst);
-  console.log(`## 3. Burst\n\n${burstText}\n`);
-  console.log(`duplicate side effects: ${burst.duplicateSideEffects}`);
+  const organizationText = organizationTables(organization);
+  console.log(`## 4. Organization burst\n\n${organizationText}\n`);
+  console.log(
+    `organization burst: duplicate side effects: ${organization.organization.duplicateSideEffects}`,
+  );
+  problems.push(...organizationProblems(organization));
 
-  const problems = burstProblems(burst);
   for (const p of problems) console.log(`PROBLEM: ${p}`);
   const runtime = `bench took ${elapsed()}`;
   console.log(runtime);
 
   if (args['update-doc']) {
-    updateDoc([header, runtime].join('\n'), bundlesText, pathsText, burstText);
+    updateDoc([header, runtime].join('\n'), {
+      bundles: bundlesText,
+      paths: pathsText,
+      burst: burstText,
+      organization: organizationText,
+    });
     progress('docs/BENCHMARKS.md results updated');
   }
   return problems.length === 0;
 }
 
 /** Rewrites the generated blocks of docs/BENCHMARKS.md; the prose around them is kept. */
-function updateDoc(header: string, bundles: string, paths: string, burst: string): void {
+function updateDoc(
+  header: string,
+  results: {
+    readonly bundles: string;
+    readonly paths: string;
+    readonly burst: string;
+    readonly organization: string;
+  },
+): void {
   const file = join(REPO_ROOT, 'docs', 'BENCHMARKS.md');
   let text = readFileSync(file, 'utf8');
   const blocks: Record<string, string> = {
     run: `\`\`\`text\n${header}\n\`\`\``,
-    bundles,
-    paths,
-    burst,
+    ...results,
   };
   for (const [name, content] of Object.entries(blocks)) {
     const start = `<!-- bench:${name}:start -->`;
