@@ -50,7 +50,7 @@ import { LedgerAnchors } from './constructs/ledger-anchors.js';
 import { deployRoleArn, LedgerTable } from './constructs/ledger-table.js';
 import { NOTIFICATION_TOPIC_OUTPUT, NotificationTopic } from './constructs/notification-topic.js';
 import { executionTimeout, Playbook } from './constructs/playbook.js';
-import { SpokeStackSet } from './constructs/spoke-stack-set.js';
+import { SpokeStackSet, spokeRegions } from './constructs/spoke-stack-set.js';
 import { TokenKey } from './constructs/token-key.js';
 import { Watch } from './constructs/watch.js';
 import { pascal } from './names.js';
@@ -415,7 +415,7 @@ export class Cordon extends Construct {
     for (const fn of Object.values(functions)) {
       fn.grantDeclared(
         context,
-        organization && spokes.has(fn.name) ? spokeAccess(organization, fn.name) : undefined,
+        organization && spokes.has(fn.name) ? spokeAccess(stack, organization, fn.name) : undefined,
       );
     }
     this.spokes = organization
@@ -507,16 +507,23 @@ export class Cordon extends Construct {
  * the configured accounts (every member of the organization for `"*"`),
  * never in an excluded one.
  */
-function spokeAccess(organization: OrganizationConfig, fn: FunctionName): SpokeAccess {
+function spokeAccess(
+  stack: Stack,
+  organization: OrganizationConfig,
+  fn: FunctionName,
+): SpokeAccess {
   const partition = Aws.PARTITION;
   const { accounts, excludedAccounts } = organization;
   const inScope =
     accounts === '*' ? ['*'] : accounts.filter((account) => !excludedAccounts.includes(account));
+  // Never one in the hub's own account, where its own role acts (the StackSet deploys none there).
+  const denied = [...excludedAccounts, stack.account];
   return {
     spokeRoleArns: inScope.map((account) => spokeRoleArn(partition, account, fn)),
-    excludedRoleArns: excludedAccounts.map((account) => spokeRoleArn(partition, account, fn)),
+    excludedRoleArns: denied.map((account) => spokeRoleArn(partition, account, fn)),
     organizationId: organization.organizationId,
     describesMembers: fn === 'triage' && accounts === '*',
+    regions: spokeRegions(stack, organization),
   };
 }
 

@@ -190,18 +190,26 @@ export function placedClients<C extends object>(
     evictOldest(sets, destroy);
     return built;
   };
-  if (organization === undefined) {
-    return (place) => cached(place.region, () => make({ region: place.region }));
-  }
+  const own = (place: Place) => cached(place.region, () => make({ region: place.region }));
+  if (organization === undefined) return own;
   const sessions = new SpokeSessions({
     sts: sts ?? new STSClient(clientOptions),
     organization,
     fn,
   });
+  // The hub's own account has no spoke roles: its own role acts there, fenced as single-account.
+  const home = homeAccount(env);
   return (place) =>
-    cached(`${place.account}/${place.region}/${place.incidentId}`, () =>
-      make({ region: place.region, credentials: sessions.provider(place) }),
-    );
+    place.account === home
+      ? own(place)
+      : cached(`${place.account}/${place.region}/${place.incidentId}`, () =>
+          make({ region: place.region, credentials: sessions.provider(place) }),
+        );
+}
+
+/** The account of the function's own role (CORDON_ACTOR_ARN), or undefined when it names none. */
+function homeAccount(env: Environment): string | undefined {
+  return /^arn:[^:]+:iam::(\d{12}):role\//.exec(env[ENV.actor] ?? '')?.[1];
 }
 
 /** Drops the oldest entries of `map` (insertion order) past SPOKE_CACHE_MAX. */

@@ -19,9 +19,12 @@ import {
   type IamContext,
   type RoleSpec,
   type Statement,
+  targetSide,
 } from '../../functions/shared/iam.js';
 import { SOURCE_IDENTITY_PATTERN } from '../../functions/shared/organization.js';
 import { CORDON_ROLE_PATH, ENV } from '../../functions/shared/runtime-config.js';
+import { StackArns } from '../arns.js';
+import { acrossRegions } from '../regional.js';
 import type { LedgerTable } from './ledger-table.js';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -143,9 +146,12 @@ export class ActionFunction extends Construct {
    */
   grantDeclared(context: IamContext, organization?: SpokeAccess): void {
     const { spec } = this;
-    // Organization-wide the role keeps Cordon's own bookkeeping; what acts on
-    // a member's resources is its spoke roles', reached only through them.
-    if (organization) this.declared = hubSide(spec.iam);
+    // Organization-wide the role acts on its own account's resources as in
+    // single-account mode, in every region the hub acts in (the hub's own
+    // findings); what acts on a member's is its spoke roles', reached only
+    // through them. The fences below cover its own writes either way.
+    if (organization)
+      this.declared = acrossHubRegions(spec.iam, Stack.of(this), organization.regions);
     const unscoped = this.declared.unscoped ?? {};
     const statements = [
       ...this.declared.statements(context),
@@ -224,6 +230,28 @@ export interface SpokeAccess {
    * when the accounts in scope are `"*"`). @default false
    */
   readonly describesMembers?: boolean;
+  /** Every region the hub acts in: its own, then `organization.regions`. */
+  readonly regions: readonly string[];
+}
+
+/**
+ * A declaration whose statements on the account's own resources name each
+ * of `regions` (as the spoke roles' do), the rest as declared.
+ */
+function acrossHubRegions(spec: RoleSpec, stack: Stack, regions: readonly string[]): RoleSpec {
+  const target = targetSide(spec);
+  const hub = hubSide(spec);
+  return {
+    ...spec,
+    statements: (ctx) => [
+      ...acrossRegions(
+        regions,
+        (region) => new StackArns(stack, region),
+        (arn) => target.statements({ ...ctx, arn }),
+      ),
+      ...hub.statements(ctx),
+    ],
+  };
 }
 
 /**

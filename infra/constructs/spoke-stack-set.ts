@@ -96,11 +96,13 @@ export class SpokeStackSet extends Construct {
       })),
       stackInstancesGroup: [
         {
+          // Never the hub itself: its own findings are acted on by its own
+          // roles, which the fences keep off Cordon's roles and functions;
+          // a spoke role there would hold the same writes unfenced.
           deploymentTargets: {
             organizationalUnitIds: [...organization.organizationalUnits],
-            ...(excluded.length > 0
-              ? { accountFilterType: 'DIFFERENCE', accounts: [...excluded] }
-              : {}),
+            accountFilterType: 'DIFFERENCE',
+            accounts: [...excluded, stack.account],
           },
           regions: [stack.region],
         },
@@ -122,7 +124,7 @@ export class SpokeStackSet extends Construct {
  * hub's region must be known at synthesis: the member template names every
  * region as written, so that it reads the same in every account.
  */
-function spokeRegions(stack: Stack, organization: OrganizationConfig): string[] {
+export function spokeRegions(stack: Stack, organization: OrganizationConfig): string[] {
   if (Token.isUnresolved(stack.region)) {
     throw new Error(
       "Organization-wide, the hub's region must be known at synthesis, since the spoke roles name it: set cordon.region, or the CLI's region (CDK_DEFAULT_REGION)",

@@ -446,22 +446,20 @@ describe('one source for both modes', () => {
     ).toThrow(/guardrailsTable, which stays in the hub/);
   });
 
-  it("equals, hub role and spoke role together, the function's single-account role", () => {
+  it("keeps the function's single-account role in the hub, and gives a member's spoke exactly its calls on the target", () => {
     for (const spec of SPOKES) {
       const before = grants(hubStatements(single, spec.name));
-      // A hub acting in its own region only, as a single-account Cordon does.
-      const hubSideNow = grants(hubStatements(listed, spec.name)).filter(
-        (l) => !organizationOnly(l),
-      );
+      // A hub acting in its own region only, as a single-account Cordon does:
+      // in its own account its role acts as before (the StackSet gives it no spoke).
+      const hubNow = grants(hubStatements(listed, spec.name)).filter((l) => !organizationOnly(l));
       // The member bound to the hub's account, so the two name the same ARNs.
       const spokeNow = grants(
         spokeStatementsIn(spec.name, TEST_ACCOUNT, { hub: listed, member: memberHubRegionOnly }),
       );
 
-      expect([...new Set([...hubSideNow, ...spokeNow])].sort(), spec.name).toEqual(before);
-      // Split, not copied: nothing is in both.
+      expect(hubNow.sort(), spec.name).toEqual(before);
       expect(
-        hubSideNow.filter((l) => spokeNow.includes(l)),
+        spokeNow.filter((l) => !before.includes(l)),
         spec.name,
       ).toEqual([]);
     }
@@ -799,15 +797,46 @@ describe('hub function roles, organization-wide', () => {
     );
   });
 
-  it("no longer acts itself: the target calls are its spoke roles' only", () => {
+  it("acts itself only in its own account, and in a member only through the member's spoke role", () => {
     const statements = hubStatements(hub, 'revoke-sessions');
 
     expect(
       evaluate(statements, {
         action: 'iam:PutRolePolicy',
-        resource: 'arn:aws:iam::123456789012:role/app',
+        resource: `arn:aws:iam::${TEST_ACCOUNT}:role/app`,
+      }),
+    ).toBe('allowed');
+    expect(
+      evaluate(statements, {
+        action: 'iam:PutRolePolicy',
+        resource: `arn:aws:iam::${MEMBER}:role/app`,
       }),
     ).toBe('implicitDeny');
+  });
+
+  it("may not assume a spoke role in the hub's own account: there its own, fenced role acts", () => {
+    // Were one there (created by the hub's administrators, or a StackSet that
+    // reached the hub), its IAM writes would not be fenced off Cordon's roles.
+    expect(hubAllows(hub, 'revoke-sessions', 'revoke-sessions', TEST_ACCOUNT)()).toEqual([
+      'explicitDeny',
+      'explicitDeny',
+    ]);
+    expect(hubAllows(listed, 'revoke-sessions', 'revoke-sessions', TEST_ACCOUNT)()[0]).toBe(
+      'explicitDeny',
+    );
+  });
+
+  it("keeps the hub's own writes fenced off Cordon's roles and functions, organization-wide too", () => {
+    // Its statements include its fence policy: the hub role's IAM writes on Cordon's own roles are denied.
+    for (const own of ['triage', 'revoke-sessions'] as const) {
+      expect(
+        evaluate(hubStatements(hub, 'revoke-sessions'), {
+          action: 'iam:PutRolePolicy',
+          resource: hubRoleArn(own),
+        }),
+        own,
+      ).toBe('explicitDeny');
+    }
   });
 });
 
@@ -893,19 +922,22 @@ describe('the StackSet', () => {
           DeploymentTargets: {
             OrganizationalUnitIds: ['ou-ab12-abcdefgh'],
             AccountFilterType: 'DIFFERENCE',
-            Accounts: [EXCLUDED],
           },
           Regions: ['us-east-1'],
         },
       ],
     });
-    expect(stackSetOf(listed)).toMatchObject({
-      CallAs: 'SELF',
-      StackInstancesGroup: [{ DeploymentTargets: { OrganizationalUnitIds: ['ou-ab12-abcdefgh'] } }],
-    });
-    expect(JSON.stringify(stackSetOf(listed).StackInstancesGroup)).not.toContain(
-      'AccountFilterType',
-    );
+    // The excluded accounts, and never the hub itself (its own roles act there, fenced).
+    const skipped = (json: CfnTemplate) =>
+      resolveIntrinsics(
+        z
+          .array(z.object({ DeploymentTargets: z.object({ Accounts: z.array(z.unknown()) }) }))
+          .parse(stackSetOf(json).StackInstancesGroup)[0]?.DeploymentTargets.Accounts,
+        json,
+      );
+    expect(skipped(hub)).toEqual([EXCLUDED, TEST_ACCOUNT]);
+    expect(stackSetOf(listed)).toMatchObject({ CallAs: 'SELF' });
+    expect(skipped(listed)).toEqual([TEST_ACCOUNT]);
   });
 
   it('passes every parameter the member template declares, and no other', () => {

@@ -268,6 +268,31 @@ describe('placed clients', () => {
     expect(calls.map((c) => c.SourceIdentity)).toEqual([INCIDENT, SECOND]);
   });
 
+  it("organization-wide, acts in the hub's own account with the function's own role: no spoke is assumed there", async () => {
+    const made: PlaceConfig[] = [];
+    const { sts, calls } = stubSts(() => Date.now());
+    const at = placedClients(
+      {
+        [ENV.organization]: ORGANIZATION,
+        [ENV.actor]: `arn:aws:iam::${OTHER}:role/cordon/Cordon-DisableAccessKeyRole`,
+      },
+      'disable-access-key',
+      (config) => {
+        made.push(config);
+        return { config };
+      },
+      sts,
+    );
+
+    at(place(OTHER));
+    await at(place(MEMBER)).config.credentials?.();
+
+    expect(made[0]).toEqual({ region: 'eu-west-1' });
+    expect(calls.map((c) => c.RoleArn)).toEqual([
+      spokeRoleArn('aws', MEMBER, 'disable-access-key'),
+    ]);
+  });
+
   it('refuses at cold start an organization setting that does not parse', () => {
     expect(() =>
       placedClients({ [ENV.organization]: '{"partition":"aws"}' }, 'triage', () => ({})),
