@@ -147,8 +147,10 @@ export class Cordon extends Construct {
       protectedPrincipalPatterns: [
         ...config.protectedPrincipalPatterns,
         ...config.breakGlassPrincipalArns,
+        // Twelve `?`, not `*`: an account id is twelve characters, and `*`
+        // would also match a user whose path spells `:role/cordon/<name>`.
         ...(config.organization
-          ? SPOKES.map((spec) => spokeRoleArn(Aws.PARTITION, '*', spec.name))
+          ? SPOKES.map((spec) => spokeRoleArn(Aws.PARTITION, '?'.repeat(12), spec.name))
           : []),
       ],
       exemptTag: config.exemptTag,

@@ -906,6 +906,14 @@ describe('what the hub functions are told, organization-wide', () => {
         }
       }
       expect(protectedGuard(`arn:aws:iam::${MEMBER}:role/app/web`, config)).toBeUndefined();
+      // IAM paths may hold `:`: a user whose path spells a spoke role's ARN is still contained.
+      for (const escape of [
+        `arn:aws:iam::${MEMBER}:user/x:role/cordon/triage`,
+        `arn:aws:iam::${MEMBER}:user/cordon/a:role/cordon/revoke-sessions`,
+        `arn:aws:iam::${MEMBER}:role/x:role/cordon/quarantine-user`,
+      ]) {
+        expect(protectedGuard(escape, config), escape).toBeUndefined();
+      }
     }
   });
 });
