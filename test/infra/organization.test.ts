@@ -907,12 +907,12 @@ describe('what the hub functions are told, organization-wide', () => {
       }
       expect(protectedGuard(`arn:aws:iam::${MEMBER}:role/app/web`, config)).toBeUndefined();
       // IAM paths may hold `:`: a user whose path spells a spoke role's ARN is still contained.
-      for (const escape of [
+      for (const lookalike of [
         `arn:aws:iam::${MEMBER}:user/x:role/cordon/triage`,
         `arn:aws:iam::${MEMBER}:user/cordon/a:role/cordon/revoke-sessions`,
         `arn:aws:iam::${MEMBER}:role/x:role/cordon/quarantine-user`,
       ]) {
-        expect(protectedGuard(escape, config), escape).toBeUndefined();
+        expect(protectedGuard(lookalike, config), lookalike).toBeUndefined();
       }
     }
   });
