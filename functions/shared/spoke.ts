@@ -42,6 +42,15 @@ export interface PlaceConfig {
   readonly credentials?: AwsCredentialIdentityProvider;
 }
 
+/**
+ * A function's clients for each place, and a way to know before any call
+ * that its calls can be made there: organization-wide, that the place's
+ * spoke role can be assumed (else SpokeUnavailableError).
+ */
+export type PlacedClients<C> = ((place: Place) => C) & {
+  readonly ready: (place: Place) => Promise<void>;
+};
+
 /** A function's clients: fixed (tests), or built for each place. */
 export type Clients<C> = C | ((place: Place) => C);
 
@@ -179,7 +188,7 @@ export function placedClients<C extends object>(
   fn: FunctionName,
   make: (config: PlaceConfig) => C,
   sts?: SpokeSts,
-): (place: Place) => C {
+): PlacedClients<C> {
   const organization = organizationOf(env);
   const sets = new Map<string, C>();
   const cached = (key: string, build: () => C): C => {
@@ -191,7 +200,8 @@ export function placedClients<C extends object>(
     return built;
   };
   const own = (place: Place) => cached(place.region, () => make({ region: place.region }));
-  if (organization === undefined) return own;
+  const nothingToAssume = async () => {};
+  if (organization === undefined) return Object.assign(own, { ready: nothingToAssume });
   const sessions = new SpokeSessions({
     sts: sts ?? new STSClient(clientOptions),
     organization,
@@ -199,12 +209,17 @@ export function placedClients<C extends object>(
   });
   // The hub's own account has no spoke roles: its own role acts there, fenced as single-account.
   const home = homeAccount(env);
-  return (place) =>
+  const at = (place: Place) =>
     place.account === home
       ? own(place)
       : cached(`${place.account}/${place.region}/${place.incidentId}`, () =>
           make({ region: place.region, credentials: sessions.provider(place) }),
         );
+  return Object.assign(at, {
+    ready: async (place: Place) => {
+      if (place.account !== home) await sessions.credentials(place);
+    },
+  });
 }
 
 /** The account of the function's own role (CORDON_ACTOR_ARN), or undefined when it names none. */

@@ -31,7 +31,13 @@ import {
 import type { Ledger } from '../shared/ledger.js';
 import type { OrganizationRuntime } from '../shared/organization.js';
 import { ENV, RuntimeConfigSchema } from '../shared/runtime-config.js';
-import { organizationOf, type Place, type PlaceConfig, placedClients } from '../shared/spoke.js';
+import {
+  organizationOf,
+  type Place,
+  type PlaceConfig,
+  type PlacedClients,
+  placedClients,
+} from '../shared/spoke.js';
 import { boundedText } from '../shared/text.js';
 import { validatedRecord } from '../shared/validated.js';
 import { firstIssue } from '../shared/validation.js';
@@ -80,7 +86,15 @@ export type TargetClients = Pick<DeciderDeps, 'iam' | 'ec2' | 'secretsManager' |
  * the account's spoke role for triage).
  */
 export type TriageDeps = TriageBase &
-  (TargetClients | { readonly targets: (place: Place) => TargetClients });
+  (
+    | TargetClients
+    | {
+        readonly targets: ((place: Place) => TargetClients) & {
+          /** Resolves once calls can be made at the place (its spoke role assumed), or rejects. */
+          readonly ready?: (place: Place) => Promise<void>;
+        };
+      }
+  );
 
 interface TriageBase extends Omit<DeciderDeps, keyof TargetClients> {
   readonly ledger: Ledger;
@@ -155,7 +169,7 @@ export async function triage(
   );
   const verdict =
     early === undefined
-      ? await kind.decide(decidingAt(deps, incidentIdOf(finding), finding))
+      ? await kind.decide(await decidingAt(deps, incidentIdOf(finding), finding))
       : refuse(early, kind.claimed(), finding.playbook);
   const guarded = await underGuardrails(verdict, reads, deps.guardrails);
   const { decided, runtime, source } = guarded;
@@ -245,11 +259,22 @@ async function scopeRefusal(
   return deps.members.refusal(finding.account);
 }
 
-/** The decider's dependencies, its clients where the finding's calls are made. */
-function decidingAt(deps: TriageDeps, incidentId: string, finding: Finding): DeciderDeps {
+/**
+ * The decider's dependencies, its clients where the finding's calls are
+ * made. Organization-wide the spoke role is assumed first: one that cannot
+ * be (SpokeUnavailableError) fails triage, recorded and notified, before
+ * anything is claimed, rather than reading as a subject that cannot be
+ * verified, whose claim would hold the finding's later emissions.
+ */
+async function decidingAt(
+  deps: TriageDeps,
+  incidentId: string,
+  finding: Finding,
+): Promise<DeciderDeps> {
   if (!('targets' in deps)) return deps;
-  const { account, region } = finding;
-  return { ...deps, ...deps.targets({ account, region, incidentId }) };
+  const place = { account: finding.account, region: finding.region, incidentId };
+  await deps.targets.ready?.(place);
+  return { ...deps, ...deps.targets(place) };
 }
 
 /** The reads the guardrails before the claim may need, each made at most once. */
@@ -436,7 +461,7 @@ interface TriageClients {
   /** GuardDuty in each region: a finding is re-read where it lives. */
   readonly guardDuty: (region: string) => GuardDutyClient;
   readonly securityHub: SecurityHubClient;
-  readonly targets: (place: Place) => TargetClients;
+  readonly targets: PlacedClients<TargetClients>;
   /** @default one built when every member is in scope (`"accounts": "*"`) */
   readonly organizations?: OrganizationsReader;
 }

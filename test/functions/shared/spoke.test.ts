@@ -293,6 +293,25 @@ describe('placed clients', () => {
     ]);
   });
 
+  it('tells, before any call, whether the spoke role can be assumed (and nothing is assumed at home or single-account)', async () => {
+    const env = {
+      [ENV.organization]: ORGANIZATION,
+      [ENV.actor]: `arn:aws:iam::${OTHER}:role/cordon/Cordon-TriageRole`,
+    };
+    const refusing = stubSts(
+      () => 0,
+      () => awsError('AccessDenied', 403),
+    );
+    const at = placedClients(env, 'triage', (config) => ({ config }), refusing.sts);
+
+    await expect(at.ready(place(MEMBER))).rejects.toBeInstanceOf(SpokeUnavailableError);
+    await expect(at.ready(place(OTHER))).resolves.toBeUndefined();
+    await expect(
+      placedClients({}, 'triage', (config) => ({ config }), refusing.sts).ready(place(MEMBER)),
+    ).resolves.toBeUndefined();
+    expect(refusing.calls.map((c) => c.RoleArn)).toEqual([spokeRoleArn('aws', MEMBER, 'triage')]);
+  });
+
   it('refuses at cold start an organization setting that does not parse', () => {
     expect(() =>
       placedClients({ [ENV.organization]: '{"partition":"aws"}' }, 'triage', () => ({})),

@@ -1,6 +1,7 @@
 import 'aws-sdk-client-mock-vitest/extend';
 import { PutCommand } from '@aws-sdk/lib-dynamodb';
 import { describe, expect, it } from 'vitest';
+import { SpokeUnavailableError } from '../../../../functions/shared/spoke.js';
 import {
   ACCOUNT,
   ASFF_RESOURCE,
@@ -305,6 +306,26 @@ describe('guard 4, organization-wide: the scope', () => {
       `account: the event came from account ${MEMBER}, not home account ${ACCOUNT}`,
       deps,
     );
+  });
+
+  it("fails, claiming nothing, when the member's spoke role for triage cannot be assumed", async () => {
+    // The StackSet has not reached the account, or its administrators deleted the role:
+    // triage fails (recorded and notified by the playbook) instead of claiming an
+    // unverified subject, whose claim would hold the finding's later emissions.
+    const { iam, ec2, secretsManager, lambda, s3, ...base } = setup();
+    const refused = new SpokeUnavailableError(
+      `cannot act in account ${MEMBER}: its spoke role arn:aws:iam::${MEMBER}:role/cordon/triage could not be assumed`,
+    );
+    const targets = Object.assign(() => ({ iam, ec2, secretsManager, lambda, s3 }), {
+      ready: async () => {
+        throw refused;
+      },
+    });
+    const deps = { ...base, targets, organization: organization([MEMBER]) };
+
+    await expect(runTriage(memberFinding(), deps)).rejects.toBe(refused);
+    expect(iamMock).not.toHaveReceivedAnyCommand();
+    expect(ddbMock).not.toHaveReceivedCommand(PutCommand);
   });
 
   it("refuses a member's finding from a region outside the organization's regions", async () => {
