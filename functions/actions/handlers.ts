@@ -94,8 +94,11 @@ export function rollbackHandler<C extends object>(
  * recorded for the execution that made the change (never the input's say).
  * A claim from before they were recorded is single-account's: the
  * function's own account and region; organization-wide that is refused.
+ * Single-account, a claim of another account (an organization-wide
+ * incident, after the organization key was removed) is refused too: the
+ * function's own credentials would act on a namesake in its own account.
  */
-function rollbackPlace(
+export function rollbackPlace(
   input: RollbackInput,
   entries: readonly LedgerEntry[],
   organized: boolean,
@@ -104,6 +107,11 @@ function rollbackPlace(
   const { incidentId } = input;
   const entry = entries.find((e) => e.seq === input.item.seq);
   const claimed = claimedPlace(entries, entry?.executionArn);
+  if (claimed !== undefined && !organized && claimed.account !== own.account) {
+    throw new InvalidTaskInputError(
+      `entry #${input.item.seq} of ${incidentId} was made in account ${claimed.account}; this Cordon acts only in ${own.account} without its organization key, so it does not roll it back`,
+    );
+  }
   if (claimed !== undefined) return { ...claimed, incidentId };
   if (organized || own.region === undefined) {
     throw new InvalidTaskInputError(
