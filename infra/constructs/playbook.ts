@@ -174,7 +174,12 @@ export class Playbook extends Construct {
     for (const trigger of props.triggers) {
       const rule = new events.Rule(this, trigger.id, {
         description: trigger.description,
-        eventPattern: trigger.eventPattern,
+        // Only events of this account: GuardDuty's and Security Hub's own,
+        // members' findings included (the administrator's copy), and the
+        // forwarders'. A copy someone else puts on this bus (a member
+        // forwarding its own bus here) starts nothing, so it can never
+        // settle a finding before the genuine copy arrives.
+        eventPattern: { ...trigger.eventPattern, account: [Stack.of(this).account] },
       });
       rule.addTarget(
         new targets.SfnStateMachine(this.stateMachine, {

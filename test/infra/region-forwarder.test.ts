@@ -198,7 +198,7 @@ describe('the forwarder', () => {
 });
 
 describe("the hub's rules and a forwarded finding", () => {
-  it('match a GuardDuty finding that keeps its original region (none of them restricts region or account)', () => {
+  it("match a GuardDuty finding that keeps its original region (none restricts the region; each takes only the hub's own account, which a forwarded event keeps)", () => {
     const rules = resourcesOfType(defaultTemplate().json, 'AWS::Events::Rule')
       .map(([, r]) => r.Properties?.EventPattern)
       .filter((p) => p !== undefined && JSON.stringify(p).includes('aws.guardduty'));
@@ -213,10 +213,24 @@ describe("the hub's rules and a forwarded finding", () => {
 
     expect(rules.length).toBeGreaterThan(0);
     for (const pattern of rules) {
-      expect(JSON.stringify(pattern)).not.toMatch(/"(region|account)"/);
+      expect(JSON.stringify(pattern)).not.toMatch(/"region"/);
+      expect(z.looseObject({ account: z.unknown() }).parse(pattern).account).toEqual([
+        TEST_ACCOUNT,
+      ]);
     }
-    expect(rules.some((pattern) => matchesEventPattern(pattern, finding))).toBe(true);
-    expect(rules.some((pattern) => matchesEventPattern(pattern, forwarded))).toBe(true);
+    const hubs = { ...finding, account: TEST_ACCOUNT };
+    expect(rules.some((pattern) => matchesEventPattern(pattern, hubs))).toBe(true);
+    expect(
+      rules.some((pattern) =>
+        matchesEventPattern(pattern, { ...forwarded, account: TEST_ACCOUNT }),
+      ),
+    ).toBe(true);
+    // A member's own copy, put on the hub's bus by the member, starts nothing.
+    expect(
+      rules.some((pattern) =>
+        matchesEventPattern(pattern, { ...forwarded, account: '222222222222' }),
+      ),
+    ).toBe(false);
   });
 });
 

@@ -37,6 +37,7 @@ import {
   resourcesOf,
   resourcesOfType,
   type State,
+  TEST_ACCOUNT,
 } from '../support/template.js';
 import {
   allowedActionsOfRole,
@@ -861,11 +862,15 @@ describe('rules', () => {
   });
 
   it.each([...PLAYBOOK_NAMES])(
-    '%s: match exactly its GuardDuty and Security Hub patterns',
+    '%s: match exactly its GuardDuty and Security Hub patterns, in events of its own account only',
     (name) => {
-      const patterns = rulesOf(playbookFor(name).machineId).map(
-        ([, r]) => r.Properties?.EventPattern,
-      );
+      const patterns = rulesOf(playbookFor(name).machineId).map(([, r]) => {
+        const { account, ...pattern } = z
+          .looseObject({ account: z.unknown() })
+          .parse(r.Properties?.EventPattern);
+        expect(account).toEqual([TEST_ACCOUNT]);
+        return pattern;
+      });
       expect(patterns).toHaveLength(EXPECTED_PATTERNS[name].length);
       expect(patterns).toEqual(expect.arrayContaining([...EXPECTED_PATTERNS[name]]));
     },

@@ -315,22 +315,25 @@ describe('a member account finding, organization-wide', () => {
     await expectUntouched(outsiderIam, user);
   });
 
-  it('refuses a member finding delivered in another account than the hub', async () => {
+  it("starts nothing for a member's copy of its finding delivered on the hub's bus, and the genuine copy is still contained", async () => {
     const memberIam = await iamIn(MEMBER);
     const user = await seedCompromisedUser('ci-deployer', memberIam);
+    const options = { account: MEMBER, findingId: 'e0000000000000000000000000000003' };
 
-    const execution = await rehearseKey('approve', user, {
-      account: MEMBER,
-      deliveredTo: OUTSIDER,
-      findingId: 'e0000000000000000000000000000003',
-    });
-
-    const refusal = execution.ledger.find((e) => e.step === 'triage');
-    expect(refusal?.summary).toContain(
-      `the event came from account ${OUTSIDER}, not home account ${HUB}`,
-    );
+    // The member forwards its own bus to the hub's: the copy keeps the member's account.
+    const copy = await harness
+      .engine('approve')
+      .rehearse(userKeyFinding(user, { ...options, deliveredTo: MEMBER }));
+    expect(copy.executions).toEqual([]);
     expect(await keyStatuses(memberIam, user.userName)).toMatchObject({
       [user.leakedKeyId]: 'Active',
+    });
+
+    // So it settles nothing: GuardDuty's own copy, in the hub's account, is contained.
+    const genuine = await rehearseKey('approve', user, { ...options, deliveredTo: HUB });
+    expect(genuine.status, explain(genuine)).toBe('SUCCEEDED');
+    expect(await keyStatuses(memberIam, user.userName)).toMatchObject({
+      [user.leakedKeyId]: 'Inactive',
     });
   });
 });
