@@ -414,10 +414,15 @@ export class Cordon extends Construct {
     };
     const { organization } = config;
     const spokes = new Set<FunctionName>(SPOKES.map((spec) => spec.name));
+    // Single-account, the regions triage accepts findings from are the ones its
+    // roles act in (a finding of another allowed region is contained there).
+    const regions = [...new Set([stack.region, ...runtime.allowedRegions])];
     for (const fn of Object.values(functions)) {
       fn.grantDeclared(
         context,
-        organization && spokes.has(fn.name) ? spokeAccess(stack, organization, fn.name) : undefined,
+        organization && spokes.has(fn.name)
+          ? spokeAccess(stack, organization, fn.name)
+          : { regions },
       );
     }
     this.spokes = organization

@@ -144,14 +144,22 @@ export class ActionFunction extends Construct {
    * in `unscoped` fails the synthesis; the ones it lists, and every resource
    * ending in a wildcard, are acknowledged for cdk-nag with their reasons.
    */
-  grantDeclared(context: IamContext, organization?: SpokeAccess): void {
+  grantDeclared(
+    context: IamContext,
+    where: SpokeAccess | { readonly regions: readonly string[] } = { regions: [] },
+  ): void {
     const { spec } = this;
-    // Organization-wide the role acts on its own account's resources as in
-    // single-account mode, in every region the hub acts in (the hub's own
-    // findings); what acts on a member's is its spoke roles', reached only
-    // through them. The fences below cover its own writes either way.
-    if (organization)
-      this.declared = acrossHubRegions(spec.iam, Stack.of(this), organization.regions);
+    const organization = 'spokeRoleArns' in where ? where : undefined;
+    const stack = Stack.of(this);
+    const regions = where.regions.filter((region) => region !== stack.region);
+    // Its statements on its own account's resources name every region it
+    // acts in: single-account, the allowed regions; organization-wide, the
+    // hub's regions (its own account's findings). What acts on a member's
+    // resources is that member's spoke roles', reached only through them.
+    // The fences below cover its own writes either way.
+    if (organization || regions.length > 0) {
+      this.declared = acrossHubRegions(spec.iam, stack, [stack.region, ...regions]);
+    }
     const unscoped = this.declared.unscoped ?? {};
     const statements = [
       ...this.declared.statements(context),
