@@ -13,7 +13,14 @@ import {
   type RollbackResult,
   verifiedEntries,
 } from '../shared/rollback.js';
-import { type Clients, clientsAt, organizationOf, type Place, placeOf } from '../shared/spoke.js';
+import {
+  type Clients,
+  clientsAt,
+  organizationOf,
+  type Place,
+  placeOf,
+  placeRefusal,
+} from '../shared/spoke.js';
 import { claimedPlace, notValidated } from '../shared/validated.js';
 
 /**
@@ -45,13 +52,20 @@ export function containmentHandler<C extends object>(
 ) {
   const deps = { ...boot(env, name), approvals: approvalVerifier(env) };
   const { logger } = deps;
+  const organization = organizationOf(env);
+  const region = env.AWS_REGION ?? process.env.AWS_REGION;
   return taskHandler(logger, ActionInputSchema, async (input) => {
     logger.appendKeys({ incidentId: input.incident.incidentId, step: input.step });
+    const place = placeOf(input.incident);
+    const elsewhere = organization && placeRefusal(organization, place, { region });
+    if (elsewhere) {
+      throw new InvalidTaskInputError(`${name} refused to act: ${elsewhere}; nothing was read`);
+    }
     // The check runs beside the step's first reads; the step awaits it
     // before it records or changes anything (containment.ts).
     const entries = inFlight(requireValidated(input, deps, name));
     // Its clients where the incident's calls are made (organization-wide, through its spoke role).
-    const at = clientsAt(clients, placeOf(input.incident));
+    const at = clientsAt(clients, place);
     const result = await run(input, { ...deps, entries, ...at });
     logger.info('step finished', { outcome: result.outcome, targetArn: result.targetArn });
     return result;

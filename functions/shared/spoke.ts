@@ -9,6 +9,7 @@ import {
   externalIdFor,
   type OrganizationRuntime,
   OrganizationRuntimeSchema,
+  outOfScope,
   SPOKE_SESSION_SECONDS,
   sourceIdentityFor,
   spokeRoleArn,
@@ -167,6 +168,26 @@ export class SpokeSessions {
       ...(credentials.Expiration === undefined ? {} : { expiration: credentials.Expiration }),
     };
   }
+}
+
+/**
+ * Why an action may not make calls at `place` at all, organization-wide, or
+ * undefined: an account out of scope by configuration, or a region the hub
+ * does not act in (`home`, its own region, or `regions`). Triage never
+ * validates such an incident; this turns away a forged direct invocation
+ * before its first read, instead of reading in any account or region the
+ * caller names until the input check refuses it.
+ */
+export function placeRefusal(
+  organization: OrganizationRuntime,
+  place: Place,
+  home: { readonly region: string | undefined },
+): string | undefined {
+  const scope = outOfScope(organization, place.account);
+  if (scope !== undefined) return scope;
+  return place.region === home.region || organization.regions.includes(place.region)
+    ? undefined
+    : `region ${place.region} is not one Cordon acts in (${organization.regions.join(', ')})`;
 }
 
 /** The function's organization settings (CORDON_ORGANIZATION), or undefined in single-account mode. */

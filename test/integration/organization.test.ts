@@ -421,6 +421,24 @@ describe('the spoke sessions of one warm function', () => {
     ]);
   });
 
+  it('are never opened for a forged direct invocation naming an account out of scope: nothing is read or recorded', async () => {
+    const memberIam = await iamIn(MEMBER);
+    const user = await seedCompromisedUser('ci-deployer', memberIam);
+    const input = await containedOnce(user, 'f0000000000000000000000000000004');
+    const { counting, calls } = countingSts();
+    const forged = { ...input, incident: { ...input.incident, account: OUTSIDER } };
+
+    await expect(
+      disableAccessKeyThrough(counting)(forged, lambdaContext('disable-access-key')),
+    ).rejects.toMatchObject({
+      name: 'Cordon.InvalidTaskInput',
+      message: expect.stringContaining(`account ${OUTSIDER} is not in Cordon's scope`),
+    });
+    expect(calls).toEqual([]);
+    const entries = await ledgerEntries(input.incident.incidentId);
+    expect(entries.at(-1)).not.toMatchObject({ outcome: 'FAILED' });
+  });
+
   it('fail the step, naming the account and role, when the spoke role cannot be assumed: nothing falls back to the hub', async () => {
     const memberIam = await iamIn(MEMBER);
     const hubIam = new IAMClient(motoClientConfig(endpoint));

@@ -17,6 +17,7 @@ import {
   type Place,
   type PlaceConfig,
   placedClients,
+  placeRefusal,
   SPOKE_CACHE_MAX,
   SPOKE_REFRESH_MARGIN_MS,
   SpokeSessions,
@@ -208,6 +209,33 @@ describe('a spoke role that cannot be assumed', () => {
 
     await expect(sessions(sts, () => 0).credentials(place())).rejects.toThrow(
       `STS returned no credentials for ${spokeRoleArn('aws', MEMBER, 'disable-access-key')}`,
+    );
+  });
+});
+
+describe('placeRefusal', () => {
+  const organization = {
+    partition: 'aws',
+    deployment: DEPLOYMENT,
+    organizationId: 'o-a1b2c3d4e5',
+    accounts: [MEMBER],
+    excludedAccounts: [],
+    regions: ['eu-west-1'],
+  };
+  const home = { region: 'us-east-1' };
+
+  it("accepts an account in scope, in the hub's region or a configured one", () => {
+    expect(placeRefusal(organization, place(MEMBER, INCIDENT, 'eu-west-1'), home)).toBeUndefined();
+    expect(placeRefusal(organization, place(MEMBER, INCIDENT, 'us-east-1'), home)).toBeUndefined();
+  });
+
+  it('turns away an account out of scope or excluded, and a region the hub does not act in', () => {
+    expect(placeRefusal(organization, place(OTHER), home)).toMatch(/not in Cordon's scope/);
+    expect(
+      placeRefusal({ ...organization, accounts: '*', excludedAccounts: [MEMBER] }, place(), home),
+    ).toMatch(/excluded/);
+    expect(placeRefusal(organization, place(MEMBER, INCIDENT, 'ap-southeast-2'), home)).toBe(
+      'region ap-southeast-2 is not one Cordon acts in (eu-west-1)',
     );
   });
 });
