@@ -131,6 +131,7 @@ async function verifyGuardDuty(
   return compare(finding, identifier, {
     type: found.Type,
     account: found.AccountId,
+    ...(found.Severity === undefined ? {} : { severity: found.Severity }),
     resource: found.Resource,
     extra: found.Service?.Action,
   });
@@ -241,6 +242,12 @@ interface SourceSays {
   readonly type?: string | undefined;
   readonly types?: readonly string[];
   readonly account?: string | undefined;
+  /**
+   * GuardDuty's severity (0-10): an event claiming more than its source
+   * says (a real low finding re-sent as high, straight to triage) is not
+   * the source's finding.
+   */
+  readonly severity?: number;
   readonly resource?: unknown;
   /** Where a GuardDuty finding names a secret its API call touched. */
   readonly extra?: unknown;
@@ -263,6 +270,9 @@ function compare(
   }
   if (source.account !== finding.account) {
     differences.push(`account ${JSON.stringify(source.account ?? null)}`);
+  }
+  if (source.severity !== undefined && source.severity < finding.severity) {
+    differences.push(`severity ${source.severity}, below the event's ${finding.severity}`);
   }
   if (identifier !== undefined && !names([source.resource, source.extra], identifier)) {
     differences.push(`no resource ${boundedText(JSON.stringify(identifier), 200)}`);

@@ -144,6 +144,29 @@ describe('GuardDuty findings', () => {
   });
 });
 
+describe('GuardDuty findings re-sent with a raised severity', () => {
+  it('are not verified when GuardDuty holds the finding at a lower severity than the event claims', async () => {
+    // Someone who may invoke triage directly re-sends a real low finding as high.
+    const finding = findingOf('guardduty-iam-user');
+    const stored = { Type: finding.findingType, AccountId: finding.account };
+    gdMock.on(GetGuardDutyFindings).resolves({
+      Findings: [guardDutySays({ ...stored, Severity: finding.severity - 5 })],
+    });
+
+    const check = await verifyAtSource(finding, identifierOf(finding), clients, AWS_PRODUCTS);
+
+    expect(check.status === 'unverified' && check.reason).toContain(
+      `severity ${finding.severity - 5}, below the event's ${finding.severity}`,
+    );
+    gdMock.on(GetGuardDutyFindings).resolves({
+      Findings: [guardDutySays({ ...stored, Severity: finding.severity })],
+    });
+    expect(await verifyAtSource(finding, identifierOf(finding), clients, AWS_PRODUCTS)).toEqual({
+      status: 'verified',
+    });
+  });
+});
+
 describe("GuardDuty findings, organization-wide (through the administrator's detector)", () => {
   const HUB_DETECTOR = 'a0b1c2d3e4f5a6b7c8d9e0f1a2b3c4d5';
   /** A member's finding: its own detector on the event, the member in the detail. */
