@@ -6,12 +6,13 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as sns from 'aws-cdk-lib/aws-sns';
-import * as sqs from 'aws-cdk-lib/aws-sqs';
+import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import type { PlaybookName, ROLLBACK_MACHINE } from '../../functions/shared/catalog.js';
 import { CORDON_ROLE_PATH } from '../../functions/shared/runtime-config.js';
 import { alarmOn } from './alarm.js';
+import { deadLetterQueue as newDeadLetterQueue } from './dead-letter-queue.js';
 import { EXECUTION_DATA_CALLS, STATE_MACHINE_CONTEXT } from './execution-key.js';
 
 export interface PlaybookTrigger {
@@ -141,22 +142,7 @@ export class Playbook extends Construct {
     alarm: (alarmId: string, metric: cloudwatch.IMetric, description: string) => void,
     period: Duration,
   ): sqs.Queue {
-    const deadLetterQueue = new sqs.Queue(this, 'DeadLetterQueue', {
-      encryption: sqs.QueueEncryption.SQS_MANAGED,
-      enforceSSL: true,
-      retentionPeriod: Duration.days(14),
-    });
-    Validations.of(deadLetterQueue).acknowledge(
-      {
-        id: 'AwsSolutions-SQS3',
-        reason: 'This queue is the dead-letter queue of the rule targets',
-      },
-      {
-        id: 'Serverless-SQSRedrivePolicy',
-        reason:
-          'This queue is the dead-letter queue of the rule targets; it has no consumer to redrive from',
-      },
-    );
+    const deadLetterQueue = newDeadLetterQueue(this, 'the rule targets');
     const eventsRole = new iam.Role(this, 'EventsRole', {
       assumedBy: new iam.ServicePrincipal('events.amazonaws.com'),
       path: CORDON_ROLE_PATH,

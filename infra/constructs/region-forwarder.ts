@@ -1,13 +1,14 @@
-import { Duration, Stack, Token, Validations } from 'aws-cdk-lib';
+import { Duration, Stack, Token } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
-import * as sqs from 'aws-cdk-lib/aws-sqs';
+import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { CORDON_ROLE_PATH } from '../../functions/shared/runtime-config.js';
 import { SECURITYHUB_V2_DETAIL_TYPE } from '../../functions/triage/parse/schemas/ocsf.js';
 import { REGION_NAME } from '../config.js';
+import { deadLetterQueue } from './dead-letter-queue.js';
 
 export interface CordonRegionForwarderProps {
   /** The hub's region: its default event bus, in this account, receives what this region's bus forwards. */
@@ -78,19 +79,7 @@ export class CordonRegionForwarder extends Construct {
       path: CORDON_ROLE_PATH,
       description: `Forwards findings from ${stack.region} to Cordon's event bus in ${props.hubRegion}`,
     });
-    this.deadLetterQueue = new sqs.Queue(this, 'DeadLetterQueue', {
-      encryption: sqs.QueueEncryption.SQS_MANAGED,
-      enforceSSL: true,
-      retentionPeriod: Duration.days(14),
-    });
-    Validations.of(this.deadLetterQueue).acknowledge(
-      { id: 'AwsSolutions-SQS3', reason: 'This queue is the dead-letter queue of the rules' },
-      {
-        id: 'Serverless-SQSRedrivePolicy',
-        reason:
-          'This queue is the dead-letter queue of the rules; it has no consumer to redrive from',
-      },
-    );
+    this.deadLetterQueue = deadLetterQueue(this, 'the rules');
     const patterns: [string, string, events.EventPattern][] = [
       ['GuardDutyRule', 'GuardDuty findings', GUARDDUTY_FINDINGS],
       ...(props.forwardSecurityHub

@@ -1,10 +1,10 @@
-import { ArnFormat, Duration, Stack, Validations } from 'aws-cdk-lib';
+import { ArnFormat, Duration, Stack } from 'aws-cdk-lib';
 import type * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import type * as sns from 'aws-cdk-lib/aws-sns';
-import * as sqs from 'aws-cdk-lib/aws-sqs';
+import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import {
@@ -15,6 +15,7 @@ import {
   TARGET_CALLS,
 } from '../../functions/watch/events.js';
 import { alarmOn } from './alarm.js';
+import { deadLetterQueue } from './dead-letter-queue.js';
 
 /** EventBridge rule names: at most 64 characters. */
 const RULE_NAME_MAX = 64;
@@ -138,19 +139,7 @@ export class Watch extends Construct {
     const ruleChangesName = fixedRuleName(stack, 'rule-changes');
     const ruleChangesWatchName = fixedRuleName(stack, 'rule-changes-watch');
 
-    this.deadLetterQueue = new sqs.Queue(this, 'DeadLetterQueue', {
-      encryption: sqs.QueueEncryption.SQS_MANAGED,
-      enforceSSL: true,
-      retentionPeriod: Duration.days(14),
-    });
-    Validations.of(this.deadLetterQueue).acknowledge(
-      { id: 'AwsSolutions-SQS3', reason: 'This queue is the dead-letter queue of the watch rules' },
-      {
-        id: 'Serverless-SQSRedrivePolicy',
-        reason:
-          'This queue is the dead-letter queue of the watch rules; it has no consumer to redrive from',
-      },
-    );
+    this.deadLetterQueue = deadLetterQueue(this, 'the watch rules');
     const target = new targets.LambdaFunction(props.handler, {
       deadLetterQueue: this.deadLetterQueue,
       retryAttempts: 8,
