@@ -53,7 +53,7 @@ export function containmentHandler<C extends object>(
   const deps = { ...boot(env, name), approvals: approvalVerifier(env) };
   const { logger } = deps;
   const organization = organizationOf(env);
-  const region = env.AWS_REGION ?? process.env.AWS_REGION;
+  const region = ownRegion(env);
   return taskHandler(logger, ActionInputSchema, async (input) => {
     logger.appendKeys({ incidentId: input.incident.incidentId, step: input.step });
     const place = placeOf(input.incident);
@@ -95,12 +95,17 @@ export function rollbackHandler<C extends object>(
     const entries = await verifiedEntries(deps.ledger, input.incidentId);
     const place = rollbackPlace(input, entries, organized, {
       account: accountOf(deps.actor),
-      region: env.AWS_REGION ?? process.env.AWS_REGION,
+      region: ownRegion(env),
     });
     const result = await run(input, { ...deps, entries, place, ...clientsAt(clients, place) });
     logger.info('rollback finished', { outcome: result.outcome, targetArn: result.targetArn });
     return result;
   });
+}
+
+/** The function's own region, as Lambda sets it. */
+function ownRegion(env: Environment): string | undefined {
+  return env.AWS_REGION ?? process.env.AWS_REGION;
 }
 
 /**

@@ -5,6 +5,7 @@ import type { FunctionName } from './catalog.js';
 import { type Environment, requireJsonEnv } from './env.js';
 import { ENV } from './env-names.js';
 import { CordonError, classifyAwsError } from './errors.js';
+import { parseIamArn } from './iam-arn.js';
 import {
   externalIdFor,
   type OrganizationRuntime,
@@ -82,6 +83,8 @@ export interface SpokeSts {
 
 interface Session {
   readonly identity: Promise<AwsCredentialIdentity>;
+  /** When to stop using it: as asked for until STS's answer says. */
+  expires: number;
 }
 
 /**
@@ -93,7 +96,7 @@ interface Session {
  * the member's CloudTrail, with the first one's id.
  */
 export class SpokeSessions {
-  private readonly sessions = new Map<string, Session & { expires: number }>();
+  private readonly sessions = new Map<string, Session>();
 
   constructor(
     private readonly deps: {
@@ -245,7 +248,7 @@ export function placedClients<C extends object>(
 
 /** The account of the function's own role (CORDON_ACTOR_ARN), or undefined when it names none. */
 function homeAccount(env: Environment): string | undefined {
-  return /^arn:[^:]+:iam::(\d{12}):role\//.exec(env[ENV.actor] ?? '')?.[1];
+  return parseIamArn(env[ENV.actor] ?? '')?.account;
 }
 
 /** Drops the oldest entries of `map` (insertion order) past SPOKE_CACHE_MAX. */

@@ -33,7 +33,6 @@ import type { OrganizationRuntime } from '../shared/organization.js';
 import { ENV, RuntimeConfigSchema } from '../shared/runtime-config.js';
 import {
   organizationOf,
-  type Place,
   type PlaceConfig,
   type PlacedClients,
   placedClients,
@@ -86,15 +85,7 @@ export type TargetClients = Pick<DeciderDeps, 'iam' | 'ec2' | 'secretsManager' |
  * the account's spoke role for triage).
  */
 export type TriageDeps = TriageBase &
-  (
-    | TargetClients
-    | {
-        readonly targets: ((place: Place) => TargetClients) & {
-          /** Resolves once calls can be made at the place (its spoke role assumed), or rejects. */
-          readonly ready?: (place: Place) => Promise<void>;
-        };
-      }
-  );
+  (TargetClients | { readonly targets: PlacedClients<TargetClients> });
 
 interface TriageBase extends Omit<DeciderDeps, keyof TargetClients> {
   readonly ledger: Ledger;
@@ -273,7 +264,7 @@ async function decidingAt(
 ): Promise<DeciderDeps> {
   if (!('targets' in deps)) return deps;
   const place = { account: finding.account, region: finding.region, incidentId };
-  await deps.targets.ready?.(place);
+  await deps.targets.ready(place);
   return { ...deps, ...deps.targets(place) };
 }
 
