@@ -2,6 +2,7 @@ import type { PlaybookName } from '../functions/shared/catalog.js';
 import type { CordonConfig } from './config.js';
 import type { PlaybookTrigger } from './constructs/playbook.js';
 import {
+  attackSequenceTriggers,
   ec2InstanceTriggers,
   iamCredentialsTriggers,
   integrationQuarantineTriggers,
@@ -25,4 +26,5 @@ export const PLAYBOOK_SPECS: Readonly<Record<PlaybookName, PlaybookSpec>> = {
     triggers: integrationQuarantineTriggers,
   },
   's3-exposure': { id: 'S3Exposure', triggers: s3ExposureTriggers },
+  'attack-sequence': { id: 'AttackSequence', triggers: attackSequenceTriggers },
 };

@@ -4,7 +4,7 @@ import {
   principalsAmong,
   requiredApprovers,
 } from '../shared/approval-record.js';
-import type { Mode } from '../shared/catalog.js';
+import { type Mode, SEQUENCE } from '../shared/catalog.js';
 import {
   ApprovalMissingError,
   type CordonError,
@@ -263,9 +263,10 @@ function approvalMissing(input: ActionInput, mode: Mode): ApprovalMissingError |
     );
   }
   if (mode !== 'approve') return undefined;
-  if (approval.step !== step) {
+  const granted = grantedStep(input);
+  if (approval.step !== granted.step) {
     return new ApprovalMissingError(
-      `approval state is for step ${approval.step}, not ${step}; refusing to act`,
+      `approval state is for step ${approval.step}, not ${granted.step}; refusing to act`,
     );
   }
   if (approval.decision !== 'APPROVED') {
@@ -331,15 +332,28 @@ async function grantRefusal(
     approval.grant,
     {
       kind: 'grant',
-      incidentId: incident.incidentId,
-      step,
+      ...grantedStep(input),
       executionArn: input.executionArn,
+      // A member of an attack sequence: its own step's rule still holds.
       required: requiredApprovers(deps.approvals.twoPersonSteps, incident.playbook, step),
       subjects: principalsAmong([incident.principal?.arn, targetArn]),
     },
     deps.approvals,
   );
   return check.valid ? undefined : check.reason;
+}
+
+/**
+ * The incident and step whose grant a step in `approve` mode acts on: its
+ * own, or, for a member of an attack sequence, the parent's approval of
+ * the whole set. `parent` is part of what triage validated (the digest its
+ * claim records), so an input cannot name a parent triage did not.
+ */
+function grantedStep(input: ActionInput): { incidentId: string; step: string } {
+  const { parent } = input.incident;
+  return parent === undefined
+    ? { incidentId: input.incident.incidentId, step: input.step }
+    : { incidentId: parent, step: SEQUENCE.step };
 }
 
 /** Every entry of the incident, for finding an unfinished attempt and the chain's head. */

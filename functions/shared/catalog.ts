@@ -226,6 +226,12 @@ export const PLAYBOOKS = {
       },
     },
   },
+  'attack-sequence': {
+    summary:
+      "Contains a GuardDuty attack sequence's credentials, instances and buckets, each with its own playbook's steps, after one approval of the whole set.",
+    // Its members' steps are their own playbooks' (SEQUENCE below).
+    steps: {},
+  },
 } as const satisfies Record<
   string,
   { readonly summary: string; readonly steps: Record<string, StepSpec> }
@@ -239,6 +245,30 @@ export type StepId<P extends PlaybookName = PlaybookName> = keyof (typeof PLAYBO
 export function stepsOf(playbook: PlaybookName): Record<string, StepSpec> {
   return PLAYBOOKS[playbook].steps;
 }
+
+/**
+ * The attack-sequence playbook. A GuardDuty attack sequence names many
+ * resources at once, so it is contained as a parent incident whose one
+ * step is a responder's approval of the whole set (`step`), and a child
+ * incident per member, claimed by the same triage, that runs its own
+ * playbook's steps under that approval: never automatically (`auto`
+ * becomes `approve`). `members` are the playbooks a member may have.
+ */
+export const SEQUENCE = {
+  playbook: 'attack-sequence',
+  step: 'containSequence',
+  label: 'Contain attack sequence',
+  members: ['iam-credentials', 'ec2-instance', 's3-exposure'],
+  /** How many members one approval may act on; the rest are listed as not acted on. */
+  limit: 20,
+} as const satisfies {
+  readonly playbook: PlaybookName;
+  readonly step: string;
+  readonly label: string;
+  readonly members: readonly PlaybookName[];
+  readonly limit: number;
+};
+export type SequenceMemberPlaybook = (typeof SEQUENCE.members)[number];
 
 export function allStepIds(): string[] {
   return PLAYBOOK_NAMES.flatMap((p) => Object.keys(stepsOf(p)));

@@ -1,5 +1,5 @@
 import { SignedApprovalSchema } from './approval-schema.js';
-import { MODES, PLAYBOOK_NAMES } from './catalog.js';
+import { MODES, PLAYBOOK_NAMES, SEQUENCE } from './catalog.js';
 import { INCIDENT_ID } from './incident-id.js';
 import { SEVERITY_LABELS } from './runtime-config.js';
 import { z } from './z.js';
@@ -110,6 +110,52 @@ export const StepPlanSchema = z.strictObject({
 });
 export type StepPlan = z.infer<typeof StepPlanSchema>;
 
+/** One member of an attack sequence that Cordon contains: a child incident of its own playbook. */
+export const SequenceMemberSchema = z.strictObject({
+  incidentId: z.string().regex(INCIDENT_ID),
+  playbook: z.enum(SEQUENCE.members),
+  /** What it is, in one line ("IAM user alice, access key AKIA..."). */
+  what: z.string().min(1).max(500),
+  targetArn: z.string().min(1),
+  /** The IAM user or role its steps act on (a user, a role, an instance's role), when there is one. */
+  principalArn: z.string().min(1).optional(),
+  /** Each step that may act on it (approve or dry-run), and what it does. */
+  steps: z.array(
+    z.strictObject({ step: z.string().min(1), mode: ModeSchema, summary: z.string() }),
+  ),
+  /** What acting on it reaches beyond it: every session of a role, a fleet sharing a profile. */
+  blastRadius: z.array(z.string().max(500)).max(10),
+});
+export type SequenceMember = z.infer<typeof SequenceMemberSchema>;
+
+/** What a sequence names that Cordon does not act on, with why and the AWS guide to follow. */
+export const NotActedOnSchema = z.strictObject({
+  what: z.string().min(1).max(200),
+  id: z.string().min(1).max(2048),
+  reason: z.string().min(1).max(1000),
+  guide: z
+    .string()
+    .regex(/^https:\/\//)
+    .max(500)
+    .optional(),
+});
+export type NotActedOn = z.infer<typeof NotActedOnSchema>;
+
+/** Most entries a parent incident lists as not acted on; `notListed` counts the rest. */
+export const NOT_ACTED_ON_LISTED = 50;
+
+/** A GuardDuty attack sequence, as its parent incident holds it for the one approval. */
+export const SequenceSchema = z.strictObject({
+  /** GuardDuty's sequence uid. */
+  uid: z.string().min(1),
+  signals: z.number().int().min(0),
+  members: z.array(SequenceMemberSchema).max(SEQUENCE.limit),
+  notActedOn: z.array(NotActedOnSchema).max(NOT_ACTED_ON_LISTED),
+  /** How many more were not acted on than `notActedOn` lists. */
+  notListed: z.number().int().min(1).optional(),
+});
+export type Sequence = z.infer<typeof SequenceSchema>;
+
 export const IncidentSchema = z.strictObject({
   incidentId: z.string().regex(INCIDENT_ID),
   playbook: z.enum(PLAYBOOK_NAMES as [string, ...string[]]),
@@ -140,6 +186,16 @@ export const IncidentSchema = z.strictObject({
   bucket: BucketSchema.optional(),
   /** Each step of the playbook and the mode triage decided for it. */
   plan: z.record(z.string(), StepPlanSchema),
+  /**
+   * An attack sequence's parent incident: the members it contains (each a
+   * child incident) and what it does not act on.
+   */
+  sequence: SequenceSchema.optional(),
+  /**
+   * A child incident of an attack sequence: the parent's id. Its steps act
+   * on the parent's approval of the whole set, never automatically.
+   */
+  parent: z.string().regex(INCIDENT_ID).optional(),
 });
 export type Incident = z.infer<typeof IncidentSchema>;
 
@@ -248,6 +304,8 @@ export const TriageResultSchema = z.strictObject({
   /** Why: the guard that refused, or "claimed", or "already claimed", or what a re-emission joined. */
   reason: z.string(),
   incident: IncidentSchema,
+  /** An attack sequence's child incidents, each claimed: what the playbook contains after the approval. */
+  children: z.array(IncidentSchema).max(SEQUENCE.limit).optional(),
 });
 export type TriageResult = z.infer<typeof TriageResultSchema>;
 

@@ -38,7 +38,6 @@ import {
   placedClients,
 } from '../shared/spoke.js';
 import { boundedText } from '../shared/text.js';
-import { validatedRecord } from '../shared/validated.js';
 import { firstIssue } from '../shared/validation.js';
 import { z } from '../shared/z.js';
 import {
@@ -65,16 +64,8 @@ import { findingRefusal } from './guards/finding.js';
 import type { Finding } from './parse/finding.js';
 import { incidentIdOf, parseFindingEvent } from './parse/index.js';
 import { mayActUnattended } from './plan.js';
-import {
-  CLAIMED,
-  emissionCount,
-  findingCreatedAt,
-  notActingOn,
-  REFUSED,
-  reemission,
-  type Settled,
-  settleEmission,
-} from './reemissions.js';
+import { triageSequence } from './sequence.js';
+import { settle } from './settle.js';
 
 /** The clients a decider reads what a finding names with. */
 export type TargetClients = Pick<DeciderDeps, 'iam' | 'ec2' | 'secretsManager' | 'lambda' | 's3'>;
@@ -144,6 +135,7 @@ export async function triage(
   if (parsed.status === 'unhandled') {
     throw new InvalidFindingError(`triage cannot act on this event: ${parsed.message}`);
   }
+  if (parsed.status === 'sequence') return triageSequence(event, parsed.finding, deps, context);
   const { finding } = parsed;
   const kind = deciderFor(finding);
   const early = await scopeRefusal(finding, kind, deps);
@@ -175,56 +167,26 @@ export async function triage(
     incidentTargetArn(incident),
     incident.lambdaFunction?.roleArn,
   ]);
-  const count = emissionCount(event);
-  const createdAt = findingCreatedAt(event);
-  const emission = { updatedAt: finding.updatedAt, executionArn: context.executionArn };
-  const about = {
-    step: 'triage',
-    action: 'triage',
-    actor: deps.actor,
-    targetArn: decided.arn,
-    findingId: finding.findingId,
-    executionArn: context.executionArn,
-  };
-  const seen = {
-    findingType: finding.findingType,
-    source: finding.source,
-    severity: finding.severity,
-    updatedAt: finding.updatedAt,
-    ...(createdAt === undefined ? {} : { createdAt }),
-    ...(count === undefined ? {} : { count }),
-    ...(finding.productArn === undefined ? {} : { productArn: finding.productArn }),
-    // Who may not dismiss the incident (functions/shared/dismissal.ts).
-    subjects,
-  };
-  const { decision: settled, entry } = await deps.ledger.appendDecided<Settled>(
-    incident.incidentId,
-    async (entries) => {
-      const settled = await settleEmission(entries, emission, deps.approvals);
-      if (settled.kind === 'joined' || settled.kind === 'suppressed') {
-        const { outcome, summary, detail } = reemission(settled, seen);
-        return { decision: settled, append: { ...about, outcome, summary, detail } };
-      }
-      if (settled.kind !== 'claim') return { decision: settled };
-      if (counts) breakerState ??= inFlight(deps.guardrails.breaker.state());
-      const append = {
-        ...about,
-        outcome: decided.decision === 'REFUSED' ? REFUSED : CLAIMED,
-        summary: decided.reason,
-        detail: {
-          ...seen,
-          ...(runtime === undefined ? {} : { runtimeMode: runtime.mode }),
-          ...(source === undefined ? {} : { sourceCheck: source }),
-          // What the actions compare their input with (direct invocations included).
-          validated: validatedRecord(incident),
-        },
-      };
-      return { decision: settled, append };
+  const settled = await settle(
+    {
+      event,
+      finding,
+      incident,
+      decided,
+      subjects,
+      detail: {
+        ...(runtime === undefined ? {} : { runtimeMode: runtime.mode }),
+        ...(source === undefined ? {} : { sourceCheck: source }),
+      },
+      recorded,
+      onClaim: () => {
+        if (counts) breakerState ??= inFlight(deps.guardrails.breaker.state());
+      },
     },
-    recorded,
+    deps,
+    context,
   );
-  const notActing = notActingOn(settled, incident, finding.playbook, entry);
-  if (notActing) return notActing;
+  if (settled !== undefined) return settled;
   if (counts) {
     const held = await throughBreaker(incident, breakerState, deps, context);
     return { decision: 'PROCEED', reason: held.reason ?? decided.reason, incident: held.incident };

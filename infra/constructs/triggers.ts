@@ -9,6 +9,7 @@ import {
   S3_ACCESS_POINT_RESOURCE_TYPE,
   S3_BUCKET_RESOURCE_TYPE,
 } from '../../functions/triage/parse/schemas/asff.js';
+import { ATTACK_SEQUENCE_RESOURCE_TYPE } from '../../functions/triage/parse/schemas/guardduty.js';
 import {
   COMPLIANCE_FINDING_CLASS,
   DETECTION_FINDING_CLASS,
@@ -331,5 +332,22 @@ export function s3ExposureTriggers(config: Thresholds): PlaybookTrigger[] {
         ],
       },
     ),
+  ];
+}
+
+/**
+ * GuardDuty's attack sequences (Extended Threat Detection): one finding that
+ * names many actors and resources, each contained as a child incident after
+ * one approval. Only the native finding starts it; Security Hub's copies of
+ * GuardDuty findings (ASFF and OCSF) never do, so a sequence is contained
+ * once whichever way it also arrives.
+ */
+export function attackSequenceTriggers(config: Thresholds): PlaybookTrigger[] {
+  return [
+    guardDutyTrigger(config, 'GuardDuty attack sequences (Extended Threat Detection)', {
+      resource: { resourceType: [ATTACK_SEQUENCE_RESOURCE_TYPE] },
+      // A copy stored without its sequence (some tools keep them so) names nothing to act on.
+      service: { detection: { sequence: { uid: [{ exists: true }] } } },
+    }),
   ];
 }

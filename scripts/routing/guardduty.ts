@@ -163,7 +163,7 @@ export function routeOf(finding: GuardDutyType, rules: readonly PlaybookRule[]):
   for (const playbook of matched) {
     try {
       const parsed = parseFindingEvent(event, playbook);
-      if (parsed.status !== 'finding') refused[playbook] = parsed.message;
+      if (parsed.status === 'unhandled') refused[playbook] = parsed.message;
     } catch (error) {
       refused[playbook] = error instanceof Error ? error.message : String(error);
     }

@@ -846,6 +846,17 @@ const EXPECTED_PATTERNS: Record<PlaybookName, readonly unknown[]> = {
       ],
     }),
   ],
+  'attack-sequence': [
+    {
+      source: ['aws.guardduty'],
+      'detail-type': ['GuardDuty Finding'],
+      // Only the native finding: Security Hub's copies never start it.
+      detail: {
+        resource: { resourceType: ['AttackSequence'] },
+        severity: [{ numeric: ['>=', 7] }],
+      },
+    },
+  ],
 };
 
 describe('rules', () => {

@@ -1,7 +1,7 @@
 import { type OrganizationRuntime, outOfScope } from '../../shared/organization.js';
 import type { RuntimeConfig } from '../../shared/runtime-config.js';
 import type { BoundDecider } from '../deciders/decision.js';
-import type { Finding } from '../parse/finding.js';
+import type { FindingFacts } from '../parse/finding.js';
 
 /**
  * The finding guards, in order, before AWS is asked anything. Each returns
@@ -13,7 +13,7 @@ import type { Finding } from '../parse/finding.js';
 
 type Claim = Pick<BoundDecider, 'location' | 'configurationChecksAct'>;
 type FindingGuard = (
-  finding: Finding,
+  finding: FindingFacts,
   config: RuntimeConfig,
   claim: Claim,
   organization?: OrganizationRuntime,
@@ -129,7 +129,7 @@ export const FINDING_GUARDS: ReadonlyArray<FindingGuard> = [
 ];
 
 export function findingRefusal(
-  finding: Finding,
+  finding: FindingFacts,
   config: RuntimeConfig,
   claim: Claim,
   organization?: OrganizationRuntime,

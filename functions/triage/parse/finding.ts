@@ -2,6 +2,7 @@ import type { PlaybookName } from '../../shared/catalog.js';
 import type { FindingSource, PrincipalKind } from '../../shared/incident.js';
 import type { SEVERITY_LABELS } from '../../shared/runtime-config.js';
 import type { FunctionArn, SecretArn } from './arn.js';
+import type { ClaimedSequence } from './sequence.js';
 
 /**
  * A finding as the event claims it, validated and normalised but not yet
@@ -114,6 +115,15 @@ export interface BucketFinding extends FindingFacts {
   readonly bucket: { readonly name: string };
 }
 
+/**
+ * A GuardDuty attack sequence: not one subject but many, each contained
+ * as a child incident of its own playbook (triage/sequence.ts).
+ */
+export interface SequenceFinding extends FindingFacts {
+  readonly playbook: Extract<PlaybookName, 'attack-sequence'>;
+  readonly sequence: ClaimedSequence;
+}
+
 /** A finding, and the playbook that acts on it; `playbook` discriminates what it claims. */
 export type Finding =
   | IamFinding
@@ -141,6 +151,8 @@ export type UnhandledReason =
  */
 export type ParsedFindingEvent =
   | { readonly status: 'finding'; readonly finding: Finding }
+  /** A GuardDuty attack sequence, for the attack-sequence playbook. */
+  | { readonly status: 'sequence'; readonly finding: SequenceFinding }
   | {
       readonly status: 'unhandled';
       readonly reason: UnhandledReason;

@@ -33,7 +33,7 @@ import {
   SECRET_AFFECTED_RESOURCE,
 } from './schemas/guardduty.js';
 import { GuardDutyDetectionSchema } from './schemas/sequence.js';
-import { type ClaimedSequence, claimedSequence, describeSequence } from './sequence.js';
+import { type ClaimedSequence, claimedSequence } from './sequence.js';
 import { labelForScore } from './severity.js';
 
 const WHAT = 'GuardDuty finding';
@@ -49,6 +49,7 @@ const ACTS_ON: Readonly<Record<PlaybookName, string>> = {
   'secret-exposure': 'GuardDuty AccessKey findings whose API call touched a secret',
   'integration-quarantine': 'GuardDuty Lambda findings',
   's3-exposure': 'GuardDuty Policy:S3 findings that name a bucket',
+  'attack-sequence': 'GuardDuty attack sequences (resource type AttackSequence)',
 };
 
 /**
@@ -97,20 +98,26 @@ export function fromGuardDuty(event: unknown, playbook?: PlaybookName): ParsedFi
       return type === 'Lambda' ? functionFinding(detail, common) : absent;
     case 's3-exposure':
       return isBucketPolicyFinding(detail) ? bucketFinding(detail, common) : absent;
+    case 'attack-sequence':
+      return type === ATTACK_SEQUENCE_RESOURCE_TYPE ? sequenceFinding(detail, common) : absent;
   }
+}
+
+/** An attack sequence, every member validated; unhandled when the finding holds none. */
+function sequenceFinding(detail: Detail, common: Facts): ParsedFindingEvent {
+  const sequence = attackSequence(detail);
+  if (sequence === undefined) {
+    return unhandled(
+      `GuardDuty ${detail.type} holds no service.detection.sequence: no Cordon playbook acts on it`,
+    );
+  }
+  return { status: 'sequence', finding: { ...common, playbook: 'attack-sequence', sequence } };
 }
 
 /** The finding for the playbook its resource type names. */
 function byResourceType(detail: Detail, common: Facts): ParsedFindingEvent {
   const type = detail.resource.resourceType;
-  if (type === ATTACK_SEQUENCE_RESOURCE_TYPE) {
-    const sequence = attackSequence(detail);
-    return unhandled(
-      sequence === undefined
-        ? `GuardDuty ${detail.type} holds no service.detection.sequence: no Cordon playbook acts on it`
-        : `no Cordon playbook acts on GuardDuty attack sequences yet; this one names ${describeSequence(detail.type, sequence)}`,
-    );
-  }
+  if (type === ATTACK_SEQUENCE_RESOURCE_TYPE) return sequenceFinding(detail, common);
   if (type === 'Instance') return instanceFinding(detail, common);
   if (type === 'Lambda') return functionFinding(detail, common);
   if (isBucketPolicyFinding(detail)) return bucketFinding(detail, common);

@@ -1,5 +1,6 @@
+import type { PlaybookName } from '../../shared/catalog.js';
+import type { FindingSource } from '../../shared/incident.js';
 import { incidentIdFrom } from '../../shared/incident.js';
-import type { Finding } from './finding.js';
 
 /**
  * The incident id, the ledger key of everything done about a finding: one
@@ -11,6 +12,10 @@ import type { Finding } from './finding.js';
  * Whatever later reads a playbook execution's input (the finding event)
  * finds the incident the same way.
  */
-export function incidentIdOf(finding: Pick<Finding, 'source' | 'findingId' | 'playbook'>): string {
+export function incidentIdOf(finding: {
+  readonly source: FindingSource;
+  readonly findingId: string;
+  readonly playbook: PlaybookName;
+}): string {
   return incidentIdFrom(`${finding.source}|${finding.findingId}|${finding.playbook}`);
 }

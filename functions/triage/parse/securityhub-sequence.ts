@@ -28,8 +28,10 @@ type AsffFinding = SecurityHubEvent['detail']['findings'][number];
 
 /**
  * An event holding a GuardDuty attack sequence, as Security Hub imported it:
- * unhandled, since no playbook acts on sequences, and said so with what the
- * validated sequence names. Undefined for any other event.
+ * unhandled, since GuardDuty's own finding starts the attack-sequence
+ * playbook (one incident per finding, whichever way it also arrives), and
+ * said so with what the validated sequence names. Undefined for any other
+ * event.
  */
 export function securityHubSequence(
   event: unknown,
@@ -43,7 +45,7 @@ export function securityHubSequence(
     status: 'unhandled',
     reason: 'guardduty-through-security-hub',
     source: SECURITYHUB_SOURCE,
-    message: `a GuardDuty attack sequence as Security Hub imported it; no Cordon playbook acts on attack sequences yet; this one names ${describeSequence(finding.Types[0] ?? finding.GeneratorId, sequence)}`,
+    message: `a GuardDuty attack sequence as Security Hub imported it, which Cordon contains through the GuardDuty rule; this one names ${describeSequence(finding.Types[0] ?? finding.GeneratorId, sequence)}`,
   };
 }
 

@@ -1,3 +1,4 @@
+import { SEQUENCE } from '../../shared/catalog.js';
 import { InvalidFindingError } from '../../shared/errors.js';
 import type { PrincipalKind } from '../../shared/incident.js';
 import { BUCKET_NAME, IAM_NAME, INSTANCE_ID, parseBucketArn, parseInstanceArn } from './arn.js';
@@ -14,7 +15,7 @@ import { formatPath } from './invalid.js';
  */
 
 /** How many of a sequence's principals, instances and buckets one approval may act on. */
-export const SEQUENCE_ACT_LIMIT = 20;
+export const SEQUENCE_ACT_LIMIT = SEQUENCE.limit;
 
 type Path = ReadonlyArray<PropertyKey>;
 

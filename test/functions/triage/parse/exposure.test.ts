@@ -13,7 +13,7 @@ import {
 
 function findingOf(event: unknown, playbook?: PlaybookName): Finding {
   const parsed = parseFindingEvent(event, playbook);
-  if (parsed.status !== 'finding') throw new Error(`expected a finding, got ${parsed.message}`);
+  if (parsed.status !== 'finding') throw new Error(`expected a finding, got ${parsed.status}`);
   return parsed.finding;
 }
 

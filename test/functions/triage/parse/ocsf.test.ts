@@ -26,7 +26,7 @@ import {
 
 function findingOf(event: unknown) {
   const parsed = parseFindingEvent(event);
-  if (parsed.status !== 'finding') throw new Error(`not a finding: ${parsed.message}`);
+  if (parsed.status !== 'finding') throw new Error(`not a finding: ${parsed.status}`);
   return parsed.finding;
 }
 

@@ -8,7 +8,7 @@ const SH_FINDING = ['detail', 'findings', 0] as const;
 
 function findingOf(event: unknown): Finding {
   const parsed = parseFindingEvent(event);
-  if (parsed.status !== 'finding') throw new Error(`expected a finding, got ${parsed.message}`);
+  if (parsed.status !== 'finding') throw new Error(`expected a finding, got ${parsed.status}`);
   return parsed.finding;
 }
 

@@ -19,6 +19,7 @@ import { isGuardDutyProduct } from '../../../../functions/triage/parse/securityh
 import { securityHubAttackSequence } from '../../../../functions/triage/parse/securityhub-sequence.js';
 import {
   type ClaimedSequence,
+  describeSequence,
   SEQUENCE_ACT_LIMIT,
 } from '../../../../functions/triage/parse/sequence.js';
 import { ACCOUNT, fixture, valueAt, withValue } from '../helpers.js';
@@ -127,15 +128,28 @@ describe('GuardDuty attack sequences, natively', () => {
     );
   });
 
-  it('says, unhandled, what the sequence names: no playbook acts on sequences', () => {
+  it("is the attack-sequence playbook's, with or without a playbook to parse it for", () => {
     // Act
-    const parsed = parseFindingEvent(fixture('guardduty-attack-sequence-credentials'));
+    const chosen = parseFindingEvent(fixture('guardduty-attack-sequence-credentials'));
+    const forIt = parseFindingEvent(
+      fixture('guardduty-attack-sequence-credentials'),
+      'attack-sequence',
+    );
+    const forKeys = parseFindingEvent(
+      fixture('guardduty-attack-sequence-credentials'),
+      'iam-credentials',
+    );
 
     // Assert
-    expect(parsed).toMatchObject({ status: 'unhandled', reason: 'unhandled-resource' });
-    expect(parsed.status === 'unhandled' ? parsed.message : '').toContain(
-      'AttackSequence:IAM/CompromisedCredentials (3 signals): 2 principals, 0 instances and 1 bucket Cordon could contain; 1 member not acted on',
-    );
+    for (const parsed of [chosen, forIt]) {
+      if (parsed.status !== 'sequence')
+        throw new Error(`expected a sequence, got ${parsed.status}`);
+      expect(parsed.finding.playbook).toBe('attack-sequence');
+      expect(describeSequence(parsed.finding.findingType, parsed.finding.sequence)).toBe(
+        'AttackSequence:IAM/CompromisedCredentials (3 signals): 2 principals, 0 instances and 1 bucket Cordon could contain; 1 member not acted on',
+      );
+    }
+    expect(forKeys).toMatchObject({ status: 'unhandled', reason: 'other-playbook' });
   });
 
   it('reads a sequence finding without a sequence (as some stored copies are) as unhandled', () => {
@@ -396,7 +410,7 @@ describe('GuardDuty attack sequences, through Security Hub (ASFF)', () => {
     expect(
       valueAt(forged, ['detail', 'findings', 0, 'Detection', 'Sequence', 'Uid']),
     ).toBeDefined();
-    expect(parsed.status === 'finding' ? parsed.finding.playbook : parsed.reason).toBe(
+    expect(parsed.status === 'unhandled' ? parsed.reason : parsed.finding.playbook).toBe(
       'iam-credentials',
     );
   });
