@@ -26,6 +26,7 @@ import {
   functionsOfPlaybook,
   PLAYBOOK_NAMES,
   ROLLBACK_MACHINE,
+  SEQUENCE,
   stepsOf,
 } from '../functions/shared/catalog.js';
 import type { FenceTargets, IamContext } from '../functions/shared/iam.js';
@@ -325,7 +326,11 @@ export class Cordon extends Construct {
           alarmTopic: this.notifications.topic,
           executionKey: this.executionKey.key,
           // Each step may wait for its own approval, one after another.
-          timeout: executionTimeout(approvalTimeout, Object.keys(stepsOf(name)).length),
+          // An attack sequence waits for one approval, of the whole set.
+          timeout: executionTimeout(
+            approvalTimeout,
+            name === SEQUENCE.playbook ? 1 : Object.keys(stepsOf(name)).length,
+          ),
         });
         return [name, playbook];
       }),

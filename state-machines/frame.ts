@@ -16,11 +16,19 @@ export interface FrameParts {
  * notification, and one failure path that records and notifies before it
  * ends. `body` builds the playbook's steps between pickup and finish.
  */
+export interface FrameOptions {
+  /** More of the state after triage, beside its result (the attack sequence's children). */
+  readonly state?: Readonly<Record<string, unknown>>;
+  /** More of the summary notice's payload. */
+  readonly summary?: Readonly<Record<string, unknown>>;
+}
+
 export function playbookFrame(
   scope: Construct,
   playbook: PlaybookName,
   functions: PlaybookFunctions,
   body: (parts: FrameParts) => sfn.IChainable,
+  options: FrameOptions = {},
 ): sfn.IChainable {
   const executionArn = sfn.JsonPath.executionId;
   const incident = sfn.JsonPath.objectAt('$.incident');
@@ -45,6 +53,7 @@ export function playbookFrame(
       kind: 'SUMMARY',
       incident,
       results: sfn.JsonPath.objectAt('$.results'),
+      ...options.summary,
       executionArn,
     }),
     resultPath: sfn.JsonPath.DISCARD,
@@ -127,6 +136,7 @@ export function playbookFrame(
       // What an action in approve mode replaces with its own decision
       // (gated-step.ts): no approval given yet.
       approval: { decision: 'NOT_REQUIRED', step: 'triage' },
+      ...options.state,
     },
   });
   // Triage's error replaces the event (see its Catch below): an event near

@@ -23,6 +23,13 @@ export interface GatedStepProps {
    * @default false
    */
   readonly hasFallback?: boolean;
+  /**
+   * The step's approval was given before it (an attack sequence's members
+   * act on the one approval of the whole set, at `$.approval`): `approve`
+   * goes straight to the action, which checks that grant.
+   * @default false
+   */
+  readonly approvedAbove?: boolean;
 }
 
 /**
@@ -42,7 +49,15 @@ export interface GatedStepProps {
  * left, or triage's marker, and the action does not read it.
  */
 export function gatedStep(scope: Construct, props: GatedStepProps): sfn.State {
-  const { step, spec, functions, next, failure, hasFallback = false } = props;
+  const {
+    step,
+    spec,
+    functions,
+    next,
+    failure,
+    hasFallback = false,
+    approvedAbove = false,
+  } = props;
   const { label } = spec;
   const modePath = `$.incident.plan.${step}.mode`;
   const resultPath = `$.results.${step}`;
@@ -79,6 +94,97 @@ export function gatedStep(scope: Construct, props: GatedStepProps): sfn.State {
   }
   last.next(next);
 
+  const approve = approvedAbove ? act : approvalFor(scope, props, act);
+
+  const off = new sfn.Pass(scope, `${label}: off`, {
+    result: sfn.Result.fromObject({
+      step,
+      action: spec.action,
+      outcome: 'OFF',
+      mode: 'off',
+      summary: 'step is off or does not apply to this principal',
+    }),
+    resultPath,
+  });
+  off.next(next);
+
+  const modeIs = (mode: string) =>
+    sfn.Condition.and(
+      sfn.Condition.isPresent(modePath),
+      sfn.Condition.stringEquals(modePath, mode),
+    );
+  const gate = new sfn.Choice(scope, `${label}?`);
+  if (spec.fallbackFor !== undefined) {
+    // Planned as a fallback: needed only when the step it stands in for failed.
+    const outcome = `$.results.${spec.fallbackFor}.outcome`;
+    const notNeeded = new sfn.Pass(scope, `${label}: not needed`, {
+      resultPath: sfn.JsonPath.DISCARD,
+    });
+    notNeeded.next(next);
+    gate.when(
+      sfn.Condition.and(
+        sfn.Condition.isPresent(`$.incident.plan.${step}.fallback`),
+        sfn.Condition.not(
+          sfn.Condition.and(
+            sfn.Condition.isPresent(outcome),
+            sfn.Condition.stringEquals(outcome, 'FAILED'),
+          ),
+        ),
+      ),
+      notNeeded,
+    );
+  }
+  return gate
+    .when(modeIs('approve'), approve)
+    .when(sfn.Condition.or(modeIs('auto'), modeIs('dry-run')), act)
+    .otherwise(off);
+}
+
+/**
+ * Where a step with a fallback goes when its action fails: record the
+ * failure (FAILED, with the error, so the step's result says what is left),
+ * tell the responders, and go on: the fallback step, next, sees the FAILED
+ * result and asks a responder. A failing record or notice fails the
+ * execution, as any other.
+ */
+function fallbackPath(scope: Construct, props: GatedStepProps): sfn.IChainable {
+  const { step, spec, functions, next, failure } = props;
+  const { label } = spec;
+  const resultPath = `$.results.${step}`;
+  const record = invoke(scope, `${label}: did not finish`, functions['record-failure'], {
+    payload: sfn.TaskInput.fromObject({
+      step,
+      incident: sfn.JsonPath.objectAt('$.incident'),
+      error: sfn.JsonPath.objectAt(ERROR_PATH),
+      executionArn: sfn.JsonPath.executionId,
+    }),
+    resultPath,
+  });
+  catchInto(scope, record, step, `${label}: did not finish`, failure);
+  const notify = invoke(scope, `${label}: notify fallback`, functions.notify, {
+    payload: sfn.TaskInput.fromObject({
+      kind: 'FALLBACK',
+      incident: sfn.JsonPath.objectAt('$.incident'),
+      results: { [step]: sfn.JsonPath.objectAt(resultPath) },
+      error: sfn.JsonPath.objectAt(ERROR_PATH),
+      executionArn: sfn.JsonPath.executionId,
+    }),
+    resultPath: sfn.JsonPath.DISCARD,
+  });
+  catchInto(scope, notify, step, `${label}: notify fallback`, failure);
+  notify.next(next);
+  return record.next(notify);
+}
+
+/**
+ * The wait for a responder in front of `act`: approved → act; rejected or
+ * timed out → record "not acted on" (and tell responders about a timeout,
+ * or a decision nobody can show came from them), then go on.
+ */
+function approvalFor(scope: Construct, props: GatedStepProps, act: sfn.IChainable): sfn.State {
+  const { step, spec, functions, next, failure } = props;
+  const { label } = spec;
+  const resultPath = `$.results.${step}`;
   const requestApproval = approvalTask(
     scope,
     `${label}: request approval`,
@@ -135,83 +241,5 @@ export function gatedStep(scope: Construct, props: GatedStepProps): sfn.State {
   });
   catchInto(scope, requestApproval, step, `${label}: request approval`, failure);
   requestApproval.next(act);
-
-  const off = new sfn.Pass(scope, `${label}: off`, {
-    result: sfn.Result.fromObject({
-      step,
-      action: spec.action,
-      outcome: 'OFF',
-      mode: 'off',
-      summary: 'step is off or does not apply to this principal',
-    }),
-    resultPath,
-  });
-  off.next(next);
-
-  const modeIs = (mode: string) =>
-    sfn.Condition.and(
-      sfn.Condition.isPresent(modePath),
-      sfn.Condition.stringEquals(modePath, mode),
-    );
-  const gate = new sfn.Choice(scope, `${label}?`);
-  if (spec.fallbackFor !== undefined) {
-    // Planned as a fallback: needed only when the step it stands in for failed.
-    const outcome = `$.results.${spec.fallbackFor}.outcome`;
-    const notNeeded = new sfn.Pass(scope, `${label}: not needed`, {
-      resultPath: sfn.JsonPath.DISCARD,
-    });
-    notNeeded.next(next);
-    gate.when(
-      sfn.Condition.and(
-        sfn.Condition.isPresent(`$.incident.plan.${step}.fallback`),
-        sfn.Condition.not(
-          sfn.Condition.and(
-            sfn.Condition.isPresent(outcome),
-            sfn.Condition.stringEquals(outcome, 'FAILED'),
-          ),
-        ),
-      ),
-      notNeeded,
-    );
-  }
-  return gate
-    .when(modeIs('approve'), requestApproval)
-    .when(sfn.Condition.or(modeIs('auto'), modeIs('dry-run')), act)
-    .otherwise(off);
-}
-
-/**
- * Where a step with a fallback goes when its action fails: record the
- * failure (FAILED, with the error, so the step's result says what is left),
- * tell the responders, and go on: the fallback step, next, sees the FAILED
- * result and asks a responder. A failing record or notice fails the
- * execution, as any other.
- */
-function fallbackPath(scope: Construct, props: GatedStepProps): sfn.IChainable {
-  const { step, spec, functions, next, failure } = props;
-  const { label } = spec;
-  const resultPath = `$.results.${step}`;
-  const record = invoke(scope, `${label}: did not finish`, functions['record-failure'], {
-    payload: sfn.TaskInput.fromObject({
-      step,
-      incident: sfn.JsonPath.objectAt('$.incident'),
-      error: sfn.JsonPath.objectAt(ERROR_PATH),
-      executionArn: sfn.JsonPath.executionId,
-    }),
-    resultPath,
-  });
-  catchInto(scope, record, step, `${label}: did not finish`, failure);
-  const notify = invoke(scope, `${label}: notify fallback`, functions.notify, {
-    payload: sfn.TaskInput.fromObject({
-      kind: 'FALLBACK',
-      incident: sfn.JsonPath.objectAt('$.incident'),
-      results: { [step]: sfn.JsonPath.objectAt(resultPath) },
-      error: sfn.JsonPath.objectAt(ERROR_PATH),
-      executionArn: sfn.JsonPath.executionId,
-    }),
-    resultPath: sfn.JsonPath.DISCARD,
-  });
-  catchInto(scope, notify, step, `${label}: notify fallback`, failure);
-  notify.next(next);
-  return record.next(notify);
+  return requestApproval;
 }

@@ -1,9 +1,10 @@
 import type { Duration } from 'aws-cdk-lib';
 import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import type { Construct } from 'constructs';
-import { type PlaybookName, stepsOf } from '../functions/shared/catalog.js';
+import { type PlaybookName, SEQUENCE, stepsOf } from '../functions/shared/catalog.js';
 import { playbookFrame } from './frame.js';
 import { gatedStep } from './gated-step.js';
+import { sequenceDefinition } from './sequence.js';
 import type { PlaybookFunctions } from './tasks.js';
 
 export interface PlaybookDefinitionProps {
@@ -24,6 +25,7 @@ export function playbookDefinition(
   playbook: PlaybookName,
   props: PlaybookDefinitionProps,
 ): sfn.IChainable {
+  if (playbook === SEQUENCE.playbook) return sequenceDefinition(scope, props);
   const { functions, approvalTimeout } = props;
   const steps = Object.entries(stepsOf(playbook));
   const replaced = new Set(steps.flatMap(([, spec]) => spec.fallbackFor ?? []));

@@ -289,7 +289,10 @@ export const PLAYBOOK_FRAME: readonly FrameFunctionName[] = [
 
 /** Every function a playbook's state machine invokes. */
 export function functionsOfPlaybook(playbook: PlaybookName): FunctionName[] {
-  const steps = Object.values(stepsOf(playbook));
+  // An attack sequence runs its members' playbooks' steps, after its own approval.
+  const steps = (playbook === SEQUENCE.playbook ? SEQUENCE.members : [playbook]).flatMap((p) =>
+    Object.values(stepsOf(p)),
+  );
   const needsApproval = steps.length > 0 ? (['request-approval'] as const) : [];
   return [...new Set([...PLAYBOOK_FRAME, ...needsApproval, ...steps.flatMap(actionsOfStep)])];
 }

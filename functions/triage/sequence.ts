@@ -63,7 +63,7 @@ export async function triageSequence(
   const refused = await sequenceRefusal(finding, deps);
   const runtime = refused === undefined ? await deps.guardrails.runtimeMode.read() : undefined;
   const decided =
-    refused === undefined || runtime === undefined
+    runtime === undefined
       ? { children: [], notActedOn: [] }
       : await decideMembers(incidentId, members, deps, runtime);
   const notActedOn = [...decided.notActedOn, ...finding.sequence.notActedOn];
@@ -97,16 +97,11 @@ export async function triageSequence(
     deps,
     context,
   );
-  if (settled !== undefined) return settled;
-  if (decision === 'PROCEED') {
-    await Promise.all(children.map((child) => claimChild(child, finding, deps, context)));
-  }
-  return {
-    decision,
-    reason,
-    incident: parent,
-    ...(decision === 'PROCEED' ? { children } : {}),
-  };
+  // The state machine reads `children` whatever the decision: none unless claimed.
+  if (settled !== undefined) return { ...settled, children: [] };
+  if (decision !== 'PROCEED') return { decision, reason, incident: parent, children: [] };
+  await Promise.all(children.map((child) => claimChild(child, finding, deps, context)));
+  return { decision, reason, incident: parent, children };
 }
 
 /** A member as a finding of its own playbook: the sequence's facts, the member's subject. */

@@ -142,7 +142,31 @@ export function exampleEvent(finding: GuardDutyType): unknown {
         archived: false,
         count: 1,
         additionalInfo: {},
+        ...(finding.resourceType === 'AttackSequence' ? { detection: exampleSequence() } : {}),
       },
+    },
+  };
+}
+
+/** An attack sequence's detection, as GuardDuty's API reference shapes it: one actor, one signal. */
+function exampleSequence(): Record<string, unknown> {
+  return {
+    sequence: {
+      uid: 'example',
+      description: 'example',
+      signals: [{ uid: 'example', type: 'FINDING', name: 'example' }],
+      actors: [
+        {
+          id: 'actor-1',
+          user: {
+            name: 'example-user',
+            uid: 'AIDAEXAMPLEUSERID0001',
+            type: 'IAMUser',
+            credentialUid: 'AKIAIOSFODNN7EXAMPLE',
+          },
+        },
+      ],
+      resources: [],
     },
   };
 }

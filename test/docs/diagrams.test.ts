@@ -37,9 +37,9 @@ describe('docs/playbooks.md', () => {
     const nodes = generated
       .split('\n')
       .filter((line) => /^\s+(s(?:_\d+)+(?:\[|\{|\(|\s\[)|subgraph s(?:_\d+)+ )/.test(line));
-    expect(machines).toHaveLength(6);
+    expect(machines).toHaveLength(7);
     expect(nodes).toHaveLength(stateCount);
-    expect(generated.match(/```mermaid\n/g)).toHaveLength(6);
+    expect(generated.match(/```mermaid\n/g)).toHaveLength(7);
   });
 
   it('is the same text every time', () => {

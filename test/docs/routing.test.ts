@@ -73,16 +73,20 @@ describe("the README's GuardDuty routing table", () => {
       expect(routeOf(kind, rules).matched, kind.type).toEqual(['iam-credentials']);
     }
     for (const kind of kinds.filter((k) =>
-      [
-        'EKSCluster',
-        'ECSCluster',
-        'Container',
-        'RDSDBInstance',
-        'S3Object',
-        'AttackSequence',
-      ].includes(k.resourceType),
+      ['EKSCluster', 'ECSCluster', 'Container', 'RDSDBInstance', 'S3Object'].includes(
+        k.resourceType,
+      ),
     )) {
       expect(routeOf(kind, rules).matched, `${kind.type} on ${kind.resourceType}`).toEqual([]);
+    }
+    // An attack sequence's members are contained by the attack-sequence playbook alone.
+    const sequences = kinds.filter((k) => k.resourceType === 'AttackSequence');
+    expect(sequences.length).toBeGreaterThanOrEqual(5);
+    for (const kind of sequences) {
+      expect(routeOf(kind, rules), kind.type).toEqual({
+        matched: ['attack-sequence'],
+        refused: {},
+      });
     }
   });
 });

@@ -20,6 +20,7 @@ import {
   PLAYBOOK_NAMES,
   type PlaybookName,
   ROLLBACK_MACHINE,
+  SEQUENCE,
   stepsOf,
 } from '../../functions/shared/catalog.js';
 import { ENV } from '../../functions/shared/runtime-config.js';
@@ -160,7 +161,9 @@ const FRAME_ACTIONS: readonly FunctionName[] = [
 
 /** The functions a playbook uses: the frame's, then every action of its steps. */
 function actionsOfPlaybook(name: PlaybookName): FunctionName[] {
-  const steps = Object.values(stepsOf(name)).flatMap(actionsOfStep);
+  // An attack sequence runs its members' playbooks' steps.
+  const playbooks = name === SEQUENCE.playbook ? SEQUENCE.members : [name];
+  const steps = playbooks.flatMap((p) => Object.values(stepsOf(p)).flatMap(actionsOfStep));
   return [...new Set([...FRAME_ACTIONS, ...steps])].sort();
 }
 
@@ -853,6 +856,8 @@ const EXPECTED_PATTERNS: Record<PlaybookName, readonly unknown[]> = {
       // Only the native finding: Security Hub's copies never start it.
       detail: {
         resource: { resourceType: ['AttackSequence'] },
+        // A stored copy without its sequence names nothing to act on.
+        service: { detection: { sequence: { uid: [{ exists: true }] } } },
         severity: [{ numeric: ['>=', 7] }],
       },
     },
@@ -860,16 +865,17 @@ const EXPECTED_PATTERNS: Record<PlaybookName, readonly unknown[]> = {
 };
 
 describe('rules', () => {
-  it('that start a state machine are exactly the three of each playbook (GuardDuty, Security Hub ASFF and OCSF)', () => {
+  it('that start a state machine are exactly the three of each playbook (GuardDuty, Security Hub ASFF and OCSF), and the one of attack sequences (GuardDuty)', () => {
     const perPlaybook = PLAYBOOK_NAMES.map((name) => rulesOf(playbookFor(name).machineId).length);
-    expect(perPlaybook).toEqual(PLAYBOOK_NAMES.map(() => 3));
+    const expected = PLAYBOOK_NAMES.map((name) => (name === SEQUENCE.playbook ? 1 : 3));
+    expect(perPlaybook).toEqual(expected);
     const machineIds = new Set(machines().map((m) => m.machineId));
     const starting = resourcesOfType(json, 'AWS::Events::Rule').filter(([, rule]) =>
       targetsOf(rule).some((t) =>
         machineIds.has(z.object({ Ref: z.string() }).catch({ Ref: '' }).parse(t.Arn).Ref),
       ),
     );
-    expect(starting).toHaveLength(3 * PLAYBOOK_NAMES.length);
+    expect(starting).toHaveLength(expected.reduce((a, b) => a + b, 0));
   });
 
   it.each([...PLAYBOOK_NAMES])(

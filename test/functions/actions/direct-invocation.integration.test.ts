@@ -18,11 +18,14 @@ import {
 } from '@aws-sdk/client-iam';
 import { describe, expect, it } from 'vitest';
 import { seedCompromisedUser, userKeyFinding } from '../../../demo/scenario.js';
+import { attackSequenceFinding } from '../../../demo/sequence.js';
 import { makeHandler as disableAccessKeyHandler } from '../../../functions/actions/disable-access-key/containment.js';
 import { makeHandler as quarantineUserHandler } from '../../../functions/actions/quarantine-user/containment.js';
 import { documentClient } from '../../../functions/shared/aws.js';
+import { SEQUENCE } from '../../../functions/shared/catalog.js';
 import {
   type ActionInput,
+  ApprovalSchema,
   type Incident,
   IncidentSchema,
 } from '../../../functions/shared/incident.js';
@@ -206,5 +209,88 @@ describe('an action invoked directly, with an input nobody validated', () => {
     );
     // Assert
     expect(result).toMatchObject({ outcome: 'CONTAINED' });
+  });
+});
+
+/**
+ * A member of an attack sequence acts on one grant: the responders'
+ * approval of the whole set, recorded for the parent incident and step
+ * under the sequence's execution. The insider holds the sequence's
+ * children (execution history) and any grant ever given (each change's
+ * ledger entry keeps the approval it acted on).
+ */
+describe('a member of an attack sequence invoked directly', () => {
+  const Sequence = z.object({
+    incident: IncidentSchema,
+    children: z.array(IncidentSchema),
+  });
+
+  /** A sequence naming the user; its responders decide `decision`. */
+  async function sequence(decision: 'approve' | 'timeout', userName: string, findingId: string) {
+    const user = await seedCompromisedUser(userName, iam);
+    const event = attackSequenceFinding({ users: [user] }, { findingId, sequenceUid: findingId });
+    const execution = onlyExecution(await harness.engine(decision).rehearse(event));
+    const { incident, children } = Sequence.parse(execution.output);
+    const [child] = children;
+    if (!child) throw new Error('the sequence has no member');
+    return { user, execution, parent: incident, child };
+  }
+
+  /** The approval a contained change acted on, as its ledger entry keeps it. */
+  async function grantOf(incidentId: string) {
+    const entries = await ledger().entries(incidentId);
+    const contained = entries.find((e) => e.outcome === 'CONTAINED');
+    return ApprovalSchema.parse(contained?.detail?.approval);
+  }
+
+  it("refuses a member of an unapproved sequence handed another sequence's grant", async () => {
+    // Arrange: sequence A was approved (its grant is in the ledger); B's approval timed out.
+    const a = await sequence('approve', 'build-bot', 'a'.repeat(32));
+    const b = await sequence('timeout', 'ci-deployer', 'b'.repeat(32));
+    const grant = await grantOf(a.child.incidentId);
+    expect(grant).toMatchObject({ decision: 'APPROVED', step: SEQUENCE.step });
+    // Act
+    const attempt = invoke('disable-access-key', {
+      incident: b.child,
+      step: 'disableAccessKey',
+      executionArn: b.execution.executionArn,
+      approval: grant,
+    });
+    // Assert
+    await expect(attempt).rejects.toMatchObject({
+      name: 'Cordon.ApprovalMissing',
+      message: expect.stringContaining(`not "${b.parent.incidentId}"`),
+    });
+    expect(await keyStatuses(b.user.userName)).toEqual(['Active', 'Active']);
+  });
+
+  it("refuses a member run unattended, or cut loose from its parent to take a single incident's grant", async () => {
+    // Arrange
+    const b = await sequence('timeout', 'ci-deployer', 'b'.repeat(32));
+    const unattended: Incident = {
+      ...b.child,
+      plan: { ...b.child.plan, disableAccessKey: { mode: 'auto' } },
+    };
+    const { parent: _parent, ...orphan } = b.child;
+    // Act
+    const attempts = [
+      invoke(
+        'disable-access-key',
+        stepInput(unattended, 'disableAccessKey', b.execution.executionArn),
+      ),
+      invoke('disable-access-key', stepInput(orphan, 'disableAccessKey', b.execution.executionArn)),
+    ];
+    // Assert
+    await expect(attempts[0]).rejects.toMatchObject({
+      name: 'Cordon.NotValidated',
+      message: expect.stringContaining(
+        'step disableAccessKey was handed mode auto, but triage planned it approve',
+      ),
+    });
+    await expect(attempts[1]).rejects.toMatchObject({
+      name: 'Cordon.NotValidated',
+      message: expect.stringContaining('not the one triage validated'),
+    });
+    expect(await keyStatuses(b.user.userName)).toEqual(['Active', 'Active']);
   });
 });

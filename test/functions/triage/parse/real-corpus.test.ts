@@ -36,6 +36,12 @@ interface Expected {
   readonly parse: PlaybookName | `unhandled: ${string}`;
   /** The first finding guard that refuses it, or undefined: it goes on to its decider. */
   readonly guard?: RegExp;
+  /**
+   * Stored without a part GuardDuty emits (an attack sequence's
+   * `service.detection.sequence`): routed unlike its type in the routing
+   * table, which is by the finding as GuardDuty emits it.
+   */
+  readonly stripped?: true;
 }
 
 const SAMPLE = /^sample: /;
@@ -49,10 +55,12 @@ const EXPECTED: Readonly<Record<string, Expected>> = {
   'guardduty-attack-sequence-iam-compromised-credentials': {
     rules: [],
     parse: 'unhandled: unhandled-resource',
+    stripped: true,
   },
   'guardduty-attack-sequence-s3-compromised-data': {
     rules: [],
     parse: 'unhandled: unhandled-resource',
+    stripped: true,
   },
   'guardduty-backdoor-ec2-c-and-c-activity-b-dns': {
     rules: ['ec2-instance'],
@@ -215,7 +223,7 @@ describe('the real corpus', () => {
         detail: z.object({ type: z.string(), resource: z.object({ resourceType: z.string() }) }),
       })
       .safeParse(event);
-    if (detail.success) {
+    if (detail.success && expected.stripped === undefined) {
       const { type, resource } = detail.data.detail;
       const kind = KINDS.find((k) => k.type === type && k.resourceType === resource.resourceType);
       if (!kind) throw new Error(`${type} on ${resource.resourceType} is not in GuardDuty's list`);
