@@ -353,6 +353,11 @@ export class RehearsalEngine {
           'incident' in parsed.data ? parsed.data.incident.incidentId : parsed.data.incidentId,
         );
       }
+      // An attack sequence's children, claimed by triage whether or not a step of theirs ran.
+      const children = z
+        .object({ children: z.array(z.object({ incidentId: z.string() })) })
+        .safeParse(output);
+      for (const child of children.data?.children ?? []) ids.add(child.incidentId);
     }
     // Triage never produced an incident: failures are filed under the execution.
     if (ids.size === 0) ids.add(orphanIncidentId(executionArn));

@@ -150,6 +150,7 @@ describe('an attack sequence (GuardDuty Extended Threat Detection)', () => {
       'triage:CLAIMED',
       `${SEQUENCE.step}:APPROVAL_REQUESTED`,
       `${SEQUENCE.step}:APPROVAL_GRANTED`,
+      'notify:NOTIFIED',
     ]);
     const [key, host, store] = children;
     expect(of(execution.ledger, key?.incidentId ?? '')).toEqual([
@@ -216,8 +217,10 @@ describe('an attack sequence (GuardDuty Extended Threat Detection)', () => {
       expect(of(execution.ledger, incident.incidentId)).toEqual([
         'triage:CLAIMED',
         `${SEQUENCE.step}:APPROVAL_REQUESTED`,
-        ...(decision === 'reject' ? [`${SEQUENCE.step}:APPROVAL_REJECTED`] : []),
-        `${SEQUENCE.step}:${decision === 'reject' ? 'REJECTED' : 'NOT_ACTED_ON'}`,
+        ...(decision === 'reject'
+          ? [`${SEQUENCE.step}:APPROVAL_DENIED`, `${SEQUENCE.step}:REJECTED`]
+          : [`${SEQUENCE.step}:NOT_ACTED_ON`, 'notify:NOTIFIED']),
+        'notify:NOTIFIED',
       ]);
       for (const child of children) {
         expect(of(execution.ledger, child.incidentId)).toEqual(['triage:CLAIMED']);
