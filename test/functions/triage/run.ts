@@ -30,7 +30,7 @@ export function runTriage(
 function routedPlaybook(event: unknown): TriageContext['playbook'] {
   try {
     const parsed = parseFindingEvent(event);
-    if (parsed.status === 'finding') return parsed.finding.playbook;
+    if (parsed.status !== 'unhandled') return parsed.finding.playbook;
   } catch {
     // Triage refuses it again, with the same error.
   }

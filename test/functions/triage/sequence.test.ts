@@ -1,0 +1,225 @@
+import 'aws-sdk-client-mock-vitest/extend';
+import { PutCommand } from '@aws-sdk/lib-dynamodb';
+import { describe, expect, it } from 'vitest';
+import { SEQUENCE } from '../../../functions/shared/catalog.js';
+import { type Incident, TriageResultSchema } from '../../../functions/shared/incident.js';
+import { z } from '../../../functions/shared/z.js';
+import {
+  ACCOUNT,
+  BUCKET,
+  bucketTagged,
+  ddbMock,
+  fixture,
+  ROLE_ARN,
+  roleExists,
+  setup,
+  USER_ARN,
+  userExists,
+  withValue,
+} from './helpers.js';
+import { runTriage } from './run.js';
+
+/**
+ * Triage of a GuardDuty attack sequence (functions/triage/sequence.ts), on
+ * the fixture shaped after GuardDuty's API reference: actors
+ * `compromised-user` (IAMUser, its key) and `exfiltrated-role` (AssumedRole);
+ * resources the user's key, `example-reports-bucket`, and
+ * `partner-shared-bucket` of another account.
+ */
+
+const PLAYBOOK = { playbook: SEQUENCE.playbook } as const;
+const SEQUENCE_EVENT = fixture('guardduty-attack-sequence-credentials');
+
+/** The members the fixture names, there to be read. */
+function membersExist(): void {
+  userExists();
+  roleExists();
+  bucketTagged([{ Key: 'data', Value: 'reports' }]);
+}
+
+/** The ledger entries triage put, by incident. */
+function claims(): Array<{ incidentId: string; outcome: string; detail: Record<string, unknown> }> {
+  const Item = z.object({
+    Item: z.object({
+      incidentId: z.string(),
+      outcome: z.string(),
+      detail: z.record(z.string(), z.unknown()),
+    }),
+  });
+  return ddbMock.commandCalls(PutCommand).map((call) => Item.parse(call.args[0].input).Item);
+}
+
+const modes = (incident: Incident) =>
+  Object.fromEntries(Object.entries(incident.plan).map(([step, p]) => [step, p.mode]));
+
+describe('triage: an attack sequence', () => {
+  it('triages each member as its own playbook would, and plans every step for one approval', async () => {
+    // Arrange: disableAccessKey and revokeUserSessions are `auto` by default.
+    const deps = setup();
+    membersExist();
+
+    // Act
+    const result = await runTriage(SEQUENCE_EVENT, deps, PLAYBOOK);
+
+    // Assert
+    expect(TriageResultSchema.parse(result)).toEqual(result);
+    const { incident, children = [] } = result;
+    expect(result.decision).toBe('PROCEED');
+    expect(incident).toMatchObject({
+      playbook: SEQUENCE.playbook,
+      plan: { [SEQUENCE.step]: { mode: 'approve' } },
+    });
+    expect(children.map((c) => [c.playbook, c.principal?.arn ?? c.bucket?.arn])).toEqual([
+      ['iam-credentials', USER_ARN],
+      ['iam-credentials', ROLE_ARN],
+      ['s3-exposure', `arn:aws:s3:::${BUCKET}`],
+    ]);
+    for (const child of children) {
+      expect(child.parent).toBe(incident.incidentId);
+      expect(Object.values(modes(child))).not.toContain('auto');
+    }
+    const [user, role] = children;
+    expect(user && modes(user)).toEqual({
+      disableAccessKey: 'approve',
+      revokeUserSessions: 'approve',
+      quarantineUser: 'approve',
+      revokeRoleSessions: 'off',
+    });
+    expect(role && modes(role)).toMatchObject({ revokeRoleSessions: 'approve' });
+
+    // The parent lists the set for the approval, with what each member's steps reach.
+    const listed = incident.sequence;
+    expect(listed?.members.map((m) => m.incidentId)).toEqual(children.map((c) => c.incidentId));
+    expect(listed?.members[1]?.blastRadius.join(' ')).toContain(
+      `ends every session of role ${ROLE_ARN}`,
+    );
+    expect(listed?.notActedOn).toContainEqual(
+      expect.objectContaining({
+        what: 'S3_BUCKET',
+        id: 'arn:aws:s3:::partner-shared-bucket',
+        reason: expect.stringContaining(`not the finding's account ${ACCOUNT}`),
+      }),
+    );
+
+    // The parent's claim names its children; each child's claim, its parent.
+    const written = claims();
+    expect(written).toHaveLength(1 + children.length);
+    expect(written[0]).toMatchObject({
+      incidentId: incident.incidentId,
+      outcome: 'CLAIMED',
+      detail: { children: children.map((c) => c.incidentId) },
+    });
+    for (const child of children) {
+      expect(written).toContainEqual(
+        expect.objectContaining({
+          incidentId: child.incidentId,
+          outcome: 'CLAIMED',
+          detail: expect.objectContaining({
+            parent: incident.incidentId,
+            validated: expect.objectContaining({ modes: modes(child) }),
+          }),
+        }),
+      );
+    }
+  });
+
+  it('gives each member an incident id of its own, the same on every emission', async () => {
+    // Arrange
+    const deps = setup();
+    membersExist();
+
+    // Act
+    const first = await runTriage(SEQUENCE_EVENT, deps, PLAYBOOK);
+    const again = await runTriage(SEQUENCE_EVENT, deps, PLAYBOOK);
+
+    // Assert
+    const ids = (r: typeof first) => (r.children ?? []).map((c) => c.incidentId);
+    expect(new Set(ids(first)).size).toBe(3);
+    expect(ids(first)).not.toContain(first.incident.incidentId);
+    expect(ids(again)).toEqual(ids(first));
+  });
+
+  it('refuses a sample sequence (CreateSampleFindings) as a whole, and claims no member', async () => {
+    // Arrange: what a finding forger with guardduty:CreateSampleFindings gets.
+    const deps = setup();
+    membersExist();
+    const sample = withValue(SEQUENCE_EVENT, ['detail', 'service', 'additionalInfo'], {
+      value: '{"sample":true}',
+      type: 'default',
+      sample: true,
+    });
+
+    // Act
+    const result = await runTriage(sample, deps, PLAYBOOK);
+
+    // Assert
+    expect(result).toMatchObject({
+      decision: 'REFUSED',
+      reason: expect.stringMatching(/^sample: /),
+      children: [],
+      incident: { plan: { [SEQUENCE.step]: { mode: 'off' } } },
+    });
+    expect(claims().map((c) => c.outcome)).toEqual(['REFUSED']);
+  });
+
+  it('lists a protected member as not acted on, and still puts the others forward', async () => {
+    // Arrange: the role is a break-glass role, by configuration.
+    const breakGlass = `arn:aws:iam::${ACCOUNT}:role/app/exfiltrated-role`;
+    const deps = setup({ protectedPrincipalPatterns: [breakGlass] });
+    membersExist();
+
+    // Act
+    const result = await runTriage(SEQUENCE_EVENT, deps, PLAYBOOK);
+
+    // Assert
+    expect(result.decision).toBe('PROCEED');
+    expect(result.children?.map((c) => c.principal?.arn ?? c.bucket?.name)).toEqual([
+      USER_ARN,
+      BUCKET,
+    ]);
+    expect(result.incident.sequence?.notActedOn).toContainEqual(
+      expect.objectContaining({
+        what: 'iam-credentials',
+        reason: expect.stringContaining('refused: protected'),
+      }),
+    );
+  });
+
+  it('refuses a sequence none of whose members may be acted on, saying why', async () => {
+    // Arrange: nothing the sequence names exists any more.
+    const deps = setup();
+
+    // Act
+    const result = await runTriage(SEQUENCE_EVENT, deps, PLAYBOOK);
+
+    // Assert
+    expect(result).toMatchObject({ decision: 'REFUSED', children: [] });
+    expect(result.reason).toMatch(/^nothing to contain: /);
+    expect(claims().map((c) => c.outcome)).toEqual(['REFUSED']);
+  });
+
+  it('under the runtime switch to dry-run, plans every member step as a dry run, and asks nobody', async () => {
+    // Arrange
+    const deps = setup();
+    membersExist();
+    const dryRun = {
+      ...deps,
+      guardrails: {
+        ...deps.guardrails,
+        runtimeMode: {
+          ...deps.guardrails.runtimeMode,
+          read: async () => ({ mode: 'dry-run' as const }),
+        },
+      },
+    };
+
+    // Act
+    const result = await runTriage(SEQUENCE_EVENT, dryRun, PLAYBOOK);
+
+    // Assert
+    expect(result.incident.plan[SEQUENCE.step]?.mode).toBe('dry-run');
+    for (const child of result.children ?? []) {
+      expect(Object.values(modes(child)).every((m) => m === 'dry-run' || m === 'off')).toBe(true);
+    }
+  });
+});
