@@ -9,12 +9,15 @@
  * definitions that deploy (the rehearsal engine, every Lambda handler run
  * in-process), then a sixth from a member account, organization-wide (the
  * hub contains it in the member through its spoke roles, and leaves the
- * hub's user of the same name alone), then reads the real resulting state
- * back from the emulator.
+ * hub's user of the same name alone), then a GuardDuty attack sequence
+ * (one approval of the whole set, each member contained by its own
+ * playbook's steps), then reads the real resulting state back from the
+ * emulator.
  * Exits non-zero when anything was not contained as expected.
  */
 
 import { z } from 'zod';
+import { SEQUENCE } from '../functions/shared/catalog.js';
 import { INTENT } from '../functions/shared/intents.js';
 import type { LedgerEntry } from '../functions/shared/ledger.js';
 import type { EventReport } from '../rehearsal/engine.js';
@@ -52,7 +55,7 @@ const shown = (e: LedgerEntry): boolean =>
 
 async function main(): Promise<boolean> {
   console.log(
-    'Cordon demo: six GuardDuty findings, one from a member account, contained in a local AWS emulator\n',
+    'Cordon demo: seven GuardDuty findings, one from a member account and one an attack sequence, contained in a local AWS emulator\n',
   );
 
   const python = await ensureMoto({
@@ -78,6 +81,7 @@ async function main(): Promise<boolean> {
   const scenario = await import('./scenario.js');
   const exposure = await import('./exposure.js');
   const member = await import('./member.js');
+  const sequence = await import('./sequence.js');
   const { cdkJsonContext, withCordon } = await import('../rehearsal/synth.js');
   const { RehearsalEngine } = await import('../rehearsal/engine.js');
   const { bold, dim, formatEventReport, green, red, shortArn, yellow } = await import(
@@ -260,6 +264,21 @@ async function main(): Promise<boolean> {
   reports.push(memberReport);
   show(memberLabel, memberReport);
 
+  // An attack sequence: one approval of the whole set, then each member contained by its own
+  // playbook's steps; the EKS cluster it also names is listed as not contained, with AWS's guide.
+  const sequenceUser = await scenario.seedCompromisedUser('data-pipeline', iam);
+  const sequenceBucket = await exposure.seedPublicBucket('finance-exports', s3);
+  const sequenceBlockBefore = await publicAccessBlock(sequenceBucket.name);
+  const sequenceLabel = `7. attack sequence: key of user ${sequenceUser.userName} used to read bucket ${sequenceBucket.name}, beside EKS cluster analytics`;
+  const sequenceReport = await engine.rehearse(
+    sequence.attackSequenceFinding(
+      { users: [sequenceUser], buckets: [sequenceBucket], eksCluster: 'analytics' },
+      { findingId: 'd0000000000000000000000000000007', sequenceUid: 'demo-sequence-7' },
+    ),
+  );
+  reports.push(sequenceReport);
+  show(sequenceLabel, sequenceReport);
+
   // The real state, read back from the emulator.
   const keys = await iam.send(new iamSdk.ListAccessKeysCommand({ UserName: user.userName }));
   const statusOf = (id: string) =>
@@ -405,30 +424,67 @@ async function main(): Promise<boolean> {
       ),
     ].join('\n'),
   );
+  const sequenceKeys = await iam.send(
+    new iamSdk.ListAccessKeysCommand({ UserName: sequenceUser.userName }),
+  );
+  const sequenceKey = (id: string) =>
+    sequenceKeys.AccessKeyMetadata?.find((k) => k.AccessKeyId === id)?.Status ?? 'missing';
+  const sequenceBlocked = await publicAccessBlock(sequenceBucket.name);
+  const sequenceAsked = executionsOf([sequenceReport], SEQUENCE.playbook)
+    .flatMap((x) => x.ledger)
+    .filter((e) => e.outcome === 'APPROVAL_REQUESTED').length;
+  console.log(
+    [
+      check(
+        sequenceKey(sequenceUser.leakedKeyId) === 'Inactive' &&
+          sequenceKey(sequenceUser.healthyKeyId) === 'Active',
+        `attack sequence, user ${sequenceUser.userName}: leaked key ${sequenceKey(sequenceUser.leakedKeyId)}, healthy key ${sequenceKey(sequenceUser.healthyKeyId)}`,
+      ),
+      check(
+        sequenceBlocked.length === 4,
+        `attack sequence, bucket ${sequenceBucket.name}: public access block ${onSettings(sequenceBlockBefore)} → ${onSettings(sequenceBlocked)}`,
+      ),
+      check(
+        sequenceAsked === 1,
+        `attack sequence: ${sequenceAsked} approval request for the whole set; EKS cluster analytics listed as not contained`,
+      ),
+    ].join('\n'),
+  );
 
   console.log(`\n${bold('What waited for approval')}`);
   const executionsRun = reports.flatMap((r) => r.executions);
   const requests = executionsRun.flatMap((x) =>
     x.ledger.filter((e) => e.outcome === 'APPROVAL_REQUESTED').map((e) => ({ x, request: e })),
   );
+  /** What followed a decision: the step's own outcome, or, for an attack sequence, its members'. */
+  const outcomeAfter = (x: (typeof executionsRun)[number], request: LedgerEntry) => {
+    const later = x.ledger.filter((e) => e.step === request.step && e.seq > request.seq);
+    if (request.step !== SEQUENCE.step) {
+      return later.find((e) => e.action !== 'responder-api' && e.outcome !== INTENT)?.outcome;
+    }
+    const contained = x.ledger.filter(
+      (e) => e.incidentId !== request.incidentId && e.outcome === 'CONTAINED',
+    ).length;
+    return contained > 0 ? `${contained} member steps CONTAINED` : undefined;
+  };
   if (requests.length === 0) console.log(`  ${dim('(nothing)')}`);
   for (const { x, request } of requests) {
     const later = x.ledger.filter((e) => e.step === request.step && e.seq > request.seq);
     // The responder's decision, then what the step did with it.
     const decision = later.find((e) => e.action === 'responder-api');
-    const after = later.find((e) => e.action !== 'responder-api' && e.outcome !== INTENT);
+    const after = outcomeAfter(x, request);
     const approver = decision
       ? `${decision.outcome === 'APPROVAL_GRANTED' ? 'approved' : 'rejected'} by ${shortArn(decision.actor)}`
       : 'no approval recorded';
     const target = request.targetArn ? shortArn(request.targetArn) : request.incidentId;
-    const decided = after ? `${approver} → ${after.outcome}` : red('no decision followed');
+    const decided = after ? `${approver} → ${after}` : red('no decision followed');
     console.log(`  ${bold(request.step)} on ${target}: ${decided}`);
   }
 
   const executions = reports.flatMap((r) => r.executions);
   const failed = executions.filter((x) => x.status !== 'SUCCEEDED');
-  // The member's finding starts one playbook.
-  const expected = findings.reduce((n, f) => n + f.playbooks, 0) + 1;
+  // The member's finding and the attack sequence start one playbook each.
+  const expected = findings.reduce((n, f) => n + f.playbooks, 0) + 2;
   if (failed.length > 0 || executions.length !== expected) {
     ok = false;
     console.log(

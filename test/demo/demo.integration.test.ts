@@ -2,8 +2,8 @@
  * `npm run demo` end to end: it starts its own moto server (not the test
  * run's), contains the five seeded findings (a leaked key that read a secret,
  * a role's credentials, an instance in an Auto Scaling group, a Lambda
- * function, a public bucket) and a sixth from a member account,
- * organization-wide, prints the state it read back, stops its server and
+ * function, a public bucket), a sixth from a member account,
+ * organization-wide, and an attack sequence (one approval for its set), prints the state it read back, stops its server and
  * exits 0. One spawn: it costs a server start and a synth.
  */
 import { spawn } from 'node:child_process';
@@ -78,6 +78,15 @@ describe('npm run demo', () => {
       expect(run.stdout).toMatch(
         /✓ secret payments-db-password: CordonLockSecret denies GetSecretValue; manual rotation required/,
       );
+      // The attack sequence: one approval for the set, each member contained by its own playbook.
+      expect(run.stdout).toContain('playbook attack-sequence: SUCCEEDED');
+      expect(run.stdout).toContain(
+        '✓ attack sequence, user data-pipeline: leaked key Inactive, healthy key Active',
+      );
+      expect(run.stdout).toMatch(
+        /✓ attack sequence, bucket finance-exports: public access block none → all four on/,
+      );
+      expect(run.stdout).toContain('✓ attack sequence: 1 approval request for the whole set');
       expect(run.stdout).toMatch(
         /✓ function image-resizer: reserved concurrency unreserved → 0; role image-resizer-role: CordonRevokeOlderSessions/,
       );
