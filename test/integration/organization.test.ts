@@ -34,8 +34,10 @@ import {
   seedCompromisedUser,
   userKeyFinding,
 } from '../../demo/scenario.js';
+import { attackSequenceFinding } from '../../demo/sequence.js';
 import { makeHandler } from '../../functions/actions/disable-access-key/containment.js';
 import { clientOptions } from '../../functions/shared/aws.js';
+import { SEQUENCE } from '../../functions/shared/catalog.js';
 import {
   ActionResultSchema,
   ApprovalSchema,
@@ -177,6 +179,34 @@ describe('a member account finding, organization-wide', () => {
     expect(contained.map((e) => e.targetArn)).not.toHaveLength(0);
     for (const entry of contained) expect(entry.targetArn).toBe(user.arn);
     expect(user.arn).toContain(`::${MEMBER}:`);
+  });
+
+  it("contains a member account's attack sequence there, one approval for the set, each member through its spoke roles", async () => {
+    // Arrange
+    const memberIam = await iamIn(MEMBER);
+    const hubIam = new IAMClient(motoClientConfig(endpoint));
+    const user = await seedCompromisedUser('ci-deployer', memberIam);
+    const twin = await seedCompromisedUser('ci-deployer', hubIam);
+    const event = attackSequenceFinding(
+      { users: [user] },
+      { account: MEMBER, deliveredTo: HUB, findingId: 'e0000000000000000000000000000009' },
+    );
+
+    // Act
+    const execution = onlyExecution(await harness.engine('approve').rehearse(event));
+
+    // Assert
+    expect(execution.status, explain(execution)).toBe('SUCCEEDED');
+    expect(await keyStatuses(memberIam, user.userName)).toEqual({
+      [user.leakedKeyId]: 'Inactive',
+      [user.healthyKeyId]: 'Active',
+    });
+    await expectUntouched(hubIam, twin);
+    const requested = execution.ledger.filter((e) => e.outcome === 'APPROVAL_REQUESTED');
+    expect(requested.map((e) => e.step)).toEqual([SEQUENCE.step]);
+    const contained = execution.ledger.filter((e) => e.outcome === 'CONTAINED');
+    expect(contained.length).toBeGreaterThan(0);
+    for (const entry of contained) expect(entry.targetArn).toBe(user.arn);
   });
 
   it("is rolled back in the member account, where triage's claim says its calls were made", async () => {

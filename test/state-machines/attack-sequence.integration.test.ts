@@ -7,7 +7,14 @@
  * instance's interfaces, the bucket's public access block) is moto's.
  */
 import { DescribeNetworkInterfacesCommand, EC2Client } from '@aws-sdk/client-ec2';
-import { IAMClient, ListAccessKeysCommand } from '@aws-sdk/client-iam';
+import {
+  CreateUserCommand,
+  DeleteAccessKeyCommand,
+  DeleteLoginProfileCommand,
+  DeleteUserCommand,
+  IAMClient,
+  ListAccessKeysCommand,
+} from '@aws-sdk/client-iam';
 import { GetPublicAccessBlockCommand, S3Client } from '@aws-sdk/client-s3';
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import { afterEach, describe, expect, it, vi } from 'vitest';
@@ -22,7 +29,7 @@ import {
 import { attackSequenceFinding } from '../../demo/sequence.js';
 import { SEQUENCE } from '../../functions/shared/catalog.js';
 import type { LedgerEntry } from '../../functions/shared/ledger.js';
-import { motoClientConfig, useMoto } from '../support/moto.js';
+import { MOTO_ACCOUNT_ID, motoClientConfig, useMoto } from '../support/moto.js';
 import { forms } from '../support/notices.js';
 import { explain, onlyExecution, outcomes, rehearsalHarness } from './harness.js';
 
@@ -241,5 +248,80 @@ describe('an attack sequence (GuardDuty Extended Threat Detection)', () => {
     expect(execution.states).toEqual(['Triage', 'Triage decision?', 'Duplicate delivery']);
     expect(outcomes(execution)).toEqual([]);
     expect(await keyStatus(user, user.leakedKeyId)).toBe('Active');
+  });
+});
+
+describe('an attack sequence whose member cannot be contained', () => {
+  it('records and notifies the failed member, still contains the others, then fails the execution', async () => {
+    // Arrange: while the set waits for its approval, the user is deleted and
+    // re-created under its name (another principal now): its steps must refuse.
+    const { user, bucket, event } = await scene();
+    const published = spyOnPublished();
+    const duringWait = async () => {
+      await iam.send(new DeleteLoginProfileCommand({ UserName: user.userName }));
+      for (const keyId of [user.leakedKeyId, user.healthyKeyId]) {
+        await iam.send(new DeleteAccessKeyCommand({ UserName: user.userName, AccessKeyId: keyId }));
+      }
+      await iam.send(new DeleteUserCommand({ UserName: user.userName }));
+      await iam.send(new CreateUserCommand({ UserName: user.userName }));
+    };
+
+    // Act
+    const execution = onlyExecution(
+      await harness.engine('approve', { duringWait }).rehearse(event),
+    );
+
+    // Assert: the user's member failed; the instance and the bucket were contained.
+    expect(execution.status, explain(execution)).toBe('FAILED');
+    const parent = execution.ledger.find(
+      (e) => e.step === 'triage' && e.outcome === 'CLAIMED' && e.detail?.children !== undefined,
+    );
+    const [key, host, store] = z.array(z.string()).parse(parent?.detail?.children);
+    expect(of(execution.ledger, key ?? '')).toEqual([
+      'triage:CLAIMED',
+      'disableAccessKey:FAILED',
+      'disableAccessKey:FAILED',
+    ]);
+    expect(of(execution.ledger, host ?? '')).toContain('isolate:CONTAINED');
+    expect(of(execution.ledger, store ?? '')).toContain('blockPublicAccess:CONTAINED');
+    expect(await blocked(bucket)).toBe(true);
+    expect(of(execution.ledger, parent?.incidentId ?? '').slice(-2)).toEqual([
+      `${SEQUENCE.step}:FAILED`,
+      'notify:NOTIFIED',
+    ]);
+    expect(execution.states).toContain('Member: record failure');
+    expect(execution.states.slice(-5)).toEqual([
+      'Every member contained?',
+      'A member failed',
+      'Member failure as the error',
+      'Record failure',
+      'Notify failure',
+    ]);
+    const failures = published().filter((m) => m.subject.startsWith('Cordon failure'));
+    expect(failures.length).toBeGreaterThanOrEqual(2);
+  });
+});
+
+describe('rolling back one member of an attack sequence', () => {
+  it('restores that member alone, as any incident is rolled back', async () => {
+    // Arrange
+    const { user, bucket, event } = await scene();
+    const execution = onlyExecution(await harness.engine('approve').rehearse(event));
+    const { children } = Children.parse(execution.output);
+    const [key] = children;
+    expect(await keyStatus(user, user.leakedKeyId)).toBe('Inactive');
+
+    // Act
+    const rollback = await harness.engine('approve').rollback({
+      incidentId: key?.incidentId,
+      force: true,
+      requestedBy: `arn:aws:iam::${MOTO_ACCOUNT_ID}:role/SecurityResponder`,
+      reason: 'false positive: the owner confirmed the activity',
+    });
+
+    // Assert
+    expect(rollback.status, explain(rollback)).toBe('SUCCEEDED');
+    expect(await keyStatus(user, user.leakedKeyId)).toBe('Active');
+    expect(await blocked(bucket)).toBe(true);
   });
 });
