@@ -8,6 +8,7 @@ import {
   PLAYBOOK_NAMES,
   playbookOfStep,
   ROLLBACK_MACHINE,
+  SEQUENCE,
   type StepSpec,
   stepsOf,
 } from '../shared/catalog.js';
@@ -16,7 +17,7 @@ import { type Environment, requireEnv, requireJsonEnv } from '../shared/env.js';
 import { classifyAwsError, InvalidTaskInputError } from '../shared/errors.js';
 import { taskHandler } from '../shared/handler.js';
 import { principalIdentity } from '../shared/iam-arn.js';
-import { type Incident, IncidentSchema } from '../shared/incident.js';
+import { type Incident, IncidentSchema, type Sequence } from '../shared/incident.js';
 import type { Ledger } from '../shared/ledger.js';
 import { publishInput } from '../shared/notice.js';
 import type { Logger } from '../shared/observability.js';
@@ -31,6 +32,8 @@ import {
   type MessageContext,
   proposal,
   rollbackApprovalMessage,
+  sequenceApprovalMessage,
+  sequenceProposal,
 } from './messages.js';
 
 /**
@@ -119,6 +122,20 @@ export function approvalsRequired(
 }
 
 /**
+ * Approvers an attack sequence's one approval needs: two when any step of
+ * any member is configured for the two-person rule in its own playbook.
+ * Each member's action checks its own step's rule against the grant, so a
+ * grant with fewer approvers would only be refused there.
+ */
+export function sequenceApprovalsRequired(settings: ApprovalSettings, sequence: Sequence): 1 | 2 {
+  return sequence.members.some((m) =>
+    m.steps.some((s) => settings.twoPersonSteps[m.playbook]?.includes(s.step)),
+  )
+    ? 2
+    : 1;
+}
+
+/**
  * Approvers a rollback needs: two when any step it undoes needs two
  * under the two-person rule (re-opening must not be easier than closing).
  */
@@ -150,6 +167,9 @@ export async function requestApproval(
 
 function forStep(input: RequestApprovalInput, deps: RequestApprovalDeps) {
   const { incident, step } = input;
+  if (incident.playbook === SEQUENCE.playbook && step === SEQUENCE.step) {
+    return forSequence(input, deps);
+  }
   const spec = stepSpec(incident, step);
   const targetArn = targetArnOf(incident, spec.action);
   return request(deps, {
@@ -173,6 +193,43 @@ function forStep(input: RequestApprovalInput, deps: RequestApprovalDeps) {
     detail: {},
     subject: `Cordon approval needed: ${step} in ${incident.account}: ${incident.severityLabel} ${incident.findingType}`,
     message: (context) => approvalMessage(input, spec, context),
+  });
+}
+
+/**
+ * The one request for an attack sequence's whole set. No principal of the
+ * set may decide it (each member's user or role, and every target that is
+ * one): a contained role approving its own containment, or rejecting it.
+ * The item names no single target: the proposal lists the members.
+ */
+function forSequence(input: RequestApprovalInput, deps: RequestApprovalDeps) {
+  const { incident, step } = input;
+  const { sequence } = incident;
+  if (sequence === undefined || sequence.members.length === 0) {
+    throw new InvalidTaskInputError(
+      `incident ${incident.incidentId} names no member of an attack sequence to contain`,
+    );
+  }
+  return request(deps, {
+    item: {
+      incidentId: incident.incidentId,
+      step,
+      subjects: principalsAmong(sequence.members.flatMap((m) => [m.principalArn, m.targetArn])),
+      taskToken: input.taskToken,
+      executionArn: input.executionArn,
+      findingId: incident.findingId,
+      playbook: incident.playbook,
+      action: SEQUENCE.playbook,
+      findingType: boundedText(incident.findingType, FIELD_MAX),
+      severityLabel: incident.severityLabel,
+      account: incident.account,
+    },
+    proposal: sequenceProposal(incident, sequence),
+    required: sequenceApprovalsRequired(deps.settings, sequence),
+    mode: incident.plan[step]?.mode ?? 'approve',
+    detail: { members: sequence.members.map((m) => m.incidentId) },
+    subject: `Cordon approval needed: attack sequence in ${incident.account}: ${incident.severityLabel} ${incident.findingType}`,
+    message: (context) => sequenceApprovalMessage(input, sequence, context),
   });
 }
 

@@ -1,6 +1,6 @@
 import { actionNamed } from '../actions/registry.js';
 import { actionsOfStep, type StepSpec } from '../shared/catalog.js';
-import type { Incident } from '../shared/incident.js';
+import type { Incident, Sequence, SequenceMember } from '../shared/incident.js';
 import { boundedText, quoted } from '../shared/text.js';
 import type { RequestApprovalInput, RollbackApprovalInput } from './core.js';
 
@@ -12,6 +12,7 @@ import type { RequestApprovalInput, RollbackApprovalInput } from './core.js';
 
 export const SUBJECT_MAX = 100;
 const FIELD_MAX = 256;
+const SUMMARY_MAX = 300;
 
 /** Who else the step hits besides the attacker: each of its actions' reach, in order. */
 export function blastRadius(spec: StepSpec, incident: Incident): string {
@@ -167,5 +168,107 @@ export function rollbackApprovalMessage(
       : []),
     '',
     ...decisionLines(id, step, context, 'does not roll back', input.executionArn),
+  ].join('\n');
+}
+
+/** Most characters the members' lines of a sequence's request take; `cordon show` lists the rest. */
+const MEMBERS_TEXT_MAX = 40_000;
+
+/** What is proposed for an attack sequence, for the ledger and `cordon pending`: the set in one line. */
+export function sequenceProposal(incident: Incident, sequence: Sequence): string {
+  const { members, notActedOn, notListed = 0 } = sequence;
+  const left = notActedOn.length + notListed;
+  return [
+    `contain attack sequence ${incident.findingType}: ${members.length} member${members.length === 1 ? '' : 's'} (${members.map((m) => m.what).join('; ')})`,
+    ...(left > 0 ? [`${left} not acted on`] : []),
+  ].join('; ');
+}
+
+/**
+ * A member's block: what it is, where, each step it would run (its mode and
+ * what it does) and what those steps reach beyond it. Every member is in the
+ * sequence's account: triage refuses one in another.
+ */
+function memberLines(member: SequenceMember, index: number, account: string): string[] {
+  return [
+    `  ${index + 1}. ${quoted(member.what, FIELD_MAX)} (${member.playbook}, incident ${member.incidentId})`,
+    `     account ${account}, target ${quoted(member.targetArn, FIELD_MAX)}`,
+    ...member.steps.map(
+      (s) =>
+        `     - ${boundedText(s.step, 64)} [${s.mode}]: ${boundedText(s.summary, SUMMARY_MAX)}`,
+    ),
+    ...(member.blastRadius.length === 0
+      ? ['     Blast radius: nothing beyond it']
+      : member.blastRadius.map((b) => `     Blast radius: ${quoted(b, SUMMARY_MAX)}`)),
+  ];
+}
+
+/** The members' blocks, until the text budget: the rest are counted, and `cordon show` lists them. */
+function membersLines(incident: Incident, sequence: Sequence): string[] {
+  const lines: string[] = [];
+  let used = 0;
+  for (const [i, member] of sequence.members.entries()) {
+    const block = memberLines(member, i, incident.account);
+    const size = block.reduce((n, line) => n + line.length + 1, 0);
+    if (used + size > MEMBERS_TEXT_MAX) {
+      lines.push(
+        `  ... and ${sequence.members.length - i} more members: npx cordon show ${incident.incidentId} lists them`,
+      );
+      break;
+    }
+    lines.push(...block);
+    used += size;
+  }
+  return lines;
+}
+
+/** What the sequence names that Cordon leaves alone: why, and the AWS guide to follow instead. */
+function notActedOnLines(sequence: Sequence): string[] {
+  const { notActedOn, notListed } = sequence;
+  if (notActedOn.length === 0 && notListed === undefined) return [];
+  return [
+    '',
+    `Not acted on (${notActedOn.length + (notListed ?? 0)}): approving does nothing to these`,
+    ...notActedOn.flatMap((n) => [
+      `  - ${quoted(n.what, 64)} ${quoted(n.id, FIELD_MAX)}: ${quoted(n.reason, SUMMARY_MAX)}`,
+      ...(n.guide === undefined ? [] : [`    not contained: follow ${boundedText(n.guide, 500)}`]),
+    ]),
+    ...(notListed === undefined ? [] : [`  - ... and ${notListed} more, not listed`]),
+  ];
+}
+
+/**
+ * The one request for an attack sequence: every member with the steps that
+ * would run on it and their reach, then what the sequence names that is not
+ * acted on. One approval runs every listed step; one rejection runs none.
+ */
+export function sequenceApprovalMessage(
+  input: RequestApprovalInput,
+  sequence: Sequence,
+  context: MessageContext,
+): string {
+  const { incident, step } = input;
+  const id = incident.incidentId;
+  const stepId = boundedText(step, 64);
+  const count = sequence.members.length;
+  return [
+    'Cordon asks for one decision before it contains an attack sequence.',
+    'Approving runs every step listed below on every member; rejecting runs none of them.',
+    '',
+    `Incident: ${id}`,
+    `Playbook: ${incident.playbook}`,
+    `Step: ${stepId} (the whole set)`,
+    `Proposed: contain ${count} member${count === 1 ? '' : 's'}, each with its own playbook's steps`,
+    '',
+    `Finding type: ${quoted(incident.findingType, FIELD_MAX)}`,
+    `Sequence: ${quoted(sequence.uid, FIELD_MAX)}, ${sequence.signals} signals`,
+    `Severity: ${incident.severityLabel} (${incident.severity})`,
+    `Account / region: ${incident.account} / ${quoted(incident.region, 64)}`,
+    '',
+    `Members (${count}), as triage verified them:`,
+    ...membersLines(incident, sequence),
+    ...notActedOnLines(sequence),
+    '',
+    ...decisionLines(id, stepId, context, 'does not act on any member', input.executionArn),
   ].join('\n');
 }

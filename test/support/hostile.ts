@@ -6,7 +6,7 @@
  * fragments, DynamoDB expression syntax, lone surrogates.
  */
 import fc from 'fast-check';
-import { PLAYBOOK_NAMES, stepsOf } from '../../functions/shared/catalog.js';
+import { PLAYBOOK_NAMES, SEQUENCE, stepsOf } from '../../functions/shared/catalog.js';
 import { type Incident, IncidentSchema } from '../../functions/shared/incident.js';
 
 export const PAYLOADS: readonly string[] = [
@@ -136,6 +136,48 @@ const optional = <T>(arb: fc.Arbitrary<T>) => fc.option(arb, { nil: undefined })
 /** Drops `undefined` fields, as JSON (and Step Functions) would. */
 const plain = <T>(value: T): T => JSON.parse(JSON.stringify(value)) as T;
 
+/** Hostile text within a schema's bound. */
+const upTo = (max: number) => hostileString.map((s) => s.slice(0, max));
+
+/**
+ * An attack sequence as a parent incident holds it, every text in it
+ * hostile: its members' descriptions, targets, step summaries and blast
+ * radius, and what it does not act on, with reasons and guides.
+ */
+const hostileSequence = fc.record({
+  uid: hostileString,
+  signals: fc.nat(100),
+  members: fc.array(
+    fc.record({
+      incidentId: fc.stringMatching(/^inc-[0-9a-f]{20}$/),
+      playbook: fc.constantFrom(...SEQUENCE.members),
+      what: upTo(500),
+      targetArn: hostileString,
+      principalArn: optional(hostileString),
+      steps: fc.array(
+        fc.record({
+          step: hostileString,
+          mode: fc.constantFrom('approve' as const, 'dry-run' as const),
+          summary: hostileString,
+        }),
+        { maxLength: 3 },
+      ),
+      blastRadius: fc.array(upTo(500), { maxLength: 3 }),
+    }),
+    { minLength: 1, maxLength: 3 },
+  ),
+  notActedOn: fc.array(
+    fc.record({
+      what: upTo(200),
+      id: hostileString,
+      reason: upTo(1000),
+      guide: optional(upTo(400).map((s) => `https://${s}`)),
+    }),
+    { maxLength: 3 },
+  ),
+  notListed: optional(fc.integer({ min: 1, max: 1000 })),
+});
+
 /**
  * A valid incident of any playbook whose every free-text field is hostile:
  * finding id and type, region, timestamps, and the names and ARNs of its
@@ -190,6 +232,7 @@ export const hostileIncident: fc.Arbitrary<Incident> = fc
         arn: hostileString,
       }),
     ),
+    sequence: hostileSequence,
     modes: fc.array(
       fc.record({
         mode: fc.constantFrom(
@@ -203,7 +246,12 @@ export const hostileIncident: fc.Arbitrary<Incident> = fc
       { minLength: 4, maxLength: 4 },
     ),
   })
-  .map(({ modes, ...rest }) => {
+  .map(({ modes, sequence, ...rest }) => {
+    // An attack sequence's one step is the approval of its set, which it lists.
+    if (rest.playbook === SEQUENCE.playbook) {
+      const plan = { [SEQUENCE.step]: modes[0] };
+      return IncidentSchema.parse(plain({ ...rest, plan, sequence }));
+    }
     const steps = Object.keys(stepsOf(rest.playbook));
     const plan = Object.fromEntries(steps.map((step, i) => [step, modes[i % modes.length]]));
     return IncidentSchema.parse(plain({ ...rest, plan }));

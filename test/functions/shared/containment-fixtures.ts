@@ -9,6 +9,7 @@ import {
   type Approval,
   type Incident,
   IncidentSchema,
+  type Sequence,
 } from '../../../functions/shared/incident.js';
 import { Ledger, type LedgerEntry } from '../../../functions/shared/ledger.js';
 import type { ProtectionConfig } from '../../../functions/shared/protection.js';
@@ -276,5 +277,76 @@ export function bucketIncident(plan: Record<string, { mode: Mode }> = {}): Incid
     principal: undefined,
     bucket: { name: BUCKET_NAME, arn: BUCKET_ARN },
     plan: { blockPublicAccess: { mode: 'approve' }, ...plan },
+  });
+}
+
+export const SEQUENCE_ID = 'inc-5e9e0000000000000001';
+export const MEMBER_IDS = {
+  user: 'inc-5e9e0000000000000002',
+  instance: 'inc-5e9e0000000000000003',
+  bucket: 'inc-5e9e0000000000000004',
+} as const;
+export const EKS_GUIDE =
+  'https://docs.aws.amazon.com/guardduty/latest/ug/guardduty-remediate-kubernetes.html';
+
+/**
+ * An attack sequence's parent incident, as triage makes it: three members
+ * (alice's key, an instance with its role, a bucket), each a child incident,
+ * and what the sequence names that Cordon does not act on.
+ */
+export function sequenceIncident(overrides: Partial<Sequence> = {}): Incident {
+  return incident({
+    incidentId: SEQUENCE_ID,
+    playbook: 'attack-sequence',
+    findingType: 'AttackSequence:IAM/CompromisedCredentials',
+    severity: 9,
+    severityLabel: 'CRITICAL',
+    principal: undefined,
+    plan: { containSequence: { mode: 'approve' } },
+    sequence: {
+      uid: 'seq-uid-1',
+      signals: 7,
+      members: [
+        {
+          incidentId: MEMBER_IDS.user,
+          playbook: 'iam-credentials',
+          what: `IAM user alice, access key ${KEY_ID}`,
+          targetArn: USER_ARN,
+          principalArn: USER_ARN,
+          steps: [
+            { step: 'disableAccessKey', mode: 'approve', summary: 'Disable the access key' },
+            { step: 'quarantineUser', mode: 'approve', summary: 'Deny the user everything' },
+          ],
+          blastRadius: ['denies user alice everything: every workload using its keys stops'],
+        },
+        {
+          incidentId: MEMBER_IDS.instance,
+          playbook: 'ec2-instance',
+          what: `EC2 instance ${INSTANCE_ID}, role web-instance-role`,
+          targetArn: INSTANCE_ARN,
+          principalArn: INSTANCE_ROLE_ARN,
+          steps: [{ step: 'isolate', mode: 'approve', summary: 'Isolate the instance' }],
+          blastRadius: ['cuts every network connection of the instance'],
+        },
+        {
+          incidentId: MEMBER_IDS.bucket,
+          playbook: 's3-exposure',
+          what: `S3 bucket ${BUCKET_NAME}`,
+          targetArn: BUCKET_ARN,
+          steps: [{ step: 'blockPublicAccess', mode: 'dry-run', summary: 'Block public access' }],
+          blastRadius: [],
+        },
+      ],
+      notActedOn: [
+        {
+          what: 'EKS cluster',
+          id: 'arn:aws:eks:us-east-1:123456789012:cluster/prod',
+          reason: 'Cordon has no playbook for Kubernetes',
+          guide: EKS_GUIDE,
+        },
+        { what: 'iam-credentials', id: 'IAMUser/break-glass', reason: 'refused: protected' },
+      ],
+      ...overrides,
+    },
   });
 }

@@ -11,7 +11,7 @@ import {
   requestApproval,
 } from '../../../functions/request-approval/core.js';
 import { ApprovalStore } from '../../../functions/responder-api/store.js';
-import { type PlaybookName, stepsOf } from '../../../functions/shared/catalog.js';
+import { type PlaybookName, SEQUENCE, stepsOf } from '../../../functions/shared/catalog.js';
 import { InvalidTaskInputError } from '../../../functions/shared/errors.js';
 import type { Incident } from '../../../functions/shared/incident.js';
 import { CHAT_DESCRIPTION_MAX } from '../../../functions/shared/notice.js';
@@ -228,8 +228,11 @@ async function runRequest(input: RequestApprovalInput) {
   return { error, fake, approvalsDdb, stored, sent: published() };
 }
 
+/** A step the incident's playbook asks about: an attack sequence's is the approval of its set. */
 const stepOf = (incident: Incident) =>
-  fc.constantFrom(...Object.keys(stepsOf(incident.playbook as PlaybookName)));
+  incident.playbook === SEQUENCE.playbook
+    ? fc.constant(SEQUENCE.step)
+    : fc.constantFrom(...Object.keys(stepsOf(incident.playbook as PlaybookName)));
 
 describe('request-approval, on hostile incidents', () => {
   it('asks in a safe, bounded message; the token goes to the approvals table only', async () => {
