@@ -6,7 +6,12 @@ import {
   principalsAmong,
 } from '../shared/approval-record.js';
 import { boot } from '../shared/boot.js';
-import { type ContainmentActionName, PLAYBOOK_NAMES, stepsOf } from '../shared/catalog.js';
+import {
+  type ContainmentActionName,
+  PLAYBOOK_NAMES,
+  SEQUENCE,
+  stepsOf,
+} from '../shared/catalog.js';
 import type { Environment } from '../shared/env.js';
 import { APPROVAL_REJECTED, TIMEOUT_ERROR_NAME } from '../shared/errors.js';
 import { taskHandler } from '../shared/handler.js';
@@ -107,11 +112,16 @@ export function mapFailure(
   };
 }
 
-/** The catalog's action for a step: the incident's playbook first, then any playbook. */
+/**
+ * The catalog's action for a step: the incident's playbook first, then any
+ * playbook. An attack sequence's approval of its set runs no action of its
+ * own: it is recorded under the playbook's name, as request-approval asked.
+ */
 export function actionOfStep(
   step: string,
   incident?: Incident,
-): ContainmentActionName | 'playbook' {
+): ContainmentActionName | typeof SEQUENCE.playbook | 'playbook' {
+  if (step === SEQUENCE.step) return SEQUENCE.playbook;
   const playbooks = [
     ...PLAYBOOK_NAMES.filter((p) => p === incident?.playbook),
     ...PLAYBOOK_NAMES.filter((p) => p !== incident?.playbook),
@@ -138,12 +148,7 @@ export async function recordFailure(
   const targetArn = incident ? targetArnOf(incident, action) : undefined;
   const verdict =
     input.waited === 'approval'
-      ? await waitVerdict(
-          input,
-          incidentId,
-          principalsAmong([incident?.principal?.arn, targetArn]),
-          deps,
-        )
+      ? await waitVerdict(input, incidentId, subjectsOf(incident, targetArn), deps)
       : {};
   const { outcome, summary } = mapFailure(input.error, input.waited, verdict);
   const mode = incident?.plan[step]?.mode ?? (input.waited === 'approval' ? 'approve' : 'off');
@@ -174,6 +179,20 @@ export async function recordFailure(
     ...(targetArn === undefined ? {} : { targetArn }),
     summary,
   };
+}
+
+/**
+ * The IAM users and roles the wait was about, none of whom may have
+ * rejected it: the incident's principal and target, and for an attack
+ * sequence every member's (request-approval barred the same from deciding).
+ */
+function subjectsOf(incident: Incident | undefined, targetArn: string | undefined): string[] {
+  const members = incident?.sequence?.members ?? [];
+  return principalsAmong([
+    incident?.principal?.arn,
+    targetArn,
+    ...members.flatMap((m) => [m.principalArn, m.targetArn]),
+  ]);
 }
 
 const RejectionCauseSchema = z.object({ summary: z.string(), rejection: z.unknown() });

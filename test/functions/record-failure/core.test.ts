@@ -13,8 +13,11 @@ import {
   APPROVALS,
   EXECUTION_ARN,
   fakeLedger,
+  INSTANCE_ROLE_ARN,
   incident,
   RESPONDER,
+  SEQUENCE_ID,
+  sequenceIncident,
   USER_ARN,
 } from '../shared/containment-fixtures.js';
 
@@ -270,6 +273,89 @@ describe('record-failure', () => {
     );
     // Assert
     expect(result).toMatchObject({ action: 'playbook', mode: 'off', outcome: 'FAILED' });
+  });
+
+  describe("an attack sequence's approval of its set", () => {
+    /** A rejection of the parent's one step, its record naming `approvers`. */
+    const sequenceRejection = (approvers: string[], responders: string[] = []) =>
+      recordFailure(
+        {
+          step: 'containSequence',
+          incident: sequenceIncident(),
+          error: {
+            Error: 'Cordon.ApprovalRejected',
+            Cause: rejectionCause({ incidentId: SEQUENCE_ID, step: 'containSequence', approvers }),
+          },
+          waited: 'approval',
+          executionArn: EXECUTION_ARN,
+        },
+        {
+          ...deps(),
+          approvals: { ...APPROVALS, responders: [...APPROVALS.responders, ...responders] },
+        },
+      );
+
+    it('records a responder rejection as REJECTED, under the attack-sequence action', async () => {
+      // Act
+      const result = await sequenceRejection([RESPONDER]);
+      // Assert
+      expect(result).toMatchObject({
+        step: 'containSequence',
+        action: 'attack-sequence',
+        outcome: 'REJECTED',
+        mode: 'approve',
+      });
+      expect(result.targetArn).toBeUndefined();
+      expect(fake.entries()).toEqual([
+        expect.objectContaining({
+          incidentId: SEQUENCE_ID,
+          step: 'containSequence',
+          action: 'attack-sequence',
+          outcome: 'REJECTED',
+        }),
+      ]);
+    });
+
+    it.each([
+      ['the user whose key a member disables', USER_ARN],
+      ["a member instance's role", INSTANCE_ROLE_ARN],
+    ])(
+      'records a valid rejection by %s, configured as a responder, as REJECTED_UNVERIFIED',
+      async (_who, principal) => {
+        // Act: the parent names no principal of its own; its members do.
+        const result = await sequenceRejection([principal], [principal]);
+        // Assert
+        expect(result.outcome).toBe('REJECTED_UNVERIFIED');
+        expect(result.summary).toContain(
+          `${principal} decided it, and the decision is about that principal`,
+        );
+      },
+    );
+
+    it('records a timeout of the approval as NOT_ACTED_ON for the whole set', async () => {
+      // Arrange
+      await fake.ledger.append(SEQUENCE_ID, {
+        step: 'containSequence',
+        action: 'request-approval',
+        actor: 'request-approval-role',
+        outcome: 'APPROVAL_REQUESTED',
+        executionArn: EXECUTION_ARN,
+        detail: { approvalsRequired: 1, expiresAt: EXPIRES_AT },
+      });
+      // Act
+      const result = await recordFailure(
+        {
+          step: 'containSequence',
+          incident: sequenceIncident(),
+          error: { Error: 'States.Timeout' },
+          waited: 'approval',
+          executionArn: EXECUTION_ARN,
+        },
+        deps(),
+      );
+      // Assert
+      expect(result).toMatchObject({ action: 'attack-sequence', outcome: 'NOT_ACTED_ON' });
+    });
   });
 
   it('rejects an input with an unknown field (strict contract)', () => {
