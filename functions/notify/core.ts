@@ -1,6 +1,7 @@
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import { clientOptions } from '../shared/aws.js';
 import { boot } from '../shared/boot.js';
+import { SEQUENCE } from '../shared/catalog.js';
 import { type Environment, requireEnv } from '../shared/env.js';
 import { classifyAwsError } from '../shared/errors.js';
 import { taskHandler } from '../shared/handler.js';
@@ -9,6 +10,7 @@ import {
   ActionResultSchema,
   type Incident,
   IncidentSchema,
+  type Sequence,
   TaskErrorSchema,
 } from '../shared/incident.js';
 import { INCIDENT_ID } from '../shared/incident-id.js';
@@ -43,6 +45,16 @@ export const NOTIFY_KINDS = [
 ] as const;
 export type NotifyKind = (typeof NOTIFY_KINDS)[number];
 
+/** One member of an attack sequence, as the playbook's Map over the children leaves it. */
+export const MemberResultSchema = z.strictObject({
+  incidentId: z.string().regex(INCIDENT_ID),
+  playbook: z.string().min(1),
+  results: z.record(z.string(), ActionResultSchema),
+  /** A step of the member failed (recorded on the child by record-failure). */
+  failed: z.boolean(),
+});
+export type MemberResult = z.infer<typeof MemberResultSchema>;
+
 /**
  * Strict, and with no field for a task token: a token cannot reach a
  * notification because the input that would carry it is refused.
@@ -52,6 +64,8 @@ export const NotifyInputSchema = z.strictObject({
   incident: IncidentSchema.optional(),
   reason: z.string().optional(),
   results: z.record(z.string(), ActionResultSchema).optional(),
+  /** An attack sequence's SUMMARY: each member's steps, in the order of the parent's list. */
+  members: z.array(MemberResultSchema).max(SEQUENCE.limit).optional(),
   error: TaskErrorSchema.optional(),
   /** The ROLLBACK kind's report. */
   rollback: z
@@ -194,6 +208,68 @@ function rollbackLines(rollback: NonNullable<NotifyInput['rollback']>): string[]
   ];
 }
 
+/** Most characters a sequence's member or not-acted-on lines take; `cordon show` has the rest. */
+const SEQUENCE_TEXT_MAX = 12_000;
+
+/** Blocks of lines until `max` characters; then one line saying how many are left, from `more`. */
+function withinBudget(
+  blocks: readonly string[][],
+  max: number,
+  more: (left: number) => string,
+): string[] {
+  const lines: string[] = [];
+  let used = 0;
+  for (const [i, block] of blocks.entries()) {
+    const size = block.reduce((n, line) => n + line.length + 1, 0);
+    if (used + size > max) return [...lines, more(blocks.length - i)];
+    lines.push(...block);
+    used += size;
+  }
+  return lines;
+}
+
+/**
+ * Each member of an attack sequence: what it is (as the parent lists it)
+ * and how each of its steps ended, as any incident's steps are shown.
+ */
+function memberLines(members: readonly MemberResult[], incident?: Incident): string[] {
+  const listed = incident?.sequence?.members ?? [];
+  const blocks = members.map((m, i) => {
+    const what = listed.find((l) => l.incidentId === m.incidentId)?.what;
+    const name = what === undefined ? 'member' : quoted(what, FIELD_MAX);
+    return [
+      `${i + 1}. ${name} (${boundedText(m.playbook, 64)}, incident ${m.incidentId}): ${m.failed ? 'FAILED' : 'done'}`,
+      ...resultLines(m.results).map((line) => `   ${line}`),
+    ];
+  });
+  const failed = members.filter((m) => m.failed).length;
+  return [
+    '',
+    `Members (${members.length}${failed > 0 ? `, ${failed} failed` : ''}):`,
+    ...withinBudget(
+      blocks,
+      SEQUENCE_TEXT_MAX,
+      (left) => `... and ${left} more members: npx cordon show ${incident?.incidentId ?? ''}`,
+    ),
+  ];
+}
+
+/** What an attack sequence names that Cordon did not act on: why, and the AWS guide to follow. */
+function notActedOnLines(sequence: Sequence): string[] {
+  const { notActedOn, notListed } = sequence;
+  if (notActedOn.length === 0 && notListed === undefined) return [];
+  const blocks = notActedOn.map((n) => [
+    `- ${quoted(n.what, 64)} ${quoted(n.id, FIELD_MAX)}: ${quoted(n.reason, SUMMARY_MAX)}`,
+    ...(n.guide === undefined ? [] : [`  not contained: follow ${boundedText(n.guide, 500)}`]),
+  ]);
+  return [
+    '',
+    `Not acted on (${notActedOn.length + (notListed ?? 0)}):`,
+    ...withinBudget(blocks, SEQUENCE_TEXT_MAX, (left) => `- ... and ${left} more`),
+    ...(notListed === undefined ? [] : [`- ... and ${notListed} more, not listed`]),
+  ];
+}
+
 export function notificationMessage(input: NotifyInput): string {
   const lines = [HEADINGS[input.kind], ''];
   if (input.rollback) lines.push(...rollbackLines(input.rollback));
@@ -201,8 +277,18 @@ export function notificationMessage(input: NotifyInput): string {
   else if (input.incidentId) lines.push(`Incident: ${input.incidentId}`);
   else lines.push('Incident: none (the finding did not become an incident)');
   if (input.reason !== undefined) lines.push(`Reason: ${quoted(input.reason, FIELD_MAX * 2)}`);
-  if (input.results !== undefined) {
+  const { members } = input;
+  // A sequence's parent runs no step of its own: its members' steps are what ran.
+  if (
+    input.results !== undefined &&
+    (members === undefined || Object.keys(input.results).length > 0)
+  ) {
     lines.push('', 'Steps:', ...resultLines(input.results, input.incident));
+  }
+  if (members !== undefined) lines.push(...memberLines(members, input.incident));
+  const sequence = input.incident?.sequence;
+  if (sequence !== undefined && (input.kind === 'SUMMARY' || input.kind === 'REFUSED')) {
+    lines.push(...notActedOnLines(sequence));
   }
   if (input.error) {
     lines.push(
