@@ -281,6 +281,7 @@ describe('an attack sequence whose member cannot be contained', () => {
       'triage:CLAIMED',
       'disableAccessKey:FAILED',
       'disableAccessKey:FAILED',
+      'notify:NOTIFIED',
     ]);
     expect(of(execution.ledger, host ?? '')).toContain('isolate:CONTAINED');
     expect(of(execution.ledger, store ?? '')).toContain('blockPublicAccess:CONTAINED');
@@ -290,14 +291,15 @@ describe('an attack sequence whose member cannot be contained', () => {
       'notify:NOTIFIED',
     ]);
     expect(execution.states).toContain('Member: record failure');
-    expect(execution.states.slice(-5)).toEqual([
+    expect(execution.states.slice(-6)).toEqual([
       'Every member contained?',
       'A member failed',
       'Member failure as the error',
       'Record failure',
       'Notify failure',
+      'Failed',
     ]);
-    const failures = published().filter((m) => m.subject.startsWith('Cordon failure'));
+    const failures = published().filter((m) => m.subject.startsWith('Cordon FAILED'));
     expect(failures.length).toBeGreaterThanOrEqual(2);
   });
 });
