@@ -222,6 +222,44 @@ const CASES: readonly SecurityHubCase[] = [
       { access_key_id: KEY, user_name: 'alice', user_type: 'IAMUser' },
     ),
   },
+  {
+    // GuardDuty's own finding starts attack-sequence; its copies here start nothing.
+    finding: "GuardDuty's attack sequence (its own finding starts attack-sequence)",
+    asff: asff(
+      'AwsIamAccessKey',
+      `AWS::IAM::AccessKey:${KEY}`,
+      {
+        ProductArn: `arn:aws:securityhub:${REGION}::product/aws/guardduty`,
+        ProductName: 'GuardDuty',
+        Types: ['TTPs/AttackSequence:IAM/CompromisedCredentials'],
+        Detection: {
+          Sequence: {
+            Uid: 'example',
+            Actors: [
+              {
+                Id: 'actor-1',
+                User: { Name: 'alice', Uid: 'AIDAEXAMPLE', Type: 'IAMUser', CredentialUid: KEY },
+              },
+            ],
+            Signals: [{ Uid: 'example', Type: 'FINDING' }],
+          },
+        },
+      },
+      { AwsIamAccessKey: { PrincipalName: 'alice', PrincipalType: 'IAMUser', AccessKeyId: KEY } },
+    ),
+    ocsf: ocsf(
+      'AWS::IAM::AccessKey',
+      KEY,
+      {
+        finding_info_types: ['AttackSequence:IAM/CompromisedCredentials'],
+        product: {
+          uid: `arn:aws:securityhub:${REGION}::productv2/aws/guardduty`,
+          name: 'GuardDuty',
+        },
+      },
+      { access_key_id: KEY, user_name: 'alice', user_type: 'IAMUser' },
+    ),
+  },
 ];
 
 /** An ASFF event of one finding, as Security Hub CSPM sends it, from an AWS product. */

@@ -90,6 +90,7 @@ describe("the README's Security Hub routing table", () => {
       'vulnerability on an instance (Inspector; OCSF class 2002)',
       'control S3.6 failing on a bucket',
       "GuardDuty's detection on a long-term access key",
+      "GuardDuty's attack sequence (its own finding starts attack-sequence)",
     ]);
   });
 });
