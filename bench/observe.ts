@@ -43,7 +43,9 @@ export function tapExecutions(): void {
   StateMachine.prototype.run = function run(this: StateMachine, input, options) {
     const execution = original.call(this, input, options);
     const id = options?.context?.Execution?.Id;
-    if (typeof id !== 'string') return execution;
+    // A Map's iterations run as machines of their own under the execution's
+    // id; their events reach the execution's own log, counted there.
+    if (typeof id !== 'string' || traces.has(id)) return execution;
     const trace: ExecutionTrace = {
       entered: 0,
       retried: 0,

@@ -8,7 +8,9 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
+import { seedPublicBucket } from '../demo/exposure.js';
 import type * as Scenario from '../demo/scenario.js';
+import { attackSequenceFinding } from '../demo/sequence.js';
 import { type Timeline, takeTimeline, trace } from '../rehearsal/calls.js';
 import type { Decision, ExecutionReport, RehearsalEngine } from '../rehearsal/engine.js';
 import { type PathLatency, pathLatency } from './latency.js';
@@ -208,6 +210,19 @@ function cases(s: ScenarioModule): PathCase[] {
           role: `bench-path-worker-${round}`,
         });
         return s.instanceFinding(instance, { findingId: findingId(5, round) });
+      },
+    },
+    {
+      name: "attack-sequence: a user's key and a bucket (one approval)",
+      decision: 'approve',
+      prepare: async (round) => {
+        const user = await s.seedCompromisedUser(`bench-path-sequence-user-${round}`);
+        const bucket = await seedPublicBucket(`bench-path-sequence-bucket-${round}`);
+        const id = findingId(6, round);
+        return attackSequenceFinding(
+          { users: [user], buckets: [bucket] },
+          { findingId: id, sequenceUid: id },
+        );
       },
     },
   ];
