@@ -18,6 +18,7 @@ import {
   type StepPlan,
   type TriageResult,
 } from '../shared/incident.js';
+import { boundedText } from '../shared/text.js';
 import { validatedRecord } from '../shared/validated.js';
 import { firstIssue } from '../shared/validation.js';
 import type { DeciderDeps, Decision } from './deciders/decision.js';
@@ -289,7 +290,14 @@ function parentIncident(
 ): Incident {
   const acting = children.some((c) => Object.values(c.plan).some((p) => p.mode === 'approve'));
   const mode = decided.decision === 'REFUSED' ? 'off' : acting ? 'approve' : 'dry-run';
-  const listed = notActedOn.slice(0, NOT_ACTED_ON_LISTED);
+  // Bounded, so the parent, handed to every task, stays well inside Step
+  // Functions' payload quota whatever a sequence names.
+  const listed = notActedOn.slice(0, NOT_ACTED_ON_LISTED).map((n) => ({
+    what: boundedText(n.what, 200),
+    id: boundedText(n.id, 300),
+    reason: boundedText(n.reason, 500),
+    ...(n.guide === undefined ? {} : { guide: n.guide }),
+  }));
   return checked({
     incidentId,
     playbook: SEQUENCE.playbook,
@@ -330,11 +338,11 @@ function memberSummary(child: Incident): SequenceMember {
   return {
     incidentId: child.incidentId,
     playbook,
-    what: describeChild(child),
+    what: boundedText(describeChild(child), 500),
     targetArn,
     ...(child.principal === undefined ? {} : { principalArn: child.principal.arn }),
     steps,
-    blastRadius: blastRadius(child, acts),
+    blastRadius: blastRadius(child, acts).map((line) => boundedText(line, 500)),
   };
 }
 

@@ -1,4 +1,5 @@
 import 'aws-sdk-client-mock-vitest/extend';
+import { GetUserCommand } from '@aws-sdk/client-iam';
 import { PutCommand } from '@aws-sdk/lib-dynamodb';
 import { describe, expect, it } from 'vitest';
 import { SEQUENCE } from '../../../functions/shared/catalog.js';
@@ -10,6 +11,7 @@ import {
   bucketTagged,
   ddbMock,
   fixture,
+  iamMock,
   ROLE_ARN,
   roleExists,
   setup,
@@ -221,5 +223,62 @@ describe('triage: an attack sequence', () => {
     for (const child of result.children ?? []) {
       expect(Object.values(modes(child)).every((m) => m === 'dry-run' || m === 'off')).toBe(true);
     }
+  });
+});
+
+describe('triage: the largest attack sequence', () => {
+  it("keeps its result inside Step Functions' payload quota, listing what it leaves out by count", async () => {
+    // Arrange: 20 users with the longest names IAM allows, and 380 EKS
+    // clusters (GuardDuty's maximum is 400 resources) with 2,000-character ids.
+    const deps = setup();
+    iamMock.on(GetUserCommand).callsFake((input: { UserName: string }) => ({
+      User: {
+        Path: '/',
+        UserName: input.UserName,
+        UserId: `AIDA${input.UserName.slice(-16).toUpperCase()}`,
+        Arn: `arn:aws:iam::${ACCOUNT}:user/${input.UserName}`,
+        CreateDate: new Date('2023-11-02T08:14:55.000Z'),
+      },
+    }));
+    const users = Array.from(
+      { length: 20 },
+      (_, i) => `u${String(i).padStart(2, '0')}${'x'.repeat(61)}`,
+    );
+    const event = withValue(
+      withValue(
+        SEQUENCE_EVENT,
+        ['detail', 'service', 'detection', 'sequence', 'actors'],
+        users.map((name, i) => ({
+          id: `actor-${i}`,
+          user: {
+            name,
+            uid: `AIDA${name.slice(-16).toUpperCase()}`,
+            type: 'IAMUser',
+            credentialUid: `AKIA${String(i).padStart(16, '0')}`,
+          },
+        })),
+      ),
+      ['detail', 'service', 'detection', 'sequence', 'resources'],
+      Array.from({ length: 380 }, (_, i) => ({
+        uid: `arn:aws:eks:us-east-1:${ACCOUNT}:cluster/${String(i).padStart(3, '0')}${'c'.repeat(1990)}`,
+        resourceType: 'EKS_CLUSTER',
+        accountId: ACCOUNT,
+        region: 'us-east-1',
+      })),
+    );
+
+    // Act
+    const result = await runTriage(event, deps, PLAYBOOK);
+
+    // Assert
+    expect(result.decision).toBe('PROCEED');
+    expect(result.children).toHaveLength(20);
+    const listed = result.incident.sequence;
+    expect(listed?.notActedOn).toHaveLength(50);
+    expect(listed?.notListed).toBe(330);
+    for (const entry of listed?.notActedOn ?? []) expect(entry.id.length).toBeLessThanOrEqual(300);
+    // The state holds the result; the Map adds each child with the approval again.
+    const bytes = Buffer.byteLength(JSON.stringify(result), 'utf8');
+    expect(bytes).toBeLessThan(128 * 1024);
   });
 });
