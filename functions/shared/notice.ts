@@ -38,7 +38,8 @@ const SUBJECT_MAX = 100;
 export const CHAT_DESCRIPTION_MAX = 3000;
 const CHAT_TITLE_MAX = 250;
 const FENCE = '```';
-const CUT = '\n... (cut: the email form and the ledger have all of it)';
+/** Ends a chat description that was cut: Cordon's own words. */
+export const CHAT_CUT = '\n... (cut: the email form and the ledger have all of it)';
 
 /**
  * Look-alikes for the characters of chat markup: a code fence's backtick,
@@ -63,13 +64,26 @@ const INERT: Readonly<Record<string, string>> = {
 const inert = (text: string): string =>
   text.replace(/[`<>[\]()*_@]/g, (c) => INERT[c] ?? c).replace(/\bhttp/gi, 'hxxp');
 
-/** `text` as chat markdown shows it literally: inside a code block it cannot leave. */
+/**
+ * `text` as chat markdown shows it literally: inside a code block it cannot
+ * leave. The bound counts UTF-16 code units, as JavaScript and the chat
+ * service's limit do (a character outside the BMP is two), and a cut never
+ * splits a character.
+ */
 export function chatCodeBlock(text: string, max = CHAT_DESCRIPTION_MAX): string {
   const room = max - 2 * FENCE.length - 2;
-  const body = Array.from(inert(text));
-  const shown =
-    body.length <= room ? body.join('') : `${body.slice(0, room - CUT.length).join('')}${CUT}`;
-  return `${FENCE}\n${shown}\n${FENCE}`;
+  const body = inert(text);
+  return `${FENCE}\n${body.length <= room ? body : `${prefixWithin(body, room - CHAT_CUT.length)}${CHAT_CUT}`}\n${FENCE}`;
+}
+
+/** The longest prefix of whole characters at most `units` UTF-16 code units long. */
+function prefixWithin(text: string, units: number): string {
+  let prefix = '';
+  for (const char of text) {
+    if (prefix.length + char.length > units) break;
+    prefix += char;
+  }
+  return prefix;
 }
 
 /** The notice in the custom notification format of Amazon Q Developer in chat applications. */

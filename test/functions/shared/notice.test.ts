@@ -72,6 +72,15 @@ describe('a notice', () => {
     expect(block.match(/```/g)).toHaveLength(2);
   });
 
+  it('bounds the code block in UTF-16 units and never splits a character outside the BMP', () => {
+    // Each of these is two UTF-16 units: a bound in characters would let the block run over.
+    const block = chatCodeBlock('\u{1F600}'.repeat(5_000));
+
+    expect(block.length).toBeLessThanOrEqual(CHAT_DESCRIPTION_MAX);
+    expect(block).not.toMatch(/[\ud800-\udbff](?![\udc00-\udfff])/);
+    expect(block.endsWith('(cut: the email form and the ledger have all of it)\n```')).toBe(true);
+  });
+
   it('has no thread or next steps without an incident', () => {
     const { chat } = forms(
       publishInput(TOPIC, { subject: 's', text: 't', title: 'Cordon', kind: 'LEDGER_TAMPERING' }),
