@@ -14,6 +14,7 @@ import {
   STEP_ID,
   type TimelineResponse,
 } from '../functions/responder-api/contract.js';
+import { SEQUENCE } from '../functions/shared/catalog.js';
 import { firstIssue } from '../functions/shared/validation.js';
 import { z } from '../functions/shared/z.js';
 import {
@@ -103,7 +104,11 @@ export async function pendingCommand(argv: string[], io: CommandIO = {}): Promis
   return 0;
 }
 
-/** `cordon show <incident>`: the incident's timeline. */
+/**
+ * `cordon show <incident>`: the incident's timeline. An attack sequence's
+ * parent shows its members' timelines under its own (one approval acts on
+ * all of them); a member names its parent.
+ */
 export async function showCommand(argv: string[], io: CommandIO = {}): Promise<number> {
   const { values, positionals } = parseArgs({
     args: argv,
@@ -112,12 +117,78 @@ export async function showCommand(argv: string[], io: CommandIO = {}): Promise<n
     options: OPTIONS,
   });
   const incident = incidentArg(positionals, SHOW_USAGE);
-  const timeline = await (await client(values, io)).timeline(incident);
+  const api = await client(values, io);
+  const timeline = await api.timeline(incident);
+  const { children, parent } = familyOf(timeline.entries);
+  const members =
+    children === undefined ? undefined : await Promise.all(children.map((id) => api.timeline(id)));
   const width = widthOf(io);
   printer(io)(
-    values.json ? asJson(timeline) : formatTimeline(timeline, width === undefined ? {} : { width }),
+    values.json
+      ? asJson({
+          ...timeline,
+          ...(parent === undefined ? {} : { parent }),
+          ...(members === undefined ? {} : { children: members }),
+        })
+      : formatFamily(timeline, members, width === undefined ? {} : { width }),
   );
   return 0;
+}
+
+/** How far a member's timeline is indented under its sequence's. */
+const MEMBER_INDENT = '    ';
+
+/** The parent's timeline, then each member's indented under it: the whole set as one tree. */
+export function formatFamily(
+  timeline: TimelineResponse,
+  members: readonly TimelineResponse[] | undefined,
+  options: { readonly width?: number } = {},
+): string {
+  const own = formatTimeline(timeline, options);
+  if (members === undefined) return own;
+  const { width } = options;
+  const nested = width === undefined ? {} : { width: width - MEMBER_INDENT.length };
+  const count = members.length === 1 ? '1 member' : `${members.length} members`;
+  return [
+    own,
+    '',
+    `  attack sequence: ${count}, each contained on the one approval above`,
+    ...members.map((m) =>
+      formatTimeline(m, { ...nested, memberLine: false })
+        .split('\n')
+        .map((line) => `${MEMBER_INDENT}${line}`.trimEnd())
+        .join('\n'),
+    ),
+  ].join('\n');
+}
+
+const FamilyClaim = z.object({
+  step: z.literal('triage'),
+  outcome: z.literal('CLAIMED'),
+  detail: z.object({
+    children: z.array(z.string().regex(INCIDENT_ID)).max(SEQUENCE.limit).optional(),
+    parent: z.string().regex(INCIDENT_ID).optional(),
+  }),
+});
+
+/**
+ * An attack sequence's family as triage's claim recorded it: a parent's
+ * children (each claimed under the same execution), or a child's parent.
+ */
+export function familyOf(entries: TimelineResponse['entries']): {
+  readonly children?: readonly string[];
+  readonly parent?: string;
+} {
+  for (const entry of entries) {
+    const claim = FamilyClaim.safeParse(entry);
+    if (!claim.success) continue;
+    const { children, parent } = claim.data.detail;
+    return {
+      ...(children === undefined || children.length === 0 ? {} : { children }),
+      ...(parent === undefined ? {} : { parent }),
+    };
+  }
+  return {};
 }
 
 /**
@@ -372,12 +443,22 @@ function clip(text: string, room: number | undefined): string {
  */
 export function formatTimeline(
   timeline: TimelineResponse,
-  options: { readonly width?: number } = {},
+  options: {
+    readonly width?: number;
+    /** Say which attack sequence a member belongs to. @default true */
+    readonly memberLine?: boolean;
+  } = {},
 ): string {
   const { entries } = timeline;
   const count = entries.length === 1 ? '1 ledger entry' : `${entries.length} ledger entries`;
   const place = claimedWhere(entries);
-  const head = `${bold(timeline.incidentId)}: ${place === undefined ? '' : `${place}: `}${count}`;
+  const { parent } = familyOf(entries);
+  const head = [
+    `${bold(timeline.incidentId)}: ${place === undefined ? '' : `${place}: `}${count}`,
+    ...(parent === undefined || options.memberLine === false
+      ? []
+      : [`  member of attack sequence ${parent}; \`cordon show ${parent}\` for the whole set`]),
+  ].join('\n');
   if (entries.length === 0) return head;
   const rows = entries.map((e) => ({
     at: clock(e.at),

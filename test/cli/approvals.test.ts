@@ -8,6 +8,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import {
   type CommandIO,
   decideCommand,
+  formatFamily,
   formatTimeline,
   pendingCommand,
   showCommand,
@@ -440,6 +441,136 @@ describe('cordon show', () => {
       '"inc-123" is not an incident id (inc- and 20 hex digits, as cordon pending shows)',
     );
     expect(server.requests).toEqual([]);
+  });
+});
+
+describe('cordon show for an attack sequence', () => {
+  const PARENT = 'inc-5e9e0000000000000001';
+  const USER = 'inc-5e9e0000000000000002';
+  const BUCKET = 'inc-5e9e0000000000000003';
+  const TRIAGE = 'arn:aws:iam::123456789012:role/cordon-triage';
+
+  /** Triage's claims: the parent names its children, each child its parent. */
+  beforeEach(() => {
+    const claim = (incidentId: string, summary: string, detail: Record<string, unknown>) => ({
+      ...entry(incidentId, 0, {
+        at: '2026-03-01T11:47:59.120Z',
+        step: 'triage',
+        action: 'triage',
+        actor: TRIAGE,
+        outcome: 'CLAIMED',
+        summary,
+      }),
+      detail,
+    });
+    fake.timelines.set(PARENT, [
+      claim(PARENT, 'claimed 2 members of the sequence', { children: [USER, BUCKET] }),
+      entry(PARENT, 1, {
+        at: '2026-03-01T11:48:00.000Z',
+        step: 'containSequence',
+        action: 'request-approval',
+        actor: 'arn:aws:iam::123456789012:role/cordon-request-approval',
+        outcome: 'APPROVAL_REQUESTED',
+        summary: 'contain attack sequence: 2 members',
+      }),
+    ]);
+    fake.timelines.set(USER, [
+      claim(USER, 'claimed as a member', { parent: PARENT }),
+      entry(USER, 1, {
+        at: '2026-03-01T11:50:00.000Z',
+        step: 'disableAccessKey',
+        action: 'disable-access-key',
+        actor: 'arn:aws:iam::123456789012:role/cordon-disable-access-key',
+        outcome: 'CONTAINED',
+        summary: 'disabled key of alice',
+      }),
+    ]);
+    fake.timelines.set(BUCKET, [claim(BUCKET, 'claimed as a member', { parent: PARENT })]);
+  });
+
+  it("shows the parent's timeline, then each member's indented under it", async () => {
+    const result = await run(showCommand, [PARENT, ...endpoint]);
+
+    expect(result.code).toBe(0);
+    expect(result.out.split('\n')).toEqual([
+      `${PARENT}: 2 ledger entries`,
+      '  2026-03-01 11:47:59Z  #0  triage           CLAIMED             role/cordon-triage            claimed 2 members of the sequence',
+      '  2026-03-01 11:48:00Z  #1  containSequence  APPROVAL_REQUESTED  role/cordon-request-approval  contain attack sequence: 2 members',
+      '',
+      '  attack sequence: 2 members, each contained on the one approval above',
+      `    ${USER}: 2 ledger entries`,
+      '      2026-03-01 11:47:59Z  #0  triage            CLAIMED    role/cordon-triage              claimed as a member',
+      '      2026-03-01 11:50:00Z  #1  disableAccessKey  CONTAINED  role/cordon-disable-access-key  disabled key of alice',
+      `    ${BUCKET}: 1 ledger entry`,
+      '      2026-03-01 11:47:59Z  #0  triage  CLAIMED  role/cordon-triage  claimed as a member',
+    ]);
+    expect(server.requests.map((r) => r.path)).toEqual([
+      `/incidents/${PARENT}`,
+      `/incidents/${USER}`,
+      `/incidents/${BUCKET}`,
+    ]);
+  });
+
+  it('keeps every line of the tree within the width', async () => {
+    const text = formatFamily(
+      { incidentId: PARENT, entries: fake.timelines.get(PARENT) ?? [] },
+      [
+        {
+          incidentId: USER,
+          entries: (fake.timelines.get(USER) ?? []).map((e) => ({
+            ...e,
+            summary: 'x'.repeat(200),
+          })),
+        },
+      ],
+      { width: 120 },
+    );
+
+    const lines = text.split('\n');
+    expect(lines.some((line) => line.endsWith('…'))).toBe(true);
+    for (const line of lines) expect(line.length).toBeLessThanOrEqual(120);
+  });
+
+  it('names the sequence a member belongs to, and how to see the whole set', async () => {
+    const result = await run(showCommand, [USER, ...endpoint]);
+
+    expect(result.out.split('\n').slice(0, 2)).toEqual([
+      `${USER}: 2 ledger entries`,
+      `  member of attack sequence ${PARENT}; \`cordon show ${PARENT}\` for the whole set`,
+    ]);
+    expect(server.requests.map((r) => r.path)).toEqual([`/incidents/${USER}`]);
+  });
+
+  it("adds the members' timelines to the parent's, and the parent to a member's, with --json", async () => {
+    const parent = JSON.parse((await run(showCommand, [PARENT, '--json', ...endpoint])).out);
+    const member = JSON.parse((await run(showCommand, [USER, '--json', ...endpoint])).out);
+
+    expect(parent).toEqual({
+      incidentId: PARENT,
+      entries: fake.timelines.get(PARENT),
+      children: [
+        { incidentId: USER, entries: fake.timelines.get(USER) },
+        { incidentId: BUCKET, entries: fake.timelines.get(BUCKET) },
+      ],
+    });
+    expect(member).toEqual({
+      incidentId: USER,
+      entries: fake.timelines.get(USER),
+      parent: PARENT,
+    });
+  });
+
+  it('reads no family from a claim whose children are not incident ids', async () => {
+    const [claim, ...rest] = fake.timelines.get(PARENT) ?? [];
+    fake.timelines.set(PARENT, [
+      { ...claim, detail: { children: ['../breaker'] } } as never,
+      ...rest,
+    ]);
+
+    const result = await run(showCommand, [PARENT, ...endpoint]);
+
+    expect(result.out).not.toContain('members, each contained');
+    expect(server.requests.map((r) => r.path)).toEqual([`/incidents/${PARENT}`]);
   });
 });
 
