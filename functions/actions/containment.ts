@@ -16,6 +16,7 @@ import { inFlight } from '../shared/in-flight.js';
 import type { ActionInput, ActionResult, Incident, Outcome } from '../shared/incident.js';
 import { INTENT, type UnfinishedIntent, unfinishedIntents } from '../shared/intents.js';
 import type { Ledger, LedgerEntry } from '../shared/ledger.js';
+import { type SequenceClaim, sequenceClaim } from '../shared/validated.js';
 
 /**
  * The shape every containment action shares: read the target's current state,
@@ -328,6 +329,8 @@ async function grantRefusal(
   const { incident, step, approval } = input;
   if (deps.approvals === undefined) return 'this function has no approval key configured';
   if (approval.decision !== 'APPROVED') return 'no responder approved it';
+  const set = await sequenceSet(input, deps.ledger);
+  if (typeof set === 'string') return set;
   const check = await checkApproval(
     approval.grant,
     {
@@ -336,11 +339,34 @@ async function grantRefusal(
       executionArn: input.executionArn,
       // A member of an attack sequence: its own step's rule still holds.
       required: requiredApprovers(deps.approvals.twoPersonSteps, incident.playbook, step),
-      subjects: principalsAmong([incident.principal?.arn, targetArn]),
+      subjects: principalsAmong([incident.principal?.arn, targetArn, ...(set?.subjects ?? [])]),
     },
     deps.approvals,
   );
   return check.valid ? undefined : check.reason;
+}
+
+/**
+ * For a member of an attack sequence, the set its parent's claim recorded
+ * under this execution, or why the member is not one of it. The grant is
+ * the responders' answer about that set alone: a child triage claimed under
+ * the same execution later (triage invoked again by hand, with other
+ * members) is not in it. Undefined for an incident of its own.
+ */
+async function sequenceSet(
+  input: ActionInput,
+  ledger: Ledger,
+): Promise<SequenceClaim | string | undefined> {
+  const { parent, incidentId } = input.incident;
+  if (parent === undefined) return undefined;
+  const claim = sequenceClaim(await incidentEntries(ledger, parent), input.executionArn);
+  if (claim === undefined) {
+    return `attack sequence ${parent} recorded no set of members under execution ${input.executionArn}`;
+  }
+  if (!claim.children.includes(incidentId)) {
+    return `${incidentId} is not a member of the set attack sequence ${parent} asked the responders about`;
+  }
+  return claim;
 }
 
 /**

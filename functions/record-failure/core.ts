@@ -13,7 +13,7 @@ import {
   stepsOf,
 } from '../shared/catalog.js';
 import type { Environment } from '../shared/env.js';
-import { APPROVAL_REJECTED, TIMEOUT_ERROR_NAME } from '../shared/errors.js';
+import { APPROVAL_REJECTED, classifyAwsError, TIMEOUT_ERROR_NAME } from '../shared/errors.js';
 import { taskHandler } from '../shared/handler.js';
 import {
   type ActionResult,
@@ -24,8 +24,9 @@ import {
   orphanIncidentId,
   TaskErrorSchema,
 } from '../shared/incident.js';
-import type { Ledger } from '../shared/ledger.js';
+import type { Ledger, LedgerEntry } from '../shared/ledger.js';
 import { boundedText, causeText } from '../shared/text.js';
+import { sequenceClaim } from '../shared/validated.js';
 import { z } from '../shared/z.js';
 
 export const RecordFailureInputSchema = z.strictObject({
@@ -148,7 +149,12 @@ export async function recordFailure(
   const targetArn = incident ? targetArnOf(incident, action) : undefined;
   const verdict =
     input.waited === 'approval'
-      ? await waitVerdict(input, incidentId, subjectsOf(incident, targetArn), deps)
+      ? await waitVerdict(
+          input,
+          incidentId,
+          [...subjectsOf(incident, targetArn), ...(await setSubjects(input, deps.ledger))],
+          deps,
+        )
       : {};
   const { outcome, summary } = mapFailure(input.error, input.waited, verdict);
   const mode = incident?.plan[step]?.mode ?? (input.waited === 'approval' ? 'approve' : 'off');
@@ -193,6 +199,23 @@ function subjectsOf(incident: Incident | undefined, targetArn: string | undefine
     targetArn,
     ...members.flatMap((m) => [m.principalArn, m.targetArn]),
   ]);
+}
+
+/**
+ * For an attack sequence's wait, every principal the sequence names, as
+ * triage's claim recorded it (its refused and unlisted actors too, which the
+ * parent's members do not name).
+ */
+async function setSubjects(input: RecordFailureInput, ledger: Ledger): Promise<readonly string[]> {
+  const { incident } = input;
+  if (incident?.playbook !== SEQUENCE.playbook) return [];
+  let entries: LedgerEntry[];
+  try {
+    entries = await ledger.entries(incident.incidentId);
+  } catch (error) {
+    throw classifyAwsError(error, 'ledger read');
+  }
+  return sequenceClaim(entries, input.executionArn)?.subjects ?? [];
 }
 
 const RejectionCauseSchema = z.object({ summary: z.string(), rejection: z.unknown() });

@@ -14,17 +14,18 @@ import {
 } from '../shared/catalog.js';
 import { ConfigError } from '../shared/config-error.js';
 import { type Environment, requireEnv, requireJsonEnv } from '../shared/env.js';
-import { classifyAwsError, InvalidTaskInputError } from '../shared/errors.js';
+import { classifyAwsError, InvalidTaskInputError, NotValidatedError } from '../shared/errors.js';
 import { taskHandler } from '../shared/handler.js';
 import { principalIdentity } from '../shared/iam-arn.js';
 import { type Incident, IncidentSchema, type Sequence } from '../shared/incident.js';
-import type { Ledger } from '../shared/ledger.js';
+import type { Ledger, LedgerEntry } from '../shared/ledger.js';
 import { publishInput } from '../shared/notice.js';
 import type { Logger } from '../shared/observability.js';
 import { accountOf, RollbackPlanSchema } from '../shared/rollback.js';
 import { ENV } from '../shared/runtime-config.js';
 import { boundedText } from '../shared/text.js';
 import { kmsTokenSeal, type TokenSeal } from '../shared/token-seal.js';
+import { notValidated, type SequenceClaim, sequenceClaim } from '../shared/validated.js';
 import { z } from '../shared/z.js';
 import {
   approvalMessage,
@@ -202,7 +203,7 @@ function forStep(input: RequestApprovalInput, deps: RequestApprovalDeps) {
  * one): a contained role approving its own containment, or rejecting it.
  * The item names no single target: the proposal lists the members.
  */
-function forSequence(input: RequestApprovalInput, deps: RequestApprovalDeps) {
+async function forSequence(input: RequestApprovalInput, deps: RequestApprovalDeps) {
   const { incident, step } = input;
   const { sequence } = incident;
   if (sequence === undefined || sequence.members.length === 0) {
@@ -210,11 +211,15 @@ function forSequence(input: RequestApprovalInput, deps: RequestApprovalDeps) {
       `incident ${incident.incidentId} names no member of an attack sequence to contain`,
     );
   }
+  const claim = await claimedSet(input, deps.ledger);
   return request(deps, {
     item: {
       incidentId: incident.incidentId,
       step,
-      subjects: principalsAmong(sequence.members.flatMap((m) => [m.principalArn, m.targetArn])),
+      subjects: principalsAmong([
+        ...sequence.members.flatMap((m) => [m.principalArn, m.targetArn]),
+        ...claim.subjects,
+      ]),
       taskToken: input.taskToken,
       executionArn: input.executionArn,
       findingId: incident.findingId,
@@ -231,6 +236,34 @@ function forSequence(input: RequestApprovalInput, deps: RequestApprovalDeps) {
     subject: `Cordon approval needed: attack sequence in ${incident.account}: ${incident.severityLabel} ${incident.findingType}`,
     message: (context) => sequenceApprovalMessage(input, sequence, context),
   });
+}
+
+/**
+ * The set triage claimed, checked against the request's input: what the
+ * responders read must be what triage validated (whoever may invoke this
+ * function, or holds a task token, could hand it a parent listing fewer
+ * members), and every principal the sequence names, from the claim, is
+ * barred from deciding.
+ */
+async function claimedSet(input: RequestApprovalInput, ledger: Ledger): Promise<SequenceClaim> {
+  const { incident, step, executionArn } = input;
+  let entries: LedgerEntry[];
+  try {
+    entries = await ledger.entries(incident.incidentId);
+  } catch (error) {
+    throw classifyAwsError(error, 'ledger read');
+  }
+  const why = notValidated(
+    { incident, step, executionArn, approval: { decision: 'NOT_REQUIRED', step } },
+    entries,
+  );
+  const claim = sequenceClaim(entries, executionArn);
+  if (why !== undefined || claim === undefined) {
+    throw new NotValidatedError(
+      `request-approval refused to ask about attack sequence ${incident.incidentId}: ${why ?? 'its claim records no set of members'}`,
+    );
+  }
+  return claim;
 }
 
 function forRollback(input: RollbackApprovalInput, deps: RequestApprovalDeps) {

@@ -120,3 +120,32 @@ export function notValidated(
   }
   return undefined;
 }
+
+const SequenceClaimSchema = z.object({
+  children: z.array(z.string()),
+  subjects: z.array(z.string()),
+});
+
+/** What an attack sequence's parent claim recorded: its children, and who may not decide. */
+export interface SequenceClaim {
+  /** The child incidents triage claimed, the set the responders are asked about. */
+  readonly children: readonly string[];
+  /** Every principal the sequence names, acted on or not: none of them may decide. */
+  readonly subjects: readonly string[];
+}
+
+/**
+ * The attack sequence's parent claim under `executionArn`, as triage wrote
+ * it; undefined when there is none, or it records no set. Only Cordon's
+ * roles write the ledger, so this, not a task's input, is the set the one
+ * approval is about.
+ */
+export function sequenceClaim(
+  entries: readonly LedgerEntry[],
+  executionArn: string,
+): SequenceClaim | undefined {
+  const claim = entries.find(
+    (e) => e.step === 'triage' && e.outcome === 'CLAIMED' && e.executionArn === executionArn,
+  );
+  return SequenceClaimSchema.safeParse(claim?.detail).data;
+}

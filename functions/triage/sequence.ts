@@ -18,8 +18,9 @@ import {
   type StepPlan,
   type TriageResult,
 } from '../shared/incident.js';
+import type { LedgerEntry } from '../shared/ledger.js';
 import { boundedText } from '../shared/text.js';
-import { validatedRecord } from '../shared/validated.js';
+import { sequenceClaim, validatedRecord } from '../shared/validated.js';
 import { firstIssue } from '../shared/validation.js';
 import type { DeciderDeps, Decision } from './deciders/decision.js';
 import { deciderFor } from './deciders/index.js';
@@ -79,9 +80,10 @@ export async function triageSequence(
     decision,
     reason,
   });
-  const subjects = principalsAmong(
-    children.flatMap((c) => [c.principal?.arn, incidentTargetArn(c)]),
-  );
+  const subjects = principalsAmong([
+    ...children.flatMap((c) => [c.principal?.arn, incidentTargetArn(c)]),
+    ...actorArns(finding),
+  ]);
   const settled = await settle(
     {
       event,
@@ -99,10 +101,46 @@ export async function triageSequence(
     context,
   );
   // The state machine reads `children` whatever the decision: none unless claimed.
-  if (settled !== undefined) return { ...settled, children: [] };
+  if (settled.notActing !== undefined) return { ...settled.notActing, children: [] };
   if (decision !== 'PROCEED') return { decision, reason, incident: parent, children: [] };
+  sameSetAsClaimed(incidentId, children, settled.claim, context);
   await Promise.all(children.map((child) => claimChild(child, finding, deps, context)));
   return { decision, reason, incident: parent, children };
+}
+
+/**
+ * Every IAM user and role the sequence's actors name, as ARNs (IAM names a
+ * principal by account, kind and name: the path does not matter to who it
+ * is), acted on or not: none of them may decide about the set.
+ */
+function actorArns(finding: SequenceFinding): string[] {
+  return finding.sequence.principals.map(
+    ({ kind, name }) =>
+      `arn:${finding.partition}:iam::${finding.account}:${kind === 'IAMUser' ? 'user' : 'role'}/${name}`,
+  );
+}
+
+/**
+ * A triage retried under the same execution resumes its claim: the set it
+ * claims must be the one the claim recorded, which is the set the
+ * responders are asked about. Anything else (the members read differently,
+ * or triage invoked again by hand with other members) is refused, and
+ * nothing more is claimed.
+ */
+function sameSetAsClaimed(
+  incidentId: string,
+  children: readonly Incident[],
+  claimed: LedgerEntry | undefined,
+  context: TriageContext,
+): void {
+  const claim = sequenceClaim(claimed === undefined ? [] : [claimed], context.executionArn);
+  const ids = children.map((c) => c.incidentId);
+  const recorded = claim?.children ?? [];
+  if (recorded.length !== ids.length || ids.some((id) => !recorded.includes(id))) {
+    throw new InvalidFindingError(
+      `attack sequence ${incidentId} was claimed under ${context.executionArn} with members ${recorded.join(', ') || '(none)'}; triage found ${ids.join(', ') || '(none)'}: nothing more is claimed`,
+    );
+  }
 }
 
 /** A member as a finding of its own playbook: the sequence's facts, the member's subject. */
@@ -236,8 +274,10 @@ function memberPlan(plan: Record<string, StepPlan>): Record<string, StepPlan> {
 function memberId(member: Finding): string {
   switch (member.playbook) {
     case 'iam-credentials': {
+      // A role is one member, whichever of its sessions the sequence names first.
       const { kind, name, accessKeyId } = member.principal;
-      return `${kind}/${name ?? ''}${accessKeyId === undefined ? '' : ` (${accessKeyId})`}`;
+      const key = kind === 'AssumedRole' || accessKeyId === undefined ? '' : ` (${accessKeyId})`;
+      return `${kind}/${name ?? ''}${key}`;
     }
     case 'ec2-instance':
       return member.instance.instanceId;

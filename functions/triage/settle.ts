@@ -41,13 +41,13 @@ export interface Settlement {
  * or refusal of its own, recording the validated incident the actions
  * compare their input with; or a re-emission that joins the incident or is
  * suppressed. Returns triage's result for an emission that does not act on
- * its own, else undefined.
+ * its own (`notActing`), else the claim (or refusal) this execution holds.
  */
 export async function settle(
   s: Settlement,
   deps: Pick<TriageDeps, 'ledger' | 'approvals' | 'actor'>,
   context: TriageContext,
-): Promise<TriageResult | undefined> {
+): Promise<{ readonly notActing?: TriageResult; readonly claim?: LedgerEntry }> {
   const { event, finding, incident, decided } = s;
   const count = emissionCount(event);
   const createdAt = findingCreatedAt(event);
@@ -95,5 +95,9 @@ export async function settle(
     },
     s.recorded,
   );
-  return notActingOn(settled, incident, finding.playbook, entry);
+  const notActing = notActingOn(settled, incident, finding.playbook, entry);
+  if (notActing !== undefined) return { notActing };
+  // This execution's claim: written now, or by the attempt this one resumes.
+  const claim = settled.kind === 'resumed' ? settled.entry : entry;
+  return claim === undefined ? {} : { claim };
 }

@@ -186,7 +186,7 @@ export async function triage(
     deps,
     context,
   );
-  if (settled !== undefined) return settled;
+  if (settled.notActing !== undefined) return settled.notActing;
   if (counts) {
     const held = await throughBreaker(incident, breakerState, deps, context);
     return { decision: 'PROCEED', reason: held.reason ?? decided.reason, incident: held.incident };

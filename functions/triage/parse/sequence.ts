@@ -37,6 +37,14 @@ export interface NotActedOn {
 export interface ClaimedSequence {
   readonly uid: string;
   readonly signals: number;
+  /**
+   * Every IAM user and role the actors name, acted on or not (beyond the
+   * limit, or refused later): none of them may decide about the sequence.
+   */
+  readonly principals: ReadonlyArray<{
+    readonly kind: 'IAMUser' | 'AssumedRole';
+    readonly name: string;
+  }>;
   /** In the order the finding lists them (actors first), each once, at most SEQUENCE_ACT_LIMIT. */
   readonly members: readonly SequenceMember[];
   readonly notActedOn: readonly NotActedOn[];
@@ -108,6 +116,7 @@ const ROOT = 'IAM cannot restrict root credentials: notify only';
 export function claimedSequence(input: SequenceInput): ClaimedSequence {
   const members: SequenceMember[] = [];
   const notActedOn: NotActedOn[] = [];
+  const principals: Array<{ kind: 'IAMUser' | 'AssumedRole'; name: string }> = [];
   const seen = new Set<string>();
   const keys = new Set<string>();
   const add = (member: SequenceMember, what: string, id: string) => {
@@ -140,12 +149,17 @@ export function claimedSequence(input: SequenceInput): ClaimedSequence {
       continue;
     }
     const principal = actorPrincipal(input.what, actor, kind);
+    if (principal.name !== undefined) {
+      principals.push({ kind, name: principal.name });
+    }
     if (principal.accessKeyId !== undefined) keys.add(principal.accessKeyId);
-    add(
-      { kind: 'principal', principal },
-      'actor',
-      `${kind}/${actor.name ?? ''}${principal.accessKeyId === undefined ? '' : ` (${principal.accessKeyId})`}`,
-    );
+    // A role is one member however many of its sessions act: its steps act
+    // on the role (every session), so its sessions cannot crowd out the rest.
+    const key =
+      kind === 'AssumedRole' || principal.accessKeyId === undefined
+        ? ''
+        : ` (${principal.accessKeyId})`;
+    add({ kind: 'principal', principal }, 'actor', `${kind}/${actor.name ?? ''}${key}`);
   }
 
   for (const resource of input.resources) {
@@ -191,7 +205,7 @@ export function claimedSequence(input: SequenceInput): ClaimedSequence {
       }
     }
   }
-  return { uid: input.uid, signals: input.signals, members, notActedOn };
+  return { uid: input.uid, signals: input.signals, principals, members, notActedOn };
 }
 
 function actorPrincipal(

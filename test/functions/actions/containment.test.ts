@@ -427,3 +427,76 @@ describe('runContainment beside the check of its input', () => {
     },
   );
 });
+
+/**
+ * A member of an attack sequence acts on its parent's grant, and only as a
+ * member of the set the parent's claim recorded under this execution: a
+ * child claimed later (by a compromised triage, or triage invoked again) is
+ * not one, and no principal the sequence names may have granted it.
+ */
+describe('runContainment for a member of an attack sequence', () => {
+  const PARENT = 'inc-aaaaaaaaaaaaaaaaaaaa';
+  const CHILD = 'inc-0123456789abcdef0123';
+  const member = actionInput(STEP, {
+    mode: 'approve',
+    incident: { ...actionInput(STEP).incident, parent: PARENT },
+    approval: approved('containSequence', {}, PARENT),
+  });
+
+  /** The parent's claim under this execution: its children and who may not decide. */
+  async function claimed(children: string[], subjects: string[] = []) {
+    const fake = fakeLedger();
+    await fake.ledger.append(PARENT, {
+      step: 'triage',
+      action: 'triage',
+      actor: ACTOR,
+      outcome: 'CLAIMED',
+      executionArn: EXECUTION_ARN,
+      detail: { children, subjects },
+    });
+    return fake;
+  }
+
+  async function run(fake: ReturnType<typeof fakeLedger>) {
+    const world = { status: 'Active' };
+    const result = runContainment(member, keyContainment(world), {
+      ledger: fake.ledger,
+      actor: ACTOR,
+      approvals: APPROVALS,
+    });
+    return { result, world };
+  }
+
+  it("acts on the parent's grant when the parent's claim lists it", async () => {
+    const { result, world } = await run(await claimed([CHILD]));
+    await expect(result).resolves.toMatchObject({ outcome: 'CONTAINED' });
+    expect(world.status).toBe('Inactive');
+  });
+
+  it("refuses a child the parent's claim does not list, and changes nothing", async () => {
+    const { result, world } = await run(await claimed(['inc-bbbbbbbbbbbbbbbbbbbb']));
+    await expect(result).rejects.toMatchObject({
+      name: 'Cordon.ApprovalMissing',
+      message: expect.stringContaining('is not a member of the set'),
+    });
+    expect(world.status).toBe('Active');
+  });
+
+  it('refuses a grant by a principal the sequence names, though not this member', async () => {
+    // The responder who approved acted in the sequence (a refused, protected actor).
+    const { result, world } = await run(await claimed([CHILD], [RESPONDER]));
+    await expect(result).rejects.toMatchObject({
+      name: 'Cordon.ApprovalMissing',
+      message: expect.stringContaining('the decision is about that principal'),
+    });
+    expect(world.status).toBe('Active');
+  });
+
+  it('refuses when the parent claimed no set under this execution', async () => {
+    const { result } = await run(fakeLedger());
+    await expect(result).rejects.toMatchObject({
+      name: 'Cordon.ApprovalMissing',
+      message: expect.stringContaining('recorded no set of members'),
+    });
+  });
+});

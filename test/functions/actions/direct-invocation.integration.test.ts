@@ -33,6 +33,7 @@ import { Ledger } from '../../../functions/shared/ledger.js';
 import { KmsLedgerMac } from '../../../functions/shared/ledger-mac.js';
 import { ENV } from '../../../functions/shared/runtime-config.js';
 import { z } from '../../../functions/shared/z.js';
+import { makeHandler as triageHandler } from '../../../functions/triage/triage.js';
 import { onlyExecution, rehearsalHarness } from '../../state-machines/harness.js';
 import { lambdaContext } from '../../support/lambda-context.js';
 import { motoClientConfig, useMoto } from '../../support/moto.js';
@@ -292,5 +293,41 @@ describe('a member of an attack sequence invoked directly', () => {
       message: expect.stringContaining('not the one triage validated'),
     });
     expect(await keyStatuses(b.user.userName)).toEqual(['Active', 'Active']);
+  });
+});
+
+describe('triage invoked directly under an approved sequence', () => {
+  it("claims no member the responders were not asked about, so the set's grant reaches none", async () => {
+    // Arrange: the responders approved a set of one user in execution E.
+    const user = await seedCompromisedUser('build-bot', iam);
+    const victim = await seedCompromisedUser('payroll-batch', iam);
+    const findingId = 'c'.repeat(32);
+    const approved = attackSequenceFinding(
+      { users: [user] },
+      { findingId, sequenceUid: findingId },
+    );
+    const execution = onlyExecution(await harness.engine('approve').rehearse(approved));
+    const { incident: parent } = z.object({ incident: IncidentSchema }).parse(execution.output);
+    const claimsBefore = (await ledger().entries(parent.incidentId)).length;
+    // An insider (lambda:InvokeFunction) re-runs triage under E with another user added.
+    const widened = attackSequenceFinding(
+      { users: [user, victim] },
+      { findingId, sequenceUid: findingId },
+    );
+    const triage = triageHandler(harness.environment('triage'));
+
+    // Act
+    const attempt = triage(
+      { event: widened, executionArn: execution.executionArn, playbook: 'attack-sequence' },
+      lambdaContext('triage', 'direct-2'),
+    );
+
+    // Assert
+    await expect(attempt).rejects.toMatchObject({
+      name: 'Cordon.InvalidFinding',
+      message: expect.stringContaining('nothing more is claimed'),
+    });
+    expect(await ledger().entries(parent.incidentId)).toHaveLength(claimsBefore);
+    expect(await keyStatuses(victim.userName)).toEqual(['Active', 'Active']);
   });
 });

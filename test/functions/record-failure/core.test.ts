@@ -9,8 +9,10 @@ import { sha256Hex } from '../../../functions/shared/hash.js';
 import { orphanIncidentId } from '../../../functions/shared/incident.js';
 import { signedRecordSync } from '../../support/approval-key.js';
 import {
+  ACCOUNT,
   ACTOR,
   APPROVALS,
+  claimSequence,
   EXECUTION_ARN,
   fakeLedger,
   INSTANCE_ROLE_ARN,
@@ -331,6 +333,17 @@ describe('record-failure', () => {
         );
       },
     );
+
+    it('records a rejection by an actor the set leaves out (a protected role), named in the claim, as REJECTED_UNVERIFIED', async () => {
+      // Arrange: triage listed the role as not acted on; its claim bars it from deciding.
+      const breakGlass = `arn:aws:iam::${ACCOUNT}:role/break-glass`;
+      await claimSequence(fake.ledger, sequenceIncident(), EXECUTION_ARN, [breakGlass]);
+      // Act
+      const result = await sequenceRejection([breakGlass], [breakGlass]);
+      // Assert
+      expect(result.outcome).toBe('REJECTED_UNVERIFIED');
+      expect(result.summary).toContain(`${breakGlass} decided it`);
+    });
 
     it('records a timeout of the approval as NOT_ACTED_ON for the whole set', async () => {
       // Arrange

@@ -18,6 +18,7 @@ import {
   ACCOUNT,
   ACTOR,
   BUCKET_ARN,
+  claimSequence,
   EKS_GUIDE,
   EXECUTION_ARN,
   fakeLedger,
@@ -72,12 +73,11 @@ const deps = (settings: Partial<ApprovalSettings> = {}) => ({
   now: () => new Date('2026-11-27T10:00:00.000Z'),
 });
 
-const input = (incident: Incident = sequenceIncident()): RequestApprovalInput => ({
-  incident,
-  step: 'containSequence',
-  taskToken: TOKEN,
-  executionArn: EXECUTION_ARN,
-});
+/** The request for `incident`, triage's claim of it in the ledger first. */
+const input = async (incident: Incident = sequenceIncident()): Promise<RequestApprovalInput> => {
+  await claimSequence(fake.ledger, incident, EXECUTION_ARN);
+  return { incident, step: 'containSequence', taskToken: TOKEN, executionArn: EXECUTION_ARN };
+};
 
 const messages = (): string[] =>
   snsMock.commandCalls(PublishCommand).map((c) => asEmail(c.args[0].input).Message ?? '');
@@ -85,7 +85,7 @@ const messages = (): string[] =>
 describe('request-approval for an attack sequence', () => {
   it('sends one request listing every member: what, account, target, steps and blast radius', async () => {
     // Act
-    await requestApproval(input(), deps());
+    await requestApproval(await input(), deps());
     // Assert
     const [message = '', ...more] = messages();
     expect(more).toEqual([]);
@@ -116,7 +116,7 @@ describe('request-approval for an attack sequence', () => {
   it('lists everything not acted on with its reason, the AWS guide to follow, and how many more', async () => {
     const base = sequenceIncident({ notListed: 4 });
 
-    await requestApproval(input(base), deps());
+    await requestApproval(await input(base), deps());
 
     const [message = ''] = messages();
     expect(message).toContain('Not acted on (6): approving does nothing to these');
@@ -130,7 +130,7 @@ describe('request-approval for an attack sequence', () => {
   });
 
   it('stores one item no principal of the set may decide, for the whole set, naming no single target', async () => {
-    await requestApproval(input(), deps());
+    await requestApproval(await input(), deps());
 
     expect(stored).toHaveLength(1);
     const [item] = stored;
@@ -148,7 +148,7 @@ describe('request-approval for an attack sequence', () => {
     expect(item?.proposal).toBe(
       'contain attack sequence AttackSequence:IAM/CompromisedCredentials: 3 members (IAM user alice, access key AKIAIOSFODNN7EXAMPLE; EC2 instance i-0123456789abcdef0, role web-instance-role; S3 bucket acme-exports); 2 not acted on',
     );
-    expect(fake.entries()).toEqual([
+    expect(fake.entries().filter((e) => e.step !== 'triage')).toEqual([
       expect.objectContaining({
         step: 'containSequence',
         outcome: 'APPROVAL_REQUESTED',
@@ -161,7 +161,7 @@ describe('request-approval for an attack sequence', () => {
   });
 
   it('asks for two approvers when any member step is under the two-person rule in its playbook', async () => {
-    await requestApproval(input(), deps({ twoPersonSteps: { 'ec2-instance': ['isolate'] } }));
+    await requestApproval(await input(), deps({ twoPersonSteps: { 'ec2-instance': ['isolate'] } }));
 
     expect(stored[0]?.approvalsRequired).toBe(2);
     expect(messages()[0]).toContain('Two-person rule: two different responders must approve');
@@ -173,7 +173,7 @@ describe('request-approval for an attack sequence', () => {
       twoPersonSteps: { 'iam-credentials': ['isolate', 'revokeRoleSessions'] },
     };
 
-    await requestApproval(input(), deps(settings));
+    await requestApproval(await input(), deps(settings));
 
     expect(stored[0]?.approvalsRequired).toBe(1);
   });
@@ -181,12 +181,53 @@ describe('request-approval for an attack sequence', () => {
   it('fails with Cordon.InvalidTaskInput for a sequence incident with no member, before anything is stored or sent', async () => {
     const empty = sequenceIncident({ members: [] });
 
-    const attempt = requestApproval(input(empty), deps());
+    const attempt = requestApproval(await input(empty), deps());
 
     await expect(attempt).rejects.toMatchObject({ name: 'Cordon.InvalidTaskInput' });
     expect(stored).toEqual([]);
     expect(snsMock.commandCalls(PublishCommand)).toEqual([]);
-    expect(fake.entries()).toEqual([]);
+    expect(fake.entries().filter((e) => e.step !== 'triage')).toEqual([]);
+  });
+
+  it('bars every principal the sequence names from deciding, its refused actors too, as triage claimed them', async () => {
+    // Arrange: a protected role acted in the sequence; triage listed it as not acted on.
+    const breakGlass = `arn:aws:iam::${ACCOUNT}:role/break-glass`;
+    const parent = sequenceIncident();
+    await claimSequence(fake.ledger, parent, EXECUTION_ARN, [breakGlass]);
+
+    // Act
+    await requestApproval(
+      { incident: parent, step: 'containSequence', taskToken: TOKEN, executionArn: EXECUTION_ARN },
+      deps(),
+    );
+
+    // Assert
+    expect(stored[0]?.subjects).toContain(breakGlass);
+  });
+
+  it('refuses to ask about a set other than the one triage claimed (a member hidden), and sends nothing', async () => {
+    // Arrange: whoever may invoke request-approval hands it the parent with its user left out.
+    const parent = sequenceIncident();
+    await claimSequence(fake.ledger, parent, EXECUTION_ARN);
+    const sequence = parent.sequence ?? { uid: '', signals: 0, members: [], notActedOn: [] };
+    const hidden: Incident = {
+      ...parent,
+      sequence: { ...sequence, members: sequence.members.slice(1) },
+    };
+
+    // Act
+    const attempt = requestApproval(
+      { incident: hidden, step: 'containSequence', taskToken: TOKEN, executionArn: EXECUTION_ARN },
+      deps(),
+    );
+
+    // Assert
+    await expect(attempt).rejects.toMatchObject({
+      name: 'Cordon.NotValidated',
+      message: expect.stringContaining('not the one triage validated'),
+    });
+    expect(stored).toEqual([]);
+    expect(snsMock.commandCalls(PublishCommand)).toEqual([]);
   });
 
   it('shows hostile member and not-acted-on text as quoted one-line data, like the defanged twin', async () => {
@@ -214,8 +255,10 @@ describe('request-approval for an attack sequence', () => {
       },
     };
 
-    await requestApproval(input(hostile), deps());
-    await requestApproval(input(defanged(hostile)), deps());
+    await requestApproval(await input(hostile), deps());
+    // The twin in a ledger of its own: one claim per execution.
+    fake = fakeLedger();
+    await requestApproval(await input(defanged(hostile)), deps());
 
     const [sent = '', twin = ''] = messages();
     expect(sent).not.toMatch(UNSAFE_CHARACTER);
@@ -283,7 +326,7 @@ describe('attack: a principal of the set approves the containment of the set', (
     'refuses %s, even configured as a responder, and records and sends nothing',
     async (_who, caller) => {
       // Arrange
-      await requestApproval(input(), deps());
+      await requestApproval(await input(), deps());
       const entriesBefore = fake.entries().length;
       const { responder, sent, decided } = responderApi(waitingItem());
       // Act
@@ -300,7 +343,7 @@ describe('attack: a principal of the set approves the containment of the set', (
   );
 
   it('lets a responder outside the set approve: the set runs on that grant', async () => {
-    await requestApproval(input(), deps());
+    await requestApproval(await input(), deps());
     const { responder, sent, decided } = responderApi(waitingItem());
 
     const response = await decide(responder, RESPONDER_ROLE, approve);

@@ -13,6 +13,7 @@ import {
 } from '../../../functions/shared/incident.js';
 import { Ledger, type LedgerEntry } from '../../../functions/shared/ledger.js';
 import type { ProtectionConfig } from '../../../functions/shared/protection.js';
+import { validatedRecord } from '../../../functions/shared/validated.js';
 import { localVerifier, signedRecordSync } from '../../support/approval-key.js';
 import { fakeLedgerMac } from '../../support/ledger-mac.js';
 
@@ -347,6 +348,33 @@ export function sequenceIncident(overrides: Partial<Sequence> = {}): Incident {
         { what: 'iam-credentials', id: 'IAMUser/break-glass', reason: 'refused: protected' },
       ],
       ...overrides,
+    },
+  });
+}
+
+/**
+ * Writes triage's claim of an attack sequence's parent under `executionArn`,
+ * as triage/sequence.ts writes it: the validated parent, its children, and
+ * every principal the sequence names (`subjects`, beyond its members').
+ */
+export async function claimSequence(
+  ledger: Ledger,
+  parent: Incident,
+  executionArn: string,
+  subjects: readonly string[] = [],
+): Promise<void> {
+  await ledger.append(parent.incidentId, {
+    step: 'triage',
+    action: 'triage',
+    actor: ACTOR,
+    outcome: 'CLAIMED',
+    findingId: parent.findingId,
+    executionArn,
+    summary: 'claimed',
+    detail: {
+      children: parent.sequence?.members.map((m) => m.incidentId) ?? [],
+      subjects: [...subjects],
+      validated: validatedRecord(parent),
     },
   });
 }

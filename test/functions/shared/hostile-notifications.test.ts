@@ -24,7 +24,7 @@ import {
 } from '../../support/hostile.js';
 import { forms } from '../../support/notices.js';
 import { localTokens } from '../../support/token-seal.js';
-import { ACTOR, fakeLedger } from './containment-fixtures.js';
+import { ACTOR, claimSequence, fakeLedger } from './containment-fixtures.js';
 
 /**
  * What responders read (the notify and request-approval messages) is built
@@ -209,6 +209,10 @@ async function runRequest(input: RequestApprovalInput) {
   const client = DynamoDBDocumentClient.from(new DynamoDBClient({ region: 'us-east-1' }));
   const approvalsDdb = mockClient(client);
   approvalsDdb.on(PutCommand).resolves({});
+  // Triage's claim of an attack sequence, which request-approval checks the parent against.
+  if (input.incident.playbook === SEQUENCE.playbook) {
+    await claimSequence(fake.ledger, input.incident, input.executionArn);
+  }
   let error: unknown;
   try {
     await requestApproval(input, {

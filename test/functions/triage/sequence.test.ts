@@ -17,6 +17,7 @@ import {
   setup,
   USER_ARN,
   userExists,
+  valueAt,
   withValue,
 } from './helpers.js';
 import { runTriage } from './run.js';
@@ -185,6 +186,40 @@ describe('triage: an attack sequence', () => {
         reason: expect.stringContaining('refused: protected'),
       }),
     );
+    // Left out, the role may still not decide about the set: the claim bars it.
+    expect(claims()[0]?.detail.subjects).toContain(`arn:aws:iam::${ACCOUNT}:role/exfiltrated-role`);
+  });
+
+  it('makes a role one member however many of its sessions act, so they cannot crowd out the rest', async () => {
+    // Arrange: 25 sessions of the role (more than the 20 members one approval takes), then the user.
+    const deps = setup();
+    membersExist();
+    const actors = valueAt(SEQUENCE_EVENT, [
+      'detail',
+      'service',
+      'detection',
+      'sequence',
+      'actors',
+    ]);
+    const [user, role] = Array.isArray(actors) ? actors : [];
+    const sessions = Array.from({ length: 25 }, (_, i) =>
+      withValue(role, ['user', 'credentialUid'], `ASIAEXAMPLETEMPKEY${String(i).padStart(2, '0')}`),
+    );
+    const event = withValue(
+      SEQUENCE_EVENT,
+      ['detail', 'service', 'detection', 'sequence', 'actors'],
+      [...sessions, user],
+    );
+
+    // Act
+    const result = await runTriage(event, deps, PLAYBOOK);
+
+    // Assert
+    expect(result.children?.map((c) => c.principal?.arn ?? c.bucket?.name)).toEqual([
+      ROLE_ARN,
+      USER_ARN,
+      BUCKET,
+    ]);
   });
 
   it('refuses a sequence none of whose members may be acted on, saying why', async () => {
