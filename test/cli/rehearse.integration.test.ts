@@ -250,7 +250,7 @@ describe('cordon rehearse', () => {
   );
 
   it(
-    'an attack sequence starts no playbook; one whose instance does not parse is invalid, exit 2',
+    'an attack sequence starts its playbook; an instance of it that does not parse is listed as not acted on',
     async () => {
       const sequence = fixture('guardduty-attack-sequence-instance-group.json');
       const mangled = join(dir, 'mangled-sequence.json');
@@ -259,19 +259,28 @@ describe('cordon rehearse', () => {
       expect(text.split(instance)).toHaveLength(2);
       await writeFile(mangled, text.replace(instance, '"uid": "i-0abc123def4567890; rm -rf /"'));
 
-      const invalid = await cordon('rehearse', mangled);
-      expectUsageError(
-        invalid,
-        /mangled-sequence\.json: .*detail\.service\.detection\.sequence\.resources\[0\]\.uid: not an EC2 instance id or ARN/,
-      );
-      expect(await ledgerTableExists()).toBe(false);
+      const run = await cordon('rehearse', mangled, '--json');
 
-      const valid = await cordon('rehearse', sequence);
-      expect(valid.code, valid.stderr).toBe(0);
-      expectClean(valid);
-      expect(valid.stdout.trim()).toBe(
-        'guardduty-attack-sequence-instance-group.json: no playbook matched; nothing to do',
-      );
+      expect(run.code, run.stderr).toBe(0);
+      const [event] = JsonOutput.parse(JSON.parse(run.stdout)).events;
+      expect(event?.report.matched).toEqual(['attack-sequence']);
+      const [execution] = event?.report.executions ?? [];
+      expect(execution?.status).toBe('SUCCEEDED');
+      // Nothing the sequence names exists in the emulator: refused, with each member's reason.
+      expect(execution?.output).toMatchObject({
+        decision: 'REFUSED',
+        incident: {
+          sequence: {
+            notActedOn: expect.arrayContaining([
+              expect.objectContaining({
+                what: 'EC2_INSTANCE',
+                id: 'i-0abc123def4567890; rm -rf /',
+                reason: expect.stringContaining('not an EC2 instance id or ARN'),
+              }),
+            ]),
+          },
+        },
+      });
     },
     SPAWN_TIMEOUT,
   );

@@ -108,10 +108,11 @@ const ROOT = 'IAM cannot restrict root credentials: notify only';
 
 /**
  * Validates every actor and resource of a sequence and sorts them into what
- * may be acted on and what may not. A containable member whose identifier
- * does not parse is an invalid finding (nothing is acted on that was not
- * validated); a resource in another account or region than the finding's
- * is refused, listed as not acted on.
+ * may be acted on and what may not. A member whose identifier does not
+ * parse is not acted on, listed with why (nothing is acted on that was not
+ * validated); it does not stop the others, so a name that S3 or IAM once
+ * allowed and no longer does cannot shield a whole sequence. A resource in
+ * another account or region than the finding's is refused, listed too.
  */
 export function claimedSequence(input: SequenceInput): ClaimedSequence {
   const members: SequenceMember[] = [];
@@ -148,7 +149,11 @@ export function claimedSequence(input: SequenceInput): ClaimedSequence {
       notActedOn.push({ what: 'actor', id: actor.uid ?? actor.id, reason: ROOT });
       continue;
     }
-    const principal = actorPrincipal(input.what, actor, kind);
+    const principal = unlessInvalid(
+      () => actorPrincipal(input.what, actor, kind),
+      (reason) => notActedOn.push({ what: 'actor', id: actor.name ?? actor.id, reason }),
+    );
+    if (principal === undefined) continue;
     if (principal.name !== undefined) {
       principals.push({ kind, name: principal.name });
     }
@@ -163,6 +168,8 @@ export function claimedSequence(input: SequenceInput): ClaimedSequence {
   }
 
   for (const resource of input.resources) {
+    const unparsed = (reason: string) =>
+      notActedOn.push({ what: resource.resourceType, id: resource.uid, reason });
     const elsewhere = elsewhereReason(input, resource);
     if (elsewhere !== undefined) {
       notActedOn.push({ what: resource.resourceType, id: resource.uid, reason: elsewhere });
@@ -170,13 +177,15 @@ export function claimedSequence(input: SequenceInput): ClaimedSequence {
     }
     switch (resource.resourceType) {
       case 'EC2_INSTANCE': {
-        const instanceId = instanceIdOf(input, resource);
-        add({ kind: 'instance', instanceId }, resource.resourceType, instanceId);
+        const instanceId = unlessInvalid(() => instanceIdOf(input, resource), unparsed);
+        if (instanceId !== undefined) {
+          add({ kind: 'instance', instanceId }, resource.resourceType, instanceId);
+        }
         break;
       }
       case 'S3_BUCKET': {
-        const name = bucketNameOf(input.what, resource);
-        add({ kind: 'bucket', name }, resource.resourceType, name);
+        const name = unlessInvalid(() => bucketNameOf(input.what, resource), unparsed);
+        if (name !== undefined) add({ kind: 'bucket', name }, resource.resourceType, name);
         break;
       }
       case 'ACCESS_KEY':
@@ -206,6 +215,17 @@ export function claimedSequence(input: SequenceInput): ClaimedSequence {
     }
   }
   return { uid: input.uid, signals: input.signals, principals, members, notActedOn };
+}
+
+/** `parse()`, or undefined after telling `invalid` why it is not acted on. */
+function unlessInvalid<T>(parse: () => T, invalid: (reason: string) => void): T | undefined {
+  try {
+    return parse();
+  } catch (error) {
+    if (!(error instanceof InvalidFindingError)) throw error;
+    invalid(`not acted on: ${error.message}`);
+    return undefined;
+  }
 }
 
 function actorPrincipal(

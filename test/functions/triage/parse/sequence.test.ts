@@ -276,35 +276,51 @@ describe('GuardDuty attack sequences: what a forged or mangled sequence gets', (
     ]);
   });
 
-  it('refuses the whole finding when an instance it would act on does not parse', () => {
-    // Arrange
+  it('lists an instance that does not parse as not acted on, and still puts the others forward', () => {
+    // Arrange: an id no instance can have (a name someone chose, say).
     const event = withValue(
       fixture('guardduty-attack-sequence-instance-group'),
       [...RESOURCES, 1, 'uid'],
       'i-0abc; aws ec2 terminate-instances',
     );
 
-    // Act / Assert
-    expect(rejection(() => parseFindingEvent(event))).toBe(
-      'GuardDuty finding has an invalid detail.service.detection.sequence.resources[1].uid: not an EC2 instance id or ARN',
-    );
+    // Act
+    const sequence = nativeSequence(event);
+
+    // Assert
+    expect(sequence?.notActedOn).toContainEqual({
+      what: 'EC2_INSTANCE',
+      id: 'i-0abc; aws ec2 terminate-instances',
+      reason:
+        'not acted on: GuardDuty finding has an invalid detail.service.detection.sequence.resources[1].uid: not an EC2 instance id or ARN',
+    });
+    expect(sequence?.members.map((m) => m.kind)).toEqual(['principal', 'instance']);
+    expect(parseFindingEvent(event)).toMatchObject({ status: 'sequence' });
   });
 
-  it('refuses the whole finding when a bucket it would act on does not parse', () => {
+  it('lists a bucket whose name S3 no longer allows (a legacy name) as not acted on, not the whole sequence', () => {
     // Arrange
     const event = withValue(
       fixture('guardduty-attack-sequence-credentials'),
       [...RESOURCES, 1, 'uid'],
-      'arn:aws:s3:::Not_A_Bucket',
+      'arn:aws:s3:::Legacy_Bucket',
     );
 
-    // Act / Assert
-    expect(rejection(() => parseFindingEvent(event))).toBe(
-      'GuardDuty finding has an invalid detail.service.detection.sequence.resources[1].uid: not an S3 bucket name or ARN',
+    // Act
+    const sequence = nativeSequence(event);
+
+    // Assert
+    expect(sequence?.notActedOn).toContainEqual(
+      expect.objectContaining({
+        what: 'S3_BUCKET',
+        id: 'arn:aws:s3:::Legacy_Bucket',
+        reason: expect.stringContaining('not an S3 bucket name or ARN'),
+      }),
     );
+    expect(sequence?.members.map((m) => m.kind)).toEqual(['principal', 'principal']);
   });
 
-  it('refuses the whole finding when an actor it would contain has no IAM name', () => {
+  it('lists an actor with no IAM name as not acted on, and never acts on it', () => {
     // Arrange
     const event = withValue(
       fixture('guardduty-attack-sequence-credentials'),
@@ -312,10 +328,21 @@ describe('GuardDuty attack sequences: what a forged or mangled sequence gets', (
       'user/../../role/admin',
     );
 
-    // Act / Assert
-    expect(rejection(() => parseFindingEvent(event))).toBe(
-      'GuardDuty finding has an invalid detail.service.detection.sequence.actors[0].user.name: not an IAM name',
+    // Act
+    const sequence = nativeSequence(event);
+
+    // Assert
+    expect(sequence?.notActedOn).toContainEqual({
+      what: 'actor',
+      id: 'user/../../role/admin',
+      reason:
+        'not acted on: GuardDuty finding has an invalid detail.service.detection.sequence.actors[0].user.name: not an IAM name',
+    });
+    const names = sequence?.members.flatMap((m) =>
+      m.kind === 'principal' ? [m.principal.name] : [],
     );
+    expect(names).toEqual(['exfiltrated-role']);
+    expect(sequence?.principals.map((p) => p.name)).not.toContain('user/../../role/admin');
   });
 
   it('refuses a sequence whose resources lack what the API reference requires', () => {
@@ -378,7 +405,7 @@ describe('GuardDuty attack sequences, through Security Hub (ASFF)', () => {
     ]);
   });
 
-  it('refuses the whole finding when an actor it would contain has no IAM name', () => {
+  it('lists an actor with no IAM name as not acted on, as the native form does', () => {
     // Arrange
     const event = withValue(
       fixture('securityhub-attack-sequence-credentials'),
@@ -386,9 +413,17 @@ describe('GuardDuty attack sequences, through Security Hub (ASFF)', () => {
       'exfiltrated role',
     );
 
-    // Act / Assert
-    expect(rejection(() => parseFindingEvent(event))).toBe(
-      'Security Hub finding has an invalid detail.findings[0].Detection.Sequence.Actors[1].User.Name: not an IAM name',
+    // Act
+    const sequence = asffSequence(event);
+
+    // Assert
+    expect(sequence?.notActedOn).toContainEqual(
+      expect.objectContaining({
+        what: 'actor',
+        id: 'exfiltrated role',
+        reason:
+          'not acted on: Security Hub finding has an invalid detail.findings[0].Detection.Sequence.Actors[1].User.Name: not an IAM name',
+      }),
     );
   });
 
