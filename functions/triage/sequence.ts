@@ -202,15 +202,13 @@ async function decideMembers(
   const [first] = members;
   if (first === undefined) return { children: [], notActedOn: [] };
   const at = await membersAt(deps, parentId, first);
-  const decided = await Promise.all(
-    members.map(async (member) => {
-      const kind = deciderFor(member);
-      const refused = findingRefusal(member, deps.config, kind, deps.organization);
-      return refused === undefined
-        ? { member, decision: await kind.decide(at) }
-        : { member, refused };
-    }),
-  );
+  const decided = await mapLimited(members, MEMBERS_AT_ONCE, async (member) => {
+    const kind = deciderFor(member);
+    const refused = findingRefusal(member, deps.config, kind, deps.organization);
+    return refused === undefined
+      ? { member, decision: await kind.decide(at) }
+      : { member, refused };
+  });
   const children: Incident[] = [];
   const notActedOn: NotActedOn[] = [];
   for (const d of decided) {
@@ -258,15 +256,45 @@ async function membersAt(
   return { ...deps, ...deps.targets(place) };
 }
 
+/**
+ * How many members are read from AWS at once: a sequence's reads stay well
+ * inside IAM's and EC2's request rates, and triage's timeout.
+ */
+const MEMBERS_AT_ONCE = 5;
+
+/** `map` over `items`, at most `limit` at a time; the results in the items' order. */
+async function mapLimited<T, R>(
+  items: readonly T[],
+  limit: number,
+  map: (item: T) => Promise<R>,
+): Promise<R[]> {
+  const results: R[] = [];
+  let next = 0;
+  const worker = async () => {
+    for (let i = next++; i < items.length; i = next++) {
+      results[i] = await map(items[i] as T);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  return results;
+}
+
 const UNATTENDED = 'attack sequence: every step waits for the approval of the whole set';
 
-/** A member's plan: never unattended, so `auto` becomes `approve`. */
+/**
+ * A member's plan: never unattended, so `auto` becomes `approve`; each
+ * reason bounded (one may name an ARN), so twenty members stay well inside
+ * Step Functions' payload quota.
+ */
 function memberPlan(plan: Record<string, StepPlan>): Record<string, StepPlan> {
   return Object.fromEntries(
-    Object.entries(plan).map(([step, p]) => [
-      step,
-      p.mode === 'auto' ? { ...p, mode: 'approve' as const, reason: UNATTENDED } : p,
-    ]),
+    Object.entries(plan).map(([step, p]) => {
+      const bounded = p.reason === undefined ? p : { ...p, reason: boundedText(p.reason, 300) };
+      return [
+        step,
+        p.mode === 'auto' ? { ...bounded, mode: 'approve' as const, reason: UNATTENDED } : bounded,
+      ];
+    }),
   );
 }
 

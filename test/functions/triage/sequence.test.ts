@@ -262,19 +262,28 @@ describe('triage: an attack sequence', () => {
 });
 
 describe('triage: the largest attack sequence', () => {
-  it("keeps its result inside Step Functions' payload quota, listing what it leaves out by count", async () => {
+  it("keeps its result inside Step Functions' payload quota, listing what it leaves out by count, reading members a few at a time", async () => {
     // Arrange: 20 users with the longest names IAM allows, and 380 EKS
     // clusters (GuardDuty's maximum is 400 resources) with 2,000-character ids.
     const deps = setup();
-    iamMock.on(GetUserCommand).callsFake((input: { UserName: string }) => ({
+    let reading = 0;
+    let most = 0;
+    iamMock.on(GetUserCommand).callsFake(async (input: { UserName: string }) => {
+      reading += 1;
+      most = Math.max(most, reading);
+      await new Promise((resolve) => setTimeout(resolve, 5));
+      reading -= 1;
+      return user(input.UserName);
+    });
+    const user = (name: string) => ({
       User: {
         Path: '/',
-        UserName: input.UserName,
-        UserId: `AIDA${input.UserName.slice(-16).toUpperCase()}`,
-        Arn: `arn:aws:iam::${ACCOUNT}:user/${input.UserName}`,
+        UserName: name,
+        UserId: `AIDA${name.slice(-16).toUpperCase()}`,
+        Arn: `arn:aws:iam::${ACCOUNT}:user/${name}`,
         CreateDate: new Date('2023-11-02T08:14:55.000Z'),
       },
-    }));
+    });
     const users = Array.from(
       { length: 20 },
       (_, i) => `u${String(i).padStart(2, '0')}${'x'.repeat(61)}`,
@@ -312,6 +321,9 @@ describe('triage: the largest attack sequence', () => {
     expect(listed?.notActedOn).toHaveLength(50);
     expect(listed?.notListed).toBe(330);
     for (const entry of listed?.notActedOn ?? []) expect(entry.id.length).toBeLessThanOrEqual(300);
+    // Members are read a few at a time, not all twenty at once.
+    expect(most).toBeGreaterThan(1);
+    expect(most).toBeLessThanOrEqual(5);
     // The state holds the result; the Map adds each child with the approval again.
     const bytes = Buffer.byteLength(JSON.stringify(result), 'utf8');
     expect(bytes).toBeLessThan(128 * 1024);
