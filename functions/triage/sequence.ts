@@ -115,8 +115,8 @@ export async function triageSequence(
  */
 function actorArns(finding: SequenceFinding): string[] {
   return finding.sequence.principals.map(
-    ({ kind, name }) =>
-      `arn:${finding.partition}:iam::${finding.account}:${kind === 'IAMUser' ? 'user' : 'role'}/${name}`,
+    ({ kind, name, account }) =>
+      `arn:${finding.partition}:iam::${account ?? finding.account}:${kind === 'IAMUser' ? 'user' : 'role'}/${name}`,
   );
 }
 

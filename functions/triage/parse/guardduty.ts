@@ -332,6 +332,7 @@ export function attackSequence(detail: Detail): ClaimedSequence | undefined {
       name: actor.user?.name,
       uid: actor.user?.uid,
       credentialUid: actor.user?.credentialUid,
+      accountId: actor.user?.account?.uid,
     })),
     resources: (sequence.resources ?? []).map((resource, i) => ({
       uidPath: [...at, 'resources', i, 'uid'],

@@ -84,6 +84,7 @@ export function securityHubAttackSequence(
         name: actor.User?.Name,
         uid: actor.User?.Uid,
         credentialUid: actor.User?.CredentialUid,
+        accountId: actor.User?.Account?.Uid,
       })),
       resources: finding.Resources.map((resource, r) => {
         const resourceType = Object.hasOwn(RESOURCE_TYPES, resource.Type)

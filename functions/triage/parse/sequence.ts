@@ -19,6 +19,13 @@ export const SEQUENCE_ACT_LIMIT = SEQUENCE.limit;
 
 type Path = ReadonlyArray<PropertyKey>;
 
+/** An IAM user or role a sequence's actor names, and its account when not the finding's. */
+export interface SequencePrincipal {
+  readonly kind: 'IAMUser' | 'AssumedRole';
+  readonly name: string;
+  readonly account?: string;
+}
+
 /** One principal, instance or bucket of a sequence that a containment may act on. */
 export type SequenceMember =
   | { readonly kind: 'principal'; readonly principal: ClaimedPrincipal }
@@ -41,10 +48,7 @@ export interface ClaimedSequence {
    * Every IAM user and role the actors name, acted on or not (beyond the
    * limit, or refused later): none of them may decide about the sequence.
    */
-  readonly principals: ReadonlyArray<{
-    readonly kind: 'IAMUser' | 'AssumedRole';
-    readonly name: string;
-  }>;
+  readonly principals: readonly SequencePrincipal[];
   /** In the order the finding lists them (actors first), each once, at most SEQUENCE_ACT_LIMIT. */
   readonly members: readonly SequenceMember[];
   readonly notActedOn: readonly NotActedOn[];
@@ -59,6 +63,8 @@ export interface SequenceActorInput {
   readonly name?: string | undefined;
   readonly uid?: string | undefined;
   readonly credentialUid?: string | undefined;
+  /** The account the user belongs to, when the finding says. */
+  readonly accountId?: string | undefined;
 }
 
 /** One resource, with its type in GuardDuty's ResourceV2 vocabulary (`EC2_INSTANCE`, ...). */
@@ -117,7 +123,7 @@ const ROOT = 'IAM cannot restrict root credentials: notify only';
 export function claimedSequence(input: SequenceInput): ClaimedSequence {
   const members: SequenceMember[] = [];
   const notActedOn: NotActedOn[] = [];
-  const principals: Array<{ kind: 'IAMUser' | 'AssumedRole'; name: string }> = [];
+  const principals: SequencePrincipal[] = [];
   const seen = new Set<string>();
   const keys = new Set<string>();
   const add = (member: SequenceMember, what: string, id: string) => {
@@ -154,8 +160,22 @@ export function claimedSequence(input: SequenceInput): ClaimedSequence {
       (reason) => notActedOn.push({ what: 'actor', id: actor.name ?? actor.id, reason }),
     );
     if (principal === undefined) continue;
+    const elsewhere = actor.accountId !== undefined && actor.accountId !== input.account;
     if (principal.name !== undefined) {
-      principals.push({ kind, name: principal.name });
+      principals.push({
+        kind,
+        name: principal.name,
+        ...(elsewhere ? { account: actor.accountId } : {}),
+      });
+    }
+    if (elsewhere) {
+      // Its name would find a namesake in the finding's account.
+      notActedOn.push({
+        what: 'actor',
+        id: `${kind}/${principal.name ?? actor.id}`,
+        reason: `refused: account ${actor.accountId} is not the finding's account ${input.account}`,
+      });
+      continue;
     }
     if (principal.accessKeyId !== undefined) keys.add(principal.accessKeyId);
     // A role is one member however many of its sessions act: its steps act

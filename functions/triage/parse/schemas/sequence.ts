@@ -22,6 +22,8 @@ export const SequenceUserSchema = z.object({
   /** `IAMUser`, `AssumedRole`, `Root`, or a type Cordon does not contain. */
   type: bounded(64),
   credentialUid: bounded(128).optional(),
+  /** GuardDuty's `Account`: the account the user belongs to. */
+  account: z.object({ uid: bounded(MAX_ID) }).optional(),
 });
 
 export const SequenceActorSchema = z.object({
@@ -63,6 +65,7 @@ export const AsffActorSchema = z.object({
       Uid: bounded(MAX_ID).optional(),
       Type: bounded(64).optional(),
       CredentialUid: bounded(128).optional(),
+      Account: z.object({ Uid: bounded(MAX_ID).optional() }).optional(),
     })
     .optional(),
 });

@@ -320,6 +320,34 @@ describe('GuardDuty attack sequences: what a forged or mangled sequence gets', (
     expect(sequence?.members.map((m) => m.kind)).toEqual(['principal', 'principal']);
   });
 
+  it("refuses an actor of another account, whose name would find a namesake in the finding's, and still bars it from deciding", () => {
+    // Arrange
+    const event = withValue(
+      fixture('guardduty-attack-sequence-credentials'),
+      [...SEQUENCE, 'actors', 1, 'user', 'account', 'uid'],
+      OTHER_ACCOUNT,
+    );
+
+    // Act
+    const sequence = nativeSequence(event);
+
+    // Assert
+    expect(sequence?.notActedOn).toContainEqual({
+      what: 'actor',
+      id: 'AssumedRole/exfiltrated-role',
+      reason: `refused: account ${OTHER_ACCOUNT} is not the finding's account ${ACCOUNT}`,
+    });
+    const names = sequence?.members.flatMap((m) =>
+      m.kind === 'principal' ? [m.principal.name] : [],
+    );
+    expect(names).toEqual(['compromised-user']);
+    expect(sequence?.principals).toContainEqual({
+      kind: 'AssumedRole',
+      name: 'exfiltrated-role',
+      account: OTHER_ACCOUNT,
+    });
+  });
+
   it('lists an actor with no IAM name as not acted on, and never acts on it', () => {
     // Arrange
     const event = withValue(
