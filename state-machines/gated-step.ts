@@ -1,7 +1,7 @@
 import type { Duration } from 'aws-cdk-lib';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import type { Construct } from 'constructs';
-import type { StepSpec } from '../functions/shared/catalog.js';
+import { type PlaybookName, type StepSpec, stepsOf } from '../functions/shared/catalog.js';
 import { APPROVAL_NOT_GRANTED, REFUSAL_ERROR_NAMES } from '../functions/shared/errors.js';
 import { approvalTask, catchInto, ERROR_PATH, invoke, type PlaybookFunctions } from './tasks.js';
 
@@ -30,6 +30,35 @@ export interface GatedStepProps {
    * @default false
    */
   readonly approvedAbove?: boolean;
+}
+
+export interface StepChainProps {
+  readonly functions: PlaybookFunctions;
+  readonly approvalTimeout: Duration;
+  /** Where the last step continues. */
+  readonly next: sfn.IChainable;
+  readonly failure: sfn.IChainable;
+  /** @default false (see GatedStepProps) */
+  readonly approvedAbove?: boolean;
+}
+
+/**
+ * A playbook's steps, one after the other in catalog order, each behind its
+ * own gate (a step another stands in for goes to that one when it fails),
+ * then `next`.
+ */
+export function stepChain(
+  scope: Construct,
+  playbook: PlaybookName,
+  props: StepChainProps,
+): sfn.IChainable {
+  const steps = Object.entries(stepsOf(playbook));
+  const replaced = new Set(steps.flatMap(([, spec]) => spec.fallbackFor ?? []));
+  return steps.reduceRight<sfn.IChainable>(
+    (next, [step, spec]) =>
+      gatedStep(scope, { ...props, step, spec, next, hasFallback: replaced.has(step) }),
+    props.next,
+  );
 }
 
 /**
@@ -94,7 +123,7 @@ export function gatedStep(scope: Construct, props: GatedStepProps): sfn.State {
   }
   last.next(next);
 
-  const approve = approvedAbove ? act : approvalFor(scope, props, act);
+  const approve = approvedAbove ? act : approvalWait(scope, { ...props, label }, act);
 
   const off = new sfn.Pass(scope, `${label}: off`, {
     result: sfn.Result.fromObject({
@@ -176,14 +205,30 @@ function fallbackPath(scope: Construct, props: GatedStepProps): sfn.IChainable {
   return record.next(notify);
 }
 
+export interface ApprovalWaitProps {
+  /** The step asked about; its result lands at `$.results.<step>`. */
+  readonly step: string;
+  /** Its state names start with this. */
+  readonly label: string;
+  readonly functions: PlaybookFunctions;
+  readonly approvalTimeout: Duration;
+  /** Where a step not acted on goes on. */
+  readonly next: sfn.IChainable;
+  readonly failure: sfn.IChainable;
+}
+
 /**
  * The wait for a responder in front of `act`: approved → act; rejected or
  * timed out → record "not acted on" (and tell responders about a timeout,
- * or a decision nobody can show came from them), then go on.
+ * or a decision nobody can show came from them), then go on. A playbook
+ * step's, or an attack sequence's one approval of its set.
  */
-function approvalFor(scope: Construct, props: GatedStepProps, act: sfn.IChainable): sfn.State {
-  const { step, spec, functions, next, failure } = props;
-  const { label } = spec;
+export function approvalWait(
+  scope: Construct,
+  props: ApprovalWaitProps,
+  act: sfn.IChainable,
+): sfn.State {
+  const { step, label, functions, next, failure } = props;
   const resultPath = `$.results.${step}`;
   const requestApproval = approvalTask(
     scope,

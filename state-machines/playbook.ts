@@ -1,9 +1,9 @@
 import type { Duration } from 'aws-cdk-lib';
 import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import type { Construct } from 'constructs';
-import { type PlaybookName, SEQUENCE, stepsOf } from '../functions/shared/catalog.js';
+import { type PlaybookName, SEQUENCE } from '../functions/shared/catalog.js';
 import { playbookFrame } from './frame.js';
-import { gatedStep } from './gated-step.js';
+import { stepChain } from './gated-step.js';
 import { sequenceDefinition } from './sequence.js';
 import type { PlaybookFunctions } from './tasks.js';
 
@@ -26,22 +26,7 @@ export function playbookDefinition(
   props: PlaybookDefinitionProps,
 ): sfn.IChainable {
   if (playbook === SEQUENCE.playbook) return sequenceDefinition(scope, props);
-  const { functions, approvalTimeout } = props;
-  const steps = Object.entries(stepsOf(playbook));
-  const replaced = new Set(steps.flatMap(([, spec]) => spec.fallbackFor ?? []));
-  return playbookFrame(scope, playbook, functions, ({ finish, failure }) =>
-    steps.reduceRight<sfn.IChainable>(
-      (next, [step, spec]) =>
-        gatedStep(scope, {
-          step,
-          spec,
-          functions,
-          approvalTimeout,
-          next,
-          failure,
-          hasFallback: replaced.has(step),
-        }),
-      finish,
-    ),
+  return playbookFrame(scope, playbook, props.functions, ({ finish, failure }) =>
+    stepChain(scope, playbook, { ...props, next: finish, failure }),
   );
 }

@@ -1,11 +1,10 @@
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import type { Construct } from 'constructs';
-import { SEQUENCE, stepsOf } from '../functions/shared/catalog.js';
-import { APPROVAL_NOT_GRANTED } from '../functions/shared/errors.js';
+import { SEQUENCE } from '../functions/shared/catalog.js';
 import { playbookFrame } from './frame.js';
-import { gatedStep } from './gated-step.js';
+import { approvalWait, stepChain } from './gated-step.js';
 import type { PlaybookDefinitionProps } from './playbook.js';
-import { approvalTask, catchInto, ERROR_PATH, invoke } from './tasks.js';
+import { ERROR_PATH, invoke } from './tasks.js';
 
 /** The error the attack-sequence playbook fails with when a member's containment failed. */
 export const MEMBER_FAILED = 'Cordon.SequenceMemberFailed';
@@ -94,68 +93,9 @@ function approvalGate(
   finish: sfn.IChainable,
   failure: sfn.IChainable,
 ): sfn.IChainable {
-  const { functions, approvalTimeout } = props;
-  const step = SEQUENCE.step;
-  const label = SEQUENCE.label;
-  const resultPath = `$.results.${step}`;
+  const { step, label } = SEQUENCE;
   const modePath = `$.incident.plan.${step}.mode`;
-  const incident = sfn.JsonPath.objectAt('$.incident');
-  const requestApproval = approvalTask(
-    scope,
-    `${label}: request approval`,
-    functions,
-    { incident, step },
-    approvalTimeout,
-  );
-  catchInto(scope, requestApproval, step, `${label}: request approval`, failure);
-  requestApproval.next(members);
-
-  const notActedOn = invoke(scope, `${label}: not acted on`, functions['record-failure'], {
-    payload: sfn.TaskInput.fromObject({
-      step,
-      incident,
-      error: sfn.JsonPath.objectAt('$.approvalError'),
-      waited: 'approval',
-      executionArn: sfn.JsonPath.executionId,
-    }),
-    resultPath,
-  });
-  catchInto(scope, notActedOn, step, `${label}: not acted on`, failure);
-  requestApproval.addCatch(notActedOn, {
-    errors: [...APPROVAL_NOT_GRANTED],
-    resultPath: '$.approvalError',
-  });
-  const notifyOf = (kind: string, name: string) => {
-    const notify = invoke(scope, `${label}: ${name}`, functions.notify, {
-      payload: sfn.TaskInput.fromObject({
-        kind,
-        incident,
-        results: { [step]: sfn.JsonPath.objectAt(resultPath) },
-        executionArn: sfn.JsonPath.executionId,
-      }),
-      resultPath: sfn.JsonPath.DISCARD,
-    });
-    catchInto(scope, notify, step, `${label}: ${name}`, failure);
-    notify.next(finish);
-    return notify;
-  };
-  const outcome = `${resultPath}.outcome`;
-  notActedOn.next(
-    new sfn.Choice(scope, `${label}: timed out?`)
-      .when(
-        sfn.Condition.stringEquals(outcome, 'NOT_ACTED_ON'),
-        notifyOf('APPROVAL_TIMEOUT', 'notify timeout'),
-      )
-      .when(
-        sfn.Condition.or(
-          sfn.Condition.stringEquals(outcome, 'REJECTED_UNVERIFIED'),
-          sfn.Condition.stringEquals(outcome, 'TIMEOUT_UNVERIFIED'),
-        ),
-        notifyOf('APPROVAL_UNVERIFIED', 'notify unverified'),
-      )
-      .otherwise(finish),
-  );
-
+  const approve = approvalWait(scope, { ...props, step, label, next: finish, failure }, members);
   const off = new sfn.Pass(scope, `${label}: off`, {
     result: sfn.Result.fromObject({
       step,
@@ -164,7 +104,7 @@ function approvalGate(
       mode: 'off',
       summary: 'nothing of the sequence is acted on',
     }),
-    resultPath,
+    resultPath: `$.results.${step}`,
   });
   off.next(finish);
   const modeIs = (mode: string) =>
@@ -173,7 +113,7 @@ function approvalGate(
       sfn.Condition.stringEquals(modePath, mode),
     );
   return new sfn.Choice(scope, `${label}?`)
-    .when(modeIs('approve'), requestApproval)
+    .when(modeIs('approve'), approve)
     .when(modeIs('dry-run'), members)
     .otherwise(off);
 }
@@ -225,20 +165,13 @@ function memberSteps(scope: Construct, props: PlaybookDefinitionProps): sfn.ICha
 
   const which = new sfn.Choice(scope, 'Member playbook?');
   for (const playbook of SEQUENCE.members) {
-    const steps = Object.entries(stepsOf(playbook));
-    const chain = steps.reduceRight<sfn.IChainable>(
-      (next, [step, spec]) =>
-        gatedStep(scope, {
-          step,
-          spec,
-          functions,
-          approvalTimeout,
-          next,
-          failure: record,
-          approvedAbove: true,
-        }),
-      done,
-    );
+    const chain = stepChain(scope, playbook, {
+      functions,
+      approvalTimeout,
+      next: done,
+      failure: record,
+      approvedAbove: true,
+    });
     which.when(sfn.Condition.stringEquals('$.incident.playbook', playbook), chain);
   }
   // Triage makes no other member; a state machine that got one acts on nothing.

@@ -26,7 +26,7 @@ import type { DeciderDeps, Decision } from './deciders/decision.js';
 import { deciderFor } from './deciders/index.js';
 import { applyRuntimeMode, type RuntimeModeReading } from './guardrails/runtime-mode.js';
 import { findingRefusal } from './guards/finding.js';
-import type { Finding, SequenceFinding } from './parse/finding.js';
+import { type Finding, incidentFacts, type SequenceFinding } from './parse/finding.js';
 import { incidentIdOf } from './parse/index.js';
 import type { SequenceMember as Claimed } from './parse/sequence.js';
 import { CLAIMED } from './reemissions.js';
@@ -331,15 +331,7 @@ function childIncident(
   return checked({
     incidentId: incidentIdFrom(`${parentId}|${member.playbook}|${memberId(member)}`),
     playbook: member.playbook,
-    source: member.source,
-    findingId: member.findingId,
-    ...(member.productArn === undefined ? {} : { productArn: member.productArn }),
-    findingType: member.findingType,
-    severity: member.severity,
-    severityLabel: member.severityLabel,
-    account: member.account,
-    region: member.region,
-    updatedAt: member.updatedAt,
+    ...incidentFacts(member),
     ...(principal === undefined ? {} : { principal }),
     ...(instance === undefined ? {} : { instance }),
     ...(bucket === undefined ? {} : { bucket }),
@@ -369,15 +361,7 @@ function parentIncident(
   return checked({
     incidentId,
     playbook: SEQUENCE.playbook,
-    source: finding.source,
-    findingId: finding.findingId,
-    ...(finding.productArn === undefined ? {} : { productArn: finding.productArn }),
-    findingType: finding.findingType,
-    severity: finding.severity,
-    severityLabel: finding.severityLabel,
-    account: finding.account,
-    region: finding.region,
-    updatedAt: finding.updatedAt,
+    ...incidentFacts(finding),
     plan: {
       [SEQUENCE.step]:
         mode === 'approve' ? { mode } : { mode, reason: decided.reason.slice(0, 1000) },

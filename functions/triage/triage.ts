@@ -61,7 +61,7 @@ import {
 } from './guardrails/runtime-mode.js';
 import { HubDetectors, type SourceCheck, verifyAtSource } from './guardrails/source.js';
 import { findingRefusal } from './guards/finding.js';
-import type { Finding } from './parse/finding.js';
+import { type Finding, incidentFacts } from './parse/finding.js';
 import { incidentIdOf, parseFindingEvent } from './parse/index.js';
 import { mayActUnattended } from './plan.js';
 import { triageSequence } from './sequence.js';
@@ -350,15 +350,7 @@ function toIncident(finding: Finding, decided: Decision): Incident {
   const candidate = {
     incidentId: incidentIdOf(finding),
     playbook: finding.playbook,
-    source: finding.source,
-    findingId: finding.findingId,
-    ...(finding.productArn === undefined ? {} : { productArn: finding.productArn }),
-    findingType: finding.findingType,
-    severity: finding.severity,
-    severityLabel: finding.severityLabel,
-    account: finding.account,
-    region: finding.region,
-    updatedAt: finding.updatedAt,
+    ...incidentFacts(finding),
     ...subjectOf(decided),
     plan: decided.plan,
   };

@@ -161,3 +161,18 @@ export type ParsedFindingEvent =
       /** One line saying why, for the CLI and logs. */
       readonly message: string;
     };
+
+/** What an incident takes over from its finding as it is: every field but its subject and plan. */
+export function incidentFacts(finding: FindingFacts) {
+  return {
+    source: finding.source,
+    findingId: finding.findingId,
+    ...(finding.productArn === undefined ? {} : { productArn: finding.productArn }),
+    findingType: finding.findingType,
+    severity: finding.severity,
+    severityLabel: finding.severityLabel,
+    account: finding.account,
+    region: finding.region,
+    updatedAt: finding.updatedAt,
+  };
+}
