@@ -171,7 +171,7 @@ export async function runContainment<TTarget, TState>(
     const entries =
       head === undefined && known !== undefined
         ? known
-        : await incidentEntries(deps.ledger, incident.incidentId);
+        : await deps.ledger.entries(incident.incidentId);
     head = entries.reduce<LedgerEntry | null>(
       (a, e) => (a === null || e.seq > a.seq ? e : a),
       null,
@@ -359,7 +359,7 @@ async function sequenceSet(
 ): Promise<SequenceClaim | string | undefined> {
   const { parent, incidentId } = input.incident;
   if (parent === undefined) return undefined;
-  const claim = sequenceClaim(await incidentEntries(ledger, parent), input.executionArn);
+  const claim = sequenceClaim(await ledger.entries(parent), input.executionArn);
   if (claim === undefined) {
     return `attack sequence ${parent} recorded no set of members under execution ${input.executionArn}`;
   }
@@ -380,13 +380,4 @@ function grantedStep(input: ActionInput): { incidentId: string; step: string } {
   return parent === undefined
     ? { incidentId: input.incident.incidentId, step: input.step }
     : { incidentId: parent, step: SEQUENCE.step };
-}
-
-/** Every entry of the incident, for finding an unfinished attempt and the chain's head. */
-async function incidentEntries(ledger: Ledger, incidentId: string): Promise<LedgerEntry[]> {
-  try {
-    return await ledger.entries(incidentId);
-  } catch (error) {
-    throw classifyAwsError(error, 'ledger read');
-  }
 }

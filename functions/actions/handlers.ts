@@ -1,7 +1,7 @@
 import { type ApprovalVerifier, approvalVerifier } from '../shared/approval-record.js';
 import { type Boot, boot } from '../shared/boot.js';
 import type { Environment } from '../shared/env.js';
-import { classifyAwsError, InvalidTaskInputError, NotValidatedError } from '../shared/errors.js';
+import { InvalidTaskInputError, NotValidatedError } from '../shared/errors.js';
 import { taskHandler } from '../shared/handler.js';
 import { inFlight } from '../shared/in-flight.js';
 import { type ActionInput, ActionInputSchema, type ActionResult } from '../shared/incident.js';
@@ -152,12 +152,7 @@ async function requireValidated(
   action: string,
 ): Promise<LedgerEntry[]> {
   const { incidentId } = input.incident;
-  let entries: LedgerEntry[];
-  try {
-    entries = await deps.ledger.entries(incidentId);
-  } catch (error) {
-    throw classifyAwsError(error, 'ledger read');
-  }
+  const entries = await deps.ledger.entries(incidentId);
   const why = notValidated(input, entries);
   if (why === undefined) return entries;
   const error = new NotValidatedError(`${action} refused to act: ${why}`);

@@ -13,7 +13,7 @@ import {
   stepsOf,
 } from '../shared/catalog.js';
 import type { Environment } from '../shared/env.js';
-import { APPROVAL_REJECTED, classifyAwsError, TIMEOUT_ERROR_NAME } from '../shared/errors.js';
+import { APPROVAL_REJECTED, TIMEOUT_ERROR_NAME } from '../shared/errors.js';
 import { taskHandler } from '../shared/handler.js';
 import {
   type ActionResult,
@@ -24,7 +24,7 @@ import {
   orphanIncidentId,
   TaskErrorSchema,
 } from '../shared/incident.js';
-import type { Ledger, LedgerEntry } from '../shared/ledger.js';
+import type { Ledger } from '../shared/ledger.js';
 import { boundedText, causeText } from '../shared/text.js';
 import { sequenceClaim } from '../shared/validated.js';
 import { z } from '../shared/z.js';
@@ -209,12 +209,7 @@ function subjectsOf(incident: Incident | undefined, targetArn: string | undefine
 async function setSubjects(input: RecordFailureInput, ledger: Ledger): Promise<readonly string[]> {
   const { incident } = input;
   if (incident?.playbook !== SEQUENCE.playbook) return [];
-  let entries: LedgerEntry[];
-  try {
-    entries = await ledger.entries(incident.incidentId);
-  } catch (error) {
-    throw classifyAwsError(error, 'ledger read');
-  }
+  const entries = await ledger.entries(incident.incidentId);
   return sequenceClaim(entries, input.executionArn)?.subjects ?? [];
 }
 

@@ -1,6 +1,7 @@
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import { targetArnOf } from '../actions/registry.js';
 import { ApprovalStore, type NewApproval } from '../responder-api/store.js';
+import { principalsAmong } from '../shared/approval-record.js';
 import { clientOptions } from '../shared/aws.js';
 import { boot } from '../shared/boot.js';
 import {
@@ -16,9 +17,8 @@ import { ConfigError } from '../shared/config-error.js';
 import { type Environment, requireEnv, requireJsonEnv } from '../shared/env.js';
 import { classifyAwsError, InvalidTaskInputError, NotValidatedError } from '../shared/errors.js';
 import { taskHandler } from '../shared/handler.js';
-import { principalIdentity } from '../shared/iam-arn.js';
 import { type Incident, IncidentSchema, type Sequence } from '../shared/incident.js';
-import type { Ledger, LedgerEntry } from '../shared/ledger.js';
+import type { Ledger } from '../shared/ledger.js';
 import { publishInput } from '../shared/notice.js';
 import type { Logger } from '../shared/observability.js';
 import { accountOf, RollbackPlanSchema } from '../shared/rollback.js';
@@ -247,12 +247,7 @@ async function forSequence(input: RequestApprovalInput, deps: RequestApprovalDep
  */
 async function claimedSet(input: RequestApprovalInput, ledger: Ledger): Promise<SequenceClaim> {
   const { incident, step, executionArn } = input;
-  let entries: LedgerEntry[];
-  try {
-    entries = await ledger.entries(incident.incidentId);
-  } catch (error) {
-    throw classifyAwsError(error, 'ledger read');
-  }
+  const entries = await ledger.entries(incident.incidentId);
   const why = notValidated(
     { incident, step, executionArn, approval: { decision: 'NOT_REQUIRED', step } },
     entries,
@@ -290,14 +285,6 @@ function forRollback(input: RollbackApprovalInput, deps: RequestApprovalDeps) {
     subject: `Cordon rollback approval needed: ${plan.incidentId}`,
     message: (context) => rollbackApprovalMessage(input, context),
   });
-}
-
-/** The IAM users and roles among `arns`, each once: who may not decide. */
-function principalsAmong(arns: ReadonlyArray<string | undefined>): string[] {
-  const found = arns.filter(
-    (a): a is string => a !== undefined && principalIdentity(a) !== undefined,
-  );
-  return [...new Set(found)];
 }
 
 /** One approval request, of a step or of a rollback. */

@@ -346,11 +346,15 @@ export class Ledger {
   async entries(incidentId: string): Promise<LedgerEntry[]> {
     const out: LedgerEntry[] = [];
     let startKey: Record<string, unknown> | undefined;
-    do {
-      const page = await this.query(incidentId, { ExclusiveStartKey: startKey });
-      out.push(...((page.Items ?? []) as LedgerEntry[]));
-      startKey = page.LastEvaluatedKey;
-    } while (startKey);
+    try {
+      do {
+        const page = await this.query(incidentId, { ExclusiveStartKey: startKey });
+        out.push(...((page.Items ?? []) as LedgerEntry[]));
+        startKey = page.LastEvaluatedKey;
+      } while (startKey);
+    } catch (error) {
+      throw classifyAwsError(error, 'ledger read');
+    }
     return out;
   }
 

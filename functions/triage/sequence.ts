@@ -22,8 +22,10 @@ import type { LedgerEntry } from '../shared/ledger.js';
 import { boundedText } from '../shared/text.js';
 import { sequenceClaim, validatedRecord } from '../shared/validated.js';
 import { firstIssue } from '../shared/validation.js';
-import type { DeciderDeps, Decision } from './deciders/decision.js';
+import type { Decision } from './deciders/decision.js';
 import { deciderFor } from './deciders/index.js';
+import { decidingAt } from './deciding.js';
+import { membershipRefusal } from './guardrails/membership.js';
 import { applyRuntimeMode, type RuntimeModeReading } from './guardrails/runtime-mode.js';
 import { findingRefusal } from './guards/finding.js';
 import { type Finding, incidentFacts, type SequenceFinding } from './parse/finding.js';
@@ -175,11 +177,7 @@ async function sequenceRefusal(
   if (finding.sequence.members.length === 0 && finding.sequence.notActedOn.length === 0) {
     return 'the sequence names no actor or resource';
   }
-  if (deps.organization?.accounts !== '*') return undefined;
-  if (deps.members === undefined) {
-    return `account: ${finding.account} cannot be checked against the organization: triage has no Organizations reader`;
-  }
-  return deps.members.refusal(finding.account);
+  return membershipRefusal(finding.account, deps.organization, deps.members);
 }
 
 interface Members {
@@ -201,7 +199,8 @@ async function decideMembers(
 ): Promise<Members> {
   const [first] = members;
   if (first === undefined) return { children: [], notActedOn: [] };
-  const at = await membersAt(deps, parentId, first);
+  // Every member is in the sequence's account and region, or refused: one spoke session.
+  const at = await decidingAt(deps, { ...first, incidentId: parentId });
   const decided = await mapLimited(members, MEMBERS_AT_ONCE, async (member) => {
     const kind = deciderFor(member);
     const refused = findingRefusal(member, deps.config, kind, deps.organization);
@@ -237,23 +236,6 @@ async function decideMembers(
     children.push(childIncident(d.member, decision, plan, parentId));
   }
   return { children, notActedOn };
-}
-
-/**
- * The members' clients: organization-wide, through triage's spoke role in
- * the sequence's account (every member is in it, or refused), assumed once
- * for the sequence; one that cannot be fails triage before anything is
- * claimed.
- */
-async function membersAt(
-  deps: TriageDeps,
-  incidentId: string,
-  first: Finding,
-): Promise<DeciderDeps> {
-  if (!('targets' in deps)) return deps;
-  const place = { account: first.account, region: first.region, incidentId };
-  await deps.targets.ready(place);
-  return { ...deps, ...deps.targets(place) };
 }
 
 /**

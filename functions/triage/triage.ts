@@ -48,8 +48,13 @@ import {
   type Subject,
 } from './deciders/decision.js';
 import { deciderFor } from './deciders/index.js';
+import { decidingAt } from './deciding.js';
 import { announceTrip } from './guardrails/announce.js';
-import { OrganizationMembers, type OrganizationsReader } from './guardrails/membership.js';
+import {
+  membershipRefusal,
+  OrganizationMembers,
+  type OrganizationsReader,
+} from './guardrails/membership.js';
 import {
   actsUnattended,
   applyRuntimeMode,
@@ -152,7 +157,7 @@ export async function triage(
   );
   const verdict =
     early === undefined
-      ? await kind.decide(await decidingAt(deps, incidentIdOf(finding), finding))
+      ? await kind.decide(await decidingAt(deps, { ...finding, incidentId: incidentIdOf(finding) }))
       : refuse(early, kind.claimed(), finding.playbook);
   const guarded = await underGuardrails(verdict, reads, deps.guardrails);
   const { decided, runtime, source } = guarded;
@@ -204,30 +209,10 @@ async function scopeRefusal(
   kind: BoundDecider,
   deps: TriageDeps,
 ): Promise<string | undefined> {
-  const refused = findingRefusal(finding, deps.config, kind, deps.organization);
-  if (refused !== undefined || deps.organization?.accounts !== '*') return refused;
-  if (deps.members === undefined) {
-    return `account: ${finding.account} cannot be checked against the organization: triage has no Organizations reader`;
-  }
-  return deps.members.refusal(finding.account);
-}
-
-/**
- * The decider's dependencies, its clients where the finding's calls are
- * made. Organization-wide the spoke role is assumed first: one that cannot
- * be (SpokeUnavailableError) fails triage, recorded and notified, before
- * anything is claimed, rather than reading as a subject that cannot be
- * verified, whose claim would hold the finding's later emissions.
- */
-async function decidingAt(
-  deps: TriageDeps,
-  incidentId: string,
-  finding: Finding,
-): Promise<DeciderDeps> {
-  if (!('targets' in deps)) return deps;
-  const place = { account: finding.account, region: finding.region, incidentId };
-  await deps.targets.ready(place);
-  return { ...deps, ...deps.targets(place) };
+  return (
+    findingRefusal(finding, deps.config, kind, deps.organization) ??
+    membershipRefusal(finding.account, deps.organization, deps.members)
+  );
 }
 
 /** The reads the guardrails before the claim may need, each made at most once. */

@@ -3,6 +3,7 @@ import {
   type DescribeAccountCommandOutput,
 } from '@aws-sdk/client-organizations';
 import { classifyAwsError } from '../../shared/errors.js';
+import type { OrganizationRuntime } from '../../shared/organization.js';
 
 /** The one Organizations call triage makes. */
 export interface OrganizationsReader {
@@ -68,4 +69,21 @@ export class OrganizationMembers {
     this.members.set(account, now + MEMBERSHIP_TTL_MS);
     return undefined;
   }
+}
+
+/**
+ * Organization-wide with `"accounts": "*"`, why `account` is out of scope
+ * (Organizations does not have it as an active member, or triage cannot ask);
+ * undefined when it is in, and whenever the scope lists its accounts.
+ */
+export async function membershipRefusal(
+  account: string,
+  organization: Pick<OrganizationRuntime, 'accounts'> | undefined,
+  members: Pick<OrganizationMembers, 'refusal'> | undefined,
+): Promise<string | undefined> {
+  if (organization?.accounts !== '*') return undefined;
+  if (members === undefined) {
+    return `account: ${account} cannot be checked against the organization: triage has no Organizations reader`;
+  }
+  return members.refusal(account);
 }
